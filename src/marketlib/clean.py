@@ -1,0 +1,856 @@
+"""Cleaning: raw text tables in, clean tables plus rejected rows out, no row lost.
+
+Every input row ends either in the clean table or in the rejected table with a stable reason
+code and a readable detail. Flagged rows (duplicates, range pairs, outliers, FX mismatches) stay
+in the clean table; estimators choose what to exclude. Functions take DataFrames and a frozen
+parameters object and return new DataFrames; they never mutate their arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from marketlib import money
+from marketlib.paths import PACKAGE_DATA
+from marketlib.regions import assign_regions, load_scheme, resolve_countries
+
+REASON_CODES = (
+    "missing_required", "unparseable_amount", "non_positive_amount", "implausible_amount",
+    "unknown_currency", "fx_rate_unavailable", "unknown_country", "unknown_unit",
+    "unparseable_date", "date_out_of_range", "unknown_certification", "duplicate_record",
+    "bad_count",
+)
+RATE_FORMATS = ("aijobs", "generic")
+CERT_FORMATS = ("records", "counts")
+FREQS = ("Y", "Q", "M")
+_FREQ_RANK = {"Y": 0, "Q": 1, "M": 2}
+
+AIJOBS_REQUIRED = (
+    "work_year", "experience_level", "employment_type", "job_title", "salary",
+    "salary_currency", "salary_in_usd", "employee_residence", "remote_ratio",
+    "company_location", "company_size",
+)
+GENERIC_REQUIRED = ("country", "amount", "currency", "unit", "date")
+RECORDS_REQUIRED = ("date", "certification", "location")
+COUNTS_REQUIRED = ("period", "certification", "count")
+
+EXPERIENCE = {
+    "en": "junior", "entry": "junior", "entry level": "junior", "junior": "junior", "jr": "junior",
+    "mi": "mid", "mid": "mid", "mid level": "mid", "intermediate": "mid", "middle": "mid",
+    "se": "senior", "senior": "senior", "sr": "senior",
+    "lead": "lead", "staff": "lead", "principal": "lead",
+    "ex": "executive", "executive": "executive", "director": "executive",
+}
+EMPLOYMENT = {
+    "ft": "full_time", "full time": "full_time", "full-time": "full_time",
+    "fulltime": "full_time", "pt": "part_time", "part time": "part_time",
+    "part-time": "part_time", "employee": "employee", "permanent": "employee",
+    "ct": "contractor", "contract": "contractor", "contractor": "contractor",
+    "fl": "freelance", "freelance": "freelance", "freelancer": "freelance",
+}
+RATE_KIND = {"full_time": "salary", "part_time": "salary", "employee": "salary",
+             "contractor": "bill_rate", "freelance": "bill_rate"}
+
+
+@dataclass(frozen=True)
+class CleanParams:
+    """Tunables of a cleaning run (all recorded in the clean report)."""
+
+    scheme: str = "article"
+    hours_per_year: float = money.HOURS_PER_YEAR
+    min_date: str = "1990-01-01"
+    max_date: str | None = None  # default: today (only bounds validity, never an output)
+    annual_usd_bounds: tuple[float, float] = (1_000.0, 2_000_000.0)
+    fx_tolerance: float = 0.05
+    range_pair_ratio: tuple[float, float] = (1.05, 2.0)
+    outlier_z: float = 3.5
+    outlier_min_cell: int = 20
+    freq: str | None = None
+    known_certifications_only: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the parameters as plain JSON-ready values."""
+        d = asdict(self)
+        d["annual_usd_bounds"] = list(self.annual_usd_bounds)
+        d["range_pair_ratio"] = list(self.range_pair_ratio)
+        d["max_date"] = self.resolved_max_date().isoformat()
+        return d
+
+    def resolved_max_date(self) -> date:
+        """Return the latest valid observation date."""
+        return date.fromisoformat(self.max_date) if self.max_date else date.today()
+
+
+@dataclass
+class CleanResult:
+    """A clean table, its rejected rows and the run's report."""
+
+    name: str
+    clean: pd.DataFrame
+    rejected: pd.DataFrame
+    report: dict[str, Any]
+
+    def check_invariant(self) -> None:
+        """Raise if any input row is unaccounted for."""
+        r = self.report
+        if r["rows_in"] != r["rows_clean"] + r["rows_rejected"]:
+            raise AssertionError(f"{self.name}: rows_in != rows_clean + rows_rejected ({r})")
+
+
+class _Rejections:
+    """First-reason-wins accumulator of reason codes and details for a frame's rows."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.reason = pd.Series(pd.NA, index=index, dtype="object")
+        self.detail = pd.Series(pd.NA, index=index, dtype="object")
+
+    @property
+    def ok(self) -> pd.Series:
+        return self.reason.isna()
+
+    def add(self, mask: pd.Series, code: str,
+            detail: pd.Series | str | Callable[[pd.Index], pd.Series]) -> None:
+        """Give ``code`` to rows in ``mask`` not yet rejected; details built only for them."""
+        if code not in REASON_CODES:
+            raise ValueError(f"unknown reason code {code!r}")
+        new = mask.fillna(False).astype(bool) & self.ok
+        if not new.any():
+            return
+        idx = new.index[new]
+        self.reason[idx] = code
+        if callable(detail):
+            self.detail[idx] = detail(idx).to_numpy()
+        elif isinstance(detail, pd.Series):
+            self.detail[idx] = detail[idx].to_numpy()
+        else:
+            self.detail[idx] = detail
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    return s.isna() | (s.astype("str").str.strip() == "")
+
+
+def _quoted(s: pd.Series) -> pd.Series:
+    return "'" + s.astype("str").str.slice(0, 60) + "'"
+
+
+def _detail(prefix: str, values: pd.Series, suffix: str) -> Callable[[pd.Index], pd.Series]:
+    """Build a lazy detail ``prefix 'value' suffix``, computed only for the failing rows."""
+    return lambda idx: prefix + _quoted(values[idx]) + suffix
+
+
+def by_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply a vectorized ``fn`` to the distinct values only and spread the result back."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    res = fn(pd.Series(uniques, dtype=values.dtype)).to_numpy()
+    out = pd.Series(res.take(np.where(codes < 0, 0, codes)) if len(res) else
+                    np.full(len(values), np.nan), index=values.index)
+    return out.where(codes >= 0) if (codes < 0).any() else out
+
+
+def _parse_amounts_distinct(values: pd.Series) -> pd.Series:
+    text = values.astype("str").str.strip().str.replace(r"[,\s_'’]", "", regex=True)
+    out = pd.to_numeric(text, errors="coerce").astype("float64")
+    return out.where(np.isfinite(out))
+
+
+def parse_amounts(values: pd.Series) -> pd.Series:
+    """Parse numbers that may carry thousands separators ("1,234.5", "120 000", "1_000")."""
+    return by_distinct(values, _parse_amounts_distinct).astype("float64")
+
+
+# --- dates and periods -----------------------------------------------------------------------
+
+_DATE_FORMATS = (  # (format, precision)
+    ("%Y-%m-%d", "D"), ("%d/%m/%Y", "D"), ("%Y/%m/%d", "D"), ("%d.%m.%Y", "D"),
+    ("%d %B %Y", "D"), ("%d %b %Y", "D"), ("%B %d, %Y", "D"), ("%b %d, %Y", "D"),
+    ("%Y-%m", "M"), ("%B %Y", "M"), ("%b %Y", "M"), ("%m/%Y", "M"), ("%Y", "Y"),
+)
+
+
+def parse_dates(values: pd.Series) -> pd.DataFrame:
+    """Parse dates in the accepted formats, once per distinct string.
+
+    Returns ``date`` (start of the stated period), ``precision`` (D, M or Y) and ``end`` (last
+    day of the stated period). ISO and ``DD/MM/YYYY`` (day first) give days; ``YYYY-MM`` and
+    ``Month YYYY`` months; ``YYYY`` years. Unparseable strings give ``NaT``.
+    """
+    text = values.astype("str").str.strip()
+    distinct = pd.Series(pd.unique(text.dropna()))
+    parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
+    precision = pd.Series(pd.NA, index=distinct.index, dtype="object")
+    for fmt, prec in _DATE_FORMATS:
+        todo = parsed.isna()
+        if not todo.any():
+            break
+        got = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
+        hit = got.notna()
+        parsed[got.index[hit]] = got[hit]
+        precision[got.index[hit]] = prec
+    lookup = pd.DataFrame({"date": parsed.to_numpy(), "precision": precision.to_numpy()},
+                          index=distinct.to_numpy())
+    out = lookup.reindex(text.to_numpy())
+    out.index = values.index
+    start = out["date"]
+    end = start.copy()
+    m = out["precision"] == "M"
+    end[m] = start[m] + pd.offsets.MonthEnd(0)
+    y = out["precision"] == "Y"
+    end[y] = start[y] + pd.offsets.YearEnd(0)
+    out["end"] = end
+    return out
+
+
+def period_labels(start: pd.Series, freq: str) -> pd.DataFrame:
+    """Return ``period`` labels ("2023", "2023-Q1", "2023-01") and ``period_start`` for dates."""
+    p = start.dt.to_period({"Y": "Y", "Q": "Q", "M": "M"}[freq])
+    label = p.astype("str")
+    if freq == "Q":
+        label = label.str.replace(r"(\d{4})Q(\d)", r"\1-Q\2", regex=True)
+    return pd.DataFrame({"period": label, "period_start": p.dt.start_time.dt.normalize()},
+                        index=start.index)
+
+
+_PERIOD_PATTERNS = (
+    (re.compile(r"^(\d{4})$"), "Y"),
+    (re.compile(r"^(\d{4})\s*[-/ ]?\s*[Qq]([1-4])$"), "Q"),
+    (re.compile(r"^(\d{4})[-/](\d{1,2})$"), "M"),
+)
+
+
+def parse_periods(values: pd.Series) -> pd.DataFrame:
+    """Parse period labels ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM`` into ``period_start`` and ``freq``."""
+    text = values.astype("str").str.strip()
+    start = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    freq = pd.Series(pd.NA, index=values.index, dtype="object")
+    for pattern, f in _PERIOD_PATTERNS:
+        parts = text.str.extract(pattern)
+        hit = parts[0].notna() & freq.isna()
+        if not hit.any():
+            continue
+        year = parts.loc[hit, 0].astype(int)
+        if f == "Y":
+            month = pd.Series(1, index=year.index)
+        elif f == "Q":
+            month = (parts.loc[hit, 1].astype(int) - 1) * 3 + 1
+        else:
+            month = parts.loc[hit, 1].astype(int)
+        valid = month.between(1, 12)
+        idx = month.index[valid]
+        start[idx] = pd.to_datetime(
+            pd.DataFrame({"year": year[idx], "month": month[idx], "day": 1}))
+        freq[idx] = f
+    return pd.DataFrame({"period_start": start, "freq": freq})
+
+
+# --- reference tables ------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _role_patterns() -> list[tuple[re.Pattern[str], str]]:
+    t = pd.read_csv(PACKAGE_DATA / "role_families.csv", dtype={"pattern": str})
+    t = t.sort_values("priority")
+    return [(re.compile(p, re.IGNORECASE), f)
+            for p, f in zip(t["pattern"], t["role_family"], strict=True)]
+
+
+def assign_role_families(titles: pd.Series) -> pd.Series:
+    """Map free-text job titles to role families (first matching pattern wins), once per title."""
+    text = titles.astype("str")
+    distinct = pd.unique(text.dropna())
+    mapping = {}
+    for title in distinct:
+        family = "Other"
+        for pattern, fam in _role_patterns():
+            if pattern.search(title):
+                family = fam
+                break
+        mapping[title] = family
+    return text.map(mapping).astype("str")
+
+
+def _cert_key(text: str) -> str:
+    t = re.sub(r"\([^)]*\)", " ", text.casefold())
+    t = re.sub(r"[^a-z0-9]+", " ", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+@lru_cache(maxsize=1)
+def certification_codes() -> dict[str, str]:
+    """Return the lookup from normalized code or full name to certification code."""
+    t = pd.read_csv(PACKAGE_DATA / "certifications.csv", dtype=str)
+    look = {_cert_key(c): c for c in t["code"]}
+    look.update({_cert_key(n): c for n, c in zip(t["name"], t["code"], strict=True)})
+    look.update({_cert_key(f"{n} {c}"): c for n, c in zip(t["name"], t["code"], strict=True)})
+    return look
+
+
+def normalize_certification_names(values: pd.Series) -> pd.DataFrame:
+    """Return ``certification`` (CNCF code, or the name verbatim) and ``is_known``.
+
+    "cka", "Certified Kubernetes Administrator" and "Certified Kubernetes Administrator (CKA)"
+    all become ``CKA``; names of other vendors' certifications are kept verbatim (trimmed).
+    """
+    text = values.astype("str").str.strip()
+    look = certification_codes()
+    distinct = pd.unique(text.dropna())
+    mapping = {}
+    for v in distinct:
+        key = _cert_key(v)
+        if key in look:
+            mapping[v] = look[key]
+        else:
+            m = re.search(r"\(([A-Za-z]{2,5})\)", v)  # "... (CKA)"
+            mapping[v] = look.get(_cert_key(m.group(1)), None) if m else None
+    code = text.map(mapping)
+    return pd.DataFrame({"certification": code.fillna(text).astype("str"),
+                         "is_known": code.notna()}, index=values.index)
+
+
+# --- flags -----------------------------------------------------------------------------------
+
+def flag_range_pairs(
+    frame: pd.DataFrame, key_cols: list[str], amount_col: str,
+    min_ratio: float = 1.05, max_ratio: float = 2.0,
+) -> tuple[pd.Series, pd.Series]:
+    """Flag adjacent rows that agree on ``key_cols`` and differ only in amount (a posted range).
+
+    METHODS §3.4 / Appendix A.1: two rows pair when adjacent in file order, identical on every
+    non-amount column and ``min_ratio <= max/min <= max_ratio``; no row is in two pairs.
+    Returns ``(is_range_pair, range_pair_id)``.
+    """
+    if frame.empty:
+        return (pd.Series(False, index=frame.index, dtype=bool),
+                pd.Series(pd.NA, index=frame.index, dtype="Int64"))
+    keys = frame[key_cols]
+    same = keys.eq(keys.shift(1)).all(axis=1)
+    amt = frame[amount_col].astype("float64")
+    prev = amt.shift(1)
+    hi = np.maximum(amt, prev)
+    lo = np.minimum(amt, prev)
+    second = same & (hi / lo).between(min_ratio, max_ratio)
+    # in a chain a,b,c,d of candidate closers, pair greedily: keep every other one
+    arr = second.to_numpy()
+    run_start = arr & ~np.concatenate([[False], arr[:-1]])
+    run_id = np.cumsum(run_start)
+    pos = np.arange(len(arr)) - np.maximum.accumulate(np.where(run_start, np.arange(len(arr)), 0))
+    second = pd.Series(arr & (pos % 2 == 0) & (run_id > 0), index=frame.index)
+    first = second.shift(-1, fill_value=False)
+    is_pair = first | second
+    pair_id = second.cumsum().where(second)
+    pair_id = pair_id.fillna(pair_id.shift(-1).where(first))
+    return is_pair, pair_id.astype("Int64")
+
+
+def flag_outliers(
+    log_value: pd.Series, cell_fine: list[pd.Series], cell_coarse: list[pd.Series],
+    z: float = 3.5, min_cell: int = 20,
+) -> pd.Series:
+    """Flag ``|modified z| > z`` (Iglewicz-Hoaglin) within cells (METHODS §3.7).
+
+    The fine cell (e.g. year x region x seniority) is used where it has at least ``min_cell``
+    rows, else the coarse cell (year x seniority). A zero MAD falls back to the mean absolute
+    deviation (``M = (x - med) / (1.253314 * meanAD)``).
+    """
+    def mz(cells: list[pd.Series]) -> tuple[pd.Series, pd.Series]:
+        g = log_value.groupby(cells, dropna=False)
+        med = g.transform("median")
+        dev = (log_value - med).abs()
+        mad = dev.groupby(cells, dropna=False).transform("median")
+        mean_ad = dev.groupby(cells, dropna=False).transform("mean")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.where(mad > 0, 0.6745 * (log_value - med) / mad,
+                         (log_value - med) / (1.253314 * mean_ad))
+        n = g.transform("size")
+        return pd.Series(np.nan_to_num(m, nan=0.0), index=log_value.index), n
+
+    if log_value.empty:
+        return pd.Series(False, index=log_value.index, dtype=bool)
+    m_fine, n_fine = mz(cell_fine)
+    m_coarse, _ = mz(cell_coarse)
+    m = m_fine.where(n_fine >= min_cell, m_coarse)
+    return (m.abs() > z) & log_value.notna()
+
+
+# --- rates -----------------------------------------------------------------------------------
+
+def _canonical_rates(raw: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Map a raw rates frame to canonical text columns; return (frame, required, raw_cols)."""
+    if fmt == "aijobs":
+        c = pd.DataFrame(index=raw.index)
+        c["date_text"] = raw["work_year"]
+        c["amount_text"] = raw["salary"]
+        c["currency"] = raw["salary_currency"]
+        c["unit_text"] = "year"
+        c["country_text"] = raw["employee_residence"]
+        c["role"] = raw["job_title"]
+        c["experience_text"] = raw["experience_level"]
+        c["employment_text"] = raw["employment_type"]
+        c["source_usd_text"] = raw["salary_in_usd"]
+        c["company_location_text"] = raw["company_location"]
+        c["remote_ratio"] = raw["remote_ratio"]
+        c["company_size"] = raw["company_size"]
+        required = ["date_text", "amount_text", "currency", "country_text", "employment_text"]
+        consumed = list(AIJOBS_REQUIRED)
+    elif fmt == "generic":
+        c = pd.DataFrame(index=raw.index)
+        c["date_text"] = raw["date"]
+        c["amount_text"] = raw["amount"]
+        c["currency"] = raw["currency"]
+        c["unit_text"] = raw["unit"]
+        c["country_text"] = raw["country"]
+        for src, dst in (("role", "role"), ("experience", "experience_text"),
+                         ("employment_type", "employment_text"), ("source", "source")):
+            c[dst] = raw[src] if src in raw.columns else ""
+        required = ["date_text", "amount_text", "currency", "unit_text", "country_text"]
+        consumed = [*GENERIC_REQUIRED, "role", "experience", "employment_type", "source"]
+    else:
+        raise ValueError(f"unknown rates format {fmt!r}; expected one of {RATE_FORMATS}")
+    return c, required, [col for col in raw.columns if col not in consumed]
+
+
+def clean_rates(
+    raw: pd.DataFrame, fmt: str, params: CleanParams | None = None,
+    source_file: str | pd.Series = "",
+) -> CleanResult:
+    """Clean a rates table (``aijobs`` or ``generic`` format) into ``rates`` rows.
+
+    Parameters
+    ----------
+    raw
+        The file as read by :func:`marketlib.sources.read_csv_text` (all text, lower-case
+        headers). Several files may be concatenated; pass ``source_file`` per row then.
+    fmt
+        ``"aijobs"`` or ``"generic"``.
+    params
+        Cleaning parameters.
+    source_file
+        File name(s) recorded in ``source_file``.
+    """
+    p = params or CleanParams()
+    raw = raw.reset_index(drop=True)
+    c, required, extra_cols = _canonical_rates(raw, fmt)
+    c = c.fillna("")
+    rej = _Rejections(raw.index)
+
+    missing = pd.concat([_blank(c[col]) for col in required], axis=1)
+    names = {"date_text": "date", "amount_text": "amount", "currency": "currency",
+             "unit_text": "unit", "country_text": "country", "employment_text": "employment_type"}
+    if fmt == "aijobs":
+        names.update(date_text="work_year", amount_text="salary", currency="salary_currency",
+                     country_text="employee_residence")
+    first_missing = missing.idxmax(axis=1).map(names)
+    rej.add(missing.any(axis=1), "missing_required", "required value missing: " + first_missing)
+
+    dates = parse_dates(c["date_text"])
+    if fmt == "aijobs":  # work_year only
+        ok_year = c["date_text"].str.strip().str.fullmatch(r"\d{4}")
+        dates.loc[~ok_year, ["date", "end", "precision"]] = [pd.NaT, pd.NaT, pd.NA]
+    rej.add(dates["date"].isna(), "unparseable_date",
+            _detail("date ", c["date_text"], " is not YYYY-MM-DD, YYYY-MM or YYYY"))
+    lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
+    rej.add((dates["date"] < lo_date) | (dates["date"] > hi_date), "date_out_of_range",
+            _detail("date ", c["date_text"], f" outside {lo_date.date()}..{hi_date.date()}"))
+
+    amount = parse_amounts(c["amount_text"])
+    rej.add(amount.isna(), "unparseable_amount",
+            _detail("amount ", c["amount_text"], " is not a number"))
+    rej.add(amount <= 0, "non_positive_amount",
+            _detail("amount ", c["amount_text"], " is not positive"))
+
+    unit = money.normalize_units(c["unit_text"])
+    rej.add(unit.isna(), "unknown_unit",
+            _detail("unit ", c["unit_text"], " is not hour/day/week/month/year"))
+
+    currency = c["currency"].astype("str").str.strip().str.upper()
+    rej.add(~currency.isin(money.iso4217_codes()), "unknown_currency",
+            _detail("currency ", c["currency"], " is not an ISO 4217 code"))
+
+    iso3 = resolve_countries(c["country_text"])
+    rej.add(iso3.isna(), "unknown_country",
+            _detail("country ", c["country_text"], " not recognized"))
+
+    fx = money.usd_per_unit(currency, dates["date"], dates["end"])
+    source_usd = parse_amounts(c["source_usd_text"]) if "source_usd_text" in c else None
+    amount_usd = amount * fx
+    hours = money.unit_hours(unit, p.hours_per_year)
+    own_hourly = amount_usd / hours
+    if source_usd is not None:
+        src_ok = source_usd > 0
+        fallback_hourly = (source_usd / hours).where(src_ok)
+        hourly = own_hourly.fillna(fallback_hourly)
+        fx_source = pd.Series(np.where(fx.notna(), "ecb", "source_usd"), index=raw.index)
+    else:
+        hourly = own_hourly
+        fx_source = pd.Series("ecb", index=raw.index)
+    rej.add(hourly.isna(), "fx_rate_unavailable",
+            "no ECB rate for " + currency + " over " + c["date_text"].astype("str")
+            + " and no USD figure in the source")
+    annual = hourly * p.hours_per_year
+    lo_b, hi_b = p.annual_usd_bounds
+    rej.add(~annual.between(lo_b, hi_b), "implausible_amount",
+            "annual USD equivalent " + annual.round(0).astype("str")
+            + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]")
+
+    ok = rej.ok
+    o = raw.index[ok]
+    clean = pd.DataFrame(index=o)
+    clean["source_file"] = (source_file[o] if isinstance(source_file, pd.Series)
+                            else source_file)
+    clean["source_row"] = _source_rows(raw, source_file)[o]
+    clean["country_iso3"] = iso3[o]
+    clean[["region", "subregion"]] = assign_regions(iso3[o], p.scheme)
+    clean["year"] = dates.loc[o, "date"].dt.year.astype("int64")
+    clean["date"] = dates.loc[o, "date"]
+    clean["amount"] = amount[o]
+    clean["currency"] = currency[o]
+    clean["unit"] = unit[o]
+    clean["usd_per_unit"] = fx[o]
+    clean["fx_source"] = fx_source[o]
+    clean["hours_per_year"] = float(p.hours_per_year)
+    clean["hourly_usd"] = hourly[o]
+    clean["annual_usd"] = annual[o]
+    role = c.loc[o, "role"].astype("str").str.strip()
+    clean["role"] = role.where(role != "")
+    clean["role_family"] = assign_role_families(clean["role"]).where(clean["role"].notna())
+    exp = c.loc[o, "experience_text"].astype("str").str.strip().str.casefold()
+    clean["experience"] = exp.map(EXPERIENCE).astype("str")
+    emp = c.loc[o, "employment_text"].astype("str").str.strip().str.casefold()
+    clean["employment_type"] = emp.map(EMPLOYMENT).astype("str")
+    clean["rate_kind"] = clean["employment_type"].map(RATE_KIND).fillna("unknown")
+    if fmt == "aijobs":
+        clean["source_annual_usd"] = source_usd[o]
+        company = resolve_countries(c.loc[o, "company_location_text"])
+        clean["company_iso3"] = company
+        clean["cross_border"] = company.notna() & (company != clean["country_iso3"])
+        clean["remote_ratio"] = pd.to_numeric(c.loc[o, "remote_ratio"], errors="coerce")
+        clean["company_size"] = c.loc[o, "company_size"]
+        own_annual = (amount_usd / hours * p.hours_per_year)[o]
+        rel = (own_annual / source_usd[o] - 1).abs()
+        clean["fx_mismatch"] = (rel > p.fx_tolerance).fillna(False)
+    else:
+        clean["source"] = c.loc[o, "source"].astype("str").where(c.loc[o, "source"] != "")
+        clean["fx_mismatch"] = False
+    for col in extra_cols:
+        clean[col if col not in clean.columns else f"extra_{col}"] = raw.loc[o, col]
+
+    # duplicates: same raw values (date reduced to its year) as an earlier accepted row
+    dup_key = raw.loc[o].drop(columns=[k for k in ("date",) if k in raw.columns])
+    dup_key = dup_key.assign(_year=clean["year"], _file=clean["source_file"])
+    clean["is_duplicate"] = dup_key.duplicated(keep="first")
+    # range pairs among non-duplicate rows, adjacent in file order
+    amount_col = "salary" if fmt == "aijobs" else "amount"
+    skip = {amount_col, "salary_in_usd"}
+    key_cols = [k for k in dup_key.columns if k not in skip]
+    nondup = ~clean["is_duplicate"]
+    base = dup_key.loc[nondup, key_cols].assign(_amount=clean.loc[nondup, "amount"])
+    is_pair, pair_id = flag_range_pairs(base, key_cols, "_amount", *p.range_pair_ratio)
+    clean["is_range_pair"] = is_pair.reindex(clean.index, fill_value=False).astype(bool)
+    clean["range_pair_id"] = pair_id.reindex(clean.index).astype("Int64")
+    log_rate = np.log(clean["hourly_usd"])
+    clean["is_outlier"] = flag_outliers(
+        log_rate,
+        [clean["rate_kind"], clean["year"], clean["region"], clean["experience"]],
+        [clean["rate_kind"], clean["year"], clean["experience"]],
+        z=p.outlier_z, min_cell=p.outlier_min_cell,
+    )
+    clean = clean.reset_index(drop=True)
+
+    rejected = _rejected_frame(raw, rej, source_file)
+    report = _report("rates", raw, clean, rejected, p, fmt)
+    report["flags"] = {
+        f: int(clean[f].sum()) for f in ("is_duplicate", "is_range_pair", "is_outlier",
+                                         "fx_mismatch")
+    }
+    report["fx_source"] = clean["fx_source"].value_counts().to_dict()
+    report["rate_kind"] = clean["rate_kind"].value_counts().to_dict()
+    report["experience_unrecognized"] = int(
+        (clean["experience"].isna() & (c.loc[o, "experience_text"].str.strip() != "")
+         .to_numpy()).sum())
+    log = (clean.assign(region=clean["region"].fillna("(none)"))
+           .groupby(["year", "region"])
+           .agg(rows=("source_row", "size"), duplicates=("is_duplicate", "sum"),
+                range_pair_rows=("is_range_pair", "sum"), outliers=("is_outlier", "sum"),
+                fx_mismatch=("fx_mismatch", "sum"))
+           .reset_index())
+    report["log_by_year_region"] = log.astype({"year": int}).to_dict(orient="records")
+    result = CleanResult("rates", clean, rejected, report)
+    result.check_invariant()
+    return result
+
+
+def _source_rows(raw: pd.DataFrame, source_file: str | pd.Series) -> pd.Series:
+    """Return 1-based data-row numbers within each source file (header not counted)."""
+    if isinstance(source_file, pd.Series):
+        return source_file.groupby(source_file).cumcount() + 1
+    return pd.Series(np.arange(1, len(raw) + 1), index=raw.index)
+
+
+def _rejected_frame(raw: pd.DataFrame, rej: _Rejections,
+                    source_file: str | pd.Series) -> pd.DataFrame:
+    bad = ~rej.ok
+    out = raw.loc[bad].copy()
+    out.insert(0, "source_file", source_file[bad] if isinstance(source_file, pd.Series)
+               else source_file)
+    out.insert(1, "source_row", _source_rows(raw, source_file)[bad])
+    out["reason"] = rej.reason[bad].astype("str")
+    out["detail"] = rej.detail[bad].astype("str")
+    return out.reset_index(drop=True)
+
+
+def _report(name: str, raw: pd.DataFrame, clean_rows: pd.DataFrame | int,
+            rejected: pd.DataFrame, p: CleanParams, fmt: str) -> dict[str, Any]:
+    n_clean = clean_rows if isinstance(clean_rows, int) else len(clean_rows)
+    return {
+        "name": name,
+        "format": fmt,
+        "rows_in": int(len(raw)),
+        "rows_clean": int(n_clean),
+        "rows_rejected": int(len(rejected)),
+        "reasons": {k: int(v) for k, v in rejected["reason"].value_counts().sort_index().items()},
+        "params": p.to_dict(),
+    }
+
+
+# --- certifications --------------------------------------------------------------------------
+
+def clean_certifications(
+    raw: pd.DataFrame, fmt: str, params: CleanParams | None = None,
+    source_file: str | pd.Series = "",
+) -> CleanResult:
+    """Clean certification ``records`` or ``counts`` into new-per-period counts.
+
+    ``records`` (one row per credential) are counted per period (``params.freq``, default
+    monthly), country and certification; a repeated ``credential_id`` is rejected as
+    ``duplicate_record``. ``counts`` keep their own frequency unless ``params.freq`` asks for a
+    coarser one; ``kind=cumulative`` series are differenced into new counts, and a decrease is
+    rejected (``bad_count``) with the values in the detail, never clipped.
+    """
+    p = params or CleanParams()
+    if fmt not in CERT_FORMATS:
+        raise ValueError(f"unknown certifications format {fmt!r}; expected one of {CERT_FORMATS}")
+    if p.freq is not None and p.freq not in FREQS:
+        raise ValueError(f"freq must be one of {FREQS}, got {p.freq!r}")
+    raw = raw.reset_index(drop=True)
+    rows = _source_rows(raw, source_file)
+    if fmt == "records":
+        accepted, rej, extra = _records(raw, p, rows)
+    else:
+        accepted, rej, extra = _counts(raw, p, rows)
+    rejected = _rejected_frame(raw, rej, source_file)
+    table = accepted.groupby(
+        ["period", "period_start", "freq", "country_iso3", "region", "subregion",
+         "certification", "count_basis"], dropna=False, sort=True,
+    )["count"].sum().reset_index()
+    table["count"] = table["count"].astype("int64")
+    cols = ["period", "period_start", "freq", "country_iso3", "region", "subregion",
+            "certification", "count", "count_basis"]
+    table = table[cols]
+    report = _report("certifications", raw, int(rej.ok.sum()), rejected, p, fmt)
+    report["rows_out"] = int(len(table))
+    report.update(extra)
+    result = CleanResult("certifications", table, rejected, report)
+    result.check_invariant()
+    return result
+
+
+def _geo(raw: pd.DataFrame, col: str, p: CleanParams) -> pd.DataFrame:
+    iso3 = resolve_countries(raw[col]) if col in raw.columns else pd.Series(
+        pd.NA, index=raw.index, dtype="str")
+    out = assign_regions(iso3, p.scheme)
+    out.insert(0, "country_iso3", iso3)
+    return out
+
+
+def _records(raw: pd.DataFrame, p: CleanParams,
+             rows: pd.Series) -> tuple[pd.DataFrame, _Rejections, dict[str, Any]]:
+    rej = _Rejections(raw.index)
+    missing = pd.concat([_blank(raw[c]) for c in RECORDS_REQUIRED], axis=1)
+    rej.add(missing.any(axis=1), "missing_required",
+            "required value missing: " + missing.idxmax(axis=1))
+    freq = p.freq or "M"
+    dates = parse_dates(raw["date"])
+    rej.add(dates["date"].isna(), "unparseable_date",
+            _detail("date ", raw["date"], " not understood (ISO, DD/MM/YYYY, Month YYYY)"))
+    coarse = dates["precision"].map({"D": 3, "M": 2, "Y": 0}) < _FREQ_RANK[freq]
+    rej.add(coarse, "unparseable_date",
+            _detail("date ", raw["date"], f" is too coarse for freq {freq}"))
+    lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
+    rej.add((dates["date"] < lo_date) | (dates["date"] > hi_date), "date_out_of_range",
+            _detail("date ", raw["date"], f" outside {lo_date.date()}..{hi_date.date()}"))
+    certs = normalize_certification_names(raw["certification"])
+    if p.known_certifications_only:
+        rej.add(~certs["is_known"], "unknown_certification",
+                _detail("certification ", raw["certification"], " is not a known code"))
+    geo = _geo(raw, "location", p)
+    rej.add(geo["country_iso3"].isna(), "unknown_country",
+            _detail("location ", raw["location"], " has no recognizable country"))
+    if "credential_id" in raw.columns:
+        cid = raw["credential_id"].astype("str").str.strip()
+        has = rej.ok & (cid != "")
+        first_row = rows[has].groupby(cid[has]).transform("first")
+        dup = cid[has].duplicated(keep="first")
+        detail = pd.Series(pd.NA, index=raw.index, dtype="object")
+        di = dup.index[dup]
+        detail[di] = ("credential_id " + _quoted(cid[di]) + " already seen in row "
+                      + first_row[di].astype("str"))
+        rej.add(dup.reindex(raw.index, fill_value=False), "duplicate_record", detail)
+    ok = rej.ok
+    acc = pd.concat([period_labels(dates.loc[ok, "date"], freq), geo[ok]], axis=1)
+    acc["freq"] = freq
+    acc["certification"] = certs.loc[ok, "certification"]
+    acc["count"] = 1
+    acc["count_basis"] = "records"
+    return acc, rej, {"unknown_certification_names": sorted(
+        set(certs.loc[ok & ~certs["is_known"], "certification"]))}
+
+
+def _counts(raw: pd.DataFrame, p: CleanParams,
+            rows: pd.Series) -> tuple[pd.DataFrame, _Rejections, dict[str, Any]]:
+    rej = _Rejections(raw.index)
+    has_country = "country" in raw.columns
+    has_region = "region" in raw.columns
+    country = raw["country"] if has_country else pd.Series("", index=raw.index)
+    region_text = raw["region"] if has_region else pd.Series("", index=raw.index)
+    geo_blank = _blank(country) & _blank(region_text)
+    missing = pd.concat([_blank(raw[c]) for c in COUNTS_REQUIRED], axis=1)
+    missing["country or region"] = geo_blank
+    rej.add(missing.any(axis=1), "missing_required",
+            "required value missing: " + missing.idxmax(axis=1))
+
+    periods = parse_periods(raw["period"])
+    rej.add(periods["freq"].isna(), "unparseable_date",
+            _detail("period ", raw["period"], " is not YYYY, YYYY-Qn or YYYY-MM"))
+    lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
+    rej.add((periods["period_start"] < lo_date) | (periods["period_start"] > hi_date),
+            "date_out_of_range",
+            _detail("period ", raw["period"], f" outside {lo_date.date()}..{hi_date.date()}"))
+    if p.freq is not None:
+        coarse = periods["freq"].map(_FREQ_RANK) < _FREQ_RANK[p.freq]
+        rej.add(coarse, "unparseable_date",
+                _detail("period ", raw["period"],
+                        f" is coarser than the requested freq {p.freq}"))
+
+    # geography: a country wins; else a region (or subregion) name of the scheme
+    use_country = ~_blank(country)
+    geo = _geo(pd.DataFrame({"c": country.where(use_country, "")}), "c", p)
+    rej.add(use_country & geo["country_iso3"].isna(), "unknown_country",
+            _detail("country ", country, " not recognized"))
+    scheme = load_scheme(p.scheme)
+    by_region = {r.casefold(): r for r in scheme["region"]}
+    by_sub = {s.casefold(): s for s in scheme["subregion"]}
+    rkey = region_text.astype("str").str.strip().str.casefold()
+    reg_only = ~use_country
+    region_name = rkey.map(by_region)
+    sub_name = rkey.map(by_sub)
+    rej.add(reg_only & region_name.isna() & sub_name.isna(), "unknown_country",
+            _detail("region ", region_text, " is not a region of scheme " + str(p.scheme)))
+    geo.loc[reg_only, "region"] = region_name[reg_only].where(
+        region_name[reg_only].notna(), sub_name[reg_only].map(
+            scheme.drop_duplicates("subregion").set_index("subregion")["region"]))
+    geo.loc[reg_only, "subregion"] = sub_name[reg_only]
+
+    certs = normalize_certification_names(raw["certification"])
+    is_all = raw["certification"].astype("str").str.strip().str.casefold().isin(["all", "*"])
+    certs.loc[is_all, ["certification", "is_known"]] = ["all", True]
+    if p.known_certifications_only:
+        rej.add(~certs["is_known"], "unknown_certification",
+                _detail("certification ", raw["certification"], " is not a known code"))
+
+    value = parse_amounts(raw["count"])
+    rej.add(value.isna() | (value < 0) | (value != np.floor(value)), "bad_count",
+            _detail("count ", raw["count"], " is not a non-negative integer"))
+    kind_text = (raw["kind"] if "kind" in raw.columns else pd.Series("", index=raw.index))
+    kind = kind_text.astype("str").str.strip().str.casefold().replace("", "new")
+    kind = kind.map({"new": "new", "cumulative": "cumulative", "cum": "cumulative",
+                     "total": "cumulative"})
+    rej.add(kind.isna(), "bad_count",
+            _detail("kind ", kind_text, " is neither 'new' nor 'cumulative'"))
+
+    # one value per (period, place, certification, kind)
+    work = pd.DataFrame({
+        "period_start": periods["period_start"], "freq": periods["freq"],
+        "geo": geo["country_iso3"].fillna("region:" + geo["region"].fillna("")
+                                          + "/" + geo["subregion"].fillna("")),
+        "certification": certs["certification"], "kind": kind, "value": value, "row": rows,
+    })
+    key = ["period_start", "freq", "geo", "certification", "kind"]
+    ok = rej.ok
+    dup = work[ok].duplicated(subset=key, keep="first")
+    first_row = work[ok].groupby(key, dropna=False)["row"].transform("first")
+    detail = ("same period, place, certification and kind as row "
+              + first_row.astype("str")).reindex(raw.index)
+    rej.add(dup.reindex(raw.index, fill_value=False), "bad_count", detail)
+
+    # cumulative -> new, series by series in period order; decreases are rejected
+    decreases: list[dict[str, Any]] = []
+    cum = rej.ok & (work["kind"] == "cumulative")
+    count = work["value"].copy()
+    basis = pd.Series("new", index=raw.index, dtype="object")
+    if cum.any():
+        w = work[cum].sort_values("period_start")
+        sk = ["geo", "certification", "freq"]
+        running = w.groupby(sk, dropna=False)["value"].cummax()
+        prev_max = running.groupby([w[k] for k in sk], dropna=False).shift(1)
+        diff = w["value"] - prev_max
+        dec = diff < 0
+        for i in dec.index[dec]:
+            decreases.append({"source_row": int(w.at[i, "row"]), "series": str(w.at[i, "geo"])
+                              + "/" + str(w.at[i, "certification"]),
+                              "value": float(w.at[i, "value"]),
+                              "previous_max": float(prev_max[i])})
+        rej.add(dec.reindex(raw.index, fill_value=False), "bad_count",
+                ("cumulative count " + w["value"].astype("int64").astype("str")
+                 + " is below an earlier value " + prev_max.fillna(0).astype("int64")
+                 .astype("str") + " of the same series").reindex(raw.index))
+        keep = w.index[~dec]
+        count[keep] = diff[keep].fillna(w.loc[keep, "value"])
+        basis[keep] = np.where(prev_max[keep].isna(), "cumulative_first", "cumulative_diff")
+    ok = rej.ok
+    out_freq = p.freq
+    if out_freq is None:
+        present = work.loc[ok, "freq"].dropna().unique()
+        out_freq = min(present, key=lambda f: _FREQ_RANK[f]) if len(present) else "Y"
+    acc = period_labels(work.loc[ok, "period_start"], out_freq)
+    acc["freq"] = out_freq
+    acc = pd.concat([acc, geo.loc[ok, ["country_iso3", "region", "subregion"]]], axis=1)
+    acc["certification"] = certs.loc[ok, "certification"]
+    acc["count"] = count[ok].astype("int64")
+    acc["count_basis"] = basis[ok]
+    extra = {"cumulative_decreases": decreases,
+             "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist())}
+    return acc, rej, extra
+
+
+def write_outputs(result: CleanResult, out_dir: str | Path,
+                  inputs: dict[str, str]) -> dict[str, Path]:
+    """Write ``<name>.parquet``, ``<name>_rejected.csv`` and ``<name>_clean_report.json``.
+
+    Each file is written atomically; the report records the inputs' sha256.
+    """
+    import json
+
+    from marketlib.sources import atomic_write_bytes, atomic_write_csv, atomic_write_parquet
+
+    out = Path(out_dir)
+    report = dict(result.report)
+    report["inputs"] = inputs
+    paths = {
+        "table": out / f"{result.name}.parquet",
+        "rejected": out / f"{result.name}_rejected.csv",
+        "report": out / f"{result.name}_clean_report.json",
+    }
+    atomic_write_parquet(result.clean, paths["table"])
+    atomic_write_csv(result.rejected, paths["rejected"])
+    atomic_write_bytes(paths["report"],
+                       (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
+    return paths

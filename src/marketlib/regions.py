@@ -1,0 +1,150 @@
+"""Countries to ISO3, ISO3 to regions under a named scheme.
+
+Resolution is table-driven (``data/countries.csv`` derived from the UN M49 crosswalk,
+``data/country_aliases.csv`` for common variants) with ``pycountry`` (the ISO 3166 database)
+for official and common names. Each distinct spelling is looked up once. Unknown places are
+never guessed: they resolve to ``None``.
+
+Why not ``country_converter``: version 1.3.2 raises ``TypeError`` in ``CountryConverter()``
+under pandas 3.1, which this project uses (METHODS was verified on pandas 3.1). pycountry has
+no pandas dependency, and the aliases it lacks are a reviewed data file.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import pycountry
+
+from marketlib.paths import PACKAGE_DATA
+from marketlib.sources import InputError, read_csv_text
+
+SCHEMES = ("article", "un")
+ARTICLE_REGIONS = ("North America", "Latin America", "Europe", "Asia-Pacific",
+                   "Middle East & Africa")
+ARTICLE_SUBREGIONS = ("North America", "Latin America", "Western Europe", "Eastern Europe",
+                      "East Asia", "Southeast Asia", "South Asia", "Oceania", "Middle East",
+                      "Africa", "Central Asia")
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split()
+)
+
+
+def _key(text: str) -> str:
+    """Normalize a spelling for lookup: accents folded, case folded, dots and spaces squeezed."""
+    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    t = t.casefold().replace(".", "").replace("&", "and")
+    t = re.sub(r"[\s_\-]+", " ", t).strip()
+    return re.sub(r"^the ", "", t)
+
+
+@lru_cache(maxsize=1)
+def country_table() -> pd.DataFrame:
+    """Return the committed country table (iso2, iso3, names, article and UN regions)."""
+    return pd.read_csv(PACKAGE_DATA / "countries.csv", keep_default_na=False, dtype=str)
+
+
+@lru_cache(maxsize=1)
+def _lookup() -> dict[str, str]:
+    table = country_table()
+    look: dict[str, str] = {}
+    for col in ("name", "iso3"):
+        look.update({_key(v): iso3 for v, iso3 in zip(table[col], table["iso3"], strict=True)})
+    look.update({_key(v): iso3 for v, iso3 in zip(table["iso2"], table["iso3"], strict=True)})
+    aliases = pd.read_csv(PACKAGE_DATA / "country_aliases.csv", keep_default_na=False, dtype=str)
+    look.update({_key(a): i for a, i in zip(aliases["alias"], aliases["iso3"], strict=True)})
+    return look
+
+
+def _resolve_one(text: str) -> str | None:
+    """Resolve one spelling ("US", "United Kingdom", "Austin, TX, USA") to ISO3 or None."""
+    raw = text.strip()
+    if not raw:
+        return None
+    whole = _lookup_name(raw)  # "Korea, Republic of" is a name, not "City, Country"
+    if whole is not None:
+        return whole
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if len(parts) < 2:
+        return None
+    candidate = parts[-1]
+    if len(candidate) == 2 and candidate.upper() in US_STATES:
+        # "Springfield, IL" could be Illinois or Israel: never guess.
+        return None
+    return _lookup_name(candidate)
+
+
+def _lookup_name(text: str) -> str | None:
+    key = _key(text)
+    look = _lookup()
+    if key in look:
+        return look[key]
+    try:
+        found = pycountry.countries.lookup(text)
+    except LookupError:
+        return None
+    return found.alpha_3 if found.alpha_3 in _known_iso3() else None
+
+
+@lru_cache(maxsize=1)
+def _known_iso3() -> frozenset[str]:
+    return frozenset(country_table()["iso3"])
+
+
+def resolve_countries(values: pd.Series) -> pd.Series:
+    """Map country spellings to ISO3 codes, looking up each distinct value once.
+
+    Accepts ISO2, ISO3, English names and common variants, "City, Country" and
+    "City, ST, Country". Unresolved values become ``<NA>``.
+    """
+    distinct = pd.unique(values.astype("str"))
+    mapping = {v: _resolve_one(v) for v in distinct}
+    return values.astype("str").map(mapping).astype("str")
+
+
+def load_scheme(scheme: str | Path = "article") -> pd.DataFrame:
+    """Return ``iso3, region, subregion`` for a scheme name or a user CSV path.
+
+    A user CSV (``iso3,region,subregion``) overrides the named schemes for the countries it
+    lists; other countries keep the ``article`` mapping.
+    """
+    table = country_table()
+    if str(scheme) in SCHEMES:
+        if scheme == "article":
+            out = table[["iso3", "region", "subregion"]]
+        else:
+            out = table[["iso3", "un_region", "un_subregion"]].set_axis(
+                ["iso3", "region", "subregion"], axis=1)
+        return out[out["region"] != ""].reset_index(drop=True)
+    raw = read_csv_text(scheme, required=("iso3", "region", "subregion")).frame
+    user = raw[["iso3", "region", "subregion"]].apply(lambda s: s.str.strip())
+    user["iso3"] = resolve_countries(user["iso3"])
+    bad = user.index[user["iso3"].isna()]
+    if len(bad):
+        raise InputError(scheme, f"row {int(bad[0]) + 1}: unknown country code in iso3 column")
+    if user["iso3"].duplicated().any():
+        dup = user.loc[user["iso3"].duplicated(), "iso3"].iloc[0]
+        raise InputError(scheme, f"country {dup} listed twice")
+    base = load_scheme("article")
+    base = base[~base["iso3"].isin(user["iso3"])]
+    return pd.concat([user, base], ignore_index=True)
+
+
+def assign_regions(iso3: pd.Series, scheme: str | Path = "article") -> pd.DataFrame:
+    """Return ``region`` and ``subregion`` for each ISO3 code under ``scheme``."""
+    mapping = load_scheme(scheme).set_index("iso3")
+    out = pd.DataFrame(index=iso3.index)
+    out["region"] = iso3.map(mapping["region"]).astype("str")
+    out["subregion"] = iso3.map(mapping["subregion"]).astype("str")
+    return out
+
+
+def region_names(scheme: str | Path = "article") -> set[str]:
+    """Return every region and subregion name of a scheme (for region-level inputs)."""
+    m = load_scheme(scheme)
+    return set(m["region"]) | set(m["subregion"])

@@ -1,0 +1,209 @@
+"""Reading and fetching inputs, at the edge: raw files in, string DataFrames out.
+
+Every problem that makes a file unreadable raises :class:`InputError` naming the file and the
+problem; nothing is written before all inputs are read.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from marketlib.paths import mirror_dir
+
+#: The aijobs.net salary survey, pinned (see ../shared/data/aijobs/SOURCE.md).
+AIJOBS_COMMIT = "9c225876510af8fbdabdb7ca39d1a6d44be0072b"
+AIJOBS_URL = (
+    "https://raw.githubusercontent.com/foorilla/ai-jobs-net-salaries/"
+    f"{AIJOBS_COMMIT}/salaries.csv"
+)
+AIJOBS_SHA256 = "fce1318d2fa6f574cd36ce192bf3c38debcb61892d15255eb8f772a05e4a5aef"
+AIJOBS_COLUMNS = (
+    "work_year", "experience_level", "employment_type", "job_title", "salary",
+    "salary_currency", "salary_in_usd", "employee_residence", "remote_ratio",
+    "company_location", "company_size",
+)
+
+
+class InputError(Exception):
+    """A file that cannot be used at all; the message names the file and the problem."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw CSV read as text: the frame (all ``str``), its path and its sha256."""
+
+    frame: pd.DataFrame
+    path: Path
+    sha256: str
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Return the hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Return the hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_csv_text(
+    path: str | os.PathLike[str],
+    required: Iterable[str] = (),
+    any_of: Iterable[tuple[str, ...]] = (),
+) -> RawTable:
+    """Read a CSV as text, with case-insensitive headers, refusing unusable files.
+
+    Parameters
+    ----------
+    path
+        The file.
+    required
+        Column names (lower case) that must be present.
+    any_of
+        Groups of names of which at least one must be present (e.g. ``("country", "region")``).
+
+    Raises
+    ------
+    InputError
+        Missing, empty, binary, non-UTF-8 or non-CSV file, duplicate or missing columns.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "file not found")
+    if p.is_dir():
+        raise InputError(p, "is a directory, not a CSV file")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(p, f"cannot be read ({exc.strerror})") from exc
+    if not data.strip():
+        raise InputError(p, "file is empty (no header row)")
+    if b"\x00" in data[:65536]:
+        raise InputError(p, "binary content (NUL bytes): not a CSV text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            p,
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "re-save the file as UTF-8",
+        ) from exc
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+            skipinitialspace=True, skip_blank_lines=True,
+        )
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        raise InputError(p, f"not a valid CSV ({str(exc).strip()})") from exc
+    cols = [str(c).strip().lower() for c in frame.columns]
+    dupes = sorted({c for c in cols if cols.count(c) > 1})
+    if dupes:
+        raise InputError(p, f"duplicate column(s) after ignoring case: {', '.join(dupes)}")
+    if any(c.startswith("unnamed:") or c == "" for c in cols) and len(frame.columns) == 1:
+        raise InputError(p, "no header row")
+    frame.columns = cols
+    missing = [c for c in required if c not in cols]
+    for group in any_of:
+        if not any(g in cols for g in group):
+            missing.append(" or ".join(group))
+    if missing:
+        raise InputError(
+            p, f"required column(s) missing: {', '.join(missing)} (found: {', '.join(cols)})"
+        )
+    return RawTable(frame=frame, path=p, sha256=sha256_bytes(data))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a DataFrame as Parquet atomically."""
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a DataFrame as UTF-8 CSV atomically."""
+    atomic_write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+
+
+def fetch_aijobs(dest: str | os.PathLike[str], timeout: float = 60.0) -> Path:
+    """Get the pinned aijobs salaries file into ``dest`` and verify its sha256.
+
+    With ``MARKETLIB_MIRROR`` set, the file is copied from ``$MARKETLIB_MIRROR/aijobs/``;
+    otherwise it is downloaded from the pinned commit. The file lands atomically.
+
+    Raises
+    ------
+    InputError
+        Mirror file missing, network unreachable, or checksum mismatch.
+    """
+    target = Path(dest) / "aijobs" / "salaries.csv"
+    if target.exists() and sha256_file(target) == AIJOBS_SHA256:
+        return target
+    mirror = mirror_dir()
+    if mirror is not None:
+        src = mirror / "aijobs" / "salaries.csv"
+        if not src.is_file():
+            raise InputError(src, "MARKETLIB_MIRROR is set but the mirror has no aijobs file")
+        data = src.read_bytes()
+        origin = str(src)
+    else:
+        try:
+            with urllib.request.urlopen(AIJOBS_URL, timeout=timeout) as resp:  # noqa: S310
+                data = resp.read()
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise InputError(
+                AIJOBS_URL,
+                f"download failed ({reason}); offline? set MARKETLIB_MIRROR=DIR to copy "
+                "DIR/aijobs/salaries.csv instead",
+            ) from exc
+        origin = AIJOBS_URL
+    got = sha256_bytes(data)
+    if got != AIJOBS_SHA256:
+        raise InputError(origin, f"sha256 mismatch: expected {AIJOBS_SHA256}, got {got}")
+    atomic_write_bytes(target, data)
+    return target
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy a file atomically (used for report inputs)."""
+    atomic_write_bytes(dst, src.read_bytes())
+    shutil.copystat(src, dst)
