@@ -26,7 +26,7 @@ fetch: install  ## get the aijobs data (MARKETLIB_MIRROR=DIR copies it from DIR)
 
 clean-data: fetch  ## clean the aijobs file into data/processed
 	$(BIN)/marketlib clean rates data/raw/aijobs/salaries.csv --format aijobs
-	$(BIN)/marketlib clean certifications data/raw/certifications/article_regional_growth.csv --format counts
+	$(BIN)/marketlib clean certifications data/raw/certifications/cncf_published_counts.csv --format counts
 
 report: clean-data  ## the main job: fetch, clean, run the default report
 	$(BIN)/marketlib report --params params/default.yaml

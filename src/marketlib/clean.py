@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from marketlib import money
+from marketlib.frames import frame_distinct, map_distinct, parse_numbers
 from marketlib.paths import PACKAGE_DATA
 from marketlib.regions import assign_regions, load_scheme, resolve_countries
 
@@ -33,6 +34,10 @@ RATE_FORMATS = ("aijobs", "generic")
 CERT_FORMATS = ("records", "counts")
 FREQS = ("Y", "Q", "M")
 _FREQ_RANK = {"Y": 0, "Q": 1, "M": 2}
+#: Largest count accepted (a billion certifications in one period is not a count but an error).
+MAX_COUNT = 1e9
+#: Region label of global (not regional) counts, e.g. CNCF's published totals.
+WORLD = "World"
 
 AIJOBS_REQUIRED = (
     "work_year", "experience_level", "employment_type", "job_title", "salary",
@@ -137,7 +142,7 @@ class _Rejections:
 
 
 def _blank(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype("str").str.strip() == "")
+    return map_distinct(s, lambda u: u.astype("str").str.strip() == "").fillna(True).astype(bool)
 
 
 def _quoted(s: pd.Series) -> pd.Series:
@@ -149,24 +154,9 @@ def _detail(prefix: str, values: pd.Series, suffix: str) -> Callable[[pd.Index],
     return lambda idx: prefix + _quoted(values[idx]) + suffix
 
 
-def by_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Apply a vectorized ``fn`` to the distinct values only and spread the result back."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    res = fn(pd.Series(uniques, dtype=values.dtype)).to_numpy()
-    out = pd.Series(res.take(np.where(codes < 0, 0, codes)) if len(res) else
-                    np.full(len(values), np.nan), index=values.index)
-    return out.where(codes >= 0) if (codes < 0).any() else out
-
-
-def _parse_amounts_distinct(values: pd.Series) -> pd.Series:
-    text = values.astype("str").str.strip().str.replace(r"[,\s_'’]", "", regex=True)
-    out = pd.to_numeric(text, errors="coerce").astype("float64")
-    return out.where(np.isfinite(out))
-
-
 def parse_amounts(values: pd.Series) -> pd.Series:
     """Parse numbers that may carry thousands separators ("1,234.5", "120 000", "1_000")."""
-    return by_distinct(values, _parse_amounts_distinct).astype("float64")
+    return parse_numbers(values)
 
 
 # --- dates and periods -----------------------------------------------------------------------
@@ -185,30 +175,28 @@ def parse_dates(values: pd.Series) -> pd.DataFrame:
     day of the stated period). ISO and ``DD/MM/YYYY`` (day first) give days; ``YYYY-MM`` and
     ``Month YYYY`` months; ``YYYY`` years. Unparseable strings give ``NaT``.
     """
-    text = values.astype("str").str.strip()
-    distinct = pd.Series(pd.unique(text.dropna()))
-    parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
-    precision = pd.Series(pd.NA, index=distinct.index, dtype="object")
+    out = frame_distinct(values, _parse_distinct_dates)
+    return out
+
+
+def _parse_distinct_dates(distinct: pd.Series) -> pd.DataFrame:
+    text = distinct.astype("str").str.strip()
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    precision = pd.Series(pd.NA, index=text.index, dtype="object")
     for fmt, prec in _DATE_FORMATS:
         todo = parsed.isna()
         if not todo.any():
             break
-        got = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
+        got = pd.to_datetime(text[todo], format=fmt, errors="coerce")
         hit = got.notna()
         parsed[got.index[hit]] = got[hit]
         precision[got.index[hit]] = prec
-    lookup = pd.DataFrame({"date": parsed.to_numpy(), "precision": precision.to_numpy()},
-                          index=distinct.to_numpy())
-    out = lookup.reindex(text.to_numpy())
-    out.index = values.index
-    start = out["date"]
-    end = start.copy()
-    m = out["precision"] == "M"
-    end[m] = start[m] + pd.offsets.MonthEnd(0)
-    y = out["precision"] == "Y"
-    end[y] = start[y] + pd.offsets.YearEnd(0)
-    out["end"] = end
-    return out
+    end = parsed.copy()
+    m = precision == "M"
+    end[m] = parsed[m] + pd.offsets.MonthEnd(0)
+    y = precision == "Y"
+    end[y] = parsed[y] + pd.offsets.YearEnd(0)
+    return pd.DataFrame({"date": parsed, "precision": precision, "end": end})
 
 
 def period_labels(start: pd.Series, freq: str) -> pd.DataFrame:
@@ -265,17 +253,13 @@ def _role_patterns() -> list[tuple[re.Pattern[str], str]]:
 
 def assign_role_families(titles: pd.Series) -> pd.Series:
     """Map free-text job titles to role families (first matching pattern wins), once per title."""
-    text = titles.astype("str")
-    distinct = pd.unique(text.dropna())
-    mapping = {}
-    for title in distinct:
-        family = "Other"
+    def family(title: str) -> str:
         for pattern, fam in _role_patterns():
             if pattern.search(title):
-                family = fam
-                break
-        mapping[title] = family
-    return text.map(mapping).astype("str")
+                return fam
+        return "Other"
+
+    return map_distinct(titles, lambda u: pd.Series([family(t) for t in u], dtype="str"))
 
 
 def _cert_key(text: str) -> str:
@@ -362,11 +346,14 @@ def flag_outliers(
     deviation (``M = (x - med) / (1.253314 * meanAD)``).
     """
     def mz(cells: list[pd.Series]) -> tuple[pd.Series, pd.Series]:
-        g = log_value.groupby(cells, dropna=False)
+        codes = pd.DataFrame({i: c for i, c in enumerate(cells)}).groupby(
+            list(range(len(cells))), dropna=False, sort=False).ngroup()
+        g = log_value.groupby(codes)
         med = g.transform("median")
         dev = (log_value - med).abs()
-        mad = dev.groupby(cells, dropna=False).transform("median")
-        mean_ad = dev.groupby(cells, dropna=False).transform("mean")
+        dg = dev.groupby(codes)
+        mad = dg.transform("median")
+        mean_ad = dg.transform("mean")
         with np.errstate(divide="ignore", invalid="ignore"):
             m = np.where(mad > 0, 0.6745 * (log_value - med) / mad,
                          (log_value - med) / (1.253314 * mean_ad))
@@ -435,26 +422,30 @@ def clean_rates(
         Cleaning parameters.
     source_file
         File name(s) recorded in ``source_file``.
+
+    Notes
+    -----
+    Every lookup (date string, currency, unit, country, title) runs once per distinct value.
+    Rows are validated in SPEC order; the first failing rule gives the reason code.
     """
     p = params or CleanParams()
     raw = raw.reset_index(drop=True)
     c, required, extra_cols = _canonical_rates(raw, fmt)
-    c = c.fillna("")
     rej = _Rejections(raw.index)
 
-    missing = pd.concat([_blank(c[col]) for col in required], axis=1)
+    blank = {col: _blank(c[col]) for col in required}
     names = {"date_text": "date", "amount_text": "amount", "currency": "currency",
              "unit_text": "unit", "country_text": "country", "employment_text": "employment_type"}
     if fmt == "aijobs":
         names.update(date_text="work_year", amount_text="salary", currency="salary_currency",
                      country_text="employee_residence")
-    first_missing = missing.idxmax(axis=1).map(names)
-    rej.add(missing.any(axis=1), "missing_required", "required value missing: " + first_missing)
+    for col in required:
+        rej.add(blank[col], "missing_required", f"required value missing: {names[col]}")
 
     dates = parse_dates(c["date_text"])
     if fmt == "aijobs":  # work_year only
-        ok_year = c["date_text"].str.strip().str.fullmatch(r"\d{4}")
-        dates.loc[~ok_year, ["date", "end", "precision"]] = [pd.NaT, pd.NaT, pd.NA]
+        not_year = dates["precision"].ne("Y").fillna(True)
+        dates.loc[not_year, "date"] = pd.NaT
     rej.add(dates["date"].isna(), "unparseable_date",
             _detail("date ", c["date_text"], " is not YYYY-MM-DD, YYYY-MM or YYYY"))
     lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
@@ -471,99 +462,80 @@ def clean_rates(
     rej.add(unit.isna(), "unknown_unit",
             _detail("unit ", c["unit_text"], " is not hour/day/week/month/year"))
 
-    currency = c["currency"].astype("str").str.strip().str.upper()
-    rej.add(~currency.isin(money.iso4217_codes()), "unknown_currency",
-            _detail("currency ", c["currency"], " is not an ISO 4217 code"))
+    codes = money.iso4217_codes()
+    currency = map_distinct(c["currency"], lambda u: u.str.strip().str.upper())
+    rej.add(~map_distinct(currency, lambda u: u.isin(codes)).fillna(False).astype(bool),
+            "unknown_currency", _detail("currency ", c["currency"], " is not an ISO 4217 code"))
 
     iso3 = resolve_countries(c["country_text"])
     rej.add(iso3.isna(), "unknown_country",
             _detail("country ", c["country_text"], " not recognized"))
 
     fx = money.usd_per_unit(currency, dates["date"], dates["end"])
-    source_usd = parse_amounts(c["source_usd_text"]) if "source_usd_text" in c else None
-    amount_usd = amount * fx
     hours = money.unit_hours(unit, p.hours_per_year)
-    own_hourly = amount_usd / hours
-    if source_usd is not None:
-        src_ok = source_usd > 0
-        fallback_hourly = (source_usd / hours).where(src_ok)
-        hourly = own_hourly.fillna(fallback_hourly)
-        fx_source = pd.Series(np.where(fx.notna(), "ecb", "source_usd"), index=raw.index)
+    own_hourly = amount * fx / hours
+    if fmt == "aijobs":
+        source_usd = parse_amounts(c["source_usd_text"])
+        hourly = own_hourly.fillna((source_usd / hours).where(source_usd > 0))
     else:
+        source_usd = None
         hourly = own_hourly
-        fx_source = pd.Series("ecb", index=raw.index)
     rej.add(hourly.isna(), "fx_rate_unavailable",
-            "no ECB rate for " + currency + " over " + c["date_text"].astype("str")
-            + " and no USD figure in the source")
+            lambda idx: "no ECB rate for " + currency[idx].astype("str") + " over "
+            + c["date_text"][idx].astype("str") + " and no USD figure in the source")
     annual = hourly * p.hours_per_year
     lo_b, hi_b = p.annual_usd_bounds
     rej.add(~annual.between(lo_b, hi_b), "implausible_amount",
-            "annual USD equivalent " + annual.round(0).astype("str")
-            + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]")
+            lambda idx: "annual USD equivalent " + annual[idx].round(0).astype("int64")
+            .astype("str") + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]")
 
-    ok = rej.ok
-    o = raw.index[ok]
-    clean = pd.DataFrame(index=o)
-    clean["source_file"] = (source_file[o] if isinstance(source_file, pd.Series)
-                            else source_file)
-    clean["source_row"] = _source_rows(raw, source_file)[o]
-    clean["country_iso3"] = iso3[o]
-    clean[["region", "subregion"]] = assign_regions(iso3[o], p.scheme)
-    clean["year"] = dates.loc[o, "date"].dt.year.astype("int64")
-    clean["date"] = dates.loc[o, "date"]
-    clean["amount"] = amount[o]
-    clean["currency"] = currency[o]
-    clean["unit"] = unit[o]
-    clean["usd_per_unit"] = fx[o]
-    clean["fx_source"] = fx_source[o]
-    clean["hours_per_year"] = float(p.hours_per_year)
-    clean["hourly_usd"] = hourly[o]
-    clean["annual_usd"] = annual[o]
-    role = c.loc[o, "role"].astype("str").str.strip()
-    clean["role"] = role.where(role != "")
-    clean["role_family"] = assign_role_families(clean["role"]).where(clean["role"].notna())
-    exp = c.loc[o, "experience_text"].astype("str").str.strip().str.casefold()
-    clean["experience"] = exp.map(EXPERIENCE).astype("str")
-    emp = c.loc[o, "employment_text"].astype("str").str.strip().str.casefold()
-    clean["employment_type"] = emp.map(EMPLOYMENT).astype("str")
-    clean["rate_kind"] = clean["employment_type"].map(RATE_KIND).fillna("unknown")
+    ok = rej.ok.to_numpy()
+    rows = _source_rows(raw, source_file)
+    cols: dict[str, Any] = {
+        "source_file": source_file if isinstance(source_file, str) else source_file,
+        "source_row": rows,
+        "country_iso3": iso3,
+        "year": dates["date"].dt.year,
+        "date": dates["date"],
+        "amount": amount,
+        "currency": currency,
+        "unit": unit,
+        "usd_per_unit": fx,
+        "fx_source": np.where(fx.notna(), "ecb", "source_usd"),
+        "hours_per_year": float(p.hours_per_year),
+        "hourly_usd": hourly,
+        "annual_usd": annual,
+    }
+    role = map_distinct(c["role"], lambda u: u.str.strip().replace("", np.nan))
+    cols["role"] = role
+    cols["role_family"] = assign_role_families(role)
+    cols["experience"] = map_distinct(
+        c["experience_text"], lambda u: u.str.strip().str.casefold().map(EXPERIENCE))
+    employment = map_distinct(
+        c["employment_text"], lambda u: u.str.strip().str.casefold().map(EMPLOYMENT))
+    cols["employment_type"] = employment
+    cols["rate_kind"] = map_distinct(employment, lambda u: u.map(RATE_KIND)).fillna("unknown")
     if fmt == "aijobs":
-        clean["source_annual_usd"] = source_usd[o]
-        company = resolve_countries(c.loc[o, "company_location_text"])
-        clean["company_iso3"] = company
-        clean["cross_border"] = company.notna() & (company != clean["country_iso3"])
-        clean["remote_ratio"] = pd.to_numeric(c.loc[o, "remote_ratio"], errors="coerce")
-        clean["company_size"] = c.loc[o, "company_size"]
-        own_annual = (amount_usd / hours * p.hours_per_year)[o]
-        rel = (own_annual / source_usd[o] - 1).abs()
-        clean["fx_mismatch"] = (rel > p.fx_tolerance).fillna(False)
+        company = resolve_countries(c["company_location_text"])
+        own_annual = amount * fx / hours * p.hours_per_year
+        cols["source_annual_usd"] = source_usd
+        cols["company_iso3"] = company
+        cols["cross_border"] = company.notna() & company.ne(iso3).fillna(True)
+        cols["remote_ratio"] = pd.to_numeric(c["remote_ratio"], errors="coerce")
+        cols["company_size"] = c["company_size"]
+        cols["fx_mismatch"] = ((own_annual / source_usd - 1).abs() > p.fx_tolerance)
     else:
-        clean["source"] = c.loc[o, "source"].astype("str").where(c.loc[o, "source"] != "")
-        clean["fx_mismatch"] = False
+        cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan))
+        cols["fx_mismatch"] = False
     for col in extra_cols:
-        clean[col if col not in clean.columns else f"extra_{col}"] = raw.loc[o, col]
-
-    # duplicates: same raw values (date reduced to its year) as an earlier accepted row
-    dup_key = raw.loc[o].drop(columns=[k for k in ("date",) if k in raw.columns])
-    dup_key = dup_key.assign(_year=clean["year"], _file=clean["source_file"])
-    clean["is_duplicate"] = dup_key.duplicated(keep="first")
-    # range pairs among non-duplicate rows, adjacent in file order
-    amount_col = "salary" if fmt == "aijobs" else "amount"
-    skip = {amount_col, "salary_in_usd"}
-    key_cols = [k for k in dup_key.columns if k not in skip]
-    nondup = ~clean["is_duplicate"]
-    base = dup_key.loc[nondup, key_cols].assign(_amount=clean.loc[nondup, "amount"])
-    is_pair, pair_id = flag_range_pairs(base, key_cols, "_amount", *p.range_pair_ratio)
-    clean["is_range_pair"] = is_pair.reindex(clean.index, fill_value=False).astype(bool)
-    clean["range_pair_id"] = pair_id.reindex(clean.index).astype("Int64")
-    log_rate = np.log(clean["hourly_usd"])
-    clean["is_outlier"] = flag_outliers(
-        log_rate,
-        [clean["rate_kind"], clean["year"], clean["region"], clean["experience"]],
-        [clean["rate_kind"], clean["year"], clean["experience"]],
-        z=p.outlier_z, min_cell=p.outlier_min_cell,
-    )
-    clean = clean.reset_index(drop=True)
+        cols[col if col not in cols else f"extra_{col}"] = raw[col]
+    clean = pd.DataFrame(cols)[ok].reset_index(drop=True)
+    clean["year"] = clean["year"].astype("int64")
+    clean["fx_mismatch"] = clean["fx_mismatch"].fillna(False).astype(bool)
+    clean = pd.concat([clean, assign_regions(clean["country_iso3"], p.scheme)], axis=1)
+    clean = clean[[*clean.columns[:3], "region", "subregion",
+                   *[k for k in clean.columns[3:] if k not in ("region", "subregion")]]]
+    clean = _flag_rates(clean, raw.loc[ok].reset_index(drop=True), fmt, p)
 
     rejected = _rejected_frame(raw, rej, source_file)
     report = _report("rates", raw, clean, rejected, p, fmt)
@@ -573,9 +545,8 @@ def clean_rates(
     }
     report["fx_source"] = clean["fx_source"].value_counts().to_dict()
     report["rate_kind"] = clean["rate_kind"].value_counts().to_dict()
-    report["experience_unrecognized"] = int(
-        (clean["experience"].isna() & (c.loc[o, "experience_text"].str.strip() != "")
-         .to_numpy()).sum())
+    given = ~_blank(c["experience_text"])[ok].to_numpy()
+    report["experience_unrecognized"] = int((clean["experience"].isna().to_numpy() & given).sum())
     log = (clean.assign(region=clean["region"].fillna("(none)"))
            .groupby(["year", "region"])
            .agg(rows=("source_row", "size"), duplicates=("is_duplicate", "sum"),
@@ -586,6 +557,31 @@ def clean_rates(
     result = CleanResult("rates", clean, rejected, report)
     result.check_invariant()
     return result
+
+
+def _flag_rates(clean: pd.DataFrame, raw_ok: pd.DataFrame, fmt: str,
+                p: CleanParams) -> pd.DataFrame:
+    """Add ``is_duplicate``, ``is_range_pair``/``range_pair_id`` and ``is_outlier``."""
+    out = clean.copy()
+    # duplicates: same raw values (date reduced to its year) as an earlier accepted row
+    dup_key = raw_ok.drop(columns=[k for k in ("date",) if k in raw_ok.columns])
+    dup_key = dup_key.assign(_year=out["year"].to_numpy(), _file=out["source_file"].to_numpy())
+    out["is_duplicate"] = dup_key.duplicated(keep="first").to_numpy()
+    # range pairs among non-duplicate rows, adjacent in file order
+    amount_col = "salary" if fmt == "aijobs" else "amount"
+    key_cols = [k for k in dup_key.columns if k not in {amount_col, "salary_in_usd"}]
+    nondup = ~out["is_duplicate"].to_numpy()
+    base = dup_key.loc[nondup, key_cols].assign(_amount=out.loc[nondup, "amount"].to_numpy())
+    is_pair, pair_id = flag_range_pairs(base, key_cols, "_amount", *p.range_pair_ratio)
+    out["is_range_pair"] = is_pair.reindex(out.index, fill_value=False).astype(bool)
+    out["range_pair_id"] = pair_id.reindex(out.index).astype("Int64")
+    out["is_outlier"] = flag_outliers(
+        np.log(out["hourly_usd"]),
+        [out["rate_kind"], out["year"], out["region"], out["experience"]],
+        [out["rate_kind"], out["year"], out["experience"]],
+        z=p.outlier_z, min_cell=p.outlier_min_cell,
+    )
+    return out
 
 
 def _source_rows(raw: pd.DataFrame, source_file: str | pd.Series) -> pd.Series:
@@ -647,13 +643,17 @@ def clean_certifications(
     else:
         accepted, rej, extra = _counts(raw, p, rows)
     rejected = _rejected_frame(raw, rej, source_file)
-    table = accepted.groupby(
-        ["period", "period_start", "freq", "country_iso3", "region", "subregion",
-         "certification", "count_basis"], dropna=False, sort=True,
-    )["count"].sum().reset_index()
+    keys = ["period", "period_start", "freq", "country_iso3", "region", "subregion",
+            "certification", "count_basis"]
+    extras = [c for c in accepted.columns if c not in keys and c != "count"]
+    grouped = accepted.groupby(keys, dropna=False, sort=True)
+    table = grouped.agg(count=("count", "sum"), n_rows=("count", "size"),
+                        **{c: (c, "first") for c in extras}).reset_index()
+    for c in extras:  # extra columns pass through only where one input row made the output row
+        table[c] = table[c].where(table["n_rows"] == 1)
     table["count"] = table["count"].astype("int64")
     cols = ["period", "period_start", "freq", "country_iso3", "region", "subregion",
-            "certification", "count", "count_basis"]
+            "certification", "count", "count_basis", *extras]
     table = table[cols]
     report = _report("certifications", raw, int(rej.ok.sum()), rejected, p, fmt)
     report["rows_out"] = int(len(table))
@@ -674,9 +674,8 @@ def _geo(raw: pd.DataFrame, col: str, p: CleanParams) -> pd.DataFrame:
 def _records(raw: pd.DataFrame, p: CleanParams,
              rows: pd.Series) -> tuple[pd.DataFrame, _Rejections, dict[str, Any]]:
     rej = _Rejections(raw.index)
-    missing = pd.concat([_blank(raw[c]) for c in RECORDS_REQUIRED], axis=1)
-    rej.add(missing.any(axis=1), "missing_required",
-            "required value missing: " + missing.idxmax(axis=1))
+    for col in RECORDS_REQUIRED:
+        rej.add(_blank(raw[col]), "missing_required", f"required value missing: {col}")
     freq = p.freq or "M"
     dates = parse_dates(raw["date"])
     rej.add(dates["date"].isna(), "unparseable_date",
@@ -722,10 +721,9 @@ def _counts(raw: pd.DataFrame, p: CleanParams,
     country = raw["country"] if has_country else pd.Series("", index=raw.index)
     region_text = raw["region"] if has_region else pd.Series("", index=raw.index)
     geo_blank = _blank(country) & _blank(region_text)
-    missing = pd.concat([_blank(raw[c]) for c in COUNTS_REQUIRED], axis=1)
-    missing["country or region"] = geo_blank
-    rej.add(missing.any(axis=1), "missing_required",
-            "required value missing: " + missing.idxmax(axis=1))
+    for col in COUNTS_REQUIRED:
+        rej.add(_blank(raw[col]), "missing_required", f"required value missing: {col}")
+    rej.add(geo_blank, "missing_required", "required value missing: country or region")
 
     periods = parse_periods(raw["period"])
     rej.add(periods["freq"].isna(), "unparseable_date",
@@ -745,8 +743,10 @@ def _counts(raw: pd.DataFrame, p: CleanParams,
     geo = _geo(pd.DataFrame({"c": country.where(use_country, "")}), "c", p)
     rej.add(use_country & geo["country_iso3"].isna(), "unknown_country",
             _detail("country ", country, " not recognized"))
-    scheme = load_scheme(p.scheme)
+    scheme = pd.concat([load_scheme(p.scheme), pd.DataFrame(
+        {"iso3": [pd.NA], "region": [WORLD], "subregion": [WORLD]})], ignore_index=True)
     by_region = {r.casefold(): r for r in scheme["region"]}
+    by_region.update({"global": WORLD, "worldwide": WORLD})
     by_sub = {s.casefold(): s for s in scheme["subregion"]}
     rkey = region_text.astype("str").str.strip().str.casefold()
     reg_only = ~use_country
@@ -767,7 +767,8 @@ def _counts(raw: pd.DataFrame, p: CleanParams,
                 _detail("certification ", raw["certification"], " is not a known code"))
 
     value = parse_amounts(raw["count"])
-    rej.add(value.isna() | (value < 0) | (value != np.floor(value)), "bad_count",
+    rej.add(value.isna() | (value < 0) | (value != np.floor(value)) | (value > MAX_COUNT),
+            "bad_count",
             _detail("count ", raw["count"], " is not a non-negative integer"))
     kind_text = (raw["kind"] if "kind" in raw.columns else pd.Series("", index=raw.index))
     kind = kind_text.astype("str").str.strip().str.casefold().replace("", "new")
@@ -826,6 +827,9 @@ def _counts(raw: pd.DataFrame, p: CleanParams,
     acc["certification"] = certs.loc[ok, "certification"]
     acc["count"] = count[ok].astype("int64")
     acc["count_basis"] = basis[ok]
+    consumed = {*COUNTS_REQUIRED, "country", "region", "kind"}
+    for col in [c for c in raw.columns if c not in consumed]:
+        acc[col] = raw.loc[ok, col]
     extra = {"cumulative_decreases": decreases,
              "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist())}
     return acc, rej, extra

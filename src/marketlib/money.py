@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pycountry
 
+from marketlib.frames import map_distinct
+
 #: Default hours per working year (40 h x 52 weeks), printed on every table.
 HOURS_PER_YEAR = 2080
 
@@ -32,19 +34,15 @@ UNIT_ALIASES = {
 
 def normalize_units(values: pd.Series) -> pd.Series:
     """Map unit spellings ("hourly", "per annum", "Yr") to hour/day/week/month/year or NA."""
-    codes, uniques = pd.factorize(values)
-    mapped = pd.Series(uniques).astype("str").str.strip().str.casefold().map(UNIT_ALIASES)
-    out = mapped.to_numpy(dtype=object).take(np.where(codes < 0, 0, codes)) if len(uniques) \
-        else np.full(len(values), None, dtype=object)
-    out = np.where(codes < 0, None, out)
-    return pd.Series(out, index=values.index, dtype="str")
+    return map_distinct(values, lambda u: u.astype("str").str.strip().str.casefold()
+                        .map(UNIT_ALIASES).astype("str"))
 
 
 def unit_hours(units: pd.Series, hours_per_year: float = HOURS_PER_YEAR) -> pd.Series:
     """Return the hours one unit stands for: hour 1, day 8, week 40, month H/12, year H."""
     table = {"hour": 1.0, "day": 8.0, "week": 40.0, "month": hours_per_year / 12,
              "year": float(hours_per_year)}
-    return units.map(table).astype("float64")
+    return map_distinct(units, lambda u: u.map(table).astype("float64")).astype("float64")
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +79,7 @@ def ecb_coverage() -> tuple[pd.Timestamp, pd.Timestamp]:
 def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series) -> pd.Series:
     """Return USD per unit of ``currency``: the mean daily ECB rate over ``[start, end]``.
 
+    A single day with no fixing (weekend, holiday) takes the last fixing of the 7 days before.
     Each distinct (currency, start, end) is computed once. Currencies outside the ECB set, or
     periods with no ECB observation, give ``NaN``.
     """
@@ -101,6 +100,16 @@ def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series) -> pd.Se
         count = n[hi[idx]] - n[lo[idx]]
         with np.errstate(invalid="ignore", divide="ignore"):
             values[idx] = np.where(count > 0, (tot[hi[idx]] - tot[lo[idx]]) / count, np.nan)
+        # a single day without a fixing (weekend, holiday): the last fixing up to 7 days before
+        last = np.maximum.accumulate(np.where(np.isnan(col), -1, np.arange(len(col))))
+        single = (count == 0) & (distinct["start"].to_numpy()[idx] == distinct["end"].to_numpy()[idx])
+        pos = np.clip(hi[idx] - 1, 0, None)
+        prev = np.where(hi[idx] > 0, last[pos], -1)
+        close = (prev >= 0) & (
+            (distinct["start"].to_numpy()[idx] - dates[np.clip(prev, 0, None)])
+            <= np.timedelta64(7, "D"))
+        use = single & close
+        values[idx[use]] = col[prev[use]]
     distinct = distinct.assign(usd_per_unit=values)
     merged = keys.merge(distinct, on=["currency", "start", "end"], how="left", validate="m:1")
     return pd.Series(merged["usd_per_unit"].to_numpy(), index=currency.index, dtype="float64")

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pycountry
 
+from marketlib.frames import map_distinct
 from marketlib.paths import PACKAGE_DATA
 from marketlib.sources import InputError, read_csv_text
 
@@ -102,9 +103,7 @@ def resolve_countries(values: pd.Series) -> pd.Series:
     Accepts ISO2, ISO3, English names and common variants, "City, Country" and
     "City, ST, Country". Unresolved values become ``<NA>``.
     """
-    distinct = pd.unique(values.astype("str"))
-    mapping = {v: _resolve_one(v) for v in distinct}
-    return values.astype("str").map(mapping).astype("str")
+    return map_distinct(values, lambda u: pd.Series([_resolve_one(v) for v in u], dtype="str"))
 
 
 def load_scheme(scheme: str | Path = "article") -> pd.DataFrame:
@@ -139,8 +138,8 @@ def assign_regions(iso3: pd.Series, scheme: str | Path = "article") -> pd.DataFr
     """Return ``region`` and ``subregion`` for each ISO3 code under ``scheme``."""
     mapping = load_scheme(scheme).set_index("iso3")
     out = pd.DataFrame(index=iso3.index)
-    out["region"] = iso3.map(mapping["region"]).astype("str")
-    out["subregion"] = iso3.map(mapping["subregion"]).astype("str")
+    out["region"] = map_distinct(iso3, lambda u: u.map(mapping["region"]).astype("str"))
+    out["subregion"] = map_distinct(iso3, lambda u: u.map(mapping["subregion"]).astype("str"))
     return out
 
 

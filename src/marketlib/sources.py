@@ -18,7 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from marketlib.paths import mirror_dir
 
@@ -102,21 +105,7 @@ def read_csv_text(
         raise InputError(p, "file is empty (no header row)")
     if b"\x00" in data[:65536]:
         raise InputError(p, "binary content (NUL bytes): not a CSV text file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            p,
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "re-save the file as UTF-8",
-        ) from exc
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-            skipinitialspace=True, skip_blank_lines=True,
-        )
-    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise InputError(p, f"not a valid CSV ({str(exc).strip()})") from exc
+    frame = _parse_csv_text(p, data)
     cols = [str(c).strip().lower() for c in frame.columns]
     dupes = sorted({c for c in cols if cols.count(c) > 1})
     if dupes:
@@ -133,6 +122,41 @@ def read_csv_text(
             p, f"required column(s) missing: {', '.join(missing)} (found: {', '.join(cols)})"
         )
     return RawTable(frame=frame, path=p, sha256=sha256_bytes(data))
+
+
+def _check_utf8(p: Path, data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            p,
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "re-save the file as UTF-8",
+        ) from exc
+
+
+def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
+    """Parse CSV bytes with Arrow's reader: every column text, nothing turned into NA."""
+    text_start = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        header = next(csv.reader(io.StringIO(text_start[:1 << 16].decode("utf-8",
+                                                                        "ignore"))))
+    except (StopIteration, csv.Error) as exc:
+        raise InputError(p, f"not a valid CSV header ({exc})") from exc
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text_start),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, ValueError) as exc:
+        _check_utf8(p, data)
+        msg = str(exc).strip().splitlines()[0][:300]
+        raise InputError(p, f"not a valid CSV ({msg})") from exc
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}
+                           .get)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

@@ -1,0 +1,130 @@
+"""Benchmarks (run on demand: ``make bench``). Each case runs in its own process so that its
+peak memory (max RSS) is its own; times exclude interpreter start-up and imports.
+
+Targets (issue 2): aijobs end to end < 1.5 s; 1,000,000 generic rows < 10 s and < 2 GB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+def _aijobs_path() -> Path:
+    mirror = os.environ.get("MARKETLIB_MIRROR", str(ROOT.parent / "shared" / "data"))
+    return Path(mirror) / "aijobs" / "salaries.csv"
+
+
+def case_clean_aijobs() -> dict:
+    """Read, normalize, convert, flag and write the real aijobs file."""
+    from marketlib.clean import CleanParams, clean_rates, write_outputs
+    from marketlib.sources import read_csv_text
+
+    src = _aijobs_path()
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        raw = read_csv_text(src)
+        result = clean_rates(raw.frame, "aijobs", CleanParams(), source_file=src.name)
+        write_outputs(result, out, {str(src): raw.sha256})
+        seconds = time.perf_counter() - t0
+    return {"rows": len(raw.frame), "seconds": round(seconds, 3)}
+
+
+def make_generic(n: int, seed: int = 0):
+    """Return ``n`` generic rate rows with realistic spellings, units and some bad rows."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    countries = ["USA", "U.S.", "United States", "US", "UK", "United Kingdom", "Germany", "DE",
+                 "Poland", "PL", "Viet Nam", "Vietnam", "Türkiye", "India", "IN", "Brazil",
+                 "Kyiv, Ukraine", "Austin, TX, USA", "Medellín, Colombia", "Philippines",
+                 "Mars"]
+    cur_for = {"USA": "USD", "U.S.": "USD", "United States": "USD", "US": "USD", "UK": "GBP",
+               "United Kingdom": "GBP", "Germany": "EUR", "DE": "EUR", "Poland": "PLN",
+               "PL": "PLN", "Viet Nam": "USD", "Vietnam": "USD", "Türkiye": "TRY",
+               "India": "INR", "IN": "INR", "Brazil": "BRL", "Kyiv, Ukraine": "USD",
+               "Austin, TX, USA": "USD", "Medellín, Colombia": "USD", "Philippines": "PHP",
+               "Mars": "USD"}
+    units = np.array(["hour", "hourly", "hr", "day", "daily", "month", "monthly", "year",
+                      "annual", "per annum", "yearly"])
+    per_hour = {"hour": 1, "hourly": 1, "hr": 1, "day": 8, "daily": 8, "month": 173.3,
+                "monthly": 173.3, "year": 2080, "annual": 2080, "per annum": 2080,
+                "yearly": 2080}
+    c = rng.choice(countries, n)
+    u = rng.choice(units, n)
+    hourly = np.exp(rng.normal(np.log(60), 0.5, n))
+    amount = hourly * pd.Series(u).map(per_hour).to_numpy()
+    amount_text = np.char.mod("%.2f", amount)
+    big = amount > 10_000
+    amount_text[big] = [f"{a:,.0f}" for a in amount[big]]  # thousands separators
+    bad = rng.random(n) < 0.01
+    amount_text[bad] = "n/a"
+    years = rng.integers(2019, 2025, n).astype(str)
+    months = np.char.zfill(rng.integers(1, 13, n).astype(str), 2)
+    date = np.where(rng.random(n) < 0.5, years, np.char.add(np.char.add(years, "-"), months))
+    return pd.DataFrame({
+        "country": c, "amount": amount_text, "currency": pd.Series(c).map(cur_for).to_numpy(),
+        "unit": u, "date": date,
+        "role": rng.choice(["ML Engineer", "Data Scientist", "MLOps Engineer",
+                            "Platform Engineer", "Data Engineer"], n),
+        "experience": rng.choice(["junior", "mid", "senior", "SE", "EN", "lead"], n),
+        "employment_type": rng.choice(["employee", "contractor", "freelance", "FT"], n),
+    }).astype("str")
+
+
+def case_clean_generic_1m() -> dict:
+    """Clean 1,000,000 generated generic rows (read from CSV, cleaned, written)."""
+    from marketlib.clean import CleanParams, clean_rates, write_outputs
+    from marketlib.sources import read_csv_text
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "generic.csv"
+        make_generic(1_000_000).to_csv(src, index=False)
+        t0 = time.perf_counter()
+        raw = read_csv_text(src)
+        result = clean_rates(raw.frame, "generic", CleanParams(), source_file=src.name)
+        write_outputs(result, Path(tmp) / "out", {str(src): raw.sha256})
+        seconds = time.perf_counter() - t0
+    return {"rows": 1_000_000, "seconds": round(seconds, 3),
+            "rows_clean": result.report["rows_clean"], "reasons": result.report["reasons"]}
+
+
+CASES = {"clean_aijobs": case_clean_aijobs, "clean_generic_1m": case_clean_generic_1m}
+
+
+def _run_child(name: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", name], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) >= 2 and argv[0] == "--child":
+        fn = CASES[argv[1]]
+        res = fn()
+        if argv[1] == "clean_aijobs":  # first call pays one-off loads (ECB table, regexes)
+            res = {**fn(), "first_run_seconds": res["seconds"]}
+        res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print(json.dumps(res))
+        return
+    names = argv or list(CASES)
+    results = {}
+    for name in names:
+        results[name] = _run_child(name)
+        print(f"{name}: {results[name]}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

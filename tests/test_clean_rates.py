@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import frame
+
+from marketlib.clean import (
+    CleanParams,
+    assign_role_families,
+    clean_rates,
+    flag_outliers,
+    flag_range_pairs,
+    parse_amounts,
+    parse_dates,
+)
+
+P = CleanParams(max_date="2026-01-01")
+GEN = "country,amount,currency,unit,date,role,experience,employment_type\n"
+
+
+def clean(text: str, fmt: str = "generic", params: CleanParams = P):
+    r = clean_rates(frame(text), fmt, params, source_file="t.csv")
+    assert r.report["rows_in"] == r.report["rows_clean"] + r.report["rows_rejected"]
+    return r
+
+
+def test__clean_rates__generic_units_and_hours():
+    r = clean(GEN + "US,100,USD,hourly,2023-05-02,,,contractor\n"
+                    "US,800,USD,daily,2023,,,contractor\n"
+                    "US,4000,USD,week,2023,,,contractor\n"
+                    "US,\"17,333.33\",USD,monthly,2023-05,,,employee\n"
+                    "US,208000,USD,per annum,2023,,,FT\n")
+    assert r.clean["hourly_usd"].round(2).tolist() == [100, 100, 100, 100, 100]
+    assert r.clean["annual_usd"].round(0).tolist() == [208000] * 5
+    assert r.clean["hours_per_year"].unique().tolist() == [2080]
+    assert r.clean["rate_kind"].tolist() == ["bill_rate"] * 3 + ["salary"] * 2
+
+
+def test__clean_rates__hours_per_year_parameter():
+    r = clean(GEN + "US,180000,USD,year,2023,,,FT\n", params=CleanParams(hours_per_year=1800))
+    assert r.clean.loc[0, "hourly_usd"] == pytest.approx(100.0)
+
+
+def test__clean_rates__each_reason_code():
+    r = clean(GEN + (
+        ",100,USD,hour,2023,,,\n"            # missing country
+        "US,abc,USD,hour,2023,,,\n"          # unparseable_amount
+        "US,-5,USD,hour,2023,,,\n"           # non_positive_amount
+        "US,0,USD,hour,2023,,,\n"            # non_positive_amount
+        "US,0.01,USD,year,2023,,,\n"         # implausible_amount
+        "US,100,XYZ,hour,2023,,,\n"          # unknown_currency
+        "NG,100,NGN,hour,2023,,,\n"          # fx_rate_unavailable
+        "Atlantis,100,USD,hour,2023,,,\n"    # unknown_country
+        "US,100,USD,fortnight,2023,,,\n"     # unknown_unit
+        "US,100,USD,hour,yesterday,,,\n"     # unparseable_date
+        "US,100,USD,hour,1970,,,\n"          # date_out_of_range
+        "US,100,USD,hour,2031-01-01,,,\n"    # date_out_of_range
+    ))
+    assert r.rejected["reason"].tolist() == [
+        "missing_required", "unparseable_amount", "non_positive_amount", "non_positive_amount",
+        "implausible_amount", "unknown_currency", "fx_rate_unavailable", "unknown_country",
+        "unknown_unit", "unparseable_date", "date_out_of_range", "date_out_of_range",
+    ]
+    assert r.rejected["source_row"].tolist() == list(range(1, 13))
+    assert r.rejected["detail"].str.len().gt(10).all()
+    assert "'Atlantis'" in r.rejected.loc[7, "detail"]
+    assert r.rejected.loc[1, "amount"] == "abc"  # verbatim
+
+
+def test__clean_rates__empty_frame():
+    r = clean(GEN)
+    assert len(r.clean) == 0 and len(r.rejected) == 0
+    assert r.report["rows_in"] == 0
+
+
+def test__clean_rates__all_na_optional_columns():
+    r = clean(GEN + "US,100,USD,hour,2023,,,\nDE,90,EUR,hour,2023,,,\n")
+    assert r.clean["role"].isna().all() and r.clean["experience"].isna().all()
+    assert (r.clean["rate_kind"] == "unknown").all()
+
+
+def test__clean_rates__eur_converted_with_period_average():
+    r = clean(GEN + "DE,100,EUR,hour,2024,,,FT\n")
+    assert r.clean.loc[0, "hourly_usd"] == pytest.approx(108.24, abs=0.05)
+    assert r.clean.loc[0, "fx_source"] == "ecb"
+
+
+def test__clean_rates__extra_columns_kept():
+    r = clean("country,amount,currency,unit,date,notes\nUS,100,USD,hour,2023,hello\n")
+    assert r.clean.loc[0, "notes"] == "hello"
+
+
+def test__clean_rates__experience_and_employment_normalized():
+    r = clean(GEN + "US,100,USD,hour,2023,x,EN,FL\nUS,101,USD,hour,2023,x,Senior,PT\n"
+                    "US,102,USD,hour,2023,x,lead,contract\n")
+    assert r.clean["experience"].tolist() == ["junior", "senior", "lead"]
+    assert r.clean["employment_type"].tolist() == ["freelance", "part_time", "contractor"]
+
+
+AIJOBS_HEAD = ("work_year,experience_level,employment_type,job_title,salary,salary_currency,"
+               "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n")
+
+
+def test__clean_rates__aijobs_duplicates_pairs_fx_mismatch_and_fallback():
+    r = clean(AIJOBS_HEAD + (
+        "2024,SE,FT,Data Engineer,154000,USD,154000,US,100,US,M\n"
+        "2024,SE,FT,Data Engineer,126000,USD,126000,US,100,US,M\n"  # range pair with row 1
+        "2024,SE,FT,Data Engineer,154000,USD,154000,US,100,US,M\n"  # duplicate of row 1
+        "2024,MI,FT,Data Scientist,50000,EUR,54000,DE,0,DE,L\n"
+        "2024,MI,FT,Data Scientist,50000,EUR,80000,DE,0,US,L\n"    # fx mismatch, cross-border
+        "2024,MI,CT,Analyst,30000000,CLP,32000,CL,0,CL,S\n"        # CLP: no ECB rate
+    ), fmt="aijobs")
+    c = r.clean
+    assert c["is_duplicate"].tolist() == [False, False, True, False, False, False]
+    assert c["is_range_pair"].tolist() == [True, True, False, False, False, False]
+    assert c["range_pair_id"].iloc[0] == c["range_pair_id"].iloc[1]
+    assert c["fx_mismatch"].tolist() == [False, False, False, False, True, False]
+    assert c["cross_border"].tolist() == [False] * 4 + [True, False]
+    assert c.loc[5, "fx_source"] == "source_usd" and c.loc[5, "annual_usd"] == 32000
+    assert c.loc[5, "rate_kind"] == "bill_rate"
+    assert r.report["flags"]["is_duplicate"] == 1
+
+
+def test__clean_rates__aijobs_usd_rows_unchanged():
+    r = clean(AIJOBS_HEAD + "2023,EN,FT,Data Analyst,61234,USD,61234,US,0,US,S\n", fmt="aijobs")
+    assert r.clean.loc[0, "annual_usd"] == 61234
+    assert r.clean.loc[0, "hourly_usd"] == pytest.approx(61234 / 2080)
+
+
+def test__clean_rates__aijobs_bad_year():
+    r = clean(AIJOBS_HEAD + "2023-05,EN,FT,Data Analyst,61234,USD,61234,US,0,US,S\n",
+              fmt="aijobs")
+    assert r.rejected["reason"].tolist() == ["unparseable_date"]
+
+
+def test__clean_rates__does_not_mutate_input():
+    raw = frame(GEN + "US,\"1,000\",USD,day,2023,,,\n")
+    before = raw.copy()
+    clean_rates(raw, "generic", P)
+    pd.testing.assert_frame_equal(raw, before)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1,234.5", 1234.5), ("120 000", 120000), ("1_000", 1000), (" 42 ", 42), ("1e3", 1000),
+     ("abc", None), ("", None), ("inf", None), ("12,34,567", 1234567)],
+)
+def test__parse_amounts(text, value):
+    got = parse_amounts(pd.Series([text])).iloc[0]
+    assert (pd.isna(got) and value is None) or got == value
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "precision"),
+    [("2023-05-02", "2023-05-02", "D"), ("02/05/2023", "2023-05-02", "D"),
+     ("May 2023", "2023-05-01", "M"), ("Sep 2023", "2023-09-01", "M"),
+     ("2023-05", "2023-05-01", "M"), ("2023", "2023-01-01", "Y"), ("13/13/2023", None, None)],
+)
+def test__parse_dates(text, start, precision):
+    got = parse_dates(pd.Series([text])).iloc[0]
+    if start is None:
+        assert pd.isna(got["date"])
+    else:
+        assert got["date"] == pd.Timestamp(start) and got["precision"] == precision
+
+
+@pytest.mark.parametrize(
+    ("title", "family"),
+    [("Machine Learning Engineer", "ML/AI Engineer"), ("MLOps Engineer", "ML/AI Engineer"),
+     ("Data Scientist", "Data Scientist"), ("Data Engineer", "Data Engineer"),
+     ("Business Intelligence Analyst", "Analyst"), ("Research Scientist", "Research Scientist"),
+     ("Engineering Manager", "Manager/Lead"), ("Head of Data", "Manager/Lead"),
+     ("Site Reliability Engineer", "Software/Platform Engineer"),
+     ("Platform Engineer", "Software/Platform Engineer"), ("Consultant", "Other"),
+     ("analytics engineer", "Data Engineer")],
+)
+def test__assign_role_families(title, family):
+    assert assign_role_families(pd.Series([title])).iloc[0] == family
+
+
+def test__flag_range_pairs__chain_and_ratio_limits():
+    df = pd.DataFrame({"k": ["a"] * 5 + ["b", "b", "c", "c"],
+                       "amt": [100, 120, 140, 160, 500, 100, 100, 100, 300]})
+    is_pair, pid = flag_range_pairs(df, ["k"], "amt")
+    assert is_pair.tolist() == [True, True, True, True, False, False, False, False, False]
+    assert pid.iloc[0] == pid.iloc[1] != pid.iloc[2] == pid.iloc[3]
+
+
+def test__flag_range_pairs__detector_recall_and_false_positive_rate():
+    """METHODS §3.4: recall >= 95%, false-positive rate <= 1% on injected pairs."""
+    rng = np.random.default_rng(7)
+    n = 4000
+    keys = pd.DataFrame({"title": rng.integers(0, 40, n), "exp": rng.integers(0, 4, n),
+                         "cc": rng.integers(0, 30, n)})
+    amt = np.exp(rng.normal(np.log(100_000), 0.4, n))
+    rows, truth = [], []
+    for i in range(n):
+        if rng.random() < 0.1:
+            k = rng.uniform(1.1, 1.6)
+            rows += [(*keys.iloc[i], amt[i] / np.sqrt(k)), (*keys.iloc[i], amt[i] * np.sqrt(k))]
+            truth += [True, True]
+        else:
+            rows.append((*keys.iloc[i], amt[i]))
+            truth.append(False)
+    df = pd.DataFrame(rows, columns=["title", "exp", "cc", "amt"])
+    is_pair, _ = flag_range_pairs(df, ["title", "exp", "cc"], "amt")
+    truth = np.array(truth)
+    recall = is_pair[truth].mean()
+    fpr = is_pair[~truth].mean()
+    assert recall >= 0.95, recall
+    assert fpr <= 0.01, fpr
+
+
+def test__flag_outliers__modified_z_in_cells():
+    rng = np.random.default_rng(1)
+    x = pd.Series(np.r_[rng.normal(4, 0.1, 50), 7.0])
+    cell = pd.Series(["a"] * 51)
+    flags = flag_outliers(x, [cell], [cell])
+    assert flags.iloc[-1] and flags.iloc[:-1].sum() == 0
+
+
+def test__flag_outliers__small_fine_cell_falls_back_to_coarse():
+    x = pd.Series([1.0, 1.1, 5.0] + [1.0 + 0.01 * i for i in range(30)])
+    fine = pd.Series(["tiny"] * 3 + ["big"] * 30)
+    coarse = pd.Series(["all"] * 33)
+    flags = flag_outliers(x, [fine], [coarse], min_cell=20)
+    assert flags.iloc[2]  # judged within the coarse cell: far from the rest

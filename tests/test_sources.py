@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from marketlib import sources
+from marketlib.cli import main
+from marketlib.sources import InputError, read_csv_text
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
+        ("country,amount\nFrance,1\n".encode("utf-16"), "binary"),
+        ("country,amount,currency,unit,date\nT\xfcrkiye,1,TRY,year,2023\n".encode("latin-1"),
+         "UTF-8"),
+        (b"country,amount\nUS,1\n", "required column(s) missing: currency, unit, date"),
+    ],
+)
+def test__read_csv_text__refuses_unusable_files(tmp_path, data, problem):
+    p = write(tmp_path, "in.csv", data)
+    with pytest.raises(InputError) as err:
+        read_csv_text(p, required=("country", "amount", "currency", "unit", "date"))
+    assert str(p) in str(err.value)
+    assert problem in str(err.value)
+
+
+def test__read_csv_text__missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        read_csv_text(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="directory"):
+        read_csv_text(tmp_path)
+
+
+def test__read_csv_text__headers_case_insensitive_any_order_bom(tmp_path):
+    p = write(tmp_path, "in.csv", "\ufeffDate, AMOUNT,Country\n2023,\"1,000\",UK\n".encode())
+    t = read_csv_text(p, required=("country", "amount", "date"))
+    assert list(t.frame.columns) == ["date", "amount", "country"]
+    assert t.frame.loc[0, "amount"] == "1,000"
+    assert t.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test__read_csv_text__duplicate_columns_after_case_folding(tmp_path):
+    p = write(tmp_path, "in.csv", b"Country,country\nUS,US\n")
+    with pytest.raises(InputError, match="duplicate column"):
+        read_csv_text(p)
+
+
+def test__atomic_write__no_partial_file_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "t.parquet"
+    sources.atomic_write_bytes(target, b"old")
+
+    def boom(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sources.os, "fsync", boom)
+    with pytest.raises(OSError):
+        sources.atomic_write_bytes(target, b"new content")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
+
+
+def test__fetch_aijobs__offline_without_mirror_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("MARKETLIB_MIRROR", raising=False)
+
+    def offline(*_a, **_k):
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    assert main(["fetch", "aijobs", "--dest", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "download failed" in err and "MARKETLIB_MIRROR" in err
+    assert "Traceback" not in err
+    assert not any(tmp_path.rglob("*.csv"))
+
+
+def test__fetch_aijobs__mirror_checksum_mismatch_refused(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "aijobs").mkdir(parents=True)
+    (mirror / "aijobs" / "salaries.csv").write_text("work_year\n2024\n")
+    monkeypatch.setenv("MARKETLIB_MIRROR", str(mirror))
+    with pytest.raises(InputError, match="sha256 mismatch"):
+        sources.fetch_aijobs(tmp_path / "dest")
+    assert not (tmp_path / "dest" / "aijobs" / "salaries.csv").exists()
+
+
+def test__fetch_aijobs__from_real_mirror(tmp_path, monkeypatch, shared_data):
+    monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
+    path = sources.fetch_aijobs(tmp_path)
+    assert sources.sha256_file(path) == sources.AIJOBS_SHA256
+    assert sources.AIJOBS_COMMIT in sources.AIJOBS_URL
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02", b"country\nUS\n"])
+def test__cli_clean__bad_file_exit_2_nothing_written(tmp_path, capsys, content):
+    bad = write(tmp_path, "bad.csv", content)
+    good = write(tmp_path, "good.csv",
+                 b"country,amount,currency,unit,date\nUS,50,USD,hour,2023\n")
+    out = tmp_path / "out"
+    rc = main(["clean", "rates", str(good), str(bad), "--format", "generic", "--out", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and err.startswith("marketlib: error:")
+    assert not out.exists()
+
+
+def test__cli_clean__writes_three_outputs_and_invariant(tmp_path):
+    src = write(tmp_path, "r.csv", (
+        "Country,Amount,Currency,Unit,Date,Role\n"
+        "USA,\"150,000\",USD,annual,2023,ML Engineer\n"
+        "Mars,10,USD,hour,2023,x\n"
+    ).encode())
+    out = tmp_path / "out"
+    assert main(["clean", "rates", str(src), "--format", "generic", "--out", str(out)]) == 0
+    table = pd.read_parquet(out / "rates.parquet")
+    rejected = pd.read_csv(out / "rates_rejected.csv")
+    import json
+
+    report = json.loads((out / "rates_clean_report.json").read_text())
+    assert report["rows_in"] == 2 == report["rows_clean"] + report["rows_rejected"]
+    assert report["inputs"][str(src)] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert table["annual_usd"].tolist() == [150000.0]
+    assert rejected[["source_row", "reason"]].values.tolist() == [[2, "unknown_country"]]
+    assert rejected.loc[0, "country"] == "Mars"
