@@ -1,0 +1,92 @@
+"""Data-generating mechanisms with known truth, for validation (METHODS §8).
+
+All randomness goes through ``numpy.random.Generator`` objects made from explicit seeds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def nb_counts(mu: np.ndarray, alpha: float, rng: np.random.Generator) -> np.ndarray:
+    """Draw NB2 counts with mean ``mu`` and ``Var = mu + alpha mu^2`` (Poisson when alpha=0)."""
+    mu = np.asarray(mu, dtype=float)
+    if alpha <= 0:
+        return rng.poisson(mu)
+    shape = 1.0 / alpha
+    return rng.poisson(rng.gamma(shape, mu / shape))
+
+
+def certification_counts(
+    bases: dict[str, float], growth: dict[str, float], years: int, alpha: float,
+    rng: np.random.Generator, first_year: int = 2017,
+) -> pd.DataFrame:
+    """Annual new-credential counts per region: ``log mu = log base + log(1+g) t``.
+
+    Returns a clean-format table (period, period_start, freq, region, certification, count,
+    count_basis) with ``certification = "all"``.
+    """
+    rows = []
+    t = np.arange(years)
+    for region, base in bases.items():
+        mu = base * (1 + growth[region]) ** t
+        y = nb_counts(mu, alpha, rng)
+        for i in range(years):
+            rows.append({"period": str(first_year + i),
+                         "period_start": pd.Timestamp(first_year + i, 1, 1), "freq": "Y",
+                         "country_iso3": None, "region": region, "subregion": region,
+                         "certification": "all", "count": int(y[i]), "count_basis": "new"})
+    return pd.DataFrame(rows)
+
+
+COUNTRY_OF = {"North America": "United States", "Europe": "Germany",
+              "Asia-Pacific": "India", "Latin America": "Brazil"}
+CERTS = ("CKA", "Certified Kubernetes Application Developer", "cks", "KCNA")
+
+
+def certification_records(counts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Expand counts into one raw record per credential (messy spellings, unique ids)."""
+    parts = []
+    for r in counts.itertuples(index=False):
+        n = int(r.count)
+        if n == 0:
+            continue
+        day = rng.integers(0, 365, n)
+        dates = (pd.Timestamp(int(r.period), 1, 1) + pd.to_timedelta(day, unit="D"))
+        fmt = rng.integers(0, 3, n)
+        text = np.where(fmt == 0, dates.strftime("%Y-%m-%d"),
+                        np.where(fmt == 1, dates.strftime("%d/%m/%Y"), dates.strftime("%B %Y")))
+        parts.append(pd.DataFrame({
+            "date": text, "certification": rng.choice(CERTS, n),
+            "location": f"Some City, {COUNTRY_OF.get(r.region, r.region)}",
+        }))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["date", "certification", "location"])
+    out["credential_id"] = [f"id-{i}" for i in range(len(out))]
+    return out.astype("str")
+
+
+def pay_sample(
+    levels: dict[str, float], n: dict[str, int], exp_mix: dict[str, dict[str, float]],
+    exp_effect: dict[str, float], sigma: dict[str, float], rng: np.random.Generator,
+    tau: float = 0.0, countries_per_group: int = 1,
+) -> pd.DataFrame:
+    """Hourly rates with known group medians (at the reference experience) and experience effect.
+
+    ``log rate = log level_g + exp_effect[e] + u_country + eps``, ``eps ~ N(0, sigma_g^2)``;
+    experience mixes differ by group, so raw medians reflect the mix while the adjusted ratio
+    ``exp(gamma_g)`` equals ``level_g / level_base``.
+    """
+    parts = []
+    for g, level in levels.items():
+        levels_e = list(exp_mix[g])
+        e = rng.choice(levels_e, size=n[g], p=[exp_mix[g][k] for k in levels_e])
+        country = rng.integers(0, countries_per_group, n[g])
+        u = rng.normal(0, tau, countries_per_group)[country] if tau > 0 else 0.0
+        log_rate = (np.log(level) + pd.Series(e).map(exp_effect).to_numpy() + u
+                    + rng.normal(0, sigma[g], n[g]))
+        parts.append(pd.DataFrame({"group": g, "experience": e,
+                                   "country_iso3": [f"{g[:3]}{c}" for c in country],
+                                   "hourly_usd": np.exp(log_rate)}))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marketlib import growth as g
+from marketlib.clean import CleanParams, clean_certifications
+from marketlib.simulate import certification_counts, certification_records
+
+CLAIM_GROWTH = {"North America": 0.38, "Europe": 0.52, "Asia-Pacific": 0.67,
+                "Latin America": 0.45}
+LARGE = {"North America": 800, "Europe": 600, "Asia-Pacific": 400, "Latin America": 120}
+SMALL = {"North America": 40, "Europe": 30, "Asia-Pacific": 12, "Latin America": 6}
+
+
+def table(rows: list[tuple], freq: str = "Y") -> pd.DataFrame:
+    d = pd.DataFrame(rows, columns=["period", "region", "certification", "count"])
+    d["period_start"] = pd.to_datetime(d["period"].str.replace(r"-Q(\d)", lambda m:
+                                       f"-{(int(m.group(1)) - 1) * 3 + 1:02d}", regex=True))
+    d["freq"] = freq
+    d["count_basis"] = "new"
+    return d
+
+
+def test__growth_ci__known_answers():
+    # METHODS §5.1: 1000 -> 1670 is +0.67; Poisson score CI [0.5442, 0.8061]
+    gr, lo, hi = g.growth_ci(1000, 1670, alpha=0.0, df=None)
+    assert gr == pytest.approx(0.67)
+    plo, phi = g.poisson_growth_ci(1000, 1670)
+    assert (plo, phi) == pytest.approx((0.5442, 0.8061), abs=2e-4)
+    # alpha = 0.005 widens to about [+35%, +106%], alpha = 0.02 to about [+12%, +149%]
+    assert g.growth_ci(1000, 1670, 0.005, None)[1:] == pytest.approx((0.35, 1.06), abs=0.01)
+    assert g.growth_ci(1000, 1670, 0.02, None)[1:] == pytest.approx((0.12, 1.49), abs=0.01)
+
+
+def test__trend__cagr_is_exp_beta_minus_one():
+    # beta = 0.1512 is +16.3% a year, not 15.1% (METHODS §5.2)
+    years = [str(2017 + i) for i in range(6)]
+    rows = [(y, "Europe", "all", int(round(1000 * np.exp(0.1512 * i))))
+            for i, y in enumerate(years)]
+    tr = g.trend_growth(g.prepare_panel(table(rows)))
+    assert tr.loc[0, "annual_growth"] == pytest.approx(0.163, abs=0.002)
+    assert tr.loc[0, "model"] == "wls_log"
+
+
+def test__prepare_panel__guards():
+    with pytest.raises(g.GrowthInputError, match="mixed frequencies"):
+        t = table([("2022", "Europe", "all", 5), ("2023", "Europe", "all", 6)])
+        t.loc[1, "freq"] = "Q"
+        g.prepare_panel(t)
+    with pytest.raises(g.GrowthInputError, match="non-negative integers"):
+        g.prepare_panel(table([("2022", "Europe", "all", -5)]))
+    with pytest.raises(g.GrowthInputError, match="non-negative integers"):
+        g.prepare_panel(table([("2022", "Europe", "all", 2.5)]))
+    with pytest.raises(g.GrowthInputError, match="no counts left"):
+        g.prepare_panel(table([("2022", "Europe", "all", 5)]), start="2030")
+    with pytest.raises(g.GrowthInputError, match="single period"):
+        g.fit_growth(g.prepare_panel(table([("2022", "Europe", "all", 5)])))
+
+
+def test__prepare_panel__stock_values_and_partial_series_excluded():
+    t = table([("2021", "World", "CKA", 100), ("2022", "World", "CKA", 120),
+               ("2023", "World", "CKA", 150), ("2022", "World", "KCNA", 40),
+               ("2023", "World", "KCNA", 60)])
+    t.loc[0, "count_basis"] = "cumulative_first"
+    p = g.prepare_panel(t, ["region"])
+    assert p.periods == ["2022", "2023"]
+    assert p.data["y"].tolist() == [160, 210]  # window 2022-2023: CKA + KCNA both cover it
+    assert p.excluded[0]["reason"].startswith("first value of a cumulative series")
+    t2 = t.copy()
+    t2.loc[0, "count_basis"] = "new"
+    p2 = g.prepare_panel(t2, ["region"])
+    assert p2.data["y"].tolist() == [100, 120, 150]  # KCNA dropped: does not cover 2021
+    assert any("composition" in e["reason"] for e in p2.excluded)
+
+
+def test__period_growth__missing_zero_and_too_few_periods():
+    t = table([("2022", "Europe", "all", 0), ("2023", "Europe", "all", 10),
+               ("2022", "Asia-Pacific", "all", 100), ("2023", "Asia-Pacific", "all", 167)])
+    p = g.prepare_panel(t, balanced=False)
+    res = g.period_growth(p, "2022", "2023").set_index("group")
+    assert res.loc["Europe", "status"].startswith("zero count")
+    assert res.loc["Asia-Pacific", "growth"] == pytest.approx(0.67)
+    assert np.isnan(res.loc["Asia-Pacific", "ci_low"])  # two periods: noise unknown
+    assert "fewer than 3 periods" in res.loc["Asia-Pacific", "status"]
+    t3 = table([("2022", "Europe", "all", 5), ("2023", "Asia-Pacific", "all", 6),
+                ("2022", "Asia-Pacific", "all", 6)])
+    r3 = g.period_growth(g.prepare_panel(t3, balanced=False), "2022", "2023")
+    assert r3.set_index("group").loc["Europe", "status"] == "missing period"
+
+
+def test__trend__all_zero_and_short_groups_not_fitted():
+    rows = [(str(y), "Europe", "all", 0) for y in range(2018, 2023)]
+    rows += [(str(y), "Asia-Pacific", "all", 5 + y - 2018) for y in range(2018, 2023)]
+    tr = g.trend_growth(g.prepare_panel(table(rows))).set_index("group")
+    assert tr.loc["Europe", "status"] == "not fitted: all counts zero"
+    assert tr.loc["Asia-Pacific", "model"] == "quasi_poisson"
+
+
+def test__quarterly_seasonal_trend_and_forecast_labels():
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(16):
+        y, q = 2020 + i // 4, i % 4 + 1
+        mu = 500 * 1.3 ** (i / 4) * (1.2 if q == 4 else 1.0)
+        rows.append((f"{y}-Q{q}", "Europe", "all", int(rng.poisson(mu))))
+    p = g.prepare_panel(table(rows, "Q"))
+    tr = g.trend_growth(p)
+    assert tr.loc[0, "ci_low"] < 0.3 < tr.loc[0, "ci_high"]
+    fc = g.forecast(p, 3)
+    assert fc["period"].tolist() == ["2024-Q1", "2024-Q2", "2024-Q3"]
+    assert (fc["pi95_low"] < fc["pi80_low"]).all() and (fc["pi80_high"] < fc["pi95_high"]).all()
+
+
+def test__records_generator_round_trips_through_cleaning():
+    rng = np.random.default_rng(11)
+    counts = certification_counts(SMALL, CLAIM_GROWTH, 4, 0.02, rng)
+    records = certification_records(counts, rng)
+    res = clean_certifications(records, "records", CleanParams(freq="Y", max_date="2026-01-01"))
+    assert res.report["rows_rejected"] == 0
+    got = res.clean.groupby(["period", "region"])["count"].sum()
+    want = counts[counts["count"] > 0].set_index(["period", "region"])["count"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False)
+
+
+def _coverage_study(reps: int, bases: dict, alpha: float, seed: int) -> dict[str, dict]:
+    """Coverage of the shipped estimators on NB2 panels with known growth (7 annual points)."""
+    ss = np.random.SeedSequence(seed)
+    hits_g1 = {r: 0 for r in bases}
+    hits_tr = {r: 0 for r in bases}
+    log_err = {r: [] for r in bases}
+    for child in ss.spawn(reps):
+        rng = np.random.default_rng(child)
+        p = g.prepare_panel(certification_counts(bases, CLAIM_GROWTH, 7, alpha, rng))
+        fit_p = g.period_growth(p, "2022", "2023").set_index("group")
+        fit_t = g.trend_growth(p).set_index("group")
+        for r, true in CLAIM_GROWTH.items():
+            lo, hi = fit_p.loc[r, "ci_low"], fit_p.loc[r, "ci_high"]
+            hits_g1[r] += bool(lo <= true <= hi)
+            hits_tr[r] += bool(fit_t.loc[r, "ci_low"] <= true <= fit_t.loc[r, "ci_high"])
+            log_err[r].append(np.log1p(fit_t.loc[r, "annual_growth"]) - np.log1p(true))
+    return {r: {"g1": hits_g1[r] / reps, "trend": hits_tr[r] / reps,
+                "rel_bias": float(np.expm1(np.mean(log_err[r]))),
+                "std_bias": float(np.mean(log_err[r]) / np.std(log_err[r]))} for r in bases}
+
+
+@pytest.mark.parametrize(("bases", "alpha"), [(LARGE, 0.005), (SMALL, 0.02)])
+def test__validation_smoke__coverage(bases, alpha):
+    """R = 200 per scenario, tolerance widened to [90%, 99%] (METHODS §8.5)."""
+    res = _coverage_study(200, bases, alpha, seed=2024)
+    for r, m in res.items():
+        assert 0.90 <= m["trend"] <= 0.99, (r, m)
+        if bases is LARGE:
+            assert 0.90 <= m["g1"] <= 0.99, (r, m)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("bases", "alpha"), [(LARGE, 0.005), (LARGE, 0.02), (SMALL, 0.02)])
+def test__validation_full__coverage_and_bias(bases, alpha):
+    """R = 1,000 per scenario: coverage in [93%, 97%], |relative bias| <= 2% (METHODS §8.4)."""
+    res = _coverage_study(1000, bases, alpha, seed=7)
+    print(res)
+    for r, m in res.items():
+        assert 0.93 <= m["trend"] <= 0.97, (r, m)
+        assert abs(m["rel_bias"]) <= 0.02, (r, m)
+        if bases is LARGE:
+            assert 0.93 <= m["g1"] <= 0.97, (r, m)
