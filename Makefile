@@ -4,9 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
-.PHONY: help install fetch clean-data report test test-fast lint bench baselines lab validate
+.PHONY: help install fetch clean-data processed report test test-fast lint bench baselines lab validate
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,8 +30,13 @@ clean-data: fetch  ## clean the aijobs file into data/processed
 report: clean-data  ## the main job: fetch, clean, run the default report
 	$(BIN)/marketlib report --params params/default.yaml
 
-test: install  ## the whole test suite (unit, property, real data, notebooks)
-	$(BIN)/python -m pytest -n 2 --dist loadscope
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+
+test: install processed  ## the whole test suite (unit, property, real data, notebooks via nbval)
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests $(wildcard notebooks/*.ipynb) $(NBVAL)
+
+processed: install  ## the clean tables the notebooks read (fetch/mirror + clean)
+	@test -f data/processed/rates.parquet || $(MAKE) clean-data
 
 test-fast: install  ## unit tests only
 	$(BIN)/python -m pytest -x -q -m "not realdata and not slow"

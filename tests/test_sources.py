@@ -119,10 +119,10 @@ def test__cli_clean__bad_file_exit_2_nothing_written(tmp_path, capsys, content):
 
 def test__cli_clean__writes_three_outputs_and_invariant(tmp_path):
     src = write(tmp_path, "r.csv", (
-        "Country,Amount,Currency,Unit,Date,Role\n"
-        "USA,\"150,000\",USD,annual,2023,ML Engineer\n"
-        "Mars,10,USD,hour,2023,x\n"
-    ).encode())
+        b"Country,Amount,Currency,Unit,Date,Role\n"
+        b"USA,\"150,000\",USD,annual,2023,ML Engineer\n"
+        b"Mars,10,USD,hour,2023,x\n"
+    ))
     out = tmp_path / "out"
     assert main(["clean", "rates", str(src), "--format", "generic", "--out", str(out)]) == 0
     table = pd.read_parquet(out / "rates.parquet")

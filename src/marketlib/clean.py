@@ -9,11 +9,11 @@ parameters object and return new DataFrames; they never mutate their arguments.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -217,7 +217,7 @@ _PERIOD_PATTERNS = (
 
 
 def parse_periods(values: pd.Series) -> pd.DataFrame:
-    """Parse period labels ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM`` into ``period_start`` and ``freq``."""
+    """Parse period labels ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM`` into start date and freq."""
     text = values.astype("str").str.strip()
     start = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     freq = pd.Series(pd.NA, index=values.index, dtype="object")
@@ -858,3 +858,36 @@ def write_outputs(result: CleanResult, out_dir: str | Path,
     atomic_write_bytes(paths["report"],
                        (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
     return paths
+
+
+def read_clean_table(path: str | Path, name: str, fmt: str | None = None,
+                     params: CleanParams | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return a clean table and its provenance from a Parquet output or a raw CSV.
+
+    A ``.parquet`` path is read as written by ``marketlib clean``; a ``.csv`` path is read and
+    cleaned in memory with ``fmt`` (so a notebook can start from committed raw figures).
+    Returns ``(table, {"path": ..., "sha256": ..., "report": ...})``.
+    """
+    import json
+
+    from marketlib.sources import InputError, read_csv_text, sha256_file
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "file not found (run `make clean-data` or pass another path)")
+    if p.suffix == ".parquet":
+        report_path = p.with_name(f"{name}_clean_report.json")
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        return pd.read_parquet(p), {"path": str(p), "sha256": sha256_file(p), "report": report}
+    if fmt is None:
+        raise ValueError("a raw CSV needs its format (fmt)")
+    if name == "rates":
+        required: tuple[str, ...] = AIJOBS_REQUIRED if fmt == "aijobs" else GENERIC_REQUIRED
+        raw = read_csv_text(p, required=required)
+        result = clean_rates(raw.frame, fmt, params, source_file=p.name)
+    else:
+        required = RECORDS_REQUIRED if fmt == "records" else COUNTS_REQUIRED
+        any_of = (("country", "region"),) if fmt == "counts" else ()
+        raw = read_csv_text(p, required=required, any_of=any_of)
+        result = clean_certifications(raw.frame, fmt, params, source_file=p.name)
+    return result.clean, {"path": str(p), "sha256": raw.sha256, "report": result.report}

@@ -240,8 +240,10 @@ def growth_ci(y0: float, y1: float, alpha: float, df: int | None, level: float =
 
 
 def poisson_growth_ci(y0: int, y1: int, level: float = 0.95) -> tuple[float, float]:
-    """Return the Poisson-only score CI of ``y1/y0 - 1`` (labelled as such; too narrow when
-    counts are over-dispersed)."""
+    """Return the Poisson-only score CI of ``y1/y0 - 1``.
+
+    Labelled as such wherever shown: too narrow when counts are over-dispersed.
+    """
     lo, hi = confint_poisson_2indep(y1, 1.0, y0, 1.0, method="score", compare="ratio",
                                     alpha=1 - level)
     return float(lo - 1), float(hi - 1)
@@ -595,3 +597,64 @@ def fit_growth(panel: Panel, period_from: str | None = None, period_to: str | No
     return GrowthFit(panel=panel, dispersion=disp, period=period, trend=trend_growth(
         panel, level), forecast=forecast(panel, forecast_periods), differentials=diffs,
         p_fastest=p_fast, equal_growth=equal_growth_test(panel), level=level)
+
+
+# --- reading a published growth table ----------------------------------------------------------
+
+def claimed_growth_intervals(claims: pd.DataFrame, base_counts: tuple[int, ...] = (
+        100, 1_000, 10_000), alphas: tuple[float, ...] = (0.0, 0.005, 0.02),
+        level: float = 0.95) -> pd.DataFrame:
+    """Show what a claimed two-period growth is worth at various unstated base counts.
+
+    For each claimed growth ``g`` (a fraction), base count ``y0`` and noise ``alpha``, returns the
+    CI of ``y1/y0 - 1`` with ``y1 = y0 (1 + g)`` (METHODS §5.1). A table of growth rates without
+    bases cannot be tested; this shows how much the unstated bases matter.
+    """
+    rows = []
+    for _, c in claims.iterrows():
+        for y0 in base_counts:
+            for a in alphas:
+                y1 = y0 * (1 + float(c["growth"]))
+                gr, lo, hi = growth_ci(y0, y1, a, None, level)
+                rows.append({"region": c["region"], "claimed_growth": float(c["growth"]),
+                             "base_count": y0, "alpha": a, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+def total_growth_bounds(claims: pd.DataFrame) -> tuple[float, float]:
+    """Bounds any total's growth must respect if the regions partition it.
+
+    The total's growth ratio is a base-weighted mean of the regional ratios, so it lies between
+    the smallest and largest regional growth, whatever the (unstated) bases.
+    """
+    g = claims["growth"].astype(float)
+    return float(g.min()), float(g.max())
+
+
+def check_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Validate the growth notebook's parameters; return them normalized or raise ValueError."""
+    p = dict(params)
+    errors = []
+    if isinstance(p.get("group_by"), str):
+        p["group_by"] = [p["group_by"]]
+    if not isinstance(p.get("group_by"), list) or not p["group_by"] or not all(
+            isinstance(x, str) for x in p["group_by"]):
+        errors.append("group_by must be a non-empty list of column names")
+    if p.get("freq") not in FREQS:
+        errors.append(f"freq must be one of {FREQS}, got {p.get('freq')!r}")
+    for k in ("start", "end"):
+        if p.get(k) is not None:
+            p[k] = str(p[k])
+    if p.get("certifications") is not None and not isinstance(p["certifications"], list):
+        errors.append("certifications must be a list of codes or null")
+    fp = p.get("forecast_periods")
+    if not isinstance(fp, int) or isinstance(fp, bool) or not 0 <= fp <= 24:
+        errors.append("forecast_periods must be an integer in 0..24")
+    a = p.get("alpha")
+    if not isinstance(a, float | int) or isinstance(a, bool) or not 0 < a < 0.5:
+        errors.append("alpha must be a number in (0, 0.5), e.g. 0.05 for 95% intervals")
+    if not isinstance(p.get("seed"), int) or isinstance(p.get("seed"), bool):
+        errors.append("seed must be an integer")
+    if errors:
+        raise ValueError("invalid parameters: " + "; ".join(errors))
+    return p

@@ -102,7 +102,8 @@ def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series) -> pd.Se
             values[idx] = np.where(count > 0, (tot[hi[idx]] - tot[lo[idx]]) / count, np.nan)
         # a single day without a fixing (weekend, holiday): the last fixing up to 7 days before
         last = np.maximum.accumulate(np.where(np.isnan(col), -1, np.arange(len(col))))
-        single = (count == 0) & (distinct["start"].to_numpy()[idx] == distinct["end"].to_numpy()[idx])
+        starts, ends = distinct["start"].to_numpy()[idx], distinct["end"].to_numpy()[idx]
+        single = (count == 0) & (starts == ends)
         pos = np.clip(hi[idx] - 1, 0, None)
         prev = np.where(hi[idx] > 0, last[pos], -1)
         close = (prev >= 0) & (

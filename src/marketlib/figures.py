@@ -1,0 +1,85 @@
+"""Figures for notebooks and reports (seaborn/matplotlib): fixed size, no clock, no reprs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+FIGSIZE = (8, 4.5)
+DPI = 100
+
+
+def setup() -> None:
+    """Set one plotting style for every notebook (deterministic output)."""
+    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams.update({"figure.figsize": FIGSIZE, "figure.dpi": DPI, "savefig.dpi": DPI,
+                         "svg.hashsalt": "marketlib", "figure.max_open_warning": 0})
+
+
+def save(fig: Any, folder: str | Path | None, name: str) -> Path | None:
+    """Save a figure as PNG under ``folder`` (if given) and return its path."""
+    if folder is None:
+        return None
+    path = Path(folder) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def counts_with_trend(panel_data: pd.DataFrame, fitted: pd.DataFrame,
+                      forecast: pd.DataFrame) -> Any:
+    """Observed counts, fitted log-linear trend with its band, and the forecast fan."""
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    groups = sorted(panel_data["group"].unique())
+    colors = dict(zip(groups, sns.color_palette(n_colors=max(len(groups), 1)), strict=False))
+    order = {p: i for i, p in enumerate(sorted(set(panel_data["period"])
+                                                | set(forecast.get("period", pd.Series())
+                                                      .dropna())))}
+    for g in groups:
+        obs = panel_data[panel_data["group"] == g]
+        ax.plot(obs["period"].map(order), obs["y"], "o", color=colors[g], label=f"{g} observed")
+        fit = fitted[fitted["group"] == g]
+        if len(fit):
+            x = fit["period"].map(order)
+            ax.plot(x, fit["fitted"], "-", color=colors[g], lw=1.5)
+            ax.fill_between(x, fit["band_low"], fit["band_high"], color=colors[g], alpha=0.15)
+        fc = forecast[(forecast["group"] == g) & (forecast["status"] == "ok")] \
+            if len(forecast) else forecast
+        if len(fc):
+            x = fc["period"].map(order)
+            ax.plot(x, fc["mean"], "--", color=colors[g])
+            ax.fill_between(x, fc["pi95_low"], fc["pi95_high"], color=colors[g], alpha=0.08)
+            ax.fill_between(x, fc["pi80_low"], fc["pi80_high"], color=colors[g], alpha=0.15)
+    ax.set_xticks(list(order.values()), list(order.keys()), rotation=45)
+    ax.set_yscale("log")
+    ax.set_ylabel("new credentials per period (log scale)")
+    ax.set_title("Observed counts, log-linear trend (95% band) and forecast (80%/95% PI)")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def forest(frame: pd.DataFrame, label: str, point: str, low: str, high: str, title: str,
+           xlabel: str, ref: float | None = 0.0, log: bool = False) -> Any:
+    """Draw a forest plot: one row per group, point and CI."""
+    d = frame.dropna(subset=[point]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], max(2.0, 0.45 * len(d) + 1.2)))
+    y = np.arange(len(d))
+    lo = (d[point] - d[low]).clip(lower=0).fillna(0)
+    hi = (d[high] - d[point]).clip(lower=0).fillna(0)
+    ax.errorbar(d[point], y, xerr=[lo, hi], fmt="o", color="C0", capsize=3)
+    ax.set_yticks(y, d[label])
+    if ref is not None:
+        ax.axvline(ref, color="grey", lw=1, ls=":")
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
