@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marketlib import arbitrage as ab
+from marketlib.simulate import pay_sample
+
+LEVELS = {"North America": 72.0, "Eastern Europe": 28.8}  # true ratio 0.40 at reference exp
+EXP_EFFECT = {"junior": -0.4, "mid": 0.0, "senior": 0.35}
+MIX = {"North America": {"junior": 0.1, "mid": 0.3, "senior": 0.6},
+       "Eastern Europe": {"junior": 0.5, "mid": 0.3, "senior": 0.2}}
+SIGMA = {"North America": 0.3, "Eastern Europe": 0.6}
+
+
+def frame_from_sample(s: pd.DataFrame) -> pd.DataFrame:
+    """Turn a simulated sample into the columns select_rates/raw_ratios expect."""
+    return s.assign(hourly=s["hourly_usd"], role_family="ML/AI Engineer", year=2024,
+                    employment_type="full_time")
+
+
+def test__bootstrap_medians__matches_direct_resampling():
+    rng = np.random.default_rng(0)
+    x = rng.lognormal(3, 0.5, 101)
+    fast = ab.bootstrap_medians(x, 20000, np.random.default_rng(1))
+    slow = np.median(rng.choice(x, size=(20000, len(x))), axis=1)
+    assert np.quantile(fast, [0.025, 0.5, 0.975]) == pytest.approx(
+        np.quantile(slow, [0.025, 0.5, 0.975]), rel=0.02)
+
+
+def test__median_ci_order_statistic__known_ranks():
+    # n = 30: binomial(30, 1/2) ranks 10 and 21 give >= 95% (Conover, Table A3)
+    x = np.arange(1, 31)
+    assert ab.median_ci_order_statistic(x) == (10.0, 21.0)
+
+
+def test__raw_ratios__floor_and_shares():
+    d = pd.DataFrame({"group": ["NA"] * 50 + ["EE"] * 12 + ["LA"] * 40,
+                      "hourly": np.r_[np.full(50, 70.0), np.full(12, 25.0), np.full(40, 30.0)],
+                      "country_iso3": ["USA"] * 45 + ["CAN"] * 5 + ["POL"] * 12
+                      + ["BRA"] * 30 + ["MEX"] * 10})
+    r = ab.raw_ratios(d, "NA", min_n=30, n_boot=500).set_index("group")
+    assert not r.loc["EE", "reported"] and np.isnan(r.loc["EE", "ratio_to_base"])
+    assert r.loc["EE", "n"] == 12
+    assert r.loc["LA", "ratio_to_base"] == pytest.approx(30 / 70)
+    assert r.loc["LA", "top_country_share"] == pytest.approx(0.75)
+    assert r.loc["NA", "n_countries"] == 2
+
+
+def test__handle_range_pairs__collapse_low_high():
+    d = pd.DataFrame({"hourly": [100.0, 144.0, 50.0], "is_range_pair": [True, True, False],
+                      "range_pair_id": pd.array([1, 1, pd.NA], dtype="Int64")})
+    assert ab.handle_range_pairs(d, "collapse")["hourly"].tolist() == pytest.approx([120.0, 50])
+    assert sorted(ab.handle_range_pairs(d, "low")["hourly"]) == [50.0, 100.0]
+    assert sorted(ab.handle_range_pairs(d, "high")["hourly"]) == [50.0, 144.0]
+    assert len(ab.handle_range_pairs(d, "keep")) == 3
+
+
+def test__select_rates__never_mixes_salary_and_bill_rates():
+    d = pd.DataFrame({"rate_kind": ["salary", "bill_rate"], "employment_type": ["full_time",
+                      "contractor"], "annual_usd": [100000.0, 300000.0], "year": [2024, 2024],
+                      "subregion": ["North America"] * 2, "is_duplicate": [False] * 2,
+                      "is_range_pair": [False] * 2, "range_pair_id": pd.array([pd.NA] * 2,
+                                                                              dtype="Int64"),
+                      "fx_mismatch": [False] * 2, "is_outlier": [False] * 2})
+    sel, log = ab.select_rates(d, ab.Scope(employment_types=None))
+    assert sel["rate_kind"].unique().tolist() == ["salary"]
+    assert log[1]["rows"] == 1
+
+
+def test__adjusted_ratio_recovers_truth_while_raw_reflects_mix():
+    rng = np.random.default_rng(5)
+    s = pay_sample(LEVELS, {"North America": 3000, "Eastern Europe": 3000}, MIX, EXP_EFFECT,
+                   SIGMA, rng)
+    d = frame_from_sample(s)
+    raw = ab.raw_ratios(d, "North America", n_boot=500).set_index("group")
+    adj = ab.adjusted_ratios(d, "North America", ["North America", "Eastern Europe"],
+                             controls=("experience",), quantile_check=False)
+    ratio = adj.ratios.set_index("group").loc["Eastern Europe", "ratio_to_base"]
+    assert ratio == pytest.approx(0.40, rel=0.05)
+    assert raw.loc["Eastern Europe", "ratio_to_base"] < 0.33  # junior-heavy mix drags it down
+
+
+def _coverage(reps: int, seed: int) -> dict[str, float]:
+    ss = np.random.SeedSequence(seed)
+    hit_adj = hit_raw = 0
+    # raw estimand: ratio of population medians under each group's own mix
+    big = pay_sample(LEVELS, {"North America": 400_000, "Eastern Europe": 400_000}, MIX,
+                     EXP_EFFECT, SIGMA, np.random.default_rng(99))
+    med = big.groupby("group")["hourly_usd"].median()
+    true_raw = med["Eastern Europe"] / med["North America"]
+    est = []
+    for child in ss.spawn(reps):
+        rng = np.random.default_rng(child)
+        s = frame_from_sample(pay_sample(LEVELS, {"North America": 400, "Eastern Europe": 60},
+                                         MIX, EXP_EFFECT, SIGMA, rng))
+        adj = ab.adjusted_ratios(s, "North America", ["North America", "Eastern Europe"],
+                                 controls=("experience",), quantile_check=False).ratios.iloc[0]
+        hit_adj += adj.ci_low <= 0.40 <= adj.ci_high
+        est.append(np.log(adj.ratio_to_base / 0.40))
+        raw = ab.raw_ratios(s, "North America", n_boot=1000,
+                            seed=int(rng.integers(1 << 31))).set_index("group")
+        r = raw.loc["Eastern Europe"]
+        hit_raw += r.ratio_ci_low <= true_raw <= r.ratio_ci_high
+    return {"adjusted": hit_adj / reps, "raw": hit_raw / reps,
+            "rel_bias": float(np.expm1(np.mean(est)))}
+
+
+def test__validation_smoke__coverage():
+    """R = 200, tolerance [90%, 99%] (METHODS §8.5)."""
+    res = _coverage(200, seed=3)
+    assert 0.90 <= res["adjusted"] <= 0.99, res
+    assert 0.90 <= res["raw"] <= 0.99, res
+
+
+@pytest.mark.slow
+def test__validation_full__coverage():
+    """R = 1,000: 95% intervals cover in [93%, 97%]; |relative bias| <= 2% (METHODS §8.4)."""
+    res = _coverage(1000, seed=11)
+    print(res)
+    assert 0.93 <= res["adjusted"] <= 0.97, res
+    assert 0.93 <= res["raw"] <= 0.97, res
+    assert abs(res["rel_bias"]) <= 0.02, res
+
+
+def test__read_price_level_ratios_and_ppp(shared_data):
+    plr = ab.read_price_level_ratios(
+        shared_data / "ppp" / "API_PA.NUS.PPPC.RF_DS2_en_csv_v2_1665754.csv")
+    got = plr.set_index(["country_iso3", "year"])["plr"]
+    # SOURCE.md examples for 2023: POL 0.447, IND 0.244
+    assert got[("POL", 2023)] == pytest.approx(0.447, abs=0.001)
+    assert got[("IND", 2023)] == pytest.approx(0.244, abs=0.001)
+    assert got[("USA", 2023)] == pytest.approx(1.0)
+    d = pd.DataFrame({"group": ["NA", "EE"], "hourly": [70.0, 28.0],
+                      "country_iso3": ["USA", "POL"], "year": [2024, 2024]})
+    p = ab.ppp_ratios(d, plr, "NA", ["NA", "EE"]).set_index("group")
+    assert p.loc["EE", "ppp_ratio"] == pytest.approx(0.4 / 0.447, rel=0.01)
+    assert bool(p.loc["EE", "plr_carried_share"] == 1.0)  # 2024 PLR not published: 2023 used
