@@ -189,8 +189,10 @@ def estimate_dispersion(panel: Panel) -> Dispersion | None:
         fit = smf.ols("np.log(y) ~ 0 + C(group) + C(group):t" + _season_term(panel, d), d).fit()
         if fit.df_resid < 1:
             return None
-        alpha = max(0.0, float(fit.scale - np.mean(1.0 / d["y"])))
-        return Dispersion(alpha=alpha, df=int(fit.df_resid), method="log-OLS residual variance")
+        return Dispersion(alpha=_paule_mandel_alpha(fit.resid.to_numpy(),
+                                                    np.exp(fit.fittedvalues.to_numpy()),
+                                                    int(fit.df_resid)),
+                          df=int(fit.df_resid), method="log-trend residuals, moment (PM)")
     num = den = 0.0
     df = 0
     chi2 = 0.0
@@ -208,6 +210,25 @@ def estimate_dispersion(panel: Panel) -> Dispersion | None:
         return None
     return Dispersion(alpha=max(0.0, num / den), df=df, method="NB2 moment (Poisson trends)",
                       pearson_chi2_df=chi2 / df)
+
+
+def _paule_mandel_alpha(resid: np.ndarray, mu: np.ndarray, df: int) -> float:
+    """Solve ``sum r^2 / (1/mu + alpha) = df`` for alpha >= 0 (Paule-Mandel moment equation).
+
+    ``Var(log y) ~ 1/mu + alpha``: unlike ``s^2 - mean(1/y)`` this weights each residual by
+    its own Poisson part, so groups with small counts do not distort alpha.
+    """
+    def excess(a: float) -> float:
+        return float(np.sum(resid ** 2 / (1.0 / mu + a)) - df)
+
+    if excess(0.0) <= 0:
+        return 0.0
+    hi = 1.0
+    while excess(hi) > 0 and hi < 1e6:
+        hi *= 10
+    from scipy.optimize import brentq
+
+    return float(brentq(excess, 0.0, hi, xtol=1e-10))
 
 
 def _season_term(panel: Panel, d: pd.DataFrame) -> str:
