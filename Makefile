@@ -21,7 +21,7 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 install: $(BIN)/.installed  ## create .venv and install the locked dependencies
 
 fetch: install  ## get the aijobs data (MARKETLIB_MIRROR=DIR copies it from DIR)
-	$(BIN)/marketlib fetch aijobs
+	$(BIN)/marketlib fetch all
 
 clean-data: fetch  ## clean the aijobs file into data/processed
 	$(BIN)/marketlib clean rates data/raw/aijobs/salaries.csv --format aijobs

@@ -573,3 +573,83 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValueError("invalid parameters: " + "; ".join(errors))
     return p
+
+
+def claimed_vs_data(claims: pd.DataFrame, result: ArbitrageResult) -> pd.DataFrame:
+    """Set claimed hourly rates beside the data: levels, ratios to base, annual equivalents.
+
+    ``claims`` rows with ``check == "data_rate"`` (``region``, ``value`` in USD per hour). The
+    claimed ratio (claim / claimed base) is compared with the raw and adjusted CIs; the claimed
+    hourly rate times ``hours_per_year`` shows whether it can be a salary at all.
+    """
+    c = claims[claims["check"] == "data_rate"].copy()
+    base_claim = c.loc[c["region"] == result.scope.base, "value"]
+    base_value = float(base_claim.iloc[0]) if len(base_claim) else np.nan
+    raw = result.raw.set_index("group")
+    adj = (result.adjusted.ratios.set_index("group") if result.adjusted is not None
+           else pd.DataFrame())
+    rows = []
+    for _, r in c.iterrows():
+        g = r["region"]
+        row: dict[str, Any] = {
+            "claim_id": r["id"], "region": g, "claimed_hourly_usd": float(r["value"]),
+            "claimed_annual_equivalent_usd": float(r["value"]) * result.scope.hours_per_year,
+            "claimed_ratio": float(r["value"]) / base_value,
+        }
+        if g in raw.index and bool(raw.at[g, "reported"]):
+            row.update(n=int(raw.at[g, "n"]), data_median_hourly_usd=raw.at[g, "median_hourly_usd"],
+                       data_ratio=raw.at[g, "ratio_to_base"],
+                       data_ratio_ci_low=raw.at[g, "ratio_ci_low"],
+                       data_ratio_ci_high=raw.at[g, "ratio_ci_high"])
+        elif g in raw.index:
+            row.update(n=int(raw.at[g, "n"]))
+        if g in adj.index:
+            row.update(adjusted_ratio=adj.at[g, "ratio_to_base"],
+                       adjusted_ci_low=adj.at[g, "ci_low"], adjusted_ci_high=adj.at[g, "ci_high"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plot_distributions(d: pd.DataFrame, reported: list[str], hours_per_year: float) -> Any:
+    """Draw hourly pay distributions by group on a log scale (reported groups only)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    w = d[d["group"].isin(reported)]
+    order = w.groupby("group")["hourly"].median().sort_values(ascending=False).index.tolist()
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.45 * len(order) + 1)))
+    sns.boxplot(data=w, x="hourly", y="group", order=order, ax=ax, showfliers=False,
+                color="#9ecae1", log_scale=True)
+    ax.set_xlabel(f"salary-equivalent USD per hour (log scale; H = {hours_per_year:g} h/yr)")
+    ax.set_ylabel("")
+    ax.set_title("Hourly pay by group (boxes: quartiles; whiskers: 1.5 IQR)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_ratio_forest(result: ArbitrageResult) -> Any:
+    """Draw raw and adjusted ratios to base with CIs, side by side per group."""
+    import matplotlib.pyplot as plt
+
+    raw = result.raw[result.raw["reported"].astype(bool) & (result.raw["group"]
+                                                            != result.scope.base)]
+    adj = result.adjusted.ratios.set_index("group") if result.adjusted is not None else None
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.5 * len(raw) + 1)))
+    y = np.arange(len(raw))
+    ax.errorbar(raw["ratio_to_base"], y - 0.15,
+                xerr=[raw["ratio_to_base"] - raw["ratio_ci_low"],
+                      raw["ratio_ci_high"] - raw["ratio_to_base"]],
+                fmt="o", label="raw ratio of medians", capsize=3)
+    if adj is not None:
+        a = adj.reindex(raw["group"])
+        ax.errorbar(a["ratio_to_base"], y + 0.15,
+                    xerr=[a["ratio_to_base"] - a["ci_low"], a["ci_high"] - a["ratio_to_base"]],
+                    fmt="s", label="adjusted (experience, role family, year)", capsize=3)
+    ax.set_yticks(y, raw["group"])
+    ax.axvline(1.0, color="grey", ls=":", lw=1)
+    ax.set_xlabel(f"ratio to {result.scope.base} (95% CI)")
+    ax.set_title("Pay relative to the base group")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig

@@ -35,10 +35,11 @@ def _read_inputs(files: list[str], required: tuple[str, ...],
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Fetch the pinned aijobs file (or copy it from ``MARKETLIB_MIRROR``)."""
-    from marketlib.sources import fetch_aijobs
+    from marketlib.sources import DATASETS, fetch
 
-    path = fetch_aijobs(args.dest)
-    print(f"aijobs: {path} (sha256 verified)")
+    names = list(DATASETS) if args.dataset == "all" else [args.dataset]
+    for name in names:
+        print(f"{name}: {fetch(name, args.dest)} (sha256 verified)")
     return EXIT_OK
 
 
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     f = sub.add_parser("fetch", help="get a public data set (pinned URL and sha256)")
-    f.add_argument("dataset", choices=["aijobs"])
+    f.add_argument("dataset", choices=["aijobs", "ppp", "all"])
     f.add_argument("--dest", default=str(raw_dir()), help="folder (default: data/raw)")
     f.set_defaults(func=cmd_fetch)
 

@@ -10,7 +10,6 @@ import csv
 import hashlib
 import io
 import os
-import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -187,47 +186,71 @@ def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     atomic_write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
 
 
-def fetch_aijobs(dest: str | os.PathLike[str], timeout: float = 60.0) -> Path:
-    """Get the pinned aijobs salaries file into ``dest`` and verify its sha256.
+@dataclass(frozen=True)
+class Dataset:
+    """A public file the project fetches: where it lives upstream and in a mirror, its hash."""
 
-    With ``MARKETLIB_MIRROR`` set, the file is copied from ``$MARKETLIB_MIRROR/aijobs/``;
-    otherwise it is downloaded from the pinned commit. The file lands atomically.
+    name: str
+    relpath: str  # under the mirror and under the destination folder
+    url: str
+    sha256: str
+
+
+PPP_PLR_FILE = "API_PA.NUS.PPPC.RF_DS2_en_csv_v2_1665754.csv"
+DATASETS = {
+    "aijobs": Dataset("aijobs", "aijobs/salaries.csv", AIJOBS_URL, AIJOBS_SHA256),
+    "ppp": Dataset(
+        "ppp", f"ppp/{PPP_PLR_FILE}",
+        "https://raw.githubusercontent.com/relatoscondatos/data_global/"
+        "1473f4e537c117922502981b703d3346d4f00a20/data/source/worldbank/"
+        f"API_PA.NUS.PPPC.RF_DS2_en_csv_v2_1665754/{PPP_PLR_FILE}",
+        "1696cb983d0c8d090bab816a8ed7019fe9f772ea5f31bffc76575f1efa032818",
+    ),
+}
+
+
+def fetch(name: str, dest: str | os.PathLike[str], timeout: float = 60.0) -> Path:
+    """Get a pinned public file into ``dest/<relpath>`` and verify its sha256.
+
+    With ``MARKETLIB_MIRROR`` set, the file is copied from ``$MARKETLIB_MIRROR/<relpath>``;
+    otherwise it is downloaded from its pinned commit. The file lands atomically; a file
+    already in place with the right hash is kept.
 
     Raises
     ------
     InputError
         Mirror file missing, network unreachable, or checksum mismatch.
     """
-    target = Path(dest) / "aijobs" / "salaries.csv"
-    if target.exists() and sha256_file(target) == AIJOBS_SHA256:
+    ds = DATASETS[name]
+    target = Path(dest) / ds.relpath
+    if target.exists() and sha256_file(target) == ds.sha256:
         return target
     mirror = mirror_dir()
     if mirror is not None:
-        src = mirror / "aijobs" / "salaries.csv"
+        src = mirror / ds.relpath
         if not src.is_file():
-            raise InputError(src, "MARKETLIB_MIRROR is set but the mirror has no aijobs file")
+            raise InputError(src, f"MARKETLIB_MIRROR is set but the mirror has no {name} file")
         data = src.read_bytes()
         origin = str(src)
     else:
         try:
-            with urllib.request.urlopen(AIJOBS_URL, timeout=timeout) as resp:  # noqa: S310
+            with urllib.request.urlopen(ds.url, timeout=timeout) as resp:  # noqa: S310
                 data = resp.read()
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise InputError(
-                AIJOBS_URL,
+                ds.url,
                 f"download failed ({reason}); offline? set MARKETLIB_MIRROR=DIR to copy "
-                "DIR/aijobs/salaries.csv instead",
+                f"DIR/{ds.relpath} instead",
             ) from exc
-        origin = AIJOBS_URL
+        origin = ds.url
     got = sha256_bytes(data)
-    if got != AIJOBS_SHA256:
-        raise InputError(origin, f"sha256 mismatch: expected {AIJOBS_SHA256}, got {got}")
+    if got != ds.sha256:
+        raise InputError(origin, f"sha256 mismatch: expected {ds.sha256}, got {got}")
     atomic_write_bytes(target, data)
     return target
 
 
-def copy_file(src: Path, dst: Path) -> None:
-    """Copy a file atomically (used for report inputs)."""
-    atomic_write_bytes(dst, src.read_bytes())
-    shutil.copystat(src, dst)
+def fetch_aijobs(dest: str | os.PathLike[str], timeout: float = 60.0) -> Path:
+    """Get the pinned aijobs salaries file (see :func:`fetch`)."""
+    return fetch("aijobs", dest, timeout)
