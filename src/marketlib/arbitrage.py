@@ -202,12 +202,18 @@ def raw_ratios(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
 
 # --- A2: adjusted ratios -----------------------------------------------------------------------
 
-def winsorize_log(d: pd.DataFrame, col: str = "hourly", by: str = "year",
+def winsorize_log(d: pd.DataFrame, col: str = "hourly", by: tuple[str, ...] = ("year", "group"),
                   limits: tuple[float, float] = (0.01, 0.99)) -> pd.Series:
-    """Return log(col) winsorized at within-``by`` quantiles (METHODS §3.7, for OLS only)."""
+    """Return log(col) winsorized at p1/p99 within ``by`` cells (METHODS §3.7, OLS only).
+
+    Cells are year x group, not year alone: with a pooled cut, a low-paid, dispersed group loses
+    only its lower tail and its coefficient is biased upward (our validation measured +2% and
+    92% coverage with year-only cuts; see tests/test_arbitrage.py).
+    """
     lx = np.log(d[col])
-    lo = lx.groupby(d[by]).transform(lambda s: s.quantile(limits[0]))
-    hi = lx.groupby(d[by]).transform(lambda s: s.quantile(limits[1]))
+    keys = [d[k] for k in by]
+    lo = lx.groupby(keys).transform(lambda s: s.quantile(limits[0]))
+    hi = lx.groupby(keys).transform(lambda s: s.quantile(limits[1]))
     return lx.clip(lo, hi)
 
 
@@ -287,7 +293,7 @@ def _median_regression(w: pd.DataFrame, formula: str, base: str, groups: list[st
 def gap_trend(d: pd.DataFrame, base: str, groups: list[str],
               controls: tuple[str, ...] = ("experience", "role_family"),
               level: float = 0.95) -> pd.DataFrame:
-    """Does the gap narrow? Yearly change of each group's log ratio to base, HC3 CI.
+    """Estimate whether the gap narrows: yearly change of each log ratio to base, HC3 CI.
 
     Model: ``log_rate ~ C(group) + C(group):t + C(year) + controls``; the ``C(group):t``
     coefficient is the yearly change of log(ratio); ``exp(.) - 1`` is reported. Positive =
@@ -387,7 +393,7 @@ class TeamAssumptions:
 def team_cost(fit: AdjustedFit, team: list[dict[str, Any]], base: str, groups: list[str],
               hours_per_year: float, n_draws: int = 5000, seed: int = 0,
               assumptions: TeamAssumptions | None = None) -> pd.DataFrame:
-    """Savings ``1 - cost_group / cost_base`` for a team, with two uncertainty intervals.
+    """Price a team per group: savings ``1 - cost/cost_base`` with two uncertainty intervals.
 
     ``team``: items ``{"role_family", "experience", "headcount"}``. Cost uses the adjusted
     model's median pay ``exp(x'b)`` for each member, year fixed at the latest year in the fit.
