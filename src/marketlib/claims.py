@@ -1,0 +1,318 @@
+"""Audit the quantitative claims of a published report.
+
+Each claim (typed as data, ``data/raw/claims/``) gets one verdict from SPEC's list with a
+one-line reason:
+
+- ``consistent`` / ``inconsistent``: arithmetic (a stated change against its own before and
+  after values, allowing for the rounding of printed figures) and cross-claim checks;
+- ``supported_by_data`` / ``contradicted_by_data``: against the project's data (the aijobs
+  arbitrage results, CNCF definitions);
+- ``untestable``: no data the project holds can test it (the reason says what is missing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+VERDICTS = ("consistent", "inconsistent", "untestable", "contradicted_by_data",
+            "supported_by_data")
+UNIT_HOURS = {"hour": 1.0, "day": 24.0, "week": 168.0}
+#: A printed percentage is rounded to the unit: +/- half a point.
+PRINT_TOLERANCE = 0.005
+
+
+def implied_change(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
+    """Return the range of ``after / before - 1`` over value ranges (e.g. "6-8 weeks")."""
+    lo = after[0] / before[1] - 1
+    hi = after[1] / before[0] - 1
+    return min(lo, hi), max(lo, hi)
+
+
+def check_change(stated: float, before: tuple[float, float], after: tuple[float, float],
+                 value_rounding: float = 0.0) -> tuple[str, str, float]:
+    """Compare a stated change with the change its own before/after values imply.
+
+    ``value_rounding`` widens each value by that relative amount (figures printed as "70,000").
+    Returns ``(verdict, detail, gap)``; ``gap`` is the distance (fraction points) from the
+    stated change to the implied range.
+    """
+    b = (before[0] * (1 - value_rounding), before[1] * (1 + value_rounding))
+    a = (after[0] * (1 - value_rounding), after[1] * (1 + value_rounding))
+    lo, hi = implied_change(b, a)
+    s_lo, s_hi = stated - PRINT_TOLERANCE, stated + PRINT_TOLERANCE
+    gap = 0.0 if (s_hi >= lo and s_lo <= hi) else min(abs(stated - lo), abs(stated - hi))
+    implied = f"{lo:+.3f}" if abs(hi - lo) < 1e-9 else f"{lo:+.3f} to {hi:+.3f}"
+    if gap == 0.0:
+        return "consistent", f"stated {stated:+.2f}; its own figures imply {implied}", gap
+    return "inconsistent", f"stated {stated:+.2f} but its own figures imply {implied}", gap
+
+
+def audit_arithmetic(claims: pd.DataFrame) -> list[dict[str, Any]]:
+    """Check ``check == "arithmetic"`` claims (unit conversions such as week->hour applied)."""
+    out = []
+    for _, c in claims[claims["check"] == "arithmetic"].iterrows():
+        before = (float(c["before_low"]), float(c["before_high"]))
+        after = (float(c["after_low"]), float(c["after_high"]))
+        units = str(c.get("before_unit") or "same")
+        if "->" in units:
+            u_before, u_after = units.split("->")
+            factor = UNIT_HOURS[u_before] / UNIT_HOURS[u_after]
+            before = (before[0] * factor, before[1] * factor)
+        verdict, detail, gap = check_change(float(c["value"]), before, after)
+        out.append({"id": c["id"], "text": c["text"], "check": "arithmetic",
+                    "verdict": verdict, "detail": detail, "gap": gap})
+    return out
+
+
+def audit_cross(claims: pd.DataFrame) -> list[dict[str, Any]]:
+    """Check growth claims against each other (same end, different starts)."""
+    c = claims[claims["check"] == "cross"].set_index("id")
+    out = []
+    done: set[str] = set()
+    for cid, row in c.iterrows():
+        other = row.get("related")
+        if cid in done or not isinstance(other, str) or other not in c.index:
+            continue
+        done |= {cid, other}
+        a, b = row, c.loc[other]
+        first, second = (a, b) if int(a["period_from"]) < int(b["period_from"]) else (b, a)
+        # growth since the earlier start must contain growth since the later start
+        between = (1 + float(first["value"])) / (1 + float(second["value"])) - 1
+        span = f"{int(first['period_from'])}-{int(second['period_from'])}"
+        if between < 0:
+            verdict = "inconsistent"
+            detail = (f"+{first['value']:.0%} since {int(first['period_from'])} and "
+                      f"+{second['value']:.0%} since {int(second['period_from'])} imply a "
+                      f"{between:+.0%} change in {span}, contradicting a continuous surge")
+        else:
+            verdict = "consistent"
+            detail = f"together they imply {between:+.0%} in {span}"
+        for item in (first, second):
+            out.append({"id": item.name, "text": item["text"], "check": "cross",
+                        "verdict": verdict, "detail": detail, "gap": max(0.0, -between)})
+    return out
+
+
+def audit_printed_changes(figures: pd.DataFrame, value_rounding: float = 0.005,
+                          ) -> list[dict[str, Any]]:
+    """Check each printed % change of a published series against the totals printed with it.
+
+    ``figures``: period, certification, count (as printed), stated_change (fraction), metric.
+    Consecutive years of one certification are compared; a change whose base year is missing
+    is untestable.
+    """
+    f = figures.copy()
+    f["year"] = f["period"].astype(int)
+    f = f.sort_values(["certification", "year"])
+    out = []
+    for _, r in f.iterrows():
+        if pd.isna(r.get("stated_change")) or r["stated_change"] == "":
+            continue
+        stated = float(r["stated_change"])
+        prev = f[(f["certification"] == r["certification"]) & (f["year"] == r["year"] - 1)]
+        cid = f"cncf_{r['certification'].lower()}_{r['year']}"
+        text = (f"CNCF {r['year']}: {r['certification']} {r.get('metric', '')} "
+                f"{int(r['count']):,} ({stated:+.0%} printed)")
+        if prev.empty:
+            out.append({"id": cid, "text": text, "check": "printed_change",
+                        "verdict": "untestable", "detail": "no printed figure for the year "
+                        "before", "gap": 0.0})
+            continue
+        p = float(prev["count"].iloc[0])
+        verdict, detail, gap = check_change(stated, (p, p), (float(r["count"]),) * 2,
+                                            value_rounding)
+        detail += f" ({int(p):,} -> {int(r['count']):,})"
+        if prev["definition"].iloc[0] != r.get("definition") and "2019" in str(
+                prev["definition"].iloc[0]):
+            detail += "; definitions differ between the two years"
+        out.append({"id": cid, "text": text, "check": "printed_change", "verdict": verdict,
+                    "detail": detail, "gap": gap})
+    return out
+
+
+def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, rates_base: pd.Series,
+                hours_per_year: float, base: str) -> list[dict[str, Any]]:
+    """Check claimed hourly rates: unit sanity for the base level, ratios against the data.
+
+    ``comparison``: :func:`marketlib.arbitrage.claimed_vs_data` output. ``rates_base``: the base
+    group's salary-equivalent hourly pay (to say how rare the claimed level is as a salary).
+    """
+    out = []
+    texts = claims.set_index("id")["text"]
+    for _, r in comparison.iterrows():
+        item = {"id": r["claim_id"], "text": texts.get(r["claim_id"], ""), "check": "data_rate"}
+        if r["region"] == base:
+            share = float((rates_base >= r["claimed_hourly_usd"]).mean())
+            item.update(
+                verdict="contradicted_by_data",
+                detail=(f"${r['claimed_hourly_usd']:.0f}/hr is ${r['claimed_annual_equivalent_usd']:,.0f}"
+                        f"/yr at {hours_per_year:g} h; only {share:.1%} of {base} full-time "
+                        f"salaries in the data reach it (median ${rates_base.median():.0f}/hr): "
+                        "a bill rate, not salary-equivalent pay"),
+                gap=float(r["claimed_hourly_usd"] / rates_base.median() - 1))
+            out.append(item)
+            continue
+        ratio = r["claimed_ratio"]
+        raw_ok = _within(ratio, r.get("data_ratio_ci_low"), r.get("data_ratio_ci_high"))
+        adj_ok = _within(ratio, r.get("adjusted_ci_low"), r.get("adjusted_ci_high"))
+        if raw_ok is None and adj_ok is None:
+            item.update(verdict="untestable", detail=f"n = {r.get('n', 0)}: below the "
+                        "publication floor", gap=0.0)
+        elif raw_ok or adj_ok:
+            which = "adjusted" if adj_ok else "raw"
+            item.update(verdict="supported_by_data",
+                        detail=(f"claimed ratio {ratio:.2f} to {base} lies in the {which} 95% CI "
+                                f"[{_ci(r, which)}] (n = {int(r['n'])}); only the ratio is "
+                                "testable: the levels are bill rates"), gap=0.0)
+        else:
+            lo = min(v for v in (r.get("data_ratio_ci_low"), r.get("adjusted_ci_low"))
+                     if pd.notna(v))
+            hi = max(v for v in (r.get("data_ratio_ci_high"), r.get("adjusted_ci_high"))
+                     if pd.notna(v))
+            item.update(verdict="contradicted_by_data",
+                        detail=(f"claimed ratio {ratio:.2f} to {base} is outside both the raw "
+                                f"[{_ci(r, 'raw')}] and adjusted [{_ci(r, 'adjusted')}] 95% CIs "
+                                f"(n = {int(r['n'])})"),
+                        gap=float(min(abs(ratio - lo), abs(ratio - hi))))
+        out.append(item)
+    return out
+
+
+def _within(x: float, lo: Any, hi: Any) -> bool | None:
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return None
+    return bool(lo <= x <= hi)
+
+
+def _ci(r: pd.Series, which: str) -> str:
+    lo, hi = (("data_ratio_ci_low", "data_ratio_ci_high") if which == "raw"
+              else ("adjusted_ci_low", "adjusted_ci_high"))
+    return f"{r[lo]:.2f}, {r[hi]:.2f}"
+
+
+def audit_facts(claims: pd.DataFrame, definitions: pd.DataFrame) -> list[dict[str, Any]]:
+    """Check named programs against their published definitions (e.g. what KCSP stands for)."""
+    defs = definitions.set_index("code")
+    out = []
+    for _, c in claims[claims["check"] == "fact"].iterrows():
+        code = str(c.get("related") or "")
+        if code in defs.index:
+            d = defs.loc[code]
+            security = defs[defs["kind"].str.contains("security")].index.tolist()
+            out.append({"id": c["id"], "text": c["text"], "check": "fact",
+                        "verdict": "contradicted_by_data",
+                        "detail": (f"{code} is the '{d['name']}', a {d['kind']} counted in "
+                                   f"{d['unit']}; CNCF's security certifications are "
+                                   f"{', '.join(security)}"), "gap": 0.0})
+        else:
+            out.append({"id": c["id"], "text": c["text"], "check": "fact",
+                        "verdict": "untestable", "detail": "no definition on file", "gap": 0.0})
+    return out
+
+
+def audit_growth_claims(claims: pd.DataFrame, observed_growth: pd.DataFrame,
+                        bounds: tuple[float, float]) -> list[dict[str, Any]]:
+    """Regional growth claims: untestable without regional counts; say what the world shows."""
+    world = observed_growth.dropna(subset=["growth"])
+    ref = ""
+    if len(world):
+        w = world.iloc[0]
+        inside = bounds[0] <= w["growth"] <= bounds[1]
+        ref = (f"; CNCF's published world flow {w['from']}->{w['to']} was {w['growth']:+.2f}, "
+               f"{'inside' if inside else 'outside'} the {bounds[0]:+.2f}..{bounds[1]:+.2f} "
+               "range any total of these regions must lie in")
+    out = []
+    for _, c in claims[claims["check"] == "data_growth"].iterrows():
+        out.append({"id": c["id"], "text": c["text"], "check": "data_growth",
+                    "verdict": "untestable",
+                    "detail": "no base counts, no definition and no regional public data" + ref,
+                    "gap": 0.0})
+    return out
+
+
+def audit_untestable(claims: pd.DataFrame) -> list[dict[str, Any]]:
+    """List claims the project has no data for, with that reason."""
+    return [{"id": c["id"], "text": c["text"], "check": "untestable", "verdict": "untestable",
+             "detail": "no data the project holds can test it (third-party survey or vendor "
+                       "figure without published microdata)", "gap": 0.0}
+            for _, c in claims[claims["check"] == "untestable"].iterrows()]
+
+
+def audit(claims: pd.DataFrame, printed: pd.DataFrame | None = None,
+          definitions: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
+          rates_base: pd.Series | None = None, hours_per_year: float = 2080,
+          base: str = "North America", observed_growth: pd.DataFrame | None = None,
+          growth_bounds: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Run every check; return one row per claim with its verdict and one-line reason."""
+    rows = audit_arithmetic(claims) + audit_cross(claims) + audit_untestable(claims)
+    if printed is not None:
+        rows += audit_printed_changes(printed)
+    if definitions is not None:
+        rows += audit_facts(claims, definitions)
+    if comparison is not None and rates_base is not None:
+        rows += audit_rates(claims, comparison, rates_base, hours_per_year, base)
+    if observed_growth is not None and growth_bounds is not None:
+        rows += audit_growth_claims(claims, observed_growth, growth_bounds)
+    out = pd.DataFrame(rows, columns=["id", "text", "check", "verdict", "detail", "gap"])
+    bad = out[~out["verdict"].isin(VERDICTS)]
+    if len(bad):
+        raise AssertionError(f"unknown verdicts: {bad['verdict'].unique()}")
+    return out
+
+
+def worst_offenders(audited: pd.DataFrame, k: int = 5) -> pd.DataFrame:
+    """Return the k claims furthest from their own figures or from the data."""
+    bad = audited[audited["verdict"].isin(["inconsistent", "contradicted_by_data"])]
+    return bad.sort_values("gap", ascending=False).head(k).reset_index(drop=True)
+
+
+def to_results(audited: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the ``claims`` section of results.json."""
+    return [{"id": r.id, "text": r.text, "verdict": r.verdict, "detail": r.detail,
+             "check": r.check} for r in audited.itertuples(index=False)]
+
+
+def verdict_counts(audited: pd.DataFrame) -> dict[str, int]:
+    """Count claims per verdict (all verdicts listed, zeros included)."""
+    vc = audited["verdict"].value_counts()
+    return {v: int(vc.get(v, 0)) for v in VERDICTS}
+
+
+
+
+def gather_evidence(rates: pd.DataFrame, certifications: pd.DataFrame, claims: pd.DataFrame,
+                    growth_results: dict[str, Any] | None = None,
+                    arbitrage_results: dict[str, Any] | None = None, seed: int = 0,
+                    n_boot: int = 2000) -> dict[str, Any]:
+    """Collect what the data says about the claims: from earlier results, or computed here.
+
+    When a report run passes the growth and arbitrage ``results.json`` sections, they are used
+    as they are; otherwise the same estimators run with their defaults (world flows of
+    balanced CNCF series; full-time salaries by sub-region).
+    """
+    from marketlib import arbitrage as ab
+    from marketlib import growth as gr
+
+    scope = ab.Scope()
+    if arbitrage_results is not None:
+        comparison = pd.DataFrame(arbitrage_results["claimed_vs_data"])
+        scope = ab.Scope(**{k: (tuple(v) if isinstance(v, list) else v)
+                            for k, v in arbitrage_results["scope"].items()})
+    else:
+        result = ab.run_arbitrage(rates, scope, n_boot=n_boot, seed=seed)
+        comparison = ab.claimed_vs_data(claims, result)
+    d, _ = ab.select_rates(rates, scope)
+    rates_base = d.loc[d["group"] == scope.base, "hourly"]
+    if growth_results is not None:
+        observed = pd.DataFrame([{"group": "|".join(str(v) for v in r["group"].values()),
+                                  "from": r["from"], "to": r["to"], "growth": r["growth"]}
+                                 for r in growth_results["period_growth"]])
+    else:
+        panel = gr.prepare_panel(certifications, ["region"], "Y", "2021", "2023")
+        observed = gr.period_growth(panel, "2022", "2023")
+    growth_claims = claims[claims["check"] == "data_growth"]
+    return {"comparison": comparison, "rates_base": rates_base, "base": scope.base,
+            "hours_per_year": scope.hours_per_year, "observed_growth": observed,
+            "growth_bounds": gr.total_growth_bounds(growth_claims.rename(columns={"value": "growth"}))}
