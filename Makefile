@@ -28,7 +28,7 @@ clean-data: fetch  ## clean the aijobs file into data/processed
 	$(BIN)/marketlib clean certifications data/raw/certifications/cncf_published_counts.csv --format counts
 
 report: clean-data  ## the main job: fetch, clean, run the default report
-	$(BIN)/marketlib report --params params/default.yaml
+	$(BIN)/marketlib report --params params/default.yaml --update-readme
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
@@ -54,4 +54,4 @@ baselines: install  ## regenerate the committed notebook baselines (run twice: n
 	$(BIN)/python scripts/regenerate_notebooks.py
 
 lab: install  ## JupyterLab on the project with the marketlib kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)

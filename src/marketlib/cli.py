@@ -78,7 +78,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Run the report notebooks (see :mod:`marketlib.report`)."""
     from marketlib.report import run_report
 
-    return run_report(params_file=args.params, out=args.out, only=args.only)
+    return run_report(params_file=args.params, out=args.out, only=args.only,
+                      update_readme=args.update_readme)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, help="output folder (default: reports/<as_of>)")
     r.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="run only these notebooks (and what they need)")
+    r.add_argument("--update-readme", action="store_true",
+                   help="refresh the README's generated figure and headline numbers")
     r.set_defaults(func=cmd_report)
     return parser
 

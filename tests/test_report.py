@@ -1,0 +1,97 @@
+"""The report command: parameters, failure handling, dependency skipping, results schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import jsonschema
+import nbformat
+import pytest
+import yaml
+
+from marketlib.cli import main
+from marketlib.paths import project_root
+from marketlib.report import load_params, validate_results
+from marketlib.sources import InputError
+
+DEFAULT = project_root() / "params" / "default.yaml"
+
+
+def test__load_params__default_is_valid():
+    p = load_params(DEFAULT)
+    assert p["as_of"] == "2026-11-26"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("as_of: [", "not valid YAML"), ("as_of: '2026-13-01'\ninputs: {}\ngrowth: {}\n"
+                                      "arbitrage: {}\n", "as_of must be"),
+     ("as_of: '2026-11-26'\n", "missing key")],
+)
+def test__load_params__errors_name_the_file(tmp_path, text, problem):
+    p = tmp_path / "p.yaml"
+    p.write_text(text)
+    with pytest.raises(InputError, match=problem) as err:
+        load_params(p)
+    assert str(p) in str(err.value)
+
+
+def test__load_params__bad_notebook_parameter_refused(tmp_path):
+    params = yaml.safe_load(DEFAULT.read_text())
+    params["arbitrage"]["rate_kind"] = "both"
+    p = tmp_path / "p.yaml"
+    p.write_text(yaml.safe_dump(params))
+    assert main(["report", "--params", str(p), "--out", str(tmp_path / "out")]) == 2
+
+
+@pytest.mark.realdata
+def test__report__failed_notebook_exit_1_named_kept_dependents_skipped(
+        tmp_path, shared_data, monkeypatch, capsys):
+    monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
+    params = yaml.safe_load(DEFAULT.read_text())
+    params["growth"]["start"] = "2030"  # no counts left: the growth notebook raises
+    p = tmp_path / "p.yaml"
+    p.write_text(yaml.safe_dump(params))
+    out = tmp_path / "out"
+    rc = main(["report", "--params", str(p), "--out", str(out), "--only", "claims_audit"])
+    assert rc == 1
+    err = capsys.readouterr()
+    assert "certification_growth failed" in err.err
+    assert "claims_audit: skipped" in err.out
+    kept = nbformat.read(out / "notebooks" / "certification_growth.ipynb", as_version=4)
+    errors = [o for c in kept.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert errors and errors[0]["ename"] == "GrowthInputError"
+    assert (out / "html" / "geographic_arbitrage.html").exists()  # independent one ran
+    assert not (out / "notebooks" / "claims_audit.ipynb").exists()
+
+
+def _doc() -> dict:
+    return {
+        "run": {"started": "2026-11-26T00:00:00+00:00", "params": {}, "marketlib_version": "0",
+                "inputs": {"a.csv": "0" * 64}},
+        "growth": {"freq": "Y", "period_growth": [
+            {"group": {"region": "Europe"}, "from": "2022", "to": "2023", "growth": 0.52,
+             "ci_low": 0.3, "ci_high": 0.8, "status": "ok"}], "trend": [], "forecast": []},
+        "arbitrage": {"base": "North America", "hours_per_year": 2080, "adjusted": [],
+                      "regions": [{"region": "Eastern Europe", "n": 12, "reported": False}]},
+        "claims": [{"id": "x", "text": "t", "verdict": "consistent", "detail": "d"}],
+    }
+
+
+def test__results_schema__accepts_spec_shape_and_refuses_violations():
+    validate_results(_doc())
+    bad = copy.deepcopy(_doc())
+    bad["arbitrage"]["regions"][0]["ratio_to_base"] = 0.4  # suppressed group with an estimate
+    with pytest.raises(jsonschema.ValidationError):
+        validate_results(bad)
+    bad = copy.deepcopy(_doc())
+    bad["claims"][0]["verdict"] = "probably true"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_results(bad)
+    bad = copy.deepcopy(_doc())
+    bad["run"]["inputs"] = {"a.csv": "not-a-hash"}
+    with pytest.raises(jsonschema.ValidationError):
+        validate_results(bad)
+    json.dumps(_doc())
