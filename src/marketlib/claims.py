@@ -147,8 +147,9 @@ def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, rates_base: pd.S
             share = float((rates_base >= r["claimed_hourly_usd"]).mean())
             item.update(
                 verdict="contradicted_by_data",
-                detail=(f"${r['claimed_hourly_usd']:.0f}/hr is ${r['claimed_annual_equivalent_usd']:,.0f}"
-                        f"/yr at {hours_per_year:g} h; only {share:.1%} of {base} full-time "
+                detail=(f"${r['claimed_hourly_usd']:.0f}/hr is "
+                        f"${r['claimed_annual_equivalent_usd']:,.0f}/yr at {hours_per_year:g} h; "
+                        f"only {share:.1%} of {base} full-time "
                         f"salaries in the data reach it (median ${rates_base.median():.0f}/hr): "
                         "a bill rate, not salary-equivalent pay"),
                 gap=float(r["claimed_hourly_usd"] / rates_base.median() - 1))
@@ -315,4 +316,5 @@ def gather_evidence(rates: pd.DataFrame, certifications: pd.DataFrame, claims: p
     growth_claims = claims[claims["check"] == "data_growth"]
     return {"comparison": comparison, "rates_base": rates_base, "base": scope.base,
             "hours_per_year": scope.hours_per_year, "observed_growth": observed,
-            "growth_bounds": gr.total_growth_bounds(growth_claims.rename(columns={"value": "growth"}))}
+            "growth_bounds": gr.total_growth_bounds(
+                growth_claims.rename(columns={"value": "growth"}))}
