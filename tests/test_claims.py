@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from marketlib import claims as cl
+from marketlib.paths import project_root
+
+RAW = project_root() / "data" / "raw"
+
+
+def test__check_change__known_answers():
+    # 6-8 weeks (1008-1344 h) to 48 h is a 95.2-96.4% cut, not 87%
+    verdict, detail, gap = cl.check_change(-0.87, (1008, 1344), (48, 48))
+    assert verdict == "inconsistent" and "-0.964 to -0.952" in detail
+    assert gap == pytest.approx(0.082, abs=1e-3)
+    # $12,400 -> $4,800 is -61.3%: "61% reduction" holds within printing rounding
+    assert cl.check_change(-0.61, (12400, 12400), (4800, 4800))[0] == "consistent"
+    assert cl.check_change(3.00, (3, 3), (12, 12))[0] == "consistent"
+    # CNCF: 104,000 -> 176,000 printed as +33% (+69% implied)
+    assert cl.check_change(0.33, (104000,) * 2, (176000,) * 2, 0.005)[0] == "inconsistent"
+    assert cl.check_change(0.49, (70000,) * 2, (104000,) * 2, 0.005)[0] == "consistent"
+
+
+def test__audit__article_claims_every_claim_one_valid_verdict():
+    claims = pd.read_csv(RAW / "claims" / "article_claims.csv")
+    printed = pd.read_csv(RAW / "certifications" / "cncf_published_counts.csv")
+    defs = pd.read_csv(RAW / "claims" / "cncf_definitions.csv")
+    a = cl.audit(claims, printed, defs)
+    assert set(a["verdict"]) <= set(cl.VERDICTS)
+    v = a.set_index("id")["verdict"]
+    assert v["walmart_deploy_time"] == "inconsistent"
+    assert v["cert_growth_since_2020"] == v["cert_growth_since_2021"] == "inconsistent"
+    assert v["training_cost"] == v["inference_latency"] == v["ds_productivity"] == "consistent"
+    assert v["kcsp_security_share"] == "contradicted_by_data"
+    assert v["cncf_cka_2023"] == v["cncf_ckad_2023"] == v["cncf_cks_2023"] == "inconsistent"
+    assert v["cncf_cka_2021"] == v["cncf_cka_2022"] == "consistent"
+    assert v["mlops_share"] == "untestable"
+    assert a["detail"].str.len().gt(10).all()
+
+
+def test__audit_rates__ratio_inside_and_outside_ci_and_unit_sanity():
+    claims = pd.DataFrame({"id": ["na", "ee", "la"], "text": ["a", "b", "c"]})
+    comparison = pd.DataFrame({
+        "claim_id": ["na", "ee", "la"], "region": ["North America", "Eastern Europe", "Latin"],
+        "claimed_hourly_usd": [180.0, 72.0, 65.0], "claimed_annual_equivalent_usd":
+        [374400.0, 149760.0, 135200.0], "claimed_ratio": [1.0, 0.40, 0.36], "n": [900, 200, 120],
+        "data_ratio_ci_low": [1.0, 0.31, 0.37], "data_ratio_ci_high": [1.0, 0.37, 0.47],
+        "adjusted_ci_low": [None, 0.39, 0.45], "adjusted_ci_high": [None, 0.45, 0.55]})
+    base = pd.Series([50.0] * 95 + [200.0] * 5)
+    out = {r["id"]: r for r in cl.audit_rates(claims, comparison, base, 2080, "North America")}
+    assert out["na"]["verdict"] == "contradicted_by_data" and "5.0%" in out["na"]["detail"]
+    assert out["ee"]["verdict"] == "supported_by_data"
+    assert out["la"]["verdict"] == "contradicted_by_data"
