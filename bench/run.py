@@ -99,7 +99,55 @@ def case_clean_generic_1m() -> dict:
             "rows_clean": result.report["rows_clean"], "reasons": result.report["reasons"]}
 
 
-CASES = {"clean_aijobs": case_clean_aijobs, "clean_generic_1m": case_clean_generic_1m}
+def case_growth_16x48() -> dict:
+    """Fit every group of a 4-region x 4-certification x 48-month table and forecast 12."""
+    import numpy as np
+    import pandas as pd
+
+    from marketlib import growth as gr
+    from marketlib.simulate import nb_counts
+
+    rng = np.random.default_rng(0)
+    starts = pd.date_range("2021-01-01", periods=48, freq="MS")
+    rows = []
+    for region in ("North America", "Europe", "Asia-Pacific", "Latin America"):
+        for cert in ("CKA", "CKAD", "CKS", "KCNA"):
+            mu = rng.uniform(30, 400) * np.exp(0.02 * np.arange(48)) * (
+                1 + 0.1 * np.sin(2 * np.pi * np.arange(48) / 12))
+            y = nb_counts(mu, 0.02, rng)
+            rows += [{"period": s.strftime("%Y-%m"), "period_start": s, "freq": "M",
+                      "region": region, "certification": cert, "count": int(v),
+                      "count_basis": "new"} for s, v in zip(starts, y, strict=True)]
+    table = pd.DataFrame(rows)
+    t0 = time.perf_counter()
+    panel = gr.prepare_panel(table, ["region", "certification"], "M")
+    fit = gr.fit_growth(panel, forecast_periods=12, n_boot=5000)
+    seconds = time.perf_counter() - t0
+    return {"groups": panel.data["group"].nunique(), "periods": len(panel.periods),
+            "seconds": round(seconds, 3), "trend_models": fit.trend["model"].value_counts()
+            .to_dict()}
+
+
+def case_arbitrage_bootstrap() -> dict:
+    """All groups' raw-ratio bootstrap intervals (2,000 resamples) on the aijobs data."""
+    from marketlib import arbitrage as ab
+    from marketlib.clean import CleanParams, clean_rates
+    from marketlib.sources import read_csv_text
+
+    raw = read_csv_text(_aijobs_path())
+    rates = clean_rates(raw.frame, "aijobs", CleanParams()).clean
+    d, _ = ab.select_rates(rates, ab.Scope())
+    t0 = time.perf_counter()
+    r = ab.raw_ratios(d, "North America", n_boot=2000, seed=1)
+    boot = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    ab.run_arbitrage(rates, ab.Scope(), n_boot=2000, seed=1)
+    return {"groups": len(r), "bootstrap_seconds": round(boot, 3),
+            "seconds": round(time.perf_counter() - t1, 3)}
+
+
+CASES = {"clean_aijobs": case_clean_aijobs, "clean_generic_1m": case_clean_generic_1m,
+         "growth_16x48": case_growth_16x48, "arbitrage_bootstrap": case_arbitrage_bootstrap}
 
 
 def _run_child(name: str) -> dict:
