@@ -137,3 +137,15 @@ def test__read_price_level_ratios_and_ppp(shared_data):
     p = ab.ppp_ratios(d, plr, "NA", ["NA", "EE"]).set_index("group")
     assert p.loc["EE", "ppp_ratio"] == pytest.approx(0.4 / 0.447, rel=0.01)
     assert bool(p.loc["EE", "plr_carried_share"] == 1.0)  # 2024 PLR not published: 2023 used
+
+
+def test__raw_ratios__lowered_floor_gives_indicative_order_statistic_bounds():
+    rng = np.random.default_rng(2)
+    d = pd.DataFrame({"group": ["NA"] * 200 + ["EE"] * 15,
+                      "hourly": np.r_[rng.lognormal(np.log(70), 0.3, 200),
+                                      rng.lognormal(np.log(28), 0.5, 15)],
+                      "country_iso3": ["USA"] * 200 + ["POL"] * 15})
+    r = ab.raw_ratios(d, "NA", min_n=10, n_boot=500).set_index("group")
+    assert r.loc["EE", "reported"] and r.loc["EE", "flag"] == "E"
+    assert "indicative" in r.loc["EE", "note"]
+    assert r.loc["EE", "ratio_ci_low"] < r.loc["EE", "ratio_to_base"] < r.loc["EE", "ratio_ci_high"]

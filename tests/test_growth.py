@@ -166,3 +166,12 @@ def test__validation_full__coverage_and_bias(bases, alpha):
         assert abs(m["rel_bias"]) <= 0.02, (r, m)
         if bases is LARGE:
             assert 0.93 <= m["g1"] <= 0.97, (r, m)
+
+
+def test__prepare_panel__mixed_new_and_cumulative_definitions_refused():
+    t = table([("2019", "World", "CKA", 12950), ("2021", "World", "CKA", 33000),
+               ("2022", "World", "CKA", 34000)])
+    t["count_basis"] = ["new", "cumulative_diff", "cumulative_diff"]
+    with pytest.raises(g.GrowthInputError, match="definitions differ"):
+        g.prepare_panel(t, ["region"])
+    assert g.prepare_panel(t, ["region"], start="2021").periods == ["2021", "2022"]

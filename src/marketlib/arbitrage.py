@@ -152,10 +152,12 @@ def raw_ratios(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
                seed: int = 0, level: float = 0.95) -> pd.DataFrame:
     """Median hourly pay per group and its ratio to the base group, with CIs and n.
 
-    Groups with ``n >= min_n`` get bootstrap CIs (percentile, exact median resampling);
-    groups with ``10 <= n < min_n`` (only when ``min_n > 10``... never published) and smaller
-    are listed with ``reported = False`` and no estimate. Each group also carries the number of
-    countries, the largest country's share of n and a publication flag (A/E) from the RSE.
+    Groups with ``n >= 30`` get bootstrap ratio CIs (percentile, exact median resampling);
+    groups with ``min_n <= n < 30`` (only if the floor is lowered, never below 10) get
+    distribution-free order-statistic bounds, flag ``E`` and an "indicative" note; groups
+    under ``min_n`` are listed with ``reported = False`` and no estimate. Each group also
+    carries the number of countries, the largest country's share of n and a publication
+    flag (A/E) from the RSE.
     """
     rng = np.random.default_rng(seed)
     q = ((1 - level) / 2, 1 - (1 - level) / 2)
@@ -179,10 +181,19 @@ def raw_ratios(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
             row.update(reported=False, flag="F", note=f"n < {min_n}: suppressed")
             rows.append(row)
             continue
-        boot = base_boot if g == base else bootstrap_medians(x, n_boot, rng)
         med = float(np.median(x))
-        rse = float(np.std(np.log(boot), ddof=1))
         lo, hi = median_ci_order_statistic(x, level)
+        if n < 30:  # METHODS §6.1: bootstrap under-covers here; distribution-free bounds
+            blo, bhi = median_ci_order_statistic(xb, level)
+            row.update(reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi,
+                       rse=np.nan, flag="E", ratio_to_base=med / base_med,
+                       ratio_ci_low=lo / bhi, ratio_ci_high=hi / blo,
+                       note="n < 30: order-statistic bounds, ratio indicative")
+            row["discount"] = 1 - row["ratio_to_base"]
+            rows.append(row)
+            continue
+        boot = base_boot if g == base else bootstrap_medians(x, n_boot, rng)
+        rse = float(np.std(np.log(boot), ddof=1))
         ratio_boot = boot / base_boot
         row.update(
             reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi, rse=rse,

@@ -134,6 +134,17 @@ def prepare_panel(
     if d.empty:
         raise GrowthInputError("no counts left after filtering (certifications, start, end)")
     periods = sorted(d["period"].unique())
+    if "count_basis" in d.columns:
+        series_cols = [c for c in dict.fromkeys([*group_by, "certification"]) if c in d]
+        bases = d.groupby(series_cols, dropna=False)["count_basis"].agg(
+            lambda s: frozenset(s) & {"new", "cumulative_diff"})
+        mixed = bases[bases.map(len) > 1]
+        if len(mixed):
+            names = ", ".join(" | ".join(map(str, k)) if isinstance(k, tuple) else str(k)
+                              for k in mixed.index[:5])
+            raise GrowthInputError(
+                f"series mix counts published as new with differences of cumulative totals "
+                f"({names}): the definitions differ; narrow start/end to one definition")
     if balanced:
         series_keys = [*group_by, "certification"] if "certification" not in group_by \
             else list(group_by)
