@@ -21,7 +21,6 @@
 
 # %%
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import pandas as pd
 
 from marketlib import arbitrage as ab
 from marketlib import clean, figures
-from marketlib.sources import PPP_PLR_FILE
+from marketlib.sources import locate
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 pd.set_option("display.precision", 3)
@@ -73,11 +72,7 @@ scope = ab.Scope(level=level, base=base, years=tuple(years) if years else None,
                  role_families=tuple(role_families) if role_families else None,
                  hours_per_year=hours_per_year)
 rates, provenance = clean.read_clean_table(rates_path, "rates", "aijobs")
-if ppp_path is None:  # fetched copy first, then the mirror
-    candidates = [Path("../data/raw/ppp") / PPP_PLR_FILE]
-    if os.environ.get("MARKETLIB_MIRROR"):
-        candidates.append(Path(os.environ["MARKETLIB_MIRROR"]) / "ppp" / PPP_PLR_FILE)
-    ppp_path = next((str(c) for c in candidates if c.exists()), None)
+ppp_path = ppp_path or locate("ppp", "../data/raw")  # fetched copy, else the mirror
 plr = ab.read_price_level_ratios(ppp_path) if ppp and ppp_path else None
 print(f"rates: {len(rates)} clean rows, sha256 {provenance['sha256'][:12]}…; "
       f"PPP table: {'none' if plr is None else Path(ppp_path).name}")

@@ -135,3 +135,16 @@ def test__cli_clean__writes_three_outputs_and_invariant(tmp_path):
     assert table["annual_usd"].tolist() == [150000.0]
     assert rejected[["source_row", "reason"]].values.tolist() == [[2, "unknown_country"]]
     assert rejected.loc[0, "country"] == "Mars"
+
+
+def test__locate__fetched_copy_then_mirror_never_downloads(tmp_path, monkeypatch):
+    monkeypatch.delenv("MARKETLIB_MIRROR", raising=False)
+    assert sources.locate("ppp", tmp_path) is None
+    mirror = tmp_path / "mirror"
+    (mirror / "ppp").mkdir(parents=True)
+    (mirror / "ppp" / sources.PPP_PLR_FILE).write_text("x")
+    monkeypatch.setenv("MARKETLIB_MIRROR", str(mirror))
+    assert sources.locate("ppp", tmp_path / "raw") == (mirror / "ppp" / sources.PPP_PLR_FILE)
+    (tmp_path / "raw" / "ppp").mkdir(parents=True)
+    (tmp_path / "raw" / "ppp" / sources.PPP_PLR_FILE).write_text("y")
+    assert sources.locate("ppp", tmp_path / "raw").read_text() == "y"

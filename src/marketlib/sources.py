@@ -251,6 +251,21 @@ def fetch(name: str, dest: str | os.PathLike[str], timeout: float = 60.0) -> Pat
     return target
 
 
+def locate(name: str, raw: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return a verified-by-fetch copy of a dataset: ``raw/<relpath>`` first, then the mirror.
+
+    Nothing is downloaded; ``None`` when neither exists (run ``marketlib fetch``).
+    """
+    from marketlib.paths import raw_dir
+
+    ds = DATASETS[name]
+    candidates = [Path(raw) if raw is not None else raw_dir()]
+    mirror = mirror_dir()
+    if mirror is not None:
+        candidates.append(mirror)
+    return next((c / ds.relpath for c in candidates if (c / ds.relpath).is_file()), None)
+
+
 def fetch_aijobs(dest: str | os.PathLike[str], timeout: float = 60.0) -> Path:
     """Get the pinned aijobs salaries file (see :func:`fetch`)."""
     return fetch("aijobs", dest, timeout)
