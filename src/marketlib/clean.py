@@ -492,7 +492,7 @@ def clean_rates(
     ok = rej.ok.to_numpy()
     rows = _source_rows(raw, source_file)
     cols: dict[str, Any] = {
-        "source_file": source_file if isinstance(source_file, str) else source_file,
+        "source_file": source_file,
         "source_row": rows,
         "country_iso3": iso3,
         "year": dates["date"].dt.year,

@@ -29,6 +29,8 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.rates import confint_poisson_2indep
 
+from marketlib.clean import period_labels
+
 FREQS = ("Y", "Q", "M")
 PERIODS_PER_YEAR = {"Y": 1, "Q": 4, "M": 12}
 LARGE_COUNT = 50
@@ -501,7 +503,7 @@ def forecast(panel: Panel, periods_ahead: int = 2, levels: tuple[float, ...] = (
             "t": s["t"].iloc[-1] + step * np.arange(1, periods_ahead + 1),
             "season": [(st.month - 1) // (12 // PERIODS_PER_YEAR[panel.freq]) for st in starts],
         })
-        labels = _labels(pd.Series(starts), panel.freq)
+        labels = period_labels(pd.Series(starts), panel.freq)["period"].tolist()
         pred = {lv: fit.get_prediction(new).summary_frame(alpha=1 - lv) for lv in levels}
         for h in range(periods_ahead):
             row = {"group": g, "period": labels[h], "h": h + 1,
@@ -528,13 +530,6 @@ def fitted_trend(panel: Panel, level: float = 0.95) -> pd.DataFrame:
                                  "band_high": np.exp(sf["mean_ci_upper"]).to_numpy()}))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
         columns=["group", "period", "fitted", "band_low", "band_high"])
-
-
-def _labels(starts: pd.Series, freq: str) -> list[str]:
-    p = starts.dt.to_period({"Y": "Y", "Q": "Q", "M": "M"}[freq]).astype("str")
-    if freq == "Q":
-        p = p.str.replace(r"(\d{4})Q(\d)", r"\1-Q\2", regex=True)
-    return p.tolist()
 
 
 # --- result object -----------------------------------------------------------------------------

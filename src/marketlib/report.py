@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +248,7 @@ def run_report(params_file: str | None = None, out: str | None = None,
         for n in only:
             wanted |= {n, *NOTEBOOKS[n]}
         names = [n for n in names if n in wanted]
-    say = _progress()
+    say = partial(print, flush=True)
     t0 = time.perf_counter()
     say(f"marketlib report {params['as_of']} -> {out_dir}")
     data = prepare_data(params, out_dir)
@@ -291,12 +292,6 @@ def run_report(params_file: str | None = None, out: str | None = None,
         return EXIT_FAILED
     say(f"done in {timings['total']:.1f}s: {out_dir / 'results.json'}")
     return EXIT_OK
-
-
-def _progress() -> Any:
-    def say(msg: str) -> None:
-        print(msg, flush=True)
-    return say
 
 
 README_START, README_END = "<!-- report:start -->", "<!-- report:end -->"
