@@ -120,3 +120,18 @@ def test__counts__missing_geo_column_group_refused(tmp_path):
 def test__counts__empty():
     r = clean("period,country,certification,count\n", "counts")
     assert len(r.clean) == 0 and r.report["rows_in"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["records", "counts"])
+def test__ragged_row_rejected_with_its_line(tmp_path, fmt):
+    from marketlib.sources import read_csv_text
+
+    text = ("date,certification,location\n2023-01-15,CKA,Germany\n2023-01-16,CKA,Germany,x\n"
+            if fmt == "records" else
+            "period,country,certification,count\n2023,Germany,CKA,10\n2024,Germany,CKA\n")
+    p = tmp_path / "in.csv"
+    p.write_text(text)
+    r = clean_certifications(read_csv_text(p).frame, fmt, P)
+    assert (r.report["rows_in"], r.report["rows_clean"], r.report["rows_rejected"]) == (2, 1, 1)
+    assert r.rejected["reason"].tolist() == ["malformed_row"]
+    assert r.rejected.loc[0, "detail"].startswith("line 3: ")

@@ -148,3 +148,34 @@ def test__locate__fetched_copy_then_mirror_never_downloads(tmp_path, monkeypatch
     (tmp_path / "raw" / "ppp").mkdir(parents=True)
     (tmp_path / "raw" / "ppp" / sources.PPP_PLR_FILE).write_text("y")
     assert sources.locate("ppp", tmp_path / "raw").read_text() == "y"
+
+
+def test__read_csv_text__ragged_rows_kept_and_marked(tmp_path):
+    p = write(tmp_path, "in.csv", b"date,amount,country\n2023,1,US\n2023,2,US,extra\n\n"
+                                  b"2023,\"3,5\",DE\n2023,4\n")
+    frame = read_csv_text(p, required=("date", "amount", "country")).frame
+    assert frame["amount"].tolist() == ["1", "2", "3,5", "4"]
+    problems = frame[sources.MALFORMED].tolist()
+    assert pd.isna(problems[0]) and pd.isna(problems[2])
+    assert problems[1] == "line 3: 4 field(s) where the header has 3: 2023,2,US,extra"
+    assert problems[3] == "line 6: 2 field(s) where the header has 3: 2023,4"
+    well_formed = read_csv_text(write(tmp_path, "ok.csv", b"date,amount\n2023,1\n")).frame
+    assert sources.MALFORMED not in well_formed.columns
+
+
+def test__cli_clean__ragged_row_rejected_not_whole_file(tmp_path):
+    ok = write(tmp_path, "ok.csv", b"country,amount,currency,unit,date\nUS,50,USD,hour,2023\n")
+    ragged = write(tmp_path, "ragged.csv", b"country,amount,currency,unit,date\n"
+                                           b"US,60,USD,hour,2023,oops\nDE,40,EUR,hour,2023\n")
+    out = tmp_path / "out"
+    rc = main(["clean", "rates", str(ok), str(ragged), "--format", "generic", "--out", str(out)])
+    assert rc == 0
+    import json
+
+    report = json.loads((out / "rates_clean_report.json").read_text())
+    assert (report["rows_in"], report["rows_clean"], report["rows_rejected"]) == (3, 2, 1)
+    rejected = pd.read_csv(out / "rates_rejected.csv")
+    assert rejected[["source_file", "source_row", "reason"]].values.tolist() == [
+        [str(ragged), 1, "malformed_row"]]
+    assert "line 2: 6 field(s)" in rejected.loc[0, "detail"] and "oops" in rejected.loc[0, "detail"]
+    assert sources.MALFORMED not in pd.read_parquet(out / "rates.parquet").columns

@@ -23,12 +23,13 @@ from marketlib import money
 from marketlib.frames import frame_distinct, map_distinct, parse_numbers
 from marketlib.paths import PACKAGE_DATA
 from marketlib.regions import assign_regions, load_scheme, resolve_countries
+from marketlib.sources import MALFORMED
 
 REASON_CODES = (
     "missing_required", "unparseable_amount", "non_positive_amount", "implausible_amount",
     "unknown_currency", "fx_rate_unavailable", "unknown_country", "unknown_unit",
     "unparseable_date", "date_out_of_range", "unknown_certification", "duplicate_record",
-    "bad_count",
+    "bad_count", "malformed_row",
 )
 RATE_FORMATS = ("aijobs", "generic")
 CERT_FORMATS = ("records", "counts")
@@ -115,9 +116,11 @@ class CleanResult:
 class _Rejections:
     """First-reason-wins accumulator of reason codes and details for a frame's rows."""
 
-    def __init__(self, index: pd.Index) -> None:
+    def __init__(self, index: pd.Index, malformed: pd.Series | None = None) -> None:
         self.reason = pd.Series(pd.NA, index=index, dtype="object")
         self.detail = pd.Series(pd.NA, index=index, dtype="object")
+        if malformed is not None:
+            self.add(malformed.notna(), "malformed_row", malformed)
 
     @property
     def ok(self) -> pd.Series:
@@ -429,9 +432,9 @@ def clean_rates(
     Rows are validated in SPEC order; the first failing rule gives the reason code.
     """
     p = params or CleanParams()
-    raw = raw.reset_index(drop=True)
+    raw, malformed = _split_malformed(raw)
     c, required, extra_cols = _canonical_rates(raw, fmt)
-    rej = _Rejections(raw.index)
+    rej = _Rejections(raw.index, malformed)
 
     blank = {col: _blank(c[col]) for col in required}
     names = {"date_text": "date", "amount_text": "amount", "currency": "currency",
@@ -584,6 +587,16 @@ def _flag_rates(clean: pd.DataFrame, raw_ok: pd.DataFrame, fmt: str,
     return out
 
 
+def _split_malformed(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Take the reader's malformed-row column off the table (None when every row was whole)."""
+    raw = raw.reset_index(drop=True)
+    if MALFORMED not in raw.columns:
+        return raw, None
+    problem = raw[MALFORMED]
+    problem = problem.where(problem.fillna("").astype("str") != "")
+    return raw.drop(columns=MALFORMED), problem
+
+
 def _source_rows(raw: pd.DataFrame, source_file: str | pd.Series) -> pd.Series:
     """Return 1-based data-row numbers within each source file (header not counted)."""
     if isinstance(source_file, pd.Series):
@@ -636,12 +649,12 @@ def clean_certifications(
         raise ValueError(f"unknown certifications format {fmt!r}; expected one of {CERT_FORMATS}")
     if p.freq is not None and p.freq not in FREQS:
         raise ValueError(f"freq must be one of {FREQS}, got {p.freq!r}")
-    raw = raw.reset_index(drop=True)
+    raw, malformed = _split_malformed(raw)
     rows = _source_rows(raw, source_file)
     if fmt == "records":
-        accepted, rej, extra = _records(raw, p, rows)
+        accepted, rej, extra = _records(raw, p, rows, malformed)
     else:
-        accepted, rej, extra = _counts(raw, p, rows)
+        accepted, rej, extra = _counts(raw, p, rows, malformed)
     rejected = _rejected_frame(raw, rej, source_file)
     keys = ["period", "period_start", "freq", "country_iso3", "region", "subregion",
             "certification", "count_basis"]
@@ -671,9 +684,10 @@ def _geo(raw: pd.DataFrame, col: str, p: CleanParams) -> pd.DataFrame:
     return out
 
 
-def _records(raw: pd.DataFrame, p: CleanParams,
-             rows: pd.Series) -> tuple[pd.DataFrame, _Rejections, dict[str, Any]]:
-    rej = _Rejections(raw.index)
+def _records(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
+             malformed: pd.Series | None = None
+             ) -> tuple[pd.DataFrame, _Rejections, dict[str, Any]]:
+    rej = _Rejections(raw.index, malformed)
     for col in RECORDS_REQUIRED:
         rej.add(_blank(raw[col]), "missing_required", f"required value missing: {col}")
     freq = p.freq or "M"
@@ -713,9 +727,10 @@ def _records(raw: pd.DataFrame, p: CleanParams,
         set(certs.loc[ok & ~certs["is_known"], "certification"]))}
 
 
-def _counts(raw: pd.DataFrame, p: CleanParams,
-            rows: pd.Series) -> tuple[pd.DataFrame, _Rejections, dict[str, Any]]:
-    rej = _Rejections(raw.index)
+def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
+            malformed: pd.Series | None = None
+            ) -> tuple[pd.DataFrame, _Rejections, dict[str, Any]]:
+    rej = _Rejections(raw.index, malformed)
     has_country = "country" in raw.columns
     has_region = "region" in raw.columns
     country = raw["country"] if has_country else pd.Series("", index=raw.index)

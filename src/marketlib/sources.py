@@ -134,6 +134,10 @@ def _check_utf8(p: Path, data: bytes) -> None:
         ) from exc
 
 
+MALFORMED = "_malformed_row"
+"""Column added by :func:`read_csv_text` only when some row had the wrong number of fields."""
+
+
 def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
     """Parse CSV bytes with Arrow's reader: every column text, nothing turned into NA."""
     text_start = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
@@ -142,10 +146,17 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
                                                                         "ignore"))))
     except (StopIteration, csv.Error) as exc:
         raise InputError(p, f"not a valid CSV header ({exc})") from exc
+    ragged: list[int] = []
+
+    def skip(row: object) -> str:  # a row whose field count differs from the header's
+        ragged.append(1)
+        return "skip"
+
     try:
         table = pacsv.read_csv(
             io.BytesIO(text_start),
             read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -154,8 +165,42 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
         _check_utf8(p, data)
         msg = str(exc).strip().splitlines()[0][:300]
         raise InputError(p, f"not a valid CSV ({msg})") from exc
+    if ragged:
+        return _parse_ragged(text_start.decode("utf-8"), header)
     return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}
                            .get)
+
+
+def _parse_ragged(text: str, header: list[str]) -> pd.DataFrame:
+    """Parse a CSV in which some rows have the wrong number of fields, keeping every row.
+
+    Used only when Arrow found such rows (so well-formed files stay on the fast path). A short
+    row is padded with empty fields, a long one cut to the header's width, and column
+    :data:`MALFORMED` says what was wrong and keeps the line verbatim, so cleaning rejects the
+    row with reason ``malformed_row`` instead of refusing the whole file. Blank lines are
+    skipped, as Arrow does.
+    """
+    width = len(header)
+    reader = csv.reader(io.StringIO(text))
+    next(reader)
+    lines = text.splitlines()
+    rows: list[list[str]] = []
+    problems: list[str | None] = []
+    for fields in reader:
+        if not fields:
+            continue
+        line = reader.line_num
+        problem = None
+        if len(fields) != width:
+            verbatim = lines[line - 1] if line - 1 < len(lines) else ""
+            problem = (f"line {line}: {len(fields)} field(s) where the header has {width}: "
+                       f"{verbatim[:200]}")
+            fields = (fields + [""] * width)[:width]
+        rows.append(fields)
+        problems.append(problem)
+    frame = pd.DataFrame(rows, columns=header, dtype="str")
+    frame[MALFORMED] = pd.Series(problems, dtype="str")
+    return frame
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
