@@ -100,11 +100,14 @@ panel.wide()
 # The over-dispersion-aware interval is `exp(log(y1/y0) ± t · se) - 1` with
 # `se² = 1/y0 + 1/y1 + 2·alpha`. Alpha, the NB2 year-to-year noise, comes from the residuals of
 # the log-linear trend of the whole panel **with each group's compared change held out**, so the
-# noise estimate does not grow with the very change it judges. The t reference uses a
-# Satterthwaite df (column `df`): the Poisson part of the variance is known, only alpha is
-# estimated. With three periods nothing is left once the change is held out; alpha then
-# includes it, and the interval is conservative (the method line above says which case
-# applies). The Poisson-only interval assumes no year-to-year noise and is shown for contrast.
+# noise estimate does not grow with the very change it judges. The multiplier (column
+# `critical`) is a t quantile with a Satterthwaite df (column `df`: the Poisson part of the
+# variance is known, only alpha is estimated). With small counts (any cell under 50) alpha is
+# estimated on the count scale and the interval is conservative (98-99% coverage in
+# simulation). With three periods nothing is left once the change is held out; alpha then
+# includes it, and the interval is conservative too. The method line above says which case
+# applies. The
+# Poisson-only interval assumes no year-to-year noise and is shown for contrast.
 
 # %%
 fit.period
