@@ -215,18 +215,19 @@ def _coverage_study(reps: int, bases: dict, alpha: float, seed: int) -> dict[str
                 "std_bias": float(np.mean(log_err[r]) / np.std(log_err[r]))} for r in bases}
 
 
-# G1/G3 upper coverage bound per scenario. With small counts alpha rests on cells where
-# Poisson noise dominates, its Satterthwaite df is small and the interval is conservative
-# (98-99% at R = 1,000 for the regions with larger counts): a documented limitation against
-# METHODS' [93%, 97%] (docs/validation.md), so there only the lower bound is asserted.
-UPPER = {"LARGE": 0.97, "SMALL": 1.0}
+# G1/G3 upper coverage bound of the smoke run per scenario. With small counts alpha rests on
+# cells where Poisson noise dominates, its Satterthwaite df is small and the interval is
+# conservative (98-99% at R = 1,000 for the regions with larger counts), so the smoke run
+# checks only that it is never too narrow there. The full study keeps METHODS' [93%, 97%] for
+# every scenario and fails on those cells: the open gap reported in docs/validation.md.
+UPPER = {"LARGE": 0.99, "SMALL": 1.0}
 
 
 @pytest.mark.parametrize(("scenario", "alpha"), [("LARGE", 0.005), ("SMALL", 0.02)])
 def test__validation_smoke__coverage(scenario, alpha):
     """R = 200 per scenario, tolerance widened to [90%, 99%] (METHODS §8.5)."""
     res = _coverage_study(200, {"LARGE": LARGE, "SMALL": SMALL}[scenario], alpha, seed=2024)
-    upper = 0.99 if UPPER[scenario] < 1 else 1.0
+    upper = UPPER[scenario]
     for r, m in res.items():
         assert 0.90 <= m["trend"] <= 0.99, (r, m)
         assert m["g1_n"] >= 190 and 0.90 <= m["g1"] <= upper, (r, m)
@@ -244,8 +245,8 @@ def test__validation_full__coverage_and_bias(scenario, alpha):
         assert 0.93 <= m["trend"] <= 0.97, (r, m)
         assert abs(m["rel_bias"]) <= 0.02, (r, m)
         assert abs(m["std_bias"]) <= 0.10, (r, m)
-        assert m["g1_n"] >= 990 and 0.93 <= m["g1"] <= UPPER[scenario], (r, m)
-        assert m["g3"] is None or 0.93 <= m["g3"] <= UPPER[scenario], (r, m)
+        assert m["g1_n"] >= 990 and 0.93 <= m["g1"] <= 0.97, (r, m)
+        assert m["g3"] is None or 0.93 <= m["g3"] <= 0.97, (r, m)
 
 
 def test__prepare_panel__mixed_new_and_cumulative_definitions_refused():
