@@ -102,11 +102,11 @@ panel.wide()
 # the log-linear trend of the whole panel **with each group's compared change held out**, so the
 # noise estimate does not grow with the very change it judges. The multiplier (column
 # `critical`) is a t quantile with a Satterthwaite df (column `df`: the Poisson part of the
-# variance is known, only alpha is estimated). With small counts (any cell under 50) alpha is
-# estimated on the count scale and the interval is conservative (98-99% coverage in
-# simulation). With three periods nothing is left once the change is held out; alpha then
-# includes it, and the interval is conservative too. The method line above says which case
-# applies. The
+# variance is known, only alpha is estimated). With small counts (any cell under 50) alpha
+# comes from an NB2 trend on the count scale, by the Cox-Reid adjusted profile likelihood (the
+# log of small counts is biased). With three periods nothing is left once the change is held
+# out; alpha then includes it, and the interval is conservative. The method line above says
+# which case applies. The
 # Poisson-only interval assumes no year-to-year noise and is shown for contrast.
 
 # %%
