@@ -342,19 +342,21 @@ def _cox_reid_alpha(x: np.ndarray, y: np.ndarray, lower: float = 1e-6,
     from scipy.optimize import minimize_scalar
     from scipy.special import gammaln
 
-    start = np.linalg.lstsq(x, np.log(y + 0.5), rcond=None)[0]
+    last = [np.linalg.lstsq(x, np.log(y + 0.5), rcond=None)[0]]  # warm start across alphas
+    ridge = 1e-10 * np.eye(x.shape[1])
 
     def fitted(a: float) -> np.ndarray:
-        beta = start.copy()
+        beta = last[0]
         for _ in range(100):
             eta = np.clip(x @ beta, -50, 50)
             mu = np.exp(eta)
-            w = mu / (1 + a * mu)
-            xw = x * w[:, None]
-            new = np.linalg.lstsq(xw.T @ x, xw.T @ (eta + (y - mu) / mu), rcond=None)[0]
-            if np.max(np.abs(new - beta)) < 1e-10:
-                return np.exp(np.clip(x @ new, -50, 50))
+            xw = x * (mu / (1 + a * mu))[:, None]
+            new = np.linalg.solve(xw.T @ x + ridge, xw.T @ (eta + (y - mu) / mu))
+            done = np.max(np.abs(new - beta)) < 1e-10
             beta = new
+            if done:
+                break
+        last[0] = beta
         return np.exp(np.clip(x @ beta, -50, 50))
 
     def adjusted(a: float) -> float:
