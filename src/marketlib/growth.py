@@ -21,7 +21,7 @@ Counts are flows (new credentials per period); cumulative first values (``count_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -251,19 +251,16 @@ def estimate_dispersion(panel: Panel, held_out: tuple[str, str] | None = None
         d = d[d.groupby("group")["y"].transform("sum") > 0]
         if d.empty:
             return None
-
         estimate = _count_trend_dispersion
     disp = estimate(panel, d, cols)
     if disp is not None and cols:
-        return Dispersion(**{**disp.__dict__, "held_out": held_out,
-                             "method": disp.method + f"; change {held_out[0]}->{held_out[1]}"
-                             " held out"})
+        return replace(disp, held_out=held_out,
+                       method=f"{disp.method}; change {held_out[0]}->{held_out[1]} held out")
     if cols:
         disp = estimate(panel, d, [])
         if disp is not None:
-            return Dispersion(**{**disp.__dict__, "alpha_var": None,
-                                 "method": disp.method + "; compared periods not held out"
-                                 " (too few periods): conservative, model df"})
+            return replace(disp, alpha_var=None, method=f"{disp.method}; compared periods not"
+                           " held out (too few periods): conservative, model df")
     return disp
 
 
