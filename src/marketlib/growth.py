@@ -286,9 +286,7 @@ def _log_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]) -> Dis
     ``Var(alpha) ~ 2 df / (sum (1 - h_i) / v_i)^2`` (delta method on the moment equation;
     ``h`` the weighted leverages, ``v = 1/mu + alpha``).
     """
-    formula = ("np.log(y) ~ 0 + C(group) + C(group):t" + _season_term(panel, d)
-               + "".join(f" + {c}" for c in cols))
-    model = smf.ols(formula, d)
+    model = smf.ols(_group_trend_formula(panel, d, "np.log(y)", cols), d)
     x, ly = model.exog, model.endog
     df = len(ly) - int(np.linalg.matrix_rank(x))
     if df < 1:
@@ -314,9 +312,7 @@ def _log_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]) -> Dis
 def _count_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]
                             ) -> Dispersion | None:
     """Estimate alpha from an NB2 GLM trend on the count scale (Cox-Reid adjusted profile)."""
-    formula = ("y ~ 0 + C(group) + C(group):t" + _season_term(panel, d)
-               + "".join(f" + {c}" for c in cols))
-    model = smf.glm(formula, d, family=sm.families.Poisson())
+    model = smf.ols(_group_trend_formula(panel, d, "y", cols), d)  # the design only
     x, y = model.exog, model.endog
     df = len(y) - int(np.linalg.matrix_rank(x))
     if df < 1:
@@ -390,6 +386,13 @@ def _paule_mandel_alpha(resid: np.ndarray, mu: np.ndarray, df: int) -> float:
     while excess(hi) > 0 and hi < 1e6:
         hi *= 10
     return float(brentq(excess, 0.0, hi, xtol=1e-12))
+
+
+def _group_trend_formula(panel: Panel, d: pd.DataFrame, response: str = "np.log(y)",
+                         extra: list[str] | tuple[str, ...] = ()) -> str:
+    """Return the panel's trend model: group intercepts and slopes, seasons, extra columns."""
+    return (f"{response} ~ 0 + C(group) + C(group):t" + _season_term(panel, d)
+            + "".join(f" + {c}" for c in extra))
 
 
 def _season_term(panel: Panel, d: pd.DataFrame) -> str:
@@ -594,7 +597,7 @@ def _pooled_log_fit(panel: Panel, d: pd.DataFrame) -> Any:
     variance"). Step 1: OLS gives mu and alpha; step 2: WLS with weights ``1/(1/mu + alpha)``,
     scale re-estimated, t reference.
     """
-    formula = "np.log(y) ~ 0 + C(group) + C(group):t" + _season_term(panel, d)
+    formula = _group_trend_formula(panel, d)
     ols = smf.ols(formula, d).fit()
     mu = np.exp(ols.fittedvalues)
     alpha = max(0.0, float(ols.scale - np.mean(1.0 / d["y"])))
@@ -622,7 +625,7 @@ def equal_growth_test(panel: Panel) -> dict[str, Any] | None:
         return None
     if d.groupby("group").size().min() < MIN_TREND_PERIODS:
         return None
-    fit = smf.ols("np.log(y) ~ 0 + C(group) + C(group):t" + _season_term(panel, d), d).fit()
+    fit = smf.ols(_group_trend_formula(panel, d), d).fit()
     names = [n for n in fit.params.index if n.endswith(":t")]
     r = np.zeros((len(names) - 1, len(fit.params)))
     for i in range(len(names) - 1):
