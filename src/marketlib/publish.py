@@ -810,8 +810,8 @@ def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -
     str
         An HTML fragment that fits a 1280 px page (cells wrap; width 100%).
     """
-    df = frame.copy()
-    df = df.reset_index(drop=True).astype(object).where(df.notna(), DASH)
+    df = frame.reset_index(drop=True).astype(object)
+    df = df.where(df.notna(), DASH)
     df.columns = [_text(c) for c in df.columns]
     df = df.map(_text)
     styler = df.style.hide(axis="index").format(escape="html")

@@ -1,0 +1,373 @@
+"""Publication formatting: findings, tables for people, self-contained HTML, PDF fallback."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from marketlib import publish
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BAD = re.compile(r"\bNaN\b|\bnan\b|\bNone\b|\bnull\b|dtype|Name:|<NA>|\bNaT\b")
+ABS = re.compile(r"(?<![\w.:/])/(?:root|home|tmp|work|usr|var|Users)/")
+
+
+def small_results() -> dict:
+    """A hand-made results.json with every section, a group under the floor, odd values."""
+    return {
+        "run": {"started": "2026-11-27T09:28:19+00:00", "as_of": "2026-11-26",
+                "params": {"as_of": "2026-11-26", "seed": 7,
+                           "inputs": {"aijobs": "/root/secret/data/raw/aijobs/salaries.csv"},
+                           "arbitrage": {"base": "North America", "min_n": 30, "years": None,
+                                         "team": [{"role_family": "ML", "headcount": 3}]},
+                           "out": "/home/alice/project/reports/2026-11-26"},
+                "inputs": {"/home/alice/project/data/raw/aijobs/salaries.csv": "ab" * 32,
+                           "/tmp/x/innovationgraph/topics.csv": {
+                               "sha256": "cd" * 32, "commit": "0123456789abcdef" * 2 + "01234567"}},
+                "marketlib_version": "0.1.0"},
+        "growth": {
+            "freq": "Y", "periods": ["2021", "2022", "2023"],
+            "period_growth": [{"group": {"region": "World"}, "from": "2022", "to": "2023",
+                               "growth": 1.0816, "ci_low": -0.99, "ci_high": 430.13,
+                               "y0": 49000.0, "y1": 102000.0, "status": "ok"},
+                              {"group": {"region": "Europe"}, "from": "2022", "to": "2023",
+                               "growth": None, "ci_low": None, "ci_high": None,
+                               "status": "too few periods"}],
+            "trend": [{"group": {"region": "World"}, "annual_growth": 0.447, "ci_low": float("nan"),
+                       "ci_high": None, "model": "wls_log", "n_periods": 3}],
+            "forecast": [{"group": {"region": "World"}, "period": "2024", "mean": 130771.4,
+                          "pi_low": 133.7, "pi_high": 127863326.2}],
+            "inputs": {"certifications.parquet": "ef" * 32},
+        },
+        "arbitrage": {
+            "base": "North America", "hours_per_year": 2080, "min_n": 30,
+            "regions": [
+                {"region": "North America", "n": 19659, "n_countries": 3, "reported": True,
+                 "median_hourly_usd": 71.1, "ci_low": 70.6, "ci_high": 71.6,
+                 "ratio_to_base": 1.0, "ratio_ci_low": 1.0, "ratio_ci_high": 1.0, "flag": "A"},
+                {"region": "East Asia", "n": 23, "n_countries": 3, "reported": False},
+                {"region": "Eastern Europe", "n": 200, "n_countries": 16, "reported": True,
+                 "median_hourly_usd": 24.7, "ci_low": 21.9, "ci_high": 26.5,
+                 "ratio_to_base": 0.3476, "ratio_ci_low": 0.3089, "ratio_ci_high": 0.3687,
+                 "flag": "A"},
+                {"region": "Southeast Asia", "n": 41, "n_countries": 6, "reported": True,
+                 "median_hourly_usd": 28.8, "ci_low": 14.9, "ci_high": 39.2,
+                 "ratio_to_base": 0.4057, "ratio_ci_low": 0.2115, "ratio_ci_high": 0.5061,
+                 "flag": "E"},
+            ],
+            "adjusted": [
+                {"region": "Eastern Europe", "ratio_to_base": 0.39774, "ci_low": 0.37004,
+                 "ci_high": 0.42752, "n": 200, "controls": ["experience", "role_family", "year"]},
+                {"region": "Southeast Asia", "ratio_to_base": 0.42066, "ci_low": 0.33756,
+                 "ci_high": 0.52421, "n": 41, "controls": ["experience", "role_family", "year"]},
+            ],
+            "claimed_vs_data": [{"region": "Eastern Europe"}, {"region": "Southeast Asia"}],
+        },
+        "regional": [
+            {"measure": "topic_pushers", "subject": "kubernetes", "region": "Europe",
+             "from": "2023", "to": "2024", "growth": -0.012, "ci_low": -0.05, "ci_high": 0.03,
+             "economies": ["DEU", "FRA"], "composition": "constant", "share_growth": 0.02,
+             "share_ci_low": -0.01, "share_ci_high": 0.05},
+            {"measure": "topic_pushers", "subject": "kubernetes", "region": "Asia-Pacific",
+             "from": "2023", "to": "2024", "growth": 0.12, "ci_low": 0.05, "ci_high": 0.2,
+             "economies": ["IND"], "composition": "constant", "share_growth": None},
+        ],
+        "changes": {"previous": {"as_of": "2026-10-26",
+                                 "results": "/root/reports/2026-10-26/results.json"},
+                    "estimates": [{"verdict": "changed"}, {"verdict": "within_uncertainty"}]},
+        "claims": [
+            {"id": "a", "text": "Untestable thing", "verdict": "untestable", "detail": None},
+            {"id": "b", "text": "Latin America averages $65/hr",
+             "verdict": "contradicted_by_data", "detail": "outside both CIs", "check": "data_rate"},
+            {"id": "c", "text": "61% reduction", "verdict": "consistent", "detail": "ok"},
+        ],
+    }
+
+
+def real_results() -> dict | None:
+    """A real results.json: $MARKETLIB_RESULTS, or the newest reports/*/results.json."""
+    env = os.environ.get("MARKETLIB_RESULTS")
+    paths = [Path(env)] if env else sorted(ROOT.glob("reports/*/results.json"),
+                                           key=lambda p: p.stat().st_mtime)
+    for p in reversed(paths):
+        if p.is_file():
+            return json.loads(p.read_text())
+    return None
+
+
+def all_text(frame: pd.DataFrame) -> str:
+    return " | ".join(map(str, frame.columns)) + "\n" + "\n".join(
+        " | ".join(map(str, row)) for row in frame.itertuples(index=False))
+
+
+TABLES = [publish.arbitrage_table, publish.growth_table, publish.regional_table,
+          publish.claims_table, publish.provenance_table]
+
+
+def check_clean_table(frame: pd.DataFrame) -> None:
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.shape[1] <= 8
+    assert list(frame.index) == list(range(len(frame)))
+    text = all_text(frame)
+    assert not BAD.search(text), BAD.search(text)
+    assert not ABS.search(text), ABS.search(text)
+    assert frame.notna().all().all()
+    assert all(isinstance(v, str) and v.strip() for v in frame.to_numpy().ravel())
+    html = publish.to_html(frame)
+    assert not BAD.search(re.sub(r"<style>.*?</style>", "", html, flags=re.S))
+    assert "<th" in html and "mlib-table" in html
+    assert 'class="row_heading' not in html and "blank level0" not in html  # no index column
+
+
+# --- number text -------------------------------------------------------------------------------
+
+
+def test__percent_and_interval_text():
+    assert publish.pct(0.4) == "40%"
+    assert publish.pct(-0.012, signed=True) == "-1.2%"
+    assert publish.pct(1.0816, signed=True) == "+108%"
+    assert publish.pct(None) == publish.DASH
+    assert publish.pct(float("nan")) == publish.DASH
+    assert publish.pct_range(0.37, 0.43) == "37-43%"
+    assert publish.pct_range(-0.99, 430.13, signed=True) == "-99% to +43,013%"
+    assert publish.ratio_ci(0.3977, 0.37004, 0.42752) == "0.40 (0.37-0.43)"
+    assert publish.ratio_ci(0.3977, None, 0.4) == "0.40"
+    assert publish.ratio_ci(None, 0.1, 0.2) == publish.DASH
+    assert publish.pct_ci(0.52, 0.1, 0.9) == "+52% (+10% to +90%)"
+    assert publish.not_estimated(23, 30) == "not estimated (n = 23 < 30)"
+    assert publish.not_estimated(None, 30) == "not estimated"
+
+
+def test__paths_are_made_project_relative_or_file_names():
+    assert publish.display_path("/root/x/data/raw/aijobs/salaries.csv") == \
+        "data/raw/aijobs/salaries.csv"
+    assert publish.display_path("/home/a/project/reports/2026-11-26") == "reports/2026-11-26"
+    assert publish.display_path("/opt/somewhere/file.csv") == "file.csv"
+    assert publish.display_path("data/raw/x.csv") == "data/raw/x.csv"
+    assert publish.scrub_paths("kept at /tmp/pubrep/notebooks/a.ipynb now") == \
+        "kept at notebooks/a.ipynb now"
+    assert publish.scrub_paths("USD/h and 2022/2023 stay") == "USD/h and 2022/2023 stay"
+
+
+# --- key findings ------------------------------------------------------------------------------
+
+
+def test__key_findings_are_generated_with_ci_and_n():
+    found = publish.key_findings(small_results())
+    assert 4 <= len(found) <= 8
+    text = "\n".join(found)
+    assert ("Eastern Europe: a comparable specialist earns 40% of North American pay "
+            "(95% CI 37-43%; n = 200, 16 countries).") in found
+    assert "Southeast Asia: a comparable specialist earns 42%" in text
+    assert "Raw medians" in text and "raw" not in found[0].lower()
+    assert "East Asia not estimated (n = 23 < 30)" in text
+    assert "developers pushing to kubernetes-tagged repositories" in text and "proxy" in text
+    assert "certifications grew" not in text
+    assert "+108%" in text and "49,000 to 102,000" in text
+    assert "3 published claims" in text and "1 contradicted by data" in text
+    assert not BAD.search(text) and not ABS.search(text)
+
+
+def test__key_findings_survive_missing_sections():
+    assert publish.key_findings({}) == []
+    assert publish.key_findings(None) == []
+    only_claims = {"claims": [{"verdict": "consistent"}, {"verdict": "weird_new"}]}
+    (sentence,) = publish.key_findings(only_claims)
+    assert "1 consistent" in sentence and "1 weird new" in sentence
+    partial = small_results()
+    del partial["arbitrage"]["adjusted"]
+    del partial["regional"]
+    text = " ".join(publish.key_findings(partial))
+    assert "comparable specialist" not in text and "Raw medians" in text
+
+
+def test__key_findings_respect_the_maximum():
+    assert len(publish.key_findings(small_results(), max_sentences=5)) == 5
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", TABLES, ids=lambda f: f.__name__)
+def test__tables_are_for_people(make):
+    check_clean_table(make(small_results()))
+
+
+@pytest.mark.parametrize("make", TABLES, ids=lambda f: f.__name__)
+def test__tables_of_an_empty_report_are_empty_not_broken(make):
+    frame = make({})
+    assert len(frame) == 0 and frame.shape[1] <= 8
+    publish.to_html(frame)
+
+
+def test__arbitrage_table_order_floor_and_ci_text():
+    t = publish.arbitrage_table(small_results())
+    assert list(t["Region"]) == ["North America", "Southeast Asia", "Eastern Europe",
+                                 "East Asia"]
+    ee = t.set_index("Region").loc["Eastern Europe"]
+    assert ee["Raw ratio to North America (95% CI)"] == "0.35 (0.31-0.37)"
+    adj = next(c for c in t.columns if c.startswith("Comparable specialist"))
+    assert ee[adj] == "0.40 (0.37-0.43)"
+    assert "role" in adj and "role_family" not in adj
+    ea = t.set_index("Region").loc["East Asia"]
+    assert ea[adj] == "not estimated (n = 23 < 30)"
+    assert t.set_index("Region").loc["Southeast Asia", "Reliability"] == "use with caution"
+
+
+def test__claims_table_puts_problems_first():
+    t = publish.claims_table(small_results())
+    assert list(t["Verdict"]) == ["contradicted by data", "consistent", "untestable"]
+    assert t.loc[2, "Why"] == publish.DASH
+
+
+def test__provenance_has_short_hashes_and_no_machine_paths():
+    t = publish.provenance_table(small_results())
+    text = all_text(t)
+    assert "sha256 abababababab" in text and "ab" * 20 not in text
+    assert "commit 0123456789ab" in text
+    assert "data/raw/aijobs/salaries.csv" in text and "topics.csv" in text
+    assert "reports/2026-11-26" in text
+    assert "/root" not in text and "/home" not in text and "/tmp" not in text
+    assert "Data as of" in set(t["Name"])
+
+
+def test__growth_table_never_shows_missing_values():
+    t = publish.growth_table(small_results())
+    europe = t[t["Group"] == "Europe"].iloc[0]
+    assert europe["Value (95% interval)"] == "not estimated (too few periods)"
+    trend = t[t["Estimate"] == "Annual trend"].iloc[0]
+    assert trend["Value (95% interval)"] == "+45%"
+
+
+def test__to_html_escapes_and_hides_the_index():
+    frame = pd.DataFrame({"a": ["<b>x</b>", None], "b": [float("nan"), 1.5]}, index=[5, 9])
+    html = publish.to_html(frame, caption="A /root/secret/data/x.csv table")
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    assert ">5<" not in html and ">9<" not in html
+    assert "nan" not in html.lower().replace("nan-", "") and "None" not in html
+    assert "/root" not in html
+
+
+# --- self-contained HTML and PDF ---------------------------------------------------------------
+
+
+def test__self_contain_inlines_images_and_drops_remote_fetches(tmp_path):
+    png = tmp_path / "fig.png"
+    png.write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2d7b39c0000000049454e44ae426082"))
+    page = tmp_path / "p.html"
+    page.write_text(
+        '<html><head><script src="https://cdn.example/require.js"></script>'
+        '<link rel="stylesheet" href="https://cdn.example/x.css">'
+        '<style>/* see https://example.org */ @import url("https://f.example/a.css");</style>'
+        '<script type="module">const m = await import("https://cdn.example/m.mjs");</script>'
+        '<script>var ok = 1; // https://example.org in a comment</script>'
+        '</head><body class="jp-Notebook"><img src="fig.png"><a href="https://example.org">'
+        "link</a></body></html>")
+    before = publish.remote_fetches(page)
+    assert len(before) == 4
+    publish.self_contain(page)
+    text = page.read_text()
+    assert publish.remote_fetches(text) == []
+    assert 'src="data:image/png;base64,' in text
+    assert "var ok = 1" in text and 'href="https://example.org"' in text  # links stay
+
+
+def test__summary_page_is_self_contained(tmp_path):
+    png = tmp_path / "fig.png"
+    png.write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2d7b39c0000000049454e44ae426082"))
+    html = publish.summary_html(small_results(), {"A figure": png, "missing": tmp_path / "no"})
+    assert publish.remote_fetches(html) == []
+    body = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+    assert not BAD.search(body) and not ABS.search(body)
+    assert "Key findings" in html and html.count("<img") == 1
+    assert "How to read this" in html and "Limits" in html
+
+
+def test__write_pdf_without_chromium_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKETLIB_CHROMIUM", str(tmp_path / "no-such-browser"))
+    page = tmp_path / "p.html"
+    page.write_text("<p>hi</p>")
+    result = publish.write_pdf(page, tmp_path / "p.pdf")
+    assert result.path is None and not result
+    assert "apt-get install chromium" in result.message and "MARKETLIB_CHROMIUM" in result.message
+    assert not (tmp_path / "p.pdf").exists()
+
+
+def test__write_pdf_with_a_failing_browser_does_not_raise(tmp_path, monkeypatch):
+    fake = tmp_path / "fake-chromium"
+    fake.write_text("#!/bin/sh\necho broken >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("MARKETLIB_CHROMIUM", str(fake))
+    page = tmp_path / "p.html"
+    page.write_text("<p>hi</p>")
+    result = publish.write_pdf(page, tmp_path / "p.pdf", timeout=10)
+    assert result.path is None and "exited 3" in result.message and "broken" in result.message
+
+
+@pytest.mark.skipif(publish.find_chromium() is None, reason="no Chromium on this machine")
+def test__write_pdf_prints_the_summary_page(tmp_path):
+    page = tmp_path / "summary.html"
+    page.write_text(publish.summary_html(small_results()))
+    result = publish.write_pdf(page, tmp_path / "summary.pdf")
+    assert result.path is not None, result.message
+    assert result.path.read_bytes()[:5] == b"%PDF-"
+
+
+def test__notebook_to_html_is_self_contained_and_hides_paths(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\nSome $x$ math."),
+                nbformat.v4.new_code_cell("1 + 1", execution_count=1, outputs=[
+                    nbformat.v4.new_output("execute_result", {"text/plain": "2"},
+                                           execution_count=1)])]
+    src = tmp_path / "n.ipynb"
+    nbformat.write(nb, src)
+    out = publish.notebook_to_html(src, tmp_path / "html" / "n.html",
+                                   {"aijobs": "/root/w/data/raw/aijobs/salaries.csv", "seed": 1})
+    text = out.read_text()
+    assert publish.remote_fetches(text) == []
+    assert "1 + 1" not in text  # code hidden
+    assert "data/raw/aijobs/salaries.csv" in text and "/root/w" not in text
+    assert "Parameters of this run" in text
+
+
+# --- the real report, when one is at hand --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real():
+    found = real_results()
+    if found is None:
+        pytest.skip("no real results.json (run `make report` or set MARKETLIB_RESULTS)")
+    return found
+
+
+def test__real_report_findings(real):
+    found = publish.key_findings(real)
+    assert 4 <= len(found) <= 8
+    text = " ".join(found)
+    assert "95% CI" in text and "n = " in text and "%" in text
+    assert not BAD.search(text) and not ABS.search(text)
+
+
+@pytest.mark.parametrize("make", TABLES, ids=lambda f: f.__name__)
+def test__real_report_tables(real, make):
+    check_clean_table(make(real))
+
+
+def test__real_report_summary_page(real):
+    html = publish.summary_html(real)
+    body = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+    assert not BAD.search(body) and not ABS.search(body)
+    assert publish.remote_fetches(html) == []
