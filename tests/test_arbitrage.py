@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from marketlib import arbitrage as ab
+from marketlib.sources import read_price_level_ratios
 from marketlib.simulate import pay_sample
 
 LEVELS = {"North America": 72.0, "Eastern Europe": 28.8}  # true ratio 0.40 at reference exp
@@ -37,7 +38,7 @@ def test__median_ci_order_statistic__known_ranks():
 
 def test__raw_ratios__floor_and_shares():
     d = pd.DataFrame({"group": ["NA"] * 50 + ["EE"] * 12 + ["LA"] * 40,
-                      "hourly": np.r_[np.full(50, 70.0), np.full(12, 25.0), np.full(40, 30.0)],
+                      "hourly_usd": np.r_[np.full(50, 70.0), np.full(12, 25.0), np.full(40, 30.0)],
                       "country_iso3": ["USA"] * 45 + ["CAN"] * 5 + ["POL"] * 12
                       + ["BRA"] * 30 + ["MEX"] * 10})
     r = ab.raw_ratios(d, "NA", min_n=30, n_boot=500).set_index("group")
@@ -49,11 +50,11 @@ def test__raw_ratios__floor_and_shares():
 
 
 def test__handle_range_pairs__collapse_low_high():
-    d = pd.DataFrame({"hourly": [100.0, 144.0, 50.0], "is_range_pair": [True, True, False],
+    d = pd.DataFrame({"hourly_usd": [100.0, 144.0, 50.0], "is_range_pair": [True, True, False],
                       "range_pair_id": pd.array([1, 1, pd.NA], dtype="Int64")})
-    assert ab.handle_range_pairs(d, "collapse")["hourly"].tolist() == pytest.approx([120.0, 50])
-    assert sorted(ab.handle_range_pairs(d, "low")["hourly"]) == [50.0, 100.0]
-    assert sorted(ab.handle_range_pairs(d, "high")["hourly"]) == [50.0, 144.0]
+    assert ab.handle_range_pairs(d, "collapse")["hourly_usd"].tolist() == pytest.approx([120.0, 50])
+    assert sorted(ab.handle_range_pairs(d, "low")["hourly_usd"]) == [50.0, 100.0]
+    assert sorted(ab.handle_range_pairs(d, "high")["hourly_usd"]) == [50.0, 144.0]
     assert len(ab.handle_range_pairs(d, "keep")) == 3
 
 
@@ -63,7 +64,7 @@ def test__select_rates__never_mixes_salary_and_bill_rates():
                       "subregion": ["North America"] * 2, "is_duplicate": [False] * 2,
                       "is_range_pair": [False] * 2, "range_pair_id": pd.array([pd.NA] * 2,
                                                                               dtype="Int64"),
-                      "fx_mismatch": [False] * 2, "is_outlier": [False] * 2})
+                      "is_fx_mismatch": [False] * 2, "is_outlier": [False] * 2})
     sel, log = ab.select_rates(d, ab.Scope(employment_types=None))
     assert sel["rate_kind"].unique().tolist() == ["salary"]
     assert log[1]["rows"] == 1
@@ -124,25 +125,26 @@ def test__validation_full__coverage():
     assert abs(res["rel_bias"]) <= 0.02, res
 
 
+@pytest.mark.realdata
 def test__read_price_level_ratios_and_ppp(shared_data):
-    plr = ab.read_price_level_ratios(
+    plr = read_price_level_ratios(
         shared_data / "ppp" / "API_PA.NUS.PPPC.RF_DS2_en_csv_v2_1665754.csv")
-    got = plr.set_index(["country_iso3", "year"])["plr"]
+    got = plr.set_index(["country_iso3", "year"])["price_level_ratio"]
     # SOURCE.md examples for 2023: POL 0.447, IND 0.244
     assert got[("POL", 2023)] == pytest.approx(0.447, abs=0.001)
     assert got[("IND", 2023)] == pytest.approx(0.244, abs=0.001)
     assert got[("USA", 2023)] == pytest.approx(1.0)
-    d = pd.DataFrame({"group": ["NA", "EE"], "hourly": [70.0, 28.0],
+    d = pd.DataFrame({"group": ["NA", "EE"], "hourly_usd": [70.0, 28.0],
                       "country_iso3": ["USA", "POL"], "year": [2024, 2024]})
     p = ab.ppp_ratios(d, plr, "NA", ["NA", "EE"]).set_index("group")
     assert p.loc["EE", "ppp_ratio"] == pytest.approx(0.4 / 0.447, rel=0.01)
-    assert bool(p.loc["EE", "plr_carried_share"] == 1.0)  # 2024 PLR not published: 2023 used
+    assert bool(p.loc["EE", "price_level_carried_share"] == 1.0)  # 2024 PLR not published: 2023 used
 
 
 def test__raw_ratios__lowered_floor_gives_indicative_order_statistic_bounds():
     rng = np.random.default_rng(2)
     d = pd.DataFrame({"group": ["NA"] * 200 + ["EE"] * 15,
-                      "hourly": np.r_[rng.lognormal(np.log(70), 0.3, 200),
+                      "hourly_usd": np.r_[rng.lognormal(np.log(70), 0.3, 200),
                                       rng.lognormal(np.log(28), 0.5, 15)],
                       "country_iso3": ["USA"] * 200 + ["POL"] * 15})
     r = ab.raw_ratios(d, "NA", min_n=10, n_boot=500).set_index("group")

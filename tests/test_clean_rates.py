@@ -11,9 +11,9 @@ from marketlib.clean import (
     clean_rates,
     flag_outliers,
     flag_range_pairs,
-    parse_amounts,
-    parse_dates,
 )
+from marketlib.frames import parse_numbers as parse_amounts
+from marketlib.periods import parse_dates
 
 P = CleanParams(max_date="2026-01-01")
 GEN = "country,amount,currency,unit,date,role,experience,employment_type\n"
@@ -115,8 +115,8 @@ def test__clean_rates__aijobs_duplicates_pairs_fx_mismatch_and_fallback():
     assert c["is_duplicate"].tolist() == [False, False, True, False, False, False]
     assert c["is_range_pair"].tolist() == [True, True, False, False, False, False]
     assert c["range_pair_id"].iloc[0] == c["range_pair_id"].iloc[1]
-    assert c["fx_mismatch"].tolist() == [False, False, False, False, True, False]
-    assert c["cross_border"].tolist() == [False] * 4 + [True, False]
+    assert c["is_fx_mismatch"].tolist() == [False, False, False, False, True, False]
+    assert c["is_cross_border"].tolist() == [False] * 4 + [True, False]
     assert c.loc[5, "fx_source"] == "source_usd" and c.loc[5, "annual_usd"] == 32000
     assert c.loc[5, "rate_kind"] == "bill_rate"
     assert r.report["flags"]["is_duplicate"] == 1

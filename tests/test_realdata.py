@@ -71,7 +71,7 @@ def test__aijobs__usd_rows_unchanged(cleaned):
     usd = c[c["currency"] == "USD"]
     raw = cleaned["raw"].iloc[usd["source_row"].to_numpy() - 1]
     np.testing.assert_array_equal(usd["annual_usd"].to_numpy(), raw["salary_in_usd"].to_numpy())
-    assert not usd["fx_mismatch"].any()
+    assert not usd["is_fx_mismatch"].any()
 
 
 def test__aijobs__own_conversion_vs_source_usd(cleaned):
@@ -86,8 +86,8 @@ def test__aijobs__own_conversion_vs_source_usd(cleaned):
     assert len(nu) > 3_700
     assert rel[nu["year"] <= 2023].median() < 0.005
     assert (rel <= 0.05).mean() > 0.90
-    pd.testing.assert_series_equal(nu["fx_mismatch"], rel > 0.05, check_names=False)
-    assert cleaned["report"]["flags"]["fx_mismatch"] == int((rel > 0.05).sum())
+    pd.testing.assert_series_equal(nu["is_fx_mismatch"], rel > 0.05, check_names=False)
+    assert cleaned["report"]["flags"]["is_fx_mismatch"] == int((rel > 0.05).sum())
 
 
 def test__aijobs__currency_outside_ecb_falls_back_to_source(cleaned):

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from marketlib.growth.estimators import growth_ci
 
 VERDICTS = ("consistent", "inconsistent", "untestable", "contradicted_by_data",
             "supported_by_data")
-UNIT_HOURS = {"hour": 1.0, "day": 24.0, "week": 168.0}
+#: Calendar hours (durations such as "from 6 weeks to 40 hours"), not working hours: a pay
+#: "day" is 8 working hours (money.WORKING_HOURS); an elapsed day is 24 calendar hours.
+CALENDAR_HOURS = {"hour": 1.0, "day": 24.0, "week": 168.0}
 #: A printed percentage is rounded to the unit: +/- half a point.
 PRINT_TOLERANCE = 0.005
 
@@ -58,7 +63,7 @@ def audit_arithmetic(claims: pd.DataFrame) -> list[dict[str, Any]]:
         units = str(c.get("before_unit") or "same")
         if "->" in units:
             u_before, u_after = units.split("->")
-            factor = UNIT_HOURS[u_before] / UNIT_HOURS[u_after]
+            factor = CALENDAR_HOURS[u_before] / CALENDAR_HOURS[u_after]
             before = (before[0] * factor, before[1] * factor)
         verdict, detail, gap = check_change(float(c["value"]), before, after)
         out.append({"id": c["id"], "text": c["text"], "check": "arithmetic",
@@ -281,40 +286,70 @@ def verdict_counts(audited: pd.DataFrame) -> dict[str, int]:
     return {v: int(vc.get(v, 0)) for v in VERDICTS}
 
 
+# --- published growth tables ------------------------------------------------------------------
 
+def claimed_growth_intervals(claims: pd.DataFrame, base_counts: tuple[int, ...] = (
+        100, 1_000, 10_000), alphas: tuple[float, ...] = (0.0, 0.005, 0.02),
+        ci_level: float = 0.95) -> pd.DataFrame:
+    """Show what a claimed two-period growth is worth at various unstated base counts.
 
-def gather_evidence(rates: pd.DataFrame, certifications: pd.DataFrame, claims: pd.DataFrame,
-                    growth_results: dict[str, Any] | None = None,
-                    arbitrage_results: dict[str, Any] | None = None, seed: int = 0,
-                    n_boot: int = 2000) -> dict[str, Any]:
-    """Collect what the data says about the claims: from earlier results, or computed here.
-
-    When a report run passes the growth and arbitrage ``results.json`` sections, they are used
-    as they are; otherwise the same estimators run with their defaults (world flows of
-    balanced CNCF series; full-time salaries by sub-region).
+    For each claimed growth ``g`` (a fraction), base count ``y0`` and noise ``alpha``, returns the
+    CI of ``y1/y0 - 1`` with ``y1 = y0 (1 + g)`` (METHODS §5.1). A table of growth rates without
+    bases cannot be tested; this shows how much the unstated bases matter.
     """
-    from marketlib import arbitrage as ab
-    from marketlib import growth as gr
+    rows = []
+    for _, c in claims.iterrows():
+        for y0 in base_counts:
+            for a in alphas:
+                y1 = y0 * (1 + float(c["growth"]))
+                gr, lo, hi = growth_ci(y0, y1, a, None, ci_level)
+                rows.append({"region": c["region"], "claimed_growth": float(c["growth"]),
+                             "base_count": y0, "alpha": a, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
 
-    scope = ab.Scope()
-    if arbitrage_results is not None:
-        comparison = pd.DataFrame(arbitrage_results["claimed_vs_data"])
-        scope = ab.Scope(**{k: (tuple(v) if isinstance(v, list) else v)
-                            for k, v in arbitrage_results["scope"].items()})
-    else:
-        result = ab.run_arbitrage(rates, scope, n_boot=n_boot, seed=seed)
-        comparison = ab.claimed_vs_data(claims, result)
-    d, _ = ab.select_rates(rates, scope)
-    rates_base = d.loc[d["group"] == scope.base, "hourly"]
-    if growth_results is not None:
-        observed = pd.DataFrame([{"group": "|".join(str(v) for v in r["group"].values()),
-                                  "from": r["from"], "to": r["to"], "growth": r["growth"]}
-                                 for r in growth_results["period_growth"]])
-    else:
-        panel = gr.prepare_panel(certifications, ["region"], "Y", "2021", "2023")
-        observed = gr.period_growth(panel, "2022", "2023")
-    growth_claims = claims[claims["check"] == "data_growth"]
-    return {"comparison": comparison, "rates_base": rates_base, "base": scope.base,
-            "hours_per_year": scope.hours_per_year, "observed_growth": observed,
-            "growth_bounds": gr.total_growth_bounds(
-                growth_claims.rename(columns={"value": "growth"}))}
+
+def total_growth_bounds(claims: pd.DataFrame) -> tuple[float, float]:
+    """Bounds any total's growth must respect if the regions partition it.
+
+    The total's growth ratio is a base-weighted mean of the regional ratios, so it lies between
+    the smallest and largest regional growth, whatever the (unstated) bases.
+    """
+    g = claims["growth"].astype(float)
+    return float(g.min()), float(g.max())
+
+
+# --- published rates ----------------------------------------------------------------------------
+
+def claimed_vs_data(claims: pd.DataFrame, result: Any) -> pd.DataFrame:
+    """Set claimed hourly rates beside the data: levels, ratios to base, annual equivalents.
+
+    ``claims`` rows with ``check == "data_rate"`` (``region``, ``value`` in USD per hour). The
+    claimed ratio (claim / claimed base) is compared with the raw and adjusted CIs; the claimed
+    hourly rate times ``hours_per_year`` shows whether it can be a salary at all.
+    """
+    c = claims[claims["check"] == "data_rate"].copy()
+    base_claim = c.loc[c["region"] == result.scope.base, "value"]
+    base_value = float(base_claim.iloc[0]) if len(base_claim) else np.nan
+    raw = result.raw.set_index("group")
+    adj = (result.adjusted.ratios.set_index("group") if result.adjusted is not None
+           else pd.DataFrame())
+    rows = []
+    for _, r in c.iterrows():
+        g = r["region"]
+        row: dict[str, Any] = {
+            "claim_id": r["id"], "region": g, "claimed_hourly_usd": float(r["value"]),
+            "claimed_annual_equivalent_usd": float(r["value"]) * result.scope.hours_per_year,
+            "claimed_ratio": float(r["value"]) / base_value,
+        }
+        if g in raw.index and bool(raw.at[g, "reported"]):
+            row.update(n=int(raw.at[g, "n"]), data_median_hourly_usd=raw.at[g, "median_hourly_usd"],
+                       data_ratio=raw.at[g, "ratio_to_base"],
+                       data_ratio_ci_low=raw.at[g, "ratio_ci_low"],
+                       data_ratio_ci_high=raw.at[g, "ratio_ci_high"])
+        elif g in raw.index:
+            row.update(n=int(raw.at[g, "n"]))
+        if g in adj.index:
+            row.update(adjusted_ratio=adj.at[g, "ratio_to_base"],
+                       adjusted_ci_low=adj.at[g, "ci_low"], adjusted_ci_high=adj.at[g, "ci_high"])
+        rows.append(row)
+    return pd.DataFrame(rows)

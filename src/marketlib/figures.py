@@ -83,3 +83,43 @@ def forest(frame: pd.DataFrame, label: str, point: str, low: str, high: str, tit
     ax.invert_yaxis()
     fig.tight_layout()
     return fig
+
+
+def pay_distributions(d: pd.DataFrame, reported: list[str], hours_per_year: float) -> Any:
+    """Draw hourly pay distributions by group on a log scale (reported groups only)."""
+    w = d[d["group"].isin(reported)]
+    order = w.groupby("group")["hourly_usd"].median().sort_values(ascending=False).index.tolist()
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.45 * len(order) + 1)))
+    sns.boxplot(data=w, x="hourly_usd", y="group", order=order, ax=ax, showfliers=False,
+                color="#9ecae1", log_scale=True)
+    ax.set_xlabel(f"salary-equivalent USD per hour (log scale; H = {hours_per_year:g} h/yr)")
+    ax.set_ylabel("")
+    ax.set_title("Hourly pay by group (boxes: quartiles; whiskers: 1.5 IQR)")
+    fig.tight_layout()
+    return fig
+
+
+def ratio_forest(result: Any) -> Any:
+    """Draw raw and adjusted ratios to base with CIs, side by side per group."""
+    raw = result.raw[result.raw["reported"].astype(bool) & (result.raw["group"]
+                                                            != result.scope.base)]
+    adj = result.adjusted.ratios.set_index("group") if result.adjusted is not None else None
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.5 * len(raw) + 1)))
+    y = np.arange(len(raw))
+    ax.errorbar(raw["ratio_to_base"], y - 0.15,
+                xerr=[raw["ratio_to_base"] - raw["ratio_ci_low"],
+                      raw["ratio_ci_high"] - raw["ratio_to_base"]],
+                fmt="o", label="raw ratio of medians", capsize=3)
+    if adj is not None:
+        a = adj.reindex(raw["group"])
+        ax.errorbar(a["ratio_to_base"], y + 0.15,
+                    xerr=[a["ratio_to_base"] - a["ci_low"], a["ci_high"] - a["ratio_to_base"]],
+                    fmt="s", label="adjusted (experience, role family, year)", capsize=3)
+    ax.set_yticks(y, raw["group"])
+    ax.axvline(1.0, color="grey", ls=":", lw=1)
+    ax.set_xlabel(f"ratio to {result.scope.base} (95% CI)")
+    ax.set_title("Pay relative to the base group")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig

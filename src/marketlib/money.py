@@ -15,33 +15,30 @@ import pandas as pd
 import pycountry
 
 from marketlib.frames import map_distinct
+from marketlib.params import HOURS_PER_YEAR
+from marketlib.paths import PACKAGE_DATA
 
-#: Default hours per working year (40 h x 52 weeks), printed on every table.
-HOURS_PER_YEAR = 2080
+#: Hours one unit of pay stands for (SPEC.md "Money and hours"); a day is 8 working hours.
+WORKING_HOURS = {"hour": 1.0, "day": 8.0, "week": 40.0}
 
-UNIT_ALIASES = {
-    "hour": "hour", "hourly": "hour", "hr": "hour", "hrs": "hour", "h": "hour",
-    "per hour": "hour", "/hr": "hour", "/h": "hour", "hours": "hour",
-    "day": "day", "daily": "day", "per day": "day", "days": "day", "/day": "day",
-    "week": "week", "weekly": "week", "wk": "week", "per week": "week", "weeks": "week",
-    "month": "month", "monthly": "month", "mo": "month", "per month": "month",
-    "months": "month", "/month": "month", "pm": "month",
-    "year": "year", "yearly": "year", "annual": "year", "annually": "year", "yr": "year",
-    "per annum": "year", "pa": "year", "p.a.": "year", "per year": "year", "years": "year",
-    "/yr": "year", "/year": "year",
-}
+
+@lru_cache(maxsize=1)
+def unit_spellings() -> dict[str, str]:
+    """Return the unit vocabulary (spelling -> hour/day/week/month/year) from ``units.csv``."""
+    t = pd.read_csv(PACKAGE_DATA / "units.csv", comment="#", dtype=str, keep_default_na=False)
+    return dict(zip(t["spelling"].str.strip().str.casefold(), t["unit"], strict=True))
 
 
 def normalize_units(values: pd.Series) -> pd.Series:
     """Map unit spellings ("hourly", "per annum", "Yr") to hour/day/week/month/year or NA."""
+    look = unit_spellings()
     return map_distinct(values, lambda u: u.astype("str").str.strip().str.casefold()
-                        .map(UNIT_ALIASES).astype("str"))
+                        .map(look).astype("str"))
 
 
 def unit_hours(units: pd.Series, hours_per_year: float = HOURS_PER_YEAR) -> pd.Series:
     """Return the hours one unit stands for: hour 1, day 8, week 40, month H/12, year H."""
-    table = {"hour": 1.0, "day": 8.0, "week": 40.0, "month": hours_per_year / 12,
-             "year": float(hours_per_year)}
+    table = {**WORKING_HOURS, "month": hours_per_year / 12, "year": float(hours_per_year)}
     return map_distinct(units, lambda u: u.map(table).astype("float64")).astype("float64")
 
 

@@ -1,0 +1,113 @@
+"""One arbitrage run: every estimator on one scope, and its ``results.json`` section."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from marketlib.arbitrage.adjusted import AdjustedFit, adjusted_ratios, gap_trend
+from marketlib.arbitrage.medians import raw_ratios
+from marketlib.arbitrage.ppp import ppp_ratios
+from marketlib.arbitrage.select import Scope, select_rates
+from marketlib.arbitrage.team import team_cost
+
+
+@dataclass
+class ArbitrageResult:
+    """One arbitrage run: scope, step log, raw/adjusted/PPP ratios, trend, team."""
+
+    scope: Scope
+    log: list[dict[str, Any]]
+    raw: pd.DataFrame
+    adjusted: AdjustedFit | None
+    ppp: pd.DataFrame | None
+    trend: pd.DataFrame
+    team: pd.DataFrame | None
+    min_n: int
+
+    def to_results(self) -> dict[str, Any]:
+        """Return the ``arbitrage`` section of SPEC's results.json (fractions, not percents)."""
+        def clean(v: Any) -> Any:
+            if isinstance(v, (np.floating, float)):
+                return None if np.isnan(v) else float(v)
+            if isinstance(v, (np.integer,)):
+                return int(v)
+            if isinstance(v, (np.bool_,)):
+                return bool(v)
+            return None if v is pd.NA else v
+
+        regions = []
+        for _, r in self.raw.iterrows():
+            item = {"region": r.group, "n": int(r.n), "n_countries": int(r.n_countries),
+                    "top_country": r.top_country,
+                    "top_country_share": float(r.top_country_share),
+                    "reported": bool(r.reported)}
+            if r.reported:
+                item.update({k: clean(r[k]) for k in (
+                    "median_hourly_usd", "ci_low", "ci_high", "ratio_to_base", "ratio_ci_low",
+                    "ratio_ci_high", "rse", "flag")})
+            regions.append(item)
+        adjusted = [] if self.adjusted is None else [
+            {"region": r.group, "ratio_to_base": r.ratio_to_base, "ci_low": r.ci_low,
+             "ci_high": r.ci_high, "controls": self.adjusted.controls, "n": int(r.n),
+             "kennedy_pct_difference": r.kennedy_pct_difference,
+             "median_regression_ratio": clean(r.get("qr_ratio", np.nan))}
+            for _, r in self.adjusted.ratios.iterrows()]
+        return {
+            "base": self.scope.base, "geography": self.scope.geography,
+            "hours_per_year": self.scope.hours_per_year, "rate_kind": self.scope.rate_kind,
+            "min_n": self.min_n, "scope": self.scope.to_dict(), "selection_log": self.log,
+            "regions": regions, "adjusted": adjusted,
+            "ppp": [] if self.ppp is None else [
+                {k: clean(v) for k, v in r.items()} for r in self.ppp.to_dict("records")],
+            "gap_trend": [{k: clean(v) for k, v in r.items()}
+                          for r in self.trend.to_dict("records")],
+            "team": None if self.team is None else [
+                {k: clean(v) for k, v in r.items()} for r in self.team.to_dict("records")],
+        }
+
+
+def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: int = 2000,
+                  seed: int = 0, ci_level: float = 0.95, plr: pd.DataFrame | None = None,
+                  team: list[dict[str, Any]] | None = None) -> ArbitrageResult:
+    """Run raw, adjusted, PPP, gap-trend and team-cost estimators on one scope."""
+    d, log = select_rates(rates, scope)
+    raw = raw_ratios(d, scope.base, min_n, n_boot, seed, ci_level)
+    groups = raw.loc[raw["reported"].astype(bool), "group"].tolist()
+    adjusted = (adjusted_ratios(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
+                else None)
+    ppp = ppp_ratios(d, plr, scope.base, groups) if plr is not None and groups else None
+    trend = (gap_trend(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
+             else pd.DataFrame())
+    team_df = (team_cost(adjusted, team, scope.base, groups, scope.hours_per_year, seed=seed)
+               if team and adjusted is not None else None)
+    return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
+                           trend=trend, team=team_df, min_n=min_n)
+
+
+def sensitivity(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: int = 500,
+                seed: int = 0) -> pd.DataFrame:
+    """Raw ratios under the METHODS §3.4/§3.7 variants (duplicates, range pairs, outliers)."""
+    variants = {
+        "primary": {},
+        "keep duplicates": {"duplicates": "keep"},
+        "range pairs: keep both": {"range_pairs": "keep"},
+        "range pairs: low only": {"range_pairs": "low"},
+        "range pairs: high only": {"range_pairs": "high"},
+        "drop outliers (|M| > 3.5)": {"exclude_outliers": True},
+        "keep fx mismatches": {"exclude_fx_mismatch": False},
+        "hours 2,087 (OPM)": {"hours_per_year": 2087},
+    }
+    rows = []
+    for name, change in variants.items():
+        s = Scope(**{**asdict(scope), **change})
+        d, _ = select_rates(rates, s)
+        r = raw_ratios(d, s.base, min_n, n_boot, seed)
+        for _, x in r[r["reported"].astype(bool)].iterrows():
+            rows.append({"variant": name, "group": x.group, "n": int(x.n),
+                         "median_hourly_usd": x.median_hourly_usd,
+                         "ratio_to_base": x.ratio_to_base})
+    return pd.DataFrame(rows)

@@ -1,0 +1,218 @@
+"""Rates: raw pay files (``aijobs``, ``generic``) to ``rates`` rows in USD per hour and year.
+
+SPEC order of rules (the first failing rule gives the reason code): required values, date,
+amount, unit, currency, country, FX, plausibility. Every lookup runs once per distinct value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from marketlib import money
+from marketlib.clean.flags import flag_rates
+from marketlib.clean.formats import AIJOBS_REQUIRED, GENERIC_REQUIRED, RATE_FORMATS
+from marketlib.clean.rejections import (
+    CleanResult,
+    Rejections,
+    blank,
+    clean_report,
+    lazy_detail,
+    rejected_frame,
+    source_rows,
+    split_malformed,
+)
+from marketlib.clean.vocab import assign_role_families, normalize_vocabulary
+from marketlib.frames import map_distinct, parse_numbers
+from marketlib.params import CleanParams
+from marketlib.periods import parse_dates
+from marketlib.regions import assign_regions, resolve_countries
+
+
+def _canonical_rates(raw: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Map a raw rates frame to canonical text columns; return (frame, required, raw_cols)."""
+    if fmt == "aijobs":
+        c = pd.DataFrame(index=raw.index)
+        c["date_text"] = raw["work_year"]
+        c["amount_text"] = raw["salary"]
+        c["currency"] = raw["salary_currency"]
+        c["unit_text"] = "year"
+        c["country_text"] = raw["employee_residence"]
+        c["role"] = raw["job_title"]
+        c["experience_text"] = raw["experience_level"]
+        c["employment_text"] = raw["employment_type"]
+        c["source_usd_text"] = raw["salary_in_usd"]
+        c["company_location_text"] = raw["company_location"]
+        c["remote_ratio"] = raw["remote_ratio"]
+        c["company_size"] = raw["company_size"]
+        required = ["date_text", "amount_text", "currency", "country_text", "employment_text"]
+        consumed = list(AIJOBS_REQUIRED)
+    elif fmt == "generic":
+        c = pd.DataFrame(index=raw.index)
+        c["date_text"] = raw["date"]
+        c["amount_text"] = raw["amount"]
+        c["currency"] = raw["currency"]
+        c["unit_text"] = raw["unit"]
+        c["country_text"] = raw["country"]
+        for src, dst in (("role", "role"), ("experience", "experience_text"),
+                         ("employment_type", "employment_text"), ("source", "source")):
+            c[dst] = raw[src] if src in raw.columns else ""
+        required = ["date_text", "amount_text", "currency", "unit_text", "country_text"]
+        consumed = [*GENERIC_REQUIRED, "role", "experience", "employment_type", "source"]
+    else:
+        raise ValueError(f"unknown rates format {fmt!r}; expected one of {RATE_FORMATS}")
+    return c, required, [col for col in raw.columns if col not in consumed]
+
+
+def clean_rates(
+    raw: pd.DataFrame, fmt: str, params: CleanParams | None = None,
+    source_file: str | pd.Series = "",
+) -> CleanResult:
+    """Clean a rates table (``aijobs`` or ``generic`` format) into ``rates`` rows.
+
+    Parameters
+    ----------
+    raw
+        The file as read by :func:`marketlib.sources.read_csv_text` (all text, lower-case
+        headers). Several files may be concatenated; pass ``source_file`` per row then.
+    fmt
+        ``"aijobs"`` or ``"generic"``.
+    params
+        Cleaning parameters.
+    source_file
+        File name(s) recorded in ``source_file``.
+
+    Notes
+    -----
+    Every lookup (date string, currency, unit, country, title) runs once per distinct value.
+    Rows are validated in SPEC order; the first failing rule gives the reason code.
+    """
+    p = params or CleanParams()
+    raw, malformed = split_malformed(raw)
+    c, required, extra_cols = _canonical_rates(raw, fmt)
+    rej = Rejections(raw.index, malformed)
+
+    is_blank = {col: blank(c[col]) for col in required}
+    names = {"date_text": "date", "amount_text": "amount", "currency": "currency",
+             "unit_text": "unit", "country_text": "country", "employment_text": "employment_type"}
+    if fmt == "aijobs":
+        names.update(date_text="work_year", amount_text="salary", currency="salary_currency",
+                     country_text="employee_residence")
+    for col in required:
+        rej.add(is_blank[col], "missing_required", f"required value missing: {names[col]}")
+
+    dates = parse_dates(c["date_text"])
+    if fmt == "aijobs":  # work_year only
+        not_year = dates["precision"].ne("Y").fillna(True)
+        dates.loc[not_year, "date"] = pd.NaT
+    rej.add(dates["date"].isna(), "unparseable_date",
+            lazy_detail("date ", c["date_text"], " is not YYYY-MM-DD, YYYY-MM or YYYY"))
+    lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
+    rej.add((dates["date"] < lo_date) | (dates["date"] > hi_date), "date_out_of_range",
+            lazy_detail("date ", c["date_text"], f" outside {lo_date.date()}..{hi_date.date()}"))
+
+    amount = parse_numbers(c["amount_text"])
+    rej.add(amount.isna(), "unparseable_amount",
+            lazy_detail("amount ", c["amount_text"], " is not a number"))
+    rej.add(amount <= 0, "non_positive_amount",
+            lazy_detail("amount ", c["amount_text"], " is not positive"))
+
+    unit = money.normalize_units(c["unit_text"])
+    rej.add(unit.isna(), "unknown_unit",
+            lazy_detail("unit ", c["unit_text"], " is not hour/day/week/month/year"))
+
+    codes = money.iso4217_codes()
+    currency = map_distinct(c["currency"], lambda u: u.str.strip().str.upper())
+    rej.add(~map_distinct(currency, lambda u: u.isin(codes)).fillna(False).astype(bool),
+            "unknown_currency", lazy_detail("currency ", c["currency"], " is not an ISO 4217 code"))
+
+    iso3 = resolve_countries(c["country_text"])
+    rej.add(iso3.isna(), "unknown_country",
+            lazy_detail("country ", c["country_text"], " not recognized"))
+
+    fx = money.usd_per_unit(currency, dates["date"], dates["end"])
+    hours = money.unit_hours(unit, p.hours_per_year)
+    own_hourly = amount * fx / hours
+    if fmt == "aijobs":
+        source_usd = parse_numbers(c["source_usd_text"])
+        hourly = own_hourly.fillna((source_usd / hours).where(source_usd > 0))
+    else:
+        source_usd = None
+        hourly = own_hourly
+    rej.add(hourly.isna(), "fx_rate_unavailable",
+            lambda idx: "no ECB rate for " + currency[idx].astype("str") + " over "
+            + c["date_text"][idx].astype("str") + " and no USD figure in the source")
+    annual = hourly * p.hours_per_year
+    lo_b, hi_b = p.annual_usd_bounds
+    rej.add(~annual.between(lo_b, hi_b), "implausible_amount",
+            lambda idx: "annual USD equivalent " + annual[idx].round(0).astype("int64")
+            .astype("str") + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]")
+
+    ok = rej.ok.to_numpy()
+    rows = source_rows(raw, source_file)
+    cols: dict[str, Any] = {
+        "source_file": source_file,
+        "source_row": rows,
+        "country_iso3": iso3,
+        "year": dates["date"].dt.year,
+        "date": dates["date"],
+        "amount": amount,
+        "currency": currency,
+        "unit": unit,
+        "usd_per_unit": fx,
+        "fx_source": np.where(fx.notna(), "ecb", "source_usd"),
+        "hours_per_year": float(p.hours_per_year),
+        "hourly_usd": hourly,
+        "annual_usd": annual,
+    }
+    role = map_distinct(c["role"], lambda u: u.str.strip().replace("", np.nan))
+    cols["role"] = role
+    cols["role_family"] = assign_role_families(role)
+    cols["experience"] = normalize_vocabulary(c["experience_text"], "experience")
+    employment = normalize_vocabulary(c["employment_text"], "employment_types")
+    cols["employment_type"] = employment
+    cols["rate_kind"] = normalize_vocabulary(employment, "rate_kinds").fillna("unknown")
+    if fmt == "aijobs":
+        company = resolve_countries(c["company_location_text"])
+        own_annual = amount * fx / hours * p.hours_per_year
+        cols["source_annual_usd"] = source_usd
+        cols["company_iso3"] = company
+        cols["is_cross_border"] = company.notna() & company.ne(iso3).fillna(True)
+        cols["remote_ratio"] = pd.to_numeric(c["remote_ratio"], errors="coerce")
+        cols["company_size"] = c["company_size"]
+        cols["is_fx_mismatch"] = ((own_annual / source_usd - 1).abs() > p.fx_tolerance)
+    else:
+        cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan))
+        cols["is_fx_mismatch"] = False
+    for col in extra_cols:
+        cols[col if col not in cols else f"extra_{col}"] = raw[col]
+    clean = pd.DataFrame(cols)[ok].reset_index(drop=True)
+    clean["year"] = clean["year"].astype("int64")
+    clean["is_fx_mismatch"] = clean["is_fx_mismatch"].fillna(False).astype(bool)
+    clean = pd.concat([clean, assign_regions(clean["country_iso3"], p.scheme)], axis=1)
+    clean = clean[[*clean.columns[:3], "region", "subregion",
+                   *[k for k in clean.columns[3:] if k not in ("region", "subregion")]]]
+    clean = flag_rates(clean, raw.loc[ok].reset_index(drop=True), fmt, p)
+
+    rejected = rejected_frame(raw, rej, source_file)
+    report = clean_report("rates", raw, clean, rejected, p, fmt)
+    report["flags"] = {
+        f: int(clean[f].sum()) for f in ("is_duplicate", "is_range_pair", "is_outlier",
+                                         "is_fx_mismatch")
+    }
+    report["fx_source"] = clean["fx_source"].value_counts().to_dict()
+    report["rate_kind"] = clean["rate_kind"].value_counts().to_dict()
+    given = ~blank(c["experience_text"])[ok].to_numpy()
+    report["experience_unrecognized"] = int((clean["experience"].isna().to_numpy() & given).sum())
+    log = (clean.assign(region=clean["region"].fillna("(none)"))
+           .groupby(["year", "region"])
+           .agg(rows=("source_row", "size"), duplicates=("is_duplicate", "sum"),
+                range_pair_rows=("is_range_pair", "sum"), outliers=("is_outlier", "sum"),
+                fx_mismatch=("is_fx_mismatch", "sum"))
+           .reset_index())
+    report["log_by_year_region"] = log.astype({"year": int}).to_dict(orient="records")
+    result = CleanResult("rates", clean, rejected, report)
+    result.check_invariant()
+    return result

@@ -1,0 +1,133 @@
+"""Rejections: reason codes, the first-reason-wins accumulator, the rejected table, the report.
+
+Every input row ends either in the clean table or in the rejected table with a stable reason
+code (SPEC.md) and a readable detail; this module holds the bookkeeping every cleaner shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from marketlib.frames import map_distinct
+from marketlib.params import CleanParams
+from marketlib.sources import MALFORMED
+
+REASON_CODES = (
+    "missing_required", "unparseable_amount", "non_positive_amount", "implausible_amount",
+    "unknown_currency", "fx_rate_unavailable", "unknown_country", "unknown_unit",
+    "unparseable_date", "date_out_of_range", "unknown_certification", "duplicate_record",
+    "bad_count", "malformed_row", "aggregate_economy",
+)
+
+
+@dataclass
+class CleanResult:
+    """A clean table, its rejected rows and the run's report."""
+
+    name: str
+    clean: pd.DataFrame
+    rejected: pd.DataFrame
+    report: dict[str, Any]
+
+    def check_invariant(self) -> None:
+        """Raise if any input row is unaccounted for."""
+        r = self.report
+        if r["rows_in"] != r["rows_clean"] + r["rows_rejected"]:
+            raise AssertionError(f"{self.name}: rows_in != rows_clean + rows_rejected ({r})")
+
+
+class Rejections:
+    """First-reason-wins accumulator of reason codes and details for a frame's rows."""
+
+    def __init__(self, index: pd.Index, malformed: pd.Series | None = None) -> None:
+        self.reason = pd.Series(pd.NA, index=index, dtype="object")
+        self.detail = pd.Series(pd.NA, index=index, dtype="object")
+        if malformed is not None:
+            self.add(malformed.notna(), "malformed_row", malformed)
+
+    @property
+    def ok(self) -> pd.Series:
+        """Return True for rows not rejected so far."""
+        return self.reason.isna()
+
+    def add(self, mask: pd.Series, code: str,
+            detail: pd.Series | str | Callable[[pd.Index], pd.Series]) -> None:
+        """Give ``code`` to rows in ``mask`` not yet rejected; details built only for them."""
+        if code not in REASON_CODES:
+            raise ValueError(f"unknown reason code {code!r}")
+        new = mask.fillna(False).astype(bool) & self.ok
+        if not new.any():
+            return
+        idx = new.index[new]
+        self.reason[idx] = code
+        if callable(detail):
+            self.detail[idx] = detail(idx).to_numpy()
+        elif isinstance(detail, pd.Series):
+            self.detail[idx] = detail[idx].to_numpy()
+        else:
+            self.detail[idx] = detail
+
+
+def blank(s: pd.Series) -> pd.Series:
+    """Return True where a text cell is empty or whitespace (once per distinct value)."""
+    return map_distinct(s, lambda u: u.astype("str").str.strip() == "").fillna(True).astype(bool)
+
+
+def quoted(s: pd.Series) -> pd.Series:
+    """Return cell texts in single quotes, cut to 60 characters, for details."""
+    return "'" + s.astype("str").str.slice(0, 60) + "'"
+
+
+def lazy_detail(prefix: str, values: pd.Series, suffix: str) -> Callable[[pd.Index], pd.Series]:
+    """Build a lazy detail ``prefix 'value' suffix``, computed only for the failing rows."""
+    return lambda idx: prefix + quoted(values[idx]) + suffix
+
+
+def split_malformed(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Take the reader's malformed-row column off the table (None when every row was whole)."""
+    raw = raw.reset_index(drop=True)
+    if MALFORMED not in raw.columns:
+        return raw, None
+    problem = raw[MALFORMED]
+    problem = problem.where(problem.fillna("").astype("str") != "")
+    return raw.drop(columns=MALFORMED), problem
+
+
+def source_rows(raw: pd.DataFrame, source_file: str | pd.Series) -> pd.Series:
+    """Return 1-based data-row numbers within each source file (header not counted)."""
+    if isinstance(source_file, pd.Series):
+        return source_file.groupby(source_file).cumcount() + 1
+    return pd.Series(np.arange(1, len(raw) + 1), index=raw.index)
+
+
+def rejected_frame(raw: pd.DataFrame, rej: Rejections,
+                   source_file: str | pd.Series) -> pd.DataFrame:
+    """Return the rejected rows verbatim with source_file, source_row, reason and detail."""
+    bad = ~rej.ok
+    out = raw.loc[bad].copy()
+    out.insert(0, "source_file", source_file[bad] if isinstance(source_file, pd.Series)
+               else source_file)
+    out.insert(1, "source_row", source_rows(raw, source_file)[bad])
+    out["reason"] = rej.reason[bad].astype("str")
+    out["detail"] = rej.detail[bad].astype("str")
+    return out.reset_index(drop=True)
+
+
+def clean_report(name: str, raw: pd.DataFrame, clean_rows: pd.DataFrame | int,
+                 rejected: pd.DataFrame, p: CleanParams, fmt: str) -> dict[str, Any]:
+    """Return the clean report's counts: rows in/clean/rejected, reasons, parameters."""
+    n_clean = clean_rows if isinstance(clean_rows, int) else len(clean_rows)
+    return {
+        "name": name,
+        "format": fmt,
+        "rows_in": int(len(raw)),
+        "rows_clean": int(n_clean),
+        "rows_rejected": int(len(rejected)),
+        "reasons": {k: int(v) for k, v in rejected["reason"].value_counts().sort_index().items()},
+        "params": p.to_dict(),
+    }

@@ -1,0 +1,100 @@
+"""Vocabularies: spellings to marketlib's fixed vocabularies, all loaded from data files.
+
+Experience, employment type, rate kind and pay units (``data/*.csv``), role families
+(regular expressions, first match wins) and certification names. Each table is read once; each
+distinct input spelling is looked up once.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+import pandas as pd
+
+from marketlib.frames import map_distinct
+from marketlib.paths import PACKAGE_DATA
+
+
+@cache
+def vocabulary(name: str) -> dict[str, str]:
+    """Return a spelling -> value mapping from ``data/<name>.csv`` (first column -> second).
+
+    ``experience``, ``employment_types``, ``rate_kinds`` and ``units``; keys are case-folded.
+    """
+    t = pd.read_csv(PACKAGE_DATA / f"{name}.csv", comment="#", dtype=str, keep_default_na=False)
+    key, value = t.columns[:2]
+    return dict(zip(t[key].str.strip().str.casefold(), t[value].str.strip(), strict=True))
+
+
+def normalize_vocabulary(values: pd.Series, name: str) -> pd.Series:
+    """Map spellings (trimmed, case-insensitive) through a vocabulary; unknown give NA."""
+    look = vocabulary(name)
+    return map_distinct(values, lambda u: u.astype("str").str.strip().str.casefold().map(look))
+
+
+def experience_levels() -> list[str]:
+    """Return the experience vocabulary in seniority order."""
+    return ["junior", "mid", "senior", "lead", "executive"]
+
+
+def employment_types() -> list[str]:
+    """Return SPEC's fixed employment-type vocabulary."""
+    return sorted(set(vocabulary("employment_types").values()))
+
+
+@lru_cache(maxsize=1)
+def _role_patterns() -> list[tuple[re.Pattern[str], str]]:
+    t = pd.read_csv(PACKAGE_DATA / "role_families.csv", dtype={"pattern": str})
+    t = t.sort_values("priority")
+    return [(re.compile(p, re.IGNORECASE), f)
+            for p, f in zip(t["pattern"], t["role_family"], strict=True)]
+
+
+def assign_role_families(titles: pd.Series) -> pd.Series:
+    """Map free-text job titles to role families (first matching pattern wins), once per title."""
+    def family(title: str) -> str:
+        for pattern, fam in _role_patterns():
+            if pattern.search(title):
+                return fam
+        return "Other"
+
+    return map_distinct(titles, lambda u: pd.Series([family(t) for t in u], dtype="str"))
+
+
+def _cert_key(text: str) -> str:
+    t = re.sub(r"\([^)]*\)", " ", text.casefold())
+    t = re.sub(r"[^a-z0-9]+", " ", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+@lru_cache(maxsize=1)
+def certification_codes() -> dict[str, str]:
+    """Return the lookup from normalized code or full name to certification code."""
+    t = pd.read_csv(PACKAGE_DATA / "certifications.csv", dtype=str)
+    look = {_cert_key(c): c for c in t["code"]}
+    look.update({_cert_key(n): c for n, c in zip(t["name"], t["code"], strict=True)})
+    look.update({_cert_key(f"{n} {c}"): c for n, c in zip(t["name"], t["code"], strict=True)})
+    return look
+
+
+def normalize_certification_names(values: pd.Series) -> pd.DataFrame:
+    """Return ``certification`` (CNCF code, or the name verbatim) and ``is_known``.
+
+    "cka", "Certified Kubernetes Administrator" and "Certified Kubernetes Administrator (CKA)"
+    all become ``CKA``; names of other vendors' certifications are kept verbatim (trimmed).
+    """
+    text = values.astype("str").str.strip()
+    look = certification_codes()
+    distinct = pd.unique(text.dropna())
+    mapping = {}
+    for v in distinct:
+        key = _cert_key(v)
+        if key in look:
+            mapping[v] = look[key]
+        else:
+            m = re.search(r"\(([A-Za-z]{2,5})\)", v)  # "... (CKA)"
+            mapping[v] = look.get(_cert_key(m.group(1)), None) if m else None
+    code = text.map(mapping)
+    return pd.DataFrame({"certification": code.fillna(text).astype("str"),
+                         "is_known": code.notna()}, index=values.index)

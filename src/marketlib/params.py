@@ -1,0 +1,294 @@
+"""Parameters: frozen, validated objects, one per section, built once from the params file.
+
+The report runner, the notebooks and the tests all build their parameters here, so one rule
+(types, bounds, allowed values, unknown keys refused) holds everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+#: Default hours per working year (40 h x 52 weeks), printed on every table.
+HOURS_PER_YEAR = 2080
+
+
+@dataclass(frozen=True)
+class CleanParams:
+    """Tunables of a cleaning run (all recorded in the clean report)."""
+
+    scheme: str = "article"
+    hours_per_year: float = HOURS_PER_YEAR
+    min_date: str = "1990-01-01"
+    max_date: str | None = None  # default: today (only bounds validity, never an output)
+    annual_usd_bounds: tuple[float, float] = (1_000.0, 2_000_000.0)
+    fx_tolerance: float = 0.05
+    range_pair_ratio: tuple[float, float] = (1.05, 2.0)
+    outlier_z: float = 3.5
+    outlier_min_cell: int = 20
+    freq: str | None = None
+    known_certifications_only: bool = False
+    decimal: str = "."
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the parameters as plain JSON-ready values."""
+        d = asdict(self)
+        d["annual_usd_bounds"] = list(self.annual_usd_bounds)
+        d["range_pair_ratio"] = list(self.range_pair_ratio)
+        d["max_date"] = self.resolved_max_date().isoformat()
+        return d
+
+    def resolved_max_date(self) -> date:
+        """Return the latest valid observation date."""
+        return date.fromisoformat(self.max_date) if self.max_date else date.today()
+
+
+# --- section parameters (pydantic: unknown keys refused, types and bounds checked) -----------
+
+GEOGRAPHIES = ("region", "subregion", "country_iso3")
+GROUP_COLUMNS = ("region", "subregion", "country_iso3", "certification", "subject")
+
+
+class ParamsError(ValueError):
+    """Parameters that cannot be used; the message names every bad key and why."""
+
+
+class _Section(BaseModel):
+    """Base of every parameters section: frozen, unknown keys refused, NaN refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              validate_default=True)
+
+    @classmethod
+    def build(cls, values: dict[str, Any] | None, where: str = "") -> Any:
+        """Validate ``values`` into this section; raise :class:`ParamsError` naming each key."""
+        try:
+            return cls.model_validate(values or {})
+        except ValidationError as exc:
+            raise ParamsError(describe_errors(exc, where)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the parameters as plain JSON-ready values."""
+        return self.model_dump(mode="json")
+
+
+def describe_errors(exc: ValidationError, where: str = "") -> str:
+    """Turn pydantic's errors into one line per key: ``arbitrage.n_boot: ... (got ...)``."""
+    lines = []
+    for e in exc.errors():
+        key = ".".join(str(x) for x in ((where,) if where else ()) + tuple(e["loc"]))
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown key")
+        else:
+            got = e.get("input")
+            shown = repr(got)[:60] if not isinstance(got, dict) else "a mapping"
+            lines.append(f"{key}: {e['msg']} (got {shown})")
+    return "; ".join(lines)
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _check_bound(value: Any) -> str | None:
+    if value is None:
+        return None
+    from marketlib.periods import parse_bound
+
+    text = str(value)
+    parse_bound(text)  # ValueError names the bound
+    return text
+
+
+class GrowthParams(_Section):
+    """Growth of a clean counts table (certifications or developer activity)."""
+
+    counts_path: str | None = None
+    measure: str | None = None  # activity measure (e.g. topic_pushers); None: certifications
+    subjects: list[str] | None = None  # certification codes or topics; None: all
+    group_by: list[str] = Field(default_factory=lambda: ["region"], min_length=1)
+    freq: Literal["Y", "Q", "M"] = "Y"
+    start: str | None = None
+    end: str | None = None
+    composition: Literal["constant", "published"] = "constant"
+    forecast_periods: int = Field(2, ge=0, le=24)
+    ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+    seed: int = 0
+
+    @field_validator("group_by", "subjects", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return _as_list(v)
+
+    @field_validator("group_by")
+    @classmethod
+    def _known_columns(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if c not in GROUP_COLUMNS]
+        if bad:
+            raise ValueError(f"unknown grouping column(s) {bad}; choose from {GROUP_COLUMNS}")
+        return v
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _bound(cls, v: Any) -> str | None:
+        return _check_bound(v)
+
+
+class TeamMember(_Section):
+    """One line of a team to price: role family, experience and headcount."""
+
+    role_family: str
+    experience: str
+    headcount: float = Field(gt=0, le=10_000)
+
+
+class ArbitrageParams(_Section):
+    """Geographic pay arbitrage: which rows, which groups, which estimators."""
+
+    rates_path: str | None = None
+    geography: Literal["region", "subregion", "country_iso3"] = "subregion"
+    base: str = "North America"
+    years: list[int] | None = None
+    rate_kind: Literal["salary", "bill_rate"] = "salary"
+    employment_types: list[Literal["full_time", "part_time", "employee", "contractor",
+                                   "freelance"]] | None = ["full_time", "employee"]
+    experience: list[str] | None = None
+    role_families: list[str] | None = None
+    hours_per_year: float = Field(HOURS_PER_YEAR, ge=1000, le=3000)
+    min_n: int = Field(30, ge=10, le=100_000)
+    ppp: bool = True
+    n_boot: int = Field(2000, ge=200, le=100_000)
+    ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+    team: list[TeamMember] = Field(default_factory=list, max_length=50)
+    seed: int = 0
+
+    @field_validator("years", "employment_types", "experience", "role_families", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return _as_list(v)
+
+
+class RegionalParams(_Section):
+    """Regional growth of developer activity (GitHub Innovation Graph) for the default report."""
+
+    activity_path: str | None = None
+    measure: str = "topic_pushers"
+    subjects: list[str] = Field(default_factory=lambda: ["kubernetes"], min_length=1)
+    group_by: list[str] = Field(default_factory=lambda: ["region"], min_length=1)
+    years: list[int] = Field(default_factory=lambda: [2022, 2023, 2024], min_length=2)
+    latest_quarters: int = Field(4, ge=0, le=8)
+    composition: Literal["constant", "published"] = "constant"
+    china_hong_kong: Literal["combine", "exclude", "keep"] = "combine"
+    ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+    seed: int = 0
+
+    @field_validator("subjects", "group_by", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return _as_list(v)
+
+
+class CleanSection(_Section):
+    """Cleaning settings of a report run (the run's ``as_of`` is the latest valid date)."""
+
+    scheme: str = "article"
+    hours_per_year: float = Field(HOURS_PER_YEAR, ge=1000, le=3000)
+    decimal: Literal[".", ","] = "."
+
+
+class Inputs(_Section):
+    """Input files of a report run (project-relative or absolute paths)."""
+
+    aijobs: str = "data/raw/aijobs/salaries.csv"
+    certifications: str = "data/raw/certifications/cncf_published_counts.csv"
+    certifications_format: Literal["counts", "records"] = "counts"
+    claims: str = "data/raw/claims/article_claims.csv"
+    claims_definitions: str = "data/raw/claims/cncf_definitions.csv"
+    claims_growth: str = "data/raw/certifications/article_regional_growth.csv"
+    activity: str | None = "data/raw/innovationgraph"
+
+
+class ReportParams(_Section):
+    """A whole report run, as read from ``params/*.yaml``."""
+
+    as_of: date | None = None
+    seed: int = 0
+    timeout_seconds: int = Field(300, ge=10, le=7200)
+    inputs: Inputs = Field(default_factory=Inputs)
+    clean: CleanSection = Field(default_factory=CleanSection)
+    growth: GrowthParams = Field(default_factory=GrowthParams)
+    arbitrage: ArbitrageParams = Field(default_factory=ArbitrageParams)
+    regional: RegionalParams = Field(default_factory=RegionalParams)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_everywhere(cls, values: Any) -> Any:
+        """Hand the run's seed to every section that does not set its own."""
+        if not isinstance(values, dict):
+            return values
+        seed = values.get("seed", 0)
+        out = dict(values)
+        for section in ("growth", "arbitrage", "regional"):
+            sec = out.get(section)
+            if isinstance(sec, dict) and "seed" not in sec:
+                out[section] = {**sec, "seed": seed}
+        return out
+
+    def run_date(self) -> date:
+        """Return ``as_of``, or today's date (UTC) when the file leaves it out."""
+        from datetime import UTC, datetime
+
+        return self.as_of or datetime.now(UTC).date()
+
+    def clean_params(self, **changes: Any) -> CleanParams:
+        """Return the cleaning parameters of this run (``as_of`` bounds every date)."""
+        return CleanParams(scheme=self.clean.scheme, hours_per_year=self.clean.hours_per_year,
+                           decimal=self.clean.decimal,
+                           max_date=self.run_date().isoformat(), **changes)
+
+
+def load_report_params(path: str | Path) -> ReportParams:
+    """Read and validate a report parameters file (YAML).
+
+    Raises
+    ------
+    marketlib.sources.InputError
+        The file is missing, not YAML, not a mapping, or any key or value is invalid (the
+        message names each key).
+    """
+    from marketlib.sources import InputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "parameters file not found")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(p, f"not valid YAML ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(raw, dict):
+        raise InputError(p, "parameters must be a mapping of sections")
+    try:
+        return ReportParams.build(raw)
+    except ParamsError as exc:
+        raise InputError(p, str(exc)) from exc
+
+
+def check_hours(value: float) -> float:
+    """Return a valid hours-per-year value or raise ``ValueError`` (0, negative, NaN, inf)."""
+    if not isinstance(value, int | float) or not math.isfinite(value) or not 0 < value <= 8784:
+        raise ValueError(f"hours per year must be a number in (0, 8784], got {value!r}")
+    return float(value)

@@ -1,0 +1,76 @@
+"""Clean tables on disk: write a cleaning run's three outputs, read a clean table back.
+
+The edge between the cleaners (DataFrames in, DataFrames out) and the file system. Reading raw
+inputs lives in :mod:`marketlib.sources`; this module handles what the cleaners produce.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from marketlib.sources import (
+    InputError,
+    atomic_write_bytes,
+    atomic_write_csv,
+    atomic_write_parquet,
+    sha256_file,
+)
+
+
+class CleanOutput(Protocol):
+    """What a cleaner returns (see :class:`marketlib.clean.CleanResult`)."""
+
+    name: str
+    clean: pd.DataFrame
+    rejected: pd.DataFrame
+    report: dict[str, Any]
+
+
+def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
+    """Return the three output paths of a clean table ``name`` under ``out_dir``."""
+    out = Path(out_dir)
+    return {"table": out / f"{name}.parquet", "rejected": out / f"{name}_rejected.csv",
+            "report": out / f"{name}_clean_report.json"}
+
+
+def write_outputs(result: CleanOutput, out_dir: str | Path,
+                  inputs: dict[str, str]) -> dict[str, Path]:
+    """Write ``<name>.parquet``, ``<name>_rejected.csv`` and ``<name>_clean_report.json``.
+
+    Each file is written atomically; the report records the inputs' sha256.
+    """
+    report = dict(result.report)
+    report["inputs"] = inputs
+    paths = output_paths(out_dir, result.name)
+    atomic_write_parquet(result.clean, paths["table"])
+    atomic_write_csv(result.rejected, paths["rejected"])
+    atomic_write_bytes(paths["report"],
+                       (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
+    return paths
+
+
+def read_clean_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return a clean Parquet table and its provenance (path, sha256, clean report).
+
+    Raises
+    ------
+    InputError
+        The file does not exist or is not a clean table written by ``marketlib clean``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "file not found (run `make clean-data` or pass another path)")
+    if p.suffix != ".parquet":
+        raise InputError(p, "not a clean table (.parquet written by `marketlib clean`)")
+    name = p.stem
+    report_path = p.with_name(f"{name}_clean_report.json")
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    try:
+        table = pd.read_parquet(p)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise InputError(p, f"not a readable Parquet file ({type(exc).__name__})") from exc
+    return table, {"path": p.name, "sha256": sha256_file(p), "report": report}
