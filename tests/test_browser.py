@@ -1,0 +1,234 @@
+"""Real-browser tests: Playwright (PyPI) driving the system's Chromium.
+
+Playwright's own browser download cannot work here, so the tests launch the Chromium from the
+system packages (``apt-get install chromium``; ``.ci/run`` installs it) through
+``executable_path``. Under CI (``CI`` set) a missing Chromium or Playwright is a failure,
+never a skip. Screenshots go to ``tests/artifacts/`` (git-ignored); their paths are printed and
+reported as a warning so they appear in the test log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from marketlib import publish
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+WIDTH = 1280
+
+
+def _need(msg: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{msg} (CI: browser tests must run; .ci/run installs it)")
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need("playwright is not installed (it is in requirements.lock)")
+    exe = publish.find_chromium()
+    if exe is None:
+        _need(publish.NO_CHROMIUM.replace("PDF skipped: ", ""))
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, args=[
+            a for a in publish.CHROMIUM_FLAGS if a not in ("--headless", "--no-pdf-header-footer")])
+        yield b
+        b.close()
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ignore = ARTIFACTS / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    return ARTIFACTS / name
+
+
+def _report_screenshot(path: Path) -> None:
+    print(f"screenshot: {path}")
+    warnings.warn(f"screenshot written: {path}", UserWarning, stacklevel=2)
+
+
+def _results() -> dict:
+    env = os.environ.get("MARKETLIB_RESULTS")
+    if env and Path(env).is_file():
+        return json.loads(Path(env).read_text())
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_publish import small_results
+
+    return small_results()
+
+
+def _figure(tmp_path: Path) -> Path:
+    committed = ROOT / "docs" / "arbitrage_ratios.png"
+    if committed.is_file():
+        return committed
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
+    ax.barh(["Eastern Europe", "Latin America"], [0.40, 0.48])
+    ax.set_title("A comparable specialist earns 40-48% of North American pay")
+    out = tmp_path / "figure.png"
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+def test__summary_page_at_1280px(browser, tmp_path):
+    results = _results()
+    page_file = tmp_path / "summary.html"
+    page_file.write_text(publish.summary_html(
+        results, {"Comparable-specialist pay ratios": _figure(tmp_path)}), encoding="utf-8")
+    assert publish.remote_fetches(page_file) == []
+
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(page_file.as_uri(), wait_until="load")
+
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= WIDTH, f"horizontal overflow: {scroll_width} px > {WIDTH} px"
+    images = page.evaluate(
+        "Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])")
+    assert images, "no image on the summary page"
+    assert all(done and w > 0 for _, done, w in images), images
+    findings = page.locator("#key-findings li").all_inner_texts()
+    assert findings == publish.key_findings(results)
+    assert 4 <= len(findings) <= 8
+    body = page.inner_text("body")
+    for bad in ("NaN", "None", "dtype", "Name:"):
+        assert bad not in body
+    assert not errors, errors
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+
+    shot = _artifact("summary_1280.png")
+    page.screenshot(path=str(shot), full_page=True)
+    _report_screenshot(shot)
+    page.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A token-protected JupyterLab on 127.0.0.1 serving a tiny notebook; terminals off."""
+    root = tmp_path / "lab"
+    root.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("import marketlib\nfrom marketlib import publish\n"
+                                  "print('pct', publish.pct(0.4))"),
+        nbformat.v4.new_code_cell("publish.ratio_ci(0.3977, 0.37, 0.4275)"),
+        nbformat.v4.new_code_cell("sum(range(10)) * 2"),
+    ]
+    nbformat.write(nb, root / "tiny.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "PYTHONHASHSEED": "0",
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+           f"--port={port}", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={root}", "--ServerApp.terminals_enabled=False",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--LabApp.news_url=None"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")  # only inside this test: CI runs as root
+    log = (tmp_path / "lab.log").open("w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.25)
+        else:
+            pytest.fail("jupyter lab did not start")
+        if proc.poll() is not None:
+            pytest.fail("jupyter lab exited: " + (tmp_path / "lab.log").read_text()[-2000:])
+        yield base, token, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(root / ".ipynb_checkpoints", ignore_errors=True)
+
+
+def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
+    base, token, _ = lab
+    with pytest.raises(urllib.error.HTTPError) as err:  # the token is required
+        urllib.request.urlopen(f"{base}/api/contents", timeout=5)
+    assert err.value.code == 403
+    req = urllib.request.Request(f"{base}/api/terminals",
+                                 headers={"Authorization": f"token {token}"})
+    with pytest.raises(urllib.error.HTTPError):  # terminals disabled: no such endpoint
+        urllib.request.urlopen(req, timeout=5)
+
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    page.set_default_timeout(45_000)
+    page.goto(f"{base}/lab/tree/tiny.ipynb?token={token}")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    # the kernel is up when the status shows Idle
+    page.locator(".jp-Notebook").first.click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === 3")
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-item:not(.lm-mod-disabled)",
+                 has=page.locator(".lm-Menu-itemLabel", has_text="Run All Cells")).first.click()
+    # every cell gets an execution count and the last output appears
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell "
+        ".jp-InputArea-prompt')).every(p => /\\[\\d+\\]/.test(p.textContent))",
+        timeout=60_000)
+    page.get_by_text("90", exact=True).wait_for()
+    outputs = page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts()
+    text = "\n".join(outputs)
+    assert "pct 40%" in text
+    assert "0.40 (0.37-0.43)" in text
+    assert "90" in outputs[-1]
+    assert page.locator(".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr']"
+                        ).count() == 0
+    assert "Traceback" not in text and "Error" not in text
+    shot = _artifact("jupyterlab_run_all.png")
+    page.screenshot(path=str(shot))
+    _report_screenshot(shot)
+    page.close()
