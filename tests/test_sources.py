@@ -24,7 +24,7 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
         (b"", "empty"),
         (b"   \n\n", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
-        ("country,amount\nFrance,1\n".encode("utf-16"), "binary"),
+        ("country,amount\nFrance,1\n".encode("utf-16-le"), "UTF-16 (LE) encoded; re-save as UTF-8"),
         ("country,amount,currency,unit,date\nT\xfcrkiye,1,TRY,year,2023\n".encode("latin-1"),
          "UTF-8"),
         (b"country,amount\nUS,1\n", "required column(s) missing: currency, unit, date"),
@@ -138,6 +138,10 @@ def test__cli_clean__writes_three_outputs_and_invariant(tmp_path):
 
 
 def test__locate__fetched_copy_then_mirror_never_downloads(tmp_path, monkeypatch):
+    # the copies must carry the pinned sha256 now (a mismatch is refused: test_hostile_inputs)
+    ds = sources.DATASETS["ppp"]
+    monkeypatch.setitem(sources.DATASETS, "ppp", sources.Dataset(
+        ds.name, ds.relpath, ds.url, hashlib.sha256(b"x").hexdigest()))
     monkeypatch.delenv("MARKETLIB_MIRROR", raising=False)
     assert sources.locate("ppp", tmp_path) is None
     mirror = tmp_path / "mirror"
@@ -146,8 +150,9 @@ def test__locate__fetched_copy_then_mirror_never_downloads(tmp_path, monkeypatch
     monkeypatch.setenv("MARKETLIB_MIRROR", str(mirror))
     assert sources.locate("ppp", tmp_path / "raw") == (mirror / "ppp" / sources.PPP_PLR_FILE)
     (tmp_path / "raw" / "ppp").mkdir(parents=True)
-    (tmp_path / "raw" / "ppp" / sources.PPP_PLR_FILE).write_text("y")
-    assert sources.locate("ppp", tmp_path / "raw").read_text() == "y"
+    (tmp_path / "raw" / "ppp" / sources.PPP_PLR_FILE).write_text("x")
+    assert sources.locate("ppp", tmp_path / "raw") == (
+        tmp_path / "raw" / "ppp" / sources.PPP_PLR_FILE)
 
 
 def test__read_csv_text__ragged_rows_kept_and_marked(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -34,21 +35,145 @@ def map_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.
     return pd.Series(taken, index=values.index)
 
 
-_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+#: Characters accepted between groups of three digits, per decimal mark. A number uses one of
+#: them consistently ("1,234,567", "1 234 567"; not "1,234 567").
+_SPACES = (" ", "\u00a0", "\u2009", "\u202f")  # space, no-break, thin, narrow no-break
+THOUSANDS_SEPARATORS: dict[str, tuple[str, ...]] = {
+    ".": (",", *_SPACES, "_", "'", "\u2019"),
+    ",": (".", *_SPACES, "_", "'", "\u2019"),
+}
+_DECIMAL_NAME = {".": "decimal point", ",": "decimal comma"}
+_NON_FINITE_WORDS = ("inf", "infinity", "nan")
 
 
-def parse_numbers(values: pd.Series) -> pd.Series:
-    """Parse numbers that may carry thousands separators ("1,234.5", "120 000", "1_000").
+@functools.cache
+def number_pattern(decimal: str = ".") -> str:
+    """Return the (RE2 and Python ``re``) regex a whole trimmed number must match.
 
-    Anything else (text, blanks, "inf", "nan") becomes NaN. Runs in Arrow compute kernels.
+    Parameters
+    ----------
+    decimal
+        The decimal mark: ``"."`` (default) or ``","``.
+
+    Notes
+    -----
+    An optional sign, then an integer part that is either plain digits or groups of exactly
+    three digits after a 1-3 digit lead, all joined by the same separator from
+    :data:`THOUSANDS_SEPARATORS` (with ``decimal="."`` the Indian grouping "12,34,567" is
+    accepted too), then an optional decimal mark with digits, then an optional exponent.
     """
+    _check_decimal(decimal)
+    groups = [r"\d+"] + [rf"\d{{1,3}}(?:[{s}]\d{{3}})+" for s in THOUSANDS_SEPARATORS[decimal]]
+    if decimal == ".":
+        groups.append(r"\d{1,2}(?:,\d{2})+,\d{3}")  # lakh/crore: 12,34,567
+    d = f"[{decimal}]"
+    return (rf"^[+-]?(?:(?:{'|'.join(groups)})(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?$")
+
+
+def _check_decimal(decimal: str) -> None:
+    if decimal not in THOUSANDS_SEPARATORS:
+        raise ValueError(f"decimal must be '.' or ',', not {decimal!r}")
+
+
+def _as_arrow_text(values: pd.Series) -> pa.Array:
     text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
     arr = pa.array(text.array, type=pa.large_string())  # zero-copy for Arrow-backed strings
-    arr = pc.replace_substring_regex(arr, r"[,\s_'’]", "")
-    ok = pc.fill_null(pc.match_substring_regex(arr, _NUMBER), False)
-    nums = pc.cast(pc.if_else(ok, arr, "0"), pa.float64())
-    out = np.where(ok.to_numpy(zero_copy_only=False), nums.to_numpy(zero_copy_only=False), np.nan)
+    return pc.utf8_trim_whitespace(arr)
+
+
+def _parse_trimmed(arr: pa.Array, decimal: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return (matches the convention, value or NaN) for trimmed Arrow strings."""
+    ok = pc.fill_null(pc.match_substring_regex(arr, number_pattern(decimal)), False)
+    digits = pc.replace_substring_regex(pc.if_else(ok, arr, "0"), rf"[^0-9eE+\-{decimal}]", "")
+    if decimal == ",":
+        digits = pc.replace_substring(digits, ",", ".")
+    nums = pc.cast(digits, pa.float64()).to_numpy(zero_copy_only=False)
+    ok_np = ok.to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        out = np.where(ok_np & np.isfinite(nums), nums, np.nan)
+    return ok_np, out
+
+
+def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
+    """Parse numbers written in one unambiguous convention; anything else becomes NaN.
+
+    Parameters
+    ----------
+    values
+        Text (any dtype; converted to strings). Surrounding whitespace is ignored.
+    decimal
+        ``"."`` (default): decimal point, thousands separators ``,`` space (also no-break and
+        thin spaces) ``_`` ``'`` between groups of exactly three digits ("1,234.5",
+        "120 000", "1_000", "12,34,567"). ``","``: decimal comma, thousands ``.`` or
+        space ("1.234,56", "12,5").
+
+    Returns
+    -------
+    pandas.Series
+        float64; NaN for text, blanks, "inf", "nan", values beyond the float range, and
+        numbers in a foreign or ambiguous convention (with the default, "12,5", "1,23",
+        "1,2345" and "1.234,56" are NaN, never 125 or 1.23456). :func:`number_problems`
+        says why a value is NaN. Runs in Arrow compute kernels.
+    """
+    _check_decimal(decimal)
+    _, out = _parse_trimmed(_as_arrow_text(values), decimal)
     return pd.Series(out, index=values.index, dtype="float64")
+
+
+def number_problems(values: pd.Series, decimal: str = ".") -> pd.Series:
+    """Say why each value is not a number under ``decimal``; NA where it parses.
+
+    Parameters
+    ----------
+    values
+        The same text given to :func:`parse_numbers`.
+    decimal
+        The same decimal mark.
+
+    Returns
+    -------
+    pandas.Series
+        Strings like ``"'12,5': decimal comma? separators do not match decimal '.' (pass
+        --decimal , for that convention)"`` (the value quoted, cut to 60 characters), NA where
+        :func:`parse_numbers` gives a number, ``"missing value"`` for missing input. Computed
+        once per distinct value, vectorized. A cleaner writes it as the detail of
+        ``unparseable_amount`` for the rows whose parsed value is NaN.
+    """
+    _check_decimal(decimal)
+    out = map_distinct(values, lambda u: _problems(u, decimal)).astype("str")
+    return out.mask(values.isna(), "missing value")
+
+
+def _problems(u: pd.Series, decimal: str) -> pd.Series:
+    arr = _as_arrow_text(u)
+    ok, value = _parse_trimmed(arr, decimal)
+    other = "," if decimal == "." else "."
+    ok_other, _ = _parse_trimmed(arr, other)
+    trimmed = pd.Series(arr.to_pandas(), index=u.index, dtype="str")
+    word = trimmed.str.casefold().str.lstrip("+-")
+    seps = "".join(sorted(set(THOUSANDS_SEPARATORS["."] + THOUSANDS_SEPARATORS[","])))
+    shaped = trimmed.str.fullmatch(rf"[+-]?[0-9.,{seps}]*[0-9][0-9.,{seps}]*([eE][+-]?[0-9]+)?")
+    conditions = [
+        (trimmed == "").to_numpy(dtype=bool),
+        ok & np.isfinite(value),
+        ok,
+        word.isin(_NON_FINITE_WORDS).to_numpy(dtype=bool),
+        ok_other,
+        shaped.fillna(False).to_numpy(dtype=bool),
+    ]
+    choices = [
+        "empty",
+        "",
+        "beyond the range of a 64-bit float (about 1.8e308)",
+        "not a finite number",
+        f"{_DECIMAL_NAME[other]}? separators do not match decimal '{decimal}' "
+        f"(pass --decimal {other} for that convention)",
+        f"separators do not form a number with decimal '{decimal}' (thousands separators go "
+        "between groups of exactly 3 digits; one decimal mark)",
+    ]
+    reason = np.select(conditions, choices, default="not a number")
+    quoted = "'" + u.astype("str").str.slice(0, 60) + "': " + pd.Series(reason, index=u.index)
+    return quoted.where(~(ok & np.isfinite(value)))
 
 
 def frame_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:

@@ -6,14 +6,19 @@ problem; nothing is written before all inputs are read.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import hashlib
 import io
 import os
+import re
+import shutil
+import stat
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +75,129 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+#: Largest input file read (bytes); ``MARKETLIB_MAX_INPUT_BYTES`` overrides it.
+MAX_INPUT_BYTES = 2 * 1024**3
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "is a directory, not a CSV file"),
+    (stat.S_ISFIFO, "is a FIFO (named pipe), not a regular file"),
+    (stat.S_ISCHR, "is a character device, not a regular file"),
+    (stat.S_ISBLK, "is a block device, not a regular file"),
+    (stat.S_ISSOCK, "is a socket, not a regular file"),
+)
+
+
+def max_input_bytes() -> int:
+    """Return the input size limit: ``MARKETLIB_MAX_INPUT_BYTES`` if set, else the default.
+
+    Raises
+    ------
+    InputError
+        The variable is set to something other than a positive integer.
+    """
+    value = os.environ.get("MARKETLIB_MAX_INPUT_BYTES", "").strip()
+    if not value:
+        return MAX_INPUT_BYTES
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if limit <= 0:
+        raise InputError("MARKETLIB_MAX_INPUT_BYTES", f"not a positive integer: {value!r}")
+    return limit
+
+
+def _size_text(n: int) -> str:
+    for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= size:
+            return f"{n} bytes ({n / size:.1f} {unit})"
+    return f"{n} bytes"
+
+
+def _check_regular(p: Path, st: os.stat_result) -> None:
+    for test, problem in _FILE_KINDS:
+        if test(st.st_mode):
+            raise InputError(p, problem)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(p, "not a regular file")
+    limit = max_input_bytes()
+    if st.st_size > limit:
+        raise InputError(p, f"file is {_size_text(st.st_size)}, over the input limit of "
+                            f"{_size_text(limit)} (set MARKETLIB_MAX_INPUT_BYTES to raise it)")
+
+
+def read_input_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a whole input file, refusing anything that is not a regular file of sane size.
+
+    The checks happen before reading (a FIFO or ``/dev/zero``, directly or through a symlink,
+    is never opened for reading), and again on the open descriptor.
+
+    Raises
+    ------
+    InputError
+        Missing file, directory, FIFO, device, socket, a file over :func:`max_input_bytes`, or
+        a read error.
+    """
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError as exc:
+        problem = "file not found" + (" (broken symbolic link)" if p.is_symlink() else "")
+        raise InputError(p, problem) from exc
+    except OSError as exc:
+        raise InputError(p, f"cannot be read ({exc.strerror})") from exc
+    _check_regular(p, st)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(p, f"cannot be read ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as fh:
+        _check_regular(p, os.fstat(fh.fileno()))  # replaced between stat and open
+        try:
+            data = fh.read()
+        except OSError as exc:
+            raise InputError(p, f"cannot be read ({exc.strerror})") from exc
+    if len(data) > max_input_bytes():  # grew while being read
+        raise InputError(p, f"file grew past the input limit of {_size_text(max_input_bytes())} "
+                            "while being read")
+    return data
+
+
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "UTF-32 (LE)"), (b"\x00\x00\xfe\xff", "UTF-32 (BE)"),
+    (b"\xff\xfe", "UTF-16 (LE)"), (b"\xfe\xff", "UTF-16 (BE)"),
+)
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """Name the UTF-16/UTF-32 encoding of ``data`` ("UTF-16 (LE)"...), or ``None``.
+
+    Recognised by a byte-order mark, or without one by NUL bytes interleaved with ASCII text
+    in the first 64 KiB (every other byte NUL: UTF-16; three of every four: UTF-32).
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    sample = data[:65536]
+    n4 = len(sample) // 4 * 4
+    if n4 >= 4:
+        lanes = [sample[i:n4:4] for i in range(4)]
+        zero = [lane.count(0) / len(lane) for lane in lanes]
+        if zero[1] > 0.9 and zero[2] > 0.9 and zero[3] > 0.9 and zero[0] < 0.1:
+            return "UTF-32 (LE)"
+        if zero[0] > 0.9 and zero[1] > 0.9 and zero[2] > 0.9 and zero[3] < 0.1:
+            return "UTF-32 (BE)"
+    n2 = len(sample) // 2 * 2
+    if n2 >= 2:
+        even, odd = sample[0:n2:2], sample[1:n2:2]
+        z_even, z_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+        if z_odd > 0.9 and z_even < 0.1:
+            return "UTF-16 (LE)"
+        if z_even > 0.9 and z_odd < 0.1:
+            return "UTF-16 (BE)"
+    return None
+
+
 def read_csv_text(
     path: str | os.PathLike[str],
     required: Iterable[str] = (),
@@ -89,20 +217,25 @@ def read_csv_text(
     Raises
     ------
     InputError
-        Missing, empty, binary, non-UTF-8 or non-CSV file, duplicate or missing columns.
+        Missing, empty, binary (a NUL byte anywhere), UTF-16/UTF-32 (named), non-UTF-8 or
+        non-CSV file; not a regular file (FIFO, device...) or over the size limit (both refused
+        before reading, see :func:`read_input_bytes`); duplicate or missing columns.
+
+    Notes
+    -----
+    A row with the wrong number of fields, or with a bare carriage return (CR not followed by
+    LF) inside an unquoted field in a file whose lines end in LF, is kept and marked in column
+    :data:`MALFORMED` (the cleaners reject it as ``malformed_row``); the rest is read. A file
+    whose only line ends are CRs (old Mac) is read with CR as the line end.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(p, "file not found")
-    if p.is_dir():
-        raise InputError(p, "is a directory, not a CSV file")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(p, f"cannot be read ({exc.strerror})") from exc
+    data = read_input_bytes(p)
     if not data.strip():
         raise InputError(p, "file is empty (no header row)")
-    if b"\x00" in data[:65536]:
+    wide = wide_encoding(data)
+    if wide is not None:
+        raise InputError(p, f"text is {wide} encoded; re-save as UTF-8")
+    if b"\x00" in data:
         raise InputError(p, "binary content (NUL bytes): not a CSV text file")
     frame = _parse_csv_text(p, data)
     cols = [str(c).strip().lower() for c in frame.columns]
@@ -138,14 +271,27 @@ MALFORMED = "_malformed_row"
 """Column added by :func:`read_csv_text` only when some row had the wrong number of fields."""
 
 
+def _has_bare_cr(data: bytes) -> bool:
+    """Whether ``data`` has a CR not followed by LF (two C-level counts, no regex scan)."""
+    return data.count(b"\r") != data.count(b"\r\n")
+
+
 def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
-    """Parse CSV bytes with Arrow's reader: every column text, nothing turned into NA."""
+    """Parse CSV bytes with Arrow's reader: every column text, nothing turned into NA.
+
+    Files Arrow would misread go through :func:`_parse_rows` instead: a bare CR in a file with
+    LF line ends (Arrow would end the row there) and files with rows of the wrong width.
+    """
     text_start = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    cr_only = b"\n" not in text_start  # old Mac line ends: CR ends a line
     try:
-        header = next(csv.reader(io.StringIO(text_start[:1 << 16].decode("utf-8",
-                                                                        "ignore"))))
+        head = text_start[:1 << 16].decode("utf-8", "ignore")
+        header = next(csv.reader(io.StringIO(head, newline="" if cr_only else "\n")))
     except (StopIteration, csv.Error) as exc:
         raise InputError(p, f"not a valid CSV header ({exc})") from exc
+    if not cr_only and _has_bare_cr(text_start):
+        _check_utf8(p, data)
+        return _parse_rows(text_start.decode("utf-8"), header)
     ragged: list[int] = []
 
     def skip(row: object) -> str:  # a row whose field count differs from the header's
@@ -156,7 +302,8 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
         table = pacsv.read_csv(
             io.BytesIO(text_start),
             read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=skip,
+                                             newlines_in_values=b'"' in text_start),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -166,50 +313,104 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
         msg = str(exc).strip().splitlines()[0][:300]
         raise InputError(p, f"not a valid CSV ({msg})") from exc
     if ragged:
-        return _parse_ragged(text_start.decode("utf-8"), header)
+        text = text_start.decode("utf-8")
+        return _parse_rows(text if "\n" in text else text.replace("\r", "\n"), header)
     return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}
                            .get)
 
 
-def _parse_ragged(text: str, header: list[str]) -> pd.DataFrame:
-    """Parse a CSV in which some rows have the wrong number of fields, keeping every row.
+_PRIVATE = "\ue000"  # stands in for a bare CR while splitting a malformed line into fields
 
-    Used only when Arrow found such rows (so well-formed files stay on the fast path). A short
-    row is padded with empty fields, a long one cut to the header's width, and column
-    :data:`MALFORMED` says what was wrong and keeps the line verbatim, so cleaning rejects the
-    row with reason ``malformed_row`` instead of refusing the whole file. Blank lines are
-    skipped, as Arrow does.
+
+def _shown(line: str) -> str:
+    return line[:200].replace("\r", "\\r")
+
+
+def _parse_rows(text: str, header: list[str]) -> pd.DataFrame:
+    """Parse CSV text row by row (Python's csv module), keeping and marking bad rows.
+
+    Used only when Arrow cannot be trusted with the file (so well-formed files stay on the fast
+    path). Only LF ends a line. A short row is padded with empty fields, a long one cut to the
+    header's width; a line with a CR inside an unquoted field (or another CSV error) becomes one
+    row split on commas, CR kept. Column :data:`MALFORMED` says what was wrong and keeps the
+    line, so cleaning rejects the row with reason ``malformed_row`` instead of refusing the
+    whole file. Blank lines are skipped, as Arrow does.
     """
     width = len(header)
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline="\n"))
     next(reader)
-    lines = text.splitlines()
+    lines = text.split("\n")
     rows: list[list[str]] = []
     problems: list[str | None] = []
-    for fields in reader:
+    done = reader.line_num  # physical lines consumed so far
+    while True:
+        try:
+            fields = next(reader)
+            error = None
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            error = str(exc)
+            fields = None
+        first, done = done + 1, reader.line_num
+        verbatim = "\n".join(lines[first - 1:done]).removesuffix("\r")
+        if fields is None:
+            problem = ("carriage return (CR) inside an unquoted field"
+                       if "new-line character" in (error or "") else f"not valid CSV ({error})")
+            problems.append(f"line {first}: {problem}: {_shown(verbatim)}")
+            try:
+                fields = next(csv.reader([verbatim.replace("\r", _PRIVATE)]))
+                fields = [f.replace(_PRIVATE, "\r") for f in fields]
+            except csv.Error:
+                fields = [verbatim]
+            rows.append((fields + [""] * width)[:width])
+            continue
         if not fields:
             continue
-        line = reader.line_num
         problem = None
         if len(fields) != width:
-            verbatim = lines[line - 1] if line - 1 < len(lines) else ""
-            problem = (f"line {line}: {len(fields)} field(s) where the header has {width}: "
-                       f"{verbatim[:200]}")
+            problem = (f"line {first}: {len(fields)} field(s) where the header has {width}: "
+                       f"{_shown(verbatim)}")
             fields = (fields + [""] * width)[:width]
         rows.append(fields)
         problems.append(problem)
     frame = pd.DataFrame(rows, columns=header, dtype="str")
-    frame[MALFORMED] = pd.Series(problems, dtype="str")
+    if any(problem is not None for problem in problems):
+        frame[MALFORMED] = pd.Series(problems, dtype="str")
     return frame
 
 
+def _umask() -> int:
+    """Return the process umask without changing it (Linux ``/proc``), else via ``os.umask``."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no way to read it without setting it elsewhere
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file, an fsync and a rename.
+
+    The file gets the mode any tool would give it: an existing file's mode is kept, a new file
+    gets ``0o666 & ~umask`` (not the ``0o600`` of a bare temporary file). On failure the old
+    file is untouched and no temporary file is left.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.stat(p).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -226,9 +427,195 @@ def atomic_write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> N
     atomic_write_bytes(path, buf.getvalue())
 
 
-def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write a DataFrame as UTF-8 CSV atomically."""
-    atomic_write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = "=+-@\t\r"
+_TRIGGER_CLASS = "[=+\\-@\\t\\r]"
+_NEUTRALISED = re.compile(f"'+{_TRIGGER_CLASS}", re.DOTALL)  # what a reader un-prefixes
+_PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+
+
+def neutralise_formulas(values: pd.Series) -> pd.Series:
+    """Prefix ``'`` to text cells a spreadsheet would run as a formula (OWASP CSV injection).
+
+    Rule: a text value whose first character after any leading ``'`` is one of ``= + - @``
+    TAB or CR gets one more ``'`` in front, unless it is a plain number ("-3", "+1.5e3":
+    a spreadsheet reads those as numbers, never as formulas, so they stay as they are).
+    Prefixing values that already start with ``'`` + trigger keeps the rule reversible:
+    :func:`restore_formulas` removes exactly one ``'`` from every value matching ``'+``
+    trigger, so ``restore_formulas(neutralise_formulas(v)) == v`` for every text. Missing
+    values and non-text cells are left alone.
+    """
+    text = values.astype("str")
+    if isinstance(values.dtype, pd.StringDtype) or pd.api.types.infer_dtype(
+            values, skipna=True) in ("string", "empty"):
+        is_text = values.notna()
+    else:  # mixed object column: only the str cells are text
+        is_text = values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False)
+    if not is_text.any():
+        return values
+    hit = (is_text.astype(bool)
+           & text.str.match(f"'*{_TRIGGER_CLASS}").fillna(False).astype(bool)
+           & ~text.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool))
+    if not hit.any():
+        return values
+    out = values.astype("object").copy()
+    out[hit] = "'" + text[hit]
+    return out
+
+
+def restore_formulas(values: pd.Series) -> pd.Series:
+    """Undo :func:`neutralise_formulas` on text read back from a neutralised CSV."""
+    text = values.astype("str")
+    hit = text.str.match(_NEUTRALISED.pattern).fillna(False).astype(bool)
+    if not hit.any():
+        return values
+    out = values.astype("object").copy()
+    out[hit] = text[hit].str.slice(1)
+    return out
+
+
+def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str],
+                     neutralise: bool = True) -> None:
+    """Write a DataFrame as UTF-8 CSV atomically, safe to open in a spreadsheet.
+
+    Parameters
+    ----------
+    frame
+        The table; its column names are written as the header.
+    path
+        The file.
+    neutralise
+        Prefix ``'`` to text cells and header names that a spreadsheet would run as formulas
+        (rule in :func:`neutralise_formulas`; :func:`read_rejected_csv` undoes it).
+
+    Notes
+    -----
+    Every text field is quoted (``csv.QUOTE_NONNUMERIC``), so commas, quotes, CR and LF inside
+    values survive a re-read; numbers are written bare; missing values as empty fields.
+    """
+    out = frame
+    if neutralise:
+        out = frame.copy()
+        for col in out.columns:
+            if not (pd.api.types.is_numeric_dtype(out[col].dtype)
+                    or pd.api.types.is_bool_dtype(out[col].dtype)):
+                out[col] = neutralise_formulas(out[col])
+        out.columns = list(neutralise_formulas(pd.Series([str(c) for c in out.columns],
+                                                          dtype="object")))
+    text = out.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_jsonl(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a DataFrame as JSON lines atomically: one object per row, values exact.
+
+    Text is kept exactly (no formula neutralisation: JSON is not opened as a spreadsheet),
+    missing values are ``null``, dates ISO 8601, floats to 15 significant digits.
+    """
+    if len(frame) == 0:
+        atomic_write_bytes(path, b"")
+        return
+    text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
+                         double_precision=15)
+    atomic_write_bytes(path, (text.rstrip("\n") + "\n").encode("utf-8"))
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a file written by :func:`atomic_write_jsonl` (values as JSON gave them)."""
+    import json
+
+    with open(path, encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh if line.strip()]
+    return pd.DataFrame.from_records(records) if records else pd.DataFrame()
+
+
+def write_rejected(frame: pd.DataFrame, path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write rejected rows as ``path`` (neutralised CSV) and ``path`` with ``.jsonl`` (exact).
+
+    Returns the two paths. The CSV is for people (spreadsheet-safe); the JSON-lines sibling is
+    for programs and keeps every value verbatim, types included.
+    """
+    p = Path(path)
+    jsonl = p.with_suffix(".jsonl")
+    atomic_write_csv(frame, p)
+    atomic_write_jsonl(frame, jsonl)
+    return p, jsonl
+
+
+def read_rejected_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV written by :func:`atomic_write_csv`, undoing the formula neutralisation.
+
+    Every column comes back as text (numbers as written, e.g. ``source_row`` "3"); an empty
+    field is ``""`` (a missing value was written empty: use the ``.jsonl`` sibling to tell the
+    two apart). For the rows of a rejected file, ``read_rejected_csv(p)`` equals the written
+    frame's text.
+    """
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return pd.DataFrame()
+    header = list(restore_formulas(pd.Series(rows[0], dtype="object")))
+    frame = pd.DataFrame(rows[1:], columns=header, dtype="object")
+    for col in range(frame.shape[1]):
+        frame.isetitem(col, restore_formulas(frame.iloc[:, col]).astype("object"))
+    return frame
+
+
+@contextlib.contextmanager
+def atomic_output_dir(final_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """Write a set of output files into ``final_dir`` all together, or not at all.
+
+    Yields a fresh staging folder (a hidden sibling of ``final_dir``). Write every output into
+    it; when the ``with`` block ends without an error, each staged file (subfolders too) is
+    fsynced and renamed over its counterpart in ``final_dir``, under an exclusive ``flock`` on
+    ``final_dir`` so two concurrent writers never interleave their files (the last one wins as
+    a whole). Files of ``final_dir`` that were not staged are left alone. On an error, or if
+    the process is killed before the swap, ``final_dir`` keeps its previous files and the
+    staging folder is removed (a killed process's leftover staging folder is removed by the
+    next call; it is hidden and never inside ``final_dir``).
+
+    Examples
+    --------
+    >>> with atomic_output_dir(out) as tmp:                              # doctest: +SKIP
+    ...     atomic_write_parquet(result.clean, tmp / "rates.parquet")
+    ...     write_rejected(result.rejected, tmp / "rates_rejected.csv")
+    ...     atomic_write_bytes(tmp / "rates_clean_report.json", report_bytes)
+    """
+    final = Path(final_dir)
+    final.mkdir(parents=True, exist_ok=True)
+    prefix = f".{final.name}.staging-"
+    _remove_stale_staging(final.parent, prefix)
+    staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=final.parent))
+    try:
+        yield staging
+        files = sorted(f for f in staging.rglob("*") if f.is_file() and not f.is_symlink())
+        for f in files:
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        fd = os.open(final, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            for f in files:
+                target = final / f.relative_to(staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(f, target)
+            os.fsync(fd)
+        finally:
+            os.close(fd)  # releases the lock
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_stale_staging(parent: Path, prefix: str) -> None:
+    """Remove staging folders left by processes that no longer exist."""
+    for old in parent.glob(f"{prefix}*"):
+        try:
+            pid = int(old.name[len(prefix):].split("-", 1)[0])
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass  # alive (or not ours to signal): leave it
 
 
 @dataclass(frozen=True)
@@ -296,10 +683,29 @@ def fetch(name: str, dest: str | os.PathLike[str], timeout: float = 60.0) -> Pat
     return target
 
 
-def locate(name: str, raw: str | os.PathLike[str] | None = None) -> Path | None:
-    """Return a verified-by-fetch copy of a dataset: ``raw/<relpath>`` first, then the mirror.
+_HASH_CACHE: dict[tuple[str, int, int, int, int], str] = {}
 
-    Nothing is downloaded; ``None`` when neither exists (run ``marketlib fetch``).
+
+def sha256_cached(path: str | os.PathLike[str]) -> str:
+    """Return a file's sha256, computed once per (path, device, inode, size, mtime)."""
+    p = Path(path).resolve()
+    st = os.stat(p)
+    key = (str(p), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _HASH_CACHE:
+        _HASH_CACHE[key] = sha256_file(p)
+    return _HASH_CACHE[key]
+
+
+def locate(name: str, raw: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return a sha256-verified copy of a dataset: ``raw/<relpath>`` first, then the mirror.
+
+    Nothing is downloaded; ``None`` when neither exists (run ``marketlib fetch``). The hash is
+    cached by (path, inode, size, mtime), so repeated calls do not re-read the file.
+
+    Raises
+    ------
+    InputError
+        The first copy found does not have the pinned sha256 (edited, truncated or stale).
     """
     from marketlib.paths import raw_dir
 
@@ -308,9 +714,40 @@ def locate(name: str, raw: str | os.PathLike[str] | None = None) -> Path | None:
     mirror = mirror_dir()
     if mirror is not None:
         candidates.append(mirror)
-    return next((c / ds.relpath for c in candidates if (c / ds.relpath).is_file()), None)
+    found = next((c / ds.relpath for c in candidates if (c / ds.relpath).is_file()), None)
+    if found is None:
+        return None
+    got = sha256_cached(found)
+    if got != ds.sha256:
+        raise InputError(found, f"sha256 mismatch: expected {ds.sha256}, got {got} (a changed "
+                                f"or partial copy; re-run marketlib fetch {name})")
+    return found
 
 
 def fetch_aijobs(dest: str | os.PathLike[str], timeout: float = 60.0) -> Path:
     """Get the pinned aijobs salaries file (see :func:`fetch`)."""
     return fetch("aijobs", dest, timeout)
+
+
+def read_price_level_ratios(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read the World Bank PA.NUS.PPPC.RF file (wide) into ``country_iso3, year,
+    price_level_ratio``.
+
+    Raises
+    ------
+    InputError
+        The file is missing or is not the World Bank's wide layout.
+    """
+    p = Path(path)
+    try:
+        raw = pd.read_csv(p, skiprows=4, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(p, f"not a World Bank indicator file ({exc})") from exc
+    if "Country Code" not in raw.columns:
+        raise InputError(p, "no 'Country Code' column: not a World Bank indicator file")
+    years = [c for c in raw.columns if str(c).isdigit()]
+    long = raw.melt(id_vars=["Country Code"], value_vars=years, var_name="year",
+                    value_name="price_level_ratio").dropna()
+    long = long.rename(columns={"Country Code": "country_iso3"})
+    long["year"] = long["year"].astype(int)
+    return long[long["price_level_ratio"] > 0].reset_index(drop=True)
