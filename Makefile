@@ -1,17 +1,27 @@
 # marketlib: verbs. `make help` lists them.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The newest supported interpreter present (3.13, then 3.12, then 3.11): on PATH, else pyenv's
+# versions folder (pyenv shims exist for versions that are not active and then fail to run).
+SUPPORTED := 3.13 3.12 3.11
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for v in $(SUPPORTED); do \
+  for p in "$$(command -v python$$v)" $$HOME/.pyenv/versions/$$v*/bin/python$$v; do \
+    [ -n "$$p" ] && "$$p" -c '' 2>/dev/null && { echo "$$p"; exit 0; }; done; done; \
+  command -v python3)
+endif
 VENV ?= .venv
 BIN := $(VENV)/bin
 export PYTHONHASHSEED := 0
 
-.PHONY: help install fetch clean-data processed report test test-fast lint bench baselines lab validate
+.PHONY: help install fetch clean-data processed report test test-fast test-browser chromium lint bench baselines lab validate
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) \
+	  else f"marketlib needs Python 3.11, 3.12 or 3.13; {sys.executable} is {v[0]}.{v[1]} (make PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)  # an existing venv keeps its interpreter
 	$(BIN)/python -m pip install -q --upgrade pip uv
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
@@ -38,8 +48,15 @@ test: install processed  ## the whole test suite (unit, property, real data, not
 processed: install  ## the clean tables the notebooks read (fetch/mirror + clean)
 	@test -f data/processed/rates.parquet || $(MAKE) clean-data
 
-test-fast: install  ## unit tests only
-	$(BIN)/python -m pytest -x -q -m "not realdata and not slow"
+test-fast: install  ## unit tests only (no real data, no browser)
+	$(BIN)/python -m pytest -x -q -m "not realdata and not slow and not browser"
+
+test-browser: install  ## the real-browser tests (Playwright + the system Chromium; see `make chromium`)
+	$(BIN)/python -m pytest -q -rA -m browser tests/test_browser.py
+
+chromium:  ## install the system Chromium (browser tests, PDF of the summary page); needs root + apt
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 lint: install  ## ruff
 	$(BIN)/ruff check src tests bench scripts notebooks/*.py
@@ -53,5 +70,15 @@ validate: install  ## the full simulation study (R >= 1000 per scenario)
 baselines: install  ## regenerate the committed notebook baselines (run twice: no diff)
 	$(BIN)/python scripts/regenerate_notebooks.py
 
-lab: install  ## JupyterLab on the project with the marketlib kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+TERMINALS ?= 0
+ALLOW_ROOT ?= 0
+lab: install  ## JupyterLab on notebooks/ (terminals off: TERMINALS=1 turns them on; no root unless ALLOW_ROOT=1)
+	@if [ "$$(id -u)" = 0 ] && [ "$(ALLOW_ROOT)" != 1 ]; then \
+	  echo "make lab: refusing to start JupyterLab as root: every notebook (and terminal) would run" >&2; \
+	  echo "  with root's rights on this machine. Run it as a normal user, e.g." >&2; \
+	  echo "    useradd -m analyst && chown -R analyst $(CURDIR) && su analyst -c 'make -C $(CURDIR) lab'" >&2; \
+	  echo "  or, knowingly: make lab ALLOW_ROOT=1" >&2; exit 2; fi
+	@if [ "$$(id -u)" = 0 ]; then echo "make lab: WARNING: JupyterLab runs as root (ALLOW_ROOT=1)" >&2; fi
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 \
+	  --ServerApp.terminals_enabled=$(if $(filter 1,$(TERMINALS)),True,False) \
+	  $(if $(filter 1,$(ALLOW_ROOT)),--allow-root,)
