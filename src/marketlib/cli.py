@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from marketlib import __version__
 from marketlib.paths import processed_dir, raw_dir
-from marketlib.sources import InputError
+from marketlib.sources import DATASET_GROUPS, DATASETS, InputError
+
+if TYPE_CHECKING:
+    from marketlib.clean.rejections import CleanResult
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -34,20 +38,21 @@ def _read_inputs(files: list[str], required: tuple[str, ...],
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    """Fetch the pinned aijobs file (or copy it from ``MARKETLIB_MIRROR``)."""
-    from marketlib.sources import DATASETS, fetch
+    """Fetch pinned public files (or copy them from ``MARKETLIB_MIRROR``)."""
+    from marketlib.sources import dataset_names, fetch
 
-    names = list(DATASETS) if args.dataset == "all" else [args.dataset]
-    for name in names:
+    for name in dataset_names(args.dataset):
         print(f"{name}: {fetch(name, args.dest)} (sha256 verified)")
     return EXIT_OK
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    """Clean rates or certification files into ``--out``."""
+    """Clean rates, certification or activity files into ``--out``."""
     from marketlib import clean
 
-    if args.what == "rates":
+    if args.what == "activity":
+        result, inputs = _clean_activity(args)
+    elif args.what == "rates":
         required = clean.AIJOBS_REQUIRED if args.format == "aijobs" else clean.GENERIC_REQUIRED
         frame, names, inputs = _read_inputs(args.files, required)
         params = clean.CleanParams(scheme=args.scheme, hours_per_year=args.hours_per_year,
@@ -74,6 +79,25 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _clean_activity(args: argparse.Namespace) -> tuple[CleanResult, dict[str, str]]:
+    """Read every Innovation Graph file (measure = first column), then clean them together."""
+    from marketlib.clean import CleanParams
+    from marketlib.clean.activity import clean_activity, stack_activity
+    from marketlib.clean.formats import input_format
+    from marketlib.sources import read_csv_text
+
+    spec = input_format(args.format, "activity")
+    tables = [read_csv_text(f, required=spec.required, any_of=spec.any_of) for f in args.files]
+    frame, names = stack_activity([(t.frame, str(t.path)) for t in tables])
+    if args.scheme not in ("article", "un"):
+        from marketlib.regions import load_scheme
+
+        load_scheme(args.scheme)  # refuse a bad scheme file before writing anything
+    params = CleanParams(scheme=args.scheme, max_date=args.max_date)
+    result = clean_activity(frame, args.format, params, source_file=names)
+    return result, {str(t.path): t.sha256 for t in tables}
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Run the report notebooks (see :mod:`marketlib.report`)."""
     from marketlib.report import run_report
@@ -92,14 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     f = sub.add_parser("fetch", help="get a public data set (pinned URL and sha256)")
-    f.add_argument("dataset", choices=["aijobs", "ppp", "all"])
+    f.add_argument("dataset", choices=[*DATASETS, *DATASET_GROUPS, "all"])
     f.add_argument("--dest", default=str(raw_dir()), help="folder (default: data/raw)")
     f.set_defaults(func=cmd_fetch)
 
-    c = sub.add_parser("clean", help="clean rates or certification files")
+    c = sub.add_parser("clean", help="clean rates, certification or activity files")
     csub = c.add_subparsers(dest="what", required=True, metavar="WHAT")
     for what, formats in (("rates", ("aijobs", "generic")),
-                          ("certifications", ("records", "counts"))):
+                          ("certifications", ("records", "counts")),
+                          ("activity", ("innovationgraph",))):
         w = csub.add_parser(what, help=f"clean {what} files")
         w.add_argument("files", nargs="+", metavar="FILE")
         w.add_argument("--format", required=True, choices=formats)
@@ -111,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="latest valid date, YYYY-MM-DD (default: today)")
         if what == "rates":
             w.add_argument("--hours-per-year", type=float, default=2080.0)
-        else:
+        elif what == "certifications":
             w.add_argument("--freq", choices=["Y", "Q", "M"], default=None)
             w.add_argument("--known-only", action="store_true",
                            help="reject certifications that are not known codes")

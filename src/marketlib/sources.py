@@ -640,6 +640,48 @@ DATASETS = {
     ),
 }
 
+#: The GitHub Innovation Graph release "release q3 2025 data", pinned (see
+#: ../shared/data/innovationgraph/SOURCE.md); one dataset per file, fetched together as
+#: ``innovationgraph``.
+INNOVATIONGRAPH_COMMIT = "882cd69904170d39bb25205543fb34c813bed9f5"
+INNOVATIONGRAPH_SHA256 = {
+    "topics": "f92d3a687ca28d64c818389c88e951fda16f08aa62f2bf356b9c62600643adea",
+    "developers": "6e5f2d867da68e9141ba4ed90c6d88ccf020c2196ac9f1b5497c99d464425d1d",
+    "git_pushes": "4a0f800a6254b7b28e718fb8b2208684187070bf2cdc1466499d490619747db0",
+    "repositories": "4c0cffba5d3aaeeb45fe36f6edc48cf4ec92f701c8bf826e4acb0cdaad192478",
+    "organizations": "b19b16a33d828201302dd057a38f4cb1d803fdf1ae71ab6e2cc06503ae93ae0d",
+}
+DATASETS.update({
+    f"innovationgraph/{f}": Dataset(
+        f"innovationgraph/{f}", f"innovationgraph/{f}.csv",
+        "https://raw.githubusercontent.com/github/innovationgraph/"
+        f"{INNOVATIONGRAPH_COMMIT}/data/{f}.csv", digest,
+    )
+    for f, digest in INNOVATIONGRAPH_SHA256.items()
+})
+#: Names that fetch several datasets at once.
+DATASET_GROUPS: dict[str, tuple[str, ...]] = {
+    "innovationgraph": tuple(f"innovationgraph/{f}" for f in INNOVATIONGRAPH_SHA256),
+}
+
+
+def dataset_names(name: str) -> list[str]:
+    """Return the datasets a fetch name stands for: ``all``, a group, or one dataset.
+
+    Raises
+    ------
+    KeyError
+        Not a dataset, a group or ``all``.
+    """
+    if name == "all":
+        return list(DATASETS)
+    if name in DATASET_GROUPS:
+        return list(DATASET_GROUPS[name])
+    if name in DATASETS:
+        return [name]
+    raise KeyError(f"unknown dataset {name!r}; expected all, "
+                   f"{', '.join([*DATASET_GROUPS, *DATASETS])}")
+
 
 def fetch(name: str, dest: str | os.PathLike[str], timeout: float = 60.0) -> Path:
     """Get a pinned public file into ``dest/<relpath>`` and verify its sha256.
@@ -730,8 +772,9 @@ def fetch_aijobs(dest: str | os.PathLike[str], timeout: float = 60.0) -> Path:
 
 
 def read_price_level_ratios(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read the World Bank PA.NUS.PPPC.RF file (wide) into ``country_iso3, year,
-    price_level_ratio``.
+    """Read the World Bank PA.NUS.PPPC.RF file (wide) into long price level ratios.
+
+    Columns: ``country_iso3``, ``year``, ``price_level_ratio`` (PPP / FX, US = 1).
 
     Raises
     ------
@@ -751,3 +794,20 @@ def read_price_level_ratios(path: str | os.PathLike[str]) -> pd.DataFrame:
     long = long.rename(columns={"Country Code": "country_iso3"})
     long["year"] = long["year"].astype(int)
     return long[long["price_level_ratio"] > 0].reset_index(drop=True)
+
+
+def read_reference_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a small typed reference table (claims, published figures) with pandas' types.
+
+    Raises
+    ------
+    InputError
+        The file is missing or not a CSV.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "file not found")
+    try:
+        return pd.read_csv(p)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(p, f"not a readable CSV ({str(exc).splitlines()[0]})") from exc

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from marketlib.clean.activity import clean_activity
 from marketlib.clean.certifications import WORLD, clean_certifications
 from marketlib.clean.flags import flag_outliers, flag_range_pairs
 from marketlib.clean.formats import (
@@ -37,7 +38,8 @@ from marketlib.clean.vocab import (
 from marketlib.params import CleanParams
 from marketlib.storage import write_outputs
 
-CLEANERS = {"rates": clean_rates, "certifications": clean_certifications}
+CLEANERS = {"rates": clean_rates, "certifications": clean_certifications,
+            "activity": clean_activity}
 
 
 def clean_file(path: str | Path, fmt: str, params: CleanParams | None = None) -> tuple[
@@ -58,6 +60,6 @@ __all__ = [
     "AIJOBS_REQUIRED", "CERT_FORMATS", "CLEANERS", "COUNTS_REQUIRED", "FORMATS",
     "GENERIC_REQUIRED", "RATE_FORMATS", "REASON_CODES", "RECORDS_REQUIRED", "WORLD",
     "CleanParams", "CleanResult", "assign_role_families", "certification_codes",
-    "clean_certifications", "clean_file", "clean_rates", "flag_outliers", "flag_range_pairs",
-    "input_format", "normalize_certification_names", "write_outputs",
+    "clean_activity", "clean_certifications", "clean_file", "clean_rates", "flag_outliers",
+    "flag_range_pairs", "input_format", "normalize_certification_names", "write_outputs",
 ]
