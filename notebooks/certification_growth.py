@@ -21,15 +21,13 @@
 # too narrow for administrative counts.
 
 # %%
-import json
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from marketlib import clean, figures
-from marketlib import growth as gr
+from marketlib import claims, figures, sections
+from marketlib.params import GrowthParams
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 pd.set_option("display.precision", 3)
@@ -38,31 +36,32 @@ pd.set_option("display.max_columns", 20)
 figures.setup()
 
 # %% tags=["parameters"]
-certifications_path = "../data/raw/certifications/cncf_published_counts.csv"
-certifications_format = "counts"
-claims_growth_path = "../data/raw/certifications/article_regional_growth.csv"
+counts_path = "../data/processed/certifications.parquet"
+article_growth_path = "../data/raw/certifications/article_regional_growth.csv"
+measure = None
+subjects = None
 group_by = ["region"]
 freq = "Y"
 start = "2021"
 end = "2023"
-certifications = None
+composition = "constant"
 forecast_periods = 2
-alpha = 0.05
+ci_level = 0.95
 seed = 20261126
-results_path = "growth_results.json"
+results_path = None
 figures_dir = None
 
 # %%
-params = gr.check_params(dict(
-    certifications_path=certifications_path, group_by=group_by, freq=freq, start=start,
-    end=end, certifications=certifications, forecast_periods=forecast_periods, alpha=alpha,
-    seed=seed))
-level = 1 - alpha
-table, provenance = clean.read_clean_table(
-    certifications_path, "certifications", certifications_format,
-    clean.CleanParams(max_date="2026-11-26"))
-print(f"input: {Path(certifications_path).name}  sha256 {provenance['sha256'][:12]}…  "
+params = GrowthParams.build(dict(
+    counts_path=counts_path, measure=measure, subjects=subjects, group_by=group_by, freq=freq,
+    start=start, end=end, composition=composition, forecast_periods=forecast_periods,
+    ci_level=ci_level, seed=seed), "growth")
+section = sections.run_growth(params, article_growth_path)
+table, panel, fit = section.table, section.panel, section.fit
+print(f"input: {section.provenance['path']}  sha256 {section.provenance['sha256'][:12]}…  "
       f"rows {len(table)}")
+print(f"window: {panel.window['start']} to {panel.window['end']}; periods used "
+      f"{', '.join(panel.window['used'])}; dropped {', '.join(panel.window['dropped']) or 'none'}")
 
 # %% [markdown]
 # ## What the source counts mean
@@ -78,7 +77,6 @@ show = [c for c in ["period", "region", "certification", "count", "count_basis",
 table[show].sort_values(["certification", "period"]).reset_index(drop=True)
 
 # %%
-panel = gr.prepare_panel(table, group_by, freq, start, end, certifications)
 print(f"panel: {panel.data['group'].nunique()} group(s) x {len(panel.periods)} periods "
       f"({', '.join(panel.periods)})")
 pd.DataFrame(panel.excluded)
@@ -88,7 +86,6 @@ pd.DataFrame(panel.excluded)
 # window (a certification launched mid-window would show up as "growth" of the total).
 
 # %%
-fit = gr.fit_growth(panel, forecast_periods=forecast_periods, level=level, seed=seed)
 disp = fit.dispersion
 print("over-dispersion:", "not estimable (fewer than 3 periods)" if disp is None else
       f"alpha = {disp.alpha:.4f} (NB2), df = {disp.df}, {disp.method}")
@@ -115,7 +112,7 @@ fit.period
 # %%
 fig = figures.forest(fit.period, "group", "growth", "ci_low", "ci_high",
                      f"Growth {fit.period['from'].iloc[0]} to {fit.period['to'].iloc[0]} "
-                     f"({level:.0%} CI, over-dispersion-aware)", "growth (fraction)")
+                     f"({ci_level:.0%} CI, over-dispersion-aware)", "growth (fraction)")
 figures.save(fig, figures_dir, "growth_forest")
 plt.show()
 
@@ -131,7 +128,7 @@ plt.show()
 fit.trend
 
 # %%
-fig = figures.counts_with_trend(panel.data, gr.fitted_trend(panel, level), fit.forecast)
+fig = figures.counts_with_trend(panel.data, section.fitted_trend(), fit.forecast)
 figures.save(fig, figures_dir, "growth_trend_forecast")
 plt.show()
 
@@ -154,27 +151,22 @@ print("P(fastest):", fit.p_fastest.round(3).to_dict() if len(fit.p_fastest) else
 # and the largest regional rate.
 
 # %%
-claims = pd.read_csv(claims_growth_path)
-intervals = gr.claimed_growth_intervals(claims)
+intervals = claims.claimed_growth_intervals(section.article_growth)
 intervals.pivot_table(index=["region", "claimed_growth"], columns=["base_count", "alpha"],
                       values="ci_low").round(2)
 
 # %%
-lo, hi = gr.total_growth_bounds(claims)
-observed = fit.period.dropna(subset=["growth"])
+lo, hi = section.article_bounds
 print(f"a total over the article's regions must have grown between {lo:.2f} and {hi:.2f}")
-for _, r in observed.iterrows():
+for _, r in fit.period.dropna(subset=["growth"]).iterrows():
     inside = lo <= r.growth <= hi
     print(f"published CNCF flow, {r.group}, {r['from']}->{r.to}: {r.growth:.2f} "
           f"({'inside' if inside else 'outside'} that range)")
 
 # %%
-results = fit.to_results()
-results["inputs"] = {Path(certifications_path).name: provenance["sha256"]}
-results["article_total_bounds"] = {"low": lo, "high": hi}
-Path(results_path).parent.mkdir(parents=True, exist_ok=True)
-Path(results_path).write_text(json.dumps(results, indent=2, default=str) + "\n")
-print(f"wrote growth results for {len(results['period_growth'])} group(s)")
+section.save(results_path)
+print(f"growth results for {len(fit.period)} group(s)"
+      + (" written" if results_path else " (not saved: no results_path)"))
 
 # %% [markdown]
 # ## Method and caveats

@@ -21,14 +21,12 @@
 # **untestable** (with what is missing).
 
 # %%
-import json
 import warnings
-from pathlib import Path
 
 import pandas as pd
 
-from marketlib import claims as cl
-from marketlib import clean
+from marketlib import claims, sections
+from marketlib.params import ClaimsParams
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 pd.set_option("display.max_colwidth", 110)
@@ -37,40 +35,28 @@ pd.set_option("display.width", 160)
 # %% tags=["parameters"]
 claims_path = "../data/raw/claims/article_claims.csv"
 definitions_path = "../data/raw/claims/cncf_definitions.csv"
-certifications_path = "../data/raw/certifications/cncf_published_counts.csv"
-certifications_format = "counts"
+printed_path = "../data/raw/certifications/cncf_published_counts.csv"
+certifications_path = "../data/processed/certifications.parquet"
 rates_path = "../data/processed/rates.parquet"
+activity_path = "../data/processed/activity.parquet"
 growth_results_path = None
 arbitrage_results_path = None
+regional_results_path = None
 seed = 20261126
-results_path = "claims_results.json"
+results_path = None
 
 # %%
-claims = pd.read_csv(claims_path)
-printed = pd.read_csv(certifications_path)
-definitions = pd.read_csv(definitions_path)
-unknown = set(claims["check"]) - {"arithmetic", "cross", "data_growth", "data_rate", "fact",
-                                   "untestable"}
-if unknown:
-    raise ValueError(f"{claims_path}: unknown check kind(s) {sorted(unknown)}")
-rates, _ = clean.read_clean_table(rates_path, "rates", "aijobs")
-certs, _ = clean.read_clean_table(certifications_path, "certifications", certifications_format,
-                                  clean.CleanParams(max_date="2026-11-26"))
-evidence = cl.gather_evidence(
-    rates, certs, claims,
-    growth_results=json.loads(Path(growth_results_path).read_text())
-    if growth_results_path else None,
-    arbitrage_results=json.loads(Path(arbitrage_results_path).read_text())
-    if arbitrage_results_path else None,
-    seed=seed)
-print(f"{len(claims)} article claims, {printed['stated_change'].notna().sum()} CNCF printed "
-      "changes")
-
-# %%
-audited = cl.audit(claims, printed, definitions, evidence["comparison"],
-                   evidence["rates_base"], evidence["hours_per_year"], evidence["base"],
-                   evidence["observed_growth"], evidence["growth_bounds"])
-pd.Series(cl.verdict_counts(audited), name="claims")
+params = ClaimsParams.build(dict(
+    claims_path=claims_path, definitions_path=definitions_path, printed_path=printed_path,
+    certifications_path=certifications_path, rates_path=rates_path,
+    activity_path=activity_path, growth_results_path=growth_results_path,
+    arbitrage_results_path=arbitrage_results_path,
+    regional_results_path=regional_results_path, seed=seed), "claims")
+section = sections.run_claims(params)
+audited = section.audited
+print(f"{len(audited)} verdicts: {section.printed['stated_change'].notna().sum()} CNCF printed "
+      "changes and the article's claims")
+pd.Series(claims.verdict_counts(audited), name="claims")
 
 # %% [markdown]
 # ## Worst offenders
@@ -79,7 +65,7 @@ pd.Series(cl.verdict_counts(audited), name="claims")
 # between the stated value and what the figures imply).
 
 # %%
-cl.worst_offenders(audited, 6)[["id", "verdict", "gap", "detail"]]
+claims.worst_offenders(audited, 6)[["id", "verdict", "gap", "detail"]]
 
 # %% [markdown]
 # ## Every claim
@@ -88,11 +74,8 @@ cl.worst_offenders(audited, 6)[["id", "verdict", "gap", "detail"]]
 audited[["id", "check", "verdict", "detail"]]
 
 # %%
-Path(results_path).parent.mkdir(parents=True, exist_ok=True)
-Path(results_path).write_text(json.dumps({"claims": cl.to_results(audited),
-                                          "verdict_counts": cl.verdict_counts(audited)},
-                                         indent=2) + "\n")
-print(f"wrote {len(audited)} verdicts")
+section.save(results_path)
+print(f"{len(audited)} verdicts" + (" written" if results_path else " (not saved)"))
 
 # %% [markdown]
 # ## How to read the verdicts

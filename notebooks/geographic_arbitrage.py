@@ -20,15 +20,13 @@
 # bill rates are never compared with each other. Method: METHODS.md §3, §6, §7.
 
 # %%
-import json
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from marketlib import arbitrage as ab
-from marketlib import clean, figures
+from marketlib import figures, sections
+from marketlib.params import ArbitrageParams
 from marketlib.sources import locate
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -40,46 +38,38 @@ figures.setup()
 # %% tags=["parameters"]
 rates_path = "../data/processed/rates.parquet"
 claims_path = "../data/raw/claims/article_claims.csv"
-level = "subregion"
+price_levels_path = None
+geography = "subregion"
 base = "North America"
 years = None
 rate_kind = "salary"
-employment_types = ["full_time"]
+employment_types = ["full_time", "employee"]
 experience = None
 role_families = None
 hours_per_year = 2080
 min_n = 30
 ppp = True
-ppp_path = None
 team = [
     {"role_family": "ML/AI Engineer", "experience": "senior", "headcount": 3},
     {"role_family": "ML/AI Engineer", "experience": "mid", "headcount": 2},
 ]
 n_boot = 2000
+ci_level = 0.95
 seed = 20261126
-results_path = "arbitrage_results.json"
+results_path = None
 figures_dir = None
 
 # %%
-params = ab.check_params(dict(
-    level=level, rate_kind=rate_kind, years=years, employment_types=employment_types,
-    experience=experience, role_families=role_families, hours_per_year=hours_per_year,
-    min_n=min_n, n_boot=n_boot, seed=seed, team=team))
-scope = ab.Scope(level=level, base=base, years=tuple(years) if years else None,
-                 rate_kind=rate_kind,
-                 employment_types=tuple(employment_types) if employment_types else None,
-                 experience=tuple(experience) if experience else None,
-                 role_families=tuple(role_families) if role_families else None,
-                 hours_per_year=hours_per_year)
-rates, provenance = clean.read_clean_table(rates_path, "rates", "aijobs")
-ppp_path = ppp_path or locate("ppp", "../data/raw")  # fetched copy, else the mirror
-plr = ab.read_price_level_ratios(ppp_path) if ppp and ppp_path else None
-print(f"rates: {len(rates)} clean rows, sha256 {provenance['sha256'][:12]}…; "
-      f"PPP table: {'none' if plr is None else Path(ppp_path).name}")
-
-# %%
-result = ab.run_arbitrage(rates, scope, min_n=min_n, n_boot=n_boot, seed=seed, plr=plr,
-                          team=team)
+params = ArbitrageParams.build(dict(
+    rates_path=rates_path, geography=geography, base=base, years=years, rate_kind=rate_kind,
+    employment_types=employment_types, experience=experience, role_families=role_families,
+    hours_per_year=hours_per_year, min_n=min_n, ppp=ppp, team=team, n_boot=n_boot,
+    ci_level=ci_level, seed=seed), "arbitrage")
+price_levels_path = price_levels_path or locate("ppp", "../data/raw")  # fetched, else mirror
+section = sections.run_arbitrage(params, claims_path, price_levels_path)
+result = section.result
+print(f"rates: {section.provenance['path']}, sha256 {section.provenance['sha256'][:12]}…; "
+      f"PPP table: {section.price_levels_file or 'none'}")
 pd.DataFrame(result.log)
 
 # %% [markdown]
@@ -95,9 +85,7 @@ result.raw[["group", "n", "n_countries", "top_country", "top_country_share", "re
             "median_hourly_usd", "ci_low", "ci_high", "flag"]]
 
 # %%
-d, _ = ab.select_rates(rates, scope)
-reported = result.raw.loc[result.raw["reported"].astype(bool), "group"].tolist()
-fig = ab.plot_distributions(d, reported, hours_per_year)
+fig = figures.pay_distributions(section.rows, section.reported_groups, hours_per_year)
 figures.save(fig, figures_dir, "arbitrage_distributions")
 plt.show()
 
@@ -116,7 +104,7 @@ result.raw[["group", "n", "ratio_to_base", "ratio_ci_low", "ratio_ci_high", "dis
 result.adjusted.ratios
 
 # %%
-fig = ab.plot_ratio_forest(result)
+fig = figures.ratio_forest(result)
 figures.save(fig, figures_dir, "arbitrage_ratios")
 plt.show()
 
@@ -126,7 +114,7 @@ plt.show()
 # `ratio_to_base` is what a buyer pays (market FX). `ppp_ratio` divides each person's pay by
 # their own country's World Bank price level ratio: it says whether lower USD pay is a lower
 # living standard. Price levels after the last published year are carried forward
-# (`plr_carried_share`).
+# (`price_level_carried_share`).
 
 # %%
 result.ppp
@@ -152,8 +140,7 @@ result.team
 # ## Sensitivity: duplicates, range pairs, outliers, hours
 
 # %%
-sens = ab.sensitivity(rates, scope, min_n=min_n, n_boot=500, seed=seed)
-sens.pivot_table(index="group", columns="variant", values="ratio_to_base").round(3)
+section.sensitivity.pivot_table(index="group", columns="variant", values="ratio_to_base").round(3)
 
 # %% [markdown]
 # ## The article's rates beside the data
@@ -164,18 +151,13 @@ sens.pivot_table(index="group", columns="variant", values="ratio_to_base").round
 # compared with those levels, but the **ratios** can be set beside ours.
 
 # %%
-claims = pd.read_csv(claims_path)
-comparison = ab.claimed_vs_data(claims, result)
-comparison
+section.comparison
 
 # %%
-results = result.to_results()
-results["claimed_vs_data"] = json.loads(comparison.to_json(orient="records"))
-results["inputs"] = {Path(rates_path).name: provenance["sha256"]}
-Path(results_path).parent.mkdir(parents=True, exist_ok=True)
-Path(results_path).write_text(json.dumps(results, indent=2, default=str) + "\n")
-print(f"wrote arbitrage results: {sum(r['reported'] for r in results['regions'])} reported "
-      f"groups of {len(results['regions'])}")
+section.save(results_path)
+results = section.to_results()
+print(f"arbitrage results: {sum(r['reported'] for r in results['regions'])} reported "
+      f"groups of {len(results['regions'])}" + ("" if results_path else " (not saved)"))
 
 # %% [markdown]
 # ## What these numbers mean, and what they do not

@@ -12,6 +12,7 @@ one-line reason:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,9 @@ import pandas as pd
 from marketlib.growth.estimators import growth_ci
 
 VERDICTS = ("consistent", "inconsistent", "untestable", "contradicted_by_data",
-            "supported_by_data")
+            "supported_by_data", "consistent_with_proxy", "not_supported_by_proxy")
+#: The kinds of check a typed claim can ask for (column ``check`` of the claims file).
+CHECKS = ("arithmetic", "cross", "data_growth", "data_rate", "fact", "untestable")
 #: Calendar hours (durations such as "from 6 weeks to 40 hours"), not working hours: a pay
 #: "day" is 8 working hours (money.WORKING_HOURS); an elapsed day is 24 calendar hours.
 CALENDAR_HOURS = {"hour": 1.0, "day": 24.0, "week": 168.0}
@@ -137,35 +140,37 @@ def audit_printed_changes(figures: pd.DataFrame, value_rounding: float = 0.005,
     return out
 
 
-def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, rates_base: pd.Series,
-                hours_per_year: float, base: str) -> list[dict[str, Any]]:
+def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: float,
+                base: str) -> list[dict[str, Any]]:
     """Check claimed hourly rates: unit sanity for the base level, ratios against the data.
 
-    ``comparison``: :func:`marketlib.arbitrage.claimed_vs_data` output. ``rates_base``: the base
-    group's salary-equivalent hourly pay (to say how rare the claimed level is as a salary).
+    ``comparison``: :func:`claimed_vs_data` output, with the share of the base group's
+    salary-equivalent pay at or above each claimed level (how rare it is as a salary).
     """
     out = []
     texts = claims.set_index("id")["text"]
     for _, r in comparison.iterrows():
         item = {"id": r["claim_id"], "text": texts.get(r["claim_id"], ""), "check": "data_rate"}
         if r["region"] == base:
-            share = float((rates_base >= r["claimed_hourly_usd"]).mean())
+            share = float(r["base_share_at_or_above"])
+            median = float(r["base_median_hourly_usd"])
             item.update(
                 verdict="contradicted_by_data",
                 detail=(f"${r['claimed_hourly_usd']:.0f}/hr is "
                         f"${r['claimed_annual_equivalent_usd']:,.0f}/yr at {hours_per_year:g} h; "
                         f"only {share:.1%} of {base} full-time "
-                        f"salaries in the data reach it (median ${rates_base.median():.0f}/hr): "
+                        f"salaries in the data reach it (median ${median:.0f}/hr): "
                         "a bill rate, not salary-equivalent pay"),
-                gap=float(r["claimed_hourly_usd"] / rates_base.median() - 1))
+                gap=float(r["claimed_hourly_usd"] / median - 1))
             out.append(item)
             continue
         ratio = r["claimed_ratio"]
         raw_ok = _within(ratio, r.get("data_ratio_ci_low"), r.get("data_ratio_ci_high"))
         adj_ok = _within(ratio, r.get("adjusted_ci_low"), r.get("adjusted_ci_high"))
         if raw_ok is None and adj_ok is None:
-            item.update(verdict="untestable", detail=f"n = {r.get('n', 0)}: below the "
-                        "publication floor", gap=0.0)
+            n = r.get("n")
+            item.update(verdict="untestable", detail=f"n = {0 if pd.isna(n) else int(n)}: "
+                        "below the publication floor", gap=0.0)
         elif raw_ok or adj_ok:
             which = "adjusted" if adj_ok else "raw"
             item.update(verdict="supported_by_data",
@@ -246,26 +251,67 @@ def audit_untestable(claims: pd.DataFrame) -> list[dict[str, Any]]:
             for _, c in claims[claims["check"] == "untestable"].iterrows()]
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the project's results say about the claims (read from results.json sections)."""
+
+    comparison: pd.DataFrame  # claimed_vs_data rows
+    hours_per_year: float
+    base: str
+    observed_growth: pd.DataFrame  # CNCF world period growth: from, to, growth
+    growth_bounds: tuple[float, float]
+    regional: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def from_results(cls, claims: pd.DataFrame, growth: dict[str, Any],
+                     arbitrage: dict[str, Any],
+                     regional: dict[str, Any] | list[dict[str, Any]] | None = None
+                     ) -> Evidence:
+        """Collect the evidence from the growth, arbitrage and regional results sections."""
+        observed = pd.DataFrame([{"group": "|".join(str(v) for v in r["group"].values()),
+                                  "from": r["from"], "to": r["to"], "growth": r["growth"]}
+                                 for r in growth["period_growth"]])
+        growth_claims = claims[claims["check"] == "data_growth"].rename(
+            columns={"value": "growth"})
+        bounds = (total_growth_bounds(growth_claims) if len(growth_claims)
+                  else (float("nan"), float("nan")))
+        rows = regional.get("regional") if isinstance(regional, dict) else regional
+        return cls(comparison=pd.DataFrame(arbitrage.get("claimed_vs_data") or []),
+                   hours_per_year=float(arbitrage["hours_per_year"]), base=arbitrage["base"],
+                   observed_growth=observed, growth_bounds=bounds, regional=rows)
+
+
 def audit(claims: pd.DataFrame, printed: pd.DataFrame | None = None,
-          definitions: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
-          rates_base: pd.Series | None = None, hours_per_year: float = 2080,
-          base: str = "North America", observed_growth: pd.DataFrame | None = None,
-          growth_bounds: tuple[float, float] | None = None) -> pd.DataFrame:
+          definitions: pd.DataFrame | None = None,
+          evidence: Evidence | None = None) -> pd.DataFrame:
     """Run every check; return one row per claim with its verdict and one-line reason."""
     rows = audit_arithmetic(claims) + audit_cross(claims) + audit_untestable(claims)
     if printed is not None:
         rows += audit_printed_changes(printed)
     if definitions is not None:
         rows += audit_facts(claims, definitions)
-    if comparison is not None and rates_base is not None:
-        rows += audit_rates(claims, comparison, rates_base, hours_per_year, base)
-    if observed_growth is not None and growth_bounds is not None:
-        rows += audit_growth_claims(claims, observed_growth, growth_bounds)
+    if evidence is not None:
+        if len(evidence.comparison):
+            rows += audit_rates(claims, evidence.comparison, evidence.hours_per_year,
+                                evidence.base)
+        if evidence.regional:
+            rows += audit_regional_claims(claims, evidence.regional, evidence.observed_growth,
+                                          evidence.growth_bounds)
+        else:
+            rows += audit_growth_claims(claims, evidence.observed_growth,
+                                        evidence.growth_bounds)
     out = pd.DataFrame(rows, columns=["id", "text", "check", "verdict", "detail", "gap"])
     bad = out[~out["verdict"].isin(VERDICTS)]
     if len(bad):
         raise AssertionError(f"unknown verdicts: {bad['verdict'].unique()}")
     return out
+
+
+def audit_regional_claims(claims: pd.DataFrame, regional: list[dict[str, Any]],
+                          observed_growth: pd.DataFrame, bounds: tuple[float, float]
+                          ) -> list[dict[str, Any]]:
+    """Regional certification growth claims against regional developer activity (a proxy)."""
+    raise NotImplementedError  # filled in with the regional section
 
 
 def worst_offenders(audited: pd.DataFrame, k: int = 5) -> pd.DataFrame:
@@ -320,7 +366,8 @@ def total_growth_bounds(claims: pd.DataFrame) -> tuple[float, float]:
 
 # --- published rates ----------------------------------------------------------------------------
 
-def claimed_vs_data(claims: pd.DataFrame, result: Any) -> pd.DataFrame:
+def claimed_vs_data(claims: pd.DataFrame, result: Any,
+                    base_hourly_usd: pd.Series | None = None) -> pd.DataFrame:
     """Set claimed hourly rates beside the data: levels, ratios to base, annual equivalents.
 
     ``claims`` rows with ``check == "data_rate"`` (``region``, ``value`` in USD per hour). The
@@ -341,6 +388,9 @@ def claimed_vs_data(claims: pd.DataFrame, result: Any) -> pd.DataFrame:
             "claimed_annual_equivalent_usd": float(r["value"]) * result.scope.hours_per_year,
             "claimed_ratio": float(r["value"]) / base_value,
         }
+        if base_hourly_usd is not None and len(base_hourly_usd):
+            row["base_share_at_or_above"] = float((base_hourly_usd >= float(r["value"])).mean())
+            row["base_median_hourly_usd"] = float(base_hourly_usd.median())
         if g in raw.index and bool(raw.at[g, "reported"]):
             row.update(n=int(raw.at[g, "n"]), data_median_hourly_usd=raw.at[g, "median_hourly_usd"],
                        data_ratio=raw.at[g, "ratio_to_base"],

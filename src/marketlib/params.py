@@ -287,8 +287,34 @@ def load_report_params(path: str | Path) -> ReportParams:
         raise InputError(p, str(exc)) from exc
 
 
+def default_report_params() -> ReportParams:
+    """Return the project's default report parameters (``params/default.yaml``).
+
+    The one source of defaults for a notebook run on its own (JupyterLab, nbval): the same
+    windows and settings as the default report, never a copy of them.
+    """
+    from marketlib.paths import project_root
+
+    return load_report_params(project_root() / "params" / "default.yaml")
+
+
 def check_hours(value: float) -> float:
     """Return a valid hours-per-year value or raise ``ValueError`` (0, negative, NaN, inf)."""
     if not isinstance(value, int | float) or not math.isfinite(value) or not 0 < value <= 8784:
         raise ValueError(f"hours per year must be a number in (0, 8784], got {value!r}")
     return float(value)
+
+
+class ClaimsParams(_Section):
+    """The claims audit: the claims and the evidence it confronts them with."""
+
+    claims_path: str = "../data/raw/claims/article_claims.csv"
+    definitions_path: str = "../data/raw/claims/cncf_definitions.csv"
+    printed_path: str = "../data/raw/certifications/cncf_published_counts.csv"
+    certifications_path: str = "../data/processed/certifications.parquet"
+    rates_path: str = "../data/processed/rates.parquet"
+    activity_path: str | None = "../data/processed/activity.parquet"
+    growth_results_path: str | None = None
+    arbitrage_results_path: str | None = None
+    regional_results_path: str | None = None
+    seed: int = 0

@@ -109,11 +109,13 @@ _PERIOD_PATTERNS = (
 def parse_periods(values: pd.Series) -> pd.DataFrame:
     """Parse period labels ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM`` into start date and freq.
 
-    Years outside pandas' datetime range (before 1678 or after 2261) give ``NaT``.
+    Years outside pandas' datetime range (before 1678 or after 2261) give ``NaT`` with
+    ``out_of_range`` True.
     """
     text = values.astype("str").str.strip()
     start = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     freq = pd.Series(pd.NA, index=values.index, dtype="object")
+    out_of_range = pd.Series(False, index=values.index)
     for pattern, f in _PERIOD_PATTERNS:
         parts = text.str.extract(pattern)
         hit = parts[0].notna() & freq.isna()
@@ -127,11 +129,12 @@ def parse_periods(values: pd.Series) -> pd.DataFrame:
         else:
             month = parts.loc[hit, 1].astype(int)
         valid = month.between(1, 12) & year.between(1678, 2261)
+        out_of_range[month.index[month.between(1, 12) & ~year.between(1678, 2261)]] = True
         idx = month.index[valid]
         start[idx] = pd.to_datetime(
             pd.DataFrame({"year": year[idx], "month": month[idx], "day": 1}))
         freq[idx] = f
-    return pd.DataFrame({"period_start": start, "freq": freq})
+    return pd.DataFrame({"period_start": start, "freq": freq, "out_of_range": out_of_range})
 
 
 def period_end(period_start: pd.Series, freq: pd.Series | str) -> pd.Series:

@@ -1,35 +1,42 @@
-"""The scheduled report: data prep, notebooks through papermill, HTML, figures, results.json.
+"""The scheduled report: clean inputs, notebooks through papermill, HTML, PDF, results.json.
 
-``run_report`` is the engine of ``marketlib report``. Exit status: 0 all notebooks ran;
-1 a notebook failed or timed out (named in the message, kept with its error; notebooks that
-depend on it are not run); 2 unusable input or parameters.
+``run_report`` is the engine of ``marketlib report``. Everything is validated before anything
+is written, the run is built in a hidden staging folder, and only a complete, successful run
+replaces ``reports/<as_of>/``: a failed run never leaves stale or mixed results (it is kept
+beside it as ``<as_of>.failed/`` with the failing notebook and its error).
+
+Exit status: 0 all notebooks ran; 1 a notebook failed or timed out (named in the message;
+notebooks that depend on it are not run); 2 unusable input or parameters.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from marketlib import __version__
-from marketlib.paths import PACKAGE_DATA, project_root
-from marketlib.sources import InputError, sha256_file
+from marketlib.params import ReportParams, load_report_params
+from marketlib.paths import PACKAGE_DATA, data_dir, project_root, raw_dir
+from marketlib.sources import InputError, atomic_write_bytes, sha256_file
 
 #: Notebooks in dependency order: name -> notebooks it needs.
 NOTEBOOKS: dict[str, tuple[str, ...]] = {
     "certification_growth": (),
     "geographic_arbitrage": (),
-    "claims_audit": ("certification_growth", "geographic_arbitrage"),
-    "market_report": ("certification_growth", "geographic_arbitrage", "claims_audit"),
+    "regional_growth": (),
+    "claims_audit": ("certification_growth", "geographic_arbitrage", "regional_growth"),
+    "market_report": ("certification_growth", "geographic_arbitrage", "regional_growth",
+                      "claims_audit"),
 }
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -44,118 +51,185 @@ class Step:
     message: str = ""
 
 
-def load_params(path: str | Path | None) -> dict[str, Any]:
-    """Read and validate the report parameters (YAML); raise InputError naming the problem."""
-    p = Path(path) if path else project_root() / "params" / "default.yaml"
-    if not p.is_file():
-        raise InputError(p, "parameters file not found")
-    try:
-        params = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(p, f"not valid YAML ({exc})") from exc
-    if not isinstance(params, dict):
-        raise InputError(p, "parameters must be a mapping")
-    for key in ("as_of", "inputs", "growth", "arbitrage"):
-        if key not in params:
-            raise InputError(p, f"missing key {key!r}")
-    try:
-        datetime.strptime(str(params["as_of"]), "%Y-%m-%d")
-    except ValueError as exc:
-        raise InputError(p, f"as_of must be YYYY-MM-DD, got {params['as_of']!r}") from exc
-    params["as_of"] = str(params["as_of"])
-    from marketlib import arbitrage, growth
-
-    try:
-        growth.check_params({**params["growth"], "seed": params.get("seed", 0)})
-        arbitrage.check_params({**params["arbitrage"], "seed": params.get("seed", 0)})
-    except ValueError as exc:
-        raise InputError(p, str(exc)) from exc
-    params["_path"] = str(p)
-    return params
+def load_params(path: str | Path | None) -> ReportParams:
+    """Read and validate the report parameters (default: ``params/default.yaml``)."""
+    return load_report_params(path or project_root() / "params" / "default.yaml")
 
 
-def _abs(root: Path, rel: str) -> Path:
+def input_path(rel: str | Path) -> Path:
+    """Resolve an input path of the params file.
+
+    Absolute paths stay; ``data/...`` paths live under the data folder (``MARKETLIB_DATA``
+    overrides ``<root>/data``); other relative paths are relative to the project root.
+    """
     q = Path(rel)
-    return q if q.is_absolute() else root / q
+    if q.is_absolute():
+        return q
+    if q.parts and q.parts[0] == "data":
+        return data_dir().joinpath(*q.parts[1:])
+    return project_root() / q
 
 
-def prepare_data(params: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Fetch (or mirror) the public files, clean them into ``out/clean``; return provenance."""
-    from marketlib import clean
+def shown_path(path: Path) -> str:
+    """Return a path as recorded in results.json: project- or data-relative, never absolute."""
+    for base, label in ((data_dir(), "data"), (project_root(), "")):
+        try:
+            rel = path.resolve().relative_to(base.resolve())
+        except ValueError:
+            continue
+        return str(Path(label) / rel) if label else str(rel)
+    return path.name
+
+
+def check_inputs(params: ReportParams) -> dict[str, Path]:
+    """Return the typed input files, refusing (InputError) any that is missing."""
+    inp = params.inputs
+    files = {"certifications": input_path(inp.certifications), "claims": input_path(inp.claims),
+             "claims_definitions": input_path(inp.claims_definitions),
+             "claims_growth": input_path(inp.claims_growth)}
+    for path in files.values():
+        if not path.is_file():
+            raise InputError(path, "input file not found")
+    return files
+
+
+def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = print
+                 ) -> dict[str, Any]:
+    """Fetch (or mirror) the public files and clean them into ``out/clean``; return provenance.
+
+    Every input is read and checked before anything is written.
+    """
+    from marketlib.clean import clean_activity, clean_certifications, clean_rates, input_format
     from marketlib.sources import fetch, read_csv_text
+    from marketlib.storage import write_outputs
 
-    root = project_root()
-    raw = root / "data" / "raw"
-    aijobs = fetch("aijobs", raw)
-    plr = fetch("ppp", raw)
-    inp = params["inputs"]
-    cparams = clean.CleanParams(scheme=params.get("clean", {}).get("scheme", "article"),
-                                hours_per_year=params.get("clean", {}).get("hours_per_year",
-                                                                            2080),
-                                max_date=params["as_of"])
+    files = check_inputs(params)
+    aijobs = fetched_or_given(params.inputs.aijobs, "aijobs")
+    ppp = fetch("ppp", raw_dir())
+    cparams = params.clean_params()
+    spec = input_format("aijobs")
+    rates_raw = read_csv_text(aijobs, required=spec.required)
+    cert_fmt = input_format(params.inputs.certifications_format, "certifications")
+    cert_raw = read_csv_text(files["certifications"], required=cert_fmt.required,
+                             any_of=cert_fmt.any_of)
+    activity_files = activity_inputs(params)
+    act_fmt = input_format("innovationgraph")
+    act_raw = [read_csv_text(f, required=act_fmt.required) for f in activity_files]
     clean_dir = out / "clean"
-    rt = read_csv_text(aijobs, required=clean.AIJOBS_REQUIRED)
-    rates = clean.clean_rates(rt.frame, "aijobs", cparams, source_file=aijobs.name)
-    clean.write_outputs(rates, clean_dir, {str(aijobs.relative_to(root)): rt.sha256})
-    cert_path = _abs(root, inp["certifications"])
-    fmt = inp.get("certifications_format", "counts")
-    ct = read_csv_text(cert_path, required=clean.COUNTS_REQUIRED if fmt == "counts"
-                       else clean.RECORDS_REQUIRED,
-                       any_of=(("country", "region"),) if fmt == "counts" else ())
-    certs = clean.clean_certifications(ct.frame, fmt, cparams, source_file=cert_path.name)
-    clean.write_outputs(certs, clean_dir, {str(cert_path.relative_to(root)): ct.sha256})
-    inputs = {str(aijobs.relative_to(root)): rt.sha256, str(plr.relative_to(root)):
-              sha256_file(plr), str(cert_path.relative_to(root)): ct.sha256}
+    rates = clean_rates(rates_raw.frame, "aijobs", cparams, source_file=aijobs.name)
+    certs = clean_certifications(cert_raw.frame, cert_fmt.name, cparams,
+                                 source_file=files["certifications"].name)
+    inputs = {shown_path(aijobs): rates_raw.sha256, shown_path(ppp): sha256_file(ppp),
+              shown_path(files["certifications"]): cert_raw.sha256}
+    write_outputs(rates, clean_dir, {shown_path(aijobs): rates_raw.sha256})
+    write_outputs(certs, clean_dir, {shown_path(files["certifications"]): cert_raw.sha256})
+    reports = {"rates": rates.report, "certifications": certs.report}
+    tables = {"rates": clean_dir / "rates.parquet",
+              "certifications": clean_dir / "certifications.parquet"}
+    if act_raw:
+        activity = clean_activity([(t.frame, t.path.name) for t in act_raw], "innovationgraph",
+                                  cparams)
+        act_inputs = {shown_path(t.path): t.sha256 for t in act_raw}
+        write_outputs(activity, clean_dir, act_inputs)
+        inputs.update(act_inputs)
+        reports["activity"] = activity.report
+        tables["activity"] = clean_dir / "activity.parquet"
     for key in ("claims", "claims_definitions", "claims_growth"):
-        if key in inp:
-            q = _abs(root, inp[key])
-            if not q.is_file():
-                raise InputError(q, "input file not found")
-            inputs[inp[key]] = sha256_file(q)
-    return {"inputs": inputs, "rates": clean_dir / "rates.parquet",
-            "certifications": clean_dir / "certifications.parquet", "ppp": plr,
-            "clean_reports": {"rates": rates.report, "certifications": certs.report}}
+        inputs[shown_path(files[key])] = sha256_file(files[key])
+    say(f"  data: rates {rates.report['rows_clean']:,} clean of {rates.report['rows_in']:,}; "
+        f"certifications {certs.report['rows_clean']} of {certs.report['rows_in']}"
+        + (f"; activity {reports['activity']['rows_clean']:,} of "
+           f"{reports['activity']['rows_in']:,}" if "activity" in reports else ""))
+    return {"inputs": inputs, "tables": tables, "ppp": ppp, "files": files,
+            "clean_reports": reports}
 
 
-def notebook_parameters(name: str, params: dict[str, Any], data: dict[str, Any],
+def fetched_or_given(rel: str, dataset: str) -> Path:
+    """Return an input file: the pinned public file when it is asked for at its home.
+
+    The pinned file is fetched (or copied from the mirror) and sha256-checked; any other path
+    is used as given.
+    """
+    from marketlib.sources import DATASETS, fetch
+
+    path = input_path(rel)
+    if path == raw_dir() / DATASETS[dataset].relpath:
+        return fetch(dataset, raw_dir())
+    if not path.is_file():
+        raise InputError(path, "input file not found")
+    return path
+
+
+def activity_inputs(params: ReportParams) -> list[Path]:
+    """Return the Innovation Graph files of the run (fetched or mirrored), or none."""
+    if params.inputs.activity is None:
+        return []
+    from marketlib.sources import fetch
+
+    folder = input_path(params.inputs.activity)
+    if folder == input_path("data/raw/innovationgraph"):
+        return [fetch(name, raw_dir()) for name in ACTIVITY_DATASETS]
+    if folder.is_file():
+        return [folder]
+    found = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    if not found:
+        raise InputError(folder, "no Innovation Graph CSV files there")
+    return found
+
+
+#: The Innovation Graph files the regional section reads (datasets of marketlib.sources).
+ACTIVITY_DATASETS = ("innovationgraph/topics", "innovationgraph/developers")
+
+
+def notebook_parameters(name: str, params: ReportParams, data: dict[str, Any],
                         out: Path) -> dict[str, Any]:
     """Return the papermill parameters of one notebook (absolute paths, plain literals)."""
-    root = project_root()
-    inp = params["inputs"]
     res = out / "results"
     figs = str(out / "figures")
-    seed = int(params.get("seed", 0))
+    tables = data["tables"]
+    files = data["files"]
     if name == "certification_growth":
-        return {**params["growth"], "certifications_path": str(data["certifications"]),
-                "certifications_format": "parquet",
-                "claims_growth_path": str(_abs(root, inp["claims_growth"])), "seed": seed,
+        return {**params.growth.to_dict(), "counts_path": str(tables["certifications"]),
+                "article_growth_path": str(files["claims_growth"]),
+                "results_path": str(res / f"{name}.json"), "figures_dir": figs}
+    if name == "regional_growth":
+        return {**params.regional.to_dict(), "activity_path": str(tables.get("activity", "")),
+                "article_growth_path": str(files["claims_growth"]),
                 "results_path": str(res / f"{name}.json"), "figures_dir": figs}
     if name == "geographic_arbitrage":
-        return {**params["arbitrage"], "rates_path": str(data["rates"]),
-                "claims_path": str(_abs(root, inp["claims"])), "ppp_path": str(data["ppp"]),
-                "seed": seed, "results_path": str(res / f"{name}.json"), "figures_dir": figs}
+        return {**params.arbitrage.to_dict(), "rates_path": str(tables["rates"]),
+                "claims_path": str(files["claims"]), "price_levels_path": str(data["ppp"]),
+                "results_path": str(res / f"{name}.json"), "figures_dir": figs}
     if name == "claims_audit":
-        return {"claims_path": str(_abs(root, inp["claims"])),
-                "definitions_path": str(_abs(root, inp["claims_definitions"])),
-                "certifications_path": str(_abs(root, inp["certifications"])),
-                "certifications_format": inp.get("certifications_format", "counts"),
-                "rates_path": str(data["rates"]),
+        return {"claims_path": str(files["claims"]),
+                "definitions_path": str(files["claims_definitions"]),
+                "printed_path": str(files["certifications"]),
+                "certifications_path": str(tables["certifications"]),
+                "rates_path": str(tables["rates"]),
+                "activity_path": str(tables.get("activity", "")),
                 "growth_results_path": str(res / "certification_growth.json"),
                 "arbitrage_results_path": str(res / "geographic_arbitrage.json"),
-                "seed": seed, "results_path": str(res / f"{name}.json")}
+                "regional_results_path": str(res / "regional_growth.json"),
+                "seed": params.seed, "results_path": str(res / f"{name}.json")}
     if name == "market_report":
         return {"growth_results_path": str(res / "certification_growth.json"),
                 "arbitrage_results_path": str(res / "geographic_arbitrage.json"),
+                "regional_results_path": str(res / "regional_growth.json"),
                 "claims_results_path": str(res / "claims_audit.json"),
-                "figures_dir": figs, "as_of": params["as_of"]}
+                "figures_dir": figs, "as_of": params.run_date().isoformat()}
     raise ValueError(name)
 
 
 def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
                      timeout: int) -> Step:
-    """Execute one notebook with papermill (API), then export HTML with code hidden."""
+    """Execute one notebook with papermill (API), then export self-contained HTML."""
+    import logging
+
     import papermill as pm
 
+    from marketlib.publish import notebook_to_html
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
     src = project_root() / "notebooks" / f"{name}.ipynb"
     dst = out / "notebooks" / f"{name}.ipynb"
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -166,57 +240,49 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
                             execution_timeout=timeout, progress_bar=False, log_output=False)
     except pm.PapermillExecutionError as exc:
         return Step(name, "failed", time.perf_counter() - t0,
-                    f"{exc.ename}: {exc.evalue} (cell {exc.exec_count}); kept at {dst}")
+                    f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})")
     except Exception as exc:  # timeouts and dead kernels surface as other errors
         kind = "timeout" if "timeout" in type(exc).__name__.lower() or "Timeout" in str(exc) \
             else "failed"
         return Step(name, kind, time.perf_counter() - t0,
-                    f"{type(exc).__name__}: {str(exc)[:300]}; kept at {dst}")
-    export_html(dst, out / "html" / f"{name}.html", parameters)
+                    f"{type(exc).__name__}: {str(exc)[:300]}")
+    notebook_to_html(dst, out / "html" / f"{name}.html", parameters)
     return Step(name, "ok", time.perf_counter() - t0)
 
 
-def export_html(notebook: Path, html: Path, parameters: dict[str, Any]) -> None:
-    """Render an executed notebook to HTML without code, with its parameters shown first."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(notebook, as_version=4)
-    shown = "\n".join(f"- `{k}` = `{v!r}`" for k, v in sorted(parameters.items()))
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"**Parameters of this run**\n\n{shown}"))
-    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                           exclude_output_prompt=True).from_notebook_node(nb)
-    html.parent.mkdir(parents=True, exist_ok=True)
-    html.write_text(body, encoding="utf-8")
-
-
-def merge_results(params: dict[str, Any], data: dict[str, Any], out: Path,
+def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
                   started: str) -> dict[str, Any]:
     """Merge the notebooks' results into one results.json and validate it against the schema."""
     res = out / "results"
 
-    def read(name: str) -> dict[str, Any] | None:
+    def read(name: str) -> Any:
         p = res / f"{name}.json"
         return json.loads(p.read_text()) if p.exists() else None
 
-    growth = read("certification_growth")
-    arbitrage = read("geographic_arbitrage")
     claims = read("claims_audit")
-    public = {k: v for k, v in params.items() if not k.startswith("_")}
+    regional = read("regional_growth")
     merged = {
-        "run": {"started": started, "as_of": params["as_of"], "params": public,
-                "inputs": data["inputs"], "marketlib_version": __version__,
-                "python": sys.version.split()[0]},
-        "growth": growth,
-        "arbitrage": arbitrage,
+        "run": {"started": started, "as_of": params.run_date().isoformat(),
+                "params": params.to_dict(), "inputs": data["inputs"],
+                "marketlib_version": __version__, "python": sys.version.split()[0]},
+        "growth": read("certification_growth"),
+        "arbitrage": read("geographic_arbitrage"),
+        "regional": regional["regional"] if regional else None,
+        "regional_detail": ({k: v for k, v in regional.items() if k != "regional"}
+                            if regional else None),
         "claims": claims["claims"] if claims else None,
         "cleaning": {k: {f: v[f] for f in ("rows_in", "rows_clean", "rows_rejected",
                                             "reasons")}
                      for k, v in data["clean_reports"].items()},
     }
     validate_results(merged)
-    (out / "results.json").write_text(json.dumps(merged, indent=2, default=str) + "\n")
+    write_json(out / "results.json", merged)
     return merged
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically."""
+    atomic_write_bytes(path, (json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
 
 
 def validate_results(results: dict[str, Any]) -> None:
@@ -232,30 +298,23 @@ def _run_one(args: tuple[str, dict[str, Any], str, int]) -> Step:
     return execute_notebook(name, parameters, Path(out), timeout)
 
 
-def run_report(params_file: str | None = None, out: str | None = None,
-               only: list[str] | None = None, update_readme: bool = False) -> int:
-    """Run the whole report; return the exit status (0 ok, 1 notebook failed, 2 input)."""
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    params = load_params(params_file)
-    root = project_root()
-    out_dir = Path(out) if out else root / "reports" / params["as_of"]
+def selected_notebooks(only: list[str] | None) -> list[str]:
+    """Return the notebooks to run: ``only`` and what they need, in dependency order."""
     names = list(NOTEBOOKS)
-    if only:
-        unknown = sorted(set(only) - set(NOTEBOOKS))
-        if unknown:
-            raise InputError("--only", f"unknown notebook(s) {unknown}; known: {names}")
-        wanted: set[str] = set()
-        for n in only:
-            wanted |= {n, *NOTEBOOKS[n]}
-        names = [n for n in names if n in wanted]
-    say = partial(print, flush=True)
-    t0 = time.perf_counter()
-    say(f"marketlib report {params['as_of']} -> {out_dir}")
-    data = prepare_data(params, out_dir)
-    t_prep = time.perf_counter() - t0
-    say(f"  data prep: {t_prep:.1f}s "
-        f"(rates {data['clean_reports']['rates']['rows_clean']} clean rows)")
-    timeout = int(params.get("timeout_seconds", 300))
+    if not only:
+        return names
+    unknown = sorted(set(only) - set(NOTEBOOKS))
+    if unknown:
+        raise InputError("--only", f"unknown notebook(s) {unknown}; known: {names}")
+    wanted: set[str] = set()
+    for n in only:
+        wanted |= {n, *NOTEBOOKS[n]}
+    return [n for n in names if n in wanted]
+
+
+def run_notebooks(names: list[str], params: ReportParams, data: dict[str, Any], out: Path,
+                  say: Callable[[str], None]) -> dict[str, Step]:
+    """Run the notebooks on two processes as their needs allow; return each one's step."""
     steps: dict[str, Step] = {}
     pending = list(names)
     workers = max(1, min(2, os.cpu_count() or 1))
@@ -268,60 +327,107 @@ def run_report(params_file: str | None = None, out: str | None = None,
                     steps[n] = Step(n, "skipped", message=f"needs {', '.join(failed)}")
                     say(f"  {n}: skipped (needs {', '.join(failed)})")
             ready = [n for n in ready if n not in steps]
-            jobs = {n: pool.submit(_run_one, (n, notebook_parameters(n, params, data, out_dir),
-                                              str(out_dir), timeout)) for n in ready}
+            jobs = {n: pool.submit(_run_one, (n, notebook_parameters(n, params, data, out),
+                                              str(out), params.timeout_seconds))
+                    for n in ready}
             for n, job in jobs.items():
                 steps[n] = job.result()
                 s = steps[n]
                 say(f"  {n}: {s.status} in {s.seconds:.1f}s" + (f" - {s.message}"
                                                                   if s.message else ""))
             pending = [n for n in pending if n not in steps]
-    t1 = time.perf_counter()
-    merged = merge_results(params, data, out_dir, started)
-    timings = {"data_prep": round(t_prep, 1), "notebooks_wall": round(t1 - t0 - t_prep, 1),
-               **{n: round(s.seconds, 1) for n, s in steps.items()},
-               "merge_and_validate": round(time.perf_counter() - t1, 1),
-               "total": round(time.perf_counter() - t0, 1)}
-    (out_dir / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
-    if update_readme and all(s.status == "ok" for s in steps.values()):
-        update_readme_section(merged, out_dir)
+    return steps
+
+
+def publish_run(staging: Path, final: Path) -> None:
+    """Swap a complete run folder in place of ``final`` (the old one removed afterwards)."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.replace(final, old)
+    os.replace(staging, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run_report(params_file: str | None = None, out: str | None = None,
+               only: list[str] | None = None, update_readme: bool = False) -> int:
+    """Run the whole report; return the exit status (0 ok, 1 notebook failed, 2 input)."""
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    params = load_params(params_file)
+    names = selected_notebooks(only)
+    as_of = params.run_date().isoformat()
+    final = Path(out) if out else project_root() / "reports" / as_of
+    if final.exists() and not final.is_dir():
+        raise InputError(final, "--out exists and is not a folder")
+    check_inputs(params)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.run-", dir=final.parent))
+    except OSError as exc:
+        raise InputError(final, f"cannot write the report there ({exc.strerror})") from exc
+
+    def say(msg: str) -> None:
+        print(msg, flush=True)
+
+    t0 = time.perf_counter()
+    say(f"marketlib report {as_of} -> {final}")
+    try:
+        data = prepare_data(params, staging, say)
+        t_prep = time.perf_counter() - t0
+        steps = run_notebooks(names, params, data, staging, say)
+        t1 = time.perf_counter()
+        merged = merge_results(params, data, staging, started)
+        pdf_message = finish_summary(staging, say)
+        timings = {"data_prep": round(t_prep, 1), "notebooks_wall": round(t1 - t0 - t_prep, 1),
+                   **{n: round(s.seconds, 1) for n, s in steps.items()},
+                   "merge_and_validate": round(time.perf_counter() - t1, 1),
+                   "total": round(time.perf_counter() - t0, 1)}
+        write_json(staging / "timings.json", timings)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     bad = [s for s in steps.values() if s.status != "ok"]
     if bad:
+        failed = final.with_name(f"{final.name}.failed")
+        shutil.rmtree(failed, ignore_errors=True)
+        os.replace(staging, failed)
         for s in bad:
-            print(f"marketlib: notebook {s.name} {s.status}: {s.message}", file=sys.stderr)
+            where = failed / "notebooks" / f"{s.name}.ipynb"
+            print(f"marketlib: notebook {s.name} {s.status}: {s.message}; kept at {where}",
+                  file=sys.stderr)
+        print(f"marketlib: the previous report in {final} was left as it was", file=sys.stderr)
         return EXIT_FAILED
-    say(f"done in {timings['total']:.1f}s: {out_dir / 'results.json'}")
+    publish_run(staging, final)
+    if update_readme:
+        update_readme_section(merged, final)
+    if pdf_message:
+        say(f"  {pdf_message}")
+    say(f"done in {timings['total']:.1f}s: {final / 'results.json'}")
     return EXIT_OK
+
+
+def finish_summary(out: Path, say: Callable[[str], None]) -> str:
+    """Print the summary page to PDF (or say why not); return the message for the user."""
+    from marketlib.publish import write_pdf
+
+    html = out / "html" / "market_report.html"
+    if not html.exists():
+        return ""
+    result = write_pdf(html, out / "market_report.pdf")
+    return result.message
 
 
 README_START, README_END = "<!-- report:start -->", "<!-- report:end -->"
 
 
 def headline_markdown(results: dict[str, Any], figure: str) -> str:
-    """Return the README's generated section: a figure and a few headline numbers."""
+    """Return the README's generated section: a figure and the headline numbers."""
+    from marketlib.publish import key_findings
+
     lines = [README_START, "", f"*Generated by `marketlib report` for as_of "
              f"{results['run']['as_of']}; do not edit by hand.*", "", f"![ratios]({figure})", ""]
-    arb = results.get("arbitrage") or {}
-    for r in arb.get("regions", []):
-        if r["region"] in ("Eastern Europe", "Latin America", "Southeast Asia") and r["reported"]:
-            lines.append(
-                f"- {r['region']}: median salary-equivalent pay is {r['ratio_to_base']:.2f} "
-                f"of {arb['base']} (95% CI {r['ratio_ci_low']:.2f}-{r['ratio_ci_high']:.2f}; "
-                f"n = {r['n']}, {r['n_countries']} countries; H = {arb['hours_per_year']:g})")
-    gr = results.get("growth") or {}
-    for r in gr.get("period_growth", []):
-        if r.get("growth") is not None:
-            lines.append(f"- CNCF exam registrations, {r['from']} to {r['to']} "
-                         f"({', '.join(map(str, r['group'].values()))}): {r['growth']:+.2f} "
-                         f"(95% CI {r['ci_low']:+.2f} to {r['ci_high']:+.2f}; "
-                         f"{r['y0']:,.0f} -> {r['y1']:,.0f})")
-    claims = results.get("claims") or []
-    counts: dict[str, int] = {}
-    for c in claims:
-        counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
-    if counts:
-        lines.append("- Claims audit: " + ", ".join(f"{v} {k}" for k, v in sorted(
-            counts.items())))
+    lines += [f"- {s}" for s in key_findings(results)]
     lines += ["", README_END]
     return "\n".join(lines)
 
@@ -329,11 +435,12 @@ def headline_markdown(results: dict[str, Any], figure: str) -> str:
 def update_readme_section(results: dict[str, Any], out_dir: Path) -> None:
     """Replace the README's generated section and copy its figure to ``docs/``."""
     root = project_root()
-    fig = out_dir / "figures" / "arbitrage_ratios.png"
     docs = root / "docs"
     docs.mkdir(exist_ok=True)
-    if fig.exists():
-        (docs / "arbitrage_ratios.png").write_bytes(fig.read_bytes())
+    for name in ("arbitrage_ratios.png", "regional_growth.png"):
+        fig = out_dir / "figures" / name
+        if fig.exists():
+            (docs / name).write_bytes(fig.read_bytes())
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8")
     if README_START not in text or README_END not in text:
@@ -342,35 +449,3 @@ def update_readme_section(results: dict[str, Any], out_dir: Path) -> None:
     _, tail = rest.split(README_END, 1)
     readme.write_text(head + headline_markdown(results, "docs/arbitrage_ratios.png") + tail,
                       encoding="utf-8")
-
-
-def default_sections(rates_path: str | Path, certifications_path: str | Path,
-                     claims_path: str | Path, definitions_path: str | Path,
-                     seed: int = 0) -> dict[str, Any]:
-    """Compute the growth, arbitrage and claims sections with default settings.
-
-    Used when the summary notebook runs on its own (interactive use, nbval); a report run
-    passes the sections its notebooks wrote instead.
-    """
-    import pandas as pd
-
-    from marketlib import arbitrage as ab
-    from marketlib import claims as cl
-    from marketlib import clean
-    from marketlib import growth as gr
-
-    certs, _ = clean.read_clean_table(certifications_path, "certifications", "counts",
-                                      clean.CleanParams(max_date="2026-11-26"))
-    rates, _ = clean.read_clean_table(rates_path, "rates", "aijobs")
-    panel = gr.prepare_panel(certs, ["region"], "Y", "2021", "2023")
-    growth = gr.fit_growth(panel, seed=seed).to_results()
-    result = ab.run_arbitrage(rates, ab.Scope(), seed=seed)
-    claims = pd.read_csv(claims_path)
-    arbitrage = result.to_results()
-    arbitrage["claimed_vs_data"] = json.loads(ab.claimed_vs_data(claims, result).to_json(
-        orient="records"))
-    ev = cl.gather_evidence(rates, certs, claims, growth, arbitrage, seed=seed)
-    audited = cl.audit(claims, pd.read_csv(certifications_path), pd.read_csv(definitions_path),
-                       ev["comparison"], ev["rates_base"], ev["hours_per_year"], ev["base"],
-                       ev["observed_growth"], ev["growth_bounds"])
-    return {"growth": growth, "arbitrage": arbitrage, "claims": cl.to_results(audited)}

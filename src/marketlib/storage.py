@@ -14,10 +14,11 @@ import pandas as pd
 
 from marketlib.sources import (
     InputError,
+    atomic_output_dir,
     atomic_write_bytes,
-    atomic_write_csv,
     atomic_write_parquet,
     sha256_file,
+    write_rejected,
 )
 
 
@@ -39,18 +40,25 @@ def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
 
 def write_outputs(result: CleanOutput, out_dir: str | Path,
                   inputs: dict[str, str]) -> dict[str, Path]:
-    """Write ``<name>.parquet``, ``<name>_rejected.csv`` and ``<name>_clean_report.json``.
+    """Write ``<name>.parquet``, ``<name>_rejected.csv`` (+ ``.jsonl``) and the clean report.
 
-    Each file is written atomically; the report records the inputs' sha256.
+    The set is written into a staging folder and swapped in under a lock, so a killed or
+    concurrent run never leaves a new table beside an old report. The rejected CSV is
+    spreadsheet-safe (cells starting with ``= + - @`` TAB or CR get a ``'`` prefix, undone by
+    :func:`marketlib.sources.read_rejected_csv`); the ``.jsonl`` sibling holds the exact values.
+    The report records the inputs' sha256.
     """
     report = dict(result.report)
     report["inputs"] = inputs
-    paths = output_paths(out_dir, result.name)
-    atomic_write_parquet(result.clean, paths["table"])
-    atomic_write_csv(result.rejected, paths["rejected"])
-    atomic_write_bytes(paths["report"],
-                       (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
-    return paths
+    final = output_paths(out_dir, result.name)
+    with atomic_output_dir(out_dir) as tmp:
+        staged = output_paths(tmp, result.name)
+        atomic_write_parquet(result.clean, staged["table"])
+        write_rejected(result.rejected, staged["rejected"])
+        atomic_write_bytes(staged["report"],
+                           (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
+    final["rejected_exact"] = final["rejected"].with_suffix(".jsonl")
+    return final
 
 
 def read_clean_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -25,7 +25,7 @@ from marketlib.clean.rejections import (
     split_malformed,
 )
 from marketlib.clean.vocab import normalize_certification_names
-from marketlib.frames import parse_numbers
+from marketlib.frames import number_problems, parse_numbers
 from marketlib.params import CleanParams
 from marketlib.periods import FREQ_RANK, FREQS, parse_dates, parse_periods, period_labels
 from marketlib.regions import assign_regions, load_scheme, resolve_countries
@@ -96,6 +96,8 @@ def _records(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
         rej.add(blank(raw[col]), "missing_required", f"required value missing: {col}")
     freq = p.freq or "M"
     dates = parse_dates(raw["date"])
+    rej.add(dates["out_of_range"].fillna(False).astype(bool), "date_out_of_range",
+            lazy_detail("date ", raw["date"], " has a year outside 1678..2261"))
     rej.add(dates["date"].isna(), "unparseable_date",
             lazy_detail("date ", raw["date"], " not understood (ISO, DD/MM/YYYY, Month YYYY)"))
     coarse = dates["precision"].map({"D": 3, "M": 2, "Y": 0}) < FREQ_RANK[freq]
@@ -145,6 +147,8 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     rej.add(geo_blank, "missing_required", "required value missing: country or region")
 
     periods = parse_periods(raw["period"])
+    rej.add(periods["out_of_range"], "date_out_of_range",
+            lazy_detail("period ", raw["period"], " has a year outside 1678..2261"))
     rej.add(periods["freq"].isna(), "unparseable_date",
             lazy_detail("period ", raw["period"], " is not YYYY, YYYY-Qn or YYYY-MM"))
     lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
@@ -185,9 +189,10 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
         rej.add(~certs["is_known"], "unknown_certification",
                 lazy_detail("certification ", raw["certification"], " is not a known code"))
 
-    value = parse_numbers(raw["count"])
-    rej.add(value.isna() | (value < 0) | (value != np.floor(value)) | (value > MAX_COUNT),
-            "bad_count",
+    value = parse_numbers(raw["count"], p.decimal)
+    rej.add(value.isna(), "bad_count",
+            lambda idx: "count " + number_problems(raw["count"][idx], p.decimal))
+    rej.add((value < 0) | (value != np.floor(value)) | (value > MAX_COUNT), "bad_count",
             lazy_detail("count ", raw["count"], " is not a non-negative integer"))
     kind_text = (raw["kind"] if "kind" in raw.columns else pd.Series("", index=raw.index))
     kind = kind_text.astype("str").str.strip().str.casefold().replace("", "new")
@@ -235,13 +240,19 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
         keep = w.index[~dec]
         count[keep] = diff[keep].fillna(w.loc[keep, "value"])
         basis[keep] = np.where(prev_max[keep].isna(), "cumulative_first", "cumulative_diff")
+    if p.freq is not None:
+        _reject_partial_periods(work, rej, p.freq)
     ok = rej.ok
-    out_freq = p.freq
-    if out_freq is None:
-        present = work.loc[ok, "freq"].dropna().unique()
-        out_freq = min(present, key=lambda f: FREQ_RANK[f]) if len(present) else "Y"
-    acc = period_labels(work.loc[ok, "period_start"], out_freq)
-    acc["freq"] = out_freq
+    if p.freq is not None:
+        acc = period_labels(work.loc[ok, "period_start"], p.freq)
+        acc["freq"] = p.freq
+        rule = f"rows summed to freq {p.freq}; rows that cover only part of a period rejected"
+    else:  # each row keeps its own frequency: a month is never relabelled as its year
+        parts = [period_labels(work.loc[ok & (work["freq"] == f), "period_start"], f)
+                 .assign(freq=f) for f in FREQS if (ok & (work["freq"] == f)).any()]
+        acc = (pd.concat(parts).reindex(work.index[ok]) if parts
+               else pd.DataFrame(columns=["period", "period_start", "freq"]))
+        rule = "each row keeps its own frequency"
     acc = pd.concat([acc, geo.loc[ok, ["country_iso3", "region", "subregion"]]], axis=1)
     acc["certification"] = certs.loc[ok, "certification"]
     acc["count"] = count[ok].astype("int64")
@@ -250,5 +261,37 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     for col in [c for c in raw.columns if c not in consumed]:
         acc[col] = raw.loc[ok, col]
     extra = {"cumulative_decreases": decreases,
-             "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist())}
+             "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist()),
+             "frequency_rule": rule}
     return acc, rej, extra
+
+
+def _reject_partial_periods(work: pd.DataFrame, rej: Rejections, freq: str) -> None:
+    """Reject rows finer than ``freq`` that cannot make up a whole ``freq`` period.
+
+    Monthly or quarterly rows are summed into a year (or quarter) only when they cover all of
+    it and no row gives that period as a whole; otherwise the sum would present a partial
+    period as a full one.
+    """
+    ok = rej.ok
+    finer = ok & (work["freq"].map(FREQ_RANK) > FREQ_RANK[freq])
+    if not finer.any():
+        return
+    target = period_labels(work.loc[ok, "period_start"], freq)["period"]
+    months = work.loc[ok, "freq"].map({"Y": 12, "Q": 3, "M": 1})
+    key = [work.loc[ok, "geo"], work.loc[ok, "certification"], work.loc[ok, "kind"], target]
+    is_finer = finer[ok]
+    covered = months.where(is_finer, 0).groupby(key, dropna=False).transform("sum")
+    has_whole = (~is_finer).groupby(key, dropna=False).transform("any")
+    need = {"Y": 12, "Q": 3, "M": 1}[freq]
+    bad = is_finer & ((covered < need) | has_whole)
+    if not bad.any():
+        return
+    detail = pd.Series(pd.NA, index=work.index, dtype="object")
+    bi = bad.index[bad]
+    detail[bi] = np.where(
+        has_whole[bi], "period " + target[bi] + " is also given as a whole: not summed twice",
+        work.loc[bi, "freq"] + " row covers " + covered[bi].astype("int64").astype("str")
+        + " of " + str(need) + " months of " + target[bi]
+        + ": a partial period is never presented as a full one")
+    rej.add(bad.reindex(work.index, fill_value=False), "bad_count", detail)

@@ -25,7 +25,7 @@ from marketlib.clean.rejections import (
     split_malformed,
 )
 from marketlib.clean.vocab import assign_role_families, normalize_vocabulary
-from marketlib.frames import map_distinct, parse_numbers
+from marketlib.frames import map_distinct, number_problems, parse_numbers
 from marketlib.params import CleanParams
 from marketlib.periods import parse_dates
 from marketlib.regions import assign_regions, resolve_countries
@@ -107,15 +107,17 @@ def clean_rates(
     if fmt == "aijobs":  # work_year only
         not_year = dates["precision"].ne("Y").fillna(True)
         dates.loc[not_year, "date"] = pd.NaT
+    rej.add(dates["out_of_range"].fillna(False).astype(bool), "date_out_of_range",
+            lazy_detail("date ", c["date_text"], " has a year outside 1678..2261"))
     rej.add(dates["date"].isna(), "unparseable_date",
             lazy_detail("date ", c["date_text"], " is not YYYY-MM-DD, YYYY-MM or YYYY"))
     lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
     rej.add((dates["date"] < lo_date) | (dates["date"] > hi_date), "date_out_of_range",
             lazy_detail("date ", c["date_text"], f" outside {lo_date.date()}..{hi_date.date()}"))
 
-    amount = parse_numbers(c["amount_text"])
+    amount = parse_numbers(c["amount_text"], p.decimal)
     rej.add(amount.isna(), "unparseable_amount",
-            lazy_detail("amount ", c["amount_text"], " is not a number"))
+            lambda idx: "amount " + number_problems(c["amount_text"][idx], p.decimal))
     rej.add(amount <= 0, "non_positive_amount",
             lazy_detail("amount ", c["amount_text"], " is not positive"))
 
@@ -136,7 +138,7 @@ def clean_rates(
     hours = money.unit_hours(unit, p.hours_per_year)
     own_hourly = amount * fx / hours
     if fmt == "aijobs":
-        source_usd = parse_numbers(c["source_usd_text"])
+        source_usd = parse_numbers(c["source_usd_text"], p.decimal)
         hourly = own_hourly.fillna((source_usd / hours).where(source_usd > 0))
     else:
         source_usd = None
@@ -147,8 +149,8 @@ def clean_rates(
     annual = hourly * p.hours_per_year
     lo_b, hi_b = p.annual_usd_bounds
     rej.add(~annual.between(lo_b, hi_b), "implausible_amount",
-            lambda idx: "annual USD equivalent " + annual[idx].round(0).astype("int64")
-            .astype("str") + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]")
+            lambda idx: "annual USD equivalent " + annual[idx].map("{:,.0f}".format)
+            + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]")
 
     ok = rej.ok.to_numpy()
     rows = source_rows(raw, source_file)

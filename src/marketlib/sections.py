@@ -1,0 +1,300 @@
+"""Sections: one function per report section, built from one validated parameters object.
+
+``run_growth``, ``run_arbitrage``, ``run_regional`` and ``run_claims`` read their declared
+inputs (clean tables, typed reference files), run the models and return a section object with
+``to_results()`` (its part of results.json) and ``save(path)``. The notebooks, the report runner
+and the tests call these functions; none of them repeats their steps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from marketlib import arbitrage as ab
+from marketlib import claims as cl
+from marketlib import growth as gr
+from marketlib.params import (
+    ArbitrageParams,
+    ClaimsParams,
+    GrowthParams,
+    RegionalParams,
+    default_report_params,
+)
+from marketlib.sources import (
+    InputError,
+    atomic_write_bytes,
+    read_price_level_ratios,
+    read_reference_table,
+)
+from marketlib.storage import read_clean_table
+
+
+def save_json(data: dict[str, Any], path: str | Path) -> Path:
+    """Write a results document atomically (UTF-8 JSON, sorted as built)."""
+    p = Path(path)
+    atomic_write_bytes(p, (json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
+    return p
+
+
+def load_json(path: str | Path) -> dict[str, Any]:
+    """Read a results document written by :func:`save_json`."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "results file not found (run the notebook that writes it first)")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(p, f"not a JSON results file ({exc})") from exc
+
+
+class _Section:
+    """Shared behaviour: ``save`` writes ``to_results()`` atomically."""
+
+    def to_results(self) -> dict[str, Any]:  # pragma: no cover - overridden
+        """Return this section's part of results.json."""
+        raise NotImplementedError
+
+    def save(self, path: str | Path | None) -> Path | None:
+        """Write ``to_results()`` to ``path`` (nothing when ``path`` is None)."""
+        return None if path is None else save_json(self.to_results(), path)
+
+
+# --- growth of certification counts ------------------------------------------------------------
+
+@dataclass
+class GrowthSection(_Section):
+    """A growth run on a clean counts table, with the article's regional table beside it."""
+
+    params: GrowthParams
+    table: pd.DataFrame
+    provenance: dict[str, Any]
+    panel: gr.Panel
+    fit: gr.GrowthFit
+    article_growth: pd.DataFrame | None = None
+
+    @property
+    def article_bounds(self) -> tuple[float, float] | None:
+        """Range any total of the article's regions must have grown in (None without it)."""
+        if self.article_growth is None or self.article_growth.empty:
+            return None
+        return cl.total_growth_bounds(self.article_growth)
+
+    def fitted_trend(self) -> pd.DataFrame:
+        """Return the fitted trend and its band per group (for the observed-vs-trend plot)."""
+        return gr.fitted_trend(self.panel, self.params.ci_level)
+
+    def to_results(self) -> dict[str, Any]:
+        """Return the ``growth`` section of results.json."""
+        out = self.fit.to_results()
+        out["inputs"] = {self.provenance["path"]: self.provenance["sha256"]}
+        bounds = self.article_bounds
+        if bounds is not None:
+            out["article_total_bounds"] = {"low": bounds[0], "high": bounds[1]}
+        return out
+
+
+def run_growth(params: GrowthParams, article_growth_path: str | Path | None = None
+               ) -> GrowthSection:
+    """Read the clean counts table ``params.counts_path`` and fit every growth estimator.
+
+    The table is a ``certifications.parquet`` (``subjects`` are certification codes) written
+    by ``marketlib clean``; the window, grouping and frequency come from ``params``.
+    """
+    if params.counts_path is None:
+        raise InputError("counts_path", "no clean counts table given")
+    table, provenance = read_clean_table(params.counts_path)
+    panel = gr.prepare_panel(table, params.group_by, params.freq, params.start, params.end,
+                             params.subjects)
+    fit = gr.fit_growth(panel, forecast_periods=params.forecast_periods,
+                        ci_level=params.ci_level, seed=params.seed)
+    article = read_reference_table(article_growth_path) if article_growth_path else None
+    return GrowthSection(params, table, provenance, panel, fit, article)
+
+
+# --- geographic pay arbitrage --------------------------------------------------------------------
+
+@dataclass
+class ArbitrageSection(_Section):
+    """An arbitrage run on the clean rates table, with the article's rates beside it."""
+
+    params: ArbitrageParams
+    rows: pd.DataFrame  # the analysis rows after the scope's filters
+    provenance: dict[str, Any]
+    result: ab.ArbitrageResult
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    price_levels_file: str | None = None
+
+    @property
+    def reported_groups(self) -> list[str]:
+        """Return the groups at or above the publication floor."""
+        raw = self.result.raw
+        return raw.loc[raw["reported"].astype(bool), "group"].tolist()
+
+    @property
+    def base_hourly_usd(self) -> pd.Series:
+        """Return the base group's salary-equivalent hourly pay (for the claims audit)."""
+        return self.rows.loc[self.rows["group"] == self.params.base, "hourly_usd"]
+
+    def to_results(self) -> dict[str, Any]:
+        """Return the ``arbitrage`` section of results.json."""
+        out = self.result.to_results()
+        out["claimed_vs_data"] = json.loads(self.comparison.to_json(orient="records"))
+        base = self.base_hourly_usd
+        out["base_hourly_usd_quantiles"] = {
+            str(q): float(base.quantile(q)) for q in (0.5, 0.9, 0.95, 0.99)} if len(base) else {}
+        out["inputs"] = {self.provenance["path"]: self.provenance["sha256"]}
+        if self.price_levels_file:
+            out["price_levels_file"] = self.price_levels_file
+        return out
+
+
+def scope_of(params: ArbitrageParams) -> ab.Scope:
+    """Return the arbitrage scope the parameters describe."""
+    def tup(v: list[Any] | None) -> tuple[Any, ...] | None:
+        return tuple(v) if v else None
+
+    return ab.Scope(geography=params.geography, base=params.base, years=tup(params.years),
+                    rate_kind=params.rate_kind, employment_types=tup(params.employment_types),
+                    experience=tup(params.experience), role_families=tup(params.role_families),
+                    hours_per_year=params.hours_per_year)
+
+
+def run_arbitrage(params: ArbitrageParams, claims_path: str | Path | None = None,
+                  price_levels_path: str | Path | None = None,
+                  sensitivity_boot: int = 500) -> ArbitrageSection:
+    """Read the clean rates table ``params.rates_path`` and run every arbitrage estimator.
+
+    ``price_levels_path``: the World Bank price level ratios (PPP), when ``params.ppp``;
+    ``claims_path``: the article's claims, whose hourly rates are set beside the data.
+    """
+    if params.rates_path is None:
+        raise InputError("rates_path", "no clean rates table given")
+    rates, provenance = read_clean_table(params.rates_path)
+    scope = scope_of(params)
+    plr = (read_price_level_ratios(price_levels_path)
+           if params.ppp and price_levels_path is not None else None)
+    team = [m.model_dump() for m in params.team]
+    result = ab.run_arbitrage(rates, scope, min_n=params.min_n, n_boot=params.n_boot,
+                              seed=params.seed, ci_level=params.ci_level, plr=plr, team=team)
+    rows, _ = ab.select_rates(rates, scope)
+    base_pay = rows.loc[rows["group"] == scope.base, "hourly_usd"]
+    comparison = (cl.claimed_vs_data(read_reference_table(claims_path), result, base_pay)
+                  if claims_path else pd.DataFrame())
+    sens = (ab.sensitivity(rates, scope, min_n=params.min_n, n_boot=sensitivity_boot,
+                           seed=params.seed) if sensitivity_boot else pd.DataFrame())
+    return ArbitrageSection(params, rows, provenance, result, comparison, sens,
+                            Path(price_levels_path).name if plr is not None else None)
+
+
+# --- claims audit ------------------------------------------------------------------------------
+
+@dataclass
+class ClaimsSection(_Section):
+    """Every claim with its verdict and one-line reason."""
+
+    params: ClaimsParams
+    audited: pd.DataFrame
+    printed: pd.DataFrame
+
+    def to_results(self) -> dict[str, Any]:
+        """Return the ``claims`` part of results.json and the verdict counts."""
+        return {"claims": cl.to_results(self.audited),
+                "verdict_counts": cl.verdict_counts(self.audited)}
+
+
+def run_claims(params: ClaimsParams) -> ClaimsSection:
+    """Audit the article's claims against their own figures and the project's evidence.
+
+    The evidence comes from the growth, arbitrage and regional results a report run wrote;
+    when a results path is not given, that section runs here with its default parameters.
+    """
+    claims = read_reference_table(params.claims_path)
+    unknown = set(claims["check"]) - set(cl.CHECKS)
+    if unknown:
+        raise InputError(params.claims_path, f"unknown check kind(s) {sorted(unknown)}")
+    printed = read_reference_table(params.printed_path)
+    definitions = read_reference_table(params.definitions_path)
+    defaults = default_report_params()
+    if params.arbitrage_results_path:
+        arbitrage = load_json(params.arbitrage_results_path)
+    else:
+        arb = defaults.arbitrage.model_copy(update={"rates_path": params.rates_path,
+                                                    "ppp": False, "seed": params.seed})
+        arbitrage = run_arbitrage(arb, params.claims_path, sensitivity_boot=0).to_results()
+    if params.growth_results_path:
+        growth = load_json(params.growth_results_path)
+    else:
+        grp = defaults.growth.model_copy(update={"counts_path": params.certifications_path,
+                                                 "seed": params.seed})
+        growth = run_growth(grp).to_results()
+    regional = None
+    if params.regional_results_path:
+        regional = load_json(params.regional_results_path)
+    elif params.activity_path and Path(params.activity_path).is_file():
+        reg = defaults.regional.model_copy(update={"activity_path": params.activity_path,
+                                                   "seed": params.seed})
+        regional = run_regional(reg).to_results()
+    evidence = cl.Evidence.from_results(claims, growth, arbitrage, regional)
+    audited = cl.audit(claims, printed, definitions, evidence)
+    return ClaimsSection(params, audited, printed)
+
+
+# --- the summary page ----------------------------------------------------------------------------
+
+def summary_results(growth_results_path: str | None, arbitrage_results_path: str | None,
+                    regional_results_path: str | None, claims_results_path: str | None,
+                    as_of: str, processed: str | Path = "../data/processed",
+                    raw: str | Path = "../data/raw", seed: int = 0) -> dict[str, Any]:
+    """Return the sections the summary page shows, as one results document.
+
+    A report run passes the results its notebooks wrote; on its own (JupyterLab, nbval) the
+    page computes each section here with the default report parameters, from the clean tables
+    in ``processed`` and the typed files in ``raw``.
+    """
+    defaults = default_report_params()
+    proc, rawp = Path(processed), Path(raw)
+    if growth_results_path:
+        growth = load_json(growth_results_path)
+    else:
+        growth = run_growth(defaults.growth.model_copy(update={
+            "counts_path": str(proc / "certifications.parquet"), "seed": seed})).to_results()
+    if arbitrage_results_path:
+        arbitrage = load_json(arbitrage_results_path)
+    else:
+        arbitrage = run_arbitrage(defaults.arbitrage.model_copy(update={
+            "rates_path": str(proc / "rates.parquet"), "ppp": False, "seed": seed}),
+            rawp / "claims" / "article_claims.csv", sensitivity_boot=0).to_results()
+    regional: dict[str, Any] | None = None
+    if regional_results_path:
+        regional = load_json(regional_results_path)
+    elif (proc / "activity.parquet").is_file():
+        regional = run_regional(defaults.regional.model_copy(update={
+            "activity_path": str(proc / "activity.parquet"), "seed": seed})).to_results()
+    if claims_results_path:
+        claims = load_json(claims_results_path)
+    else:
+        claims = run_claims(ClaimsParams(
+            claims_path=str(rawp / "claims" / "article_claims.csv"),
+            definitions_path=str(rawp / "claims" / "cncf_definitions.csv"),
+            printed_path=str(rawp / "certifications" / "cncf_published_counts.csv"),
+            certifications_path=str(proc / "certifications.parquet"),
+            rates_path=str(proc / "rates.parquet"),
+            activity_path=str(proc / "activity.parquet"), seed=seed)).to_results()
+    return {"run": {"as_of": as_of}, "growth": growth, "arbitrage": arbitrage,
+            "regional": regional["regional"] if regional else None,
+            "regional_detail": ({k: v for k, v in regional.items() if k != "regional"}
+                                if regional else None),
+            "claims": claims["claims"]}
+
+
+__all__ = [
+    "ArbitrageSection", "ClaimsSection", "GrowthSection", "RegionalSection", "load_json",
+    "run_arbitrage", "run_claims", "run_growth", "run_regional", "save_json", "scope_of",
+    "summary_results",
+]
