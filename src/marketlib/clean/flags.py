@@ -63,24 +63,85 @@ def flag_outliers(
         dg = dev.groupby(codes)
         mad = dg.transform("median")
         mean_ad = dg.transform("mean")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m = np.where(mad > 0, 0.6745 * (log_value - med) / mad,
-                         (log_value - med) / (1.253314 * mean_ad))
+        m = modified_z(log_value.to_numpy(), med.to_numpy(), mad.to_numpy(), mean_ad.to_numpy())
         n = g.transform("size")
-        return pd.Series(np.nan_to_num(m, nan=0.0), index=log_value.index), n
+        return pd.Series(m, index=log_value.index), n
 
     if log_value.empty:
         return pd.Series(False, index=log_value.index, dtype=bool)
     m_fine, n_fine = mz(cell_fine)
     m_coarse, _ = mz(cell_coarse)
+    return outlier_from_scores(log_value, m_fine, n_fine, m_coarse, z, min_cell)
+
+
+def modified_z(x: np.ndarray, med: np.ndarray, mad: np.ndarray,
+               mean_ad: np.ndarray) -> np.ndarray:
+    """Return the modified z-scores of ``x`` given its cell's median, MAD and mean AD.
+
+    Row-local (every argument is aligned with ``x``), so the pandas and the Dask engines share
+    it: ``0.6745 (x - med) / MAD``, or ``(x - med) / (1.253314 meanAD)`` where the MAD is 0;
+    NaN (a 0/0) becomes 0.
+
+    Parameters
+    ----------
+    x
+        Log values.
+    med, mad, mean_ad
+        Per row: the median, median absolute deviation and mean absolute deviation of its cell.
+
+    Returns
+    -------
+    numpy.ndarray
+        The scores.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(mad > 0, 0.6745 * (x - med) / mad, (x - med) / (1.253314 * mean_ad))
+    return np.nan_to_num(m, nan=0.0)
+
+
+def outlier_from_scores(log_value: pd.Series, m_fine: pd.Series, n_fine: pd.Series,
+                        m_coarse: pd.Series, z: float, min_cell: int) -> pd.Series:
+    """Flag rows whose fine-cell score (coarse where the fine cell is small) exceeds ``z``.
+
+    Parameters
+    ----------
+    log_value
+        Log hourly pay.
+    m_fine, n_fine
+        Per row: the modified z within the fine cell and the fine cell's size.
+    m_coarse
+        Per row: the modified z within the coarse cell.
+    z, min_cell
+        Threshold and the smallest fine cell used.
+
+    Returns
+    -------
+    pandas.Series
+        Boolean flags.
+    """
     m = m_fine.where(n_fine >= min_cell, m_coarse)
     return (m.abs() > z) & log_value.notna()
 
 
+def outlier_inputs(clean: pd.DataFrame) -> tuple[pd.Series, list[pd.Series], list[pd.Series]]:
+    """Return the outlier rule's inputs: log hourly pay, the fine cell and the coarse cell.
 
-def flag_rates(clean: pd.DataFrame, raw_ok: pd.DataFrame, fmt: str,
-               p: CleanParams) -> pd.DataFrame:
-    """Add ``is_duplicate``, ``is_range_pair``/``range_pair_id`` and ``is_outlier``."""
+    Fine cell: rate kind x year x region x seniority; coarse: rate kind x year x seniority.
+    """
+    return (np.log(clean["hourly_usd"]),
+            [clean["rate_kind"], clean["year"], clean["region"], clean["experience"]],
+            [clean["rate_kind"], clean["year"], clean["experience"]])
+
+
+
+def flag_file_order(clean: pd.DataFrame, raw_ok: pd.DataFrame, fmt: str,
+                    p: CleanParams) -> pd.DataFrame:
+    """Add ``is_duplicate`` and ``is_range_pair``/``range_pair_id`` (rules within a file).
+
+    Both rules compare rows of one source file only (``source_file`` is part of every key), so
+    an engine may run them file by file; ``range_pair_id`` then numbers the pairs from 1 within
+    the frame given (add the number of pairs of earlier files to get the table-wide id).
+    """
     out = clean.copy()
     # duplicates: same raw values (date reduced to its year) as an earlier accepted row
     dup_key = raw_ok.drop(columns=[k for k in ("date",) if k in raw_ok.columns])
@@ -94,10 +155,13 @@ def flag_rates(clean: pd.DataFrame, raw_ok: pd.DataFrame, fmt: str,
     is_pair, pair_id = flag_range_pairs(base, key_cols, "_amount", *p.range_pair_ratio)
     out["is_range_pair"] = is_pair.reindex(out.index, fill_value=False).astype(bool)
     out["range_pair_id"] = pair_id.reindex(out.index).astype("Int64")
-    out["is_outlier"] = flag_outliers(
-        np.log(out["hourly_usd"]),
-        [out["rate_kind"], out["year"], out["region"], out["experience"]],
-        [out["rate_kind"], out["year"], out["experience"]],
-        z=p.outlier_z, min_cell=p.outlier_min_cell,
-    )
+    return out
+
+
+def flag_rates(clean: pd.DataFrame, raw_ok: pd.DataFrame, fmt: str,
+               p: CleanParams) -> pd.DataFrame:
+    """Add ``is_duplicate``, ``is_range_pair``/``range_pair_id`` and ``is_outlier``."""
+    out = flag_file_order(clean, raw_ok, fmt, p)
+    out["is_outlier"] = flag_outliers(*outlier_inputs(out), z=p.outlier_z,
+                                      min_cell=p.outlier_min_cell)
     return out

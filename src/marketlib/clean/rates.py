@@ -6,6 +6,7 @@ amount, unit, currency, country, FX, plausibility. Every lookup runs once per di
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,31 @@ def _canonical_rates(raw: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, list[st
     return c, required, [col for col in raw.columns if col not in consumed]
 
 
+@dataclass
+class RateRows:
+    """The row-local part of a rates cleaning run (before the flags that need other rows).
+
+    Attributes
+    ----------
+    raw
+        The input rows (reader's malformed-row column taken off).
+    clean
+        Accepted rows with every row-local column (regions included), no flags yet.
+    raw_ok
+        The accepted rows' raw columns (the duplicate and range-pair keys).
+    rejected
+        Rejected rows, verbatim, with ``source_file``, ``source_row``, ``reason``, ``detail``.
+    experience_given
+        Per accepted row: whether the raw experience cell was non-blank.
+    """
+
+    raw: pd.DataFrame
+    clean: pd.DataFrame
+    raw_ok: pd.DataFrame
+    rejected: pd.DataFrame
+    experience_given: np.ndarray
+
+
 def clean_rates(
     raw: pd.DataFrame, fmt: str, params: CleanParams | None = None,
     source_file: str | pd.Series = "",
@@ -87,9 +113,39 @@ def clean_rates(
     Notes
     -----
     Every lookup (date string, currency, unit, country, title) runs once per distinct value.
-    Rows are validated in SPEC order; the first failing rule gives the reason code.
+    Rows are validated in SPEC order; the first failing rule gives the reason code. The work is
+    :func:`clean_rate_rows` (row-local), :func:`marketlib.clean.flags.flag_rates` (flags that
+    need other rows) and :func:`rates_report`; the Dask engine runs the same three pieces.
     """
     p = params or CleanParams()
+    rows = clean_rate_rows(raw, fmt, p, source_file)
+    clean = flag_rates(rows.clean, rows.raw_ok, fmt, p)
+    report = rates_report(rows.raw, clean, rows.rejected, rows.experience_given, p, fmt)
+    result = CleanResult("rates", clean, rows.rejected, report)
+    result.check_invariant()
+    return result
+
+
+def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
+                    source_file: str | pd.Series = "") -> RateRows:
+    """Run every row-local rule of the rates cleaner: reasons, conversions, regions.
+
+    Parameters
+    ----------
+    raw
+        Raw text rows (one file, several concatenated, or one partition of a file set).
+    fmt
+        ``"aijobs"`` or ``"generic"``.
+    p
+        Cleaning parameters.
+    source_file
+        File name(s) recorded in ``source_file``; ``source_row`` counts rows per file name.
+
+    Returns
+    -------
+    RateRows
+        Accepted rows without flags, their raw columns, the rejected rows.
+    """
     raw, malformed = split_malformed(raw)
     c, required, extra_cols = _canonical_rates(raw, fmt)
     rej = Rejections(raw.index, malformed)
@@ -196,9 +252,34 @@ def clean_rates(
     clean = pd.concat([clean, assign_regions(clean["country_iso3"], p.scheme)], axis=1)
     clean = clean[[*clean.columns[:3], "region", "subregion",
                    *[k for k in clean.columns[3:] if k not in ("region", "subregion")]]]
-    clean = flag_rates(clean, raw.loc[ok].reset_index(drop=True), fmt, p)
-
     rejected = rejected_frame(raw, rej, source_file)
+    given = ~blank(c["experience_text"])[ok].to_numpy()
+    return RateRows(raw=raw, clean=clean, raw_ok=raw.loc[ok].reset_index(drop=True),
+                    rejected=rejected, experience_given=given)
+
+
+def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,
+                 experience_given: np.ndarray, p: CleanParams, fmt: str) -> dict[str, Any]:
+    """Return the rates clean report: counts, reasons, flags, and the year x region log.
+
+    Parameters
+    ----------
+    raw
+        The input rows (only their number is used).
+    clean
+        The flagged clean rows.
+    rejected
+        The rejected rows.
+    experience_given
+        Per clean row: whether an experience value was given.
+    p, fmt
+        Parameters and format, recorded.
+
+    Returns
+    -------
+    dict
+        The report (JSON-ready).
+    """
     report = clean_report("rates", raw, clean, rejected, p, fmt)
     report["flags"] = {
         f: int(clean[f].sum()) for f in ("is_duplicate", "is_range_pair", "is_outlier",
@@ -206,8 +287,8 @@ def clean_rates(
     }
     report["fx_source"] = clean["fx_source"].value_counts().to_dict()
     report["rate_kind"] = clean["rate_kind"].value_counts().to_dict()
-    given = ~blank(c["experience_text"])[ok].to_numpy()
-    report["experience_unrecognized"] = int((clean["experience"].isna().to_numpy() & given).sum())
+    report["experience_unrecognized"] = int((clean["experience"].isna().to_numpy()
+                                             & experience_given).sum())
     log = (clean.assign(region=clean["region"].fillna("(none)"))
            .groupby(["year", "region"])
            .agg(rows=("source_row", "size"), duplicates=("is_duplicate", "sum"),
@@ -215,6 +296,4 @@ def clean_rates(
                 fx_mismatch=("is_fx_mismatch", "sum"))
            .reset_index())
     report["log_by_year_region"] = log.astype({"year": int}).to_dict(orient="records")
-    result = CleanResult("rates", clean, rejected, report)
-    result.check_invariant()
-    return result
+    return report
