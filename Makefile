@@ -30,12 +30,13 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 install: $(BIN)/.installed  ## create .venv and install the locked dependencies
 
-fetch: install  ## get the aijobs data (MARKETLIB_MIRROR=DIR copies it from DIR)
+fetch: install  ## get the public data (aijobs, PPP, Innovation Graph; MARKETLIB_MIRROR=DIR copies from DIR)
 	$(BIN)/marketlib fetch all
 
-clean-data: fetch  ## clean the aijobs file into data/processed
+clean-data: fetch  ## clean the pay, certification and activity files into data/processed
 	$(BIN)/marketlib clean rates data/raw/aijobs/salaries.csv --format aijobs
 	$(BIN)/marketlib clean certifications data/raw/certifications/cncf_published_counts.csv --format counts
+	$(BIN)/marketlib clean activity data/raw/innovationgraph/*.csv --format innovationgraph
 
 report: clean-data  ## the main job: fetch, clean, run the default report
 	$(BIN)/marketlib report --params params/default.yaml --update-readme
@@ -46,7 +47,7 @@ test: install processed  ## the whole test suite (unit, property, real data, not
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests $(wildcard notebooks/*.ipynb) $(NBVAL)
 
 processed: install  ## the clean tables the notebooks read (fetch/mirror + clean)
-	@test -f data/processed/rates.parquet || $(MAKE) clean-data
+	@test -f data/processed/rates.parquet -a -f data/processed/activity.parquet || $(MAKE) clean-data
 
 test-fast: install  ## unit tests only (no real data, no browser)
 	$(BIN)/python -m pytest -x -q -m "not realdata and not slow and not browser"

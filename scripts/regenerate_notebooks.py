@@ -21,7 +21,9 @@ import papermill as pm
 
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
-ORDER = ["certification_growth", "geographic_arbitrage", "claims_audit", "market_report"]
+from marketlib.report import NOTEBOOKS  # noqa: E402 - the one dependency order
+
+ORDER = list(NOTEBOOKS)
 TIMEOUT = 300
 
 

@@ -46,9 +46,9 @@ def test__audit_rates__ratio_inside_and_outside_ci_and_unit_sanity():
         "claimed_hourly_usd": [180.0, 72.0, 65.0], "claimed_annual_equivalent_usd":
         [374400.0, 149760.0, 135200.0], "claimed_ratio": [1.0, 0.40, 0.36], "n": [900, 200, 120],
         "data_ratio_ci_low": [1.0, 0.31, 0.37], "data_ratio_ci_high": [1.0, 0.37, 0.47],
-        "adjusted_ci_low": [None, 0.39, 0.45], "adjusted_ci_high": [None, 0.45, 0.55]})
-    base = pd.Series([50.0] * 95 + [200.0] * 5)
-    out = {r["id"]: r for r in cl.audit_rates(claims, comparison, base, 2080, "North America")}
+        "adjusted_ci_low": [None, 0.39, 0.45], "adjusted_ci_high": [None, 0.45, 0.55],
+        "base_share_at_or_above": [0.05, 0.5, 0.6], "base_median_hourly_usd": [50.0] * 3})
+    out = {r["id"]: r for r in cl.audit_rates(claims, comparison, 2080, "North America")}
     assert out["na"]["verdict"] == "contradicted_by_data" and "5.0%" in out["na"]["detail"]
     assert out["ee"]["verdict"] == "supported_by_data"
     assert out["la"]["verdict"] == "contradicted_by_data"

@@ -35,7 +35,7 @@ def small_results() -> dict:
             "freq": "Y", "periods": ["2021", "2022", "2023"],
             "period_growth": [{"group": {"region": "World"}, "from": "2022", "to": "2023",
                                "growth": 1.0816, "ci_low": -0.99, "ci_high": 430.13,
-                               "y0": 49000.0, "y1": 102000.0, "status": "ok"},
+                               "count_from": 49000.0, "count_to": 102000.0, "status": "ok"},
                               {"group": {"region": "Europe"}, "from": "2022", "to": "2023",
                                "growth": None, "ci_low": None, "ci_high": None,
                                "status": "too few periods"}],

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import copy
-import json
-
+import re
 import jsonschema
 import nbformat
 import pytest
@@ -20,21 +19,35 @@ DEFAULT = project_root() / "params" / "default.yaml"
 
 def test__load_params__default_is_valid():
     p = load_params(DEFAULT)
-    assert p["as_of"] == "2026-11-26"
+    assert p.run_date().isoformat() == "2026-11-26"
+    assert p.clean_params().max_date == "2026-11-26"  # as_of bounds every cleaning step
+    assert p.growth.seed == p.arbitrage.seed == p.seed  # the run's seed reaches every section
 
 
 @pytest.mark.parametrize(
     ("text", "problem"),
-    [("as_of: [", "not valid YAML"), ("as_of: '2026-13-01'\ninputs: {}\ngrowth: {}\n"
-                                      "arbitrage: {}\n", "as_of must be"),
-     ("as_of: '2026-11-26'\n", "missing key")],
+    [("as_of: [", "not valid YAML"),
+     ("as_of: '2026-13-01'\n", "as_of: Input should be a valid date"),
+     ("growth:\n  alpha: 0.05\n", "growth.alpha: unknown key"),
+     ("arbitrage:\n  \"import os; os.system('id'); x\": 1\n",
+      "arbitrage.import os; os.system('id'); x: unknown key"),
+     ("arbitrage:\n  n_boot: 1000000000000\n", "arbitrage.n_boot: Input should be less"),
+     ("growth:\n  group_by: regionx\n", "growth.group_by: Value error, unknown grouping"),
+     ("clean:\n  hours_per_year: .nan\n", "clean.hours_per_year: Input should be a finite"),
+     ("- a list\n", "must be a mapping")],
 )
 def test__load_params__errors_name_the_file(tmp_path, text, problem):
     p = tmp_path / "p.yaml"
     p.write_text(text)
-    with pytest.raises(InputError, match=problem) as err:
+    with pytest.raises(InputError, match=re.escape(problem)) as err:
         load_params(p)
     assert str(p) in str(err.value)
+
+
+def test__load_params__group_by_string_is_a_list():
+    from marketlib.params import GrowthParams
+
+    assert GrowthParams.build({"group_by": "region"}).group_by == ["region"]
 
 
 def test__load_params__bad_notebook_parameter_refused(tmp_path):
@@ -59,12 +72,14 @@ def test__report__failed_notebook_exit_1_named_kept_dependents_skipped(
     err = capsys.readouterr()
     assert "certification_growth failed" in err.err
     assert "claims_audit: skipped" in err.out
-    kept = nbformat.read(out / "notebooks" / "certification_growth.ipynb", as_version=4)
+    assert not out.exists()  # a failed run never publishes
+    failed = tmp_path / "out.failed"
+    kept = nbformat.read(failed / "notebooks" / "certification_growth.ipynb", as_version=4)
     errors = [o for c in kept.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert errors and errors[0]["ename"] == "GrowthInputError"
-    assert (out / "html" / "geographic_arbitrage.html").exists()  # independent one ran
-    assert not (out / "notebooks" / "claims_audit.ipynb").exists()
+    assert (failed / "html" / "geographic_arbitrage.html").exists()  # independent one ran
+    assert not (failed / "notebooks" / "claims_audit.ipynb").exists()
 
 
 def _doc() -> dict:
@@ -94,4 +109,9 @@ def test__results_schema__accepts_spec_shape_and_refuses_violations():
     bad["run"]["inputs"] = {"a.csv": "not-a-hash"}
     with pytest.raises(jsonschema.ValidationError):
         validate_results(bad)
-    json.dumps(_doc())
+    bad = copy.deepcopy(_doc())
+    bad["regional"] = [{"measure": "topic_pushers", "subject": "kubernetes", "from": "2023",
+                        "to": "2024", "growth": 0.1, "ci_low": 0.0, "ci_high": 0.2,
+                        "economies": ["DEU", "EU"], "composition": "constant"}]
+    with pytest.raises(jsonschema.ValidationError):  # an aggregate is never an economy
+        validate_results(bad)

@@ -18,6 +18,7 @@ from marketlib.sources import DATASET_GROUPS, DATASETS, InputError
 
 if TYPE_CHECKING:
     from marketlib.clean.rejections import CleanResult
+    from marketlib.params import CleanParams
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -46,30 +47,65 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def clean_params_from(args: argparse.Namespace) -> CleanParams:
+    """Validate the common options of ``marketlib clean`` before anything is read or written.
+
+    Raises
+    ------
+    InputError
+        An unparseable ``--max-date``, ``--hours-per-year`` not a positive finite number, a
+        bad ``--scheme`` file, or an ``--out`` that is a file or cannot be written.
+    """
+    from datetime import date
+
+    from marketlib.params import CleanParams, check_hours
+
+    if args.max_date is not None:
+        try:
+            date.fromisoformat(args.max_date)
+        except ValueError:
+            raise InputError("--max-date", f"{args.max_date!r} is not a date YYYY-MM-DD") from None
+    hours = getattr(args, "hours_per_year", 2080.0)
+    try:
+        hours = check_hours(hours)
+    except ValueError as exc:
+        raise InputError("--hours-per-year", str(exc)) from None
+    if args.scheme not in ("article", "un"):
+        from marketlib.regions import load_scheme
+
+        load_scheme(args.scheme)  # refuse a bad scheme file before writing anything
+    check_output_dir(args.out)
+    return CleanParams(scheme=args.scheme, hours_per_year=hours, max_date=args.max_date,
+                       decimal=args.decimal, freq=getattr(args, "freq", None),
+                       known_certifications_only=getattr(args, "known_only", False))
+
+
+def check_output_dir(out: str) -> None:
+    """Refuse an output folder that is a file or cannot be created or written."""
+    import os
+    from pathlib import Path
+
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise InputError(p, "--out exists and is not a folder")
+    probe = p
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(p, f"--out cannot be written (no write permission on {probe})")
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     """Clean rates, certification or activity files into ``--out``."""
     from marketlib import clean
 
+    params = clean_params_from(args)
     if args.what == "activity":
-        result, inputs = _clean_activity(args)
-    elif args.what == "rates":
-        required = clean.AIJOBS_REQUIRED if args.format == "aijobs" else clean.GENERIC_REQUIRED
-        frame, names, inputs = _read_inputs(args.files, required)
-        params = clean.CleanParams(scheme=args.scheme, hours_per_year=args.hours_per_year,
-                                   max_date=args.max_date)
-        if args.scheme not in ("article", "un"):
-            from marketlib.regions import load_scheme
-
-            load_scheme(args.scheme)  # refuse a bad scheme file before writing anything
-        result = clean.clean_rates(frame, args.format, params, source_file=names)
+        result, inputs = _clean_activity(args, params)
     else:
-        required = (clean.RECORDS_REQUIRED if args.format == "records"
-                    else clean.COUNTS_REQUIRED)
-        any_of = (("country", "region"),) if args.format == "counts" else ()
-        frame, names, inputs = _read_inputs(args.files, required, any_of)
-        params = clean.CleanParams(scheme=args.scheme, freq=args.freq, max_date=args.max_date,
-                                   known_certifications_only=args.known_only)
-        result = clean.clean_certifications(frame, args.format, params, source_file=names)
+        spec = clean.input_format(args.format, args.what)
+        frame, names, inputs = _read_inputs(args.files, spec.required, spec.any_of)
+        result = clean.CLEANERS[args.what](frame, args.format, params, source_file=names)
     paths = clean.write_outputs(result, args.out, inputs)
     r = result.report
     print(f"{result.name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
@@ -79,9 +115,9 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _clean_activity(args: argparse.Namespace) -> tuple[CleanResult, dict[str, str]]:
+def _clean_activity(args: argparse.Namespace, params: CleanParams
+                    ) -> tuple[CleanResult, dict[str, str]]:
     """Read every Innovation Graph file (measure = first column), then clean them together."""
-    from marketlib.clean import CleanParams
     from marketlib.clean.activity import clean_activity, stack_activity
     from marketlib.clean.formats import input_format
     from marketlib.sources import read_csv_text
@@ -89,11 +125,6 @@ def _clean_activity(args: argparse.Namespace) -> tuple[CleanResult, dict[str, st
     spec = input_format(args.format, "activity")
     tables = [read_csv_text(f, required=spec.required, any_of=spec.any_of) for f in args.files]
     frame, names = stack_activity([(t.frame, str(t.path)) for t in tables])
-    if args.scheme not in ("article", "un"):
-        from marketlib.regions import load_scheme
-
-        load_scheme(args.scheme)  # refuse a bad scheme file before writing anything
-    params = CleanParams(scheme=args.scheme, max_date=args.max_date)
     result = clean_activity(frame, args.format, params, source_file=names)
     return result, {str(t.path): t.sha256 for t in tables}
 
@@ -134,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="region scheme: article, un, or a CSV iso3,region,subregion")
         w.add_argument("--max-date", default=None,
                        help="latest valid date, YYYY-MM-DD (default: today)")
+        w.add_argument("--decimal", default=".", choices=[".", ","],
+                       help="decimal mark of numbers (default '.'; ',' for 1.234,56); a number "
+                            "whose separators fit neither convention is rejected")
         if what == "rates":
             w.add_argument("--hours-per-year", type=float, default=2080.0)
         elif what == "certifications":
@@ -160,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except InputError as exc:
         print(f"marketlib: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:  # a disk or permission problem while writing: one line, no trace
+        where = exc.filename or "output"
+        print(f"marketlib: error: {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
 
 

@@ -123,3 +123,95 @@ def ratio_forest(result: Any) -> Any:
     ax.invert_yaxis()
     fig.tight_layout()
     return fig
+
+
+def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
+                    subject: str = "kubernetes", geography: str = "region") -> Any:
+    """Draw regional growth with CIs per comparison, the article's claimed rates beside them.
+
+    ``rows``: the ``regional`` rows of one measure (growth, ci_low, ci_high, from, to, subject,
+    and the geography column). ``article``: the article's claims (region, period_from,
+    period_to, growth), drawn as crosses on the comparison of the same years. The title states
+    the finding, computed from the numbers.
+    """
+    d = rows[(rows["subject"] == subject) & rows["growth"].notna()].copy()
+    d["comparison"] = d["from"].astype("str") + " → " + d["to"].astype("str")
+    comps = list(dict.fromkeys(d["comparison"]))
+    groups = sorted(d[geography].dropna().unique())
+    fig, ax = plt.subplots(figsize=(8, max(3.5, 0.55 * len(groups) + 1.5)))
+    y = np.arange(len(groups))
+    width = 0.8 / max(1, len(comps))
+    palette = sns.color_palette("colorblind", len(comps) + 1)
+    for i, comp in enumerate(comps):
+        part = d[d["comparison"] == comp].set_index(geography).reindex(groups)
+        off = y - 0.4 + width * (i + 0.5)
+        ax.errorbar(part["growth"], off,
+                    xerr=[part["growth"] - part["ci_low"], part["ci_high"] - part["growth"]],
+                    fmt="o", capsize=3, color=palette[i], label=f"{subject} activity, {comp}")
+    title = f"{subject.capitalize()} developer activity by region"
+    if article is not None and len(article):
+        a = article.set_index("region").reindex(groups)
+        comp = f"{int(article['period_from'].iloc[0])} → {int(article['period_to'].iloc[0])}"
+        i = comps.index(comp) if comp in comps else 0
+        off = y - 0.4 + width * (i + 0.5)
+        ax.scatter(a["growth"], off, marker="X", s=70, color=palette[-1], zorder=3,
+                   label=f"article's certification growth, {comp}")
+        same = d[d["comparison"] == comp]
+        if len(same):
+            title = (f"{subject.capitalize()} activity grew {same['growth'].min():+.0%} to "
+                     f"{same['growth'].max():+.0%} by region in {comp}; the article claims "
+                     f"{article['growth'].min():+.0%} to {article['growth'].max():+.0%}")
+    ax.axvline(0, color="grey", ls=":", lw=1)
+    ax.set_yticks(y, groups)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
+    ax.set_xlabel("growth (95% CI; constant set of economies; a proxy, not certificates)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def economy_drivers(drivers: pd.DataFrame, subject: str, period_from: str, period_to: str
+                    ) -> Any:
+    """Draw each region's economies by their count in the later span (who drives a region)."""
+    d = drivers[(drivers["subject"] == subject) & (drivers["from"] == period_from)
+                & (drivers["to"] == period_to)]
+    groups = sorted(d["group"].unique())
+    fig, ax = plt.subplots(figsize=(8, max(3.5, 0.45 * len(d) + 1)))
+    labels, vals, colors = [], [], []
+    palette = sns.color_palette("colorblind", len(groups))
+    for i, g in enumerate(groups):
+        part = d[d["group"] == g].sort_values("count_to", ascending=False)
+        for _, r in part.iterrows():
+            labels.append(f"{g}: {r['country_iso3']}")
+            vals.append(r["count_to"])
+            colors.append(palette[i])
+    ax.barh(np.arange(len(vals)), vals, color=colors)
+    ax.set_yticks(np.arange(len(vals)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{subject} pushers, {period_to} (sum of quarters)")
+    top = d.sort_values("share_to", ascending=False).drop_duplicates("group")
+    most = top["share_to"].max() if len(top) else float("nan")
+    ax.set_title(f"Who drives each region ({subject}, {period_to}): the largest economy holds "
+                 f"up to {most:.0%} of its region", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
+    """Draw the adjusted pay ratios to the base from a results section, finding in the title."""
+    base = arbitrage["base"]
+    reported = {r["region"] for r in arbitrage["regions"] if r.get("reported")}
+    adj = pd.DataFrame(arbitrage.get("adjusted") or [])
+    if adj.empty:
+        adj = pd.DataFrame(columns=["region", "ratio_to_base", "ci_low", "ci_high"])
+    adj = adj[adj["region"].isin(reported) & (adj["region"] != base)]
+    adj = adj.sort_values("ratio_to_base")
+    title = f"Adjusted pay ratio to {base} (95% CI; H = {arbitrage['hours_per_year']:g})"
+    if len(adj):
+        lo, hi = adj.iloc[0], adj.iloc[-1]
+        title = (f"A comparable specialist earns {lo['ratio_to_base']:.0%} ({lo['region']}) to "
+                 f"{hi['ratio_to_base']:.0%} ({hi['region']}) of {base} pay")
+    return forest(adj.rename(columns={"region": "group"}), "group", "ratio_to_base", "ci_low",
+                  "ci_high", title, f"ratio to {base} (95% CI)", ref=1.0)

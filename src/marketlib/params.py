@@ -183,13 +183,20 @@ class ArbitrageParams(_Section):
 
 
 class RegionalParams(_Section):
-    """Regional growth of developer activity (GitHub Innovation Graph) for the default report."""
+    """Regional growth of a clean counts table (developer activity: a proxy, never certificates).
 
-    activity_path: str | None = None
+    Annual growth (``freq`` ``Y``: sums of quarterly flows; the stock ``developers`` Q4 to Q4)
+    for each pair of consecutive years from ``start`` to ``end``, and the latest
+    ``latest_quarters`` quarters against as many before them.
+    """
+
+    counts_path: str | None = None
     measure: str = "topic_pushers"
-    subjects: list[str] = Field(default_factory=lambda: ["kubernetes"], min_length=1)
+    subjects: list[str] | None = Field(default_factory=lambda: ["kubernetes"])
     group_by: list[str] = Field(default_factory=lambda: ["region"], min_length=1)
-    years: list[int] = Field(default_factory=lambda: [2022, 2023, 2024], min_length=2)
+    freq: Literal["Y"] = "Y"
+    start: int = Field(2022, ge=2000, le=2100)
+    end: int = Field(2024, ge=2000, le=2100)
     latest_quarters: int = Field(4, ge=0, le=8)
     composition: Literal["constant", "published"] = "constant"
     china_hong_kong: Literal["combine", "exclude", "keep"] = "combine"
@@ -200,6 +207,26 @@ class RegionalParams(_Section):
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return _as_list(v)
+
+    @field_validator("group_by")
+    @classmethod
+    def _geography(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if c not in GEOGRAPHIES]
+        if bad:
+            raise ValueError(f"regional growth groups by geography only; {bad} not in "
+                             f"{GEOGRAPHIES}")
+        return v
+
+    @model_validator(mode="after")
+    def _window(self) -> RegionalParams:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        """Return the compared calendar years, ``start`` to ``end``."""
+        return list(range(self.start, self.end + 1))
 
 
 class CleanSection(_Section):

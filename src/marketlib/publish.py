@@ -436,8 +436,8 @@ def key_findings(results: Mapping[str, Any] | None, max_sentences: int = 8) -> l
         where = _group_label(r.get("group"))
         where = "worldwide" if where in ("World", "All") else f"in {where}"
         counts = ""
-        if _num(r.get("y0")) is not None and _num(r.get("y1")) is not None:
-            counts = f"; {count(r['y0'])} to {count(r['y1'])}"
+        if _num(r.get("count_from")) is not None and _num(r.get("count_to")) is not None:
+            counts = f"; {count(r['count_from'])} to {count(r['count_to'])}"
         others.append(
             f"CNCF exam registrations {where} changed {pct(r['growth'], signed=True)} from "
             f"{r.get('from', DASH)} to {r.get('to', DASH)} ({LEVEL_TEXT} "
@@ -576,8 +576,8 @@ def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     cols = ["Group", "Estimate", "Period", "Value (95% interval)", "Counts / basis"]
     rows: list[dict[str, Any]] = []
     for r in _rows(growth.get("period_growth")):
-        basis = (f"{count(r.get('y0'))} to {count(r.get('y1'))}"
-                 if _num(r.get("y0")) is not None else DASH)
+        basis = (f"{count(r.get('count_from'))} to {count(r.get('count_to'))}"
+                 if _num(r.get("count_from")) is not None else DASH)
         status = r.get("status")
         value = (pct_ci(r.get("growth"), r.get("ci_low"), r.get("ci_high"))
                  if _num(r.get("growth")) is not None
@@ -822,6 +822,14 @@ def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -
         styler = styler.set_caption(html_lib.escape(scrub_paths(caption)))
     body = styler.to_html(doctype_html=False, exclude_styles=True)
     return (f"<style>{TABLE_CSS}</style>\n" if css else "") + body
+
+
+def show_findings(results: Mapping[str, Any] | None) -> Any:
+    """Display the key findings in a notebook as a Markdown list (``IPython.display``)."""
+    from IPython.display import Markdown
+
+    lines = "\n".join(f"- {s}" for s in key_findings(results))
+    return Markdown("**Key findings**\n\n" + lines)
 
 
 def show(frame: pd.DataFrame, caption: str | None = None) -> Any:

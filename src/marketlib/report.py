@@ -294,7 +294,16 @@ def validate_results(results: dict[str, Any]) -> None:
 
 
 def _run_one(args: tuple[str, dict[str, Any], str, int]) -> Step:
+    """Run one notebook in a pool worker, the kernel's own stderr going to a log file.
+
+    The kernel inherits the worker's file descriptor 2, so its start-up warnings ("running
+    over TCP without encryption") land in ``logs/<name>.kernel.log``, not on the terminal.
+    """
     name, parameters, out, timeout = args
+    log = Path(out) / "logs" / f"{name}.kernel.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as fh:
+        os.dup2(fh.fileno(), 2)
     return execute_notebook(name, parameters, Path(out), timeout)
 
 

@@ -192,6 +192,66 @@ def run_arbitrage(params: ArbitrageParams, claims_path: str | Path | None = None
                             Path(price_levels_path).name if plr is not None else None)
 
 
+# --- regional growth of developer activity -------------------------------------------------------
+
+@dataclass
+class RegionalSection(_Section):
+    """Regional growth of a clean activity table over constant economies, with its context."""
+
+    params: RegionalParams
+    table: pd.DataFrame
+    provenance: dict[str, Any]
+    growth: gr.RegionalGrowth
+    developers: gr.RegionalGrowth | None
+    article_growth: pd.DataFrame | None = None
+
+    @property
+    def headline_subject(self) -> str:
+        """Return the subject the section leads with (the first one asked for)."""
+        subjects = self.params.subjects or sorted(self.growth.growth["subject"].unique())
+        return subjects[0]
+
+    def to_results(self) -> dict[str, Any]:
+        """Return SPEC's ``regional`` rows and the detail behind them."""
+        top = self.growth.drivers.sort_values("count_to", ascending=False)
+        top = top.groupby(["group", "subject", "from", "to"], sort=True).head(3)
+        return {
+            "regional": self.growth.to_results(),
+            "measure": self.growth.measure,
+            "composition": self.growth.composition,
+            "proxy_note": ("developer activity on GitHub (Innovation Graph), a proxy for "
+                           "interest in a technology: pushers to tagged repositories are not "
+                           "certificates"),
+            "developers": [] if self.developers is None else self.developers.to_results(),
+            "trend": json.loads(self.growth.trend.to_json(orient="records")),
+            "dispersion": self.growth.dispersion,
+            "drivers": json.loads(top.to_json(orient="records")),
+            "notes": self.growth.notes,
+            "inputs": {self.provenance["path"]: self.provenance["sha256"]},
+        }
+
+
+def run_regional(params: RegionalParams, article_growth_path: str | Path | None = None
+                 ) -> RegionalSection:
+    """Read the clean counts table ``params.counts_path`` and estimate regional growth.
+
+    The main measure (``topic_pushers`` on the chosen topics by default) over a constant set of
+    economies, with the developer stock beside it for the share growth and as context.
+    """
+    if params.counts_path is None:
+        raise InputError("counts_path", "no clean activity table given")
+    table, provenance = read_clean_table(params.counts_path)
+    common = dict(group_by=params.group_by, years=params.years,
+                  latest_quarters=params.latest_quarters, composition=params.composition,
+                  china_hong_kong=params.china_hong_kong, ci_level=params.ci_level)
+    growth = gr.regional_growth(table, params.measure, params.subjects, **common)
+    developers = (gr.regional_growth(table, "developers", None, **common)
+                  if params.measure != "developers"
+                  and "developers" in set(table["measure"].dropna()) else None)
+    article = read_reference_table(article_growth_path) if article_growth_path else None
+    return RegionalSection(params, table, provenance, growth, developers, article)
+
+
 # --- claims audit ------------------------------------------------------------------------------
 
 @dataclass
@@ -237,7 +297,7 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
     if params.regional_results_path:
         regional = load_json(params.regional_results_path)
     elif params.activity_path and Path(params.activity_path).is_file():
-        reg = defaults.regional.model_copy(update={"activity_path": params.activity_path,
+        reg = defaults.regional.model_copy(update={"counts_path": params.activity_path,
                                                    "seed": params.seed})
         regional = run_regional(reg).to_results()
     evidence = cl.Evidence.from_results(claims, growth, arbitrage, regional)
@@ -275,7 +335,7 @@ def summary_results(growth_results_path: str | None, arbitrage_results_path: str
         regional = load_json(regional_results_path)
     elif (proc / "activity.parquet").is_file():
         regional = run_regional(defaults.regional.model_copy(update={
-            "activity_path": str(proc / "activity.parquet"), "seed": seed})).to_results()
+            "counts_path": str(proc / "activity.parquet"), "seed": seed})).to_results()
     if claims_results_path:
         claims = load_json(claims_results_path)
     else:

@@ -90,3 +90,45 @@ def pay_sample(
                                    "country_iso3": [f"{g[:3]}{c}" for c in country],
                                    "hourly_usd": np.exp(log_rate)}))
     return pd.concat(parts, ignore_index=True)
+
+
+#: Synthetic economies for the regional validation: (ISO2, region of the article scheme, base
+#: quarterly mean). Two sit near the 100-developer floor, so they enter and leave the table.
+ECONOMIES = (("DE", "Europe", 2000.0), ("FR", "Europe", 600.0), ("PT", "Europe", 110.0),
+             ("IN", "Asia-Pacific", 800.0), ("VN", "Asia-Pacific", 95.0),
+             ("BR", "Latin America", 300.0))
+#: Members of the synthetic ``EU`` aggregate row (the sum of their published cells).
+EU_MEMBERS = ("DE", "FR", "PT")
+
+
+def activity_counts(growth: dict[str, float], alpha: float, rng: np.random.Generator,
+                    first_year: int = 2021, years: int = 4, topic: str = "kubernetes",
+                    seasons: tuple[float, ...] = (1.0, 1.06, 0.94, 1.0),
+                    floor: int = 101) -> pd.DataFrame:
+    """Innovation-Graph-like quarterly topic pushers with a known regional growth.
+
+    ``mu = base * exp(log(1 + g_region) * t) * season``, t in years, NB2 noise with
+    ``alpha``; a cell below ``floor`` is unpublished (absent, never zero), as upstream; an
+    ``EU`` row carries the sum of its members' published cells. The annual sums of any fixed
+    set of a region's economies grow by exactly ``g_region`` in expectation. Returns the raw
+    ``topics.csv`` layout (``num_pushers, topic, iso2_code, year, quarter``, all text).
+    """
+    rows = []
+    q = np.arange(4 * years)
+    t = q / 4.0
+    season = np.array(seasons)[q % 4]
+    published: dict[tuple[str, int], int] = {}
+    for iso2, region, base in ECONOMIES:
+        mu = base * np.exp(np.log1p(growth[region]) * t) * season
+        y = nb_counts(mu, alpha, rng)
+        for i in range(len(q)):
+            if y[i] >= floor:
+                published[(iso2, i)] = int(y[i])
+                rows.append((int(y[i]), iso2, first_year + i // 4, i % 4 + 1))
+    for i in range(len(q)):
+        total = sum(published.get((m, i), 0) for m in EU_MEMBERS)
+        if total:
+            rows.append((total, "EU", first_year + i // 4, i % 4 + 1))
+    return pd.DataFrame({"num_pushers": [str(r[0]) for r in rows], "topic": topic,
+                         "iso2_code": [r[1] for r in rows], "year": [str(r[2]) for r in rows],
+                         "quarter": [str(r[3]) for r in rows]})

@@ -1,0 +1,163 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Regional growth: Kubernetes and AI developer activity by region
+#
+# The article's central table is regional **certification** growth (North America +38%,
+# Europe +52%, Asia-Pacific +67%, Latin America +45%, 2022 to 2023), with no source, no base
+# counts and no definition. No public registry publishes certifications by region. The
+# closest real regional series is the GitHub Innovation Graph (CC0): per economy and quarter,
+# the number of developers who pushed to public repositories tagged with a topic. That is a
+# **proxy** for activity in a technology, never a count of certificates.
+#
+# Method (METHODS §5.1, `marketlib.growth.regional`):
+#
+# - a cell is published only when at least 100 developers did the activity, so economies
+#   enter and leave a topic's table; each region's series sums only the economies published
+#   in **every quarter** of the comparison window (a missing quarter is not a zero). The naive
+#   sum of whatever was published is shown beside it;
+# - the `EU` row is an aggregate of member countries and is rejected by the cleaner; China and
+#   Hong Kong are one economy (a VPN location artefact moves developers between them);
+# - quarterly pushers are summed to years (developer-quarters); the developer stock is
+#   compared Q4 to Q4, never summed;
+# - intervals use the NB2 over-dispersion of the quarterly regional series (trend and seasons
+#   fitted per group), t reference with a Satterthwaite df.
+
+# %%
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from marketlib import figures, sections
+from marketlib.params import RegionalParams
+
+warnings.filterwarnings("ignore", category=FutureWarning)
+pd.set_option("display.precision", 3)
+pd.set_option("display.width", 140)
+pd.set_option("display.max_columns", 20)
+pd.set_option("display.max_colwidth", 60)
+figures.setup()
+
+# %% tags=["parameters"]
+counts_path = "../data/processed/activity.parquet"
+article_growth_path = "../data/raw/certifications/article_regional_growth.csv"
+measure = "topic_pushers"
+subjects = ["kubernetes", "docker", "terraform", "machine-learning", "llm"]
+group_by = ["region"]
+freq = "Y"
+start = 2022
+end = 2024
+latest_quarters = 4
+composition = "constant"
+china_hong_kong = "combine"
+ci_level = 0.95
+seed = 20261126
+results_path = None
+figures_dir = None
+
+# %%
+params = RegionalParams.build(dict(
+    counts_path=counts_path, measure=measure, subjects=subjects, group_by=group_by, freq=freq,
+    start=start, end=end, latest_quarters=latest_quarters, composition=composition,
+    china_hong_kong=china_hong_kong, ci_level=ci_level, seed=seed), "regional")
+section = sections.run_regional(params, article_growth_path)
+growth = section.growth
+subject = section.headline_subject
+geo = params.group_by[0]
+print(f"input: {section.provenance['path']}  sha256 {section.provenance['sha256'][:12]}…")
+print(f"measure {growth.measure}; subjects {', '.join(params.subjects or ['all'])}; "
+      f"composition {growth.composition}; years {params.start}-{params.end} and the latest "
+      f"{params.latest_quarters} quarters")
+for note in growth.notes:
+    print("note:", note)
+
+# %% [markdown]
+# ## Growth by region, constant economies
+#
+# `growth` is the change of the sum over the listed economies; `share growth` divides by the
+# same economies' developer stock (Q4 to Q4): below zero means the topic grew more slowly than
+# the developer population, so "more Kubernetes developers" is separated from "more
+# developers". `naive` is the change of the sum of whatever cells were published (economies
+# entering and leaving included), with the number of economies in each span.
+
+# %%
+cols = [geo, "from", "to", "count_from", "count_to", "growth", "ci_low", "ci_high",
+        "share_growth", "naive_growth", "naive_economies_from", "naive_economies_to"]
+main = growth.growth[growth.growth["subject"] == subject]
+main[cols].sort_values(["from", "growth"], ascending=[True, False]).reset_index(drop=True)
+
+# %%
+fig = figures.regional_growth(growth.growth, section.article_growth, subject, geo)
+figures.save(fig, figures_dir, "regional_growth")
+plt.show()
+
+# %% [markdown]
+# ## The economies in each region
+#
+# The constant set of each comparison, and the economy that dominates each region: where one
+# economy holds most of a region, the "region" is that economy.
+
+# %%
+main[[geo, "from", "to", "economies", "dominant_economy", "dominant_share"]].sort_values(
+    ["from", geo]).reset_index(drop=True)
+
+# %%
+last = main.iloc[-1]
+fig = figures.economy_drivers(growth.drivers, subject, last["from"], last["to"])
+figures.save(fig, figures_dir, "regional_drivers")
+plt.show()
+
+# %% [markdown]
+# ## Trend with seasonal terms (quarterly series)
+#
+# Annual trend growth `exp(beta) - 1` of each region's quarterly series over the whole window,
+# with quarter-of-year dummies (weighted pooled log-OLS when every cell has at least 50
+# developers, else per-group quasi-Poisson).
+
+# %%
+growth.trend[["group", "window", "annual_growth", "ci_low", "ci_high", "model",
+              "n_periods"]] if len(growth.trend) else "no trend: the window is too short"
+
+# %% [markdown]
+# ## Every topic, latest comparison
+
+# %%
+latest = growth.growth[growth.growth["from"] == growth.growth["from"].iloc[-1]]
+latest.pivot_table(index=geo, columns="subject", values="growth").round(3)
+
+# %% [markdown]
+# ## The developer population
+
+# %%
+if section.developers is not None:
+    dev = section.developers.growth
+    display_cols = [geo, "from", "to", "count_from", "count_to", "growth"]
+    print(dev[display_cols].sort_values(["from", geo]).to_string(index=False))
+
+# %%
+section.save(results_path)
+print(f"{len(growth.growth)} regional rows" + (" written" if results_path else " (not saved)"))
+
+# %% [markdown]
+# ## Caveats
+#
+# - **A proxy.** Pushers to `kubernetes`-tagged repositories measure public activity, not
+#   certifications, skills or jobs; private work is invisible.
+# - **Location.** An account's economy is the mode of its daily IP location in the quarter;
+#   VPNs move people (China and Hong Kong are therefore counted together).
+# - **Few economies.** Latin America is Brazil alone, the Middle East & Africa Israel alone,
+#   North America mostly the United States: a region's figure is often one economy's.
+# - **Partial year.** 2025 has three quarters; it enters only the latest-four-quarters
+#   comparison, never a calendar-year one.

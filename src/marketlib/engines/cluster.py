@@ -1,0 +1,73 @@
+"""Connecting to a Dask cluster: a running ``dask scheduler``, or a local one.
+
+The same code runs on a laptop's LocalCluster, on ``dask scheduler`` + ``dask worker`` on several
+hosts, and on Kubernetes (Dask operator): only the scheduler address changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from marketlib.sources import InputError
+
+#: Seconds to wait for a scheduler before giving up (exit 2 naming the address).
+CONNECT_TIMEOUT = 5.0
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, n_workers: int = 2,
+                threads_per_worker: int = 1, processes: bool = True,
+                memory_limit: str | int = "auto",
+                timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
+    """Yield a ``distributed.Client`` on ``scheduler``, or on a new local cluster.
+
+    Parameters
+    ----------
+    scheduler
+        Address of a running ``dask scheduler`` (``tcp://host:8786``, ``host:8786``); None: a
+        :class:`distributed.LocalCluster` is started for the duration of the block.
+    n_workers, threads_per_worker, processes, memory_limit
+        The local cluster's shape (ignored with ``scheduler``). One thread per worker keeps
+        one partition in memory per worker at a time.
+    timeout
+        Seconds to wait for the scheduler.
+
+    Raises
+    ------
+    InputError
+        The scheduler cannot be reached in ``timeout`` seconds (the message names the address).
+    """
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=f"{timeout}s", set_as_default=True)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(scheduler, f"cannot reach the Dask scheduler within {timeout:g} s "
+                             f"({type(exc).__name__}); is `dask scheduler` running there?"
+                             ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                      processes=processes, memory_limit=memory_limit,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
+        yield client
+
+
+def show_progress(client: Any, futures: list[Any]) -> None:
+    """Show the Dask progress bar on a terminal, else print the dashboard link once."""
+    if sys.stdout.isatty():
+        from distributed import progress
+
+        progress(futures)
+        print()
+    else:
+        link = getattr(client, "dashboard_link", None)
+        if link:
+            print(f"dask: dashboard {link}", flush=True)

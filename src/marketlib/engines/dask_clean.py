@@ -1,0 +1,379 @@
+"""``clean rates`` on a Dask cluster: the pandas engine's rules, partition by partition.
+
+One partition is one input file. The plan, whose result equals
+:func:`marketlib.clean.clean_rates` on the concatenated files row for row:
+
+1. per file (a task): read it, run :func:`~marketlib.clean.rates.clean_rate_rows` (every
+   row-local rule: reasons, dates, amounts, units, currencies, countries, FX, plausibility,
+   vocabularies, regions) and :func:`~marketlib.clean.flags.flag_file_order` (duplicates and
+   range pairs: both compare rows of one file only); stage the rows in Parquet; keep on the
+   worker only the outlier rule's compact inputs (two cell codes and a log value per row);
+2. outliers: exact medians and MADs per cell by distributed selection
+   (:mod:`marketlib.engines.exact`), counts and mean absolute deviations by aggregation;
+3. per file (a task): add ``is_outlier`` (the pandas engine's
+   :func:`~marketlib.clean.flags.modified_z`), number the range pairs table-wide (an offset per
+   file from the pair counts of earlier files), write the Parquet part, the rejected rows' CSV
+   and JSON-lines text, and the part's report counts; the client sums the reports and joins
+   the rejected parts as a stream.
+
+No task holds more than one file; the client never holds rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import shutil
+from collections import Counter
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from marketlib.clean.flags import flag_file_order, modified_z, outlier_from_scores, outlier_inputs
+from marketlib.clean.formats import input_format
+from marketlib.clean.rates import clean_rate_rows, rates_report
+from marketlib.engines import exact
+from marketlib.params import CleanParams
+from marketlib.sources import (
+    MALFORMED,
+    InputError,
+    atomic_output_dir,
+    atomic_write_bytes,
+    neutralise_formulas,
+    read_csv_text,
+)
+from marketlib.storage import output_paths
+
+_NA = "\x00<NA>"  # stands for a missing cell key in the cell tables
+_GIVEN = "_experience_given"
+
+
+def expand_inputs(patterns: list[str]) -> list[str]:
+    """Expand each FILE argument: a folder gives its ``*.csv`` files, a glob its matches.
+
+    Names are sorted within each argument; arguments keep their order; a file named twice is
+    read once. A plain path is kept as given (a missing file is reported by the reader).
+
+    Raises
+    ------
+    InputError
+        A folder without CSV files, or a glob that matches nothing.
+    """
+    out: list[str] = []
+    for pat in patterns:
+        if os.path.isdir(pat):
+            found = sorted(str(p) for p in Path(pat).iterdir()
+                           if p.suffix.lower() == ".csv" and p.is_file())
+            if not found:
+                raise InputError(pat, "folder has no .csv files")
+        elif glob.has_magic(pat):
+            found = sorted(glob.glob(pat))
+            if not found:
+                raise InputError(pat, "no file matches this pattern")
+        else:
+            found = [pat]
+        out += [f for f in found if f not in out]
+    return out
+
+
+def _cell_codes(cells: list[pd.Series]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Factorize cell keys (missing values kept as a key); return codes and the key tuples."""
+    arrays = [s.astype("object").where(s.notna(), _NA).to_numpy() for s in cells]
+    codes, uniques = pd.MultiIndex.from_arrays(arrays).factorize()
+    keys = [tuple(int(v) if isinstance(v, np.integer) else v for v in k) for k in uniques]
+    return codes.astype(np.int64), keys
+
+
+def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str) -> dict[str, Any]:
+    """Read and clean one file up to the outlier rule; stage its rows; return compact data."""
+    spec = input_format(fmt, "rates")
+    try:
+        table = read_csv_text(path, required=spec.required)
+    except InputError as exc:
+        return {"error": (exc.path, exc.problem)}
+    raw = table.frame.fillna("")
+    columns = [c for c in raw.columns if c != MALFORMED]
+    names = pd.Series(str(table.path), index=pd.RangeIndex(len(raw)), dtype="str")
+    rows = clean_rate_rows(raw, fmt, p, source_file=names)
+    flagged = flag_file_order(rows.clean, rows.raw_ok, fmt, p)
+    n_pairs = int(flagged["range_pair_id"].max()) if flagged["is_range_pair"].any() else 0
+    log_value, fine, coarse = outlier_inputs(flagged)
+    fine_codes, fine_keys = _cell_codes(fine)
+    coarse_codes, coarse_keys = _cell_codes(coarse)
+    staged = flagged.assign(**{_GIVEN: rows.experience_given})
+    staged.to_parquet(Path(work) / f"clean-{index:05d}.parquet", index=False)
+    rows.rejected.to_parquet(Path(work) / f"rejected-{index:05d}.parquet", index=False)
+    schema = pa.Schema.from_pandas(flagged, preserve_index=False)
+    return {"rows_in": len(rows.raw), "columns": columns, "n_pairs": n_pairs,
+            "sha256": table.sha256,
+            "schema": schema, "fine_keys": fine_keys, "coarse_keys": coarse_keys,
+            "fine": fine_codes, "coarse": coarse_codes,
+            "log_value": log_value.to_numpy(dtype=np.float64)}
+
+
+def _small(stage: dict[str, Any]) -> dict[str, Any]:
+    """Return a stage-one result without its per-row arrays (what the client fetches)."""
+    return {k: v for k, v in stage.items() if k not in ("fine", "coarse", "log_value")}
+
+
+def _globalize(stage: dict[str, Any], fine_map: np.ndarray, coarse_map: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return a partition's global (fine, coarse) cell codes and log values."""
+    return fine_map[stage["fine"]], coarse_map[stage["coarse"]], stage["log_value"]
+
+
+def _extract_log(part: tuple[np.ndarray, np.ndarray, np.ndarray]
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    fine, coarse, x = part
+    return [(fine, x), (coarse, x)]
+
+
+def _extract_dev(part: tuple[np.ndarray, np.ndarray, np.ndarray], med: np.ndarray
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    fine, coarse, x = part
+    return [(fine, np.abs(x - med[fine])), (coarse, np.abs(x - med[coarse]))]
+
+
+def _csv_text(frame: pd.DataFrame, header: bool) -> str:
+    """Return ``frame`` as :func:`marketlib.sources.atomic_write_csv` writes it."""
+    out = frame.copy()
+    for col in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[col].dtype)
+                or pd.api.types.is_bool_dtype(out[col].dtype)):
+            out[col] = neutralise_formulas(out[col])
+    out.columns = list(neutralise_formulas(pd.Series([str(c) for c in out.columns],
+                                                      dtype="object")))
+    return out.to_csv(index=False, header=header, lineterminator="\n",
+                      quoting=csv.QUOTE_NONNUMERIC)
+
+
+def _jsonl_text(frame: pd.DataFrame) -> str:
+    """Return ``frame`` as :func:`marketlib.sources.atomic_write_jsonl` writes it."""
+    if len(frame) == 0:
+        return ""
+    text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
+                         double_precision=15)
+    return text.rstrip("\n") + "\n"
+
+
+def _clean_columns(raw_columns: list[str], fmt: str, p: CleanParams) -> list[str]:
+    """Return the clean table's columns for files whose raw columns together are these.
+
+    The pandas engine's order on the concatenated files, from the same functions on no rows.
+    """
+    empty = pd.DataFrame({c: pd.Series([], dtype="str") for c in raw_columns})
+    rows = clean_rate_rows(empty, fmt, p, source_file=pd.Series([], dtype="str"))
+    return [*flag_file_order(rows.clean, rows.raw_ok, fmt, p).columns, "is_outlier"]
+
+
+def _unified_schema(schemas: list[pa.Schema], columns: list[str]) -> pa.Schema:
+    """Return one Arrow schema for every part (types unified, missing extras as text)."""
+    unified = pa.unify_schemas([s.remove_metadata() for s in schemas],
+                               promote_options="permissive")
+    fields = []
+    for c in columns:
+        i = unified.get_field_index(c)
+        if c == "is_outlier":
+            fields.append(pa.field(c, pa.bool_()))
+        elif i < 0 or unified.field(i).type == pa.null():
+            fields.append(pa.field(c, pa.large_string() if i < 0 else pa.string()))
+        else:
+            fields.append(unified.field(i))
+    return pa.schema(fields)
+
+
+def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
+              stats: dict[str, np.ndarray], offset: int, raw_columns: list[str],
+              clean_columns: list[str], schema: pa.Schema,
+              fmt: str, p: CleanParams, work: str, table_dir: str) -> dict[str, Any]:
+    """Add ``is_outlier`` and table-wide pair ids; write this file's outputs; return counts."""
+    w = Path(work)
+    clean = pd.read_parquet(w / f"clean-{index:05d}.parquet")
+    rejected = pd.read_parquet(w / f"rejected-{index:05d}.parquet")
+    given = clean.pop(_GIVEN).to_numpy(dtype=bool)
+    clean["range_pair_id"] = clean["range_pair_id"] + offset
+    fine, coarse, x = part
+    log_value = pd.Series(x, index=clean.index)
+    m_fine = pd.Series(modified_z(x, stats["med"][fine], stats["mad"][fine],
+                                  stats["mean_ad"][fine]), index=clean.index)
+    m_coarse = pd.Series(modified_z(x, stats["med"][coarse], stats["mad"][coarse],
+                                    stats["mean_ad"][coarse]), index=clean.index)
+    n_fine = pd.Series(stats["n"][fine], index=clean.index)
+    clean["is_outlier"] = outlier_from_scores(log_value, m_fine, n_fine, m_coarse,
+                                              p.outlier_z, p.outlier_min_cell)
+    for col in clean_columns:
+        if col not in clean.columns:
+            clean[col] = ""  # an extra column of another file (the pandas engine fills "")
+    clean = clean[clean_columns]
+    raw_cols = [c for c in raw_columns if c not in rejected.columns]
+    for col in raw_cols:
+        rejected[col] = ""
+    rejected = rejected[["source_file", "source_row", *raw_columns, "reason", "detail"]]
+    table = pa.Table.from_pandas(clean, schema=schema, preserve_index=False)
+    pq.write_table(table, Path(table_dir) / f"part.{index:05d}.parquet")
+    (w / f"rejected-{index:05d}.csv").write_text(_csv_text(rejected, header=False),
+                                                 encoding="utf-8")
+    (w / f"rejected-{index:05d}.jsonl").write_text(_jsonl_text(rejected), encoding="utf-8")
+    stub = pd.DataFrame(index=pd.RangeIndex(len(clean) + len(rejected)))
+    return rates_report(stub, clean, rejected, given, p, fmt)
+
+
+def _merge_reports(parts: list[dict[str, Any]], rows_in: int) -> dict[str, Any]:
+    """Sum per-file reports into the report of the whole run (the pandas engine's layout)."""
+    first = parts[0]
+    reasons: Counter[str] = Counter()
+    flags: Counter[str] = Counter()
+    fx: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    logs = []
+    for r in parts:
+        reasons.update(r["reasons"])
+        flags.update(r["flags"])
+        fx.update(r["fx_source"])
+        kinds.update(r["rate_kind"])
+        logs.append(pd.DataFrame(r["log_by_year_region"]))
+    log = pd.concat(logs, ignore_index=True)
+    if len(log):
+        log = log.groupby(["year", "region"], as_index=False).sum()
+    report = {
+        "name": "rates", "format": first["format"], "rows_in": rows_in,
+        "rows_clean": sum(r["rows_clean"] for r in parts),
+        "rows_rejected": sum(r["rows_rejected"] for r in parts),
+        "reasons": dict(sorted(reasons.items())), "params": first["params"],
+        "flags": {k: int(flags[k]) for k in first["flags"]},
+        "fx_source": dict(fx.most_common()), "rate_kind": dict(kinds.most_common()),
+        "experience_unrecognized": sum(r["experience_unrecognized"] for r in parts),
+        "log_by_year_region": [{k: (int(v) if isinstance(v, np.integer) else v)
+                                for k, v in rec.items()} for rec in log.to_dict("records")],
+    }
+    if report["rows_in"] != report["rows_clean"] + report["rows_rejected"]:
+        raise AssertionError(f"rates: rows_in != rows_clean + rows_rejected ({report})")
+    return report
+
+
+def _cell_stats(parts: list[Any], n_cells: int) -> dict[str, np.ndarray]:
+    """Exact median, MAD, mean absolute deviation and size of every cell (distributed)."""
+    n = exact.group_counts(parts, _extract_log, n_cells)
+    med = exact.medians_from(exact.order_statistics(parts, _extract_log, n_cells,
+                                                    exact.median_ranks(n)))
+    dev = partial(_extract_dev, med=med)
+    mad = exact.medians_from(exact.order_statistics(parts, dev, n_cells,
+                                                    exact.median_ranks(n)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_ad = exact.group_sums(parts, dev, n_cells) / n
+    return {"n": n, "med": med, "mad": mad, "mean_ad": mean_ad}
+
+
+def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out: str | Path,
+                     progress: bool = False) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Clean rates files on the current Dask client; write the three outputs into ``out``.
+
+    Parameters
+    ----------
+    files
+        CSV files (already expanded, see :func:`expand_inputs`); one partition each.
+    fmt
+        ``"aijobs"`` or ``"generic"``.
+    params
+        Cleaning parameters.
+    out
+        Output folder: ``rates.parquet/`` (a Parquet dataset, one part per input file),
+        ``rates_rejected.csv`` and ``.jsonl``, ``rates_clean_report.json``. It must be on a
+        file system every worker can write (the same machine, or a shared mount).
+    progress
+        Show the progress bar (terminal) or the dashboard link.
+
+    Returns
+    -------
+    tuple
+        The clean report and the output paths.
+
+    Raises
+    ------
+    InputError
+        An input file cannot be read (nothing is written).
+    """
+    from distributed import get_client
+
+    p = params or CleanParams()
+    client = get_client()
+    paths = output_paths(out, "rates")
+    with atomic_output_dir(out) as tmp:
+        work = tmp / "_work"
+        table_dir = tmp / "rates.parquet"
+        work.mkdir()
+        table_dir.mkdir()
+        stage = [client.submit(_stage_one, f, i, fmt, p, str(work), pure=False,
+                               key=f"marketlib-clean-{i}-{os.getpid()}-{id(work)}")
+                 for i, f in enumerate(files)]
+        if progress:
+            from marketlib.engines.cluster import show_progress
+
+            show_progress(client, stage)
+        small = client.gather(client.map(_small, stage))
+        bad = [s["error"] for s in small if "error" in s]
+        if bad:
+            raise InputError(*bad[0])
+        fine_ids: dict[tuple[Any, ...], int] = {}
+        coarse_ids: dict[tuple[Any, ...], int] = {}
+        for s in small:
+            for k in s["fine_keys"]:
+                fine_ids.setdefault(k, len(fine_ids))
+            for k in s["coarse_keys"]:
+                coarse_ids.setdefault(k, len(coarse_ids))
+        n_fine = len(fine_ids)
+        parts = [client.submit(_globalize, st,
+                               np.array([fine_ids[k] for k in s["fine_keys"]], dtype=np.int64),
+                               np.array([n_fine + coarse_ids[k] for k in s["coarse_keys"]],
+                                        dtype=np.int64), pure=False)
+                 for st, s in zip(stage, small, strict=True)]
+        del stage
+        stats = _cell_stats(parts, n_fine + len(coarse_ids))
+        offsets = np.concatenate([[0], np.cumsum([s["n_pairs"] for s in small])[:-1]])
+        raw_columns = list(pd.concat([pd.DataFrame(columns=s["columns"]) for s in small])
+                           .columns)
+        clean_columns = _clean_columns(raw_columns, fmt, p)
+        schema = _unified_schema([s["schema"] for s in small], clean_columns)
+        final = [client.submit(_finalize, i, part, stats, int(offsets[i]), raw_columns,
+                               clean_columns, schema, fmt, p, str(work),
+                               str(table_dir), pure=False)
+                 for i, part in enumerate(parts)]
+        if progress:
+            from marketlib.engines.cluster import show_progress
+
+            show_progress(client, final)
+        reports = client.gather(final)
+        del parts
+        report = _merge_reports(reports, sum(s["rows_in"] for s in small))
+        rej_cols = ["source_file", "source_row", *raw_columns, "reason", "detail"]
+        header = _csv_text(pd.DataFrame(columns=rej_cols), header=True)
+        staged = output_paths(tmp, "rates")
+        with open(staged["rejected"], "w", encoding="utf-8", newline="") as fh:
+            fh.write(header)
+            for i in range(len(files)):
+                with open(work / f"rejected-{i:05d}.csv", encoding="utf-8", newline="") as src:
+                    shutil.copyfileobj(src, fh)
+        with open(staged["rejected"].with_suffix(".jsonl"), "w", encoding="utf-8",
+                  newline="") as fh:
+            for i in range(len(files)):
+                with open(work / f"rejected-{i:05d}.jsonl", encoding="utf-8",
+                          newline="") as src:
+                    shutil.copyfileobj(src, fh)
+        report["inputs"] = {str(Path(f)): s["sha256"] for f, s in zip(files, small, strict=True)}
+        atomic_write_bytes(staged["report"],
+                           (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
+        shutil.rmtree(work)
+        old = Path(out) / "rates.parquet"
+        if old.is_file():
+            old.unlink()  # a pandas-engine table file gives way to the dataset folder
+        elif old.is_dir():
+            shutil.rmtree(old)
+    paths["rejected_exact"] = paths["rejected"].with_suffix(".jsonl")
+    return report, paths

@@ -1,0 +1,189 @@
+"""Exact order statistics per group over the partitions of a distributed table.
+
+Selection by counting (radix select): every float64 maps to a 64-bit key whose unsigned order
+is the numeric order; eight passes over the partitions each histogram the next 8 bits of the
+keys that still match a wanted rank's prefix. After the eighth pass each wanted order statistic
+is known bit for bit, so medians, order-statistic intervals and quantiles are the same numbers
+``numpy`` finds on the whole sorted column. Each pass moves one ``groups x ranks x 256``
+count array per partition, never rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import dask
+import numpy as np
+
+#: ``extract(part)`` -> list of ``(group codes, values)`` pairs (codes int, values float64).
+Extract = Callable[[Any], list[tuple[np.ndarray, np.ndarray]]]
+
+_SIGN = np.uint64(1 << 63)
+
+
+def order_keys(x: np.ndarray) -> np.ndarray:
+    """Map float64 values to uint64 keys with the same order (``-0.0`` just below ``0.0``).
+
+    Parameters
+    ----------
+    x
+        Values without NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint64`` keys.
+    """
+    bits = np.ascontiguousarray(x, dtype=np.float64).view(np.uint64)
+    return np.where(bits & _SIGN, ~bits, bits | _SIGN)
+
+
+def key_values(k: np.ndarray) -> np.ndarray:
+    """Invert :func:`order_keys`."""
+    k = np.asarray(k, dtype=np.uint64)
+    bits = np.where(k & _SIGN, k & ~_SIGN, ~k)
+    return bits.view(np.float64)
+
+
+def _tree_sum(items: list[Any]) -> Any:
+    """Sum delayed arrays pairwise on the workers (a tree, so no task receives them all)."""
+    add = dask.delayed(np.add, pure=True)
+    while len(items) > 1:
+        items = [add(items[i], items[i + 1]) if i + 1 < len(items) else items[i]
+                 for i in range(0, len(items), 2)]
+    return items[0]
+
+
+def _counts_part(part: Any, extract: Extract, n_groups: int) -> np.ndarray:
+    out = np.zeros(n_groups, dtype=np.int64)
+    for codes, _values in extract(part):
+        out += np.bincount(codes, minlength=n_groups)[:n_groups]
+    return out
+
+
+def _sums_part(part: Any, extract: Extract, n_groups: int) -> np.ndarray:
+    out = np.zeros(n_groups, dtype=np.float64)
+    for codes, values in extract(part):
+        out += np.bincount(codes, weights=values, minlength=n_groups)[:n_groups]
+    return out
+
+
+def _hist_part(part: Any, extract: Extract, n_groups: int, shift: int,
+               prefix: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Histogram of the 8 key bits at ``shift`` for rows matching each (group, rank) prefix."""
+    n_ranks = prefix.shape[1]
+    out = np.zeros(n_groups * n_ranks * 256, dtype=np.int64)
+    for codes, values in extract(part):
+        if not len(codes):
+            continue
+        keys = order_keys(values)
+        byte = ((keys >> np.uint64(shift)) & np.uint64(0xFF)).astype(np.int64)
+        high = keys >> np.uint64(shift + 8) if shift < 56 else None
+        for r in range(n_ranks):
+            match = active[codes, r]
+            if high is not None:
+                match &= high == prefix[codes, r]
+            idx = (codes[match].astype(np.int64) * n_ranks + r) * 256 + byte[match]
+            out += np.bincount(idx, minlength=out.size)
+    return out
+
+
+def group_counts(parts: Sequence[Any], extract: Extract, n_groups: int) -> np.ndarray:
+    """Return the number of values per group code over all partitions."""
+    tasks = [dask.delayed(_counts_part, pure=True)(p, extract, n_groups) for p in parts]
+    return np.asarray(dask.compute(_tree_sum(tasks))[0]) if tasks else np.zeros(n_groups, int)
+
+
+def group_sums(parts: Sequence[Any], extract: Extract, n_groups: int) -> np.ndarray:
+    """Return the sum of the values per group code over all partitions."""
+    tasks = [dask.delayed(_sums_part, pure=True)(p, extract, n_groups) for p in parts]
+    return np.asarray(dask.compute(_tree_sum(tasks))[0]) if tasks else np.zeros(n_groups)
+
+
+def order_statistics(parts: Sequence[Any], extract: Extract, n_groups: int,
+                     ranks: np.ndarray) -> np.ndarray:
+    """Return exact order statistics per group: ``out[g, r]`` is the ``ranks[g, r]``-th value.
+
+    Parameters
+    ----------
+    parts
+        Partitions (Dask delayed objects or values), each given to ``extract``.
+    extract
+        ``extract(part)`` returns ``(codes, values)`` pairs: group codes in ``[0, n_groups)``
+        and float64 values (no NaN). A row may appear in several pairs (several groupings).
+    n_groups
+        Number of group codes.
+    ranks
+        ``(n_groups, R)`` 0-based ranks within each group (the smallest value is rank 0);
+        ``-1`` where nothing is wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_groups, R)`` values (NaN where the rank was -1).
+    """
+    ranks = np.asarray(ranks, dtype=np.int64).reshape(n_groups, -1)
+    active = ranks >= 0
+    left = np.where(active, ranks, 0)
+    prefix = np.zeros(ranks.shape, dtype=np.uint64)
+    n_ranks = ranks.shape[1]
+    if not active.any():
+        return np.full(ranks.shape, np.nan)
+    for shift in range(56, -8, -8):
+        tasks = [dask.delayed(_hist_part, pure=True)(p, extract, n_groups, shift, prefix, active)
+                 for p in parts]
+        hist = np.asarray(dask.compute(_tree_sum(tasks))[0]).reshape(n_groups, n_ranks, 256)
+        cum = hist.cumsum(axis=2)
+        bucket = (cum <= left[:, :, None]).sum(axis=2)
+        if (active & (bucket > 255)).any():
+            raise ValueError("order_statistics: a rank is beyond its group's size")
+        bucket = np.minimum(bucket, 255)
+        below = np.where(bucket > 0,
+                         np.take_along_axis(cum, np.maximum(bucket - 1, 0)[:, :, None],
+                                            axis=2)[:, :, 0], 0)
+        left = np.where(active, left - below, 0)
+        prefix = (prefix << np.uint64(8)) | bucket.astype(np.uint64)
+    return np.where(active, key_values(prefix), np.nan)
+
+
+def _window_part(part: Any, extract: Extract, lo: np.ndarray, hi: np.ndarray
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    out = []
+    for codes, values in extract(part):
+        keep = (values >= lo[codes]) & (values <= hi[codes])
+        out.append((codes[keep], values[keep]))
+    return out
+
+
+def window_values(parts: Sequence[Any], extract: Extract, lo: np.ndarray,
+                  hi: np.ndarray) -> dict[int, np.ndarray]:
+    """Return, per group, the sorted values within ``[lo[g], hi[g]]`` (NaN bounds: none).
+
+    Use with :func:`order_statistics`: the values of a narrow rank window (e.g. every rank a
+    bootstrap of the median can draw) are gathered once and sorted on the client.
+    """
+    tasks = [dask.delayed(_window_part, pure=True)(p, extract, lo, hi) for p in parts]
+    pieces = dask.compute(*tasks)
+    codes = np.concatenate([c for part in pieces for c, _ in part] or [np.zeros(0, int)])
+    values = np.concatenate([v for part in pieces for _, v in part] or [np.zeros(0)])
+    order = np.lexsort((values, codes))
+    codes, values = codes[order], values[order]
+    bounds = np.searchsorted(codes, np.arange(len(lo) + 1))
+    return {g: values[bounds[g]:bounds[g + 1]] for g in range(len(lo))}
+
+
+def median_ranks(n: np.ndarray) -> np.ndarray:
+    """Return ``(G, 2)`` ranks whose values average to the median (numpy's definition)."""
+    n = np.asarray(n, dtype=np.int64)
+    return np.where(n[:, None] > 0, np.stack([(n - 1) // 2, n // 2], axis=1), -1)
+
+
+def medians_from(values: np.ndarray) -> np.ndarray:
+    """Return medians from the two order statistics of :func:`median_ranks` (``(a + b) / 2``).
+
+    For an odd count both ranks are the same value; numpy's ``median`` takes the mean of the
+    two middle values, ``(a + b) / 2``, the same float operations.
+    """
+    a, b = values[:, 0], values[:, 1]
+    return np.where(a == b, a, (a + b) / 2)
