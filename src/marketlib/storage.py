@@ -46,8 +46,12 @@ def write_outputs(result: CleanOutput, out_dir: str | Path,
     concurrent run never leaves a new table beside an old report. The rejected CSV is
     spreadsheet-safe (cells starting with ``= + - @`` TAB or CR get a ``'`` prefix, undone by
     :func:`marketlib.sources.read_rejected_csv`); the ``.jsonl`` sibling holds the exact values.
-    The report records the inputs' sha256.
+    The report records the inputs' sha256. The table is validated against the field
+    dictionary first (:func:`marketlib.fields.validate`).
     """
+    from marketlib.fields import validate
+
+    validate(result.clean, result.name)  # the field dictionary, before anything is written
     report = dict(result.report)
     report["inputs"] = inputs
     final = output_paths(out_dir, result.name)
