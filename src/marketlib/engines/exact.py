@@ -148,29 +148,34 @@ def order_statistics(parts: Sequence[Any], extract: Extract, n_groups: int,
 
 
 def _window_part(part: Any, extract: Extract, lo: np.ndarray, hi: np.ndarray
-                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+                 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
     out = []
+    below = np.zeros(len(lo), dtype=np.int64)
     for codes, values in extract(part):
         keep = (values >= lo[codes]) & (values <= hi[codes])
         out.append((codes[keep], values[keep]))
-    return out
+        below += np.bincount(codes[values < lo[codes]], minlength=len(lo))[:len(lo)]
+    return out, below
 
 
 def window_values(parts: Sequence[Any], extract: Extract, lo: np.ndarray,
-                  hi: np.ndarray) -> dict[int, np.ndarray]:
-    """Return, per group, the sorted values within ``[lo[g], hi[g]]`` (NaN bounds: none).
+                  hi: np.ndarray) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Return, per group, the sorted values within ``[lo[g], hi[g]]`` and the count below.
 
     Use with :func:`order_statistics`: the values of a narrow rank window (e.g. every rank a
-    bootstrap of the median can draw) are gathered once and sorted on the client.
+    bootstrap of the median can draw) are gathered once and sorted on the client; the value
+    of rank ``k`` (between the ranks of ``lo`` and ``hi``) is ``window[g][k - below[g]]``.
+    NaN bounds select nothing.
     """
     tasks = [dask.delayed(_window_part, pure=True)(p, extract, lo, hi) for p in parts]
     pieces = dask.compute(*tasks)
-    codes = np.concatenate([c for part in pieces for c, _ in part] or [np.zeros(0, int)])
-    values = np.concatenate([v for part in pieces for _, v in part] or [np.zeros(0)])
+    below = np.sum([b for _, b in pieces], axis=0) if pieces else np.zeros(len(lo), int)
+    codes = np.concatenate([c for part, _ in pieces for c, _ in part] or [np.zeros(0, int)])
+    values = np.concatenate([v for part, _ in pieces for _, v in part] or [np.zeros(0)])
     order = np.lexsort((values, codes))
     codes, values = codes[order], values[order]
     bounds = np.searchsorted(codes, np.arange(len(lo) + 1))
-    return {g: values[bounds[g]:bounds[g + 1]] for g in range(len(lo))}
+    return {g: values[bounds[g]:bounds[g + 1]] for g in range(len(lo))}, below
 
 
 def median_ranks(n: np.ndarray) -> np.ndarray:
