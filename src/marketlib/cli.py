@@ -100,6 +100,12 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from marketlib import clean
 
     params = clean_params_from(args)
+    if args.what == "rates":
+        from marketlib.engines.dask_clean import expand_inputs
+
+        args.files = expand_inputs(args.files)  # FILE may be a folder or a glob
+        if args.engine == "dask":
+            return _clean_rates_dask(args, params)
     if args.what == "activity":
         result, inputs = _clean_activity(args, params)
     else:
@@ -109,6 +115,20 @@ def cmd_clean(args: argparse.Namespace) -> int:
     paths = clean.write_outputs(result, args.out, inputs)
     r = result.report
     print(f"{result.name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
+          f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip())
+    for kind, path in paths.items():
+        print(f"  {kind}: {path}")
+    return EXIT_OK
+
+
+def _clean_rates_dask(args: argparse.Namespace, params: CleanParams) -> int:
+    """``clean rates --engine dask``: on ``--scheduler`` (exit 2 if unreachable) or locally."""
+    from marketlib.engines.cluster import dask_client
+    from marketlib.engines.dask_clean import clean_rates_dask
+
+    with dask_client(args.scheduler):
+        r, paths = clean_rates_dask(args.files, args.format, params, args.out, progress=True)
+    print(f"rates: {r['rows_in']} rows in, {r['rows_clean']} clean, "
           f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip())
     for kind, path in paths.items():
         print(f"  {kind}: {path}")
@@ -157,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
                           ("certifications", ("records", "counts")),
                           ("activity", ("innovationgraph",))):
         w = csub.add_parser(what, help=f"clean {what} files")
-        w.add_argument("files", nargs="+", metavar="FILE")
+        w.add_argument("files", nargs="+", metavar="FILE",
+                       help="CSV file(s)" + ("; a folder or a glob also" if what == "rates"
+                                             else ""))
         w.add_argument("--format", required=True, choices=formats)
         w.add_argument("--out", default=str(processed_dir()),
                        help="output folder (default: data/processed)")
@@ -170,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "whose separators fit neither convention is rejected")
         if what == "rates":
             w.add_argument("--hours-per-year", type=float, default=2080.0)
+            w.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
+                           help="pandas (default, one process) or dask (a cluster; the table "
+                                "is then a Parquet dataset folder rates.parquet/)")
+            w.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                           help="with --engine dask: a running `dask scheduler` "
+                                "(host:8786); default: a local cluster of 2 workers")
         elif what == "certifications":
             w.add_argument("--freq", choices=["Y", "Q", "M"], default=None)
             w.add_argument("--known-only", action="store_true",

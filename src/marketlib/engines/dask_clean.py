@@ -26,6 +26,7 @@ import glob
 import json
 import os
 import shutil
+import sys
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -345,7 +346,7 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
                                clean_columns, schema, fmt, p, str(work),
                                str(table_dir), pure=False)
                  for i, part in enumerate(parts)]
-        if progress:
+        if progress and sys.stdout.isatty():
             from marketlib.engines.cluster import show_progress
 
             show_progress(client, final)
