@@ -42,8 +42,8 @@ _TEST_TAIL = (
 TESTS = {
     "log": "z = difference of log values (log ratio to the base); " + _TEST_TAIL,
     "log1p": "z = difference of log(1 + growth); " + _TEST_TAIL,
-    "log1m": ("z = difference of log(1 - savings), i.e. of the log team-cost ratio, from the "
-              "5th-95th percentile band; " + _TEST_TAIL),
+    "log1m": ("z = difference of -log(1 - savings), i.e. of the log team-cost ratio with its "
+              "sign turned, from the 5th-95th percentile band; " + _TEST_TAIL),
     "none": "not testable: an interval is missing in one of the runs",
 }
 
@@ -229,7 +229,7 @@ def comparability(previous: Mapping[str, Any], current: Mapping[str, Any]) -> di
 _TRANSFORMS: dict[str, Callable[[float], float | None]] = {
     "log": lambda x: math.log(x) if x > 0 else None,
     "log1p": lambda x: math.log1p(x) if x > -1 else None,
-    "log1m": lambda x: math.log1p(-x) if x < 1 else None,
+    "log1m": lambda x: -math.log1p(-x) if x < 1 else None,  # increasing, like the savings
 }
 
 
@@ -249,8 +249,9 @@ def z_score(old: float | None, old_ci: tuple[Any, Any], new: float | None,
     old_ci, new_ci
         Their intervals ``(low, high)``.
     scale
-        ``log`` (ratios), ``log1p`` (growth fractions) or ``log1m`` (savings fractions): the
-        scale on which the intervals are taken as symmetric normal intervals.
+        ``log`` (ratios), ``log1p`` (growth fractions) or ``log1m`` (savings fractions,
+        ``-log(1 - s)``): the scale on which the intervals are taken as symmetric normal
+        intervals; z has the sign of ``new - old``.
     old_level, new_level
         The intervals' coverage (0.95; 0.90 for a 5th-95th percentile band).
 
@@ -341,7 +342,7 @@ def _arbitrage_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
             if g not in old:
                 continue
             out.append(_estimate("arbitrage", g, "team_savings",
-                                 f"{g}'s team-cost savings against {base}", old[g], r,
+                                 f"{g}'s team-cost savings against {base} (90% band)", old[g], r,
                                  ("savings_p50", "savings_p05", "savings_p95"), "log1m",
                                  0.90, 0.90, "savings"))
     return out
@@ -543,8 +544,23 @@ def _table_details(table: str, previous: Mapping[str, Any], current: Mapping[str
     return out
 
 
+def _known_version(digest: Any) -> dict[str, Any]:
+    """Return what a sha256 tells of a dataset's version: pinned or a known snapshot."""
+    from marketlib.sources import snapshots
+
+    for ds in DATASETS.values():
+        if ds.sha256 == digest:
+            return {"ref": "pinned", "commit": ds.commit}
+    for snap in snapshots().values():
+        if snap.sha256 == digest:
+            return {"ref": snap.ref, "commit": snap.commit, "published": snap.published}
+    return {}
+
+
 def _version(path: str | None, digest: Any, prov: Mapping[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {"path": path, "sha256": digest}
+    if not prov:
+        out.update(_known_version(digest))
     if prov:
         out.update({k: prov.get(k) for k in ("ref", "commit", "published", "retrieved_at")
                     if prov.get(k) is not None})
@@ -637,7 +653,9 @@ def compare_results(previous: Mapping[str, Any], current: Mapping[str, Any],
         "counts": {"estimates": len(estimates),
                    VERDICT_CHANGED: verdicts.count(VERDICT_CHANGED),
                    VERDICT_WITHIN: verdicts.count(VERDICT_WITHIN),
-                   VERDICT_UNTESTABLE: verdicts.count(VERDICT_UNTESTABLE)},
+                   VERDICT_UNTESTABLE: verdicts.count(VERDICT_UNTESTABLE),
+                   "identical": sum(1 for e in estimates if e["difference"] == 0
+                                    and e["old_ci"] == e["new_ci"])},
         "test": ("per estimate in `test`: z from the two runs' intervals on a log scale, runs "
                  "treated as independent, changed when |z| > 1.96"),
     }
@@ -790,9 +808,11 @@ def changes_markdown(changes: Mapping[str, Any] | None, max_estimates: int = 6) 
     out = []
     if est:
         extra = f"; {untestable} could not be tested" if untestable else ""
+        same = _num(_map(changes.get("counts")).get("identical")) or 0
+        same_text = f", {same:,.0f} of them identical" if same else ""
         out.append(f"Compared with the report as of {prev}: {len(changed)} of {len(est)} "
                    f"estimates moved beyond their combined uncertainty, {len(within)} within "
-                   f"it{extra} (z from the two runs' intervals, |z| > 1.96).")
+                   f"it{same_text}{extra} (z from the two runs' intervals, |z| > 1.96).")
     else:
         out.append(f"Compared with the report as of {prev}: no estimate could be compared.")
     for name, st in _map(changes.get("comparable")).items():

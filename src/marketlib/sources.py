@@ -974,6 +974,10 @@ def resolve_ref(name: str, ref: str | None, timeout: float = 60.0) -> ResolvedRe
                      if s.dataset == name and s.commit == ref), None)
     if snap is not None:
         return ResolvedRef(snap.ref, snap.commit, snap.ref, snap.sha256, snap.published, snap)
+    sibling = next((s for s in snapshots().values()
+                    if s.ref == ref and _group_of(s.dataset) == _group_of(name)), None)
+    if sibling is not None:  # a release known by other files: same commit, hash not known
+        return ResolvedRef(ref, sibling.commit, ref, None, sibling.published)
     if ds.repo is None:
         raise InputError("--ref", f"{name} has no upstream repository: only the pinned file")
     if ref == "latest":
@@ -990,6 +994,10 @@ def resolve_ref(name: str, ref: str | None, timeout: float = 60.0) -> ResolvedRe
     raise InputError("--ref", f"unknown ref {ref!r} for {name}: expected pinned, latest, a full "
                               f"40-character commit hash"
                               + (f" or a known snapshot ({', '.join(labels)})" if labels else ""))
+
+
+def _group_of(name: str) -> str:
+    return next((g for g, members in DATASET_GROUPS.items() if name in members), name)
 
 
 def _download(url: str, timeout: float, hint: str) -> bytes:
