@@ -7,13 +7,15 @@ hosts, and on Kubernetes (Dask operator): only the scheduler address changes.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 from marketlib.sources import InputError
 
-#: Seconds to wait for a scheduler before giving up (exit 2 naming the address).
+#: Seconds to wait for a scheduler before giving up (exit 2 naming the address);
+#: ``MARKETLIB_DASK_CONNECT_TIMEOUT`` overrides it.
 CONNECT_TIMEOUT = 5.0
 
 
@@ -21,7 +23,7 @@ CONNECT_TIMEOUT = 5.0
 def dask_client(scheduler: str | None = None, n_workers: int = 2,
                 threads_per_worker: int = 1, processes: bool = True,
                 memory_limit: str | int = "auto",
-                timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
+                timeout: float | None = None) -> Iterator[Any]:
     """Yield a ``distributed.Client`` on ``scheduler``, or on a new local cluster.
 
     Parameters
@@ -33,7 +35,7 @@ def dask_client(scheduler: str | None = None, n_workers: int = 2,
         The local cluster's shape (ignored with ``scheduler``). One thread per worker keeps
         one partition in memory per worker at a time.
     timeout
-        Seconds to wait for the scheduler.
+        Seconds to wait for the scheduler (default :data:`CONNECT_TIMEOUT`).
 
     Raises
     ------
@@ -42,6 +44,8 @@ def dask_client(scheduler: str | None = None, n_workers: int = 2,
     """
     from distributed import Client, LocalCluster
 
+    if timeout is None:
+        timeout = float(os.environ.get("MARKETLIB_DASK_CONNECT_TIMEOUT", CONNECT_TIMEOUT))
     if scheduler:
         try:
             client = Client(scheduler, timeout=f"{timeout}s", set_as_default=True)

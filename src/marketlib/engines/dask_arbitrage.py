@@ -94,13 +94,20 @@ def _boot_ranks(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, rng.random(n_boot), side="left"), n - 1)
 
 
+def _country_counts(part: pd.DataFrame, index: int) -> pd.DataFrame:
+    """Rows per (group, country) and where each pair is first seen (partition, row)."""
+    pos = np.arange(len(part), dtype=np.int64) + (np.int64(index) << np.int64(40))
+    d = part.assign(_pos=pos).dropna(subset=["group", "country_iso3"])
+    return (d.groupby(["group", "country_iso3"], sort=False)
+            .agg(n=("_pos", "size"), first=("_pos", "min")).reset_index())
+
+
 def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
                     seed: int = 0, ci_level: float = 0.95) -> pd.DataFrame:
     """Return :func:`marketlib.arbitrage.raw_ratios` computed on a Dask DataFrame.
 
-    Same rows, columns and numbers (bootstrap included: same seed, same draws). ``top_country``
-    breaks a tie between equally frequent countries by name, where pandas keeps the order of
-    its counting.
+    Same rows, columns and numbers (bootstrap included: same seed, same draws; a tie for
+    ``top_country`` goes to the country seen first, as in pandas' ``value_counts``).
 
     Parameters
     ----------
@@ -115,7 +122,10 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
         One row per group.
     """
     q = ((1 - ci_level) / 2, 1 - (1 - ci_level) / 2)
-    by_country = ddf.groupby(["group", "country_iso3"]).size().compute()
+    seen = dask.compute(*[dask.delayed(_country_counts)(part, i)
+                          for i, part in enumerate(ddf[["group", "country_iso3"]].to_delayed())])
+    by_country = (pd.concat(seen).groupby(["group", "country_iso3"])
+                  .agg(n=("n", "sum"), first=("first", "min")))
     groups = sorted(by_country.index.get_level_values(0).unique().tolist())
     if base not in groups:
         raise ValueError(f"base group {base!r} has no rows in this selection")
@@ -145,12 +155,11 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
     rows = []
     for g in order:
         i = gi[g]
-        counts = by_country.loc[g]
-        counts = counts[counts > 0]
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        counts = by_country.loc[g].sort_values(["n", "first"], ascending=[False, True])
         row: dict[str, Any] = {"group": g, "n": int(n[i]), "n_countries": len(counts),
-                               "top_country": top[0],
-                               "top_country_share": float(top[1] / counts.sum())}
+                               "top_country": counts.index[0],
+                               "top_country_share": float(counts["n"].iloc[0]
+                                                          / counts["n"].sum())}
         if n[i] < min_n:
             row.update(reported=False, flag="F", note=f"n < {min_n}: suppressed")
             rows.append(row)
