@@ -22,11 +22,12 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from marketlib import figures, publish, sections
+from marketlib import changes, figures, publish, sections
 
 figures.setup()
 
 # %% tags=["parameters"]
+results_path = None
 growth_results_path = None
 arbitrage_results_path = None
 regional_results_path = None
@@ -37,11 +38,17 @@ seed = 20261126
 figures_dir = None
 
 # %%
-results = sections.summary_results(growth_results_path, arbitrage_results_path,
-                                   regional_results_path, claims_results_path, as_of,
-                                   seed=seed)
+if results_path:  # a report run: its merged results.json (with provenance and changes)
+    results = sections.load_json(results_path)
+else:
+    results = sections.summary_results(growth_results_path, arbitrage_results_path,
+                                       regional_results_path, claims_results_path, as_of,
+                                       seed=seed)
 article = sections.read_reference_table(article_growth_path)
 publish.show_findings(results)
+
+# %%
+changes.show_changes(results.get("changes"))
 
 # %% [markdown]
 # ## Pay: a comparable specialist, by region

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from marketlib import arbitrage as ab
-from marketlib.sources import read_price_level_ratios
 from marketlib.simulate import pay_sample
+from marketlib.sources import read_price_level_ratios
 
 LEVELS = {"North America": 72.0, "Eastern Europe": 28.8}  # true ratio 0.40 at reference exp
 EXP_EFFECT = {"junior": -0.4, "mid": 0.0, "senior": 0.35}
@@ -138,7 +138,8 @@ def test__read_price_level_ratios_and_ppp(shared_data):
                       "country_iso3": ["USA", "POL"], "year": [2024, 2024]})
     p = ab.ppp_ratios(d, plr, "NA", ["NA", "EE"]).set_index("group")
     assert p.loc["EE", "ppp_ratio"] == pytest.approx(0.4 / 0.447, rel=0.01)
-    assert bool(p.loc["EE", "price_level_carried_share"] == 1.0)  # 2024 PLR not published: 2023 used
+    # 2024 PLR not published: 2023 used
+    assert bool(p.loc["EE", "price_level_carried_share"] == 1.0)
 
 
 def test__raw_ratios__lowered_floor_gives_indicative_order_statistic_bounds():
@@ -151,3 +152,45 @@ def test__raw_ratios__lowered_floor_gives_indicative_order_statistic_bounds():
     assert r.loc["EE", "reported"] and r.loc["EE", "flag"] == "E"
     assert "indicative" in r.loc["EE", "note"]
     assert r.loc["EE", "ratio_ci_low"] < r.loc["EE", "ratio_to_base"] < r.loc["EE", "ratio_ci_high"]
+
+
+def _pay(ratio_growth: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """NA at $100/h, EE at $40/h growing by ``ratio_growth`` a year; small lognormal noise."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for year in (2021, 2022, 2023, 2024):
+        for group, level in (("NA", 100.0), ("EE", 40.0 * (1 + ratio_growth) ** (year - 2021))):
+            for exp in ("mid", "senior"):
+                bump = 1.3 if exp == "senior" else 1.0
+                pay = level * bump * np.exp(rng.normal(0, 0.05, 60))
+                rows += [{"group": group, "year": year, "experience": exp,
+                          "role_family": "ML/AI Engineer", "employment_type": "full_time",
+                          "hourly_usd": p} for p in pay]
+    return pd.DataFrame(rows)
+
+
+def test__gap_trend__recovers_a_known_yearly_ratio_change():
+    # hand-made truth: EE/NA ratio grows 10% a year; the HC3 CI covers it tightly
+    got = ab.gap_trend(_pay(0.10), "NA", ["NA", "EE"]).set_index("group").loc["EE"]
+    assert got["yearly_ratio_change"] == pytest.approx(0.10, abs=0.01)
+    assert got["ci_low"] < 0.10 < got["ci_high"] and got["years"] == "2021-2024"
+    flat = ab.gap_trend(_pay(0.0), "NA", ["NA", "EE"]).set_index("group").loc["EE"]
+    assert flat["ci_low"] < 0 < flat["ci_high"]
+    one_year = _pay(0.0)
+    assert ab.gap_trend(one_year[one_year["year"] == 2024], "NA", ["NA", "EE"]).empty
+
+
+def test__team_cost__savings_match_the_known_ratio():
+    d = _pay(0.0)
+    fit = ab.adjusted_ratios(d, "NA", ["NA", "EE"], quantile_check=False)
+    team = [{"role_family": "ML/AI Engineer", "experience": "senior", "headcount": 3},
+            {"role_family": "ML/AI Engineer", "experience": "mid", "headcount": 2}]
+    out = ab.team_cost(fit, team, "NA", ["NA", "EE"], 2080, n_draws=2000, seed=1)
+    ee = out.set_index("group").loc["EE"]
+    # EE pay is 40% of NA for every member, so statistical savings centre on 60%
+    assert ee["savings_p50"] == pytest.approx(0.60, abs=0.01)
+    assert ee["savings_p05"] < ee["savings_p50"] < ee["savings_p95"]
+    # loading and coordination overhead are costs: the assumption-aware interval is lower
+    assert ee["with_assumptions_p50"] < ee["savings_p50"]
+    # base cost: (3 x 130 + 2 x 100) $/h x 2080 h, to sampling noise
+    assert ee["team_annual_cost_base_p50"] == pytest.approx((3 * 130 + 2 * 100) * 2080, rel=0.02)

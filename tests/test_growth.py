@@ -245,3 +245,36 @@ def test__prepare_panel__mixed_new_and_cumulative_definitions_refused():
     with pytest.raises(g.GrowthInputError, match="definitions differ"):
         g.prepare_panel(t, ["region"])
     assert g.prepare_panel(t, ["region"], start="2021").periods == ["2021", "2022"]
+
+
+def test__fastest_probability__clear_winner_and_tie():
+    rows = [("2022", "A", "all", 1000), ("2023", "A", "all", 2000),
+            ("2022", "B", "all", 1000), ("2023", "B", "all", 1050)]
+    p = g.fastest_probability(g.prepare_panel(table(rows)), "2022", "2023", alpha=0.0,
+                              n_boot=2000, seed=1)
+    assert p["A"] > 0.99 and p.sum() == pytest.approx(1.0)
+    tie = [("2022", "A", "all", 1000), ("2023", "A", "all", 1100),
+           ("2022", "B", "all", 1000), ("2023", "B", "all", 1100)]
+    p = g.fastest_probability(g.prepare_panel(table(tie)), "2022", "2023", alpha=0.01,
+                              n_boot=4000, seed=1)
+    assert p["A"] == pytest.approx(0.5, abs=0.05)  # no ranking may be asserted (P < 0.9)
+
+
+def test__equal_growth_test__same_and_different_slopes():
+    years = [str(y) for y in range(2017, 2024)]
+    same = [(y, r, "all", int(1000 * 1.1 ** i * (1 + 0.01 * (-1) ** i)))
+            for r in ("A", "B") for i, y in enumerate(years)]
+    diff = [(y, r, "all", int(1000 * (1.1 if r == "A" else 1.5) ** i * (1 + 0.01 * (-1) ** i)))
+            for r in ("A", "B") for i, y in enumerate(years)]
+    assert g.equal_growth_test(g.prepare_panel(table(same)))["p_value"] > 0.5
+    res = g.equal_growth_test(g.prepare_panel(table(diff)))
+    assert res["p_value"] < 1e-6 and res["df_num"] == 1
+    one = [(y, "A", "all", 100 + i) for i, y in enumerate(years)]
+    assert g.equal_growth_test(g.prepare_panel(table(one))) is None
+
+
+def test__prepare_panel__year_bound_covers_the_whole_year_of_monthly_data():
+    rows = [(f"{y}-{m:02d}", "Europe", "all", 100 + m) for y in (2023, 2024) for m in range(1, 13)]
+    p = g.prepare_panel(table(rows, "M"), freq="M", start="2023", end="2024")
+    assert p.periods[-1] == "2024-12" and len(p.periods) == 24  # not cut at "2024" < "2024-01"
+    assert p.window["dropped"] == [] and p.window["end"] == "2024"

@@ -484,12 +484,14 @@ def test__locate__refuses_a_mismatching_copy_and_caches_the_hash(tmp_path, monke
     assert str(copy) in str(err.value) and len(calls) == 2
 
 
+@pytest.mark.realdata
 def test__locate__real_mirror_copy_verifies(monkeypatch, shared_data):
     monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
     found = sources.locate("ppp", shared_data / "nowhere")
     assert found is not None and sources.sha256_file(found) == sources.DATASETS["ppp"].sha256
 
 
+@pytest.mark.realdata
 def test__read_csv_text__real_file_unchanged(shared_data):
     t = read_csv_text(shared_data / "aijobs" / "salaries.csv", required=sources.AIJOBS_COLUMNS)
     assert len(t.frame) > 1000 and MALFORMED not in t.frame.columns

@@ -314,8 +314,12 @@ def test__write_pdf_with_a_failing_browser_does_not_raise(tmp_path, monkeypatch)
     assert result.path is None and "exited 3" in result.message and "broken" in result.message
 
 
-@pytest.mark.skipif(publish.find_chromium() is None, reason="no Chromium on this machine")
+@pytest.mark.browser
 def test__write_pdf_prints_the_summary_page(tmp_path):
+    if publish.find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium under CI: .ci/run installs it (`make chromium`)")
+        pytest.skip("no Chromium on this machine (`make chromium`)")
     page = tmp_path / "summary.html"
     page.write_text(publish.summary_html(small_results()))
     result = publish.write_pdf(page, tmp_path / "summary.pdf")
@@ -347,12 +351,21 @@ def test__notebook_to_html_is_self_contained_and_hides_paths(tmp_path):
 
 @pytest.fixture(scope="module")
 def real():
+    """A real results document: a report's, else the sections computed on the clean tables."""
     found = real_results()
-    if found is None:
-        pytest.skip("no real results.json (run `make report` or set MARKETLIB_RESULTS)")
-    return found
+    if found is not None:
+        return found
+    from marketlib import sections
+
+    processed = ROOT / "data" / "processed"
+    if not (processed / "rates.parquet").is_file():
+        pytest.fail("no clean tables: run `make processed` (the test command does)")
+    doc = sections.summary_results(None, None, None, None, "2026-11-26",
+                                   processed=processed, raw=ROOT / "data" / "raw", seed=1)
+    return json.loads(json.dumps(doc, default=str))
 
 
+@pytest.mark.realdata
 def test__real_report_findings(real):
     found = publish.key_findings(real)
     assert 4 <= len(found) <= 8
@@ -361,11 +374,13 @@ def test__real_report_findings(real):
     assert not BAD.search(text) and not ABS.search(text)
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("make", TABLES, ids=lambda f: f.__name__)
 def test__real_report_tables(real, make):
     check_clean_table(make(real))
 
 
+@pytest.mark.realdata
 def test__real_report_summary_page(real):
     html = publish.summary_html(real)
     body = re.sub(r"<style>.*?</style>", "", html, flags=re.S)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import importlib.util
-
 import pandas as pd
 import pytest
 
@@ -107,17 +105,10 @@ def test__load_scheme__user_csv_with_unknown_code_is_refused(tmp_path):
         load_scheme(p)
 
 
+@pytest.mark.realdata
 def test__every_aijobs_country_resolves(shared_data):
     raw = pd.read_csv(shared_data / "aijobs" / "salaries.csv", dtype=str)
     codes = pd.Series(sorted(set(raw["employee_residence"]) | set(raw["company_location"])))
     iso3 = resolve_countries(codes)
     assert iso3.notna().all(), codes[iso3.isna()].tolist()
     assert assign_regions(iso3)["region"].notna().all()
-
-
-def test__decision__no_country_converter_under_pandas_3():
-    """We run pandas 3.x, where country_converter 1.3.2 fails; the resolver must not need it."""
-    assert int(pd.__version__.split(".")[0]) >= 3
-    assert "country_converter" not in regions.__dict__
-    if importlib.util.find_spec("country_converter") is not None:  # pragma: no cover
-        pytest.fail("country_converter is installed, but the project decided against it")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
+
 import jsonschema
 import nbformat
 import pytest
@@ -115,3 +117,30 @@ def test__results_schema__accepts_spec_shape_and_refuses_violations():
                         "economies": ["DEU", "EU"], "composition": "constant"}]
     with pytest.raises(jsonschema.ValidationError):  # an aggregate is never an economy
         validate_results(bad)
+
+
+def test__merge_results__validated_document_with_regional_and_cleaning(tmp_path):
+    from marketlib.report import merge_results
+
+    res = tmp_path / "results"
+    res.mkdir()
+    doc = _doc()
+    (res / "certification_growth.json").write_text(json.dumps(doc["growth"]))
+    (res / "geographic_arbitrage.json").write_text(json.dumps(doc["arbitrage"]))
+    (res / "claims_audit.json").write_text(json.dumps({"claims": doc["claims"]}))
+    regional = [{"measure": "topic_pushers", "subject": "kubernetes", "region": "Europe",
+                 "from": "2023", "to": "2024", "growth": -0.012, "ci_low": -0.05,
+                 "ci_high": 0.02, "economies": ["DEU"], "composition": "constant"}]
+    (res / "regional_growth.json").write_text(json.dumps({"regional": regional,
+                                                           "notes": ["n"]}))
+    params = load_params(DEFAULT)
+    data = {"inputs": {"data/raw/a.csv": "a" * 64},
+            "clean_reports": {"rates": {"rows_in": 3, "rows_clean": 2, "rows_rejected": 1,
+                                        "reasons": {"unknown_unit": 1}}}}
+    merged = merge_results(params, data, tmp_path, "2026-11-26T00:00:00+00:00")
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert on_disk == json.loads(json.dumps(merged, default=str))
+    assert merged["regional"] == regional and merged["regional_detail"] == {"notes": ["n"]}
+    assert merged["run"]["as_of"] == "2026-11-26"
+    assert merged["run"]["params"]["arbitrage"]["n_boot"] == 2000
+    assert merged["cleaning"]["rates"]["rows_rejected"] == 1

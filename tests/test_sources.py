@@ -97,6 +97,7 @@ def test__fetch_aijobs__mirror_checksum_mismatch_refused(tmp_path, monkeypatch):
     assert not (tmp_path / "dest" / "aijobs" / "salaries.csv").exists()
 
 
+@pytest.mark.realdata
 def test__fetch_aijobs__from_real_mirror(tmp_path, monkeypatch, shared_data):
     monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
     path = sources.fetch_aijobs(tmp_path)

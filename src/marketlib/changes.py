@@ -1015,3 +1015,18 @@ __all__ = [
     "comparability", "compare_results", "find_previous_run", "load_previous", "results_file",
     "run_as_of", "z_score",
 ]
+
+
+def show_changes(changes: Mapping[str, Any] | None) -> Any:
+    """Display the "What changed since <previous as_of>" block in a notebook (or a line)."""
+    from IPython.display import HTML, Markdown
+
+    if not changes or not changes.get("previous"):
+        return Markdown("*No earlier report to compare with: this is the first run.*")
+    from marketlib.publish import to_html
+
+    as_of = changes["previous"].get("as_of", "the previous report")
+    lines = "\n".join(f"<li>{s}</li>" for s in changes_markdown(changes))
+    table = changes_table(changes)
+    body = to_html(table) if len(table) else ""
+    return HTML(f"<h2>What changed since {as_of}</h2><ul>{lines}</ul>{body}")

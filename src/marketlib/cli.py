@@ -39,11 +39,14 @@ def _read_inputs(files: list[str], required: tuple[str, ...],
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    """Fetch pinned public files (or copy them from ``MARKETLIB_MIRROR``)."""
-    from marketlib.sources import dataset_names, fetch
+    """Fetch public files at their pinned version, a named snapshot, a commit or the latest."""
+    from marketlib.sources import dataset_names, fetch_snapshot
 
-    for name in dataset_names(args.dataset):
-        print(f"{name}: {fetch(name, args.dest)} (sha256 verified)")
+    for name in dataset_names(args.dataset, ref=args.ref):
+        path, prov = fetch_snapshot(name, args.dest, ref=args.ref)
+        check = "sha256 verified" if prov.verified else "sha256 recorded (new upstream version)"
+        commit = f" @ {prov.commit[:12]}" if prov.commit else ""
+        print(f"{name}{commit}: {path} ({check})")
     return EXIT_OK
 
 
@@ -154,7 +157,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from marketlib.report import run_report
 
     return run_report(params_file=args.params, out=args.out, only=args.only,
-                      update_readme=args.update_readme)
+                      update_readme=args.update_readme, compare_to=args.compare_to)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fetch", help="get a public data set (pinned URL and sha256)")
     f.add_argument("dataset", choices=[*DATASETS, *DATASET_GROUPS, "all"])
     f.add_argument("--dest", default=str(raw_dir()), help="folder (default: data/raw)")
+    f.add_argument("--ref", default=None, metavar="REF",
+                   help="pinned (default), latest, a 40-hex commit, or a known snapshot: "
+                        "aijobs 2024-10-27, innovationgraph 2024q4")
     f.set_defaults(func=cmd_fetch)
 
     c = sub.add_parser("clean", help="clean rates, certification or activity files")
@@ -209,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, help="output folder (default: reports/<as_of>)")
     r.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="run only these notebooks (and what they need)")
+    r.add_argument("--compare-to", default=None, metavar="PREVIOUS",
+                   help="a previous run folder or its results.json (default: the newest "
+                        "earlier run under the same reports folder)")
     r.add_argument("--update-readme", action="store_true",
                    help="refresh the README's generated figure and headline numbers")
     r.set_defaults(func=cmd_report)

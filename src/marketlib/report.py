@@ -100,7 +100,7 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     Every input is read and checked before anything is written.
     """
     from marketlib.clean import clean_activity, clean_certifications, clean_rates, input_format
-    from marketlib.sources import fetch, read_csv_text
+    from marketlib.sources import fetch, provenance_of, read_csv_text
     from marketlib.storage import write_outputs
 
     files = check_inputs(params)
@@ -136,12 +136,17 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
         tables["activity"] = clean_dir / "activity.parquet"
     for key in ("claims", "claims_definitions", "claims_growth"):
         inputs[shown_path(files[key])] = sha256_file(files[key])
+    provenance = []
+    for path in [aijobs, ppp, *activity_files]:
+        prov = provenance_of(path)
+        if prov is not None:
+            provenance.append({"path": shown_path(path), **prov.to_dict()})
     say(f"  data: rates {rates.report['rows_clean']:,} clean of {rates.report['rows_in']:,}; "
         f"certifications {certs.report['rows_clean']} of {certs.report['rows_in']}"
         + (f"; activity {reports['activity']['rows_clean']:,} of "
            f"{reports['activity']['rows_in']:,}" if "activity" in reports else ""))
     return {"inputs": inputs, "tables": tables, "ppp": ppp, "files": files,
-            "clean_reports": reports}
+            "clean_reports": reports, "provenance": provenance}
 
 
 def fetched_or_given(rel: str, dataset: str) -> Path:
@@ -212,7 +217,8 @@ def notebook_parameters(name: str, params: ReportParams, data: dict[str, Any],
                 "regional_results_path": str(res / "regional_growth.json"),
                 "seed": params.seed, "results_path": str(res / f"{name}.json")}
     if name == "market_report":
-        return {"growth_results_path": str(res / "certification_growth.json"),
+        return {"results_path": str(out / "results.json"),
+                "growth_results_path": str(res / "certification_growth.json"),
                 "arbitrage_results_path": str(res / "geographic_arbitrage.json"),
                 "regional_results_path": str(res / "regional_growth.json"),
                 "claims_results_path": str(res / "claims_audit.json"),
@@ -251,7 +257,7 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
 
 
 def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
-                  started: str) -> dict[str, Any]:
+                  started: str, previous: Path | None = None) -> dict[str, Any]:
     """Merge the notebooks' results into one results.json and validate it against the schema."""
     res = out / "results"
 
@@ -264,6 +270,7 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
     merged = {
         "run": {"started": started, "as_of": params.run_date().isoformat(),
                 "params": params.to_dict(), "inputs": data["inputs"],
+                "provenance": data.get("provenance", []),
                 "marketlib_version": __version__, "python": sys.version.split()[0]},
         "growth": read("certification_growth"),
         "arbitrage": read("geographic_arbitrage"),
@@ -275,6 +282,10 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
                                             "reasons")}
                      for k, v in data["clean_reports"].items()},
     }
+    if previous is not None:
+        from marketlib.changes import changes_since
+
+        merged["changes"] = changes_since(merged, compare_to=previous)
     validate_results(merged)
     write_json(out / "results.json", merged)
     return merged
@@ -321,30 +332,103 @@ def selected_notebooks(only: list[str] | None) -> list[str]:
     return [n for n in names if n in wanted]
 
 
+class Progress:
+    """Per-notebook progress: a bar per notebook on a terminal, plain lines otherwise.
+
+    Papermill saves the output notebook after every cell, so progress is read from those
+    files (cells with a papermill ``status`` of completed or failed): the notebooks run in other
+    processes and need no channel back.
+    """
+
+    def __init__(self, names: list[str], out: Path, say: Callable[[str], None],
+                 tty: bool | None = None) -> None:
+        self.out = out
+        self.say = say
+        self.tty = sys.stdout.isatty() if tty is None else tty
+        self.total = {n: _code_cells(n) for n in names}
+        self.done: dict[str, int] = {}
+        self.bars: dict[str, Any] = {}
+
+    def start(self, name: str) -> None:
+        """Show that a notebook started."""
+        if self.tty:
+            from tqdm import tqdm
+
+            self.bars[name] = tqdm(total=self.total[name], desc=f"  {name}", unit="cell",
+                                   position=len(self.bars), leave=True, dynamic_ncols=True)
+        else:
+            self.say(f"  {name}: started ({self.total[name]} cells)")
+
+    def poll(self) -> None:
+        """Advance each running notebook's bar to the cells it has executed."""
+        for name in list(self.bars):
+            n = _executed_cells(self.out / "notebooks" / f"{name}.ipynb")
+            bar = self.bars[name]
+            if n > bar.n:
+                bar.update(n - bar.n)
+
+    def finish(self, step: Step) -> None:
+        """Show a notebook's outcome and close its bar."""
+        bar = self.bars.pop(step.name, None)
+        if bar is not None:
+            if step.status == "ok":
+                bar.update(bar.total - bar.n)
+            bar.close()
+        msg = f"  {step.name}: {step.status} in {step.seconds:.1f}s"
+        self.say(msg + (f" - {step.message}" if step.message else ""))
+
+
+def _code_cells(name: str) -> int:
+    import nbformat
+
+    nb = nbformat.read(project_root() / "notebooks" / f"{name}.ipynb", as_version=4)
+    return sum(c.cell_type == "code" for c in nb.cells) + 1  # + papermill's parameters cell
+
+
+def _executed_cells(path: Path) -> int:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    return sum(c.get("metadata", {}).get("papermill", {}).get("status") in ("completed",
+                                                                             "failed")
+               for c in nb.get("cells", []) if c.get("cell_type") == "code")
+
+
 def run_notebooks(names: list[str], params: ReportParams, data: dict[str, Any], out: Path,
                   say: Callable[[str], None]) -> dict[str, Step]:
     """Run the notebooks on two processes as their needs allow; return each one's step."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     steps: dict[str, Step] = {}
-    pending = list(names)
+    progress = Progress(names, out, say)
     workers = max(1, min(2, os.cpu_count() or 1))
+    running: dict[Any, str] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        while pending:
-            ready = [n for n in pending if all(d in steps for d in NOTEBOOKS[n] if d in names)]
-            for n in ready:
-                failed = [d for d in NOTEBOOKS[n] if d in steps and steps[d].status != "ok"]
+        while len(steps) < len(names):
+            for n in names:
+                if n in steps or n in running.values():
+                    continue
+                needs = [d for d in NOTEBOOKS[n] if d in names]
+                if not all(d in steps for d in needs):
+                    continue
+                failed = [d for d in needs if steps[d].status != "ok"]
                 if failed:
                     steps[n] = Step(n, "skipped", message=f"needs {', '.join(failed)}")
                     say(f"  {n}: skipped (needs {', '.join(failed)})")
-            ready = [n for n in ready if n not in steps]
-            jobs = {n: pool.submit(_run_one, (n, notebook_parameters(n, params, data, out),
-                                              str(out), params.timeout_seconds))
-                    for n in ready}
-            for n, job in jobs.items():
+                    continue
+                job = pool.submit(_run_one, (n, notebook_parameters(n, params, data, out),
+                                             str(out), params.timeout_seconds))
+                running[job] = n
+                progress.start(n)
+            if not running:
+                continue
+            finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            progress.poll()
+            for job in finished:
+                n = running.pop(job)
                 steps[n] = job.result()
-                s = steps[n]
-                say(f"  {n}: {s.status} in {s.seconds:.1f}s" + (f" - {s.message}"
-                                                                  if s.message else ""))
-            pending = [n for n in pending if n not in steps]
+                progress.finish(steps[n])
     return steps
 
 
@@ -360,8 +444,15 @@ def publish_run(staging: Path, final: Path) -> None:
 
 
 def run_report(params_file: str | None = None, out: str | None = None,
-               only: list[str] | None = None, update_readme: bool = False) -> int:
-    """Run the whole report; return the exit status (0 ok, 1 notebook failed, 2 input)."""
+               only: list[str] | None = None, update_readme: bool = False,
+               compare_to: str | None = None) -> int:
+    """Run the whole report; return the exit status (0 ok, 1 notebook failed, 2 input).
+
+    ``compare_to``: a previous run folder or results.json (default: the newest earlier run
+    under the same reports folder; none on the first run) for results.json ``changes``.
+    """
+    from marketlib.changes import find_previous_run, load_previous
+
     started = datetime.now(UTC).isoformat(timespec="seconds")
     params = load_params(params_file)
     names = selected_notebooks(only)
@@ -369,6 +460,13 @@ def run_report(params_file: str | None = None, out: str | None = None,
     final = Path(out) if out else project_root() / "reports" / as_of
     if final.exists() and not final.is_dir():
         raise InputError(final, "--out exists and is not a folder")
+    refuse_mixing(final, as_of)
+    previous = Path(compare_to) if compare_to else find_previous_run(final.parent, as_of)
+    if previous is not None:
+        try:
+            load_previous(previous)
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(previous, f"not a previous report ({exc})") from exc
     check_inputs(params)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -380,17 +478,25 @@ def run_report(params_file: str | None = None, out: str | None = None,
         print(msg, flush=True)
 
     t0 = time.perf_counter()
-    say(f"marketlib report {as_of} -> {final}")
+    say(f"marketlib report {as_of} -> {final}"
+        + (f" (compared with {previous})" if previous is not None else ""))
     try:
         data = prepare_data(params, staging, say)
         t_prep = time.perf_counter() - t0
-        steps = run_notebooks(names, params, data, staging, say)
+        sections = [n for n in names if n != "market_report"]
+        steps = run_notebooks(sections, params, data, staging, say)
+        merged = merge_results(params, data, staging, started, previous)
+        if "market_report" in names:
+            if all(s.status == "ok" for s in steps.values()):
+                steps.update(run_notebooks(["market_report"], params, data, staging, say))
+            else:
+                steps["market_report"] = Step("market_report", "skipped",
+                                              message="a section failed")
         t1 = time.perf_counter()
-        merged = merge_results(params, data, staging, started)
         pdf_message = finish_summary(staging, say)
         timings = {"data_prep": round(t_prep, 1), "notebooks_wall": round(t1 - t0 - t_prep, 1),
                    **{n: round(s.seconds, 1) for n, s in steps.items()},
-                   "merge_and_validate": round(time.perf_counter() - t1, 1),
+                   "pdf": round(time.perf_counter() - t1, 1),
                    "total": round(time.perf_counter() - t0, 1)}
         write_json(staging / "timings.json", timings)
     except BaseException:
@@ -414,6 +520,29 @@ def run_report(params_file: str | None = None, out: str | None = None,
         say(f"  {pdf_message}")
     say(f"done in {timings['total']:.1f}s: {final / 'results.json'}")
     return EXIT_OK
+
+
+def refuse_mixing(final: Path, as_of: str) -> None:
+    """Refuse to write a run into a folder that holds another as_of's report.
+
+    A re-run of the same as_of replaces its folder as a whole (never file by file); a folder
+    holding a different run, or files that are not a report, is left alone (exit 2).
+    """
+    if not final.exists():
+        return
+    results = final / "results.json"
+    if not results.exists():
+        if any(final.iterdir()):
+            raise InputError(final, "folder is not empty and holds no report: choose another "
+                                    "--out")
+        return
+    try:
+        old = json.loads(results.read_text(encoding="utf-8"))["run"]["as_of"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(results, "unreadable report in the --out folder") from None
+    if str(old) != as_of:
+        raise InputError(final, f"holds the report of as_of {old}, not {as_of}: two runs are "
+                                "never mixed in one folder (choose another --out)")
 
 
 def finish_summary(out: Path, say: Callable[[str], None]) -> str:
