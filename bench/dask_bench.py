@@ -1,0 +1,137 @@
+"""Dask engine benchmarks (run on demand: ``python bench/dask_bench.py [ROWS] [FILES]``).
+
+Cases, each in its own process so peak memory is its own:
+
+* ``pandas``: the pandas engine on 1,000,000 generic rows (read, clean, write): seconds, CPU
+  seconds and peak RSS;
+* ``dask``: the Dask engine on ROWS generic rows in FILES files (default 10,000,000 in 20) on
+  a local cluster of 2 worker processes x 1 thread: seconds, CPU seconds of the workers and of
+  the client, peak RSS per worker; then exact medians (with CIs) and HC3 adjusted ratios by
+  region on the clean table.
+
+Issue 11 targets: pandas 1M < 5 s and < 1 GB; Dask peak per worker < 1.5 GB, CPU s per
+million rows within 1.5x of pandas; medians + HC3 on the 10M table < 30 s.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+RESULTS = ROOT / "bench" / "results"
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _worker_stats() -> dict:
+    import resource as res
+
+    r = res.getrusage(res.RUSAGE_SELF)
+    return {"cpu": r.ru_utime + r.ru_stime, "peak_mb": r.ru_maxrss / 1024}
+
+
+def case_pandas(rows: int = 1_000_000) -> dict:
+    from run import make_generic
+
+    from marketlib.clean import CleanParams, clean_rates, write_outputs
+    from marketlib.sources import read_csv_text
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "generic.csv"
+        make_generic(rows).to_csv(src, index=False)
+        c0, t0 = _cpu(), time.perf_counter()
+        raw = read_csv_text(src)
+        result = clean_rates(raw.frame, "generic", CleanParams(), source_file=src.name)
+        write_outputs(result, Path(tmp) / "out", {str(src): raw.sha256})
+        seconds, cpu = time.perf_counter() - t0, _cpu() - c0
+    return {"rows": rows, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+            "cpu_s_per_million": round(cpu / rows * 1e6, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def case_dask(rows: int, files: int) -> dict:
+    import dask.dataframe as dd
+    import numpy as np
+    from distributed import Client, LocalCluster
+    from run import make_generic
+
+    from marketlib.clean import CleanParams
+    from marketlib.engines.dask_arbitrage import dask_adjusted_ratios, dask_group_medians
+    from marketlib.engines.dask_clean import clean_rates_dask
+
+    out: dict = {"rows": rows, "files": files}
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        paths = []
+        for i in range(files):
+            p = Path(tmp) / "in" / f"part{i:03d}.csv"
+            p.parent.mkdir(exist_ok=True)
+            make_generic(rows // files, seed=i).to_csv(p, index=False)
+            paths.append(str(p))
+        out["generate_seconds"] = round(time.perf_counter() - t, 1)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          memory_limit="3GiB", dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            before = client.run(_worker_stats)
+            c0, t0 = _cpu(), time.perf_counter()
+            report, _ = clean_rates_dask(paths, "generic", CleanParams(), Path(tmp) / "out")
+            out["clean_seconds"] = round(time.perf_counter() - t0, 2)
+            after = client.run(_worker_stats)
+            wcpu = sum(after[w]["cpu"] - before[w]["cpu"] for w in after)
+            out["client_cpu_seconds"] = round(_cpu() - c0, 2)
+            out["worker_cpu_seconds"] = round(wcpu, 2)
+            out["cpu_s_per_million"] = round((wcpu + _cpu() - c0) / rows * 1e6, 2)
+            out["worker_peak_rss_mb"] = [round(v["peak_mb"]) for v in after.values()]
+            out["rows_clean"] = report["rows_clean"]
+            table = dd.read_parquet(Path(tmp) / "out" / "rates.parquet",
+                                    columns=["region", "hourly_usd", "experience",
+                                             "role_family", "year", "employment_type"])
+            d = table.dropna(subset=["region"]).rename(columns={"region": "group"})
+            t1 = time.perf_counter()
+            med = dask_group_medians(d, "group", "hourly_usd")
+            out["medians_seconds"] = round(time.perf_counter() - t1, 2)
+            t2 = time.perf_counter()
+            groups = med["group"].tolist()
+            fit = dask_adjusted_ratios(d, "North America", groups)
+            out["hc3_seconds"] = round(time.perf_counter() - t2, 2)
+            out["hc3_cells"] = fit.n_cells
+            out["median_north_america"] = float(np.asarray(
+                med.loc[med["group"] == "North America", "median"])[0])
+            out["worker_peak_rss_mb_after_arbitrage"] = [
+                round(v["peak_mb"]) for v in client.run(_worker_stats).values()]
+    return out
+
+
+def main(argv: list[str]) -> None:
+    if argv and argv[0] == "--child":
+        res = case_pandas() if argv[1] == "pandas" else case_dask(int(argv[2]), int(argv[3]))
+        print(json.dumps(res))
+        return
+    rows = int(argv[0]) if argv else 10_000_000
+    files = int(argv[1]) if len(argv) > 1 else 20
+    results = {}
+    for name, extra in (("pandas", []), ("dask", [str(rows), str(files)])):
+        proc = subprocess.run([sys.executable, __file__, "--child", name, *extra],
+                              capture_output=True, text=True, check=True)
+        results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"{name}: {results[name]}", flush=True)
+    p, d = results["pandas"], results["dask"]
+    results["dask_cpu_per_million_vs_pandas"] = round(d["cpu_s_per_million"]
+                                                      / p["cpu_s_per_million"], 2)
+    print(f"cpu ratio dask/pandas: {results['dask_cpu_per_million_vs_pandas']}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "dask.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
