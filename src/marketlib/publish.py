@@ -410,22 +410,34 @@ def key_findings(results: Mapping[str, Any] | None, max_sentences: int = 8) -> l
         others.append(f"Too few observations: {listed}.")
 
     # regional growth (proxy)
-    regional = _rows(_section(results, "regional"))
-    if regional:
+    regional = headline_regional(results)
+    comps = _comparisons(regional)
+    years = [c for c in comps if c[0].isdigit() and c[1].isdigit()]
+    if regional and years:
         first = regional[0]
         measure = _measure_label(first.get("measure"), first.get("subject"))
-        same = [r for r in regional if r.get("measure") == first.get("measure")
-                and r.get("subject") == first.get("subject") and _num(r.get("growth")) is not None]
+        latest = years[-1]
+        same = [r for r in regional if (str(r.get("from")), str(r.get("to"))) == latest
+                and _num(r.get("growth")) is not None]
         same.sort(key=lambda r: -(_num(r.get("growth")) or 0))
         parts = [f"{r.get('region', DASH)} {pct(r['growth'], signed=True)} ({LEVEL_TEXT} "
                  f"{pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)}; "
                  f"{_plural(len(r.get('economies') or []), 'economy', 'economies')})"
-                 for r in same[:4]]
+                 for r in same[:5]]
         if parts:
-            window = f"{first.get('from', DASH)} to {first.get('to', DASH)}"
             others.append(
-                f"Regional activity, a proxy and not certifications: {measure} "
-                f"(GitHub Innovation Graph), {window}: " + "; ".join(parts) + ".")
+                f"Regional activity, a proxy and not certifications: {measure} (GitHub "
+                f"Innovation Graph), {latest[0]} to {latest[1]}: " + "; ".join(parts) + ".")
+        early = [r for r in regional if (str(r.get("from")), str(r.get("to"))) == years[0]
+                 and _num(r.get("growth")) is not None]
+        if len(years) > 1 and early:
+            lo = min(early, key=lambda r: r["growth"])
+            hi = max(early, key=lambda r: r["growth"])
+            others.append(
+                f"In {years[0][0]} to {years[0][1]}, the years of the article's regional table "
+                f"(+38% to +67% certifications, no source), this activity grew "
+                f"{pct(lo['growth'], signed=True)} ({lo.get('region')}) to "
+                f"{pct(hi['growth'], signed=True)} ({hi.get('region')}).")
 
     # CNCF world figure
     growth = _section(results, "growth")
@@ -613,8 +625,26 @@ def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     return _frame(rows, cols)
 
 
+def headline_regional(results: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Return the ``regional`` rows of the headline measure and subject (the first row's)."""
+    rows = _rows(_section(results, "regional"))
+    if not rows:
+        return []
+    first = rows[0]
+    return [r for r in rows if r.get("measure") == first.get("measure")
+            and r.get("subject") == first.get("subject")]
+
+
+def _comparisons(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys((str(r.get("from")), str(r.get("to"))) for r in rows))
+
+
 def regional_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
-    """Return the regional activity-growth table (a proxy, not certifications).
+    """Return the regional activity-growth table of the headline topic (a proxy).
+
+    One row per region, one column per comparison (calendar years, then the latest four
+    quarters), the latest calendar year's growth relative to the region's developer stock, and
+    the economies summed. Sorted by the latest calendar year's growth.
 
     Parameters
     ----------
@@ -624,35 +654,46 @@ def regional_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns: Region, Measure (proxy), Period, Growth (95% CI), Growth relative to the
-        region's developers (95% CI), Economies, Composition; sorted by measure, then growth.
+        At most 7 columns, every cell text.
     """
-    cols = ["Region", "Measure (proxy)", "Period", "Growth (95% CI)",
-            "Relative to all developers (95% CI)", "Economies", "Composition"]
-    rows = []
-    for r in _rows(_section(results, "regional")):
-        econ = r.get("economies")
-        n_econ = len(econ) if isinstance(econ, list) else None
-        if _num(r.get("growth")) is not None:
-            g = pct_ci(r.get("growth"), r.get("ci_low"), r.get("ci_high"))
-        elif r.get("n") is not None:
-            g = not_estimated(r.get("n"), r.get("min_n"))
-        else:
-            g = "not estimated"
-        rows.append({
-            "Region": _text(r.get("region")),
-            "Measure (proxy)": _measure_label(r.get("measure"), r.get("subject")),
-            "Period": f"{r.get('from', DASH)} to {r.get('to', DASH)}",
-            "Growth (95% CI)": g,
-            "Relative to all developers (95% CI)": pct_ci(
-                r.get("share_growth"), r.get("share_ci_low"), r.get("share_ci_high")),
-            "Economies": count(n_econ) if n_econ is not None else DASH,
-            "Composition": _text(r.get("composition")),
-            "_key": (str(r.get("measure")), str(r.get("subject")),
-                     -(_num(r.get("growth")) if _num(r.get("growth")) is not None else -1e18)),
-        })
-    rows.sort(key=lambda r: r["_key"])
-    return _frame(rows, cols)
+    rows = headline_regional(results)
+    if not rows:
+        return _frame([], ["Region", "Growth (95% CI)"])
+    comps = _comparisons(rows)[:4]
+    years = [c for c in comps if c[0].isdigit() and c[1].isdigit()]
+    latest_year = years[-1] if years else comps[-1]
+    label = {c: f"{c[0]} to {c[1]}" for c in comps}
+    cols = ["Region", *[label[c] for c in comps],
+            f"Relative to all developers, {label[latest_year]}", "Economies"]
+    by_region: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        reg = _text(r.get("region"))
+        item = by_region.setdefault(reg, {"Region": reg, "_sort": 0.0})
+        c = (str(r.get("from")), str(r.get("to")))
+        if c not in label:
+            continue
+        item[label[c]] = (pct_ci(r.get("growth"), r.get("ci_low"), r.get("ci_high"))
+                          if _num(r.get("growth")) is not None else "not estimated")
+        if c == latest_year:
+            item[cols[-2]] = pct_ci(r.get("share_growth"), r.get("share_ci_low"),
+                                    r.get("share_ci_high"))
+            econ = r.get("economies") or []
+            item["Economies"] = (", ".join(econ) if len(econ) <= 4
+                                 else f"{len(econ)} ({', '.join(econ[:3])}, ...)")
+            item["_sort"] = -(_num(r.get("growth")) or 0.0)
+    out = sorted(by_region.values(), key=lambda r: r["_sort"])
+    return _frame([{k: v for k, v in r.items() if k != "_sort"} for r in out], cols)
+
+
+def regional_caption(results: Mapping[str, Any] | None) -> str:
+    """Return the caption of the regional table: what is counted, and that it is a proxy."""
+    rows = headline_regional(results)
+    if not rows:
+        return "No regional activity data in this report."
+    r = rows[0]
+    return (f"{_measure_label(r.get('measure'), r.get('subject')).capitalize()} (GitHub "
+            "Innovation Graph), summed over the economies published in every quarter of each "
+            "comparison: a proxy for activity, not certifications. Growth with 95% CI.")
 
 
 def claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:

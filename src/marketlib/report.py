@@ -198,7 +198,7 @@ def notebook_parameters(name: str, params: ReportParams, data: dict[str, Any],
                 "article_growth_path": str(files["claims_growth"]),
                 "results_path": str(res / f"{name}.json"), "figures_dir": figs}
     if name == "regional_growth":
-        return {**params.regional.to_dict(), "activity_path": str(tables.get("activity", "")),
+        return {**params.regional.to_dict(), "counts_path": str(tables.get("activity", "")),
                 "article_growth_path": str(files["claims_growth"]),
                 "results_path": str(res / f"{name}.json"), "figures_dir": figs}
     if name == "geographic_arbitrage":
@@ -509,7 +509,8 @@ def run_report(params_file: str | None = None, out: str | None = None,
         os.replace(staging, failed)
         for s in bad:
             where = failed / "notebooks" / f"{s.name}.ipynb"
-            print(f"marketlib: notebook {s.name} {s.status}: {s.message}; kept at {where}",
+            kept = f"; kept at {where}" if s.status in ("failed", "timeout") else ""
+            print(f"marketlib: notebook {s.name} {s.status}: {s.message}{kept}",
                   file=sys.stderr)
         print(f"marketlib: the previous report in {final} was left as it was", file=sys.stderr)
         return EXIT_FAILED

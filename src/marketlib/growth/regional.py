@@ -8,10 +8,11 @@ listed as ISO3 codes); the naive sum of published cells is computed beside it.
 
 - Flows (``topic_pushers``, ``git_pushes``...) aggregate to years as sums of quarters; the stock
   ``developers`` is compared Q4 to Q4, never summed.
-- Period growth of annual sums has a CI from the NB2 over-dispersion of the quarterly regional
-  series (trend and seasons fitted per group; METHODS §5.1): for ``Y = sum_q y_q``,
-  ``Var(log Y1/Y0) ~ 1/Y1 + 1/Y0 + alpha (sum y_q1^2 / Y1^2 + sum y_q0^2 / Y0^2)``, t reference
-  with a Satterthwaite df.
+- Period growth of annual sums has a CI from the NB2 over-dispersion ``alpha`` of the economies'
+  quarterly series (each economy's own trend and seasons, one alpha per topic; METHODS §5.1):
+  for a region's annual sum ``Y = sum_{q,c} y_qc``,
+  ``Var(log Y1/Y0) ~ 1/Y1 + 1/Y0 + alpha (sum y_qc^2 / Y1^2 + sum y_qc^2 / Y0^2)``, so a region
+  of one economy is noisier than one of nine; t reference with a Satterthwaite df.
 - ``share_growth`` is the growth relative to the same economies' developer stock (Q4 to Q4):
   ``(Y1/D1) / (Y0/D0) - 1``, the developer stock treated as exposure (a census of accounts).
 - Economies are grouped with the country tables (scheme ``article`` by default); the ``EU``
@@ -294,15 +295,26 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
         w = wide[window_q]
         kept = w.notna().all(axis=1) if composition == "constant" else w.notna().any(axis=1)
         wk = w[kept].fillna(0)
-        totals = wk.groupby(level=["group", "subject"]).sum()
-        disp = None if stock else estimate_dispersion(_panel(totals, series.group_by))
         key = f"{comp.label_from}->{comp.label_to}"
-        disps[key] = None if disp is None else {"alpha": disp.alpha, "df": disp.df,
-                                                "method": disp.method}
         drv = _drivers(wk, comp, stock)
-        rows.append(_rows(series, totals, w, kept, drv, comp, disp, ci_level, dev_wide,
-                          composition))
         drivers.append(drv)
+        # one over-dispersion per subject: a topic's regions share its year-to-year noise;
+        # pooling topics with different dynamics (llm vs kubernetes) would inflate it
+        for subj in sorted(w.index.get_level_values("subject").unique()):
+            ws = w.xs(subj, level="subject", drop_level=False)
+            ks = kept.xs(subj, level="subject", drop_level=False)
+            econ = ws[ks].fillna(0)
+            totals = econ.groupby(level=["group", "subject"]).sum()
+            if totals.empty:
+                continue
+            # NB2 alpha of each economy's quarterly series (own trend and seasons); a region's
+            # sum then has extra variance alpha * sum_c y_c^2, whatever its composition
+            disp = None if stock else estimate_dispersion(_panel(econ, series.group_by))
+            disps[f"{key} {subj}"] = None if disp is None else {
+                "alpha": disp.alpha, "df": disp.df, "method": disp.method}
+            squares = econ.pow(2).groupby(level=["group", "subject"]).sum()
+            rows.append(_rows(series, totals, squares, ws, ks, drv, comp, disp, ci_level,
+                              dev_wide, composition))
     trend = pd.DataFrame()
     span = quarters_between(pd.Timestamp(f"{min(years)}-01-01"),
                             pd.Timestamp(f"{max(years)}-10-01"))
@@ -312,8 +324,16 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
         totals = w[kept].fillna(0).groupby(level=["group", "subject"]).sum()
         trend = trend_growth(_panel(totals, series.group_by), ci_level)
         trend.insert(1, "window", f"{_qlabel(span[0])}-{_qlabel(span[-1])}")
+    growth = pd.concat(rows, ignore_index=True)
+    # the subjects in the order asked for (the first is the headline), comparisons in order
+    order = {s: i for i, s in enumerate(subjects or sorted(growth["subject"].unique()))}
+    comp_order = {(c.label_from, c.label_to): i for i, c in enumerate(comparisons)}
+    growth = growth.assign(
+        _s=growth["subject"].map(order).fillna(len(order)),
+        _c=[comp_order[(f, t)] for f, t in zip(growth["from"], growth["to"], strict=True)],
+    ).sort_values(["_s", "_c", *series.group_by], kind="stable").drop(columns=["_s", "_c"])
     return RegionalGrowth(measure=measure, composition=composition, group_by=series.group_by,
-                          ci_level=ci_level, growth=pd.concat(rows, ignore_index=True),
+                          ci_level=ci_level, growth=growth.reset_index(drop=True),
                           drivers=pd.concat(drivers, ignore_index=True) if drivers else
                           pd.DataFrame(), trend=trend, dispersion=disps, notes=series.notes)
 
@@ -331,9 +351,12 @@ def _wide(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _panel(totals: pd.DataFrame, group_by: list[str]) -> Panel:
-    """Quarterly panel of regional totals from a (group, subject) x quarter table."""
+    """Quarterly panel from a (group, subject[, economy]) x quarter table, one series a row."""
     long = totals.stack().rename("y").reset_index()
-    long["group"] = long["group"].astype("str") + " | " + long["subject"].astype("str")
+    label = long["group"].astype("str") + " | " + long["subject"].astype("str")
+    if "country_iso3" in long.columns:
+        label = label + " | " + long["country_iso3"].astype("str")
+    long["group"] = label
     long["period_start"] = pd.to_datetime(long["period_start"])
     long["period"] = [_qlabel(q) for q in long["period_start"]]
     long["t"] = mid_year(long["period_start"], "Q")
@@ -355,13 +378,16 @@ def _span_sums(frame: pd.DataFrame, quarters: list[pd.Timestamp], stock: bool
     return v.sum(axis=1), np.square(v).sum(axis=1)
 
 
-def _rows(series: RegionalSeries, totals: pd.DataFrame, w: pd.DataFrame, kept: pd.Series,
+def _rows(series: RegionalSeries, totals: pd.DataFrame, squares: pd.DataFrame,
+          w: pd.DataFrame, kept: pd.Series,
           drv: pd.DataFrame, comp: Comparison, disp: Dispersion | None, ci_level: float,
           dev_wide: pd.DataFrame | None, composition: str) -> pd.DataFrame:
     """Return one comparison's rows: growth, CI, share growth, naive growth, composition."""
     stock = series.measure in STOCK_MEASURES
-    y0, ss0 = _span_sums(totals, comp.quarters_from, stock)
-    y1, ss1 = _span_sums(totals, comp.quarters_to, stock)
+    y0, _ = _span_sums(totals, comp.quarters_from, stock)
+    y1, _ = _span_sums(totals, comp.quarters_to, stock)
+    ss0, _ = _span_sums(squares, comp.quarters_from, stock)  # sum over quarters and economies
+    ss1, _ = _span_sums(squares, comp.quarters_to, stock)
     idx = totals.index
     out = pd.DataFrame({"measure": series.measure, "subject": idx.get_level_values("subject"),
                         "from": comp.label_from, "to": comp.label_to,
