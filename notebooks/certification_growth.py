@@ -26,7 +26,7 @@ import warnings
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from marketlib import claims, figures, sections
+from marketlib import claims, figures, publish, sections
 from marketlib.params import GrowthParams
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -72,14 +72,14 @@ print(f"window: {panel.window['start']} to {panel.window['end']}; periods used "
 # (`cumulative_first`) and can never be used as a flow.
 
 # %%
-show = [c for c in ["period", "region", "certification", "count", "count_basis", "metric",
-                    "definition"] if c in table.columns]
-table[show].sort_values(["certification", "period"]).reset_index(drop=True)
+publish.table(table.sort_values(["certification", "period"]),
+              ["period", "region", "certification", "count", "count_basis", "metric",
+               "definition"])
 
 # %%
 print(f"panel: {panel.data['group'].nunique()} group(s) x {len(panel.periods)} periods "
       f"({', '.join(panel.periods)})")
-pd.DataFrame(panel.excluded)
+publish.table(pd.DataFrame(panel.excluded))
 
 # %% [markdown]
 # Rows above were left out on purpose: stock values, and series that do not cover the whole
@@ -89,7 +89,7 @@ pd.DataFrame(panel.excluded)
 disp = fit.dispersion
 print("over-dispersion:", "not estimable (fewer than 3 periods)" if disp is None else
       f"alpha = {disp.alpha:.4f} (NB2), df = {disp.df}, {disp.method}")
-panel.wide()
+publish.table(panel.wide().reset_index())
 
 # %% [markdown]
 # ## Period growth (last two periods)
@@ -107,7 +107,12 @@ panel.wide()
 # Poisson-only interval assumes no year-to-year noise and is shown for contrast.
 
 # %%
-fit.period
+publish.table(fit.period, ["group", "from", "to", "count_from", "count_to", "growth", "ci_low",
+                           "ci_high"])
+
+# %%
+publish.table(fit.period, ["group", "poisson_ci_low", "poisson_ci_high", "alpha", "df",
+                           "critical", "status"])
 
 # %%
 fig = figures.forest(fit.period, "group", "growth", "ci_low", "ci_high",
@@ -125,7 +130,8 @@ plt.show()
 # on two numbers. Forecasts are constant-growth extrapolations.
 
 # %%
-fit.trend
+publish.table(fit.trend, ["group", "annual_growth", "ci_low", "ci_high", "model", "n_periods",
+                          "endpoint_cagr"])
 
 # %%
 fig = figures.counts_with_trend(panel.data, section.fitted_trend(), fit.forecast)
@@ -133,7 +139,8 @@ figures.save(fig, figures_dir, "growth_trend_forecast")
 plt.show()
 
 # %%
-fit.forecast
+publish.table(fit.forecast, ["group", "period", "mean", "pi80_low", "pi80_high", "pi95_low",
+                             "pi95_high", "status"])
 
 # %%
 print("growth differentials (ratio of growth ratios):")
@@ -152,8 +159,11 @@ print("P(fastest):", fit.p_fastest.round(3).to_dict() if len(fit.p_fastest) else
 
 # %%
 intervals = claims.claimed_growth_intervals(section.article_growth)
-intervals.pivot_table(index=["region", "claimed_growth"], columns=["base_count", "alpha"],
-                      values="ci_low").round(2)
+publish.table(intervals.pivot_table(index=["region", "claimed_growth"],
+                                    columns=["base_count"], values="ci_low",
+                                    aggfunc="min").reset_index(),
+              names={100: "Lowest CI bound, base 100", 1000: "base 1,000",
+                     10000: "base 10,000"})
 
 # %%
 lo, hi = section.article_bounds

@@ -25,7 +25,7 @@ import warnings
 
 import pandas as pd
 
-from marketlib import claims, sections
+from marketlib import claims, publish, sections
 from marketlib.params import ClaimsParams
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -56,7 +56,8 @@ section = sections.run_claims(params)
 audited = section.audited
 print(f"{len(audited)} verdicts: {section.printed['stated_change'].notna().sum()} CNCF printed "
       "changes and the article's claims")
-pd.Series(claims.verdict_counts(audited), name="claims")
+publish.table(pd.Series(claims.verdict_counts(audited), name="claims").rename_axis("verdict")
+              .reset_index())
 
 # %% [markdown]
 # ## Worst offenders
@@ -65,13 +66,13 @@ pd.Series(claims.verdict_counts(audited), name="claims")
 # between the stated value and what the figures imply).
 
 # %%
-claims.worst_offenders(audited, 6)[["id", "verdict", "gap", "detail"]]
+publish.table(claims.worst_offenders(audited, 6), ["id", "verdict", "gap", "detail"])
 
 # %% [markdown]
 # ## Every claim
 
 # %%
-audited[["id", "check", "verdict", "detail"]]
+publish.table(audited, ["id", "check", "verdict", "detail"])
 
 # %%
 section.save(results_path)

@@ -25,7 +25,7 @@ import warnings
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from marketlib import figures, sections
+from marketlib import figures, publish, sections
 from marketlib.params import ArbitrageParams
 from marketlib.sources import locate
 
@@ -70,7 +70,7 @@ section = sections.run_arbitrage(params, claims_path, price_levels_path)
 result = section.result
 print(f"rates: {section.provenance['path']}, sha256 {section.provenance['sha256'][:12]}…; "
       f"PPP table: {section.price_levels_file or 'none'}")
-pd.DataFrame(result.log)
+publish.table(pd.DataFrame(result.log))
 
 # %% [markdown]
 # ## Who is in the data
@@ -81,8 +81,8 @@ pd.DataFrame(result.log)
 # means "use with caution" (relative standard error above 16.5%).
 
 # %%
-result.raw[["group", "n", "n_countries", "top_country", "top_country_share", "reported",
-            "median_hourly_usd", "ci_low", "ci_high", "flag"]]
+publish.table(result.raw, ["group", "n", "n_countries", "top_country", "top_country_share",
+                          "median_hourly_usd", "ci_low", "ci_high"])
 
 # %%
 fig = figures.pay_distributions(section.rows, section.reported_groups, hours_per_year)
@@ -98,10 +98,12 @@ plt.show()
 # tell the same story.
 
 # %%
-result.raw[["group", "n", "ratio_to_base", "ratio_ci_low", "ratio_ci_high", "discount"]]
+publish.table(result.raw, ["group", "n", "reported", "flag", "ratio_to_base", "ratio_ci_low",
+                          "ratio_ci_high", "discount"])
 
 # %%
-result.adjusted.ratios
+publish.table(result.adjusted.ratios, ["group", "n", "ratio_to_base", "ci_low", "ci_high",
+                                       "kennedy_pct_difference", "qr_ratio"])
 
 # %%
 fig = figures.ratio_forest(result)
@@ -117,13 +119,15 @@ plt.show()
 # (`price_level_carried_share`).
 
 # %%
-result.ppp
+publish.table(result.ppp, ["group", "n", "median_hourly_usd", "median_hourly_usd_ppp",
+                           "price_level_ratio_median", "price_level_carried_share",
+                           "ratio_to_base", "ppp_ratio"])
 
 # %% [markdown]
 # ## Does the gap narrow over the years?
 
 # %%
-result.trend
+publish.table(result.trend)
 
 # %% [markdown]
 # ## Team cost
@@ -134,13 +138,16 @@ result.trend
 # (triangular 5%/15%/30%) for non-base teams. Percentiles 5/50/95; never a single number.
 
 # %%
-result.team
+publish.table(result.team, ["group", "savings_p05", "savings_p50", "savings_p95",
+                            "with_assumptions_p05", "with_assumptions_p50",
+                            "with_assumptions_p95"])
 
 # %% [markdown]
 # ## Sensitivity: duplicates, range pairs, outliers, hours
 
 # %%
-section.sensitivity.pivot_table(index="group", columns="variant", values="ratio_to_base").round(3)
+publish.table(section.sensitivity.pivot_table(index="variant", columns="group",
+                                              values="ratio_to_base").reset_index())
 
 # %% [markdown]
 # ## The article's rates beside the data
@@ -151,7 +158,9 @@ section.sensitivity.pivot_table(index="group", columns="variant", values="ratio_
 # compared with those levels, but the **ratios** can be set beside ours.
 
 # %%
-section.comparison
+publish.table(section.comparison, ["region", "claimed_hourly_usd", "claimed_ratio", "n",
+                                   "data_ratio", "data_ratio_ci_low", "data_ratio_ci_high",
+                                   "adjusted_ratio"])
 
 # %%
 section.save(results_path)

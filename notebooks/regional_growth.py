@@ -40,7 +40,7 @@ import warnings
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from marketlib import figures, sections
+from marketlib import figures, publish, sections
 from marketlib.params import RegionalParams
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -93,10 +93,12 @@ for note in growth.notes:
 # entering and leaving included), with the number of economies in each span.
 
 # %%
-cols = [geo, "from", "to", "count_from", "count_to", "growth", "ci_low", "ci_high",
-        "share_growth", "naive_growth", "naive_economies_from", "naive_economies_to"]
 main = growth.growth[growth.growth["subject"] == subject]
-main[cols].sort_values(["from", "growth"], ascending=[True, False]).reset_index(drop=True)
+publish.table(main, [geo, "from", "to", "count_from", "count_to", "growth", "ci_low", "ci_high"])
+
+# %%
+publish.table(main, [geo, "from", "to", "share_growth", "share_ci_low", "share_ci_high",
+                     "naive_growth", "naive_economies_to"])
 
 # %%
 fig = figures.regional_growth(growth.growth, section.article_growth, subject, geo)
@@ -110,8 +112,7 @@ plt.show()
 # economy holds most of a region, the "region" is that economy.
 
 # %%
-main[[geo, "from", "to", "economies", "dominant_economy", "dominant_share"]].sort_values(
-    ["from", geo]).reset_index(drop=True)
+publish.table(main, [geo, "from", "to", "economies", "dominant_economy", "dominant_share"])
 
 # %%
 last = main.iloc[-1]
@@ -127,24 +128,22 @@ plt.show()
 # developers, else per-group quasi-Poisson).
 
 # %%
-growth.trend[["group", "window", "annual_growth", "ci_low", "ci_high", "model",
-              "n_periods"]] if len(growth.trend) else "no trend: the window is too short"
+publish.table(growth.trend, ["group", "window", "annual_growth", "ci_low", "ci_high", "model",
+                             "n_periods"])
 
 # %% [markdown]
 # ## Every topic, latest comparison
 
 # %%
 latest = growth.growth[growth.growth["from"] == growth.growth["from"].iloc[-1]]
-latest.pivot_table(index=geo, columns="subject", values="growth").round(3)
+publish.table(latest.pivot_table(index=geo, columns="subject", values="growth").reset_index())
 
 # %% [markdown]
 # ## The developer population
 
 # %%
-if section.developers is not None:
-    dev = section.developers.growth
-    display_cols = [geo, "from", "to", "count_from", "count_to", "growth"]
-    print(dev[display_cols].sort_values(["from", geo]).to_string(index=False))
+publish.table(section.developers.growth if section.developers is not None else pd.DataFrame(),
+              [geo, "from", "to", "count_from", "count_to", "growth"])
 
 # %%
 section.save(results_path)

@@ -232,3 +232,46 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
     page.screenshot(path=str(shot))
     _report_screenshot(shot)
     page.close()
+
+
+@pytest.mark.realdata
+def test__default_report_end_to_end_reads_as_a_brief(browser, tmp_path, shared_data,
+                                                     monkeypatch):
+    """The default report on the real data: every page clean, the summary page in Chromium."""
+    import re
+
+    from marketlib.cli import main
+
+    monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
+    out = tmp_path / "report"
+    assert main(["report", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["regional"] and all("EU" not in r["economies"] for r in results["regional"])
+    assert {c["verdict"] for c in results["claims"]} >= {"not_supported_by_proxy"}
+    assert results["run"]["provenance"] and results["changes"] is None  # first run here
+    assert (out / "market_report.pdf").stat().st_size > 10_000
+    bad = re.compile(r"\bNaN\b|\bNone\b|dtype:|Name: |/tmp/|/root/|/work/|/home/")
+    for page in sorted((out / "html").glob("*.html")):
+        text = re.sub(r"<(style|script)\b.*?</\1>", "", page.read_text(), flags=re.S)
+        text = re.sub(r"data:[^\"')]+", "", text)  # embedded images
+        found = bad.search(re.sub(r"<[^>]+>", " ", text))
+        assert found is None, f"{page.name}: {found.group(0)!r}"
+        assert publish.remote_fetches(page) == [], page.name
+
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((out / "html" / "market_report.html").as_uri(), wait_until="load")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= WIDTH, f"horizontal overflow: {scroll_width} px > {WIDTH} px"
+    images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+    assert len(images) >= 2 and all(done and w > 0 for done, w in images), images
+    body = page.inner_text("body")
+    for sentence in publish.key_findings(results)[:3]:
+        assert sentence in body
+    assert not errors, errors
+    shot = _artifact("default_report_1280.png")
+    page.screenshot(path=str(shot), full_page=True)
+    _report_screenshot(shot)
+    page.close()

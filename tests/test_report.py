@@ -144,3 +144,38 @@ def test__merge_results__validated_document_with_regional_and_cleaning(tmp_path)
     assert merged["run"]["as_of"] == "2026-11-26"
     assert merged["run"]["params"]["arbitrage"]["n_boot"] == 2000
     assert merged["cleaning"]["rates"]["rows_rejected"] == 1
+
+
+def test__as_of__defaults_to_the_run_date_and_names_the_folder(tmp_path):
+    from datetime import UTC, datetime
+
+    from marketlib.params import ReportParams
+    from marketlib.report import output_folder
+
+    p = ReportParams.build({})
+    today = datetime.now(UTC).date()
+    assert p.as_of is None and p.run_date() == today
+    assert p.clean_params().max_date == today.isoformat()  # cleaning bounded by the run date
+    assert output_folder(p).name == today.isoformat()
+    assert output_folder(p, tmp_path / "x") == tmp_path / "x"
+    fixed = ReportParams.build({"as_of": "2026-11-26"})
+    assert output_folder(fixed).name == "2026-11-26"
+
+
+def test__refuse_mixing__two_runs_never_share_a_folder(tmp_path):
+    from marketlib.report import refuse_mixing
+
+    refuse_mixing(tmp_path / "new", "2026-11-26")  # absent: fine
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").write_text(json.dumps({"run": {"as_of": "2026-10-26"}}))
+    refuse_mixing(run, "2026-10-26")  # the same run again: replaced as a whole, allowed
+    with pytest.raises(InputError, match="holds the report of as_of 2026-10-26"):
+        refuse_mixing(run, "2026-11-26")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="holds no report"):
+        refuse_mixing(other, "2026-11-26")
+    assert main(["report", "--out", str(other)]) == 2
+    assert (other / "notes.txt").read_text() == "mine"

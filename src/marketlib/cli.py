@@ -44,7 +44,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     for name in dataset_names(args.dataset, ref=args.ref):
         path, prov = fetch_snapshot(name, args.dest, ref=args.ref)
-        check = "sha256 verified" if prov.sha256_verified else "sha256 recorded (new upstream version)"
+        check = ("sha256 verified" if prov.sha256_verified
+                 else "sha256 recorded (new upstream version)")
         commit = f" @ {prov.commit[:12]}" if prov.commit else ""
         print(f"{name}{commit}: {path} ({check})")
     return EXIT_OK

@@ -865,6 +865,81 @@ def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -
     return (f"<style>{TABLE_CSS}</style>\n" if css else "") + body
 
 
+#: Words of column names that read better spelled out or in capitals.
+_WORDS = {"usd": "USD", "ci": "CI", "n": "n", "iso3": "ISO3", "ppp": "PPP", "rse": "RSE",
+          "qr": "median-regression", "df": "df", "pi80": "80% PI", "pi95": "95% PI",
+          "p05": "5th pct", "p50": "median", "p95": "95th pct", "abs": "absolute",
+          "kennedy": "Kennedy", "hc3": "HC3", "cagr": "CAGR", "mz": "modified z"}
+
+
+def human_name(column: str) -> str:
+    """Return a column name for readers: ``ratio_ci_low`` -> ``Ratio CI low``."""
+    words = [_WORDS.get(w, w) for w in str(column).split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else str(column)
+
+
+def _cell(x: Any) -> str:
+    """Return one cell as text: numbers to 3 significant digits, missing as a dash."""
+    if isinstance(x, bool | float | int) or x is None:
+        if isinstance(x, bool):
+            return "yes" if x else "no"
+        if x is None or (isinstance(x, float) and not math.isfinite(x)):
+            return DASH
+        if isinstance(x, int) or float(x).is_integer() and abs(x) >= 1000:
+            return f"{int(x):,}"
+        return f"{x:.3g}" if abs(x) < 1e6 else f"{x:,.0f}"
+    if hasattr(x, "item") and not isinstance(x, str):  # numpy scalars
+        try:
+            return _cell(x.item())
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(x, pd.Timestamp):
+        return x.date().isoformat() if not pd.isna(x) else DASH
+    return _text(x)
+
+
+def tidy(frame: pd.DataFrame, columns: Sequence[str] | None = None,
+         names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Return a DataFrame for people: chosen columns, human names, text cells, no index.
+
+    Numbers get 3 significant digits (fractions stay fractions: 0.52, never 52), counts get
+    thousands separators, missing values an em dash, booleans yes/no, lists a comma list;
+    absolute paths are cut to file names.
+    """
+    d = frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+    out = pd.DataFrame({(names or {}).get(c, human_name(c)): [_cell(v) for v in d[c].tolist()]
+                        for c in d.columns})
+    return out.reset_index(drop=True)
+
+
+class Table:
+    """A table shown for people in HTML (no index, human names) and as plain text.
+
+    The text form (what nbval compares) is the same formatted table, so the stored baselines
+    still catch a changed number at the precision shown.
+    """
+
+    def __init__(self, frame: pd.DataFrame, columns: Sequence[str] | None = None,
+                 names: Mapping[str, str] | None = None, caption: str | None = None) -> None:
+        self.frame = tidy(frame, columns, names)
+        self.caption = caption
+
+    def _repr_html_(self) -> str:
+        return to_html(self.frame, caption=self.caption)
+
+    def __repr__(self) -> str:
+        if self.frame.empty:
+            return "(no rows)"
+        return self.frame.to_string(index=False)
+
+
+def table(frame: pd.DataFrame, columns: Sequence[str] | None = None,
+          names: Mapping[str, str] | None = None, caption: str | None = None) -> Table:
+    """Return a :class:`Table` to display as a notebook cell's last value."""
+    return Table(frame, columns, names, caption)
+
+
 def show_findings(results: Mapping[str, Any] | None) -> Any:
     """Display the key findings in a notebook as a Markdown list (``IPython.display``)."""
     from IPython.display import Markdown

@@ -457,7 +457,7 @@ def run_report(params_file: str | None = None, out: str | None = None,
     params = load_params(params_file)
     names = selected_notebooks(only)
     as_of = params.run_date().isoformat()
-    final = Path(out) if out else project_root() / "reports" / as_of
+    final = output_folder(params, out)
     if final.exists() and not final.is_dir():
         raise InputError(final, "--out exists and is not a folder")
     refuse_mixing(final, as_of)
@@ -521,6 +521,11 @@ def run_report(params_file: str | None = None, out: str | None = None,
         say(f"  {pdf_message}")
     say(f"done in {timings['total']:.1f}s: {final / 'results.json'}")
     return EXIT_OK
+
+
+def output_folder(params: ReportParams, out: str | Path | None = None) -> Path:
+    """Return the run's folder: ``--out``, else ``reports/<as_of>`` (as_of: the run date)."""
+    return Path(out) if out else project_root() / "reports" / params.run_date().isoformat()
 
 
 def refuse_mixing(final: Path, as_of: str) -> None:

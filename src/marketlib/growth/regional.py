@@ -358,7 +358,8 @@ def _panel(totals: pd.DataFrame, group_by: list[str]) -> Panel:
         label = label + " | " + long["country_iso3"].astype("str")
     long["group"] = label
     long["period_start"] = pd.to_datetime(long["period_start"])
-    long["period"] = [_qlabel(q) for q in long["period_start"]]
+    ps = long["period_start"]
+    long["period"] = ps.dt.year.astype("str") + "Q" + ((ps.dt.month - 1) // 3 + 1).astype("str")
     long["t"] = mid_year(long["period_start"], "Q")
     long["t"] = long["t"] - long["t"].min()
     long["season"] = (long["period_start"].dt.month - 1) // 3
@@ -449,13 +450,16 @@ def _developer_stock(dev_wide: pd.DataFrame, w: pd.DataFrame, kept: pd.Series,
     ends = [comp.quarters_from[-1], comp.quarters_to[-1]]
     members = w[kept].reset_index()[["group", "subject", "country_iso3"]]
     dev = dev_wide.reindex(columns=ends)
-    dev.columns = ["d0", "d1"]
-    m = members.merge(dev.reset_index(), on=["group", "country_iso3"], how="left",
-                      validate="m:1")
+    key = pd.MultiIndex.from_frame(members[["group", "country_iso3"]])
+    vals = dev.reindex(key).to_numpy(dtype=float)  # members x 2, NaN where unpublished
+    m = pd.DataFrame({"group": members["group"].to_numpy(),
+                      "subject": members["subject"].to_numpy(),
+                      "d0": vals[:, 0], "d1": vals[:, 1]})
     g = m.groupby(["group", "subject"])
-    d0 = g["d0"].agg(lambda x: x.sum() if x.notna().all() else np.nan).reindex(idx)
-    d1 = g["d1"].agg(lambda x: x.sum() if x.notna().all() else np.nan).reindex(idx)
-    return d0.to_numpy(dtype=float), d1.to_numpy(dtype=float)
+    sums = g[["d0", "d1"]].sum()
+    incomplete = m[["d0", "d1"]].isna().groupby([m["group"], m["subject"]]).any()
+    sums = sums.mask(incomplete).reindex(idx)
+    return sums["d0"].to_numpy(dtype=float), sums["d1"].to_numpy(dtype=float)
 
 
 def _drivers(wk: pd.DataFrame, comp: Comparison, stock: bool) -> pd.DataFrame:
