@@ -143,10 +143,7 @@ publish.table(fit.forecast, ["group", "period", "mean", "pi80_low", "pi80_high",
                              "pi95_high", "status"])
 
 # %%
-print("growth differentials (ratio of growth ratios):")
-print(fit.differentials.to_string(index=False) if len(fit.differentials) else "  one group only")
-print("P(fastest):", fit.p_fastest.round(3).to_dict() if len(fit.p_fastest) else "n/a",
-      "| equal-growth test:", fit.equal_growth)
+print(section.comparison_text())
 
 # %% [markdown]
 # ## The article's regional table

@@ -11,11 +11,15 @@ offending values, which is what a data engineer needs from a boundary check.
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
 from pandas.api import types as ptypes
 
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+
+from marketlib.frames import distinct_codes
 from marketlib.paths import PACKAGE_DATA
 
 _KIND = {
@@ -50,6 +54,8 @@ def fields(table: str) -> pd.DataFrame:
 
 
 def _checks(spec: str, dtype: str) -> list[pa.Check]:
+    import pandera.pandas as pa
+
     checks = [pa.Check(lambda s, k=dtype: _KIND[k](s), element_wise=False,
                        name=f"dtype is {dtype}")]
     for part in filter(None, spec.split(";")):
@@ -70,6 +76,8 @@ def _checks(spec: str, dtype: str) -> list[pa.Check]:
 @cache
 def schema(table: str) -> pa.DataFrameSchema:
     """Return the pandera schema of a clean table (extra pass-through columns allowed)."""
+    import pandera.pandas as pa
+
     cols = {}
     for r in fields(table).itertuples(index=False):
         cols[r.name] = pa.Column(None, checks=_checks(r.checks, r.dtype),
@@ -84,8 +92,52 @@ def required_columns(table: str) -> list[str]:
     return [c for c in fields(table)["name"] if c not in optional.get(table, set())]
 
 
+def _passes(frame: pd.DataFrame, table: str) -> bool:
+    """Whether ``frame`` passes every check of :func:`schema` (vectorized, no pandera).
+
+    The same checks as the pandera schema, element for element (dtype kind, nulls where not
+    nullable, then ``min``/``max``/``isin``/``regex`` on the non-null values, the calls
+    pandera's built-in checks make). False on any failure or doubt: the caller then runs
+    pandera, which reports every failing column, check and row.
+    """
+    try:
+        for r in fields(table).itertuples(index=False):
+            if r.name not in frame.columns:
+                continue
+            s = frame[r.name]
+            if not isinstance(s, pd.Series) or not _KIND[r.dtype](s):
+                return False
+            null = s.isna().to_numpy(dtype=bool)
+            if null.any() and r.nullable != "yes":
+                return False
+            checks = [part.partition("=") for part in filter(None, r.checks.split(";"))]
+            if any(key in ("isin", "regex") for key, _, _ in checks):
+                distinct = distinct_codes(s)[1]  # text checks: once per distinct value
+            elif null.any():
+                s = s[~null]
+            for key, _, value in checks:
+                if key == "min":
+                    ok = s >= float(value)
+                elif key == "max":
+                    ok = s <= float(value)
+                elif key == "isin":
+                    ok = distinct.isin(value.split("|"))
+                elif key == "regex":
+                    ok = distinct.str.match(value, na=False)
+                else:
+                    return False
+                if not bool(ok.all()):
+                    return False
+    except Exception:  # a check pandera would report as failed (e.g. text compared with 0)
+        return False
+    return True
+
+
 def validate(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Validate a clean table against the field dictionary; return it unchanged.
+
+    A table that passes is checked with vectorized column operations only (:func:`_passes`,
+    the schema's checks); otherwise pandera validates it and reports the failures.
 
     Raises
     ------
@@ -96,6 +148,10 @@ def validate(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     missing = [c for c in required_columns(table) if c not in frame.columns]
     if missing:
         raise FieldError(f"{table}: column(s) missing: {', '.join(missing)}")
+    if _passes(frame, table):
+        return frame
+    import pandera.pandas as pa
+
     try:
         schema(table).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

@@ -167,7 +167,8 @@ def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
     ax.set_xlabel("growth (95% CI; constant set of economies; a proxy, not certificates)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
+              frameon=False)
     fig.tight_layout()
     return fig
 

@@ -3,25 +3,102 @@
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+#: Codes of Arrow-backed text columns already factorized, keyed by their (immutable) Arrow
+#: array: a column looked up several times (blank check, then the lookup; a lookup's result,
+#: then a second lookup on it) is hashed once. Weak keys: an entry lives as long as its column.
+_CODES: dict[int, tuple[weakref.ref[Any], tuple[np.ndarray, pd.Series]]] = {}
 
-def map_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+
+def _arrow_key(values: pd.Series) -> Any:
+    arr = getattr(values.array, "_pa_array", None)
+    return arr if isinstance(arr, pa.ChunkedArray) else None
+
+
+def _known(key: Any) -> tuple[np.ndarray, pd.Series] | None:
+    entry = _CODES.get(id(key)) if key is not None else None
+    return entry[1] if entry is not None and entry[0]() is key else None
+
+
+def _remember(key: Any, value: tuple[np.ndarray, pd.Series]) -> None:
+    k = id(key)
+
+    def forget(ref: weakref.ref[Any]) -> None:
+        if k in _CODES and _CODES[k][0] is ref:
+            del _CODES[k]
+
+    _CODES[k] = (weakref.ref(key, forget), value)
+
+
+def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Return ``(codes, uniques)`` of ``values``: ``values[i] == uniques[codes[i]]``, -1 if NA.
+
+    Like :func:`pandas.factorize` (missing values get -1), computed once per Arrow-backed
+    column: the result is remembered for the column's immutable Arrow array, and the outputs
+    of :func:`map_distinct` and :func:`take_rows` are registered with the codes they inherit,
+    so chained lookups never hash the rows again. ``uniques`` is a Series of the input dtype
+    (order unspecified); treat both as read-only.
+    """
+    key = _arrow_key(values)
+    hit = _known(key)
+    if hit is not None and len(hit[0]) == len(values):
+        return hit
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    out = (np.asarray(codes, dtype=np.int32 if len(uniques) < 2**31 - 1 else np.int64),
+           pd.Series(uniques, dtype=values.dtype if len(uniques) else "str"))
+    if key is not None:
+        _remember(key, out)
+    return out
+
+
+def _register(result: pd.Series, codes: np.ndarray, values: pd.Series) -> None:
+    """Remember that ``result[i] == values[codes[i]]`` (-1: missing) for ``result``'s array."""
+    key = _arrow_key(result)
+    if key is None or _known(key) is not None:
+        return
+    vcodes, uniques = pd.factorize(values, use_na_sentinel=True)
+    vcodes = np.append(np.asarray(vcodes, dtype=np.int32), -1)  # index -1: missing
+    _remember(key, (vcodes[codes],
+                    pd.Series(uniques, dtype=values.dtype if len(uniques) else "str")))
+
+
+def take_rows(values: pd.Series, keep: np.ndarray) -> pd.Series:
+    """Return ``values[keep]`` (a boolean mask), keeping the known codes of the kept rows."""
+    out = values[keep]
+    hit = _known(_arrow_key(values))
+    if hit is not None and len(hit[0]) == len(values):
+        okey = _arrow_key(out)
+        if okey is not None and _known(okey) is None:
+            _remember(okey, (hit[0][keep], hit[1]))
+    return out
+
+
+def map_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series],
+                 keep: np.ndarray | None = None) -> pd.Series:
     """Apply a vectorized ``fn`` to the distinct values of ``values`` and spread the result back.
 
     ``fn`` receives a Series of the distinct non-missing values and must return a Series of the
     same length; missing inputs give missing outputs. This is how every per-value lookup
-    (country, currency, unit, title, date string) runs once per distinct value.
+    (country, currency, unit, title, date string) runs once per distinct value; the distinct
+    values of a column are found once (:func:`distinct_codes`). With ``keep`` (a boolean
+    mask) the result is ``map_distinct(values, fn)[keep]``, built without the dropped rows.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    res = fn(pd.Series(uniques, dtype=values.dtype if len(uniques) else "str"))
+    codes, uniques = distinct_codes(values)
+    index = values.index
+    if keep is not None:
+        codes, index = codes[keep], index[keep]
+    res = fn(uniques.copy())
     if len(res) != len(uniques):
         raise ValueError("map_distinct: fn must return one value per distinct input")
+    res = res.reset_index(drop=True)
     missing = codes < 0
     values_arr = res.array
     if missing.any():
@@ -32,7 +109,10 @@ def map_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.
         taken = values_arr.take(codes)
     else:
         taken = values_arr
-    return pd.Series(taken, index=values.index)
+    out = pd.Series(taken, index=index)
+    if len(res):
+        _register(out, codes if not missing.any() else np.where(missing, len(res), codes), res)
+    return out
 
 
 #: Characters accepted between groups of three digits, per decimal mark. A number uses one of
@@ -178,8 +258,8 @@ def _problems(u: pd.Series, decimal: str) -> pd.Series:
 
 def frame_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:
     """Like :func:`map_distinct` for a ``fn`` that returns several columns (a DataFrame)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    res = fn(pd.Series(uniques, dtype=values.dtype if len(uniques) else "str"))
+    codes, uniques = distinct_codes(values)
+    res = fn(uniques.copy())
     res = res.reset_index(drop=True)
     missing = codes < 0
     if len(res) == 0:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from marketlib.frames import map_distinct
+from marketlib.frames import distinct_codes, map_distinct
 from marketlib.params import HOURS_PER_YEAR
 from marketlib.paths import PACKAGE_DATA
 
@@ -81,8 +81,25 @@ def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series) -> pd.Se
     periods with no ECB observation, give ``NaN``.
     """
     rates = ecb_usd_per_unit()
-    keys = pd.DataFrame({"currency": currency.astype("str"), "start": start, "end": end})
-    distinct = keys.drop_duplicates().dropna().reset_index(drop=True)
+    cur_codes, cur_uniques = distinct_codes(currency.astype("str"))
+    s_codes, s_uniques = pd.factorize(start.to_numpy("datetime64[ns]"), use_na_sentinel=True)
+    e_codes, e_uniques = pd.factorize(end.to_numpy("datetime64[ns]"), use_na_sentinel=True)
+    # one integer per (currency, start, end); a missing part leaves the row without a rate
+    ns, ne = len(s_uniques) + 1, len(e_uniques) + 1
+    combined = ((cur_codes.astype(np.int64) + 1) * ns + (s_codes + 1)) * ne + (e_codes + 1)
+    row_codes, key_uniques = pd.factorize(combined)
+    key_uniques = np.asarray(key_uniques, dtype=np.int64)
+    complete = ((key_uniques // (ns * ne) > 0) & ((key_uniques // ne) % ns > 0)
+                & (key_uniques % ne > 0))
+    # codes number keys in order of appearance: a key first appears where the running max grows
+    running = np.maximum.accumulate(row_codes) if len(row_codes) else row_codes
+    first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])
+                           if len(running) else running.astype(bool))[complete]
+    distinct = pd.DataFrame({
+        "currency": pd.Series(cur_uniques.to_numpy()[cur_codes[first]], dtype="str"),
+        "start": pd.Series(start.to_numpy("datetime64[ns]")[first]),
+        "end": pd.Series(end.to_numpy("datetime64[ns]")[first]),
+    })
     dates = rates.index.values
     lo = np.searchsorted(dates, distinct["start"].to_numpy("datetime64[ns]"), side="left")
     hi = np.searchsorted(dates, distinct["end"].to_numpy("datetime64[ns]"), side="right")
@@ -108,6 +125,6 @@ def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series) -> pd.Se
             <= np.timedelta64(7, "D"))
         use = single & close
         values[idx[use]] = col[prev[use]]
-    distinct = distinct.assign(usd_per_unit=values)
-    merged = keys.merge(distinct, on=["currency", "start", "end"], how="left", validate="m:1")
-    return pd.Series(merged["usd_per_unit"].to_numpy(), index=currency.index, dtype="float64")
+    per_key = np.full(len(key_uniques), np.nan)
+    per_key[np.flatnonzero(complete)] = values
+    return pd.Series(per_key[row_codes], index=currency.index, dtype="float64")

@@ -58,9 +58,11 @@ RELIABILITY = {"A": "reliable", "E": "use with caution", "F": "unreliable"}
 #: Claims verdicts in the order a reader scans them (problems first), with their words.
 VERDICTS = {
     "contradicted_by_data": "contradicted by data",
+    "not_supported_by_proxy": "not supported by the activity proxy",
     "inconsistent": "inconsistent",
     "supported_by_data": "supported by data",
     "consistent": "consistent",
+    "consistent_with_proxy": "consistent with the activity proxy",
     "untestable": "untestable",
 }
 
@@ -807,7 +809,10 @@ TABLE_CSS = """
 .mlib-table caption { caption-side: top; text-align: left; font-weight: 600;
   padding: 0 0 0.4em; }
 .mlib-table th, .mlib-table td { padding: 0.35em 0.6em; border-bottom: 1px solid #dde1e8;
-  text-align: left; vertical-align: top; overflow-wrap: anywhere; word-break: normal; }
+  text-align: left !important; vertical-align: top; overflow-wrap: anywhere;
+  word-break: normal; }
+.mlib-table td.num { text-align: right !important; font-variant-numeric: tabular-nums;
+  white-space: nowrap; }
 .mlib-table thead th { border-bottom: 2px solid #8a94a6; background: #f4f6f9; }
 .mlib-table tbody tr:nth-child(even) td { background: #fafbfc; }
 """.strip()
@@ -834,6 +839,10 @@ NOTEBOOK_CSS = """
 """.strip()
 
 
+#: A cell that reads as a number (right-aligned): "19,659", "0.40 (0.37-0.43)", "+21% (...)".
+_NUMERIC_CELL = re.compile(r"^[+\-−]?[\d.,]+%?( ?pts)?( \(.*\))?$")
+
+
 def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -> str:
     """Render a formatted table as clean HTML: no index, escaped text, small embedded CSS.
 
@@ -856,6 +865,7 @@ def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -
     df.columns = [_text(c) for c in df.columns]
     df = df.map(_text)
     styler = df.style.hide(axis="index").format(escape="html")
+    styler = styler.set_td_classes(df.map(lambda v: "num" if _NUMERIC_CELL.match(v) else ""))
     styler = styler.set_table_attributes('class="mlib-table"')
     styler.set_uuid("mlib")
     styler.cell_ids = False

@@ -17,6 +17,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pycountry
 
@@ -97,13 +98,15 @@ def _known_iso3() -> frozenset[str]:
     return frozenset(country_table()["iso3"])
 
 
-def resolve_countries(values: pd.Series) -> pd.Series:
+def resolve_countries(values: pd.Series, keep: np.ndarray | None = None) -> pd.Series:
     """Map country spellings to ISO3 codes, looking up each distinct value once.
 
     Accepts ISO2, ISO3, English names and common variants, "City, Country" and
-    "City, ST, Country". Unresolved values become ``<NA>``.
+    "City, ST, Country". Unresolved values become ``<NA>``. ``keep``: a boolean mask of the
+    rows wanted (see :func:`marketlib.frames.map_distinct`).
     """
-    return map_distinct(values, lambda u: pd.Series([_resolve_one(v) for v in u], dtype="str"))
+    return map_distinct(values, lambda u: pd.Series([_resolve_one(v) for v in u], dtype="str"),
+                        keep=keep)
 
 
 def load_scheme(scheme: str | Path = "article") -> pd.DataFrame:

@@ -252,7 +252,10 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
             else "failed"
         return Step(name, kind, time.perf_counter() - t0,
                     f"{type(exc).__name__}: {str(exc)[:300]}")
-    notebook_to_html(dst, out / "html" / f"{name}.html", parameters)
+    # the summary page ends with its own sources-and-parameters table; the others start with
+    # the parameters they ran with
+    notebook_to_html(dst, out / "html" / f"{name}.html",
+                     None if name == "market_report" else parameters)
     return Step(name, "ok", time.perf_counter() - t0)
 
 
@@ -282,6 +285,7 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
                                             "reasons")}
                      for k, v in data["clean_reports"].items()},
     }
+    merged["changes"] = None  # the first run has nothing to compare with
     if previous is not None:
         from marketlib.changes import changes_since
 

@@ -84,6 +84,26 @@ class GrowthSection(_Section):
             return None
         return cl.total_growth_bounds(self.article_growth)
 
+    def comparison_text(self) -> str:
+        """Say how the groups compare: differentials, P(fastest), equal-growth test."""
+        fit = self.fit
+        if len(fit.differentials) == 0:
+            return ("One group only: no growth differentials, no ranking and no equal-growth "
+                    "test.")
+        lines = ["Growth differentials (ratio of growth ratios to the base group):"]
+        for r in fit.differentials.itertuples(index=False):
+            ci = ("" if pd.isna(r.ci_low) else f" (95% CI {r.ci_low:.2f}-{r.ci_high:.2f})")
+            value = "not estimable" if pd.isna(r.ratio_of_ratios) else f"{r.ratio_of_ratios:.2f}"
+            lines.append(f"  {r.group} vs {r.base}: {value}{ci}")
+        top = fit.p_fastest.idxmax()
+        lines.append(f"P(fastest): {top} {fit.p_fastest.max():.3f}"
+                     + (" (asserted)" if fit.p_fastest.max() >= 0.9 else " (below 0.9: no "
+                        "ranking asserted)"))
+        eq = fit.equal_growth
+        lines.append("Equal-growth test: not possible" if eq is None else
+                     f"Equal-growth test: F = {eq['statistic']:.2f}, p = {eq['p_value']:.3g}")
+        return "\n".join(lines)
+
     def fitted_trend(self) -> pd.DataFrame:
         """Return the fitted trend and its band per group (for the observed-vs-trend plot)."""
         return gr.fitted_trend(self.panel, self.params.ci_level)

@@ -233,7 +233,7 @@ def read_csv_text(
     """
     p = Path(path)
     data = read_input_bytes(p)
-    if not data.strip():
+    if not data or data.isspace():  # as ``not data.strip()``, without copying the file
         raise InputError(p, "file is empty (no header row)")
     wide = wide_encoding(data)
     if wide is not None:
@@ -276,6 +276,8 @@ MALFORMED = "_malformed_row"
 
 def _has_bare_cr(data: bytes) -> bool:
     """Whether ``data`` has a CR not followed by LF (two C-level counts, no regex scan)."""
+    if b"\r" not in data:  # the usual case: one memchr, no counting
+        return False
     return data.count(b"\r") != data.count(b"\r\n")
 
 
@@ -457,8 +459,13 @@ def neutralise_formulas(values: pd.Series) -> pd.Series:
     if not is_text.any():
         return values
     hit = (is_text.astype(bool)
-           & text.str.match(f"'*{_TRIGGER_CLASS}").fillna(False).astype(bool)
-           & ~text.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool))
+           & text.str.match(f"'*{_TRIGGER_CLASS}").fillna(False).astype(bool))
+    if not hit.any():
+        return values
+    flags = hit.to_numpy(dtype=bool).copy()
+    pos = np.flatnonzero(flags)  # a plain number is checked only where a trigger leads
+    flags[pos] = ~text.iloc[pos].str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+    hit = pd.Series(flags, index=values.index)
     if not hit.any():
         return values
     out = values.astype("object").copy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from marketlib.frames import distinct_codes
 from marketlib.params import CleanParams
 
 
@@ -25,23 +26,32 @@ def flag_range_pairs(
         return (pd.Series(False, index=frame.index, dtype=bool),
                 pd.Series(pd.NA, index=frame.index, dtype="Int64"))
     keys = frame[key_cols]
-    same = keys.eq(keys.shift(1)).all(axis=1)
-    amt = frame[amount_col].astype("float64")
-    prev = amt.shift(1)
-    hi = np.maximum(amt, prev)
-    lo = np.minimum(amt, prev)
-    second = same & (hi / lo).between(min_ratio, max_ratio)
+    same = keys.eq(keys.shift(1)).all(axis=1).to_numpy(dtype=bool)
+    return _range_pairs(same, frame[amount_col].to_numpy(dtype="float64"), frame.index,
+                        min_ratio, max_ratio)
+
+
+def _range_pairs(same: np.ndarray, amt: np.ndarray, index: pd.Index, min_ratio: float,
+                 max_ratio: float) -> tuple[pd.Series, pd.Series]:
+    """:func:`flag_range_pairs` given ``same`` (row equals the previous row on every key)."""
+    if len(same) == 0:
+        return (pd.Series(False, index=index, dtype=bool),
+                pd.Series(pd.NA, index=index, dtype="Int64"))
+    prev = np.concatenate([[np.nan], amt[:-1]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.maximum(amt, prev) / np.minimum(amt, prev)
+    arr = same & (ratio >= min_ratio) & (ratio <= max_ratio)
     # in a chain a,b,c,d of candidate closers, pair greedily: keep every other one
-    arr = second.to_numpy()
     run_start = arr & ~np.concatenate([[False], arr[:-1]])
     run_id = np.cumsum(run_start)
     pos = np.arange(len(arr)) - np.maximum.accumulate(np.where(run_start, np.arange(len(arr)), 0))
-    second = pd.Series(arr & (pos % 2 == 0) & (run_id > 0), index=frame.index)
-    first = second.shift(-1, fill_value=False)
+    second = arr & (pos % 2 == 0) & (run_id > 0)
+    first = np.concatenate([second[1:], [False]])
+    pair_id = np.cumsum(second)
+    ids = np.where(second, pair_id, np.where(first, np.concatenate([pair_id[1:], [0]]), 0))
     is_pair = first | second
-    pair_id = second.cumsum().where(second)
-    pair_id = pair_id.fillna(pair_id.shift(-1).where(first))
-    return is_pair, pair_id.astype("Int64")
+    return (pd.Series(is_pair, index=index),
+            pd.Series(pd.arrays.IntegerArray(ids.astype("int64"), ~is_pair), index=index))
 
 
 def flag_outliers(
@@ -55,8 +65,7 @@ def flag_outliers(
     deviation (``M = (x - med) / (1.253314 * meanAD)``).
     """
     def mz(cells: list[pd.Series]) -> tuple[pd.Series, pd.Series]:
-        codes = pd.DataFrame({i: c for i, c in enumerate(cells)}).groupby(
-            list(range(len(cells))), dropna=False, sort=False).ngroup()
+        codes = cell_codes(cells)
         g = log_value.groupby(codes)
         med = g.transform("median")
         dev = (log_value - med).abs()
@@ -72,6 +81,16 @@ def flag_outliers(
     m_fine, n_fine = mz(cell_fine)
     m_coarse, _ = mz(cell_coarse)
     return outlier_from_scores(log_value, m_fine, n_fine, m_coarse, z, min_cell)
+
+
+def cell_codes(cells: list[pd.Series]) -> np.ndarray:
+    """Return one integer per row naming its cell (the combination of ``cells``' values).
+
+    Equal codes <=> equal values in every column, a missing value being a value of its own
+    (as ``groupby(..., dropna=False)``); each column's distinct values are found once
+    (:func:`marketlib.frames.distinct_codes`).
+    """
+    return pd.factorize(combine_codes([distinct_codes(s)[0] for s in cells]))[0]
 
 
 def modified_z(x: np.ndarray, med: np.ndarray, mad: np.ndarray,
@@ -134,34 +153,85 @@ def outlier_inputs(clean: pd.DataFrame) -> tuple[pd.Series, list[pd.Series], lis
 
 
 
-def flag_file_order(clean: pd.DataFrame, raw_ok: pd.DataFrame, fmt: str,
-                    p: CleanParams) -> pd.DataFrame:
+def _key_codes(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Integer codes per column (-1: missing); equal codes <=> equal values."""
+    return {c: distinct_codes(frame[c])[0] for c in frame.columns}
+
+
+def combine_codes(codes: list[np.ndarray]) -> np.ndarray:
+    """Return one int64 per row, equal for two rows <=> equal in every code array.
+
+    Codes are integers >= -1 (-1: missing, a value of its own). They are packed as mixed-radix
+    digits; only when the packed numbers would overflow are they renumbered (factorized).
+    """
+    n = len(codes[0]) if codes else 0
+    combined = np.zeros(n, dtype=np.int64)
+    bound = 1  # combined < bound
+    for c in codes:
+        c = np.asarray(c)
+        radix = int(c.max(initial=-1)) + 2
+        if bound > (2**62) // radix:
+            combined = pd.factorize(combined)[0].astype(np.int64)
+            bound = int(combined.max(initial=-1)) + 1
+        combined = combined * radix + (c.astype(np.int64) + 1)
+        bound *= radix
+    return combined
+
+
+def first_seen(codes: list[np.ndarray]) -> np.ndarray:
+    """Return True where a row's combination of codes appeared in an earlier row.
+
+    The same as :meth:`pandas.DataFrame.duplicated` (``keep="first"``) on the coded columns.
+    """
+    return pd.Series(combine_codes(codes)).duplicated(keep="first").to_numpy()
+
+
+def flag_file_order(clean: pd.DataFrame, raw_ok: pd.DataFrame | None, fmt: str,
+                    p: CleanParams, key_codes: dict[str, np.ndarray] | None = None
+                    ) -> pd.DataFrame:
     """Add ``is_duplicate`` and ``is_range_pair``/``range_pair_id`` (rules within a file).
 
     Both rules compare rows of one source file only (``source_file`` is part of every key), so
     an engine may run them file by file; ``range_pair_id`` then numbers the pairs from 1 within
-    the frame given (add the number of pairs of earlier files to get the table-wide id).
+    the frame given (add the number of pairs of earlier files to get the table-wide id). Rows
+    are compared through integer codes of their raw values: ``key_codes`` (column -> codes of
+    the accepted rows, -1 missing, e.g. :attr:`marketlib.clean.rates.RateRows.raw_ok_codes`)
+    or, without it, codes of ``raw_ok``'s columns (:func:`marketlib.frames.distinct_codes`).
+    Missing values count as equal for duplicates (as :meth:`pandas.DataFrame.duplicated`) and
+    as different for range pairs.
     """
     out = clean.copy()
     # duplicates: same raw values (date reduced to its year) as an earlier accepted row
-    dup_key = raw_ok.drop(columns=[k for k in ("date",) if k in raw_ok.columns])
-    dup_key = dup_key.assign(_year=out["year"].to_numpy(), _file=out["source_file"].to_numpy())
-    out["is_duplicate"] = dup_key.duplicated(keep="first").to_numpy()
+    if key_codes is None:
+        key_codes = _key_codes(raw_ok)
+    codes = {k: v for k, v in key_codes.items() if k != "date"}
+    codes["_year"] = out["year"].to_numpy()
+    codes["_file"] = distinct_codes(out["source_file"])[0]
+    codes["_year"] = pd.factorize(codes["_year"])[0]
+    out["is_duplicate"] = first_seen(list(codes.values()))
+    dup_key = codes
     # range pairs among non-duplicate rows, adjacent in file order
     amount_col = "salary" if fmt == "aijobs" else "amount"
-    key_cols = [k for k in dup_key.columns if k not in {amount_col, "salary_in_usd"}]
+    key_cols = [k for k in dup_key if k not in {amount_col, "salary_in_usd"}]
     nondup = ~out["is_duplicate"].to_numpy()
-    base = dup_key.loc[nondup, key_cols].assign(_amount=out.loc[nondup, "amount"].to_numpy())
-    is_pair, pair_id = flag_range_pairs(base, key_cols, "_amount", *p.range_pair_ratio)
+    same = np.ones(int(nondup.sum()), dtype=bool)
+    for k in key_cols:
+        v = np.asarray(dup_key[k])[nondup]
+        same &= np.concatenate([[False], v[1:] == v[:-1]]) & (v >= 0)  # NA equals nothing
+    if len(same):
+        same[0] = False
+    is_pair, pair_id = _range_pairs(same, out.loc[nondup, "amount"].to_numpy(dtype="float64"),
+                                    out.index[nondup], *p.range_pair_ratio)
     out["is_range_pair"] = is_pair.reindex(out.index, fill_value=False).astype(bool)
     out["range_pair_id"] = pair_id.reindex(out.index).astype("Int64")
     return out
 
 
-def flag_rates(clean: pd.DataFrame, raw_ok: pd.DataFrame, fmt: str,
-               p: CleanParams) -> pd.DataFrame:
+def flag_rates(clean: pd.DataFrame, raw_ok: pd.DataFrame | None, fmt: str,
+               p: CleanParams, key_codes: dict[str, np.ndarray] | None = None
+               ) -> pd.DataFrame:
     """Add ``is_duplicate``, ``is_range_pair``/``range_pair_id`` and ``is_outlier``."""
-    out = flag_file_order(clean, raw_ok, fmt, p)
+    out = flag_file_order(clean, raw_ok, fmt, p, key_codes=key_codes)
     out["is_outlier"] = flag_outliers(*outlier_inputs(out), z=p.outlier_z,
                                       min_cell=p.outlier_min_cell)
     return out

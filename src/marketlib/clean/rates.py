@@ -26,7 +26,13 @@ from marketlib.clean.rejections import (
     split_malformed,
 )
 from marketlib.clean.vocab import assign_role_families, normalize_vocabulary
-from marketlib.frames import map_distinct, number_problems, parse_numbers
+from marketlib.frames import (
+    distinct_codes,
+    map_distinct,
+    number_problems,
+    parse_numbers,
+    take_rows,
+)
 from marketlib.params import CleanParams
 from marketlib.periods import parse_dates
 from marketlib.regions import assign_regions, resolve_countries
@@ -77,19 +83,29 @@ class RateRows:
         The input rows (reader's malformed-row column taken off).
     clean
         Accepted rows with every row-local column (regions included), no flags yet.
-    raw_ok
-        The accepted rows' raw columns (the duplicate and range-pair keys).
     rejected
         Rejected rows, verbatim, with ``source_file``, ``source_row``, ``reason``, ``detail``.
     experience_given
         Per accepted row: whether the raw experience cell was non-blank.
+    keep
+        Per input row: whether it was accepted.
+    raw_ok_codes
+        The accepted rows' raw columns as integer codes (equal codes <=> equal values; -1:
+        missing): the duplicate and range-pair keys, without copying the text.
     """
 
     raw: pd.DataFrame
     clean: pd.DataFrame
-    raw_ok: pd.DataFrame
     rejected: pd.DataFrame
     experience_given: np.ndarray
+    keep: np.ndarray
+    raw_ok_codes: dict[str, np.ndarray]
+
+    @property
+    def raw_ok(self) -> pd.DataFrame:
+        """The accepted rows' raw columns (text)."""
+        return pd.DataFrame({col: take_rows(self.raw[col], self.keep).reset_index(drop=True)
+                             for col in self.raw.columns}, columns=self.raw.columns)
 
 
 def clean_rates(
@@ -119,7 +135,7 @@ def clean_rates(
     """
     p = params or CleanParams()
     rows = clean_rate_rows(raw, fmt, p, source_file)
-    clean = flag_rates(rows.clean, rows.raw_ok, fmt, p)
+    clean = flag_rates(rows.clean, None, fmt, p, key_codes=rows.raw_ok_codes)
     report = rates_report(rows.raw, clean, rows.rejected, rows.experience_given, p, fmt)
     result = CleanResult("rates", clean, rows.rejected, report)
     result.check_invariant()
@@ -209,44 +225,56 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
             + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]")
 
     ok = rej.ok.to_numpy()
-    rows = source_rows(raw, source_file)
+    # the clean table's columns, built for the accepted rows only (a lookup's result is spread
+    # to those rows directly; text columns keep their known distinct codes)
+    def kept(s: pd.Series) -> pd.Series:
+        return take_rows(s, ok).reset_index(drop=True)
+
+    date_ok = kept(dates["date"])
+    fx_ok = kept(fx)
+    iso3_ok = kept(iso3)
     cols: dict[str, Any] = {
-        "source_file": source_file,
-        "source_row": rows,
-        "country_iso3": iso3,
-        "year": dates["date"].dt.year,
-        "date": dates["date"],
-        "amount": amount,
-        "currency": currency,
-        "unit": unit,
-        "usd_per_unit": fx,
-        "fx_source": np.where(fx.notna(), "ecb", "source_usd"),
+        "source_file": kept(source_file) if isinstance(source_file, pd.Series)
+        else source_file,
+        "source_row": kept(source_rows(raw, source_file)),
+        "country_iso3": iso3_ok,
+        "year": date_ok.dt.year,
+        "date": date_ok,
+        "amount": kept(amount),
+        "currency": kept(currency),
+        "unit": kept(unit),
+        "usd_per_unit": fx_ok,
+        "fx_source": np.where(fx_ok.notna(), "ecb", "source_usd"),
         "hours_per_year": float(p.hours_per_year),
-        "hourly_usd": hourly,
-        "annual_usd": annual,
+        "hourly_usd": kept(hourly),
+        "annual_usd": kept(annual),
     }
-    role = map_distinct(c["role"], lambda u: u.str.strip().replace("", np.nan))
-    cols["role"] = role
-    cols["role_family"] = assign_role_families(role)
-    cols["experience"] = normalize_vocabulary(c["experience_text"], "experience")
-    employment = normalize_vocabulary(c["employment_text"], "employment_types")
+    role = map_distinct(c["role"], lambda u: u.str.strip().replace("", np.nan), keep=ok)
+    cols["role"] = role.reset_index(drop=True)
+    cols["role_family"] = assign_role_families(cols["role"])
+    cols["experience"] = normalize_vocabulary(c["experience_text"], "experience",
+                                              keep=ok).reset_index(drop=True)
+    employment = normalize_vocabulary(c["employment_text"], "employment_types",
+                                      keep=ok).reset_index(drop=True)
     cols["employment_type"] = employment
     cols["rate_kind"] = normalize_vocabulary(employment, "rate_kinds").fillna("unknown")
     if fmt == "aijobs":
-        company = resolve_countries(c["company_location_text"])
-        own_annual = amount * fx / hours * p.hours_per_year
-        cols["source_annual_usd"] = source_usd
+        company = resolve_countries(c["company_location_text"], keep=ok).reset_index(drop=True)
+        own_annual = kept(amount * fx / hours * p.hours_per_year)
+        source_usd_ok = kept(source_usd)
+        cols["source_annual_usd"] = source_usd_ok
         cols["company_iso3"] = company
-        cols["is_cross_border"] = company.notna() & company.ne(iso3).fillna(True)
-        cols["remote_ratio"] = pd.to_numeric(c["remote_ratio"], errors="coerce")
-        cols["company_size"] = c["company_size"]
-        cols["is_fx_mismatch"] = ((own_annual / source_usd - 1).abs() > p.fx_tolerance)
+        cols["is_cross_border"] = company.notna() & company.ne(iso3_ok).fillna(True)
+        cols["remote_ratio"] = kept(pd.to_numeric(c["remote_ratio"], errors="coerce"))
+        cols["company_size"] = kept(c["company_size"])
+        cols["is_fx_mismatch"] = ((own_annual / source_usd_ok - 1).abs() > p.fx_tolerance)
     else:
-        cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan))
+        cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan),
+                                      keep=ok).reset_index(drop=True)
         cols["is_fx_mismatch"] = False
     for col in extra_cols:
-        cols[col if col not in cols else f"extra_{col}"] = raw[col]
-    clean = pd.DataFrame(cols)[ok].reset_index(drop=True)
+        cols[col if col not in cols else f"extra_{col}"] = kept(raw[col])
+    clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())))
     clean["year"] = clean["year"].astype("int64")
     clean["is_fx_mismatch"] = clean["is_fx_mismatch"].fillna(False).astype(bool)
     clean = pd.concat([clean, assign_regions(clean["country_iso3"], p.scheme)], axis=1)
@@ -254,8 +282,9 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
                    *[k for k in clean.columns[3:] if k not in ("region", "subregion")]]]
     rejected = rejected_frame(raw, rej, source_file)
     given = ~blank(c["experience_text"])[ok].to_numpy()
-    return RateRows(raw=raw, clean=clean, raw_ok=raw.loc[ok].reset_index(drop=True),
-                    rejected=rejected, experience_given=given)
+    raw_ok_codes = {col: distinct_codes(raw[col])[0][ok] for col in raw.columns}
+    return RateRows(raw=raw, clean=clean, rejected=rejected, experience_given=given, keep=ok,
+                    raw_ok_codes=raw_ok_codes)
 
 
 def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,

@@ -47,23 +47,27 @@ class Rejections:
     def __init__(self, index: pd.Index, malformed: pd.Series | None = None) -> None:
         self.reason = pd.Series(pd.NA, index=index, dtype="object")
         self.detail = pd.Series(pd.NA, index=index, dtype="object")
+        self._ok = np.ones(len(index), dtype=bool)
         if malformed is not None:
             self.add(malformed.notna(), "malformed_row", malformed)
 
     @property
     def ok(self) -> pd.Series:
         """Return True for rows not rejected so far."""
-        return self.reason.isna()
+        return pd.Series(self._ok.copy(), index=self.reason.index)
 
     def add(self, mask: pd.Series, code: str,
             detail: pd.Series | str | Callable[[pd.Index], pd.Series]) -> None:
         """Give ``code`` to rows in ``mask`` not yet rejected; details built only for them."""
         if code not in REASON_CODES:
             raise ValueError(f"unknown reason code {code!r}")
-        new = mask.fillna(False).astype(bool) & self.ok
+        m = mask.fillna(False).to_numpy(dtype=bool) if isinstance(mask, pd.Series) else (
+            np.asarray(mask, dtype=bool))
+        new = m & self._ok
         if not new.any():
             return
-        idx = new.index[new]
+        self._ok &= ~new
+        idx = self.reason.index[new]
         self.reason[idx] = code
         if callable(detail):
             self.detail[idx] = detail(idx).to_numpy()

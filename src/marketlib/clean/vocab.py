@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
+import numpy as np
 import pandas as pd
 
 from marketlib.frames import map_distinct
@@ -27,10 +28,15 @@ def vocabulary(name: str) -> dict[str, str]:
     return dict(zip(t[key].str.strip().str.casefold(), t[value].str.strip(), strict=True))
 
 
-def normalize_vocabulary(values: pd.Series, name: str) -> pd.Series:
-    """Map spellings (trimmed, case-insensitive) through a vocabulary; unknown give NA."""
+def normalize_vocabulary(values: pd.Series, name: str,
+                         keep: np.ndarray | None = None) -> pd.Series:
+    """Map spellings (trimmed, case-insensitive) through a vocabulary; unknown give NA.
+
+    ``keep``: a boolean mask of the rows wanted (see :func:`marketlib.frames.map_distinct`).
+    """
     look = vocabulary(name)
-    return map_distinct(values, lambda u: u.astype("str").str.strip().str.casefold().map(look))
+    return map_distinct(values, lambda u: u.astype("str").str.strip().str.casefold().map(look),
+                        keep=keep)
 
 
 def experience_levels() -> list[str]:
