@@ -41,14 +41,14 @@ def _worker_stats() -> dict:
 
 
 def case_pandas(rows: int = 1_000_000) -> dict:
-    from run import make_generic
+    from run import write_generic_csv
 
     from marketlib.clean import CleanParams, clean_rates, write_outputs
     from marketlib.sources import read_csv_text
 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "generic.csv"
-        make_generic(rows).to_csv(src, index=False)
+        write_generic_csv(src, rows)
         c0, t0 = _cpu(), time.perf_counter()
         raw = read_csv_text(src)
         result = clean_rates(raw.frame, "generic", CleanParams(), source_file=src.name)

@@ -18,6 +18,12 @@ import pyarrow.compute as pc
 _CODES: dict[int, tuple[weakref.ref[Any], tuple[np.ndarray, pd.Series]]] = {}
 
 
+def _code_dtype(n: int) -> type:
+    """Return the smallest integer type for codes ``-1 .. n`` (kept small: codes stay in memory)."""
+    return np.int8 if n < 100 else np.int16 if n < 30_000 else np.int32 if n < 2**31 - 2 \
+        else np.int64
+
+
 def _arrow_key(values: pd.Series) -> Any:
     arr = getattr(values.array, "_pa_array", None)
     return arr if isinstance(arr, pa.ChunkedArray) else None
@@ -52,7 +58,7 @@ def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if hit is not None and len(hit[0]) == len(values):
         return hit
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    out = (np.asarray(codes, dtype=np.int32 if len(uniques) < 2**31 - 1 else np.int64),
+    out = (np.asarray(codes, dtype=_code_dtype(len(uniques))),
            pd.Series(uniques, dtype=values.dtype if len(uniques) else "str"))
     if key is not None:
         _remember(key, out)
@@ -65,7 +71,7 @@ def _register(result: pd.Series, codes: np.ndarray, values: pd.Series) -> None:
     if key is None or _known(key) is not None:
         return
     vcodes, uniques = pd.factorize(values, use_na_sentinel=True)
-    vcodes = np.append(np.asarray(vcodes, dtype=np.int32), -1)  # index -1: missing
+    vcodes = np.append(np.asarray(vcodes, dtype=_code_dtype(len(uniques))), -1)  # -1: NA
     _remember(key, (vcodes[codes],
                     pd.Series(uniques, dtype=values.dtype if len(uniques) else "str")))
 

@@ -19,7 +19,7 @@ import stat
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -406,6 +406,15 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     gets ``0o666 & ~umask`` (not the ``0o600`` of a bare temporary file). On failure the old
     file is untouched and no temporary file is left.
     """
+    atomic_write_with(path, lambda fh: fh.write(data))
+
+
+def atomic_write_with(path: str | os.PathLike[str], write: Callable[[Any], Any]) -> None:
+    """Like :func:`atomic_write_bytes` for a writer that streams into the binary file handle.
+
+    ``write(fh)`` writes the content; the file is then fsynced and renamed over ``path``
+    (so a large output is never held twice in memory).
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -416,7 +425,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), mode)
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, p)
@@ -426,10 +435,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 def atomic_write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write a DataFrame as Parquet atomically."""
-    buf = io.BytesIO()
-    frame.to_parquet(buf, index=False)
-    atomic_write_bytes(path, buf.getvalue())
+    """Write a DataFrame as Parquet atomically (streamed to the temporary file)."""
+    atomic_write_with(path, lambda fh: frame.to_parquet(fh, index=False))
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").

@@ -200,7 +200,7 @@ def flag_file_order(clean: pd.DataFrame, raw_ok: pd.DataFrame | None, fmt: str,
     Missing values count as equal for duplicates (as :meth:`pandas.DataFrame.duplicated`) and
     as different for range pairs.
     """
-    out = clean.copy()
+    out = clean.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     # duplicates: same raw values (date reduced to its year) as an earlier accepted row
     if key_codes is None:
         key_codes = _key_codes(raw_ok)

@@ -233,18 +233,23 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
     date_ok = kept(dates["date"])
     fx_ok = kept(fx)
     iso3_ok = kept(iso3)
+    regions = assign_regions(iso3_ok, p.scheme)
+    fx_source = pd.Series(["source_usd", "ecb"], dtype="str").array.take(
+        fx_ok.notna().to_numpy(dtype=np.intp))
     cols: dict[str, Any] = {
         "source_file": kept(source_file) if isinstance(source_file, pd.Series)
         else source_file,
         "source_row": kept(source_rows(raw, source_file)),
         "country_iso3": iso3_ok,
-        "year": date_ok.dt.year,
+        "region": regions["region"],
+        "subregion": regions["subregion"],
+        "year": date_ok.dt.year.astype("int64"),
         "date": date_ok,
         "amount": kept(amount),
         "currency": kept(currency),
         "unit": kept(unit),
         "usd_per_unit": fx_ok,
-        "fx_source": np.where(fx_ok.notna(), "ecb", "source_usd"),
+        "fx_source": fx_source,
         "hours_per_year": float(p.hours_per_year),
         "hourly_usd": kept(hourly),
         "annual_usd": kept(annual),
@@ -274,12 +279,9 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
         cols["is_fx_mismatch"] = False
     for col in extra_cols:
         cols[col if col not in cols else f"extra_{col}"] = kept(raw[col])
+    if isinstance(cols["is_fx_mismatch"], pd.Series):
+        cols["is_fx_mismatch"] = cols["is_fx_mismatch"].fillna(False).astype(bool)
     clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())))
-    clean["year"] = clean["year"].astype("int64")
-    clean["is_fx_mismatch"] = clean["is_fx_mismatch"].fillna(False).astype(bool)
-    clean = pd.concat([clean, assign_regions(clean["country_iso3"], p.scheme)], axis=1)
-    clean = clean[[*clean.columns[:3], "region", "subregion",
-                   *[k for k in clean.columns[3:] if k not in ("region", "subregion")]]]
     rejected = rejected_frame(raw, rej, source_file)
     given = ~blank(c["experience_text"])[ok].to_numpy()
     raw_ok_codes = {col: distinct_codes(raw[col])[0][ok] for col in raw.columns}
