@@ -189,4 +189,5 @@ print(f"growth results for {len(fit.period)} group(s)"
 # - **Validity change.** From 2024-04-01 CNCF certifications are valid 24 months instead of
 #   36: any "active certifications" stock drops mechanically. Only flows are modelled here.
 # - **Regions.** CNCF publishes no regional breakdown; the article's regional rates have no
-#   source and no bases, so they are untestable against public data.
+#   source and no bases. The regional notebook (`regional_growth`) sets them beside real
+#   regional developer activity, a proxy.

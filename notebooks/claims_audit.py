@@ -17,8 +17,9 @@
 # Every quantitative claim of the seed article (typed as data in `data/raw/claims/`, with the
 # section it comes from) and every percentage change CNCF printed next to its own totals gets
 # one verdict: **consistent / inconsistent** (its own arithmetic, or against another claim),
-# **supported_by_data / contradicted_by_data** (against the project's data), or
-# **untestable** (with what is missing).
+# **supported_by_data / contradicted_by_data** (against the project's data),
+# **consistent_with_proxy / not_supported_by_proxy** (regional claims against developer
+# activity, a proxy), or **untestable** (with what is missing).
 
 # %%
 import warnings
@@ -86,5 +87,10 @@ print(f"{len(audited)} verdicts" + (" written" if results_path else " (not saved
 # - *supported_by_data* for a rate claim means only that the claimed **ratio** to North America
 #   lies inside our 95% interval; the claimed dollar **levels** are bill rates and cannot be
 #   checked against salary data.
-# - The regional growth table is *untestable*: no bases, no definition of "certification",
-#   no regional public counts. CNCF publishes world totals only.
+# - The regional growth table has no bases, no definition of "certification" and no source,
+#   and no public registry counts certifications by region. It is confronted with regional
+#   **developer activity** (GitHub Innovation Graph: developers pushing to `kubernetes`-tagged
+#   repositories, constant economies): *consistent_with_proxy* when the claimed rate lies in
+#   the proxy's 95% CI for the same region and years, else *not_supported_by_proxy*. A proxy
+#   verdict never says the certificate counts are wrong; it says the public activity data do
+#   not show growth of that size. CNCF's world totals are audited as before.

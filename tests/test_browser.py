@@ -211,6 +211,10 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
     page.locator(".jp-Notebook").first.click()
     page.wait_for_function(
         "() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === 3")
+    # wait for the kernel itself (a loaded CI machine starts it slowly): the notebook's
+    # execution indicator says idle once the kernel is connected
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           timeout=180_000)
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.locator(".lm-Menu-item:not(.lm-mod-disabled)",
                  has=page.locator(".lm-Menu-itemLabel", has_text="Run All Cells")).first.click()
@@ -218,7 +222,7 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell "
         ".jp-InputArea-prompt')).every(p => /\\[\\d+\\]/.test(p.textContent))",
-        timeout=60_000)
+        timeout=180_000)
     page.get_by_text("90", exact=True).wait_for()
     outputs = page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts()
     text = "\n".join(outputs)
