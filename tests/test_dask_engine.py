@@ -308,3 +308,37 @@ def test__k8s_manifests__parse_with_required_keys():
                 ports = {p["name"]: p["port"] for p in sched["service"]["ports"]}
                 assert ports["tcp-comm"] == 8786
     assert "DaskCluster" in kinds
+
+
+def test__run_arbitrage__dask_engine_equals_pandas_engine(client, tmp_path):
+    from marketlib import sections
+    from marketlib.params import ArbitrageParams
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    countries = rng.choice(["US", "CA", "DE", "PL", "IN", "BR", "GB"], n)
+    table = pd.DataFrame({
+        "country": countries, "currency": "USD", "unit": "hour",
+        "amount": np.round(np.exp(rng.normal(4, 0.5, n)), 1).astype(str),  # ties on purpose
+        "date": rng.choice(["2022", "2023", "2024-03"], n),
+        "role": rng.choice(["ML Engineer", "Data Scientist", "Platform Engineer"], n),
+        "experience": rng.choice(["junior", "mid", "senior"], n),
+        "employment_type": rng.choice(["employee", "FT"], n)})
+    src = tmp_path / "rates.csv"
+    table.to_csv(src, index=False)
+    from marketlib.sources import read_csv_text
+
+    raw = read_csv_text(src)
+    result = clean.clean_rates(raw.frame, "generic", P, source_file="rates.csv")
+    paths = clean.write_outputs(result, tmp_path / "out", {"rates.csv": raw.sha256})
+    common = dict(rates_path=str(paths["table"]), geography="region", n_boot=300, ppp=False,
+                  min_n=30, seed=5)
+    pa_ = sections.run_arbitrage(ArbitrageParams.build(common), sensitivity_boot=0)
+    da_ = sections.run_arbitrage(ArbitrageParams.build(
+        {**common, "engine": "dask", "scheduler": client.scheduler.address}), sensitivity_boot=0)
+    a, b = pa_.result, da_.result
+    assert len(a.raw) >= 3 and a.log == b.log
+    pd.testing.assert_frame_equal(a.raw, b.raw, check_exact=True)  # medians, CIs, bootstrap
+    assert a.adjusted.controls == b.adjusted.controls and a.adjusted.n == b.adjusted.n
+    pd.testing.assert_frame_equal(a.adjusted.ratios, b.adjusted.ratios, rtol=1e-8, atol=0)
+    pd.testing.assert_frame_equal(a.trend, b.trend, check_exact=True)  # pandas in both

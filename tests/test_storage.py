@@ -64,3 +64,41 @@ def test__field_dictionary__every_clean_column_is_described():
     assert undocumented(r.clean, "rates") == []
     report = json.dumps(r.report)
     assert "rows_in" in report
+
+
+def test__read_clean_table__reads_a_partitioned_dataset_folder(tmp_path):
+    import hashlib
+
+    r = _result()
+    folder = tmp_path / "rates.parquet"  # as `clean rates --engine dask` writes it
+    folder.mkdir()
+    r.clean.iloc[:1].to_parquet(folder / "part.00000.parquet", index=False)
+    r.clean.iloc[1:].to_parquet(folder / "part.00001.parquet", index=False)
+    (tmp_path / "rates_clean_report.json").write_text(json.dumps({"rows_in": 3}))
+    table, prov = read_clean_table(folder)
+    pd.testing.assert_frame_equal(table, r.clean)
+    parts = sorted(folder.glob("*.parquet"))
+    assert prov["sha256"] == hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()
+    assert prov["path"] == "rates.parquet" and prov["report"] == {"rows_in": 3}
+    empty = tmp_path / "empty.parquet"
+    empty.mkdir()
+    with pytest.raises(InputError, match="not a clean table"):
+        read_clean_table(empty)
+
+
+def test__write_outputs__replaces_a_leftover_dataset_folder_and_the_reverse(tmp_path):
+    from marketlib.sources import atomic_output_dir
+
+    r = _result()
+    old = tmp_path / "rates.parquet"
+    old.mkdir()
+    r.clean.iloc[:1].to_parquet(old / "part.00000.parquet", index=False)
+    paths = write_outputs(r, tmp_path, {})
+    assert paths["table"].is_file()
+    pd.testing.assert_frame_equal(read_clean_table(paths["table"])[0], r.clean)
+    with atomic_output_dir(tmp_path, replace=("rates.parquet",)) as tmp:  # the Dask writer
+        (tmp / "rates.parquet").mkdir()
+        r.clean.to_parquet(tmp / "rates.parquet" / "part.00000.parquet", index=False)
+    assert [p.name for p in old.iterdir()] == ["part.00000.parquet"]
+    pd.testing.assert_frame_equal(read_clean_table(old)[0], r.clean)
+    assert not [p for p in tmp_path.parent.iterdir() if p.name.startswith(f".{tmp_path.name}.")]

@@ -175,6 +175,11 @@ class ArbitrageParams(_Section):
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
     team: list[TeamMember] = Field(default_factory=list, max_length=50)
     seed: int = 0
+    #: ``dask``: medians, CIs, raw and adjusted (HC3) ratios on a Dask cluster, the same
+    #: numbers as ``pandas`` (see :func:`marketlib.engines.dask_arbitrage.dask_run_arbitrage`).
+    engine: Literal["pandas", "dask"] = "pandas"
+    #: Address of a running ``dask scheduler`` (engine ``dask``); None: a local cluster.
+    scheduler: str | None = None
 
     @field_validator("years", "employment_types", "experience", "role_families", mode="before")
     @classmethod

@@ -192,6 +192,10 @@ def run_arbitrage(params: ArbitrageParams, claims_path: str | Path | None = None
 
     ``price_levels_path``: the World Bank price level ratios (PPP), when ``params.ppp``;
     ``claims_path``: the article's claims, whose hourly rates are set beside the data.
+    ``params.engine == "dask"``: the raw ratios (medians, order-statistic CIs, bootstrap) and
+    the adjusted ratios (OLS + HC3) run on a Dask cluster (``params.scheduler``, or a local
+    one) with the pandas engine's results; the selection, the median-regression check, PPP,
+    gap trend, team cost and sensitivity stay in pandas on the selected rows.
     """
     if params.rates_path is None:
         raise InputError("rates_path", "no clean rates table given")
@@ -200,8 +204,16 @@ def run_arbitrage(params: ArbitrageParams, claims_path: str | Path | None = None
     plr = (read_price_level_ratios(price_levels_path)
            if params.ppp and price_levels_path is not None else None)
     team = [m.model_dump() for m in params.team]
-    result = ab.run_arbitrage(rates, scope, min_n=params.min_n, n_boot=params.n_boot,
-                              seed=params.seed, ci_level=params.ci_level, plr=plr, team=team)
+    if params.engine == "dask":  # exact medians/CIs and HC3 ratios on Dask; the rest in pandas
+        from marketlib.engines.dask_arbitrage import dask_run_arbitrage
+
+        result = dask_run_arbitrage(rates, scope, min_n=params.min_n, n_boot=params.n_boot,
+                                    seed=params.seed, ci_level=params.ci_level, plr=plr,
+                                    team=team, scheduler=params.scheduler)
+    else:
+        result = ab.run_arbitrage(rates, scope, min_n=params.min_n, n_boot=params.n_boot,
+                                  seed=params.seed, ci_level=params.ci_level, plr=plr,
+                                  team=team)
     rows, _ = ab.select_rates(rates, scope)
     base_pay = rows.loc[rows["group"] == scope.base, "hourly_usd"]
     comparison = (cl.claimed_vs_data(read_reference_table(claims_path), result, base_pay)

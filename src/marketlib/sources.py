@@ -579,7 +579,8 @@ def read_rejected_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 @contextlib.contextmanager
-def atomic_output_dir(final_dir: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_output_dir(final_dir: str | os.PathLike[str],
+                      replace: Iterable[str] = ()) -> Iterator[Path]:
     """Write a set of output files into ``final_dir`` all together, or not at all.
 
     Yields a fresh staging folder (a hidden sibling of ``final_dir``). Write every output into
@@ -591,6 +592,12 @@ def atomic_output_dir(final_dir: str | os.PathLike[str]) -> Iterator[Path]:
     staging folder is removed (a killed process's leftover staging folder is removed by the
     next call; it is hidden and never inside ``final_dir``).
 
+    A staged entry of another kind than what ``final_dir`` holds under that name (a table file
+    where an earlier run left a ``rates.parquet/`` dataset folder, or the reverse) replaces it,
+    as does every entry named in ``replace`` (e.g. a dataset folder, so no part of an earlier
+    run lingers): under the lock the old entry is first renamed to a hidden sibling of
+    ``final_dir``, the new one is moved in, then the old one is deleted.
+
     Examples
     --------
     >>> with atomic_output_dir(out) as tmp:                              # doctest: +SKIP
@@ -601,8 +608,12 @@ def atomic_output_dir(final_dir: str | os.PathLike[str]) -> Iterator[Path]:
     final = Path(final_dir)
     final.mkdir(parents=True, exist_ok=True)
     prefix = f".{final.name}.staging-"
+    aside_prefix = f".{final.name}.old-"
     _remove_stale_staging(final.parent, prefix)
+    _remove_stale_staging(final.parent, aside_prefix)
     staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=final.parent))
+    aside: list[Path] = []
+    replace = set(replace)
     try:
         yield staging
         files = sorted(f for f in staging.rglob("*") if f.is_file() and not f.is_symlink())
@@ -612,6 +623,14 @@ def atomic_output_dir(final_dir: str | os.PathLike[str]) -> Iterator[Path]:
         fd = os.open(final, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            for name in sorted({f.relative_to(staging).parts[0] for f in files}):
+                target = final / name
+                if not (target.exists() or target.is_symlink()):
+                    continue
+                if name in replace or (staging / name).is_dir() != target.is_dir():
+                    old = final.parent / f"{aside_prefix}{os.getpid()}-{len(aside)}-{name}"
+                    os.rename(target, old)
+                    aside.append(old)
             for f in files:
                 target = final / f.relative_to(staging)
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -619,6 +638,11 @@ def atomic_output_dir(final_dir: str | os.PathLike[str]) -> Iterator[Path]:
             os.fsync(fd)
         finally:
             os.close(fd)  # releases the lock
+        for old in aside:
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -6,6 +6,7 @@ inputs lives in :mod:`marketlib.sources`; this module handles what the cleaners 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,19 +66,49 @@ def write_outputs(result: CleanOutput, out_dir: str | Path,
     return final
 
 
+def table_sha256(path: str | Path) -> str:
+    """Return the sha256 of a clean table: its file, or a dataset folder's parts.
+
+    For a partitioned Parquet dataset (``rates.parquet/`` written by ``--engine dask``) the
+    digest runs over the bytes of its ``*.parquet`` files in sorted order of their paths
+    within the folder.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        return sha256_file(p)
+    h = hashlib.sha256()
+    for f in _dataset_files(p):
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def _dataset_files(folder: Path) -> list[Path]:
+    return sorted((f for f in folder.rglob("*.parquet") if f.is_file()),
+                  key=lambda f: f.relative_to(folder).as_posix())
+
+
 def read_clean_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Return a clean Parquet table and its provenance (path, sha256, clean report).
+
+    ``path`` is a ``.parquet`` file (pandas engine) or a partitioned Parquet dataset folder
+    named ``*.parquet`` (``--engine dask``: one part per input file, read in the parts' order).
+    The report is the sibling ``<name>_clean_report.json``; the sha256 is
+    :func:`table_sha256`'s.
 
     Raises
     ------
     InputError
-        The file does not exist or is not a clean table written by ``marketlib clean``.
+        The path does not exist or is not a clean table written by ``marketlib clean``.
     """
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise InputError(p, "file not found (run `make clean-data` or pass another path)")
-    if p.suffix != ".parquet":
+    if p.suffix != ".parquet" or not (p.is_file() or p.is_dir()):
         raise InputError(p, "not a clean table (.parquet written by `marketlib clean`)")
+    if p.is_dir() and not _dataset_files(p):
+        raise InputError(p, "not a clean table (a folder without .parquet parts)")
     name = p.stem
     report_path = p.with_name(f"{name}_clean_report.json")
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
@@ -85,4 +116,4 @@ def read_clean_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         table = pd.read_parquet(p)
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise InputError(p, f"not a readable Parquet file ({type(exc).__name__})") from exc
-    return table, {"path": p.name, "sha256": sha256_file(p), "report": report}
+    return table, {"path": p.name, "sha256": table_sha256(p), "report": report}

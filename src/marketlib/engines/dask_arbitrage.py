@@ -33,9 +33,15 @@ from marketlib.arbitrage.medians import CAUTION_RSE, PUBLISH_RSE
 from marketlib.engines import exact
 
 
-def _parts(ddf: dd.DataFrame, columns: list[str]) -> list[Any]:
-    """Return the persisted partitions of ``ddf[columns]`` (read once, selected many times)."""
-    return ddf[columns].persist().to_delayed()
+def _coded_parts(parts: list[Any], extract: exact.Extract) -> tuple[list[Any], exact.Extract]:
+    """Reduce each partition to its ``(group codes, values)`` once, kept on the workers.
+
+    Returns the persisted reduced partitions and the extract to give the selection passes
+    (:func:`marketlib.engines.exact.identity_extract`): the codes are computed once, not on
+    each of the ~10 passes.
+    """
+    coded = [dask.delayed(extract, pure=True)(p) for p in parts]
+    return list(dask.persist(*coded)), exact.identity_extract
 
 
 def _extract(part: pd.DataFrame, group_col: str, value_col: str, categories: list[Any],
@@ -78,8 +84,9 @@ def dask_group_medians(ddf: dd.DataFrame, group_col: str = "group",
         :func:`~marketlib.arbitrage.median_ci_order_statistic` per group.
     """
     groups = sorted(ddf[group_col].dropna().unique().compute().tolist())
-    parts = _parts(ddf, [group_col, value_col])
-    ext = partial(_extract, group_col=group_col, value_col=value_col, categories=groups)
+    parts, ext = _coded_parts(ddf[[group_col, value_col]].to_delayed(),
+                              partial(_extract, group_col=group_col, value_col=value_col,
+                                      categories=groups))
     n = exact.group_counts(parts, ext, len(groups))
     ranks = np.concatenate([exact.median_ranks(n), _ci_ranks(n, ci_level)], axis=1)
     v = exact.order_statistics(parts, ext, len(groups), ranks)
@@ -129,8 +136,9 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
     groups = sorted(by_country.index.get_level_values(0).unique().tolist())
     if base not in groups:
         raise ValueError(f"base group {base!r} has no rows in this selection")
-    parts = _parts(ddf, ["group", "hourly_usd"])
-    ext = partial(_extract, group_col="group", value_col="hourly_usd", categories=groups)
+    parts, ext = _coded_parts(ddf[["group", "hourly_usd"]].to_delayed(),
+                              partial(_extract, group_col="group", value_col="hourly_usd",
+                                      categories=groups))
     n = exact.group_counts(parts, ext, len(groups))
     gi = {g: i for i, g in enumerate(groups)}
     rng = np.random.default_rng(seed)
@@ -299,9 +307,8 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     p_lo, n_lo, g_lo = _quantile_ranks(nc, 0.01)
     p_hi, n_hi, g_hi = _quantile_ranks(nc, 0.99)
     parts = w.persist()
-    delayed_parts = parts.to_delayed()
-    ext = partial(_extract_cells, cells=cells)
-    v = exact.order_statistics(delayed_parts, ext, len(cells),
+    coded, ext = _coded_parts(parts.to_delayed(), partial(_extract_cells, cells=cells))
+    v = exact.order_statistics(coded, ext, len(cells),
                                np.stack([p_lo, n_lo, p_hi, n_hi], axis=1))
     lo = _lerp(v[:, 0], v[:, 1], g_lo)
     hi = _lerp(v[:, 2], v[:, 3], g_hi)
@@ -349,3 +356,55 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     return DaskAdjustedFit(ratios=pd.DataFrame(rows), controls=ctrl, n=int(n_rows),
                            params=params, cov_params=cov_df, n_cells=len(agg))
 
+
+
+def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot: int = 2000,
+                       seed: int = 0, ci_level: float = 0.95, plr: pd.DataFrame | None = None,
+                       team: list[dict[str, Any]] | None = None,
+                       scheduler: str | None = None, partition_rows: int = 250_000) -> Any:
+    """Return :func:`marketlib.arbitrage.run_arbitrage`'s result with the Dask estimators.
+
+    The selection (:func:`~marketlib.arbitrage.select_rates`) runs in pandas; the selected
+    rows are split into partitions of ``partition_rows`` and given to the cluster
+    (``scheduler``, or a local one): raw ratios (medians, order-statistic CIs, the exact-median
+    bootstrap: :func:`dask_raw_ratios`) and the adjusted ratios (OLS + HC3 from distributed
+    sufficient statistics: :func:`dask_adjusted_ratios`) are computed there, equal to the
+    pandas estimators (medians and CIs exactly, adjusted ratios to 1e-8). The rest stays in
+    pandas on the selected rows: the median-regression check of the adjusted ratios, PPP
+    ratios, the gap trend and the team cost (which prices members with the statsmodels fit).
+    """
+    from marketlib.arbitrage import adjusted as adj
+    from marketlib.arbitrage.result import ArbitrageResult, gap_trend, ppp_ratios, team_cost
+    from marketlib.arbitrage.select import select_rates
+    from marketlib.engines.cluster import dask_client
+
+    d, log = select_rates(rates, scope)
+    with dask_client(scheduler):
+        ddf = dd.from_pandas(d, npartitions=max(1, -(-len(d) // partition_rows)), sort=False)
+        raw = dask_raw_ratios(ddf, scope.base, min_n, n_boot, seed, ci_level)
+        groups = raw.loc[raw["reported"].astype(bool), "group"].tolist()
+        fit = dask_adjusted_ratios(ddf, scope.base, groups, ci_level=ci_level) \
+            if len(groups) > 1 else None
+    adjusted = None
+    if fit is not None:
+        controls = ("experience", "role_family", "year")
+        w = d[d["group"].isin(groups)].dropna(subset=[c for c in controls if c in d]).copy()
+        w["log_rate"] = adj.winsorize_log(w)
+        formula = "log_rate ~ " + " + ".join(
+            [f"C(group, Treatment({scope.base!r}))"] + [f"C({c})" for c in fit.controls])
+        ratios, qr = fit.ratios, None
+        if len(ratios):
+            qr = adj._median_regression(w, formula, scope.base, groups, ci_level)
+            ratios = ratios.merge(qr, on="group", how="left")
+        adjusted = adj.AdjustedFit(ratios=ratios, controls=fit.controls, n=fit.n, model=fit,
+                                   formula=formula, quantile=qr)
+    ppp = ppp_ratios(d, plr, scope.base, groups) if plr is not None and groups else None
+    trend = (gap_trend(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
+             else pd.DataFrame())
+    team_df = None
+    if team and adjusted is not None:  # the team is priced with the statsmodels fit
+        team_fit = adj.adjusted_ratios(d, scope.base, groups, ci_level=ci_level,
+                                       quantile_check=False)
+        team_df = team_cost(team_fit, team, scope.base, groups, scope.hours_per_year, seed=seed)
+    return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
+                           trend=trend, team=team_df, min_n=min_n)

@@ -307,7 +307,7 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
     p = params or CleanParams()
     client = get_client()
     paths = output_paths(out, "rates")
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, replace=("rates.parquet",)) as tmp:
         work = tmp / "_work"
         table_dir = tmp / "rates.parquet"
         work.mkdir()
@@ -371,11 +371,6 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         report["inputs"] = {str(Path(f)): s["sha256"] for f, s in zip(files, small, strict=True)}
         atomic_write_bytes(staged["report"],
                            (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
-        shutil.rmtree(work)
-        old = Path(out) / "rates.parquet"
-        if old.is_file():
-            old.unlink()  # a pandas-engine table file gives way to the dataset folder
-        elif old.is_dir():
-            shutil.rmtree(old)
+        shutil.rmtree(work)  # the dataset folder replaces an earlier table (file or folder)
     paths["rejected_exact"] = paths["rejected"].with_suffix(".jsonl")
     return report, paths

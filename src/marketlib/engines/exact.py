@@ -4,8 +4,9 @@ Selection by counting (radix select): every float64 maps to a 64-bit key whose u
 is the numeric order; eight passes over the partitions each histogram the next 8 bits of the
 keys that still match a wanted rank's prefix. After the eighth pass each wanted order statistic
 is known bit for bit, so medians, order-statistic intervals and quantiles are the same numbers
-``numpy`` finds on the whole sorted column. Each pass moves one ``groups x ranks x 256``
-count array per partition, never rows.
+``numpy`` finds on the whole sorted column. Each pass moves the non-zero entries of one
+``groups x ranks x 256`` count array per partition (sparse: after the first pass only the
+buckets under a wanted prefix are non-zero), never rows.
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ def key_values(k: np.ndarray) -> np.ndarray:
     return bits.view(np.float64)
 
 
-def _tree_sum(items: list[Any]) -> Any:
+def _tree_sum(items: list[Any], add_fn: Callable[[Any, Any], Any] = np.add) -> Any:
     """Sum delayed arrays pairwise on the workers (a tree, so no task receives them all)."""
-    add = dask.delayed(np.add, pure=True)
+    add = dask.delayed(add_fn, pure=True)
     while len(items) > 1:
         items = [add(items[i], items[i + 1]) if i + 1 < len(items) else items[i]
                  for i in range(0, len(items), 2)]
@@ -67,6 +68,31 @@ def _sums_part(part: Any, extract: Extract, n_groups: int) -> np.ndarray:
     for codes, values in extract(part):
         out += np.bincount(codes, weights=values, minlength=n_groups)[:n_groups]
     return out
+
+
+def _sparse(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return a count array as (positions, counts) of its non-zero entries."""
+    idx = np.flatnonzero(dense)
+    return idx, dense[idx]
+
+
+def _sparse_add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Add two sparse count arrays (positions sorted and unique in each)."""
+    idx = np.concatenate([a[0], b[0]])
+    cnt = np.concatenate([a[1], b[1]])
+    uniq, inv = np.unique(idx, return_inverse=True)
+    return uniq, np.bincount(inv, weights=cnt, minlength=len(uniq)).astype(np.int64)
+
+
+def _hist_part_sparse(part: Any, extract: Extract, n_groups: int, shift: int,
+                      prefix: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_hist_part` as non-zero (position, count) pairs: what moves between machines.
+
+    After the first pass only the buckets under a wanted rank's prefix are non-zero, so a pass
+    sends a few hundred numbers per partition instead of ``groups x ranks x 256``.
+    """
+    return _sparse(_hist_part(part, extract, n_groups, shift, prefix, active))
 
 
 def _hist_part(part: Any, extract: Extract, n_groups: int, shift: int,
@@ -131,9 +157,13 @@ def order_statistics(parts: Sequence[Any], extract: Extract, n_groups: int,
     if not active.any():
         return np.full(ranks.shape, np.nan)
     for shift in range(56, -8, -8):
-        tasks = [dask.delayed(_hist_part, pure=True)(p, extract, n_groups, shift, prefix, active)
+        tasks = [dask.delayed(_hist_part_sparse, pure=True)(p, extract, n_groups, shift,
+                                                             prefix, active)
                  for p in parts]
-        hist = np.asarray(dask.compute(_tree_sum(tasks))[0]).reshape(n_groups, n_ranks, 256)
+        pos, cnt = dask.compute(_tree_sum(tasks, _sparse_add))[0]
+        hist = np.zeros(n_groups * n_ranks * 256, dtype=np.int64)
+        hist[np.asarray(pos, dtype=np.int64)] = cnt
+        hist = hist.reshape(n_groups, n_ranks, 256)
         cum = hist.cumsum(axis=2)
         bucket = (cum <= left[:, :, None]).sum(axis=2)
         if (active & (bucket > 255)).any():
@@ -176,6 +206,16 @@ def window_values(parts: Sequence[Any], extract: Extract, lo: np.ndarray,
     codes, values = codes[order], values[order]
     bounds = np.searchsorted(codes, np.arange(len(lo) + 1))
     return {g: values[bounds[g]:bounds[g + 1]] for g in range(len(lo))}, below
+
+
+def identity_extract(part: list[tuple[np.ndarray, np.ndarray]]
+                     ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return ``part`` as is: the extract of partitions reduced to ``(codes, values)``.
+
+    Persist ``extract(part)`` once (group codes computed once, not on every pass), then run
+    the passes with this function.
+    """
+    return part
 
 
 def median_ranks(n: np.ndarray) -> np.ndarray:
