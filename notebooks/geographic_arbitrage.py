@@ -55,6 +55,8 @@ team = [
 ]
 n_boot = 2000
 ci_level = 0.95
+engine = "pandas"
+scheduler = None
 seed = 20261126
 results_path = None
 figures_dir = None
@@ -64,7 +66,7 @@ params = ArbitrageParams.build(dict(
     rates_path=rates_path, geography=geography, base=base, years=years, rate_kind=rate_kind,
     employment_types=employment_types, experience=experience, role_families=role_families,
     hours_per_year=hours_per_year, min_n=min_n, ppp=ppp, team=team, n_boot=n_boot,
-    ci_level=ci_level, seed=seed), "arbitrage")
+    ci_level=ci_level, engine=engine, scheduler=scheduler, seed=seed), "arbitrage")
 price_levels_path = price_levels_path or locate("ppp", "../data/raw")  # fetched, else mirror
 section = sections.run_arbitrage(params, claims_path, price_levels_path)
 result = section.result
