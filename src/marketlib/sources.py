@@ -519,8 +519,21 @@ def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str],
                 out[col] = neutralise_formulas(out[col])
         out.columns = list(neutralise_formulas(pd.Series([str(c) for c in out.columns],
                                                           dtype="object")))
-    text = out.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
-    atomic_write_bytes(path, text.encode("utf-8"))
+    def write(fh: Any) -> None:  # in row chunks: the text is never held whole in memory
+        for i, part in enumerate(_row_chunks(out)):
+            fh.write(part.to_csv(index=False, header=i == 0, lineterminator="\n",
+                                 quoting=csv.QUOTE_NONNUMERIC).encode("utf-8"))
+
+    atomic_write_with(path, write)
+
+
+def _row_chunks(frame: pd.DataFrame, rows: int = 20_000) -> Iterator[pd.DataFrame]:
+    """Yield ``frame`` in consecutive row blocks (the whole, empty, frame when it has none)."""
+    if len(frame) == 0:
+        yield frame
+        return
+    for start in range(0, len(frame), rows):
+        yield frame.iloc[start:start + rows]
 
 
 def atomic_write_jsonl(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -532,9 +545,14 @@ def atomic_write_jsonl(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Non
     if len(frame) == 0:
         atomic_write_bytes(path, b"")
         return
-    text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
-                         double_precision=15)
-    atomic_write_bytes(path, (text.rstrip("\n") + "\n").encode("utf-8"))
+
+    def write(fh: Any) -> None:  # one record per line, so row chunks join exactly
+        for part in _row_chunks(frame):
+            text = part.to_json(orient="records", lines=True, force_ascii=False,
+                                date_format="iso", double_precision=15)
+            fh.write((text.rstrip("\n") + "\n").encode("utf-8"))
+
+    atomic_write_with(path, write)
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -281,7 +281,7 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
         cols[col if col not in cols else f"extra_{col}"] = kept(raw[col])
     if isinstance(cols["is_fx_mismatch"], pd.Series):
         cols["is_fx_mismatch"] = cols["is_fx_mismatch"].fillna(False).astype(bool)
-    clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())))
+    clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())), copy=False)  # no block copy
     rejected = rejected_frame(raw, rej, source_file)
     given = ~blank(c["experience_text"])[ok].to_numpy()
     raw_ok_codes = {col: distinct_codes(raw[col])[0][ok] for col in raw.columns}
