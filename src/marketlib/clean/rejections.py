@@ -61,8 +61,12 @@ class Rejections:
         """Give ``code`` to rows in ``mask`` not yet rejected; details built only for them."""
         if code not in REASON_CODES:
             raise ValueError(f"unknown reason code {code!r}")
-        m = mask.fillna(False).to_numpy(dtype=bool) if isinstance(mask, pd.Series) else (
-            np.asarray(mask, dtype=bool))
+        if isinstance(mask, pd.Series):
+            if not mask.index.equals(self.reason.index):  # align by label, as ``&`` did
+                mask = mask.reindex(self.reason.index)
+            m = mask.fillna(False).to_numpy(dtype=bool)
+        else:
+            m = np.asarray(mask, dtype=bool)
         new = m & self._ok
         if not new.any():
             return
