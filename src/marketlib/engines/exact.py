@@ -85,25 +85,34 @@ def _sparse_add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarra
     return uniq, np.bincount(inv, weights=cnt, minlength=len(uniq)).astype(np.int64)
 
 
-def _hist_part_sparse(part: Any, extract: Extract, n_groups: int, shift: int,
-                      prefix: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_hist_part` as non-zero (position, count) pairs: what moves between machines.
+def _keyed(part: Any, extract: Extract) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return a partition's ``(group codes, order keys)`` pairs (computed once per selection)."""
+    return [(np.asarray(codes, dtype=np.int64), order_keys(values))
+            for codes, values in extract(part) if len(codes)]
 
-    After the first pass only the buckets under a wanted rank's prefix are non-zero, so a pass
-    sends a few hundred numbers per partition instead of ``groups x ranks x 256``.
+
+def _hist_part_sparse(keyed: list[tuple[np.ndarray, np.ndarray]], n_groups: int, shift: int,
+                      prefix: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_hist_part` on :func:`_keyed` pairs, as non-zero (position, count) pairs.
+
+    What moves between machines: after the first pass only the buckets under a wanted rank's
+    prefix are non-zero, so a pass sends a few numbers per group and rank instead of
+    ``groups x ranks x 256``.
     """
-    return _sparse(_hist_part(part, extract, n_groups, shift, prefix, active))
+    return _sparse(_hist_keys(keyed, n_groups, shift, prefix, active))
 
 
 def _hist_part(part: Any, extract: Extract, n_groups: int, shift: int,
                prefix: np.ndarray, active: np.ndarray) -> np.ndarray:
     """Histogram of the 8 key bits at ``shift`` for rows matching each (group, rank) prefix."""
+    return _hist_keys(_keyed(part, extract), n_groups, shift, prefix, active)
+
+
+def _hist_keys(keyed: list[tuple[np.ndarray, np.ndarray]], n_groups: int, shift: int,
+               prefix: np.ndarray, active: np.ndarray) -> np.ndarray:
     n_ranks = prefix.shape[1]
     out = np.zeros(n_groups * n_ranks * 256, dtype=np.int64)
-    for codes, values in extract(part):
-        if not len(codes):
-            continue
-        keys = order_keys(values)
+    for codes, keys in keyed:
         byte = ((keys >> np.uint64(shift)) & np.uint64(0xFF)).astype(np.int64)
         high = keys >> np.uint64(shift + 8) if shift < 56 else None
         for r in range(n_ranks):
@@ -156,10 +165,11 @@ def order_statistics(parts: Sequence[Any], extract: Extract, n_groups: int,
     n_ranks = ranks.shape[1]
     if not active.any():
         return np.full(ranks.shape, np.nan)
+    # codes and order keys once per selection, kept on the workers for the eight passes
+    keyed = list(dask.persist(*[dask.delayed(_keyed, pure=True)(p, extract) for p in parts]))
     for shift in range(56, -8, -8):
-        tasks = [dask.delayed(_hist_part_sparse, pure=True)(p, extract, n_groups, shift,
-                                                             prefix, active)
-                 for p in parts]
+        tasks = [dask.delayed(_hist_part_sparse, pure=True)(k, n_groups, shift, prefix, active)
+                 for k in keyed]
         pos, cnt = dask.compute(_tree_sum(tasks, _sparse_add))[0]
         hist = np.zeros(n_groups * n_ranks * 256, dtype=np.int64)
         hist[np.asarray(pos, dtype=np.int64)] = cnt
