@@ -1,0 +1,557 @@
+"""Public datasets: pinned upstream versions, named snapshots, ``latest``, the mirror, provenance.
+
+``fetch`` gets a dataset at its pinned commit (sha256-checked) or from ``MARKETLIB_MIRROR``;
+``fetch_snapshot`` at another upstream version, recording its provenance beside the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from marketlib.paths import mirror_dir
+from marketlib.sources.files import InputError, sha256_bytes, sha256_file
+from marketlib.sources.outputs import atomic_write_bytes
+
+AIJOBS_COMMIT = "9c225876510af8fbdabdb7ca39d1a6d44be0072b"
+AIJOBS_URL = (
+    "https://raw.githubusercontent.com/foorilla/ai-jobs-net-salaries/"
+    f"{AIJOBS_COMMIT}/salaries.csv"
+)
+AIJOBS_SHA256 = "fce1318d2fa6f574cd36ce192bf3c38debcb61892d15255eb8f772a05e4a5aef"
+AIJOBS_COLUMNS = (
+    "work_year", "experience_level", "employment_type", "job_title", "salary",
+    "salary_currency", "salary_in_usd", "employee_residence", "remote_ratio",
+    "company_location", "company_size",
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A public file the project fetches: where it lives upstream and in a mirror, its hash.
+
+    ``repo`` (``owner/name`` on GitHub), ``upstream_path`` (the file inside it) and ``commit``
+    (the pinned commit) let :func:`fetch` take the same file at another upstream version;
+    ``track`` is the path whose newest commit is the dataset's ``latest`` version (the file, or
+    the folder of a release published as several files).
+    """
+
+    name: str
+    relpath: str  # under the mirror and under the destination folder
+    url: str
+    sha256: str
+    repo: str | None = None
+    upstream_path: str | None = None
+    commit: str | None = None
+    track: str | None = None
+
+    def raw_url(self, commit: str) -> str:
+        """Return the raw-file address of this file at ``commit`` (``MARKETLIB_GITHUB_RAW``)."""
+        if self.repo is None or self.upstream_path is None:
+            raise InputError(self.name, "no upstream repository known: only the pinned file")
+        return f"{github_raw_base()}/{self.repo}/{commit}/{self.upstream_path}"
+
+
+PPP_PLR_FILE = "API_PA.NUS.PPPC.RF_DS2_en_csv_v2_1665754.csv"
+PPP_COMMIT = "1473f4e537c117922502981b703d3346d4f00a20"
+PPP_UPSTREAM = f"data/source/worldbank/API_PA.NUS.PPPC.RF_DS2_en_csv_v2_1665754/{PPP_PLR_FILE}"
+DATASETS = {
+    "aijobs": Dataset("aijobs", "aijobs/salaries.csv", AIJOBS_URL, AIJOBS_SHA256,
+                      "foorilla/ai-jobs-net-salaries", "salaries.csv", AIJOBS_COMMIT,
+                      "salaries.csv"),
+    "ppp": Dataset(
+        "ppp", f"ppp/{PPP_PLR_FILE}",
+        f"https://raw.githubusercontent.com/relatoscondatos/data_global/{PPP_COMMIT}/"
+        f"{PPP_UPSTREAM}",
+        "1696cb983d0c8d090bab816a8ed7019fe9f772ea5f31bffc76575f1efa032818",
+        "relatoscondatos/data_global", PPP_UPSTREAM, PPP_COMMIT, PPP_UPSTREAM,
+    ),
+}
+
+#: The GitHub Innovation Graph release "release q3 2025 data", pinned (see
+#: ../shared/data/innovationgraph/SOURCE.md); one dataset per file, fetched together as
+#: ``innovationgraph``.
+INNOVATIONGRAPH_COMMIT = "882cd69904170d39bb25205543fb34c813bed9f5"
+INNOVATIONGRAPH_SHA256 = {
+    "topics": "f92d3a687ca28d64c818389c88e951fda16f08aa62f2bf356b9c62600643adea",
+    "developers": "6e5f2d867da68e9141ba4ed90c6d88ccf020c2196ac9f1b5497c99d464425d1d",
+    "git_pushes": "4a0f800a6254b7b28e718fb8b2208684187070bf2cdc1466499d490619747db0",
+    "repositories": "4c0cffba5d3aaeeb45fe36f6edc48cf4ec92f701c8bf826e4acb0cdaad192478",
+    "organizations": "b19b16a33d828201302dd057a38f4cb1d803fdf1ae71ab6e2cc06503ae93ae0d",
+}
+DATASETS.update({
+    f"innovationgraph/{f}": Dataset(
+        f"innovationgraph/{f}", f"innovationgraph/{f}.csv",
+        "https://raw.githubusercontent.com/github/innovationgraph/"
+        f"{INNOVATIONGRAPH_COMMIT}/data/{f}.csv", digest,
+        "github/innovationgraph", f"data/{f}.csv", INNOVATIONGRAPH_COMMIT, "data",
+    )
+    for f, digest in INNOVATIONGRAPH_SHA256.items()
+})
+#: Names that fetch several datasets at once.
+DATASET_GROUPS: dict[str, tuple[str, ...]] = {
+    "innovationgraph": tuple(f"innovationgraph/{f}" for f in INNOVATIONGRAPH_SHA256),
+}
+
+
+def dataset_names(name: str, ref: str | None = None) -> list[str]:
+    """Return the datasets a fetch name stands for: ``all``, a group, or one dataset.
+
+    With ``ref`` naming a known snapshot (``marketlib.data/snapshots.csv``, e.g. ``2024q4``),
+    a group stands for the members that snapshot holds (the Q4 2024 Innovation Graph release
+    is known for ``topics`` and ``developers`` only).
+
+    Raises
+    ------
+    KeyError
+        Not a dataset, a group or ``all``.
+    """
+    if name == "all":
+        names = list(DATASETS)
+    elif name in DATASET_GROUPS:
+        names = list(DATASET_GROUPS[name])
+    elif name in DATASETS:
+        return [name]
+    else:
+        raise KeyError(f"unknown dataset {name!r}; expected all, "
+                       f"{', '.join([*DATASET_GROUPS, *DATASETS])}")
+    if ref is not None and ref not in ("pinned", "latest") and not _is_commit(ref):
+        known = [n for n in names if (n, ref) in snapshots()]
+        if known:
+            return known
+    return names
+
+
+# --- snapshots: other upstream versions, with provenance ---------------------------------------
+
+#: Upstream addresses; ``MARKETLIB_GITHUB_API`` / ``MARKETLIB_GITHUB_RAW`` override them (tests
+#: point them at a stand-in server on 127.0.0.1).
+GITHUB_API = "https://api.github.com"
+GITHUB_RAW = "https://raw.githubusercontent.com"
+
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def github_api_base() -> str:
+    """Return the GitHub API base address (``MARKETLIB_GITHUB_API`` overrides it)."""
+    return (os.environ.get("MARKETLIB_GITHUB_API") or GITHUB_API).rstrip("/")
+
+
+def github_raw_base() -> str:
+    """Return the raw-file base address (``MARKETLIB_GITHUB_RAW`` overrides it)."""
+    return (os.environ.get("MARKETLIB_GITHUB_RAW") or GITHUB_RAW).rstrip("/")
+
+
+def _is_commit(ref: str) -> bool:
+    return bool(_COMMIT.fullmatch(ref))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An earlier upstream version of a dataset with a known sha256 (and maybe a mirror copy)."""
+
+    dataset: str
+    ref: str  # the label used on the command line (``2024-10-27``, ``2024q4``)
+    commit: str
+    published: str | None
+    mirror_path: str  # relative to MARKETLIB_MIRROR
+    sha256: str
+    note: str = ""
+
+
+_SNAPSHOTS: dict[tuple[str, str], Snapshot] = {}
+
+
+def snapshots() -> dict[tuple[str, str], Snapshot]:
+    """Return the known earlier snapshots, keyed by ``(dataset, ref label)``.
+
+    Read once from the package file ``data/snapshots.csv`` (commits and sha256 from the
+    mirror's SOURCE.md files).
+    """
+    if not _SNAPSHOTS:
+        from marketlib.paths import PACKAGE_DATA
+
+        with open(PACKAGE_DATA / "snapshots.csv", encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                snap = Snapshot(row["dataset"], row["ref"], row["commit"],
+                                row["published"] or None, row["mirror_path"], row["sha256"],
+                                row.get("note") or "")
+                _SNAPSHOTS[(snap.dataset, snap.ref)] = snap
+    return _SNAPSHOTS
+
+
+def snapshot_refs(name: str) -> list[str]:
+    """Return the labels of the known snapshots of dataset ``name`` (e.g. ``["2024q4"]``)."""
+    return [ref for (ds, ref) in snapshots() if ds == name]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a fetched file came from: upstream version, address, hash and retrieval time.
+
+    ``ref`` is what was asked for (``pinned``, a snapshot label, ``latest`` or a commit);
+    ``commit`` the upstream commit it resolved to; ``url`` the canonical upstream address of
+    the bytes; ``mirror_path`` the mirror-relative path when they were copied from
+    ``MARKETLIB_MIRROR`` (never an absolute path); ``sha256_verified`` says whether the hash
+    was checked against a pinned value (a new upstream version has none: it is only recorded);
+    ``file`` is the file's path under the fetch destination.
+    """
+
+    dataset: str
+    repo: str | None
+    ref: str
+    commit: str | None
+    url: str | None
+    mirror_path: str | None
+    sha256: str
+    sha256_verified: bool
+    retrieved_at: str
+    published: str | None = None
+    file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the record as JSON-ready values (results.json ``run.provenance`` items)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        """Build a record from :meth:`to_dict` output (unknown keys ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+PROVENANCE_SUFFIX = ".provenance.json"
+
+
+def provenance_path(path: str | os.PathLike[str]) -> Path:
+    """Return the sidecar path of a fetched file: ``<file>.provenance.json`` beside it."""
+    p = Path(path)
+    return p.with_name(p.name + PROVENANCE_SUFFIX)
+
+
+def write_provenance(path: str | os.PathLike[str], prov: Provenance) -> Path:
+    """Write ``prov`` as the sidecar of ``path`` (atomically); return the sidecar's path."""
+    side = provenance_path(path)
+    atomic_write_bytes(side, (json.dumps(prov.to_dict(), indent=2) + "\n").encode("utf-8"))
+    return side
+
+
+def read_provenance(path: str | os.PathLike[str]) -> Provenance | None:
+    """Return the provenance recorded beside a fetched file, or ``None`` without a sidecar.
+
+    A sidecar whose sha256 no longer matches the file (the file was replaced) is not trusted:
+    ``None`` as well.
+    """
+    side = provenance_path(path)
+    if not side.is_file():
+        return None
+    try:
+        prov = Provenance.from_dict(json.loads(side.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    if not Path(path).is_file() or sha256_cached(path) != prov.sha256:
+        return None
+    return prov
+
+
+def provenance_of(path: str | os.PathLike[str]) -> Provenance | None:
+    """Return the provenance of an input file: its sidecar, else what its sha256 tells.
+
+    A file without sidecar whose sha256 is a pinned dataset's or a known snapshot's (e.g. a
+    mirror copy found by :func:`locate`) gets that version's record (``retrieved_at``: the
+    file's modification time). Anything else: ``None`` (a user file; the report records its
+    sha256 only).
+    """
+    p = Path(path)
+    found = read_provenance(p)
+    if found is not None or not p.is_file():
+        return found
+    digest = sha256_cached(p)
+    when = datetime.fromtimestamp(p.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    for ds in DATASETS.values():
+        if ds.sha256 == digest:
+            return Provenance(ds.name, ds.repo, "pinned", ds.commit, ds.url, None, digest, True,
+                              when, None, ds.relpath)
+    for snap in snapshots().values():
+        if snap.sha256 == digest:
+            ds = DATASETS[snap.dataset]
+            return Provenance(ds.name, ds.repo, snap.ref, snap.commit,
+                              ds.raw_url(snap.commit) if ds.repo else None, None, digest, True,
+                              when, snap.published, None)
+    return None
+
+
+@dataclass(frozen=True)
+class ResolvedRef:
+    """An upstream version of one dataset: what was asked, the commit, where it lands."""
+
+    ref: str  # pinned | a snapshot label | latest | a commit
+    commit: str | None
+    label: str | None  # folder under <dataset folder>/snapshots/ (None: the pinned place)
+    sha256: str | None  # known hash (verified), or None (computed and recorded only)
+    published: str | None = None
+    snapshot: Snapshot | None = None
+
+    @property
+    def pinned(self) -> bool:
+        """Whether this is the dataset's pinned version (it lands at its usual path)."""
+        return self.label is None
+
+
+#: "latest" resolutions of this process: (api base, repo, path) -> (time, commit, date).
+_LATEST: dict[tuple[str, str, str], tuple[float, str, str | None]] = {}
+_LATEST_TTL = 600.0
+
+
+def latest_commit(repo: str, path: str, timeout: float = 60.0) -> tuple[str, str | None]:
+    """Return the newest commit touching ``path`` in GitHub repository ``repo``, and its date.
+
+    Asks ``<api>/repos/<repo>/commits?path=<path>&per_page=1`` (``MARKETLIB_GITHUB_API``
+    overrides the API base). The answer is reused for ten minutes within the process, so the
+    files of one release resolve to one commit.
+
+    Raises
+    ------
+    InputError
+        Network unreachable, or an answer that is not a list of commits.
+    """
+    import time
+    import urllib.parse
+
+    api = github_api_base()
+    key = (api, repo, path)
+    hit = _LATEST.get(key)
+    if hit is not None and time.monotonic() - hit[0] < _LATEST_TTL:
+        return hit[1], hit[2]
+    url = (f"{api}/repos/{repo}/commits?"
+           f"{urllib.parse.urlencode({'path': path, 'per_page': 1})}")
+    req = urllib.request.Request(url, headers={  # noqa: S310
+        "Accept": "application/vnd.github+json", "User-Agent": "marketlib"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+            body = json.loads(resp.read().decode("utf-8"))
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise InputError(url, f"cannot resolve the latest version ({reason}); it needs the "
+                              "network: use --ref with a commit or a mirrored snapshot") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(url, f"not a JSON answer ({exc})") from exc
+    try:
+        sha = str(body[0]["sha"])
+        commit_info = body[0].get("commit") or {}
+        who = commit_info.get("committer") or commit_info.get("author") or {}
+        date_text = str(who["date"])[:10] if who.get("date") else None
+    except (IndexError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(url, "no commit in the answer (wrong repository or path?)") from exc
+    if not _is_commit(sha):
+        raise InputError(url, f"answer's commit {sha[:60]!r} is not a full commit hash")
+    if date_text is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date_text):
+        date_text = None
+    _LATEST[key] = (time.monotonic(), sha, date_text)
+    return sha, date_text
+
+
+def resolve_ref(name: str, ref: str | None, timeout: float = 60.0) -> ResolvedRef:
+    """Say which upstream version of dataset ``name`` a ref means.
+
+    Parameters
+    ----------
+    name
+        A dataset of :data:`DATASETS`.
+    ref
+        ``None`` or ``"pinned"``: the pinned version; a snapshot label of
+        :func:`snapshot_refs` (``2024-10-27``, ``2024q4``); ``"latest"``: the newest commit
+        published upstream (asks the GitHub API: needs the network); or a full 40-hex commit.
+    timeout
+        Seconds to wait for the API.
+
+    Raises
+    ------
+    InputError
+        An unknown ref, a dataset without an upstream repository, or ``latest`` unresolvable.
+    """
+    ds = DATASETS[name]
+    if ref is None or ref == "pinned" or ref == ds.commit:
+        return ResolvedRef("pinned", ds.commit, None, ds.sha256)
+    snap = snapshots().get((name, ref))
+    if snap is None and _is_commit(ref):
+        snap = next((s for s in snapshots().values()
+                     if s.dataset == name and s.commit == ref), None)
+    if snap is not None:
+        return ResolvedRef(snap.ref, snap.commit, snap.ref, snap.sha256, snap.published, snap)
+    sibling = next((s for s in snapshots().values()
+                    if s.ref == ref and _group_of(s.dataset) == _group_of(name)), None)
+    if sibling is not None:  # a release known by other files: same commit, hash not known
+        return ResolvedRef(ref, sibling.commit, ref, None, sibling.published)
+    if ds.repo is None:
+        raise InputError("--ref", f"{name} has no upstream repository: only the pinned file")
+    if ref == "latest":
+        commit, when = latest_commit(ds.repo, ds.track or ds.upstream_path or "", timeout)
+        if commit == ds.commit:
+            return ResolvedRef("latest", commit, None, ds.sha256)
+        known = next((s for s in snapshots().values()
+                      if s.dataset == name and s.commit == commit), None)
+        return ResolvedRef("latest", commit, when or commit[:12],
+                           known.sha256 if known else None, when, known)
+    if _is_commit(ref):
+        return ResolvedRef(ref, ref, ref, None)
+    labels = snapshot_refs(name)
+    raise InputError("--ref", f"unknown ref {ref!r} for {name}: expected pinned, latest, a full "
+                              f"40-character commit hash"
+                              + (f" or a known snapshot ({', '.join(labels)})" if labels else ""))
+
+
+def _group_of(name: str) -> str:
+    return next((g for g, members in DATASET_GROUPS.items() if name in members), name)
+
+
+def _download(url: str, timeout: float, hint: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310
+            return resp.read()
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise InputError(url, f"download failed ({reason}); {hint}") from exc
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = None,
+                   timeout: float = 60.0) -> tuple[Path, Provenance]:
+    """Get dataset ``name`` at an upstream version into ``dest``; return it and its provenance.
+
+    The pinned version (``ref`` ``None``) lands at ``dest/<relpath>`` as :func:`fetch` always
+    did; any other version lands under ``dest/<dataset folder>/snapshots/<label>/`` (the
+    snapshot label, the commit date for ``latest``, or the commit), so the pinned file is never
+    overwritten. A known version's sha256 is verified; a new one's is computed and recorded.
+    With ``MARKETLIB_MIRROR`` set, the pinned file and the mirrored snapshots are copied from
+    the mirror; ``latest`` and other commits are always downloaded from
+    ``MARKETLIB_GITHUB_RAW`` (default raw.githubusercontent.com). Each file gets a
+    ``<file>.provenance.json`` sidecar (:func:`write_provenance`).
+
+    Raises
+    ------
+    InputError
+        Unknown ref, mirror file missing, network unreachable, or checksum mismatch.
+    """
+    ds = DATASETS[name]
+    res = resolve_ref(name, ref, timeout)
+    root = Path(dest)
+    if res.pinned:
+        rel = ds.relpath
+    else:
+        folder, _, fname = ds.relpath.partition("/")
+        rel = f"{folder}/snapshots/{res.label}/{fname}"
+    target = root / rel
+    url = ds.url if res.pinned else ds.raw_url(res.commit or "")
+    if target.is_file():  # already there: keep it when its hash is the known (or recorded) one
+        have = sha256_file(target)
+        prov = read_provenance(target)
+        if res.sha256 is not None and have == res.sha256:
+            if prov is None or prov.commit != res.commit:
+                when = datetime.fromtimestamp(target.stat().st_mtime, UTC).isoformat(
+                    timespec="seconds")
+                prov = Provenance(name, ds.repo, res.ref, res.commit, url, None, have, True,
+                                  when, res.published, rel)
+                write_provenance(target, prov)
+            return target, prov
+        if res.sha256 is None and prov is not None and prov.commit == res.commit:
+            return target, prov
+    mirror = mirror_dir()
+    mirror_rel = None
+    if mirror is not None and (res.pinned or res.snapshot is not None):
+        mirror_rel = ds.relpath if res.pinned or res.snapshot is None else res.snapshot.mirror_path
+        src = mirror / mirror_rel
+        if not src.is_file():
+            raise InputError(src, f"MARKETLIB_MIRROR is set but the mirror has no {name} file "
+                                  f"for ref {res.ref}")
+        data = src.read_bytes()
+        origin = str(src)
+    else:
+        hint = ("offline? set MARKETLIB_MIRROR=DIR to copy "
+                f"DIR/{ds.relpath} instead" if res.pinned else
+                "other upstream versions need the network (or a mirrored snapshot)")
+        data = _download(url, timeout, hint)
+        origin = url
+    got = sha256_bytes(data)
+    if res.sha256 is not None and got != res.sha256:
+        raise InputError(origin, f"sha256 mismatch: expected {res.sha256}, got {got}")
+    atomic_write_bytes(target, data)
+    prov = Provenance(name, ds.repo, res.ref, res.commit, url, mirror_rel, got,
+                      res.sha256 is not None, _now(), res.published, rel)
+    write_provenance(target, prov)
+    return target, prov
+
+
+def fetch(name: str, dest: str | os.PathLike[str], timeout: float = 60.0,
+          ref: str | None = None) -> Path:
+    """Get a public file into ``dest`` at its pinned version (or at ``ref``); return its path.
+
+    With ``MARKETLIB_MIRROR`` set, the pinned file is copied from ``$MARKETLIB_MIRROR/<relpath>``;
+    otherwise it is downloaded from its pinned commit and its sha256 verified. The file lands
+    atomically; a file already in place with the right hash is kept. ``ref`` takes another
+    upstream version (see :func:`fetch_snapshot`, which also returns the provenance record
+    written beside the file).
+
+    Raises
+    ------
+    InputError
+        Mirror file missing, network unreachable, or checksum mismatch.
+    """
+    return fetch_snapshot(name, dest, ref, timeout)[0]
+
+
+_HASH_CACHE: dict[tuple[str, int, int, int, int], str] = {}
+
+
+def sha256_cached(path: str | os.PathLike[str]) -> str:
+    """Return a file's sha256, computed once per (path, device, inode, size, mtime)."""
+    p = Path(path).resolve()
+    st = os.stat(p)
+    key = (str(p), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _HASH_CACHE:
+        _HASH_CACHE[key] = sha256_file(p)
+    return _HASH_CACHE[key]
+
+
+def locate(name: str, raw: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return a sha256-verified copy of a dataset: ``raw/<relpath>`` first, then the mirror.
+
+    Nothing is downloaded; ``None`` when neither exists (run ``marketlib fetch``). The hash is
+    cached by (path, inode, size, mtime), so repeated calls do not re-read the file.
+
+    Raises
+    ------
+    InputError
+        The first copy found does not have the pinned sha256 (edited, truncated or stale).
+    """
+    from marketlib.paths import raw_dir
+
+    ds = DATASETS[name]
+    candidates = [Path(raw) if raw is not None else raw_dir()]
+    mirror = mirror_dir()
+    if mirror is not None:
+        candidates.append(mirror)
+    found = next((c / ds.relpath for c in candidates if (c / ds.relpath).is_file()), None)
+    if found is None:
+        return None
+    got = sha256_cached(found)
+    if got != ds.sha256:
+        raise InputError(found, f"sha256 mismatch: expected {ds.sha256}, got {got} (a changed "
+                                f"or partial copy; re-run marketlib fetch {name})")
+    return found
+
+
+def fetch_aijobs(dest: str | os.PathLike[str], timeout: float = 60.0) -> Path:
+    """Get the pinned aijobs salaries file (see :func:`fetch`)."""
+    return fetch("aijobs", dest, timeout)
