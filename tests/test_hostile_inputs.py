@@ -474,7 +474,7 @@ def test__locate__refuses_a_mismatching_copy_and_caches_the_hash(tmp_path, monke
     copy.write_bytes(good)
     calls = []
     real = sources.sha256_file
-    monkeypatch.setattr(sources, "sha256_file", lambda p: calls.append(p) or real(p))
+    monkeypatch.setattr(sources.datasets, "sha256_file", lambda p: calls.append(p) or real(p))
     assert sources.locate("ppp", tmp_path / "raw") == copy
     assert sources.locate("ppp", tmp_path / "raw") == copy
     assert len(calls) == 1  # cached by (path, size, mtime)

@@ -82,7 +82,7 @@ def standin(monkeypatch) -> Iterator[tuple[StandIn, str]]:
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("MARKETLIB_GITHUB_API", base)
     monkeypatch.setenv("MARKETLIB_GITHUB_RAW", f"{base}/raw")
-    monkeypatch.setattr(sources, "_LATEST", {})
+    monkeypatch.setattr(sources.datasets, "_LATEST", {})
     try:
         yield state, base
     finally:
@@ -116,7 +116,7 @@ def test__fetch_latest__resolves_commit_downloads_and_records_provenance(
     assert sources.read_provenance(path) == prov
     assert str(tmp_path) not in side.read_text()
     # fetched again: the recorded copy is kept (the API is asked, the file is not re-read)
-    monkeypatch.setattr(sources, "_LATEST", {})
+    monkeypatch.setattr(sources.datasets, "_LATEST", {})
     n_raw = sum(r.startswith("/raw/") for r in state.requests)
     assert sources.fetch("aijobs", tmp_path, ref="latest") == path
     assert sum(r.startswith("/raw/") for r in state.requests) == n_raw
