@@ -50,7 +50,7 @@ processed: install  ## the clean tables the notebooks read (fetch/mirror + clean
 	@test -f data/processed/rates.parquet -a -f data/processed/activity.parquet || $(MAKE) clean-data
 
 test-fast: install  ## unit tests only (no real data, no browser)
-	$(BIN)/python -m pytest -x -q -m "not realdata and not slow and not browser"
+	$(BIN)/python -m pytest -n 2 -x -q -m "not realdata and not slow and not browser"
 
 test-browser: install  ## the real-browser tests (Playwright + the system Chromium; see `make chromium`)
 	$(BIN)/python -m pytest -q -rA -m browser tests/test_browser.py
