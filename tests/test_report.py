@@ -29,7 +29,7 @@ def test__load_params__default_is_valid():
 @pytest.mark.parametrize(
     ("text", "problem"),
     [("as_of: [", "not valid YAML"),
-     ("as_of: '2026-13-01'\n", "as_of: Input should be a valid date"),
+     ("as_of: '2026-13-01'\n", "as_of: Value error, as_of must be a date YYYY-MM-DD"),
      ("growth:\n  alpha: 0.05\n", "growth.alpha: unknown key"),
      ("arbitrage:\n  \"import os; os.system('id'); x\": 1\n",
       "arbitrage.import os; os.system('id'); x: unknown key"),
@@ -65,7 +65,7 @@ def test__report__failed_notebook_exit_1_named_kept_dependents_skipped(
         tmp_path, shared_data, monkeypatch, capsys):
     monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
     params = yaml.safe_load(DEFAULT.read_text())
-    params["growth"]["start"] = "2030"  # no counts left: the growth notebook raises
+    params["growth"].update(start="2030", end="2031")  # no counts left: the notebook raises
     p = tmp_path / "p.yaml"
     p.write_text(yaml.safe_dump(params))
     out = tmp_path / "out"

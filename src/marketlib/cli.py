@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
 
@@ -66,9 +66,13 @@ def clean_params_from(args: argparse.Namespace) -> CleanParams:
 
     if args.max_date is not None:
         try:
-            date.fromisoformat(args.max_date)
+            latest = date.fromisoformat(args.max_date)
         except ValueError:
             raise InputError("--max-date", f"{args.max_date!r} is not a date YYYY-MM-DD") from None
+        if latest < date.fromisoformat(CleanParams().min_date):
+            raise InputError("--max-date", f"{args.max_date} is before the earliest valid date "
+                                           f"{CleanParams().min_date}: every row would be "
+                                           "rejected")
     hours = getattr(args, "hours_per_year", 2080.0)
     try:
         hours = check_hours(hours)
@@ -161,9 +165,17 @@ def cmd_report(args: argparse.Namespace) -> int:
                       update_readme=args.update_readme, compare_to=args.compare_to)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line (``marketlib: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the problem and exit 2 (no usage block)."""
+        self.exit(EXIT_INPUT, f"marketlib: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``marketlib`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="marketlib",
         description="Clean certification and pay data, model growth and arbitrage, audit claims.",
     )

@@ -70,8 +70,10 @@ class ParamsError(ValueError):
 class _Section(BaseModel):
     """Base of every parameters section: frozen, unknown keys refused, NaN refused."""
 
+    # strict: "2080", true or 1.0 are not silently turned into 2080, 1 or 1 (YAML gives real
+    # types; a quoted number is a mistake worth naming)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
-                              validate_default=True)
+                              validate_default=True, strict=True)
 
     @classmethod
     def build(cls, values: dict[str, Any] | None, where: str = "") -> Any:
@@ -146,6 +148,15 @@ class GrowthParams(_Section):
     @classmethod
     def _bound(cls, v: Any) -> str | None:
         return _check_bound(v)
+
+    @model_validator(mode="after")
+    def _window(self) -> GrowthParams:
+        if self.start is not None and self.end is not None:
+            from marketlib.periods import parse_bound
+
+            if parse_bound(self.end).last_day < parse_bound(self.start).first_day:
+                raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
 
 
 class TeamMember(_Section):
@@ -238,6 +249,14 @@ class CleanSection(_Section):
     """Cleaning settings of a report run (the run's ``as_of`` is the latest valid date)."""
 
     scheme: str = "article"
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if v in ("article", "un") or v.endswith(".csv"):
+            return v
+        raise ValueError(f"scheme must be article, un or a CSV file (iso3,region,subregion), "
+                         f"got {v!r}")
     hours_per_year: float = Field(HOURS_PER_YEAR, ge=1000, le=3000)
     decimal: Literal[".", ","] = "."
 
@@ -266,6 +285,19 @@ class ReportParams(_Section):
     arbitrage: ArbitrageParams = Field(default_factory=ArbitrageParams)
     regional: RegionalParams = Field(default_factory=RegionalParams)
 
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, v: Any) -> Any:
+        """Accept a date or a ``YYYY-MM-DD`` string; a number is never a date (0 != 1970)."""
+        if v is None or isinstance(v, date):
+            return v
+        if isinstance(v, str):
+            try:
+                return date.fromisoformat(v.strip())
+            except ValueError:
+                raise ValueError(f"as_of must be a date YYYY-MM-DD, got {v!r}") from None
+        raise ValueError(f"as_of must be a date YYYY-MM-DD, got {v!r}")
+
     @model_validator(mode="before")
     @classmethod
     def _seed_everywhere(cls, values: Any) -> Any:
@@ -293,6 +325,25 @@ class ReportParams(_Section):
                            max_date=self.run_date().isoformat(), **changes)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (the last would win)."""
+
+
+def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False
+                   ) -> dict[Any, Any]:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} given twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
 def load_report_params(path: str | Path) -> ReportParams:
     """Read and validate a report parameters file (YAML).
 
@@ -308,7 +359,7 @@ def load_report_params(path: str | Path) -> ReportParams:
     if not p.is_file():
         raise InputError(p, "parameters file not found")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(p, f"not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(raw, dict):
@@ -331,9 +382,14 @@ def default_report_params() -> ReportParams:
 
 
 def check_hours(value: float) -> float:
-    """Return a valid hours-per-year value or raise ``ValueError`` (0, negative, NaN, inf)."""
-    if not isinstance(value, int | float) or not math.isfinite(value) or not 0 < value <= 8784:
-        raise ValueError(f"hours per year must be a number in (0, 8784], got {value!r}")
+    """Return a valid hours-per-year value or raise ``ValueError``.
+
+    The same bounds as the params files (1,000-3,000 working hours): 0, negative, NaN, inf or
+    a value that turns an hourly rate into a yearly one are refused.
+    """
+    if not isinstance(value, int | float) or not math.isfinite(value) or not (
+            1000 <= value <= 3000):
+        raise ValueError(f"hours per year must be a number in 1000..3000, got {value!r}")
     return float(value)
 
 

@@ -18,6 +18,7 @@ from marketlib.clean.rejections import (
     Rejections,
     blank,
     clean_report,
+    input_name,
     lazy_detail,
     quoted,
     rejected_frame,
@@ -215,6 +216,16 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     detail = ("same period, place, certification and kind as row "
               + first_row.astype("str")).reindex(raw.index)
     rej.add(dup.reindex(raw.index, fill_value=False), "bad_count", detail)
+    # a cell given both as new and as cumulative would be counted twice
+    ok = rej.ok
+    cell = ["period_start", "freq", "geo", "certification"]
+    both = work[ok].groupby(cell, dropna=False)["kind"].transform("nunique") > 1
+    later = both & work[ok].duplicated(subset=cell, keep="first")
+    first_row = work[ok].groupby(cell, dropna=False)["row"].transform("first")
+    rej.add(later.reindex(raw.index, fill_value=False), "bad_count",
+            ("the same period, place and certification is given as new and as cumulative "
+             "(row " + first_row.astype("str") + "): counted once, never twice")
+            .reindex(raw.index))
 
     # cumulative -> new, series by series in period order; decreases are rejected
     decreases: list[dict[str, Any]] = []
@@ -237,7 +248,18 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
                 ("cumulative count " + w["value"].astype("int64").astype("str")
                  + " is below an earlier value " + prev_max.fillna(0).astype("int64")
                  .astype("str") + " of the same series").reindex(raw.index))
-        keep = w.index[~dec]
+        # a difference across a missing period would put two periods' credentials in one
+        prev_start = w.groupby(sk, dropna=False)["period_start"].shift(1)
+        months = w["freq"].map({"Y": 12, "Q": 3, "M": 1}).fillna(12).astype(int)
+        expected = pd.Series([ps - pd.DateOffset(months=int(m)) for ps, m in zip(
+            w["period_start"], months, strict=True)], index=w.index)
+        gap = prev_start.notna() & (prev_start != expected) & ~dec
+        rej.add(gap.reindex(raw.index, fill_value=False), "bad_count",
+                ("cumulative count of " + w["period_start"].dt.strftime("%Y-%m")
+                 + " follows " + prev_start.dt.strftime("%Y-%m")
+                 + ": the difference would also cover the missing period(s) between")
+                .reindex(raw.index))
+        keep = w.index[~dec & ~gap]
         count[keep] = diff[keep].fillna(w.loc[keep, "value"])
         basis[keep] = np.where(prev_max[keep].isna(), "cumulative_first", "cumulative_diff")
     if p.freq is not None:
@@ -258,8 +280,9 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     acc["count"] = count[ok].astype("int64")
     acc["count_basis"] = basis[ok]
     consumed = {*COUNTS_REQUIRED, "country", "region", "kind"}
-    for col in [c for c in raw.columns if c not in consumed]:
-        acc[col] = raw.loc[ok, col]
+    taken = set(acc.columns) | {"count_basis", "n_rows"}
+    for col in [c for c in raw.columns if c not in consumed]:  # kept, never over ours
+        acc[input_name(col, taken)] = raw.loc[ok, col]
     extra = {"cumulative_decreases": decreases,
              "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist()),
              "frequency_rule": rule}
@@ -283,15 +306,21 @@ def _reject_partial_periods(work: pd.DataFrame, rej: Rejections, freq: str) -> N
     is_finer = finer[ok]
     covered = months.where(is_finer, 0).groupby(key, dropna=False).transform("sum")
     has_whole = (~is_finer).groupby(key, dropna=False).transform("any")
+    # quarters and months of one period overlap: their sum is never a clean whole
+    mixed = (work.loc[ok, "freq"].where(is_finer).groupby(key, dropna=False)
+             .transform("nunique") > 1)
     need = {"Y": 12, "Q": 3, "M": 1}[freq]
-    bad = is_finer & ((covered < need) | has_whole)
+    bad = is_finer & ((covered != need) | has_whole | mixed)
     if not bad.any():
         return
     detail = pd.Series(pd.NA, index=work.index, dtype="object")
     bi = bad.index[bad]
     detail[bi] = np.where(
-        has_whole[bi], "period " + target[bi] + " is also given as a whole: not summed twice",
-        work.loc[bi, "freq"] + " row covers " + covered[bi].astype("int64").astype("str")
-        + " of " + str(need) + " months of " + target[bi]
-        + ": a partial period is never presented as a full one")
+        mixed[bi], "period " + target[bi] + " mixes quarterly and monthly rows, which "
+        "overlap: not summed",
+        np.where(has_whole[bi], "period " + target[bi] + " is also given as a whole: not "
+                 "summed twice",
+                 work.loc[bi, "freq"] + " rows cover " + covered[bi].astype("int64")
+                 .astype("str") + " of " + str(need) + " months of " + target[bi]
+                 + ": a partial period is never presented as a full one"))
     rej.add(bad.reindex(work.index, fill_value=False), "bad_count", detail)

@@ -16,16 +16,19 @@ from marketlib import money
 from marketlib.clean.flags import flag_rates
 from marketlib.clean.formats import AIJOBS_REQUIRED, GENERIC_REQUIRED, RATE_FORMATS
 from marketlib.clean.rejections import (
+    REJECTED_COLUMNS,
     CleanResult,
     Rejections,
     blank,
     clean_report,
+    input_name,
     lazy_detail,
     rejected_frame,
     source_rows,
     split_malformed,
 )
 from marketlib.clean.vocab import assign_role_families, normalize_vocabulary
+from marketlib.fields import fields
 from marketlib.frames import (
     distinct_codes,
     map_distinct,
@@ -36,6 +39,10 @@ from marketlib.frames import (
 from marketlib.params import CleanParams
 from marketlib.periods import parse_dates
 from marketlib.regions import assign_regions, resolve_countries
+
+#: Every column a rates table may have (the field dictionary): extra input columns never
+#: take one of these names.
+OUTPUT_COLUMNS = frozenset(fields("rates")["name"]) | REJECTED_COLUMNS
 
 
 def _canonical_rates(raw: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -277,8 +284,9 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
         cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan),
                                       keep=ok).reset_index(drop=True)
         cols["is_fx_mismatch"] = False
-    for col in extra_cols:
-        cols[col if col not in cols else f"extra_{col}"] = kept(raw[col])
+    taken = set(cols) | OUTPUT_COLUMNS
+    for col in extra_cols:  # kept (SPEC), never over a column marketlib writes
+        cols[input_name(col, taken)] = kept(raw[col])
     if isinstance(cols["is_fx_mismatch"], pd.Series):
         cols["is_fx_mismatch"] = cols["is_fx_mismatch"].fillna(False).astype(bool)
     clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())), copy=False)  # no block copy

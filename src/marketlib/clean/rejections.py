@@ -113,11 +113,28 @@ def source_rows(raw: pd.DataFrame, source_file: str | pd.Series) -> pd.Series:
     return pd.Series(np.arange(1, len(raw) + 1), index=raw.index)
 
 
+#: Columns every rejected file adds to the input's own.
+REJECTED_COLUMNS = frozenset({"source_file", "source_row", "reason", "detail"})
+
+
+def input_name(column: str, taken: frozenset[str] | set[str]) -> str:
+    """Return an input column's name, prefixed ``input_`` when marketlib uses that name.
+
+    An extra input column is kept (SPEC), never allowed to overwrite or collide with a column
+    marketlib writes (``reason``, ``source_row``, ``count``, ...).
+    """
+    name = str(column)
+    while name in taken:
+        name = f"input_{name}"
+    return name
+
+
 def rejected_frame(raw: pd.DataFrame, rej: Rejections,
                    source_file: str | pd.Series) -> pd.DataFrame:
     """Return the rejected rows verbatim with source_file, source_row, reason and detail."""
     bad = ~rej.ok
     out = raw.loc[bad].copy()
+    out.columns = [input_name(c, REJECTED_COLUMNS) for c in out.columns]
     out.insert(0, "source_file", source_file[bad] if isinstance(source_file, pd.Series)
                else source_file)
     out.insert(1, "source_row", source_rows(raw, source_file)[bad])

@@ -267,10 +267,12 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
     text_start = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     cr_only = b"\n" not in text_start  # old Mac line ends: CR ends a line
     try:
-        head = text_start[:1 << 16].decode("utf-8", "ignore")
+        head = text_start[:1 << 22].decode("utf-8", "ignore")  # a header may be long
         header = next(csv.reader(io.StringIO(head, newline="" if cr_only else "\n")))
     except (StopIteration, csv.Error) as exc:
         raise InputError(p, f"not a valid CSV header ({exc})") from exc
+    # an input column named like the reader's own marker is kept under another name
+    header = [f"input_{h}" if h.strip().lower() == MALFORMED else h for h in header]
     if not cr_only and _has_bare_cr(text_start):
         _check_utf8(p, data)
         return _parse_rows(text_start.decode("utf-8"), header)
@@ -280,16 +282,22 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
         ragged.append(1)
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
+    def read(names: list[str]) -> pa.Table:
+        return pacsv.read_csv(
             io.BytesIO(text_start),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24,
+                                           skip_rows=1, column_names=names),
             parse_options=pacsv.ParseOptions(invalid_row_handler=skip,
                                              newlines_in_values=b'"' in text_start),
             convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header},
+                column_types={h: pa.string() for h in names},
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+
+    try:
+        # the names come from the header parsed above, so every column is read as text
+        # whatever Arrow would have made of the header line (a second BOM, a huge name)
+        table = read(_unique(header))
     except (pa.ArrowInvalid, ValueError) as exc:
         _check_utf8(p, data)
         msg = str(exc).strip().splitlines()[0][:300]
@@ -297,8 +305,21 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
     if ragged:
         text = text_start.decode("utf-8")
         return _parse_rows(text if "\n" in text else text.replace("\r", "\n"), header)
-    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}
-                           .get)
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow",
+                                                                      na_value=np.nan)}.get)
+    frame.columns = header  # the names as written (duplicates are refused by the caller)
+    return frame
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Return names Arrow accepts as distinct column names (duplicates get a suffix)."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        k = seen.get(n, 0)
+        seen[n] = k + 1
+        out.append(n if k == 0 else f"{n}\x00{k}")
+    return out
 
 
 _PRIVATE = "\ue000"  # stands in for a bare CR while splitting a malformed line into fields
