@@ -42,6 +42,43 @@ def median_ci_order_statistic(x: np.ndarray, ci_level: float = 0.95) -> tuple[fl
     return float(xs[lo - 1]), float(xs[hi - 1])
 
 
+RAW_COLUMNS = ["group", "n", "n_countries", "top_country", "top_country_share", "reported",
+               "median_hourly_usd", "ci_low", "ci_high", "ratio_to_base", "ratio_ci_low",
+               "ratio_ci_high", "discount", "rse", "flag", "note"]
+
+
+def reported_row(row: dict[str, Any], n: int, med: float, ci: tuple[float, float],
+                 base_med: float, base_ci: tuple[float, float], boot: np.ndarray | None,
+                 base_boot: np.ndarray, is_base: bool, q: tuple[float, float]
+                 ) -> dict[str, Any]:
+    """Fill a reported group's median, CI, ratio to the base, RSE and flag (A1).
+
+    ``n < 30`` (a lowered floor): distribution-free bounds and an indicative ratio from the
+    order-statistic CIs (flag ``E``); otherwise the ratio CI from the bootstrap medians
+    (``boot`` against ``base_boot``) and the flag from the RSE. One rule for both engines.
+    """
+    lo, hi = ci
+    if n < 30:  # METHODS §6.1: bootstrap under-covers here; distribution-free bounds
+        blo, bhi = base_ci
+        row.update(reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi, rse=np.nan,
+                   flag="E", ratio_to_base=med / base_med, ratio_ci_low=lo / bhi,
+                   ratio_ci_high=hi / blo,
+                   note="n < 30: order-statistic bounds, ratio indicative")
+    else:
+        rse = float(np.std(np.log(boot), ddof=1))
+        ratio_boot = boot / base_boot
+        row.update(
+            reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi, rse=rse,
+            flag="A" if rse <= PUBLISH_RSE else ("E" if rse <= CAUTION_RSE else "F"),
+            ratio_to_base=med / base_med,
+            ratio_ci_low=float(np.quantile(ratio_boot, q[0])) if not is_base else 1.0,
+            ratio_ci_high=float(np.quantile(ratio_boot, q[1])) if not is_base else 1.0,
+            note="",
+        )
+    row["discount"] = 1 - row["ratio_to_base"]
+    return row
+
+
 def raw_ratios(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
                seed: int = 0, ci_level: float = 0.95) -> pd.DataFrame:
     """Median hourly pay per group and its ratio to the base group, with CIs and n.
@@ -77,29 +114,10 @@ def raw_ratios(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
             continue
         med = float(np.median(x))
         lo, hi = median_ci_order_statistic(x, ci_level)
-        if n < 30:  # METHODS §6.1: bootstrap under-covers here; distribution-free bounds
-            blo, bhi = median_ci_order_statistic(xb, ci_level)
-            row.update(reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi,
-                       rse=np.nan, flag="E", ratio_to_base=med / base_med,
-                       ratio_ci_low=lo / bhi, ratio_ci_high=hi / blo,
-                       note="n < 30: order-statistic bounds, ratio indicative")
-            row["discount"] = 1 - row["ratio_to_base"]
-            rows.append(row)
-            continue
-        boot = base_boot if g == base else bootstrap_medians(x, n_boot, rng)
-        rse = float(np.std(np.log(boot), ddof=1))
-        ratio_boot = boot / base_boot
-        row.update(
-            reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi, rse=rse,
-            flag="A" if rse <= PUBLISH_RSE else ("E" if rse <= CAUTION_RSE else "F"),
-            ratio_to_base=med / base_med,
-            ratio_ci_low=float(np.quantile(ratio_boot, q[0])) if g != base else 1.0,
-            ratio_ci_high=float(np.quantile(ratio_boot, q[1])) if g != base else 1.0,
-            note="",
-        )
-        row["discount"] = 1 - row["ratio_to_base"]
-        rows.append(row)
-    cols = ["group", "n", "n_countries", "top_country", "top_country_share", "reported",
-            "median_hourly_usd", "ci_low", "ci_high", "ratio_to_base", "ratio_ci_low",
-            "ratio_ci_high", "discount", "rse", "flag", "note"]
+        boot = (None if n < 30 else base_boot if g == base
+                else bootstrap_medians(x, n_boot, rng))
+        rows.append(reported_row(row, n, med, (lo, hi), base_med,
+                                 median_ci_order_statistic(xb, ci_level), boot, base_boot,
+                                 g == base, q))
+    cols = RAW_COLUMNS
     return pd.DataFrame(rows).reindex(columns=cols)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from marketlib.arbitrage.medians import CAUTION_RSE, PUBLISH_RSE
+from marketlib.arbitrage.medians import RAW_COLUMNS, reported_row
 from marketlib.engines import exact
 
 
@@ -173,31 +173,9 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
             rows.append(row)
             continue
         m, lo_i, hi_i = float(med[i]), float(v[i, 2]), float(v[i, 3])
-        if n[i] < 30:
-            row.update(reported=True, median_hourly_usd=m, ci_low=lo_i, ci_high=hi_i,
-                       rse=np.nan, flag="E", ratio_to_base=m / base_med,
-                       ratio_ci_low=lo_i / bhi, ratio_ci_high=hi_i / blo,
-                       note="n < 30: order-statistic bounds, ratio indicative")
-            row["discount"] = 1 - row["ratio_to_base"]
-            rows.append(row)
-            continue
-        boot = boots[g]
-        rse = float(np.std(np.log(boot), ddof=1))
-        ratio_boot = boot / base_boot
-        row.update(
-            reported=True, median_hourly_usd=m, ci_low=lo_i, ci_high=hi_i, rse=rse,
-            flag="A" if rse <= PUBLISH_RSE else ("E" if rse <= CAUTION_RSE else "F"),
-            ratio_to_base=m / base_med,
-            ratio_ci_low=float(np.quantile(ratio_boot, q[0])) if g != base else 1.0,
-            ratio_ci_high=float(np.quantile(ratio_boot, q[1])) if g != base else 1.0,
-            note="",
-        )
-        row["discount"] = 1 - row["ratio_to_base"]
-        rows.append(row)
-    cols = ["group", "n", "n_countries", "top_country", "top_country_share", "reported",
-            "median_hourly_usd", "ci_low", "ci_high", "ratio_to_base", "ratio_ci_low",
-            "ratio_ci_high", "discount", "rse", "flag", "note"]
-    return pd.DataFrame(rows).reindex(columns=cols)
+        rows.append(reported_row(row, int(n[i]), m, (lo_i, hi_i), base_med, (blo, bhi),
+                                 boots.get(g), base_boot, g == base, q))
+    return pd.DataFrame(rows).reindex(columns=RAW_COLUMNS)
 
 
 @dataclass
