@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from marketlib.frames import finite_or_none as _num
 from marketlib.sources import DATASETS, InputError
 
 #: |z| above which a difference is called ``changed`` (two-sided 5%).
@@ -67,14 +68,6 @@ def _rows(value: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
 
 
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def run_as_of(results: Mapping[str, Any]) -> str | None:

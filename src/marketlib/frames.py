@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -276,3 +277,17 @@ def frame_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.DataFrame]) -
     if missing.any():
         out = out.mask(pd.Series(missing, index=values.index), axis=0)
     return out
+
+
+def finite_or_none(x: object) -> float | None:
+    """Return ``x`` as a finite float, or None when it is missing, NaN, a bool or not a number.
+
+    For reading results documents, where a value may be absent, null or text.
+    """
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None

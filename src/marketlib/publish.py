@@ -49,6 +49,8 @@ from typing import Any
 
 import pandas as pd
 
+from marketlib.frames import finite_or_none as _num
+
 DASH = "—"
 LEVEL_TEXT = "95% CI"
 
@@ -87,15 +89,6 @@ MEASURES = {
 # --- numbers as text ---------------------------------------------------------------------------
 
 
-def _num(x: Any) -> float | None:
-    """Return ``x`` as a finite float, or None when it is missing, NaN or not a number."""
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _pct_digits(v: float) -> int:

@@ -21,7 +21,6 @@ No task holds more than one file; the client never holds rows.
 
 from __future__ import annotations
 
-import csv
 import glob
 import json
 import os
@@ -47,8 +46,10 @@ from marketlib.sources import (
     InputError,
     atomic_output_dir,
     atomic_write_bytes,
-    neutralise_formulas,
+    csv_text,
+    jsonl_text,
     read_csv_text,
+    spreadsheet_safe,
 )
 from marketlib.storage import output_paths
 
@@ -142,28 +143,6 @@ def _extract_dev(part: tuple[np.ndarray, np.ndarray, np.ndarray], med: np.ndarra
     return [(fine, np.abs(x - med[fine])), (coarse, np.abs(x - med[coarse]))]
 
 
-def _csv_text(frame: pd.DataFrame, header: bool) -> str:
-    """Return ``frame`` as :func:`marketlib.sources.atomic_write_csv` writes it."""
-    out = frame.copy()
-    for col in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[col].dtype)
-                or pd.api.types.is_bool_dtype(out[col].dtype)):
-            out[col] = neutralise_formulas(out[col])
-    out.columns = list(neutralise_formulas(pd.Series([str(c) for c in out.columns],
-                                                      dtype="object")))
-    return out.to_csv(index=False, header=header, lineterminator="\n",
-                      quoting=csv.QUOTE_NONNUMERIC)
-
-
-def _jsonl_text(frame: pd.DataFrame) -> str:
-    """Return ``frame`` as :func:`marketlib.sources.atomic_write_jsonl` writes it."""
-    if len(frame) == 0:
-        return ""
-    text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
-                         double_precision=15)
-    return text.rstrip("\n") + "\n"
-
-
 def _clean_columns(raw_columns: list[str], fmt: str, p: CleanParams) -> list[str]:
     """Return the clean table's columns for files whose raw columns together are these.
 
@@ -220,9 +199,9 @@ def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
     rejected = rejected[["source_file", "source_row", *raw_columns, "reason", "detail"]]
     table = pa.Table.from_pandas(clean, schema=schema, preserve_index=False)
     pq.write_table(table, Path(table_dir) / f"part.{index:05d}.parquet")
-    (w / f"rejected-{index:05d}.csv").write_text(_csv_text(rejected, header=False),
+    (w / f"rejected-{index:05d}.csv").write_text(csv_text(spreadsheet_safe(rejected), header=False),
                                                  encoding="utf-8")
-    (w / f"rejected-{index:05d}.jsonl").write_text(_jsonl_text(rejected), encoding="utf-8")
+    (w / f"rejected-{index:05d}.jsonl").write_text(jsonl_text(rejected), encoding="utf-8")
     stub = pd.DataFrame(index=pd.RangeIndex(len(clean) + len(rejected)))
     return rates_report(stub, clean, rejected, given, p, fmt)
 
@@ -355,7 +334,7 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         del parts
         report = _merge_reports(reports, sum(s["rows_in"] for s in small))
         rej_cols = ["source_file", "source_row", *raw_columns, "reason", "detail"]
-        header = _csv_text(pd.DataFrame(columns=rej_cols), header=True)
+        header = csv_text(spreadsheet_safe(pd.DataFrame(columns=rej_cols)), header=True)
         staged = output_paths(tmp, "rates")
         with open(staged["rejected"], "w", encoding="utf-8", newline="") as fh:
             fh.write(header)

@@ -131,41 +131,6 @@ def quarters_between(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Timesta
     return list(pd.date_range(first, last, freq="QS"))
 
 
-def constant_economies(series: RegionalSeries, quarters: list[pd.Timestamp]
-                       ) -> dict[tuple[str, str], list[str]]:
-    """Return, per (group, subject), the economies published in every one of ``quarters``."""
-    d = series.data[series.data["period_start"].isin(quarters)]
-    n = d.groupby(["group", "subject", "country_iso3"])["period_start"].nunique()
-    full = n[n == len(quarters)].reset_index()
-    out: dict[tuple[str, str], list[str]] = {}
-    for (g, s), part in full.groupby(["group", "subject"]):
-        out[(str(g), str(s))] = sorted(part["country_iso3"].astype("str"))
-    return out
-
-
-def annual_growth_ci(q0: np.ndarray, q1: np.ndarray, disp: Dispersion | None,
-                     ci_level: float, e0: float = 1.0, e1: float = 1.0
-                     ) -> tuple[float, float, float, float | None]:
-    """Growth of annual sums of quarterly flows, with its CI: ``(growth, low, high, df)``.
-
-    ``q0``, ``q1``: the quarterly counts of the two years (four each). The NB2 part of the
-    variance of ``log Y`` is ``alpha sum(y_q^2) / Y^2`` (plug-in ``y_q``); the Poisson part is
-    ``1/Y``. ``e0``, ``e1``: exposures (the developer stock, for the share growth).
-    """
-    y0, y1 = float(np.sum(q0)), float(np.sum(q1))
-    if y0 <= 0 or y1 <= 0:
-        return float("nan"), float("nan"), float("nan"), None
-    lr = np.log((y1 / e1) / (y0 / e0))
-    if disp is None:
-        return float(np.expm1(lr)), float("nan"), float("nan"), None
-    known = 1 / y0 + 1 / y1
-    k = float(np.sum(np.square(q0)) / y0 ** 2 + np.sum(np.square(q1)) / y1 ** 2)
-    se = np.sqrt(known + disp.alpha * k)
-    df = disp.effective_df(known, k)
-    q = float(stats.t.ppf(0.5 + ci_level / 2, df))
-    return float(np.expm1(lr)), float(np.expm1(lr - q * se)), float(np.expm1(lr + q * se)), df
-
-
 @dataclass
 class Comparison:
     """One comparison window: ``from`` and ``to`` spans of four quarters (or two Q4 stocks)."""
@@ -191,12 +156,8 @@ def latest_quarters_comparison(last: pd.Timestamp, n: int = 4) -> Comparison:
     to = quarters_between(last - pd.DateOffset(months=3 * (n - 1)), last)
     fr = quarters_between(to[0] - pd.DateOffset(months=3 * n), to[0] - pd.DateOffset(months=3))
 
-    def label(qs: list[pd.Timestamp]) -> str:
-        def one(q: pd.Timestamp) -> str:
-            return f"{q.year}Q{(q.month - 1) // 3 + 1}"
-        return f"{one(qs[0])}-{one(qs[-1])}"
-
-    return Comparison(label(fr), label(to), fr, to)
+    return Comparison(f"{_qlabel(fr[0])}-{_qlabel(fr[-1])}",
+                      f"{_qlabel(to[0])}-{_qlabel(to[-1])}", fr, to)
 
 
 @dataclass

@@ -67,10 +67,13 @@ from marketlib.sources.outputs import (  # noqa: F401
     atomic_write_jsonl,
     atomic_write_parquet,
     atomic_write_with,
+    csv_text,
+    jsonl_text,
     neutralise_formulas,
     read_jsonl,
     read_rejected_csv,
     restore_formulas,
+    spreadsheet_safe,
     write_rejected,
 )
 from marketlib.sources.reference import (  # noqa: F401
@@ -79,6 +82,9 @@ from marketlib.sources.reference import (  # noqa: F401
 )
 
 __all__ = [
+    "csv_text",
+    "jsonl_text",
+    "spreadsheet_safe",
     "AIJOBS_COLUMNS",
     "AIJOBS_COMMIT",
     "AIJOBS_SHA256",

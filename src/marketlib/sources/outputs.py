@@ -147,21 +147,40 @@ def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str],
     Every text field is quoted (``csv.QUOTE_NONNUMERIC``), so commas, quotes, CR and LF inside
     values survive a re-read; numbers are written bare; missing values as empty fields.
     """
-    out = frame
-    if neutralise:
-        out = frame.copy()
-        for col in out.columns:
-            if not (pd.api.types.is_numeric_dtype(out[col].dtype)
-                    or pd.api.types.is_bool_dtype(out[col].dtype)):
-                out[col] = neutralise_formulas(out[col])
-        out.columns = list(neutralise_formulas(pd.Series([str(c) for c in out.columns],
-                                                          dtype="object")))
+    out = spreadsheet_safe(frame) if neutralise else frame
+
     def write(fh: Any) -> None:  # in row chunks: the text is never held whole in memory
         for i, part in enumerate(_row_chunks(out)):
-            fh.write(part.to_csv(index=False, header=i == 0, lineterminator="\n",
-                                 quoting=csv.QUOTE_NONNUMERIC).encode("utf-8"))
+            fh.write(csv_text(part, header=i == 0).encode("utf-8"))
 
     atomic_write_with(path, write)
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells and column names are neutralised (OWASP ``'``)."""
+    out = frame.copy()
+    for col in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[col].dtype)
+                or pd.api.types.is_bool_dtype(out[col].dtype)):
+            out[col] = neutralise_formulas(out[col])
+    out.columns = list(neutralise_formulas(pd.Series([str(c) for c in out.columns],
+                                                      dtype="object")))
+    return out
+
+
+def csv_text(frame: pd.DataFrame, header: bool = True) -> str:
+    """Return ``frame`` as the rejected CSVs hold it: text quoted, numbers bare, LF lines."""
+    return frame.to_csv(index=False, header=header, lineterminator="\n",
+                        quoting=csv.QUOTE_NONNUMERIC)
+
+
+def jsonl_text(frame: pd.DataFrame) -> str:
+    """Return ``frame`` as JSON lines: one object per row, exact text, ISO dates, 15 digits."""
+    if len(frame) == 0:
+        return ""
+    text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
+                         double_precision=15)
+    return text.rstrip("\n") + "\n"
 
 
 def _row_chunks(frame: pd.DataFrame, rows: int = 20_000) -> Iterator[pd.DataFrame]:
@@ -185,9 +204,7 @@ def atomic_write_jsonl(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Non
 
     def write(fh: Any) -> None:  # one record per line, so row chunks join exactly
         for part in _row_chunks(frame):
-            text = part.to_json(orient="records", lines=True, force_ascii=False,
-                                date_format="iso", double_precision=15)
-            fh.write((text.rstrip("\n") + "\n").encode("utf-8"))
+            fh.write(jsonl_text(part).encode("utf-8"))
 
     atomic_write_with(path, write)
 
