@@ -26,6 +26,7 @@ from marketlib.sources import InputError
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
+from marketlib.engines import exact  # noqa: E402
 from marketlib.engines.dask_arbitrage import (  # noqa: E402
     dask_adjusted_ratios,
     dask_group_medians,
@@ -125,7 +126,12 @@ def test__dask_engine__equals_pandas_engine_on_messy_files(client, tmp_path_fact
     assert_same_outputs(tmp / "pd", tmp / "dk")
 
 
-def test__dask_engine__flags_outliers_pairs_and_duplicates_like_pandas(client, tmp_path):
+@pytest.mark.parametrize("sketch", [None, (4, 25)])
+def test__dask_engine__flags_outliers_pairs_and_duplicates_like_pandas(client, tmp_path,
+                                                                       monkeypatch, sketch):
+    if sketch:  # tiny sketches and budget: every selection takes several rounds
+        monkeypatch.setattr(exact, "SKETCH_SIZE", sketch[0])
+        monkeypatch.setattr(exact, "INSIDE_BUDGET", sketch[1])
     rng = np.random.default_rng(5)
     rows = []
     for i in range(900):
@@ -155,6 +161,47 @@ def test__dask_engine__flags_outliers_pairs_and_duplicates_like_pandas(client, t
     t = pd.read_parquet(tmp_path / "dk" / "rates.parquet")
     assert t["range_pair_id"].dropna().is_unique is False  # ids shared by the two rows
     assert t.loc[t["is_range_pair"], "range_pair_id"].nunique() * 2 == t["is_range_pair"].sum()
+
+
+group_values = st.lists(st.tuples(st.integers(0, 4), st.sampled_from(
+    [-2.5, -0.0, 0.0, 1.0, 1.0, 3.25, 7.0, np.inf, -np.inf, np.nan])
+    | st.floats(-1e6, 1e6, allow_nan=False)), max_size=300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(group_values, min_size=1, max_size=5), size=st.integers(1, 8),
+       budget=st.sampled_from([0, 7, 10**6]), seed=st.integers(0, 2**16))
+def test__order_statistics__equal_numpy_on_the_whole_column(parts, size, budget, seed):
+    """Exact selection: any ranks, ties, infinities, empty partitions, several rounds."""
+    import dask
+
+    arrays = [(np.array([g for g, _ in p], dtype=np.int64), np.array([v for _, v in p]))
+              for p in parts]
+    codes = np.concatenate([c for c, _ in arrays])
+    values = np.concatenate([v for _, v in arrays])
+    ok = ~np.isnan(values)
+    n = np.bincount(codes[ok], minlength=5)
+    rng = np.random.default_rng(seed)
+    ranks = np.where(n[:, None] > 0, rng.integers(0, np.maximum(n, 1)[:, None], (5, 3)), -1)
+    old = exact.INSIDE_BUDGET
+    exact.INSIDE_BUDGET = budget
+    try:
+        with dask.config.set(scheduler="synchronous"):
+            prepared = exact.prepare([[a] for a in arrays], exact.identity_extract, 5)
+            summary = exact.summarize(prepared, 5, size)
+            got = exact.order_statistics(prepared, ranks, summary, size)
+            med = exact.medians_from(exact.order_statistics(prepared, exact.median_ranks(n),
+                                                            summary, size))
+    finally:
+        exact.INSIDE_BUDGET = old
+    assert (summary.counts == n).all()
+    for g in range(5):
+        column = np.sort(values[ok & (codes == g)])
+        for r in range(3):
+            want = column[ranks[g, r]] if ranks[g, r] >= 0 else np.nan
+            np.testing.assert_array_equal(got[g, r], want)  # -0.0 == 0.0: sorts tie them
+        if n[g]:
+            np.testing.assert_array_equal(med[g], np.median(column))
 
 
 def test__expand_inputs__folder_glob_and_missing(tmp_path):

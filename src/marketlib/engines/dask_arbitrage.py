@@ -20,7 +20,6 @@ The input is the selected table (``marketlib.arbitrage.select_rates``' output as
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import dask
@@ -31,27 +30,62 @@ from scipy import stats
 
 from marketlib.arbitrage.medians import RAW_COLUMNS, reported_row
 from marketlib.engines import exact
+from marketlib.engines.cells import global_cells, key_frame, local_cells
 
 
-def _coded_parts(parts: list[Any], extract: exact.Extract) -> tuple[list[Any], exact.Extract]:
-    """Reduce each partition to its ``(group codes, values)`` once, kept on the workers.
-
-    Returns the persisted reduced partitions and the extract to give the selection passes
-    (:func:`marketlib.engines.exact.identity_extract`): the codes are computed once, not on
-    each of the ~10 passes.
-    """
-    coded = [dask.delayed(extract, pure=True)(p) for p in parts]
-    return list(dask.persist(*coded)), exact.identity_extract
-
-
-def _extract(part: pd.DataFrame, group_col: str, value_col: str, categories: list[Any],
-             transform: str = "none") -> list[tuple[np.ndarray, np.ndarray]]:
-    codes = pd.Categorical(part[group_col], categories=categories).codes.astype(np.int64)
+def _local_part(part: pd.DataFrame, keys: list[str], value_col: str, keep: Any = None
+                ) -> dict[str, Any]:
+    """Code a partition's cells (the combinations of ``keys``); keep its log or raw values."""
+    if keep is not None:
+        part = part[keep(part)]
+    codes, cell_keys, first = local_cells([part[k] for k in keys])
     values = part[value_col].to_numpy(dtype=np.float64)
-    if transform == "log":
-        values = np.log(values)
-    keep = (codes >= 0) & ~np.isnan(values)
+    return {"codes": codes, "keys": cell_keys, "first": first, "values": values,
+            "rows": np.bincount(codes, minlength=len(cell_keys)).astype(np.int64)}
+
+
+def _small(local: dict[str, Any]) -> dict[str, Any]:
+    return {k: local[k] for k in ("keys", "first", "rows")}
+
+
+def _map_values(local: dict[str, Any], cell_map: np.ndarray, log: bool = False
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return ``(group code, value)`` pairs: cells mapped to groups (-1: left out)."""
+    codes = cell_map[local["codes"]]
+    values = np.log(local["values"]) if log else local["values"]
+    keep = codes >= 0
     return [(codes[keep], values[keep])]
+
+
+@dataclass
+class _Cells:
+    """A table reduced on the workers to cell codes and values (read once)."""
+
+    local: list[Any]  # persisted per-partition results of _local_part
+    keys: pd.DataFrame  # one row per global cell, with ``rows`` and ``first``
+    maps: list[np.ndarray]  # per partition: local cell code -> global cell code
+
+    def groups(self, cell_group: np.ndarray, n_groups: int, log: bool = False) -> list[Any]:
+        """Prepare the values of each group (a function of the cell) for selection."""
+        parts = [dask.delayed(_map_values, pure=True)(loc, cell_group[m], log)
+                 for loc, m in zip(self.local, self.maps, strict=True)]
+        return exact.prepare(parts, exact.identity_extract, n_groups)
+
+
+def _cells(ddf: dd.DataFrame, keys: list[str], value_col: str, keep: Any = None) -> _Cells:
+    """Read ``ddf`` once: per partition the cell code of each row and its value."""
+    local = list(dask.persist(*[dask.delayed(_local_part, pure=True)(p, keys, value_col, keep)
+                                for p in ddf[[*dict.fromkeys([*keys, value_col])]]
+                                .to_delayed()]))
+    small = dask.compute(*[dask.delayed(_small, pure=True)(loc) for loc in local])
+    ids, maps = global_cells([s["keys"] for s in small])
+    frame = key_frame(ids, keys)
+    rows = np.zeros(len(ids), dtype=np.int64)
+    first = np.full(len(ids), np.iinfo(np.int64).max)
+    for i, (s, m) in enumerate(zip(small, maps, strict=True)):
+        np.add.at(rows, m, s["rows"])
+        np.minimum.at(first, m, (np.int64(i) << np.int64(40)) + s["first"])
+    return _Cells(local, frame.assign(rows=rows, first=first), maps)
 
 
 def _ci_ranks(n: np.ndarray, ci_level: float) -> np.ndarray:
@@ -83,13 +117,18 @@ def dask_group_medians(ddf: dd.DataFrame, group_col: str = "group",
         ``group, n, median, ci_low, ci_high``, groups sorted; equal to ``np.median`` and
         :func:`~marketlib.arbitrage.median_ci_order_statistic` per group.
     """
-    groups = sorted(ddf[group_col].dropna().unique().compute().tolist())
-    parts, ext = _coded_parts(ddf[[group_col, value_col]].to_delayed(),
-                              partial(_extract, group_col=group_col, value_col=value_col,
-                                      categories=groups))
-    n = exact.group_counts(parts, ext, len(groups))
+    cells = _cells(ddf, [group_col], value_col)
+    present = cells.keys[group_col].notna().to_numpy()
+    groups = sorted(cells.keys.loc[present, group_col].tolist())
+    gi = {g: i for i, g in enumerate(groups)}
+    cell_group = np.array([gi.get(g, -1) if ok else -1
+                           for g, ok in zip(cells.keys[group_col], present, strict=True)],
+                          dtype=np.int64)
+    prepared = cells.groups(cell_group, len(groups))
+    summary = exact.summarize(prepared, len(groups))
+    n = summary.counts
     ranks = np.concatenate([exact.median_ranks(n), _ci_ranks(n, ci_level)], axis=1)
-    v = exact.order_statistics(parts, ext, len(groups), ranks)
+    v = exact.order_statistics(prepared, ranks, summary)
     return pd.DataFrame({"group": groups, "n": n, "median": exact.medians_from(v[:, :2]),
                          "ci_low": v[:, 2], "ci_high": v[:, 3]})
 
@@ -99,14 +138,6 @@ def _boot_ranks(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     m = (n + 1) // 2
     cdf = stats.binom.sf(m - 1, n, np.arange(1, n + 1) / n)
     return np.minimum(np.searchsorted(cdf, rng.random(n_boot), side="left"), n - 1)
-
-
-def _country_counts(part: pd.DataFrame, index: int) -> pd.DataFrame:
-    """Rows per (group, country) and where each pair is first seen (partition, row)."""
-    pos = np.arange(len(part), dtype=np.int64) + (np.int64(index) << np.int64(40))
-    d = part.assign(_pos=pos).dropna(subset=["group", "country_iso3"])
-    return (d.groupby(["group", "country_iso3"], sort=False)
-            .agg(n=("_pos", "size"), first=("_pos", "min")).reset_index())
 
 
 def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
@@ -129,18 +160,18 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
         One row per group.
     """
     q = ((1 - ci_level) / 2, 1 - (1 - ci_level) / 2)
-    seen = dask.compute(*[dask.delayed(_country_counts)(part, i)
-                          for i, part in enumerate(ddf[["group", "country_iso3"]].to_delayed())])
-    by_country = (pd.concat(seen).groupby(["group", "country_iso3"])
-                  .agg(n=("n", "sum"), first=("first", "min")))
+    cells = _cells(ddf, ["group", "country_iso3"], "hourly_usd")
+    known = cells.keys.dropna(subset=["group", "country_iso3"])
+    by_country = (known.rename(columns={"rows": "n"})
+                  .set_index(["group", "country_iso3"])[["n", "first"]])
     groups = sorted(by_country.index.get_level_values(0).unique().tolist())
     if base not in groups:
         raise ValueError(f"base group {base!r} has no rows in this selection")
-    parts, ext = _coded_parts(ddf[["group", "hourly_usd"]].to_delayed(),
-                              partial(_extract, group_col="group", value_col="hourly_usd",
-                                      categories=groups))
-    n = exact.group_counts(parts, ext, len(groups))
     gi = {g: i for i, g in enumerate(groups)}
+    cell_group = cells.keys["group"].map(gi).fillna(-1).to_numpy(dtype=np.int64)
+    parts = cells.groups(cell_group, len(groups))
+    summary = exact.summarize(parts, len(groups))
+    n = summary.counts
     rng = np.random.default_rng(seed)
     draws: dict[str, np.ndarray] = {base: _boot_ranks(int(n[gi[base]]), n_boot, rng)}
     order = sorted(groups, key=lambda k: (k != base, k))
@@ -151,10 +182,10 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
                             np.full((len(groups), 2), -1)], axis=1)
     for g, idx in draws.items():
         ranks[gi[g], 4:] = (idx.min(), idx.max())
-    v = exact.order_statistics(parts, ext, len(groups), ranks)
+    v = exact.order_statistics(parts, ranks, summary)
     lo = np.where(ranks[:, 4] >= 0, v[:, 4], np.nan)
     hi = np.where(ranks[:, 5] >= 0, v[:, 5], np.nan)
-    window, below = exact.window_values(parts, ext, lo, hi)
+    window, below = exact.window_values(parts, lo, hi)
     boots = {g: window[gi[g]][idx - below[gi[g]]] for g, idx in draws.items()}
     med = exact.medians_from(v[:, :2])
     base_med = float(med[gi[base]])
@@ -205,27 +236,38 @@ def _quantile_ranks(n: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray, np
     return prev.astype(np.int64), nxt.astype(np.int64), virtual - prev
 
 
-def _winsor_part(part: pd.DataFrame, cells: pd.MultiIndex, lo: np.ndarray,
-                 hi: np.ndarray) -> pd.DataFrame:
-    code = cells.get_indexer(pd.MultiIndex.from_arrays([part["year"], part["group"]]))
-    lx = np.log(part["hourly_usd"].to_numpy(dtype=np.float64))
-    ok = code >= 0
-    y = lx.copy()
-    y[ok] = np.clip(lx[ok], lo[code[ok]], hi[code[ok]])
-    return part.assign(log_rate=y)
+def _cell_moments(local: dict[str, Any], cell_map: np.ndarray, fit_map: np.ndarray,
+                  lo: np.ndarray, hi: np.ndarray, n_fit: int) -> np.ndarray:
+    """Per design cell: rows, sum and centred sum of squares of the winsorized log pay.
+
+    ``cell_map`` gives each cell's winsorization cell (year x group), ``fit_map`` its design
+    cell (-1: a control is missing, left out of the fit).
+    """
+    codes = local["codes"]
+    w = cell_map[codes]
+    y = np.clip(np.log(local["values"]), lo[w], hi[w])
+    f = fit_map[codes]
+    keep = (f >= 0) & ~np.isnan(y)
+    f, y = f[keep], y[keep]
+    n = np.bincount(f, minlength=n_fit).astype(np.float64)
+    s = np.bincount(f, weights=y, minlength=n_fit)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, s / n, 0.0)
+    m2 = np.bincount(f, weights=(y - mean[f]) ** 2, minlength=n_fit)
+    return np.stack([n, s, m2])
 
 
-def _extract_cells(part: pd.DataFrame, cells: pd.MultiIndex) -> list[tuple[np.ndarray,
-                                                                          np.ndarray]]:
-    code = cells.get_indexer(pd.MultiIndex.from_arrays([part["year"], part["group"]]))
-    lx = np.log(part["hourly_usd"].to_numpy(dtype=np.float64))
-    keep = code >= 0
-    return [(code[keep].astype(np.int64), lx[keep])]
-
-
-def _residual_part(part: pd.DataFrame, keys: list[str], fitted: pd.DataFrame) -> pd.DataFrame:
-    m = part[[*keys, "log_rate"]].merge(fitted, on=keys, how="left")
-    return m.assign(e2=(m["log_rate"] - m["yhat"]) ** 2)[[*keys, "e2"]]
+def _merge_moments(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chan et al.'s pairwise update: ``(n, mean, M2)`` of the whole from the parts'."""
+    n = np.sum([p[0] for p in parts], axis=0)
+    s = np.sum([p[1] for p in parts], axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, s / n, 0.0)
+        m2 = np.zeros_like(n)
+        for p in parts:
+            pm = np.where(p[0] > 0, p[1] / p[0], 0.0)
+            m2 += p[2] + p[0] * (pm - mean) ** 2
+    return n, mean, m2
 
 
 def _design(cells: pd.DataFrame, base: str, levels: dict[str, list[Any]]) -> tuple[
@@ -256,6 +298,13 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     statsmodels on the same rows to 1e-8. The median-regression check is not computed (a
     distributed quantile regression is a separate problem).
 
+    The table is read once: each partition keeps its rows' cell codes (the combinations of
+    group and controls) and pay. Then exact winsorization bounds per year x group (two
+    selection rounds), and one pass for each design cell's ``n``, mean and centred sum of
+    squares of winsorized log pay (merged with Chan et al.'s update): every regressor is a
+    dummy, so ``X'X``, ``X'y``, the residual sums ``sum e^2 = M2 + n (mean - yhat)^2`` and the
+    leverages ``h_c = x_c (X'X)^-1 x_c'`` (shared by a cell's rows) follow per cell.
+
     Parameters
     ----------
     ddf
@@ -270,49 +319,63 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
         the controls used, the number of rows, coefficients and their HC3 covariance.
     """
     present = [c for c in controls if c in ddf.columns]
-    w = ddf[ddf["group"].isin(groups)].dropna(subset=present)
     cand = [*present, "employment_type"] if "employment_type" in ddf.columns else present
-    distinct = dask.compute(*[w[c].dropna().drop_duplicates(split_out=1) for c in cand])
-    values = {c: sorted(v.tolist()) for c, v in zip(cand, distinct, strict=True)}
+    keys = list(dict.fromkeys(["group", "year", *cand]))
+    wanted_groups = list(groups)
+
+    def keep(part: pd.DataFrame) -> np.ndarray:
+        return (part["group"].isin(wanted_groups) & part[present].notna().all(axis=1)).to_numpy()
+
+    cells = _cells(ddf, keys, "hourly_usd", keep)
+    table = cells.keys
+    values = {c: sorted(table[c].dropna().unique().tolist()) for c in cand}
     wanted = list(controls) + (["employment_type"] if len(values.get("employment_type", []))
                                > 1 else [])
     ctrl = [c for c in dict.fromkeys(wanted) if c in values and len(values[c]) > 1]
-    # winsorization bounds: exact p1/p99 of log pay per year x group
-    cell_counts = w.groupby(["year", "group"]).size().compute().sort_index()
-    cell_counts = cell_counts[cell_counts > 0]
-    cells = cell_counts.index
-    nc = cell_counts.to_numpy()
+    n_rows = int(table["rows"].sum())
+    n_group = table.groupby("group")["rows"].sum()
+    # winsorization cells (year x group) and their exact p1/p99 of log pay
+    wcells = table.groupby(["year", "group"], sort=True, dropna=True)["rows"].sum()
+    wcells = wcells[wcells > 0]
+    wcode = pd.MultiIndex.from_frame(table[["year", "group"]]).map(
+        {k: i for i, k in enumerate(wcells.index)}.get)
+    cell_w = pd.Series(wcode, dtype="float64").fillna(-1).to_numpy(dtype=np.int64)
+    nc = wcells.to_numpy()
     p_lo, n_lo, g_lo = _quantile_ranks(nc, 0.01)
     p_hi, n_hi, g_hi = _quantile_ranks(nc, 0.99)
-    parts = w.persist()
-    coded, ext = _coded_parts(parts.to_delayed(), partial(_extract_cells, cells=cells))
-    v = exact.order_statistics(coded, ext, len(cells),
-                               np.stack([p_lo, n_lo, p_hi, n_hi], axis=1))
-    lo = _lerp(v[:, 0], v[:, 1], g_lo)
-    hi = _lerp(v[:, 2], v[:, 3], g_hi)
-    ww = parts.map_partitions(_winsor_part, cells, lo, hi)
-    n_rows, n_group = dask.compute(ww.shape[0], ww["group"].value_counts(split_out=1))
-    keys = ["group", *ctrl]
-    fit_rows = ww.dropna(subset=keys)
-    agg = fit_rows.groupby(keys).agg(n=("log_rate", "size"), sy=("log_rate", "sum"),
-                                   split_out=1)
-    agg = agg.compute().reset_index()
-    agg = agg[agg["n"] > 0].reset_index(drop=True)
+    prepared = cells.groups(cell_w, len(wcells), log=True)
+    v = exact.order_statistics(prepared, np.stack([p_lo, n_lo, p_hi, n_hi], axis=1))
+    del prepared
+    lo = np.append(_lerp(v[:, 0], v[:, 1], g_lo), -np.inf)  # index -1: not winsorized
+    hi = np.append(_lerp(v[:, 2], v[:, 3], g_hi), np.inf)
+    # design cells: group x controls, every one given
+    fit_keys = ["group", *ctrl]
+    given = table[fit_keys].notna().all(axis=1).to_numpy()
+    fit_code = np.full(len(table), -1, dtype=np.int64)
+    agg = (table.loc[given, fit_keys].drop_duplicates().sort_values(fit_keys)
+           .reset_index(drop=True))
+    if len(agg):
+        lookup = agg.assign(_cell=np.arange(len(agg)))
+        fit_code[given] = table.loc[given, fit_keys].merge(lookup, on=fit_keys,
+                                                           how="left")["_cell"].to_numpy()
+    tasks = [dask.delayed(_cell_moments, pure=True)(loc, cell_w[m], fit_code[m], lo, hi,
+                                                    len(agg))
+             for loc, m in zip(cells.local, cells.maps, strict=True)]
+    cnt, mean, m2 = _merge_moments(list(dask.compute(*tasks)))
+    nonempty = cnt > 0
+    agg, cnt, mean, m2 = agg[nonempty].reset_index(drop=True), cnt[nonempty], mean[nonempty], \
+        m2[nonempty]
     levels = {"group": sorted(agg["group"].unique().tolist())}
     for c in ctrl:
         levels[c] = sorted(agg[c].unique().tolist())
     x, names = _design(agg, base, levels)
-    cnt = agg["n"].to_numpy(dtype=float)
     xtx = x.T @ (x * cnt[:, None])
-    xty = x.T @ agg["sy"].to_numpy()
+    xty = x.T @ (cnt * mean)
     xtx_inv = np.linalg.pinv(xtx)
     beta = xtx_inv @ xty
     yhat = x @ beta
     lev = np.einsum("ij,jk,ik->i", x, xtx_inv, x)
-    fitted = agg[keys].assign(yhat=yhat, _cell=np.arange(len(agg)))
-    e2 = (fit_rows.map_partitions(_residual_part, keys, fitted[[*keys, "yhat"]])
-          .groupby(keys)["e2"].sum(split_out=1).compute())
-    e2 = fitted.merge(e2.rename("e2").reset_index(), on=keys, how="left")["e2"].to_numpy()
+    e2 = m2 + cnt * (mean - yhat) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = e2 / (1 - lev) ** 2
     meat = x.T @ (x * scale[:, None])
@@ -331,9 +394,8 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
                      "ci_low": float(np.exp(b - z * se)), "ci_high": float(np.exp(b + z * se)),
                      "kennedy_pct_difference": float(np.exp(b - 0.5 * var) - 1),
                      "n": int(n_group.get(g, 0))})
-    return DaskAdjustedFit(ratios=pd.DataFrame(rows), controls=ctrl, n=int(n_rows),
+    return DaskAdjustedFit(ratios=pd.DataFrame(rows), controls=ctrl, n=n_rows,
                            params=params, cov_params=cov_df, n_cells=len(agg))
-
 
 
 def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot: int = 2000,

@@ -34,12 +34,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
-from marketlib.clean.flags import flag_file_order, modified_z, outlier_from_scores, outlier_inputs
+from marketlib.clean.flags import (
+    flag_file_order,
+    modified_z,
+    outlier_from_scores,
+    outlier_inputs,
+)
 from marketlib.clean.formats import input_format
 from marketlib.clean.rates import clean_rate_rows, rates_report
 from marketlib.engines import exact
+from marketlib.engines.cells import global_cells, local_cells
 from marketlib.params import CleanParams
 from marketlib.sources import (
     MALFORMED,
@@ -53,7 +60,6 @@ from marketlib.sources import (
 )
 from marketlib.storage import output_paths
 
-_NA = "\x00<NA>"  # stands for a missing cell key in the cell tables
 _GIVEN = "_experience_given"
 
 
@@ -85,14 +91,6 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     return out
 
 
-def _cell_codes(cells: list[pd.Series]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
-    """Factorize cell keys (missing values kept as a key); return codes and the key tuples."""
-    arrays = [s.astype("object").where(s.notna(), _NA).to_numpy() for s in cells]
-    codes, uniques = pd.MultiIndex.from_arrays(arrays).factorize()
-    keys = [tuple(int(v) if isinstance(v, np.integer) else v for v in k) for k in uniques]
-    return codes.astype(np.int64), keys
-
-
 def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str) -> dict[str, Any]:
     """Read and clean one file up to the outlier rule; stage its rows; return compact data."""
     spec = input_format(fmt, "rates")
@@ -107,11 +105,14 @@ def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str) -> di
     flagged = flag_file_order(rows.clean, None, fmt, p, key_codes=rows.raw_ok_codes)
     n_pairs = int(flagged["range_pair_id"].max()) if flagged["is_range_pair"].any() else 0
     log_value, fine, coarse = outlier_inputs(flagged)
-    fine_codes, fine_keys = _cell_codes(fine)
-    coarse_codes, coarse_keys = _cell_codes(coarse)
+    fine_codes, fine_keys, _ = local_cells(fine)
+    coarse_codes, coarse_keys, _ = local_cells(coarse)
     staged = flagged.assign(**{_GIVEN: rows.experience_given})
-    staged.to_parquet(Path(work) / f"clean-{index:05d}.parquet", index=False)
-    rows.rejected.to_parquet(Path(work) / f"rejected-{index:05d}.parquet", index=False)
+    w = Path(work)
+    for name, frame in (("clean", staged), ("rejected", rows.rejected)):  # Arrow IPC: cheap
+        feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False),
+                              w / f"{name}-{index:05d}.arrow", compression="uncompressed")
+    _write_rejected_text(rows.rejected, columns, w, index)  # kept if no other file adds columns
     schema = pa.Schema.from_pandas(flagged, preserve_index=False)
     return {"rows_in": len(rows.raw), "columns": columns, "n_pairs": n_pairs,
             "sha256": table.sha256,
@@ -135,12 +136,6 @@ def _extract_log(part: tuple[np.ndarray, np.ndarray, np.ndarray]
                  ) -> list[tuple[np.ndarray, np.ndarray]]:
     fine, coarse, x = part
     return [(fine, x), (coarse, x)]
-
-
-def _extract_dev(part: tuple[np.ndarray, np.ndarray, np.ndarray], med: np.ndarray
-                 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    fine, coarse, x = part
-    return [(fine, np.abs(x - med[fine])), (coarse, np.abs(x - med[coarse]))]
 
 
 def _clean_columns(raw_columns: list[str], fmt: str, p: CleanParams) -> list[str]:
@@ -170,14 +165,32 @@ def _unified_schema(schemas: list[pa.Schema], columns: list[str]) -> pa.Schema:
     return pa.schema(fields)
 
 
+def _write_rejected_text(rejected: pd.DataFrame, raw_columns: list[str], work: Path,
+                         index: int) -> None:
+    """Write a part of the rejected files (CSV without header, JSON lines) in the run's columns.
+
+    Columns: ``source_file, source_row``, every raw column of the run (a column this file
+    lacks is empty), ``reason, detail`` (the pandas engine's layout).
+    """
+    rejected = rejected.copy(deep=False)
+    for col in raw_columns:
+        if col not in rejected.columns:
+            rejected[col] = ""
+    rejected = rejected[["source_file", "source_row", *raw_columns, "reason", "detail"]]
+    (work / f"rejected-{index:05d}.csv").write_text(
+        csv_text(spreadsheet_safe(rejected), header=False), encoding="utf-8")
+    (work / f"rejected-{index:05d}.jsonl").write_text(jsonl_text(rejected), encoding="utf-8")
+
+
 def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
-              stats: dict[str, np.ndarray], offset: int, raw_columns: list[str],
+              stats: dict[str, np.ndarray], offset: int, own_columns: list[str],
+              raw_columns: list[str],
               clean_columns: list[str], schema: pa.Schema,
               fmt: str, p: CleanParams, work: str, table_dir: str) -> dict[str, Any]:
     """Add ``is_outlier`` and table-wide pair ids; write this file's outputs; return counts."""
     w = Path(work)
-    clean = pd.read_parquet(w / f"clean-{index:05d}.parquet")
-    rejected = pd.read_parquet(w / f"rejected-{index:05d}.parquet")
+    clean = feather.read_table(w / f"clean-{index:05d}.arrow", memory_map=True).to_pandas()
+    rejected = feather.read_table(w / f"rejected-{index:05d}.arrow", memory_map=True).to_pandas()
     given = clean.pop(_GIVEN).to_numpy(dtype=bool)
     clean["range_pair_id"] = clean["range_pair_id"] + offset
     fine, coarse, x = part
@@ -193,15 +206,10 @@ def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
         if col not in clean.columns:
             clean[col] = ""  # an extra column of another file (the pandas engine fills "")
     clean = clean[clean_columns]
-    raw_cols = [c for c in raw_columns if c not in rejected.columns]
-    for col in raw_cols:
-        rejected[col] = ""
-    rejected = rejected[["source_file", "source_row", *raw_columns, "reason", "detail"]]
+    if own_columns != raw_columns:  # another file added columns: the text is redone
+        _write_rejected_text(rejected, raw_columns, w, index)
     table = pa.Table.from_pandas(clean, schema=schema, preserve_index=False)
     pq.write_table(table, Path(table_dir) / f"part.{index:05d}.parquet")
-    (w / f"rejected-{index:05d}.csv").write_text(csv_text(spreadsheet_safe(rejected), header=False),
-                                                 encoding="utf-8")
-    (w / f"rejected-{index:05d}.jsonl").write_text(jsonl_text(rejected), encoding="utf-8")
     stub = pd.DataFrame(index=pd.RangeIndex(len(clean) + len(rejected)))
     return rates_report(stub, clean, rejected, given, p, fmt)
 
@@ -239,16 +247,25 @@ def _merge_reports(parts: list[dict[str, Any]], rows_in: int) -> dict[str, Any]:
     return report
 
 
+def _deviations(prepared: tuple[np.ndarray, np.ndarray], med: np.ndarray
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return a prepared partition's absolute deviations from its cells' medians."""
+    codes = exact.group_codes(prepared)
+    return [(codes, np.abs(prepared[1] - med[codes]))]
+
+
 def _cell_stats(parts: list[Any], n_cells: int) -> dict[str, np.ndarray]:
     """Exact median, MAD, mean absolute deviation and size of every cell (distributed)."""
-    n = exact.group_counts(parts, _extract_log, n_cells)
-    med = exact.medians_from(exact.order_statistics(parts, _extract_log, n_cells,
-                                                    exact.median_ranks(n)))
-    dev = partial(_extract_dev, med=med)
-    mad = exact.medians_from(exact.order_statistics(parts, dev, n_cells,
-                                                    exact.median_ranks(n)))
+    values = exact.prepare(parts, _extract_log, n_cells)
+    summary = exact.summarize(values, n_cells)
+    n = summary.counts
+    med = exact.medians_from(exact.order_statistics(values, exact.median_ranks(n), summary))
+    dev = exact.prepare(values, partial(_deviations, med=med), n_cells)
+    del values
+    dev_summary = exact.summarize(dev, n_cells)
+    mad = exact.medians_from(exact.order_statistics(dev, exact.median_ranks(n), dev_summary))
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_ad = exact.group_sums(parts, dev, n_cells) / n
+        mean_ad = dev_summary.sums / n
     return {"n": n, "med": med, "mad": mad, "mean_ad": mean_ad}
 
 
@@ -302,30 +319,23 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         bad = [s["error"] for s in small if "error" in s]
         if bad:
             raise InputError(*bad[0])
-        fine_ids: dict[tuple[Any, ...], int] = {}
-        coarse_ids: dict[tuple[Any, ...], int] = {}
-        for s in small:
-            for k in s["fine_keys"]:
-                fine_ids.setdefault(k, len(fine_ids))
-            for k in s["coarse_keys"]:
-                coarse_ids.setdefault(k, len(coarse_ids))
-        n_fine = len(fine_ids)
-        parts = [client.submit(_globalize, st,
-                               np.array([fine_ids[k] for k in s["fine_keys"]], dtype=np.int64),
-                               np.array([n_fine + coarse_ids[k] for k in s["coarse_keys"]],
-                                        dtype=np.int64), pure=False)
-                 for st, s in zip(stage, small, strict=True)]
+        fine_ids, fine_maps = global_cells([s["fine_keys"] for s in small])
+        coarse_ids, coarse_maps = global_cells([s["coarse_keys"] for s in small],
+                                               offset=len(fine_ids))
+        parts = [client.submit(_globalize, st, fm, cm, pure=False)
+                 for st, fm, cm in zip(stage, fine_maps, coarse_maps, strict=True)]
         del stage
-        stats = _cell_stats(parts, n_fine + len(coarse_ids))
+        stats = _cell_stats(parts, len(fine_ids) + len(coarse_ids))
         offsets = np.concatenate([[0], np.cumsum([s["n_pairs"] for s in small])[:-1]])
         raw_columns = list(pd.concat([pd.DataFrame(columns=s["columns"]) for s in small])
                            .columns)
         clean_columns = _clean_columns(raw_columns, fmt, p)
         schema = _unified_schema([s["schema"] for s in small], clean_columns)
-        final = [client.submit(_finalize, i, part, stats, int(offsets[i]), raw_columns,
+        final = [client.submit(_finalize, i, part, stats, int(offsets[i]), s["columns"],
+                               raw_columns,
                                clean_columns, schema, fmt, p, str(work),
                                str(table_dir), pure=False)
-                 for i, part in enumerate(parts)]
+                 for i, (part, s) in enumerate(zip(parts, small, strict=True))]
         if progress and sys.stdout.isatty():
             from marketlib.engines.cluster import show_progress
 

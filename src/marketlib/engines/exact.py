@@ -1,17 +1,30 @@
 """Exact order statistics per group over the partitions of a distributed table.
 
-Selection by counting (radix select): every float64 maps to a 64-bit key whose unsigned order
-is the numeric order; eight passes over the partitions each histogram the next 8 bits of the
-keys that still match a wanted rank's prefix. After the eighth pass each wanted order statistic
-is known bit for bit, so medians, order-statistic intervals and quantiles are the same numbers
-``numpy`` finds on the whole sorted column. Each pass moves the non-zero entries of one
-``groups x ranks x 256`` count array per partition (sparse: after the first pass only the
-buckets under a wanted prefix are non-zero), never rows.
+Each partition is reduced once to its values sorted within group (:func:`prepare`), kept on
+the workers. A selection then takes two or three rounds of one small task per partition:
+
+1. :func:`summarize`: per group its count, its sum and a *sketch*: the values at ``K + 1``
+   evenly spaced ranks of the partition's sorted group (all values when there are fewer);
+2. on the client, each wanted rank ``k`` of group ``g`` gets a bracket ``[lo, hi]`` that
+   certainly holds the ``k``-th value: summed over partitions, a sketch bounds how many values
+   lie below any candidate (a partition's error is at most its gap between sketch ranks), so
+   ``lo`` is the largest candidate with at most ``k`` values certainly below it and ``hi`` the
+   smallest with more than ``k`` values certainly at or below it;
+3. each partition returns, per bracket, how many of its values are below ``lo``, at ``lo``,
+   below ``hi`` and at ``hi`` (exact counts) and the values strictly inside: all of them when
+   the bracket is narrow (a few per partition), else a sketch of them for a narrower bracket.
+
+The ``k``-th value is then read off exactly: ``lo``, ``hi`` or the right one of the sorted
+inside values. Nothing is approximated (the sketches only decide how narrow the brackets
+are), so medians, order-statistic intervals and quantiles are the numbers ``numpy`` finds on
+the whole sorted column. What moves between machines is a few hundred numbers per group and
+partition, never rows; the client holds at most ``INSIDE_BUDGET`` values per round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dask
@@ -20,212 +33,343 @@ import numpy as np
 #: ``extract(part)`` -> list of ``(group codes, values)`` pairs (codes int, values float64).
 Extract = Callable[[Any], list[tuple[np.ndarray, np.ndarray]]]
 
-_SIGN = np.uint64(1 << 63)
+#: Sketch points per group and partition, minus one (the error of a partition's rank bounds
+#: is at most its group size / SKETCH_SIZE).
+SKETCH_SIZE = 128
+
+#: Most values fetched to the client in one round; wider brackets get another sketch round.
+INSIDE_BUDGET = 4_000_000
 
 
-def order_keys(x: np.ndarray) -> np.ndarray:
-    """Map float64 values to uint64 keys with the same order (``-0.0`` just below ``0.0``).
+def _sorted_part(pairs: list[tuple[np.ndarray, np.ndarray]], n_groups: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(starts, values)``: values sorted within group (NaN left out).
 
-    Parameters
-    ----------
-    x
-        Values without NaN.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint64`` keys.
+    Group ``g``'s values are ``values[starts[g]:starts[g + 1]]``.
     """
-    bits = np.ascontiguousarray(x, dtype=np.float64).view(np.uint64)
-    return np.where(bits & _SIGN, ~bits, bits | _SIGN)
+    codes = np.concatenate([np.asarray(c, dtype=np.int64) for c, _ in pairs]
+                           or [np.zeros(0, np.int64)])
+    values = np.concatenate([np.asarray(v, dtype=np.float64) for _, v in pairs]
+                            or [np.zeros(0)])
+    keep = ~np.isnan(values)
+    if not keep.all():
+        codes, values = codes[keep], values[keep]
+    order = np.argsort(values)  # then a stable (radix, for small codes) sort by group
+    small = codes[order].astype(np.int16 if n_groups < 2**15 else np.int64)
+    order = order[np.argsort(small, kind="stable")]
+    counts = np.bincount(codes, minlength=n_groups)[:n_groups]
+    starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return starts, values[order]
 
 
-def key_values(k: np.ndarray) -> np.ndarray:
-    """Invert :func:`order_keys`."""
-    k = np.asarray(k, dtype=np.uint64)
-    bits = np.where(k & _SIGN, k & ~_SIGN, ~k)
-    return bits.view(np.float64)
+def _prepare_part(part: Any, extract: Extract, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    return _sorted_part(extract(part), n_groups)
 
 
-def _tree_sum(items: list[Any], add_fn: Callable[[Any, Any], Any] = np.add) -> Any:
-    """Sum delayed arrays pairwise on the workers (a tree, so no task receives them all)."""
-    add = dask.delayed(add_fn, pure=True)
-    while len(items) > 1:
-        items = [add(items[i], items[i + 1]) if i + 1 < len(items) else items[i]
-                 for i in range(0, len(items), 2)]
-    return items[0]
-
-
-def _counts_part(part: Any, extract: Extract, n_groups: int) -> np.ndarray:
-    out = np.zeros(n_groups, dtype=np.int64)
-    for codes, _values in extract(part):
-        out += np.bincount(codes, minlength=n_groups)[:n_groups]
-    return out
-
-
-def _sums_part(part: Any, extract: Extract, n_groups: int) -> np.ndarray:
-    out = np.zeros(n_groups, dtype=np.float64)
-    for codes, values in extract(part):
-        out += np.bincount(codes, weights=values, minlength=n_groups)[:n_groups]
-    return out
-
-
-def _sparse(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return a count array as (positions, counts) of its non-zero entries."""
-    idx = np.flatnonzero(dense)
-    return idx, dense[idx]
-
-
-def _sparse_add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Add two sparse count arrays (positions sorted and unique in each)."""
-    idx = np.concatenate([a[0], b[0]])
-    cnt = np.concatenate([a[1], b[1]])
-    uniq, inv = np.unique(idx, return_inverse=True)
-    return uniq, np.bincount(inv, weights=cnt, minlength=len(uniq)).astype(np.int64)
-
-
-def _keyed(part: Any, extract: Extract) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Return a partition's ``(group codes, order keys)`` pairs (computed once per selection)."""
-    return [(np.asarray(codes, dtype=np.int64), order_keys(values))
-            for codes, values in extract(part) if len(codes)]
-
-
-def _hist_part_sparse(keyed: list[tuple[np.ndarray, np.ndarray]], n_groups: int, shift: int,
-                      prefix: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_hist_part` on :func:`_keyed` pairs, as non-zero (position, count) pairs.
-
-    What moves between machines: after the first pass only the buckets under a wanted rank's
-    prefix are non-zero, so a pass sends a few numbers per group and rank instead of
-    ``groups x ranks x 256``.
-    """
-    return _sparse(_hist_keys(keyed, n_groups, shift, prefix, active))
-
-
-def _hist_part(part: Any, extract: Extract, n_groups: int, shift: int,
-               prefix: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """Histogram of the 8 key bits at ``shift`` for rows matching each (group, rank) prefix."""
-    return _hist_keys(_keyed(part, extract), n_groups, shift, prefix, active)
-
-
-def _hist_keys(keyed: list[tuple[np.ndarray, np.ndarray]], n_groups: int, shift: int,
-               prefix: np.ndarray, active: np.ndarray) -> np.ndarray:
-    n_ranks = prefix.shape[1]
-    out = np.zeros(n_groups * n_ranks * 256, dtype=np.int64)
-    for codes, keys in keyed:
-        byte = ((keys >> np.uint64(shift)) & np.uint64(0xFF)).astype(np.int64)
-        high = keys >> np.uint64(shift + 8) if shift < 56 else None
-        for r in range(n_ranks):
-            match = active[codes, r]
-            if high is not None:
-                match &= high == prefix[codes, r]
-            idx = (codes[match].astype(np.int64) * n_ranks + r) * 256 + byte[match]
-            out += np.bincount(idx, minlength=out.size)
-    return out
-
-
-def group_counts(parts: Sequence[Any], extract: Extract, n_groups: int) -> np.ndarray:
-    """Return the number of values per group code over all partitions."""
-    tasks = [dask.delayed(_counts_part, pure=True)(p, extract, n_groups) for p in parts]
-    return np.asarray(dask.compute(_tree_sum(tasks))[0]) if tasks else np.zeros(n_groups, int)
-
-
-def group_sums(parts: Sequence[Any], extract: Extract, n_groups: int) -> np.ndarray:
-    """Return the sum of the values per group code over all partitions."""
-    tasks = [dask.delayed(_sums_part, pure=True)(p, extract, n_groups) for p in parts]
-    return np.asarray(dask.compute(_tree_sum(tasks))[0]) if tasks else np.zeros(n_groups)
-
-
-def order_statistics(parts: Sequence[Any], extract: Extract, n_groups: int,
-                     ranks: np.ndarray) -> np.ndarray:
-    """Return exact order statistics per group: ``out[g, r]`` is the ``ranks[g, r]``-th value.
+def prepare(parts: Sequence[Any], extract: Extract, n_groups: int) -> list[Any]:
+    """Reduce each partition to its values sorted within group, persisted on the workers.
 
     Parameters
     ----------
     parts
-        Partitions (Dask delayed objects or values), each given to ``extract``.
+        Partitions (Dask delayed objects, futures or values), each given to ``extract``.
     extract
         ``extract(part)`` returns ``(codes, values)`` pairs: group codes in ``[0, n_groups)``
-        and float64 values (no NaN). A row may appear in several pairs (several groupings).
+        and float64 values (NaN left out). A row may appear in several pairs (groupings).
     n_groups
         Number of group codes.
+
+    Returns
+    -------
+    list
+        One persisted ``(starts, values)`` per partition (see :func:`group_codes`).
+    """
+    tasks = [dask.delayed(_prepare_part, pure=True)(p, extract, n_groups) for p in parts]
+    return list(dask.persist(*tasks))
+
+
+def identity_extract(part: list[tuple[np.ndarray, np.ndarray]]
+                     ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return ``part`` as is: the extract of partitions already reduced to ``(codes, values)``."""
+    return part
+
+
+def group_codes(prepared: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Return the group code of each value of a prepared partition."""
+    starts, _ = prepared
+    return np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+
+
+def _sketch(values: np.ndarray, lo: np.ndarray, n: np.ndarray, size: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sketch of segments ``values[lo[w]:lo[w] + n[w]]`` (each sorted).
+
+    Returns ``(window, value, d, e)`` per point: ``min(n, size + 1)`` points at evenly
+    spaced local ranks ``r_0 = 0 < ... < r_q = n - 1``; ``d = r_{j+1} - r_j`` (``n - r_q``
+    for the last) and ``e = r_j - r_{j-1}`` (1 for the first) are the steps of the rank
+    bounds (see :func:`_brackets`).
+    """
+    q = np.minimum(n, size + 1)
+    total = int(q.sum())
+    w = np.repeat(np.arange(len(n)), q)
+    first = np.concatenate([[0], np.cumsum(q)[:-1]])
+    j = np.arange(total) - np.repeat(first, q)
+    qq, nn = np.repeat(q, q), np.repeat(n, q)
+    r = j * (nn - 1) // np.maximum(qq - 1, 1)
+    nxt = np.concatenate([r[1:], [0]])
+    last = j == qq - 1
+    d = np.where(last, nn - r, nxt - r)
+    prev = np.concatenate([[0], r[:-1]])
+    e = np.where(j == 0, 1, r - prev)
+    return w, values[np.repeat(lo, q) + r], d, e
+
+
+def _summary_part(prepared: tuple[np.ndarray, np.ndarray], size: int) -> dict[str, np.ndarray]:
+    starts, values = prepared
+    counts = np.diff(starts)
+    sums = np.zeros(len(counts))
+    nonempty = counts > 0
+    if nonempty.any():
+        sums[nonempty] = np.add.reduceat(values, starts[:-1][nonempty])
+    w, v, d, e = _sketch(values, starts[:-1], counts, size)
+    return {"counts": counts, "sums": sums, "w": w, "v": v, "d": d, "e": e,
+            "complete": counts <= size + 1}
+
+
+def _window_part(prepared: tuple[np.ndarray, np.ndarray], group: np.ndarray, lo: np.ndarray,
+                 hi: np.ndarray, as_values: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Per bracket: counts below/at ``lo`` and ``hi``; the values strictly inside, or a sketch."""
+    starts, values = prepared
+    n_w = len(group)
+    cnt = np.zeros((n_w, 4), dtype=np.int64)  # < lo, <= lo, < hi, <= hi
+    for i in range(n_w):
+        seg = values[starts[group[i]]:starts[group[i] + 1]]
+        cnt[i] = (np.searchsorted(seg, lo[i], "left"), np.searchsorted(seg, lo[i], "right"),
+                  np.searchsorted(seg, hi[i], "left"), np.searchsorted(seg, hi[i], "right"))
+    begin = starts[group] + cnt[:, 1]
+    inside = np.maximum(cnt[:, 2] - cnt[:, 1], 0)
+    take = np.where(as_values, inside, 0)
+    vals = values[np.repeat(begin - np.concatenate([[0], np.cumsum(take)[:-1]]), take)
+                  + np.arange(int(take.sum()))]
+    sk_n = np.where(as_values, 0, inside)
+    w, v, d, e = _sketch(values, begin, sk_n, size)
+    return {"counts": cnt, "values": vals, "values_n": take, "w": w, "v": v, "d": d, "e": e,
+            "complete": sk_n <= size + 1}
+
+
+@dataclass
+class Summary:
+    """Counts, sums and sketches per group over all partitions (:func:`summarize`)."""
+
+    counts: np.ndarray
+    sums: np.ndarray
+    sketch: dict[str, np.ndarray]
+    complete: np.ndarray
+
+
+def _merge_sketches(pieces: list[dict[str, np.ndarray]], n_windows: int
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    sk = {k: np.concatenate([p[k] for p in pieces]) if pieces else np.zeros(0)
+          for k in ("w", "v", "d", "e")}
+    complete = (np.logical_and.reduce([p["complete"] for p in pieces]) if pieces
+                else np.ones(n_windows, bool))
+    return sk, complete
+
+
+def summarize(prepared: Sequence[Any], n_groups: int, size: int | None = None) -> Summary:
+    """Return each group's count and sum, and the sketches for :func:`order_statistics`.
+
+    ``size``: sketch points per group and partition, minus one (:data:`SKETCH_SIZE`).
+    """
+    size = SKETCH_SIZE if size is None else size
+    tasks = [dask.delayed(_summary_part, pure=True)(p, size) for p in prepared]
+    pieces = list(dask.compute(*tasks))
+    counts = (np.sum([p["counts"] for p in pieces], axis=0) if pieces
+              else np.zeros(n_groups, np.int64))
+    sums = np.sum([p["sums"] for p in pieces], axis=0) if pieces else np.zeros(n_groups)
+    sketch, complete = _merge_sketches(pieces, n_groups)
+    return Summary(np.asarray(counts, np.int64), np.asarray(sums, float), sketch, complete)
+
+
+def _brackets(sk: dict[str, np.ndarray], complete: np.ndarray, t_window: np.ndarray,
+              t_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Narrow each target's bracket from the sketches of its window's inside values.
+
+    ``t_rank`` is the target's rank among its window's inside values. For a candidate ``c``
+    (a sketch value), summed over partitions: at most ``U(c) = sum of d over points < c``
+    inside values are ``< c`` and at least ``L(c) = sum of e over points <= c`` are ``<= c``.
+    Returns ``(lo, hi, bound, found, value)``: the largest candidate with ``U <= k`` and the
+    smallest with ``L >= k + 1`` (NaN when there is none: keep the old bound), at most how
+    many inside values lie strictly between them (``U(hi) - L(lo)``), and where the window's
+    sketch held every inside value, the value itself.
+    """
+    n_t = len(t_window)
+    lo, hi = np.full(n_t, np.nan), np.full(n_t, np.nan)
+    bound = np.zeros(n_t, np.int64)
+    found, value = np.zeros(n_t, bool), np.full(n_t, np.nan)
+    if len(sk["w"]) == 0 or n_t == 0:
+        return lo, hi, bound, found, value
+    w = sk["w"].astype(np.int64)
+    order = np.lexsort((sk["v"], w))
+    w, v = w[order], sk["v"][order]
+    d, e = sk["d"][order].astype(np.int64), sk["e"][order].astype(np.int64)
+    n = len(v)
+    new_run = np.concatenate([[True], (w[1:] != w[:-1]) | (v[1:] != v[:-1])])
+    run_start = np.maximum.accumulate(np.where(new_run, np.arange(n), 0))
+    run_end = np.concatenate([np.flatnonzero(new_run)[1:], [n]]) - 1
+    run_end = run_end[np.cumsum(new_run) - 1]
+    cd = np.concatenate([[0], np.cumsum(d)])
+    ce = np.concatenate([[0], np.cumsum(e)])
+    n_win = int(max(w.max(), t_window.max())) + 1
+    w_start = np.searchsorted(w, np.arange(n_win), "left")
+    w_end = np.searchsorted(w, np.arange(n_win), "right")
+    upper = cd[run_start] - cd[w_start[w]]
+    lower = ce[run_end + 1] - ce[w_start[w]]
+    big = int(max(cd[-1], ce[-1], t_rank.max(initial=0))) + 2
+    tw = t_window.astype(np.int64)
+    i_lo = np.searchsorted(upper + w * big, tw * big + t_rank, "right") - 1
+    ok_lo = (i_lo >= w_start[tw]) & (i_lo >= 0)
+    lo[ok_lo] = v[i_lo[ok_lo]]
+    i_hi = np.searchsorted(lower + w * big, tw * big + t_rank + 1, "left")
+    ok_hi = i_hi < w_end[tw]
+    i_hi_c = np.minimum(i_hi, n - 1)
+    hi[ok_hi] = v[i_hi_c[ok_hi]]
+    u_hi = np.where(ok_hi, upper[i_hi_c], cd[w_end[tw]] - cd[w_start[tw]])
+    l_lo = np.where(ok_lo, lower[np.maximum(i_lo, 0)], 0)
+    bound = np.maximum(u_hi - l_lo, 0)
+    comp = complete[tw] & (w_start[tw] + t_rank < w_end[tw])
+    found[comp] = True
+    value[comp] = v[(w_start[tw] + t_rank)[comp]]
+    return lo, hi, bound, found, value
+
+
+def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
+                     summary: Summary | None = None, size: int | None = None) -> np.ndarray:
+    """Return exact order statistics per group: ``out[g, r]`` is the ``ranks[g, r]``-th value.
+
+    Parameters
+    ----------
+    prepared
+        Partitions from :func:`prepare`.
     ranks
         ``(n_groups, R)`` 0-based ranks within each group (the smallest value is rank 0);
         ``-1`` where nothing is wanted.
+    summary
+        :func:`summarize` of ``prepared`` (computed when not given).
+    size
+        Sketch points per group and partition in later rounds (:data:`SKETCH_SIZE`).
 
     Returns
     -------
     numpy.ndarray
         ``(n_groups, R)`` values (NaN where the rank was -1).
+
+    Raises
+    ------
+    ValueError
+        A rank is beyond its group's size.
     """
-    ranks = np.asarray(ranks, dtype=np.int64).reshape(n_groups, -1)
-    active = ranks >= 0
-    left = np.where(active, ranks, 0)
-    prefix = np.zeros(ranks.shape, dtype=np.uint64)
-    n_ranks = ranks.shape[1]
-    if not active.any():
-        return np.full(ranks.shape, np.nan)
-    # codes and order keys once per selection, kept on the workers for the eight passes
-    keyed = list(dask.persist(*[dask.delayed(_keyed, pure=True)(p, extract) for p in parts]))
-    for shift in range(56, -8, -8):
-        tasks = [dask.delayed(_hist_part_sparse, pure=True)(k, n_groups, shift, prefix, active)
-                 for k in keyed]
-        pos, cnt = dask.compute(_tree_sum(tasks, _sparse_add))[0]
-        hist = np.zeros(n_groups * n_ranks * 256, dtype=np.int64)
-        hist[np.asarray(pos, dtype=np.int64)] = cnt
-        hist = hist.reshape(n_groups, n_ranks, 256)
-        cum = hist.cumsum(axis=2)
-        bucket = (cum <= left[:, :, None]).sum(axis=2)
-        if (active & (bucket > 255)).any():
-            raise ValueError("order_statistics: a rank is beyond its group's size")
-        bucket = np.minimum(bucket, 255)
-        below = np.where(bucket > 0,
-                         np.take_along_axis(cum, np.maximum(bucket - 1, 0)[:, :, None],
-                                            axis=2)[:, :, 0], 0)
-        left = np.where(active, left - below, 0)
-        prefix = (prefix << np.uint64(8)) | bucket.astype(np.uint64)
-    return np.where(active, key_values(prefix), np.nan)
+    size = SKETCH_SIZE if size is None else size
+    ranks = np.asarray(ranks, dtype=np.int64)
+    ranks = ranks.reshape(len(ranks), -1) if ranks.ndim else ranks.reshape(1, 1)
+    n_groups = ranks.shape[0]
+    out = np.full(ranks.shape, np.nan)
+    if summary is None:
+        summary = summarize(prepared, n_groups, size)
+    gi, ri = np.nonzero(ranks >= 0)
+    if len(gi) == 0:
+        return out
+    k = ranks[gi, ri]
+    if (k >= summary.counts[gi]).any():
+        raise ValueError("order_statistics: a rank is beyond its group's size")
+    # round 1: windows are whole groups (inside = every value)
+    lo, hi, t_bound, found, value = _brackets(summary.sketch, summary.complete, gi, k)
+    out[gi[found], ri[found]] = value[found]
+    t_lo = np.where(np.isnan(lo), -np.inf, lo)
+    t_hi = np.where(np.isnan(hi), np.inf, hi)
+    todo = ~found
+    while todo.any():
+        idx = np.flatnonzero(todo)
+        win, inv = np.unique(np.stack([gi[idx], t_lo[idx], t_hi[idx]], axis=1), axis=0,
+                             return_inverse=True)
+        inv = inv.reshape(-1)
+        w_group = win[:, 0].astype(np.int64)
+        w_lo, w_hi = win[:, 1], win[:, 2]
+        # at most this many values inside each window (from the rank bounds): fetch them
+        # while the round's total stays within the budget, else sketch them again
+        bound = np.full(len(win), np.iinfo(np.int64).max)
+        np.minimum.at(bound, inv, t_bound[idx])
+        as_values = np.cumsum(np.minimum(bound, INSIDE_BUDGET + 1)) <= INSIDE_BUDGET
+        tasks = [dask.delayed(_window_part, pure=True)(p, w_group, w_lo, w_hi, as_values, size)
+                 for p in prepared]
+        pieces = list(dask.compute(*tasks))
+        cnt = np.sum([p["counts"] for p in pieces], axis=0)
+        kk = k[idx]
+        c = cnt[inv]
+        if ((kk < c[:, 0]) | (kk >= c[:, 3])).any():
+            raise AssertionError("order_statistics: a bracket missed its rank")
+        at_lo = kk < c[:, 1]
+        at_hi = ~at_lo & (kk >= c[:, 2])
+        out[gi[idx[at_lo]], ri[idx[at_lo]]] = w_lo[inv[at_lo]]
+        out[gi[idx[at_hi]], ri[idx[at_hi]]] = w_hi[inv[at_hi]]
+        inner = ~at_lo & ~at_hi
+        k_in = kk - c[:, 1]
+        # windows fetched as values: sort each window's values, read the rank
+        got = inner & as_values[inv]
+        if got.any():
+            vals = np.concatenate([p["values"] for p in pieces])
+            wv = np.concatenate([np.repeat(np.arange(len(win)), p["values_n"]) for p in pieces])
+            order = np.lexsort((vals, wv))
+            vals = vals[order]
+            w_start = np.searchsorted(wv[order], np.arange(len(win)))
+            sel = idx[got]
+            out[gi[sel], ri[sel]] = vals[w_start[inv[got]] + k_in[got]]
+        todo[idx[~inner | got]] = False
+        rest = inner & ~as_values[inv]
+        if rest.any():
+            sk, complete = _merge_sketches(pieces, len(win))
+            nlo, nhi, nb, f2, v2 = _brackets(sk, complete, inv[rest], k_in[rest])
+            sel = idx[rest]
+            out[gi[sel[f2]], ri[sel[f2]]] = v2[f2]
+            todo[sel[f2]] = False
+            t_lo[sel] = np.where(np.isnan(nlo), t_lo[sel], nlo)
+            t_hi[sel] = np.where(np.isnan(nhi), t_hi[sel], nhi)
+            t_bound[sel] = nb
+    return out
 
 
-def _window_part(part: Any, extract: Extract, lo: np.ndarray, hi: np.ndarray
-                 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
-    out = []
-    below = np.zeros(len(lo), dtype=np.int64)
-    for codes, values in extract(part):
-        keep = (values >= lo[codes]) & (values <= hi[codes])
-        out.append((codes[keep], values[keep]))
-        below += np.bincount(codes[values < lo[codes]], minlength=len(lo))[:len(lo)]
+
+def _window_values_part(prepared: tuple[np.ndarray, np.ndarray], lo: np.ndarray,
+                        hi: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    starts, values = prepared
+    out, below = [], np.zeros(len(lo), dtype=np.int64)
+    for g in range(len(lo)):
+        seg = values[starts[g]:starts[g + 1]]
+        if np.isnan(lo[g]) or np.isnan(hi[g]):
+            out.append(seg[:0])
+            continue
+        a, b = np.searchsorted(seg, lo[g], "left"), np.searchsorted(seg, hi[g], "right")
+        below[g] = a
+        out.append(seg[a:b])
     return out, below
 
 
-def window_values(parts: Sequence[Any], extract: Extract, lo: np.ndarray,
-                  hi: np.ndarray) -> tuple[dict[int, np.ndarray], np.ndarray]:
+def window_values(prepared: Sequence[Any], lo: np.ndarray, hi: np.ndarray
+                  ) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """Return, per group, the sorted values within ``[lo[g], hi[g]]`` and the count below.
 
     Use with :func:`order_statistics`: the values of a narrow rank window (e.g. every rank a
-    bootstrap of the median can draw) are gathered once and sorted on the client; the value
+    bootstrap of the median can draw) are gathered once and merged on the client; the value
     of rank ``k`` (between the ranks of ``lo`` and ``hi``) is ``window[g][k - below[g]]``.
     NaN bounds select nothing.
     """
-    tasks = [dask.delayed(_window_part, pure=True)(p, extract, lo, hi) for p in parts]
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    tasks = [dask.delayed(_window_values_part, pure=True)(p, lo, hi) for p in prepared]
     pieces = dask.compute(*tasks)
     below = np.sum([b for _, b in pieces], axis=0) if pieces else np.zeros(len(lo), int)
-    codes = np.concatenate([c for part, _ in pieces for c, _ in part] or [np.zeros(0, int)])
-    values = np.concatenate([v for part, _ in pieces for _, v in part] or [np.zeros(0)])
-    order = np.lexsort((values, codes))
-    codes, values = codes[order], values[order]
-    bounds = np.searchsorted(codes, np.arange(len(lo) + 1))
-    return {g: values[bounds[g]:bounds[g + 1]] for g in range(len(lo))}, below
-
-
-def identity_extract(part: list[tuple[np.ndarray, np.ndarray]]
-                     ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Return ``part`` as is: the extract of partitions reduced to ``(codes, values)``.
-
-    Persist ``extract(part)`` once (group codes computed once, not on every pass), then run
-    the passes with this function.
-    """
-    return part
+    window = {g: np.sort(np.concatenate([part[g] for part, _ in pieces] or [np.zeros(0)]))
+              for g in range(len(lo))}
+    return window, below
 
 
 def median_ranks(n: np.ndarray) -> np.ndarray:
@@ -238,7 +382,8 @@ def medians_from(values: np.ndarray) -> np.ndarray:
     """Return medians from the two order statistics of :func:`median_ranks` (``(a + b) / 2``).
 
     For an odd count both ranks are the same value; numpy's ``median`` takes the mean of the
-    two middle values, ``(a + b) / 2``, the same float operations.
+    middle value(s), ``(a + b) / 2``, the same float operations (a mean starts from ``+0.0``,
+    so a median is never ``-0.0``).
     """
     a, b = values[:, 0], values[:, 1]
-    return np.where(a == b, a, (a + b) / 2)
+    return np.where(a == b, a + 0.0, (a + b) / 2)
