@@ -26,7 +26,9 @@ def local_cells(cells: list[pd.Series]) -> tuple[np.ndarray, list[tuple[Any, ...
     numpy integers as ``int``.
     """
     codes = np.asarray(cell_codes(cells), dtype=np.int64)
-    first = np.unique(codes, return_index=True)[1]
+    # codes are numbered in order of appearance: a cell starts where the running maximum rises
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0) \
+        if len(codes) else np.zeros(0, dtype=np.int64)
     columns = [s.iloc[first].astype("object") for s in cells]
     columns = [c.where(c.notna(), MISSING).tolist() for c in columns]
     keys = [tuple(int(v) if isinstance(v, np.integer) else v for v in k)

@@ -177,9 +177,9 @@ def _write_rejected_text(rejected: pd.DataFrame, raw_columns: list[str], work: P
         if col not in rejected.columns:
             rejected[col] = ""
     rejected = rejected[["source_file", "source_row", *raw_columns, "reason", "detail"]]
-    (work / f"rejected-{index:05d}.csv").write_text(
-        csv_text(spreadsheet_safe(rejected), header=False), encoding="utf-8")
-    (work / f"rejected-{index:05d}.jsonl").write_text(jsonl_text(rejected), encoding="utf-8")
+    (work / f"rejected-{index:05d}.csv").write_bytes(
+        csv_text(spreadsheet_safe(rejected), header=False).encode("utf-8"))
+    (work / f"rejected-{index:05d}.jsonl").write_bytes(jsonl_text(rejected).encode("utf-8"))
 
 
 def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -190,7 +190,9 @@ def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
     """Add ``is_outlier`` and table-wide pair ids; write this file's outputs; return counts."""
     w = Path(work)
     clean = feather.read_table(w / f"clean-{index:05d}.arrow", memory_map=True).to_pandas()
-    rejected = feather.read_table(w / f"rejected-{index:05d}.arrow", memory_map=True).to_pandas()
+    redo = own_columns != raw_columns  # another file added columns: the text is redone
+    rejected = feather.read_table(w / f"rejected-{index:05d}.arrow", memory_map=True,
+                                  columns=None if redo else ["reason"]).to_pandas()
     given = clean.pop(_GIVEN).to_numpy(dtype=bool)
     clean["range_pair_id"] = clean["range_pair_id"] + offset
     fine, coarse, x = part
@@ -206,7 +208,7 @@ def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
         if col not in clean.columns:
             clean[col] = ""  # an extra column of another file (the pandas engine fills "")
     clean = clean[clean_columns]
-    if own_columns != raw_columns:  # another file added columns: the text is redone
+    if redo:
         _write_rejected_text(rejected, raw_columns, w, index)
     table = pa.Table.from_pandas(clean, schema=schema, preserve_index=False)
     pq.write_table(table, Path(table_dir) / f"part.{index:05d}.parquet")
@@ -346,17 +348,13 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         rej_cols = ["source_file", "source_row", *raw_columns, "reason", "detail"]
         header = csv_text(spreadsheet_safe(pd.DataFrame(columns=rej_cols)), header=True)
         staged = output_paths(tmp, "rates")
-        with open(staged["rejected"], "w", encoding="utf-8", newline="") as fh:
-            fh.write(header)
-            for i in range(len(files)):
-                with open(work / f"rejected-{i:05d}.csv", encoding="utf-8", newline="") as src:
-                    shutil.copyfileobj(src, fh)
-        with open(staged["rejected"].with_suffix(".jsonl"), "w", encoding="utf-8",
-                  newline="") as fh:
-            for i in range(len(files)):
-                with open(work / f"rejected-{i:05d}.jsonl", encoding="utf-8",
-                          newline="") as src:
-                    shutil.copyfileobj(src, fh)
+        for target, suffix, head in ((staged["rejected"], "csv", header),
+                                     (staged["rejected"].with_suffix(".jsonl"), "jsonl", "")):
+            with open(target, "wb") as fh:  # bytes: the parts are UTF-8 already
+                fh.write(head.encode("utf-8"))
+                for i in range(len(files)):
+                    with open(work / f"rejected-{i:05d}.{suffix}", "rb") as src:
+                        shutil.copyfileobj(src, fh, 1 << 20)
         report["inputs"] = {str(Path(f)): s["sha256"] for f, s in zip(files, small, strict=True)}
         atomic_write_bytes(staged["report"],
                            (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))

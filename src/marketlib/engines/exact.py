@@ -54,12 +54,18 @@ def _sorted_part(pairs: list[tuple[np.ndarray, np.ndarray]], n_groups: int
     keep = ~np.isnan(values)
     if not keep.all():
         codes, values = codes[keep], values[keep]
-    order = np.argsort(values)  # then a stable (radix, for small codes) sort by group
-    small = codes[order].astype(np.int16 if n_groups < 2**15 else np.int64)
-    order = order[np.argsort(small, kind="stable")]
     counts = np.bincount(codes, minlength=n_groups)[:n_groups]
     starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return starts, values[order]
+    if n_groups > 4096:  # many small groups: one global sort (values, then stably by group)
+        order = np.argsort(values)
+        small = codes[order].astype(np.int16 if n_groups < 2**15 else np.int64)
+        return starts, values[order[np.argsort(small, kind="stable")]]
+    # group the values (a stable radix sort of the codes), then sort each group's segment
+    order = np.argsort(codes.astype(np.int16 if n_groups < 2**15 else np.int64), kind="stable")
+    values = values[order]
+    for g in np.flatnonzero(counts > 1):
+        values[starts[g]:starts[g + 1]].sort()
+    return starts, values
 
 
 def _prepare_part(part: Any, extract: Extract, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
