@@ -85,10 +85,10 @@ def _child(name: str, *args: str) -> dict:
 def case_dask(rows: int, files: int, repeat: int = 3) -> dict:
     import dask.dataframe as dd
     import numpy as np
-    from distributed import Client, LocalCluster
     from run import make_generic
 
     from marketlib.clean import CleanParams
+    from marketlib.engines.cluster import dask_client
     from marketlib.engines.dask_arbitrage import dask_adjusted_ratios, dask_group_medians
     from marketlib.engines.dask_clean import clean_rates_dask
 
@@ -107,9 +107,8 @@ def case_dask(rows: int, files: int, repeat: int = 3) -> dict:
                 p.with_suffix(".tmp").rename(p)
             paths.append(str(p))
         out["generate_seconds"] = round(time.perf_counter() - t, 1)
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          memory_limit="3GiB", dashboard_address=None) as cluster, \
-                Client(cluster) as client:
+        with dask_client(None, n_workers=2, threads_per_worker=1,
+                         memory_limit="3GiB") as client:  # the CLI's local cluster
             client.run(_warm)
             # the clean REPEAT times, each followed by the pandas case in a fresh process (the
             # cluster idle): pairs measured under the same load on this shared machine

@@ -331,6 +331,14 @@ def test__dask_arbitrage__equals_pandas(client):
                                rtol=1e-8, atol=1e-14)
 
 
+def test__local_cluster__workers_get_the_malloc_settings():
+    from marketlib.engines.cluster import MALLOC_ENVIRON, dask_client
+
+    with dask_client(None, n_workers=1) as c:
+        seen = c.run(lambda: {k: os.environ.get(k) for k in MALLOC_ENVIRON})
+    assert list(seen.values()) == [{k: str(v) for k, v in MALLOC_ENVIRON.items()}]
+
+
 def test__k8s_manifests__parse_with_required_keys():
     files = sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
     assert files
@@ -350,6 +358,11 @@ def test__k8s_manifests__parse_with_required_keys():
                 w = worker["spec"]["containers"][0]
                 assert w["image"] and "dask-worker" in " ".join(w["args"])
                 assert w["resources"]["limits"]["memory"]
+                env = {e["name"]: e["value"] for e in w.get("env", [])}
+                from marketlib.engines.cluster import MALLOC_ENVIRON
+
+                assert yaml.safe_load(env["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"]
+                                      .replace("'", '"')) == MALLOC_ENVIRON
                 s = sched["spec"]["containers"][0]
                 assert "dask-scheduler" in " ".join(s["args"])
                 ports = {p["name"]: p["port"] for p in sched["service"]["ports"]}
