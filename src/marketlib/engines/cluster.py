@@ -19,11 +19,11 @@ from marketlib.sources import InputError
 #: and, being set, also fixes glibc's mmap threshold at 128 KiB: every large array is then a
 #: fresh mapping whose pages fault in on first touch. Measured on the cleaning (2 workers,
 #: 500,000-row files): ~700,000 page faults per worker and million rows, a quarter of the CPU
-#: in the kernel, 7.6-7.9 CPU s per million rows; with these values (freed memory kept up to
-#: 128 MiB for reuse, arrays up to 32 MiB from the heap) 6.4-6.7, peak RSS per worker
-#: 730 -> 850-950 MB. External workers: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON``
-#: (README, ``deploy/k8s``).
-MALLOC_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": 134217728, "MALLOC_MMAP_THRESHOLD_": 33554432}
+#: in the kernel, 7.6-7.9 CPU s per million rows, peak RSS 730 MB per worker; with these
+#: values (freed memory kept up to 32 MiB, arrays up to 8 MiB from the heap) 6.0-6.3 CPU s,
+#: 770-795 MB (128 MiB / 32 MiB: 6.4-6.7 CPU s but 850-950 MB). External workers:
+#: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON`` (README, ``deploy/k8s``).
+MALLOC_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": 33554432, "MALLOC_MMAP_THRESHOLD_": 8388608}
 
 #: Seconds to wait for a scheduler before giving up (exit 2 naming the address);
 #: ``MARKETLIB_DASK_CONNECT_TIMEOUT`` overrides it.
