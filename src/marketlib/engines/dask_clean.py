@@ -128,8 +128,9 @@ def _small(stage: dict[str, Any]) -> dict[str, Any]:
 
 def _globalize(stage: dict[str, Any], fine_map: np.ndarray, coarse_map: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return a partition's global (fine, coarse) cell codes and log values."""
-    return fine_map[stage["fine"]], coarse_map[stage["coarse"]], stage["log_value"]
+    """Return a partition's global (fine, coarse) cell codes and log values (16 bytes a row)."""
+    return (fine_map.astype(np.int32)[stage["fine"]], coarse_map.astype(np.int32)[stage["coarse"]],
+            stage["log_value"])
 
 
 def _extract_log(part: tuple[np.ndarray, np.ndarray, np.ndarray]
