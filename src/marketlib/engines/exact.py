@@ -40,6 +40,15 @@ SKETCH_SIZE = 128
 #: Most values fetched to the client in one round; wider brackets get another sketch round.
 INSIDE_BUDGET = 4_000_000
 
+#: Most sketch points fetched to the client in one round: with many partitions and groups the
+#: sketches get fewer points (at least 4) and the selection one or two more rounds.
+SKETCH_POINTS = 4_000_000
+
+
+def _sketch_size(n_parts: int, n_windows: int) -> int:
+    """Points per window and partition (minus one) so a round stays within SKETCH_POINTS."""
+    return int(min(SKETCH_SIZE, max(4, SKETCH_POINTS // max(1, n_parts * n_windows))))
+
 
 def _sorted_part(pairs: list[tuple[np.ndarray, np.ndarray]], n_groups: int
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -185,9 +194,10 @@ def _merge_sketches(pieces: list[dict[str, np.ndarray]], n_windows: int
 def summarize(prepared: Sequence[Any], n_groups: int, size: int | None = None) -> Summary:
     """Return each group's count and sum, and the sketches for :func:`order_statistics`.
 
-    ``size``: sketch points per group and partition, minus one (:data:`SKETCH_SIZE`).
+    ``size``: sketch points per group and partition, minus one (default :data:`SKETCH_SIZE`,
+    fewer when partitions x groups is large: :data:`SKETCH_POINTS`).
     """
-    size = SKETCH_SIZE if size is None else size
+    size = _sketch_size(len(prepared), n_groups) if size is None else size
     tasks = [dask.delayed(_summary_part, pure=True)(p, size) for p in prepared]
     pieces = list(dask.compute(*tasks))
     counts = (np.sum([p["counts"] for p in pieces], axis=0) if pieces
@@ -263,7 +273,8 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
     summary
         :func:`summarize` of ``prepared`` (computed when not given).
     size
-        Sketch points per group and partition in later rounds (:data:`SKETCH_SIZE`).
+        Sketch points per bracket and partition in later rounds (default: as in
+        :func:`summarize`).
 
     Returns
     -------
@@ -275,13 +286,13 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
     ValueError
         A rank is beyond its group's size.
     """
-    size = SKETCH_SIZE if size is None else size
+    fixed = size
     ranks = np.asarray(ranks, dtype=np.int64)
     ranks = ranks.reshape(len(ranks), -1) if ranks.ndim else ranks.reshape(1, 1)
     n_groups = ranks.shape[0]
     out = np.full(ranks.shape, np.nan)
     if summary is None:
-        summary = summarize(prepared, n_groups, size)
+        summary = summarize(prepared, n_groups, fixed)
     gi, ri = np.nonzero(ranks >= 0)
     if len(gi) == 0:
         return out
@@ -306,6 +317,7 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
         bound = np.full(len(win), np.iinfo(np.int64).max)
         np.minimum.at(bound, inv, t_bound[idx])
         as_values = np.cumsum(np.minimum(bound, INSIDE_BUDGET + 1)) <= INSIDE_BUDGET
+        size = _sketch_size(len(prepared), int((~as_values).sum())) if fixed is None else fixed
         tasks = [dask.delayed(_window_part, pure=True)(p, w_group, w_lo, w_hi, as_values, size)
                  for p in prepared]
         pieces = list(dask.compute(*tasks))
