@@ -129,7 +129,7 @@ def dask_group_medians(ddf: dd.DataFrame, group_col: str = "group",
     n = summary.counts
     ranks = np.concatenate([exact.median_ranks(n), _ci_ranks(n, ci_level)], axis=1)
     v = exact.order_statistics(prepared, ranks, summary)
-    return pd.DataFrame({"group": groups, "n": n, "median": exact.medians_from(v[:, :2]),
+    return pd.DataFrame({"group": groups, "n": n, "median": exact.medians_from(v[:, :2], n),
                          "ci_low": v[:, 2], "ci_high": v[:, 3]})
 
 
@@ -187,7 +187,7 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
     hi = np.where(ranks[:, 5] >= 0, v[:, 5], np.nan)
     window, below = exact.window_values(parts, lo, hi)
     boots = {g: window[gi[g]][idx - below[gi[g]]] for g, idx in draws.items()}
-    med = exact.medians_from(v[:, :2])
+    med = exact.medians_from(v[:, :2], n)
     base_med = float(med[gi[base]])
     blo, bhi = float(v[gi[base], 2]), float(v[gi[base], 3])
     base_boot = boots[base]

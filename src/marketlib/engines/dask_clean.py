@@ -55,6 +55,7 @@ from marketlib.sources import (
     atomic_write_bytes,
     csv_text,
     jsonl_text,
+    parquet_statistics,
     read_csv_text,
     spreadsheet_safe,
 )
@@ -212,7 +213,8 @@ def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
     if redo:
         _write_rejected_text(rejected, raw_columns, w, index)
     table = pa.Table.from_pandas(clean, schema=schema, preserve_index=False)
-    pq.write_table(table, Path(table_dir) / f"part.{index:05d}.parquet")
+    pq.write_table(table, Path(table_dir) / f"part.{index:05d}.parquet",
+                   write_statistics=parquet_statistics(table.schema))
     stub = pd.DataFrame(index=pd.RangeIndex(len(clean) + len(rejected)))
     return rates_report(stub, clean, rejected, given, p, fmt)
 
@@ -262,11 +264,11 @@ def _cell_stats(parts: list[Any], n_cells: int) -> dict[str, np.ndarray]:
     values = exact.prepare(parts, _extract_log, n_cells)
     summary = exact.summarize(values, n_cells)
     n = summary.counts
-    med = exact.medians_from(exact.order_statistics(values, exact.median_ranks(n), summary))
+    med = exact.medians_from(exact.order_statistics(values, exact.median_ranks(n), summary), n)
     dev = exact.prepare(values, partial(_deviations, med=med), n_cells)
     del values
     dev_summary = exact.summarize(dev, n_cells)
-    mad = exact.medians_from(exact.order_statistics(dev, exact.median_ranks(n), dev_summary))
+    mad = exact.medians_from(exact.order_statistics(dev, exact.median_ranks(n), dev_summary), n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_ad = dev_summary.sums / n
     return {"n": n, "med": med, "mad": mad, "mean_ad": mean_ad}

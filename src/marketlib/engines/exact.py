@@ -45,6 +45,13 @@ INSIDE_BUDGET = 4_000_000
 SKETCH_POINTS = 4_000_000
 
 
+def _checked_size(size: int) -> int:
+    """Refuse sketches of fewer than 3 points: with 2 (the ends) a round trims only the ends."""
+    if size < 2:
+        raise ValueError(f"sketch size must be at least 2 (got {size})")
+    return int(size)
+
+
 def _sketch_size(n_parts: int, n_windows: int) -> int:
     """Points per window and partition (minus one) so a round stays within SKETCH_POINTS."""
     return int(min(SKETCH_SIZE, max(4, SKETCH_POINTS // max(1, n_parts * n_windows))))
@@ -139,6 +146,26 @@ def _sketch(values: np.ndarray, lo: np.ndarray, n: np.ndarray, size: int
     return w, values[np.repeat(lo, q) + r], d, e
 
 
+def _segment_search(values: np.ndarray, start: np.ndarray, end: np.ndarray, x: np.ndarray,
+                    side: str) -> np.ndarray:
+    """Return ``searchsorted(values[start[i]:end[i]], x[i], side)`` for every ``i`` at once.
+
+    A binary search run on all segments together (each ``values`` segment sorted), so the
+    cost is ~log2(segment length) vectorized steps, not a Python call per segment.
+    """
+    lo, hi = start.astype(np.int64).copy(), end.astype(np.int64).copy()
+    last = max(len(values) - 1, 0)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo - start
+        mid = (lo + hi) // 2
+        v = values[np.minimum(mid, last)] if len(values) else np.zeros(len(mid))
+        right = active & ((v < x) if side == "left" else (v <= x))
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+
+
 def _summary_part(prepared: tuple[np.ndarray, np.ndarray], size: int) -> dict[str, np.ndarray]:
     starts, values = prepared
     counts = np.diff(starts)
@@ -155,12 +182,11 @@ def _window_part(prepared: tuple[np.ndarray, np.ndarray], group: np.ndarray, lo:
                  hi: np.ndarray, as_values: np.ndarray, size: int) -> dict[str, np.ndarray]:
     """Per bracket: counts below/at ``lo`` and ``hi``; the values strictly inside, or a sketch."""
     starts, values = prepared
-    n_w = len(group)
-    cnt = np.zeros((n_w, 4), dtype=np.int64)  # < lo, <= lo, < hi, <= hi
-    for i in range(n_w):
-        seg = values[starts[group[i]]:starts[group[i] + 1]]
-        cnt[i] = (np.searchsorted(seg, lo[i], "left"), np.searchsorted(seg, lo[i], "right"),
-                  np.searchsorted(seg, hi[i], "left"), np.searchsorted(seg, hi[i], "right"))
+    a, b = starts[group], starts[group + 1]
+    cnt = np.stack([_segment_search(values, a, b, lo, "left"),  # < lo, <= lo, < hi, <= hi
+                    _segment_search(values, a, b, lo, "right"),
+                    _segment_search(values, a, b, hi, "left"),
+                    _segment_search(values, a, b, hi, "right")], axis=1).astype(np.int64)
     begin = starts[group] + cnt[:, 1]
     inside = np.maximum(cnt[:, 2] - cnt[:, 1], 0)
     take = np.where(as_values, inside, 0)
@@ -197,7 +223,7 @@ def summarize(prepared: Sequence[Any], n_groups: int, size: int | None = None) -
     ``size``: sketch points per group and partition, minus one (default :data:`SKETCH_SIZE`,
     fewer when partitions x groups is large: :data:`SKETCH_POINTS`).
     """
-    size = _sketch_size(len(prepared), n_groups) if size is None else size
+    size = _sketch_size(len(prepared), n_groups) if size is None else _checked_size(size)
     tasks = [dask.delayed(_summary_part, pure=True)(p, size) for p in prepared]
     pieces = list(dask.compute(*tasks))
     counts = (np.sum([p["counts"] for p in pieces], axis=0) if pieces
@@ -286,7 +312,7 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
     ValueError
         A rank is beyond its group's size.
     """
-    fixed = size
+    fixed = None if size is None else _checked_size(size)
     ranks = np.asarray(ranks, dtype=np.int64)
     ranks = ranks.reshape(len(ranks), -1) if ranks.ndim else ranks.reshape(1, 1)
     n_groups = ranks.shape[0]
@@ -360,16 +386,12 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
 def _window_values_part(prepared: tuple[np.ndarray, np.ndarray], lo: np.ndarray,
                         hi: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     starts, values = prepared
-    out, below = [], np.zeros(len(lo), dtype=np.int64)
-    for g in range(len(lo)):
-        seg = values[starts[g]:starts[g + 1]]
-        if np.isnan(lo[g]) or np.isnan(hi[g]):
-            out.append(seg[:0])
-            continue
-        a, b = np.searchsorted(seg, lo[g], "left"), np.searchsorted(seg, hi[g], "right")
-        below[g] = a
-        out.append(seg[a:b])
-    return out, below
+    wanted = ~(np.isnan(lo) | np.isnan(hi))
+    a, b = starts[:-1], starts[1:]
+    below = np.where(wanted, _segment_search(values, a, b, np.nan_to_num(lo), "left"), 0)
+    upto = np.where(wanted, _segment_search(values, a, b, np.nan_to_num(hi), "right"), 0)
+    return [values[a[g] + below[g]:a[g] + max(upto[g], below[g])] for g in range(len(lo))], \
+        below.astype(np.int64)
 
 
 def window_values(prepared: Sequence[Any], lo: np.ndarray, hi: np.ndarray
@@ -396,12 +418,14 @@ def median_ranks(n: np.ndarray) -> np.ndarray:
     return np.where(n[:, None] > 0, np.stack([(n - 1) // 2, n // 2], axis=1), -1)
 
 
-def medians_from(values: np.ndarray) -> np.ndarray:
-    """Return medians from the two order statistics of :func:`median_ranks` (``(a + b) / 2``).
+def medians_from(values: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Return medians from the two order statistics of :func:`median_ranks`, as numpy does.
 
-    For an odd count both ranks are the same value; numpy's ``median`` takes the mean of the
-    middle value(s), ``(a + b) / 2``, the same float operations (a mean starts from ``+0.0``,
-    so a median is never ``-0.0``).
+    ``np.median`` takes the mean of the middle value(s), a sum that starts from ``+0.0``: for
+    an odd count ``0.0 + a``, for an even count ``(0.0 + a + b) / 2`` (so never ``-0.0``, and
+    two middle values of 1e308 overflow to inf as in numpy).
     """
     a, b = values[:, 0], values[:, 1]
-    return np.where(a == b, a + 0.0, (a + b) / 2)
+    odd = np.asarray(n) % 2 == 1
+    with np.errstate(over="ignore"):
+        return np.where(odd, 0.0 + a, ((0.0 + a) + b) / 2)

@@ -70,6 +70,7 @@ from marketlib.sources.outputs import (  # noqa: F401
     csv_text,
     jsonl_text,
     neutralise_formulas,
+    parquet_statistics,
     read_jsonl,
     read_rejected_csv,
     restore_formulas,
@@ -84,6 +85,7 @@ from marketlib.sources.reference import (  # noqa: F401
 __all__ = [
     "csv_text",
     "jsonl_text",
+    "parquet_statistics",
     "spreadsheet_safe",
     "AIJOBS_COLUMNS",
     "AIJOBS_COMMIT",
