@@ -343,11 +343,15 @@ def test__dask_arbitrage__equals_pandas(client):
 
 
 def test__local_cluster__workers_get_the_malloc_settings():
+    import dask
+
     from marketlib.engines.cluster import MALLOC_ENVIRON, dask_client
 
     with dask_client(None, n_workers=1) as c:
         seen = c.run(lambda: {k: os.environ.get(k) for k in MALLOC_ENVIRON})
+        profile = c.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
     assert list(seen.values()) == [{k: str(v) for k, v in MALLOC_ENVIRON.items()}]
+    assert list(profile.values()) == [False]
 
 
 def test__k8s_manifests__parse_with_required_keys():
@@ -374,6 +378,7 @@ def test__k8s_manifests__parse_with_required_keys():
 
                 assert yaml.safe_load(env["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"]
                                       .replace("'", '"')) == MALLOC_ENVIRON
+                assert env["DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"] == "False"
                 s = sched["spec"]["containers"][0]
                 assert "dask-scheduler" in " ".join(s["args"])
                 ports = {p["name"]: p["port"] for p in sched["service"]["ports"]}
