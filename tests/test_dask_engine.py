@@ -225,6 +225,21 @@ def test__expand_inputs__folder_glob_and_missing(tmp_path):
         expand_inputs([str(tmp_path / "*.parquet")])
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test__dask_engine__fifo_in_a_folder_refused_naming_it(client, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pd.DataFrame([{"country": "USA", "amount": "50", "currency": "USD", "unit": "hour",
+                   "date": "2024", "role": "ML Engineer"}]).to_csv(folder / "a.csv", index=False)
+    os.mkfifo(folder / "b.csv")
+    files = expand_inputs([str(folder)])
+    assert files == [str(folder / "a.csv"), str(folder / "b.csv")]
+    with pytest.raises(InputError, match="FIFO") as err:
+        clean_rates_dask(files, "generic", P, tmp_path / "out")
+    assert Path(err.value.path).name == "b.csv"
+    assert not (tmp_path / "out" / "rates.parquet").exists()
+
+
 def test__dask_engine__unreadable_file_refused_and_nothing_written(client, tmp_path):
     good = tmp_path / "good.csv"
     rows_to_frame([{"country": "USA", "unit": "hour", "hourly": 50.0, "bad_amount": "",

@@ -78,8 +78,9 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     out: list[str] = []
     for pat in patterns:
         if os.path.isdir(pat):
-            found = sorted(str(p) for p in Path(pat).iterdir()
-                           if p.suffix.lower() == ".csv" and p.is_file())
+            # every *.csv entry: one that is not a regular file (a FIFO, a device, a folder
+            # named *.csv) is refused by the reader, naming it, never skipped in silence
+            found = sorted(str(p) for p in Path(pat).iterdir() if p.suffix.lower() == ".csv")
             if not found:
                 raise InputError(pat, "folder has no .csv files")
         elif glob.has_magic(pat):
