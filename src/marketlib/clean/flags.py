@@ -205,21 +205,17 @@ def flag_file_order(clean: pd.DataFrame, raw_ok: pd.DataFrame | None, fmt: str,
     if key_codes is None:
         key_codes = _key_codes(raw_ok)
     codes = {k: v for k, v in key_codes.items() if k != "date"}
-    codes["_year"] = out["year"].to_numpy()
+    codes["_year"] = pd.factorize(out["year"].to_numpy())[0]
     codes["_file"] = distinct_codes(out["source_file"])[0]
-    codes["_year"] = pd.factorize(codes["_year"])[0]
     out["is_duplicate"] = first_seen(list(codes.values()))
-    dup_key = codes
     # range pairs among non-duplicate rows, adjacent in file order
     amount_col = "salary" if fmt == "aijobs" else "amount"
-    key_cols = [k for k in dup_key if k not in {amount_col, "salary_in_usd"}]
+    key_cols = [k for k in codes if k not in {amount_col, "salary_in_usd"}]
     nondup = ~out["is_duplicate"].to_numpy()
     same = np.ones(int(nondup.sum()), dtype=bool)
     for k in key_cols:
-        v = np.asarray(dup_key[k])[nondup]
+        v = np.asarray(codes[k])[nondup]
         same &= np.concatenate([[False], v[1:] == v[:-1]]) & (v >= 0)  # NA equals nothing
-    if len(same):
-        same[0] = False
     is_pair, pair_id = _range_pairs(same, out.loc[nondup, "amount"].to_numpy(dtype="float64"),
                                     out.index[nondup], *p.range_pair_ratio)
     out["is_range_pair"] = is_pair.reindex(out.index, fill_value=False).astype(bool)

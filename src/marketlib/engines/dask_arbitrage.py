@@ -118,12 +118,9 @@ def dask_group_medians(ddf: dd.DataFrame, group_col: str = "group",
         :func:`~marketlib.arbitrage.median_ci_order_statistic` per group.
     """
     cells = _cells(ddf, [group_col], value_col)
-    present = cells.keys[group_col].notna().to_numpy()
-    groups = sorted(cells.keys.loc[present, group_col].tolist())
+    groups = sorted(cells.keys[group_col].dropna().tolist())
     gi = {g: i for i, g in enumerate(groups)}
-    cell_group = np.array([gi.get(g, -1) if ok else -1
-                           for g, ok in zip(cells.keys[group_col], present, strict=True)],
-                          dtype=np.int64)
+    cell_group = cells.keys[group_col].map(gi).fillna(-1).to_numpy(dtype=np.int64)
     prepared = cells.groups(cell_group, len(groups))
     summary = exact.summarize(prepared, len(groups))
     n = summary.counts
@@ -335,15 +332,12 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     n_rows = int(table["rows"].sum())
     n_group = table.groupby("group")["rows"].sum()
     # winsorization cells (year x group) and their exact p1/p99 of log pay
-    wcells = table.groupby(["year", "group"], sort=True, dropna=True)["rows"].sum()
-    wcells = wcells[wcells > 0]
-    wcode = pd.MultiIndex.from_frame(table[["year", "group"]]).map(
-        {k: i for i, k in enumerate(wcells.index)}.get)
-    cell_w = pd.Series(wcode, dtype="float64").fillna(-1).to_numpy(dtype=np.int64)
-    nc = wcells.to_numpy()
+    by_wcell = table.groupby(["year", "group"], sort=True)
+    cell_w = by_wcell.ngroup().fillna(-1).to_numpy(dtype=np.int64)  # -1: a key is missing
+    nc = by_wcell["rows"].sum().to_numpy()
     p_lo, n_lo, g_lo = _quantile_ranks(nc, 0.01)
     p_hi, n_hi, g_hi = _quantile_ranks(nc, 0.99)
-    prepared = cells.groups(cell_w, len(wcells), log=True)
+    prepared = cells.groups(cell_w, len(nc), log=True)
     v = exact.order_statistics(prepared, np.stack([p_lo, n_lo, p_hi, n_hi], axis=1))
     del prepared
     lo = np.append(_lerp(v[:, 0], v[:, 1], g_lo), -np.inf)  # index -1: not winsorized
@@ -352,12 +346,9 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     fit_keys = ["group", *ctrl]
     given = table[fit_keys].notna().all(axis=1).to_numpy()
     fit_code = np.full(len(table), -1, dtype=np.int64)
-    agg = (table.loc[given, fit_keys].drop_duplicates().sort_values(fit_keys)
-           .reset_index(drop=True))
-    if len(agg):
-        lookup = agg.assign(_cell=np.arange(len(agg)))
-        fit_code[given] = table.loc[given, fit_keys].merge(lookup, on=fit_keys,
-                                                           how="left")["_cell"].to_numpy()
+    by_fit = table.loc[given].groupby(fit_keys, sort=True)
+    fit_code[given] = by_fit.ngroup().to_numpy()
+    agg = by_fit.size().index.to_frame(index=False)
     tasks = [dask.delayed(_cell_moments, pure=True)(loc, cell_w[m], fit_code[m], lo, hi,
                                                     len(agg))
              for loc, m in zip(cells.local, cells.maps, strict=True)]

@@ -111,11 +111,12 @@ def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str) -> di
     coarse_codes, coarse_keys, _ = local_cells(coarse)
     staged = flagged.assign(**{_GIVEN: rows.experience_given})
     w = Path(work)
-    for name, frame in (("clean", staged), ("rejected", rows.rejected)):  # Arrow IPC: cheap
-        feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False),
-                              w / f"{name}-{index:05d}.arrow", compression="uncompressed")
+    clean = pa.Table.from_pandas(staged, preserve_index=False)
+    for name, arrow in (("clean", clean),  # Arrow IPC: cheap to write and to read back
+                        ("rejected", pa.Table.from_pandas(rows.rejected, preserve_index=False))):
+        feather.write_feather(arrow, w / f"{name}-{index:05d}.arrow", compression="uncompressed")
+    schema = clean.schema.remove(clean.schema.get_field_index(_GIVEN))  # for the run's schema
     _write_rejected_text(rows.rejected, columns, w, index)  # kept if no other file adds columns
-    schema = pa.Schema.from_pandas(flagged, preserve_index=False)
     return {"rows_in": len(rows.raw), "columns": columns, "n_pairs": n_pairs,
             "sha256": table.sha256,
             "schema": schema, "fine_keys": fine_keys, "coarse_keys": coarse_keys,

@@ -234,7 +234,8 @@ def summarize(prepared: Sequence[Any], n_groups: int, size: int | None = None) -
 
 
 def _brackets(sk: dict[str, np.ndarray], complete: np.ndarray, t_window: np.ndarray,
-              t_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+              t_rank: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Narrow each target's bracket from the sketches of its window's inside values.
 
     ``t_rank`` is the target's rank among its window's inside values. For a candidate ``c``
@@ -382,14 +383,13 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
     return out
 
 
-
 def _window_values_part(prepared: tuple[np.ndarray, np.ndarray], lo: np.ndarray,
                         hi: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     starts, values = prepared
     wanted = ~(np.isnan(lo) | np.isnan(hi))
     a, b = starts[:-1], starts[1:]
-    below = np.where(wanted, _segment_search(values, a, b, np.nan_to_num(lo), "left"), 0)
-    upto = np.where(wanted, _segment_search(values, a, b, np.nan_to_num(hi), "right"), 0)
+    below = np.where(wanted, _segment_search(values, a, b, np.where(wanted, lo, 0.0), "left"), 0)
+    upto = np.where(wanted, _segment_search(values, a, b, np.where(wanted, hi, 0.0), "right"), 0)
     return [values[a[g] + below[g]:a[g] + max(upto[g], below[g])] for g in range(len(lo))], \
         below.astype(np.int64)
 
