@@ -152,12 +152,6 @@ def outlier_inputs(clean: pd.DataFrame) -> tuple[pd.Series, list[pd.Series], lis
             [clean["rate_kind"], clean["year"], clean["experience"]])
 
 
-
-def _key_codes(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Integer codes per column (-1: missing); equal codes <=> equal values."""
-    return {c: distinct_codes(frame[c])[0] for c in frame.columns}
-
-
 def combine_codes(codes: list[np.ndarray]) -> np.ndarray:
     """Return one int64 per row, equal for two rows <=> equal in every code array.
 
@@ -186,24 +180,20 @@ def first_seen(codes: list[np.ndarray]) -> np.ndarray:
     return pd.Series(combine_codes(codes)).duplicated(keep="first").to_numpy()
 
 
-def flag_file_order(clean: pd.DataFrame, raw_ok: pd.DataFrame | None, fmt: str,
-                    p: CleanParams, key_codes: dict[str, np.ndarray] | None = None
-                    ) -> pd.DataFrame:
+def flag_file_order(clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: str,
+                    p: CleanParams) -> pd.DataFrame:
     """Add ``is_duplicate`` and ``is_range_pair``/``range_pair_id`` (rules within a file).
 
     Both rules compare rows of one source file only (``source_file`` is part of every key), so
     an engine may run them file by file; ``range_pair_id`` then numbers the pairs from 1 within
     the frame given (add the number of pairs of earlier files to get the table-wide id). Rows
     are compared through integer codes of their raw values: ``key_codes`` (column -> codes of
-    the accepted rows, -1 missing, e.g. :attr:`marketlib.clean.rates.RateRows.raw_ok_codes`)
-    or, without it, codes of ``raw_ok``'s columns (:func:`marketlib.frames.distinct_codes`).
+    the accepted rows, -1 missing: :attr:`marketlib.clean.rates.RateRows.raw_ok_codes`).
     Missing values count as equal for duplicates (as :meth:`pandas.DataFrame.duplicated`) and
     as different for range pairs.
     """
     out = clean.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     # duplicates: same raw values (date reduced to its year) as an earlier accepted row
-    if key_codes is None:
-        key_codes = _key_codes(raw_ok)
     codes = {k: v for k, v in key_codes.items() if k != "date"}
     codes["_year"] = pd.factorize(out["year"].to_numpy())[0]
     codes["_file"] = distinct_codes(out["source_file"])[0]
@@ -223,11 +213,10 @@ def flag_file_order(clean: pd.DataFrame, raw_ok: pd.DataFrame | None, fmt: str,
     return out
 
 
-def flag_rates(clean: pd.DataFrame, raw_ok: pd.DataFrame | None, fmt: str,
-               p: CleanParams, key_codes: dict[str, np.ndarray] | None = None
-               ) -> pd.DataFrame:
+def flag_rates(clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: str,
+               p: CleanParams) -> pd.DataFrame:
     """Add ``is_duplicate``, ``is_range_pair``/``range_pair_id`` and ``is_outlier``."""
-    out = flag_file_order(clean, raw_ok, fmt, p, key_codes=key_codes)
+    out = flag_file_order(clean, key_codes, fmt, p)
     out["is_outlier"] = flag_outliers(*outlier_inputs(out), z=p.outlier_z,
                                       min_cell=p.outlier_min_cell)
     return out

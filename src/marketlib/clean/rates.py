@@ -94,8 +94,6 @@ class RateRows:
         Rejected rows, verbatim, with ``source_file``, ``source_row``, ``reason``, ``detail``.
     experience_given
         Per accepted row: whether the raw experience cell was non-blank.
-    keep
-        Per input row: whether it was accepted.
     raw_ok_codes
         The accepted rows' raw columns as integer codes (equal codes <=> equal values; -1:
         missing): the duplicate and range-pair keys, without copying the text.
@@ -105,14 +103,7 @@ class RateRows:
     clean: pd.DataFrame
     rejected: pd.DataFrame
     experience_given: np.ndarray
-    keep: np.ndarray
     raw_ok_codes: dict[str, np.ndarray]
-
-    @property
-    def raw_ok(self) -> pd.DataFrame:
-        """The accepted rows' raw columns (text)."""
-        return pd.DataFrame({col: take_rows(self.raw[col], self.keep).reset_index(drop=True)
-                             for col in self.raw.columns}, columns=self.raw.columns)
 
 
 def clean_rates(
@@ -142,7 +133,7 @@ def clean_rates(
     """
     p = params or CleanParams()
     rows = clean_rate_rows(raw, fmt, p, source_file)
-    clean = flag_rates(rows.clean, None, fmt, p, key_codes=rows.raw_ok_codes)
+    clean = flag_rates(rows.clean, rows.raw_ok_codes, fmt, p)
     report = rates_report(rows.raw, clean, rows.rejected, rows.experience_given, p, fmt)
     result = CleanResult("rates", clean, rows.rejected, report)
     result.check_invariant()
@@ -293,7 +284,7 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
     rejected = rejected_frame(raw, rej, source_file)
     given = ~blank(c["experience_text"])[ok].to_numpy()
     raw_ok_codes = {col: distinct_codes(raw[col])[0][ok] for col in raw.columns}
-    return RateRows(raw=raw, clean=clean, rejected=rejected, experience_given=given, keep=ok,
+    return RateRows(raw=raw, clean=clean, rejected=rejected, experience_given=given,
                     raw_ok_codes=raw_ok_codes)
 
 

@@ -104,7 +104,7 @@ def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str) -> di
     columns = [c for c in raw.columns if c != MALFORMED]
     names = pd.Series(str(table.path), index=pd.RangeIndex(len(raw)), dtype="str")
     rows = clean_rate_rows(raw, fmt, p, source_file=names)
-    flagged = flag_file_order(rows.clean, None, fmt, p, key_codes=rows.raw_ok_codes)
+    flagged = flag_file_order(rows.clean, rows.raw_ok_codes, fmt, p)
     n_pairs = int(flagged["range_pair_id"].max()) if flagged["is_range_pair"].any() else 0
     log_value, fine, coarse = outlier_inputs(flagged)
     fine_codes, fine_keys, _ = local_cells(fine)
@@ -149,8 +149,7 @@ def _clean_columns(raw_columns: list[str], fmt: str, p: CleanParams) -> list[str
     """
     empty = pd.DataFrame({c: pd.Series([], dtype="str") for c in raw_columns})
     rows = clean_rate_rows(empty, fmt, p, source_file=pd.Series([], dtype="str"))
-    return [*flag_file_order(rows.clean, None, fmt, p, key_codes=rows.raw_ok_codes).columns,
-            "is_outlier"]
+    return [*flag_file_order(rows.clean, rows.raw_ok_codes, fmt, p).columns, "is_outlier"]
 
 
 def _unified_schema(schemas: list[pa.Schema], columns: list[str]) -> pa.Schema:
