@@ -6,7 +6,6 @@ inputs lives in :mod:`marketlib.sources`; this module handles what the cleaners 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any, Protocol
@@ -74,14 +73,7 @@ def table_sha256(path: str | Path) -> str:
     within the folder.
     """
     p = Path(path)
-    if not p.is_dir():
-        return sha256_file(p)
-    h = hashlib.sha256()
-    for f in _dataset_files(p):
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
+    return sha256_file(*_dataset_files(p)) if p.is_dir() else sha256_file(p)
 
 
 def _dataset_files(folder: Path) -> list[Path]:

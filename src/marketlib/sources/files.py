@@ -46,12 +46,13 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Return the hex sha256 of a file, read in chunks."""
+def sha256_file(path: str | os.PathLike[str], *more: str | os.PathLike[str]) -> str:
+    """Return the hex sha256 of a file (or of several files' bytes in order), read in chunks."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+    for p in (path, *more):
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 
