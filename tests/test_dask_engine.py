@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from marketlib import arbitrage as ab
 from marketlib import clean
 from marketlib.arbitrage.medians import median_ci_order_statistic
-from marketlib.cli import _read_inputs, main
+from marketlib.clean.pipeline import clean_files, write_clean
+from marketlib.cli import main
 from marketlib.sources import InputError
 
 dd = pytest.importorskip("dask.dataframe")
@@ -48,9 +49,8 @@ def client():
 
 
 def pandas_engine(files: list[str], out: Path, p: clean.CleanParams = P) -> None:
-    frame, names, inputs = _read_inputs(files, clean.GENERIC_REQUIRED)
-    result = clean.clean_rates(frame, "generic", p, source_file=names)
-    clean.write_outputs(result, out, inputs)
+    result, inputs = clean_files(files, "generic", "rates", p)
+    write_clean(result, out, inputs)
 
 
 def assert_same_outputs(a: Path, b: Path) -> None:

@@ -34,7 +34,7 @@ def test__aijobs__a_bad_remote_ratio_cell_never_sinks_the_file(tmp_path, ratio):
 def test__counts__no_accepted_row_writes_an_empty_table_and_every_rejection(tmp_path):
     rc, out = _clean(tmp_path, "certifications", "counts",
                      "period,country,certification,count\n2023,US,CKA,x\n")
-    assert rc == 0
+    assert rc == 3  # every row rejected: the documented exit status, outputs still written
     assert pd.read_parquet(out / "certifications.parquet").empty
     assert read_rejected_csv(out / "certifications_rejected.csv")["reason"].tolist() == [
         "bad_count"]
@@ -63,7 +63,7 @@ def test__counts_freq_y__quarters_and_months_of_one_year_are_not_summed(tmp_path
     rc, out = _clean(tmp_path, "certifications", "counts",
                      "period,country,certification,count\n" + "\n".join(rows) + "\n",
                      "--freq", "Y")
-    assert rc == 0
+    assert rc == 3  # every row rejected
     assert pd.read_parquet(out / "certifications.parquet").empty  # no partial 2022 "year"
     rej = read_rejected_csv(out / "certifications_rejected.csv")
     assert (rej["reason"] == "bad_count").all() and len(rej) == 6

@@ -1,7 +1,9 @@
-"""Command line: ``marketlib fetch``, ``marketlib clean``, ``marketlib report``.
+"""Command line: ``marketlib fetch``, ``clean``, ``inspect``, ``report``, ``history``.
 
 Exit status: 0 success; 1 a report notebook failed or timed out; 2 unusable input or usage
-error (the message names the file and the problem, and nothing is written).
+error (the message names the file and the problem, and nothing is written); 3 a clean in which
+every input row was rejected (the outputs are written: the rejected file says why).
+Heavy libraries are imported by the commands, never at start: ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,32 +12,16 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-import pandas as pd
-
 from marketlib import __version__
+from marketlib.clean.formats import formats_for
 from marketlib.paths import processed_dir, raw_dir
-from marketlib.sources import DATASET_GROUPS, DATASETS, InputError
+from marketlib.sources.errors import InputError
 
 if TYPE_CHECKING:
-    from marketlib.clean.rejections import CleanResult
+    from marketlib.clean.pipeline import Maps
     from marketlib.params import CleanParams
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
-
-
-def _read_inputs(files: list[str], required: tuple[str, ...],
-                 any_of: tuple[tuple[str, ...], ...] = ()) -> tuple[pd.DataFrame, pd.Series,
-                                                                    dict[str, str]]:
-    """Read every file before anything is written; concatenate with per-row file names."""
-    from marketlib.sources import read_csv_text
-
-    tables = [read_csv_text(f, required=required, any_of=any_of) for f in files]
-    frame = pd.concat([t.frame for t in tables], ignore_index=True).fillna("")
-    names = pd.Series(
-        [str(t.path) for t in tables for _ in range(len(t.frame))], index=frame.index,
-        dtype="str",
-    )
-    return frame, names, {str(t.path): t.sha256 for t in tables}
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -104,57 +90,101 @@ def check_output_dir(out: str) -> None:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    """Clean rates, certification or activity files into ``--out``."""
-    from marketlib import clean
+    """Clean rates, certification or activity files into ``--out``.
+
+    Exit 3 when every input row was rejected (the outputs are still written: the rejected file
+    says why).
+    """
+    from marketlib.clean.formats import input_format
+    from marketlib.clean.pipeline import (
+        EXIT_ALL_REJECTED,
+        Maps,
+        clean_files,
+        summary_lines,
+        write_clean,
+    )
 
     params = clean_params_from(args)
+    fmt = input_format(args.format, args.what)
+    maps = Maps.load(fmt, getattr(args, "columns", None), getattr(args, "values", None))
     if args.what == "rates":
         from marketlib.engines.dask_clean import expand_inputs
 
         args.files = expand_inputs(args.files)  # FILE may be a folder or a glob
         if args.engine == "dask":
-            return _clean_rates_dask(args, params)
-    if args.what == "activity":
-        result, inputs = _clean_activity(args, params)
-    else:
-        spec = clean.input_format(args.format, args.what)
-        frame, names, inputs = _read_inputs(args.files, spec.required, spec.any_of)
-        result = clean.CLEANERS[args.what](frame, args.format, params, source_file=names)
-    paths = clean.write_outputs(result, args.out, inputs)
-    r = result.report
-    print(f"{result.name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
-          f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip())
+            return _clean_rates_dask(args, params, maps)
+    check_not_outputs(args.files, args.out)
+    result, inputs = clean_files(args.files, args.format, args.what, params, maps)
+    paths = write_clean(result, args.out, inputs)
+    for line in summary_lines(result):
+        print(line)
     for kind, path in paths.items():
         print(f"  {kind}: {path}")
-    return EXIT_OK
+    r = result.report
+    return EXIT_ALL_REJECTED if r["rows_in"] > 0 and r["rows_clean"] == 0 else EXIT_OK
 
 
-def _clean_rates_dask(args: argparse.Namespace, params: CleanParams) -> int:
+def check_not_outputs(files: list[str], out: str) -> None:
+    """Refuse an input that is one of marketlib's own outputs in ``--out`` (never re-read)."""
+    from pathlib import Path
+
+    from marketlib.storage import output_paths
+
+    own = set()
+    for table in ("rates", "certifications", "activity"):
+        for p in output_paths(out, table).values():
+            own |= {p.resolve(), p.with_suffix(".jsonl").resolve()}
+    for f in files:
+        if Path(f).resolve() in own:
+            raise InputError(f, f"is an output of marketlib in --out {out}: outputs are never "
+                                "read back as inputs (choose another --out)")
+
+
+def _clean_rates_dask(args: argparse.Namespace, params: CleanParams, maps: Maps) -> int:
     """``clean rates --engine dask``: on ``--scheduler`` (exit 2 if unreachable) or locally."""
+    from marketlib.clean.pipeline import EXIT_ALL_REJECTED
     from marketlib.engines.cluster import dask_client
     from marketlib.engines.dask_clean import clean_rates_dask
 
     with dask_client(args.scheduler):
-        r, paths = clean_rates_dask(args.files, args.format, params, args.out, progress=True)
+        r, paths = clean_rates_dask(args.files, args.format, params, args.out, progress=True,
+                                    maps=maps)
     print(f"rates: {r['rows_in']} rows in, {r['rows_clean']} clean, "
           f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip())
     for kind, path in paths.items():
         print(f"  {kind}: {path}")
+    return EXIT_ALL_REJECTED if r["rows_in"] > 0 and r["rows_clean"] == 0 else EXIT_OK
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Show a pay file's headers, a proposed column map and its unknown words."""
+    from pathlib import Path
+
+    from marketlib.clean.inspection import (
+        column_map_yaml,
+        inspect_file,
+        inspection_text,
+        value_map_yaml,
+    )
+
+    ins = inspect_file(args.file, args.format, args.columns)
+    print(inspection_text(ins))
+    if args.write_maps:
+        check_output_dir(args.write_maps)
+        d = Path(args.write_maps)
+        d.mkdir(parents=True, exist_ok=True)
+        from marketlib.sources import atomic_write_bytes
+
+        for name, text in (("columns.yaml", column_map_yaml(ins)),
+                           ("values.yaml", value_map_yaml(ins))):
+            atomic_write_bytes(d / name, text.encode("utf-8"))
+            print(f"  wrote {d / name}")
+        print(f"next: edit them, then `marketlib clean rates {args.file} --format "
+              f"{ins.fmt.name} --columns {d / 'columns.yaml'} --values {d / 'values.yaml'}`")
+    if ins.missing:
+        print(f"  no header found for required column(s): {', '.join(ins.missing)}: name them "
+              "in the column map")
     return EXIT_OK
-
-
-def _clean_activity(args: argparse.Namespace, params: CleanParams
-                    ) -> tuple[CleanResult, dict[str, str]]:
-    """Read every Innovation Graph file (measure = first column), then clean them together."""
-    from marketlib.clean.activity import clean_activity, stack_activity
-    from marketlib.clean.formats import input_format
-    from marketlib.sources import read_csv_text
-
-    spec = input_format(args.format, "activity")
-    tables = [read_csv_text(f, required=spec.required, any_of=spec.any_of) for f in args.files]
-    frame, names = stack_activity([(t.frame, str(t.path)) for t in tables])
-    result = clean_activity(frame, args.format, params, source_file=names)
-    return result, {str(t.path): t.sha256 for t in tables}
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -182,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"marketlib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    from marketlib.sources.datasets import DATASET_GROUPS, DATASETS
+
     f = sub.add_parser("fetch", help="get a public data set (pinned URL and sha256)")
     f.add_argument("dataset", choices=[*DATASETS, *DATASET_GROUPS, "all"])
     f.add_argument("--dest", default=str(raw_dir()), help="folder (default: data/raw)")
@@ -192,9 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("clean", help="clean rates, certification or activity files")
     csub = c.add_subparsers(dest="what", required=True, metavar="WHAT")
-    for what, formats in (("rates", ("aijobs", "generic")),
-                          ("certifications", ("records", "counts")),
-                          ("activity", ("innovationgraph",))):
+    for what in ("rates", "certifications", "activity"):
+        formats = formats_for(what)
         w = csub.add_parser(what, help=f"clean {what} files")
         w.add_argument("files", nargs="+", metavar="FILE",
                        help="CSV file(s)" + ("; a folder or a glob also" if what == "rates"
@@ -210,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="decimal mark of numbers (default '.'; ',' for 1.234,56); a number "
                             "whose separators fit neither convention is rejected")
         if what == "rates":
+            w.add_argument("--columns", default=None, metavar="MAP.yaml",
+                           help="column map: for each column of the format, the file's header "
+                                "(see `marketlib inspect`)")
+            w.add_argument("--values", default=None, metavar="MAP.yaml",
+                           help="value map: words per column (experience, employment_type, "
+                                "unit, currency, country, role_family)")
             w.add_argument("--hours-per-year", type=float, default=2080.0)
             w.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
                            help="pandas (default, one process) or dask (a cluster; the table "
@@ -222,6 +259,17 @@ def build_parser() -> argparse.ArgumentParser:
             w.add_argument("--known-only", action="store_true",
                            help="reject certifications that are not known codes")
         w.set_defaults(func=cmd_clean)
+
+    i = sub.add_parser("inspect", help="a pay file's headers, a proposed column map and its "
+                                       "unknown words")
+    i.add_argument("file", metavar="FILE")
+    i.add_argument("--format", default="generic", choices=formats_for("rates"),
+                   help="the format to map the file to (default: generic)")
+    i.add_argument("--columns", default=None, metavar="MAP.yaml",
+                   help="start from this column map")
+    i.add_argument("--write-maps", default=None, metavar="DIR",
+                   help="write columns.yaml and values.yaml there, ready to edit")
+    i.set_defaults(func=cmd_inspect)
 
     r = sub.add_parser("report", help="run the report notebooks with papermill")
     r.add_argument("--params", default=None, help="parameters YAML (default: params/default.yaml)")

@@ -77,6 +77,16 @@ def _register(result: pd.Series, codes: np.ndarray, values: pd.Series) -> None:
                     pd.Series(uniques, dtype=values.dtype if len(uniques) else "str")))
 
 
+def word_key(values: pd.Series) -> pd.Series:
+    """Return vocabulary lookup keys of ``values``: trimmed, case-folded, separators as spaces.
+
+    ``-``, ``_``, ``,``, ``;`` and runs of spaces become one space, so "Mid-level",
+    "mid_level" and "Mid level" are one word.
+    """
+    return (values.astype("str").str.casefold().str.replace(r"[\s\-_,;]+", " ", regex=True)
+            .str.strip())
+
+
 def take_rows(values: pd.Series, keep: np.ndarray) -> pd.Series:
     """Return ``values[keep]`` (a boolean mask), keeping the known codes of the kept rows."""
     out = values[keep]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from marketlib.frames import distinct_codes, map_distinct
+from marketlib.frames import distinct_codes, map_distinct, word_key
 from marketlib.params import HOURS_PER_YEAR
 from marketlib.paths import PACKAGE_DATA
 
@@ -26,14 +26,13 @@ WORKING_HOURS = {"hour": 1.0, "day": 8.0, "week": 40.0}
 def unit_spellings() -> dict[str, str]:
     """Return the unit vocabulary (spelling -> hour/day/week/month/year) from ``units.csv``."""
     t = pd.read_csv(PACKAGE_DATA / "units.csv", comment="#", dtype=str, keep_default_na=False)
-    return dict(zip(t["spelling"].str.strip().str.casefold(), t["unit"], strict=True))
+    return dict(zip(word_key(t["spelling"]), t["unit"], strict=True))
 
 
 def normalize_units(values: pd.Series) -> pd.Series:
     """Map unit spellings ("hourly", "per annum", "Yr") to hour/day/week/month/year or NA."""
     look = unit_spellings()
-    return map_distinct(values, lambda u: u.astype("str").str.strip().str.casefold()
-                        .map(look).astype("str"))
+    return map_distinct(values, lambda u: word_key(u).map(look).astype("str"))
 
 
 def unit_hours(units: pd.Series, hours_per_year: float = HOURS_PER_YEAR) -> pd.Series:

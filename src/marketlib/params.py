@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -42,6 +41,10 @@ class CleanParams:
     freq: str | None = None
     known_certifications_only: bool = False
     decimal: str = "."
+    #: a value map's words per column (:mod:`marketlib.clean.maps`), keys normalized
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the column map the file was read with (recorded; applied by the reader)
+    columns: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -325,25 +328,6 @@ class ReportParams(_Section):
                            max_date=self.run_date().isoformat(), **changes)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping (the last would win)."""
-
-
-def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False
-                   ) -> dict[Any, Any]:
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} given twice", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
-
-
 def load_report_params(path: str | Path) -> ReportParams:
     """Read and validate a report parameters file (YAML).
 
@@ -354,14 +338,10 @@ def load_report_params(path: str | Path) -> ReportParams:
         message names each key).
     """
     from marketlib.sources import InputError
+    from marketlib.sources.yamlfile import read_yaml
 
     p = Path(path)
-    if not p.is_file():
-        raise InputError(p, "parameters file not found")
-    try:
-        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(p, f"not valid YAML ({str(exc).splitlines()[0]})") from exc
+    raw = read_yaml(p, "parameters file")
     if not isinstance(raw, dict):
         raise InputError(p, "parameters must be a mapping of sections")
     try:

@@ -5,40 +5,66 @@ code and a readable detail. Flagged rows (duplicates, range pairs, outliers, FX 
 stay in the clean table; estimators choose what to exclude. Functions take DataFrames and a
 frozen :class:`~marketlib.params.CleanParams` and return new DataFrames.
 
-Modules: ``formats`` (required columns per format), ``rejections`` (reason codes and the
-report), ``vocab`` (vocabularies from data files), ``flags``, ``rates``, ``certifications``,
-``activity``.
+Modules: ``formats/`` (one file per input format, the ``FORMATS`` registry), ``maps`` (the
+analyst's column and value maps), ``pipeline`` (read -> clean -> write, once), ``inspection``
+(``marketlib inspect``), ``rejections`` (reason codes and the report), ``vocab``
+(vocabularies from data files), ``flags``, ``rates``, ``certifications``, ``activity``.
+Names are imported on first use, so the command line can list formats without pandas.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from marketlib.clean.activity import clean_activity
-from marketlib.clean.certifications import WORLD, clean_certifications
-from marketlib.clean.flags import flag_outliers, flag_range_pairs
-from marketlib.clean.formats import (
-    AIJOBS_REQUIRED,
-    CERT_FORMATS,
-    COUNTS_REQUIRED,
-    FORMATS,
-    GENERIC_REQUIRED,
-    RATE_FORMATS,
-    RECORDS_REQUIRED,
-    input_format,
-)
-from marketlib.clean.rates import clean_rates
-from marketlib.clean.rejections import REASON_CODES, CleanResult
-from marketlib.clean.vocab import (
-    assign_role_families,
-    certification_codes,
-    normalize_certification_names,
-)
-from marketlib.params import CleanParams
-from marketlib.storage import write_outputs
+if TYPE_CHECKING:
+    from marketlib.clean.rejections import CleanResult
+    from marketlib.params import CleanParams
 
-CLEANERS = {"rates": clean_rates, "certifications": clean_certifications,
+_WHERE: dict[str, str] = {
+    "clean_activity": "marketlib.clean.activity",
+    "WORLD": "marketlib.clean.certifications",
+    "clean_certifications": "marketlib.clean.certifications",
+    "flag_outliers": "marketlib.clean.flags",
+    "flag_range_pairs": "marketlib.clean.flags",
+    "AIJOBS_REQUIRED": "marketlib.clean.formats",
+    "CERT_FORMATS": "marketlib.clean.formats",
+    "COUNTS_REQUIRED": "marketlib.clean.formats",
+    "FORMATS": "marketlib.clean.formats",
+    "GENERIC_REQUIRED": "marketlib.clean.formats",
+    "RATE_FORMATS": "marketlib.clean.formats",
+    "RECORDS_REQUIRED": "marketlib.clean.formats",
+    "input_format": "marketlib.clean.formats",
+    "clean_rates": "marketlib.clean.rates",
+    "REASON_CODES": "marketlib.clean.rejections",
+    "CleanResult": "marketlib.clean.rejections",
+    "assign_role_families": "marketlib.clean.vocab",
+    "certification_codes": "marketlib.clean.vocab",
+    "normalize_certification_names": "marketlib.clean.vocab",
+    "CleanParams": "marketlib.params",
+    "write_outputs": "marketlib.storage",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CLEANERS":
+        return cleaners()
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'marketlib.clean' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def cleaners() -> dict[str, Any]:
+    """Return the cleaner of each table (``rates``, ``certifications``, ``activity``)."""
+    from marketlib.clean.activity import clean_activity
+    from marketlib.clean.certifications import clean_certifications
+    from marketlib.clean.rates import clean_rates
+
+    return {"rates": clean_rates, "certifications": clean_certifications,
             "activity": clean_activity}
 
 
@@ -48,18 +74,12 @@ def clean_file(path: str | Path, fmt: str, params: CleanParams | None = None) ->
 
     Lets a notebook or a test start from committed raw figures without writing anything.
     """
-    from marketlib.sources import read_csv_text
+    from marketlib.clean.pipeline import clean_files
+    from marketlib.params import CleanParams
 
-    spec = input_format(fmt)
-    raw = read_csv_text(path, required=spec.required, any_of=spec.any_of)
-    result = CLEANERS[spec.table](raw.frame, fmt, params, source_file=Path(path).name)
-    return result, {"path": Path(path).name, "sha256": raw.sha256, "report": result.report}
+    name = Path(path).name
+    result, sha = clean_files([path], fmt, None, params or CleanParams(), names=[name])
+    return result, {"path": name, "sha256": sha[name], "report": result.report}
 
 
-__all__ = [
-    "AIJOBS_REQUIRED", "CERT_FORMATS", "CLEANERS", "COUNTS_REQUIRED", "FORMATS",
-    "GENERIC_REQUIRED", "RATE_FORMATS", "REASON_CODES", "RECORDS_REQUIRED", "WORLD",
-    "CleanParams", "CleanResult", "assign_role_families", "certification_codes",
-    "clean_activity", "clean_certifications", "clean_file", "clean_rates", "flag_outliers",
-    "flag_range_pairs", "input_format", "normalize_certification_names", "write_outputs",
-]
+__all__ = sorted({*_WHERE, "CLEANERS", "clean_file", "cleaners"})

@@ -199,8 +199,10 @@ def flag_file_order(clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: 
     codes["_file"] = distinct_codes(out["source_file"])[0]
     out["is_duplicate"] = first_seen(list(codes.values()))
     # range pairs among non-duplicate rows, adjacent in file order
-    amount_col = "salary" if fmt == "aijobs" else "amount"
-    key_cols = [k for k in codes if k not in {amount_col, "salary_in_usd"}]
+    from marketlib.clean.formats import input_format
+
+    amounts = set(input_format(fmt, "rates").amount_columns)
+    key_cols = [k for k in codes if k not in amounts]
     nondup = ~out["is_duplicate"].to_numpy()
     same = np.ones(int(nondup.sum()), dtype=bool)
     for k in key_cols:

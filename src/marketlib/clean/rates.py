@@ -1,4 +1,4 @@
-"""Rates: raw pay files (``aijobs``, ``generic``) to ``rates`` rows in USD per hour and year.
+"""Rates: raw pay files (any rates format of the registry) to rows in USD per hour and year.
 
 SPEC order of rules (the first failing rule gives the reason code): required values, date,
 amount, unit, currency, country, FX, plausibility. Every lookup runs once per distinct value.
@@ -6,7 +6,7 @@ amount, unit, currency, country, FX, plausibility. Every lookup runs once per di
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,7 +14,8 @@ import pandas as pd
 
 from marketlib import money
 from marketlib.clean.flags import flag_rates
-from marketlib.clean.formats import AIJOBS_REQUIRED, GENERIC_REQUIRED, RATE_FORMATS
+from marketlib.clean.formats import Canonical, input_format
+from marketlib.clean.maps import apply_value_map, merge_unknown_words, unknown_words
 from marketlib.clean.rejections import (
     REJECTED_COLUMNS,
     CleanResult,
@@ -35,6 +36,7 @@ from marketlib.frames import (
     number_problems,
     parse_numbers,
     take_rows,
+    word_key,
 )
 from marketlib.params import CleanParams
 from marketlib.periods import parse_dates
@@ -45,39 +47,15 @@ from marketlib.regions import assign_regions, resolve_countries
 OUTPUT_COLUMNS = frozenset(fields("rates")["name"]) | REJECTED_COLUMNS
 
 
-def _canonical_rates(raw: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Map a raw rates frame to canonical text columns; return (frame, required, raw_cols)."""
-    if fmt == "aijobs":
-        c = pd.DataFrame(index=raw.index)
-        c["date_text"] = raw["work_year"]
-        c["amount_text"] = raw["salary"]
-        c["currency"] = raw["salary_currency"]
-        c["unit_text"] = "year"
-        c["country_text"] = raw["employee_residence"]
-        c["role"] = raw["job_title"]
-        c["experience_text"] = raw["experience_level"]
-        c["employment_text"] = raw["employment_type"]
-        c["source_usd_text"] = raw["salary_in_usd"]
-        c["company_location_text"] = raw["company_location"]
-        c["remote_ratio"] = raw["remote_ratio"]
-        c["company_size"] = raw["company_size"]
-        required = ["date_text", "amount_text", "currency", "country_text", "employment_text"]
-        consumed = list(AIJOBS_REQUIRED)
-    elif fmt == "generic":
-        c = pd.DataFrame(index=raw.index)
-        c["date_text"] = raw["date"]
-        c["amount_text"] = raw["amount"]
-        c["currency"] = raw["currency"]
-        c["unit_text"] = raw["unit"]
-        c["country_text"] = raw["country"]
-        for src, dst in (("role", "role"), ("experience", "experience_text"),
-                         ("employment_type", "employment_text"), ("source", "source")):
-            c[dst] = raw[src] if src in raw.columns else ""
-        required = ["date_text", "amount_text", "currency", "unit_text", "country_text"]
-        consumed = [*GENERIC_REQUIRED, "role", "experience", "employment_type", "source"]
-    else:
-        raise ValueError(f"unknown rates format {fmt!r}; expected one of {RATE_FORMATS}")
-    return c, required, [col for col in raw.columns if col not in consumed]
+def canonical_rates(raw: pd.DataFrame, fmt: str, p: CleanParams) -> Canonical:
+    """Map a raw rates frame to canonical text columns, the value map's words applied."""
+    spec = input_format(fmt, "rates")
+    can = spec.canonical(raw)
+    frame = can.frame
+    for col, words in p.values.items():
+        if col in frame.columns and col != "role_family":
+            frame[col] = apply_value_map(frame[col], words)
+    return can
 
 
 @dataclass
@@ -97,6 +75,8 @@ class RateRows:
     raw_ok_codes
         The accepted rows' raw columns as integer codes (equal codes <=> equal values; -1:
         missing): the duplicate and range-pair keys, without copying the text.
+    unknown
+        Per word column, the given words no vocabulary or value map knows, with counts.
     """
 
     raw: pd.DataFrame
@@ -104,6 +84,7 @@ class RateRows:
     rejected: pd.DataFrame
     experience_given: np.ndarray
     raw_ok_codes: dict[str, np.ndarray]
+    unknown: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def clean_rates(
@@ -134,7 +115,8 @@ def clean_rates(
     p = params or CleanParams()
     rows = clean_rate_rows(raw, fmt, p, source_file)
     clean = flag_rates(rows.clean, rows.raw_ok_codes, fmt, p)
-    report = rates_report(rows.raw, clean, rows.rejected, rows.experience_given, p, fmt)
+    report = rates_report(rows.raw, clean, rows.rejected, rows.experience_given, p, fmt,
+                          rows.unknown)
     result = CleanResult("rates", clean, rows.rejected, report)
     result.check_invariant()
     return result
@@ -161,61 +143,61 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
         Accepted rows without flags, their raw columns, the rejected rows.
     """
     raw, malformed = split_malformed(raw)
-    c, required, extra_cols = _canonical_rates(raw, fmt)
+    can = canonical_rates(raw, fmt, p)
+    c = can.frame
+    extra_cols = [col for col in raw.columns if col not in can.consumed]
     rej = Rejections(raw.index, malformed)
 
-    is_blank = {col: blank(c[col]) for col in required}
-    names = {"date_text": "date", "amount_text": "amount", "currency": "currency",
-             "unit_text": "unit", "country_text": "country", "employment_text": "employment_type"}
-    if fmt == "aijobs":
-        names.update(date_text="work_year", amount_text="salary", currency="salary_currency",
-                     country_text="employee_residence")
-    for col in required:
-        rej.add(is_blank[col], "missing_required", f"required value missing: {names[col]}")
+    for col in can.required:
+        rej.add(blank(c[col]), "missing_required",
+                f"required value missing: {can.labels.get(col, col)}")
 
-    dates = parse_dates(c["date_text"])
-    if fmt == "aijobs":  # work_year only
+    dates = parse_dates(c["date"])
+    if can.year_only:
         not_year = dates["precision"].ne("Y").fillna(True)
         dates.loc[not_year, "date"] = pd.NaT
+    accepted = "YYYY" if can.year_only else "YYYY-MM-DD, YYYY-MM or YYYY"
     rej.add(dates["out_of_range"].fillna(False).astype(bool), "date_out_of_range",
-            lazy_detail("date ", c["date_text"], " has a year outside 1678..2261"))
+            lazy_detail("date ", c["date"], " has a year outside 1678..2261"))
     rej.add(dates["date"].isna(), "unparseable_date",
-            lazy_detail("date ", c["date_text"], " is not YYYY-MM-DD, YYYY-MM or YYYY"))
+            lazy_detail("date ", c["date"], f" is not {accepted}"))
     lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
     rej.add((dates["date"] < lo_date) | (dates["date"] > hi_date), "date_out_of_range",
-            lazy_detail("date ", c["date_text"], f" outside {lo_date.date()}..{hi_date.date()}"))
+            lazy_detail("date ", c["date"], f" outside {lo_date.date()}..{hi_date.date()}"))
 
-    amount = parse_numbers(c["amount_text"], p.decimal)
+    amount = parse_numbers(c["amount"], p.decimal)
     rej.add(amount.isna(), "unparseable_amount",
-            lambda idx: "amount " + number_problems(c["amount_text"][idx], p.decimal))
+            lambda idx: "amount " + number_problems(c["amount"][idx], p.decimal))
     rej.add(amount <= 0, "non_positive_amount",
-            lazy_detail("amount ", c["amount_text"], " is not positive"))
+            lazy_detail("amount ", c["amount"], " is not positive"))
 
-    unit = money.normalize_units(c["unit_text"])
+    unit = money.normalize_units(c["unit"])
     rej.add(unit.isna(), "unknown_unit",
-            lazy_detail("unit ", c["unit_text"], " is not hour/day/week/month/year"))
+            lazy_detail("unit ", c["unit"], " is not hour/day/week/month/year"))
 
     codes = money.iso4217_codes()
     currency = map_distinct(c["currency"], lambda u: u.str.strip().str.upper())
-    rej.add(~map_distinct(currency, lambda u: u.isin(codes)).fillna(False).astype(bool),
-            "unknown_currency", lazy_detail("currency ", c["currency"], " is not an ISO 4217 code"))
+    currency_known = map_distinct(currency, lambda u: u.isin(codes)).fillna(False).astype(bool)
+    rej.add(~currency_known, "unknown_currency",
+            lazy_detail("currency ", c["currency"], " is not an ISO 4217 code"))
 
-    iso3 = resolve_countries(c["country_text"])
+    iso3 = resolve_countries(c["country"])
     rej.add(iso3.isna(), "unknown_country",
-            lazy_detail("country ", c["country_text"], " not recognized"))
+            lazy_detail("country ", c["country"], " not recognized"))
 
     fx = money.usd_per_unit(currency, dates["date"], dates["end"])
     hours = money.unit_hours(unit, p.hours_per_year)
     own_hourly = amount * fx / hours
-    if fmt == "aijobs":
-        source_usd = parse_numbers(c["source_usd_text"], p.decimal)
-        hourly = own_hourly.fillna((source_usd / hours).where(source_usd > 0))
+    has_source_usd = "source_annual_usd" in c.columns
+    if has_source_usd:
+        source_usd = parse_numbers(c["source_annual_usd"], p.decimal)
+        hourly = own_hourly.fillna((source_usd / p.hours_per_year).where(source_usd > 0))
     else:
         source_usd = None
         hourly = own_hourly
     rej.add(hourly.isna(), "fx_rate_unavailable",
             lambda idx: "no ECB rate for " + currency[idx].astype("str") + " over "
-            + c["date_text"][idx].astype("str") + " and no USD figure in the source")
+            + c["date"][idx].astype("str") + " and no USD figure in the source")
     annual = hourly * p.hours_per_year
     lo_b, hi_b = p.annual_usd_bounds
     rej.add(~annual.between(lo_b, hi_b), "implausible_amount",
@@ -255,41 +237,52 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
     role = map_distinct(c["role"], lambda u: u.str.strip().replace("", np.nan), keep=ok)
     cols["role"] = role.reset_index(drop=True)
     cols["role_family"] = assign_role_families(cols["role"])
-    cols["experience"] = normalize_vocabulary(c["experience_text"], "experience",
-                                              keep=ok).reset_index(drop=True)
-    employment = normalize_vocabulary(c["employment_text"], "employment_types",
-                                      keep=ok).reset_index(drop=True)
+    if p.values.get("role_family"):  # the analyst's own titles -> families first
+        own = map_distinct(cols["role"], lambda u: word_key(u).map(p.values["role_family"]))
+        cols["role_family"] = own.fillna(cols["role_family"]).astype("str")
+    experience = normalize_vocabulary(c["experience"], "experience")
+    cols["experience"] = take_rows(experience, ok).reset_index(drop=True)
+    employment_all = normalize_vocabulary(c["employment_type"], "employment_types")
+    employment = take_rows(employment_all, ok).reset_index(drop=True)
     cols["employment_type"] = employment
     cols["rate_kind"] = normalize_vocabulary(employment, "rate_kinds").fillna("unknown")
-    if fmt == "aijobs":
-        company = resolve_countries(c["company_location_text"], keep=ok).reset_index(drop=True)
+    if has_source_usd:
         own_annual = kept(amount * fx / hours * p.hours_per_year)
         source_usd_ok = kept(source_usd)
         cols["source_annual_usd"] = source_usd_ok
+        mismatch = (own_annual / source_usd_ok - 1).abs() > p.fx_tolerance
+        cols["is_fx_mismatch"] = mismatch.fillna(False).astype(bool)
+    else:
+        cols["is_fx_mismatch"] = False
+    if "company_location" in c.columns:
+        company = resolve_countries(c["company_location"], keep=ok).reset_index(drop=True)
         cols["company_iso3"] = company
         cols["is_cross_border"] = company.notna() & company.ne(iso3_ok).fillna(True)
         cols["remote_ratio"] = kept(pd.to_numeric(c["remote_ratio"], errors="coerce"))
         cols["company_size"] = kept(c["company_size"])
-        cols["is_fx_mismatch"] = ((own_annual / source_usd_ok - 1).abs() > p.fx_tolerance)
-    else:
+    if "source" in c.columns:
         cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan),
                                       keep=ok).reset_index(drop=True)
-        cols["is_fx_mismatch"] = False
     taken = set(cols) | OUTPUT_COLUMNS
     for col in extra_cols:  # kept (SPEC), never over a column marketlib writes
         cols[input_name(col, taken)] = kept(raw[col])
-    if isinstance(cols["is_fx_mismatch"], pd.Series):
-        cols["is_fx_mismatch"] = cols["is_fx_mismatch"].fillna(False).astype(bool)
     clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())), copy=False)  # no block copy
     rejected = rejected_frame(raw, rej, source_file)
-    given = ~blank(c["experience_text"])[ok].to_numpy()
+    given = ~blank(c["experience"])[ok].to_numpy()
     raw_ok_codes = {col: distinct_codes(raw[col])[0][ok] for col in raw.columns}
+    unknown = {name: words for name, words in (
+        ("experience", unknown_words(c["experience"], experience)),
+        ("employment_type", unknown_words(c["employment_type"], employment_all)),
+        ("unit", unknown_words(c["unit"], unit)),
+        ("currency", unknown_words(c["currency"], currency.where(currency_known))),
+        ("country", unknown_words(c["country"], iso3))) if words}
     return RateRows(raw=raw, clean=clean, rejected=rejected, experience_given=given,
-                    raw_ok_codes=raw_ok_codes)
+                    raw_ok_codes=raw_ok_codes, unknown=unknown)
 
 
 def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,
-                 experience_given: np.ndarray, p: CleanParams, fmt: str) -> dict[str, Any]:
+                 experience_given: np.ndarray, p: CleanParams, fmt: str,
+                 unknown: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the rates clean report: counts, reasons, flags, and the year x region log.
 
     Parameters
@@ -304,6 +297,8 @@ def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,
         Per clean row: whether an experience value was given.
     p, fmt
         Parameters and format, recorded.
+    unknown
+        Words no vocabulary or value map knows, per column and word (:attr:`RateRows.unknown`).
 
     Returns
     -------
@@ -319,6 +314,9 @@ def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,
     report["rate_kind"] = clean["rate_kind"].value_counts().to_dict()
     report["experience_unrecognized"] = int((clean["experience"].isna().to_numpy()
                                              & experience_given).sum())
+    report["unknown_words"] = merge_unknown_words([unknown or {}])
+    report["rows_without"] = {col: int(clean[col].isna().sum())
+                              for col in ("experience", "employment_type", "role")}
     log = (clean.assign(region=clean["region"].fillna("(none)"))
            .groupby(["year", "region"])
            .agg(rows=("source_row", "size"), duplicates=("is_duplicate", "sum"),

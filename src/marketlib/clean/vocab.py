@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from marketlib.frames import map_distinct
+from marketlib.frames import map_distinct, word_key
 from marketlib.paths import PACKAGE_DATA
 
 
@@ -21,11 +21,12 @@ from marketlib.paths import PACKAGE_DATA
 def vocabulary(name: str) -> dict[str, str]:
     """Return a spelling -> value mapping from ``data/<name>.csv`` (first column -> second).
 
-    ``experience``, ``employment_types``, ``rate_kinds`` and ``units``; keys are case-folded.
+    ``experience``, ``employment_types``, ``rate_kinds`` and ``units``; keys are
+    :func:`~marketlib.frames.word_key` (trimmed, case-folded, hyphens as spaces).
     """
     t = pd.read_csv(PACKAGE_DATA / f"{name}.csv", comment="#", dtype=str, keep_default_na=False)
     key, value = t.columns[:2]
-    return dict(zip(t[key].str.strip().str.casefold(), t[value].str.strip(), strict=True))
+    return dict(zip(word_key(t[key]), t[value].str.strip(), strict=True))
 
 
 def normalize_vocabulary(values: pd.Series, name: str,
@@ -35,18 +36,18 @@ def normalize_vocabulary(values: pd.Series, name: str,
     ``keep``: a boolean mask of the rows wanted (see :func:`marketlib.frames.map_distinct`).
     """
     look = vocabulary(name)
-    return map_distinct(values, lambda u: u.astype("str").str.strip().str.casefold().map(look),
-                        keep=keep)
-
-
-def experience_levels() -> list[str]:
-    """Return the experience vocabulary in seniority order."""
-    return ["junior", "mid", "senior", "lead", "executive"]
+    return map_distinct(values, lambda u: word_key(u).map(look), keep=keep)
 
 
 def employment_types() -> list[str]:
     """Return SPEC's fixed employment-type vocabulary."""
     return sorted(set(vocabulary("employment_types").values()))
+
+
+def role_families() -> list[str]:
+    """Return the role families titles are assigned to (``Other`` last)."""
+    t = pd.read_csv(PACKAGE_DATA / "role_families.csv", dtype=str)
+    return [*dict.fromkeys(t.sort_values("priority")["role_family"]), "Other"]
 
 
 @lru_cache(maxsize=1)

@@ -44,6 +44,8 @@ from marketlib.clean.flags import (
     outlier_inputs,
 )
 from marketlib.clean.formats import input_format
+from marketlib.clean.maps import merge_unknown_words
+from marketlib.clean.pipeline import Maps, read_inputs
 from marketlib.clean.rates import clean_rate_rows, rates_report
 from marketlib.engines import exact
 from marketlib.engines.cells import global_cells, local_cells
@@ -56,7 +58,6 @@ from marketlib.sources import (
     csv_text,
     jsonl_text,
     parquet_statistics,
-    read_csv_text,
     spreadsheet_safe,
 )
 from marketlib.storage import output_paths
@@ -93,14 +94,16 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     return out
 
 
-def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str) -> dict[str, Any]:
+def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str,
+               maps: Maps | None = None) -> dict[str, Any]:
     """Read and clean one file up to the outlier rule; stage its rows; return compact data."""
     spec = input_format(fmt, "rates")
     try:
-        table = read_csv_text(path, required=spec.required)
+        inputs = read_inputs([path], spec, maps)
     except InputError as exc:
         return {"error": (exc.path, exc.problem)}
-    raw = table.frame.fillna("")
+    table = inputs.tables[0]
+    raw = inputs.frame
     columns = [c for c in raw.columns if c != MALFORMED]
     names = pd.Series(str(table.path), index=pd.RangeIndex(len(raw)), dtype="str")
     rows = clean_rate_rows(raw, fmt, p, source_file=names)
@@ -118,7 +121,7 @@ def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str) -> di
     schema = clean.schema.remove(clean.schema.get_field_index(_GIVEN))  # for the run's schema
     _write_rejected_text(rows.rejected, columns, w, index)  # kept if no other file adds columns
     return {"rows_in": len(rows.raw), "columns": columns, "n_pairs": n_pairs,
-            "sha256": table.sha256,
+            "sha256": table.sha256, "unknown": rows.unknown,
             "schema": schema, "fine_keys": fine_keys, "coarse_keys": coarse_keys,
             "fine": fine_codes, "coarse": coarse_codes,
             "log_value": log_value.to_numpy(dtype=np.float64)}
@@ -245,6 +248,8 @@ def _merge_reports(parts: list[dict[str, Any]], rows_in: int) -> dict[str, Any]:
         "flags": {k: int(flags[k]) for k in first["flags"]},
         "fx_source": dict(fx.most_common()), "rate_kind": dict(kinds.most_common()),
         "experience_unrecognized": sum(r["experience_unrecognized"] for r in parts),
+        "rows_without": {k: sum(r["rows_without"][k] for r in parts)
+                         for k in first["rows_without"]},
         "log_by_year_region": [{k: (int(v) if isinstance(v, np.integer) else v)
                                 for k, v in rec.items()} for rec in log.to_dict("records")],
     }
@@ -276,7 +281,8 @@ def _cell_stats(parts: list[Any], n_cells: int) -> dict[str, np.ndarray]:
 
 
 def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out: str | Path,
-                     progress: bool = False) -> tuple[dict[str, Any], dict[str, Path]]:
+                     progress: bool = False, maps: Maps | None = None
+                     ) -> tuple[dict[str, Any], dict[str, Path]]:
     """Clean rates files on the current Dask client; write the three outputs into ``out``.
 
     Parameters
@@ -293,6 +299,8 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         file system every worker can write (the same machine, or a shared mount).
     progress
         Show the progress bar (terminal) or the dashboard link.
+    maps
+        The analyst's column and value maps (as the pandas engine's).
 
     Returns
     -------
@@ -306,7 +314,8 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
     """
     from distributed import get_client
 
-    p = params or CleanParams()
+    maps = maps or Maps()
+    p = maps.params(params or CleanParams())
     client = get_client()
     paths = output_paths(out, "rates")
     with atomic_output_dir(out, replace=("rates.parquet",)) as tmp:
@@ -314,7 +323,7 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         table_dir = tmp / "rates.parquet"
         work.mkdir()
         table_dir.mkdir()
-        stage = [client.submit(_stage_one, f, i, fmt, p, str(work), pure=False,
+        stage = [client.submit(_stage_one, f, i, fmt, p, str(work), maps, pure=False,
                                key=f"marketlib-clean-{i}-{os.getpid()}-{id(work)}")
                  for i, f in enumerate(files)]
         if progress:
@@ -349,6 +358,7 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         reports = client.gather(final)
         del parts
         report = _merge_reports(reports, sum(s["rows_in"] for s in small))
+        report["unknown_words"] = merge_unknown_words([s["unknown"] for s in small])
         rej_cols = ["source_file", "source_row", *raw_columns, "reason", "detail"]
         header = csv_text(spreadsheet_safe(pd.DataFrame(columns=rej_cols)), header=True)
         staged = output_paths(tmp, "rates")

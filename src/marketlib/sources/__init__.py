@@ -5,144 +5,98 @@ sets swapped in together, spreadsheet-safe rejected files), ``datasets`` (pinned
 datasets, snapshots, the mirror and provenance), ``reference`` (small typed reference tables).
 Every problem that makes a file unreadable raises :class:`InputError` naming the file and the
 problem; nothing is written before all inputs are read.
+
+Names are imported on first use (PEP 562), so a command that needs only the dataset table or
+:class:`InputError` does not pay for pandas and Arrow.
 """
 
 from __future__ import annotations
 
+import importlib
 import os  # noqa: F401 - tests patch os functions through this module
+from typing import Any
 
-from marketlib.sources.datasets import (  # noqa: F401
-    AIJOBS_COLUMNS,
-    AIJOBS_COMMIT,
-    AIJOBS_SHA256,
-    AIJOBS_URL,
-    DATASET_GROUPS,
-    DATASETS,
-    GITHUB_API,
-    GITHUB_RAW,
-    INNOVATIONGRAPH_COMMIT,
-    INNOVATIONGRAPH_SHA256,
-    PPP_COMMIT,
-    PPP_PLR_FILE,
-    PPP_UPSTREAM,
-    PROVENANCE_SUFFIX,
-    Dataset,
-    Provenance,
-    ResolvedRef,
-    Snapshot,
-    dataset_names,
-    fetch,
-    fetch_aijobs,
-    fetch_snapshot,
-    github_api_base,
-    github_raw_base,
-    latest_commit,
-    locate,
-    provenance_of,
-    provenance_path,
-    read_provenance,
-    resolve_ref,
-    sha256_cached,
-    snapshot_refs,
-    snapshots,
-    write_provenance,
-)
-from marketlib.sources.files import (  # noqa: F401
-    MALFORMED,
-    MAX_INPUT_BYTES,
-    InputError,
-    RawTable,
-    max_input_bytes,
-    read_csv_text,
-    read_input_bytes,
-    sha256_bytes,
-    sha256_file,
-    wide_encoding,
-)
-from marketlib.sources.outputs import (  # noqa: F401
-    FORMULA_TRIGGERS,
-    atomic_output_dir,
-    atomic_write_bytes,
-    atomic_write_csv,
-    atomic_write_jsonl,
-    atomic_write_parquet,
-    atomic_write_with,
-    csv_text,
-    jsonl_text,
-    neutralise_formulas,
-    parquet_statistics,
-    read_jsonl,
-    read_rejected_csv,
-    restore_formulas,
-    spreadsheet_safe,
-    write_rejected,
-)
-from marketlib.sources.reference import (  # noqa: F401
-    read_price_level_ratios,
-    read_reference_table,
-)
+from marketlib.sources.errors import InputError, sha256_bytes, sha256_file  # noqa: F401
 
-__all__ = [
-    "csv_text",
-    "jsonl_text",
-    "parquet_statistics",
-    "spreadsheet_safe",
-    "AIJOBS_COLUMNS",
-    "AIJOBS_COMMIT",
-    "AIJOBS_SHA256",
-    "AIJOBS_URL",
-    "DATASETS",
-    "DATASET_GROUPS",
-    "Dataset",
-    "FORMULA_TRIGGERS",
-    "GITHUB_API",
-    "GITHUB_RAW",
-    "INNOVATIONGRAPH_COMMIT",
-    "INNOVATIONGRAPH_SHA256",
-    "InputError",
-    "MALFORMED",
-    "MAX_INPUT_BYTES",
-    "PPP_COMMIT",
-    "PPP_PLR_FILE",
-    "PPP_UPSTREAM",
-    "PROVENANCE_SUFFIX",
-    "Provenance",
-    "RawTable",
-    "ResolvedRef",
-    "Snapshot",
-    "atomic_output_dir",
-    "atomic_write_bytes",
-    "atomic_write_csv",
-    "atomic_write_jsonl",
-    "atomic_write_parquet",
-    "atomic_write_with",
-    "dataset_names",
-    "fetch",
-    "fetch_aijobs",
-    "fetch_snapshot",
-    "github_api_base",
-    "github_raw_base",
-    "latest_commit",
-    "locate",
-    "max_input_bytes",
-    "neutralise_formulas",
-    "provenance_of",
-    "provenance_path",
-    "read_csv_text",
-    "read_input_bytes",
-    "read_jsonl",
-    "read_price_level_ratios",
-    "read_provenance",
-    "read_reference_table",
-    "read_rejected_csv",
-    "resolve_ref",
-    "restore_formulas",
-    "sha256_bytes",
-    "sha256_cached",
-    "sha256_file",
-    "snapshot_refs",
-    "snapshots",
-    "wide_encoding",
-    "write_provenance",
-    "write_rejected",
-]
+#: public name -> the submodule that defines it
+_WHERE: dict[str, str] = {
+    # datasets
+    "AIJOBS_COLUMNS": "marketlib.sources.datasets",
+    "AIJOBS_COMMIT": "marketlib.sources.datasets",
+    "AIJOBS_SHA256": "marketlib.sources.datasets",
+    "AIJOBS_URL": "marketlib.sources.datasets",
+    "DATASETS": "marketlib.sources.datasets",
+    "DATASET_GROUPS": "marketlib.sources.datasets",
+    "Dataset": "marketlib.sources.datasets",
+    "GITHUB_API": "marketlib.sources.datasets",
+    "GITHUB_RAW": "marketlib.sources.datasets",
+    "INNOVATIONGRAPH_COMMIT": "marketlib.sources.datasets",
+    "INNOVATIONGRAPH_SHA256": "marketlib.sources.datasets",
+    "PPP_COMMIT": "marketlib.sources.datasets",
+    "PPP_PLR_FILE": "marketlib.sources.datasets",
+    "PPP_UPSTREAM": "marketlib.sources.datasets",
+    "PROVENANCE_SUFFIX": "marketlib.sources.datasets",
+    "Provenance": "marketlib.sources.datasets",
+    "ResolvedRef": "marketlib.sources.datasets",
+    "Snapshot": "marketlib.sources.datasets",
+    "dataset_names": "marketlib.sources.datasets",
+    "fetch": "marketlib.sources.datasets",
+    "fetch_aijobs": "marketlib.sources.datasets",
+    "fetch_snapshot": "marketlib.sources.datasets",
+    "github_api_base": "marketlib.sources.datasets",
+    "github_raw_base": "marketlib.sources.datasets",
+    "latest_commit": "marketlib.sources.datasets",
+    "locate": "marketlib.sources.datasets",
+    "provenance_of": "marketlib.sources.datasets",
+    "provenance_path": "marketlib.sources.datasets",
+    "read_provenance": "marketlib.sources.datasets",
+    "resolve_ref": "marketlib.sources.datasets",
+    "sha256_cached": "marketlib.sources.datasets",
+    "snapshot_refs": "marketlib.sources.datasets",
+    "snapshots": "marketlib.sources.datasets",
+    "write_provenance": "marketlib.sources.datasets",
+    # files
+
+    "MALFORMED": "marketlib.sources.files",
+    "MAX_INPUT_BYTES": "marketlib.sources.files",
+    "RawTable": "marketlib.sources.files",
+    "check_columns": "marketlib.sources.files",
+    "max_input_bytes": "marketlib.sources.files",
+    "read_csv_text": "marketlib.sources.files",
+    "read_input_bytes": "marketlib.sources.files",
+
+    "wide_encoding": "marketlib.sources.files",
+    # outputs
+    "FORMULA_TRIGGERS": "marketlib.sources.outputs",
+    "atomic_output_dir": "marketlib.sources.outputs",
+    "atomic_write_bytes": "marketlib.sources.outputs",
+    "atomic_write_csv": "marketlib.sources.outputs",
+    "atomic_write_jsonl": "marketlib.sources.outputs",
+    "atomic_write_parquet": "marketlib.sources.outputs",
+    "atomic_write_with": "marketlib.sources.outputs",
+    "csv_text": "marketlib.sources.outputs",
+    "jsonl_text": "marketlib.sources.outputs",
+    "neutralise_formulas": "marketlib.sources.outputs",
+    "parquet_statistics": "marketlib.sources.outputs",
+    "read_jsonl": "marketlib.sources.outputs",
+    "read_rejected_csv": "marketlib.sources.outputs",
+    "restore_formulas": "marketlib.sources.outputs",
+    "spreadsheet_safe": "marketlib.sources.outputs",
+    "write_rejected": "marketlib.sources.outputs",
+    # reference
+    "read_price_level_ratios": "marketlib.sources.reference",
+    "read_reference_table": "marketlib.sources.reference",
+}
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'marketlib.sources' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
+__all__ = sorted({"InputError", "sha256_bytes", "sha256_file", *_WHERE})

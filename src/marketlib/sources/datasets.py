@@ -18,8 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from marketlib.paths import mirror_dir
-from marketlib.sources.files import InputError, sha256_bytes, sha256_file
-from marketlib.sources.outputs import atomic_write_bytes
+from marketlib.sources.errors import InputError, sha256_bytes, sha256_file
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically (:func:`marketlib.sources.outputs.atomic_write_bytes`)."""
+    from marketlib.sources.outputs import atomic_write_bytes as write
+
+    write(path, data)
 
 AIJOBS_COMMIT = "9c225876510af8fbdabdb7ca39d1a6d44be0072b"
 AIJOBS_URL = (

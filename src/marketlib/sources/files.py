@@ -9,7 +9,6 @@ marked (:data:`MALFORMED`) so that cleaning rejects that row, not the file.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 import stat
@@ -22,14 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-
-class InputError(Exception):
-    """A file that cannot be used at all; the message names the file and the problem."""
-
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+from marketlib.sources.errors import InputError, sha256_bytes, sha256_file  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -39,21 +31,6 @@ class RawTable:
     frame: pd.DataFrame
     path: Path
     sha256: str
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Return the hex sha256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | os.PathLike[str], *more: str | os.PathLike[str]) -> str:
-    """Return the hex sha256 of a file (or of several files' bytes in order), read in chunks."""
-    h = hashlib.sha256()
-    for p in (path, *more):
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
 
 
 #: Largest input file read (bytes); ``MARKETLIB_MAX_INPUT_BYTES`` overrides it.
@@ -226,15 +203,24 @@ def read_csv_text(
     if any(c.startswith("unnamed:") or c == "" for c in cols) and len(frame.columns) == 1:
         raise InputError(p, "no header row")
     frame.columns = cols
+    check_columns(p, cols, required, any_of)
+    return RawTable(frame=frame, path=p, sha256=sha256_bytes(data))
+
+
+def check_columns(path: str | os.PathLike[str], columns: Iterable[str],
+                  required: Iterable[str] = (), any_of: Iterable[tuple[str, ...]] = (),
+                  hint: str = "") -> None:
+    """Refuse (:class:`InputError`) a table lacking a required column, naming what it has."""
+    cols = list(columns)
     missing = [c for c in required if c not in cols]
     for group in any_of:
         if not any(g in cols for g in group):
             missing.append(" or ".join(group))
     if missing:
-        raise InputError(
-            p, f"required column(s) missing: {', '.join(missing)} (found: {', '.join(cols)})"
-        )
-    return RawTable(frame=frame, path=p, sha256=sha256_bytes(data))
+        found = ", ".join(cols)
+        found = found if len(found) <= 300 else found[:300] + "..."
+        raise InputError(path, f"required column(s) missing: {', '.join(missing)} "
+                               f"(found: {found}){hint}")
 
 
 def _check_utf8(p: Path, data: bytes) -> None:

@@ -1,0 +1,136 @@
+"""The clean step, once: read every input (with the analyst's maps) -> clean -> write.
+
+Used by ``marketlib clean``, the report and :func:`marketlib.clean.clean_file`, so a file is
+read, mapped, checked and cleaned the same way wherever it comes from. Every input is read and
+checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from marketlib.clean.formats import Format, input_format
+from marketlib.clean.maps import ColumnMap, ValueMap, load_column_map, load_value_map
+from marketlib.clean.rejections import CleanResult
+from marketlib.params import CleanParams
+from marketlib.sources import check_columns, read_csv_text
+
+#: Exit status of a clean in which every input row was rejected (documented in the CLI).
+EXIT_ALL_REJECTED = 3
+
+
+@dataclass(frozen=True)
+class Maps:
+    """A run's column and value maps (both optional), validated."""
+
+    columns: ColumnMap = ColumnMap()
+    values: ValueMap = ValueMap()
+
+    @classmethod
+    def load(cls, fmt: Format, columns: str | os.PathLike[str] | None = None,
+             values: str | os.PathLike[str] | None = None) -> Maps:
+        """Read and validate the map files (exit-2 errors name the map and the key)."""
+        if (columns or values) and fmt.table != "rates":
+            from marketlib.sources import InputError
+
+            raise InputError("--columns/--values", f"maps apply to pay (rates) files; "
+                                                   f"{fmt.name} is a {fmt.table} format")
+        return cls(load_column_map(columns, fmt), load_value_map(values))
+
+    def params(self, p: CleanParams) -> CleanParams:
+        """Return ``p`` with the maps recorded (and the value map's words applied)."""
+        if not self.columns.to_dict() and not self.values.words:
+            return p
+        return replace(p, columns=self.columns.to_dict(), values=self.values.to_dict())
+
+
+@dataclass
+class Inputs:
+    """Every input file of one clean run, read and checked, as one text frame."""
+
+    frame: pd.DataFrame
+    source_file: pd.Series
+    sha256: dict[str, str]
+    tables: list[Any]
+
+
+def read_inputs(files: list[str | os.PathLike[str]], fmt: Format,
+                maps: Maps | None = None, names: list[str] | None = None) -> Inputs:
+    """Read every file (column map applied, required columns checked) before any writing.
+
+    ``names``: what ``source_file`` and the provenance call each file (default: its path).
+    """
+    maps = maps or Maps()
+    hint = "; name them with --columns MAP.yaml (see `marketlib inspect FILE`)" \
+        if fmt.table == "rates" else ""
+    tables = []
+    for f in files:
+        t = read_csv_text(f)
+        frame = maps.columns.apply(t.frame, t.path)
+        check_columns(t.path, frame.columns, fmt.required, fmt.any_of, hint)
+        tables.append(replace(t, frame=frame))
+    shown = names or [str(t.path) for t in tables]
+    if fmt.table == "activity":
+        from marketlib.clean.activity import stack_activity
+
+        frame, source = stack_activity([(t.frame, n) for t, n in zip(tables, shown,
+                                                                      strict=True)])
+    else:
+        frame = (pd.concat([t.frame for t in tables], ignore_index=True).fillna("")
+                 if len(tables) > 1 else tables[0].frame.fillna(""))
+        source = pd.Series(np.repeat(np.array(shown, dtype=object),
+                                     [len(t.frame) for t in tables]),
+                           index=frame.index, dtype="str")
+    sha = {n: t.sha256 for n, t in zip(shown, tables, strict=True)}
+    return Inputs(frame, source, sha, tables)
+
+
+def clean_inputs(inputs: Inputs, fmt: Format, params: CleanParams) -> CleanResult:
+    """Clean read inputs with the cleaner of the format's table."""
+    from marketlib.clean import cleaners
+
+    return cleaners()[fmt.table](inputs.frame, fmt.name, params, source_file=inputs.source_file)
+
+
+def clean_files(files: list[str | os.PathLike[str]], fmt_name: str, table: str | None,
+                params: CleanParams, maps: Maps | None = None,
+                names: list[str] | None = None) -> tuple[CleanResult, dict[str, str]]:
+    """Read and clean ``files`` of one format; return the result and each input's sha256."""
+    fmt = input_format(fmt_name, table)
+    maps = maps or Maps()
+    inputs = read_inputs(files, fmt, maps, names)
+    return clean_inputs(inputs, fmt, maps.params(params)), inputs.sha256
+
+
+def write_clean(result: CleanResult, out: str | os.PathLike[str],
+                inputs: dict[str, str]) -> dict[str, Path]:
+    """Write the clean table, the rejected rows and the report together (atomically)."""
+    from marketlib.storage import write_outputs
+
+    return write_outputs(result, out, inputs)
+
+
+def summary_lines(result: CleanResult) -> list[str]:
+    """Return the terminal summary of a clean: counts, reasons, and the words nobody knows."""
+    r = result.report
+    lines = [f"{result.name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
+             f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip()]
+    unknown = r.get("unknown_words") or {}
+    if unknown:
+        lines.append("  words no vocabulary or value map knows (rows kept going; map them "
+                     "with --values MAP.yaml, e.g. `marketlib inspect FILE --write-maps DIR`):")
+        for col, info in unknown.items():
+            top = ", ".join(f"{w!r} {n}" for w, n in list(info["values"].items())[:5])
+            more = info["distinct"] - min(5, len(info["values"]))
+            lines.append(f"    {col}: {info['rows']} row(s): {top}"
+                         + (f" and {more} more" if more > 0 else ""))
+    if r["rows_in"] > 0 and r["rows_clean"] == 0:
+        lines.append(f"  every row was rejected (exit {EXIT_ALL_REJECTED}); see the reasons "
+                     "above and the rejected file")
+    return lines

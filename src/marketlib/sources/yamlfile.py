@@ -1,0 +1,113 @@
+"""Small YAML files (parameters, column and value maps) read safely, with limits.
+
+Limits are checked on the parser's events, before any object is built: size, nesting depth,
+aliases and the size a document would have once its aliases are expanded (a "billion laughs"
+file of a few hundred bytes is refused, never expanded). A key given twice in one mapping is
+refused (YAML would keep the last silently).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from marketlib.sources.files import InputError
+
+MAX_YAML_BYTES = 1 << 20
+MAX_DEPTH = 32
+MAX_ALIASES = 100
+MAX_NODES = 100_000
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (the last would win)."""
+
+
+def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False
+                   ) -> dict[Any, Any]:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            dup = key in seen
+        except TypeError:  # an unhashable key (a list): refused by the mapping below anyway
+            dup = False
+        if dup:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {str(key)[:60]!r} given twice", key_node.start_mark)
+        if not isinstance(key, list | dict):
+            seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def _check_events(text: str) -> None:
+    """Refuse deep nesting, many aliases and a large alias expansion, from events only."""
+    aliases = total = 0
+    sizes: dict[str, int] = {}  # anchor -> its node's size once expanded
+    stack: list[list[Any]] = []  # open collections: [anchor, size of children so far]
+
+    def count(n: int, expanded: int) -> None:
+        nonlocal total
+        total += expanded
+        if total > MAX_NODES:
+            raise ValueError(f"more than {MAX_NODES:,} values once aliases are expanded")
+        if stack:
+            stack[-1][1] += n
+
+    for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(ev, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise ValueError(f"more than {MAX_ALIASES} aliases")
+            n = sizes.get(ev.anchor, 1)
+            count(n, n)
+        elif isinstance(ev, yaml.ScalarEvent):
+            if ev.anchor:
+                sizes[ev.anchor] = 1
+            count(1, 1)
+        elif isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+            stack.append([ev.anchor, 0])
+        elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            anchor, k = stack.pop()
+            if anchor:
+                sizes[anchor] = k + 1
+            count(k + 1, 1)
+
+
+def read_yaml(path: str | os.PathLike[str], what: str = "YAML file") -> Any:
+    """Read a small YAML file safely; raise :class:`InputError` naming the file and problem.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for messages ("parameters file", "column map").
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, f"{what} not found")
+    if p.stat().st_size > MAX_YAML_BYTES:
+        raise InputError(p, f"{what} is larger than {MAX_YAML_BYTES // 1024} KiB")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(p, f"{what} is not UTF-8 text (byte offset {exc.start})") from None
+    try:
+        _check_events(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise InputError(p, f"not valid YAML ({first})") from None
+    except ValueError as exc:
+        raise InputError(p, f"{what} refused: {exc}") from None
+    except RecursionError:
+        raise InputError(p, f"{what} refused: nested too deeply") from None
