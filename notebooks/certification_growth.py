@@ -26,7 +26,7 @@ import warnings
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from marketlib import claims, figures, publish, sections
+from marketlib import figures, publish, sections
 from marketlib.params import GrowthParams
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -42,12 +42,13 @@ measure = None
 subjects = None
 group_by = ["region"]
 freq = "Y"
-start = "2021"
-end = "2023"
+start = "latest-2"
+end = "latest"
 composition = "constant"
 forecast_periods = 2
 ci_level = 0.95
 seed = 20261126
+as_of = None
 results_path = None
 figures_dir = None
 
@@ -56,12 +57,14 @@ params = GrowthParams.build(dict(
     counts_path=counts_path, measure=measure, subjects=subjects, group_by=group_by, freq=freq,
     start=start, end=end, composition=composition, forecast_periods=forecast_periods,
     ci_level=ci_level, seed=seed), "growth")
-section = sections.run_growth(params, article_growth_path)
+section = sections.run_growth(params, article_growth_path, as_of=as_of)
 table, panel, fit = section.table, section.panel, section.fit
 print(f"input: {section.provenance['path']}  sha256 {section.provenance['sha256'][:12]}…  "
       f"rows {len(table)}")
 print(f"window: {panel.window['start']} to {panel.window['end']}; periods used "
       f"{', '.join(panel.window['used'])}; dropped {', '.join(panel.window['dropped']) or 'none'}")
+for note in section.notes:
+    print("note:", note)
 
 # %% [markdown]
 # ## What the source counts mean
@@ -155,20 +158,12 @@ print(section.comparison_text())
 # and the largest regional rate.
 
 # %%
-intervals = claims.claimed_growth_intervals(section.article_growth)
-publish.table(intervals.pivot_table(index=["region", "claimed_growth"],
-                                    columns=["base_count"], values="ci_low",
-                                    aggfunc="min").reset_index(),
-              names={100: "Lowest CI bound, base 100", 1000: "base 1,000",
-                     10000: "base 10,000"})
+publish.table(section.article_intervals(), names={100: "Lowest CI bound, base 100",
+                                                  1000: "base 1,000", 10000: "base 10,000"},
+              empty="No article table in this run (article_growth_path: None).")
 
 # %%
-lo, hi = section.article_bounds
-print(f"a total over the article's regions must have grown between {lo:.2f} and {hi:.2f}")
-for _, r in fit.period.dropna(subset=["growth"]).iterrows():
-    inside = lo <= r.growth <= hi
-    print(f"published CNCF flow, {r.group}, {r['from']}->{r.to}: {r.growth:.2f} "
-          f"({'inside' if inside else 'outside'} that range)")
+print(section.article_check_text())
 
 # %%
 section.save(results_path)

@@ -24,8 +24,9 @@ import warnings
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown
 
-from marketlib import figures, publish, sections
+from marketlib import figures, prose, publish, sections
 from marketlib.params import ArbitrageParams
 from marketlib.sources import locate
 
@@ -37,6 +38,7 @@ figures.setup()
 
 # %% tags=["parameters"]
 rates_path = "../data/processed/rates.parquet"
+rates_source = "the aijobs.net salary survey"
 claims_path = "../data/raw/claims/article_claims.csv"
 price_levels_path = None
 geography = "subregion"
@@ -67,7 +69,8 @@ params = ArbitrageParams.build(dict(
     employment_types=employment_types, experience=experience, role_families=role_families,
     hours_per_year=hours_per_year, min_n=min_n, ppp=ppp, team=team, n_boot=n_boot,
     ci_level=ci_level, engine=engine, scheduler=scheduler, seed=seed), "arbitrage")
-price_levels_path = price_levels_path or locate("ppp", "../data/raw")  # fetched, else mirror
+if ppp and price_levels_path is None:
+    price_levels_path = locate("ppp", "../data/raw")  # fetched, else the mirror
 section = sections.run_arbitrage(params, claims_path, price_levels_path)
 result = section.result
 print(f"rates: {section.provenance['path']}, sha256 {section.provenance['sha256'][:12]}…; "
@@ -77,8 +80,8 @@ publish.table(pd.DataFrame(result.log))
 # %% [markdown]
 # ## Who is in the data
 #
-# The aijobs.net survey is self-selected and dominated by the United States. Every group below
-# shows its n, its number of countries and the share of its largest country. Groups under the
+# Every group below shows its n, its number of countries and the share of its largest
+# country: a group dominated by one country is that country's figure. Groups under the
 # publication floor (n < `min_n`) are listed with n only (`reported = False`); flag `E`
 # means "use with caution" (relative standard error above 16.5%).
 
@@ -123,7 +126,8 @@ plt.show()
 # %%
 publish.table(result.ppp, ["group", "n", "median_hourly_usd", "median_hourly_usd_ppp",
                            "price_level_ratio_median", "price_level_carried_share",
-                           "ratio_to_base", "ppp_ratio"])
+                           "ratio_to_base", "ppp_ratio"],
+              empty="Not computed: the PPP adjustment is off in this run (ppp: false).")
 
 # %% [markdown]
 # ## Does the gap narrow over the years?
@@ -134,15 +138,17 @@ publish.table(result.trend)
 # %% [markdown]
 # ## Team cost
 #
-# The default team (3 senior + 2 mid ML/AI engineers) priced in each group from the adjusted
+# The team of the parameters (printed below) priced in each group from the adjusted
 # model (median pay). `savings_*` is statistical uncertainty only; `with_assumptions_*` adds
 # employer loading (US 1.43-1.46; elsewhere 1.05-1.47) and a coordination overhead
 # (triangular 5%/15%/30%) for non-base teams. Percentiles 5/50/95; never a single number.
 
 # %%
+print(section.team_text())
 publish.table(result.team, ["group", "savings_p05", "savings_p50", "savings_p95",
                             "with_assumptions_p05", "with_assumptions_p50",
-                            "with_assumptions_p95"])
+                            "with_assumptions_p95"],
+              empty="No team cost: see the line above.")
 
 # %% [markdown]
 # ## Sensitivity: duplicates, range pairs, outliers, hours
@@ -152,17 +158,21 @@ publish.table(section.sensitivity.pivot_table(index="variant", columns="group",
                                               values="ratio_to_base").reset_index())
 
 # %% [markdown]
-# ## The article's rates beside the data
+# ## Quoted rates beside the data
 #
-# The article says a Kubernetes AI specialist costs $180/hr in North America, $72 in Eastern
-# Europe, $65 in Latin America and $58 in Southeast Asia. At 2,080 hours, $180/hr is $374,400
-# a year: a contractor or agency **bill rate**, not a salary. Salary-equivalent rates cannot be
-# compared with those levels, but the **ratios** can be set beside ours.
+# Hourly rates quoted in the audited article (the claims file), set beside the data. Quoted
+# hourly rates are usually contractor or agency **bill rates**, not salaries: their levels
+# cannot be compared with salary-equivalent pay, but their **ratios** can.
+
+# %%
+Markdown(section.claims_intro())
 
 # %%
 publish.table(section.comparison, ["region", "claimed_hourly_usd", "claimed_ratio", "n",
                                    "data_ratio", "data_ratio_ci_low", "data_ratio_ci_high",
-                                   "adjusted_ratio"])
+                                   "adjusted_ratio"],
+              empty="No quoted rates to compare." if claims_path else
+              "No claims file in this run (claims_path: None): nothing to compare.")
 
 # %%
 section.save(results_path)
@@ -172,16 +182,6 @@ print(f"arbitrage results: {sum(r['reported'] for r in results['regions'])} repo
 
 # %% [markdown]
 # ## What these numbers mean, and what they do not
-#
-# - **Salary-equivalent, not bill rates.** Hourly figures are annual salaries divided by 2,080
-#   hours. Contractors' bill rates include overhead and margin and are analysed separately.
-# - **Self-selected sample.** The survey is dominated by US respondents; a regional median from
-#   a few dozen volunteers is not a market rate. Intervals measure sampling noise, not
-#   selection bias.
-# - **Region = residence.** Groups use the employee's residence; people working remotely for
-#   US firms sit in their residence region.
-# - **Within-region spread is large.** A group's median is not what a given hire costs: the
-#   distribution plot shows the overlap.
-# - **One-stage bootstrap.** Intervals resample respondents; they do not resample countries,
-#   so for groups with few countries they understate uncertainty (see n_countries and the top
-#   country's share).
+
+# %%
+Markdown(prose.bullets(prose.arbitrage_caveats(rates_source, base, hours_per_year, geography)))

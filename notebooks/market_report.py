@@ -12,17 +12,18 @@
 # ---
 
 # %% [markdown]
-# # Kubernetes and AI skills: pay and activity brief
+# # Pay and activity brief
 #
-# What a comparable specialist costs by region, how fast Kubernetes and AI developer activity
-# grows by region, and what holds up of the article's claims. Every number comes from
+# What a comparable specialist costs by region, how fast developer activity in the run's
+# topics grows by region, and what holds up of the audited claims. Every number comes from
 # `results.json`, with its interval and sample size; sources and parameters are at the end.
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
-from marketlib import changes, figures, publish, sections
+from marketlib import changes, figures, prose, publish, sections
 
 figures.setup()
 
@@ -44,7 +45,9 @@ else:
     results = sections.summary_results(growth_results_path, arbitrage_results_path,
                                        regional_results_path, claims_results_path, as_of,
                                        seed=seed)
-article = sections.read_reference_table(article_growth_path)
+article = (sections.read_reference_table(article_growth_path) if article_growth_path
+           else None)
+display(Markdown(f"## {prose.report_title(results)}"))
 publish.show_findings(results)
 
 # %%
@@ -52,10 +55,9 @@ changes.show_changes(results.get("changes"))
 
 # %% [markdown]
 # ## Pay: a comparable specialist, by region
-#
-# Ratios are to North American pay (salary-equivalent, annual salary / 2,080 hours). The
-# adjusted ratio holds role family, experience and year fixed; the raw ratio compares medians
-# as observed.
+
+# %%
+Markdown(prose.arbitrage_intro(results))
 
 # %%
 publish.show(publish.arbitrage_table(results))
@@ -73,7 +75,8 @@ publish.show(publish.regional_table(results))
 
 # %%
 if results.get("regional"):
-    fig = figures.regional_growth(pd.DataFrame(results["regional"]), article)
+    fig = figures.regional_growth(pd.DataFrame(results["regional"]), article,
+                                  prose.regional_subjects(results)[0])
     figures.save(fig, figures_dir, "summary_regional_growth")
     plt.show()
 
@@ -91,17 +94,9 @@ publish.show(publish.claims_table(results))
 
 # %% [markdown]
 # ## How to read this, and its limits
-#
-# - Ratios: 0.40 means 40% of North American pay for the same kind of specialist; every
-#   estimate carries its 95% interval and its sample size; groups under 30 respondents are
-#   listed as not estimated.
-# - Pay data: a self-selected survey (aijobs.net) dominated by the United States; a region's
-#   median may rest on one or two countries.
-# - Salary-equivalent pay is not a bill rate: the article's $/hr levels are contractor rates,
-#   so only ratios are compared.
-# - Regional growth is developer activity on GitHub, a proxy for interest in a technology,
-#   summed over economies published in every quarter; it is not a count of certifications.
-# - CNCF publishes world totals of exam registrations, not passes and not regions.
+
+# %%
+Markdown(prose.bullets(prose.reading_notes(results)))
 
 # %% [markdown]
 # ## Sources and parameters

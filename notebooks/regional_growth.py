@@ -12,14 +12,13 @@
 # ---
 
 # %% [markdown]
-# # Regional growth: Kubernetes and AI developer activity by region
+# # Regional growth of developer activity
 #
-# The article's central table is regional **certification** growth (North America +38%,
-# Europe +52%, Asia-Pacific +67%, Latin America +45%, 2022 to 2023), with no source, no base
-# counts and no definition. No public registry publishes certifications by region. The
-# closest real regional series is the GitHub Innovation Graph (CC0): per economy and quarter,
-# the number of developers who pushed to public repositories tagged with a topic. That is a
-# **proxy** for activity in a technology, never a count of certificates.
+# No public registry publishes certifications by region. The closest real regional series is
+# the GitHub Innovation Graph (CC0): per economy and quarter, the number of developers who
+# pushed to public repositories tagged with a topic. That is a **proxy** for activity in a
+# technology, never a count of certificates. The topics, the window and the article's claims
+# (when the run has them) are printed below the parameters.
 #
 # Method (METHODS §5.1, `marketlib.growth.regional`):
 #
@@ -39,8 +38,9 @@ import warnings
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown
 
-from marketlib import figures, publish, sections
+from marketlib import figures, prose, publish, sections
 from marketlib.params import RegionalParams
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -57,13 +57,14 @@ measure = "topic_pushers"
 subjects = ["kubernetes", "docker", "terraform", "machine-learning", "llm"]
 group_by = ["region"]
 freq = "Y"
-start = 2022
-end = 2024
+start = "latest-2"
+end = "latest"
 latest_quarters = 4
 composition = "constant"
 china_hong_kong = "combine"
 ci_level = 0.95
 seed = 20261126
+as_of = None
 results_path = None
 figures_dir = None
 
@@ -72,7 +73,7 @@ params = RegionalParams.build(dict(
     counts_path=counts_path, measure=measure, subjects=subjects, group_by=group_by, freq=freq,
     start=start, end=end, latest_quarters=latest_quarters, composition=composition,
     china_hong_kong=china_hong_kong, ci_level=ci_level, seed=seed), "regional")
-section = sections.run_regional(params, article_growth_path)
+section = sections.run_regional(params, article_growth_path, as_of=as_of)
 growth = section.growth
 subject = section.headline_subject
 geo = params.group_by[0]
@@ -82,13 +83,14 @@ print(f"measure {growth.measure}; subjects {', '.join(params.subjects or ['all']
       f"{params.latest_quarters} quarters")
 for note in growth.notes:
     print("note:", note)
+Markdown(section.intro())
 
 # %% [markdown]
 # ## Growth by region, constant economies
 #
 # `growth` is the change of the sum over the listed economies; `share growth` divides by the
 # same economies' developer stock (Q4 to Q4): below zero means the topic grew more slowly than
-# the developer population, so "more Kubernetes developers" is separated from "more
+# the developer population, so "more developers on this topic" is separated from "more
 # developers". `naive` is the change of the sum of whatever cells were published (economies
 # entering and leaving included), with the number of economies in each span.
 
@@ -151,12 +153,7 @@ print(f"{len(growth.growth)} regional rows" + (" written" if results_path else "
 
 # %% [markdown]
 # ## Caveats
-#
-# - **A proxy.** Pushers to `kubernetes`-tagged repositories measure public activity, not
-#   certifications, skills or jobs; private work is invisible.
-# - **Location.** An account's economy is the mode of its daily IP location in the quarter;
-#   VPNs move people (China and Hong Kong are therefore counted together).
-# - **Few economies.** Latin America is Brazil alone, the Middle East & Africa Israel alone,
-#   North America mostly the United States: a region's figure is often one economy's.
-# - **Partial year.** 2025 has three quarters; it enters only the latest-four-quarters
-#   comparison, never a calendar-year one.
+
+# %%
+Markdown(prose.bullets(prose.regional_caveats(params.subjects, params.measure,
+                                              params.china_hong_kong)))

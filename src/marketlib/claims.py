@@ -151,6 +151,14 @@ def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: 
     texts = claims.set_index("id")["text"]
     for _, r in comparison.iterrows():
         item = {"id": r["claim_id"], "text": texts.get(r["claim_id"], ""), "check": "data_rate"}
+        claimed_base = r.get("claimed_base", base)
+        if claimed_base != base:
+            item.update(verdict="untestable",
+                        detail=(f"the claim is a rate relative to {claimed_base}; this run's "
+                                f"base is {base} (set arbitrage.base to {claimed_base} to test "
+                                "it)"), gap=0.0)
+            out.append(item)
+            continue
         if r["region"] == base:
             share = float(r["base_share_at_or_above"])
             median = float(r["base_median_hourly_usd"])
@@ -263,14 +271,19 @@ class Evidence:
     regional: list[dict[str, Any]] | None = None
 
     @classmethod
-    def from_results(cls, claims: pd.DataFrame, growth: dict[str, Any],
+    def from_results(cls, claims: pd.DataFrame, growth: dict[str, Any] | None,
                      arbitrage: dict[str, Any],
                      regional: dict[str, Any] | list[dict[str, Any]] | None = None
                      ) -> Evidence:
-        """Collect the evidence from the growth, arbitrage and regional results sections."""
+        """Collect the evidence from the growth, arbitrage and regional results sections.
+
+        ``growth`` None (a run without certification counts): no observed world growth, so
+        the claims that need it are untestable.
+        """
         observed = pd.DataFrame([{"group": "|".join(str(v) for v in r["group"].values()),
                                   "from": r["from"], "to": r["to"], "growth": r["growth"]}
-                                 for r in growth["period_growth"]])
+                                 for r in (growth or {}).get("period_growth", [])],
+                                columns=["group", "from", "to", "growth"])
         growth_claims = claims[claims["check"] == "data_growth"].rename(
             columns={"value": "growth"})
         bounds = (total_growth_bounds(growth_claims) if len(growth_claims)
@@ -422,6 +435,22 @@ def total_growth_bounds(claims: pd.DataFrame) -> tuple[float, float]:
 
 # --- published rates ----------------------------------------------------------------------------
 
+def claimed_base_region(rate_claims: pd.DataFrame) -> str | None:
+    """Return the region the claimed rates are ratios to: the one the others are related to.
+
+    Rate claims name their base through ``related`` (``rate_eastern_europe`` -> the id of
+    the North America claim); a file without relations takes its highest claimed rate.
+    """
+    if rate_claims.empty:
+        return None
+    related = rate_claims.get("related", pd.Series(dtype="str")).dropna().astype("str")
+    related = related[related.str.strip() != ""]
+    ids = rate_claims.set_index("id")["region"]
+    if len(related) and related.mode().iloc[0] in ids.index:
+        return str(ids[related.mode().iloc[0]])
+    return str(rate_claims.loc[rate_claims["value"].astype(float).idxmax(), "region"])
+
+
 def claimed_vs_data(claims: pd.DataFrame, result: Any,
                     base_hourly_usd: pd.Series | None = None) -> pd.DataFrame:
     """Set claimed hourly rates beside the data: levels, ratios to base, annual equivalents.
@@ -431,8 +460,10 @@ def claimed_vs_data(claims: pd.DataFrame, result: Any,
     hourly rate times ``hours_per_year`` shows whether it can be a salary at all.
     """
     c = claims[claims["check"] == "data_rate"].copy()
-    base_claim = c.loc[c["region"] == result.scope.base, "value"]
+    claimed_base = claimed_base_region(c)
+    base_claim = c.loc[c["region"] == claimed_base, "value"]
     base_value = float(base_claim.iloc[0]) if len(base_claim) else np.nan
+    same_base = claimed_base == result.scope.base
     raw = result.raw.set_index("group")
     adj = (result.adjusted.ratios.set_index("group") if result.adjusted is not None
            else pd.DataFrame())
@@ -442,8 +473,14 @@ def claimed_vs_data(claims: pd.DataFrame, result: Any,
         row: dict[str, Any] = {
             "claim_id": r["id"], "region": g, "claimed_hourly_usd": float(r["value"]),
             "claimed_annual_equivalent_usd": float(r["value"]) * result.scope.hours_per_year,
-            "claimed_ratio": float(r["value"]) / base_value,
+            "claimed_ratio": float(r["value"]) / base_value, "claimed_base": claimed_base,
+            "run_base": result.scope.base,
         }
+        if not same_base:  # the data's ratios are to another group: not the claim's ratio
+            if g in raw.index:
+                row.update(n=int(raw.at[g, "n"]))
+            rows.append(row)
+            continue
         if base_hourly_usd is not None and len(base_hourly_usd):
             row["base_share_at_or_above"] = float((base_hourly_usd >= float(r["value"])).mean())
             row["base_median_hourly_usd"] = float(base_hourly_usd.median())

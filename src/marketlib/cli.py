@@ -192,7 +192,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from marketlib.report import run_report
 
     return run_report(params_file=args.params, out=args.out, only=args.only,
-                      update_readme=args.update_readme, compare_to=args.compare_to)
+                      update_readme=args.update_readme, compare_to=args.compare_to,
+                      as_of=args.as_of)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -279,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--compare-to", default=None, metavar="PREVIOUS",
                    help="a previous run folder or its results.json (default: the newest "
                         "earlier run under the same reports folder)")
+    r.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
+                   help="the run's date (overrides the params file; default: its as_of, else "
+                        "today, UTC)")
     r.add_argument("--update-readme", action="store_true",
                    help="refresh the README's generated figure and headline numbers")
     r.set_defaults(func=cmd_report)

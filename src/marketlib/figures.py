@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from marketlib.prose import geography_word, topic_name
+
 FIGSIZE = (8, 4.5)
 DPI = 100
 
@@ -126,7 +128,7 @@ def ratio_forest(result: Any) -> Any:
 
 
 def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
-                    subject: str = "kubernetes", geography: str = "region") -> Any:
+                    subject: str | None = None, geography: str = "region") -> Any:
     """Draw regional growth with CIs per comparison, the article's claimed rates beside them.
 
     ``rows``: the ``regional`` rows of one measure (growth, ci_low, ci_high, from, to, subject,
@@ -134,6 +136,9 @@ def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
     period_to, growth), drawn as crosses on the comparison of the same years. The title states
     the finding, computed from the numbers.
     """
+    if subject is None:  # the first topic of the rows (the run's headline topic)
+        subject = str(rows["subject"].dropna().iloc[0]) if rows["subject"].notna().any() else ""
+    name = topic_name(subject, start=True)
     d = rows[(rows["subject"] == subject) & rows["growth"].notna()].copy()
     d["comparison"] = d["from"].astype("str") + " → " + d["to"].astype("str")
     comps = list(dict.fromkeys(d["comparison"]))
@@ -147,8 +152,8 @@ def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
         off = y - 0.4 + width * (i + 0.5)
         ax.errorbar(part["growth"], off,
                     xerr=[part["growth"] - part["ci_low"], part["ci_high"] - part["growth"]],
-                    fmt="o", capsize=3, color=palette[i], label=f"{subject} activity, {comp}")
-    title = f"{subject.capitalize()} developer activity by region"
+                    fmt="o", capsize=3, color=palette[i], label=f"{name} activity, {comp}")
+    title = f"{name} developer activity by {geography_word(geography)}"
     if article is not None and len(article):
         a = article.set_index("region").reindex(groups)
         comp = f"{int(article['period_from'].iloc[0])} → {int(article['period_to'].iloc[0])}"
@@ -158,7 +163,7 @@ def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
                    label=f"article's certification growth, {comp}")
         same = d[d["comparison"] == comp]
         if len(same):
-            title = (f"{subject.capitalize()} activity grew {same['growth'].min():+.0%} to "
+            title = (f"{name} activity grew {same['growth'].min():+.0%} to "
                      f"{same['growth'].max():+.0%} by region in {comp}; the article claims "
                      f"{article['growth'].min():+.0%} to {article['growth'].max():+.0%}")
     ax.axvline(0, color="grey", ls=":", lw=1)

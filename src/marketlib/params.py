@@ -7,6 +7,7 @@ The report runner, the notebooks and the tests all build their parameters here, 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -112,9 +113,14 @@ def _as_list(value: Any) -> Any:
 def _check_bound(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"a window bound is a period (2024, 2024-Q1, 2024-03) or latest / "
+                         f"latest-N, got {type(value).__name__}")
+    text = str(value).strip()
+    if _LATEST.fullmatch(text):
+        return text
     from marketlib.periods import parse_bound
 
-    text = str(value)
     parse_bound(text)  # ValueError names the bound
     return text
 
@@ -127,6 +133,8 @@ class GrowthParams(_Section):
     subjects: list[str] | None = None  # certification codes or topics; None: all
     group_by: list[str] = Field(default_factory=lambda: ["region"], min_length=1)
     freq: Literal["Y", "Q", "M"] = "Y"
+    #: a period label (2021, 2021-Q1, 2021-03) or ``latest`` / ``latest-N`` (the latest
+    #: complete period of the data at the run's as_of, minus N periods); None: all
     start: str | None = None
     end: str | None = None
     composition: Literal["constant", "published"] = "constant"
@@ -157,6 +165,11 @@ class GrowthParams(_Section):
         if self.start is not None and self.end is not None:
             from marketlib.periods import parse_bound
 
+            if _LATEST.fullmatch(self.start) or _LATEST.fullmatch(self.end):
+                if bool(_LATEST.fullmatch(self.start)) == bool(_LATEST.fullmatch(self.end)) \
+                        and year_offset(self.end) < year_offset(self.start):
+                    raise ValueError(f"end ({self.end}) is before start ({self.start})")
+                return self
             if parse_bound(self.end).last_day < parse_bound(self.start).first_day:
                 raise ValueError(f"end ({self.end}) is before start ({self.start})")
         return self
@@ -214,8 +227,10 @@ class RegionalParams(_Section):
     subjects: list[str] | None = Field(default_factory=lambda: ["kubernetes"])
     group_by: list[str] = Field(default_factory=lambda: ["region"], min_length=1)
     freq: Literal["Y"] = "Y"
-    start: int = Field(2022, ge=2000, le=2100)
-    end: int = Field(2024, ge=2000, le=2100)
+    #: a calendar year, or ``latest`` / ``latest-N``: the latest complete year of the data at
+    #: the run's as_of (minus N), so a monthly run's window moves with its data
+    start: int | str = "latest-2"
+    end: int | str = "latest"
     latest_quarters: int = Field(4, ge=0, le=8)
     composition: Literal["constant", "published"] = "constant"
     china_hong_kong: Literal["combine", "exclude", "keep"] = "combine"
@@ -236,16 +251,51 @@ class RegionalParams(_Section):
                              f"{GEOGRAPHIES}")
         return v
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _year_bound(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip().isdigit():
+            v = int(v.strip())  # "2022" and 2022 are one year in every section
+        if isinstance(v, int | str):
+            check_year_bound(v)
+        return v
+
     @model_validator(mode="after")
     def _window(self) -> RegionalParams:
-        if self.end <= self.start:
+        same_kind = isinstance(self.start, int) == isinstance(self.end, int)
+        if same_kind and year_offset(self.end) <= year_offset(self.start):
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
         return self
 
     @property
     def years(self) -> list[int]:
-        """Return the compared calendar years, ``start`` to ``end``."""
+        """Return the compared calendar years, ``start`` to ``end`` (resolved bounds only)."""
+        if not (isinstance(self.start, int) and isinstance(self.end, int)):
+            raise ValueError("the window has relative bounds (latest): resolve them first "
+                             "(marketlib.periods.resolve_years)")
         return list(range(self.start, self.end + 1))
+
+
+_LATEST = re.compile(r"latest(?:-(\d{1,2}))?")
+
+
+def check_year_bound(v: int | str) -> None:
+    """Refuse a year bound that is neither a year (2000-2100) nor ``latest`` / ``latest-N``."""
+    if isinstance(v, bool):
+        raise ValueError(f"a year bound is a year or latest/latest-N, got {v!r}")
+    if isinstance(v, int):
+        if not 2000 <= v <= 2100:
+            raise ValueError(f"year {v} outside 2000..2100")
+    elif _LATEST.fullmatch(v.strip()) is None:
+        raise ValueError(f"a year bound is a year (2024) or latest / latest-N, got {v[:40]!r}")
+
+
+def year_offset(v: int | str) -> int:
+    """Return a bound's position: the year itself, or -N for ``latest-N`` (0 for latest)."""
+    if isinstance(v, int):
+        return v
+    m = _LATEST.fullmatch(v.strip())
+    return -int(m.group(1) or 0) if m else 0
 
 
 class CleanSection(_Section):
@@ -264,16 +314,49 @@ class CleanSection(_Section):
     decimal: Literal[".", ","] = "."
 
 
-class Inputs(_Section):
-    """Input files of a report run (project-relative or absolute paths)."""
+class RatesInput(_Section):
+    """The pay input of a report: a file of any registered rates format, with optional maps."""
 
-    aijobs: str = "data/raw/aijobs/salaries.csv"
-    certifications: str = "data/raw/certifications/cncf_published_counts.csv"
+    path: str = "data/raw/aijobs/salaries.csv"
+    format: str = "aijobs"
+    columns: str | None = None  # a column map (YAML), as ``marketlib clean rates --columns``
+    values: str | None = None  # a value map (YAML), as ``--values``
+
+    @field_validator("format")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        from marketlib.clean.formats import formats_for
+
+        if v not in formats_for("rates"):
+            raise ValueError(f"unknown rates format {v!r}; choose from "
+                             f"{', '.join(formats_for('rates'))}")
+        return v
+
+
+class Inputs(_Section):
+    """Input files of a report run (project-relative or absolute paths).
+
+    Every input but ``rates`` may be null: the sections and checks that need it are skipped
+    and the pages say so.
+    """
+
+    rates: RatesInput = Field(default_factory=RatesInput)
+    certifications: str | None = "data/raw/certifications/cncf_published_counts.csv"
     certifications_format: Literal["counts", "records"] = "counts"
-    claims: str = "data/raw/claims/article_claims.csv"
-    claims_definitions: str = "data/raw/claims/cncf_definitions.csv"
-    claims_growth: str = "data/raw/certifications/article_regional_growth.csv"
+    claims: str | None = "data/raw/claims/article_claims.csv"
+    claims_definitions: str | None = "data/raw/claims/cncf_definitions.csv"
+    claims_growth: str | None = "data/raw/certifications/article_regional_growth.csv"
     activity: str | None = "data/raw/innovationgraph"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aijobs_key(cls, values: Any) -> Any:
+        """Read parameter files written before ``rates`` (``aijobs: PATH``) as aijobs input."""
+        if isinstance(values, dict) and "aijobs" in values and "rates" not in values:
+            out = dict(values)
+            out["rates"] = {"path": out.pop("aijobs"), "format": "aijobs"}
+            return out
+        return values
 
 
 class ReportParams(_Section):
@@ -292,14 +375,19 @@ class ReportParams(_Section):
     @classmethod
     def _as_of(cls, v: Any) -> Any:
         """Accept a date or a ``YYYY-MM-DD`` string; a number is never a date (0 != 1970)."""
-        if v is None or isinstance(v, date):
-            return v
         if isinstance(v, str):
             try:
-                return date.fromisoformat(v.strip())
+                v = date.fromisoformat(v.strip())
             except ValueError:
-                raise ValueError(f"as_of must be a date YYYY-MM-DD, got {v!r}") from None
-        raise ValueError(f"as_of must be a date YYYY-MM-DD, got {v!r}")
+                raise ValueError(f"as_of must be a date YYYY-MM-DD, got {v[:40]!r}") from None
+        if v is None:
+            return v
+        if not isinstance(v, date):
+            raise ValueError(f"as_of must be a date YYYY-MM-DD, got {type(v).__name__}")
+        if v < date.fromisoformat(CleanParams().min_date):
+            raise ValueError(f"as_of {v} is before the earliest valid date "
+                             f"{CleanParams().min_date}: every row would be rejected")
+        return v
 
     @model_validator(mode="before")
     @classmethod
@@ -378,8 +466,8 @@ class ClaimsParams(_Section):
 
     claims_path: str = "../data/raw/claims/article_claims.csv"
     definitions_path: str = "../data/raw/claims/cncf_definitions.csv"
-    printed_path: str = "../data/raw/certifications/cncf_published_counts.csv"
-    certifications_path: str = "../data/processed/certifications.parquet"
+    printed_path: str | None = "../data/raw/certifications/cncf_published_counts.csv"
+    certifications_path: str | None = "../data/processed/certifications.parquet"
     rates_path: str = "../data/processed/rates.parquet"
     activity_path: str | None = "../data/processed/activity.parquet"
     growth_results_path: str | None = None

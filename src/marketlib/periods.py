@@ -208,3 +208,71 @@ def mid_year(start: pd.Series, freq: str) -> pd.Series:
 
 
 
+
+
+def resolve_years(start: int | str, end: int | str, complete: list[int]
+                  ) -> tuple[int, int, list[str]]:
+    """Resolve a window of calendar years against the complete years of the data.
+
+    ``start``/``end``: a year or ``latest`` / ``latest-N`` (the latest complete year minus N).
+    A bound past the data is clamped to what is complete, with a note; a window with fewer
+    than two complete years left is refused (``ValueError``).
+
+    Returns
+    -------
+    tuple
+        ``(start, end, notes)``.
+    """
+    from marketlib.params import year_offset
+
+    if not complete:
+        raise ValueError("the data hold no complete calendar year (four published quarters)")
+    first, latest = min(complete), max(complete)
+
+    def one(v: int | str) -> int:
+        return v if isinstance(v, int) else latest + year_offset(v)
+
+    s, e = one(start), one(end)
+    notes = []
+    if e > latest:
+        notes.append(f"window end {e} clamped to {latest}, the latest complete year of the "
+                     "data at as_of")
+        e = latest
+    if s < first:
+        notes.append(f"window start {s} clamped to {first}, the first complete year of the "
+                     "data")
+        s = first
+    if e <= s:
+        raise ValueError(f"window {start}..{end} leaves fewer than two complete years in the "
+                         f"data (complete years: {first}..{latest})")
+    return s, e, notes
+
+
+def resolve_period_bounds(start: str | None, end: str | None, labels: list[str]
+                          ) -> tuple[str | None, str | None, list[str]]:
+    """Resolve ``latest`` / ``latest-N`` bounds against the data's period labels (sorted).
+
+    A fixed ``end`` past the last period is clamped to it, with a note. Returns
+    ``(start, end, notes)``; ``ValueError`` when the data hold no period or a bound reaches
+    before the first one.
+    """
+    from marketlib.params import year_offset
+
+    notes: list[str] = []
+    if not labels:
+        raise ValueError("the data hold no period at as_of")
+
+    def one(v: str | None) -> str | None:
+        if v is None or not re.fullmatch(r"latest(?:-\d{1,2})?", v):
+            return v
+        i = len(labels) - 1 + year_offset(v)
+        if i < 0:
+            raise ValueError(f"{v} reaches before the first period of the data ({labels[0]})")
+        return labels[i]
+
+    s, e = one(start), one(end)
+    if e is not None and parse_bound(e).first_day > parse_bound(labels[-1]).first_day:
+        notes.append(f"window end {e} clamped to {labels[-1]}, the latest period of the data "
+                     "at as_of")
+        e = labels[-1]
+    return s, e, notes

@@ -937,9 +937,17 @@ class Table:
         return self.frame.to_string(index=False)
 
 
-def table(frame: pd.DataFrame, columns: Sequence[str] | None = None,
-          names: Mapping[str, str] | None = None, caption: str | None = None) -> Table:
-    """Return a :class:`Table` to display as a notebook cell's last value."""
+def table(frame: pd.DataFrame | None, columns: Sequence[str] | None = None,
+          names: Mapping[str, str] | None = None, caption: str | None = None,
+          empty: str = "(no rows)") -> Any:
+    """Return a :class:`Table` to display as a notebook cell's last value.
+
+    A missing or empty table shows ``empty`` instead (a sentence saying why), never a crash.
+    """
+    if frame is None or frame.empty:
+        from IPython.display import Markdown
+
+        return Markdown(f"*{empty}*")
     return Table(frame, columns, names, caption)
 
 

@@ -81,72 +81,118 @@ def shown_path(path: Path) -> str:
     return path.name
 
 
-def check_inputs(params: ReportParams) -> dict[str, Path]:
-    """Return the typed input files, refusing (InputError) any that is missing."""
+#: Report inputs (``params.inputs`` keys) that may be null, and the notebook each feeds.
+OPTIONAL_INPUTS = {"certifications": "certification_growth", "activity": "regional_growth",
+                   "claims": "claims_audit"}
+
+
+def check_inputs(params: ReportParams) -> dict[str, Path | None]:
+    """Return the typed input files (None where the params set null); refuse missing ones."""
     inp = params.inputs
-    files = {"certifications": input_path(inp.certifications), "claims": input_path(inp.claims),
-             "claims_definitions": input_path(inp.claims_definitions),
-             "claims_growth": input_path(inp.claims_growth)}
-    for path in files.values():
-        if not path.is_file():
-            raise InputError(path, "input file not found")
+    files: dict[str, Path | None] = {}
+    for key in ("certifications", "claims", "claims_definitions", "claims_growth"):
+        rel = getattr(inp, key)
+        files[key] = None if rel is None else input_path(rel)
+    for key in ("columns", "values"):
+        rel = getattr(inp.rates, key)
+        files[f"rates_{key}"] = None if rel is None else input_path(rel)
+    for key, path in files.items():
+        if path is not None and not path.is_file():
+            where = key.replace("rates_", "rates.")
+            raise InputError(path, f"input file not found (inputs.{where})")
+    if inp.claims is not None and inp.claims_definitions is None:
+        raise InputError("inputs.claims_definitions", "the claims audit needs the definitions "
+                                                      "file too (or set inputs.claims: null)")
     return files
+
+
+def skipped_sections(params: ReportParams) -> dict[str, str]:
+    """Return the notebooks a run skips because an input is null, with the reason in words."""
+    inp = params.inputs
+    out = {}
+    if inp.certifications is None:
+        out["certification_growth"] = "no certification counts (inputs.certifications: null)"
+    if inp.activity is None:
+        out["regional_growth"] = "no developer-activity files (inputs.activity: null)"
+    if inp.claims is None:
+        out["claims_audit"] = "no claims file (inputs.claims: null)"
+    return out
 
 
 def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = print
                  ) -> dict[str, Any]:
     """Fetch (or mirror) the public files and clean them into ``out/clean``; return provenance.
 
-    Every input is read and checked before anything is written.
+    Every input is read and checked before anything is written. The pay file goes through the
+    same pipeline as ``marketlib clean rates`` (its format and maps from ``inputs.rates``).
     """
-    from marketlib.clean import clean_activity, clean_certifications, clean_rates, input_format
-    from marketlib.sources import fetch, provenance_of, read_csv_text
-    from marketlib.storage import write_outputs
+    from marketlib.clean.formats import input_format
+    from marketlib.clean.pipeline import Maps, clean_inputs, read_inputs, write_clean
+    from marketlib.sources import fetch, provenance_of
 
     files = check_inputs(params)
-    aijobs = fetched_or_given(params.inputs.aijobs, "aijobs")
-    ppp = fetch("ppp", raw_dir())
+    rates_in = params.inputs.rates
+    rates_path = fetched_or_given(rates_in.path, "aijobs")
+    ppp = fetch("ppp", raw_dir()) if params.arbitrage.ppp else None
     cparams = params.clean_params()
-    spec = input_format("aijobs")
-    rates_raw = read_csv_text(aijobs, required=spec.required)
-    cert_fmt = input_format(params.inputs.certifications_format, "certifications")
-    cert_raw = read_csv_text(files["certifications"], required=cert_fmt.required,
-                             any_of=cert_fmt.any_of)
+    fmt = input_format(rates_in.format, "rates")
+    maps = Maps.load(fmt, files["rates_columns"], files["rates_values"])
+    read = {"rates": (fmt, read_inputs([rates_path], fmt, maps, names=[rates_path.name]))}
+    if files["certifications"] is not None:
+        cfmt = input_format(params.inputs.certifications_format, "certifications")
+        cpath = files["certifications"]
+        read["certifications"] = (cfmt, read_inputs([cpath], cfmt, names=[cpath.name]))
     activity_files = activity_inputs(params)
-    act_fmt = input_format("innovationgraph")
-    act_raw = [read_csv_text(f, required=act_fmt.required) for f in activity_files]
+    if activity_files:
+        afmt = input_format("innovationgraph", "activity")
+        read["activity"] = (afmt, read_inputs(activity_files, afmt,
+                                              names=[f.name for f in activity_files]))
     clean_dir = out / "clean"
-    rates = clean_rates(rates_raw.frame, "aijobs", cparams, source_file=aijobs.name)
-    certs = clean_certifications(cert_raw.frame, cert_fmt.name, cparams,
-                                 source_file=files["certifications"].name)
-    inputs = {shown_path(aijobs): rates_raw.sha256, shown_path(ppp): sha256_file(ppp),
-              shown_path(files["certifications"]): cert_raw.sha256}
-    write_outputs(rates, clean_dir, {shown_path(aijobs): rates_raw.sha256})
-    write_outputs(certs, clean_dir, {shown_path(files["certifications"]): cert_raw.sha256})
-    reports = {"rates": rates.report, "certifications": certs.report}
-    tables = {"rates": clean_dir / "rates.parquet",
-              "certifications": clean_dir / "certifications.parquet"}
-    if act_raw:
-        activity = clean_activity([(t.frame, t.path.name) for t in act_raw], "innovationgraph",
-                                  cparams)
-        act_inputs = {shown_path(t.path): t.sha256 for t in act_raw}
-        write_outputs(activity, clean_dir, act_inputs)
-        inputs.update(act_inputs)
-        reports["activity"] = activity.report
-        tables["activity"] = clean_dir / "activity.parquet"
-    for key in ("claims", "claims_definitions", "claims_growth"):
-        inputs[shown_path(files[key])] = sha256_file(files[key])
+    inputs: dict[str, str] = {}
+    reports: dict[str, Any] = {}
+    tables: dict[str, Path] = {}
+    for table, (f, raw) in read.items():  # everything read and checked: now clean and write
+        p = maps.params(cparams) if table == "rates" else cparams
+        result = clean_inputs(raw, f, p)
+        shown = {input_key(t.path, f"{table} input"): t.sha256 for t in raw.tables}
+        write_clean(result, clean_dir, shown)
+        inputs.update(shown)
+        reports[table] = result.report
+        tables[table] = clean_dir / f"{table}.parquet"
+    extra = [*(p for k, p in files.items() if k != "certifications" and p is not None)]
+    extra += [ppp] if ppp is not None else []
+    for path in extra:
+        inputs[input_key(path, "input")] = sha256_file(path)
     provenance = []
-    for path in [aijobs, ppp, *activity_files]:
+    for path in [rates_path, *([ppp] if ppp else []), *activity_files]:
         prov = provenance_of(path)
         if prov is not None:
             provenance.append({"path": shown_path(path), **prov.to_dict()})
-    say(f"  data: rates {rates.report['rows_clean']:,} clean of {rates.report['rows_in']:,}; "
-        f"certifications {certs.report['rows_clean']} of {certs.report['rows_in']}"
-        + (f"; activity {reports['activity']['rows_clean']:,} of "
-           f"{reports['activity']['rows_in']:,}" if "activity" in reports else ""))
+    say("  data: " + "; ".join(f"{k} {r['rows_clean']:,} clean of {r['rows_in']:,}"
+                               for k, r in reports.items()))
     return {"inputs": inputs, "tables": tables, "ppp": ppp, "files": files,
-            "clean_reports": reports, "provenance": provenance}
+            "clean_reports": reports, "provenance": provenance,
+            "rates_source": rates_source(fmt.name, rates_path)}
+
+
+def rates_source(fmt: str, path: Path) -> str:
+    """Return how pages name the pay data: the survey for aijobs, else the file and format."""
+    from marketlib.clean.formats import input_format
+
+    if fmt == "aijobs":
+        return "the aijobs.net salary survey"
+    return f"{path.name} ({input_format(fmt).description})"
+
+
+def input_key(path: Path, what: str) -> str:
+    """Return the key of an input in ``run.inputs``: unique per file, whatever its name.
+
+    Project- and data-relative paths as :func:`shown_path`; a file elsewhere by its absolute
+    path (three ``input.csv`` in different folders are three keys).
+    """
+    shown = shown_path(path)
+    return shown if shown != path.name or path.resolve().parent in (
+        project_root().resolve(), data_dir().resolve()) else str(path.resolve())
 
 
 def fetched_or_given(rel: str, dataset: str) -> Path:
@@ -186,42 +232,59 @@ def activity_inputs(params: ReportParams) -> list[Path]:
 ACTIVITY_DATASETS = ("innovationgraph/topics", "innovationgraph/developers")
 
 
+def _opt(path: Path | str | None) -> str | None:
+    return None if path is None else str(path)
+
+
 def notebook_parameters(name: str, params: ReportParams, data: dict[str, Any],
                         out: Path) -> dict[str, Any]:
-    """Return the papermill parameters of one notebook (absolute paths, plain literals)."""
+    """Return the papermill parameters of one notebook (absolute paths, plain literals).
+
+    An input the run does not have (null in the params, or a section not run) is passed as
+    None: the notebook skips what needs it and says so.
+    """
     res = out / "results"
     figs = str(out / "figures")
     tables = data["tables"]
     files = data["files"]
+    skipped = data.get("skipped", {})
+
+    def result(section: str) -> str | None:
+        return None if section in skipped else str(res / f"{section}.json")
+
     if name == "certification_growth":
         return {**params.growth.to_dict(), "counts_path": str(tables["certifications"]),
-                "article_growth_path": str(files["claims_growth"]),
+                "article_growth_path": _opt(files["claims_growth"]),
+                "as_of": params.run_date().isoformat(),
                 "results_path": str(res / f"{name}.json"), "figures_dir": figs}
     if name == "regional_growth":
-        return {**params.regional.to_dict(), "counts_path": str(tables.get("activity", "")),
-                "article_growth_path": str(files["claims_growth"]),
+        return {**params.regional.to_dict(), "counts_path": str(tables["activity"]),
+                "article_growth_path": _opt(files["claims_growth"]),
+                "as_of": params.run_date().isoformat(),
                 "results_path": str(res / f"{name}.json"), "figures_dir": figs}
     if name == "geographic_arbitrage":
         return {**params.arbitrage.to_dict(), "rates_path": str(tables["rates"]),
-                "claims_path": str(files["claims"]), "price_levels_path": str(data["ppp"]),
+                "claims_path": _opt(files["claims"]), "price_levels_path": _opt(data["ppp"]),
+                "rates_source": data.get("rates_source"),
                 "results_path": str(res / f"{name}.json"), "figures_dir": figs}
     if name == "claims_audit":
         return {"claims_path": str(files["claims"]),
                 "definitions_path": str(files["claims_definitions"]),
-                "printed_path": str(files["certifications"]),
-                "certifications_path": str(tables["certifications"]),
+                "printed_path": _opt(files["certifications"]),
+                "certifications_path": _opt(tables.get("certifications")),
                 "rates_path": str(tables["rates"]),
-                "activity_path": str(tables.get("activity", "")),
-                "growth_results_path": str(res / "certification_growth.json"),
-                "arbitrage_results_path": str(res / "geographic_arbitrage.json"),
-                "regional_results_path": str(res / "regional_growth.json"),
+                "activity_path": _opt(tables.get("activity")),
+                "growth_results_path": result("certification_growth"),
+                "arbitrage_results_path": result("geographic_arbitrage"),
+                "regional_results_path": result("regional_growth"),
                 "seed": params.seed, "results_path": str(res / f"{name}.json")}
     if name == "market_report":
         return {"results_path": str(out / "results.json"),
-                "growth_results_path": str(res / "certification_growth.json"),
-                "arbitrage_results_path": str(res / "geographic_arbitrage.json"),
-                "regional_results_path": str(res / "regional_growth.json"),
-                "claims_results_path": str(res / "claims_audit.json"),
+                "growth_results_path": result("certification_growth"),
+                "arbitrage_results_path": result("geographic_arbitrage"),
+                "regional_results_path": result("regional_growth"),
+                "claims_results_path": result("claims_audit"),
+                "article_growth_path": _opt(files["claims_growth"]),
                 "figures_dir": figs, "as_of": params.run_date().isoformat()}
     raise ValueError(name)
 
@@ -273,6 +336,7 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
     merged = {
         "run": {"started": started, "as_of": params.run_date().isoformat(),
                 "params": params.to_dict(), "inputs": data["inputs"],
+                "skipped": data.get("skipped", {}), "rates_source": data.get("rates_source"),
                 "provenance": data.get("provenance", []),
                 "marketlib_version": __version__, "python": sys.version.split()[0]},
         "growth": read("certification_growth"),
@@ -449,7 +513,7 @@ def publish_run(staging: Path, final: Path) -> None:
 
 def run_report(params_file: str | None = None, out: str | None = None,
                only: list[str] | None = None, update_readme: bool = False,
-               compare_to: str | None = None) -> int:
+               compare_to: str | None = None, as_of: str | None = None) -> int:
     """Run the whole report; return the exit status (0 ok, 1 notebook failed, 2 input).
 
     ``compare_to``: a previous run folder or results.json (default: the newest earlier run
@@ -459,6 +523,8 @@ def run_report(params_file: str | None = None, out: str | None = None,
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     params = load_params(params_file)
+    if as_of is not None:
+        params = with_as_of(params, as_of)
     names = selected_notebooks(only)
     as_of = params.run_date().isoformat()
     final = output_folder(params, out)
@@ -486,8 +552,11 @@ def run_report(params_file: str | None = None, out: str | None = None,
         + (f" (compared with {previous})" if previous is not None else ""))
     try:
         data = prepare_data(params, staging, say)
+        data["skipped"] = {k: v for k, v in skipped_sections(params).items() if k in names}
+        for n, why in data["skipped"].items():
+            say(f"  {n}: skipped ({why})")
         t_prep = time.perf_counter() - t0
-        sections = [n for n in names if n != "market_report"]
+        sections = [n for n in names if n != "market_report" and n not in data["skipped"]]
         steps = run_notebooks(sections, params, data, staging, say)
         merged = merge_results(params, data, staging, started, previous)
         if "market_report" in names:
@@ -525,6 +594,16 @@ def run_report(params_file: str | None = None, out: str | None = None,
     say(f"  PDF: {pdf}" if pdf.exists() else f"  {pdf_message}" if pdf_message else "")
     say(f"done in {timings['total']:.1f}s: {final / 'results.json'}")
     return EXIT_OK
+
+
+def with_as_of(params: ReportParams, as_of: str) -> ReportParams:
+    """Return ``params`` with ``as_of`` set (``--as-of``), validated as the params file's."""
+    from marketlib.params import ParamsError
+
+    try:
+        return ReportParams.build({**params.model_dump(mode="json"), "as_of": as_of})
+    except ParamsError as exc:
+        raise InputError("--as-of", str(exc)) from None
 
 
 def output_folder(params: ReportParams, out: str | Path | None = None) -> Path:

@@ -18,6 +18,7 @@ import pandas as pd
 from marketlib import arbitrage as ab
 from marketlib import claims as cl
 from marketlib import growth as gr
+from marketlib import prose
 from marketlib.params import (
     ArbitrageParams,
     ClaimsParams,
@@ -25,6 +26,7 @@ from marketlib.params import (
     RegionalParams,
     default_report_params,
 )
+from marketlib.periods import resolve_period_bounds, resolve_years
 from marketlib.sources import (
     InputError,
     atomic_write_bytes,
@@ -76,6 +78,29 @@ class GrowthSection(_Section):
     panel: gr.Panel
     fit: gr.GrowthFit
     article_growth: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def article_intervals(self) -> pd.DataFrame | None:
+        """Return the article's claimed growth at plausible bases (None without the article)."""
+        if self.article_growth is None or self.article_growth.empty:
+            return None
+        iv = cl.claimed_growth_intervals(self.article_growth)
+        return iv.pivot_table(index=["region", "claimed_growth"], columns=["base_count"],
+                              values="ci_low", aggfunc="min").reset_index()
+
+    def article_check_text(self) -> str:
+        """Say whether the published flows lie in the range the article's regions imply."""
+        bounds = self.article_bounds
+        if bounds is None:
+            return "No article table in this run: nothing to set the published flows against."
+        lo, hi = bounds
+        lines = [f"A total over the article's regions must have grown between {lo:.0%} and "
+                 f"{hi:.0%}."]
+        for r in self.fit.period.dropna(subset=["growth"]).to_dict("records"):
+            inside = "inside" if lo <= r["growth"] <= hi else "outside"
+            lines.append(f"Published flow, {r['group']}, {r['from']} to {r['to']}: "
+                         f"{r['growth']:+.0%} ({inside} that range).")
+        return " ".join(lines)
 
     @property
     def article_bounds(self) -> tuple[float, float] | None:
@@ -118,22 +143,41 @@ class GrowthSection(_Section):
         return out
 
 
-def run_growth(params: GrowthParams, article_growth_path: str | Path | None = None
-               ) -> GrowthSection:
+def run_growth(params: GrowthParams, article_growth_path: str | Path | None = None,
+               as_of: str | None = None) -> GrowthSection:
     """Read the clean counts table ``params.counts_path`` and fit every growth estimator.
 
     The table is a ``certifications.parquet`` (``subjects`` are certification codes) written
     by ``marketlib clean``; the window, grouping and frequency come from ``params``.
+    ``as_of``: periods ending after it are not used; ``latest`` bounds resolve to the latest
+    period of the data at that date (a fixed end past the data is clamped, with a note).
     """
     if params.counts_path is None:
         raise InputError("counts_path", "no clean counts table given")
     table, provenance = read_clean_table(params.counts_path)
+    labels = period_labels(table, params.freq, as_of)
+    try:
+        start, end, notes = resolve_period_bounds(params.start, params.end, labels)
+    except ValueError as exc:
+        raise gr.GrowthInputError(f"growth window: {exc}") from None
+    params = params.model_copy(update={"start": start, "end": end})
     panel = gr.prepare_panel(table, params.group_by, params.freq, params.start, params.end,
                              params.subjects)
     fit = gr.fit_growth(panel, forecast_periods=params.forecast_periods,
                         ci_level=params.ci_level, seed=params.seed)
     article = read_reference_table(article_growth_path) if article_growth_path else None
-    return GrowthSection(params, table, provenance, panel, fit, article)
+    return GrowthSection(params, table, provenance, panel, fit, article, notes)
+
+
+def period_labels(table: pd.DataFrame, freq: str, as_of: str | None = None) -> list[str]:
+    """Return the table's period labels of ``freq`` that ended by ``as_of``, in time order."""
+    from marketlib.periods import period_end
+
+    d = table[table["freq"] == freq].drop_duplicates("period")
+    if as_of is not None and len(d):
+        ends = period_end(pd.to_datetime(d["period_start"]), freq)
+        d = d[(ends <= pd.Timestamp(as_of)).to_numpy()]
+    return d.sort_values("period_start")["period"].astype("str").tolist()
 
 
 # --- geographic pay arbitrage --------------------------------------------------------------------
@@ -155,6 +199,38 @@ class ArbitrageSection(_Section):
         """Return the groups at or above the publication floor."""
         raw = self.result.raw
         return raw.loc[raw["reported"].astype(bool), "group"].tolist()
+
+    def team_text(self) -> str:
+        """Return the team priced (from the parameters) and any member left out, in words."""
+        members = "; ".join(f"{m.headcount:g} x {m.role_family} ({m.experience})"
+                            for m in self.params.team)
+        text = f"team: {members or 'none in the parameters'}"
+        return text + (f"\n{self.team_note}" if self.team_note else "")
+
+    @property
+    def team_note(self) -> str:
+        """Return why team members could not be priced (empty when all were)."""
+        team = self.result.team
+        return "" if team is None else str(team.attrs.get("note", ""))
+
+    def claims_intro(self) -> str:
+        """Return the sentence that introduces the quoted rates (from the claims file)."""
+        c = self.comparison
+        if c.empty:
+            return "No quoted hourly rates in this run."
+        base = c["claimed_base"].iloc[0] if "claimed_base" in c else self.params.base
+        top = c.loc[c["region"] == base, "claimed_hourly_usd"]
+        rates = ", ".join(f"${r.claimed_hourly_usd:,.0f}/hr in {r.region}"
+                          for r in c.itertuples())
+        hours = self.params.hours_per_year
+        text = f"The claims quote {rates}."
+        if len(top):
+            text += (f" At {hours:,.0f} hours, ${float(top.iloc[0]):,.0f}/hr is "
+                     f"${float(top.iloc[0]) * hours:,.0f} a year.")
+        if base != self.params.base:
+            text += (f" Those rates are relative to {base}; this run's base is "
+                     f"{self.params.base}, so their ratios are not tested here.")
+        return text
 
     @property
     def base_hourly_usd(self) -> pd.Series:
@@ -237,6 +313,26 @@ class RegionalSection(_Section):
     developers: gr.RegionalGrowth | None
     article_growth: pd.DataFrame | None = None
 
+    def intro(self) -> str:
+        """Return what this run measures, over which years, and the claims beside it."""
+        p = self.params
+        what = (f"developers pushing to repositories tagged {prose.topic_list(p.subjects)}"
+                if p.measure == "topic_pushers" else p.measure.replace("_", " "))
+        text = (f"This run measures {what}, by {prose.geography_word(p.group_by[0])}, "
+                f"calendar years {p.start} to {p.end}"
+                + (f" and the latest {p.latest_quarters} quarters against the "
+                   f"{p.latest_quarters} before them" if p.latest_quarters else "") + ".")
+        a = self.article_growth
+        if a is not None and len(a):
+            claims = ", ".join(f"{r.region} {r.growth:+.0%}" for r in a.itertuples())
+            text += (f" The audited article claims regional **certification** growth of "
+                     f"{claims} ({int(a['period_from'].iloc[0])} to "
+                     f"{int(a['period_to'].iloc[0])}), with no source, base counts or "
+                     "definition: the proxy is set beside it.")
+        else:
+            text += " No article claims are set beside it in this run."
+        return text
+
     @property
     def headline_subject(self) -> str:
         """Return the subject the section leads with (the first one asked for)."""
@@ -263,16 +359,26 @@ class RegionalSection(_Section):
         }
 
 
-def run_regional(params: RegionalParams, article_growth_path: str | Path | None = None
-                 ) -> RegionalSection:
+def run_regional(params: RegionalParams, article_growth_path: str | Path | None = None,
+                 as_of: str | None = None) -> RegionalSection:
     """Read the clean counts table ``params.counts_path`` and estimate regional growth.
 
     The main measure (``topic_pushers`` on the chosen topics by default) over a constant set of
     economies, with the developer stock beside it for the share growth and as context.
+    ``as_of``: quarters ending after it are not used, and ``latest`` window bounds resolve to
+    the latest complete year of the data at that date (a bound past the data is clamped, with
+    a note; a window with nothing left is refused).
     """
     if params.counts_path is None:
         raise InputError("counts_path", "no clean activity table given")
     table, provenance = read_clean_table(params.counts_path)
+    table = gr.quarters_through(table, as_of)
+    complete = gr.complete_years(table, params.measure)
+    try:
+        start, end, window_notes = resolve_years(params.start, params.end, complete)
+    except ValueError as exc:
+        raise gr.GrowthInputError(f"regional window: {exc}") from None
+    params = params.model_copy(update={"start": start, "end": end})
     common = dict(group_by=params.group_by, years=params.years,
                   latest_quarters=params.latest_quarters, composition=params.composition,
                   china_hong_kong=params.china_hong_kong, ci_level=params.ci_level)
@@ -280,6 +386,7 @@ def run_regional(params: RegionalParams, article_growth_path: str | Path | None 
     developers = (gr.regional_growth(table, "developers", None, **common)
                   if params.measure != "developers"
                   and "developers" in set(table["measure"].dropna()) else None)
+    growth.notes[:0] = window_notes
     article = read_reference_table(article_growth_path) if article_growth_path else None
     return RegionalSection(params, table, provenance, growth, developers, article)
 
@@ -310,7 +417,7 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
     unknown = set(claims["check"]) - set(cl.CHECKS)
     if unknown:
         raise InputError(params.claims_path, f"unknown check kind(s) {sorted(unknown)}")
-    printed = read_reference_table(params.printed_path)
+    printed = read_reference_table(params.printed_path) if params.printed_path else None
     definitions = read_reference_table(params.definitions_path)
     defaults = default_report_params()
     if params.arbitrage_results_path:
@@ -319,9 +426,10 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
         arb = defaults.arbitrage.model_copy(update={"rates_path": params.rates_path,
                                                     "ppp": False, "seed": params.seed})
         arbitrage = run_arbitrage(arb, params.claims_path, sensitivity_boot=0).to_results()
+    growth = None  # no certification counts in the run: the claims needing them untestable
     if params.growth_results_path:
         growth = load_json(params.growth_results_path)
-    else:
+    elif params.certifications_path:
         grp = defaults.growth.model_copy(update={"counts_path": params.certifications_path,
                                                  "seed": params.seed})
         growth = run_growth(grp).to_results()
@@ -334,7 +442,8 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
         regional = run_regional(reg).to_results()
     evidence = cl.Evidence.from_results(claims, growth, arbitrage, regional)
     audited = cl.audit(claims, printed, definitions, evidence)
-    return ClaimsSection(params, audited, printed)
+    return ClaimsSection(params, audited, printed if printed is not None else pd.DataFrame(
+        columns=["stated_change"]))
 
 
 # --- the summary page ----------------------------------------------------------------------------
@@ -378,7 +487,9 @@ def summary_results(growth_results_path: str | None, arbitrage_results_path: str
             certifications_path=str(proc / "certifications.parquet"),
             rates_path=str(proc / "rates.parquet"),
             activity_path=str(proc / "activity.parquet"), seed=seed)).to_results()
-    return {"run": {"as_of": as_of}, "growth": growth, "arbitrage": arbitrage,
+    run = {"as_of": as_of, "params": defaults.to_dict(),
+           "rates_source": "the aijobs.net salary survey"}
+    return {"run": run, "growth": growth, "arbitrage": arbitrage,
             "regional": regional["regional"] if regional else None,
             "regional_detail": ({k: v for k, v in regional.items() if k != "regional"}
                                 if regional else None),

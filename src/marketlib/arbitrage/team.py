@@ -36,6 +36,11 @@ def team_cost(fit: AdjustedFit, team: list[dict[str, Any]], base: str, groups: l
     beta = rng.multivariate_normal(res.params.to_numpy(), res.cov_params().to_numpy(),
                                    size=n_draws)
     data = res.model.data.frame
+    team, notes = usable_team(team, data, fit.controls)
+    if not team:
+        out = pd.DataFrame()
+        out.attrs["note"] = " ".join(notes)
+        return out
     year = data["year"].max() if "year" in data else None
     design_rows = []
     for g in groups:
@@ -73,7 +78,34 @@ def team_cost(fit: AdjustedFit, team: list[dict[str, Any]], base: str, groups: l
                     "with_assumptions_p95": float(np.quantile(s_all, 0.95)),
                     "team_annual_cost_base_p50": float(np.median(base_cost)),
                     "team_annual_cost_p50": float(np.median(c))})
-    return pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    frame.attrs["note"] = " ".join(notes)
+    return frame
+
+
+def usable_team(team: list[dict[str, Any]], data: pd.DataFrame, controls: Any
+                ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return the members the model can price, and one sentence per member it cannot.
+
+    A member whose experience or role family has no row in the model's data (a level the
+    selection does not hold, or a word the pay file never used) cannot be priced: it is left
+    out and named, never passed to the model.
+    """
+    keep, notes = [], []
+    for m in team:
+        problems = []
+        for col in ("experience", "role_family"):
+            if col in controls and col in data.columns:
+                levels = sorted(str(v) for v in data[col].dropna().unique())
+                if str(m[col]) not in levels:
+                    problems.append(f"{col.replace('_', ' ')} {m[col]!r} has no rows in the "
+                                    f"model's data (it has: {', '.join(levels)[:200]})")
+        if problems:
+            notes.append(f"{m['headcount']:g} x {m['role_family']} ({m['experience']}) left "
+                         f"out of the team cost: {'; '.join(problems)}.")
+        else:
+            keep.append(m)
+    return keep, notes
 
 
 def _design(res: Any, new: pd.DataFrame) -> np.ndarray:

@@ -29,12 +29,17 @@ from marketlib.growth.panel import (
     Panel,
     prepare_panel,
 )
-from marketlib.growth.regional import RegionalGrowth, regional_growth
+from marketlib.growth.regional import (
+    RegionalGrowth,
+    complete_years,
+    quarters_through,
+    regional_growth,
+)
 
 __all__ = [
     "FREQS", "LARGE_COUNT", "MIN_TREND_PERIODS", "Dispersion", "GrowthFit",
     "GrowthInputError", "Panel", "RegionalGrowth", "equal_growth_test", "estimate_dispersion",
     "fastest_probability", "fit_growth", "fitted_trend", "forecast", "growth_ci",
     "growth_differentials", "period_growth", "poisson_growth_ci", "prepare_panel",
-    "regional_growth", "trend_growth",
+    "regional_growth", "trend_growth", "complete_years", "quarters_through",
 ]

@@ -438,3 +438,19 @@ def _drivers(wk: pd.DataFrame, comp: Comparison, stock: bool) -> pd.DataFrame:
     d.insert(3, "to", comp.label_to)
     return d.sort_values(["group", "subject", "count_to"], ascending=[True, True, False],
                          ignore_index=True)
+
+
+def quarters_through(table: pd.DataFrame, as_of: str | None) -> pd.DataFrame:
+    """Return the rows of quarters that ended on or before ``as_of`` (all rows when None)."""
+    if as_of is None or table.empty:
+        return table
+    end = pd.to_datetime(table["period_start"]) + pd.offsets.QuarterEnd(0)
+    return table[(end <= pd.Timestamp(as_of)).to_numpy()]
+
+
+def complete_years(table: pd.DataFrame, measure: str) -> list[int]:
+    """Return the calendar years whose four quarters hold rows of ``measure``."""
+    d = table.loc[table["measure"] == measure, "period_start"]
+    q = pd.to_datetime(pd.Series(d.unique()))
+    per_year = q.dt.year.value_counts()
+    return sorted(int(y) for y, n in per_year.items() if n == 4)

@@ -1,0 +1,182 @@
+"""Sentences for pages, built from the parameters and results a run actually used.
+
+Every title, caption and caveat that names a source, a base group, a topic, a geography, a
+count or a year comes from here, never from fixed text in a notebook: a run on an analyst's own
+pay file, with another base or other topics, reads right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from marketlib.paths import PACKAGE_DATA
+
+_ADJECTIVE = {
+    "North America": "North American", "Latin America": "Latin American",
+    "Western Europe": "Western European", "Eastern Europe": "Eastern European",
+    "Europe": "European", "Oceania": "Oceanian",
+}
+_GEOGRAPHY_WORDS = {"region": "region", "subregion": "sub-region", "country_iso3": "country"}
+
+
+@cache
+def _topic_names() -> dict[str, str]:
+    import csv
+
+    with open(PACKAGE_DATA / "topic_names.csv", encoding="utf-8") as fh:
+        rows = [r for r in fh if not r.startswith("#")]
+    return {r["topic"]: r["name"] for r in csv.DictReader(rows)}
+
+
+def topic_name(subject: Any, start: bool = False) -> str:
+    """Return a topic as its owners write it ("llm" -> "LLM", "machine-learning" -> ...)."""
+    s = str(subject or "").strip()
+    name = _topic_names().get(s.lower())
+    if name is None:
+        name = s.replace("-", " ").replace("_", " ")
+    return name[:1].upper() + name[1:] if start else name
+
+
+def topic_list(subjects: Sequence[Any] | None, start: bool = False) -> str:
+    """Return topics as a phrase: "Kubernetes, Docker and LLM"."""
+    names = [topic_name(s) for s in (subjects or [])]
+    if not names:
+        return "all topics"
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return text[:1].upper() + text[1:] if start else text
+
+
+def geography_word(geography: str, plural: bool = False) -> str:
+    """Return the word for a grouping column ("subregion" -> "sub-region")."""
+    w = _GEOGRAPHY_WORDS.get(geography, geography.replace("_", " "))
+    return (w[:-1] + "ies" if w.endswith("y") else w + "s") if plural else w
+
+
+def base_pay(base: str) -> str:
+    """Return "North American pay" / "pay in Germany" for a base group."""
+    return f"{_ADJECTIVE[base]} pay" if base in _ADJECTIVE else f"pay in {base}"
+
+
+def _params(results: Mapping[str, Any] | None, section: str) -> dict[str, Any]:
+    run = (results or {}).get("run") or {}
+    params = run.get("params") or {}
+    value = params.get(section) if isinstance(params, Mapping) else None
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def rates_source(results: Mapping[str, Any] | None) -> str:
+    """Return how the run's pay data is named on pages."""
+    run = (results or {}).get("run") or {}
+    return str(run.get("rates_source") or "the pay file")
+
+
+def regional_subjects(results: Mapping[str, Any] | None) -> list[str]:
+    """Return the topics the regional section measured (in the order asked for)."""
+    rows = (results or {}).get("regional") or []
+    asked = _params(results, "regional").get("subjects") or []
+    seen = [str(r.get("subject")) for r in rows if isinstance(r, Mapping) and r.get("subject")]
+    return [s for s in asked if s in seen] or list(dict.fromkeys(seen))
+
+
+def report_title(results: Mapping[str, Any] | None) -> str:
+    """Return the summary page's title from what the run covered."""
+    subjects = regional_subjects(results)
+    if subjects:
+        return f"{topic_list(subjects, start=True)} skills: pay and activity brief"
+    return "Pay brief" + (" and claims audit" if (results or {}).get("claims") else "")
+
+
+def skipped_sentences(results: Mapping[str, Any] | None) -> list[str]:
+    """Return one sentence per section the run skipped (a null input), saying why."""
+    run = (results or {}).get("run") or {}
+    names = {"certification_growth": "Certification counts", "regional_growth":
+             "Developer activity by region", "claims_audit": "The claims audit"}
+    return [f"{names.get(k, k)}: not part of this run ({why})."
+            for k, why in (run.get("skipped") or {}).items()]
+
+
+def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
+    """Return the sentence that says what the pay ratios compare."""
+    arb = (results or {}).get("arbitrage") or {}
+    if not arb:
+        return "No pay section in this run."
+    base = str(arb.get("base", "the base group"))
+    hours = arb.get("hours_per_year", 2080)
+    controls = ", ".join(str(c).replace("role_family", "role family")
+                         for c in (arb.get("adjusted") or [{}])[0].get("controls", []) or [])
+    return (f"Ratios are to {base_pay(base)} (salary-equivalent: annual pay / {hours:,.0f} "
+            f"hours), from {rates_source(results)}. The adjusted ratio holds "
+            f"{controls or 'the job mix'} fixed; the raw ratio compares medians as observed.")
+
+
+def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
+    """Return the summary page's "how to read this, and its limits" bullets."""
+    arb = (results or {}).get("arbitrage") or {}
+    p = _params(results, "arbitrage")
+    out = []
+    if arb:
+        base = str(arb.get("base", "the base group"))
+        level = float(p.get("ci_level", 0.95))
+        out.append(f"Ratios: 0.40 means 40% of {base_pay(base)} for the same kind of "
+                   f"specialist; every estimate carries its {level:.0%} interval and its "
+                   f"sample size; groups under {p.get('min_n', 30)} rows are listed as not "
+                   "estimated.")
+        out.append(f"Pay data: {rates_source(results)}; a group's median may rest on one or "
+                   "two countries (see each group's countries and its largest country's share).")
+        out.append("Salary-equivalent pay is not a bill rate: contractors' hourly rates include "
+                   "overhead and margin, so only ratios are compared with quoted rates.")
+    subjects = regional_subjects(results)
+    if subjects:
+        out.append(f"Regional growth is developer activity on GitHub ({topic_list(subjects)}), "
+                   "a proxy for interest in a technology, summed over economies published in "
+                   "every quarter; it is not a count of certifications.")
+    if (results or {}).get("growth"):
+        out.append("CNCF publishes world totals of exam registrations and enrollments, not "
+                   "passes and not regions.")
+    return out + skipped_sentences(results)
+
+
+def arbitrage_caveats(source: str, base: str, hours_per_year: float,
+                      geography: str = "subregion") -> list[str]:
+    """Return the arbitrage page's caveats for the run's pay source, base and hours."""
+    return [
+        f"**Salary-equivalent, not bill rates.** Hourly figures are annual pay divided by "
+        f"{hours_per_year:,.0f} hours. Contractors' bill rates include overhead and margin and "
+        "are analysed separately.",
+        f"**The sample.** Pay comes from {source}. Intervals measure sampling noise, not "
+        "selection bias: a group's median from a few dozen rows is not a market rate.",
+        f"**Group = residence.** Each row's {geography_word(geography)} is the employee's "
+        f"country of residence; people working remotely for employers in {base} sit in "
+        "their residence's group.",
+        "**Within-group spread is large.** A group's median is not what a given hire costs: "
+        "the distribution plot shows the overlap.",
+        "**Countries are few.** Intervals resample rows; for groups with few countries they "
+        "understate the uncertainty (see n_countries and the largest country's share).",
+    ]
+
+
+def regional_caveats(subjects: Sequence[str] | None, measure: str,
+                     china_hong_kong: str) -> list[str]:
+    """Return the regional page's caveats for the run's topics and rules."""
+    what = (f"Pushers to repositories tagged {topic_list(subjects)}"
+            if measure == "topic_pushers" else f"The {measure.replace('_', ' ')} counts")
+    hk = {"combine": "China and Hong Kong are counted together",
+          "exclude": "China and Hong Kong are left out",
+          "keep": "China and Hong Kong are kept as separate economies"}[china_hong_kong]
+    return [
+        f"**A proxy.** {what} measure public activity, not certifications, skills or jobs; "
+        "private work is invisible.",
+        f"**Location.** An account's economy is the mode of its daily IP location in the "
+        f"quarter; VPNs move people ({hk}: `china_hong_kong: {china_hong_kong}`).",
+        "**Few economies.** A region's constant set may hold one or two economies (see the "
+        "economies table): a region's figure is then those economies' figure.",
+        "**Partial years.** A year with fewer than four published quarters enters only the "
+        "latest-quarters comparison, never a calendar-year one.",
+    ]
+
+
+def bullets(lines: Sequence[str]) -> str:
+    """Return Markdown bullets."""
+    return "\n".join(f"- {line}" for line in lines)
