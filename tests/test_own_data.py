@@ -19,6 +19,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 from hr_export import make_hr_export  # noqa: E402
+
 from marketlib.cli import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
