@@ -13,7 +13,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PYTHONHASHSEED := 0
 
-.PHONY: help install fetch clean-data processed report test test-fast test-browser chromium lint bench baselines lab validate
+.PHONY: help install fetch clean-data processed report headline test test-fast test-browser chromium lint bench baselines lab validate
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,8 +38,11 @@ clean-data: fetch  ## clean the pay, certification and activity files into data/
 	$(BIN)/marketlib clean certifications data/raw/certifications/cncf_published_counts.csv --format counts
 	$(BIN)/marketlib clean activity data/raw/innovationgraph/*.csv --format innovationgraph
 
-report: clean-data  ## the main job: fetch, clean, run the default report
-	$(BIN)/marketlib report --params params/default.yaml --update-readme
+report: clean-data  ## the main job: the default report at today's date (reports/<today>/)
+	$(BIN)/marketlib report --params params/default.yaml
+
+headline: clean-data  ## the README headline: the pinned, reproducible run (params/pinned.yaml)
+	$(BIN)/marketlib report --params params/pinned.yaml --update-readme
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 

@@ -193,7 +193,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     return run_report(params_file=args.params, out=args.out, only=args.only,
                       update_readme=args.update_readme, compare_to=args.compare_to,
-                      as_of=args.as_of)
+                      as_of=args.as_of, data_ref=args.data_ref, notes=args.note)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Write ``history.csv`` and ``index.html`` across the runs of a reports folder."""
+    from pathlib import Path
+
+    from marketlib.history import write_history
+
+    root = Path(args.reports_dir)
+    if not root.is_dir():
+        raise InputError(root, "not a folder of report runs")
+    csv_path, html_path, n = write_history(root)
+    print(f"history of {n} run(s): {csv_path}, {html_path}")
+    return EXIT_OK
 
 
 class _Parser(argparse.ArgumentParser):
@@ -272,6 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write columns.yaml and values.yaml there, ready to edit")
     i.set_defaults(func=cmd_inspect)
 
+    h = sub.add_parser("history", help="history.csv and index.html across a folder's runs")
+    h.add_argument("reports_dir", nargs="?", default="reports", metavar="REPORTS_DIR",
+                   help="the folder of run folders (default: reports)")
+    h.set_defaults(func=cmd_history)
+
     r = sub.add_parser("report", help="run the report notebooks with papermill")
     r.add_argument("--params", default=None, help="parameters YAML (default: params/default.yaml)")
     r.add_argument("--out", default=None, help="output folder (default: reports/<as_of>)")
@@ -283,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
                    help="the run's date (overrides the params file; default: its as_of, else "
                         "today, UTC)")
+    r.add_argument("--data-ref", default=None, metavar="REF",
+                   help="version of the public datasets: pinned, latest, or a snapshot "
+                        "(overrides inputs.data_ref)")
+    r.add_argument("--note", action="append", default=None, metavar="TEXT",
+                   help="a note for this run, shown on its summary page (repeatable; e.g. "
+                        "why fresh data could not be fetched)")
     r.add_argument("--update-readme", action="store_true",
                    help="refresh the README's generated figure and headline numbers")
     r.set_defaults(func=cmd_report)

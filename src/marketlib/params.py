@@ -347,6 +347,18 @@ class Inputs(_Section):
     claims_definitions: str | None = "data/raw/claims/cncf_definitions.csv"
     claims_growth: str | None = "data/raw/certifications/article_regional_growth.csv"
     activity: str | None = "data/raw/innovationgraph"
+    #: the version of the public datasets read from their home paths: ``pinned`` (the
+    #: committed sha256), ``latest`` (the newest upstream commit, fetched) or a known
+    #: snapshot (``2024-10-27``, ``2024q4``); files given by another path are used as they are
+    data_ref: str = "pinned"
+
+    @field_validator("data_ref")
+    @classmethod
+    def _ref(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", v):
+            raise ValueError(f"data_ref must be pinned, latest, a snapshot or a commit, got "
+                             f"{v[:40]!r}")
+        return v
 
     @model_validator(mode="before")
     @classmethod

@@ -135,7 +135,9 @@ def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
     if (results or {}).get("growth"):
         out.append("CNCF publishes world totals of exam registrations and enrollments, not "
                    "passes and not regions.")
-    return out + skipped_sentences(results)
+    run = (results or {}).get("run") or {}
+    notes = [f"Note for this run: {n}" for n in run.get("notes") or [] if isinstance(n, str)]
+    return notes + out + skipped_sentences(results)
 
 
 def arbitrage_caveats(source: str, base: str, hours_per_year: float,

@@ -128,12 +128,14 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     """
     from marketlib.clean.formats import input_format
     from marketlib.clean.pipeline import Maps, clean_inputs, read_inputs, write_clean
-    from marketlib.sources import fetch, provenance_of
+    from marketlib.sources import DATASETS, provenance_of
 
     files = check_inputs(params)
     rates_in = params.inputs.rates
-    rates_path = fetched_or_given(rates_in.path, "aijobs")
-    ppp = fetch("ppp", raw_dir()) if params.arbitrage.ppp else None
+    ref = params.inputs.data_ref
+    rates_path = fetched_or_given(rates_in.path, "aijobs", ref)
+    ppp = (fetched_or_given(str(raw_dir() / DATASETS["ppp"].relpath), "ppp", ref)
+           if params.arbitrage.ppp else None)
     cparams = params.clean_params()
     fmt = input_format(rates_in.format, "rates")
     maps = Maps.load(fmt, files["rates_columns"], files["rates_values"])
@@ -142,7 +144,7 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
         cfmt = input_format(params.inputs.certifications_format, "certifications")
         cpath = files["certifications"]
         read["certifications"] = (cfmt, read_inputs([cpath], cfmt, names=[cpath.name]))
-    activity_files = activity_inputs(params)
+    activity_files = activity_inputs(params, ref)
     if activity_files:
         afmt = input_format("innovationgraph", "activity")
         read["activity"] = (afmt, read_inputs(activity_files, afmt,
@@ -195,31 +197,33 @@ def input_key(path: Path, what: str) -> str:
         project_root().resolve(), data_dir().resolve()) else str(path.resolve())
 
 
-def fetched_or_given(rel: str, dataset: str) -> Path:
-    """Return an input file: the pinned public file when it is asked for at its home.
+def fetched_or_given(rel: str, dataset: str, ref: str = "pinned") -> Path:
+    """Return an input file: the public file at ``ref`` when it is asked for at its home.
 
-    The pinned file is fetched (or copied from the mirror) and sha256-checked; any other path
-    is used as given.
+    The pinned file (or the snapshot ``ref`` names, or the latest upstream version) is
+    fetched or copied from the mirror, with its sha256 checked or recorded; any other path is
+    used as given.
     """
-    from marketlib.sources import DATASETS, fetch
+    from marketlib.sources import DATASETS, fetch_snapshot
 
     path = input_path(rel)
     if path == raw_dir() / DATASETS[dataset].relpath:
-        return fetch(dataset, raw_dir())
+        return fetch_snapshot(dataset, raw_dir(), ref=None if ref == "pinned" else ref)[0]
     if not path.is_file():
         raise InputError(path, "input file not found")
     return path
 
 
-def activity_inputs(params: ReportParams) -> list[Path]:
+def activity_inputs(params: ReportParams, ref: str = "pinned") -> list[Path]:
     """Return the Innovation Graph files of the run (fetched or mirrored), or none."""
     if params.inputs.activity is None:
         return []
-    from marketlib.sources import fetch
+    from marketlib.sources import fetch_snapshot
 
     folder = input_path(params.inputs.activity)
     if folder == input_path("data/raw/innovationgraph"):
-        return [fetch(name, raw_dir()) for name in ACTIVITY_DATASETS]
+        return [fetch_snapshot(name, raw_dir(), ref=None if ref == "pinned" else ref)[0]
+                for name in ACTIVITY_DATASETS]
     if folder.is_file():
         return [folder]
     found = sorted(folder.glob("*.csv")) if folder.is_dir() else []
@@ -304,9 +308,21 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
     dst.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(str(src), str(dst), parameters=parameters,
-                            cwd=str(src.parent), kernel_name="python3",
-                            execution_timeout=timeout, progress_bar=False, log_output=False)
+        for attempt in (1, 2):
+            try:
+                pm.execute_notebook(str(src), str(dst), parameters=parameters,
+                                    cwd=str(src.parent), kernel_name="python3",
+                                    execution_timeout=timeout, progress_bar=False,
+                                    log_output=False)
+                break
+            except pm.PapermillExecutionError:
+                raise
+            except Exception as exc:  # a kernel that never started: one retry, fresh kernel
+                if attempt == 2 or not kernel_start_failure(exc, dst):
+                    raise
+                logging.getLogger("marketlib").warning(
+                    "%s: kernel failed to start (%s); retrying once", name, exc)
+                time.sleep(1.0)
     except pm.PapermillExecutionError as exc:
         return Step(name, "failed", time.perf_counter() - t0,
                     f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})")
@@ -320,6 +336,23 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
     notebook_to_html(dst, out / "html" / f"{name}.html",
                      None if name == "market_report" else parameters)
     return Step(name, "ok", time.perf_counter() - t0)
+
+
+#: Words of the errors a kernel that could not start raises (port clash, ZMQ, no reply).
+_KERNEL_START_WORDS = ("address already in use", "zmqerror", "kernel died before replying",
+                       "kernel didn't respond", "timeout waiting for kernel_info",
+                       "kernel_info", "failed to start the kernel")
+
+
+def kernel_start_failure(exc: BaseException, output: Path) -> bool:
+    """Whether ``exc`` is a kernel that failed to start (no cell ran), not the notebook's error.
+
+    Only such failures are retried: a notebook that fails on its own error is reported as it
+    is. The output notebook having any executed cell means the kernel did start.
+    """
+    text = f"{type(exc).__name__}: {exc}".lower()
+    started = _executed_cells(output) > 0
+    return not started and any(w in text for w in _KERNEL_START_WORDS)
 
 
 def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
@@ -337,6 +370,7 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
         "run": {"started": started, "as_of": params.run_date().isoformat(),
                 "params": params.to_dict(), "inputs": data["inputs"],
                 "skipped": data.get("skipped", {}), "rates_source": data.get("rates_source"),
+                "notes": data.get("notes", []),
                 "provenance": data.get("provenance", []),
                 "marketlib_version": __version__, "python": sys.version.split()[0]},
         "growth": read("certification_growth"),
@@ -513,7 +547,8 @@ def publish_run(staging: Path, final: Path) -> None:
 
 def run_report(params_file: str | None = None, out: str | None = None,
                only: list[str] | None = None, update_readme: bool = False,
-               compare_to: str | None = None, as_of: str | None = None) -> int:
+               compare_to: str | None = None, as_of: str | None = None,
+               data_ref: str | None = None, notes: list[str] | None = None) -> int:
     """Run the whole report; return the exit status (0 ok, 1 notebook failed, 2 input).
 
     ``compare_to``: a previous run folder or results.json (default: the newest earlier run
@@ -523,8 +558,8 @@ def run_report(params_file: str | None = None, out: str | None = None,
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     params = load_params(params_file)
-    if as_of is not None:
-        params = with_as_of(params, as_of)
+    if as_of is not None or data_ref is not None:
+        params = with_overrides(params, as_of, data_ref)
     names = selected_notebooks(only)
     as_of = params.run_date().isoformat()
     final = output_folder(params, out)
@@ -552,6 +587,7 @@ def run_report(params_file: str | None = None, out: str | None = None,
         + (f" (compared with {previous})" if previous is not None else ""))
     try:
         data = prepare_data(params, staging, say)
+        data["notes"] = [str(n)[:500] for n in (notes or [])]
         data["skipped"] = {k: v for k, v in skipped_sections(params).items() if k in names}
         for n, why in data["skipped"].items():
             say(f"  {n}: skipped ({why})")
@@ -585,9 +621,23 @@ def run_report(params_file: str | None = None, out: str | None = None,
             kept = f"; kept at {where}" if s.status in ("failed", "timeout") else ""
             print(f"marketlib: notebook {s.name} {s.status}: {s.message}{kept}",
                   file=sys.stderr)
-        print(f"marketlib: the previous report in {final} was left as it was", file=sys.stderr)
+        if final.exists():
+            print(f"marketlib: the previous report in {final} was left as it was",
+                  file=sys.stderr)
+        else:
+            print(f"marketlib: no report was published for {as_of}", file=sys.stderr)
+        if out is None:
+            from marketlib.history import write_history
+
+            write_history(final.parent)
         return EXIT_FAILED
     publish_run(staging, final)
+    for stale in (final.with_name(f"{final.name}.failed"),):  # a later good run supersedes it
+        shutil.rmtree(stale, ignore_errors=True)
+    if out is None:  # the default reports folder: its history follows every run
+        from marketlib.history import write_history
+
+        say(f"  history: {write_history(final.parent)[1]}")
     if update_readme:
         update_readme_section(merged, final)
     pdf = final / "market_report.pdf"
@@ -596,14 +646,20 @@ def run_report(params_file: str | None = None, out: str | None = None,
     return EXIT_OK
 
 
-def with_as_of(params: ReportParams, as_of: str) -> ReportParams:
-    """Return ``params`` with ``as_of`` set (``--as-of``), validated as the params file's."""
+def with_overrides(params: ReportParams, as_of: str | None = None,
+                   data_ref: str | None = None) -> ReportParams:
+    """Return ``params`` with ``--as-of`` / ``--data-ref`` set, validated as the file's."""
     from marketlib.params import ParamsError
 
+    values = params.model_dump(mode="json")
+    if as_of is not None:
+        values["as_of"] = as_of
+    if data_ref is not None:
+        values["inputs"]["data_ref"] = data_ref
     try:
-        return ReportParams.build({**params.model_dump(mode="json"), "as_of": as_of})
+        return ReportParams.build(values)
     except ParamsError as exc:
-        raise InputError("--as-of", str(exc)) from None
+        raise InputError("--as-of/--data-ref", str(exc)) from None
 
 
 def output_folder(params: ReportParams, out: str | Path | None = None) -> Path:
@@ -652,7 +708,7 @@ def headline_markdown(results: dict[str, Any], figure: str) -> str:
     """Return the README's generated section: a figure and the headline numbers."""
     from marketlib.publish import key_findings
 
-    lines = [README_START, "", f"*Generated by `marketlib report` for as_of "
+    lines = [README_START, "", f"*Generated by `make headline` (params/pinned.yaml) for as_of "
              f"{results['run']['as_of']}; do not edit by hand.*", "", f"![ratios]({figure})", ""]
     if results.get("regional"):
         lines[-1:-1] = ["", "![regional growth](docs/regional_growth.png)"]

@@ -1,0 +1,250 @@
+"""A history of report runs: ``history.csv`` and an index page across every run of a folder.
+
+``marketlib history [REPORTS_DIR]`` reads every run folder under ``REPORTS_DIR`` (a folder
+holding ``results.json``; ``<as_of>.failed/`` folders are listed as failed, never charted)
+and writes ``history.csv`` (one row per run and headline estimate) and ``index.html`` (every
+run with its status and a link to its summary page, and a small chart per headline estimate
+across runs, a change beyond uncertainty marked). Text from results files is escaped; the
+charts are inline images the command draws itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: Columns of history.csv (fractions, never percents).
+HISTORY_COLUMNS = ("as_of", "run", "section", "key", "quantity", "value", "ci_low", "ci_high",
+                   "n", "data_snapshot")
+#: Largest results.json read (bytes): a run folder is never trusted to be small.
+MAX_RESULTS_BYTES = 64 << 20
+MAX_CHARTS = 24
+Z_CRITICAL = 1.96
+
+
+@dataclass
+class Run:
+    """One run folder: its date, status and (when readable) results."""
+
+    folder: Path
+    as_of: str
+    status: str  # ok | failed | unreadable
+    results: dict[str, Any] | None = None
+    problem: str = ""
+
+    @property
+    def summary_page(self) -> Path | None:
+        """Return the run's summary page, when it has one."""
+        for rel in ("index.html", "html/market_report.html"):
+            if (self.folder / rel).is_file():
+                return self.folder / rel
+        return None
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    f = float(v)
+    return f if f == f and abs(f) != float("inf") else None
+
+
+def _rows(value: Any) -> list[Mapping[str, Any]]:
+    return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
+
+
+def read_runs(root: str | Path) -> list[Run]:
+    """Return every run under ``root`` (sorted by as_of, then folder name)."""
+    runs = []
+    for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else []:
+        if not folder.is_dir() or folder.name.startswith("."):
+            continue
+        if folder.name.endswith(".failed"):
+            runs.append(Run(folder, folder.name.removesuffix(".failed"), "failed"))
+            continue
+        res = folder / "results.json"
+        if not res.is_file():
+            continue
+        try:
+            if res.stat().st_size > MAX_RESULTS_BYTES:
+                raise ValueError("larger than 64 MiB")
+            data = json.loads(res.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("run"), Mapping):
+                raise ValueError("no run section")
+            as_of = str(data["run"].get("as_of") or folder.name)
+        except (OSError, ValueError, RecursionError) as exc:
+            runs.append(Run(folder, folder.name, "unreadable", problem=str(exc)[:200]))
+            continue
+        runs.append(Run(folder, as_of, "ok", data))
+    return sorted(runs, key=lambda r: (r.as_of, r.folder.name))
+
+
+def data_snapshot(results: Mapping[str, Any]) -> str:
+    """Return the data versions a run used: each fetched dataset's commit, else its sha256."""
+    run = results.get("run") or {}
+    parts = []
+    for p in _rows(run.get("provenance")):
+        ref = p.get("commit") or p.get("ref") or p.get("sha256") or ""
+        parts.append(f"{Path(str(p.get('path', ''))).name}@{str(ref)[:12]}")
+    if not parts and isinstance(run.get("inputs"), Mapping):
+        parts = [f"{Path(str(k)).name}@{str(v)[:12]}" for k, v in run["inputs"].items()]
+    return "; ".join(parts)
+
+
+def headline_estimates(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return a run's headline estimates: section, key, quantity, value, CI bounds, n."""
+    out: list[dict[str, Any]] = []
+
+    def add(section: str, key: str, quantity: str, value: Any, lo: Any, hi: Any, n: Any
+            ) -> None:
+        out.append({"section": section, "key": key, "quantity": quantity,
+                    "value": _num(value), "ci_low": _num(lo), "ci_high": _num(hi),
+                    "n": int(n) if _num(n) is not None else None})
+
+    arb = results.get("arbitrage") if isinstance(results.get("arbitrage"), Mapping) else {}
+    base = arb.get("base")
+    sizes = {}
+    for r in _rows(arb.get("regions")):
+        g = str(r.get("region"))
+        sizes[g] = r.get("n")
+        if g != base and r.get("reported"):
+            add("arbitrage", g, "ratio_to_base", r.get("ratio_to_base"), r.get("ratio_ci_low"),
+                r.get("ratio_ci_high"), r.get("n"))
+    for r in _rows(arb.get("adjusted")):
+        g = str(r.get("region"))
+        if g != base:
+            add("arbitrage", g, "adjusted_ratio_to_base", r.get("ratio_to_base"),
+                r.get("ci_low"), r.get("ci_high"), sizes.get(g))
+    for r in _rows(results.get("regional")):
+        where = next((str(r[g]) for g in ("region", "subregion", "country_iso3") if g in r), "")
+        key = f"{where} | {r.get('subject') or r.get('measure')} | {r.get('from')}->{r.get('to')}"
+        add("regional", key, "growth", r.get("growth"), r.get("ci_low"), r.get("ci_high"),
+            len(r.get("economies") or []))
+    growth = results.get("growth") if isinstance(results.get("growth"), Mapping) else {}
+    for r in _rows(growth.get("period_growth")):
+        grp = r.get("group")
+        g = " | ".join(str(v) for v in grp.values()) if isinstance(grp, Mapping) else str(grp)
+        add("growth", f"{g} | {r.get('from')}->{r.get('to')}", "period_growth", r.get("growth"),
+            r.get("ci_low"), r.get("ci_high"), r.get("count_to"))
+    return out
+
+
+def history_frame(runs: list[Run]) -> Any:
+    """Return history.csv's rows for the readable runs (a DataFrame)."""
+    import pandas as pd
+
+    rows = []
+    for run in runs:
+        if run.status != "ok" or run.results is None:
+            continue
+        snap = data_snapshot(run.results)
+        for e in headline_estimates(run.results):
+            rows.append({"as_of": run.as_of, "run": run.folder.name, **e,
+                         "data_snapshot": snap})
+    return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+
+
+def _z(a: Mapping[str, Any], b: Mapping[str, Any], quantity: str) -> float | None:
+    from marketlib.changes import z_score
+
+    scale = "log" if "ratio" in quantity else "log1p"
+    return z_score(a["value"], (a["ci_low"], a["ci_high"]), b["value"],
+                   (b["ci_low"], b["ci_high"]), scale)
+
+
+def _chart(points: Any, title: str) -> str:
+    """Return a small PNG (data URI) of one estimate across runs, changes beyond CI marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.2, 2.4), dpi=90)
+    x = list(range(len(points)))
+    vals = points["value"].to_numpy(dtype=float)
+    lo = points["ci_low"].to_numpy(dtype=float)
+    hi = points["ci_high"].to_numpy(dtype=float)
+    err = [[v - low if low == low else 0 for v, low in zip(vals, lo, strict=True)],
+           [high - v if high == high else 0 for v, high in zip(vals, hi, strict=True)]]
+    ax.errorbar(x, vals, yerr=err, fmt="o-", capsize=3, color="#1f77b4", lw=1)
+    changed = points["changed"].to_numpy(dtype=bool)
+    if changed.any():
+        ax.scatter([i for i, c in zip(x, changed, strict=True) if c], vals[changed], s=90,
+                   facecolors="none", edgecolors="#d62728", lw=1.5, zorder=3,
+                   label="change beyond uncertainty")
+        ax.legend(fontsize=7, frameon=False)
+    ax.set_xticks(x, points["as_of"].tolist(), rotation=30, fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def charts(hist: Any) -> list[tuple[str, str]]:
+    """Return (title, PNG data URI) per headline estimate seen in at least one run."""
+    out = []
+    order = {"arbitrage": 0, "regional": 1, "growth": 2}
+    groups = sorted(hist.groupby(["section", "key", "quantity"], sort=False),
+                    key=lambda kv: (order.get(kv[0][0], 9), kv[0][1], kv[0][2]))
+    for (section, key, quantity), pts in groups[:MAX_CHARTS]:
+        pts = pts.sort_values("as_of").reset_index(drop=True)
+        recs = pts.to_dict("records")
+        changed = [False] + [bool((z := _z(a, b, quantity)) is not None and abs(z) > Z_CRITICAL)
+                             for a, b in zip(recs, recs[1:], strict=False)]
+        pts = pts.assign(changed=changed)
+        title = f"{section} | {key}: {quantity.replace('_', ' ')}"
+        out.append((title, _chart(pts, title)))
+    return out
+
+
+def index_html(root: Path, runs: list[Run], hist: Any) -> str:
+    """Return the history index page (self-contained; every text escaped)."""
+    esc = html.escape
+    rows = []
+    for r in reversed(runs):
+        page = r.summary_page
+        link = (f'<a href="{esc(page.relative_to(root).as_posix(), quote=True)}">summary</a>'
+                if page is not None and r.status == "ok" else "")
+        note = f" ({esc(r.problem)})" if r.problem else ""
+        rows.append(f"<tr><td>{esc(r.as_of)}</td><td>{esc(r.folder.name)}</td>"
+                    f"<td>{esc(r.status)}{note}</td><td>{link}</td></tr>")
+    figs = "".join(f'<figure><img alt="{esc(t, quote=True)}" src="{uri}"><figcaption>'
+                   f"{esc(t)}</figcaption></figure>" for t, uri in charts(hist)) \
+        if len(hist) else "<p>No readable run yet.</p>"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>marketlib report history</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em}}
+table{{border-collapse:collapse}}td,th{{padding:.25em .8em;border-bottom:1px solid #ddd;
+text-align:left}}figure{{display:inline-block;margin:.4em;max-width:100%}}
+img{{max-width:100%}}figcaption{{font-size:.8em;color:#444}}</style></head>
+<body><h1>Report history</h1>
+<p>{len(runs)} run(s) in this folder; estimates of each run with their intervals. A ringed
+point changed beyond uncertainty since the run before it (z test on the two intervals,
+|z| &gt; 1.96). Failed runs are listed, not charted. Data: <code>history.csv</code>.</p>
+<table><thead><tr><th>as of</th><th>folder</th><th>status</th><th>page</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
+<h2>Headline estimates across runs</h2>{figs}</body></html>
+"""
+
+
+def write_history(root: str | Path) -> tuple[Path, Path, int]:
+    """Write ``history.csv`` and ``index.html`` into ``root``; return them and the run count."""
+    from marketlib.sources import atomic_write_bytes
+
+    root = Path(root)
+    runs = read_runs(root)
+    hist = history_frame(runs)
+    csv_path, html_path = root / "history.csv", root / "index.html"
+    atomic_write_bytes(csv_path, hist.to_csv(index=False).encode("utf-8"))
+    atomic_write_bytes(html_path, index_html(root, runs, hist).encode("utf-8"))
+    return csv_path, html_path, len(runs)

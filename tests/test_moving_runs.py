@@ -1,0 +1,230 @@
+"""Monthly runs that move: windows follow as_of, the deployed job, history, kernel retries."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from marketlib import params as mp
+from marketlib import report, sections
+from marketlib.clean.pipeline import clean_files
+from marketlib.params import CleanParams, default_report_params
+
+ROOT = Path(__file__).resolve().parents[1]
+TODAY = datetime.now(UTC).date().isoformat()
+
+
+# --- windows ------------------------------------------------------------------------------------
+
+def test__params__latest_bounds_validated_and_year_strings_are_years():
+    p = mp.RegionalParams.build({"start": "2022", "end": "latest"})
+    assert p.start == 2022 and p.end == "latest"
+    for bad in ({"start": "latest-x"}, {"start": 1999}, {"start": "latest", "end": "latest-1"},
+                {"start": True}):
+        with pytest.raises(mp.ParamsError):
+            mp.RegionalParams.build(bad)
+    g = mp.GrowthParams.build({"start": "latest-2", "end": "latest"})
+    assert (g.start, g.end) == ("latest-2", "latest")
+    with pytest.raises(mp.ParamsError):
+        mp.GrowthParams.build({"start": "latest", "end": "latest-2"})
+    assert default_report_params().as_of is None  # the monthly job takes its run date
+
+
+def test__resolve_years__latest_relative_clamped_and_refused():
+    from marketlib.periods import resolve_years
+
+    assert resolve_years("latest-2", "latest", [2020, 2021, 2022, 2023]) == (2021, 2023, [])
+    s, e, notes = resolve_years(2022, 2024, [2020, 2021, 2022, 2023])
+    assert (s, e) == (2022, 2023) and "clamped to 2023" in notes[0]
+    with pytest.raises(ValueError, match="fewer than two complete years"):
+        resolve_years(2023, 2025, [2020, 2021, 2022, 2023])
+
+
+def _activity(shared_data: Path, as_of: str, tmp_path: Path) -> Path:
+    files = [shared_data / "innovationgraph" / f for f in ("topics.csv", "developers.csv")]
+    result, _ = clean_files(files, "innovationgraph", "activity",
+                            CleanParams(max_date=as_of))
+    out = tmp_path / f"activity-{as_of}.parquet"
+    result.clean.to_parquet(out)
+    return out
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("as_of", ["2024-06-30", "2024-07-31", "2025-04-21", TODAY])
+def test__default_windows__end_inside_the_data_at_every_as_of(as_of, tmp_path, shared_data):
+    defaults = default_report_params()
+    table = _activity(shared_data, as_of, tmp_path)
+    reg = sections.run_regional(defaults.regional.model_copy(update={"counts_path": str(table)}),
+                                as_of=as_of)
+    last_complete = max(pd.Timestamp(as_of).year - 1, 2020)
+    if pd.Timestamp(as_of) >= pd.Timestamp(f"{pd.Timestamp(as_of).year}-12-31"):
+        last_complete += 1
+    data_years = sorted({int(p[:4]) for p in pd.read_parquet(table)["period"]})
+    assert reg.params.end <= min(last_complete, data_years[-1])
+    assert reg.params.end - reg.params.start == 2
+    quarters = reg.growth.growth["to"].astype(str)
+    assert all(q[:4] <= as_of[:4] for q in quarters)
+    certs = ROOT / "data" / "processed" / "certifications.parquet"
+    grw = sections.run_growth(defaults.growth.model_copy(update={"counts_path": str(certs)}),
+                              as_of=as_of)
+    assert int(grw.params.end) < int(as_of[:4])  # a complete year before as_of
+    assert len(grw.fit.period)
+
+
+# --- kernel retries -----------------------------------------------------------------------------
+
+class _FakePapermill:
+    def __init__(self, first: BaseException | None, second: BaseException | None = None):
+        self.errors = [first, second]
+        self.calls = 0
+
+    def __call__(self, src, dst, **kwargs):
+        self.calls += 1
+        err = self.errors[self.calls - 1] if self.calls <= 2 else None
+        if err is not None:
+            raise err
+        Path(dst).write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
+                                         "nbformat_minor": 4}))
+
+
+def test__kernel_start_failure__one_retry_with_a_fresh_kernel(tmp_path, monkeypatch):
+    import papermill as pm
+    import zmq
+
+    fake = _FakePapermill(zmq.error.ZMQError(98, "Address already in use"))
+    monkeypatch.setattr(pm, "execute_notebook", fake)
+    monkeypatch.setattr("marketlib.publish.notebook_to_html", lambda *a, **k: None)
+    step = report.execute_notebook("claims_audit", {}, tmp_path, 60)
+    assert step.status == "ok" and fake.calls == 2
+
+
+def test__kernel_start_failure_twice__reported_not_retried_again(tmp_path, monkeypatch):
+    import papermill as pm
+
+    err = RuntimeError("Kernel died before replying to kernel_info")
+    fake = _FakePapermill(err, RuntimeError("Kernel died before replying to kernel_info"))
+    monkeypatch.setattr(pm, "execute_notebook", fake)
+    step = report.execute_notebook("claims_audit", {}, tmp_path, 60)
+    assert step.status == "failed" and fake.calls == 2 and "kernel_info" in step.message
+
+
+def test__notebook_own_error__never_retried(tmp_path, monkeypatch):
+    import papermill as pm
+
+    err = pm.PapermillExecutionError(3, 3, "ValueError: bad input", "ValueError", "bad input", [])
+    fake = _FakePapermill(err)
+    monkeypatch.setattr(pm, "execute_notebook", fake)
+    step = report.execute_notebook("claims_audit", {}, tmp_path, 60)
+    assert step.status == "failed" and fake.calls == 1
+    other = _FakePapermill(RuntimeError("something else broke"))
+    monkeypatch.setattr(pm, "execute_notebook", other)
+    assert report.execute_notebook("claims_audit", {}, tmp_path, 60).status == "failed"
+    assert other.calls == 1
+
+
+# --- deploy examples ----------------------------------------------------------------------------
+
+def test__deploy_examples__syntax_and_command_lines():
+    script = ROOT / "deploy" / "monthly-run.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    assert os.access(script, os.X_OK)
+    cron = [line for line in (ROOT / "deploy" / "crontab.example").read_text().splitlines()
+            if line and not line.startswith(("#", "MAILTO"))]
+    assert len(cron) == 1 and re.match(r"^0 6 2 \* \* ", cron[0])
+    assert "flock -n" in cron[0] and "timeout 30m" in cron[0]
+    assert "deploy/monthly-run.sh params/default.yaml reports" in cron[0]
+    service = (ROOT / "deploy" / "marketlib-report.service").read_text()
+    assert "monthly-run.sh /opt/marketlib/params/default.yaml /opt/marketlib/reports" in service
+    if shutil.which("systemd-analyze"):
+        tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"ml-units-{os.getpid()}"
+        tmp.mkdir(exist_ok=True)
+        unit = tmp / "marketlib-report.service"
+        unit.write_text(service.replace("/opt/marketlib", str(ROOT)))
+        shutil.copy(ROOT / "deploy" / "marketlib-report.timer", tmp)
+        proc = subprocess.run(["systemd-analyze", "verify", str(unit),
+                               str(tmp / "marketlib-report.timer")],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture
+def failing_upstream(monkeypatch):
+    """A stand-in GitHub on 127.0.0.1 that answers every request with 503."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_error(503)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.realdata
+def test__monthly_job_then_an_earlier_snapshot__history_across_both(tmp_path, shared_data,
+                                                                     failing_upstream):
+    """The deployed job against a failing upstream (fallback to pinned, said on the page),
+    then a run on the earlier snapshots at as_of 2024-06-30, then `marketlib history`."""
+    env = {**os.environ, "MARKETLIB_GITHUB_API": failing_upstream,
+           "MARKETLIB_GITHUB_RAW": f"{failing_upstream}/raw", "no_proxy": "127.0.0.1",
+           "MARKETLIB": f"{sys.executable} -m marketlib.cli"}
+    for v in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env.pop(v, None)
+    wrapper = tmp_path / "marketlib"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -m marketlib.cli \"$@\"\n")
+    wrapper.chmod(0o755)
+    env["MARKETLIB"] = str(wrapper)
+    reports = tmp_path / "reports"
+    job = subprocess.run(["deploy/monthly-run.sh", "params/default.yaml", str(reports)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert job.returncode == 0, job.stdout[-2000:] + job.stderr[-2000:]
+    assert "using the pinned snapshot" in job.stderr
+    today = reports / TODAY
+    summary = (today / "html" / "market_report.html").read_text(encoding="utf-8")
+    assert "Fresh data could not be fetched" in summary
+    for cmd in (["fetch", "aijobs", "--ref", "2024-10-27"],
+                ["fetch", "innovationgraph", "--ref", "2024q4"]):
+        assert subprocess.run([str(wrapper), *cmd], cwd=ROOT, env=env).returncode == 0
+    early = subprocess.run([str(wrapper), "report", "--params", "params/snapshot-2024q4.yaml",
+                            "--as-of", "2024-06-30", "--out", str(reports / "2024-06-30")],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert early.returncode == 0, early.stdout[-2000:] + early.stderr[-2000:]
+    (reports / "2025-01-01.failed").mkdir()  # a failed run: listed, never charted
+    assert subprocess.run([str(wrapper), "history", str(reports)], cwd=ROOT,
+                          env=env).returncode == 0
+    hist = pd.read_csv(reports / "history.csv")
+    assert set(hist["as_of"]) == {"2024-06-30", TODAY}
+    for as_of in ("2024-06-30", TODAY):
+        res = json.loads((reports / as_of / "results.json").read_text())
+        mine = hist[hist["as_of"] == as_of]
+        for r in res["arbitrage"]["regions"]:
+            if r["reported"] and r["region"] != res["arbitrage"]["base"]:
+                row = mine[(mine["key"] == r["region"]) & (mine["quantity"] == "ratio_to_base")]
+                assert row["value"].iloc[0] == pytest.approx(r["ratio_to_base"])
+                assert row["ci_low"].iloc[0] == pytest.approx(r["ratio_ci_low"])
+                assert row["n"].iloc[0] == r["n"]
+        regional = mine[mine["section"] == "regional"]
+        assert len(regional) == len(res["regional"])
+    early_res = json.loads((reports / "2024-06-30" / "results.json").read_text())
+    assert max(r["to"] for r in early_res["regional"]) <= "2024Q2"  # inside its data
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert f'href="{TODAY}/' in index and 'href="2024-06-30/' in index
+    assert "2025-01-01.failed" in index and "failed" in index
+    assert index.count("<img") >= 3
