@@ -228,3 +228,12 @@ def test__monthly_job_then_an_earlier_snapshot__history_across_both(tmp_path, sh
     assert f'href="{TODAY}/' in index and 'href="2024-06-30/' in index
     assert "2025-01-01.failed" in index and "failed" in index
     assert index.count("<img") >= 3
+
+
+def test__pinned_params__are_the_defaults_with_as_of_pinned():
+    import yaml
+
+    default = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    pinned = yaml.safe_load((ROOT / "params" / "pinned.yaml").read_text())
+    assert "as_of" not in default and pinned.pop("as_of") == "2026-11-26"
+    assert pinned == default

@@ -17,10 +17,15 @@ from marketlib.report import load_params, validate_results
 from marketlib.sources import InputError
 
 DEFAULT = project_root() / "params" / "default.yaml"
+PINNED = project_root() / "params" / "pinned.yaml"
 
 
 def test__load_params__default_is_valid():
-    p = load_params(DEFAULT)
+    from datetime import UTC, datetime
+
+    assert load_params(DEFAULT).as_of is None  # the monthly job takes its run date
+    assert load_params(DEFAULT).run_date() == datetime.now(UTC).date()
+    p = load_params(PINNED)  # the reproducible run: default.yaml with as_of pinned
     assert p.run_date().isoformat() == "2026-11-26"
     assert p.clean_params().max_date == "2026-11-26"  # as_of bounds every cleaning step
     assert p.growth.seed == p.arbitrage.seed == p.seed  # the run's seed reaches every section
@@ -133,7 +138,7 @@ def test__merge_results__validated_document_with_regional_and_cleaning(tmp_path)
                  "ci_high": 0.02, "economies": ["DEU"], "composition": "constant"}]
     (res / "regional_growth.json").write_text(json.dumps({"regional": regional,
                                                            "notes": ["n"]}))
-    params = load_params(DEFAULT)
+    params = load_params(PINNED)
     data = {"inputs": {"data/raw/a.csv": "a" * 64},
             "clean_reports": {"rates": {"rows_in": 3, "rows_clean": 2, "rows_rejected": 1,
                                         "reasons": {"unknown_unit": 1}}}}

@@ -898,19 +898,56 @@ def load_previous(path: str | Path) -> dict[str, Any]:
         No such file, not JSON, or not a results document (no ``run`` section).
     """
     p = results_file(path)
-    if not p.is_file():
-        raise InputError(p, "previous results not found (give a run folder or its "
-                            "results.json)")
     try:
+        if not p.is_file():
+            raise InputError(p, "previous results not found (give a run folder or its "
+                                "results.json)")
+        if p.stat().st_size > MAX_PREVIOUS_BYTES:
+            raise InputError(p, f"larger than {MAX_PREVIOUS_BYTES >> 20} MiB: not a results "
+                                "file")
         data = json.loads(p.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(p, f"not a JSON results file ({exc})") from exc
+        raise InputError(p, f"not a JSON results file ({str(exc)[:120]})") from None
+    except RecursionError:
+        raise InputError(p, "not a results file (nested too deeply)") from None
+    except OSError as exc:
+        raise InputError(p, f"cannot be read ({exc.strerror or exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("run"), Mapping):
         raise InputError(p, "not a marketlib results.json (no run section)")
+    depth = _depth(data)
+    if depth > MAX_PREVIOUS_DEPTH:
+        raise InputError(p, f"not a results file (nested {depth} levels deep)")
+    try:
+        from marketlib.report import validate_results
+
+        validate_results(data)
+    except Exception as exc:  # jsonschema's ValidationError, or a schema that cannot apply
+        msg = getattr(exc, "message", str(exc))
+        raise InputError(p, f"does not follow the results schema ({str(msg)[:160]})") from None
     return data
 
 
-def find_previous_run(reports_root: str | Path, as_of: str) -> Path | None:
+MAX_PREVIOUS_BYTES = 64 << 20
+MAX_PREVIOUS_DEPTH = 24
+
+
+def _depth(value: Any) -> int:
+    """Return how deeply ``value`` nests (iteratively: a hostile file cannot overflow it)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_PREVIOUS_DEPTH:
+            return d
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return deepest
+
+
+def find_previous_run(reports_root: str | Path, as_of: str,
+                      skipped: list[str] | None = None) -> Path | None:
     """Return the newest run folder under ``reports_root`` whose ``as_of`` is before ``as_of``.
 
     Parameters
@@ -936,9 +973,13 @@ def find_previous_run(reports_root: str | Path, as_of: str) -> Path | None:
         if (not folder.is_dir() or folder.name.startswith(".")
                 or folder.name.endswith(".failed")):
             continue
+        if not (folder / "results.json").exists():
+            continue
         try:
             data = load_previous(folder)
-        except InputError:
+        except InputError as exc:  # named for the page (``skipped``), never fatal
+            if skipped is not None:
+                skipped.append(f"{exc.path} was skipped as a previous run: {exc.problem}")
             continue
         when = run_as_of(data)
         if when is None or when >= str(as_of):
@@ -1016,10 +1057,12 @@ def show_changes(changes: Mapping[str, Any] | None) -> Any:
 
     if not changes or not changes.get("previous"):
         return Markdown("*No earlier report to compare with: this is the first run.*")
+    import html
+
     from marketlib.publish import to_html
 
-    as_of = changes["previous"].get("as_of", "the previous report")
-    lines = "\n".join(f"<li>{s}</li>" for s in changes_markdown(changes))
+    as_of = html.escape(str(changes["previous"].get("as_of", "the previous report")))
+    lines = "\n".join(f"<li>{html.escape(str(s))}</li>" for s in changes_markdown(changes))
     table = changes_table(changes)
     body = to_html(table) if len(table) else ""
     return HTML(f"<h2>What changed since {as_of}</h2><ul>{lines}</ul>{body}")

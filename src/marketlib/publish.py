@@ -858,6 +858,7 @@ def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -
     df.columns = [_text(c) for c in df.columns]
     df = df.map(_text)
     styler = df.style.hide(axis="index").format(escape="html")
+    styler = styler.format_index(escape="html", axis=1)  # headers may come from input data
     styler = styler.set_td_classes(df.map(lambda v: "num" if _NUMERIC_CELL.match(v) else ""))
     styler = styler.set_table_attributes('class="mlib-table"')
     styler.set_uuid("mlib")
@@ -1118,11 +1119,19 @@ def _strip_remote(text: str) -> str:
     return _STYLE_BLOCK.sub(style, text)
 
 
+#: Every published page forbids scripts and any image that is not inlined in the page itself.
+CSP_META = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+            "img-src data:; style-src 'unsafe-inline'; font-src data:\">")
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+
+
 def self_contain(html_path: str | os.PathLike[str],
-                 out: str | os.PathLike[str] | None = None) -> Path:
+                 out: str | os.PathLike[str] | None = None,
+                 root: str | os.PathLike[str] | None = None) -> Path:
     """Make an HTML file self-contained: local images inlined, no fetch from the internet.
 
-    Local ``<img src="...">`` files (relative to the HTML file) become data URIs; remote
+    Local ``<img src="...">`` files under ``root`` (default: the folder above the page's, the
+    run folder) become data URIs, and any other local image reference is emptied; remote
     ``<script src>`` (nbconvert's require.js and MathJax), remote ``<link href>``, scripts that
     ``import()`` remote modules (nbconvert's mermaid loader) and remote CSS ``url()``/``@import``
     are removed; a small CSS keeps wide notebook outputs inside the page width. Absolute paths
@@ -1143,14 +1152,21 @@ def self_contain(html_path: str | os.PathLike[str],
     src = Path(html_path)
     text = src.read_text(encoding="utf-8")
 
+    home = Path(root).resolve() if root is not None else src.parent.parent.resolve()
+
     def inline(m: re.Match[str]) -> str:
         p = (src.parent / html_lib.unescape(m.group(3))).resolve()
-        if not p.is_file():
-            return m.group(0)
+        # only an image the run itself wrote under its own folder; anything else is dropped
+        if not (p.is_file() and p.is_relative_to(home) and p.suffix.lower() in _IMAGE_SUFFIXES):
+            return f"{m.group(1)}{m.group(2)}{m.group(2)}"
         return f"{m.group(1)}{m.group(2)}{image_data_uri(p)}{m.group(2)}"
 
     text = _LOCAL_IMG.sub(inline, text)
     text = _strip_remote(text)
+    if CSP_META not in text:  # no script runs and no image loads from outside the page
+        text = re.sub(r"<head(\s[^>]*)?>", lambda m: m.group(0) + CSP_META, text, count=1,
+                      flags=re.I) if re.search(r"<head(\s[^>]*)?>", text, re.I) \
+            else CSP_META + text
     if "mlib-notebook-css" not in text and "jp-" in text:
         tag = f'<style id="mlib-notebook-css">{NOTEBOOK_CSS}</style>'
         text = re.sub(r"</head\s*>", lambda _: tag + "</head>", text, count=1, flags=re.I) \
@@ -1159,6 +1175,22 @@ def self_contain(html_path: str | os.PathLike[str],
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_text(text, encoding="utf-8")
     return dst
+
+
+def escape_markdown_outputs(nb: Any) -> None:
+    """Escape ``<``, ``>`` and ``&`` in every Markdown output of ``nb`` (in place).
+
+    Markdown outputs are generated sentences that may quote input data (group names, file
+    names, a previous run's values); Markdown lets raw HTML through, so it is escaped here,
+    once, at the page boundary. marketlib's own Markdown uses no HTML.
+    """
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                text = data["text/markdown"]
+                text = "".join(text) if isinstance(text, list) else str(text)
+                data["text/markdown"] = html_lib.escape(text, quote=False)
 
 
 def notebook_to_html(notebook: str | os.PathLike[str], html_path: str | os.PathLike[str],
@@ -1189,6 +1221,7 @@ def notebook_to_html(notebook: str | os.PathLike[str], html_path: str | os.PathL
 
     nb_path = Path(notebook)
     nb = nbformat.read(nb_path, as_version=4)
+    escape_markdown_outputs(nb)
     if parameters:
         rows = [{"Parameter": k, "Value": v} for k, v in _flatten("", dict(parameters))]
         table = to_html(_frame(rows, ["Parameter", "Value"]), caption="Parameters of this run")

@@ -387,7 +387,13 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
     if previous is not None:
         from marketlib.changes import changes_since
 
-        merged["changes"] = changes_since(merged, compare_to=previous)
+        try:
+            merged["changes"] = changes_since(merged, compare_to=previous)
+        except Exception as exc:  # a previous run's odd values never break the new run
+            note = (f"the previous run {previous} could not be compared "
+                    f"({type(exc).__name__}: {str(exc)[:160]})")
+            merged["run"]["notes"] = [*merged["run"].get("notes", []), note]
+            print(f"marketlib: warning: {note}", file=sys.stderr)
     validate_results(merged)
     write_json(out / "results.json", merged)
     return merged
@@ -566,12 +572,18 @@ def run_report(params_file: str | None = None, out: str | None = None,
     if final.exists() and not final.is_dir():
         raise InputError(final, "--out exists and is not a folder")
     refuse_mixing(final, as_of)
-    previous = Path(compare_to) if compare_to else find_previous_run(final.parent, as_of)
+    warnings: list[str] = []
+    previous = (Path(compare_to) if compare_to
+                else find_previous_run(final.parent, as_of, skipped=warnings))
+    for w in warnings:
+        print(f"marketlib: warning: {w}", file=sys.stderr)
     if previous is not None:
         try:
             load_previous(previous)
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputError(previous, f"not a previous report ({exc})") from exc
+        except InputError as exc:  # named and skipped: a bad earlier run never stops this one
+            warnings.append(f"the previous run {exc.path} was not compared: {exc.problem}")
+            print(f"marketlib: warning: {warnings[-1]}", file=sys.stderr)
+            previous = None
     check_inputs(params)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -587,7 +599,7 @@ def run_report(params_file: str | None = None, out: str | None = None,
         + (f" (compared with {previous})" if previous is not None else ""))
     try:
         data = prepare_data(params, staging, say)
-        data["notes"] = [str(n)[:500] for n in (notes or [])]
+        data["notes"] = [str(n)[:500] for n in (notes or [])] + warnings
         data["skipped"] = {k: v for k, v in skipped_sections(params).items() if k in names}
         for n, why in data["skipped"].items():
             say(f"  {n}: skipped ({why})")
