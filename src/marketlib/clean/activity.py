@@ -58,16 +58,19 @@ import pandas as pd
 
 from marketlib.clean.formats import ACTIVITY_FORMATS, FORMATS
 from marketlib.clean.rejections import (
+    REJECTED_COLUMNS,
     CleanResult,
     Rejections,
     blank,
     clean_report,
+    extra_names,
     lazy_detail,
     quoted,
     rejected_frame,
     source_rows,
     split_malformed,
 )
+from marketlib.fields import fields
 from marketlib.frames import map_distinct, parse_numbers
 from marketlib.params import CleanParams
 from marketlib.paths import PACKAGE_DATA
@@ -86,6 +89,8 @@ MEASURES: dict[str, str] = {
 TOPIC_MEASURE = "topic_pushers"
 #: Columns of the stacked layout made by :func:`stack_activity`.
 MEASURE_COLUMN, VALUE_COLUMN, TOPIC_COLUMN = "measure_column", "value", "topic"
+#: Every column an activity table may have: extra input columns never take one of these names.
+_OUTPUT_COLUMNS = frozenset(fields("activity")["name"]) | REJECTED_COLUMNS
 #: Economies whose location is distorted by VPN use (SOURCE.md, "China / Hong Kong").
 LOCATION_ARTEFACTS = ("CHN", "HKG")
 #: Measures that count developers, and the smallest value the 100-developer floor publishes.
@@ -161,6 +166,13 @@ def stack_activity(tables: Sequence[tuple[pd.DataFrame, str]]) -> tuple[pd.DataF
     for frame, name in tables:
         col = measure_column(frame, name)
         _require(frame, name)
+        # an extra column named like the stacked frame's own (value, measure_column, or topic
+        # in a file that has no topics) is kept as input_<name>, never read as ours
+        own = {MEASURE_COLUMN, VALUE_COLUMN} | (
+            set() if MEASURES[col] == TOPIC_MEASURE else {TOPIC_COLUMN})
+        extras = [c for c in frame.columns if c != col]
+        renamed = extra_names(frame.columns, extras, own)
+        frame = frame.rename(columns={k: v for k, v in renamed.items() if k != v})
         part = frame.rename(columns={col: VALUE_COLUMN})
         part.insert(0, MEASURE_COLUMN, col)
         if TOPIC_COLUMN not in part.columns:
@@ -365,8 +377,10 @@ def _table(raw: pd.DataFrame, p: CleanParams, ok: pd.Series, measure: pd.Series,
     quarters = pd.DataFrame({"m": m, "y": year, "q": quarter}).groupby(
         ["m", "y"])["q"].transform("nunique")
     table["is_partial_year"] = (quarters < 4).to_numpy(dtype=bool)
-    for col in [c for c in raw.columns if c not in consumed and c != MALFORMED]:
-        table[col] = raw.loc[ok, col]
+    extras = [c for c in raw.columns if c not in consumed and c != MALFORMED]
+    names = extra_names(raw.columns, extras, set(table.columns) | _OUTPUT_COLUMNS)
+    for col in extras:  # kept, never over a column marketlib computes (region, count...)
+        table[names[col]] = raw.loc[ok, col]
     return table.reset_index(drop=True)
 
 

@@ -14,11 +14,12 @@ import pandas as pd
 
 from marketlib.clean.formats import CERT_FORMATS, COUNTS_REQUIRED, RECORDS_REQUIRED
 from marketlib.clean.rejections import (
+    REJECTED_COLUMNS,
     CleanResult,
     Rejections,
     blank,
     clean_report,
-    input_name,
+    extra_names,
     lazy_detail,
     quoted,
     rejected_frame,
@@ -26,10 +27,15 @@ from marketlib.clean.rejections import (
     split_malformed,
 )
 from marketlib.clean.vocab import normalize_certification_names
+from marketlib.fields import fields
 from marketlib.frames import number_problems, parse_numbers
 from marketlib.params import CleanParams
 from marketlib.periods import FREQ_RANK, FREQS, parse_dates, parse_periods, period_labels
 from marketlib.regions import assign_regions, load_scheme, resolve_countries
+from marketlib.sources import MALFORMED
+
+#: Every column a certifications table may have: extra input columns never take these names.
+_OUTPUT_COLUMNS = frozenset(fields("certifications")["name"]) | REJECTED_COLUMNS
 
 #: Largest count accepted (a billion certifications in one period is not a count but an error).
 MAX_COUNT = 1e9
@@ -280,9 +286,11 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     acc["count"] = count[ok].astype("int64")
     acc["count_basis"] = basis[ok]
     consumed = {*COUNTS_REQUIRED, "country", "region", "kind"}
-    taken = set(acc.columns) | {"count_basis", "n_rows"}
-    for col in [c for c in raw.columns if c not in consumed]:  # kept, never over ours
-        acc[input_name(col, taken)] = raw.loc[ok, col]
+    taken = set(acc.columns) | {"count_basis", "n_rows"} | _OUTPUT_COLUMNS
+    extras = [c for c in raw.columns if c not in consumed and c != MALFORMED]
+    names = extra_names(raw.columns, extras, taken)
+    for col in extras:  # kept, never over ours
+        acc[names[col]] = raw.loc[ok, col]
     extra = {"cumulative_decreases": decreases,
              "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist()),
              "frequency_rule": rule}

@@ -22,7 +22,7 @@ from marketlib.clean.rejections import (
     Rejections,
     blank,
     clean_report,
-    input_name,
+    extra_names,
     lazy_detail,
     rejected_frame,
     source_rows,
@@ -191,6 +191,7 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
     has_source_usd = "source_annual_usd" in c.columns
     if has_source_usd:
         source_usd = parse_numbers(c["source_annual_usd"], p.decimal)
+        source_usd = source_usd.where(source_usd > 0)  # a negative or zero USD figure: none
         hourly = own_hourly.fillna((source_usd / p.hours_per_year).where(source_usd > 0))
     else:
         source_usd = None
@@ -258,14 +259,15 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
         company = resolve_countries(c["company_location"], keep=ok).reset_index(drop=True)
         cols["company_iso3"] = company
         cols["is_cross_border"] = company.notna() & company.ne(iso3_ok).fillna(True)
-        cols["remote_ratio"] = kept(pd.to_numeric(c["remote_ratio"], errors="coerce"))
+        remote = pd.to_numeric(c["remote_ratio"], errors="coerce")
+        cols["remote_ratio"] = kept(remote.where(remote.between(0, 100)))  # else: none
         cols["company_size"] = kept(c["company_size"])
     if "source" in c.columns:
         cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan),
                                       keep=ok).reset_index(drop=True)
-    taken = set(cols) | OUTPUT_COLUMNS
+    names = extra_names(raw.columns, extra_cols, set(cols) | OUTPUT_COLUMNS | {"_experience_given"})
     for col in extra_cols:  # kept (SPEC), never over a column marketlib writes
-        cols[input_name(col, taken)] = kept(raw[col])
+        cols[names[col]] = kept(raw[col])
     clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())), copy=False)  # no block copy
     rejected = rejected_frame(raw, rej, source_file)
     given = ~blank(c["experience"])[ok].to_numpy()

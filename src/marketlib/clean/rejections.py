@@ -129,12 +129,36 @@ def input_name(column: str, taken: frozenset[str] | set[str]) -> str:
     return name
 
 
+def extra_names(columns: list[str] | pd.Index, extras: list[str] | pd.Index,
+                taken: frozenset[str] | set[str]) -> dict[str, str]:
+    """Name every extra input column uniquely, never as a column marketlib writes.
+
+    ``columns``: all the input's columns (their names are reserved too); ``extras``: the ones
+    to name; ``taken``: marketlib's own names. An extra named like one of ours becomes
+    ``input_<name>`` (``input_input_<name>`` when the input also has ``input_<name>``...), so
+    ``reason`` beside ``input_reason``, or ``X`` beside ``input_X``, both survive.
+    """
+    reserved = set(taken) | {str(c) for c in columns if str(c) not in taken}
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for c in extras:
+        name = str(c)
+        if name in taken:
+            name = f"input_{name}"
+            while name in reserved or name in used:
+                name = f"input_{name}"
+        used.add(name)
+        out[str(c)] = name
+    return out
+
+
 def rejected_frame(raw: pd.DataFrame, rej: Rejections,
                    source_file: str | pd.Series) -> pd.DataFrame:
     """Return the rejected rows verbatim with source_file, source_row, reason and detail."""
     bad = ~rej.ok
     out = raw.loc[bad].copy()
-    out.columns = [input_name(c, REJECTED_COLUMNS) for c in out.columns]
+    names = extra_names(out.columns, out.columns, REJECTED_COLUMNS)
+    out.columns = [names[str(c)] for c in out.columns]
     out.insert(0, "source_file", source_file[bad] if isinstance(source_file, pd.Series)
                else source_file)
     out.insert(1, "source_row", source_rows(raw, source_file)[bad])

@@ -340,7 +340,10 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         parts = [client.submit(_globalize, st, fm, cm, pure=False)
                  for st, fm, cm in zip(stage, fine_maps, coarse_maps, strict=True)]
         del stage
-        stats = _cell_stats(parts, len(fine_ids) + len(coarse_ids))
+        n_cells = len(fine_ids) + len(coarse_ids)
+        stats = (_cell_stats(parts, n_cells) if n_cells  # no clean row at all: no cells
+                 else {k: np.empty(0, dtype=np.float64) for k in ("med", "mad", "mean_ad")}
+                 | {"n": np.empty(0, dtype=np.int64)})
         offsets = np.concatenate([[0], np.cumsum([s["n_pairs"] for s in small])[:-1]])
         raw_columns = list(pd.concat([pd.DataFrame(columns=s["columns"]) for s in small])
                            .columns)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import stat
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,13 +291,36 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
         _check_utf8(p, data)
         msg = str(exc).strip().splitlines()[0][:300]
         raise InputError(p, f"not a valid CSV ({msg})") from exc
-    if ragged:
+    if ragged or _swallows_rows(table, len(header)):
         text = text_start.decode("utf-8")
         return _parse_rows(text if "\n" in text else text.replace("\r", "\n"), header)
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow",
                                                                       na_value=np.nan)}.get)
     frame.columns = header  # the names as written (duplicates are refused by the caller)
     return frame
+
+
+def _whole_row(line: str, width: int) -> bool:
+    """Whether a physical line, read alone, is a whole delimited row (no quote, full width)."""
+    line = line.rstrip("\r")
+    return width > 1 and '"' not in line and line.count(",") == width - 1
+
+
+def _swallows_rows(table: pa.Table, width: int) -> bool:
+    """Whether a quoted value spans lines that are themselves whole rows (an unclosed quote).
+
+    A field that opens ``"`` and never closes would take the rest of the file as one value;
+    a legitimate multi-line value (a note with line breaks) does not hold whole rows.
+    """
+    import pyarrow.compute as pc
+
+    for col in table.columns:
+        if not pc.any(pc.match_substring(col, "\n")).as_py():
+            continue
+        for value in col.filter(pc.match_substring(col, "\n")).to_pylist():
+            if any(_whole_row(line, width) for line in value.split("\n")[1:]):
+                return True
+    return False
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -316,24 +341,39 @@ def _shown(line: str) -> str:
     return line[:200].replace("\r", "\\r")
 
 
+def _split_alone(line: str, width: int) -> list[str]:
+    """Split one malformed line on commas (CR kept), padded or cut to the header's width."""
+    try:
+        fields = next(csv.reader([line.replace("\r", _PRIVATE)]))
+        fields = [f.replace(_PRIVATE, "\r") for f in fields]
+    except (csv.Error, StopIteration):
+        fields = [line]
+    return (fields + [""] * width)[:width]
+
+
 def _parse_rows(text: str, header: list[str]) -> pd.DataFrame:
     """Parse CSV text row by row (Python's csv module), keeping and marking bad rows.
 
     Used only when Arrow cannot be trusted with the file (so well-formed files stay on the fast
     path). Only LF ends a line. A short row is padded with empty fields, a long one cut to the
     header's width; a line with a CR inside an unquoted field (or another CSV error) becomes one
-    row split on commas, CR kept. Column :data:`MALFORMED` says what was wrong and keeps the
-    line, so cleaning rejects the row with reason ``malformed_row`` instead of refusing the
-    whole file. Blank lines are skipped, as Arrow does.
+    row split on commas, CR kept. A quote that opens and does not close before a line that is
+    itself a whole row (:func:`_whole_row`) makes only its own line malformed, and the lines
+    after it are read as rows again: an unbalanced quote never swallows the rest of the file.
+    Column :data:`MALFORMED` says what was wrong and keeps the line, so cleaning rejects the
+    row with reason ``malformed_row`` instead of refusing the whole file. Blank lines are
+    skipped, as Arrow does. Fields may be of any length (no csv field-size limit).
     """
+    csv.field_size_limit(sys.maxsize)
     width = len(header)
-    reader = csv.reader(io.StringIO(text, newline="\n"))
-    next(reader)
     lines = text.split("\n")
+    head = csv.reader(io.StringIO(text, newline="\n"))
+    next(head)
+    pos = head.line_num  # physical lines of the header
     rows: list[list[str]] = []
     problems: list[str | None] = []
-    done = reader.line_num  # physical lines consumed so far
-    while True:
+    while pos < len(lines):
+        reader = csv.reader(line + "\n" for line in itertools.islice(lines, pos, None))
         try:
             fields = next(reader)
             error = None
@@ -342,18 +382,23 @@ def _parse_rows(text: str, header: list[str]) -> pd.DataFrame:
         except csv.Error as exc:
             error = str(exc)
             fields = None
-        first, done = done + 1, reader.line_num
-        verbatim = "\n".join(lines[first - 1:done]).removesuffix("\r")
+        used = max(1, reader.line_num)
+        first = pos + 1
+        verbatim = "\n".join(lines[pos:pos + used]).removesuffix("\r")
+        if fields is not None and used > 1 and any(
+                _whole_row(line, width) for line in lines[pos + 1:pos + used]):
+            line = lines[pos].removesuffix("\r")
+            problems.append(f"line {first}: a quote opens and is not closed before the next "
+                            f"line, itself a whole row: {_shown(line)}")
+            rows.append(_split_alone(line, width))
+            pos += 1
+            continue
+        pos += used
         if fields is None:
             problem = ("carriage return (CR) inside an unquoted field"
                        if "new-line character" in (error or "") else f"not valid CSV ({error})")
             problems.append(f"line {first}: {problem}: {_shown(verbatim)}")
-            try:
-                fields = next(csv.reader([verbatim.replace("\r", _PRIVATE)]))
-                fields = [f.replace(_PRIVATE, "\r") for f in fields]
-            except csv.Error:
-                fields = [verbatim]
-            rows.append((fields + [""] * width)[:width])
+            rows.append(_split_alone(verbatim, width))
             continue
         if not fields:
             continue
