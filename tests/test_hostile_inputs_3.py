@@ -68,7 +68,8 @@ def _page(tmp_path: Path, markdown: str, image: str) -> Path:
     return publish.notebook_to_html(path, run / "html" / "n.html")
 
 
-@pytest.mark.parametrize("image", ["../../secret.png", "/etc/passwd", "../figures/../../secret.png"])
+@pytest.mark.parametrize("image", ["../../secret.png", "/etc/passwd",
+                                   "../figures/../../secret.png"])
 def test__pages__markdown_outputs_escaped_only_run_images_inlined_no_script(tmp_path, image):
     page = _page(tmp_path, f"Group {MARKUP[0]} and {MARKUP[1]}", image).read_text()
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
@@ -148,7 +149,8 @@ def test__cleaning_its_own_rejected_file_or_outputs_in_out__never_read_back(tmp_
 
 # --- 3. quotes -----------------------------------------------------------------------------------
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(row=st.integers(0, 49), field=st.integers(0, 4), rows=st.integers(50, 120))
 def test__an_unbalanced_quote_never_swallows_rows(tmp_path, row, field, rows):
     lines = ["country,amount,currency,unit,date"]
