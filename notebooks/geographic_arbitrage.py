@@ -107,8 +107,9 @@ publish.table(result.raw, ["group", "n", "reported", "flag", "ratio_to_base", "r
                           "ratio_ci_high", "discount"])
 
 # %%
-publish.table(result.adjusted.ratios, ["group", "n", "ratio_to_base", "ci_low", "ci_high",
-                                       "kennedy_pct_difference", "qr_ratio"])
+publish.table(section.adjusted_ratios, ["group", "n", "ratio_to_base", "ci_low", "ci_high",
+                                        "kennedy_pct_difference", "qr_ratio"],
+              empty="Not estimated: fewer than two groups reach the minimum sample (min_n).")
 
 # %%
 fig = figures.ratio_forest(result)

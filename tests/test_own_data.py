@@ -159,3 +159,57 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
     arb = (out / "html" / "geographic_arbitrage.html").read_text(encoding="utf-8")
     assert "left out of the team cost" in arb and "executive" in arb  # said in words
     assert "PPP adjustment is off" in arb
+
+
+def _cols(tmp_path: Path) -> Path:
+    cols = tmp_path / "cols.yaml"
+    cols.write_text("country: Work Country\namount: Base Salary\ncurrency: Pay Currency\n"
+                    "unit: Pay Frequency\ndate: Effective Date\nexperience: Seniority\n")
+    return cols
+
+
+@pytest.mark.parametrize("text,words", [
+    ("experience:\n  Mid-level: mid\n  mid level: senior\n", "one word once case"),
+    ("country:\n  NO: NOR\n", "quote it"),
+    ("experience:\n  'yes': lead\n  on: lead\n", "not text"),
+])
+def test__value_map__collisions_and_yaml_booleans_refused(tmp_path, capsys, text, words):
+    export = tmp_path / "export.csv"
+    make_hr_export(0.1).to_csv(export, index=False)
+    v = tmp_path / "v.yaml"
+    v.write_text(text)
+    assert main(["clean", "rates", str(export), "--format", "generic", "--columns",
+                 str(_cols(tmp_path)), "--values", str(v), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert words in err and str(v) in err
+
+
+def test__column_map__case_twins_and_empty_constants_refused(tmp_path, capsys):
+    export = tmp_path / "export.csv"
+    make_hr_export(0.1).to_csv(export, index=False)
+    for text, words in (("country: Work Country\nCountry: Work Country\n", "given twice"),
+                        ("amount: {value: ''}\n", "empty constant")):
+        m = tmp_path / "m.yaml"
+        m.write_text(text)
+        assert main(["clean", "rates", str(export), "--format", "generic", "--columns", str(m),
+                     "--out", str(tmp_path / "o")]) == 2
+        assert words in capsys.readouterr().err
+
+
+def test__inspect__keeps_given_constants_and_never_overwrites_edited_maps(tmp_path, capsys):
+    export = tmp_path / "export.csv"
+    make_hr_export(0.1).drop(columns=["Pay Frequency"]).to_csv(export, index=False)
+    given = tmp_path / "given.yaml"
+    given.write_text("unit: {value: year}\n")
+    maps = tmp_path / "maps"
+    assert main(["inspect", str(export), "--columns", str(given), "--write-maps",
+                 str(maps)]) == 0
+    assert yaml.safe_load((maps / "columns.yaml").read_text())["unit"] == {"value": "year"}
+    capsys.readouterr()
+    assert main(["inspect", str(export), "--write-maps", str(maps)]) == 2  # edited: kept
+    assert "--force" in capsys.readouterr().err
+    assert main(["inspect", str(export), "--write-maps", str(maps), "--force"]) == 0
+    rc = main(["clean", "rates", str(export), "--format", "generic", "--columns",
+               str(given.parent / "maps" / "columns.yaml"), "--out", str(tmp_path / "o")])
+    assert rc == 2  # --force rewrote the map without the constant: unit is missing, said
+    assert "unit" in capsys.readouterr().err

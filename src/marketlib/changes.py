@@ -918,13 +918,39 @@ def load_previous(path: str | Path) -> dict[str, Any]:
     if depth > MAX_PREVIOUS_DEPTH:
         raise InputError(p, f"not a results file (nested {depth} levels deep)")
     try:
-        from marketlib.report import validate_results
+        import jsonschema
 
-        validate_results(data)
+        jsonschema.validate(data, previous_schema())
     except Exception as exc:  # jsonschema's ValidationError, or a schema that cannot apply
         msg = getattr(exc, "message", str(exc))
         raise InputError(p, f"does not follow the results schema ({str(msg)[:160]})") from None
     return data
+
+
+def previous_schema() -> dict[str, Any]:
+    """Return the results schema as it applies to earlier runs: sections may be absent.
+
+    Runs written by earlier versions lack sections added since; what a run does hold must
+    still have the schema's types (a ``ci_level`` of 1 or a text where a number goes fails).
+    """
+    import copy
+
+    from marketlib.paths import PACKAGE_DATA
+
+    schema = copy.deepcopy(json.loads((PACKAGE_DATA / "results.schema.json").read_text()))
+    stack: list[Any] = [schema]
+    while stack:  # plain "required" lists dropped (conditions kept): the types still checked
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        node.pop("required", None)
+        for key in ("properties", "$defs"):
+            stack.extend((node.get(key) or {}).values())
+        for key in ("items", "additionalProperties"):
+            if isinstance(node.get(key), dict):
+                stack.append(node[key])
+    schema["required"] = ["run"]
+    return schema
 
 
 MAX_PREVIOUS_BYTES = 64 << 20

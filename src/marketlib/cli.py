@@ -74,19 +74,22 @@ def clean_params_from(args: argparse.Namespace) -> CleanParams:
                        known_certifications_only=getattr(args, "known_only", False))
 
 
-def check_output_dir(out: str) -> None:
-    """Refuse an output folder that is a file or cannot be created or written."""
+def check_output_dir(out: str, option: str = "--out") -> None:
+    """Refuse an output folder that is empty, a file, or cannot be created or written."""
     import os
     from pathlib import Path
 
+    if not str(out).strip():
+        raise InputError(option, "an empty folder name (it would write into the working "
+                                 "folder): give a folder")
     p = Path(out)
     if p.exists() and not p.is_dir():
-        raise InputError(p, "--out exists and is not a folder")
+        raise InputError(p, f"{option} exists and is not a folder")
     probe = p
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(p, f"--out cannot be written (no write permission on {probe})")
+        raise InputError(p, f"{option} cannot be written (no write permission on {probe})")
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -167,11 +170,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         value_map_yaml,
     )
 
+    if args.write_maps:
+        check_output_dir(args.write_maps, "--write-maps")
+        d = Path(args.write_maps)
+        existing = [d / n for n in ("columns.yaml", "values.yaml") if (d / n).exists()]
+        if existing and not args.force:
+            raise InputError(existing[0], "exists (maybe edited): --force replaces it, or "
+                                          "choose another --write-maps folder")
     ins = inspect_file(args.file, args.format, args.columns)
     print(inspection_text(ins))
     if args.write_maps:
-        check_output_dir(args.write_maps)
-        d = Path(args.write_maps)
         d.mkdir(parents=True, exist_ok=True)
         from marketlib.sources import atomic_write_bytes
 
@@ -284,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start from this column map")
     i.add_argument("--write-maps", default=None, metavar="DIR",
                    help="write columns.yaml and values.yaml there, ready to edit")
+    i.add_argument("--force", action="store_true",
+                   help="replace columns.yaml and values.yaml already in --write-maps")
     i.set_defaults(func=cmd_inspect)
 
     h = sub.add_parser("history", help="history.csv and index.html across a folder's runs")

@@ -175,12 +175,39 @@ class GrowthParams(_Section):
         return self
 
 
+def _vocabulary_values(kind: str) -> tuple[str, ...]:
+    from marketlib.clean.maps import EXPERIENCE_LEVELS
+    from marketlib.clean.vocab import role_families
+
+    return EXPERIENCE_LEVELS if kind == "experience" else tuple(role_families())
+
+
+def _check_words(values: Any, kind: str) -> Any:
+    if values is None:
+        return values
+    choices = _vocabulary_values(kind)
+    for v in values if isinstance(values, list) else [values]:
+        if v not in choices:
+            raise ValueError(f"{v!r} is not one of {', '.join(choices)}")
+    return values
+
+
 class TeamMember(_Section):
     """One line of a team to price: role family, experience and headcount."""
 
     role_family: str
     experience: str
     headcount: float = Field(gt=0, le=10_000)
+
+    @field_validator("role_family")
+    @classmethod
+    def _family(cls, v: str) -> str:
+        return _check_words(v, "role_family")
+
+    @field_validator("experience")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        return _check_words(v, "experience")
 
 
 class ArbitrageParams(_Section):
@@ -212,6 +239,31 @@ class ArbitrageParams(_Section):
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return _as_list(v)
+
+    @field_validator("experience")
+    @classmethod
+    def _levels(cls, v: list[str] | None) -> list[str] | None:
+        return _check_words(v, "experience")
+
+    @field_validator("role_families")
+    @classmethod
+    def _families(cls, v: list[str] | None) -> list[str] | None:
+        return _check_words(v, "role_family")
+
+    @field_validator("years")
+    @classmethod
+    def _years(cls, v: list[int] | None) -> list[int] | None:
+        for y in v or []:
+            if not 1990 <= y <= 2100:
+                raise ValueError(f"year {y} outside 1990..2100")
+        return v
+
+    @field_validator("base")
+    @classmethod
+    def _base(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("the base group is empty")
+        return v
 
 
 class RegionalParams(_Section):
@@ -399,6 +451,11 @@ class ReportParams(_Section):
         if v < date.fromisoformat(CleanParams().min_date):
             raise ValueError(f"as_of {v} is before the earliest valid date "
                              f"{CleanParams().min_date}: every row would be rejected")
+        from datetime import UTC, datetime, timedelta
+
+        if v > datetime.now(UTC).date() + timedelta(days=1):
+            raise ValueError(f"as_of {v} is in the future: a run describes data up to a day "
+                             "that has come")
         return v
 
     @model_validator(mode="before")

@@ -161,6 +161,7 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
         inputs.update(shown)
         reports[table] = result.report
         tables[table] = clean_dir / f"{table}.parquet"
+    check_base(params, tables["rates"])
     extra = [*(p for k, p in files.items() if k != "certifications" and p is not None)]
     extra += [ppp] if ppp is not None else []
     for path in extra:
@@ -184,6 +185,18 @@ def rates_source(fmt: str, path: Path) -> str:
     if fmt == "aijobs":
         return "the aijobs.net salary survey"
     return f"{path.name} ({input_format(fmt).description})"
+
+
+def check_base(params: ReportParams, rates_table: Path) -> None:
+    """Refuse (exit 2, before any notebook) a base group the clean pay data does not hold."""
+    import pandas as pd
+
+    geo, base = params.arbitrage.geography, params.arbitrage.base
+    groups = pd.read_parquet(rates_table, columns=[geo])[geo].dropna()
+    if not (groups == base).any():
+        have = ", ".join(sorted(groups.astype(str).unique())[:15])
+        raise InputError("arbitrage.base", f"{base!r} has no rows in the clean pay data (its "
+                                           f"{geo} groups: {have or 'none'})")
 
 
 def input_key(path: Path, what: str) -> str:
@@ -585,6 +598,8 @@ def run_report(params_file: str | None = None, out: str | None = None,
             print(f"marketlib: warning: {warnings[-1]}", file=sys.stderr)
             previous = None
     check_inputs(params)
+    sweep_staging(final.parent)
+    _terminate_as_exit()
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.run-", dir=final.parent))
@@ -672,6 +687,36 @@ def with_overrides(params: ReportParams, as_of: str | None = None,
         return ReportParams.build(values)
     except ParamsError as exc:
         raise InputError("--as-of/--data-ref", str(exc)) from None
+
+
+#: A staging folder older than this was left by a killed run (no run lasts that long).
+STALE_STAGING_SECONDS = 6 * 3600
+
+
+def sweep_staging(root: Path) -> None:
+    """Remove staging folders (``.<as_of>.run-*``) that killed runs left under ``root``."""
+    if not root.is_dir():
+        return
+    now = time.time()
+    for p in root.glob(".*.run-*"):
+        try:
+            if p.is_dir() and now - p.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _terminate_as_exit() -> None:
+    """Turn SIGTERM (a scheduler's timeout, ``kill``) into SystemExit, so staging is removed."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (a library caller): leave the handler alone
+        pass
 
 
 def output_folder(params: ReportParams, out: str | Path | None = None) -> Path:

@@ -200,6 +200,11 @@ class ArbitrageSection(_Section):
         raw = self.result.raw
         return raw.loc[raw["reported"].astype(bool), "group"].tolist()
 
+    @property
+    def adjusted_ratios(self) -> pd.DataFrame | None:
+        """Return the adjusted ratios (None when fewer than two groups could be compared)."""
+        return None if self.result.adjusted is None else self.result.adjusted.ratios
+
     def team_text(self) -> str:
         """Return the team priced (from the parameters) and any member left out, in words."""
         members = "; ".join(f"{m.headcount:g} x {m.role_family} ({m.experience})"

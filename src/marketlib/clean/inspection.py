@@ -132,11 +132,13 @@ class Inspection:
     headers: list[str]
     columns: dict[str, tuple[str, float]]
     unknown: dict[str, Any] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
 
     @property
     def missing(self) -> list[str]:
-        """Return the format's required columns no header was found for."""
-        return [c for c in self.fmt.required if c not in self.columns]
+        """Return the format's required columns no header (or constant) was found for."""
+        return [c for c in self.fmt.required if c not in self.columns
+                and c not in self.constants]
 
 
 def inspect_file(path: str | os.PathLike[str], fmt_name: str = "generic",
@@ -156,10 +158,11 @@ def inspect_file(path: str | os.PathLike[str], fmt_name: str = "generic",
         proposal[col] = (header.strip().lower(), GIVEN)
     for col in given.constants:
         proposal.pop(col, None)
-    mapped = ColumnMap({c: h for c, (h, _) in proposal.items()}, given.constants)
+    mapped = ColumnMap({c: h for c, (h, _) in proposal.items()}, given.constants,
+                       given.source)
     canonical = fmt.canonical(_fill_required(mapped.apply(frame, table.path), fmt)).frame
     return Inspection(table.path, fmt, len(frame), list(frame.columns), proposal,
-                      _unknown(canonical))
+                      _unknown(canonical), dict(given.constants))
 
 
 def _fill_required(frame: pd.DataFrame, fmt: Format) -> pd.DataFrame:
@@ -208,7 +211,10 @@ def column_map_yaml(ins: Inspection) -> str:
              f"# The file's headers: {', '.join(ins.headers)[:400]}"]
     for col in ins.fmt.columns:
         need = "required" if col in ins.fmt.required else "optional"
-        if col in ins.columns:
+        if col in ins.constants:
+            lines.append(f"{col}: {{value: {_yaml_key(ins.constants[col])}}}    # {need}, "
+                         "a constant from the given map")
+        elif col in ins.columns:
             header, score = ins.columns[col]
             how = {SAME_NAME: "same name", GIVEN: "from the given map"}.get(
                 score, f"proposed, score {score:.2f} of 2")
@@ -245,7 +251,9 @@ def inspection_text(ins: Inspection) -> str:
     out = [f"{ins.path}: {ins.rows:,} rows, {len(ins.headers)} columns (format {ins.fmt.name})",
            "headers: " + ", ".join(ins.headers)[:600], "proposed column map:"]
     for col in ins.fmt.columns:
-        if col in ins.columns:
+        if col in ins.constants:
+            out.append(f"  {col}: {{value: {ins.constants[col]}}}")
+        elif col in ins.columns:
             out.append(f"  {col}: {ins.columns[col][0]}")
         elif col in ins.fmt.required:
             out.append(f"  {col}: ?  (required: no header found)")

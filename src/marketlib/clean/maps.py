@@ -123,8 +123,12 @@ def column_map_from(data: Mapping[str, Any], fmt: Format, where: str = "columns"
     choices = fmt.columns
     headers: dict[str, str] = {}
     constants: dict[str, str] = {}
+    seen: set[str] = set()
     for key, value in data.items():
         k = str(key).strip().lower()
+        if k in seen:
+            raise InputError(where, f"key {k!r} given twice (keys ignore case)")
+        seen.add(k)
         if k not in choices:
             raise InputError(where, f"key {str(key)[:60]!r} is not a column of format "
                                     f"{fmt.name} (choices: {', '.join(choices)})")
@@ -132,7 +136,10 @@ def column_map_from(data: Mapping[str, Any], fmt: Format, where: str = "columns"
             if set(value) != {"value"} or isinstance(value["value"], dict | list) \
                     or value["value"] is None:
                 raise InputError(where, f"key {k!r}: a constant is written {{value: TEXT}}")
-            constants[k] = str(value["value"])
+            constants[k] = str(value["value"]).strip()
+            if not constants[k]:
+                raise InputError(where, f"key {k!r}: an empty constant would leave every row "
+                                        "without it")
         elif isinstance(value, str) and value.strip():
             headers[k] = value.strip()
         else:
@@ -171,10 +178,23 @@ def value_map_from(data: Mapping[str, Any], where: str = "values") -> ValueMap:
             raise InputError(where, f"key {str(column)[:60]!r} is not a column with words "
                                     f"(choices: {', '.join(VALUE_COLUMNS)})")
         entries = _mapping(entries, where, f"value map's {col!r} entry")
+        for w in entries:
+            if not isinstance(w, str | int | float) or isinstance(w, bool) or w is None:
+                raise InputError(where, f"{col}: the word {w!r} is not text (YAML reads yes, "
+                                        "no, on, off and null as other values): quote it, e.g. "
+                                        "'NO': NOR")
         targets = {str(w): t for w, t in entries.items() if t is not None}
         checked = _check_targets(col, targets, where)
         keys = word_key(pd.Series(list(checked), dtype="str")).tolist()
-        words[col] = dict(zip(keys, checked.values(), strict=True))
+        mapped: dict[str, str] = {}
+        for word, key, target in zip(checked, keys, checked.values(), strict=True):
+            if key in mapped and mapped[key] != target:
+                first = next(w for w, k in zip(checked, keys, strict=True) if k == key)
+                raise InputError(where, f"{col}: {first!r} and {word!r} are one word once "
+                                        f"case and separators are folded, mapped to "
+                                        f"{mapped[key]!r} and {target!r}: keep one")
+            mapped[key] = target
+        words[col] = mapped
     return ValueMap(words, where)
 
 

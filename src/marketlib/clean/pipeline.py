@@ -123,8 +123,10 @@ def summary_lines(result: CleanResult) -> list[str]:
              f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip()]
     unknown = r.get("unknown_words") or {}
     if unknown:
-        lines.append("  words no vocabulary or value map knows (rows kept going; map them "
-                     "with --values MAP.yaml, e.g. `marketlib inspect FILE --write-maps DIR`):")
+        kept = ("rows kept going, the variable missing for them" if r["rows_clean"]
+                else "no row was clean anyway")
+        lines.append(f"  words no vocabulary or value map knows ({kept}; map them with "
+                     "--values MAP.yaml, e.g. `marketlib inspect FILE --write-maps DIR`):")
         for col, info in unknown.items():
             top = ", ".join(f"{w!r} {n}" for w, n in list(info["values"].items())[:5])
             more = info["distinct"] - min(5, len(info["values"]))

@@ -272,12 +272,17 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
     rejected = rejected_frame(raw, rej, source_file)
     given = ~blank(c["experience"])[ok].to_numpy()
     raw_ok_codes = {col: distinct_codes(raw[col])[0][ok] for col in raw.columns}
+    valid = malformed.isna().to_numpy() if malformed is not None else None  # real rows only
+
+    def real(s: pd.Series) -> pd.Series:
+        return s if valid is None else s[valid]
+
     unknown = {name: words for name, words in (
-        ("experience", unknown_words(c["experience"], experience)),
-        ("employment_type", unknown_words(c["employment_type"], employment_all)),
-        ("unit", unknown_words(c["unit"], unit)),
-        ("currency", unknown_words(c["currency"], currency.where(currency_known))),
-        ("country", unknown_words(c["country"], iso3))) if words}
+        ("experience", unknown_words(real(c["experience"]), real(experience))),
+        ("employment_type", unknown_words(real(c["employment_type"]), real(employment_all))),
+        ("unit", unknown_words(real(c["unit"]), real(unit))),
+        ("currency", unknown_words(real(c["currency"]), real(currency.where(currency_known)))),
+        ("country", unknown_words(real(c["country"]), real(iso3)))) if words}
     return RateRows(raw=raw, clean=clean, rejected=rejected, experience_given=given,
                     raw_ok_codes=raw_ok_codes, unknown=unknown)
 

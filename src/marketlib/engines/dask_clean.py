@@ -90,7 +90,11 @@ def expand_inputs(patterns: list[str]) -> list[str]:
                 raise InputError(pat, "no file matches this pattern")
         else:
             found = [pat]
-        out += [f for f in found if f not in out]
+        seen = {os.path.realpath(f) for f in out}  # one file named twice is read once
+        for f in found:
+            if os.path.realpath(f) not in seen:
+                out.append(f)
+                seen.add(os.path.realpath(f))
     return out
 
 
