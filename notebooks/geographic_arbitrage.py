@@ -104,7 +104,32 @@ plt.show()
 
 # %%
 publish.table(result.raw, ["group", "n", "reported", "flag", "ratio_to_base", "ratio_ci_low",
-                          "ratio_ci_high", "discount"])
+                          "ratio_ci_high", "ratio_ci_low_rows", "ratio_ci_high_rows",
+                          "ratio_equal_country", "ratio_equal_country_ci_low",
+                          "ratio_equal_country_ci_high", "n_countries_averaged"])
+
+# %% [markdown]
+# Regional intervals respect countries: a two-stage country-cluster bootstrap (countries
+# resampled within the group, then rows within each country). The row-level interval
+# (`ratio_ci_*_rows`) treats the group as one big country and is shown only for contrast. The
+# **equal-country** ratio is the geometric mean of the group's country ratios (countries with
+# at least 10 rows), so the largest country does not speak for the group; the pooled ratio is
+# descriptive.
+#
+# ## Where to hire: pay by country
+#
+# Each country with at least 10 rows: its median, its ratio to the base with a bootstrap
+# interval, and an empirical-Bayes (shrunk) ratio that borrows strength from its group when n
+# is small (METHODS §7.2). Countries with fewer rows are in results.json with their n only.
+
+# %%
+results_now = section.to_results()
+publish.table(publish.countries_table(results_now))
+
+# %%
+fig = figures.country_ratios(results_now)
+figures.save(fig, figures_dir, "arbitrage_countries")
+plt.show()
 
 # %%
 publish.table(section.adjusted_ratios, ["group", "n", "ratio_to_base", "ci_low", "ci_high",

@@ -12,6 +12,7 @@ one-line reason:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,30 +174,61 @@ def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: 
             out.append(item)
             continue
         ratio = r["claimed_ratio"]
-        raw_ok = _within(ratio, r.get("data_ratio_ci_low"), r.get("data_ratio_ci_high"))
-        adj_ok = _within(ratio, r.get("adjusted_ci_low"), r.get("adjusted_ci_high"))
-        if raw_ok is None and adj_ok is None:
-            n = r.get("n")
-            item.update(verdict="untestable", detail=f"n = {0 if pd.isna(n) else int(n)}: "
-                        "below the publication floor", gap=0.0)
-        elif raw_ok or adj_ok:
-            which = "adjusted" if adj_ok else "raw"
-            item.update(verdict="supported_by_data",
-                        detail=(f"claimed ratio {ratio:.2f} to {base} lies in the {which} 95% CI "
-                                f"[{_ci(r, which)}] (n = {int(r['n'])}); only the ratio is "
-                                "testable: the levels are bill rates"), gap=0.0)
+        name, est, lo, hi = _matching_estimate(texts.get(r["claim_id"], ""), r)
+        other = _other_estimate(name, r)
+        n = r.get("n")
+        n_text = f"n = {0 if pd.isna(n) else int(n)}"
+        verdict = _within(ratio, lo, hi)
+        if verdict is None:
+            item.update(verdict="untestable", detail=f"{n_text}: the {name} is not estimated "
+                        "(below the publication floor or too few countries)", gap=0.0)
         else:
-            lo = min(v for v in (r.get("data_ratio_ci_low"), r.get("adjusted_ci_low"))
-                     if pd.notna(v))
-            hi = max(v for v in (r.get("data_ratio_ci_high"), r.get("adjusted_ci_high"))
-                     if pd.notna(v))
-            item.update(verdict="contradicted_by_data",
-                        detail=(f"claimed ratio {ratio:.2f} to {base} is outside both the raw "
-                                f"[{_ci(r, 'raw')}] and adjusted [{_ci(r, 'adjusted')}] 95% CIs "
-                                f"(n = {int(r['n'])})"),
-                        gap=float(min(abs(ratio - lo), abs(ratio - hi))))
+            where = "lies in" if verdict else "is outside"
+            item.update(
+                verdict="supported_by_data" if verdict else "contradicted_by_data",
+                detail=(f"judged on the {name}, the estimate matching the claim's wording: "
+                        f"claimed ratio {ratio:.2f} to {base} {where} its 95% CI "
+                        f"[{lo:.2f}-{hi:.2f}] ({n_text}); {other}; only the ratio is "
+                        "testable: the levels are bill rates"),
+                gap=0.0 if verdict else float(min(abs(ratio - lo), abs(ratio - hi))))
         out.append(item)
     return out
+
+
+#: Wording that asks for a comparable specialist (the adjusted ratio), not a bare average.
+_COMPARABLE = re.compile(r"comparable|similar (skills|experience|roles?)|same (skills|role|level)"
+                         r"|like[- ]for[- ]like|equivalent|equally skilled", re.I)
+
+
+def _matching_estimate(text: str, r: Any) -> tuple[str, Any, Any, Any]:
+    """Return the estimate a rate claim is judged on: (name, estimate, low, high).
+
+    "with comparable skills" (and similar wording) asks for a comparable specialist: the
+    adjusted ratio. A bare average is judged on the equal-country ratio (the region, its
+    countries weighed alike), or, where no country reaches the floor, the pooled ratio.
+    """
+    if _COMPARABLE.search(str(text)):
+        return ("adjusted ratio (comparable specialist)", r.get("adjusted_ratio"),
+                r.get("adjusted_ci_low"), r.get("adjusted_ci_high"))
+    if pd.notna(r.get("equal_country_ratio", np.nan)):
+        return ("equal-country ratio", r.get("equal_country_ratio"),
+                r.get("equal_country_ci_low"), r.get("equal_country_ci_high"))
+    return ("pooled ratio (country-cluster CI)", r.get("data_ratio"),
+            r.get("data_ratio_ci_low"), r.get("data_ratio_ci_high"))
+
+
+def _other_estimate(name: str, r: Any) -> str:
+    """Return the other estimate as context (never a second chance for the verdict)."""
+    if name.startswith("adjusted"):
+        v, lo, hi, what = (r.get("equal_country_ratio"), r.get("equal_country_ci_low"),
+                           r.get("equal_country_ci_high"), "equal-country ratio")
+    else:
+        v, lo, hi, what = (r.get("adjusted_ratio"), r.get("adjusted_ci_low"),
+                           r.get("adjusted_ci_high"), "adjusted ratio")
+    if v is None or pd.isna(v):
+        return f"no {what} as context"
+    ci = "" if lo is None or pd.isna(lo) else f" [{lo:.2f}-{hi:.2f}]"
+    return f"context, not the verdict: {what} {v:.2f}{ci}"
 
 
 def _within(x: float, lo: Any, hi: Any) -> bool | None:
@@ -489,6 +521,12 @@ def claimed_vs_data(claims: pd.DataFrame, result: Any,
                        data_ratio=raw.at[g, "ratio_to_base"],
                        data_ratio_ci_low=raw.at[g, "ratio_ci_low"],
                        data_ratio_ci_high=raw.at[g, "ratio_ci_high"])
+            for src, dst in (("ratio_equal_country", "equal_country_ratio"),
+                             ("ratio_equal_country_ci_low", "equal_country_ci_low"),
+                             ("ratio_equal_country_ci_high", "equal_country_ci_high"),
+                             ("n_countries_averaged", "n_countries_averaged")):
+                if src in raw.columns:
+                    row[dst] = raw.at[g, src]
         elif g in raw.index:
             row.update(n=int(raw.at[g, "n"]))
         if g in adj.index:

@@ -221,3 +221,48 @@ def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
                  f"{hi['ratio_to_base']:.0%} ({hi['region']}) of {base} pay")
     return forest(adj.rename(columns={"region": "group"}), "group", "ratio_to_base", "ci_low",
                   "ci_high", title, f"ratio to {base} (95% CI)", ref=1.0)
+
+
+def country_ratios(arbitrage: dict[str, Any]) -> Any:
+    """Draw each country's ratio to the base (95% CI) within its group.
+
+    The group's equal-country ratio is the diamond: where to hire, and how far a region's
+    countries differ from one another.
+    """
+    base = arbitrage.get("base", "base")
+    rows = [r for r in arbitrage.get("countries") or []
+            if r.get("reported") and r.get("group") != base and r.get("ratio_to_base")]
+    groups = sorted({r["group"] for r in rows})
+    eq = {r["region"]: r for r in arbitrage.get("regions") or []}
+    labels, ys, y = [], [], 0
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.28 * (len(rows) + len(groups)) + 1.2)))
+    palette = sns.color_palette("colorblind", max(1, len(groups)))
+    for i, g in enumerate(groups):
+        members = sorted((r for r in rows if r["group"] == g), key=lambda r: r["ratio_to_base"])
+        e = eq.get(g, {})
+        if e.get("ratio_equal_country") is not None:
+            ax.errorbar([e["ratio_equal_country"]], [y],
+                        xerr=[[e["ratio_equal_country"] - (e.get("ratio_equal_country_ci_low")
+                                                           or e["ratio_equal_country"])],
+                              [(e.get("ratio_equal_country_ci_high")
+                                or e["ratio_equal_country"]) - e["ratio_equal_country"]]],
+                        fmt="D", color=palette[i], capsize=3, ms=7)
+        labels.append(f"{g} (equal-country)")
+        ys.append(y)
+        y += 1
+        for r in members:
+            lo, hi = r.get("ci_low"), r.get("ci_high")
+            err = ([[r["ratio_to_base"] - lo], [hi - r["ratio_to_base"]]]
+                   if lo is not None and hi is not None else None)
+            ax.errorbar([r["ratio_to_base"]], [y], xerr=err, fmt="o", color=palette[i],
+                        capsize=2, ms=4)
+            labels.append(f"  {r['country_iso3']} (n={r['n']})")
+            ys.append(y)
+            y += 1
+    ax.axvline(1.0, color="grey", ls=":", lw=1)
+    ax.set_yticks(ys, labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"ratio to {base} median pay (95% CI; countries with n >= 10)")
+    ax.set_title(f"Pay by country within each group, relative to {base}", fontsize=10)
+    fig.tight_layout()
+    return fig

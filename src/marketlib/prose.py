@@ -128,6 +128,9 @@ def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
         out.append("Salary-equivalent pay is not a bill rate: contractors' hourly rates include "
                    "overhead and margin, so only ratios are compared with quoted rates.")
     subjects = regional_subjects(results)
+    hk = hong_kong_sentence(results)
+    if hk:
+        out.append(hk)
     if subjects:
         out.append(f"Regional growth is developer activity on GitHub ({topic_list(subjects)}), "
                    "a proxy for interest in a technology, summed over economies published in "
@@ -154,8 +157,10 @@ def arbitrage_caveats(source: str, base: str, hours_per_year: float,
         "their residence's group.",
         "**Within-group spread is large.** A group's median is not what a given hire costs: "
         "the distribution plot shows the overlap.",
-        "**Countries are few.** Intervals resample rows; for groups with few countries they "
-        "understate the uncertainty (see n_countries and the largest country's share).",
+        "**Countries are a sample too.** Regional intervals resample countries, then rows "
+        "within them; with few countries they are wide, and that is the honest answer. The "
+        "equal-country ratio weighs each country with at least 10 rows alike; the pooled "
+        "ratio is the largest country's figure more than the region's.",
     ]
 
 
@@ -182,3 +187,30 @@ def regional_caveats(subjects: Sequence[str] | None, measure: str,
 def bullets(lines: Sequence[str]) -> str:
     """Return Markdown bullets."""
     return "\n".join(f"- {line}" for line in lines)
+
+
+def hong_kong_sentence(results: Mapping[str, Any] | None) -> str | None:
+    """Say how the China/Hong Kong rule shapes its region, with the ``keep`` result beside it."""
+    detail = (results or {}).get("regional_detail") or {}
+    hk = detail.get("china_hong_kong") if isinstance(detail, Mapping) else None
+    if not isinstance(hk, Mapping) or not hk.get("rows"):
+        return None
+    years = [r for r in hk["rows"] if str(r.get("from", "")).isdigit()]
+    last = (years or hk["rows"])[-1]  # the latest calendar-year comparison
+    econ = last.get("economies") or []
+    if isinstance(econ, str):
+        econ = [e for e in econ.split(",") if e]
+    rule = {"combine": "China and Hong Kong count as one economy, which drops out of every "
+                       "window where China is unpublished (from 2022Q4)",
+            "exclude": "China and Hong Kong are left out",
+            "keep": "Hong Kong and China are kept as ordinary economies"}.get(
+        str(hk.get("rule")), str(hk.get("rule")))
+    text = (f"{hk.get('group')}: {rule}, so its {last.get('from')} to {last.get('to')} "
+            f"figure sums {len(econ)} economies ({', '.join(map(str, econ))}).")
+    keep = hk.get("keep_rows") or []
+    same = [k for k in keep if k.get("from") == last.get("from") and k.get("to") == last.get("to")]
+    if same and same[0].get("growth") is not None and last.get("growth") is not None:
+        k = same[0]
+        text += (f" Kept as an ordinary economy, Hong Kong changes that growth from "
+                 f"{last['growth']:+.1%} to {k['growth']:+.1%} (china_hong_kong: keep).")
+    return text

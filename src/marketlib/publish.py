@@ -526,8 +526,9 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     controls = next((a.get("controls") for a in adjusted.values() if a.get("controls")), None)
     same = _controls_text(controls)
     adj_col = "Comparable specialist" + (f" (same {same})" if same else "")
-    cols = ["Region", "Employees (n)", "Countries", "Median pay, USD/h (95% CI)",
-            f"Raw ratio to {base} (95% CI)", f"{adj_col} (95% CI)", "Reliability"]
+    cols = ["Region", "Employees (n)", "Countries (largest)", "Median pay, USD/h (95% CI)",
+            f"Raw ratio to {base} (95% CI)", f"{adj_col} (95% CI)",
+            "Equal-country ratio (95% CI)", "Reliability"]
     rows = []
     seen = set()
     for r in raw:
@@ -538,9 +539,14 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
             adj = ("1.00 (base)" if g == base
                    else ratio_ci(a.get("ratio_to_base"), a.get("ci_low"), a.get("ci_high")))
             rel = RELIABILITY.get(str(r.get("flag")), _text(r.get("flag")))
+            eq = ("1.00 (base)" if g == base else
+                  ratio_ci(r.get("ratio_equal_country"), r.get("ratio_equal_country_ci_low"),
+                           r.get("ratio_equal_country_ci_high"))
+                  + (f", {count(r.get('n_countries_averaged'))} countries"
+                     if _num(r.get("ratio_equal_country")) is not None else ""))
             rows.append({
                 "Region": g, "Employees (n)": count(r.get("n")),
-                "Countries": count(r.get("n_countries")),
+                "Countries (largest)": _countries_text(r), cols[6]: eq,
                 "Median pay, USD/h (95% CI)": ratio_ci(
                     r.get("median_hourly_usd"), r.get("ci_low"), r.get("ci_high"), digits=0),
                 cols[4]: "1.00 (base)" if g == base else ratio_ci(
@@ -551,8 +557,9 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         else:
             ne = not_estimated(r.get("n"), floor)
             rows.append({"Region": g, "Employees (n)": count(r.get("n")),
-                         "Countries": count(r.get("n_countries")),
+                         "Countries (largest)": _countries_text(r),
                          "Median pay, USD/h (95% CI)": ne, cols[4]: ne, cols[5]: ne,
+                         cols[6]: ne,
                          "Reliability": "too few observations",
                          "_key": (2, -(_num(r.get("n")) or 0))})
     for g, a in adjusted.items():  # adjusted-only groups (no raw row)
@@ -563,6 +570,35 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                          "_key": (1, -(_num(a.get("ratio_to_base")) or 0))})
     rows.sort(key=lambda r: r["_key"])
     return _frame(rows, cols)
+
+
+def _countries_text(r: Mapping[str, Any]) -> str:
+    top, share = r.get("top_country"), _num(r.get("top_country_share"))
+    return count(r.get("n_countries")) + (f" ({top} {pct(share)})" if top and share is not None
+                                           else "")
+
+
+def countries_table(results: Mapping[str, Any] | None, top: int | None = None
+                    ) -> pd.DataFrame:
+    """Return the "where to hire" table: each country with enough rows, cheapest first.
+
+    Columns: Country, Group, n, Median pay (USD/h), Ratio to the base (95% CI), Shrunk ratio
+    (empirical Bayes, borrowing from the group). Countries below the country floor are left
+    out here (their n is in results.json).
+    """
+    arb = _section(results, "arbitrage") or {}
+    base = str(arb.get("base") or "the base")
+    rows = [r for r in _rows(arb.get("countries")) if r.get("reported")
+            and r.get("group") != base]
+    rows.sort(key=lambda r: _num(r.get("ratio_to_base")) or 0)
+    cols = ["Country", "Group", "n", "Median pay, USD/h", f"Ratio to {base} (95% CI)",
+            "Shrunk ratio"]
+    out = [{"Country": _text(r.get("country_iso3")), "Group": _text(r.get("group")),
+            "n": count(r.get("n")), "Median pay, USD/h": money(r.get("median_hourly_usd")),
+            cols[4]: ratio_ci(r.get("ratio_to_base"), r.get("ci_low"), r.get("ci_high")),
+            "Shrunk ratio": ratio_ci(r.get("ratio_shrunk"), None, None)}
+           for r in (rows[:top] if top else rows)]
+    return _frame(out, cols)
 
 
 def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:

@@ -769,7 +769,12 @@ def headline_markdown(results: dict[str, Any], figure: str) -> str:
              f"{results['run']['as_of']}; do not edit by hand.*", "", f"![ratios]({figure})", ""]
     if results.get("regional"):
         lines[-1:-1] = ["", "![regional growth](docs/regional_growth.png)"]
+    from marketlib.prose import hong_kong_sentence
+
     lines += [f"- {s}" for s in key_findings(results)]
+    hk = hong_kong_sentence(results)
+    if hk:
+        lines.append(f"- Composition: {hk}")
     lines += ["", README_END]
     return "\n".join(lines)
 

@@ -317,6 +317,7 @@ class RegionalSection(_Section):
     growth: gr.RegionalGrowth
     developers: gr.RegionalGrowth | None
     article_growth: pd.DataFrame | None = None
+    hong_kong: dict[str, Any] | None = None
 
     def intro(self) -> str:
         """Return what this run measures, over which years, and the claims beside it."""
@@ -360,6 +361,7 @@ class RegionalSection(_Section):
             "dispersion": self.growth.dispersion,
             "drivers": json.loads(top.to_json(orient="records")),
             "notes": self.growth.notes,
+            "china_hong_kong": self.hong_kong,
             "inputs": {self.provenance["path"]: self.provenance["sha256"]},
         }
 
@@ -393,7 +395,40 @@ def run_regional(params: RegionalParams, article_growth_path: str | Path | None 
                   and "developers" in set(table["measure"].dropna()) else None)
     growth.notes[:0] = window_notes
     article = read_reference_table(article_growth_path) if article_growth_path else None
-    return RegionalSection(params, table, provenance, growth, developers, article)
+    section = RegionalSection(params, table, provenance, growth, developers, article)
+    section.hong_kong = hong_kong_sensitivity(section, common)
+    return section
+
+
+def hong_kong_sensitivity(section: RegionalSection, common: dict[str, Any]
+                          ) -> dict[str, Any] | None:
+    """Return the China/Hong Kong rule's effect: the affected group, both results side by side.
+
+    Under ``combine`` (or ``exclude``) China and Hong Kong leave every window where China is
+    unpublished; the headline topic is re-estimated with ``keep`` (Hong Kong an ordinary
+    economy) for the group they belong to, so the page can say what the rule changes.
+    """
+    p = section.params
+    geo = p.group_by[0]
+    where = section.table.loc[section.table["country_iso3"].isin(["HKG", "CHN"]), geo]
+    if where.dropna().empty:
+        return None
+    group = str(where.dropna().iloc[0])
+    subject = section.headline_subject
+    main = section.growth.growth
+    main = main[(main[geo] == group) & (main["subject"] == subject)]
+    keep = main.iloc[0:0]
+    if p.china_hong_kong != "keep":
+        alt = gr.regional_growth(section.table, p.measure, [subject],
+                                 **{**common, "china_hong_kong": "keep"})
+        keep = alt.growth[alt.growth[geo] == group]
+
+    def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        cols = ["from", "to", "growth", "ci_low", "ci_high", "economies"]
+        return json.loads(frame[[c for c in cols if c in frame]].to_json(orient="records"))
+
+    return {"rule": p.china_hong_kong, "group": group, "subject": subject,
+            "rows": rows(main), "keep_rows": rows(keep)}
 
 
 # --- claims audit ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from marketlib.arbitrage.adjusted import AdjustedFit, adjusted_ratios, gap_trend
+from marketlib.arbitrage.countries import apply_country_clusters, country_clusters
 from marketlib.arbitrage.medians import raw_ratios
 from marketlib.arbitrage.ppp import ppp_ratios
 from marketlib.arbitrage.select import Scope, select_rates
@@ -27,6 +28,8 @@ class ArbitrageResult:
     trend: pd.DataFrame
     team: pd.DataFrame | None
     min_n: int
+    countries: pd.DataFrame | None = None
+    tau2: dict[str, float] | None = None
 
     def to_results(self) -> dict[str, Any]:
         """Return the ``arbitrage`` section of SPEC's results.json (fractions, not percents)."""
@@ -48,7 +51,13 @@ class ArbitrageResult:
             if r.reported:
                 item.update({k: clean(r[k]) for k in (
                     "median_hourly_usd", "ci_low", "ci_high", "ratio_to_base", "ratio_ci_low",
-                    "ratio_ci_high", "rse", "flag")})
+                    "ratio_ci_high", "rse", "flag") if k in r})
+                item.update({k: clean(r[k]) for k in (
+                    "ratio_equal_country", "ratio_equal_country_ci_low",
+                    "ratio_equal_country_ci_high", "ratio_ci_low_rows", "ratio_ci_high_rows")
+                    if k in r})
+                if "n_countries_averaged" in r and pd.notna(r["n_countries_averaged"]):
+                    item["n_countries_averaged"] = int(r["n_countries_averaged"])
             regions.append(item)
         adjusted = [] if self.adjusted is None else [
             {"region": r.group, "ratio_to_base": r.ratio_to_base, "ci_low": r.ci_low,
@@ -67,6 +76,12 @@ class ArbitrageResult:
                           for r in self.trend.to_dict("records")],
             "team": None if self.team is None else [
                 {k: clean(v) for k, v in r.items()} for r in self.team.to_dict("records")],
+            "countries": [] if self.countries is None else [
+                {k: clean(v) for k, v in r.items()} for r in self.countries.to_dict("records")],
+            "between_country_variance": self.tau2 or {},
+            "interval_method": ("regional ratios: two-stage country-cluster bootstrap "
+                                "(countries within the group, then rows within country); "
+                                "countries: rows within the country"),
         }
 
 
@@ -76,6 +91,8 @@ def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: in
     """Run raw, adjusted, PPP, gap-trend and team-cost estimators on one scope."""
     d, log = select_rates(rates, scope)
     raw = raw_ratios(d, scope.base, min_n, n_boot, seed, ci_level)
+    clusters = country_clusters(d, scope.base, n_boot, seed, ci_level)
+    raw = apply_country_clusters(raw, clusters, scope.base)
     groups = raw.loc[raw["reported"].astype(bool), "group"].tolist()
     adjusted = (adjusted_ratios(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
                 else None)
@@ -85,7 +102,8 @@ def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: in
     team_df = (team_cost(adjusted, team, scope.base, groups, scope.hours_per_year, seed=seed)
                if team and adjusted is not None else None)
     return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
-                           trend=trend, team=team_df, min_n=min_n)
+                           trend=trend, team=team_df, min_n=min_n,
+                           countries=clusters.countries, tau2=clusters.tau2)
 
 
 def sensitivity(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: int = 500,
@@ -98,7 +116,7 @@ def sensitivity(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: int 
         "range pairs: low only": {"range_pairs": "low"},
         "range pairs: high only": {"range_pairs": "high"},
         "drop outliers (|M| > 3.5)": {"exclude_outliers": True},
-        "keep fx mismatches": {"exclude_fx_mismatch": False},
+        "drop fx mismatches": {"exclude_fx_mismatch": True},
         "hours 2,087 (OPM)": {"hours_per_year": 2087},
     }
     rows = []

@@ -2,8 +2,9 @@
 
 One ``rate_kind`` at a time (salaries and bill rates are never compared), salaried employees by
 default (``full_time`` and ``employee``: every format's vocabulary), exact duplicates dropped,
-range pairs collapsed to their geometric midpoint, FX-mismatch rows excluded. A filter that
-empties the selection is an error naming the filter and the values that were available.
+range pairs collapsed to their geometric midpoint, FX-mismatch rows kept (marketlib's own
+conversion; a sensitivity run drops them). A filter that empties the selection is an error
+naming the filter and the values that were available.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class Scope:
     hours_per_year: float = HOURS_PER_YEAR
     duplicates: str = "drop"  # drop | keep
     range_pairs: str = "collapse"  # collapse | keep | low | high
-    exclude_fx_mismatch: bool = True
+    #: rows whose source USD differs from marketlib's own ECB conversion are kept: the clean
+    #: table converts them itself (the flag stays, and a sensitivity run drops them)
+    exclude_fx_mismatch: bool = False
     exclude_outliers: bool = False
 
     def to_dict(self) -> dict[str, Any]:

@@ -405,6 +405,7 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
     ratios, the gap trend and the team cost (which prices members with the statsmodels fit).
     """
     from marketlib.arbitrage import adjusted as adj
+    from marketlib.arbitrage.countries import apply_country_clusters, country_clusters
     from marketlib.arbitrage.result import ArbitrageResult, gap_trend, ppp_ratios, team_cost
     from marketlib.arbitrage.select import select_rates
     from marketlib.engines.cluster import dask_client
@@ -413,6 +414,8 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
     with dask_client(scheduler):
         ddf = dd.from_pandas(d, npartitions=max(1, -(-len(d) // partition_rows)), sort=False)
         raw = dask_raw_ratios(ddf, scope.base, min_n, n_boot, seed, ci_level)
+        clusters = country_clusters(d, scope.base, n_boot, seed, ci_level)  # small: here
+        raw = apply_country_clusters(raw, clusters, scope.base)
         groups = raw.loc[raw["reported"].astype(bool), "group"].tolist()
         fit = dask_adjusted_ratios(ddf, scope.base, groups, ci_level=ci_level) \
             if len(groups) > 1 else None
@@ -438,4 +441,5 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
                                        quantile_check=False)
         team_df = team_cost(team_fit, team, scope.base, groups, scope.hours_per_year, seed=seed)
     return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
-                           trend=trend, team=team_df, min_n=min_n)
+                           trend=trend, team=team_df, min_n=min_n,
+                           countries=clusters.countries, tau2=clusters.tau2)
