@@ -8,6 +8,7 @@ aijobs survey, Kubernetes, North America as base) may reach a page.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -136,7 +137,7 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
     out = tmp_path / "reports" / "mine"
     proc = subprocess.run([sys.executable, "-m", "marketlib.cli", "report", "--params",
                            str(pfile), "--out", str(out)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=900)
+                          cwd=ROOT, timeout=900, preexec_fn=lambda: os.umask(0o022))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "certification_growth: skipped" in proc.stdout
     results = json.loads((out / "results.json").read_text())
@@ -159,6 +160,32 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
     arb = (out / "html" / "geographic_arbitrage.html").read_text(encoding="utf-8")
     assert "left out of the team cost" in arb and "executive" in arb  # said in words
     assert "PPP adjustment is off" in arb
+    # a report a colleague can open and reuse: index, titles, tables, workbook, modes
+    assert f"summary page: {out / 'html' / 'market_report.html'}" in proc.stdout
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for page in pages:
+        assert f'href="html/{page.name}"' in index
+        title = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8")).group(1)
+        assert title not in (page.stem, "") and title in index
+    import openpyxl
+
+    book = openpyxl.load_workbook(out / "tables" / "marketlib_tables.xlsx", read_only=True)
+    assert "README" in book.sheetnames and "pay_ratios" in book.sheetnames
+    sheet = list(book["pay_ratios"].values)
+    header, rows = sheet[0], sheet[1:]
+    by_group = {r["region"]: r for r in results["arbitrage"]["regions"]}
+    for row in rows:
+        rec = dict(zip(header, row, strict=True))
+        want = by_group[rec["group"]]
+        assert rec["n_rows"] == want["n"]
+        if want["reported"]:
+            assert rec["ratio_to_base"] == pytest.approx(want["ratio_to_base"])
+            assert rec["ratio_ci_low"] == pytest.approx(want["ratio_ci_low"])
+    csv = pd.read_csv(out / "tables" / "countries.csv")
+    assert len(csv) == len(results["arbitrage"]["countries"])
+    for p in [out, *out.rglob("*")]:
+        mode = p.stat().st_mode & 0o777
+        assert mode == (0o755 if p.is_dir() else 0o644), (p, oct(mode))
 
 
 def _cols(tmp_path: Path) -> Path:

@@ -1267,7 +1267,9 @@ def notebook_to_html(notebook: str | os.PathLike[str], html_path: str | os.PathL
                             exclude_output_prompt=True, embed_images=True)
     body, _ = exporter.from_notebook_node(
         nb, resources={"metadata": {"path": str(nb_path.parent), "name": nb_path.stem}})
-    body = re.sub(r"<title>.*?</title>", f"<title>{html_lib.escape(nb_path.stem)}</title>",
+    title = next((ln[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                  for ln in c.source.splitlines() if ln.startswith("# ")), nb_path.stem)
+    body = re.sub(r"<title>.*?</title>", lambda _: f"<title>{html_lib.escape(title)}</title>",
                   body, count=1, flags=re.S)
     out = Path(html_path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -603,6 +603,9 @@ def run_report(params_file: str | None = None, out: str | None = None,
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.run-", dir=final.parent))
+        from marketlib.sources.outputs import _umask
+
+        os.chmod(staging, 0o777 & ~_umask())  # the run folder follows the umask (not 0700)
     except OSError as exc:
         raise InputError(final, f"cannot write the report there ({exc.strerror})") from exc
 
@@ -629,6 +632,10 @@ def run_report(params_file: str | None = None, out: str | None = None,
                 steps["market_report"] = Step("market_report", "skipped",
                                               message="a section failed")
         t1 = time.perf_counter()
+        from marketlib.tables import write_tables
+
+        write_tables(merged, staging)
+        write_run_index(staging, merged)
         pdf_message = finish_summary(staging, say)
         timings = {"data_prep": round(t_prep, 1), "notebooks_wall": round(t1 - t0 - t_prep, 1),
                    **{n: round(s.seconds, 1) for n, s in steps.items()},
@@ -670,6 +677,9 @@ def run_report(params_file: str | None = None, out: str | None = None,
     pdf = final / "market_report.pdf"
     say(f"  PDF: {pdf}" if pdf.exists() else f"  {pdf_message}" if pdf_message else "")
     say(f"done in {timings['total']:.1f}s: {final / 'results.json'}")
+    summary = final / "html" / "market_report.html"
+    if summary.exists():
+        say(f"summary page: {summary}")
     return EXIT_OK
 
 
@@ -745,6 +755,40 @@ def refuse_mixing(final: Path, as_of: str) -> None:
     if str(old) != as_of:
         raise InputError(final, f"holds the report of as_of {old}, not {as_of}: two runs are "
                                 "never mixed in one folder (choose another --out)")
+
+
+def page_title(path: Path) -> str:
+    """Return a page's own title (its ``<title>``), else its file name."""
+    import re
+
+    m = re.search(r"<title>(.*?)</title>", path.read_text(encoding="utf-8", errors="replace"),
+                  re.S)
+    return m.group(1).strip() if m else path.stem
+
+
+def write_run_index(out: Path, results: dict[str, Any]) -> Path:
+    """Write ``index.html`` of one run: every page with its title, the tables and the data."""
+    import html
+
+    esc = html.escape
+    pages = sorted((out / "html").glob("*.html"), key=lambda p: p.name != "market_report.html")
+    items = "".join(f'<li><a href="html/{esc(p.name, quote=True)}">{esc(page_title(p))}</a>'
+                    "</li>" for p in pages)
+    tables = sorted((out / "tables").glob("*")) if (out / "tables").is_dir() else []
+    tlinks = "".join(f'<li><a href="tables/{esc(t.name, quote=True)}">{esc(t.name)}</a></li>'
+                     for t in tables)
+    as_of = esc(str(results.get("run", {}).get("as_of", "")))
+    from marketlib.publish import CSP_META
+
+    body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{CSP_META}"
+            f"<title>marketlib report {as_of}</title></head><body style=\"font-family:"
+            f"system-ui,sans-serif;max-width:900px;margin:2em auto\"><h1>marketlib report, "
+            f"as of {as_of}</h1><h2>Pages</h2><ul>{items}</ul><h2>Tables (CSV, Excel)</h2>"
+            f"<ul>{tlinks}</ul><h2>Data</h2><ul><li><a href=\"results.json\">results.json"
+            "</a></li><li><a href=\"market_report.pdf\">market_report.pdf</a> (when printed)"
+            "</li></ul></body></html>\n")
+    atomic_write_bytes(out / "index.html", body.encode("utf-8"))
+    return out / "index.html"
 
 
 def finish_summary(out: Path, say: Callable[[str], None]) -> str:
