@@ -430,6 +430,8 @@ def test__run_arbitrage__dask_engine_equals_pandas_engine(client, tmp_path):
     a, b = pa_.result, da_.result
     assert len(a.raw) >= 3 and a.log == b.log
     pd.testing.assert_frame_equal(a.raw, b.raw, check_exact=True)  # medians, CIs, bootstrap
+    pd.testing.assert_frame_equal(a.countries, b.countries, check_exact=True)  # per country
+    assert a.tau2 == b.tau2
     assert a.adjusted.controls == b.adjusted.controls and a.adjusted.n == b.adjusted.n
     pd.testing.assert_frame_equal(a.adjusted.ratios, b.adjusted.ratios, rtol=1e-8, atol=0)
     pd.testing.assert_frame_equal(a.trend, b.trend, check_exact=True)  # pandas in both

@@ -132,3 +132,22 @@ def activity_counts(growth: dict[str, float], alpha: float, rng: np.random.Gener
     return pd.DataFrame({"num_pushers": [str(r[0]) for r in rows], "topic": topic,
                          "iso2_code": [r[1] for r in rows], "year": [str(r[2]) for r in rows],
                          "quarter": [str(r[3]) for r in rows]})
+
+
+def country_pay(effects: dict[str, float], sizes: dict[str, int], rng: np.random.Generator,
+                group: str = "R", base_n: int = 2000, base_median: float = 100.0,
+                sigma: float = 0.5) -> pd.DataFrame:
+    """Hourly pay rows with known country effects: ``log pay = log m_base + theta_c + e``.
+
+    ``effects``: each country's log ratio to the base median; ``sizes``: its rows. The base
+    group (``Base``, one country ``BAS``) has ``base_n`` rows around ``base_median``; errors are
+    normal with SD ``sigma`` on the log scale (so each country's median ratio is
+    ``exp(theta_c)``). Returns ``group``, ``country_iso3``, ``hourly_usd``.
+    """
+    parts = [pd.DataFrame({"group": "Base", "country_iso3": "BAS",
+                           "hourly_usd": base_median * np.exp(rng.normal(0, sigma, base_n))})]
+    for c, theta in effects.items():
+        n = sizes[c]
+        parts.append(pd.DataFrame({"group": group, "country_iso3": c, "hourly_usd":
+                                   base_median * np.exp(theta + rng.normal(0, sigma, n))}))
+    return pd.concat(parts, ignore_index=True)
