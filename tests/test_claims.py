@@ -39,16 +39,32 @@ def test__audit__article_claims_every_claim_one_valid_verdict():
     assert a["detail"].str.len().gt(10).all()
 
 
-def test__audit_rates__ratio_inside_and_outside_ci_and_unit_sanity():
-    claims = pd.DataFrame({"id": ["na", "ee", "la"], "text": ["a", "b", "c"]})
+def test__audit_rates__one_estimator_by_wording_the_other_only_context():
+    claims = pd.DataFrame({"id": ["na", "ee", "la", "sa", "eq"],
+                           "text": ["a", "with comparable skills", "c", "averages", "bare"]})
     comparison = pd.DataFrame({
-        "claim_id": ["na", "ee", "la"], "region": ["North America", "Eastern Europe", "Latin"],
-        "claimed_hourly_usd": [180.0, 72.0, 65.0], "claimed_annual_equivalent_usd":
-        [374400.0, 149760.0, 135200.0], "claimed_ratio": [1.0, 0.40, 0.36], "n": [900, 200, 120],
-        "data_ratio_ci_low": [1.0, 0.31, 0.37], "data_ratio_ci_high": [1.0, 0.37, 0.47],
-        "adjusted_ci_low": [None, 0.39, 0.45], "adjusted_ci_high": [None, 0.45, 0.55],
-        "base_share_at_or_above": [0.05, 0.5, 0.6], "base_median_hourly_usd": [50.0] * 3})
+        "claim_id": ["na", "ee", "la", "sa", "eq"],
+        "region": ["North America", "Eastern Europe", "Latin", "SEA", "EQ"],
+        "claimed_hourly_usd": [180.0, 72.0, 65.0, 58.0, 58.0],
+        "claimed_annual_equivalent_usd": [374400.0, 149760.0, 135200.0, 1.0, 1.0],
+        "claimed_ratio": [1.0, 0.40, 0.36, 0.32, 0.32], "n": [900, 200, 120, 41, 50],
+        "data_ratio_ci_low": [1.0, 0.31, 0.37, 0.20, 0.40],
+        "data_ratio_ci_high": [1.0, 0.37, 0.47, 0.30, 0.50],
+        "adjusted_ci_low": [None, 0.39, 0.45, 0.30, 0.40],
+        "adjusted_ci_high": [None, 0.45, 0.55, 0.40, 0.50],
+        "adjusted_ratio": [None, 0.42, 0.50, 0.35, 0.45],
+        "equal_country_ratio": [None, None, None, None, 0.33],
+        "equal_country_ci_low": [None, None, None, None, 0.25],
+        "equal_country_ci_high": [None, None, None, None, 0.45],
+        "base_share_at_or_above": [0.05, 0.5, 0.6, 0.6, 0.6],
+        "base_median_hourly_usd": [50.0] * 5})
     out = {r["id"]: r for r in cl.audit_rates(claims, comparison, 2080, "North America")}
     assert out["na"]["verdict"] == "contradicted_by_data" and "5.0%" in out["na"]["detail"]
-    assert out["ee"]["verdict"] == "supported_by_data"
+    # "comparable skills": the adjusted ratio decides (the pooled CI would have said no)
+    assert out["ee"]["verdict"] == "supported_by_data" and "adjusted" in out["ee"]["detail"]
     assert out["la"]["verdict"] == "contradicted_by_data"
+    # a bare average outside its own estimate is contradicted, whatever the adjusted CI says
+    assert out["sa"]["verdict"] == "contradicted_by_data"
+    assert "context, not the verdict: adjusted ratio 0.35" in out["sa"]["detail"]
+    # with countries reported, a bare average is judged on the equal-country ratio
+    assert out["eq"]["verdict"] == "supported_by_data" and "equal-country" in out["eq"]["detail"]

@@ -445,11 +445,14 @@ def key_findings(results: Mapping[str, Any] | None, max_sentences: int = 8) -> l
         counts = ""
         if _num(r.get("count_from")) is not None and _num(r.get("count_to")) is not None:
             counts = f"; {count(r['count_from'])} to {count(r['count_to'])}"
+        what = str(growth.get("summed") or "exam registrations")
+        ci = (f"{LEVEL_TEXT} {pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)}"
+              if _num(r.get("ci_low")) is not None else "exact change of published totals, "
+              "no interval")
         others.append(
-            f"CNCF exam registrations {where} changed {pct(r['growth'], signed=True)} from "
-            f"{r.get('from', DASH)} to {r.get('to', DASH)} ({LEVEL_TEXT} "
-            f"{pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)}{counts}): "
-            f"published world totals, so no regional certification growth can be measured.")
+            f"CNCF {what} {where} changed {pct(r['growth'], signed=True)} from "
+            f"{r.get('from', DASH)} to {r.get('to', DASH)} ({ci}{counts}): published world "
+            "totals, so no regional certification growth can be measured.")
 
     # claims
     claims = _rows(_section(results, "claims"))

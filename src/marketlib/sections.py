@@ -133,9 +133,31 @@ class GrowthSection(_Section):
         """Return the fitted trend and its band per group (for the observed-vs-trend plot)."""
         return gr.fitted_trend(self.panel, self.params.ci_level)
 
+    def summed(self) -> str:
+        """Say exactly what the counts add up: "CKA exam enrollments + CKAD exam registrations".
+
+        A certification enters the panel when it has a flow in every period of the window; its
+        metric (enrollments, registrations...) is named as the source names it.
+        """
+        t = self.table
+        periods = set(self.panel.periods)
+        if "certification" not in t or "count_basis" not in t:
+            return "counts"
+        flows = t[t["period"].astype(str).isin(periods)
+                  & (t["count_basis"].astype(str) != "cumulative_first")]
+        parts = []
+        for cert, s in flows.groupby("certification", sort=True):
+            if set(s["period"].astype(str)) != periods:
+                continue
+            metric = (str(s.sort_values("period")["metric"].iloc[-1]).replace("_", " ")
+                      if "metric" in s else "counts")
+            parts.append(f"{cert} {metric}")
+        return " + ".join(parts) or "counts"
+
     def to_results(self) -> dict[str, Any]:
         """Return the ``growth`` section of results.json."""
         out = self.fit.to_results()
+        out["summed"] = self.summed()
         out["inputs"] = {self.provenance["path"]: self.provenance["sha256"]}
         bounds = self.article_bounds
         if bounds is not None:

@@ -35,6 +35,11 @@ def _quasi_poisson(s: pd.DataFrame, panel: Panel) -> Any:
 
 # --- G1: period growth -------------------------------------------------------------------------
 
+#: Fewest degrees of freedom an interval is printed from (1 df carries no information: a t(1)
+#: 95% multiplier is 12.7).
+MIN_INTERVAL_DF = 2
+
+
 def growth_ci(y0: float, y1: float, alpha: float, df: float | None, ci_level: float = 0.95,
               e0: float = 1.0, e1: float = 1.0,
               critical: float | None = None) -> tuple[float, float, float]:
@@ -96,8 +101,12 @@ def period_growth(panel: Panel, period_from: str, period_to: str, ci_level: floa
             else:
                 q, df = disp.critical(1, 1 / y0 + 1 / y1, ci_level)
                 gr, lo, hi = growth_ci(y0, y1, disp.alpha, df, ci_level, critical=q)
-                row.update(growth=gr, ci_low=lo, ci_high=hi, alpha=disp.alpha, df=df,
-                           critical=q, status="ok")
+                row.update(growth=gr, alpha=disp.alpha, df=df, critical=q)
+                if df is not None and df < MIN_INTERVAL_DF:  # an interval with no information
+                    row["status"] = (f"no CI: the year-to-year noise rests on {df:.1f} "
+                                     f"degree(s) of freedom (at least {MIN_INTERVAL_DF} needed)")
+                else:
+                    row.update(ci_low=lo, ci_high=hi, status="ok")
         rows.append(row)
     cols = ["group", "from", "to", "count_from", "count_to", "abs_change", "growth", "ci_low",
             "ci_high", "poisson_ci_low", "poisson_ci_high", "alpha", "df", "critical", "status"]
@@ -236,10 +245,15 @@ def _trend_row(g: str, beta: float, ci: pd.Series, model: str, d: pd.DataFrame,
     first, last = s["y"].iloc[0], s["y"].iloc[-1]
     cagr = float((last / first) ** (1 / span) - 1) if first > 0 and last > 0 and span > 0 \
         else np.nan
-    return {"group": g, "annual_growth": float(np.expm1(beta)),
-            "ci_low": float(np.expm1(ci.iloc[0])), "ci_high": float(np.expm1(ci.iloc[1])),
-            "model": model, "n_periods": len(s), "total_count": int(s["y"].sum()),
-            "endpoint_cagr": cagr, "df": float(df), "status": "ok"}
+    row = {"group": g, "annual_growth": float(np.expm1(beta)),
+           "ci_low": float(np.expm1(ci.iloc[0])), "ci_high": float(np.expm1(ci.iloc[1])),
+           "model": model, "n_periods": len(s), "total_count": int(s["y"].sum()),
+           "endpoint_cagr": cagr, "df": float(df), "status": "ok"}
+    if df < MIN_INTERVAL_DF:  # the trend's variance rests on too few periods: no interval
+        row.update(ci_low=np.nan, ci_high=np.nan,
+                   status=f"no CI: {len(s)} periods leave {df:g} residual degree(s) of freedom "
+                          f"(at least {MIN_INTERVAL_DF} needed)")
+    return row
 
 
 def equal_growth_test(panel: Panel) -> dict[str, Any] | None:
@@ -280,6 +294,11 @@ def forecast(panel: Panel, periods_ahead: int = 2, ci_levels: tuple[float, ...] 
             continue
         season = season_term(panel, s)
         fit = smf.ols("np.log(y) ~ t" + season, s).fit()
+        if fit.df_resid < MIN_INTERVAL_DF:
+            rows.append({"group": g, "status": (
+                f"not estimable: {len(s)} periods leave {fit.df_resid:g} residual degree(s) of "
+                f"freedom for the forecast's variance (at least {MIN_INTERVAL_DF} needed)")})
+            continue
         last_start = s["period_start"].iloc[-1]
         starts = [last_start + offset * (h + 1) for h in range(periods_ahead)]
         new = pd.DataFrame({
