@@ -99,6 +99,12 @@ publish.show(publish.claims_table(results))
 Markdown(prose.bullets(prose.reading_notes(results)))
 
 # %% [markdown]
+# ## How to cite this report's sources
+
+# %%
+Markdown(prose.bullets(prose.citations(results)) or "*No source records in this run.*")
+
+# %% [markdown]
 # ## Sources and parameters
 
 # %%

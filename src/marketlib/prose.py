@@ -214,3 +214,52 @@ def hong_kong_sentence(results: Mapping[str, Any] | None) -> str | None:
         text += (f" Kept as an ordinary economy, Hong Kong changes that growth from "
                  f"{last['growth']:+.1%} to {k['growth']:+.1%} (china_hong_kong: keep).")
     return text
+
+
+@cache
+def _catalog() -> dict[str, dict[str, str]]:
+    import csv
+
+    with open(PACKAGE_DATA / "datasets_catalog.csv", encoding="utf-8") as fh:
+        rows = [r for r in fh if not r.startswith("#")]
+    return {r["dataset"]: r for r in csv.DictReader(rows)}
+
+
+def citations(results: Mapping[str, Any] | None) -> list[str]:
+    """Return the citation block: the audited article, each dataset, the data's coverage."""
+    run = (results or {}).get("run") or {}
+    out = []
+    art = run.get("article") or {}
+    if art.get("title"):
+        out.append(f"Audited article: \"{art['title']}\", {art.get('byline', 'no byline')}; "
+                   f"outlet: {art.get('outlet', 'unknown')}; date: "
+                   f"{art.get('date', 'unknown')}; address: {art.get('address', 'unknown')}.")
+    seen = set()
+    for p in run.get("provenance") or []:
+        if not isinstance(p, Mapping):
+            continue
+        key = str(p.get("dataset", "")).split("/")[0]
+        if key in seen:
+            continue
+        seen.add(key)
+        cat = _catalog().get(key, {})
+        commit = str(p.get("commit") or "")[:12]
+        when = str(p.get("retrieved_at", ""))[:10] or "n/a"
+        out.append(f"{cat.get('name', key)} ({cat.get('publisher', 'publisher unknown')}), "
+                   f"{cat.get('address', p.get('url', ''))}, licence "
+                   f"{cat.get('licence', 'see its SOURCE.md')}; snapshot "
+                   f"{commit or 'pinned'}, retrieved {when}.")
+    if (results or {}).get("growth"):
+        cat = _catalog()["certifications"]
+        out.append(f"{cat['name']} ({cat['publisher']}), {cat['address']}; {cat['licence']}.")
+    cov = run.get("coverage") or {}
+    if cov.get("pay_years"):
+        years = ", ".join(f"{y} {float(s):.0%}" for y, s in cov["pay_years"].items())
+        out.append(f"Pay data coverage: years {years} (share of the rows used).")
+    if cov.get("activity_quarters"):
+        q = cov["activity_quarters"]
+        out.append(f"Developer-activity coverage: {q[0]} to {q[1]}.")
+    if cov.get("data_through"):
+        out.append(f"Data as of: the latest observation is {cov['data_through']} (the run's "
+                   f"as_of is {run.get('as_of')}).")
+    return out

@@ -175,7 +175,39 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
                                for k, r in reports.items()))
     return {"inputs": inputs, "tables": tables, "ppp": ppp, "files": files,
             "clean_reports": reports, "provenance": provenance,
+            "coverage": data_coverage(tables), "article": article_source(files["claims"]),
             "rates_source": rates_source(fmt.name, rates_path)}
+
+
+def data_coverage(tables: dict[str, Path]) -> dict[str, Any]:
+    """Return the data's own coverage: pay years and their shares, activity quarters, latest."""
+    import pandas as pd
+
+    out: dict[str, Any] = {}
+    latest = []
+    years = pd.read_parquet(tables["rates"], columns=["year"])["year"]
+    if len(years):
+        share = years.value_counts(normalize=True).sort_index()
+        out["pay_years"] = {str(int(y)): round(float(s), 4) for y, s in share.items()}
+        latest.append(str(int(years.max())))
+    if "activity" in tables:
+        a = pd.read_parquet(tables["activity"], columns=["period"])["period"]
+        if len(a):
+            out["activity_quarters"] = [str(a.min()), str(a.max())]
+            latest.append(str(a.max()))
+    if latest:
+        out["data_through"] = max(latest)
+    return out
+
+
+def article_source(claims: Path | None) -> dict[str, str]:
+    """Return how the audited article is cited (``article_source.csv`` beside the claims)."""
+    if claims is None or not (claims.parent / "article_source.csv").is_file():
+        return {}
+    import csv
+
+    with open(claims.parent / "article_source.csv", encoding="utf-8") as fh:
+        return {r["field"]: r["value"] for r in csv.DictReader(fh) if r.get("field")}
 
 
 def rates_source(fmt: str, path: Path) -> str:
@@ -383,7 +415,8 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
         "run": {"started": started, "as_of": params.run_date().isoformat(),
                 "params": params.to_dict(), "inputs": data["inputs"],
                 "skipped": data.get("skipped", {}), "rates_source": data.get("rates_source"),
-                "notes": data.get("notes", []),
+                "notes": data.get("notes", []), "coverage": data.get("coverage", {}),
+                "article": data.get("article", {}),
                 "provenance": data.get("provenance", []),
                 "marketlib_version": __version__, "python": sys.version.split()[0]},
         "growth": read("certification_growth"),
