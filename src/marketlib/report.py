@@ -668,8 +668,8 @@ def run_report(params_file: str | None = None, out: str | None = None,
         from marketlib.tables import write_tables
 
         write_tables(merged, staging)
+        pdf_message = finish_summary(staging, merged, say)
         write_run_index(staging, merged)
-        pdf_message = finish_summary(staging, say)
         timings = {"data_prep": round(t_prep, 1), "notebooks_wall": round(t1 - t0 - t_prep, 1),
                    **{n: round(s.seconds, 1) for n, s in steps.items()},
                    "pdf": round(time.perf_counter() - t1, 1),
@@ -824,14 +824,15 @@ def write_run_index(out: Path, results: dict[str, Any]) -> Path:
     return out / "index.html"
 
 
-def finish_summary(out: Path, say: Callable[[str], None]) -> str:
-    """Print the summary page to PDF (or say why not); return the message for the user."""
+def finish_summary(out: Path, results: dict[str, Any], say: Callable[[str], None]) -> str:
+    """Write the brief (html/brief.html) and print it to PDF, or say why not."""
+    from marketlib.brief import write_brief
     from marketlib.publish import write_pdf
 
-    html = out / "html" / "market_report.html"
-    if not html.exists():
+    if not (out / "html" / "market_report.html").exists():
         return ""
-    result = write_pdf(html, out / "market_report.pdf")
+    brief = write_brief(results, out)
+    result = write_pdf(brief, out / "market_report.pdf")
     return result.message
 
 

@@ -1,0 +1,111 @@
+"""The PDF brief: at most four pages a manager reads, built from results.json and the figures.
+
+Key findings, the three main figures, one compact table per section and the sources block;
+the full tables stay in the HTML pages. Print CSS fits A4 and US Letter alike (the narrower
+width and the shorter height of the two), keeps a number and its interval on one line and a
+table row on one page. Every text from the data is escaped; images are inlined from the run's
+own figures folder only; the page carries the same no-script policy as every report page.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: The figures of the brief, in order (file stem in figures/, caption).
+FIGURES = (("summary_adjusted_ratios", "Pay of a comparable specialist relative to the base"),
+           ("arbitrage_countries", "Pay by country within each group"),
+           ("summary_regional_growth", "Developer activity by region (a proxy)"))
+
+PRINT_CSS = """
+@page { size: 8.27in 11in; margin: 0.45in 0.5in; }
+body { font: 10px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+  color: #1d2330; margin: 0; }
+h1 { font-size: 17px; margin: 0 0 4px; } h2 { font-size: 12.5px; margin: 10px 0 4px;
+  break-after: avoid; }
+p, li { margin: 2px 0; } ul { padding-left: 16px; margin: 3px 0; }
+table { border-collapse: collapse; width: 100%; table-layout: auto; margin: 3px 0 6px;
+  font-size: 8.5px; }
+th, td { border-bottom: 1px solid #dde1e8; padding: 2px 4px; text-align: left;
+  vertical-align: top; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+tr { break-inside: avoid; }
+figure { margin: 4px 0; break-inside: avoid; text-align: center; }
+figure img { max-width: 100%; max-height: 3.1in; }
+figcaption { font-size: 8.5px; color: #4a5363; }
+.small { font-size: 8.5px; color: #4a5363; overflow-wrap: anywhere; }
+"""
+
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def _table(frame: pd.DataFrame, max_rows: int = 9) -> str:
+    """Return a compact HTML table; cells that hold numbers are right-aligned, never split."""
+    if frame is None or frame.empty:
+        return "<p class=small>No rows in this run.</p>"
+    d = frame.head(max_rows)
+    import re
+
+    num = re.compile(r"^[-+−]?[$€£]?[\d.,]+%?(\s*\(.*\))?(,\s*\d+ countries)?$")
+
+    def cell(v: Any) -> str:
+        text = _esc(v)
+        return f'<td class="num">{text}</td>' if num.match(str(v).strip()) else f"<td>{text}</td>"
+
+    head = "".join(f"<th>{_esc(c)}</th>" for c in d.columns)
+    body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>"
+                   for row in d.astype(str).itertuples(index=False))
+    more = (f"<p class=small>{len(frame) - max_rows} more rows in the HTML page.</p>"
+            if len(frame) > max_rows else "")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
+    """Return the brief as one self-contained HTML page (figures inlined from the run)."""
+    from marketlib import prose, publish
+
+    run = Path(run_folder)
+    parts = [f"<h1>{_esc(prose.report_title(results))}</h1>",
+             f"<p class=small>As of {_esc((results.get('run') or {}).get('as_of', ''))}; "
+             "every figure with its interval and sample size; the full tables are in the HTML "
+             "report.</p>", "<h2>Key findings</h2><ul>"
+             + "".join(f"<li>{_esc(s)}</li>" for s in publish.key_findings(results))
+             + "</ul>"]
+    figs = []
+    for stem, caption in FIGURES:
+        png = run / "figures" / f"{stem}.png"
+        if png.is_file() and png.resolve().is_relative_to(run.resolve()):
+            figs.append(f'<figure><img alt="{_esc(caption)}" src="'
+                        f'{publish.image_data_uri(png)}"><figcaption>{_esc(caption)}'
+                        "</figcaption></figure>")
+    parts += figs
+    sections = [("Pay by region", publish.arbitrage_table(results)),
+                ("Where to hire: countries, cheapest first", publish.countries_table(results, 8)),
+                ("Developer activity by region", publish.regional_table(results)),
+                ("Certification counts (CNCF, world)", publish.growth_table(results)),
+                ("The audited claims", publish.claims_table(results))]
+    for title, frame in sections:
+        if frame is not None and not frame.empty:
+            parts.append(f"<h2>{_esc(title)}</h2>{_table(frame)}")
+    cites = prose.citations(results)
+    if cites:
+        parts.append("<h2>Sources</h2><ul class=small>"
+                     + "".join(f"<li>{_esc(c)}</li>" for c in cites) + "</ul>")
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"{publish.CSP_META}<title>{_esc(prose.report_title(results))} (brief)</title>"
+            f"<style>{PRINT_CSS}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def write_brief(results: Mapping[str, Any], run_folder: str | Path) -> Path:
+    """Write ``brief.html`` into the run folder; return it (the PDF prints this page)."""
+    from marketlib.sources import atomic_write_bytes
+
+    path = Path(run_folder) / "html" / "brief.html"
+    atomic_write_bytes(path, brief_html(results, run_folder).encode("utf-8"))
+    return path
