@@ -20,6 +20,7 @@ import time
 import urllib.request
 import warnings
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -248,11 +249,19 @@ def test__default_report_end_to_end_reads_as_a_brief(browser, tmp_path, shared_d
 
     monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
     out = tmp_path / "report"
+    # a hostile earlier run beside it: markup and a local file in a value the page shows
+    hostile = tmp_path / "2020-01-01"
+    hostile.mkdir()
+    evil = '2020-01-01<script>window.__pwned=1</script><img src="../../../../etc/passwd">'
+    (hostile / "results.json").write_text(json.dumps({
+        "run": {"as_of": evil, "started": "x", "params": {}, "inputs": {},
+                "marketlib_version": "0"}, "growth": None, "arbitrage": None, "claims": None}))
     assert main(["report", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["regional"] and all("EU" not in r["economies"] for r in results["regional"])
     assert {c["verdict"] for c in results["claims"]} >= {"not_supported_by_proxy"}
-    assert results["run"]["provenance"] and results["changes"] is None  # first run here
+    assert results["run"]["provenance"]
+    assert results["changes"]["previous"]["as_of"] == evil  # compared, shown as text only
     assert (out / "market_report.pdf").stat().st_size > 10_000
     bad = re.compile(r"\bNaN\b|\bNone\b|dtype:|Name: |/tmp/|/root/|/work/|/home/")
     for page in sorted((out / "html").glob("*.html")):
@@ -279,3 +288,46 @@ def test__default_report_end_to_end_reads_as_a_brief(browser, tmp_path, shared_d
     page.screenshot(path=str(shot), full_page=True)
     _report_screenshot(shot)
     page.close()
+    _pages_open_cite_and_print(browser, out)
+
+
+def _pages_open_cite_and_print(browser: Any, out: Path) -> None:
+    """Every page of the run: linked from its index, titled, no overflow at 1280 and 800 px,
+    no script run and nothing loaded from outside the page; the PDF brief at most 4 pages with
+    nothing outside its page box; a citation address for every source."""
+    import re
+
+    pages = sorted((out / "html").glob("*.html"))
+    index = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    index.goto((out / "index.html").as_uri(), wait_until="load")
+    links = index.evaluate("Array.from(document.links).map(a => a.getAttribute('href'))")
+    assert {f"html/{p.name}" for p in pages} <= set(links), links
+    index.close()
+    for width in (WIDTH, 800):
+        for path in pages:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            requests: list[str] = []
+            dialogs: list[str] = []
+            page.on("request", lambda r, rq=requests: rq.append(r.url))
+            page.on("dialog", lambda d, dl=dialogs: (dl.append(d.message), d.dismiss()))
+            page.goto(path.as_uri(), wait_until="load")
+            assert page.title() and page.title() != path.stem, path.name
+            assert page.evaluate("window.__pwned === undefined"), path.name  # no script ran
+            assert not dialogs
+            outside = [u for u in requests if not u.startswith("data:") and u != path.as_uri()]
+            assert outside == [], (path.name, outside)
+            sw = page.evaluate("document.documentElement.scrollWidth")
+            assert sw <= width, f"{path.name}: {sw} px > {width} px"
+            page.close()
+    pdf = (out / "market_report.pdf").read_bytes()
+    assert 1 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 4
+    brief = browser.new_page(viewport={"width": 698, "height": 1000})  # 8.27 in - margins
+    brief.emulate_media(media="print")
+    brief.goto((out / "html" / "brief.html").as_uri(), wait_until="load")
+    assert brief.evaluate("document.documentElement.scrollWidth") <= 698
+    wide = brief.evaluate("Array.from(document.querySelectorAll('table, img, figure')).filter("
+                          "e => e.getBoundingClientRect().right > 698).length")
+    assert wide == 0
+    sources = brief.inner_text("body").split("Sources", 1)[-1]
+    assert sources.count("https://") >= 3  # every dataset cited with its address
+    brief.close()
