@@ -153,7 +153,9 @@ def test__parse_amounts(text, value):
 
 @pytest.mark.parametrize(
     ("text", "start", "precision"),
-    [("2023-05-02", "2023-05-02", "D"), ("02/05/2023", "2023-05-02", "D"),
+    [("2023-05-02", "2023-05-02", "D"), ("22/05/2023", "2023-05-22", "D"),
+     ("05/22/2023", "2023-05-22", "D"), ("05/05/2023", "2023-05-05", "D"),
+     ("02/05/2023", None, None),  # alone in its column: day or month first? rejected
      ("May 2023", "2023-05-01", "M"), ("Sep 2023", "2023-09-01", "M"),
      ("2023-05", "2023-05-01", "M"), ("2023", "2023-01-01", "Y"), ("13/13/2023", None, None)],
 )
@@ -163,6 +165,37 @@ def test__parse_dates(text, start, precision):
         assert pd.isna(got["date"])
     else:
         assert got["date"] == pd.Timestamp(start) and got["precision"] == precision
+
+
+@pytest.mark.parametrize(("column", "order", "read_as"), [
+    (["12/31/2023", "03/04/2024"], "auto", "2024-03-04"),  # 12/31 proves month first
+    (["31/12/2023", "03/04/2024"], "auto", "2024-04-03"),  # 31/12 proves day first
+    (["03/04/2024"], "dayfirst", "2024-04-03"), (["03/04/2024"], "monthfirst", "2024-03-04"),
+    (["03/04/2024", "31/12/2023", "12/31/2023"], "auto", None),  # proves both: ambiguous
+])
+def test__parse_dates__one_order_per_column(column, order, read_as):
+    got = parse_dates(pd.Series(column), order).iloc[column.index("03/04/2024")]
+    if read_as is None:
+        assert pd.isna(got["date"]) and got["ambiguous"]
+    else:
+        assert got["date"] == pd.Timestamp(read_as) and not got["ambiguous"]
+
+
+def test__records__ambiguous_dates_rejected_with_reason_never_guessed(tmp_path):
+    from marketlib.cli import main
+    from marketlib.sources import read_rejected_csv
+
+    src = tmp_path / "r.csv"
+    src.write_text("date,certification,location\n03/04/2024,CKA,Germany\n"
+                   "05/05/2024,CKA,Germany\n")
+    assert main(["clean", "certifications", str(src), "--format", "records",
+                 "--out", str(tmp_path / "o")]) == 0
+    rej = read_rejected_csv(tmp_path / "o" / "certifications_rejected.csv")
+    assert rej["reason"].tolist() == ["unparseable_date"]
+    assert "ambiguous" in rej["detail"].iloc[0] and "--dayfirst" in rej["detail"].iloc[0]
+    assert main(["clean", "certifications", str(src), "--format", "records", "--monthfirst",
+                 "--out", str(tmp_path / "o2")]) == 0
+    assert not (tmp_path / "o2" / "certifications_rejected.csv").read_text().count("\n") > 1
 
 
 @pytest.mark.parametrize(

@@ -69,8 +69,9 @@ def clean_params_from(args: argparse.Namespace) -> CleanParams:
 
         load_scheme(args.scheme)  # refuse a bad scheme file before writing anything
     check_output_dir(args.out)
+    order = "dayfirst" if args.dayfirst else "monthfirst" if args.monthfirst else "auto"
     return CleanParams(scheme=args.scheme, hours_per_year=hours, max_date=args.max_date,
-                       decimal=args.decimal, freq=getattr(args, "freq", None),
+                       decimal=args.decimal, freq=getattr(args, "freq", None), date_order=order,
                        known_certifications_only=getattr(args, "known_only", False))
 
 
@@ -260,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="region scheme: article, un, or a CSV iso3,region,subregion")
         w.add_argument("--max-date", default=None,
                        help="latest valid date, YYYY-MM-DD (default: today)")
+        order = w.add_mutually_exclusive_group()
+        order.add_argument("--dayfirst", action="store_true",
+                           help="NN/NN/YYYY dates are day first (default: decided per column "
+                                "from the dates that can only be one way; ambiguous ones "
+                                "rejected)")
+        order.add_argument("--monthfirst", action="store_true",
+                           help="NN/NN/YYYY dates are month first")
         w.add_argument("--decimal", default=".", choices=[".", ","],
                        help="decimal mark of numbers (default '.'; ',' for 1.234,56); a number "
                             "whose separators fit neither convention is rejected")

@@ -42,6 +42,9 @@ class CleanParams:
     freq: str | None = None
     known_certifications_only: bool = False
     decimal: str = "."
+    #: order of NN/NN/YYYY dates: auto (decided per column from the dates that can only be one
+    #: way), dayfirst or monthfirst (--dayfirst / --monthfirst)
+    date_order: str = "auto"
     #: a value map's words per column (:mod:`marketlib.clean.maps`), keys normalized
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     #: the column map the file was read with (recorded; applied by the reader)
@@ -364,6 +367,7 @@ class CleanSection(_Section):
                          f"got {v!r}")
     hours_per_year: float = Field(HOURS_PER_YEAR, ge=1000, le=3000)
     decimal: Literal[".", ","] = "."
+    date_order: Literal["auto", "dayfirst", "monthfirst"] = "auto"
 
 
 class RatesInput(_Section):
@@ -481,7 +485,7 @@ class ReportParams(_Section):
     def clean_params(self, **changes: Any) -> CleanParams:
         """Return the cleaning parameters of this run (``as_of`` bounds every date)."""
         return CleanParams(scheme=self.clean.scheme, hours_per_year=self.clean.hours_per_year,
-                           decimal=self.clean.decimal,
+                           decimal=self.clean.decimal, date_order=self.clean.date_order,
                            max_date=self.run_date().isoformat(), **changes)
 
 

@@ -31,19 +31,70 @@ _DATE_FORMATS = (  # (format, precision)
 )
 
 
-def parse_dates(values: pd.Series) -> pd.DataFrame:
+#: The accepted date forms, as rejection details name them.
+ACCEPTED_DATES = ("YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY (one order per column), YYYY/MM/DD, "
+                  "DD.MM.YYYY, 5 March 2024, March 5, 2024, YYYY-MM, March 2024, MM/YYYY or "
+                  "YYYY")
+AMBIGUOUS_DATE = (" is ambiguous: day and month could be swapped and no date of the column "
+                  "shows which comes first (give --dayfirst or --monthfirst)")
+_NUMERIC_DATE = r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$"
+DATE_ORDERS = ("auto", "dayfirst", "monthfirst")
+
+
+def date_order(values: pd.Series, order: str = "auto") -> str | None:
+    """Decide a column's order of ``NN/NN/YYYY`` dates: from the values that can only be one way.
+
+    ``dayfirst`` when some first number is above 12 (31/12/2023) and none second;
+    ``monthfirst`` in the mirror case (12/31/2023); ``None`` when the column proves neither or
+    both (its ambiguous values are then rejected, never guessed). ``order`` other than
+    ``auto`` (``--dayfirst`` / ``--monthfirst``) is taken as given.
+    """
+    if order != "auto":
+        return order
+    parts = pd.Series(values.dropna().unique(), dtype="str").str.strip().str.extract(
+        _NUMERIC_DATE)
+    a, b = pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")
+    day_first, month_first = bool((a > 12).any()), bool((b > 12).any())
+    if day_first and not month_first:
+        return "dayfirst"
+    if month_first and not day_first:
+        return "monthfirst"
+    return None
+
+
+def parse_dates(values: pd.Series, order: str = "auto") -> pd.DataFrame:
     """Parse dates in the accepted formats, once per distinct string.
 
-    Returns ``date`` (start of the stated period), ``precision`` (D, M or Y) and ``end`` (last
-    day of the stated period). ISO and ``DD/MM/YYYY`` (day first) give days; ``YYYY-MM`` and
-    ``Month YYYY`` months; ``YYYY`` years. Unparseable strings give ``NaT``; well-formed dates
-    whose year pandas cannot hold (3024, 0202, 9999) give ``NaT`` with ``out_of_range`` True.
+    Returns ``date`` (start of the stated period), ``precision`` (D, M or Y), ``end`` (last
+    day of the stated period), ``out_of_range`` and ``ambiguous``. ``NN/NN/YYYY`` dates follow
+    one order per column (:func:`date_order`); where the column proves no order, a value that
+    reads both ways (03/04/2024) is ``ambiguous`` (``NaT``) and 05/05/2024 is still a date.
+    ``YYYY-MM`` and ``Month YYYY`` give months, ``YYYY`` years. Unparseable strings give
+    ``NaT``; well-formed dates whose year pandas cannot hold (3024, 0202, 9999) give ``NaT``
+    with ``out_of_range`` True.
     """
-    return frame_distinct(values, _parse_distinct_dates)
+    if order not in DATE_ORDERS:
+        raise ValueError(f"date order must be one of {DATE_ORDERS}, got {order!r}")
+    decided = date_order(values, order)
+    return frame_distinct(values, lambda u: _parse_distinct_dates(u, decided))
 
 
-def _parse_distinct_dates(distinct: pd.Series) -> pd.DataFrame:
+def _parse_distinct_dates(distinct: pd.Series, order: str | None = "dayfirst"
+                          ) -> pd.DataFrame:
     text = distinct.astype("str").str.strip()
+    parts = text.str.extract(_NUMERIC_DATE)
+    numeric = parts[0].notna()
+    a = pd.to_numeric(parts[0], errors="coerce")
+    b = pd.to_numeric(parts[1], errors="coerce")
+    ambiguous = numeric & (a <= 12) & (b <= 12) & (a != b) & (order is None)
+    if numeric.any():  # NN/NN/YYYY to ISO in the column's order (ambiguous ones left out)
+        day, month = (a, b) if order in ("dayfirst", None) else (b, a)
+        if order is None:  # only what can be one way: the larger number is the day
+            day, month = a.where(a > 12, b), a.where(a <= 12, b).where(a > 12, a)
+        iso = (parts[2] + "-" + month.astype("Int64").astype("str").str.zfill(2) + "-"
+               + day.astype("Int64").astype("str").str.zfill(2))
+        text = text.where(~numeric | ambiguous, iso)
+        text = text.where(~ambiguous, "")
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     precision = pd.Series(pd.NA, index=text.index, dtype="object")
     for fmt, prec in _DATE_FORMATS:
@@ -65,7 +116,8 @@ def _parse_distinct_dates(distinct: pd.Series) -> pd.DataFrame:
     year = pd.to_numeric(year[0].fillna(year[1]), errors="coerce")
     out_of_range = parsed.isna() & (year.notna() & ~year.between(1678, 2261))
     return pd.DataFrame({"date": parsed, "precision": precision, "end": end,
-                         "out_of_range": out_of_range.astype(bool)})
+                         "out_of_range": out_of_range.astype(bool),
+                         "ambiguous": ambiguous.astype(bool)})
 
 
 def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:

@@ -30,7 +30,15 @@ from marketlib.clean.vocab import normalize_certification_names
 from marketlib.fields import fields
 from marketlib.frames import number_problems, parse_numbers
 from marketlib.params import CleanParams
-from marketlib.periods import FREQ_RANK, FREQS, parse_dates, parse_periods, period_labels
+from marketlib.periods import (
+    ACCEPTED_DATES,
+    AMBIGUOUS_DATE,
+    FREQ_RANK,
+    FREQS,
+    parse_dates,
+    parse_periods,
+    period_labels,
+)
 from marketlib.regions import assign_regions, load_scheme, resolve_countries
 from marketlib.sources import MALFORMED
 
@@ -102,11 +110,13 @@ def _records(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     for col in RECORDS_REQUIRED:
         rej.add(blank(raw[col]), "missing_required", f"required value missing: {col}")
     freq = p.freq or "M"
-    dates = parse_dates(raw["date"])
+    dates = parse_dates(raw["date"], p.date_order)
     rej.add(dates["out_of_range"].fillna(False).astype(bool), "date_out_of_range",
             lazy_detail("date ", raw["date"], " has a year outside 1678..2261"))
+    rej.add(dates["ambiguous"].astype(bool), "unparseable_date",
+            lazy_detail("date ", raw["date"], AMBIGUOUS_DATE))
     rej.add(dates["date"].isna(), "unparseable_date",
-            lazy_detail("date ", raw["date"], " not understood (ISO, DD/MM/YYYY, Month YYYY)"))
+            lazy_detail("date ", raw["date"], f" not understood (accepted: {ACCEPTED_DATES})"))
     coarse = dates["precision"].map({"D": 3, "M": 2, "Y": 0}) < FREQ_RANK[freq]
     rej.add(coarse, "unparseable_date",
             lazy_detail("date ", raw["date"], f" is too coarse for freq {freq}"))

@@ -39,7 +39,7 @@ from marketlib.frames import (
     word_key,
 )
 from marketlib.params import CleanParams
-from marketlib.periods import parse_dates
+from marketlib.periods import ACCEPTED_DATES, AMBIGUOUS_DATE, parse_dates
 from marketlib.regions import assign_regions, resolve_countries
 
 #: Every column a rates table may have (the field dictionary): extra input columns never
@@ -152,15 +152,17 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
         rej.add(blank(c[col]), "missing_required",
                 f"required value missing: {can.labels.get(col, col)}")
 
-    dates = parse_dates(c["date"])
+    dates = parse_dates(c["date"], p.date_order)
     if can.year_only:
         not_year = dates["precision"].ne("Y").fillna(True)
         dates.loc[not_year, "date"] = pd.NaT
-    accepted = "YYYY" if can.year_only else "YYYY-MM-DD, YYYY-MM or YYYY"
+    accepted = "YYYY" if can.year_only else ACCEPTED_DATES
     rej.add(dates["out_of_range"].fillna(False).astype(bool), "date_out_of_range",
             lazy_detail("date ", c["date"], " has a year outside 1678..2261"))
+    rej.add(dates["ambiguous"].astype(bool), "unparseable_date",
+            lazy_detail("date ", c["date"], AMBIGUOUS_DATE))
     rej.add(dates["date"].isna(), "unparseable_date",
-            lazy_detail("date ", c["date"], f" is not {accepted}"))
+            lazy_detail("date ", c["date"], f" is not a date (accepted: {accepted})"))
     lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
     rej.add((dates["date"] < lo_date) | (dates["date"] > hi_date), "date_out_of_range",
             lazy_detail("date ", c["date"], f" outside {lo_date.date()}..{hi_date.date()}"))
