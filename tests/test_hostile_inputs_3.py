@@ -260,3 +260,29 @@ def test__dask__no_clean_row_writes_empty_outputs_as_pandas(tmp_path, text):
     b = json.loads((tmp_path / "dask" / "rates_clean_report.json").read_text())
     for k in ("rows_in", "rows_clean", "rows_rejected", "reasons"):
         assert a[k] == b[k]
+
+
+# --- 4. double counts in certification counts ----------------------------------------------------
+
+@pytest.mark.parametrize("rows,kept", [
+    (["2023,World,,CKA,1000", "2023,Global,,CKA,1000"], {("World", "CKA"): 1000}),
+    (["2023,Worldwide,,CKA,1000", "2023,Europe,,CKA,300", "2023,,DE,CKA,100"],
+     {("World", "CKA"): 1000}),
+    (["2023,Europe,,CKA,300", "2023,Western Europe,,CKA,200", "2023,,DE,CKA,100",
+      "2023,,FR,CKA,80"], {("Europe", "CKA"): 300}),
+    (["2023,Europe,,all,500", "2023,Europe,,CKA,300", "2023,Europe,,CKAD,200"],
+     {("Europe", "all"): 500}),
+    (["2023,,DE,CKA,100", "2023,,FR,CKA,80"], {("Europe", "CKA"): 180}),  # parts alone: fine
+])
+def test__counts__a_total_and_its_parts_are_never_summed(tmp_path, rows, kept):
+    text = "period,region,country,certification,count\n" + "\n".join(rows) + "\n"
+    rc, out = _clean(tmp_path, "certifications", "counts", text)
+    assert rc == 0
+    t = pd.read_parquet(out / "certifications.parquet")
+    sums = t.groupby(["region", "certification"])["count"].sum().to_dict()
+    assert sums == kept
+    rej = (read_rejected_csv(out / "certifications_rejected.csv")
+           if (out / "certifications_rejected.csv").read_text().count("\n") > 1 else None)
+    assert len(t) + (0 if rej is None else len(rej)) == len(rows)  # nothing lost
+    if rej is not None:
+        assert set(rej["reason"]) <= {"duplicate_record", "bad_count"}

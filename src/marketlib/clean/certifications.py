@@ -198,6 +198,8 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
         region_name[reg_only].notna(), sub_name[reg_only].map(
             scheme.drop_duplicates("subregion").set_index("subregion")["region"]))
     geo.loc[reg_only, "subregion"] = sub_name[reg_only]
+    world = reg_only & geo["region"].eq(WORLD)  # World, Global, Worldwide: one place
+    geo.loc[world, "subregion"] = WORLD
 
     certs = normalize_certification_names(raw["certification"])
     is_all = raw["certification"].astype("str").str.strip().str.casefold().isin(["all", "*"])
@@ -242,6 +244,7 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
             ("the same period, place and certification is given as new and as cumulative "
              "(row " + first_row.astype("str") + "): counted once, never twice")
             .reindex(raw.index))
+    _reject_parts_of_totals(work, geo, rej)
 
     # cumulative -> new, series by series in period order; decreases are rejected
     decreases: list[dict[str, Any]] = []
@@ -305,6 +308,57 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
              "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist()),
              "frequency_rule": rule}
     return acc, rej, extra
+
+
+def _reject_parts_of_totals(work: pd.DataFrame, geo: pd.DataFrame, rej: Rejections) -> None:
+    """Reject rows that are parts of a total given in the same table (never summed with it).
+
+    A World total, a region's total, a sub-region's total or an ``all`` certification total of
+    the same period and kind covers its countries, sub-regions, regions and certifications: the
+    total is kept and each part is rejected (``duplicate_record``), so a table that mixes
+    levels is never summed.
+    """
+    ok = rej.ok.to_numpy()
+    if not ok.any():
+        return
+    w = work[ok]
+    g = geo[ok]
+    level = pd.Series(np.select([g["country_iso3"].notna(), g["region"].eq(WORLD),
+                                 g["subregion"].notna()], ["country", "world", "subregion"],
+                                "region"), index=w.index)
+    place = g["country_iso3"].fillna(g["subregion"]).fillna(g["region"]).astype("str")
+    head = (w["period_start"].astype("str") + "|" + w["freq"].astype("str") + "|"
+            + w["kind"].astype("str") + "|")
+    cert = w["certification"].astype("str")
+    present = set(head + level + "|" + place + "|" + cert)
+
+    def has(lv: str, where: pd.Series, c: pd.Series) -> pd.Series:
+        return (head + lv + "|" + where.astype("str") + "|" + c).isin(present)
+
+    allc = pd.Series("all", index=w.index)
+    covered = pd.Series(False, index=w.index)
+    why = pd.Series("", index=w.index, dtype="object")
+    ancestors = [("world", pd.Series(WORLD, index=w.index), level != "world"),
+                 ("region", g["region"], level.isin(["subregion", "country"])),
+                 ("subregion", g["subregion"], level.eq("country"))]
+    for lv, where, applies in ancestors:
+        for c in (cert, allc):
+            hit = applies & where.notna() & has(lv, where, c) & ~covered
+            why[hit] = f"part of the {lv} total " + where[hit].astype("str")
+            covered |= hit
+    self_all = cert.ne("all") & has_level_all(head, level, place, present) & ~covered
+    why[self_all] = "part of the all-certifications total of " + place[self_all]
+    covered |= self_all
+    detail = (why + " given for the same period in this table: a total and its parts are "
+              "never summed (the total is kept)")
+    rej.add(covered.reindex(work.index, fill_value=False), "duplicate_record",
+            detail.reindex(work.index))
+
+
+def has_level_all(head: pd.Series, level: pd.Series, place: pd.Series, present: set[str]
+                  ) -> pd.Series:
+    """Whether the same place and period also has an ``all``-certifications total."""
+    return (head + level + "|" + place + "|all").isin(present)
 
 
 def _reject_partial_periods(work: pd.DataFrame, rej: Rejections, freq: str) -> None:
