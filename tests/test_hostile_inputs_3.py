@@ -286,3 +286,62 @@ def test__counts__a_total_and_its_parts_are_never_summed(tmp_path, rows, kept):
     assert len(t) + (0 if rej is None else len(rej)) == len(rows)  # nothing lost
     if rej is not None:
         assert set(rej["reason"]) <= {"duplicate_record", "bad_count"}
+
+
+# --- low ------------------------------------------------------------------------------------------
+
+def test__usd_rows_after_the_ecb_table_ends_need_no_rate(tmp_path):
+    from marketlib.money import ecb_coverage
+
+    last = ecb_coverage()[1]
+    day = (last + pd.Timedelta(days=5)).date().isoformat()
+    rc, out = _clean(tmp_path, "rates", "generic", "country,amount,currency,unit,date\n"
+                     f"US,100000,USD,year,{day}\n", "in.csv", "--max-date", day)
+    assert rc == 0 and len(pd.read_parquet(out / "rates.parquet")) == 1
+
+
+@pytest.mark.parametrize("name", ["Frаnce", "Іndia", "Gеrmany"])  # Cyrillic а, І, е
+def test__homoglyph_country_names_never_resolve(tmp_path, name):
+    rc, out = _clean(tmp_path, "rates", "generic", "country,amount,currency,unit,date\n"
+                     f"{name},100000,USD,year,2023\n")
+    assert rc == 3
+    assert read_rejected_csv(out / "rates_rejected.csv")["reason"].tolist() == ["unknown_country"]
+
+
+def test__topic_case_variants_are_one_topic_homoglyphs_none(tmp_path):
+    text = ("num_pushers,iso2_code,year,quarter,topic\n500,DE,2023,1,Kubernetes\n"
+            "400,FR,2023,1,kubernetes\n300,IT,2023,1,kubеrnetes\n")  # Cyrillic е last
+    rc, out = _clean(tmp_path, "activity", "innovationgraph", text, "topics.csv")
+    assert rc == 0
+    t = pd.read_parquet(out / "activity.parquet")
+    assert set(t["subject"]) == {"kubernetes"} and len(t) == 2
+    assert len(read_rejected_csv(out / "activity_rejected.csv")) == 1
+
+
+def test__error_messages_never_echo_an_unrelated_file(tmp_path, capsys):
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    link = tmp_path / "rates.csv"
+    link.symlink_to(secret)
+    assert main(["clean", "rates", str(link), "--format", "generic",
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "root:x" not in err and "required column(s) missing" in err
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "inf", "nan", "1e9"])
+def test__dask_connect_timeout_validated(monkeypatch, value):
+    from marketlib.engines.cluster import dask_client
+
+    monkeypatch.setenv("MARKETLIB_DASK_CONNECT_TIMEOUT", value)
+    with pytest.raises(InputError, match="MARKETLIB_DASK_CONNECT_TIMEOUT"):
+        with dask_client("tcp://127.0.0.1:1"):
+            pass
+
+
+def test__empty_out_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / "in.csv"
+    src.write_text("country,amount,currency,unit,date\nUS,1e5,USD,year,2023\n")
+    assert main(["clean", "rates", str(src), "--format", "generic", "--out", ""]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

@@ -124,6 +124,8 @@ def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series) -> pd.Se
             <= np.timedelta64(7, "D"))
         use = single & close
         values[idx[use]] = col[prev[use]]
+    # US dollars need no rate, whatever the date (the ECB table may end before the data)
+    values[(distinct["currency"] == "USD").to_numpy()] = 1.0
     per_key = np.full(len(key_uniques), np.nan)
     per_key[np.flatnonzero(complete)] = values
     return pd.Series(per_key[row_codes], index=currency.index, dtype="float64")

@@ -63,10 +63,20 @@ def _lookup() -> dict[str, str]:
     return look
 
 
+def _foreign_letters(text: str) -> bool:
+    """Whether ``text`` holds a letter of another script (a Cyrillic "а" in "Frаnce")."""
+    return any(ch.isalpha() and ord(ch) > 0x24F and not unicodedata.name(ch, "").startswith(
+        "LATIN") for ch in unicodedata.normalize("NFKC", text))
+
+
 def _resolve_one(text: str) -> str | None:
-    """Resolve one spelling ("US", "United Kingdom", "Austin, TX, USA") to ISO3 or None."""
+    """Resolve one spelling ("US", "United Kingdom", "Austin, TX, USA") to ISO3 or None.
+
+    A spelling with letters of another script than Latin (a homoglyph: Cyrillic "а" for
+    Latin "a") is never resolved: folding it to ASCII could name another country.
+    """
     raw = text.strip()
-    if not raw:
+    if not raw or _foreign_letters(raw):
         return None
     whole = _lookup_name(raw)  # "Korea, Republic of" is a name, not "City, Country"
     if whole is not None:

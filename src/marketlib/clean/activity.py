@@ -314,7 +314,15 @@ def _rules(raw: pd.DataFrame, p: CleanParams, measure: pd.Series, column: pd.Ser
     rej.add(bad, "bad_count", lambda idx: (column[idx] + " " + quoted(value[idx])
                                            + " is not a non-negative integer count"))
 
-    subject = topic.astype("str").str.strip().where(is_topic)
+    # GitHub topics are lower-case ASCII (letters, digits, hyphens): case variants are one
+    # topic, and a topic with letters of another script (a homoglyph) is not a topic
+    subject = map_distinct(topic.astype("str"), lambda u: u.str.normalize("NFKC").str.strip()
+                           .str.casefold()).where(is_topic)
+    foreign = subject.notna() & ~map_distinct(subject.fillna(""), lambda u: u.str.fullmatch(
+        r"[a-z0-9][a-z0-9.+#_-]*").fillna(False)).astype(bool)
+    rej.add(foreign & is_topic, "missing_required",
+            lazy_detail("topic ", topic, " is not a GitHub topic (lower-case letters, digits "
+                        "and hyphens; a letter of another script is not one)"))
     key = pd.DataFrame({"measure": measure, "subject": subject.fillna(""), "iso3": iso3,
                         "year": year, "quarter": quarter})
     ok = rej.ok

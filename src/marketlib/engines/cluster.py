@@ -63,7 +63,14 @@ def dask_client(scheduler: str | None = None, n_workers: int = 2,
     from distributed import Client, LocalCluster
 
     if timeout is None:
-        timeout = float(os.environ.get("MARKETLIB_DASK_CONNECT_TIMEOUT", CONNECT_TIMEOUT))
+        text = os.environ.get("MARKETLIB_DASK_CONNECT_TIMEOUT", str(CONNECT_TIMEOUT))
+        try:
+            timeout = float(text)
+        except ValueError:
+            timeout = float("nan")
+        if not 0 < timeout <= 3600:  # NaN, inf, 0, negative or absurd: refused, named
+            raise InputError("MARKETLIB_DASK_CONNECT_TIMEOUT",
+                             f"{text[:40]!r} is not a number of seconds in (0, 3600]")
     if scheduler:
         try:
             client = Client(scheduler, timeout=f"{timeout}s", set_as_default=True)

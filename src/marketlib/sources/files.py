@@ -219,10 +219,14 @@ def check_columns(path: str | os.PathLike[str], columns: Iterable[str],
         if not any(g in cols for g in group):
             missing.append(" or ".join(group))
     if missing:
-        found = ", ".join(cols)
-        found = found if len(found) <= 300 else found[:300] + "..."
+        expected = set(required) | {c for group in any_of for c in group}
+        if expected & set(cols):  # the right kind of file: its headers help
+            found = ", ".join(cols)
+            found = f"found: {found if len(found) <= 300 else found[:300] + '...'}"
+        else:  # no column of this format: never echo the first line of an arbitrary file
+            found = f"the file's first line holds none of them ({len(cols)} field(s))"
         raise InputError(path, f"required column(s) missing: {', '.join(missing)} "
-                               f"(found: {found}){hint}")
+                               f"({found}){hint}")
 
 
 def _check_utf8(p: Path, data: bytes) -> None:
