@@ -148,7 +148,7 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
     assert rows_in == 570 == (results["cleaning"]["rates"]["rows_clean"]
                               + results["cleaning"]["rates"]["rows_rejected"])
     pages = sorted((out / "html").glob("*.html"))
-    assert len(pages) == 3  # arbitrage, regional, summary (growth and claims skipped)
+    assert len(pages) == 4  # arbitrage, regional, summary, brief (growth, claims skipped)
     for page in pages:
         text = re.sub(r"data:image/[^\"')]+", "", page.read_text(encoding="utf-8"))
         for word in ("aijobs", "kubernetes", "North America"):
