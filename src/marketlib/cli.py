@@ -19,7 +19,7 @@ from marketlib.sources.errors import InputError
 
 if TYPE_CHECKING:
     from marketlib.clean.pipeline import Maps
-    from marketlib.params import CleanParams
+    from marketlib.cleanparams import CleanParams
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -48,7 +48,7 @@ def clean_params_from(args: argparse.Namespace) -> CleanParams:
     """
     from datetime import date
 
-    from marketlib.params import CleanParams, check_hours
+    from marketlib.cleanparams import CleanParams, check_hours
 
     if args.max_date is not None:
         try:
@@ -112,7 +112,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     fmt = input_format(args.format, args.what)
     maps = Maps.load(fmt, getattr(args, "columns", None), getattr(args, "values", None))
     if args.what == "rates":
-        from marketlib.engines.dask_clean import expand_inputs
+        from marketlib.clean.pipeline import expand_inputs
 
         args.files = expand_inputs(args.files)  # FILE may be a folder or a glob
         if args.engine == "dask":

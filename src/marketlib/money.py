@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pycountry
 
+from marketlib.cleanparams import HOURS_PER_YEAR
 from marketlib.frames import distinct_codes, map_distinct, word_key
-from marketlib.params import HOURS_PER_YEAR
 from marketlib.paths import PACKAGE_DATA
 
 #: Hours one unit of pay stands for (SPEC.md "Money and hours"); a day is 8 working hours.

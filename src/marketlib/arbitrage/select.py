@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from marketlib.params import HOURS_PER_YEAR
+from marketlib.cleanparams import HOURS_PER_YEAR
 
 GEOGRAPHIES = ("region", "subregion", "country_iso3")
 #: Salaried employees in SPEC's fixed vocabulary: aijobs ``FT`` and generic ``employee`` alike.

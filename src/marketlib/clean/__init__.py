@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from marketlib.clean.rejections import CleanResult
-    from marketlib.params import CleanParams
+    from marketlib.cleanparams import CleanParams
 
 _WHERE: dict[str, str] = {
     "clean_activity": "marketlib.clean.activity",
@@ -42,7 +42,7 @@ _WHERE: dict[str, str] = {
     "assign_role_families": "marketlib.clean.vocab",
     "certification_codes": "marketlib.clean.vocab",
     "normalize_certification_names": "marketlib.clean.vocab",
-    "CleanParams": "marketlib.params",
+    "CleanParams": "marketlib.cleanparams",
     "write_outputs": "marketlib.storage",
 }
 
@@ -75,7 +75,7 @@ def clean_file(path: str | Path, fmt: str, params: CleanParams | None = None) ->
     Lets a notebook or a test start from committed raw figures without writing anything.
     """
     from marketlib.clean.pipeline import clean_files
-    from marketlib.params import CleanParams
+    from marketlib.cleanparams import CleanParams
 
     name = Path(path).name
     result, sha = clean_files([path], fmt, None, params or CleanParams(), names=[name])

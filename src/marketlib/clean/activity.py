@@ -70,9 +70,9 @@ from marketlib.clean.rejections import (
     source_rows,
     split_malformed,
 )
+from marketlib.cleanparams import CleanParams
 from marketlib.fields import fields
 from marketlib.frames import map_distinct, parse_numbers
-from marketlib.params import CleanParams
 from marketlib.paths import PACKAGE_DATA
 from marketlib.regions import assign_regions, resolve_countries
 from marketlib.sources import MALFORMED, InputError

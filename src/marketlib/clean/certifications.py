@@ -27,9 +27,9 @@ from marketlib.clean.rejections import (
     split_malformed,
 )
 from marketlib.clean.vocab import normalize_certification_names
+from marketlib.cleanparams import CleanParams
 from marketlib.fields import fields
 from marketlib.frames import number_problems, parse_numbers
-from marketlib.params import CleanParams
 from marketlib.periods import (
     ACCEPTED_DATES,
     AMBIGUOUS_DATE,

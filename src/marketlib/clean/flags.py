@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from marketlib.cleanparams import CleanParams
 from marketlib.frames import distinct_codes
-from marketlib.params import CleanParams
 
 
 def flag_range_pairs(

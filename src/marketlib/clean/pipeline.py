@@ -7,6 +7,7 @@ checked before anything is written.
 
 from __future__ import annotations
 
+import glob
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,8 +19,8 @@ import pandas as pd
 from marketlib.clean.formats import Format, input_format
 from marketlib.clean.maps import ColumnMap, ValueMap, load_column_map, load_value_map
 from marketlib.clean.rejections import CleanResult
-from marketlib.params import CleanParams
-from marketlib.sources import check_columns, read_csv_text
+from marketlib.cleanparams import CleanParams
+from marketlib.sources import InputError, check_columns, read_csv_text
 
 #: Exit status of a clean in which every input row was rejected (documented in the CLI).
 EXIT_ALL_REJECTED = 3
@@ -37,8 +38,6 @@ class Maps:
              values: str | os.PathLike[str] | None = None) -> Maps:
         """Read and validate the map files (exit-2 errors name the map and the key)."""
         if (columns or values) and fmt.table != "rates":
-            from marketlib.sources import InputError
-
             raise InputError("--columns/--values", f"maps apply to pay (rates) files; "
                                                    f"{fmt.name} is a {fmt.table} format")
         return cls(load_column_map(columns, fmt), load_value_map(values))
@@ -58,6 +57,39 @@ class Inputs:
     source_file: pd.Series
     sha256: dict[str, str]
     tables: list[Any]
+
+
+def expand_inputs(patterns: list[str]) -> list[str]:
+    """Expand each FILE argument: a folder gives its ``*.csv`` files, a glob its matches.
+
+    Names are sorted within each argument; arguments keep their order; a file named twice is
+    read once. A plain path is kept as given (a missing file is reported by the reader).
+
+    Raises
+    ------
+    InputError
+        A folder without CSV files, or a glob that matches nothing.
+    """
+    out: list[str] = []
+    for pat in patterns:
+        if os.path.isdir(pat):
+            # every *.csv entry: one that is not a regular file (a FIFO, a device, a folder
+            # named *.csv) is refused by the reader, naming it, never skipped in silence
+            found = sorted(str(p) for p in Path(pat).iterdir() if p.suffix.lower() == ".csv")
+            if not found:
+                raise InputError(pat, "folder has no .csv files")
+        elif glob.has_magic(pat):
+            found = sorted(glob.glob(pat))
+            if not found:
+                raise InputError(pat, "no file matches this pattern")
+        else:
+            found = [pat]
+        seen = {os.path.realpath(f) for f in out}  # one file named twice is read once
+        for f in found:
+            if os.path.realpath(f) not in seen:
+                out.append(f)
+                seen.add(os.path.realpath(f))
+    return out
 
 
 def read_inputs(files: list[str | os.PathLike[str]], fmt: Format,

@@ -29,6 +29,7 @@ from marketlib.clean.rejections import (
     split_malformed,
 )
 from marketlib.clean.vocab import assign_role_families, normalize_vocabulary
+from marketlib.cleanparams import CleanParams
 from marketlib.fields import fields
 from marketlib.frames import (
     distinct_codes,
@@ -38,7 +39,6 @@ from marketlib.frames import (
     take_rows,
     word_key,
 )
-from marketlib.params import CleanParams
 from marketlib.periods import ACCEPTED_DATES, AMBIGUOUS_DATE, parse_dates
 from marketlib.regions import assign_regions, resolve_countries
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from marketlib.cleanparams import CleanParams
 from marketlib.frames import map_distinct
-from marketlib.params import CleanParams
 from marketlib.sources import MALFORMED
 
 REASON_CODES = (

@@ -21,7 +21,6 @@ No task holds more than one file; the client never holds rows.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -45,11 +44,11 @@ from marketlib.clean.flags import (
 )
 from marketlib.clean.formats import input_format
 from marketlib.clean.maps import merge_unknown_words
-from marketlib.clean.pipeline import Maps, read_inputs
+from marketlib.clean.pipeline import Maps, expand_inputs, read_inputs  # noqa: F401
 from marketlib.clean.rates import clean_rate_rows, rates_report
+from marketlib.cleanparams import CleanParams
 from marketlib.engines import exact
 from marketlib.engines.cells import global_cells, local_cells
-from marketlib.params import CleanParams
 from marketlib.sources import (
     MALFORMED,
     InputError,
@@ -63,39 +62,6 @@ from marketlib.sources import (
 from marketlib.storage import output_paths
 
 _GIVEN = "_experience_given"
-
-
-def expand_inputs(patterns: list[str]) -> list[str]:
-    """Expand each FILE argument: a folder gives its ``*.csv`` files, a glob its matches.
-
-    Names are sorted within each argument; arguments keep their order; a file named twice is
-    read once. A plain path is kept as given (a missing file is reported by the reader).
-
-    Raises
-    ------
-    InputError
-        A folder without CSV files, or a glob that matches nothing.
-    """
-    out: list[str] = []
-    for pat in patterns:
-        if os.path.isdir(pat):
-            # every *.csv entry: one that is not a regular file (a FIFO, a device, a folder
-            # named *.csv) is refused by the reader, naming it, never skipped in silence
-            found = sorted(str(p) for p in Path(pat).iterdir() if p.suffix.lower() == ".csv")
-            if not found:
-                raise InputError(pat, "folder has no .csv files")
-        elif glob.has_magic(pat):
-            found = sorted(glob.glob(pat))
-            if not found:
-                raise InputError(pat, "no file matches this pattern")
-        else:
-            found = [pat]
-        seen = {os.path.realpath(f) for f in out}  # one file named twice is read once
-        for f in found:
-            if os.path.realpath(f) not in seen:
-                out.append(f)
-                seen.add(os.path.realpath(f))
-    return out
 
 
 def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str,
