@@ -171,9 +171,12 @@ publish.table(result.trend)
 
 # %%
 print(section.team_text())
-publish.table(result.team, ["group", "savings_p05", "savings_p50", "savings_p95",
+publish.table(result.team, ["group", "team_annual_cost_p50", "team_annual_cost_base_p50",
+                            "savings_p05", "savings_p50", "savings_p95",
                             "with_assumptions_p05", "with_assumptions_p50",
                             "with_assumptions_p95"],
+              names={"team_annual_cost_p50": "Team cost, USD a year (median)",
+                     "team_annual_cost_base_p50": "Same team at base, USD a year"},
               empty="No team cost: see the line above.")
 
 # %% [markdown]

@@ -1261,11 +1261,12 @@ def notebook_to_html(notebook: str | os.PathLike[str], html_path: str | os.PathL
     nb_path = Path(notebook)
     nb = nbformat.read(nb_path, as_version=4)
     escape_markdown_outputs(nb)
-    if parameters:
-        rows = [{"Parameter": k, "Value": v} for k, v in _flatten("", dict(parameters))]
+    if parameters:  # at the end of the page, never before its title; no run-folder paths
+        shown = {k: v for k, v in dict(parameters).items()
+                 if k not in ("results_path", "figures_dir")}
+        rows = [{"Parameter": k, "Value": v} for k, v in _flatten("", shown)]
         table = to_html(_frame(rows, ["Parameter", "Value"]), caption="Parameters of this run")
-        cell = nbformat.v4.new_markdown_cell(table)
-        nb.cells.insert(0, cell)
+        nb.cells.append(nbformat.v4.new_markdown_cell(table))
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True)
     body, _ = exporter.from_notebook_node(

@@ -448,9 +448,17 @@ def quarters_through(table: pd.DataFrame, as_of: str | None) -> pd.DataFrame:
     return table[(end <= pd.Timestamp(as_of)).to_numpy()]
 
 
-def complete_years(table: pd.DataFrame, measure: str) -> list[int]:
-    """Return the calendar years whose four quarters hold rows of ``measure``."""
-    d = table.loc[table["measure"] == measure, "period_start"]
+def complete_years(table: pd.DataFrame, measure: str,
+                   subjects: list[str] | None = None) -> list[int]:
+    """Return the calendar years whose four quarters hold rows of ``measure`` (and subjects).
+
+    A topic that GitHub published only from some quarter on (``llm``) has its own complete
+    years: the window is resolved on them, not on other topics'.
+    """
+    rows = table["measure"] == measure
+    if subjects and "subject" in table:
+        rows &= table["subject"].isin(subjects)
+    d = table.loc[rows, "period_start"]
     q = pd.to_datetime(pd.Series(d.unique()))
     per_year = q.dt.year.value_counts()
     return sorted(int(y) for y, n in per_year.items() if n == 4)

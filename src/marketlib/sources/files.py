@@ -35,6 +35,9 @@ class RawTable:
     sha256: str
 
 
+#: Most columns a raw table may have (a file of 40,000 columns is not a table of rows).
+MAX_COLUMNS = 2_000
+
 #: Largest input file read (bytes); ``MARKETLIB_MAX_INPUT_BYTES`` overrides it.
 MAX_INPUT_BYTES = 2 * 1024**3
 
@@ -205,6 +208,9 @@ def read_csv_text(
     if any(c.startswith("unnamed:") or c == "" for c in cols) and len(frame.columns) == 1:
         raise InputError(p, "no header row")
     frame.columns = cols
+    if len(cols) > MAX_COLUMNS:
+        raise InputError(p, f"{len(cols):,} columns (at most {MAX_COLUMNS:,}): not a table of "
+                            "observations")
     check_columns(p, cols, required, any_of)
     return RawTable(frame=frame, path=p, sha256=sha256_bytes(data))
 
