@@ -386,3 +386,9 @@ def test__real_report_summary_page(real):
     body = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
     assert not BAD.search(body) and not ABS.search(body)
     assert publish.remote_fetches(html) == []
+
+
+def test__tidy__numbers_for_people_never_scientific():
+    t = publish.tidy(pd.DataFrame({"x": [131_000.5, 0.0818, 1234.4, 2_500_000.0, 12.345]}))
+    assert t["X"].tolist() == ["131,000", "0.0818", "1,234", "2,500,000", "12.3"]
+    assert not t["X"].str.contains("e+").any()

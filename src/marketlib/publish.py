@@ -931,7 +931,8 @@ def _cell(x: Any) -> str:
             return DASH
         if isinstance(x, int) or float(x).is_integer() and abs(x) >= 1000:
             return f"{int(x):,}"
-        return f"{x:.3g}" if abs(x) < 1e6 else f"{x:,.0f}"
+        # 3 significant digits under 1,000; whole numbers with separators above (never 1.31e+05)
+        return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
     if hasattr(x, "item") and not isinstance(x, str):  # numpy scalars
         try:
             return _cell(x.item())
