@@ -117,18 +117,6 @@ def source_rows(raw: pd.DataFrame, source_file: str | pd.Series) -> pd.Series:
 REJECTED_COLUMNS = frozenset({"source_file", "source_row", "reason", "detail"})
 
 
-def input_name(column: str, taken: frozenset[str] | set[str]) -> str:
-    """Return an input column's name, prefixed ``input_`` when marketlib uses that name.
-
-    An extra input column is kept (SPEC), never allowed to overwrite or collide with a column
-    marketlib writes (``reason``, ``source_row``, ``count``, ...).
-    """
-    name = str(column)
-    while name in taken:
-        name = f"input_{name}"
-    return name
-
-
 def extra_names(columns: list[str] | pd.Index, extras: list[str] | pd.Index,
                 taken: frozenset[str] | set[str]) -> dict[str, str]:
     """Name every extra input column uniquely, never as a column marketlib writes.
