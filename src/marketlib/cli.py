@@ -120,7 +120,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     check_not_outputs(args.files, args.out)
     result, inputs = clean_files(args.files, args.format, args.what, params, maps)
     paths = write_clean(result, args.out, inputs)
-    for line in summary_lines(result):
+    for line in summary_lines(result.report, result.name):
         print(line)
     for kind, path in paths.items():
         print(f"  {kind}: {path}")
@@ -146,15 +146,15 @@ def check_not_outputs(files: list[str], out: str) -> None:
 
 def _clean_rates_dask(args: argparse.Namespace, params: CleanParams, maps: Maps) -> int:
     """``clean rates --engine dask``: on ``--scheduler`` (exit 2 if unreachable) or locally."""
-    from marketlib.clean.pipeline import EXIT_ALL_REJECTED
+    from marketlib.clean.pipeline import EXIT_ALL_REJECTED, summary_lines
     from marketlib.engines.cluster import dask_client
     from marketlib.engines.dask_clean import clean_rates_dask
 
     with dask_client(args.scheduler):
         r, paths = clean_rates_dask(args.files, args.format, params, args.out, progress=True,
                                     maps=maps)
-    print(f"rates: {r['rows_in']} rows in, {r['rows_clean']} clean, "
-          f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip())
+    for line in summary_lines(r, "rates"):  # the pandas engine's summary, unknown words too
+        print(line)
     for kind, path in paths.items():
         print(f"  {kind}: {path}")
     return EXIT_ALL_REJECTED if r["rows_in"] > 0 and r["rows_clean"] == 0 else EXIT_OK

@@ -14,9 +14,10 @@ Names are imported on first use, so the command line can list formats without pa
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from marketlib.lazy import lazy_attribute
 
 if TYPE_CHECKING:
     from marketlib.clean.rejections import CleanResult
@@ -50,12 +51,7 @@ _WHERE: dict[str, str] = {
 def __getattr__(name: str) -> Any:
     if name == "CLEANERS":
         return cleaners()
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'marketlib.clean' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _WHERE, globals(), name)
 
 
 def cleaners() -> dict[str, Any]:

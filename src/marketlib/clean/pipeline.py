@@ -148,10 +148,9 @@ def write_clean(result: CleanResult, out: str | os.PathLike[str],
     return write_outputs(result, out, inputs)
 
 
-def summary_lines(result: CleanResult) -> list[str]:
-    """Return the terminal summary of a clean: counts, reasons, and the words nobody knows."""
-    r = result.report
-    lines = [f"{result.name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
+def summary_lines(r: dict[str, Any], name: str) -> list[str]:
+    """Return the terminal summary of a clean report: counts, reasons, words nobody knows."""
+    lines = [f"{name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
              f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip()]
     unknown = r.get("unknown_words") or {}
     if unknown:

@@ -12,10 +12,10 @@ Names are imported on first use (PEP 562), so a command that needs only the data
 
 from __future__ import annotations
 
-import importlib
 import os  # noqa: F401 - tests patch os functions through this module
 from typing import Any
 
+from marketlib.lazy import lazy_attribute
 from marketlib.sources.errors import InputError, sha256_bytes, sha256_file  # noqa: F401
 
 #: public name -> the submodule that defines it
@@ -88,13 +88,11 @@ _WHERE: dict[str, str] = {
     "read_reference_table": "marketlib.sources.reference",
 }
 
+
+
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'marketlib.sources' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _WHERE, globals(), name)
+
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_WHERE})
