@@ -132,7 +132,10 @@ figures.save(fig, figures_dir, "arbitrage_countries")
 plt.show()
 
 # %%
-publish.table(section.adjusted_ratios, ["group", "n", "ratio_to_base", "ci_low", "ci_high",
+publish.table(section.adjusted_ratios, ["group", "n", "ratio_equal_country",
+                                        "ratio_equal_country_ci_low",
+                                        "ratio_equal_country_ci_high", "n_countries_averaged",
+                                        "ratio_to_base", "ci_low", "ci_high",
                                         "kennedy_pct_difference", "qr_ratio"],
               empty="Not estimated: fewer than two groups reach the minimum sample (min_n).")
 

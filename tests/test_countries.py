@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from marketlib.arbitrage.adjusted_countries import adjusted_country_clusters
 from marketlib.arbitrage.countries import (
     MIN_COUNTRY_N,
     apply_country_clusters,
@@ -42,6 +43,69 @@ def coverage(replicates: int, n_boot: int, seed: int = 7) -> dict[str, float]:
         raw = raw_ratios(d, "Base", 30, n_boot, r).set_index("group").loc["R"]
         hits["pooled_rows"].append(raw.ratio_ci_low <= 0.4 <= raw.ratio_ci_high)
     return {k: float(np.mean(v)) for k, v in hits.items()}
+
+
+def adjusted_coverage(replicates: int, n_boot: int, seed: int = 5) -> dict[str, float]:
+    """Coverage of the equal-country adjusted ratio when countries differ in job mix too.
+
+    Each country's share of senior rows is drawn from U(0.1, 0.9) (the base's is 0.5) and a
+    senior earns exp(0.4) more: the raw equal-country ratio is then biased by the mix, the
+    adjusted one (country effects with the experience control) is not.
+    """
+    hits: dict[str, list[bool]] = {"adjusted_equal": [], "raw_equal_mix": []}
+    errors = []
+    for r, ss in enumerate(np.random.SeedSequence(seed).spawn(replicates)):
+        rng = np.random.default_rng(ss)
+        theta = rng.normal(MU, TAU, len(SIZES))
+        shares = dict(zip(SIZES, rng.uniform(0.1, 0.9, len(SIZES)), strict=True))
+        d = country_pay(dict(zip(SIZES, theta, strict=True)), SIZES, rng,
+                        senior_share=shares, senior_effect=0.4)
+        a = adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",),
+                                      n_boot=n_boot, seed=r).set_index("group").loc["R"]
+        hits["adjusted_equal"].append(a.ratio_equal_country_ci_low <= 0.4
+                                      <= a.ratio_equal_country_ci_high)
+        errors.append(np.log(a.ratio_equal_country / 0.4))
+        g = country_clusters(d, "Base", n_boot=n_boot, seed=r).groups.set_index("group").loc["R"]
+        hits["raw_equal_mix"].append(g.ratio_equal_country_ci_low <= 0.4
+                                     <= g.ratio_equal_country_ci_high)
+    out = {k: float(np.mean(v)) for k, v in hits.items()}
+    out["adjusted_log_bias"] = float(np.mean(errors))
+    return out
+
+
+def test__adjusted_equal_country__recovers_comparable_ratio_despite_job_mix():
+    rng = np.random.default_rng(8)
+    effects = {c: np.log(r) for c, r in zip(SIZES, np.linspace(0.25, 0.7, len(SIZES)),
+                                            strict=True)}
+    # the largest country is atypical in mix too: mostly senior
+    shares = {c: (0.9 if c == "C00" else 0.2) for c in SIZES}
+    d = country_pay(effects, {c: 400 for c in SIZES}, rng, senior_share=shares,
+                    senior_effect=0.5)
+    a = adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",),
+                                  n_boot=300, seed=1).set_index("group").loc["R"]
+    truth = float(np.exp(np.mean(list(effects.values()))))
+    assert a.ratio_equal_country == pytest.approx(truth, rel=0.05)
+    assert a.ratio_equal_country_ci_low < truth < a.ratio_equal_country_ci_high
+    assert a.n_countries_averaged == len(SIZES)
+    raw = country_clusters(d, "Base", n_boot=300, seed=1).groups.set_index("group").loc["R"]
+    assert raw.ratio_equal_country < truth * 0.97  # the mix (20% senior vs 50%) biases it
+
+
+def test__adjusted_intervals_cover_the_comparable_ratio():
+    cov = adjusted_coverage(replicates=40, n_boot=300)
+    assert cov["adjusted_equal"] >= 0.85
+    assert abs(cov["adjusted_log_bias"]) < 0.05
+
+
+def test__one_country_gives_no_regional_interval():
+    rng = np.random.default_rng(2)
+    d = country_pay({"ONE": np.log(0.5)}, {"ONE": 200}, rng)
+    g = country_clusters(d, "Base", n_boot=200, seed=1).groups.set_index("group").loc["R"]
+    assert g.ratio_equal_country == pytest.approx(0.5, rel=0.1)
+    assert pd.isna(g.get("ratio_equal_country_ci_low", np.nan))
+    a = adjusted_country_clusters(d.assign(experience="MI"), "Base", ["Base", "R"],
+                                  controls=("experience",), n_boot=200, seed=1)
+    assert pd.isna(a.set_index("group").loc["R"].get("ratio_equal_country_ci_low", np.nan))
 
 
 def test__country_ratios__recover_known_effects_and_floor():
@@ -94,3 +158,5 @@ def test__validation__coverage_at_r_1000():
     assert 0.93 <= cov["country"] <= 0.97
     assert 0.93 <= cov["equal"] <= 0.97
     assert cov["pooled_rows"] < 0.5
+    adj = adjusted_coverage(replicates=1000, n_boot=1000, seed=13)
+    assert 0.93 <= adj["adjusted_equal"] <= 0.97

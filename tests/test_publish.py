@@ -163,7 +163,7 @@ def test__key_findings_are_generated_with_ci_and_n():
     assert 4 <= len(found) <= 8
     text = "\n".join(found)
     assert ("Eastern Europe: a comparable specialist earns 40% of North American pay "
-            "(95% CI 37-43%; n = 200, 16 countries).") in found
+            "(pooled; 95% CI 37-43%; n = 200, 16 countries).") in found
     assert "Southeast Asia: a comparable specialist earns 42%" in text
     assert "Raw medians" in text and "raw" not in found[0].lower()
     assert "East Asia not estimated (n = 23 < 30)" in text
@@ -172,6 +172,18 @@ def test__key_findings_are_generated_with_ci_and_n():
     assert "+108%" in text and "49,000 to 102,000" in text
     assert "3 published claims" in text and "1 contradicted by data" in text
     assert not BAD.search(text) and not ABS.search(text)
+
+
+def test__key_findings_show_the_equal_country_adjusted_ratio_where_it_exists():
+    res = small_results()
+    adj = res["arbitrage"]["adjusted"][0]
+    adj.update(ratio_equal_country=0.45, ratio_equal_country_ci_low=0.33,
+               ratio_equal_country_ci_high=0.6, n_countries_averaged=5)
+    found = publish.key_findings(res)
+    g = adj["region"]
+    assert any(s.startswith(f"{g}: a comparable specialist earns 45%") and
+               "countries weighed alike (5 averaged); 95% CI 33-60%" in s for s in found)
+    assert "0.45 (0.33-0.60), 5 countries" in publish.arbitrage_table(res).to_string()
 
 
 def test__key_findings_survive_missing_sections():

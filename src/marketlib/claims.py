@@ -208,9 +208,14 @@ def _matching_estimate(text: str, r: Any) -> tuple[str, Any, Any, Any]:
     countries weighed alike), or, where no country reaches the floor, the pooled ratio.
     """
     if _COMPARABLE.search(str(text)):
-        return ("adjusted ratio (comparable specialist)", r.get("adjusted_ratio"),
-                r.get("adjusted_ci_low"), r.get("adjusted_ci_high"))
-    if pd.notna(r.get("equal_country_ratio", np.nan)):
+        if pd.notna(r.get("adjusted_equal_country_ci_low", np.nan)):
+            return ("equal-country adjusted ratio (comparable specialist)",
+                    r.get("adjusted_equal_country_ratio"),
+                    r.get("adjusted_equal_country_ci_low"),
+                    r.get("adjusted_equal_country_ci_high"))
+        return ("adjusted ratio (comparable specialist, country-cluster CI)",
+                r.get("adjusted_ratio"), r.get("adjusted_ci_low"), r.get("adjusted_ci_high"))
+    if pd.notna(r.get("equal_country_ci_low", np.nan)):
         return ("equal-country ratio", r.get("equal_country_ratio"),
                 r.get("equal_country_ci_low"), r.get("equal_country_ci_high"))
     return ("pooled ratio (country-cluster CI)", r.get("data_ratio"),
@@ -219,9 +224,14 @@ def _matching_estimate(text: str, r: Any) -> tuple[str, Any, Any, Any]:
 
 def _other_estimate(name: str, r: Any) -> str:
     """Return the other estimate as context (never a second chance for the verdict)."""
-    if name.startswith("adjusted"):
+    if "adjusted" in name:
         v, lo, hi, what = (r.get("equal_country_ratio"), r.get("equal_country_ci_low"),
                            r.get("equal_country_ci_high"), "equal-country ratio")
+    elif pd.notna(r.get("adjusted_equal_country_ci_low", np.nan)):
+        v, lo, hi, what = (r.get("adjusted_equal_country_ratio"),
+                           r.get("adjusted_equal_country_ci_low"),
+                           r.get("adjusted_equal_country_ci_high"),
+                           "equal-country adjusted ratio")
     else:
         v, lo, hi, what = (r.get("adjusted_ratio"), r.get("adjusted_ci_low"),
                            r.get("adjusted_ci_high"), "adjusted ratio")
@@ -235,12 +245,6 @@ def _within(x: float, lo: Any, hi: Any) -> bool | None:
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return None
     return bool(lo <= x <= hi)
-
-
-def _ci(r: pd.Series, which: str) -> str:
-    lo, hi = (("data_ratio_ci_low", "data_ratio_ci_high") if which == "raw"
-              else ("adjusted_ci_low", "adjusted_ci_high"))
-    return f"{r[lo]:.2f}, {r[hi]:.2f}"
 
 
 def audit_facts(claims: pd.DataFrame, definitions: pd.DataFrame) -> list[dict[str, Any]]:
@@ -532,5 +536,10 @@ def claimed_vs_data(claims: pd.DataFrame, result: Any,
         if g in adj.index:
             row.update(adjusted_ratio=adj.at[g, "ratio_to_base"],
                        adjusted_ci_low=adj.at[g, "ci_low"], adjusted_ci_high=adj.at[g, "ci_high"])
+            for src in ("ratio_equal_country", "ratio_equal_country_ci_low",
+                        "ratio_equal_country_ci_high"):
+                if src in adj.columns:
+                    row[src.replace("ratio_equal_country", "adjusted_equal_country_ratio")
+                        .replace("_ratio_ci", "_ci")] = adj.at[g, src]
         rows.append(row)
     return pd.DataFrame(rows)

@@ -11,6 +11,7 @@ import pandas as pd
 import seaborn as sns
 
 from marketlib.prose import geography_word, topic_name
+from marketlib.results_view import comparable_ratio
 
 FIGSIZE = (8, 4.5)
 DPI = 100
@@ -213,6 +214,10 @@ def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
     if adj.empty:
         adj = pd.DataFrame(columns=["region", "ratio_to_base", "ci_low", "ci_high"])
     adj = adj[adj["region"].isin(reported) & (adj["region"] != base)]
+    if len(adj):  # the estimate each page shows: equal-country where two countries average
+        shown = pd.DataFrame([comparable_ratio(a)[:3] for a in adj.to_dict("records")],
+                             columns=["ratio_to_base", "ci_low", "ci_high"], index=adj.index)
+        adj = adj.assign(**{c: pd.to_numeric(shown[c]) for c in shown})
     adj = adj.sort_values("ratio_to_base")
     title = f"Adjusted pay ratio to {base} (95% CI; H = {arbitrage['hours_per_year']:g})"
     if len(adj):

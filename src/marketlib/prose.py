@@ -108,7 +108,9 @@ def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
                          for c in (arb.get("adjusted") or [{}])[0].get("controls", []) or [])
     return (f"Ratios are to {base_pay(base)} (salary-equivalent: annual pay / {hours:,.0f} "
             f"hours), from {rates_source(results)}. The adjusted ratio holds "
-            f"{controls or 'the job mix'} fixed; the raw ratio compares medians as observed.")
+            f"{controls or 'the job mix'} fixed and weighs a region's countries alike (each "
+            "country's own effect); the raw ratio compares medians as observed. Intervals "
+            "resample countries within a region, then people within a country.")
 
 
 def reading_notes(results: Mapping[str, Any] | None) -> list[str]:

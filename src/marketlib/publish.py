@@ -50,6 +50,7 @@ from typing import Any
 import pandas as pd
 
 from marketlib.frames import finite_or_none as _num
+from marketlib.results_view import comparable_ratio
 
 DASH = "—"
 LEVEL_TEXT = "95% CI"
@@ -486,16 +487,17 @@ def key_findings(results: Mapping[str, Any] | None, max_sentences: int = 8) -> l
     lead: list[str] = []
     for g in ranked[:min(3, budget)]:
         a = adjusted[g]
-        if _num(a.get("ratio_to_base")) is None:
+        value, lo, hi, k = comparable_ratio(a)
+        if _num(value) is None:
             continue
         raw_g = raw_by_region.get(g, {})
         n = a.get("n", raw_g.get("n"))
         nc = raw_g.get("n_countries")
         n_text = f"n = {count(n)}" + (f", {count(nc)} countries" if _num(nc) else "")
+        how = f"countries weighed alike ({count(k)} averaged)" if k else "pooled"
         lead.append(
-            f"{g}: a comparable specialist earns {pct(a['ratio_to_base'])} of "
-            f"{_base_adjective(base)} ({LEVEL_TEXT} "
-            f"{pct_range(a.get('ci_low'), a.get('ci_high'))}; {n_text}).")
+            f"{g}: a comparable specialist earns {pct(value)} of "
+            f"{_base_adjective(base)} ({how}; {LEVEL_TEXT} {pct_range(lo, hi)}; {n_text}).")
     out = lead + others
     return out[:max_sentences]
 
@@ -539,8 +541,9 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         seen.add(g)
         a = adjusted.get(g, {})
         if _reported(r):
-            adj = ("1.00 (base)" if g == base
-                   else ratio_ci(a.get("ratio_to_base"), a.get("ci_low"), a.get("ci_high")))
+            value, lo, hi, k = comparable_ratio(a)
+            adj = ("1.00 (base)" if g == base else ratio_ci(value, lo, hi)
+                   + (f", {count(k)} countries" if k else ""))
             rel = RELIABILITY.get(str(r.get("flag")), _text(r.get("flag")))
             eq = ("1.00 (base)" if g == base else
                   ratio_ci(r.get("ratio_equal_country"), r.get("ratio_equal_country_ci_low"),
@@ -568,8 +571,7 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     for g, a in adjusted.items():  # adjusted-only groups (no raw row)
         if g not in seen:
             rows.append({"Region": g, "Employees (n)": count(a.get("n")),
-                         cols[5]: ratio_ci(a.get("ratio_to_base"), a.get("ci_low"),
-                                           a.get("ci_high")),
+                         cols[5]: ratio_ci(*comparable_ratio(a)[:3]),
                          "_key": (1, -(_num(a.get("ratio_to_base")) or 0))})
     rows.sort(key=lambda r: r["_key"])
     return _frame(rows, cols)
@@ -1017,8 +1019,11 @@ def image_data_uri(path: str | os.PathLike[str]) -> str:
 HOW_TO_READ = [
     "Ratios compare median salary-equivalent pay (annual salary / hours per year) of full-time "
     "employees with the base region; 0.40 means 40% of base pay.",
-    "A comparable specialist holds role, experience and year fixed (adjusted ratio); the raw "
-    "ratio compares everyone in the sample.",
+    "A comparable specialist holds role, experience and year fixed (adjusted ratio, with "
+    "each country's own effect, countries weighed alike); the raw ratio compares everyone in "
+    "the sample.",
+    "Regional intervals respect countries: countries are resampled within the region, then "
+    "people within each country (a region's countries are a sample of its countries).",
     "Every estimate carries a 95% interval and its sample size; groups below the minimum "
     "sample are listed as not estimated rather than guessed.",
 ]

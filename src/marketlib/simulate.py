@@ -136,18 +136,27 @@ def activity_counts(growth: dict[str, float], alpha: float, rng: np.random.Gener
 
 def country_pay(effects: dict[str, float], sizes: dict[str, int], rng: np.random.Generator,
                 group: str = "R", base_n: int = 2000, base_median: float = 100.0,
-                sigma: float = 0.5) -> pd.DataFrame:
+                sigma: float = 0.5, senior_share: dict[str, float] | None = None,
+                senior_effect: float = 0.0) -> pd.DataFrame:
     """Hourly pay rows with known country effects: ``log pay = log m_base + theta_c + e``.
 
     ``effects``: each country's log ratio to the base median; ``sizes``: its rows. The base
     group (``Base``, one country ``BAS``) has ``base_n`` rows around ``base_median``; errors are
     normal with SD ``sigma`` on the log scale (so each country's median ratio is
-    ``exp(theta_c)``). Returns ``group``, ``country_iso3``, ``hourly_usd``.
+    ``exp(theta_c)``). With ``senior_share`` (a country's share of senior rows; the base's is
+    0.5) senior rows earn ``senior_effect`` more on the log scale: ``theta_c`` is then the
+    country's effect for a *comparable* specialist, and its raw median ratio differs from it by
+    its job mix. Returns ``group``, ``country_iso3``, ``experience``, ``hourly_usd``.
     """
-    parts = [pd.DataFrame({"group": "Base", "country_iso3": "BAS",
-                           "hourly_usd": base_median * np.exp(rng.normal(0, sigma, base_n))})]
-    for c, theta in effects.items():
-        n = sizes[c]
-        parts.append(pd.DataFrame({"group": group, "country_iso3": c, "hourly_usd":
-                                   base_median * np.exp(theta + rng.normal(0, sigma, n))}))
+    def rows(grp: str, country: str, theta: float, n: int, share: float) -> pd.DataFrame:
+        senior = rng.random(n) < share if share > 0 else np.zeros(n, dtype=bool)
+        log_pay = theta + senior_effect * senior + rng.normal(0, sigma, n)
+        return pd.DataFrame({"group": grp, "country_iso3": country,
+                             "experience": np.where(senior, "SE", "MI"),
+                             "hourly_usd": base_median * np.exp(log_pay)})
+
+    shares = senior_share or {}
+    parts = [rows("Base", "BAS", 0.0, base_n, 0.5 if shares else 0.0)]
+    parts += [rows(group, c, theta, sizes[c], shares.get(c, 0.0))
+              for c, theta in effects.items()]
     return pd.concat(parts, ignore_index=True)

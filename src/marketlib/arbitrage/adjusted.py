@@ -23,7 +23,7 @@ def winsorize_log(d: pd.DataFrame, col: str = "hourly_usd", by: tuple[str, ...] 
     92% coverage with year-only cuts; see tests/test_arbitrage.py).
     """
     lx = np.log(d[col])
-    keys = [d[k] for k in by]
+    keys = [d[k] for k in by if k in d] or [pd.Series(0, index=d.index)]
     lo = lx.groupby(keys).transform(lambda s: s.quantile(limits[0]))
     hi = lx.groupby(keys).transform(lambda s: s.quantile(limits[1]))
     return lx.clip(lo, hi)

@@ -27,6 +27,9 @@ import pandas as pd
 
 #: A country's own figure is reported from this many rows (METHODS §6.1: suppress below 10).
 MIN_COUNTRY_N = 10
+#: Countries a regional equal-country interval needs: resampling one country cannot show how
+#: the region's countries differ, so its interval would be that country's alone (not printed).
+MIN_CLUSTERS_FOR_CI = 2
 #: Values drawn at once when resampling a large country (bounds the memory of a chunk).
 _CHUNK_VALUES = 4_000_000
 
@@ -139,7 +142,9 @@ def _group_figures(g: str, by_country: dict[str, np.ndarray], boot: dict[str, np
         reps = rng.integers(0, n_boot, (n_boot, k))
         eq = np.exp(np.mean(np.log(mat[picks, reps]), axis=1)) / base_boot
         lo, hi = np.quantile(eq, q)
-        out.update(ratio_equal_country_ci_low=float(lo), ratio_equal_country_ci_high=float(hi))
+        if k >= MIN_CLUSTERS_FOR_CI:  # one country says nothing of the region's others
+            out.update(ratio_equal_country_ci_low=float(lo),
+                       ratio_equal_country_ci_high=float(hi))
     return out
 
 

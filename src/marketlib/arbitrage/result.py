@@ -9,11 +9,17 @@ import numpy as np
 import pandas as pd
 
 from marketlib.arbitrage.adjusted import AdjustedFit, adjusted_ratios, gap_trend
+from marketlib.arbitrage.adjusted_countries import respect_countries
 from marketlib.arbitrage.countries import apply_country_clusters, country_clusters
 from marketlib.arbitrage.medians import raw_ratios
 from marketlib.arbitrage.ppp import ppp_ratios
 from marketlib.arbitrage.select import Scope, select_rates
 from marketlib.arbitrage.team import team_cost
+
+#: The adjusted ratios' country-respecting columns (equal-country ratio, its CI, the HC3 one).
+_ADJUSTED_EXTRA = ("ratio_equal_country", "ratio_equal_country_ci_low",
+                   "ratio_equal_country_ci_high", "n_countries_averaged", "n_countries",
+                   "ci_low_rows", "ci_high_rows")
 
 
 @dataclass
@@ -63,7 +69,9 @@ class ArbitrageResult:
             {"region": r.group, "ratio_to_base": r.ratio_to_base, "ci_low": r.ci_low,
              "ci_high": r.ci_high, "controls": self.adjusted.controls, "n": int(r.n),
              "kennedy_pct_difference": r.kennedy_pct_difference,
-             "median_regression_ratio": clean(r.get("qr_ratio", np.nan))}
+             "median_regression_ratio": clean(r.get("qr_ratio", np.nan)),
+             **{k: (int(r[k]) if k.startswith("n_") and pd.notna(r[k]) else clean(r[k]))
+                for k in _ADJUSTED_EXTRA if k in r}}
             for _, r in self.adjusted.ratios.iterrows()]
         return {
             "base": self.scope.base, "geography": self.scope.geography,
@@ -81,6 +89,8 @@ class ArbitrageResult:
             "between_country_variance": self.tau2 or {},
             "interval_method": ("regional ratios: two-stage country-cluster bootstrap "
                                 "(countries within the group, then rows within country); "
+                                "adjusted ratios: country effects with the controls, the same "
+                                "two-stage bootstrap (countries, then residuals within country); "
                                 "countries: rows within the country"),
         }
 
@@ -96,6 +106,7 @@ def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: in
     groups = raw.loc[raw["reported"].astype(bool), "group"].tolist()
     adjusted = (adjusted_ratios(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
                 else None)
+    adjusted = respect_countries(adjusted, d, scope.base, groups, n_boot, seed, ci_level)
     ppp = ppp_ratios(d, plr, scope.base, groups) if plr is not None and groups else None
     trend = (gap_trend(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
              else pd.DataFrame())
