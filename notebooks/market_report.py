@@ -20,7 +20,6 @@
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
 from marketlib import changes, figures, prose, publish, sections
@@ -48,49 +47,19 @@ else:
 article = (sections.read_reference_table(article_growth_path) if article_growth_path
            else None)
 display(Markdown(f"## {prose.report_title(results)}"))
-publish.show_findings(results)
+sections.show_findings(results)
 
 # %%
 changes.show_changes(results.get("changes"))
 
 # %% [markdown]
-# ## Pay: a comparable specialist, by region
+# Each section of the run, in the registry's order: its table, and its figure where it has one.
 
 # %%
-Markdown(prose.arbitrage_intro(results))
-
-# %%
-publish.show(publish.arbitrage_table(results))
-
-# %%
-fig = figures.adjusted_ratio_forest(results["arbitrage"])
-figures.save(fig, figures_dir, "summary_adjusted_ratios")
-plt.show()
-
-# %% [markdown]
-# ## Developer activity by region (a proxy, not certificates)
-
-# %%
-publish.show(publish.regional_table(results))
-
-# %%
-if results.get("regional"):
-    fig = figures.regional_growth(pd.DataFrame(results["regional"]), article,
-                                  prose.regional_subjects(results)[0])
-    figures.save(fig, figures_dir, "summary_regional_growth")
-    plt.show()
-
-# %% [markdown]
-# ## Certification counts (CNCF, world)
-
-# %%
-publish.show(publish.growth_table(results))
-
-# %% [markdown]
-# ## The article's claims
-
-# %%
-publish.show(publish.claims_table(results))
+for block in sections.summary_blocks(results, figures_dir, article):
+    display(block)
+    if isinstance(block, plt.Figure):
+        plt.close(block)
 
 # %% [markdown]
 # ## How to read this, and its limits

@@ -25,7 +25,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from marketlib import publish
+from marketlib import publish, sections
 
 pytestmark = pytest.mark.browser
 
@@ -95,42 +95,6 @@ def _figure(tmp_path: Path) -> Path:
     fig.savefig(out)
     plt.close(fig)
     return out
-
-
-def test__summary_page_at_1280px(browser, tmp_path):
-    results = _results()
-    page_file = tmp_path / "summary.html"
-    page_file.write_text(publish.summary_html(
-        results, {"Comparable-specialist pay ratios": _figure(tmp_path)}), encoding="utf-8")
-    assert publish.remote_fetches(page_file) == []
-
-    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(page_file.as_uri(), wait_until="load")
-
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= WIDTH, f"horizontal overflow: {scroll_width} px > {WIDTH} px"
-    images = page.evaluate(
-        "Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])")
-    assert images, "no image on the summary page"
-    assert all(done and w > 0 for _, done, w in images), images
-    findings = page.locator("#key-findings li").all_inner_texts()
-    assert findings == publish.key_findings(results)
-    assert 4 <= len(findings) <= 8
-    body = page.inner_text("body")
-    for bad in ("NaN", "None", "dtype", "Name:"):
-        assert bad not in body
-    assert not errors, errors
-    assert all(u.startswith(("file:", "data:")) for u in requests), requests
-
-    shot = _artifact("summary_1280.png")
-    page.screenshot(path=str(shot), full_page=True)
-    _report_screenshot(shot)
-    page.close()
 
 
 def _free_port() -> int:
@@ -281,7 +245,7 @@ def test__default_report_end_to_end_reads_as_a_brief(browser, tmp_path, shared_d
     images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
     assert len(images) >= 2 and all(done and w > 0 for done, w in images), images
     body = page.inner_text("body")
-    for sentence in publish.key_findings(results)[:3]:
+    for sentence in sections.key_findings(results)[:3]:
         assert sentence in body
     assert not errors, errors
     shot = _artifact("default_report_1280.png")

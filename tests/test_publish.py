@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from marketlib import publish
+from marketlib import publish, sections
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,8 +106,8 @@ def all_text(frame: pd.DataFrame) -> str:
         " | ".join(map(str, row)) for row in frame.itertuples(index=False))
 
 
-TABLES = [publish.arbitrage_table, publish.growth_table, publish.regional_table,
-          publish.claims_table, publish.provenance_table]
+TABLES = [sections.arbitrage_table, sections.growth_table, sections.regional_table,
+          sections.claims_table, publish.provenance_table]
 
 
 def check_clean_table(frame: pd.DataFrame) -> None:
@@ -159,7 +159,7 @@ def test__paths_are_made_project_relative_or_file_names():
 
 
 def test__key_findings_are_generated_with_ci_and_n():
-    found = publish.key_findings(small_results())
+    found = sections.key_findings(small_results())
     assert 4 <= len(found) <= 8
     text = "\n".join(found)
     assert ("Eastern Europe: a comparable specialist earns 40% of North American pay "
@@ -179,28 +179,28 @@ def test__key_findings_show_the_equal_country_adjusted_ratio_where_it_exists():
     adj = res["arbitrage"]["adjusted"][0]
     adj.update(ratio_equal_country=0.45, ratio_equal_country_ci_low=0.33,
                ratio_equal_country_ci_high=0.6, n_countries_averaged=5)
-    found = publish.key_findings(res)
+    found = sections.key_findings(res)
     g = adj["region"]
     assert any(s.startswith(f"{g}: a comparable specialist earns 45%") and
                "countries weighed alike (5 averaged); 95% CI 33-60%" in s for s in found)
-    assert "0.45 (0.33-0.60), 5 countries" in publish.arbitrage_table(res).to_string()
+    assert "0.45 (0.33-0.60), 5 countries" in sections.arbitrage_table(res).to_string()
 
 
 def test__key_findings_survive_missing_sections():
-    assert publish.key_findings({}) == []
-    assert publish.key_findings(None) == []
+    assert sections.key_findings({}) == []
+    assert sections.key_findings(None) == []
     only_claims = {"claims": [{"verdict": "consistent"}, {"verdict": "weird_new"}]}
-    (sentence,) = publish.key_findings(only_claims)
+    (sentence,) = sections.key_findings(only_claims)
     assert "1 consistent" in sentence and "1 weird new" in sentence
     partial = small_results()
     del partial["arbitrage"]["adjusted"]
     del partial["regional"]
-    text = " ".join(publish.key_findings(partial))
+    text = " ".join(sections.key_findings(partial))
     assert "comparable specialist" not in text and "Raw medians" in text
 
 
 def test__key_findings_respect_the_maximum():
-    assert len(publish.key_findings(small_results(), max_sentences=5)) == 5
+    assert len(sections.key_findings(small_results(), max_sentences=5)) == 5
 
 
 # --- tables ------------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def test__tables_of_an_empty_report_are_empty_not_broken(make):
 
 
 def test__arbitrage_table_order_floor_and_ci_text():
-    t = publish.arbitrage_table(small_results())
+    t = sections.arbitrage_table(small_results())
     assert list(t["Region"]) == ["North America", "Southeast Asia", "Eastern Europe",
                                  "East Asia"]
     ee = t.set_index("Region").loc["Eastern Europe"]
@@ -233,7 +233,7 @@ def test__arbitrage_table_order_floor_and_ci_text():
 
 
 def test__claims_table_puts_problems_first():
-    t = publish.claims_table(small_results())
+    t = sections.claims_table(small_results())
     assert list(t["Verdict"]) == ["contradicted by data", "consistent", "untestable"]
     assert t.loc[2, "Why"] == publish.DASH
 
@@ -250,7 +250,7 @@ def test__provenance_has_short_hashes_and_no_machine_paths():
 
 
 def test__growth_table_never_shows_missing_values():
-    t = publish.growth_table(small_results())
+    t = sections.growth_table(small_results())
     europe = t[t["Group"] == "Europe"].iloc[0]
     assert europe["Value (95% interval)"] == "not estimated (too few periods)"
     trend = t[t["Estimate"] == "Annual trend"].iloc[0]
@@ -292,19 +292,6 @@ def test__self_contain_inlines_images_and_drops_remote_fetches(tmp_path):
     assert "var ok = 1" in text and 'href="https://example.org"' in text  # links stay
 
 
-def test__summary_page_is_self_contained(tmp_path):
-    png = tmp_path / "fig.png"
-    png.write_bytes(bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2d7b39c0000000049454e44ae426082"))
-    html = publish.summary_html(small_results(), {"A figure": png, "missing": tmp_path / "no"})
-    assert publish.remote_fetches(html) == []
-    body = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
-    assert not BAD.search(body) and not ABS.search(body)
-    assert "Key findings" in html and html.count("<img") == 1
-    assert "How to read this" in html and "Limits" in html
-
-
 def test__write_pdf_without_chromium_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setenv("MARKETLIB_CHROMIUM", str(tmp_path / "no-such-browser"))
     page = tmp_path / "p.html"
@@ -333,7 +320,9 @@ def test__write_pdf_prints_the_summary_page(tmp_path):
             pytest.fail("no Chromium under CI: .ci/run installs it (`make chromium`)")
         pytest.skip("no Chromium on this machine (`make chromium`)")
     page = tmp_path / "summary.html"
-    page.write_text(publish.summary_html(small_results()))
+    page.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+                    + publish.to_html(sections.arbitrage_table(small_results()))
+                    + "</body></html>")
     result = publish.write_pdf(page, tmp_path / "summary.pdf")
     assert result.path is not None, result.message
     assert result.path.read_bytes()[:5] == b"%PDF-"
@@ -379,7 +368,7 @@ def real():
 
 @pytest.mark.realdata
 def test__real_report_findings(real):
-    found = publish.key_findings(real)
+    found = sections.key_findings(real)
     assert 4 <= len(found) <= 8
     text = " ".join(found)
     assert "95% CI" in text and "n = " in text and "%" in text
@@ -390,14 +379,6 @@ def test__real_report_findings(real):
 @pytest.mark.parametrize("make", TABLES, ids=lambda f: f.__name__)
 def test__real_report_tables(real, make):
     check_clean_table(make(real))
-
-
-@pytest.mark.realdata
-def test__real_report_summary_page(real):
-    html = publish.summary_html(real)
-    body = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
-    assert not BAD.search(body) and not ABS.search(body)
-    assert publish.remote_fetches(html) == []
 
 
 def test__tidy__numbers_for_people_never_scientific():

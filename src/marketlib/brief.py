@@ -68,14 +68,14 @@ def _table(frame: pd.DataFrame, max_rows: int = 9) -> str:
 
 def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
     """Return the brief as one self-contained HTML page (figures inlined from the run)."""
-    from marketlib import prose, publish
+    from marketlib import prose, publish, sections
 
     run = Path(run_folder)
     parts = [f"<h1>{_esc(prose.report_title(results))}</h1>",
              f"<p class=small>As of {_esc((results.get('run') or {}).get('as_of', ''))}; "
              "every figure with its interval and sample size; the full tables are in the HTML "
              "report.</p>", "<h2>Key findings</h2><ul>"
-             + "".join(f"<li>{_esc(s)}</li>" for s in publish.key_findings(results))
+             + "".join(f"<li>{_esc(s)}</li>" for s in sections.key_findings(results))
              + "</ul>"]
     figs = []
     for stem, caption in FIGURES:
@@ -85,11 +85,11 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
                         f'{publish.image_data_uri(png)}"><figcaption>{_esc(caption)}'
                         "</figcaption></figure>")
     parts += figs
-    sections = [("Pay by region", publish.arbitrage_table(results)),
-                ("Where to hire: countries, cheapest first", publish.countries_table(results, 8)),
-                ("Developer activity by region", publish.regional_table(results)),
-                ("Certification counts (CNCF, world)", publish.growth_table(results)),
-                ("The audited claims", publish.claims_table(results))]
+    sections = [("Pay by region", sections.arbitrage_table(results)),
+                ("Where to hire: countries, cheapest first", sections.countries_table(results, 8)),
+                ("Developer activity by region", sections.regional_table(results)),
+                ("Certification counts (CNCF, world)", sections.growth_table(results)),
+                ("The audited claims", sections.claims_table(results))]
     for title, frame in sections:
         if frame is not None and not frame.empty:
             parts.append(f"<h2>{_esc(title)}</h2>{_table(frame)}")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from marketlib.results_view import rows as _rows
+
 #: Columns of history.csv (fractions, never percents).
 HISTORY_COLUMNS = ("as_of", "run", "section", "key", "quantity", "value", "ci_low", "ci_high",
                    "n", "data_snapshot")
@@ -52,10 +54,6 @@ def _num(v: Any) -> float | None:
         return None
     f = float(v)
     return f if f == f and abs(f) != float("inf") else None
-
-
-def _rows(value: Any) -> list[Mapping[str, Any]]:
-    return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
 
 
 def read_runs(root: str | Path) -> list[Run]:

@@ -12,6 +12,16 @@ from typing import Any
 from marketlib.frames import finite_or_none
 
 
+def rows(value: Any) -> list[dict[str, Any]]:
+    """Return the dict rows of a list section (anything else: no rows), as copies."""
+    return [dict(r) for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """Return a mapping section as a dict (anything else: empty)."""
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
 def comparable_ratio(adjusted: Mapping[str, Any]) -> tuple[Any, Any, Any, int | None]:
     """Return the comparable-specialist ratio a page shows: (ratio, low, high, countries).
 

@@ -15,42 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-#: table name -> (results path, columns: output name <- results key)
-TABLES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
-    "pay_ratios": (("arbitrage", "regions"), {
-        "group": "region", "n_rows": "n", "n_countries": "n_countries",
-        "top_country": "top_country", "top_country_share_fraction": "top_country_share",
-        "reported": "reported", "median_usd_per_hour": "median_hourly_usd",
-        "median_ci_low_usd_per_hour": "ci_low", "median_ci_high_usd_per_hour": "ci_high",
-        "ratio_to_base": "ratio_to_base", "ratio_ci_low": "ratio_ci_low",
-        "ratio_ci_high": "ratio_ci_high", "ratio_equal_country": "ratio_equal_country",
-        "ratio_equal_country_ci_low": "ratio_equal_country_ci_low",
-        "ratio_equal_country_ci_high": "ratio_equal_country_ci_high",
-        "n_countries_averaged": "n_countries_averaged"}),
-    "adjusted_ratios": (("arbitrage", "adjusted"), {
-        "group": "region", "n_rows": "n", "ratio_to_base": "ratio_to_base",
-        "ratio_ci_low": "ci_low", "ratio_ci_high": "ci_high"}),
-    "countries": (("arbitrage", "countries"), {
-        "country_iso3": "country_iso3", "group": "group", "n_rows": "n", "reported": "reported",
-        "median_usd_per_hour": "median_hourly_usd", "ratio_to_base": "ratio_to_base",
-        "ratio_ci_low": "ci_low", "ratio_ci_high": "ci_high", "ratio_shrunk": "ratio_shrunk"}),
-    "team_cost": (("arbitrage", "team"), {
-        "group": "group", "savings_p05_fraction": "savings_p05",
-        "savings_p50_fraction": "savings_p50", "savings_p95_fraction": "savings_p95",
-        "team_annual_cost_base_p50_usd": "team_annual_cost_base_p50",
-        "team_annual_cost_p50_usd": "team_annual_cost_p50"}),
-    "regional_growth": (("regional",), {
-        "region": "region", "subregion": "subregion", "measure": "measure",
-        "subject": "subject", "from": "from", "to": "to", "growth_fraction": "growth",
-        "growth_ci_low_fraction": "ci_low", "growth_ci_high_fraction": "ci_high",
-        "share_growth_fraction": "share_growth", "economies": "economies"}),
-    "certification_growth": (("growth", "period_growth"), {
-        "group": "group", "from": "from", "to": "to", "growth_fraction": "growth",
-        "growth_ci_low_fraction": "ci_low", "growth_ci_high_fraction": "ci_high",
-        "count_from": "count_from", "count_to": "count_to", "status": "status"}),
-    "claims": (("claims",), {"id": "id", "claim": "text", "check": "check",
-                             "verdict": "verdict", "detail": "detail"}),
-}
+
+def table_columns() -> dict[str, tuple[tuple[str, ...], Mapping[str, str]]]:
+    """Return every section's tables: name -> (results path, {output column: results key})."""
+    from marketlib.sections.registry import SECTIONS
+
+    return {name: t for spec in SECTIONS for name, t in spec.tables.items()}
 
 
 def _at(results: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -71,7 +41,7 @@ def _cell(v: Any) -> Any:
 def result_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     """Return each table the run has (skipped sections give none)."""
     out = {}
-    for name, (path, columns) in TABLES.items():
+    for name, (path, columns) in table_columns().items():
         rows = _at(results, path)
         if not isinstance(rows, list) or not rows:
             continue

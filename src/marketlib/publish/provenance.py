@@ -1,0 +1,91 @@
+"""Run facts, datasets (short sha256 / commits) and parameters as one table for people."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from marketlib.publish.text import DASH, _frame, _section, _text, display_path
+
+
+def _short_hash(value: Any) -> str:
+    s = str(value)
+    return s[:12] if re.fullmatch(r"[0-9a-fA-F]{16,}", s) else _text(s)
+
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "(" + ", ".join(f"{k} {_param_text(v)}" for k, v in value.items()) + ")"
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        return ", ".join(_param_text(v) for v in value)
+    if isinstance(value, str):
+        return display_path(value)
+    return _text(value)
+
+
+
+def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _flatten(f"{prefix}.{k}" if prefix else str(k), v)
+    elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        yield prefix, "; ".join(_text(v) for v in value)
+    else:
+        yield prefix, _text(value)
+
+
+
+def provenance_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Return run facts, datasets (short sha256 / commits) and parameters as a compact table.
+
+    No absolute path of the machine that ran the report appears: paths are shown relative to
+    the project, or as file names.
+
+    Parameters
+    ----------
+    results : dict
+        A ``results.json`` document.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: Kind, Name, Value.
+    """
+    run = _section(results, "run")
+    run = run if isinstance(run, Mapping) else {}
+    rows: list[dict[str, str]] = []
+    params = run.get("params") if isinstance(run.get("params"), Mapping) else {}
+    as_of = run.get("as_of", params.get("as_of"))
+    for key, label in (("as_of", "Data as of"), ("started", "Run started"),
+                       ("marketlib_version", "marketlib version"), ("python", "Python")):
+        value = as_of if key == "as_of" else run.get(key)
+        if value is not None:
+            rows.append({"Kind": "Run", "Name": label, "Value": _text(value)})
+    inputs = run.get("inputs")
+    if isinstance(inputs, Mapping):
+        for path, digest in inputs.items():
+            if isinstance(digest, Mapping):  # e.g. {"sha256": ..., "commit": ...}
+                value = ", ".join(f"{k} {_short_hash(v)}" for k, v in digest.items())
+            else:
+                value = f"sha256 {_short_hash(digest)}"
+            rows.append({"Kind": "Dataset", "Name": display_path(str(path)), "Value": value})
+    for section in ("growth", "arbitrage"):
+        sec = _section(results, section)
+        if isinstance(sec, Mapping) and isinstance(sec.get("inputs"), Mapping):
+            for path, digest in sec["inputs"].items():
+                rows.append({"Kind": "Clean table", "Name": display_path(str(path)),
+                             "Value": f"sha256 {_short_hash(digest)}"})
+    for name, value in params.items():
+        if name == "as_of" or (name == "inputs" and isinstance(inputs, Mapping) and inputs):
+            continue  # the datasets above name the same files
+        if isinstance(value, Mapping):
+            text = "; ".join(f"{k} {_param_text(v)}" for k, v in value.items()
+                             if v is not None and v != []) or DASH
+        else:
+            text = _param_text(value)
+        rows.append({"Kind": "Parameters", "Name": str(name), "Value": text})
+    return _frame(rows, ["Kind", "Name", "Value"])

@@ -1,0 +1,46 @@
+"""Sections: one module per report section, built from one validated parameters object.
+
+``run_growth``, ``run_arbitrage``, ``run_regional`` and ``run_claims`` read their declared
+inputs (clean tables, typed reference files), run the models and return a section object with
+``to_results()`` (its part of results.json) and ``save(path)``. The notebooks, the report runner
+and the tests call these functions; none of them repeats their steps. ``registry.SECTIONS``
+lists the sections and everything the report, the summary page and the change report need
+from each.
+"""
+
+from __future__ import annotations
+
+from marketlib.sections.arbitrage import (
+    ArbitrageSection,
+    arbitrage_table,
+    countries_table,
+    run_arbitrage,
+    scope_of,
+)
+from marketlib.sections.base import Section, load_json, save_json
+from marketlib.sections.claims import ClaimsSection, claims_table, run_claims
+from marketlib.sections.growth import GrowthSection, growth_table, period_labels, run_growth
+from marketlib.sections.regional import (
+    RegionalSection,
+    headline_regional,
+    hong_kong_sensitivity,
+    regional_table,
+    run_regional,
+)
+from marketlib.sections.registry import SECTIONS
+from marketlib.sections.summary import (
+    key_findings,
+    show_findings,
+    summary_blocks,
+    summary_results,
+)
+from marketlib.sources import read_reference_table
+
+__all__ = [
+    "SECTIONS", "arbitrage_table", "claims_table", "countries_table", "growth_table",
+    "headline_regional", "key_findings", "regional_table", "show_findings", "summary_blocks",
+    "ArbitrageSection", "ClaimsSection", "GrowthSection", "RegionalSection", "Section",
+    "hong_kong_sensitivity", "load_json", "period_labels", "read_reference_table",
+    "run_arbitrage", "run_claims", "run_growth", "run_regional", "save_json", "scope_of",
+    "summary_results",
+]

@@ -1,0 +1,521 @@
+"""Geographic pay arbitrage: raw, adjusted, PPP and country ratios, and the team cost."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from marketlib import arbitrage as ab
+from marketlib import claims as cl
+from marketlib.changes.estimates import _estimate, _level, _map, _params, _scheme, _section_status
+from marketlib.frames import finite_or_none as _num
+from marketlib.params import (
+    ArbitrageParams,
+)
+from marketlib.publish.html import show
+from marketlib.publish.text import (
+    DASH,
+    LEVEL_TEXT,
+    RELIABILITY,
+    _base_adjective,
+    _ci_n,
+    _controls_text,
+    _frame,
+    _reported,
+    _section,
+    _text,
+    count,
+    money,
+    not_estimated,
+    pct,
+    pct_range,
+    ratio_ci,
+)
+from marketlib.results_view import comparable_ratio
+from marketlib.results_view import rows as _rows
+from marketlib.sections.base import Section, SectionSpec, optional, results_path
+from marketlib.sources import (
+    InputError,
+    read_price_level_ratios,
+    read_reference_table,
+)
+from marketlib.storage import read_clean_table
+
+
+@dataclass
+class ArbitrageSection(Section):
+    """An arbitrage run on the clean rates table, with the article's rates beside it."""
+
+    params: ArbitrageParams
+    rows: pd.DataFrame  # the analysis rows after the scope's filters
+    provenance: dict[str, Any]
+    result: ab.ArbitrageResult
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    price_levels_file: str | None = None
+
+    @property
+    def reported_groups(self) -> list[str]:
+        """Return the groups at or above the publication floor."""
+        raw = self.result.raw
+        return raw.loc[raw["reported"].astype(bool), "group"].tolist()
+
+    @property
+    def adjusted_ratios(self) -> pd.DataFrame | None:
+        """Return the adjusted ratios (None when fewer than two groups could be compared)."""
+        return None if self.result.adjusted is None else self.result.adjusted.ratios
+
+    def team_text(self) -> str:
+        """Return the team priced (from the parameters) and any member left out, in words."""
+        members = "; ".join(f"{m.headcount:g} x {m.role_family} ({m.experience})"
+                            for m in self.params.team)
+        text = f"team: {members or 'none in the parameters'}"
+        return text + (f"\n{self.team_note}" if self.team_note else "")
+
+    @property
+    def team_note(self) -> str:
+        """Return why team members could not be priced (empty when all were)."""
+        team = self.result.team
+        return "" if team is None else str(team.attrs.get("note", ""))
+
+    def claims_intro(self) -> str:
+        """Return the sentence that introduces the quoted rates (from the claims file)."""
+        c = self.comparison
+        if c.empty:
+            return "No quoted hourly rates in this run."
+        base = c["claimed_base"].iloc[0] if "claimed_base" in c else self.params.base
+        top = c.loc[c["region"] == base, "claimed_hourly_usd"]
+        rates = ", ".join(f"${r.claimed_hourly_usd:,.0f}/hr in {r.region}"
+                          for r in c.itertuples())
+        hours = self.params.hours_per_year
+        text = f"The claims quote {rates}."
+        if len(top):
+            text += (f" At {hours:,.0f} hours, ${float(top.iloc[0]):,.0f}/hr is "
+                     f"${float(top.iloc[0]) * hours:,.0f} a year.")
+        if base != self.params.base:
+            text += (f" Those rates are relative to {base}; this run's base is "
+                     f"{self.params.base}, so their ratios are not tested here.")
+        return text
+
+    @property
+    def base_hourly_usd(self) -> pd.Series:
+        """Return the base group's salary-equivalent hourly pay (for the claims audit)."""
+        return self.rows.loc[self.rows["group"] == self.params.base, "hourly_usd"]
+
+    def to_results(self) -> dict[str, Any]:
+        """Return the ``arbitrage`` section of results.json."""
+        out = self.result.to_results()
+        out["claimed_vs_data"] = json.loads(self.comparison.to_json(orient="records"))
+        base = self.base_hourly_usd
+        out["base_hourly_usd_quantiles"] = {
+            str(q): float(base.quantile(q)) for q in (0.5, 0.9, 0.95, 0.99)} if len(base) else {}
+        out["inputs"] = {self.provenance["path"]: self.provenance["sha256"]}
+        if self.price_levels_file:
+            out["price_levels_file"] = self.price_levels_file
+        return out
+
+
+
+def scope_of(params: ArbitrageParams) -> ab.Scope:
+    """Return the arbitrage scope the parameters describe."""
+    def tup(v: list[Any] | None) -> tuple[Any, ...] | None:
+        return tuple(v) if v else None
+
+    return ab.Scope(geography=params.geography, base=params.base, years=tup(params.years),
+                    rate_kind=params.rate_kind, employment_types=tup(params.employment_types),
+                    experience=tup(params.experience), role_families=tup(params.role_families),
+                    hours_per_year=params.hours_per_year)
+
+
+
+def run_arbitrage(params: ArbitrageParams, claims_path: str | Path | None = None,
+                  price_levels_path: str | Path | None = None,
+                  sensitivity_boot: int = 500) -> ArbitrageSection:
+    """Read the clean rates table ``params.rates_path`` and run every arbitrage estimator.
+
+    ``price_levels_path``: the World Bank price level ratios (PPP), when ``params.ppp``;
+    ``claims_path``: the article's claims, whose hourly rates are set beside the data.
+    ``params.engine == "dask"``: the raw ratios (medians, order-statistic CIs, bootstrap) and
+    the adjusted ratios (OLS + HC3) run on a Dask cluster (``params.scheduler``, or a local
+    one) with the pandas engine's results; the selection, the median-regression check, PPP,
+    gap trend, team cost and sensitivity stay in pandas on the selected rows.
+    """
+    if params.rates_path is None:
+        raise InputError("rates_path", "no clean rates table given")
+    rates, provenance = read_clean_table(params.rates_path)
+    scope = scope_of(params)
+    plr = (read_price_level_ratios(price_levels_path)
+           if params.ppp and price_levels_path is not None else None)
+    team = [m.model_dump() for m in params.team]
+    if params.engine == "dask":  # exact medians/CIs and HC3 ratios on Dask; the rest in pandas
+        from marketlib.engines.dask_arbitrage import dask_run_arbitrage
+
+        result = dask_run_arbitrage(rates, scope, min_n=params.min_n, n_boot=params.n_boot,
+                                    seed=params.seed, ci_level=params.ci_level, plr=plr,
+                                    team=team, scheduler=params.scheduler)
+    else:
+        result = ab.run_arbitrage(rates, scope, min_n=params.min_n, n_boot=params.n_boot,
+                                  seed=params.seed, ci_level=params.ci_level, plr=plr,
+                                  team=team)
+    rows, _ = ab.select_rates(rates, scope)
+    base_pay = rows.loc[rows["group"] == scope.base, "hourly_usd"]
+    comparison = (cl.claimed_vs_data(read_reference_table(claims_path), result, base_pay)
+                  if claims_path else pd.DataFrame())
+    sens = (ab.sensitivity(rates, scope, min_n=params.min_n, n_boot=sensitivity_boot,
+                           seed=params.seed) if sensitivity_boot else pd.DataFrame())
+    return ArbitrageSection(params, rows, provenance, result, comparison, sens,
+                            Path(price_levels_path).name if plr is not None else None)
+
+
+def _arbitrage_parts(results: Mapping[str, Any] | None) -> tuple[
+        dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]], str, Any]:
+    arb = _section(results, "arbitrage")
+    arb = arb if isinstance(arb, Mapping) else {}
+    raw = _rows(arb.get("regions"))
+    adjusted = {str(r.get("region")): dict(r) for r in _rows(arb.get("adjusted"))}
+    base = str(arb.get("base") or "the base region")
+    return dict(arb), raw, adjusted, base, arb.get("min_n")
+
+
+
+def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Return the pay-ratio table: one row per region, base first, then by adjusted ratio.
+
+    Columns: Region, Employees (n), Countries, Median pay (USD/h, 95% CI), raw ratio to the base,
+    comparable-specialist (adjusted) ratio, reliability. Groups under the floor say
+    "not estimated (n = 23 < 30)".
+
+    Parameters
+    ----------
+    results : dict
+        A ``results.json`` document.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells, no meaningful index; empty (with the columns) without an arbitrage section.
+    """
+    arb, raw, adjusted, base, floor = _arbitrage_parts(results)
+    controls = next((a.get("controls") for a in adjusted.values() if a.get("controls")), None)
+    same = _controls_text(controls)
+    adj_col = "Comparable specialist" + (f" (same {same})" if same else "")
+    cols = ["Region", "Employees (n)", "Countries (largest)", "Median pay, USD/h (95% CI)",
+            f"Raw ratio to {base} (95% CI)", f"{adj_col} (95% CI)",
+            "Equal-country ratio (95% CI)", "Reliability"]
+    rows = []
+    seen = set()
+    for r in raw:
+        g = str(r.get("region", DASH))
+        seen.add(g)
+        a = adjusted.get(g, {})
+        if _reported(r):
+            value, lo, hi, k = comparable_ratio(a)
+            adj = ("1.00 (base)" if g == base else ratio_ci(value, lo, hi)
+                   + (f", {count(k)} countries" if k else ""))
+            rel = RELIABILITY.get(str(r.get("flag")), _text(r.get("flag")))
+            eq = ("1.00 (base)" if g == base else
+                  ratio_ci(r.get("ratio_equal_country"), r.get("ratio_equal_country_ci_low"),
+                           r.get("ratio_equal_country_ci_high"))
+                  + (f", {count(r.get('n_countries_averaged'))} countries"
+                     if _num(r.get("ratio_equal_country")) is not None else ""))
+            rows.append({
+                "Region": g, "Employees (n)": count(r.get("n")),
+                "Countries (largest)": _countries_text(r), cols[6]: eq,
+                "Median pay, USD/h (95% CI)": ratio_ci(
+                    r.get("median_hourly_usd"), r.get("ci_low"), r.get("ci_high"), digits=0),
+                cols[4]: "1.00 (base)" if g == base else ratio_ci(
+                    r.get("ratio_to_base"), r.get("ratio_ci_low"), r.get("ratio_ci_high")),
+                cols[5]: adj, "Reliability": rel,
+                "_key": (0 if g == base else 1, -(_num(a.get("ratio_to_base"))
+                                                  or _num(r.get("ratio_to_base")) or 0))})
+        else:
+            ne = not_estimated(r.get("n"), floor)
+            rows.append({"Region": g, "Employees (n)": count(r.get("n")),
+                         "Countries (largest)": _countries_text(r),
+                         "Median pay, USD/h (95% CI)": ne, cols[4]: ne, cols[5]: ne,
+                         cols[6]: ne,
+                         "Reliability": "too few observations",
+                         "_key": (2, -(_num(r.get("n")) or 0))})
+    for g, a in adjusted.items():  # adjusted-only groups (no raw row)
+        if g not in seen:
+            rows.append({"Region": g, "Employees (n)": count(a.get("n")),
+                         cols[5]: ratio_ci(*comparable_ratio(a)[:3]),
+                         "_key": (1, -(_num(a.get("ratio_to_base")) or 0))})
+    rows.sort(key=lambda r: r["_key"])
+    return _frame(rows, cols)
+
+
+
+def _countries_text(r: Mapping[str, Any]) -> str:
+    top, share = r.get("top_country"), _num(r.get("top_country_share"))
+    return count(r.get("n_countries")) + (f" ({top} {pct(share)})" if top and share is not None
+                                           else "")
+
+
+
+def countries_table(results: Mapping[str, Any] | None, top: int | None = None
+                    ) -> pd.DataFrame:
+    """Return the "where to hire" table: each country with enough rows, cheapest first.
+
+    Columns: Country, Group, n, Median pay (USD/h), Ratio to the base (95% CI), Shrunk ratio
+    (empirical Bayes, borrowing from the group). Countries below the country floor are left
+    out here (their n is in results.json).
+    """
+    arb = _section(results, "arbitrage") or {}
+    base = str(arb.get("base") or "the base")
+    rows = [r for r in _rows(arb.get("countries")) if r.get("reported")
+            and r.get("group") != base]
+    rows.sort(key=lambda r: _num(r.get("ratio_to_base")) or 0)
+    cols = ["Country", "Group", "n", "Median pay, USD/h", f"Ratio to {base} (95% CI)",
+            "Shrunk ratio"]
+    out = [{"Country": _text(r.get("country_iso3")), "Group": _text(r.get("group")),
+            "n": count(r.get("n")), "Median pay, USD/h": money(r.get("median_hourly_usd")),
+            cols[4]: ratio_ci(r.get("ratio_to_base"), r.get("ci_low"), r.get("ci_high")),
+            "Shrunk ratio": ratio_ci(r.get("ratio_shrunk"), None, None)}
+           for r in (rows[:top] if top else rows)]
+    return _frame(out, cols)
+
+
+#: Definitions that must agree for a section's estimates to be compared.
+ARBITRAGE_DEFINITIONS = ("base", "geography", "hours_per_year", "rate_kind", "years",
+                         "employment_types", "experience", "role_families", "duplicates",
+                         "range_pairs", "exclude_outliers", "exclude_fx_mismatch")
+
+
+
+def _arbitrage_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
+    arb = _map(results.get("arbitrage"))
+    scope = _map(arb.get("scope"))
+    par = _params(results, "arbitrage")
+    out: dict[str, Any] = {"scheme": _scheme(results)}
+    for key in ARBITRAGE_DEFINITIONS:
+        for source in (arb, scope, par):
+            if key in source:
+                out[key] = source[key]
+                break
+    return out
+
+
+
+def _arbitrage_estimates(previous: Mapping[str, Any], current: Mapping[str, Any],
+                         status: Mapping[str, Any]) -> list[dict[str, Any]]:
+    pa, ca = _map(previous.get("arbitrage")), _map(current.get("arbitrage"))
+    base = str(ca.get("base") or "the base")
+    lo_, ln_ = _level(pa, _params(previous, "arbitrage")), _level(ca, _params(current,
+                                                                              "arbitrage"))
+    out = []
+    if status["arbitrage"]["comparable"]:
+        old = {str(r.get("region")): r for r in _rows(pa.get("regions"))}
+        for r in _rows(ca.get("regions")):
+            g = str(r.get("region"))
+            o = old.get(g)
+            if g == base or o is None or not r.get("reported") or not o.get("reported"):
+                continue
+            out.append(_estimate("arbitrage", g, "ratio_to_base",
+                                 f"{g}'s raw pay ratio to {base}", o, r,
+                                 ("ratio_to_base", "ratio_ci_low", "ratio_ci_high"), "log",
+                                 lo_, ln_, "ratio"))
+    if status["adjusted"]["comparable"]:
+        old = {str(r.get("region")): r for r in _rows(pa.get("adjusted"))}
+        for r in _rows(ca.get("adjusted")):
+            g = str(r.get("region"))
+            if g == base or g not in old:
+                continue
+            out.append(_estimate("arbitrage", g, "adjusted_ratio_to_base",
+                                 f"{g}'s adjusted pay ratio", old[g], r,
+                                 ("ratio_to_base", "ci_low", "ci_high"), "log", lo_, ln_,
+                                 "ratio"))
+    if status["team"]["comparable"]:
+        old = {str(r.get("group")): r for r in _rows(pa.get("team"))}
+        for r in _rows(ca.get("team")):
+            g = str(r.get("group"))
+            if g not in old:
+                continue
+            out.append(_estimate("arbitrage", g, "team_savings",
+                                 f"{g}'s team-cost savings against {base} (90% band)", old[g], r,
+                                 ("savings_p50", "savings_p05", "savings_p95"), "log1m",
+                                 0.90, 0.90, "savings"))
+    return out
+
+
+
+def _floor_crossings(previous: Mapping[str, Any], current: Mapping[str, Any]
+                     ) -> list[dict[str, Any]]:
+    pa, ca = _map(previous.get("arbitrage")), _map(current.get("arbitrage"))
+    old = {str(r.get("region")): r for r in _rows(pa.get("regions"))}
+    out = []
+    for r in _rows(ca.get("regions")):
+        g = str(r.get("region"))
+        o = old.get(g)
+        was = bool(o.get("reported")) if o is not None else False
+        now = bool(r.get("reported"))
+        if was == now:
+            continue
+        out.append({"section": "arbitrage", "group": g, "old_reported": was,
+                    "new_reported": now, "old_n": None if o is None else o.get("n"),
+                    "new_n": r.get("n"), "old_min_n": pa.get("min_n"),
+                    "new_min_n": ca.get("min_n"),
+                    "direction": "now reported" if now else "no longer reported"})
+    new_groups = {str(r.get("region")) for r in _rows(ca.get("regions"))}
+    for g, o in old.items():
+        if g not in new_groups and o.get("reported"):
+            out.append({"section": "arbitrage", "group": g, "old_reported": True,
+                        "new_reported": False, "old_n": o.get("n"), "new_n": None,
+                        "old_min_n": pa.get("min_n"), "new_min_n": ca.get("min_n"),
+                        "direction": "no longer reported"})
+    return out
+
+
+# --- the section's record: report, summary page, tables, change report ---------------------------
+
+
+def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dict[str, Any]:
+    return {**params.arbitrage.to_dict(), "rates_path": str(data["tables"]["rates"]),
+            "claims_path": optional(data["files"]["claims"]),
+            "price_levels_path": optional(data["ppp"]),
+            "rates_source": data.get("rates_source"),
+            "results_path": results_path(out, NAME), "figures_dir": str(out / "figures")}
+
+
+def _default_results(defaults: Any, processed: Path, raw: Path, seed: int) -> dict[str, Any]:
+    return run_arbitrage(defaults.arbitrage.model_copy(update={
+        "rates_path": str(processed / "rates.parquet"), "ppp": False, "seed": seed}),
+        raw / "claims" / "article_claims.csv", sensitivity_boot=0).to_results()
+
+
+def _status(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """Raw ratios; adjusted ratios (adds the model's controls); team cost (adds the team)."""
+    def has(part: str) -> Callable[[Mapping[str, Any]], bool]:
+        return lambda r: bool(_rows(_map(r.get("arbitrage")).get(part)))
+
+    def adj_defs(r: Mapping[str, Any]) -> dict[str, Any]:
+        adj = _rows(_map(r.get("arbitrage")).get("adjusted"))
+        controls = next((a.get("controls") for a in adj if a.get("controls")), None)
+        return {**_arbitrage_definitions(r), "controls": controls}
+
+    def team_defs(r: Mapping[str, Any]) -> dict[str, Any]:
+        return {**adj_defs(r), "team": _params(r, "arbitrage").get("team")}
+
+    return {
+        "arbitrage": _section_status("arbitrage", previous, current, has("regions"),
+                                     _arbitrage_definitions),
+        "adjusted": _section_status("adjusted arbitrage", previous, current, has("adjusted"),
+                                    adj_defs),
+        "team": _section_status("team cost", previous, current, has("team"), team_defs),
+    }
+
+
+def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Return the pay sentences: comparable-specialist leads, the raw range, small groups.
+
+    Leads are the article's regions first (else the largest samples), at most three; the
+    summary gives them the sentences the other findings leave.
+    """
+    arb, raw, adjusted, base, floor = _arbitrage_parts(results)
+    raw_by_region = {str(r.get("region")): r for r in raw}
+    others = _raw_range(arb, raw, adjusted, base)
+    small = [r for r in raw if not _reported(r)]
+    if small:
+        small.sort(key=lambda r: -(_num(r.get("n")) or 0))
+        listed = "; ".join(f"{r.get('region', DASH)} {not_estimated(r.get('n'), floor)}"
+                           for r in small)
+        others.append(f"Too few observations: {listed}.")
+    claimed = [str(r.get("region")) for r in _rows(arb.get("claimed_vs_data"))]
+    ranked = [g for g in claimed if g in adjusted and g != base]
+    ranked += sorted((g for g in adjusted if g not in ranked and g != base),
+                     key=lambda g: -(_num(adjusted[g].get("n")) or 0))
+    lead: list[str] = []
+    for g in ranked:
+        value, lo, hi, k = comparable_ratio(adjusted[g])
+        if _num(value) is None or len(lead) == 3:
+            continue
+        raw_g = raw_by_region.get(g, {})
+        n = adjusted[g].get("n", raw_g.get("n"))
+        nc = raw_g.get("n_countries")
+        n_text = f"n = {count(n)}" + (f", {count(nc)} countries" if _num(nc) else "")
+        how = f"countries weighed alike ({count(k)} averaged)" if k else "pooled"
+        lead.append(
+            f"{g}: a comparable specialist earns {pct(value)} of "
+            f"{_base_adjective(base)} ({how}; {LEVEL_TEXT} {pct_range(lo, hi)}; {n_text}).")
+    return lead, others
+
+
+def _raw_range(arb: Mapping[str, Any], raw: list[dict[str, Any]],
+               adjusted: Mapping[str, Any], base: str) -> list[str]:
+    """Return the sentence on the range of raw ratios (or the one raw ratio)."""
+    est = [r for r in raw if _reported(r) and str(r.get("region")) != base
+           and _num(r.get("ratio_to_base")) is not None]
+    if len(est) >= 2:
+        lo = min(est, key=lambda r: r["ratio_to_base"])
+        hi = max(est, key=lambda r: r["ratio_to_base"])
+        hours = _num(arb.get("hours_per_year"))
+        h = f", {hours:,.0f} h a year" if hours else ""
+        return [
+            f"Raw medians (salary-equivalent pay{h}, not adjusted for role or experience) "
+            f"range from {pct(lo['ratio_to_base'])} of {_base_adjective(base)} in "
+            f"{lo['region']} ({_ci_n(lo, 'ratio_ci_low', 'ratio_ci_high')}) to "
+            f"{pct(hi['ratio_to_base'])} in {hi['region']} "
+            f"({_ci_n(hi, 'ratio_ci_low', 'ratio_ci_high')})."]
+    if len(est) == 1 and not adjusted:
+        r = est[0]
+        return [f"{r['region']}: the raw median pay is {pct(r['ratio_to_base'])} of "
+                f"{_base_adjective(base)} ({_ci_n(r, 'ratio_ci_low', 'ratio_ci_high')})."]
+    return []
+
+
+def _summary(results: Mapping[str, Any], figures_dir: str | None,
+             context: Mapping[str, Any]) -> list[Any]:
+    from IPython.display import Markdown
+
+    from marketlib import figures, prose
+
+    fig = figures.adjusted_ratio_forest(results["arbitrage"])
+    figures.save(fig, figures_dir, "summary_adjusted_ratios")
+    return [Markdown("## Pay: a comparable specialist, by region"),
+            Markdown(prose.arbitrage_intro(results)), show(arbitrage_table(results)), fig]
+
+
+NAME = "geographic_arbitrage"
+SPEC = SectionSpec(
+    name=NAME, key="arbitrage", title="geographic pay arbitrage",
+    notebook_parameters=_notebook_parameters, merge=lambda doc: {"arbitrage": doc},
+    default_results=_default_results, comparisons=_status, estimates=_arbitrage_estimates,
+    change_extras=lambda previous, current, status: {"groups_crossing_floor": (
+        _floor_crossings(previous, current) if status["arbitrage"]["comparable"] else [])},
+    status_words={"arbitrage": "raw pay ratios", "adjusted": "adjusted pay ratios",
+                  "team": "team cost"},
+    findings=arbitrage_findings,
+    tables={
+        "pay_ratios": (("arbitrage", "regions"), {
+            "group": "region", "n_rows": "n", "n_countries": "n_countries",
+            "top_country": "top_country", "top_country_share_fraction": "top_country_share",
+            "reported": "reported", "median_usd_per_hour": "median_hourly_usd",
+            "median_ci_low_usd_per_hour": "ci_low", "median_ci_high_usd_per_hour": "ci_high",
+            "ratio_to_base": "ratio_to_base", "ratio_ci_low": "ratio_ci_low",
+            "ratio_ci_high": "ratio_ci_high", "ratio_equal_country": "ratio_equal_country",
+            "ratio_equal_country_ci_low": "ratio_equal_country_ci_low",
+            "ratio_equal_country_ci_high": "ratio_equal_country_ci_high",
+            "n_countries_averaged": "n_countries_averaged"}),
+        "adjusted_ratios": (("arbitrage", "adjusted"), {
+            "group": "region", "n_rows": "n", "ratio_to_base": "ratio_to_base",
+            "ratio_ci_low": "ci_low", "ratio_ci_high": "ci_high",
+            "ratio_equal_country": "ratio_equal_country",
+            "ratio_equal_country_ci_low": "ratio_equal_country_ci_low",
+            "ratio_equal_country_ci_high": "ratio_equal_country_ci_high",
+            "n_countries_averaged": "n_countries_averaged"}),
+        "countries": (("arbitrage", "countries"), {
+            "country_iso3": "country_iso3", "group": "group", "n_rows": "n",
+            "reported": "reported", "median_usd_per_hour": "median_hourly_usd",
+            "ratio_to_base": "ratio_to_base", "ratio_ci_low": "ci_low",
+            "ratio_ci_high": "ci_high", "ratio_shrunk": "ratio_shrunk"}),
+        "team_cost": (("arbitrage", "team"), {
+            "group": "group", "savings_p05_fraction": "savings_p05",
+            "savings_p50_fraction": "savings_p50", "savings_p95_fraction": "savings_p95",
+            "team_annual_cost_base_p50_usd": "team_annual_cost_base_p50",
+            "team_annual_cost_p50_usd": "team_annual_cost_p50"})},
+    summary=_summary)

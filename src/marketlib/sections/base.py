@@ -1,0 +1,98 @@
+"""The section protocol's shared parts: results documents saved and read once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marketlib.sources import (
+    InputError,
+    atomic_write_bytes,
+)
+
+
+def save_json(data: dict[str, Any], path: str | Path) -> Path:
+    """Write a results document atomically (UTF-8 JSON, sorted as built)."""
+    p = Path(path)
+    atomic_write_bytes(p, (json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
+    return p
+
+
+
+def load_json(path: str | Path) -> dict[str, Any]:
+    """Read a results document written by :func:`save_json`."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "results file not found (run the notebook that writes it first)")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(p, f"not a JSON results file ({exc})") from exc
+
+
+
+class Section:
+    """Shared behaviour: ``save`` writes ``to_results()`` atomically."""
+
+    def to_results(self) -> dict[str, Any]:  # pragma: no cover - overridden
+        """Return this section's part of results.json."""
+        raise NotImplementedError
+
+    def save(self, path: str | Path | None) -> Path | None:
+        """Write ``to_results()`` to ``path`` (nothing when ``path`` is None)."""
+        return None if path is None else save_json(self.to_results(), path)
+
+
+#: A section's notebook parameters: (report params, the run's data, the run folder) -> dict.
+NotebookParameters = Callable[[Any, Mapping[str, Any], Path], dict[str, Any]]
+#: Change-report hooks: two results documents (and the comparability status) -> items.
+Comparisons = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, dict[str, Any]]]
+Estimates = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]],
+                     list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """Everything the report, the summary page, the tables and the change report need.
+
+    One record per section in ``registry.SECTIONS``; nothing outside the section's own module
+    knows its notebook, its results keys, its tables or its sentences.
+    """
+
+    name: str  # notebooks/<name>.ipynb and results/<name>.json
+    key: str  # its key in results.json, and ``<key>_results_path`` in dependants' parameters
+    title: str  # its name for people ("certification growth")
+    needs: tuple[str, ...] = ()  # sections whose results it reads (run after them)
+    optional_input: str | None = None  # ``inputs.<x>``: null skips the section
+    skip_reason: str = ""
+    notebook_parameters: NotebookParameters | None = None
+    #: results/<name>.json -> its entries in results.json (None: the section did not run)
+    merge: Callable[[dict[str, Any] | None], dict[str, Any]] | None = None
+    #: the summary page on its own: (default params, processed dir, raw dir, seed) -> results
+    default_results: Callable[[Any, Path, Path, int], dict[str, Any] | None] | None = None
+    comparisons: Comparisons | None = None  # {status name: comparability status}
+    estimates: Estimates | None = None  # headline estimates of two comparable runs
+    #: (previous, current, status) -> extra items of the changes section (e.g. floor crossings)
+    change_extras: Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]],
+                            dict[str, list[dict[str, Any]]]] | None = None
+    status_words: Mapping[str, str] = field(default_factory=dict)  # status name -> words
+    #: key findings: results -> (lead sentences, other sentences)
+    findings: Callable[[Mapping[str, Any]], tuple[list[str], list[str]]] | None = None
+    #: CSV / Excel tables: name -> (path in results.json, {output column: results key})
+    tables: Mapping[str, tuple[tuple[str, ...], Mapping[str, str]]] = field(
+        default_factory=dict)
+    #: the summary page's block: (results, figures dir, context) -> objects to display
+    summary: Callable[[Mapping[str, Any], str | None, Mapping[str, Any]], list[Any]] | None = None
+
+
+def results_path(out: Path, name: str) -> str:
+    """Return where a section's notebook writes its results in a run folder."""
+    return str(out / "results" / f"{name}.json")
+
+
+def optional(path: Path | str | None) -> str | None:
+    """Return a path as a notebook parameter (None stays None)."""
+    return None if path is None else str(path)

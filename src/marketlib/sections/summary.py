@@ -1,0 +1,100 @@
+"""The summary page's results: each section's own results, or computed with defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from marketlib.params import (
+    default_report_params,
+)
+from marketlib.paths import processed_dir, raw_dir
+from marketlib.publish.text import _section
+from marketlib.results_view import rows as _rows
+from marketlib.sections.base import load_json
+from marketlib.sections.registry import SECTIONS
+
+
+def summary_results(growth_results_path: str | None = None,
+                    arbitrage_results_path: str | None = None,
+                    regional_results_path: str | None = None,
+                    claims_results_path: str | None = None, as_of: str | None = None,
+                    processed: str | Path | None = None, raw: str | Path | None = None,
+                    seed: int = 0) -> dict[str, Any]:
+    """Return the sections the summary page shows, as one results document.
+
+    A report run passes the results its notebooks wrote (``<key>_results_path``); on its own
+    (JupyterLab, nbval) the page computes each section here with the default report
+    parameters, from the clean tables in ``processed`` and the typed files in ``raw`` (the
+    project's ``data/processed`` and ``data/raw`` by default, wherever the page runs from).
+    """
+    given = {"growth": growth_results_path, "arbitrage": arbitrage_results_path,
+             "regional": regional_results_path, "claims": claims_results_path}
+    defaults = default_report_params()
+    proc = Path(processed) if processed is not None else processed_dir()
+    rawp = Path(raw) if raw is not None else raw_dir()
+    out: dict[str, Any] = {"run": {"as_of": as_of, "params": defaults.to_dict(),
+                                   "rates_source": "the aijobs.net salary survey"}}
+    for spec in SECTIONS:
+        path = given.get(spec.key)
+        doc = (load_json(path) if path
+               else spec.default_results(defaults, proc, rawp, seed) if spec.default_results
+               else None)
+        out.update(spec.merge(doc) if spec.merge else {spec.key: doc})
+    return out
+
+
+def key_findings(results: Mapping[str, Any] | None, max_sentences: int = 8) -> list[str]:
+    """Return the report's key findings as 4-8 sentences generated from ``results.json``.
+
+    Each section says its own sentences (``SectionSpec.findings``: lead sentences, then the
+    others); the leads (comparable-specialist pay of the article's regions, else the largest
+    samples) take the sentences the others leave. The change since the previous report ends
+    the list. Percent in prose; every estimate carries its 95% CI and n.
+    """
+    if not isinstance(results, Mapping):
+        return []
+    lead: list[str] = []
+    others: list[str] = []
+    for spec in SECTIONS:
+        if spec.findings is not None:
+            a, b = spec.findings(results)
+            lead += a
+            others += b
+    others += _changes_sentence(results)
+    budget = max(1, max_sentences - len(others))
+    return (lead[:min(3, budget)] + others)[:max_sentences]
+
+
+def _changes_sentence(results: Mapping[str, Any]) -> list[str]:
+    changes = _section(results, "changes")
+    if not isinstance(changes, Mapping):
+        return []
+    est = _rows(changes.get("estimates"))
+    if not est:
+        return []
+    n_changed = sum(1 for e in est if e.get("verdict") == "changed")
+    prev = changes.get("previous")
+    prev_as_of = prev.get("as_of") if isinstance(prev, Mapping) else None
+    since = f" (as of {prev_as_of})" if prev_as_of else ""
+    return [f"Since the previous report{since}, {n_changed} of {len(est)} estimates changed "
+            f"beyond their uncertainty; {len(est) - n_changed} moved within it."]
+
+
+def summary_blocks(results: Mapping[str, Any], figures_dir: str | None = None,
+                   article: Any = None) -> list[Any]:
+    """Return every section's block of the summary page (headings, tables, figures)."""
+    out: list[Any] = []
+    for spec in SECTIONS:
+        if spec.summary is not None:
+            out += spec.summary(results, figures_dir, {"article": article})
+    return out
+
+
+def show_findings(results: Mapping[str, Any] | None) -> Any:
+    """Display the key findings in a notebook as a Markdown list (``IPython.display``)."""
+    from IPython.display import Markdown
+
+    lines = "\n".join(f"- {s}" for s in key_findings(results))
+    return Markdown("**Key findings**\n\n" + lines)
