@@ -108,6 +108,18 @@ figures.save(fig, figures_dir, "regional_growth")
 plt.show()
 
 # %% [markdown]
+# ## Quarter by quarter
+#
+# The same series each quarter over the window's years: solid lines sum the constant set of
+# economies the growth above compares, dashed lines every economy published that quarter. A
+# gap between them is economies entering or leaving the published table, not growth.
+
+# %%
+fig = figures.regional_quarterly(section.quarterly(), subject, geo)
+figures.save(fig, figures_dir, "regional_quarterly")
+plt.show()
+
+# %% [markdown]
 # ## The economies in each region
 #
 # The constant set of each comparison, and the economy that dominates each region: where one

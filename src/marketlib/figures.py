@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -179,6 +180,37 @@ def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
     return fig
 
 
+def regional_quarterly(quarters: pd.DataFrame, subject: str, geography: str = "region"
+                       ) -> Any:
+    """Draw each group's quarterly activity: constant economies (solid), all published (dashed).
+
+    A log axis with plain labels (regions differ a hundredfold); the legend says how many
+    economies the constant set holds in each group.
+    """
+    name = topic_name(subject, start=True)
+    groups = sorted(quarters[geography].dropna().unique())
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    palette = sns.color_palette("colorblind", max(1, len(groups)))
+    for color, g in zip(palette, groups, strict=False):
+        part = quarters[quarters[geography] == g].sort_values("period_start")
+        k = int(part["economies_constant"].max()) if len(part) else 0
+        ax.plot(part["period_start"], part["count_constant"], "-o", ms=3, color=color,
+                label=f"{g} ({k} {'economy' if k == 1 else 'economies'})")
+        ax.plot(part["period_start"], part["count_all"], "--", lw=1, color=color, alpha=0.6)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_ylabel(f"{name} developers a quarter (log scale)")
+    ax.set_title(f"{name} activity by {geography_word(geography)}, each quarter\n"
+                 "solid: the constant set of economies; dashed: every published economy",
+                 fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
+              frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def economy_drivers(drivers: pd.DataFrame, subject: str, period_from: str, period_to: str
                     ) -> Any:
     """Draw each region's economies by their count in the later span (who drives a region)."""
@@ -197,10 +229,11 @@ def economy_drivers(drivers: pd.DataFrame, subject: str, period_from: str, perio
     ax.barh(np.arange(len(vals)), vals, color=colors)
     ax.set_yticks(np.arange(len(vals)), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{subject} pushers, {period_to} (sum of quarters)")
+    ax.set_xlabel(f"{topic_name(subject)} pushers, {period_to} (sum of quarters)")
     top = d.sort_values("share_to", ascending=False).drop_duplicates("group")
     most = top["share_to"].max() if len(top) else float("nan")
-    ax.set_title(f"Who drives each region ({subject}, {period_to}): the largest economy holds "
+    ax.set_title(f"Who drives each region ({topic_name(subject)}, {period_to}): the largest "
+                 "economy holds "
                  f"up to {most:.0%} of its region", fontsize=10)
     fig.tight_layout()
     return fig

@@ -19,8 +19,9 @@ from typing import Any
 
 import pandas as pd
 
+from marketlib.frames import finite_or_none as _num
 from marketlib.publish.provenance import _flatten
-from marketlib.publish.text import DASH, _cell, _frame, _text, human_name, scrub_paths
+from marketlib.publish.text import DASH, _cell, _frame, _text, human_name, pct, scrub_paths
 
 TABLE_CSS = """
 .mlib-table { border-collapse: collapse; width: 100%; max-width: 100%; table-layout: auto;
@@ -103,19 +104,48 @@ def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -
 
 
 
+#: Words of a column name that make it a fraction shown as a percent on a page.
+_FRACTION_WORDS = frozenset({"growth", "share", "savings", "pct", "difference"})
+#: Fractions whose sign matters (changes): shown signed (+12%).
+_SIGNED_WORDS = frozenset({"growth", "difference"})
+
+
+def percent_columns(columns: Sequence[str]) -> dict[str, bool]:
+    """Return the columns shown as percents, each with whether it is signed.
+
+    A column is a fraction when a word of its name says so (growth, share, savings, pct,
+    difference); a bare ``ci_low``/``ci_high`` bounds the table's fraction when the table has
+    one and no ratio or median beside it. Data files keep fractions; pages show percents.
+    """
+    cols = [str(c) for c in columns]
+    out = {c: bool(_SIGNED_WORDS & set(c.split("_"))) for c in cols
+           if _FRACTION_WORDS & set(c.split("_"))}
+    bare = [c for c in cols if c in ("ci_low", "ci_high")]
+    if bare and out and not any(w in c for c in cols for w in ("ratio", "median")):
+        signed = any(out.values())
+        out.update({c: signed for c in bare})
+    return out
+
+
 def tidy(frame: pd.DataFrame, columns: Sequence[str] | None = None,
          names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Return a DataFrame for people: chosen columns, human names, text cells, no index.
 
-    Numbers get 3 significant digits (fractions stay fractions: 0.52, never 52), counts get
-    thousands separators, missing values an em dash, booleans yes/no, lists a comma list;
-    absolute paths are cut to file names.
+    Fractions of growth, shares and savings are percents (:func:`percent_columns`); other
+    numbers get 3 significant digits, counts thousands separators, missing values an em dash,
+    booleans yes/no, lists a comma list; absolute paths are cut to file names.
     """
     d = frame if columns is None else frame[[c for c in columns if c in frame.columns]]
-    out = pd.DataFrame({(names or {}).get(c, human_name(c)): [_cell(v) for v in d[c].tolist()]
-                        for c in d.columns})
-    return out.reset_index(drop=True)
+    percent = percent_columns(list(d.columns))
 
+    def cells(c: str) -> list[str]:
+        if c not in percent:
+            return [_cell(v) for v in d[c].tolist()]
+        return [pct(v, signed=percent[c]) if _num(v) is not None else _cell(v)
+                for v in d[c].tolist()]
+
+    out = pd.DataFrame({(names or {}).get(c, human_name(c)): cells(c) for c in d.columns})
+    return out.reset_index(drop=True)
 
 
 class Table:

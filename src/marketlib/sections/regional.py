@@ -52,6 +52,16 @@ class RegionalSection(Section):
     article_growth: pd.DataFrame | None = None
     hong_kong: dict[str, Any] | None = None
 
+    def quarterly(self) -> pd.DataFrame:
+        """Return the headline topic's quarterly counts per group over the window's years."""
+        from marketlib.growth.quarterly import quarterly_totals
+
+        years = [int(str(v)) for col in ("from", "to") for v in self.growth.growth[col]
+                 if str(v).isdigit()]
+        return quarterly_totals(self.table, self.params.measure, self.headline_subject,
+                                self.params.group_by, self.params.china_hong_kong,
+                                min(years, default=None), max(years, default=None))
+
     def intro(self) -> str:
         """Return what this run measures, over which years, and the claims beside it."""
         p = self.params
