@@ -1,0 +1,199 @@
+"""Rate claims against the pay data: each judged on the estimate its wording asks for."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Calendar hours (durations such as "from 6 weeks to 40 hours"), not working hours: a pay
+#: "day" is 8 working hours (money.WORKING_HOURS); an elapsed day is 24 calendar hours.
+
+
+
+def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: float,
+                base: str) -> list[dict[str, Any]]:
+    """Check claimed hourly rates: unit sanity for the base level, ratios against the data.
+
+    ``comparison``: :func:`claimed_vs_data` output, with the share of the base group's
+    salary-equivalent pay at or above each claimed level (how rare it is as a salary).
+    """
+    out = []
+    texts = claims.set_index("id")["text"]
+    for _, r in comparison.iterrows():
+        item = {"id": r["claim_id"], "text": texts.get(r["claim_id"], ""), "check": "data_rate"}
+        claimed_base = r.get("claimed_base", base)
+        if claimed_base != base:
+            item.update(verdict="untestable",
+                        detail=(f"the claim is a rate relative to {claimed_base}; this run's "
+                                f"base is {base} (set arbitrage.base to {claimed_base} to test "
+                                "it)"), gap=0.0)
+            out.append(item)
+            continue
+        if r["region"] == base:
+            share = float(r["base_share_at_or_above"])
+            median = float(r["base_median_hourly_usd"])
+            item.update(
+                verdict="contradicted_by_data",
+                detail=(f"${r['claimed_hourly_usd']:.0f}/hr is "
+                        f"${r['claimed_annual_equivalent_usd']:,.0f}/yr at {hours_per_year:g} h; "
+                        f"only {share:.1%} of {base} full-time "
+                        f"salaries in the data reach it (median ${median:.0f}/hr): "
+                        "a bill rate, not salary-equivalent pay"),
+                gap=float(r["claimed_hourly_usd"] / median - 1))
+            out.append(item)
+            continue
+        ratio = r["claimed_ratio"]
+        name, est, lo, hi = _matching_estimate(texts.get(r["claim_id"], ""), r)
+        other = _other_estimate(name, r)
+        n = r.get("n")
+        n_text = f"n = {0 if pd.isna(n) else int(n)}"
+        verdict = _within(ratio, lo, hi)
+        if verdict is None:
+            item.update(verdict="untestable", detail=f"{n_text}: the {name} is not estimated "
+                        "(below the publication floor or too few countries)", gap=0.0)
+        else:
+            where = "lies in" if verdict else "is outside"
+            item.update(
+                verdict="supported_by_data" if verdict else "contradicted_by_data",
+                detail=(f"judged on the {name}, the estimate matching the claim's wording: "
+                        f"claimed ratio {ratio:.2f} to {base} {where} its 95% CI "
+                        f"[{lo:.2f}-{hi:.2f}] ({n_text}); {other}; only the ratio is "
+                        "testable: the levels are bill rates"),
+                gap=0.0 if verdict else float(min(abs(ratio - lo), abs(ratio - hi))))
+        out.append(item)
+    return out
+
+
+
+#: Wording that asks for a comparable specialist (the adjusted ratio), not a bare average.
+_COMPARABLE = re.compile(r"comparable|similar (skills|experience|roles?)|same (skills|role|level)"
+                         r"|like[- ]for[- ]like|equivalent|equally skilled", re.I)
+
+
+
+def _matching_estimate(text: str, r: Any) -> tuple[str, Any, Any, Any]:
+    """Return the estimate a rate claim is judged on: (name, estimate, low, high).
+
+    "with comparable skills" (and similar wording) asks for a comparable specialist: the
+    adjusted ratio. A bare average is judged on the equal-country ratio (the region, its
+    countries weighed alike), or, where no country reaches the floor, the pooled ratio.
+    """
+    if _COMPARABLE.search(str(text)):
+        if pd.notna(r.get("adjusted_equal_country_ci_low", np.nan)):
+            return ("equal-country adjusted ratio (comparable specialist)",
+                    r.get("adjusted_equal_country_ratio"),
+                    r.get("adjusted_equal_country_ci_low"),
+                    r.get("adjusted_equal_country_ci_high"))
+        return ("adjusted ratio (comparable specialist, country-cluster CI)",
+                r.get("adjusted_ratio"), r.get("adjusted_ci_low"), r.get("adjusted_ci_high"))
+    if pd.notna(r.get("equal_country_ci_low", np.nan)):
+        return ("equal-country ratio", r.get("equal_country_ratio"),
+                r.get("equal_country_ci_low"), r.get("equal_country_ci_high"))
+    return ("pooled ratio (country-cluster CI)", r.get("data_ratio"),
+            r.get("data_ratio_ci_low"), r.get("data_ratio_ci_high"))
+
+
+
+def _other_estimate(name: str, r: Any) -> str:
+    """Return the other estimate as context (never a second chance for the verdict)."""
+    if "adjusted" in name:
+        v, lo, hi, what = (r.get("equal_country_ratio"), r.get("equal_country_ci_low"),
+                           r.get("equal_country_ci_high"), "equal-country ratio")
+    elif pd.notna(r.get("adjusted_equal_country_ci_low", np.nan)):
+        v, lo, hi, what = (r.get("adjusted_equal_country_ratio"),
+                           r.get("adjusted_equal_country_ci_low"),
+                           r.get("adjusted_equal_country_ci_high"),
+                           "equal-country adjusted ratio")
+    else:
+        v, lo, hi, what = (r.get("adjusted_ratio"), r.get("adjusted_ci_low"),
+                           r.get("adjusted_ci_high"), "adjusted ratio")
+    if v is None or pd.isna(v):
+        return f"no {what} as context"
+    ci = "" if lo is None or pd.isna(lo) else f" [{lo:.2f}-{hi:.2f}]"
+    return f"context, not the verdict: {what} {v:.2f}{ci}"
+
+
+
+def _within(x: float, lo: Any, hi: Any) -> bool | None:
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return None
+    return bool(lo <= x <= hi)
+
+
+
+def claimed_base_region(rate_claims: pd.DataFrame) -> str | None:
+    """Return the region the claimed rates are ratios to: the one the others are related to.
+
+    Rate claims name their base through ``related`` (``rate_eastern_europe`` -> the id of
+    the North America claim); a file without relations takes its highest claimed rate.
+    """
+    if rate_claims.empty:
+        return None
+    related = rate_claims.get("related", pd.Series(dtype="str")).dropna().astype("str")
+    related = related[related.str.strip() != ""]
+    ids = rate_claims.set_index("id")["region"]
+    if len(related) and related.mode().iloc[0] in ids.index:
+        return str(ids[related.mode().iloc[0]])
+    return str(rate_claims.loc[rate_claims["value"].astype(float).idxmax(), "region"])
+
+
+
+def claimed_vs_data(claims: pd.DataFrame, result: Any,
+                    base_hourly_usd: pd.Series | None = None) -> pd.DataFrame:
+    """Set claimed hourly rates beside the data: levels, ratios to base, annual equivalents.
+
+    ``claims`` rows with ``check == "data_rate"`` (``region``, ``value`` in USD per hour). The
+    claimed ratio (claim / claimed base) is compared with the raw and adjusted CIs; the claimed
+    hourly rate times ``hours_per_year`` shows whether it can be a salary at all.
+    """
+    c = claims[claims["check"] == "data_rate"].copy()
+    claimed_base = claimed_base_region(c)
+    base_claim = c.loc[c["region"] == claimed_base, "value"]
+    base_value = float(base_claim.iloc[0]) if len(base_claim) else np.nan
+    same_base = claimed_base == result.scope.base
+    raw = result.raw.set_index("group")
+    adj = (result.adjusted.ratios.set_index("group") if result.adjusted is not None
+           else pd.DataFrame())
+    rows = []
+    for _, r in c.iterrows():
+        g = r["region"]
+        row: dict[str, Any] = {
+            "claim_id": r["id"], "region": g, "claimed_hourly_usd": float(r["value"]),
+            "claimed_annual_equivalent_usd": float(r["value"]) * result.scope.hours_per_year,
+            "claimed_ratio": float(r["value"]) / base_value, "claimed_base": claimed_base,
+            "run_base": result.scope.base,
+        }
+        if not same_base:  # the data's ratios are to another group: not the claim's ratio
+            if g in raw.index:
+                row.update(n=int(raw.at[g, "n"]))
+            rows.append(row)
+            continue
+        if base_hourly_usd is not None and len(base_hourly_usd):
+            row["base_share_at_or_above"] = float((base_hourly_usd >= float(r["value"])).mean())
+            row["base_median_hourly_usd"] = float(base_hourly_usd.median())
+        if g in raw.index and bool(raw.at[g, "reported"]):
+            row.update(n=int(raw.at[g, "n"]), data_median_hourly_usd=raw.at[g, "median_hourly_usd"],
+                       data_ratio=raw.at[g, "ratio_to_base"],
+                       data_ratio_ci_low=raw.at[g, "ratio_ci_low"],
+                       data_ratio_ci_high=raw.at[g, "ratio_ci_high"])
+            for src, dst in (("ratio_equal_country", "equal_country_ratio"),
+                             ("ratio_equal_country_ci_low", "equal_country_ci_low"),
+                             ("ratio_equal_country_ci_high", "equal_country_ci_high"),
+                             ("n_countries_averaged", "n_countries_averaged")):
+                if src in raw.columns:
+                    row[dst] = raw.at[g, src]
+        elif g in raw.index:
+            row.update(n=int(raw.at[g, "n"]))
+        if g in adj.index:
+            row.update(adjusted_ratio=adj.at[g, "ratio_to_base"],
+                       adjusted_ci_low=adj.at[g, "ci_low"], adjusted_ci_high=adj.at[g, "ci_high"])
+            for src in ("ratio_equal_country", "ratio_equal_country_ci_low",
+                        "ratio_equal_country_ci_high"):
+                if src in adj.columns:
+                    row[src.replace("ratio_equal_country", "adjusted_equal_country_ratio")
+                        .replace("_ratio_ci", "_ci")] = adj.at[g, src]
+        rows.append(row)
+    return pd.DataFrame(rows)
