@@ -10,13 +10,8 @@ from each.
 
 from __future__ import annotations
 
-from marketlib.sections.arbitrage import (
-    ArbitrageSection,
-    arbitrage_table,
-    countries_table,
-    run_arbitrage,
-    scope_of,
-)
+from marketlib.sections.arbitrage import ArbitrageSection, run_arbitrage, scope_of
+from marketlib.sections.arbitrage_tables import arbitrage_table, countries_table
 from marketlib.sections.base import Section, load_json, save_json
 from marketlib.sections.claims import ClaimsSection, claims_table, run_claims
 from marketlib.sections.growth import GrowthSection, growth_table, period_labels, run_growth

@@ -21,23 +21,17 @@ from marketlib.publish.html import show
 from marketlib.publish.text import (
     DASH,
     LEVEL_TEXT,
-    RELIABILITY,
     _base_adjective,
     _ci_n,
-    _controls_text,
-    _frame,
     _reported,
-    _section,
-    _text,
     count,
-    money,
     not_estimated,
     pct,
     pct_range,
-    ratio_ci,
 )
 from marketlib.results_view import comparable_ratio
 from marketlib.results_view import rows as _rows
+from marketlib.sections.arbitrage_tables import _arbitrage_parts, arbitrage_table
 from marketlib.sections.base import Section, SectionSpec, optional, results_path
 from marketlib.sources import (
     InputError,
@@ -120,7 +114,6 @@ class ArbitrageSection(Section):
         return out
 
 
-
 def scope_of(params: ArbitrageParams) -> ab.Scope:
     """Return the arbitrage scope the parameters describe."""
     def tup(v: list[Any] | None) -> tuple[Any, ...] | None:
@@ -130,7 +123,6 @@ def scope_of(params: ArbitrageParams) -> ab.Scope:
                     rate_kind=params.rate_kind, employment_types=tup(params.employment_types),
                     experience=tup(params.experience), role_families=tup(params.role_families),
                     hours_per_year=params.hours_per_year)
-
 
 
 def run_arbitrage(params: ArbitrageParams, claims_path: str | Path | None = None,
@@ -172,120 +164,10 @@ def run_arbitrage(params: ArbitrageParams, claims_path: str | Path | None = None
                             Path(price_levels_path).name if plr is not None else None)
 
 
-def _arbitrage_parts(results: Mapping[str, Any] | None) -> tuple[
-        dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]], str, Any]:
-    arb = _section(results, "arbitrage")
-    arb = arb if isinstance(arb, Mapping) else {}
-    raw = _rows(arb.get("regions"))
-    adjusted = {str(r.get("region")): dict(r) for r in _rows(arb.get("adjusted"))}
-    base = str(arb.get("base") or "the base region")
-    return dict(arb), raw, adjusted, base, arb.get("min_n")
-
-
-
-def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
-    """Return the pay-ratio table: one row per region, base first, then by adjusted ratio.
-
-    Columns: Region, Employees (n), Countries, Median pay (USD/h, 95% CI), raw ratio to the base,
-    comparable-specialist (adjusted) ratio, reliability. Groups under the floor say
-    "not estimated (n = 23 < 30)".
-
-    Parameters
-    ----------
-    results : dict
-        A ``results.json`` document.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text cells, no meaningful index; empty (with the columns) without an arbitrage section.
-    """
-    arb, raw, adjusted, base, floor = _arbitrage_parts(results)
-    controls = next((a.get("controls") for a in adjusted.values() if a.get("controls")), None)
-    same = _controls_text(controls)
-    adj_col = "Comparable specialist" + (f" (same {same})" if same else "")
-    cols = ["Region", "Employees (n)", "Countries (largest)", "Median pay, USD/h (95% CI)",
-            f"Raw ratio to {base} (95% CI)", f"{adj_col} (95% CI)",
-            "Equal-country ratio (95% CI)", "Reliability"]
-    rows = []
-    seen = set()
-    for r in raw:
-        g = str(r.get("region", DASH))
-        seen.add(g)
-        a = adjusted.get(g, {})
-        if _reported(r):
-            value, lo, hi, k = comparable_ratio(a)
-            adj = ("1.00 (base)" if g == base else ratio_ci(value, lo, hi)
-                   + (f", {count(k)} countries" if k else ""))
-            rel = RELIABILITY.get(str(r.get("flag")), _text(r.get("flag")))
-            eq = ("1.00 (base)" if g == base else
-                  ratio_ci(r.get("ratio_equal_country"), r.get("ratio_equal_country_ci_low"),
-                           r.get("ratio_equal_country_ci_high"))
-                  + (f", {count(r.get('n_countries_averaged'))} countries"
-                     if _num(r.get("ratio_equal_country")) is not None else ""))
-            rows.append({
-                "Region": g, "Employees (n)": count(r.get("n")),
-                "Countries (largest)": _countries_text(r), cols[6]: eq,
-                "Median pay, USD/h (95% CI)": ratio_ci(
-                    r.get("median_hourly_usd"), r.get("ci_low"), r.get("ci_high"), digits=0),
-                cols[4]: "1.00 (base)" if g == base else ratio_ci(
-                    r.get("ratio_to_base"), r.get("ratio_ci_low"), r.get("ratio_ci_high")),
-                cols[5]: adj, "Reliability": rel,
-                "_key": (0 if g == base else 1, -(_num(a.get("ratio_to_base"))
-                                                  or _num(r.get("ratio_to_base")) or 0))})
-        else:
-            ne = not_estimated(r.get("n"), floor)
-            rows.append({"Region": g, "Employees (n)": count(r.get("n")),
-                         "Countries (largest)": _countries_text(r),
-                         "Median pay, USD/h (95% CI)": ne, cols[4]: ne, cols[5]: ne,
-                         cols[6]: ne,
-                         "Reliability": "too few observations",
-                         "_key": (2, -(_num(r.get("n")) or 0))})
-    for g, a in adjusted.items():  # adjusted-only groups (no raw row)
-        if g not in seen:
-            rows.append({"Region": g, "Employees (n)": count(a.get("n")),
-                         cols[5]: ratio_ci(*comparable_ratio(a)[:3]),
-                         "_key": (1, -(_num(a.get("ratio_to_base")) or 0))})
-    rows.sort(key=lambda r: r["_key"])
-    return _frame(rows, cols)
-
-
-
-def _countries_text(r: Mapping[str, Any]) -> str:
-    top, share = r.get("top_country"), _num(r.get("top_country_share"))
-    return count(r.get("n_countries")) + (f" ({top} {pct(share)})" if top and share is not None
-                                           else "")
-
-
-
-def countries_table(results: Mapping[str, Any] | None, top: int | None = None
-                    ) -> pd.DataFrame:
-    """Return the "where to hire" table: each country with enough rows, cheapest first.
-
-    Columns: Country, Group, n, Median pay (USD/h), Ratio to the base (95% CI), Shrunk ratio
-    (empirical Bayes, borrowing from the group). Countries below the country floor are left
-    out here (their n is in results.json).
-    """
-    arb = _section(results, "arbitrage") or {}
-    base = str(arb.get("base") or "the base")
-    rows = [r for r in _rows(arb.get("countries")) if r.get("reported")
-            and r.get("group") != base]
-    rows.sort(key=lambda r: _num(r.get("ratio_to_base")) or 0)
-    cols = ["Country", "Group", "n", "Median pay, USD/h", f"Ratio to {base} (95% CI)",
-            "Shrunk ratio"]
-    out = [{"Country": _text(r.get("country_iso3")), "Group": _text(r.get("group")),
-            "n": count(r.get("n")), "Median pay, USD/h": money(r.get("median_hourly_usd")),
-            cols[4]: ratio_ci(r.get("ratio_to_base"), r.get("ci_low"), r.get("ci_high")),
-            "Shrunk ratio": ratio_ci(r.get("ratio_shrunk"), None, None)}
-           for r in (rows[:top] if top else rows)]
-    return _frame(out, cols)
-
-
 #: Definitions that must agree for a section's estimates to be compared.
 ARBITRAGE_DEFINITIONS = ("base", "geography", "hours_per_year", "rate_kind", "years",
                          "employment_types", "experience", "role_families", "duplicates",
                          "range_pairs", "exclude_outliers", "exclude_fx_mismatch")
-
 
 
 def _arbitrage_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
@@ -299,7 +181,6 @@ def _arbitrage_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
                 out[key] = source[key]
                 break
     return out
-
 
 
 def _arbitrage_estimates(previous: Mapping[str, Any], current: Mapping[str, Any],
@@ -341,7 +222,6 @@ def _arbitrage_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
                                  ("savings_p50", "savings_p05", "savings_p95"), "log1m",
                                  0.90, 0.90, "savings"))
     return out
-
 
 
 def _floor_crossings(previous: Mapping[str, Any], current: Mapping[str, Any]

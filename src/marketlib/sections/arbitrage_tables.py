@@ -1,0 +1,135 @@
+"""The pay section's tables for people: regions (raw, adjusted, equal-country) and countries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from marketlib.frames import finite_or_none as _num
+from marketlib.publish.text import (
+    DASH,
+    RELIABILITY,
+    _controls_text,
+    _frame,
+    _reported,
+    _section,
+    _text,
+    count,
+    money,
+    not_estimated,
+    pct,
+    ratio_ci,
+)
+from marketlib.results_view import comparable_ratio
+from marketlib.results_view import rows as _rows
+
+
+def _arbitrage_parts(results: Mapping[str, Any] | None) -> tuple[
+        dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]], str, Any]:
+    arb = _section(results, "arbitrage")
+    arb = arb if isinstance(arb, Mapping) else {}
+    raw = _rows(arb.get("regions"))
+    adjusted = {str(r.get("region")): dict(r) for r in _rows(arb.get("adjusted"))}
+    base = str(arb.get("base") or "the base region")
+    return dict(arb), raw, adjusted, base, arb.get("min_n")
+
+
+
+def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Return the pay-ratio table: one row per region, base first, then by adjusted ratio.
+
+    Columns: Region, Employees (n), Countries, Median pay (USD/h, 95% CI), raw ratio to the base,
+    comparable-specialist (adjusted) ratio, reliability. Groups under the floor say
+    "not estimated (n = 23 < 30)".
+
+    Parameters
+    ----------
+    results : dict
+        A ``results.json`` document.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells, no meaningful index; empty (with the columns) without an arbitrage section.
+    """
+    arb, raw, adjusted, base, floor = _arbitrage_parts(results)
+    controls = next((a.get("controls") for a in adjusted.values() if a.get("controls")), None)
+    same = _controls_text(controls)
+    adj_col = "Comparable specialist" + (f" (same {same})" if same else "")
+    cols = ["Region", "Employees (n)", "Countries (largest)", "Median pay, USD/h (95% CI)",
+            f"Raw ratio to {base} (95% CI)", f"{adj_col} (95% CI)",
+            "Equal-country ratio (95% CI)", "Reliability"]
+    rows = []
+    seen = set()
+    for r in raw:
+        g = str(r.get("region", DASH))
+        seen.add(g)
+        a = adjusted.get(g, {})
+        if _reported(r):
+            value, lo, hi, k = comparable_ratio(a)
+            adj = ("1.00 (base)" if g == base else ratio_ci(value, lo, hi)
+                   + (f", {count(k)} countries" if k else ""))
+            rel = RELIABILITY.get(str(r.get("flag")), _text(r.get("flag")))
+            eq = ("1.00 (base)" if g == base else
+                  ratio_ci(r.get("ratio_equal_country"), r.get("ratio_equal_country_ci_low"),
+                           r.get("ratio_equal_country_ci_high"))
+                  + (f", {count(r.get('n_countries_averaged'))} countries"
+                     if _num(r.get("ratio_equal_country")) is not None else ""))
+            rows.append({
+                "Region": g, "Employees (n)": count(r.get("n")),
+                "Countries (largest)": _countries_text(r), cols[6]: eq,
+                "Median pay, USD/h (95% CI)": ratio_ci(
+                    r.get("median_hourly_usd"), r.get("ci_low"), r.get("ci_high"), digits=0),
+                cols[4]: "1.00 (base)" if g == base else ratio_ci(
+                    r.get("ratio_to_base"), r.get("ratio_ci_low"), r.get("ratio_ci_high")),
+                cols[5]: adj, "Reliability": rel,
+                "_key": (0 if g == base else 1, -(_num(a.get("ratio_to_base"))
+                                                  or _num(r.get("ratio_to_base")) or 0))})
+        else:
+            ne = not_estimated(r.get("n"), floor)
+            rows.append({"Region": g, "Employees (n)": count(r.get("n")),
+                         "Countries (largest)": _countries_text(r),
+                         "Median pay, USD/h (95% CI)": ne, cols[4]: ne, cols[5]: ne,
+                         cols[6]: ne,
+                         "Reliability": "too few observations",
+                         "_key": (2, -(_num(r.get("n")) or 0))})
+    for g, a in adjusted.items():  # adjusted-only groups (no raw row)
+        if g not in seen:
+            rows.append({"Region": g, "Employees (n)": count(a.get("n")),
+                         cols[5]: ratio_ci(*comparable_ratio(a)[:3]),
+                         "_key": (1, -(_num(a.get("ratio_to_base")) or 0))})
+    rows.sort(key=lambda r: r["_key"])
+    return _frame(rows, cols)
+
+
+
+def _countries_text(r: Mapping[str, Any]) -> str:
+    top, share = r.get("top_country"), _num(r.get("top_country_share"))
+    return count(r.get("n_countries")) + (f" ({top} {pct(share)})" if top and share is not None
+                                           else "")
+
+
+
+def countries_table(results: Mapping[str, Any] | None, top: int | None = None
+                    ) -> pd.DataFrame:
+    """Return the "where to hire" table: each country with enough rows, cheapest first.
+
+    Columns: Country, Group, n, Median pay (USD/h), Ratio to the base (95% CI), Shrunk ratio
+    (empirical Bayes, borrowing from the group). Countries below the country floor are left
+    out here (their n is in results.json).
+    """
+    arb = _section(results, "arbitrage") or {}
+    base = str(arb.get("base") or "the base")
+    rows = [r for r in _rows(arb.get("countries")) if r.get("reported")
+            and r.get("group") != base]
+    rows.sort(key=lambda r: _num(r.get("ratio_to_base")) or 0)
+    cols = ["Country", "Group", "n", "Median pay, USD/h", f"Ratio to {base} (95% CI)",
+            "Shrunk ratio"]
+    out = [{"Country": _text(r.get("country_iso3")), "Group": _text(r.get("group")),
+            "n": count(r.get("n")), "Median pay, USD/h": money(r.get("median_hourly_usd")),
+            cols[4]: ratio_ci(r.get("ratio_to_base"), r.get("ci_low"), r.get("ci_high")),
+            "Shrunk ratio": ratio_ci(r.get("ratio_shrunk"), None, None)}
+           for r in (rows[:top] if top else rows)]
+    return _frame(out, cols)
