@@ -38,13 +38,11 @@ figures.setup()
 # %% tags=["parameters"]
 counts_path = "../data/processed/certifications.parquet"
 article_growth_path = "../data/raw/certifications/article_regional_growth.csv"
-measure = None
 subjects = None
 group_by = ["region"]
 freq = "Y"
 start = "latest-2"
 end = "latest"
-composition = "constant"
 forecast_periods = 2
 ci_level = 0.95
 seed = 20261126
@@ -54,8 +52,8 @@ figures_dir = None
 
 # %%
 params = GrowthParams.build(dict(
-    counts_path=counts_path, measure=measure, subjects=subjects, group_by=group_by, freq=freq,
-    start=start, end=end, composition=composition, forecast_periods=forecast_periods,
+    counts_path=counts_path, subjects=subjects, group_by=group_by, freq=freq,
+    start=start, end=end, forecast_periods=forecast_periods,
     ci_level=ci_level, seed=seed), "growth")
 section = sections.run_growth(params, article_growth_path, as_of=as_of)
 table, panel, fit = section.table, section.panel, section.fit

@@ -32,7 +32,7 @@ class ParamsError(ValueError):
     """Parameters that cannot be used; the message names every bad key and why."""
 
 
-class _Section(BaseModel):
+class _Model(BaseModel):
     """Base of every parameters section: frozen, unknown keys refused, NaN refused."""
 
     # strict: "2080", true or 1.0 are not silently turned into 2080, 1 or 1 (YAML gives real
@@ -86,19 +86,17 @@ def _check_bound(value: Any) -> str | None:
     return text
 
 
-class GrowthParams(_Section):
+class GrowthParams(_Model):
     """Growth of a clean counts table (certifications or developer activity)."""
 
     counts_path: str | None = None
-    measure: str | None = None  # activity measure (e.g. topic_pushers); None: certifications
-    subjects: list[str] | None = None  # certification codes or topics; None: all
+    subjects: list[str] | None = None  # certification codes; None: all
     group_by: list[str] = Field(default_factory=lambda: ["region"], min_length=1)
     freq: Literal["Y", "Q", "M"] = "Y"
     #: a period label (2021, 2021-Q1, 2021-03) or ``latest`` / ``latest-N`` (the latest
     #: complete period of the data at the run's as_of, minus N periods); None: all
     start: str | None = None
     end: str | None = None
-    composition: Literal["constant", "published"] = "constant"
     forecast_periods: int = Field(2, ge=0, le=24)
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
     seed: int = 0
@@ -153,7 +151,7 @@ def _check_words(values: Any, kind: str) -> Any:
     return values
 
 
-class TeamMember(_Section):
+class TeamMember(_Model):
     """One line of a team to price: role family, experience and headcount."""
 
     role_family: str
@@ -171,7 +169,7 @@ class TeamMember(_Section):
         return _check_words(v, "experience")
 
 
-class ArbitrageParams(_Section):
+class ArbitrageParams(_Model):
     """Geographic pay arbitrage: which rows, which groups, which estimators."""
 
     rates_path: str | None = None
@@ -227,7 +225,7 @@ class ArbitrageParams(_Section):
         return v
 
 
-class RegionalParams(_Section):
+class RegionalParams(_Model):
     """Regional growth of a clean counts table (developer activity: a proxy, never certificates).
 
     Annual growth (``freq`` ``Y``: sums of quarterly flows; the stock ``developers`` Q4 to Q4)
@@ -311,7 +309,7 @@ def year_offset(v: int | str) -> int:
     return -int(m.group(1) or 0) if m else 0
 
 
-class CleanSection(_Section):
+class CleanSection(_Model):
     """Cleaning settings of a report run (the run's ``as_of`` is the latest valid date)."""
 
     scheme: str = "article"
@@ -328,7 +326,7 @@ class CleanSection(_Section):
     date_order: Literal["auto", "dayfirst", "monthfirst"] = "auto"
 
 
-class RatesInput(_Section):
+class RatesInput(_Model):
     """The pay input of a report: a file of any registered rates format, with optional maps."""
 
     path: str = "data/raw/aijobs/salaries.csv"
@@ -347,7 +345,7 @@ class RatesInput(_Section):
         return v
 
 
-class Inputs(_Section):
+class Inputs(_Model):
     """Input files of a report run (project-relative or absolute paths).
 
     Every input but ``rates`` may be null: the sections and checks that need it are skipped
@@ -385,7 +383,7 @@ class Inputs(_Section):
         return values
 
 
-class ReportParams(_Section):
+class ReportParams(_Model):
     """A whole report run, as read from ``params/*.yaml``."""
 
     as_of: date | None = None
@@ -480,15 +478,27 @@ def default_report_params() -> ReportParams:
     return load_report_params(project_root() / "params" / "default.yaml")
 
 
-class ClaimsParams(_Section):
+def _data(kind: str, rel: str) -> str:
+    """Return a file of the project's data folder (``raw`` or ``processed``) as a string."""
+    from marketlib.paths import processed_dir, raw_dir
+
+    return str((raw_dir() if kind == "raw" else processed_dir()) / rel)
+
+
+class ClaimsParams(_Model):
     """The claims audit: the claims and the evidence it confronts them with."""
 
-    claims_path: str = "../data/raw/claims/article_claims.csv"
-    definitions_path: str = "../data/raw/claims/cncf_definitions.csv"
-    printed_path: str | None = "../data/raw/certifications/cncf_published_counts.csv"
-    certifications_path: str | None = "../data/processed/certifications.parquet"
-    rates_path: str = "../data/processed/rates.parquet"
-    activity_path: str | None = "../data/processed/activity.parquet"
+    # defaults: the project's own data folders, wherever the code runs from (paths.py)
+    claims_path: str = Field(default_factory=lambda: _data("raw", "claims/article_claims.csv"))
+    definitions_path: str = Field(
+        default_factory=lambda: _data("raw", "claims/cncf_definitions.csv"))
+    printed_path: str | None = Field(
+        default_factory=lambda: _data("raw", "certifications/cncf_published_counts.csv"))
+    certifications_path: str | None = Field(
+        default_factory=lambda: _data("processed", "certifications.parquet"))
+    rates_path: str = Field(default_factory=lambda: _data("processed", "rates.parquet"))
+    activity_path: str | None = Field(
+        default_factory=lambda: _data("processed", "activity.parquet"))
     growth_results_path: str | None = None
     arbitrage_results_path: str | None = None
     regional_results_path: str | None = None

@@ -28,10 +28,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
-from scipy import stats
 
 from marketlib.arbitrage.adjusted import AdjustedFit, _controls, winsorize_log
-from marketlib.arbitrage.countries import MIN_CLUSTERS_FOR_CI, MIN_COUNTRY_N
+from marketlib.arbitrage.countries import (
+    MIN_CLUSTERS_FOR_CI,
+    MIN_COUNTRY_N,
+    small_cluster_interval,
+)
 
 #: Values drawn at once when resampling a large country's residuals.
 _CHUNK_VALUES = 4_000_000
@@ -135,12 +138,9 @@ def _group_row(g: str, t: pd.DataFrame, boot: dict[str, np.ndarray], base_hat: f
         est = float(big["effect"].mean() - base_hat)
         row["ratio_equal_country"] = float(np.exp(est))
         if k >= MIN_CLUSTERS_FOR_CI:
-            # few clusters: the bootstrap's spread of a mean of k countries is (k-1)/k of its
-            # variance, and its tails are Student's, not normal (Cameron & Miller's G - 1 rule)
-            se = float(np.std(eq, ddof=1)) * np.sqrt(k / (k - 1))
-            half = float(stats.t.ppf(q[1], k - 1)) * se
-            row.update(ratio_equal_country_ci_low=float(np.exp(est - half)),
-                       ratio_equal_country_ci_high=float(np.exp(est + half)))
+            lo, hi = small_cluster_interval(est, eq, k, q[1])
+            row.update(ratio_equal_country_ci_low=float(np.exp(lo)),
+                       ratio_equal_country_ci_high=float(np.exp(hi)))
     return row
 
 

@@ -238,7 +238,7 @@ def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     return _frame(rows, cols)
 
 
-GROWTH_DEFINITIONS = ("freq", "group_by", "start", "end", "subjects", "measure", "composition")
+GROWTH_DEFINITIONS = ("freq", "group_by", "start", "end", "subjects")
 
 
 
