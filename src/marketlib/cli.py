@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from marketlib import __version__
 from marketlib.clean.formats import formats_for
@@ -236,6 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"marketlib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_fetch(sub)
+    _add_clean(sub)
+    _add_inspect(sub)
+    _add_history(sub)
+    _add_report(sub)
+    return parser
+
+
+def _add_fetch(sub: Any) -> None:
     from marketlib.sources.datasets import DATASET_GROUPS, DATASETS
 
     f = sub.add_parser("fetch", help="get a public data set (pinned URL and sha256)")
@@ -246,51 +255,62 @@ def build_parser() -> argparse.ArgumentParser:
                         "aijobs 2024-10-27, innovationgraph 2024q4")
     f.set_defaults(func=cmd_fetch)
 
+
+
+def _add_clean(sub: Any) -> None:
     c = sub.add_parser("clean", help="clean rates, certification or activity files")
     csub = c.add_subparsers(dest="what", required=True, metavar="WHAT")
     for what in ("rates", "certifications", "activity"):
-        formats = formats_for(what)
-        w = csub.add_parser(what, help=f"clean {what} files")
-        w.add_argument("files", nargs="+", metavar="FILE",
-                       help="CSV file(s)" + ("; a folder or a glob also" if what == "rates"
-                                             else ""))
-        w.add_argument("--format", required=True, choices=formats)
-        w.add_argument("--out", default=str(processed_dir()),
-                       help="output folder (default: data/processed)")
-        w.add_argument("--scheme", default="article",
-                       help="region scheme: article, un, or a CSV iso3,region,subregion")
-        w.add_argument("--max-date", default=None,
-                       help="latest valid date, YYYY-MM-DD (default: today)")
-        order = w.add_mutually_exclusive_group()
-        order.add_argument("--dayfirst", action="store_true",
-                           help="NN/NN/YYYY dates are day first (default: decided per column "
-                                "from the dates that can only be one way; ambiguous ones "
-                                "rejected)")
-        order.add_argument("--monthfirst", action="store_true",
-                           help="NN/NN/YYYY dates are month first")
-        w.add_argument("--decimal", default=".", choices=[".", ","],
-                       help="decimal mark of numbers (default '.'; ',' for 1.234,56); a number "
-                            "whose separators fit neither convention is rejected")
-        if what == "rates":
-            w.add_argument("--columns", default=None, metavar="MAP.yaml",
-                           help="column map: for each column of the format, the file's header "
-                                "(see `marketlib inspect`)")
-            w.add_argument("--values", default=None, metavar="MAP.yaml",
-                           help="value map: words per column (experience, employment_type, "
-                                "unit, currency, country, role_family)")
-            w.add_argument("--hours-per-year", type=float, default=2080.0)
-            w.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
-                           help="pandas (default, one process) or dask (a cluster; the table "
-                                "is then a Parquet dataset folder rates.parquet/)")
-            w.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                           help="with --engine dask: a running `dask scheduler` "
-                                "(host:8786); default: a local cluster of 2 workers")
-        elif what == "certifications":
-            w.add_argument("--freq", choices=["Y", "Q", "M"], default=None)
-            w.add_argument("--known-only", action="store_true",
-                           help="reject certifications that are not known codes")
-        w.set_defaults(func=cmd_clean)
+        _add_clean_table(csub, what)
 
+
+def _add_clean_table(csub: Any, what: str) -> None:
+    """Add ``marketlib clean <what>``: the shared options, then the table's own."""
+    w = csub.add_parser(what, help=f"clean {what} files")
+    formats = formats_for(what)
+    w.add_argument("files", nargs="+", metavar="FILE",
+                   help="CSV file(s)" + ("; a folder or a glob also" if what == "rates"
+                                         else ""))
+    w.add_argument("--format", required=True, choices=formats)
+    w.add_argument("--out", default=str(processed_dir()),
+                   help="output folder (default: data/processed)")
+    w.add_argument("--scheme", default="article",
+                   help="region scheme: article, un, or a CSV iso3,region,subregion")
+    w.add_argument("--max-date", default=None,
+                   help="latest valid date, YYYY-MM-DD (default: today)")
+    order = w.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", action="store_true",
+                       help="NN/NN/YYYY dates are day first (default: decided per column "
+                            "from the dates that can only be one way; ambiguous ones "
+                            "rejected)")
+    order.add_argument("--monthfirst", action="store_true",
+                       help="NN/NN/YYYY dates are month first")
+    w.add_argument("--decimal", default=".", choices=[".", ","],
+                   help="decimal mark of numbers (default '.'; ',' for 1.234,56); a number "
+                        "whose separators fit neither convention is rejected")
+    if what == "rates":
+        w.add_argument("--columns", default=None, metavar="MAP.yaml",
+                       help="column map: for each column of the format, the file's header "
+                            "(see `marketlib inspect`)")
+        w.add_argument("--values", default=None, metavar="MAP.yaml",
+                       help="value map: words per column (experience, employment_type, "
+                            "unit, currency, country, role_family)")
+        w.add_argument("--hours-per-year", type=float, default=2080.0)
+        w.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
+                       help="pandas (default, one process) or dask (a cluster; the table "
+                            "is then a Parquet dataset folder rates.parquet/)")
+        w.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="with --engine dask: a running `dask scheduler` "
+                            "(host:8786); default: a local cluster of 2 workers")
+    elif what == "certifications":
+        w.add_argument("--freq", choices=["Y", "Q", "M"], default=None)
+        w.add_argument("--known-only", action="store_true",
+                       help="reject certifications that are not known codes")
+    w.set_defaults(func=cmd_clean)
+
+
+
+def _add_inspect(sub: Any) -> None:
     i = sub.add_parser("inspect", help="a pay file's headers, a proposed column map and its "
                                        "unknown words")
     i.add_argument("file", metavar="FILE")
@@ -304,11 +324,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace columns.yaml and values.yaml already in --write-maps")
     i.set_defaults(func=cmd_inspect)
 
+
+
+def _add_history(sub: Any) -> None:
     h = sub.add_parser("history", help="history.csv and index.html across a folder's runs")
     h.add_argument("reports_dir", nargs="?", default="reports", metavar="REPORTS_DIR",
                    help="the folder of run folders (default: reports)")
     h.set_defaults(func=cmd_history)
 
+
+
+def _add_report(sub: Any) -> None:
     r = sub.add_parser("report", help="run the report notebooks with papermill")
     r.add_argument("--params", default=None, help="parameters YAML (default: params/default.yaml)")
     r.add_argument("--out", default=None, help="output folder (default: reports/<as_of>)")
@@ -329,7 +355,6 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--update-readme", action="store_true",
                    help="refresh the README's generated figure and headline numbers")
     r.set_defaults(func=cmd_report)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from marketlib.cleanparams import HOURS_PER_YEAR, CleanParams, check_hours  # noqa: F401
+from marketlib.paths import data_file
 
 # --- section parameters (pydantic: unknown keys refused, types and bounds checked) -----------
 
@@ -478,27 +479,20 @@ def default_report_params() -> ReportParams:
     return load_report_params(project_root() / "params" / "default.yaml")
 
 
-def _data(kind: str, rel: str) -> str:
-    """Return a file of the project's data folder (``raw`` or ``processed``) as a string."""
-    from marketlib.paths import processed_dir, raw_dir
-
-    return str((raw_dir() if kind == "raw" else processed_dir()) / rel)
-
-
 class ClaimsParams(_Model):
     """The claims audit: the claims and the evidence it confronts them with."""
 
     # defaults: the project's own data folders, wherever the code runs from (paths.py)
-    claims_path: str = Field(default_factory=lambda: _data("raw", "claims/article_claims.csv"))
+    claims_path: str = Field(default_factory=lambda: data_file("raw", "claims/article_claims.csv"))
     definitions_path: str = Field(
-        default_factory=lambda: _data("raw", "claims/cncf_definitions.csv"))
+        default_factory=lambda: data_file("raw", "claims/cncf_definitions.csv"))
     printed_path: str | None = Field(
-        default_factory=lambda: _data("raw", "certifications/cncf_published_counts.csv"))
+        default_factory=lambda: data_file("raw", "certifications/cncf_published_counts.csv"))
     certifications_path: str | None = Field(
-        default_factory=lambda: _data("processed", "certifications.parquet"))
-    rates_path: str = Field(default_factory=lambda: _data("processed", "rates.parquet"))
+        default_factory=lambda: data_file("processed", "certifications.parquet"))
+    rates_path: str = Field(default_factory=lambda: data_file("processed", "rates.parquet"))
     activity_path: str | None = Field(
-        default_factory=lambda: _data("processed", "activity.parquet"))
+        default_factory=lambda: data_file("processed", "activity.parquet"))
     growth_results_path: str | None = None
     arbitrage_results_path: str | None = None
     regional_results_path: str | None = None

@@ -38,3 +38,8 @@ def mirror_dir() -> Path | None:
     """Return the local mirror of the public data (``MARKETLIB_MIRROR``), if one is set."""
     value = os.environ.get("MARKETLIB_MIRROR")
     return Path(value).resolve() if value else None
+
+
+def data_file(kind: str, rel: str) -> str:
+    """Return a file of the project's ``raw`` or ``processed`` data folder, as a string."""
+    return str((raw_dir() if kind == "raw" else processed_dir()) / rel)

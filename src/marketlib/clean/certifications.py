@@ -178,7 +178,52 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
                 lazy_detail("period ", raw["period"],
                         f" is coarser than the requested freq {p.freq}"))
 
-    # geography: a country wins; else a region (or subregion) name of the scheme
+    geo = _count_geography(raw, p, rej, country, region_text)
+    certs, value, kind = _count_values(raw, p, rej)
+    # one value per (period, place, certification, kind)
+    work = pd.DataFrame({
+        "period_start": periods["period_start"], "freq": periods["freq"],
+        "geo": geo["country_iso3"].fillna("region:" + geo["region"].fillna("")
+                                          + "/" + geo["subregion"].fillna("")),
+        "certification": certs["certification"], "kind": kind, "value": value, "row": rows,
+    })
+    _reject_duplicates(work, raw, rej)
+    _reject_parts_of_totals(work, geo, rej)
+    count, basis, decreases = _cumulative_to_new(work, raw, rej)
+    if p.freq is not None:
+        _reject_partial_periods(work, rej, p.freq)
+    ok = rej.ok
+    if p.freq is not None:
+        acc = period_labels(work.loc[ok, "period_start"], p.freq)
+        acc["freq"] = p.freq
+        rule = f"rows summed to freq {p.freq}; rows that cover only part of a period rejected"
+    else:  # each row keeps its own frequency: a month is never relabelled as its year
+        parts = [period_labels(work.loc[ok & (work["freq"] == f), "period_start"], f)
+                 .assign(freq=f) for f in FREQS if (ok & (work["freq"] == f)).any()]
+        acc = (pd.concat(parts).reindex(work.index[ok]) if parts
+               else pd.DataFrame(columns=["period", "period_start", "freq"]))
+        rule = "each row keeps its own frequency"
+    acc = pd.concat([acc, geo.loc[ok, ["country_iso3", "region", "subregion"]]], axis=1)
+    acc["certification"] = certs.loc[ok, "certification"]
+    acc["count"] = count[ok].astype("int64")
+    acc["count_basis"] = basis[ok]
+    consumed = {*COUNTS_REQUIRED, "country", "region", "kind"}
+    taken = set(acc.columns) | {"count_basis", "n_rows"} | _OUTPUT_COLUMNS
+    extras = [c for c in raw.columns if c not in consumed and c != MALFORMED]
+    names = extra_names(raw.columns, extras, taken)
+    for col in extras:  # kept, never over ours
+        acc[names[col]] = raw.loc[ok, col]
+    extra = {"cumulative_decreases": decreases,
+             "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist()),
+             "frequency_rule": rule}
+    return acc, rej, extra
+
+
+
+
+def _count_geography(raw: pd.DataFrame, p: CleanParams, rej: Rejections, country: pd.Series,
+                     region_text: pd.Series) -> pd.DataFrame:
+    """Return each row's country, region and subregion: a country wins, else a region name."""
     use_country = ~blank(country)
     geo = _geo(pd.DataFrame({"c": country.where(use_country, "")}), "c", p)
     rej.add(use_country & geo["country_iso3"].isna(), "unknown_country",
@@ -201,6 +246,12 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     world = reg_only & geo["region"].eq(WORLD)  # World, Global, Worldwide: one place
     geo.loc[world, "subregion"] = WORLD
 
+    return geo
+
+
+def _count_values(raw: pd.DataFrame, p: CleanParams, rej: Rejections
+                  ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Return the certification codes, the counts and their kind (new or cumulative)."""
     certs = normalize_certification_names(raw["certification"])
     is_all = raw["certification"].astype("str").str.strip().str.casefold().isin(["all", "*"])
     certs.loc[is_all, ["certification", "is_known"]] = ["all", True]
@@ -220,13 +271,11 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     rej.add(kind.isna(), "bad_count",
             lazy_detail("kind ", kind_text, " is neither 'new' nor 'cumulative'"))
 
-    # one value per (period, place, certification, kind)
-    work = pd.DataFrame({
-        "period_start": periods["period_start"], "freq": periods["freq"],
-        "geo": geo["country_iso3"].fillna("region:" + geo["region"].fillna("")
-                                          + "/" + geo["subregion"].fillna("")),
-        "certification": certs["certification"], "kind": kind, "value": value, "row": rows,
-    })
+    return certs, value, kind
+
+
+def _reject_duplicates(work: pd.DataFrame, raw: pd.DataFrame, rej: Rejections) -> None:
+    """Reject a second value of one cell, and a cell given both as new and as cumulative."""
     key = ["period_start", "freq", "geo", "certification", "kind"]
     ok = rej.ok
     dup = work[ok].duplicated(subset=key, keep="first")
@@ -244,9 +293,12 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
             ("the same period, place and certification is given as new and as cumulative "
              "(row " + first_row.astype("str") + "): counted once, never twice")
             .reindex(raw.index))
-    _reject_parts_of_totals(work, geo, rej)
 
-    # cumulative -> new, series by series in period order; decreases are rejected
+
+
+def _cumulative_to_new(work: pd.DataFrame, raw: pd.DataFrame, rej: Rejections
+                       ) -> tuple[pd.Series, pd.Series, list[dict[str, Any]]]:
+    """Turn cumulative series into new counts in period order; decreases and gaps rejected."""
     decreases: list[dict[str, Any]] = []
     cum = rej.ok & (work["kind"] == "cumulative")
     count = work["value"].copy()
@@ -281,33 +333,7 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
         keep = w.index[~dec & ~gap]
         count[keep] = diff[keep].fillna(w.loc[keep, "value"])
         basis[keep] = np.where(prev_max[keep].isna(), "cumulative_first", "cumulative_diff")
-    if p.freq is not None:
-        _reject_partial_periods(work, rej, p.freq)
-    ok = rej.ok
-    if p.freq is not None:
-        acc = period_labels(work.loc[ok, "period_start"], p.freq)
-        acc["freq"] = p.freq
-        rule = f"rows summed to freq {p.freq}; rows that cover only part of a period rejected"
-    else:  # each row keeps its own frequency: a month is never relabelled as its year
-        parts = [period_labels(work.loc[ok & (work["freq"] == f), "period_start"], f)
-                 .assign(freq=f) for f in FREQS if (ok & (work["freq"] == f)).any()]
-        acc = (pd.concat(parts).reindex(work.index[ok]) if parts
-               else pd.DataFrame(columns=["period", "period_start", "freq"]))
-        rule = "each row keeps its own frequency"
-    acc = pd.concat([acc, geo.loc[ok, ["country_iso3", "region", "subregion"]]], axis=1)
-    acc["certification"] = certs.loc[ok, "certification"]
-    acc["count"] = count[ok].astype("int64")
-    acc["count_basis"] = basis[ok]
-    consumed = {*COUNTS_REQUIRED, "country", "region", "kind"}
-    taken = set(acc.columns) | {"count_basis", "n_rows"} | _OUTPUT_COLUMNS
-    extras = [c for c in raw.columns if c not in consumed and c != MALFORMED]
-    names = extra_names(raw.columns, extras, taken)
-    for col in extras:  # kept, never over ours
-        acc[names[col]] = raw.loc[ok, col]
-    extra = {"cumulative_decreases": decreases,
-             "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist()),
-             "frequency_rule": rule}
-    return acc, rej, extra
+    return count, basis, decreases
 
 
 def _reject_parts_of_totals(work: pd.DataFrame, geo: pd.DataFrame, rej: Rejections) -> None:

@@ -143,9 +143,47 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
         Accepted rows without flags, their raw columns, the rejected rows.
     """
     raw, malformed = split_malformed(raw)
+    x = _parse(raw, malformed, fmt, p)
+    ok = x.rej.ok.to_numpy()
+    cols = _clean_columns(raw, x, p, source_file, ok)
+    extra_cols = [col for col in raw.columns if col not in x.can.consumed]
+    names = extra_names(raw.columns, extra_cols, set(cols) | OUTPUT_COLUMNS | {"_experience_given"})
+    for col in extra_cols:  # kept (SPEC), never over a column marketlib writes
+        cols[names[col]] = take_rows(raw[col], ok).reset_index(drop=True)
+    clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())), copy=False)  # no block copy
+    return RateRows(raw=raw, clean=clean, rejected=rejected_frame(raw, x.rej, source_file),
+                    experience_given=~blank(x.c["experience"])[ok].to_numpy(),
+                    raw_ok_codes={col: distinct_codes(raw[col])[0][ok] for col in raw.columns},
+                    unknown=_unknown(x, malformed))
+
+
+@dataclass
+class _Parsed:
+    """One batch of rate rows parsed column by column, with the reasons found so far."""
+
+    c: pd.DataFrame  # the format's canonical text columns
+    can: Any  # the format's Canonical
+    rej: Rejections
+    dates: pd.DataFrame
+    amount: pd.Series
+    unit: pd.Series
+    currency: pd.Series
+    currency_known: pd.Series
+    iso3: pd.Series
+    fx: pd.Series
+    hours: pd.Series
+    hourly: pd.Series
+    annual: pd.Series
+    source_usd: pd.Series | None
+    experience: Any = None  # filled by _clean_columns: the normalized words of all rows
+    employment: Any = None
+
+
+def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanParams
+           ) -> _Parsed:
+    """Parse dates, amounts, units, currencies and countries, convert to USD, add reasons."""
     can = canonical_rates(raw, fmt, p)
     c = can.frame
-    extra_cols = [col for col in raw.columns if col not in can.consumed]
     rej = Rejections(raw.index, malformed)
 
     for col in can.required:
@@ -207,9 +245,18 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
             lambda idx: "annual USD equivalent " + annual[idx].map("{:,.0f}".format)
             + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]")
 
-    ok = rej.ok.to_numpy()
-    # the clean table's columns, built for the accepted rows only (a lookup's result is spread
-    # to those rows directly; text columns keep their known distinct codes)
+    return _Parsed(c=c, can=can, rej=rej, dates=dates, amount=amount, unit=unit,
+                   currency=currency, currency_known=currency_known, iso3=iso3, fx=fx,
+                   hours=hours, hourly=hourly, annual=annual,
+                   source_usd=source_usd if has_source_usd else None)
+
+
+def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
+                   source_file: str | pd.Series, ok: np.ndarray) -> dict[str, Any]:
+    """Return the clean table's columns for the accepted rows (lookups spread to them)."""
+    c, dates, fx, iso3, amount, hours = x.c, x.dates, x.fx, x.iso3, x.amount, x.hours
+    unit, currency, hourly, annual = x.unit, x.currency, x.hourly, x.annual
+
     def kept(s: pd.Series) -> pd.Series:
         return take_rows(s, ok).reset_index(drop=True)
 
@@ -249,9 +296,9 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
     employment = take_rows(employment_all, ok).reset_index(drop=True)
     cols["employment_type"] = employment
     cols["rate_kind"] = normalize_vocabulary(employment, "rate_kinds").fillna("unknown")
-    if has_source_usd:
+    if x.source_usd is not None:
         own_annual = kept(amount * fx / hours * p.hours_per_year)
-        source_usd_ok = kept(source_usd)
+        source_usd_ok = kept(x.source_usd)
         cols["source_annual_usd"] = source_usd_ok
         mismatch = (own_annual / source_usd_ok - 1).abs() > p.fx_tolerance
         cols["is_fx_mismatch"] = mismatch.fillna(False).astype(bool)
@@ -267,26 +314,25 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
     if "source" in c.columns:
         cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan),
                                       keep=ok).reset_index(drop=True)
-    names = extra_names(raw.columns, extra_cols, set(cols) | OUTPUT_COLUMNS | {"_experience_given"})
-    for col in extra_cols:  # kept (SPEC), never over a column marketlib writes
-        cols[names[col]] = kept(raw[col])
-    clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())), copy=False)  # no block copy
-    rejected = rejected_frame(raw, rej, source_file)
-    given = ~blank(c["experience"])[ok].to_numpy()
-    raw_ok_codes = {col: distinct_codes(raw[col])[0][ok] for col in raw.columns}
-    valid = malformed.isna().to_numpy() if malformed is not None else None  # real rows only
+    x.experience, x.employment = experience, employment_all
+    return cols
+
+
+def _unknown(x: _Parsed, malformed: pd.Series | None) -> dict[str, Any]:
+    """Return, per column, the words no vocabulary knows (real rows only, not malformed)."""
+    c = x.c
+    valid = malformed.isna().to_numpy() if malformed is not None else None
 
     def real(s: pd.Series) -> pd.Series:
         return s if valid is None else s[valid]
 
-    unknown = {name: words for name, words in (
-        ("experience", unknown_words(real(c["experience"]), real(experience))),
-        ("employment_type", unknown_words(real(c["employment_type"]), real(employment_all))),
-        ("unit", unknown_words(real(c["unit"]), real(unit))),
-        ("currency", unknown_words(real(c["currency"]), real(currency.where(currency_known)))),
-        ("country", unknown_words(real(c["country"]), real(iso3)))) if words}
-    return RateRows(raw=raw, clean=clean, rejected=rejected, experience_given=given,
-                    raw_ok_codes=raw_ok_codes, unknown=unknown)
+    known_currency = x.currency.where(x.currency_known)
+    return {name: words for name, words in (
+        ("experience", unknown_words(real(c["experience"]), real(x.experience))),
+        ("employment_type", unknown_words(real(c["employment_type"]), real(x.employment))),
+        ("unit", unknown_words(real(c["unit"]), real(x.unit))),
+        ("currency", unknown_words(real(c["currency"]), real(known_currency))),
+        ("country", unknown_words(real(c["country"]), real(x.iso3)))) if words}
 
 
 def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,

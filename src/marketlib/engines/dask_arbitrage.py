@@ -331,17 +331,7 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     ctrl = [c for c in dict.fromkeys(wanted) if c in values and len(values[c]) > 1]
     n_rows = int(table["rows"].sum())
     n_group = table.groupby("group")["rows"].sum()
-    # winsorization cells (year x group) and their exact p1/p99 of log pay
-    by_wcell = table.groupby(["year", "group"], sort=True)
-    cell_w = by_wcell.ngroup().fillna(-1).to_numpy(dtype=np.int64)  # -1: a key is missing
-    nc = by_wcell["rows"].sum().to_numpy()
-    p_lo, n_lo, g_lo = _quantile_ranks(nc, 0.01)
-    p_hi, n_hi, g_hi = _quantile_ranks(nc, 0.99)
-    prepared = cells.groups(cell_w, len(nc), log=True)
-    v = exact.order_statistics(prepared, np.stack([p_lo, n_lo, p_hi, n_hi], axis=1))
-    del prepared
-    lo = np.append(_lerp(v[:, 0], v[:, 1], g_lo), -np.inf)  # index -1: not winsorized
-    hi = np.append(_lerp(v[:, 2], v[:, 3], g_hi), np.inf)
+    cell_w, lo, hi = _winsor_bounds(cells, table)
     # design cells: group x controls, every one given
     fit_keys = ["group", *ctrl]
     given = table[fit_keys].notna().all(axis=1).to_numpy()
@@ -360,33 +350,61 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     for c in ctrl:
         levels[c] = sorted(agg[c].unique().tolist())
     x, names = _design(agg, base, levels)
-    xtx = x.T @ (x * cnt[:, None])
-    xty = x.T @ (cnt * mean)
-    xtx_inv = np.linalg.pinv(xtx)
-    beta = xtx_inv @ xty
-    yhat = x @ beta
-    lev = np.einsum("ij,jk,ik->i", x, xtx_inv, x)
-    e2 = m2 + cnt * (mean - yhat) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = e2 / (1 - lev) ** 2
-    meat = x.T @ (x * scale[:, None])
-    cov = xtx_inv @ meat @ xtx_inv
+    beta, cov = _ols_hc3(x, cnt, mean, m2)
     params = pd.Series(beta, index=names)
     cov_df = pd.DataFrame(cov, index=names, columns=names)
+    return DaskAdjustedFit(ratios=_group_ratios(params, cov_df, base, groups, n_group, ci_level),
+                           controls=ctrl, n=n_rows, params=params, cov_params=cov_df,
+                           n_cells=len(agg))
+
+
+def _winsor_bounds(cells: Any, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return each key cell's winsorization cell (year x group) and their exact p1/p99 bounds."""
+    by_wcell = table.groupby(["year", "group"], sort=True)
+    cell_w = by_wcell.ngroup().fillna(-1).to_numpy(dtype=np.int64)  # -1: a key is missing
+    nc = by_wcell["rows"].sum().to_numpy()
+    p_lo, n_lo, g_lo = _quantile_ranks(nc, 0.01)
+    p_hi, n_hi, g_hi = _quantile_ranks(nc, 0.99)
+    prepared = cells.groups(cell_w, len(nc), log=True)
+    v = exact.order_statistics(prepared, np.stack([p_lo, n_lo, p_hi, n_hi], axis=1))
+    del prepared
+    lo = np.append(_lerp(v[:, 0], v[:, 1], g_lo), -np.inf)  # index -1: not winsorized
+    hi = np.append(_lerp(v[:, 2], v[:, 3], g_hi), np.inf)
+    return cell_w, lo, hi
+
+
+def _ols_hc3(x: np.ndarray, cnt: np.ndarray, mean: np.ndarray, m2: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Return OLS coefficients and their HC3 covariance from per-cell n, mean and M2.
+
+    Every regressor is a dummy, so a design cell's rows share ``x`` and the leverage ``h``;
+    a cell's squared residuals sum to ``M2 + n (mean - yhat)^2``.
+    """
+    xtx_inv = np.linalg.pinv(x.T @ (x * cnt[:, None]))
+    beta = xtx_inv @ (x.T @ (cnt * mean))
+    lev = np.einsum("ij,jk,ik->i", x, xtx_inv, x)
+    e2 = m2 + cnt * (mean - x @ beta) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = e2 / (1 - lev) ** 2
+    return beta, xtx_inv @ (x.T @ (x * scale[:, None])) @ xtx_inv
+
+
+def _group_ratios(params: pd.Series, cov: pd.DataFrame, base: str, groups: list[str],
+                  n_group: pd.Series, ci_level: float) -> pd.DataFrame:
+    """Return each group's ratio to the base with its normal CI and Kennedy percentage."""
     z = stats.norm.ppf(1 - (1 - ci_level) / 2)
     rows = []
     for g in groups:
         name = f"C(group, Treatment({base!r}))[T.{g}]"
         if g == base or name not in params.index:
             continue
-        b, var = params[name], cov_df.loc[name, name]
+        b, var = params[name], cov.loc[name, name]
         se = np.sqrt(var)
         rows.append({"group": g, "ratio_to_base": float(np.exp(b)),
                      "ci_low": float(np.exp(b - z * se)), "ci_high": float(np.exp(b + z * se)),
                      "kennedy_pct_difference": float(np.exp(b - 0.5 * var) - 1),
                      "n": int(n_group.get(g, 0))})
-    return DaskAdjustedFit(ratios=pd.DataFrame(rows), controls=ctrl, n=n_rows,
-                           params=params, cov_params=cov_df, n_cells=len(agg))
+    return pd.DataFrame(rows)
 
 
 def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot: int = 2000,

@@ -250,37 +250,39 @@ def _cell_stats(parts: list[Any], n_cells: int) -> dict[str, np.ndarray]:
     return {"n": n, "med": med, "mad": mad, "mean_ad": mean_ad}
 
 
+def _cell_stats_or_none(parts: list[Any], n_cells: int) -> dict[str, np.ndarray]:
+    """Return the cells' outlier statistics (empty arrays when no row is clean)."""
+    if n_cells:
+        return _cell_stats(parts, n_cells)
+    return ({k: np.empty(0, dtype=np.float64) for k in ("med", "mad", "mean_ad")}
+            | {"n": np.empty(0, dtype=np.int64)})
+
+
+def _join_rejected(target: Path, work: Path, n_files: int, raw_columns: list[str]) -> None:
+    """Write the rejected CSV and JSON lines from the per-file parts, in file order."""
+    rej_cols = ["source_file", "source_row", *raw_columns, "reason", "detail"]
+    header = csv_text(spreadsheet_safe(pd.DataFrame(columns=rej_cols)), header=True)
+    for path, suffix, head in ((target, "csv", header), (target.with_suffix(".jsonl"), "jsonl",
+                                                          "")):
+        with open(path, "wb") as fh:  # bytes: the parts are UTF-8 already
+            fh.write(head.encode("utf-8"))
+            for i in range(n_files):
+                with open(work / f"rejected-{i:05d}.{suffix}", "rb") as src:
+                    shutil.copyfileobj(src, fh, 1 << 20)
+
+
 def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out: str | Path,
                      progress: bool = False, maps: Maps | None = None
                      ) -> tuple[dict[str, Any], dict[str, Path]]:
     """Clean rates files on the current Dask client; write the three outputs into ``out``.
 
-    Parameters
-    ----------
-    files
-        CSV files (already expanded, see :func:`expand_inputs`); one partition each.
-    fmt
-        ``"aijobs"`` or ``"generic"``.
-    params
-        Cleaning parameters.
-    out
-        Output folder: ``rates.parquet/`` (a Parquet dataset, one part per input file),
-        ``rates_rejected.csv`` and ``.jsonl``, ``rates_clean_report.json``. It must be on a
-        file system every worker can write (the same machine, or a shared mount).
-    progress
-        Show the progress bar (terminal) or the dashboard link.
-    maps
-        The analyst's column and value maps (as the pandas engine's).
-
-    Returns
-    -------
-    tuple
-        The clean report and the output paths.
-
-    Raises
-    ------
-    InputError
-        An input file cannot be read (nothing is written).
+    ``files`` (expanded, see :func:`expand_inputs`) are one partition each; ``fmt`` and
+    ``params`` as in the pandas engine, with the analyst's ``maps``. ``out`` gets
+    ``rates.parquet/`` (a Parquet dataset, one part per input file), ``rates_rejected.csv``
+    and ``.jsonl`` and ``rates_clean_report.json``; it must be on a file system every worker
+    can write. ``progress`` shows the progress bar (terminal) or the dashboard link. Returns
+    the clean report and the output paths; raises :class:`InputError` when an input cannot
+    be read (nothing is written).
     """
     from distributed import get_client
 
@@ -310,10 +312,7 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         parts = [client.submit(_globalize, st, fm, cm, pure=False)
                  for st, fm, cm in zip(stage, fine_maps, coarse_maps, strict=True)]
         del stage
-        n_cells = len(fine_ids) + len(coarse_ids)
-        stats = (_cell_stats(parts, n_cells) if n_cells  # no clean row at all: no cells
-                 else {k: np.empty(0, dtype=np.float64) for k in ("med", "mad", "mean_ad")}
-                 | {"n": np.empty(0, dtype=np.int64)})
+        stats = _cell_stats_or_none(parts, len(fine_ids) + len(coarse_ids))
         offsets = np.concatenate([[0], np.cumsum([s["n_pairs"] for s in small])[:-1]])
         raw_columns = list(pd.concat([pd.DataFrame(columns=s["columns"]) for s in small])
                            .columns)
@@ -332,16 +331,8 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         del parts
         report = _merge_reports(reports, sum(s["rows_in"] for s in small))
         report["unknown_words"] = merge_unknown_words([s["unknown"] for s in small])
-        rej_cols = ["source_file", "source_row", *raw_columns, "reason", "detail"]
-        header = csv_text(spreadsheet_safe(pd.DataFrame(columns=rej_cols)), header=True)
         staged = output_paths(tmp, "rates")
-        for target, suffix, head in ((staged["rejected"], "csv", header),
-                                     (staged["rejected"].with_suffix(".jsonl"), "jsonl", "")):
-            with open(target, "wb") as fh:  # bytes: the parts are UTF-8 already
-                fh.write(head.encode("utf-8"))
-                for i in range(len(files)):
-                    with open(work / f"rejected-{i:05d}.{suffix}", "rb") as src:
-                        shutil.copyfileobj(src, fh, 1 << 20)
+        _join_rejected(staged["rejected"], work, len(files), raw_columns)
         report["inputs"] = {str(Path(f)): s["sha256"] for f, s in zip(files, small, strict=True)}
         atomic_write_bytes(staged["report"],
                            (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))

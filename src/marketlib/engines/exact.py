@@ -286,32 +286,35 @@ def _brackets(sk: dict[str, np.ndarray], complete: np.ndarray, t_window: np.ndar
     return lo, hi, bound, found, value
 
 
+def _fetch_as_values(n_windows: int, inv: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Return which windows to fetch as values (the rest are sketched again).
+
+    At most ``bound`` values lie inside each window (from the rank bounds): windows are
+    fetched while the round's total stays within the budget.
+    """
+    bound = np.full(n_windows, np.iinfo(np.int64).max)
+    np.minimum.at(bound, inv, bounds)
+    return np.cumsum(np.minimum(bound, INSIDE_BUDGET + 1)) <= INSIDE_BUDGET
+
+
+def _ranked_values(pieces: list[dict[str, Any]], n_windows: int, window: np.ndarray,
+                   rank: np.ndarray) -> np.ndarray:
+    """Return the ``rank``-th value of each fetched ``window`` (its values sorted)."""
+    vals = np.concatenate([p["values"] for p in pieces])
+    wv = np.concatenate([np.repeat(np.arange(n_windows), p["values_n"]) for p in pieces])
+    order = np.lexsort((vals, wv))
+    w_start = np.searchsorted(wv[order], np.arange(n_windows))
+    return vals[order][w_start[window] + rank]
+
+
 def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
                      summary: Summary | None = None, size: int | None = None) -> np.ndarray:
     """Return exact order statistics per group: ``out[g, r]`` is the ``ranks[g, r]``-th value.
 
-    Parameters
-    ----------
-    prepared
-        Partitions from :func:`prepare`.
-    ranks
-        ``(n_groups, R)`` 0-based ranks within each group (the smallest value is rank 0);
-        ``-1`` where nothing is wanted.
-    summary
-        :func:`summarize` of ``prepared`` (computed when not given).
-    size
-        Sketch points per bracket and partition in later rounds (default: as in
-        :func:`summarize`).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n_groups, R)`` values (NaN where the rank was -1).
-
-    Raises
-    ------
-    ValueError
-        A rank is beyond its group's size.
+    ``prepared``: partitions from :func:`prepare`; ``ranks``: ``(n_groups, R)`` 0-based ranks
+    within each group (-1 where nothing is wanted: NaN out); ``summary``: :func:`summarize`
+    of ``prepared`` (computed when not given); ``size``: sketch points per bracket and
+    partition in later rounds. Raises ``ValueError`` when a rank is beyond its group's size.
     """
     fixed = None if size is None else _checked_size(size)
     ranks = np.asarray(ranks, dtype=np.int64)
@@ -339,11 +342,7 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
         inv = inv.reshape(-1)
         w_group = win[:, 0].astype(np.int64)
         w_lo, w_hi = win[:, 1], win[:, 2]
-        # at most this many values inside each window (from the rank bounds): fetch them
-        # while the round's total stays within the budget, else sketch them again
-        bound = np.full(len(win), np.iinfo(np.int64).max)
-        np.minimum.at(bound, inv, t_bound[idx])
-        as_values = np.cumsum(np.minimum(bound, INSIDE_BUDGET + 1)) <= INSIDE_BUDGET
+        as_values = _fetch_as_values(len(win), inv, t_bound[idx])
         size = _sketch_size(len(prepared), int((~as_values).sum())) if fixed is None else fixed
         tasks = [dask.delayed(_window_part, pure=True)(p, w_group, w_lo, w_hi, as_values, size)
                  for p in prepared]
@@ -362,13 +361,8 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
         # windows fetched as values: sort each window's values, read the rank
         got = inner & as_values[inv]
         if got.any():
-            vals = np.concatenate([p["values"] for p in pieces])
-            wv = np.concatenate([np.repeat(np.arange(len(win)), p["values_n"]) for p in pieces])
-            order = np.lexsort((vals, wv))
-            vals = vals[order]
-            w_start = np.searchsorted(wv[order], np.arange(len(win)))
             sel = idx[got]
-            out[gi[sel], ri[sel]] = vals[w_start[inv[got]] + k_in[got]]
+            out[gi[sel], ri[sel]] = _ranked_values(pieces, len(win), inv[got], k_in[got])
         todo[idx[~inner | got]] = False
         rest = inner & ~as_values[inv]
         if rest.any():

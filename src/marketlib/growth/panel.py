@@ -50,6 +50,58 @@ class Panel:
 
 
 
+def _checked_table(d: pd.DataFrame, group_by: list[str] | tuple[str, ...],
+                   freq: str | None) -> str:
+    """Refuse a table without the columns, with mixed frequencies or bad counts; its freq."""
+    need = {"period", "period_start", "freq", "certification", "count"} | set(group_by)
+    missing = sorted(need - set(d.columns))
+    if missing:
+        raise GrowthInputError(f"certification table lacks column(s): {', '.join(missing)}")
+    freqs = sorted(d["freq"].dropna().unique())
+    if len(freqs) > 1:
+        raise GrowthInputError(f"mixed frequencies {freqs}: clean again with one --freq")
+    if freq is not None and freqs and freqs[0] != freq:
+        raise GrowthInputError(f"table frequency is {freqs[0]}, parameter freq is {freq}")
+    counts = pd.to_numeric(d["count"], errors="coerce")
+    if counts.isna().any() or (counts < 0).any() or (counts != np.floor(counts)).any():
+        raise GrowthInputError("counts must be non-negative integers (clean the table first)")
+    return freq or (freqs[0] if freqs else "Y")
+
+
+def _refuse_mixed_definitions(d: pd.DataFrame, group_by: list[str] | tuple[str, ...]) -> None:
+    """Refuse a series mixing counts published as new with differences of cumulative totals."""
+    if "count_basis" not in d.columns:
+        return
+    series_cols = [c for c in dict.fromkeys([*group_by, "certification"]) if c in d]
+    bases = d.groupby(series_cols, dropna=False)["count_basis"].agg(
+        lambda s: frozenset(s) & {"new", "cumulative_diff"})
+    mixed = bases[bases.map(len) > 1]
+    if len(mixed):
+        names = ", ".join(" | ".join(map(str, k)) if isinstance(k, tuple) else str(k)
+                          for k in mixed.index[:5])
+        raise GrowthInputError(
+            f"series mix counts published as new with differences of cumulative totals "
+            f"({names}): the definitions differ; narrow start/end to one definition")
+
+
+def _whole_window_series(d: pd.DataFrame, group_by: list[str] | tuple[str, ...],
+                         periods: list[Any], excluded: list[dict[str, Any]]) -> pd.DataFrame:
+    """Keep the series covering every period of the window (each dropped one listed)."""
+    series_keys = ([*group_by, "certification"] if "certification" not in group_by
+                   else list(group_by))
+    cover = d.groupby(series_keys, dropna=False)["period"].nunique()
+    partial = cover[cover < len(periods)]
+    for key, n in partial.items():
+        excluded.append({"series": key if isinstance(key, str) else " | ".join(
+            map(str, key)), "periods_covered": int(n), "periods_in_window": len(periods),
+            "reason": "series does not cover the whole window (composition change)"})
+    if len(partial):
+        d = d[~d.set_index(series_keys).index.isin(partial.index)]
+    if d.empty:
+        raise GrowthInputError("no series covers the whole window; narrow start/end")
+    return d
+
+
 def prepare_panel(
     certifications: pd.DataFrame,
     group_by: list[str] | tuple[str, ...] = ("region",),
@@ -84,19 +136,7 @@ def prepare_panel(
         Empty selection, mixed frequencies, negative or non-integer counts, unknown columns.
     """
     d = certifications.copy()
-    need = {"period", "period_start", "freq", "certification", "count"} | set(group_by)
-    missing = sorted(need - set(d.columns))
-    if missing:
-        raise GrowthInputError(f"certification table lacks column(s): {', '.join(missing)}")
-    freqs = sorted(d["freq"].dropna().unique())
-    if len(freqs) > 1:
-        raise GrowthInputError(f"mixed frequencies {freqs}: clean again with one --freq")
-    if freq is not None and freqs and freqs[0] != freq:
-        raise GrowthInputError(f"table frequency is {freqs[0]}, parameter freq is {freq}")
-    freq = freq or (freqs[0] if freqs else "Y")
-    counts = pd.to_numeric(d["count"], errors="coerce")
-    if counts.isna().any() or (counts < 0).any() or (counts != np.floor(counts)).any():
-        raise GrowthInputError("counts must be non-negative integers (clean the table first)")
+    freq = _checked_table(d, group_by, freq)
     excluded: list[dict[str, Any]] = []
     if "count_basis" in d.columns:
         stock = d["count_basis"] == "cumulative_first"
@@ -118,31 +158,9 @@ def prepare_panel(
             f"no counts left after filtering (certifications, start {start}, end {end}); "
             f"periods in the table: {', '.join(window['dropped']) or 'none'}")
     periods = sorted(d["period"].unique())
-    if "count_basis" in d.columns:
-        series_cols = [c for c in dict.fromkeys([*group_by, "certification"]) if c in d]
-        bases = d.groupby(series_cols, dropna=False)["count_basis"].agg(
-            lambda s: frozenset(s) & {"new", "cumulative_diff"})
-        mixed = bases[bases.map(len) > 1]
-        if len(mixed):
-            names = ", ".join(" | ".join(map(str, k)) if isinstance(k, tuple) else str(k)
-                              for k in mixed.index[:5])
-            raise GrowthInputError(
-                f"series mix counts published as new with differences of cumulative totals "
-                f"({names}): the definitions differ; narrow start/end to one definition")
+    _refuse_mixed_definitions(d, group_by)
     if balanced:
-        series_keys = [*group_by, "certification"] if "certification" not in group_by \
-            else list(group_by)
-        cover = d.groupby(series_keys, dropna=False)["period"].nunique()
-        partial = cover[cover < len(periods)]
-        for key, n in partial.items():
-            excluded.append({"series": key if isinstance(key, str) else " | ".join(
-                map(str, key)), "periods_covered": int(n), "periods_in_window": len(periods),
-                "reason": "series does not cover the whole window (composition change)"})
-        if len(partial):
-            keep = ~d.set_index(series_keys).index.isin(partial.index)
-            d = d[keep]
-        if d.empty:
-            raise GrowthInputError("no series covers the whole window; narrow start/end")
+        d = _whole_window_series(d, group_by, periods, excluded)
     g = d.groupby([*group_by, "period"], dropna=False).agg(
         y=("count", "sum"), period_start=("period_start", "first")).reset_index()
     g["group"] = g[list(group_by)].astype("str").agg(" | ".join, axis=1)

@@ -206,40 +206,22 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
                     developers: pd.DataFrame | None = None) -> RegionalGrowth:
     """Growth of a measure by region over a constant set of economies, with CIs and detail.
 
-    Parameters
-    ----------
-    table
-        A clean ``activity`` table (``marketlib clean activity``).
-    measure, subjects
-        What is counted (``topic_pushers`` with topics, or another measure).
-    group_by
-        Geography columns (``region`` or ``subregion``).
-    years
-        Calendar years compared consecutively (four quarters each); the quarterly trend
-        (with seasonal terms) is fitted over the whole span of these years.
-    latest_quarters
-        Also compare the latest this many quarters with as many before them (0: not).
-    composition
-        ``constant`` (economies published in every quarter of each comparison's window) or
-        ``published`` (the naive sum of whatever is published, for comparison only).
-    china_hong_kong
-        How the China / Hong Kong location artefact is handled (see :func:`regional_series`).
-    ci_level
-        Confidence level of the intervals.
-    developers
-        The ``developers`` rows (default: taken from ``table``), for the share growth.
+    ``table``: a clean ``activity`` table; ``measure``/``subjects``: what is counted;
+    ``group_by``: the geography column; ``years``: calendar years compared consecutively (four
+    quarters each; the quarterly trend with seasonal terms is fitted over their span);
+    ``latest_quarters``: the latest this many quarters against as many before (0: not);
+    ``composition``: ``constant`` (economies published in every quarter of a comparison's
+    window) or ``published`` (the naive sum, for comparison); ``china_hong_kong``: see
+    :func:`regional_series`; ``developers``: the stock rows for the share growth (default:
+    from ``table``).
     """
     if composition not in ("constant", "published"):
         raise GrowthInputError(f"composition must be constant or published, got {composition!r}")
     series = regional_series(table, measure, subjects, group_by, china_hong_kong)
     stock = measure in STOCK_MEASURES
     wide = _wide(series.data)
-    dev_wide = None
-    if not stock:
-        src = table if developers is None else developers
-        if "developers" in set(src["measure"].dropna()):
-            dev = regional_series(src, "developers", None, group_by, china_hong_kong)
-            dev_wide = _wide(dev.data).droplevel("subject")
+    dev_wide = None if stock else _developer_series(
+        table if developers is None else developers, group_by, china_hong_kong)
     quarters = list(wide.columns)
     comparisons = year_comparisons(sorted(years))
     if latest_quarters:
@@ -276,27 +258,49 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
             squares = econ.pow(2).groupby(level=["group", "subject"]).sum()
             rows.append(_rows(series, totals, squares, ws, ks, drv, comp, disp, ci_level,
                               dev_wide, composition))
-    trend = pd.DataFrame()
-    span = quarters_between(pd.Timestamp(f"{min(years)}-01-01"),
-                            pd.Timestamp(f"{max(years)}-10-01"))
-    if not stock and all(q in wide.columns for q in span):
-        w = wide[span]
-        kept = w.notna().all(axis=1) if composition == "constant" else w.notna().any(axis=1)
-        totals = w[kept].fillna(0).groupby(level=["group", "subject"]).sum()
-        trend = trend_growth(_panel(totals, series.group_by), ci_level)
-        trend.insert(1, "window", f"{_qlabel(span[0])}-{_qlabel(span[-1])}")
-    growth = pd.concat(rows, ignore_index=True)
-    # the subjects in the order asked for (the first is the headline), comparisons in order
-    order = {s: i for i, s in enumerate(subjects or sorted(growth["subject"].unique()))}
-    comp_order = {(c.label_from, c.label_to): i for i, c in enumerate(comparisons)}
-    growth = growth.assign(
-        _s=growth["subject"].map(order).fillna(len(order)),
-        _c=[comp_order[(f, t)] for f, t in zip(growth["from"], growth["to"], strict=True)],
-    ).sort_values(["_s", "_c", *series.group_by], kind="stable").drop(columns=["_s", "_c"])
+    trend = (pd.DataFrame() if stock
+             else _quarterly_trend(wide, years, composition, series.group_by, ci_level))
+    growth = _ordered(pd.concat(rows, ignore_index=True), subjects, comparisons,
+                      series.group_by)
     return RegionalGrowth(measure=measure, composition=composition, group_by=series.group_by,
                           ci_level=ci_level, growth=growth.reset_index(drop=True),
                           drivers=pd.concat(drivers, ignore_index=True) if drivers else
                           pd.DataFrame(), trend=trend, dispersion=disps, notes=series.notes)
+
+
+def _developer_series(src: pd.DataFrame, group_by: list[str] | tuple[str, ...],
+                      china_hong_kong: str) -> pd.DataFrame | None:
+    """Return the economies' quarterly developer stock (for the share growth), if published."""
+    if "developers" not in set(src["measure"].dropna()):
+        return None
+    dev = regional_series(src, "developers", None, group_by, china_hong_kong)
+    return _wide(dev.data).droplevel("subject")
+
+
+def _quarterly_trend(wide: pd.DataFrame, years: list[int] | tuple[int, ...], composition: str,
+                     group_by: list[str], ci_level: float) -> pd.DataFrame:
+    """Return the quarterly trend (seasonal terms) over the years' span, when it is covered."""
+    span = quarters_between(pd.Timestamp(f"{min(years)}-01-01"),
+                            pd.Timestamp(f"{max(years)}-10-01"))
+    if not all(q in wide.columns for q in span):
+        return pd.DataFrame()
+    w = wide[span]
+    kept = w.notna().all(axis=1) if composition == "constant" else w.notna().any(axis=1)
+    totals = w[kept].fillna(0).groupby(level=["group", "subject"]).sum()
+    trend = trend_growth(_panel(totals, group_by), ci_level)
+    trend.insert(1, "window", f"{_qlabel(span[0])}-{_qlabel(span[-1])}")
+    return trend
+
+
+def _ordered(growth: pd.DataFrame, subjects: list[str] | None, comparisons: list[Any],
+             group_by: list[str]) -> pd.DataFrame:
+    """Sort subjects in the order asked for (the first is the headline), comparisons in order."""
+    order = {s: i for i, s in enumerate(subjects or sorted(growth["subject"].unique()))}
+    comp_order = {(c.label_from, c.label_to): i for i, c in enumerate(comparisons)}
+    return growth.assign(
+        _s=growth["subject"].map(order).fillna(len(order)),
+        _c=[comp_order[(f, t)] for f, t in zip(growth["from"], growth["to"], strict=True)],
+    ).sort_values(["_s", "_c", *group_by], kind="stable").drop(columns=["_s", "_c"])
 
 
 def _qlabel(q: pd.Timestamp) -> str:

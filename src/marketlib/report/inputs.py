@@ -75,7 +75,7 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     same pipeline as ``marketlib clean rates`` (its format and maps from ``inputs.rates``).
     """
     from marketlib.clean.formats import input_format
-    from marketlib.clean.pipeline import Maps, clean_inputs, read_inputs, write_clean
+    from marketlib.clean.pipeline import Maps
     from marketlib.sources import DATASETS, provenance_of
 
     files = check_inputs(params)
@@ -87,28 +87,17 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     cparams = params.clean_params()
     fmt = input_format(rates_in.format, "rates")
     maps = Maps.load(fmt, files["rates_columns"], files["rates_values"])
-    read = {"rates": (fmt, read_inputs([rates_path], fmt, maps, names=[rates_path.name]))}
+    plans = {"rates": (fmt, [rates_path], maps.params(cparams))}
     if files["certifications"] is not None:
-        cfmt = input_format(params.inputs.certifications_format, "certifications")
-        cpath = files["certifications"]
-        read["certifications"] = (cfmt, read_inputs([cpath], cfmt, names=[cpath.name]))
+        plans["certifications"] = (input_format(params.inputs.certifications_format,
+                                                "certifications"),
+                                   [files["certifications"]], cparams)
     activity_files = activity_inputs(params, ref)
     if activity_files:
-        afmt = input_format("innovationgraph", "activity")
-        read["activity"] = (afmt, read_inputs(activity_files, afmt,
-                                              names=[f.name for f in activity_files]))
+        plans["activity"] = (input_format("innovationgraph", "activity"), activity_files,
+                             cparams)
     clean_dir = out / "clean"
-    inputs: dict[str, str] = {}
-    reports: dict[str, Any] = {}
-    tables: dict[str, Path] = {}
-    for table, (f, raw) in read.items():  # everything read and checked: now clean and write
-        p = maps.params(cparams) if table == "rates" else cparams
-        result = clean_inputs(raw, f, p)
-        shown = {input_key(t.path, f"{table} input"): t.sha256 for t in raw.tables}
-        write_clean(result, clean_dir, shown)
-        inputs.update(shown)
-        reports[table] = result.report
-        tables[table] = clean_dir / f"{table}.parquet"
+    inputs, reports, tables, reused = clean_tables(plans, maps, clean_dir)
     check_base(params, tables["rates"])
     extra = [*(p for k, p in files.items() if k != "certifications" and p is not None)]
     extra += [ppp] if ppp is not None else []
@@ -119,13 +108,65 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
         prov = provenance_of(path)
         if prov is not None:
             provenance.append({"path": shown_path(path), **prov.to_dict()})
-    say("  data: " + "; ".join(f"{k} {r['rows_clean']:,} clean of {r['rows_in']:,}"
-                               for k, r in reports.items()))
+    say("  data: " + "; ".join(
+        f"{k} {r['rows_clean']:,} clean of {r['rows_in']:,}"
+        + (" (reused: same inputs, code and parameters)" if k in reused else "")
+        for k, r in reports.items()))
     return {"inputs": inputs, "tables": tables, "ppp": ppp, "files": files,
             "clean_reports": reports, "provenance": provenance,
             "coverage": data_coverage(tables), "article": article_source(files["claims"]),
             "rates_source": rates_source(fmt.name, rates_path)}
 
+
+
+def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean_dir: Path
+                 ) -> tuple[dict[str, str], dict[str, Any], dict[str, Path], set[str]]:
+    """Clean each table into ``clean_dir``, reusing a current clean set where there is one.
+
+    ``plans``: table -> (format, input files, cleaning parameters). Every input of a table to
+    clean is read and checked before anything is written. Returns the inputs' sha256 (as
+    results.json records them), the clean reports, the tables' paths and the reused tables.
+    """
+    from marketlib.clean.cache import cache_key, is_cached, restore, store
+    from marketlib.clean.pipeline import clean_inputs, read_inputs, write_clean
+    from marketlib.sources import sha256_cached
+
+    inputs: dict[str, str] = {}
+    reports: dict[str, Any] = {}
+    todo: dict[str, tuple[Any, Any, str, dict[str, str]]] = {}
+    hits: dict[str, str] = {}
+    shown_by: dict[str, dict[str, str]] = {}
+    for table, (f, paths, p) in plans.items():
+        digests = [sha256_cached(path) for path in paths]
+        shown = {input_key(path, f"{table} input"): d for path, d in zip(paths, digests,
+                                                                         strict=True)}
+        inputs.update(shown)
+        shown_by[table] = shown
+        key = cache_key(table, f.name, {path.name: d for path, d in zip(paths, digests,
+                                                                       strict=True)},
+                        {**p.to_dict(), "max_date": str(p.resolved_max_date())})
+        if is_cached(key, table):
+            hits[table] = key
+            continue
+        raw = read_inputs(paths, f, maps if table == "rates" else None,
+                          names=[path.name for path in paths])
+        todo[table] = (f, raw, key, shown)
+    for table, key in hits.items():  # all read and checked: now write
+        report = restore(key, table, clean_dir)
+        if report is None:  # removed meanwhile by another run's pruning: clean it
+            f, paths, _ = plans[table]
+            raw = read_inputs(paths, f, maps if table == "rates" else None,
+                              names=[path.name for path in paths])
+            todo[table] = (f, raw, key, shown_by[table])
+            continue
+        reports[table] = report
+    for table, (f, raw, key, shown) in todo.items():
+        result = clean_inputs(raw, f, plans[table][2])
+        write_clean(result, clean_dir, shown)
+        reports[table] = result.report
+        store(key, table, clean_dir)
+    tables = {table: clean_dir / f"{table}.parquet" for table in plans}
+    return inputs, reports, tables, set(hits) - set(todo)
 
 
 def data_coverage(tables: dict[str, Path]) -> dict[str, Any]:

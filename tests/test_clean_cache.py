@@ -1,0 +1,57 @@
+"""The report reuses a clean set only while it is current: same inputs, code and parameters."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from marketlib.clean import CleanParams
+from marketlib.clean import cache as cc
+from marketlib.clean.formats import input_format
+from marketlib.clean.pipeline import Maps
+from marketlib.report.inputs import clean_tables
+
+GEN = ("country,amount,currency,unit,date,role,experience,employment_type\n"
+       "US,100,USD,hour,2023-05-02,ML engineer,senior,contractor\n"
+       "DE,90000,EUR,year,2023-05-02,ML engineer,mid,employee\n"
+       "XX,5,USD,hour,2023-05-02,,,contractor\n")
+
+
+def _plans(path, p):
+    return {"rates": (input_format("generic", "rates"), [path], p)}
+
+
+def test__second_run_reuses_the_clean_set_and_a_change_cleans_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKETLIB_DATA", str(tmp_path / "data"))
+    src = tmp_path / "rates.csv"
+    src.write_text(GEN)
+    p = CleanParams(max_date="2026-01-01")
+    first = clean_tables(_plans(src, p), Maps(), tmp_path / "run1")
+    assert first[3] == set()  # nothing to reuse yet
+    second = clean_tables(_plans(src, p), Maps(), tmp_path / "run2")
+    assert second[3] == {"rates"}  # reused, and the same outputs
+    a = pd.read_parquet(tmp_path / "run1" / "rates.parquet")
+    b = pd.read_parquet(tmp_path / "run2" / "rates.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    assert second[1]["rates"]["rows_rejected"] == first[1]["rates"]["rows_rejected"] == 1
+    assert second[0] == first[0]  # the inputs' sha256 as results.json records them
+    # other parameters, or other input bytes: cleaned again, never a stale table
+    other = clean_tables(_plans(src, CleanParams(max_date="2026-01-01", hours_per_year=2000)),
+                         Maps(), tmp_path / "run3")
+    assert other[3] == set()
+    src.write_text(GEN + "FR,80000,EUR,year,2023-05-02,,,employee\n")
+    changed = clean_tables(_plans(src, p), Maps(), tmp_path / "run4")
+    assert changed[3] == set() and changed[1]["rates"]["rows_in"] == 4
+
+
+def test__the_key_follows_the_code_and_the_cache_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKETLIB_DATA", str(tmp_path / "data"))
+    k1 = cc.cache_key("rates", "generic", {"a.csv": "0" * 64}, {"x": 1})
+    monkeypatch.setattr(cc, "code_version", lambda: "another code version")
+    assert cc.cache_key("rates", "generic", {"a.csv": "0" * 64}, {"x": 1}) != k1
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for f in cc.FILES:
+        (folder / f.format(t="rates")).write_text("{}")
+    for i in range(cc.KEEP + 3):
+        cc.store(f"{i:064d}", "rates", folder)
+    assert len([p for p in cc.cache_root().iterdir() if p.is_dir()]) == cc.KEEP
