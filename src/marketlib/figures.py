@@ -35,6 +35,18 @@ def save(fig: Any, folder: str | Path | None, name: str) -> Path | None:
     return path
 
 
+def plain_log_axis(axis: Any) -> None:
+    """Put ``axis`` on a log scale read in plain numbers (1, 2, 5, 10, 20 ... never 10^3)."""
+    axis.axes.set_xscale("log") if axis is axis.axes.xaxis else axis.axes.set_yscale("log")
+    lo, hi = (float(v) for v in axis.get_data_interval())
+    decades = np.log10(hi / lo) if lo > 0 and hi > lo else 0.0
+    subs = (1.0,) if decades > 2.5 else (1.0, 2.0, 5.0)  # called after the data are drawn
+    axis.set_major_locator(mticker.LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(plt.FuncFormatter(
+        lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:.2g}"))
+    axis.set_minor_formatter(plt.NullFormatter())
+
+
 def counts_with_trend(panel_data: pd.DataFrame, fitted: pd.DataFrame,
                       forecast: pd.DataFrame) -> Any:
     """Observed counts, fitted log-linear trend with its band, and the forecast fan."""
@@ -60,7 +72,7 @@ def counts_with_trend(panel_data: pd.DataFrame, fitted: pd.DataFrame,
             ax.fill_between(x, fc["pi95_low"], fc["pi95_high"], color=colors[g], alpha=0.08)
             ax.fill_between(x, fc["pi80_low"], fc["pi80_high"], color=colors[g], alpha=0.15)
     ax.set_xticks(list(order.values()), list(order.keys()), rotation=45)
-    ax.set_yscale("log")
+    plain_log_axis(ax.yaxis)
     ax.set_ylabel("new credentials per period (log scale)")
     ax.set_title("Observed counts, log-linear trend (95% band) and forecast (80%/95% PI)")
     ax.legend(fontsize=8, loc="best")
@@ -81,7 +93,7 @@ def forest(frame: pd.DataFrame, label: str, point: str, low: str, high: str, tit
     if ref is not None:
         ax.axvline(ref, color="grey", lw=1, ls=":")
     if log:
-        ax.set_xscale("log")
+        plain_log_axis(ax.xaxis)
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.invert_yaxis()
@@ -197,10 +209,7 @@ def regional_quarterly(quarters: pd.DataFrame, subject: str, geography: str = "r
         ax.plot(part["period_start"], part["count_constant"], "-o", ms=3, color=color,
                 label=f"{g} ({k} {'economy' if k == 1 else 'economies'})")
         ax.plot(part["period_start"], part["count_all"], "--", lw=1, color=color, alpha=0.6)
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.yaxis.set_minor_formatter(plt.NullFormatter())
+    plain_log_axis(ax.yaxis)
     ax.set_ylabel(f"{name} developers a quarter (log scale)")
     ax.set_title(f"{name} activity by {geography_word(geography)}, each quarter\n"
                  "solid: the constant set of economies; dashed: every published economy",

@@ -1,0 +1,63 @@
+"""The reusable tables: every sheet of the workbook and every CSV equal results.json."""
+
+from __future__ import annotations
+
+import math
+
+import openpyxl
+import pandas as pd
+import pytest
+from test_publish import small_results
+
+from marketlib.tables import table_columns, write_tables
+
+
+def _rows(results: dict, path: tuple[str, ...]) -> list[dict]:
+    value = results
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return [r for r in value or [] if isinstance(r, dict)]
+
+
+def _same(cell, want) -> bool:
+    if want is None or (isinstance(want, float) and math.isnan(want)):
+        return cell is None or cell == ""
+    if isinstance(want, bool):
+        return cell == want
+    if isinstance(want, (int, float)):
+        return cell == pytest.approx(want, rel=1e-12, abs=1e-15)
+    if isinstance(want, list):
+        return cell == ", ".join(str(x) for x in want)
+    if isinstance(want, dict):
+        return cell == " | ".join(f"{k}={x}" for k, x in want.items())
+    return str(cell).lstrip("'") == str(want)
+
+
+def test__every_sheet_and_csv_equal_results_json(tmp_path):
+    results = small_results()
+    results["arbitrage"]["adjusted"][0]["region"] = "=HYPERLINK(1)"  # never a formula
+    paths = write_tables(results, tmp_path)
+    book = openpyxl.load_workbook(paths["workbook"])  # the library that wrote it
+    assert book.sheetnames[0] == "README"
+    checked = 0
+    for name, (path, columns) in table_columns().items():
+        rows = _rows(results, path)
+        if not rows:
+            assert name not in book.sheetnames
+            continue
+        sheet = list(book[name].values)
+        header, body = list(sheet[0]), sheet[1:]
+        assert len(body) == len(rows), name
+        csv = pd.read_csv(paths[name], keep_default_na=False)
+        assert list(csv.columns) == header
+        for want, got in zip(rows, body, strict=True):
+            for col, cell in zip(header, got, strict=True):
+                assert _same(cell, want.get(columns[col])), (name, col, cell, want)
+                checked += 1
+        for col in header:  # the CSV has the same numbers as numbers
+            nums = [want.get(columns[col]) for want in rows]
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in nums):
+                assert csv[col].tolist() == pytest.approx(nums)
+    assert checked > 50
+    cell = [r for r in book["adjusted_ratios"].values][1][0]
+    assert cell.startswith("'=")  # a text cell that would be a formula is quoted
