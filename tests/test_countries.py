@@ -97,15 +97,21 @@ def test__adjusted_intervals_cover_the_comparable_ratio():
     assert abs(cov["adjusted_log_bias"]) < 0.05
 
 
-def test__one_country_gives_no_regional_interval():
+@pytest.mark.parametrize("k", [1, 2])
+def test__one_or_two_countries_give_no_regional_interval(k):
+    """A t reference with k - 1 < 2 degrees of freedom carries no information: not printed."""
     rng = np.random.default_rng(2)
-    d = country_pay({"ONE": np.log(0.5)}, {"ONE": 200}, rng)
+    effects = {f"C{i}": np.log(0.5) + 0.2 * i for i in range(k)}
+    d = country_pay(effects, dict.fromkeys(effects, 200), rng)
     g = country_clusters(d, "Base", n_boot=200, seed=1).groups.set_index("group").loc["R"]
-    assert g.ratio_equal_country == pytest.approx(0.5, rel=0.1)
+    assert g.ratio_equal_country == pytest.approx(np.exp(np.mean(list(effects.values()))),
+                                                  rel=0.15)
     assert pd.isna(g.get("ratio_equal_country_ci_low", np.nan))
     a = adjusted_country_clusters(d.assign(experience="MI"), "Base", ["Base", "R"],
                                   controls=("experience",), n_boot=200, seed=1)
-    assert pd.isna(a.set_index("group").loc["R"].get("ratio_equal_country_ci_low", np.nan))
+    row = a.set_index("group").loc["R"]
+    assert pd.notna(row.ratio_equal_country)
+    assert pd.isna(row.get("ratio_equal_country_ci_low", np.nan))
 
 
 def test__country_ratios__recover_known_effects_and_floor():

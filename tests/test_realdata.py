@@ -25,6 +25,7 @@ def cleaned(shared_data, tmp_path_factory, monkeypatch_module):
     assert main(["clean", "rates", str(src), "--format", "aijobs", "--out", str(out),
                  "--max-date", "2026-11-26"]) == 0
     return {
+        "path": out / "rates.parquet",
         "raw": pd.read_csv(src),
         "clean": pd.read_parquet(out / "rates.parquet"),
         "rejected": pd.read_csv(out / "rates_rejected.csv"),
@@ -95,3 +96,29 @@ def test__aijobs__currency_outside_ecb_falls_back_to_source(cleaned):
     clp = c[c["currency"] == "CLP"]
     assert len(clp) == 1 and (clp["fx_source"] == "source_usd").all()
     assert (clp["annual_usd"] == clp["source_annual_usd"]).all()
+
+
+@pytest.mark.realdata
+def test__real_regional_intervals_respect_countries(cleaned):
+    """Every regional interval the page shows is a country-cluster one, never narrower than
+    the row-level interval of the same rows; equal-country intervals only from 3+ countries."""
+    from marketlib.arbitrage.countries import MIN_CLUSTERS_FOR_CI
+    from marketlib.params import default_report_params
+    from marketlib.sections import run_arbitrage
+
+    d = default_report_params()
+    sec = run_arbitrage(d.arbitrage.model_copy(update={
+        "rates_path": str(cleaned["path"]), "ppp": False, "n_boot": 600}), sensitivity_boot=0)
+    raw = sec.result.raw
+    rep = raw[raw["reported"].astype(bool) & raw["group"].ne("North America")]
+    assert len(rep) >= 5
+    for _, r in rep.iterrows():
+        assert r.ratio_ci_high - r.ratio_ci_low >= 0.95 * (r.ratio_ci_high_rows
+                                                          - r.ratio_ci_low_rows), r.group
+        has_ci = pd.notna(r.ratio_equal_country_ci_low)
+        assert has_ci == (r.n_countries_averaged >= MIN_CLUSTERS_FOR_CI), r.group
+    adj = sec.result.adjusted.ratios
+    for _, a in adj.iterrows():
+        assert a.ci_high - a.ci_low >= 0.95 * (a.ci_high_rows - a.ci_low_rows), a.group
+        if pd.notna(a.ratio_equal_country_ci_low):
+            assert a.ratio_equal_country_ci_high / a.ratio_equal_country_ci_low < 11

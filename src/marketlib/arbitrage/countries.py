@@ -26,11 +26,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from marketlib.growth.estimators import MIN_INTERVAL_DF
+
 #: A country's own figure is reported from this many rows (METHODS §6.1: suppress below 10).
 MIN_COUNTRY_N = 10
-#: Countries a regional equal-country interval needs: resampling one country cannot show how
-#: the region's countries differ, so its interval would be that country's alone (not printed).
-MIN_CLUSTERS_FOR_CI = 2
+#: Countries a regional equal-country interval needs: its t reference has k - 1 degrees of
+#: freedom, and nothing prints an interval from fewer than MIN_INTERVAL_DF (one country says
+#: nothing of the region's others; two give 0.00-1,251 on the real data: no information).
+MIN_CLUSTERS_FOR_CI = MIN_INTERVAL_DF + 1
 #: Values drawn at once when resampling a large country (bounds the memory of a chunk).
 _CHUNK_VALUES = 4_000_000
 
