@@ -231,10 +231,23 @@ def test__monthly_job_then_an_earlier_snapshot__history_across_both(tmp_path, sh
     assert index.count("<img") >= 3
 
 
-def test__pinned_params__are_the_defaults_with_as_of_pinned():
-    import yaml
+def test__pinned_params__are_the_defaults_with_as_of_pinned(tmp_path):
+    from marketlib.params import load_report_params
+    from marketlib.sources import InputError
 
-    default = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
-    pinned = yaml.safe_load((ROOT / "params" / "pinned.yaml").read_text())
-    assert "as_of" not in default and pinned.pop("as_of") == "2026-11-26"
+    default = load_report_params(ROOT / "params" / "default.yaml").to_dict()
+    pinned = load_report_params(ROOT / "params" / "pinned.yaml").to_dict()
+    assert default["as_of"] is None and pinned.pop("as_of") == "2026-11-26"
+    default.pop("as_of")
     assert pinned == default
+    snap = load_report_params(ROOT / "params" / "snapshot-2024q4.yaml")
+    assert snap.inputs.rates.path.endswith("2024-10-27/salaries.csv")
+    assert snap.arbitrage == load_report_params(ROOT / "params" / "default.yaml").arbitrage
+    # a chain that loops, or a missing base, is refused in one line
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(InputError, match="at most 3 deep"):
+        load_report_params(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("extends: nowhere.yaml\n")
+    with pytest.raises(InputError, match="not found"):
+        load_report_params(tmp_path / "c.yaml")
