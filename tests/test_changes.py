@@ -257,3 +257,28 @@ def test__changes_since__default_previous_and_first_run(tmp_path):
     explicit = ch.changes_since(cur, compare_to=d / "results.json", reports_root=root)
     assert explicit is not None and explicit["counts"] == c["counts"]
     assert str(tmp_path) not in json.dumps(c)
+
+
+def test__compare_to_a_run_written_before_the_renames(tmp_path):
+    """results.json version 2 names arbitrage groups ``group`` and says what each bound
+    bounds; a previous run written with version-1 names (``region``, ``ci_low``) is read
+    through the upgrade, so --compare-to and the history still work across the change."""
+    from marketlib.results_view import SCHEMA_VERSION, upgrade
+
+    old_names = previous_run()  # version 1: no schema_version, "region" and "ci_low"
+    now = upgrade(current_run())
+    now["run"]["schema_version"] = SCHEMA_VERSION
+    assert "group" in now["arbitrage"]["regions"][0]
+    assert "region" not in now["arbitrage"]["regions"][0]
+    adjusted = now["arbitrage"].get("adjusted") or []
+    assert all("ci_low" not in a for a in adjusted)
+    d = tmp_path / "2024-10-27"
+    d.mkdir()
+    (d / "results.json").write_text(json.dumps(old_names))
+    loaded = ch.load_previous(d)
+    assert loaded["arbitrage"]["regions"][0]["group"] == "North America"
+    across = ch.changes_since(now, compare_to=d)
+    same = ch.compare_results(previous_run(), current_run())
+    assert across["counts"] == same["counts"] and across["counts"]["estimates"] > 0
+    assert [e["key"] for e in across["estimates"]] == [e["key"] for e in same["estimates"]]
+    assert upgrade(now) is now  # version 2 is read as it is

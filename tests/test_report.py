@@ -91,13 +91,13 @@ def test__report__failed_notebook_exit_1_named_kept_dependents_skipped(
 
 def _doc() -> dict:
     return {
-        "run": {"started": "2026-11-26T00:00:00+00:00", "params": {}, "marketlib_version": "0",
-                "inputs": {"a.csv": "0" * 64}},
+        "run": {"schema_version": 2, "started": "2026-11-26T00:00:00+00:00", "params": {},
+                "marketlib_version": "0", "inputs": {"a.csv": "0" * 64}},
         "growth": {"freq": "Y", "period_growth": [
             {"group": {"region": "Europe"}, "from": "2022", "to": "2023", "growth": 0.52,
              "ci_low": 0.3, "ci_high": 0.8, "status": "ok"}], "trend": [], "forecast": []},
         "arbitrage": {"base": "North America", "hours_per_year": 2080, "adjusted": [],
-                      "regions": [{"region": "Eastern Europe", "n": 12, "reported": False}]},
+                      "regions": [{"group": "Eastern Europe", "n": 12, "reported": False}]},
         "claims": [{"id": "x", "text": "t", "verdict": "consistent", "detail": "d"}],
     }
 

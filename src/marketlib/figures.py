@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from marketlib.prose import geography_word, topic_name
-from marketlib.results_view import comparable_ratio
+from marketlib.results_view import comparable_ratio, upgrade_arbitrage
 
 FIGSIZE = (8, 4.5)
 DPI = 100
@@ -250,12 +250,13 @@ def economy_drivers(drivers: pd.DataFrame, subject: str, period_from: str, perio
 
 def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
     """Draw the adjusted pay ratios to the base from a results section, finding in the title."""
+    arbitrage = upgrade_arbitrage(arbitrage)
     base = arbitrage["base"]
-    reported = {r["region"] for r in arbitrage["regions"] if r.get("reported")}
+    reported = {r["group"] for r in arbitrage["regions"] if r.get("reported")}
     adj = pd.DataFrame(arbitrage.get("adjusted") or [])
     if adj.empty:
-        adj = pd.DataFrame(columns=["region", "ratio_to_base", "ci_low", "ci_high"])
-    adj = adj[adj["region"].isin(reported) & (adj["region"] != base)]
+        adj = pd.DataFrame(columns=["group", "ratio_to_base", "ci_low", "ci_high"])
+    adj = adj[adj["group"].isin(reported) & (adj["group"] != base)]
     if len(adj):  # the estimate each page shows: equal-country where two countries average
         shown = pd.DataFrame([comparable_ratio(a)[:3] for a in adj.to_dict("records")],
                              columns=["ratio_to_base", "ci_low", "ci_high"], index=adj.index)
@@ -264,9 +265,9 @@ def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
     title = f"Adjusted pay ratio to {base} (95% CI; H = {arbitrage['hours_per_year']:g})"
     if len(adj):
         lo, hi = adj.iloc[0], adj.iloc[-1]
-        title = (f"A comparable specialist earns {lo['ratio_to_base']:.0%} ({lo['region']}) to "
-                 f"{hi['ratio_to_base']:.0%} ({hi['region']}) of {base} pay")
-    return forest(adj.rename(columns={"region": "group"}), "group", "ratio_to_base", "ci_low",
+        title = (f"A comparable specialist earns {lo['ratio_to_base']:.0%} ({lo['group']}) to "
+                 f"{hi['ratio_to_base']:.0%} ({hi['group']}) of {base} pay")
+    return forest(adj, "group", "ratio_to_base", "ci_low",
                   "ci_high", title, f"ratio to {base} (95% CI)", ref=1.0)
 
 
@@ -276,11 +277,12 @@ def country_ratios(arbitrage: dict[str, Any]) -> Any:
     The group's equal-country ratio is the diamond: where to hire, and how far a region's
     countries differ from one another.
     """
+    arbitrage = upgrade_arbitrage(arbitrage)
     base = arbitrage.get("base", "base")
     rows = [r for r in arbitrage.get("countries") or []
             if r.get("reported") and r.get("group") != base and r.get("ratio_to_base")]
     groups = sorted({r["group"] for r in rows})
-    eq = {r["region"]: r for r in arbitrage.get("regions") or []}
+    eq = {r["group"]: r for r in arbitrage.get("regions") or []}
     labels, ys, y = [], [], 0
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.28 * (len(rows) + len(groups)) + 1.2)))
     palette = sns.color_palette("colorblind", max(1, len(groups)))
@@ -298,7 +300,7 @@ def country_ratios(arbitrage: dict[str, Any]) -> Any:
         ys.append(y)
         y += 1
         for r in members:
-            lo, hi = r.get("ci_low"), r.get("ci_high")
+            lo, hi = r.get("ratio_ci_low"), r.get("ratio_ci_high")
             err = ([[r["ratio_to_base"] - lo], [hi - r["ratio_to_base"]]]
                    if lo is not None and hi is not None else None)
             ax.errorbar([r["ratio_to_base"]], [y], xerr=err, fmt="o", color=palette[i],

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from marketlib.results_view import rows as _rows
+from marketlib.results_view import upgrade_arbitrage
 
 #: Columns of history.csv (fractions, never percents).
 HISTORY_COLUMNS = ("as_of", "run", "section", "key", "quantity", "value", "ci_low", "ci_high",
@@ -104,20 +105,21 @@ def headline_estimates(results: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "value": _num(value), "ci_low": _num(lo), "ci_high": _num(hi),
                     "n": int(n) if _num(n) is not None else None})
 
-    arb = results.get("arbitrage") if isinstance(results.get("arbitrage"), Mapping) else {}
+    arb = upgrade_arbitrage(results.get("arbitrage"))
+    arb = arb if isinstance(arb, Mapping) else {}
     base = arb.get("base")
     sizes = {}
     for r in _rows(arb.get("regions")):
-        g = str(r.get("region"))
+        g = str(r.get("group"))
         sizes[g] = r.get("n")
         if g != base and r.get("reported"):
             add("arbitrage", g, "ratio_to_base", r.get("ratio_to_base"), r.get("ratio_ci_low"),
                 r.get("ratio_ci_high"), r.get("n"))
     for r in _rows(arb.get("adjusted")):
-        g = str(r.get("region"))
+        g = str(r.get("group"))
         if g != base:
             add("arbitrage", g, "adjusted_ratio_to_base", r.get("ratio_to_base"),
-                r.get("ci_low"), r.get("ci_high"), sizes.get(g))
+                r.get("ratio_ci_low"), r.get("ratio_ci_high"), sizes.get(g))
     for r in _rows(results.get("regional")):
         where = next((str(r[g]) for g in ("region", "subregion", "country_iso3") if g in r), "")
         key = f"{where} | {r.get('subject') or r.get('measure')} | {r.get('from')}->{r.get('to')}"

@@ -34,4 +34,45 @@ def comparable_ratio(adjusted: Mapping[str, Any]) -> tuple[Any, Any, Any, int | 
         k = finite_or_none(adjusted.get("n_countries_averaged"))
         return (adjusted.get("ratio_equal_country"), adjusted.get("ratio_equal_country_ci_low"),
                 adjusted.get("ratio_equal_country_ci_high"), None if k is None else int(k))
-    return adjusted.get("ratio_to_base"), adjusted.get("ci_low"), adjusted.get("ci_high"), None
+    return (adjusted.get("ratio_to_base"), adjusted.get("ratio_ci_low"),
+            adjusted.get("ratio_ci_high"), None)
+
+
+#: The version of results.json's names (run.schema_version); 1: before it was recorded.
+SCHEMA_VERSION = 2
+#: Names of schema version 1 -> 2, per arbitrage list: one name per concept (the grouping
+#: column is a ``group``; an interval says what it bounds).
+_RENAMED = {
+    "regions": {"region": "group", "ci_low": "median_ci_low", "ci_high": "median_ci_high"},
+    "adjusted": {"region": "group", "ci_low": "ratio_ci_low", "ci_high": "ratio_ci_high",
+                 "ci_low_rows": "ratio_ci_low_rows", "ci_high_rows": "ratio_ci_high_rows"},
+    "countries": {"ci_low": "ratio_ci_low", "ci_high": "ratio_ci_high"},
+}
+
+
+def upgrade_arbitrage(section: Any) -> Any:
+    """Return an arbitrage section with version-2 names (a copy; version 2 is unchanged)."""
+    if not isinstance(section, Mapping):
+        return section
+    out = dict(section)
+    for part, names in _RENAMED.items():
+        if isinstance(out.get(part), list):
+            out[part] = [{names.get(k, k) if names.get(k, k) not in r else k: v
+                          for k, v in r.items()} if isinstance(r, Mapping) else r
+                         for r in out[part]]
+    return out
+
+
+def upgrade(results: Any) -> Any:
+    """Return a results document written by any earlier version with today's names.
+
+    Runs written before ``run.schema_version`` 2 named the arbitrage groups ``region`` and
+    their median and ratio bounds ``ci_low``/``ci_high``; ``--compare-to`` and the history
+    read them through here.
+    """
+    if not isinstance(results, Mapping):
+        return results
+    run = results.get("run") if isinstance(results.get("run"), Mapping) else {}
+    if (finite_or_none(run.get("schema_version")) or 1) >= SCHEMA_VERSION:
+        return results
+    return {**results, "arbitrage": upgrade_arbitrage(results.get("arbitrage"))}

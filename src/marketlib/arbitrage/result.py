@@ -22,6 +22,10 @@ _ADJUSTED_EXTRA = ("ratio_equal_country", "ratio_equal_country_ci_low",
                    "ci_low_rows", "ci_high_rows")
 
 
+#: Internal column -> its results.json name, where the name must say what a bound bounds.
+RESULTS_NAMES = {"ci_low": "median_ci_low", "ci_high": "median_ci_high"}
+
+
 @dataclass
 class ArbitrageResult:
     """One arbitrage run: scope, step log, raw/adjusted/PPP ratios, trend, team."""
@@ -50,12 +54,12 @@ class ArbitrageResult:
 
         regions = []
         for _, r in self.raw.iterrows():
-            item = {"region": r.group, "n": int(r.n), "n_countries": int(r.n_countries),
+            item = {"group": r.group, "n": int(r.n), "n_countries": int(r.n_countries),
                     "top_country": r.top_country,
                     "top_country_share": float(r.top_country_share),
                     "reported": bool(r.reported)}
             if r.reported:
-                item.update({k: clean(r[k]) for k in (
+                item.update({RESULTS_NAMES.get(k, k): clean(r[k]) for k in (
                     "median_hourly_usd", "ci_low", "ci_high", "ratio_to_base", "ratio_ci_low",
                     "ratio_ci_high", "rse", "flag") if k in r})
                 item.update({k: clean(r[k]) for k in (
@@ -66,11 +70,12 @@ class ArbitrageResult:
                     item["n_countries_averaged"] = int(r["n_countries_averaged"])
             regions.append(item)
         adjusted = [] if self.adjusted is None else [
-            {"region": r.group, "ratio_to_base": r.ratio_to_base, "ci_low": r.ci_low,
-             "ci_high": r.ci_high, "controls": self.adjusted.controls, "n": int(r.n),
+            {"group": r.group, "ratio_to_base": r.ratio_to_base, "ratio_ci_low": r.ci_low,
+             "ratio_ci_high": r.ci_high, "controls": self.adjusted.controls, "n": int(r.n),
              "kennedy_pct_difference": r.kennedy_pct_difference,
              "median_regression_ratio": clean(r.get("qr_ratio", np.nan)),
-             **{k: (int(r[k]) if k.startswith("n_") and pd.notna(r[k]) else clean(r[k]))
+             **{("ratio_" + k if k.startswith("ci_") else k):
+                (int(r[k]) if k.startswith("n_") and pd.notna(r[k]) else clean(r[k]))
                 for k in _ADJUSTED_EXTRA if k in r}}
             for _, r in self.adjusted.ratios.iterrows()]
         return {
@@ -85,7 +90,8 @@ class ArbitrageResult:
             "team": None if self.team is None else [
                 {k: clean(v) for k, v in r.items()} for r in self.team.to_dict("records")],
             "countries": [] if self.countries is None else [
-                {k: clean(v) for k, v in r.items()} for r in self.countries.to_dict("records")],
+                {("ratio_" + k if k in ("ci_low", "ci_high") else k): clean(v)
+                 for k, v in r.items()} for r in self.countries.to_dict("records")],
             "between_country_variance": self.tau2 or {},
             "interval_method": ("regional ratios: two-stage country-cluster bootstrap "
                                 "(countries within the group, then rows within country); "

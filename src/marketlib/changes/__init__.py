@@ -41,6 +41,7 @@ from marketlib.changes.previous import (
     results_file,
 )
 from marketlib.changes.words import TABLE_COLUMNS, changes_markdown, changes_table, show_changes
+from marketlib.results_view import upgrade
 
 
 def comparability(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,6 +79,7 @@ def compare_results(previous: Mapping[str, Any], current: Mapping[str, Any],
     """
     from marketlib.sections.registry import SECTIONS
 
+    previous, current = upgrade(previous), upgrade(current)  # any earlier run's names
     status = comparability(previous, current)
     estimates: list[dict[str, Any]] = []
     extras: dict[str, list[dict[str, Any]]] = {}

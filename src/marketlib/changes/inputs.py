@@ -65,7 +65,7 @@ def _economies(results: Mapping[str, Any]) -> set[str]:
 
 
 def _countries_by_region(results: Mapping[str, Any]) -> dict[str, int]:
-    return {str(r.get("region")): int(r["n_countries"])
+    return {str(r.get("group")): int(r["n_countries"])
             for r in _rows(_map(results.get("arbitrage")).get("regions"))
             if _num(r.get("n_countries")) is not None}
 

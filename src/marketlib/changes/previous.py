@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from marketlib.changes.estimates import _map, run_as_of
+from marketlib.results_view import upgrade
 from marketlib.sources import InputError
 
 
@@ -46,6 +47,7 @@ def load_previous(path: str | Path) -> dict[str, Any]:
     depth = _depth(data)
     if depth > MAX_PREVIOUS_DEPTH:
         raise InputError(p, f"not a results file (nested {depth} levels deep)")
+    data = upgrade(data)  # a run written before today's names reads with them
     try:
         import jsonschema
 

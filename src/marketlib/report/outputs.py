@@ -13,6 +13,7 @@ from typing import Any
 from marketlib import __version__
 from marketlib.params import ReportParams
 from marketlib.paths import PACKAGE_DATA, project_root
+from marketlib.results_view import SCHEMA_VERSION
 from marketlib.sections.base import save_json
 from marketlib.sections.registry import SECTIONS
 from marketlib.sources import atomic_write_bytes
@@ -28,7 +29,8 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
         return json.loads(p.read_text()) if p.exists() else None
 
     merged: dict[str, Any] = {
-        "run": {"started": started, "as_of": params.run_date().isoformat(),
+        "run": {"schema_version": SCHEMA_VERSION, "started": started,
+                "as_of": params.run_date().isoformat(),
                 "params": params.to_dict(), "inputs": data["inputs"],
                 "skipped": data.get("skipped", {}), "rates_source": data.get("rates_source"),
                 "notes": data.get("notes", []), "coverage": data.get("coverage", {}),

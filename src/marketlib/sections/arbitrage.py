@@ -191,9 +191,9 @@ def _arbitrage_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
                                                                               "arbitrage"))
     out = []
     if status["arbitrage"]["comparable"]:
-        old = {str(r.get("region")): r for r in _rows(pa.get("regions"))}
+        old = {str(r.get("group")): r for r in _rows(pa.get("regions"))}
         for r in _rows(ca.get("regions")):
-            g = str(r.get("region"))
+            g = str(r.get("group"))
             o = old.get(g)
             if g == base or o is None or not r.get("reported") or not o.get("reported"):
                 continue
@@ -202,15 +202,15 @@ def _arbitrage_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
                                  ("ratio_to_base", "ratio_ci_low", "ratio_ci_high"), "log",
                                  lo_, ln_, "ratio"))
     if status["adjusted"]["comparable"]:
-        old = {str(r.get("region")): r for r in _rows(pa.get("adjusted"))}
+        old = {str(r.get("group")): r for r in _rows(pa.get("adjusted"))}
         for r in _rows(ca.get("adjusted")):
-            g = str(r.get("region"))
+            g = str(r.get("group"))
             if g == base or g not in old:
                 continue
             out.append(_estimate("arbitrage", g, "adjusted_ratio_to_base",
                                  f"{g}'s adjusted pay ratio", old[g], r,
-                                 ("ratio_to_base", "ci_low", "ci_high"), "log", lo_, ln_,
-                                 "ratio"))
+                                 ("ratio_to_base", "ratio_ci_low", "ratio_ci_high"), "log",
+                                 lo_, ln_, "ratio"))
     if status["team"]["comparable"]:
         old = {str(r.get("group")): r for r in _rows(pa.get("team"))}
         for r in _rows(ca.get("team")):
@@ -227,10 +227,10 @@ def _arbitrage_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
 def _floor_crossings(previous: Mapping[str, Any], current: Mapping[str, Any]
                      ) -> list[dict[str, Any]]:
     pa, ca = _map(previous.get("arbitrage")), _map(current.get("arbitrage"))
-    old = {str(r.get("region")): r for r in _rows(pa.get("regions"))}
+    old = {str(r.get("group")): r for r in _rows(pa.get("regions"))}
     out = []
     for r in _rows(ca.get("regions")):
-        g = str(r.get("region"))
+        g = str(r.get("group"))
         o = old.get(g)
         was = bool(o.get("reported")) if o is not None else False
         now = bool(r.get("reported"))
@@ -241,7 +241,7 @@ def _floor_crossings(previous: Mapping[str, Any], current: Mapping[str, Any]
                     "new_n": r.get("n"), "old_min_n": pa.get("min_n"),
                     "new_min_n": ca.get("min_n"),
                     "direction": "now reported" if now else "no longer reported"})
-    new_groups = {str(r.get("region")) for r in _rows(ca.get("regions"))}
+    new_groups = {str(r.get("group")) for r in _rows(ca.get("regions"))}
     for g, o in old.items():
         if g not in new_groups and o.get("reported"):
             out.append({"section": "arbitrage", "group": g, "old_reported": True,
@@ -297,12 +297,12 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
     summary gives them the sentences the other findings leave.
     """
     arb, raw, adjusted, base, floor = _arbitrage_parts(results)
-    raw_by_region = {str(r.get("region")): r for r in raw}
+    raw_by_group = {str(r.get("group")): r for r in raw}
     others = _raw_range(arb, raw, adjusted, base)
     small = [r for r in raw if not _reported(r)]
     if small:
         small.sort(key=lambda r: -(_num(r.get("n")) or 0))
-        listed = "; ".join(f"{r.get('region', DASH)} {not_estimated(r.get('n'), floor)}"
+        listed = "; ".join(f"{r.get('group', DASH)} {not_estimated(r.get('n'), floor)}"
                            for r in small)
         others.append(f"Too few observations: {listed}.")
     claimed = [str(r.get("region")) for r in _rows(arb.get("claimed_vs_data"))]
@@ -314,7 +314,7 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
         value, lo, hi, k = comparable_ratio(adjusted[g])
         if _num(value) is None or len(lead) == 3:
             continue
-        raw_g = raw_by_region.get(g, {})
+        raw_g = raw_by_group.get(g, {})
         n = adjusted[g].get("n", raw_g.get("n"))
         nc = raw_g.get("n_countries")
         n_text = f"n = {count(n)}" + (f", {count(nc)} countries" if _num(nc) else "")
@@ -328,7 +328,7 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
 def _raw_range(arb: Mapping[str, Any], raw: list[dict[str, Any]],
                adjusted: Mapping[str, Any], base: str) -> list[str]:
     """Return the sentence on the range of raw ratios (or the one raw ratio)."""
-    est = [r for r in raw if _reported(r) and str(r.get("region")) != base
+    est = [r for r in raw if _reported(r) and str(r.get("group")) != base
            and _num(r.get("ratio_to_base")) is not None]
     if len(est) >= 2:
         lo = min(est, key=lambda r: r["ratio_to_base"])
@@ -338,12 +338,12 @@ def _raw_range(arb: Mapping[str, Any], raw: list[dict[str, Any]],
         return [
             f"Raw medians (salary-equivalent pay{h}, not adjusted for role or experience) "
             f"range from {pct(lo['ratio_to_base'])} of {_base_adjective(base)} in "
-            f"{lo['region']} ({_ci_n(lo, 'ratio_ci_low', 'ratio_ci_high')}) to "
-            f"{pct(hi['ratio_to_base'])} in {hi['region']} "
+            f"{lo['group']} ({_ci_n(lo, 'ratio_ci_low', 'ratio_ci_high')}) to "
+            f"{pct(hi['ratio_to_base'])} in {hi['group']} "
             f"({_ci_n(hi, 'ratio_ci_low', 'ratio_ci_high')})."]
     if len(est) == 1 and not adjusted:
         r = est[0]
-        return [f"{r['region']}: the raw median pay is {pct(r['ratio_to_base'])} of "
+        return [f"{r['group']}: the raw median pay is {pct(r['ratio_to_base'])} of "
                 f"{_base_adjective(base)} ({_ci_n(r, 'ratio_ci_low', 'ratio_ci_high')})."]
     return []
 
@@ -372,18 +372,19 @@ SPEC = SectionSpec(
     findings=arbitrage_findings,
     tables={
         "pay_ratios": (("arbitrage", "regions"), {
-            "group": "region", "n_rows": "n", "n_countries": "n_countries",
+            "group": "group", "n_rows": "n", "n_countries": "n_countries",
             "top_country": "top_country", "top_country_share_fraction": "top_country_share",
             "reported": "reported", "median_usd_per_hour": "median_hourly_usd",
-            "median_ci_low_usd_per_hour": "ci_low", "median_ci_high_usd_per_hour": "ci_high",
+            "median_ci_low_usd_per_hour": "median_ci_low",
+            "median_ci_high_usd_per_hour": "median_ci_high",
             "ratio_to_base": "ratio_to_base", "ratio_ci_low": "ratio_ci_low",
             "ratio_ci_high": "ratio_ci_high", "ratio_equal_country": "ratio_equal_country",
             "ratio_equal_country_ci_low": "ratio_equal_country_ci_low",
             "ratio_equal_country_ci_high": "ratio_equal_country_ci_high",
             "n_countries_averaged": "n_countries_averaged"}),
         "adjusted_ratios": (("arbitrage", "adjusted"), {
-            "group": "region", "n_rows": "n", "ratio_to_base": "ratio_to_base",
-            "ratio_ci_low": "ci_low", "ratio_ci_high": "ci_high",
+            "group": "group", "n_rows": "n", "ratio_to_base": "ratio_to_base",
+            "ratio_ci_low": "ratio_ci_low", "ratio_ci_high": "ratio_ci_high",
             "ratio_equal_country": "ratio_equal_country",
             "ratio_equal_country_ci_low": "ratio_equal_country_ci_low",
             "ratio_equal_country_ci_high": "ratio_equal_country_ci_high",
@@ -391,8 +392,8 @@ SPEC = SectionSpec(
         "countries": (("arbitrage", "countries"), {
             "country_iso3": "country_iso3", "group": "group", "n_rows": "n",
             "reported": "reported", "median_usd_per_hour": "median_hourly_usd",
-            "ratio_to_base": "ratio_to_base", "ratio_ci_low": "ci_low",
-            "ratio_ci_high": "ci_high", "ratio_shrunk": "ratio_shrunk"}),
+            "ratio_to_base": "ratio_to_base", "ratio_ci_low": "ratio_ci_low",
+            "ratio_ci_high": "ratio_ci_high", "ratio_shrunk": "ratio_shrunk"}),
         "team_cost": (("arbitrage", "team"), {
             "group": "group", "savings_p05_fraction": "savings_p05",
             "savings_p50_fraction": "savings_p50", "savings_p95_fraction": "savings_p95",

@@ -22,16 +22,16 @@ from marketlib.publish.text import (
     pct,
     ratio_ci,
 )
-from marketlib.results_view import comparable_ratio
+from marketlib.results_view import comparable_ratio, upgrade_arbitrage
 from marketlib.results_view import rows as _rows
 
 
 def _arbitrage_parts(results: Mapping[str, Any] | None) -> tuple[
         dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]], str, Any]:
-    arb = _section(results, "arbitrage")
+    arb = upgrade_arbitrage(_section(results, "arbitrage"))
     arb = arb if isinstance(arb, Mapping) else {}
     raw = _rows(arb.get("regions"))
-    adjusted = {str(r.get("region")): dict(r) for r in _rows(arb.get("adjusted"))}
+    adjusted = {str(r.get("group")): dict(r) for r in _rows(arb.get("adjusted"))}
     base = str(arb.get("base") or "the base region")
     return dict(arb), raw, adjusted, base, arb.get("min_n")
 
@@ -64,7 +64,7 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     rows = []
     seen = set()
     for r in raw:
-        g = str(r.get("region", DASH))
+        g = str(r.get("group", DASH))
         seen.add(g)
         a = adjusted.get(g, {})
         if _reported(r):
@@ -81,7 +81,8 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                 "Region": g, "Employees (n)": count(r.get("n")),
                 "Countries (largest)": _countries_text(r), cols[6]: eq,
                 "Median pay, USD/h (95% CI)": ratio_ci(
-                    r.get("median_hourly_usd"), r.get("ci_low"), r.get("ci_high"), digits=0),
+                    r.get("median_hourly_usd"), r.get("median_ci_low"), r.get("median_ci_high"),
+                    digits=0),
                 cols[4]: "1.00 (base)" if g == base else ratio_ci(
                     r.get("ratio_to_base"), r.get("ratio_ci_low"), r.get("ratio_ci_high")),
                 cols[5]: adj, "Reliability": rel,
@@ -120,7 +121,7 @@ def countries_table(results: Mapping[str, Any] | None, top: int | None = None
     (empirical Bayes, borrowing from the group). Countries below the country floor are left
     out here (their n is in results.json).
     """
-    arb = _section(results, "arbitrage") or {}
+    arb = upgrade_arbitrage(_section(results, "arbitrage")) or {}
     base = str(arb.get("base") or "the base")
     rows = [r for r in _rows(arb.get("countries")) if r.get("reported")
             and r.get("group") != base]
@@ -129,7 +130,8 @@ def countries_table(results: Mapping[str, Any] | None, top: int | None = None
             "Shrunk ratio"]
     out = [{"Country": _text(r.get("country_iso3")), "Group": _text(r.get("group")),
             "n": count(r.get("n")), "Median pay, USD/h": money(r.get("median_hourly_usd")),
-            cols[4]: ratio_ci(r.get("ratio_to_base"), r.get("ci_low"), r.get("ci_high")),
+            cols[4]: ratio_ci(r.get("ratio_to_base"), r.get("ratio_ci_low"),
+                              r.get("ratio_ci_high")),
             "Shrunk ratio": ratio_ci(r.get("ratio_shrunk"), None, None)}
            for r in (rows[:top] if top else rows)]
     return _frame(out, cols)

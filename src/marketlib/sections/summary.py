@@ -11,6 +11,7 @@ from marketlib.params import (
 )
 from marketlib.paths import processed_dir, raw_dir
 from marketlib.publish.text import _section
+from marketlib.results_view import SCHEMA_VERSION
 from marketlib.results_view import rows as _rows
 from marketlib.sections.base import load_json
 from marketlib.sections.registry import SECTIONS
@@ -34,7 +35,8 @@ def summary_results(growth_results_path: str | None = None,
     defaults = default_report_params()
     proc = Path(processed) if processed is not None else processed_dir()
     rawp = Path(raw) if raw is not None else raw_dir()
-    out: dict[str, Any] = {"run": {"as_of": as_of, "params": defaults.to_dict(),
+    out: dict[str, Any] = {"run": {"schema_version": SCHEMA_VERSION, "as_of": as_of,
+                                   "params": defaults.to_dict(),
                                    "rates_source": "the aijobs.net salary survey"}}
     for spec in SECTIONS:
         path = given.get(spec.key)
