@@ -33,22 +33,9 @@ from marketlib.arbitrage.adjusted import AdjustedFit, _controls, winsorize_log
 from marketlib.arbitrage.countries import (
     MIN_CLUSTERS_FOR_CI,
     MIN_COUNTRY_N,
+    boot_stat,
     small_cluster_interval,
 )
-
-#: Values drawn at once when resampling a large country's residuals.
-_CHUNK_VALUES = 4_000_000
-
-
-def _boot_means(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Return ``n_boot`` means of ``x`` resampled with replacement (chunked, vectorized)."""
-    n = len(x)
-    out = np.empty(n_boot)
-    step = max(1, _CHUNK_VALUES // max(n, 1))
-    for start in range(0, n_boot, step):
-        k = min(step, n_boot - start)
-        out[start:start + k] = x[rng.integers(0, n, (k, n))].mean(axis=1)
-    return out
 
 
 def country_effects(d: pd.DataFrame, groups: list[str],
@@ -91,7 +78,7 @@ def adjusted_country_clusters(d: pd.DataFrame, base: str, groups: list[str],
     table, residuals, _ = country_effects(d, groups, controls)
     rng = np.random.default_rng([seed, 20, 6])
     q = np.array([(1 - ci_level) / 2, 1 - (1 - ci_level) / 2])
-    boot = {c: table.at[i, "effect"] + _boot_means(residuals[c], n_boot, rng)
+    boot = {c: table.at[i, "effect"] + boot_stat(residuals[c], n_boot, rng, np.mean)
             - residuals[c].mean() for i, c in enumerate(table["country_iso3"])}
     base_rows = table[table["group"] == base]
     if base_rows.empty:

@@ -47,14 +47,18 @@ class CountryClusters:
     tau2: dict[str, float]  # between-country variance of log ratios, per group
 
 
-def _boot_medians(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Return ``n_boot`` medians of ``x`` resampled with replacement (chunked, vectorized)."""
+def boot_stat(x: np.ndarray, n_boot: int, rng: np.random.Generator,
+              stat: Any = np.median) -> np.ndarray:
+    """Return ``n_boot`` values of ``stat`` (median, mean) of ``x`` resampled with replacement.
+
+    Chunked and vectorized: at most ``_CHUNK_VALUES`` values are drawn at once.
+    """
     n = len(x)
     out = np.empty(n_boot)
     step = max(1, _CHUNK_VALUES // max(n, 1))
     for start in range(0, n_boot, step):
         k = min(step, n_boot - start)
-        out[start:start + k] = np.median(x[rng.integers(0, n, (k, n))], axis=1)
+        out[start:start + k] = stat(x[rng.integers(0, n, (k, n))], axis=1)
     return out
 
 
@@ -100,7 +104,7 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
     base_med = float(np.median(base_rows))
     # the base is the reference the ratios are read against (its pooled median, as
     # published): its rows are resampled, its few countries are not a sample of anything
-    base_boot = _boot_medians(base_rows, n_boot, rng)
+    base_boot = boot_stat(base_rows, n_boot, rng)
     country_rows, group_rows, tau2 = [], [], {}
     for g, by_country in values.items():
         is_base = g == base
@@ -109,7 +113,7 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
             row: dict[str, Any] = {"country_iso3": c, "group": g, "n": len(x),
                                    "reported": len(x) >= min_country_n}
             if len(x) >= min_country_n:
-                boot[c] = _boot_medians(x, n_boot, rng)
+                boot[c] = boot_stat(x, n_boot, rng)
                 ratio_b = boot[c] / base_boot
                 med = float(np.median(x))
                 lo, hi = np.quantile(ratio_b, q)

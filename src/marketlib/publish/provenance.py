@@ -45,15 +45,7 @@ def provenance_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     No absolute path of the machine that ran the report appears: paths are shown relative to
     the project, or as file names.
 
-    Parameters
-    ----------
-    results : dict
-        A ``results.json`` document.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns: Kind, Name, Value.
+    Reads a ``results.json`` document. Columns: Kind, Name, Value.
     """
     run = _section(results, "run")
     run = run if isinstance(run, Mapping) else {}

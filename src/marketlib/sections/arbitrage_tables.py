@@ -44,15 +44,8 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     comparable-specialist (adjusted) ratio, reliability. Groups under the floor say
     "not estimated (n = 23 < 30)".
 
-    Parameters
-    ----------
-    results : dict
-        A ``results.json`` document.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text cells, no meaningful index; empty (with the columns) without an arbitrage section.
+    Reads a ``results.json`` document; text cells, no meaningful index; empty (with the
+    columns) without an arbitrage section.
     """
     arb, raw, adjusted, base, floor = _arbitrage_parts(results)
     controls = next((a.get("controls") for a in adjusted.values() if a.get("controls")), None)

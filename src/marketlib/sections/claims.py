@@ -85,15 +85,7 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
 def claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return the claims audit as a table: problems first, then supported, then untestable.
 
-    Parameters
-    ----------
-    results : dict
-        A ``results.json`` document.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns: Claim, Verdict, Check, Why.
+    Reads a ``results.json`` document. Columns: Claim, Verdict, Check, Why.
     """
     order = {v: i for i, v in enumerate(VERDICTS)}
     rows = []

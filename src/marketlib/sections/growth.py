@@ -186,15 +186,8 @@ def period_labels(table: pd.DataFrame, freq: str, as_of: str | None = None) -> l
 def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return the certification growth table: period changes, annual trends and forecasts.
 
-    Parameters
-    ----------
-    results : dict
-        A ``results.json`` document.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns: Group, Estimate, Period, Value (95% interval), Counts / basis.
+    Reads a ``results.json`` document. Columns: Group, Estimate, Period, Value (95%
+    interval), Counts / basis.
     """
     growth = _section(results, "growth")
     growth = growth if isinstance(growth, Mapping) else {}
