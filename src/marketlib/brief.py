@@ -85,12 +85,12 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
                         f'{publish.image_data_uri(png)}"><figcaption>{_esc(caption)}'
                         "</figcaption></figure>")
     parts += figs
-    sections = [("Pay by region", sections.arbitrage_table(results)),
-                ("Where to hire: countries, cheapest first", sections.countries_table(results, 8)),
-                ("Developer activity by region", sections.regional_table(results)),
-                ("Certification counts (CNCF, world)", sections.growth_table(results)),
-                ("The audited claims", sections.claims_table(results))]
-    for title, frame in sections:
+    blocks = [("Pay by region", sections.arbitrage_table(results)),
+              ("Where to hire: countries, cheapest first", sections.countries_table(results, 8)),
+              ("Developer activity by region", sections.regional_table(results)),
+              ("Certification counts (CNCF, world)", sections.growth_table(results)),
+              ("The audited claims", sections.claims_table(results))]
+    for title, frame in blocks:
         if frame is not None and not frame.empty:
             parts.append(f"<h2>{_esc(title)}</h2>{_table(frame)}")
     cites = prose.citations(results)

@@ -38,8 +38,10 @@ def save(fig: Any, folder: str | Path | None, name: str) -> Path | None:
 def plain_log_axis(axis: Any) -> None:
     """Put ``axis`` on a log scale read in plain numbers (1, 2, 5, 10, 20 ... never 10^3)."""
     axis.axes.set_xscale("log") if axis is axis.axes.xaxis else axis.axes.set_yscale("log")
-    lo, hi = (float(v) for v in axis.get_data_interval())
-    decades = np.log10(hi / lo) if lo > 0 and hi > lo else 0.0
+    lim = axis.axes.dataLim
+    lo = float(lim.minposx if axis is axis.axes.xaxis else lim.minposy)  # smallest > 0
+    hi = float(axis.get_data_interval()[1])
+    decades = np.log10(hi / lo) if 0 < lo < hi and np.isfinite(lo) else 0.0
     subs = (1.0,) if decades > 2.5 else (1.0, 2.0, 5.0)  # called after the data are drawn
     axis.set_major_locator(mticker.LogLocator(base=10, subs=subs))
     axis.set_major_formatter(plt.FuncFormatter(

@@ -456,48 +456,14 @@ def load_report_params(path: str | Path) -> ReportParams:
         message names each key).
     """
     from marketlib.sources import InputError
+    from marketlib.sources.yamlfile import read_yaml_extending
 
     p = Path(path)
-    raw = _read_params(p, depth=0)
+    raw = read_yaml_extending(p, "parameters file")
     try:
         return ReportParams.build(raw)
     except ParamsError as exc:
         raise InputError(p, str(exc)) from exc
-
-
-#: How many files an ``extends:`` chain may span.
-MAX_EXTENDS = 3
-
-
-def _read_params(p: Path, depth: int) -> dict[str, Any]:
-    """Read one parameters file; ``extends: FILE`` (beside it) supplies every key it leaves out.
-
-    Mappings merge key by key; any other value (a list, a scalar, null) replaces the base's.
-    """
-    from marketlib.sources import InputError
-    from marketlib.sources.yamlfile import read_yaml
-
-    raw = read_yaml(p, "parameters file")
-    if not isinstance(raw, dict):
-        raise InputError(p, "parameters must be a mapping of sections")
-    base = raw.pop("extends", None)
-    if base is None:
-        return raw
-    if not isinstance(base, str) or not base or depth >= MAX_EXTENDS:
-        raise InputError(p, f"extends: a parameters file beside this one, at most "
-                            f"{MAX_EXTENDS} deep (got {base!r})")
-    target = (p.parent / base)
-    if not target.is_file():
-        raise InputError(p, f"extends: {base} not found beside this file")
-    return _merged(_read_params(target, depth + 1), raw)
-
-
-def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = (_merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict)
-                  else v)
-    return out
 
 
 def default_report_params() -> ReportParams:

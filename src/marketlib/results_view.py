@@ -26,7 +26,7 @@ def comparable_ratio(adjusted: Mapping[str, Any]) -> tuple[Any, Any, Any, int | 
     """Return the comparable-specialist ratio a page shows: (ratio, low, high, countries).
 
     The equal-country adjusted ratio (country effects with the controls, each country weighed
-    alike) with its country-cluster CI when the group has at least two countries to average;
+    alike) with its country-cluster CI when the group has at least three countries to average;
     otherwise the pooled adjusted ratio with its country-cluster CI (``countries`` None).
     Results written before equal-country adjusted ratios existed read as pooled.
     """

@@ -15,7 +15,9 @@ its countries, so the regression here has **country effects**:
   within countries, and its own uncertainty is small beside the between-country spread;
 - the pooled adjusted ratio (one group dummy, as in :func:`adjusted_ratios`) keeps its point
   estimate; its interval takes the spread of the row-weighted country contrast under the same
-  bootstrap, so no regional interval on a page is a row-level one.
+  bootstrap, read by :func:`~marketlib.arbitrage.countries.cluster_interval` (t with k - 1
+  df; none from two countries; a one-country group is that country), so no regional interval
+  on a page is a row-level one.
 
 Both engines call this on the selected rows (small per-country statistics): the numbers are
 identical.
@@ -34,6 +36,7 @@ from marketlib.arbitrage.countries import (
     MIN_CLUSTERS_FOR_CI,
     MIN_COUNTRY_N,
     boot_stat,
+    cluster_interval,
     small_cluster_interval,
 )
 
@@ -46,10 +49,11 @@ def country_effects(d: pd.DataFrame, groups: list[str],
     The table has ``country_iso3``, ``group``, ``n`` and ``effect`` (``alpha_c``, log scale);
     residuals are keyed by country.
     """
-    need = ["country_iso3", "hourly_usd"] + [c for c in controls if c in d]
+    extra = (["employment_type"] if "employment_type" in d
+             and d.loc[d["group"].isin(groups), "employment_type"].nunique() > 1 else [])
+    need = ["country_iso3", "hourly_usd"] + [c for c in [*controls, *extra] if c in d]
     w = d[d["group"].isin(groups)].dropna(subset=need).copy()
-    ctrl = _controls(w, list(controls) + (["employment_type"] if "employment_type" in w
-                                          and w["employment_type"].nunique() > 1 else []))
+    ctrl = _controls(w, list(controls) + extra)
     w["log_rate"] = winsorize_log(w)
     formula = "log_rate ~ 0 + C(country_iso3)" + "".join(f" + C({c})" for c in ctrl)
     fit = smf.ols(formula, w).fit()
@@ -111,8 +115,8 @@ def _group_row(g: str, t: pd.DataFrame, boot: dict[str, np.ndarray], base_hat: f
     reps = rng.integers(0, n_boot, (n_boot, k))  # each draw of a country: its own rows
     pooled = (np.sum(mat[picks, reps] * n[picks], axis=1) / n[picks].sum(axis=1) - base_boot)
     pooled_hat = float(np.average(t["effect"], weights=n) - base_hat)
-    lo, hi = np.quantile(pooled - pooled_hat, q)
-    row.update(pooled_log_low=float(lo), pooled_log_high=float(hi))
+    lo, hi = cluster_interval(pooled_hat, pooled, k, q)  # no interval from two countries
+    row.update(pooled_log_low=lo - pooled_hat, pooled_log_high=hi - pooled_hat)
     big = t[t["n"] >= min_country_n]
     row["n_countries_averaged"] = len(big)
     if len(big):

@@ -134,10 +134,11 @@ def _group_figures(g: str, by_country: dict[str, np.ndarray], boot: dict[str, np
                    base_boot: np.ndarray, base_med: float, n_boot: int,
                    rng: np.random.Generator, q: np.ndarray) -> dict[str, Any]:
     """Return a group's pooled and equal-country ratios with two-stage cluster CIs."""
-    pooled = _two_stage_pooled(list(by_country.values()), n_boot, rng) / base_boot
-    lo, hi = np.quantile(pooled, q)
-    out: dict[str, Any] = {"group": g, "ratio_cluster_ci_low": float(lo),
-                           "ratio_cluster_ci_high": float(hi),
+    pooled = np.log(_two_stage_pooled(list(by_country.values()), n_boot, rng) / base_boot)
+    pooled_hat = float(np.log(np.median(np.concatenate(list(by_country.values()))) / base_med))
+    lo, hi = cluster_interval(pooled_hat, pooled, len(by_country), q)
+    out: dict[str, Any] = {"group": g, "ratio_cluster_ci_low": float(np.exp(lo)),
+                           "ratio_cluster_ci_high": float(np.exp(hi)),
                            "n_countries_averaged": len(boot)}
     if boot:
         names = sorted(boot)
@@ -155,6 +156,22 @@ def _group_figures(g: str, by_country: dict[str, np.ndarray], boot: dict[str, np
             out.update(ratio_equal_country_ci_low=float(np.exp(lo)),
                        ratio_equal_country_ci_high=float(np.exp(hi)))
     return out
+
+
+def cluster_interval(estimate: float, replicates: np.ndarray, k: int, q: np.ndarray
+                     ) -> tuple[float, float]:
+    """Return a group's interval (log scale) from its two-stage bootstrap replicates.
+
+    One country: the group is that country, and the rows-within-country percentile interval
+    is the honest one. Two: no interval (t with one degree of freedom carries no
+    information; NaN). Three or more: :func:`small_cluster_interval`.
+    """
+    if k == 1:
+        lo, hi = np.quantile(replicates, q)
+        return float(lo), float(hi)
+    if k < MIN_CLUSTERS_FOR_CI:
+        return float("nan"), float("nan")
+    return small_cluster_interval(estimate, replicates, k, float(q[1]))
 
 
 def small_cluster_interval(estimate: float, replicates: np.ndarray, k: int, upper: float

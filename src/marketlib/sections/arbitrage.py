@@ -211,6 +211,16 @@ def _arbitrage_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
                                  f"{g}'s adjusted pay ratio", old[g], r,
                                  ("ratio_to_base", "ratio_ci_low", "ratio_ci_high"), "log",
                                  lo_, ln_, "ratio"))
+        for r in _rows(ca.get("adjusted")):  # the equal-country figure the pages lead with
+            g = str(r.get("group"))
+            o = old.get(g, {})
+            if g == base or o.get("ratio_equal_country_ci_low") is None \
+                    or r.get("ratio_equal_country_ci_low") is None:
+                continue
+            out.append(_estimate("arbitrage", g, "adjusted_equal_country_ratio",
+                                 f"{g}'s equal-country adjusted pay ratio", o, r,
+                                 ("ratio_equal_country", "ratio_equal_country_ci_low",
+                                  "ratio_equal_country_ci_high"), "log", lo_, ln_, "ratio"))
     if status["team"]["comparable"]:
         old = {str(r.get("group")): r for r in _rows(pa.get("team"))}
         for r in _rows(ca.get("team")):
@@ -319,9 +329,11 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
         nc = raw_g.get("n_countries")
         n_text = f"n = {count(n)}" + (f", {count(nc)} countries" if _num(nc) else "")
         how = f"countries weighed alike ({count(k)} averaged)" if k else "pooled"
+        ci = (f"{LEVEL_TEXT} {pct_range(lo, hi)}" if _num(lo) is not None
+              else "no interval: too few countries to say how the region's others differ")
         lead.append(
             f"{g}: a comparable specialist earns {pct(value)} of "
-            f"{_base_adjective(base)} ({how}; {LEVEL_TEXT} {pct_range(lo, hi)}; {n_text}).")
+            f"{_base_adjective(base)} ({how}; {ci}; {n_text}).")
     return lead, others
 
 

@@ -111,3 +111,36 @@ def read_yaml(path: str | os.PathLike[str], what: str = "YAML file") -> Any:
         raise InputError(p, f"{what} refused: {exc}") from None
     except RecursionError:
         raise InputError(p, f"{what} refused: nested too deeply") from None
+
+
+#: How many files an ``extends:`` chain may span.
+MAX_EXTENDS = 3
+
+
+def read_yaml_extending(p: Path, what: str, depth: int = 0) -> dict[str, Any]:
+    """Read a YAML mapping; ``extends: FILE`` (beside it) supplies every key it leaves out.
+
+    Mappings merge key by key; any other value (a list, a scalar, null) replaces the base's.
+    A chain deeper than :data:`MAX_EXTENDS` (a loop included) or a missing base is refused.
+    """
+    raw = read_yaml(p, what)
+    if not isinstance(raw, dict):
+        raise InputError(p, f"the {what} must be a mapping of sections")
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str) or not base or depth >= MAX_EXTENDS:
+        raise InputError(p, f"extends: a file beside this one, at most {MAX_EXTENDS} deep "
+                            f"(got {base!r})")
+    target = p.parent / base
+    if not target.is_file():
+        raise InputError(p, f"extends: {base} not found beside this file")
+    return _merged(read_yaml_extending(target, what, depth + 1), raw)
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = (_merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict)
+                  else v)
+    return out
