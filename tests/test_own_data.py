@@ -173,7 +173,7 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
     assert "README" in book.sheetnames and "pay_ratios" in book.sheetnames
     sheet = list(book["pay_ratios"].values)
     header, rows = sheet[0], sheet[1:]
-    by_group = {r["region"]: r for r in results["arbitrage"]["regions"]}
+    by_group = {r["group"]: r for r in results["arbitrage"]["regions"]}
     for row in rows:
         rec = dict(zip(header, row, strict=True))
         want = by_group[rec["group"]]
