@@ -182,7 +182,7 @@ def test__key_findings_show_the_equal_country_adjusted_ratio_where_it_exists():
     found = sections.key_findings(res)
     g = adj["region"]
     assert any(s.startswith(f"{g}: a comparable specialist earns 45%") and
-               "countries weighed alike (5 averaged); 95% CI 33-60%" in s for s in found)
+               "countries weighed alike, 5 averaged; 95% CI 33-60%" in s for s in found)
     assert "0.45 (0.33-0.60), 5 countries" in sections.arbitrage_table(res).to_string()
 
 

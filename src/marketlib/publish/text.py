@@ -307,7 +307,9 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _ci_n(r: Mapping[str, Any], lo: str, hi: str) -> str:
-    return f"{LEVEL_TEXT} {pct_range(r.get(lo), r.get(hi))}; n = {count(r.get('n'))}"
+    ci = (f"{LEVEL_TEXT} {pct_range(r.get(lo), r.get(hi))}" if _num(r.get(lo)) is not None
+          else "no interval: too few countries")
+    return f"{ci}; n = {count(r.get('n'))}"
 
 
 

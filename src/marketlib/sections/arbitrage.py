@@ -328,7 +328,7 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
         n = adjusted[g].get("n", raw_g.get("n"))
         nc = raw_g.get("n_countries")
         n_text = f"n = {count(n)}" + (f", {count(nc)} countries" if _num(nc) else "")
-        how = f"countries weighed alike ({count(k)} averaged)" if k else "pooled"
+        how = f"countries weighed alike, {count(k)} averaged" if k else "pooled"
         ci = (f"{LEVEL_TEXT} {pct_range(lo, hi)}" if _num(lo) is not None
               else "no interval: too few countries to say how the region's others differ")
         lead.append(
