@@ -43,8 +43,8 @@ from marketlib.arbitrage.countries import (
 
 def country_effects(d: pd.DataFrame, groups: list[str],
                     controls: tuple[str, ...] = ("experience", "role_family", "year")
-                    ) -> tuple[pd.DataFrame, dict[str, np.ndarray], list[str]]:
-    """Fit the country-effects model; return per-country effects, residuals and the controls.
+                    ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Fit the country-effects model; return per-country effects and residuals.
 
     The table has ``country_iso3``, ``group``, ``n`` and ``effect`` (``alpha_c``, log scale);
     residuals are keyed by country.
@@ -63,7 +63,7 @@ def country_effects(d: pd.DataFrame, groups: list[str],
     table["effect"] = [float(fit.params[f"C(country_iso3)[{c}]"]) for c in table["country_iso3"]]
     codes = w["country_iso3"].to_numpy()
     residuals = {c: resid[codes == c] for c in table["country_iso3"]}
-    return table, residuals, ctrl
+    return table, residuals
 
 
 def adjusted_country_clusters(d: pd.DataFrame, base: str, groups: list[str],
@@ -79,7 +79,7 @@ def adjusted_country_clusters(d: pd.DataFrame, base: str, groups: list[str],
     """
     if base not in groups or len(groups) < 2:
         return pd.DataFrame()
-    table, residuals, _ = country_effects(d, groups, controls)
+    table, residuals = country_effects(d, groups, controls)
     rng = np.random.default_rng([seed, 20, 6])
     q = np.array([(1 - ci_level) / 2, 1 - (1 - ci_level) / 2])
     boot = {c: table.at[i, "effect"] + boot_stat(residuals[c], n_boot, rng, np.mean)
