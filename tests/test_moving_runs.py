@@ -117,6 +117,39 @@ def test__kernel_start_failure_twice__reported_not_retried_again(tmp_path, monke
     assert step.status == "failed" and fake.calls == 2 and "kernel_info" in step.message
 
 
+def test__kernel_dead_at_start__retried_though_papermill_marked_cells_completed(
+        tmp_path, monkeypatch):
+    """The CI failure of stop 25: the kernel died on a port clash, papermill then marked
+    every pending cell "completed" (no execution count) and the run was not retried."""
+    import papermill as pm
+    from nbclient.exceptions import DeadKernelError
+
+    marked = {"cell_type": "code", "execution_count": None, "outputs": [], "source": "x",
+              "metadata": {"papermill": {"status": "completed", "duration": None}}}
+
+    class Dies(_FakePapermill):
+        def __call__(self, src, dst, **kwargs):
+            if self.calls == 0:
+                Path(dst).write_text(json.dumps({"cells": [marked] * 3, "metadata": {},
+                                                 "nbformat": 4, "nbformat_minor": 4}))
+            return super().__call__(src, dst, **kwargs)
+
+    fake = Dies(DeadKernelError("Kernel died"))
+    monkeypatch.setattr(pm, "execute_notebook", fake)
+    monkeypatch.setattr("marketlib.publish.notebook_to_html", lambda *a, **k: None)
+    assert report.execute_notebook("claims_audit", {}, tmp_path, 60).status == "ok"
+    assert fake.calls == 2
+
+
+def test__kernels_talk_over_ipc_sockets_in_a_private_folder():
+    from marketlib.report.notebooks import ipc_kernel_manager
+
+    with ipc_kernel_manager() as km:
+        folder = Path(km.ip).parent
+        assert km.transport == "ipc" and folder.is_dir()
+    assert not folder.exists()
+
+
 def test__notebook_own_error__never_retried(tmp_path, monkeypatch):
     import papermill as pm
 

@@ -85,7 +85,8 @@ def test__report__failed_notebook_exit_1_named_kept_dependents_skipped(
     errors = [o for c in kept.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert errors and errors[0]["ename"] == "GrowthInputError"
-    assert (failed / "html" / "geographic_arbitrage.html").exists()  # independent one ran
+    ran = (failed / "html" / "geographic_arbitrage.html").exists()
+    assert ran, f"the independent notebook did not run:\n{err.out}\n{err.err}"
     assert not (failed / "notebooks" / "claims_audit.ipynb").exists()
 
 

@@ -6,8 +6,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,11 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
     try:
         for attempt in (1, 2):
             try:
-                pm.execute_notebook(str(src), str(dst), parameters=parameters,
-                                    cwd=str(src.parent), kernel_name="python3",
-                                    execution_timeout=timeout, progress_bar=False,
-                                    log_output=False)
+                with ipc_kernel_manager() as km:
+                    pm.execute_notebook(str(src), str(dst), parameters=parameters,
+                                        cwd=str(src.parent), kernel_name="python3",
+                                        execution_timeout=timeout, progress_bar=False,
+                                        log_output=False, km=km)
                 break
             except pm.PapermillExecutionError:
                 raise
@@ -96,9 +98,31 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
 
 
 
+@contextmanager
+def ipc_kernel_manager() -> Iterator[Any]:
+    """Yield a kernel manager whose kernel talks over IPC sockets in a private folder.
+
+    The default TCP transport picks free ports and then binds them: two kernels started at
+    once (the report runs two notebooks in parallel, and tests run beside it) can pick the
+    same port, and the loser dies with "Address already in use". Socket files in a folder of
+    our own cannot clash.
+    """
+    import shutil
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    folder = tempfile.mkdtemp(prefix="marketlib-kernel-")
+    try:
+        yield AsyncKernelManager(kernel_name="python3", transport="ipc",
+                                 ip=os.path.join(folder, "k"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 #: Words of the errors a kernel that could not start raises (port clash, ZMQ, no reply).
-_KERNEL_START_WORDS = ("address already in use", "zmqerror", "kernel died before replying",
-                       "kernel didn't respond", "timeout waiting for kernel_info",
+_KERNEL_START_WORDS = ("address already in use", "zmqerror", "kernel died",
+                       "deadkernel", "kernel didn't respond", "timeout waiting for kernel_info",
                        "kernel_info", "failed to start the kernel")
 
 
@@ -107,10 +131,11 @@ def kernel_start_failure(exc: BaseException, output: Path) -> bool:
     """Whether ``exc`` is a kernel that failed to start (no cell ran), not the notebook's error.
 
     Only such failures are retried: a notebook that fails on its own error is reported as it
-    is. The output notebook having any executed cell means the kernel did start.
+    is. A cell the kernel ran has an execution count; papermill's own "completed" status is
+    no proof, as it marks every pending cell completed when it gives up.
     """
     text = f"{type(exc).__name__}: {exc}".lower()
-    started = _executed_cells(output) > 0
+    started = _ran_cells(output) > 0
     return not started and any(w in text for w in _KERNEL_START_WORDS)
 
 
@@ -202,6 +227,16 @@ def _code_cells(name: str) -> int:
     nb = nbformat.read(project_root() / "notebooks" / f"{name}.ipynb", as_version=4)
     return sum(c.cell_type == "code" for c in nb.cells) + 1  # + papermill's parameters cell
 
+
+
+def _ran_cells(path: Path) -> int:
+    """Code cells the kernel actually ran (they carry an execution count)."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    return sum(c.get("execution_count") is not None
+               for c in nb.get("cells", []) if c.get("cell_type") == "code")
 
 
 def _executed_cells(path: Path) -> int:
