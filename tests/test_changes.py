@@ -196,6 +196,23 @@ def test__changes_markdown_and_table():
     assert ch.changes_markdown(None) == [] and ch.changes_table(None).empty
 
 
+def test__compare_results__regions_equal_country_ratio_the_pages_lead_with():
+    prev, cur = previous_run(), current_run()
+    prev["arbitrage"]["regions"][1].update(
+        {"ratio_equal_country": 0.40, "ratio_equal_country_ci_low": 0.30,
+         "ratio_equal_country_ci_high": 0.50})
+    cur["arbitrage"]["regions"][1].update(
+        {"ratio_equal_country": 0.60, "ratio_equal_country_ci_low": 0.55,
+         "ratio_equal_country_ci_high": 0.65})
+    c = ch.compare_results(prev, cur)
+    e = by(c, "equal_country_ratio", "Eastern Europe")
+    assert e["old"] == 0.40 and e["new"] == 0.60 and e["verdict"] == "changed"
+    assert "equal-country pay ratio to North America" in e["label"]
+    # a group whose equal-country figure has no interval is not compared on it
+    assert not [x for x in c["estimates"] if x["quantity"] == "equal_country_ratio"
+                and x["key"] != "Eastern Europe"]
+
+
 def test__z_score__missing_or_out_of_domain_is_not_testable():
     assert ch.z_score(0.3, (None, 0.4), 0.3, (0.2, 0.4), "log") is None
     assert ch.z_score(-1.5, (-2, -1), 0.1, (0, 0.2), "log1p") is None

@@ -183,54 +183,50 @@ def _arbitrage_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: The pay estimates a change report compares: (status key, results list, quantity, label,
+#: value and interval fields, scale, whether the base group is skipped). A row is compared
+#: when both runs have its value (without an interval it is "not testable"); an
+#: equal-country figure only when both have its interval, as the pages show it only then.
+_ESTIMATES: tuple[tuple[str, str, str, str, tuple[str, str, str], str, bool], ...] = (
+    ("arbitrage", "regions", "ratio_to_base", "{g}'s pooled pay ratio to {base}",
+     ("ratio_to_base", "ratio_ci_low", "ratio_ci_high"), "log", True),
+    ("arbitrage", "regions", "equal_country_ratio", "{g}'s equal-country pay ratio to {base}",
+     ("ratio_equal_country", "ratio_equal_country_ci_low", "ratio_equal_country_ci_high"),
+     "log", True),
+    ("adjusted", "adjusted", "adjusted_ratio_to_base", "{g}'s adjusted pay ratio",
+     ("ratio_to_base", "ratio_ci_low", "ratio_ci_high"), "log", True),
+    ("adjusted", "adjusted", "adjusted_equal_country_ratio",
+     "{g}'s equal-country adjusted pay ratio",
+     ("ratio_equal_country", "ratio_equal_country_ci_low", "ratio_equal_country_ci_high"),
+     "log", True),
+    ("team", "team", "team_savings", "{g}'s team-cost savings against {base} (90% band)",
+     ("savings_p50", "savings_p05", "savings_p95"), "log1m", False),
+)
+
+
 def _arbitrage_estimates(previous: Mapping[str, Any], current: Mapping[str, Any],
                          status: Mapping[str, Any]) -> list[dict[str, Any]]:
     pa, ca = _map(previous.get("arbitrage")), _map(current.get("arbitrage"))
     base = str(ca.get("base") or "the base")
-    lo_, ln_ = _level(pa, _params(previous, "arbitrage")), _level(ca, _params(current,
-                                                                              "arbitrage"))
+    levels = (_level(pa, _params(previous, "arbitrage")),
+              _level(ca, _params(current, "arbitrage")))
     out = []
-    if status["arbitrage"]["comparable"]:
-        old = {str(r.get("group")): r for r in _rows(pa.get("regions"))}
-        for r in _rows(ca.get("regions")):
+    for check, rows, quantity, label, fields, scale, skip_base in _ESTIMATES:
+        if not status[check]["comparable"]:
+            continue
+        old = {str(r.get("group")): r for r in _rows(pa.get(rows))}
+        lo, hi = (0.90, 0.90) if scale == "log1m" else levels
+        for r in _rows(ca.get(rows)):
             g = str(r.get("group"))
             o = old.get(g)
-            if g == base or o is None or not r.get("reported") or not o.get("reported"):
+            needed = fields[1] if fields[0] == "ratio_equal_country" else fields[0]
+            if (skip_base and g == base) or o is None or r.get("reported") is False \
+                    or o.get("reported") is False \
+                    or _num(r.get(needed)) is None or _num(o.get(needed)) is None:
                 continue
-            out.append(_estimate("arbitrage", g, "ratio_to_base",
-                                 f"{g}'s raw pay ratio to {base}", o, r,
-                                 ("ratio_to_base", "ratio_ci_low", "ratio_ci_high"), "log",
-                                 lo_, ln_, "ratio"))
-    if status["adjusted"]["comparable"]:
-        old = {str(r.get("group")): r for r in _rows(pa.get("adjusted"))}
-        for r in _rows(ca.get("adjusted")):
-            g = str(r.get("group"))
-            if g == base or g not in old:
-                continue
-            out.append(_estimate("arbitrage", g, "adjusted_ratio_to_base",
-                                 f"{g}'s adjusted pay ratio", old[g], r,
-                                 ("ratio_to_base", "ratio_ci_low", "ratio_ci_high"), "log",
-                                 lo_, ln_, "ratio"))
-        for r in _rows(ca.get("adjusted")):  # the equal-country figure the pages lead with
-            g = str(r.get("group"))
-            o = old.get(g, {})
-            if g == base or o.get("ratio_equal_country_ci_low") is None \
-                    or r.get("ratio_equal_country_ci_low") is None:
-                continue
-            out.append(_estimate("arbitrage", g, "adjusted_equal_country_ratio",
-                                 f"{g}'s equal-country adjusted pay ratio", o, r,
-                                 ("ratio_equal_country", "ratio_equal_country_ci_low",
-                                  "ratio_equal_country_ci_high"), "log", lo_, ln_, "ratio"))
-    if status["team"]["comparable"]:
-        old = {str(r.get("group")): r for r in _rows(pa.get("team"))}
-        for r in _rows(ca.get("team")):
-            g = str(r.get("group"))
-            if g not in old:
-                continue
-            out.append(_estimate("arbitrage", g, "team_savings",
-                                 f"{g}'s team-cost savings against {base} (90% band)", old[g], r,
-                                 ("savings_p50", "savings_p05", "savings_p95"), "log1m",
-                                 0.90, 0.90, "savings"))
+            out.append(_estimate("arbitrage", g, quantity, label.format(g=g, base=base), o, r,
+                                 fields, scale, lo, hi,
+                                 "savings" if scale == "log1m" else "ratio"))
     return out
 
 
