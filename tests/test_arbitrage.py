@@ -194,3 +194,43 @@ def test__team_cost__savings_match_the_known_ratio():
     assert ee["with_assumptions_p50"] < ee["savings_p50"]
     # base cost: (3 x 130 + 2 x 100) $/h x 2080 h, to sampling noise
     assert ee["team_annual_cost_base_p50"] == pytest.approx((3 * 130 + 2 * 100) * 2080, rel=0.02)
+
+
+# --- a base too small, a base against itself (hostile round) -----------------------------------
+
+def _rates(n_base: int, n_other: int) -> pd.DataFrame:
+    n = n_base + n_other
+    rng = np.random.default_rng(3)
+    return pd.DataFrame({
+        "rate_kind": "salary", "employment_type": "full_time", "year": 2024,
+        "annual_usd": rng.lognormal(11.5, 0.3, n), "experience": "mid",
+        "role_family": "ML/AI Engineer",
+        "subregion": ["North America"] * n_base + ["Eastern Europe"] * n_other,
+        "country_iso3": ["USA"] * n_base + ["POL", "CZE", "ROU"] * (n_other // 3)
+        + ["POL"] * (n_other % 3),
+        "is_duplicate": False, "is_range_pair": False,
+        "range_pair_id": pd.array([pd.NA] * n, dtype="Int64"),
+        "is_fx_mismatch": False, "is_outlier": False})
+
+
+def test__base_below_min_n__refused_in_one_line_naming_the_floor():
+    with pytest.raises(ab.SelectionError, match=r"'North America' has 20 rows .* below "
+                       r"min_n 30: no ratio can be estimated.*Eastern Europe \(60\)"):
+        ab.run_arbitrage(_rates(20, 60), ab.Scope(), min_n=30, n_boot=200)
+
+
+def test__only_the_base_reported__no_crash_no_interval_for_the_base():
+    res = ab.run_arbitrage(_rates(60, 12), ab.Scope(), min_n=30, n_boot=200)
+    raw = res.raw.set_index("group")
+    assert raw.loc["North America", "reported"] and not raw.loc["Eastern Europe", "reported"]
+    assert raw.loc["North America", "ratio_to_base"] == 1.0
+    assert raw.loc["North America", ["ratio_ci_low", "ratio_ci_high"]].isna().all()
+    assert np.isnan(raw.loc["Eastern Europe", "ratio_to_base"])
+
+
+def test__base_ratio_has_no_interval_when_others_are_reported():
+    res = ab.run_arbitrage(_rates(60, 60), ab.Scope(), min_n=30, n_boot=200)
+    raw = res.raw.set_index("group")
+    assert raw.loc["North America", ["ratio_ci_low", "ratio_ci_high",
+                                     "ratio_ci_low_rows"]].isna().all()
+    assert raw.loc["Eastern Europe", ["ratio_ci_low", "ratio_ci_high"]].notna().all()

@@ -185,3 +185,44 @@ def test__refuse_mixing__two_runs_never_share_a_folder(tmp_path):
         refuse_mixing(other, "2026-11-26")
     assert main(["report", "--out", str(other)]) == 2
     assert (other / "notes.txt").read_text() == "mine"
+
+
+def test__results_files_are_strict_json_nan_written_as_null(tmp_path):
+    from marketlib.sections.base import save_json
+
+    p = save_json({"adjusted": [{"ratio_ci_low": float("nan"), "ratio_to_base": 0.8,
+                                 "x": [float("inf"), 1.0]}]}, tmp_path / "r.json")
+    text = p.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    doc = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert doc["adjusted"][0] == {"ratio_ci_low": None, "ratio_to_base": 0.8, "x": [None, 1.0]}
+
+
+def test__run_seed_reaches_sections_the_file_leaves_out():
+    from marketlib.params import ParamsError, ReportParams
+
+    p = ReportParams.build({"seed": 7, "growth": {"ci_level": 0.9}})
+    assert (p.growth.seed, p.arbitrage.seed, p.regional.seed) == (7, 7, 7)
+    assert ReportParams.build({"seed": 7, "arbitrage": {"seed": 3}}).arbitrage.seed == 3
+    with pytest.raises(ParamsError, match="seed"):
+        ReportParams.build({"seed": -1})
+
+
+def test__pay_selection_the_section_cannot_estimate__refused_before_any_notebook(tmp_path):
+    import pandas as pd
+
+    from marketlib.report.inputs import check_base
+    from tests.test_arbitrage import _rates
+
+    table = tmp_path / "rates.parquet"
+    _rates(20, 60).to_parquet(table)
+    params = load_params(None)
+    with pytest.raises(InputError, match="below min_n 30"):
+        check_base(params, table)
+    other = params.model_copy(update={"arbitrage": params.arbitrage.model_copy(
+        update={"years": [2019]})})
+    with pytest.raises(InputError, match="year in 2019' left no rows"):
+        check_base(other, table)
+    _rates(40, 60).to_parquet(table)
+    check_base(params, table)  # a base at the floor passes
+    assert len(pd.read_parquet(table)) == 100

@@ -26,6 +26,8 @@ from marketlib.paths import data_file
 # --- section parameters (pydantic: unknown keys refused, types and bounds checked) -----------
 
 GEOGRAPHIES = ("region", "subregion", "country_iso3")
+#: Seeds are what numpy's generators take: 0 to 2**32 - 1.
+SEED_MAX = 2**32 - 1
 GROUP_COLUMNS = ("region", "subregion", "country_iso3", "certification", "subject")
 
 
@@ -100,7 +102,7 @@ class GrowthParams(_Model):
     end: str | None = None
     forecast_periods: int = Field(2, ge=0, le=24)
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=SEED_MAX)
 
     @field_validator("group_by", "subjects", mode="before")
     @classmethod
@@ -188,7 +190,7 @@ class ArbitrageParams(_Model):
     n_boot: int = Field(2000, ge=200, le=100_000)
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
     team: list[TeamMember] = Field(default_factory=list, max_length=50)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=SEED_MAX)
     #: ``dask``: medians, CIs, raw and adjusted (HC3) ratios on a Dask cluster, the same
     #: numbers as ``pandas`` (see :func:`marketlib.engines.dask_arbitrage.dask_run_arbitrage`).
     engine: Literal["pandas", "dask"] = "pandas"
@@ -247,7 +249,7 @@ class RegionalParams(_Model):
     composition: Literal["constant", "published"] = "constant"
     china_hong_kong: Literal["combine", "exclude", "keep"] = "combine"
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=SEED_MAX)
 
     @field_validator("subjects", "group_by", mode="before")
     @classmethod
@@ -388,7 +390,7 @@ class ReportParams(_Model):
     """A whole report run, as read from ``params/*.yaml``."""
 
     as_of: date | None = None
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=SEED_MAX)
     timeout_seconds: int = Field(300, ge=10, le=7200)
     inputs: Inputs = Field(default_factory=Inputs)
     clean: CleanSection = Field(default_factory=CleanSection)
@@ -428,8 +430,8 @@ class ReportParams(_Model):
         seed = values.get("seed", 0)
         out = dict(values)
         for section in ("growth", "arbitrage", "regional"):
-            sec = out.get(section)
-            if isinstance(sec, dict) and "seed" not in sec:
+            sec = out.get(section, {})
+            if isinstance(sec, dict) and "seed" not in sec:  # a section left out too
                 out[section] = {**sec, "seed": seed}
         return out
 
@@ -494,4 +496,4 @@ class ClaimsParams(_Model):
     growth_results_path: str | None = None
     arbitrage_results_path: str | None = None
     regional_results_path: str | None = None
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=SEED_MAX)

@@ -20,6 +20,7 @@ from marketlib.sources import (
     sha256_file,
     write_rejected,
 )
+from marketlib.sources.outputs import json_bytes
 
 
 class CleanOutput(Protocol):
@@ -60,7 +61,7 @@ def write_outputs(result: CleanOutput, out_dir: str | Path,
         atomic_write_parquet(result.clean, staged["table"])
         write_rejected(result.rejected, staged["rejected"])
         atomic_write_bytes(staged["report"],
-                           (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
+                           json_bytes(report))
     final["rejected_exact"] = final["rejected"].with_suffix(".jsonl")
     return final
 

@@ -231,8 +231,10 @@ def apply_country_clusters(raw: pd.DataFrame, clusters: CountryClusters, base: s
     for col in ("ratio_equal_country", "ratio_equal_country_ci_low",
                 "ratio_equal_country_ci_high", "n_countries_averaged"):
         out[col] = out["group"].map(g[col]) if col in g else np.nan
-    out.loc[rep, "ratio_ci_low"] = out.loc[rep, "group"].map(g["ratio_cluster_ci_low"])
-    out.loc[rep, "ratio_ci_high"] = out.loc[rep, "group"].map(g["ratio_cluster_ci_high"])
+    if rep.any():
+        for end in ("low", "high"):
+            out.loc[rep, f"ratio_ci_{end}"] = out.loc[rep, "group"].map(
+                g[f"ratio_cluster_ci_{end}"]).astype(float)
     out.loc[~out["reported"].astype(bool), ["ratio_equal_country",
                                             "ratio_equal_country_ci_low",
                                             "ratio_equal_country_ci_high"]] = np.nan

@@ -71,10 +71,12 @@ def reported_row(row: dict[str, Any], n: int, med: float, ci: tuple[float, float
             reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi, rse=rse,
             flag="A" if rse <= PUBLISH_RSE else ("E" if rse <= CAUTION_RSE else "F"),
             ratio_to_base=med / base_med,
-            ratio_ci_low=float(np.quantile(ratio_boot, q[0])) if not is_base else 1.0,
-            ratio_ci_high=float(np.quantile(ratio_boot, q[1])) if not is_base else 1.0,
+            ratio_ci_low=float(np.quantile(ratio_boot, q[0])),
+            ratio_ci_high=float(np.quantile(ratio_boot, q[1])),
             note="",
         )
+    if is_base:  # the base against itself: 1 by definition, no interval (no information)
+        row.update(ratio_to_base=1.0, ratio_ci_low=np.nan, ratio_ci_high=np.nan)
     row["discount"] = 1 - row["ratio_to_base"]
     return row
 

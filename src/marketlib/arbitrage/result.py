@@ -13,7 +13,7 @@ from marketlib.arbitrage.adjusted_countries import respect_countries
 from marketlib.arbitrage.countries import apply_country_clusters, country_clusters
 from marketlib.arbitrage.medians import raw_ratios
 from marketlib.arbitrage.ppp import ppp_ratios
-from marketlib.arbitrage.select import Scope, select_rates
+from marketlib.arbitrage.select import Scope, require_base, select_rates
 from marketlib.arbitrage.team import team_cost
 
 #: The adjusted ratios' country-respecting columns (equal-country ratio, its CI, the HC3 one).
@@ -106,6 +106,7 @@ def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: in
                   team: list[dict[str, Any]] | None = None) -> ArbitrageResult:
     """Run raw, adjusted, PPP, gap-trend and team-cost estimators on one scope."""
     d, log = select_rates(rates, scope)
+    require_base(d, scope, min_n)
     raw = raw_ratios(d, scope.base, min_n, n_boot, seed, ci_level)
     clusters = country_clusters(d, scope.base, n_boot, seed, ci_level)
     raw = apply_country_clusters(raw, clusters, scope.base)

@@ -132,3 +132,22 @@ def handle_range_pairs(d: pd.DataFrame, how: str = "collapse") -> pd.DataFrame:
     else:
         raise ValueError(f"range_pairs must be collapse, keep, low or high, got {how!r}")
     return pd.concat([d[~full], keep]).sort_index()
+
+
+def require_base(rows: pd.DataFrame, scope: Scope, min_n: int) -> None:
+    """Refuse a base group below the publication floor: no ratio can be estimated against it.
+
+    Raises
+    ------
+    SelectionError
+        Naming the base's rows, the floor and the groups that reach it.
+    """
+    counts = rows["group"].value_counts()
+    n_base = int(counts.get(scope.base, 0))
+    if n_base >= min_n:
+        return
+    above = ", ".join(f"{k} ({v})" for k, v in counts[counts >= min_n].head(12).items())
+    raise SelectionError(
+        f"base group {scope.base!r} has {n_base} rows after the filters, below min_n {min_n}: "
+        f"no ratio can be estimated against it (groups at or above min_n at "
+        f"{scope.geography}: {above or 'none'})")

@@ -426,10 +426,11 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
     from marketlib.arbitrage.adjusted_countries import respect_countries
     from marketlib.arbitrage.countries import apply_country_clusters, country_clusters
     from marketlib.arbitrage.result import ArbitrageResult, gap_trend, ppp_ratios, team_cost
-    from marketlib.arbitrage.select import select_rates
+    from marketlib.arbitrage.select import require_base, select_rates
     from marketlib.engines.cluster import dask_client
 
     d, log = select_rates(rates, scope)
+    require_base(d, scope, min_n)
     with dask_client(scheduler):
         ddf = dd.from_pandas(d, npartitions=max(1, -(-len(d) // partition_rows)), sort=False)
         raw = dask_raw_ratios(ddf, scope.base, min_n, n_boot, seed, ci_level)

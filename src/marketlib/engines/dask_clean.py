@@ -21,7 +21,6 @@ No task holds more than one file; the client never holds rows.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -59,6 +58,7 @@ from marketlib.sources import (
     parquet_statistics,
     spreadsheet_safe,
 )
+from marketlib.sources.outputs import json_bytes
 from marketlib.storage import output_paths
 
 _GIVEN = "_experience_given"
@@ -335,7 +335,7 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         _join_rejected(staged["rejected"], work, len(files), raw_columns)
         report["inputs"] = {str(Path(f)): s["sha256"] for f, s in zip(files, small, strict=True)}
         atomic_write_bytes(staged["report"],
-                           (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
+                           json_bytes(report))
         shutil.rmtree(work)  # the dataset folder replaces an earlier table (file or folder)
     paths["rejected_exact"] = paths["rejected"].with_suffix(".jsonl")
     return report, paths

@@ -10,6 +10,7 @@ from marketlib.params import ReportParams
 from marketlib.paths import data_dir, project_root, raw_dir
 from marketlib.sections.registry import SECTIONS
 from marketlib.sources import InputError, sha256_file
+from marketlib.sources.outputs import json_bytes
 
 
 def input_path(rel: str | Path) -> Path:
@@ -127,8 +128,6 @@ def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean
     clean is read and checked before anything is written. Returns the inputs' sha256 (as
     results.json records them), the clean reports, the tables' paths and the reused tables.
     """
-    import json
-
     from marketlib.clean.cache import cache_key, is_cached, restore, store
     from marketlib.clean.pipeline import clean_inputs, read_inputs, write_clean
     from marketlib.sources import atomic_write_bytes, sha256_cached
@@ -163,7 +162,7 @@ def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean
             continue
         report["inputs"] = shown_by[table]  # this run's paths, not the run that cleaned it
         atomic_write_bytes(clean_dir / f"{table}_clean_report.json",
-                           (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
+                           json_bytes(report))
         reports[table] = report
     for table, (f, raw, key, shown) in todo.items():
         result = clean_inputs(raw, f, plans[table][2])
@@ -218,15 +217,23 @@ def rates_source(fmt: str, path: Path) -> str:
 
 
 def check_base(params: ReportParams, rates_table: Path) -> None:
-    """Refuse (exit 2, before any notebook) a base group the clean pay data does not hold."""
+    """Refuse (exit 2, before any notebook) a selection the pay section cannot estimate.
+
+    The section's own filters run on the clean pay table: a filter that leaves no rows, a base
+    group with no rows, or a base below ``min_n`` is named here in one line, not as a failed
+    notebook.
+    """
     import pandas as pd
 
-    geo, base = params.arbitrage.geography, params.arbitrage.base
-    groups = pd.read_parquet(rates_table, columns=[geo])[geo].dropna()
-    if not (groups == base).any():
-        have = ", ".join(sorted(groups.astype(str).unique())[:15])
-        raise InputError("arbitrage.base", f"{base!r} has no rows in the clean pay data (its "
-                                           f"{geo} groups: {have or 'none'})")
+    from marketlib.arbitrage.select import SelectionError, require_base, select_rates
+    from marketlib.sections.arbitrage import scope_of
+
+    scope = scope_of(params.arbitrage)
+    try:
+        rows, _ = select_rates(pd.read_parquet(rates_table), scope)
+        require_base(rows, scope, params.arbitrage.min_n)
+    except SelectionError as exc:
+        raise InputError("arbitrage", str(exc)) from None
 
 
 

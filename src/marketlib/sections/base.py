@@ -12,12 +12,13 @@ from marketlib.sources import (
     InputError,
     atomic_write_bytes,
 )
+from marketlib.sources.outputs import json_bytes
 
 
 def save_json(data: dict[str, Any], path: str | Path) -> Path:
-    """Write a results document atomically (UTF-8 JSON, sorted as built)."""
+    """Write a results document atomically (UTF-8 JSON, sorted as built, no NaN)."""
     p = Path(path)
-    atomic_write_bytes(p, (json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
+    atomic_write_bytes(p, json_bytes(data))
     return p
 
 

@@ -9,6 +9,7 @@ import contextlib
 import csv
 import fcntl
 import json
+import math
 import os
 import re
 import shutil
@@ -341,3 +342,24 @@ def _remove_stale_staging(parent: Path, prefix: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
         except OSError:
             pass  # alive (or not ours to signal): leave it
+
+
+def json_ready(value: Any) -> Any:
+    """Return ``value`` with every NaN or infinite float as None (JSON has no NaN).
+
+    A missing estimate is null in a data file: ``NaN`` would make the file unreadable to
+    strict JSON readers (jq, JavaScript, Excel's importer).
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def json_bytes(doc: Any) -> bytes:
+    """Return ``doc`` as indented UTF-8 JSON with a final newline; NaN and inf become null."""
+    return (json.dumps(json_ready(doc), indent=2, default=str, allow_nan=False)
+            + "\n").encode("utf-8")
