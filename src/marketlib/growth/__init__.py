@@ -31,6 +31,7 @@ from marketlib.growth.panel import (
 )
 from marketlib.growth.regional import (
     RegionalGrowth,
+    check_measure,
     complete_years,
     quarters_through,
     regional_growth,
@@ -41,5 +42,5 @@ __all__ = [
     "GrowthInputError", "Panel", "RegionalGrowth", "equal_growth_test", "estimate_dispersion",
     "fastest_probability", "fit_growth", "fitted_trend", "forecast", "growth_ci",
     "growth_differentials", "period_growth", "poisson_growth_ci", "prepare_panel",
-    "regional_growth", "trend_growth", "complete_years", "quarters_through",
+    "regional_growth", "trend_growth", "check_measure", "complete_years", "quarters_through",
 ]

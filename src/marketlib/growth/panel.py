@@ -50,13 +50,20 @@ class Panel:
 
 
 
-def _checked_table(d: pd.DataFrame, group_by: list[str] | tuple[str, ...],
+def check_counts_table(d: pd.DataFrame, group_by: list[str] | tuple[str, ...],
                    freq: str | None) -> str:
     """Refuse a table without the columns, with mixed frequencies or bad counts; its freq."""
     need = {"period", "period_start", "freq", "certification", "count"} | set(group_by)
     missing = sorted(need - set(d.columns))
     if missing:
         raise GrowthInputError(f"certification table lacks column(s): {', '.join(missing)}")
+    empty = [c for c in group_by if d[c].isna().all()]
+    if empty and len(d):
+        filled = [c for c in ("region", "subregion", "country_iso3", "certification")
+                  if c in d and d[c].notna().any()]
+        raise GrowthInputError(f"group_by {', '.join(empty)}: no row of the counts has it "
+                               f"(published world totals have no countries); group by "
+                               f"{' or '.join(filled) or 'region'}")
     freqs = sorted(d["freq"].dropna().unique())
     if len(freqs) > 1:
         raise GrowthInputError(f"mixed frequencies {freqs}: clean again with one --freq")
@@ -136,7 +143,7 @@ def prepare_panel(
         Empty selection, mixed frequencies, negative or non-integer counts, unknown columns.
     """
     d = certifications.copy()
-    freq = _checked_table(d, group_by, freq)
+    freq = check_counts_table(d, group_by, freq)
     excluded: list[dict[str, Any]] = []
     if "count_basis" in d.columns:
         stock = d["count_basis"] == "cumulative_first"
@@ -163,7 +170,9 @@ def prepare_panel(
         d = _whole_window_series(d, group_by, periods, excluded)
     g = d.groupby([*group_by, "period"], dropna=False).agg(
         y=("count", "sum"), period_start=("period_start", "first")).reset_index()
-    g["group"] = g[list(group_by)].astype("str").agg(" | ".join, axis=1)
+    labels = g[list(group_by)].astype(object)
+    g["group"] = labels.where(labels.notna(), "not stated").astype("str").agg(" | ".join,
+                                                                            axis=1)
     g["period_start"] = pd.to_datetime(g["period_start"])
     g["t"] = mid_year(g["period_start"], freq)
     g["t"] = g["t"] - g["t"].min()

@@ -49,6 +49,36 @@ class RegionalSeries:
     notes: list[str] = field(default_factory=list)
 
 
+def check_measure(table: pd.DataFrame, measure: str, subjects: list[str] | None,
+                  group_by: list[str] | tuple[str, ...] = ("region",)) -> None:
+    """Refuse a measure or subject the activity table does not hold, naming what it holds.
+
+    Raises
+    ------
+    GrowthInputError
+        Missing columns, an unknown measure, unknown or no subjects.
+    """
+    need = {"period_start", "country_iso3", "measure", "subject", "count", *group_by}
+    missing = sorted(need - set(table.columns))
+    if missing:
+        raise GrowthInputError(f"activity table lacks column(s): {', '.join(missing)}")
+    measures = sorted(table["measure"].dropna().astype(str).unique())
+    if measure not in measures:
+        raise GrowthInputError(f"measure {measure!r} is not in the activity table (it holds: "
+                               f"{', '.join(measures) or 'nothing'})")
+    if measure in STOCK_MEASURES or subjects is None:
+        return
+    if not subjects:
+        raise GrowthInputError(f"no subjects given for {measure}: name at least one topic, "
+                               "or null for all")
+    have = table.loc[table["measure"] == measure, "subject"].dropna().astype(str)
+    unknown = sorted(set(subjects) - set(have))
+    if unknown:
+        top = ", ".join(have.value_counts().head(8).index)
+        raise GrowthInputError(f"subject(s) {unknown} not published for {measure} (the most "
+                               f"frequent: {top})")
+
+
 def regional_series(table: pd.DataFrame, measure: str, subjects: list[str] | None,
                     group_by: list[str] | tuple[str, ...] = ("region",),
                     china_hong_kong: str = "combine") -> RegionalSeries:
@@ -63,25 +93,13 @@ def regional_series(table: pd.DataFrame, measure: str, subjects: list[str] | Non
     GrowthInputError
         Missing columns, unknown measure or subjects, no rows left.
     """
-    need = {"period_start", "country_iso3", "measure", "subject", "count", *group_by}
-    missing = sorted(need - set(table.columns))
-    if missing:
-        raise GrowthInputError(f"activity table lacks column(s): {', '.join(missing)}")
-    measures = sorted(table["measure"].dropna().unique())
-    if measure not in measures:
-        raise GrowthInputError(f"measure {measure!r} not in the table ({', '.join(measures)})")
+    check_measure(table, measure, subjects, group_by)
     d = table[table["measure"] == measure]
     notes: list[str] = []
     if "is_junk_topic" in d.columns and d["is_junk_topic"].any():
         notes.append("junk topics (config, github-config) left out")
         d = d[~d["is_junk_topic"].astype(bool)]
-    if measure in STOCK_MEASURES or subjects is None:
-        pass
-    else:
-        have = set(d["subject"].dropna().unique())
-        unknown = sorted(set(subjects) - have)
-        if unknown:
-            raise GrowthInputError(f"subject(s) {unknown} not published for {measure}")
+    if measure not in STOCK_MEASURES and subjects is not None:
         d = d[d["subject"].isin(subjects)]
     d = d[d["country_iso3"].notna()]
     for col in group_by:

@@ -100,6 +100,10 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     clean_dir = out / "clean"
     inputs, reports, tables, reused = clean_tables(plans, maps, clean_dir)
     check_base(params, tables["rates"])
+    if tables.get("activity") is not None:
+        check_activity(params, tables["activity"])
+    if tables.get("certifications") is not None:
+        check_counts(params, tables["certifications"])
     extra = [*(p for k, p in files.items() if k != "certifications" and p is not None)]
     extra += [ppp] if ppp is not None else []
     for path in extra:
@@ -234,6 +238,36 @@ def check_base(params: ReportParams, rates_table: Path) -> None:
         require_base(rows, scope, params.arbitrage.min_n)
     except SelectionError as exc:
         raise InputError("arbitrage", str(exc)) from None
+
+
+
+def check_activity(params: ReportParams, activity_table: Path) -> None:
+    """Refuse (exit 2, before any notebook) a measure or topic the activity table lacks."""
+    import pandas as pd
+
+    from marketlib.growth import GrowthInputError, check_measure
+
+    table = pd.read_parquet(activity_table)
+    try:
+        check_measure(table, params.regional.measure, params.regional.subjects,
+                      params.regional.group_by)
+    except GrowthInputError as exc:
+        raise InputError("regional", str(exc)) from None
+
+
+
+def check_counts(params: ReportParams, counts_table: Path) -> None:
+    """Refuse (exit 2, before any notebook) groups or a frequency the counts cannot give."""
+    import pandas as pd
+
+    from marketlib.growth import GrowthInputError
+    from marketlib.growth.panel import check_counts_table
+
+    try:
+        check_counts_table(pd.read_parquet(counts_table), params.growth.group_by,
+                           params.growth.freq)
+    except GrowthInputError as exc:
+        raise InputError("growth", str(exc)) from None
 
 
 

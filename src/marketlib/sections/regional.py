@@ -124,6 +124,7 @@ def run_regional(params: RegionalParams, article_growth_path: str | Path | None 
         raise InputError("counts_path", "no clean activity table given")
     table, provenance = read_clean_table(params.counts_path)
     table = gr.quarters_through(table, as_of)
+    gr.check_measure(table, params.measure, params.subjects, params.group_by)
     complete = gr.complete_years(table, params.measure, params.subjects)
     try:
         start, end, window_notes = resolve_years(params.start, params.end, complete)
