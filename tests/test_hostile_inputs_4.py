@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import yaml
 
 from marketlib.growth import GrowthInputError, check_measure, prepare_panel
 from marketlib.report import load_params
@@ -80,3 +81,44 @@ def test__group_value_missing_on_some_rows__its_own_not_stated_group():
     panel = prepare_panel(d, ["region"])
     assert sorted(panel.data["group"].unique()) == ["World", "not stated"]
     assert int(panel.data["y"].sum()) == int(d["count"].sum())
+
+
+# --- column-map constants are checked before the file is read --------------------------------
+
+@pytest.mark.parametrize("key, constant, ok", [
+    ("unit", "fortnight", False), ("unit", "yearly", True), ("country", "Narnia", False),
+    ("country", "Germany", True), ("currency", "XYZ", False), ("currency", "eur", True),
+    ("amount", "abc", False), ("experience", "wizard", False), ("experience", "senior", True),
+])
+def test__column_map_constant__refused_up_front_when_no_row_could_use_it(
+        tmp_path, capsys, key, constant, ok):
+    from marketlib.cli import main
+
+    cols = {"amount": "amount", "currency": "currency", "country": "country", "date": "date",
+            "unit": "unit", key: {"value": constant}}
+    (tmp_path / "cols.yaml").write_text(yaml.safe_dump(cols))
+    src = tmp_path / "in.csv"
+    src.write_text("amount,currency,unit,country,date\n100000,USD,year,US,2024-01-01\n")
+    rc = main(["clean", "rates", str(src), "--format", "generic", "--columns",
+               str(tmp_path / "cols.yaml"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    if ok:
+        assert rc == 0, err
+    else:
+        assert rc == 2 and f"{key}: the constant {constant!r}" in err
+        assert "cols.yaml" in err and len(err.strip().splitlines()) == 1
+        assert not (tmp_path / "out").exists()  # nothing read, nothing written
+
+
+def test__unknown_words_notice_says_which_rows_were_rejected(tmp_path, capsys):
+    from marketlib.cli import main
+
+    src = tmp_path / "in.csv"
+    src.write_text("amount,currency,unit,country,date,experience\n"
+                   "100000,USD,year,US,2024-01-01,mid\n100000,USD,year,Narnia,2024-01-01,mid\n"
+                   "100000,USD,year,US,2024-01-01,wizard\n")
+    assert main(["clean", "rates", str(src), "--format", "generic", "--out",
+                 str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "'Narnia' 1 (rows rejected: a rate needs its country)" in out
+    assert "'wizard' 1 (rows kept, experience missing)" in out

@@ -272,3 +272,41 @@ def merge_unknown_words(parts: list[dict[str, dict[str, int]]], top: int = TOP_U
         out[col] = {"rows": sum(total.values()), "distinct": len(total),
                     "values": dict(ranked[:top])}
     return out
+
+
+def check_constants(columns: ColumnMap, values: ValueMap) -> None:
+    """Refuse a column-map constant the cleaner could not use on any row (before reading).
+
+    A constant is one word for every row: if no vocabulary (or the value map) knows it, every
+    row would be rejected or lose the variable, so it is named now, with the choices.
+    """
+    from marketlib import money
+    from marketlib.clean.vocab import normalize_vocabulary
+    from marketlib.frames import parse_numbers, word_key
+    from marketlib.regions import resolve_countries
+
+    def known(col: str, v: pd.Series) -> bool:
+        if col == "unit":
+            return bool(money.normalize_units(v).notna().all())
+        if col == "currency":
+            return v.iloc[0].strip().upper() in money.iso4217_codes()
+        if col == "country":
+            return bool(resolve_countries(v).notna().all())
+        if col in ("experience", "employment_type"):
+            name = "experience" if col == "experience" else "employment_types"
+            return bool(normalize_vocabulary(v, name).notna().all())
+        if col == "amount":
+            return any(bool((parse_numbers(v, d) > 0).all()) for d in (".", ","))
+        return True
+
+    hints = {"unit": "hour, day, week, month or year", "currency": "an ISO 4217 code",
+             "country": "an ISO2/ISO3 code or an English name", "amount": "a positive number",
+             "experience": ", ".join(EXPERIENCE_LEVELS),
+             "employment_type": "a word the employment vocabulary knows"}
+    for col, constant in columns.constants.items():
+        mapped = values.words.get(col, {}).get(str(word_key(pd.Series([constant])).iloc[0]))
+        v = pd.Series([mapped if mapped is not None else constant], dtype="str")
+        if col in hints and not known(col, v):
+            raise InputError(columns.source or "columns",
+                             f"{col}: the constant {constant[:60]!r} is not {hints[col]}: "
+                             f"every row would be rejected or lose its {col}")

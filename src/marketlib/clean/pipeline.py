@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from marketlib.clean.formats import Format, input_format
-from marketlib.clean.maps import ColumnMap, ValueMap, load_column_map, load_value_map
+from marketlib.clean.maps import (
+    ColumnMap,
+    ValueMap,
+    check_constants,
+    load_column_map,
+    load_value_map,
+)
 from marketlib.clean.rejections import CleanResult
 from marketlib.cleanparams import CleanParams
 from marketlib.sources import InputError, check_columns, read_csv_text
@@ -40,7 +46,9 @@ class Maps:
         if (columns or values) and fmt.table != "rates":
             raise InputError("--columns/--values", f"maps apply to pay (rates) files; "
                                                    f"{fmt.name} is a {fmt.table} format")
-        return cls(load_column_map(columns, fmt), load_value_map(values))
+        maps = cls(load_column_map(columns, fmt), load_value_map(values))
+        check_constants(maps.columns, maps.values)
+        return maps
 
     def params(self, p: CleanParams) -> CleanParams:
         """Return ``p`` with the maps recorded (and the value map's words applied)."""
@@ -148,21 +156,27 @@ def write_clean(result: CleanResult, out: str | os.PathLike[str],
     return write_outputs(result, out, inputs)
 
 
+#: What becomes of a row whose word no vocabulary knows: a row without its country, currency
+#: or unit cannot be converted to USD per year, so it is rejected with that reason; other
+#: columns keep the row with the variable missing.
+UNKNOWN_WORD_FATE = {c: f"rows rejected: a rate needs its {c}"
+                     for c in ("country", "currency", "unit")}
+
+
 def summary_lines(r: dict[str, Any], name: str) -> list[str]:
     """Return the terminal summary of a clean report: counts, reasons, words nobody knows."""
     lines = [f"{name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
              f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip()]
     unknown = r.get("unknown_words") or {}
     if unknown:
-        kept = ("rows kept going, the variable missing for them" if r["rows_clean"]
-                else "no row was clean anyway")
-        lines.append(f"  words no vocabulary or value map knows ({kept}; map them with "
-                     "--values MAP.yaml, e.g. `marketlib inspect FILE --write-maps DIR`):")
+        lines.append("  words no vocabulary or value map knows (map them with --values "
+                     "MAP.yaml, e.g. `marketlib inspect FILE --write-maps DIR`):")
         for col, info in unknown.items():
             top = ", ".join(f"{w!r} {n}" for w, n in list(info["values"].items())[:5])
             more = info["distinct"] - min(5, len(info["values"]))
             lines.append(f"    {col}: {info['rows']} row(s): {top}"
-                         + (f" and {more} more" if more > 0 else ""))
+                         + (f" and {more} more" if more > 0 else "")
+                         + f" ({UNKNOWN_WORD_FATE.get(col, 'rows kept, ' + col + ' missing')})")
     if r["rows_in"] > 0 and r["rows_clean"] == 0:
         lines.append(f"  every row was rejected (exit {EXIT_ALL_REJECTED}); see the reasons "
                      "above and the rejected file")
