@@ -14,9 +14,7 @@
 # %% [markdown]
 # # Pay and activity brief
 #
-# What a comparable specialist costs by region, how fast developer activity in the run's
-# topics grows by region, and what holds up of the audited claims. Every number comes from
-# `results.json`, with its interval and sample size; sources and parameters are at the end.
+# The run's sections in one page: the opening sentence below says which ones this run holds.
 
 # %%
 import matplotlib.pyplot as plt
@@ -46,7 +44,7 @@ else:
                                        seed=seed)
 article = (sections.read_reference_table(article_growth_path) if article_growth_path
            else None)
-display(Markdown(f"## {prose.report_title(results)}"))
+display(Markdown(f"## {prose.report_title(results)}\n\n{prose.summary_intro(results)}"))
 sections.show_findings(results)
 
 # %%
@@ -77,4 +75,4 @@ Markdown(prose.bullets(prose.citations(results)) or "*No source records in this 
 # ## Sources and parameters
 
 # %%
-publish.show(publish.provenance_table(results))
+publish.show(publish.provenance_table(results, not_run=sections.params_not_run(results)))

@@ -122,3 +122,40 @@ def test__unknown_words_notice_says_which_rows_were_rejected(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "'Narnia' 1 (rows rejected: a rate needs its country)" in out
     assert "'wizard' 1 (rows kept, experience missing)" in out
+
+
+# --- a run with sections skipped: the summary page says only what ran ---------------------------
+
+def _pay_only_results() -> dict:
+    return {"run": {"params": {"seed": 1, "regional": {"subjects": ["kubernetes"]},
+                               "arbitrage": {"base": "North America"}},
+                    "skipped": {"regional_growth": "no developer-activity files",
+                                "claims_audit": "no claims file"}},
+            "arbitrage": {"base": "North America", "geography": "subregion",
+                          "hours_per_year": 2080, "regions": [], "adjusted": []},
+            "growth": {"period_growth": [{"group": {"region": "World"}, "from": "2022",
+                                          "to": "2023", "growth": 0.1}]}}
+
+
+def test__summary_of_a_partial_run__intro_blocks_and_parameters_follow_what_ran():
+    from marketlib import prose, publish, sections
+
+    r = _pay_only_results()
+    intro = prose.summary_intro(r)
+    assert intro.startswith("What a comparable specialist costs by sub-region and how "
+                            "published certification counts changed.")
+    assert "claims" not in intro and "activity" not in intro
+    blocks = [b.data for b in sections.summary_blocks(r) if isinstance(
+        getattr(b, "data", None), str) and "Not part of this run" in b.data]
+    assert blocks == ["## Regional growth\n\n*Not part of this run: no developer-activity "
+                      "files.*", "## Claims audit\n\n*Not part of this run: no claims file.*"]
+    t = publish.provenance_table(r, not_run=sections.params_not_run(r)).set_index("Name")
+    assert t.loc["regional", "Value"] == "not used: the section is not part of this run"
+    assert "North America" in t.loc["arbitrage", "Value"]
+
+
+def test__one_country_is_singular():
+    from marketlib.publish.text import count_of
+
+    assert [count_of(k, "country", "countries") for k in (1, 2, 1200, None)] == [
+        "1 country", "2 countries", "1,200 countries", "—"]

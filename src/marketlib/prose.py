@@ -88,6 +88,30 @@ def report_title(results: Mapping[str, Any] | None) -> str:
     return "Pay brief" + (" and claims audit" if (results or {}).get("claims") else "")
 
 
+def summary_intro(results: Mapping[str, Any] | None) -> str:
+    """Return the summary page's opening sentence: what this run covers, nothing it skipped."""
+    r = results or {}
+    parts = []
+    if r.get("arbitrage"):
+        parts.append("what a comparable specialist costs by "
+                     + geography_word(str(r["arbitrage"].get("geography") or "region")))
+    if r.get("regional"):
+        subjects = regional_subjects(results)
+        parts.append("how fast developer activity"
+                     + (f" in {topic_list(subjects)}" if subjects else "")
+                     + " grows by region")
+    if (r.get("growth") or {}).get("period_growth"):
+        parts.append("how published certification counts changed")
+    if r.get("claims"):
+        parts.append("what holds up of the audited claims")
+    if not parts:
+        return "This run produced no section results."
+    said = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return (f"{said[0].upper()}{said[1:]}. Every number comes from `results.json`, with its "
+            "sample size and its interval where the data hold one; sources and parameters "
+            "are at the end.")
+
+
 def skipped_sentences(results: Mapping[str, Any] | None) -> list[str]:
     """Return one sentence per section the run skipped (a null input), saying why."""
     run = (results or {}).get("run") or {}
@@ -122,8 +146,9 @@ def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
         base = str(arb.get("base", "the base group"))
         level = float(p.get("ci_level", 0.95))
         out.append(f"Ratios: 0.40 means 40% of {base_pay(base)} for the same kind of "
-                   f"specialist; every estimate carries its {level:.0%} interval and its "
-                   f"sample size; groups under {p.get('min_n', 30)} rows are listed as not "
+                   f"specialist; every estimate carries its sample size and, where the data "
+                   f"hold one, its {level:.0%} interval (a region's interval needs three "
+                   f"countries or more); groups under {p.get('min_n', 30)} rows are listed as not "
                    "estimated.")
         out.append(f"Pay data: {rates_source(results)}; a group's median may rest on one or "
                    "two countries (see each group's countries and its largest country's share).")

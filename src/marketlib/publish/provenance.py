@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -39,8 +39,11 @@ def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, str]]:
 
 
 
-def provenance_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
+def provenance_table(results: Mapping[str, Any] | None,
+                     not_run: Collection[str] = ()) -> pd.DataFrame:
     """Return run facts, datasets (short sha256 / commits) and parameters as a compact table.
+
+    ``not_run``: parameter sections of sections the run skipped, shown as not used.
 
     No absolute path of the machine that ran the report appears: paths are shown relative to
     the project, or as file names.
@@ -74,7 +77,9 @@ def provenance_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     for name, value in params.items():
         if name == "as_of" or (name == "inputs" and isinstance(inputs, Mapping) and inputs):
             continue  # the datasets above name the same files
-        if isinstance(value, Mapping):
+        if name in not_run:
+            text = "not used: the section is not part of this run"
+        elif isinstance(value, Mapping):
             text = "; ".join(f"{k} {_param_text(v)}" for k, v in value.items()
                              if v is not None and v != []) or DASH
         else:

@@ -183,6 +183,15 @@ def count(x: Any) -> str:
 
 
 
+def count_of(x: Any, noun: str, plural: str | None = None) -> str:
+    """Return a count with its noun, singular for one: ``"1 country"``, ``"12 countries"``."""
+    v = _num(x)
+    if v is None:
+        return DASH
+    return f"{count(v)} {noun if v == 1 else plural or noun + 's'}"
+
+
+
 def not_estimated(n: Any, floor: Any) -> str:
     """Return the words for a group below the sample-size floor: ``"not estimated (n = 23 < 30)"``.
 

@@ -25,6 +25,7 @@ from marketlib.sections.regional import (
 from marketlib.sections.registry import SECTIONS
 from marketlib.sections.summary import (
     key_findings,
+    params_not_run,
     show_findings,
     summary_blocks,
     summary_results,
@@ -33,7 +34,8 @@ from marketlib.sources import read_reference_table
 
 __all__ = [
     "SECTIONS", "arbitrage_table", "claims_table", "countries_table", "growth_table",
-    "headline_regional", "key_findings", "regional_table", "show_findings", "summary_blocks",
+    "headline_regional", "key_findings", "params_not_run", "regional_table", "show_findings",
+    "summary_blocks",
     "ArbitrageSection", "ClaimsSection", "GrowthSection", "RegionalSection", "Section",
     "hong_kong_sensitivity", "load_json", "period_labels", "read_reference_table",
     "run_arbitrage", "run_claims", "run_growth", "run_regional", "save_json", "scope_of",

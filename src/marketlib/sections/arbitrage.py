@@ -25,6 +25,7 @@ from marketlib.publish.text import (
     _ci_n,
     _reported,
     count,
+    count_of,
     not_estimated,
     pct,
     pct_range,
@@ -323,7 +324,8 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
         raw_g = raw_by_group.get(g, {})
         n = adjusted[g].get("n", raw_g.get("n"))
         nc = raw_g.get("n_countries")
-        n_text = f"n = {count(n)}" + (f", {count(nc)} countries" if _num(nc) else "")
+        n_text = f"n = {count(n)}" + (f", {count_of(nc, 'country', 'countries')}"
+                                       if _num(nc) else "")
         how = f"countries weighed alike, {count(k)} averaged" if k else "pooled"
         ci = (f"{LEVEL_TEXT} {pct_range(lo, hi)}" if _num(lo) is not None
               else "no interval: too few countries to say how the region's others differ")

@@ -17,6 +17,7 @@ from marketlib.publish.text import (
     _section,
     _text,
     count,
+    count_of,
     money,
     not_estimated,
     pct,
@@ -63,12 +64,12 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         if _reported(r):
             value, lo, hi, k = comparable_ratio(a)
             adj = ("1.00 (base)" if g == base else ratio_ci(value, lo, hi)
-                   + (f", {count(k)} countries" if k else ""))
+                   + (f", {count_of(k, 'country', 'countries')}" if k else ""))
             rel = RELIABILITY.get(str(r.get("flag")), _text(r.get("flag")))
             eq = ("1.00 (base)" if g == base else
                   ratio_ci(r.get("ratio_equal_country"), r.get("ratio_equal_country_ci_low"),
                            r.get("ratio_equal_country_ci_high"))
-                  + (f", {count(r.get('n_countries_averaged'))} countries"
+                  + (f", {count_of(r.get('n_countries_averaged'), 'country', 'countries')}"
                      if _num(r.get("ratio_equal_country")) is not None else ""))
             rows.append({
                 "Region": g, "Employees (n)": count(r.get("n")),

@@ -87,11 +87,25 @@ def _changes_sentence(results: Mapping[str, Any]) -> list[str]:
 def summary_blocks(results: Mapping[str, Any], figures_dir: str | None = None,
                    article: Any = None) -> list[Any]:
     """Return every section's block of the summary page (headings, tables, figures)."""
+    from IPython.display import Markdown
+
+    skipped = ((results.get("run") or {}).get("skipped") or {}) if isinstance(
+        results, Mapping) else {}
     out: list[Any] = []
     for spec in SECTIONS:
-        if spec.summary is not None:
+        if spec.name in skipped:  # one line, not an empty table under a heading
+            title = spec.title[:1].upper() + spec.title[1:]
+            out.append(Markdown(f"## {title}\n\n*Not part of this run: "
+                                f"{skipped[spec.name]}.*"))
+        elif spec.summary is not None:
             out += spec.summary(results, figures_dir, {"article": article})
     return out
+
+
+def params_not_run(results: Mapping[str, Any] | None) -> list[str]:
+    """Return the parameter sections of the sections this run skipped (not shown as used)."""
+    skipped = ((results or {}).get("run") or {}).get("skipped") or {}
+    return [spec.key for spec in SECTIONS if spec.name in skipped]
 
 
 def show_findings(results: Mapping[str, Any] | None) -> Any:
