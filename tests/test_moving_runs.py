@@ -287,3 +287,22 @@ def test__pinned_params__are_the_defaults_with_as_of_pinned(tmp_path):
     (tmp_path / "c.yaml").write_text("extends: nowhere.yaml\n")
     with pytest.raises(InputError, match="not found"):
         load_report_params(tmp_path / "c.yaml")
+
+
+def test__extends__yaml_files_only_and_errors_name_the_chain(tmp_path):
+    from marketlib.params import load_report_params
+    from marketlib.sources import InputError
+
+    (tmp_path / "p.yaml").write_text("extends: /etc/passwd\n")
+    with pytest.raises(InputError, match="is not a .yaml/.yml parameters file"):
+        load_report_params(tmp_path / "p.yaml")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (tmp_path / "base.yaml").write_text("seed: 3\narbitrage:\n  bogus: 1\n")
+    (mine / "run.yaml").write_text("extends: ../base.yaml\nseed: 5\n")
+    with pytest.raises(InputError) as exc:
+        load_report_params(mine / "run.yaml")
+    text = str(exc.value)
+    assert "bogus" in text and "the file(s) it extends" in text and "base.yaml" in text
+    (tmp_path / "base.yaml").write_text("seed: 3\n")
+    assert load_report_params(mine / "run.yaml").seed == 5  # a relative path works

@@ -34,12 +34,13 @@ def test__load_params__default_is_valid():
 @pytest.mark.parametrize(
     ("text", "problem"),
     [("as_of: [", "not valid YAML"),
-     ("as_of: '2026-13-01'\n", "as_of: Value error, as_of must be a date YYYY-MM-DD"),
+     ("as_of: '2026-13-01'\n", "as_of: as_of must be a date YYYY-MM-DD"),
+     ("as_of: 2024-02-30\n", "as_of: as_of must be a date YYYY-MM-DD, got '2024-02-30'"),
      ("growth:\n  alpha: 0.05\n", "growth.alpha: unknown key"),
      ("arbitrage:\n  \"import os; os.system('id'); x\": 1\n",
       "arbitrage.import os; os.system('id'); x: unknown key"),
      ("arbitrage:\n  n_boot: 1000000000000\n", "arbitrage.n_boot: Input should be less"),
-     ("growth:\n  group_by: regionx\n", "growth.group_by: Value error, unknown grouping"),
+     ("growth:\n  group_by: regionx\n", "growth.group_by: unknown grouping"),
      ("clean:\n  hours_per_year: .nan\n", "clean.hours_per_year: Input should be a finite"),
      ("- a list\n", "must be a mapping")],
 )

@@ -66,7 +66,8 @@ def describe_errors(exc: ValidationError, where: str = "") -> str:
         else:
             got = e.get("input")
             shown = repr(got)[:60] if not isinstance(got, dict) else "a mapping"
-            lines.append(f"{key}: {e['msg']} (got {shown})")
+            msg = str(e["msg"]).removeprefix("Value error, ")
+            lines.append(f"{key}: {msg}" + ("" if "got " in msg else f" (got {shown})"))
     return "; ".join(lines)
 
 
@@ -461,11 +462,14 @@ def load_report_params(path: str | Path) -> ReportParams:
     from marketlib.sources.yamlfile import read_yaml_extending
 
     p = Path(path)
-    raw = read_yaml_extending(p, "parameters file")
+    chain: list[Path] = []
+    raw = read_yaml_extending(p, "parameters file", chain=chain)
     try:
         return ReportParams.build(raw)
     except ParamsError as exc:
-        raise InputError(p, str(exc)) from exc
+        where = (f" (keys merged from {p.name} and the file(s) it extends: "
+                 f"{', '.join(str(c) for c in chain[1:])})" if len(chain) > 1 else "")
+        raise InputError(p, f"{exc}{where}") from exc
 
 
 def default_report_params() -> ReportParams:

@@ -46,6 +46,21 @@ def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool =
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
+def _date_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """Build a YAML date (``as_of: 2024-02-30``); an impossible one stays text.
+
+    PyYAML's own date constructor raises without naming the key; kept as text, the date is
+    refused by the parameter that holds it, by name ("as_of must be a date ...").
+    """
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return str(node.value)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_text)
+
+
 def _check_events(text: str) -> None:
     """Refuse deep nesting, many aliases and a large alias expansion, from events only."""
     aliases = total = 0
@@ -117,12 +132,17 @@ def read_yaml(path: str | os.PathLike[str], what: str = "YAML file") -> Any:
 MAX_EXTENDS = 3
 
 
-def read_yaml_extending(p: Path, what: str, depth: int = 0) -> dict[str, Any]:
-    """Read a YAML mapping; ``extends: FILE`` (beside it) supplies every key it leaves out.
+def read_yaml_extending(p: Path, what: str, depth: int = 0,
+                        chain: list[Path] | None = None) -> dict[str, Any]:
+    """Read a YAML mapping; ``extends: FILE.yaml`` (relative to it) supplies the keys it omits.
 
     Mappings merge key by key; any other value (a list, a scalar, null) replaces the base's.
-    A chain deeper than :data:`MAX_EXTENDS` (a loop included) or a missing base is refused.
+    A chain deeper than :data:`MAX_EXTENDS` (a loop included), a missing base or one that is
+    not a ``.yaml``/``.yml`` file is refused. ``chain`` (if given) receives every file read,
+    this one first, so an error in the merged result can name where its key may come from.
     """
+    if chain is not None:
+        chain.append(p)
     raw = read_yaml(p, what)
     if not isinstance(raw, dict):
         raise InputError(p, f"the {what} must be a mapping of sections")
@@ -130,12 +150,14 @@ def read_yaml_extending(p: Path, what: str, depth: int = 0) -> dict[str, Any]:
     if base is None:
         return raw
     if not isinstance(base, str) or not base or depth >= MAX_EXTENDS:
-        raise InputError(p, f"extends: a file beside this one, at most {MAX_EXTENDS} deep "
-                            f"(got {base!r})")
+        raise InputError(p, f"extends: a YAML file relative to this one, at most {MAX_EXTENDS} "
+                            f"deep (got {str(base)[:80]!r})")
     target = p.parent / base
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise InputError(p, f"extends: {base[:80]!r} is not a .yaml/.yml parameters file")
     if not target.is_file():
-        raise InputError(p, f"extends: {base} not found beside this file")
-    return _merged(read_yaml_extending(target, what, depth + 1), raw)
+        raise InputError(p, f"extends: {base[:80]} not found (relative to this file)")
+    return _merged(read_yaml_extending(target, what, depth + 1, chain), raw)
 
 
 def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
