@@ -159,3 +159,57 @@ def test__one_country_is_singular():
 
     assert [count_of(k, "country", "countries") for k in (1, 2, 1200, None)] == [
         "1 country", "2 countries", "1,200 countries", "—"]
+
+
+# --- parameters that could never select a row, or would be ignored ------------------------------
+
+@pytest.mark.parametrize("section, values, words", [
+    ("arbitrage", {"rate_kind": "bill_rate"}, "select no row (bill_rate is the pay of "
+                                              "contractor, freelance)"),
+    ("arbitrage", {"years": []}, "arbitrage.years: an empty list selects nothing"),
+    ("arbitrage", {"employment_types": []}, "an empty list selects nothing"),
+    ("arbitrage", {"scheduler": "tcp://127.0.0.1:1"}, "scheduler is used only with engine: "
+                                                      "dask"),
+    ("growth", {"subjects": []}, "growth.subjects: an empty list selects nothing"),
+    ("regional", {"subjects": []}, "regional.subjects: an empty list selects nothing"),
+])
+def test__parameters_that_select_nothing_or_do_nothing__refused_in_one_line(
+        section, values, words):
+    from marketlib.params import ParamsError, ReportParams
+
+    with pytest.raises(ParamsError) as exc:
+        ReportParams.build({section: values})
+    assert words in str(exc.value) and "got a mapping" not in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test__bill_rates_with_their_own_employment_types__accepted():
+    from marketlib.params import ReportParams
+
+    p = ReportParams.build({"arbitrage": {"rate_kind": "bill_rate",
+                                          "employment_types": ["contractor", "freelance"]}})
+    assert p.arbitrage.rate_kind == "bill_rate"
+    assert ReportParams.build({"arbitrage": {"rate_kind": "bill_rate",
+                                             "employment_types": None}})
+
+
+def test__scheduler_without_the_dask_engine__refused(tmp_path, capsys):
+    from marketlib.cli import main
+
+    src = tmp_path / "in.csv"
+    src.write_text("amount,currency,unit,country,date\n100000,USD,year,US,2024-01-01\n")
+    rc = main(["clean", "rates", str(src), "--format", "generic", "--scheduler",
+               "tcp://127.0.0.1:1", "--out", str(tmp_path / "out")])
+    assert rc == 2 and "--scheduler: is used only with --engine dask" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sep, name", [(";", "semicolons"), ("\t", "tabs")])
+def test__a_file_split_by_another_delimiter__named(tmp_path, capsys, sep, name):
+    from marketlib.cli import main
+
+    src = tmp_path / "in.csv"
+    src.write_text(sep.join(["amount", "currency", "unit", "country", "date"]) + "\n"
+                   + sep.join(["100000", "USD", "year", "US", "2024-01-01"]) + "\n")
+    rc = main(["clean", "rates", str(src), "--format", "generic", "--out",
+               str(tmp_path / "out")])
+    assert rc == 2 and f"its header is split by {name}, not commas" in capsys.readouterr().err

@@ -108,6 +108,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
         write_clean,
     )
 
+    if getattr(args, "scheduler", None) and getattr(args, "engine", "pandas") != "dask":
+        raise InputError("--scheduler", "is used only with --engine dask")
     params = clean_params_from(args)
     fmt = input_format(args.format, args.what)
     maps = Maps.load(fmt, getattr(args, "columns", None), getattr(args, "values", None))

@@ -67,12 +67,21 @@ def describe_errors(exc: ValidationError, where: str = "") -> str:
             got = e.get("input")
             shown = repr(got)[:60] if not isinstance(got, dict) else "a mapping"
             msg = str(e["msg"]).removeprefix("Value error, ")
-            lines.append(f"{key}: {msg}" + ("" if "got " in msg else f" (got {shown})"))
+            said = "got " in msg or isinstance(got, dict)  # a whole section: its keys are named
+            lines.append(f"{key}: {msg}" + ("" if said else f" (got {shown})"))
     return "; ".join(lines)
 
 
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
+
+
+def _not_empty_list(value: list[Any] | None) -> list[Any] | None:
+    """Refuse ``[]``: an empty filter would mean "none", so say null for "all"."""
+    if value is not None and not value:
+        raise ValueError("an empty list selects nothing: give at least one value, or null "
+                         "for all")
+    return value
 
 
 def _check_bound(value: Any) -> str | None:
@@ -109,6 +118,11 @@ class GrowthParams(_Model):
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return _as_list(v)
+
+    @field_validator("subjects")
+    @classmethod
+    def _subjects(cls, v: list[str] | None) -> list[str] | None:
+        return _not_empty_list(v)
 
     @field_validator("group_by")
     @classmethod
@@ -228,6 +242,27 @@ class ArbitrageParams(_Model):
             raise ValueError("the base group is empty")
         return v
 
+    @field_validator("years", "employment_types", "experience", "role_families")
+    @classmethod
+    def _not_empty(cls, v: list[Any] | None) -> list[Any] | None:
+        return _not_empty_list(v)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ArbitrageParams:
+        if self.scheduler is not None and self.engine != "dask":
+            raise ValueError("scheduler is used only with engine: dask (engine is pandas)")
+        if self.employment_types is not None:
+            from marketlib.clean.vocab import vocabulary
+
+            kinds = vocabulary("rate_kinds")
+            if not any(kinds.get(t) == self.rate_kind for t in self.employment_types):
+                fits = sorted(t for t, k in kinds.items() if k == self.rate_kind)
+                raise ValueError(f"rate_kind {self.rate_kind} and employment_types "
+                                 f"{self.employment_types} select no row ({self.rate_kind} is "
+                                 f"the pay of {', '.join(fits)}): set employment_types to "
+                                 "those, or null")
+        return self
+
 
 class RegionalParams(_Model):
     """Regional growth of a clean counts table (developer activity: a proxy, never certificates).
@@ -256,6 +291,11 @@ class RegionalParams(_Model):
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return _as_list(v)
+
+    @field_validator("subjects")
+    @classmethod
+    def _subjects(cls, v: list[str] | None) -> list[str] | None:
+        return _not_empty_list(v)
 
     @field_validator("group_by")
     @classmethod

@@ -231,6 +231,11 @@ def check_columns(path: str | os.PathLike[str], columns: Iterable[str],
             found = f"found: {found if len(found) <= 300 else found[:300] + '...'}"
         else:  # no column of this format: never echo the first line of an arbitrary file
             found = f"the file's first line holds none of them ({len(cols)} field(s))"
+        seps = [name for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"))
+                if len(cols) == 1 and sep in cols[0]]
+        if seps:
+            found += (f"; its header is split by {seps[0]}, not commas: re-save it as "
+                      "comma-separated CSV")
         raise InputError(path, f"required column(s) missing: {', '.join(missing)} "
                                f"({found}){hint}")
 
