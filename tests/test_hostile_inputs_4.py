@@ -213,3 +213,29 @@ def test__a_file_split_by_another_delimiter__named(tmp_path, capsys, sep, name):
     rc = main(["clean", "rates", str(src), "--format", "generic", "--out",
                str(tmp_path / "out")])
     assert rc == 2 and f"its header is split by {name}, not commas" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scheme, words", [
+    ("iso3,region,subregion\n", "the scheme lists no country (a header only)"),
+    ("iso3,region,subregion\nUSA,,\n", "row 1: empty region"),
+    ("iso3,region,subregion\nUSA,Americas,\n", "row 1: empty subregion"),
+])
+def test__a_region_scheme_without_countries_or_regions__refused(tmp_path, capsys, scheme, words):
+    from marketlib.cli import main
+
+    (tmp_path / "scheme.csv").write_text(scheme)
+    src = tmp_path / "in.csv"
+    src.write_text("amount,currency,unit,country,date\n100000,USD,year,US,2024-01-01\n")
+    rc = main(["clean", "rates", str(src), "--format", "generic", "--scheme",
+               str(tmp_path / "scheme.csv"), "--out", str(tmp_path / "out")])
+    assert rc == 2 and words in capsys.readouterr().err
+
+
+def test__max_date_in_the_future__refused(tmp_path, capsys):
+    from marketlib.cli import main
+
+    src = tmp_path / "in.csv"
+    src.write_text("amount,currency,unit,country,date\n100000,USD,year,US,2099-01-01\n")
+    rc = main(["clean", "rates", str(src), "--format", "generic", "--max-date", "2999-01-01",
+               "--out", str(tmp_path / "out")])
+    assert rc == 2 and "--max-date: 2999-01-01 is in the future" in capsys.readouterr().err

@@ -46,7 +46,7 @@ def clean_params_from(args: argparse.Namespace) -> CleanParams:
         An unparseable ``--max-date``, ``--hours-per-year`` not a positive finite number, a
         bad ``--scheme`` file, or an ``--out`` that is a file or cannot be written.
     """
-    from datetime import date
+    from datetime import date, timedelta
 
     from marketlib.cleanparams import CleanParams, check_hours
 
@@ -59,6 +59,9 @@ def clean_params_from(args: argparse.Namespace) -> CleanParams:
             raise InputError("--max-date", f"{args.max_date} is before the earliest valid date "
                                            f"{CleanParams().min_date}: every row would be "
                                            "rejected")
+        if latest > date.today() + timedelta(days=1):
+            raise InputError("--max-date", f"{args.max_date} is in the future: a date after "
+                                           "today is a typing error, not a survey date")
     hours = getattr(args, "hours_per_year", 2080.0)
     try:
         hours = check_hours(hours)

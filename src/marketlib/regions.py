@@ -135,6 +135,13 @@ def load_scheme(scheme: str | Path = "article") -> pd.DataFrame:
         return out[out["region"] != ""].reset_index(drop=True)
     raw = read_csv_text(scheme, required=("iso3", "region", "subregion")).frame
     user = raw[["iso3", "region", "subregion"]].apply(lambda s: s.str.strip())
+    if user.empty:
+        raise InputError(scheme, "the scheme lists no country (a header only)")
+    for col in ("region", "subregion"):
+        blank = user.index[user[col].fillna("").eq("")]
+        if len(blank):
+            raise InputError(scheme, f"row {int(blank[0]) + 1}: empty {col} (every country "
+                                     "needs its region and subregion)")
     user["iso3"] = resolve_countries(user["iso3"])
     bad = user.index[user["iso3"].isna()]
     if len(bad):
