@@ -239,3 +239,23 @@ def test__max_date_in_the_future__refused(tmp_path, capsys):
     rc = main(["clean", "rates", str(src), "--format", "generic", "--max-date", "2999-01-01",
                "--out", str(tmp_path / "out")])
     assert rc == 2 and "--max-date: 2999-01-01 is in the future" in capsys.readouterr().err
+
+
+# --- an HR export with full dates: two hires on different days are two people --------------------
+
+def test__generic_rows_differing_only_in_their_date__neither_duplicates_nor_range_pairs(
+        tmp_path):
+    from marketlib.cli import main
+
+    src = tmp_path / "hr.csv"
+    src.write_text("amount,currency,unit,country,date,experience\n"
+                   "114000,USD,year,US,2024-09-22,senior\n"
+                   "114000,USD,year,US,2024-05-10,senior\n"
+                   "114000,USD,year,US,2024-05-10,senior\n"  # same day, same all: a duplicate
+                   "60000,USD,year,AR,2024-01-01,mid\n"
+                   "90000,USD,year,AR,2024-01-04,mid\n")  # adjacent, 1.5x, other day: no pair
+    assert main(["clean", "rates", str(src), "--format", "generic", "--out",
+                 str(tmp_path / "out")]) == 0
+    t = pd.read_parquet(tmp_path / "out" / "rates.parquet")
+    assert t["is_duplicate"].tolist() == [False, False, True, False, False]
+    assert not t["is_range_pair"].any()
