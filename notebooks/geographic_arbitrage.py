@@ -124,7 +124,7 @@ publish.table(result.raw, ["group", "n", "reported", "flag", "ratio_to_base", "r
 
 # %%
 results_now = section.to_results()
-publish.table(sections.countries_table(results_now))
+publish.table(sections.countries_table({"arbitrage": results_now}))
 
 # %%
 fig = figures.country_ratios(results_now)

@@ -117,9 +117,10 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
                 ratio_b = boot[c] / base_boot
                 med = float(np.median(x))
                 lo, hi = np.quantile(ratio_b, q)
+                log_var = float(np.var(np.log(boot[c]), ddof=1))
                 row.update(median_hourly_usd=med, ratio_to_base=med / base_med,
-                           ci_low=float(lo), ci_high=float(hi),
-                           log_var=float(np.var(np.log(boot[c]), ddof=1)))
+                           ci_low=float(lo), ci_high=float(hi), log_var=log_var,
+                           flag=country_flag(len(x), float(np.sqrt(log_var))))
             country_rows.append(row)
         if not is_base:  # the base against itself is 1 by definition: no figure to bootstrap
             group_rows.append(_group_figures(g, by_country, boot, base_boot, base_med,
@@ -128,6 +129,19 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
     countries, tau2 = _shrink(countries)
     return CountryClusters(countries.drop(columns=["log_var"], errors="ignore"),
                            pd.DataFrame(group_rows), tau2)
+
+
+def country_flag(n: int, rse: float) -> str:
+    """Return a country figure's reliability flag (METHODS §7.1, as for regions).
+
+    ``A`` (reliable): n >= 30 and RSE <= 16.5%; ``E`` (use with caution): 10 <= n < 30 or
+    RSE up to 33.3%; ``F`` (unreliable): a larger RSE. Below 10 rows nothing is published.
+    """
+    from marketlib.arbitrage.medians import CAUTION_RSE, PUBLISH_RSE
+
+    if rse > CAUTION_RSE:
+        return "F"
+    return "A" if n >= 30 and rse <= PUBLISH_RSE else "E"
 
 
 def _group_figures(g: str, by_country: dict[str, np.ndarray], boot: dict[str, np.ndarray],
@@ -205,8 +219,11 @@ def _shrink(countries: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     for g, s in rep.groupby("group"):
         m = np.log(s["ratio_to_base"].to_numpy(dtype=float))
         v = s["log_var"].to_numpy(dtype=float)
+        if len(m) == 1:  # one country: nothing to borrow from, no variance between countries
+            out.loc[s.index, "ratio_shrunk"] = s["ratio_to_base"].to_numpy(dtype=float)
+            continue
         mu = float(np.mean(m))
-        t2 = max(0.0, float(np.var(m - mu, ddof=1)) - float(np.mean(v))) if len(m) > 1 else 0.0
+        t2 = max(0.0, float(np.var(m - mu, ddof=1)) - float(np.mean(v)))
         b = v / (v + t2) if t2 > 0 else np.ones_like(v)
         out.loc[s.index, "ratio_shrunk"] = np.exp(mu + (1 - b) * (m - mu))
         out.loc[s.index, "shrinkage"] = b

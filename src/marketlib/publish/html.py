@@ -105,7 +105,8 @@ def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -
 
 
 #: Words of a column name that make it a fraction shown as a percent on a page.
-_FRACTION_WORDS = frozenset({"growth", "share", "savings", "pct", "difference"})
+#: (``with_assumptions_p05``: the team savings with the uncertain assumptions drawn too.)
+_FRACTION_WORDS = frozenset({"growth", "share", "savings", "pct", "difference", "assumptions"})
 #: Fractions whose sign matters (changes): shown signed (+12%).
 _SIGNED_WORDS = frozenset({"growth", "difference"})
 

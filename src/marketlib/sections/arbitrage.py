@@ -403,10 +403,14 @@ SPEC = SectionSpec(
             "country_iso3": "country_iso3", "group": "group", "n_rows": "n",
             "reported": "reported", "median_usd_per_hour": "median_hourly_usd",
             "ratio_to_base": "ratio_to_base", "ratio_ci_low": "ratio_ci_low",
-            "ratio_ci_high": "ratio_ci_high", "ratio_shrunk": "ratio_shrunk"}),
+            "ratio_ci_high": "ratio_ci_high", "ratio_shrunk": "ratio_shrunk",
+            "reliability_flag": "flag"}),
         "team_cost": (("arbitrage", "team"), {
             "group": "group", "savings_p05_fraction": "savings_p05",
             "savings_p50_fraction": "savings_p50", "savings_p95_fraction": "savings_p95",
+            "with_assumptions_p05_fraction": "with_assumptions_p05",
+            "with_assumptions_p50_fraction": "with_assumptions_p50",
+            "with_assumptions_p95_fraction": "with_assumptions_p95",
             "team_annual_cost_base_p50_usd": "team_annual_cost_base_p50",
             "team_annual_cost_p50_usd": "team_annual_cost_p50"})},
     summary=_summary)

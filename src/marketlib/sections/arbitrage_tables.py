@@ -121,11 +121,12 @@ def countries_table(results: Mapping[str, Any] | None, top: int | None = None
             and r.get("group") != base]
     rows.sort(key=lambda r: _num(r.get("ratio_to_base")) or 0)
     cols = ["Country", "Group", "n", "Median pay, USD/h", f"Ratio to {base} (95% CI)",
-            "Shrunk ratio"]
+            "Shrunk ratio", "Reliability"]
     out = [{"Country": _text(r.get("country_iso3")), "Group": _text(r.get("group")),
             "n": count(r.get("n")), "Median pay, USD/h": money(r.get("median_hourly_usd")),
             cols[4]: ratio_ci(r.get("ratio_to_base"), r.get("ratio_ci_low"),
                               r.get("ratio_ci_high")),
-            "Shrunk ratio": ratio_ci(r.get("ratio_shrunk"), None, None)}
+            "Shrunk ratio": ratio_ci(r.get("ratio_shrunk"), None, None),
+            "Reliability": RELIABILITY.get(str(r.get("flag")), DASH)}
            for r in (rows[:top] if top else rows)]
     return _frame(out, cols)
