@@ -70,6 +70,11 @@ class ArbitrageSection(Section):
         members = "; ".join(f"{m.headcount:g} x {m.role_family} ({m.experience})"
                             for m in self.params.team)
         text = f"team: {members or 'none in the parameters'}"
+        if members and self.result.team is not None and len(self.result.team):
+            text += ("\nPriced with the pooled adjusted model (every row weighed alike, so a "
+                     "group's largest country weighs most), not the equal-country ratio the "
+                     "tables lead with; its 5-95% band is the model's row-level uncertainty "
+                     "and leaves out how the group's countries differ.")
         return text + (f"\n{self.team_note}" if self.team_note else "")
 
     @property

@@ -64,7 +64,8 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         if _reported(r):
             value, lo, hi, k = comparable_ratio(a)
             adj = ("1.00 (base)" if g == base else ratio_ci(value, lo, hi)
-                   + (f", {count_of(k, 'country', 'countries')}" if k else ""))
+                   + (f", {count_of(k, 'country', 'countries')}" if k
+                      else ", pooled" if _num(value) is not None else ""))
             rel = RELIABILITY.get(str(r.get("flag")), _text(r.get("flag")))
             eq = ("1.00 (base)" if g == base else
                   ratio_ci(r.get("ratio_equal_country"), r.get("ratio_equal_country_ci_low"),
