@@ -141,13 +141,31 @@ def test__kernel_dead_at_start__retried_though_papermill_marked_cells_completed(
     assert fake.calls == 2
 
 
-def test__kernels_talk_over_ipc_sockets_in_a_private_folder():
+def test__kernels_talk_over_ipc_sockets_in_a_private_folder_and_are_stopped(tmp_path):
+    import nbformat
+    import papermill as pm
+
     from marketlib.report.notebooks import ipc_kernel_manager
 
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nos.getpid()")])
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                 "display_name": "Python 3"}
+    nbformat.write(nb, tmp_path / "in.ipynb")
     with ipc_kernel_manager() as km:
         folder = Path(km.ip).parent
         assert km.transport == "ipc" and folder.is_dir()
+        pm.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), km=km,
+                            kernel_name="python3", progress_bar=False)
+        assert list(folder.iterdir())  # the kernel's sockets live in our folder
     assert not folder.exists()
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    pid = int(out.cells[0].outputs[0]["data"]["text/plain"])
+    try:
+        os.kill(pid, 0)
+        alive = open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        alive = False
+    assert not alive, "the notebook's kernel was left running"
 
 
 def test__notebook_own_error__never_retried(tmp_path, monkeypatch):

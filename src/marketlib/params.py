@@ -77,10 +77,10 @@ def _as_list(value: Any) -> Any:
 
 
 def _not_empty_list(value: list[Any] | None) -> list[Any] | None:
-    """Refuse ``[]``: an empty filter would mean "none", so say null for "all"."""
+    """Refuse ``[]``: "none" or "all"? An empty filter is ambiguous; null says "all"."""
     if value is not None and not value:
-        raise ValueError("an empty list selects nothing: give at least one value, or null "
-                         "for all")
+        raise ValueError("an empty list is ambiguous: give at least one value, or null for "
+                         "all")
     return value
 
 
@@ -252,11 +252,15 @@ class ArbitrageParams(_Model):
         if self.scheduler is not None and self.engine != "dask":
             raise ValueError("scheduler is used only with engine: dask (engine is pandas)")
         if self.employment_types is not None:
-            from marketlib.clean.vocab import vocabulary
+            from marketlib.clean.vocab import employment_types, vocabulary
 
-            kinds = vocabulary("rate_kinds")
-            if not any(kinds.get(t) == self.rate_kind for t in self.employment_types):
-                fits = sorted(t for t, k in kinds.items() if k == self.rate_kind)
+            vocab = vocabulary("rate_kinds")  # keys are folded words ("full time")
+
+            def kind(t: str) -> str | None:
+                return vocab.get(t.strip().lower().replace("_", " ").replace("-", " "))
+
+            if not any(kind(t) == self.rate_kind for t in self.employment_types):
+                fits = [t for t in employment_types() if kind(t) == self.rate_kind]
                 raise ValueError(f"rate_kind {self.rate_kind} and employment_types "
                                  f"{self.employment_types} select no row ({self.rate_kind} is "
                                  f"the pay of {', '.join(fits)}): set employment_types to "

@@ -193,11 +193,13 @@ def flag_file_order(clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: 
     as different for range pairs.
     """
     out = clean.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    # duplicates: same raw values as an earlier accepted row, the date as given (a survey's
-    # year, or an export's full date: two hires on different days are two people)
-    codes = dict(key_codes)
-    if "date" not in codes:
-        codes["_year"] = pd.factorize(out["year"].to_numpy())[0]
+    # duplicates: same raw values as an earlier accepted row of the same year (SPEC) and the
+    # same day: a survey's year-only date is its year; an export's full dates tell two hires
+    # on different days apart (the parsed day, so 2024-01-05 and 05/01/2024 are one day)
+    codes = {k: v for k, v in key_codes.items() if k != "date"}
+    codes["_year"] = pd.factorize(out["year"].to_numpy())[0]
+    if "date" in out:
+        codes["_day"] = pd.factorize(out["date"].to_numpy())[0]
     codes["_file"] = distinct_codes(out["source_file"])[0]
     out["is_duplicate"] = first_seen(list(codes.values()))
     # range pairs among non-duplicate rows, adjacent in file order

@@ -288,8 +288,9 @@ def check_constants(columns: ColumnMap, values: ValueMap) -> None:
     def known(col: str, v: pd.Series) -> bool:
         if col == "unit":
             return bool(money.normalize_units(v).notna().all())
-        if col == "currency":
-            return v.iloc[0].strip().upper() in money.iso4217_codes()
+        if col == "currency":  # its first word: a layout may add the name ("EUR Euro")
+            words = v.iloc[0].split()
+            return bool(words) and words[0].upper() in money.iso4217_codes()
         if col == "country":
             return bool(resolve_countries(v).notna().all())
         if col in ("experience", "employment_type"):

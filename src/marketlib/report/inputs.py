@@ -99,11 +99,6 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
                              cparams)
     clean_dir = out / "clean"
     inputs, reports, tables, reused = clean_tables(plans, maps, clean_dir)
-    check_base(params, tables["rates"])
-    if tables.get("activity") is not None:
-        check_activity(params, tables["activity"])
-    if tables.get("certifications") is not None:
-        check_counts(params, tables["certifications"])
     extra = [*(p for k, p in files.items() if k != "certifications" and p is not None)]
     extra += [ppp] if ppp is not None else []
     for path in extra:
@@ -217,6 +212,21 @@ def rates_source(fmt: str, path: Path) -> str:
     if fmt == "aijobs":
         return "the aijobs.net salary survey"
     return f"{path.name} ({input_format(fmt).description})"
+
+
+
+def check_selections(params: ReportParams, tables: dict[str, Path], keys: list[str]) -> None:
+    """Refuse (exit 2, before any notebook) parameters the clean tables cannot serve.
+
+    ``keys``: the sections this run executes (``SectionSpec.key``); a section not run is not
+    checked (``--only regional_growth`` never fails on the pay section's filters).
+    """
+    checks = {"arbitrage": (check_base, "rates"), "regional": (check_activity, "activity"),
+              "growth": (check_counts, "certifications")}
+    for key in keys:
+        check, table = checks.get(key, (None, ""))
+        if check is not None and tables.get(table) is not None:
+            check(params, tables[table])
 
 
 

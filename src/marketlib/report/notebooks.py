@@ -111,13 +111,19 @@ def ipc_kernel_manager() -> Iterator[Any]:
     import tempfile
 
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
 
     folder = tempfile.mkdtemp(prefix="marketlib-kernel-")
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc",
+                            ip=os.path.join(folder, "k"))
     try:
-        yield AsyncKernelManager(kernel_name="python3", transport="ipc",
-                                 ip=os.path.join(folder, "k"))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        yield km
+    finally:  # a manager passed in is not ours to nbclient: it never stops the kernel itself
+        try:
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 #: Words of the errors a kernel that could not start raises (port clash, ZMQ, no reply).

@@ -20,7 +20,12 @@ from typing import Any
 
 from marketlib.params import ReportParams, load_report_params
 from marketlib.paths import project_root
-from marketlib.report.inputs import check_inputs, prepare_data, skipped_sections
+from marketlib.report.inputs import (
+    check_inputs,
+    check_selections,
+    prepare_data,
+    skipped_sections,
+)
 from marketlib.report.notebooks import Step, run_notebooks, selected_notebooks
 from marketlib.report.outputs import (
     finish_summary,
@@ -29,7 +34,7 @@ from marketlib.report.outputs import (
     write_run_index,
 )
 from marketlib.sections.base import save_json
-from marketlib.sections.registry import SUMMARY
+from marketlib.sections.registry import SUMMARY, by_name
 from marketlib.sources import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
@@ -155,6 +160,7 @@ def build_run(params: ReportParams, names: list[str], staging: Path, started: st
         say(f"  {n}: skipped ({why})")
     t_prep = time.perf_counter() - t0
     sections = [n for n in names if n != SUMMARY and n not in data["skipped"]]
+    check_selections(params, data["tables"], [by_name(n).key for n in sections])
     steps = run_notebooks(sections, params, data, staging, say)
     merged = merge_results(params, data, staging, started, previous)
     if SUMMARY in names:
