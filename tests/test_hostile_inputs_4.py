@@ -333,3 +333,14 @@ def test__only_the_sections_run_are_checked(tmp_path):
     _rates(29, 60).to_parquet(rates)
     with pytest.raises(InputError, match="has 29 rows after the filters, below min_n 30"):
         check_selections(params, {"rates": rates}, ["arbitrage"])
+
+
+def test__citations_name_the_analysts_own_pay_file():
+    from marketlib import prose
+
+    r = {"run": {"rates_source": "hr.csv (generic layout)", "provenance": []},
+         "arbitrage": {"base": "North America"}}
+    assert any(c.startswith("Pay data: hr.csv (generic layout), supplied by the analyst")
+               for c in prose.citations(r))
+    r["run"]["provenance"] = [{"dataset": "aijobs", "commit": "9c22"}]
+    assert not any(c.startswith("Pay data:") for c in prose.citations(r))

@@ -276,6 +276,9 @@ def citations(results: Mapping[str, Any] | None) -> list[str]:
                    f"{cat.get('address', p.get('url', ''))}, licence "
                    f"{cat.get('licence', 'see its SOURCE.md')}; snapshot "
                    f"{commit or 'pinned'}, retrieved {when}.")
+    if (results or {}).get("arbitrage") and "aijobs" not in seen and run.get("rates_source"):
+        out.append(f"Pay data: {run['rates_source']}, supplied by the analyst (not a public "
+                   "dataset; its sha256 is in the sources and parameters table).")
     if (results or {}).get("growth"):
         cat = _catalog()["certifications"]
         out.append(f"{cat['name']} ({cat['publisher']}), {cat['address']}; {cat['licence']}.")
