@@ -276,7 +276,9 @@ def citations(results: Mapping[str, Any] | None) -> list[str]:
                    f"{cat.get('address', p.get('url', ''))}, licence "
                    f"{cat.get('licence', 'see its SOURCE.md')}; snapshot "
                    f"{commit or 'pinned'}, retrieved {when}.")
-    if (results or {}).get("arbitrage") and "aijobs" not in seen and run.get("rates_source"):
+    own = str(run.get("rates_source") or "")  # the survey's own name, or the analyst's file
+    if (results or {}).get("arbitrage") and own and "aijobs" not in seen \
+            and not own.startswith("the aijobs.net"):
         out.append(f"Pay data: {run['rates_source']}, supplied by the analyst (not a public "
                    "dataset; its sha256 is in the sources and parameters table).")
     if (results or {}).get("growth"):
