@@ -9,7 +9,7 @@ import yaml
 
 from marketlib.growth import GrowthInputError, check_measure, prepare_panel
 from marketlib.report import load_params
-from marketlib.report.inputs import check_activity, check_counts
+from marketlib.report.run import check_sections
 from marketlib.sources import InputError
 
 
@@ -48,10 +48,10 @@ def test__report_refuses_an_unknown_topic_before_any_notebook(tmp_path):
         return params.model_copy(update={"regional": params.regional.model_copy(
             update={"subjects": names})})
 
-    check_activity(topics(["kubernetes"]), table)
+    check_sections(topics(["kubernetes"]), {"activity": table}, ["regional_growth"])
     bad = topics(["kubernetes", "llm"])
     with pytest.raises(InputError, match=r"regional: subject\(s\) \['llm'\] not published"):
-        check_activity(bad, table)
+        check_sections(bad, {"activity": table}, ["regional_growth"])
 
 
 def _world_counts() -> pd.DataFrame:
@@ -72,8 +72,8 @@ def test__group_by_a_column_no_row_fills__refused_naming_what_can_be_used(tmp_pa
     bad = params.model_copy(update={"growth": params.growth.model_copy(
         update={"group_by": ["country_iso3"]})})
     with pytest.raises(InputError, match="^growth: group_by country_iso3"):
-        check_counts(bad, table)
-    check_counts(params, table)
+        check_sections(bad, {"certifications": table}, ["certification_growth"])
+    check_sections(params, {"certifications": table}, ["certification_growth"])
 
 
 def test__group_value_missing_on_some_rows__its_own_not_stated_group():
@@ -316,7 +316,6 @@ def test__team_savings_with_assumptions__percents_like_the_savings():
 
 
 def test__only_the_sections_run_are_checked(tmp_path):
-    from marketlib.report.inputs import check_selections
     from tests.test_arbitrage import _rates
 
     table = tmp_path / "certifications.parquet"
@@ -324,15 +323,15 @@ def test__only_the_sections_run_are_checked(tmp_path):
     params = load_params(None)
     bad = params.model_copy(update={"growth": params.growth.model_copy(
         update={"group_by": ["country_iso3"]})})
-    check_selections(bad, {"certifications": table}, ["arbitrage"])  # growth not run: fine
+    check_sections(bad, {"certifications": table}, ["geographic_arbitrage"])  # growth not run
     with pytest.raises(InputError, match="growth: group_by country_iso3"):
-        check_selections(bad, {"certifications": table}, ["growth"])
+        check_sections(bad, {"certifications": table}, ["certification_growth"])
     rates = tmp_path / "rates.parquet"
     _rates(30, 60).to_parquet(rates)  # the base exactly at the floor: estimable
-    check_selections(params, {"rates": rates}, ["arbitrage"])
+    check_sections(params, {"rates": rates}, ["geographic_arbitrage"])
     _rates(29, 60).to_parquet(rates)
     with pytest.raises(InputError, match="has 29 rows after the filters, below min_n 30"):
-        check_selections(params, {"rates": rates}, ["arbitrage"])
+        check_sections(params, {"rates": rates}, ["geographic_arbitrage"])
 
 
 def test__citations_name_the_analysts_own_pay_file():

@@ -210,17 +210,17 @@ def test__run_seed_reaches_sections_the_file_leaves_out():
 
 
 def test__pay_selection_the_section_cannot_estimate__refused_before_any_notebook(tmp_path):
-    from marketlib.report.inputs import check_base
+    from marketlib.report.run import check_sections
     from tests.test_arbitrage import _rates
 
     table = tmp_path / "rates.parquet"
     _rates(20, 60).to_parquet(table)
     params = load_params(None)
     with pytest.raises(InputError, match="below min_n 30"):
-        check_base(params, table)
+        check_sections(params, {"rates": table}, ["geographic_arbitrage"])
     other = params.model_copy(update={"arbitrage": params.arbitrage.model_copy(
         update={"years": [2019]})})
     with pytest.raises(InputError, match="year in 2019' left no rows"):
-        check_base(other, table)
+        check_sections(other, {"rates": table}, ["geographic_arbitrage"])
     _rates(30, 60).to_parquet(table)
-    check_base(params, table)  # a base exactly at the floor passes
+    check_sections(params, {"rates": table}, ["geographic_arbitrage"])  # at the floor

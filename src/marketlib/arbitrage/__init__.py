@@ -28,6 +28,7 @@ from marketlib.arbitrage.select import (
     Scope,
     SelectionError,
     handle_range_pairs,
+    require_base,
     select_rates,
 )
 from marketlib.arbitrage.team import TeamAssumptions, team_cost
@@ -36,6 +37,7 @@ __all__ = [
     "CAUTION_RSE", "GEOGRAPHIES", "PUBLISH_RSE", "SALARIED", "AdjustedFit", "ArbitrageResult",
     "Scope", "SelectionError", "TeamAssumptions", "adjusted_ratios", "attach_price_levels",
     "bootstrap_medians", "gap_trend", "handle_range_pairs", "median_ci_order_statistic",
-    "ppp_ratios", "raw_ratios", "run_arbitrage", "select_rates", "sensitivity", "team_cost",
+    "ppp_ratios", "raw_ratios", "require_base", "run_arbitrage", "select_rates", "sensitivity",
+    "team_cost",
     "winsorize_log",
 ]

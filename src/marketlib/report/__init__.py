@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from marketlib.report.inputs import (
     ACTIVITY_DATASETS,
-    check_base,
     check_inputs,
     input_key,
     input_path,
@@ -47,6 +46,7 @@ from marketlib.report.run import (
     EXIT_INPUT,
     EXIT_OK,
     STALE_STAGING_SECONDS,
+    check_sections,
     load_params,
     output_folder,
     refuse_mixing,
@@ -57,7 +57,7 @@ from marketlib.report.run import (
 
 __all__ = [
     "ACTIVITY_DATASETS", "EXIT_FAILED", "EXIT_INPUT", "EXIT_OK", "NOTEBOOKS",
-    "STALE_STAGING_SECONDS", "Step", "check_base", "check_inputs", "execute_notebook",
+    "STALE_STAGING_SECONDS", "Step", "check_inputs", "check_sections", "execute_notebook",
     "headline_markdown", "input_key", "input_path", "kernel_start_failure", "load_params",
     "merge_results", "notebook_parameters", "output_folder", "page_title", "prepare_data",
     "publish_run", "refuse_mixing", "run_notebooks", "run_report", "selected_notebooks",

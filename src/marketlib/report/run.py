@@ -22,7 +22,6 @@ from marketlib.params import ReportParams, load_report_params
 from marketlib.paths import project_root
 from marketlib.report.inputs import (
     check_inputs,
-    check_selections,
     prepare_data,
     skipped_sections,
 )
@@ -160,7 +159,7 @@ def build_run(params: ReportParams, names: list[str], staging: Path, started: st
         say(f"  {n}: skipped ({why})")
     t_prep = time.perf_counter() - t0
     sections = [n for n in names if n != SUMMARY and n not in data["skipped"]]
-    check_selections(params, data["tables"], [by_name(n).key for n in sections])
+    check_sections(params, data["tables"], sections)
     steps = run_notebooks(sections, params, data, staging, say)
     merged = merge_results(params, data, staging, started, previous)
     if SUMMARY in names:
@@ -178,6 +177,18 @@ def build_run(params: ReportParams, names: list[str], staging: Path, started: st
                "total": round(time.perf_counter() - t0, 1)}
     save_json(timings, staging / "timings.json")
     return steps, merged, timings, pdf_message
+
+
+def check_sections(params: ReportParams, tables: dict[str, Path], names: list[str]) -> None:
+    """Refuse (exit 2, before any notebook) parameters the clean tables cannot serve.
+
+    Each section the run executes checks its own (``SectionSpec.check``); a section not run is
+    not checked (``--only regional_growth`` never fails on the pay section's filters).
+    """
+    for n in names:
+        spec = by_name(n)
+        if spec.check is not None:
+            spec.check(params, tables)
 
 
 def keep_failed(final: Path, staging: Path, bad: list[Step], as_of: str,

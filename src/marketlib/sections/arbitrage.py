@@ -375,6 +375,23 @@ def _summary(results: Mapping[str, Any], figures_dir: str | None,
             Markdown(prose.arbitrage_intro(results)), show(arbitrage_table(results)), fig]
 
 
+
+def _check(params: Any, tables: Mapping[str, Path]) -> None:
+    """Refuse a pay selection the section cannot estimate, before any notebook (exit 2).
+
+    The section's own filters run on the clean pay table: a filter that leaves no rows, a base
+    group with no rows, or a base below ``min_n`` is named in one line.
+    """
+    if tables.get("rates") is None:
+        return
+    scope = scope_of(params.arbitrage)
+    try:
+        rows, _ = ab.select_rates(pd.read_parquet(tables["rates"]), scope)
+        ab.require_base(rows, scope, params.arbitrage.min_n)
+    except ab.SelectionError as exc:
+        raise InputError("arbitrage", str(exc)) from None
+
+
 NAME = "geographic_arbitrage"
 SPEC = SectionSpec(
     name=NAME, key="arbitrage", title="geographic pay arbitrage",
@@ -418,4 +435,4 @@ SPEC = SectionSpec(
             "with_assumptions_p95_fraction": "with_assumptions_p95",
             "team_annual_cost_base_p50_usd": "team_annual_cost_base_p50",
             "team_annual_cost_p50_usd": "team_annual_cost_p50"})},
-    summary=_summary)
+    summary=_summary, check=_check)

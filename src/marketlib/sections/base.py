@@ -87,6 +87,9 @@ class SectionSpec:
         default_factory=dict)
     #: the summary page's block: (results, figures dir, context) -> objects to display
     summary: Callable[[Mapping[str, Any], str | None, Mapping[str, Any]], list[Any]] | None = None
+    #: before any notebook: (report params, clean tables by name) -> None, or an InputError
+    #: naming a parameter the clean data cannot serve (exit 2, not a failed notebook)
+    check: Callable[[Any, Mapping[str, Path]], None] | None = None
 
 
 def results_path(out: Path, name: str) -> str:

@@ -329,6 +329,20 @@ def _summary(results: Mapping[str, Any], figures_dir: str | None,
     return [Markdown("## Certification counts (CNCF, world)"), show(growth_table(results))]
 
 
+
+def _check(params: Any, tables: Mapping[str, Path]) -> None:
+    """Refuse groups or a frequency the counts cannot give, before any notebook (exit 2)."""
+    from marketlib.growth.panel import check_counts_table
+
+    if tables.get("certifications") is None:
+        return
+    try:
+        check_counts_table(pd.read_parquet(tables["certifications"]), params.growth.group_by,
+                           params.growth.freq)
+    except gr.GrowthInputError as exc:
+        raise InputError("growth", str(exc)) from None
+
+
 NAME = "certification_growth"
 SPEC = SectionSpec(
     name=NAME, key="growth", title="certification growth", optional_input="certifications",
@@ -340,4 +354,4 @@ SPEC = SectionSpec(
         "group": "group", "from": "from", "to": "to", "growth_fraction": "growth",
         "growth_ci_low_fraction": "ci_low", "growth_ci_high_fraction": "ci_high",
         "count_from": "count_from", "count_to": "count_to", "status": "status"})},
-    summary=_summary)
+    summary=_summary, check=_check)

@@ -382,6 +382,18 @@ def _summary(results: Mapping[str, Any], figures_dir: str | None,
     return out
 
 
+
+def _check(params: Any, tables: Mapping[str, Path]) -> None:
+    """Refuse a measure or topic the activity table lacks, before any notebook (exit 2)."""
+    if tables.get("activity") is None:
+        return
+    try:
+        gr.check_measure(pd.read_parquet(tables["activity"]), params.regional.measure,
+                         params.regional.subjects, params.regional.group_by)
+    except gr.GrowthInputError as exc:
+        raise InputError("regional", str(exc)) from None
+
+
 NAME = "regional_growth"
 SPEC = SectionSpec(
     name=NAME, key="regional", title="regional growth", optional_input="activity",
@@ -394,4 +406,4 @@ SPEC = SectionSpec(
         "subject": "subject", "from": "from", "to": "to", "growth_fraction": "growth",
         "growth_ci_low_fraction": "ci_low", "growth_ci_high_fraction": "ci_high",
         "share_growth_fraction": "share_growth", "economies": "economies"})},
-    summary=_summary)
+    summary=_summary, check=_check)
