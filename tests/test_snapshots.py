@@ -17,7 +17,10 @@ from marketlib.sources import InputError
 
 NEW_SHA = "1234567890abcdef1234567890abcdef12345678"
 IG_SHA = "fedcba0987654321fedcba0987654321fedcba09"
-AIJOBS_NEW = b"work_year,salary_in_usd\n2025,100000\n2025,120000\n"
+AIJOBS_NEW = (b"work_year,experience_level,employment_type,job_title,salary,salary_currency,"
+              b"salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n"
+              b"2025,SE,FT,ML Engineer,100000,USD,100000,US,0,US,M\n"
+              b"2025,SE,FT,ML Engineer,120000,USD,120000,US,0,US,M\n")
 
 
 class StandIn:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from marketlib import __version__
 from marketlib.clean.formats import formats_for
 from marketlib.paths import processed_dir, raw_dir
+from marketlib.sanitize import one_line
 from marketlib.sources.errors import InputError
 
 if TYPE_CHECKING:
@@ -367,12 +368,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except InputError as exc:
-        print(f"marketlib: error: {exc}", file=sys.stderr)
+    except InputError as exc:  # input text may hold escape bytes: never sent to a terminal
+        print(f"marketlib: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except OSError as exc:  # a disk or permission problem while writing: one line, no trace
         where = exc.filename or "output"
-        print(f"marketlib: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"marketlib: error: {one_line(f'{where}: {exc.strerror or exc}')}",
+              file=sys.stderr)
         return EXIT_INPUT
 
 

@@ -240,11 +240,12 @@ point changed beyond uncertainty since the run before it (z test on the two inte
 def write_history(root: str | Path) -> tuple[Path, Path, int]:
     """Write ``history.csv`` and ``index.html`` into ``root``; return them and the run count."""
     from marketlib.sources import atomic_write_bytes
+    from marketlib.sources.outputs import write_published_csv
 
     root = Path(root)
     runs = read_runs(root)
     hist = history_frame(runs)
     csv_path, html_path = root / "history.csv", root / "index.html"
-    atomic_write_bytes(csv_path, hist.to_csv(index=False).encode("utf-8"))
+    write_published_csv(hist, csv_path)
     atomic_write_bytes(html_path, index_html(root, runs, hist).encode("utf-8"))
     return csv_path, html_path, len(runs)

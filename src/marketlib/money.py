@@ -43,8 +43,14 @@ def unit_hours(units: pd.Series, hours_per_year: float = HOURS_PER_YEAR) -> pd.S
 
 @lru_cache(maxsize=1)
 def iso4217_codes() -> frozenset[str]:
-    """Return the ISO 4217 currency codes (pycountry's copy of the standard)."""
-    return frozenset(c.alpha_3 for c in pycountry.currencies)
+    """Return the currency codes a pay row may carry: ISO 4217, current and withdrawn.
+
+    pycountry lists the current standard only; the bundled ECB table also has currencies
+    since withdrawn (BGN before the euro, HRK to 2022, LTL to 2014, ...), which old rows
+    are paid in and which :func:`usd_per_unit` converts over their own dates.
+    """
+    return frozenset(c.alpha_3 for c in pycountry.currencies) | frozenset(
+        ecb_usd_per_unit().columns)
 
 
 @lru_cache(maxsize=1)

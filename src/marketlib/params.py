@@ -7,7 +7,7 @@ The report runner, the notebooks and the tests all build their parameters here, 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -353,12 +353,14 @@ class ReportParams(_Model):
                 raise ValueError(f"as_of must be a date YYYY-MM-DD, got {v[:40]!r}") from None
         if v is None:
             return v
+        if isinstance(v, datetime):
+            raise ValueError(f"as_of must be a date YYYY-MM-DD, not a date and time ({v})")
         if not isinstance(v, date):
             raise ValueError(f"as_of must be a date YYYY-MM-DD, got {type(v).__name__}")
         if v < date.fromisoformat(CleanParams().min_date):
             raise ValueError(f"as_of {v} is before the earliest valid date "
                              f"{CleanParams().min_date}: every row would be rejected")
-        from datetime import UTC, datetime, timedelta
+        from datetime import UTC, timedelta
 
         if v > datetime.now(UTC).date() + timedelta(days=1):
             raise ValueError(f"as_of {v} is in the future: a run describes data up to a day "
@@ -381,7 +383,7 @@ class ReportParams(_Model):
 
     def run_date(self) -> date:
         """Return ``as_of``, or today's date (UTC) when the file leaves it out."""
-        from datetime import UTC, datetime
+        from datetime import UTC
 
         return self.as_of or datetime.now(UTC).date()
 
@@ -390,6 +392,40 @@ class ReportParams(_Model):
         return CleanParams(scheme=self.clean.scheme, hours_per_year=self.clean.hours_per_year,
                            decimal=self.clean.decimal, date_order=self.clean.date_order,
                            max_date=self.run_date().isoformat(), **changes)
+
+
+#: The parameters that name files or folders: (section, key[, key]).
+PATH_KEYS: tuple[tuple[str, ...], ...] = (
+    ("inputs", "rates", "path"), ("inputs", "rates", "columns"), ("inputs", "rates", "values"),
+    ("inputs", "certifications"), ("inputs", "claims"), ("inputs", "claims_definitions"),
+    ("inputs", "claims_growth"), ("inputs", "activity"), ("clean", "scheme"))
+
+
+def resolve_file_paths(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Return ``raw`` with its relative file paths made absolute against ``folder``.
+
+    The rule, everywhere: a path in a parameters file is relative to that file's folder
+    (``extends:`` included), except ``data/...``, which names the project's data folder
+    (``MARKETLIB_DATA``), as the project's own parameter files use it. Absolute paths stay;
+    ``clean.scheme`` is a path only when it names a ``.csv`` file.
+    """
+    import copy
+
+    out = copy.deepcopy(raw)
+    for keys in PATH_KEYS:
+        node: Any = out
+        for k in keys[:-1]:
+            node = node.get(k) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue
+        v = node.get(keys[-1])
+        if not isinstance(v, str) or not v or Path(v).is_absolute():
+            continue
+        if Path(v).parts[0] == "data" or (keys == ("clean", "scheme")
+                                           and not v.endswith(".csv")):
+            continue
+        node[keys[-1]] = str(folder.resolve() / v)
+    return out
 
 
 def load_report_params(path: str | Path) -> ReportParams:
@@ -406,7 +442,7 @@ def load_report_params(path: str | Path) -> ReportParams:
 
     p = Path(path)
     chain: list[Path] = []
-    raw = read_yaml_extending(p, "parameters file", chain=chain)
+    raw = read_yaml_extending(p, "parameters file", chain=chain, resolve=resolve_file_paths)
     try:
         return ReportParams.build(raw)
     except ParamsError as exc:

@@ -31,10 +31,6 @@ ARTICLE_REGIONS = ("North America", "Latin America", "Europe", "Asia-Pacific",
 ARTICLE_SUBREGIONS = ("North America", "Latin America", "Western Europe", "Eastern Europe",
                       "East Asia", "Southeast Asia", "South Asia", "Oceania", "Middle East",
                       "Africa", "Central Asia")
-US_STATES = frozenset(
-    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
-    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split()
-)
 
 
 def _key(text: str) -> str:
@@ -76,7 +72,7 @@ def _resolve_one(text: str) -> str | None:
     Latin "a") is never resolved: folding it to ASCII could name another country.
     """
     raw = text.strip()
-    if not raw or _foreign_letters(raw):
+    if not raw or _foreign_letters(raw) or ambiguity(raw) is not None:
         return None
     whole = _lookup_name(raw)  # "Korea, Republic of" is a name, not "City, Country"
     if whole is not None:
@@ -84,11 +80,66 @@ def _resolve_one(text: str) -> str | None:
     parts = [p.strip() for p in raw.split(",") if p.strip()]
     if len(parts) < 2:
         return None
-    candidate = parts[-1]
-    if len(candidate) == 2 and candidate.upper() in US_STATES:
-        # "Springfield, IL" could be Illinois or Israel: never guess.
+    return _lookup_name(parts[-1])
+
+
+#: Countries whose addresses name a state or province by a code or name after the city
+#: ("Munich, BY", "Porto Alegre, RS", "Adelaide, SA", "Regina, SK", "Atlanta, Georgia").
+#: Their subdivisions come from pycountry's ISO 3166-2 table.
+POSTAL_SUBDIVISIONS = ("US", "CA", "AU", "BR", "MX", "IN", "DE", "AT", "CH", "IT", "ES", "AR",
+                       "MY", "NG")
+
+
+@lru_cache(maxsize=1)
+def _subdivisions() -> dict[str, frozenset[str]]:
+    """Return subdivision code suffixes and names (folded) -> the countries that have them."""
+    found: dict[str, set[str]] = {}
+    for sub in pycountry.subdivisions:
+        if sub.country_code not in POSTAL_SUBDIVISIONS:
+            continue
+        for word in (sub.code.split("-", 1)[1], sub.name):
+            found.setdefault(_key(word), set()).add(sub.country_code)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+@lru_cache(maxsize=1)
+def _ambiguous_names() -> dict[str, str]:
+    t = pd.read_csv(PACKAGE_DATA / "ambiguous_countries.csv", keep_default_na=False, dtype=str)
+    return {_key(n): c for n, c in zip(t["name"], t["candidates"], strict=True)}
+
+
+@lru_cache(maxsize=4096)
+def ambiguity(text: str) -> str | None:
+    """Say why a place cannot be resolved to one country, or None when it is not ambiguous.
+
+    Two kinds, both said and never guessed: a name two countries share ("Congo", "Korea":
+    ``data/ambiguous_countries.csv``), and "City, X" where X is both a country and a state or
+    province of a country whose addresses use them (:data:`POSTAL_SUBDIVISIONS`): "Munich,
+    BY" is Bavaria or Belarus, "Atlanta, Georgia" the US state or the country.
+    """
+    raw = text.strip()
+    shared = _ambiguous_names().get(_key(raw))
+    if shared is not None:
+        return f"{raw!r} names more than one country ({shared})"
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if len(parts) != 2:
         return None
-    return _lookup_name(candidate)
+    last = parts[-1]
+    shared = _ambiguous_names().get(_key(last))
+    if shared is not None:
+        return f"{last!r} names more than one country ({shared})"
+    holders = _subdivisions().get(_key(last))
+    country = _lookup_name(last)
+    if holders and country is not None:
+        return (f"{last!r} is the country {country} or a state/province of "
+                f"{', '.join(sorted(holders))}")
+    return None
+
+
+def country_ambiguities(values: pd.Series) -> pd.Series:
+    """Return, per value, why it is ambiguous (text) or ``<NA>``; each distinct value once."""
+    return map_distinct(values, lambda u: pd.Series(
+        [None if pd.isna(v) else ambiguity(str(v)) for v in u], dtype="str"))
 
 
 def _lookup_name(text: str) -> str | None:

@@ -76,7 +76,7 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 def write_tables(results: Mapping[str, Any], folder: str | Path) -> dict[str, Path]:
     """Write ``folder/tables/<name>.csv`` and ``folder/tables/marketlib_tables.xlsx``."""
-    from marketlib.sources import atomic_write_bytes
+    from marketlib.sources.outputs import published_frame, write_published_csv
 
     out = Path(folder) / "tables"
     out.mkdir(parents=True, exist_ok=True)
@@ -84,14 +84,13 @@ def write_tables(results: Mapping[str, Any], folder: str | Path) -> dict[str, Pa
     paths = {}
     for name, frame in tables.items():
         p = out / f"{name}.csv"
-        atomic_write_bytes(p, frame.to_csv(index=False).encode("utf-8"))
+        write_published_csv(frame, p)
         paths[name] = p
     book = out / "marketlib_tables.xlsx"
     with pd.ExcelWriter(book, engine="openpyxl") as xl:
-        readme_frame(results).to_excel(xl, sheet_name="README", index=False)
-        for name, frame in tables.items():
-            safe = frame.map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in "=+-@"
-                             else v)  # a text cell is never a formula
-            safe.to_excel(xl, sheet_name=_SHEET_BAD.sub("_", name)[:31], index=False)
+        published_frame(readme_frame(results)).to_excel(xl, sheet_name="README", index=False)
+        for name, frame in tables.items():  # a text cell is never a formula
+            published_frame(frame).to_excel(xl, sheet_name=_SHEET_BAD.sub("_", name)[:31],
+                                            index=False)
     paths["workbook"] = book
     return paths

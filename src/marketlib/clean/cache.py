@@ -56,10 +56,44 @@ def code_version() -> str:
     return h.hexdigest()
 
 
+#: Parameter values with these endings name files whose content shapes a clean table.
+FILE_SUFFIXES = (".csv", ".yaml", ".yml", ".json", ".xlsx", ".txt")
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+def param_files(params: dict[str, Any]) -> dict[str, str]:
+    """Return the files the parameters name (a region scheme, ...) -> their sha256.
+
+    A parameter that names a file shapes the clean table by the file's content, not its name:
+    an edited scheme, or two different files with the same relative name, are other keys.
+    A named file that is missing is recorded as such (the cleaner refuses it anyway).
+    """
+    from marketlib.sources import sha256_cached
+
+    out = {}
+    for t in _texts(params):
+        if t.lower().endswith(FILE_SUFFIXES):
+            p = Path(t)
+            out[t] = sha256_cached(p) if p.is_file() else "missing"
+    return out
+
+
 def cache_key(table: str, fmt: str, inputs: dict[str, str], params: dict[str, Any]) -> str:
-    """Return the key of a clean set: table, format, inputs (name -> sha256), params, code."""
+    """Return the key of a clean set: table, format, inputs (name -> sha256), params, code.
+
+    Files the parameters name are in the key by content (:func:`param_files`).
+    """
     doc = {"table": table, "format": fmt, "inputs": sorted(inputs.items()),
-           "params": params, "code": code_version()}
+           "params": params, "param_files": param_files(params), "code": code_version()}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 

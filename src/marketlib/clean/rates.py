@@ -40,7 +40,7 @@ from marketlib.frames import (
     word_key,
 )
 from marketlib.periods import ACCEPTED_DATES, AMBIGUOUS_DATE, parse_dates
-from marketlib.regions import assign_regions, resolve_countries
+from marketlib.regions import assign_regions, country_ambiguities, resolve_countries
 
 #: Every column a rates table may have (the field dictionary): extra input columns never
 #: take one of these names.
@@ -222,6 +222,10 @@ def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanPar
             lazy_detail("currency ", c["currency"], " is not an ISO 4217 code"))
 
     iso3 = resolve_countries(c["country"])
+    ambiguous = country_ambiguities(c["country"].where(iso3.isna()))
+    rej.add(ambiguous.notna(), "ambiguous_country",
+            lambda idx: "country " + ambiguous[idx] + ": never guessed (map it in the value "
+                        "map's country words)")
     rej.add(iso3.isna(), "unknown_country",
             lazy_detail("country ", c["country"], " not recognized"))
 

@@ -19,7 +19,8 @@ from marketlib.sources import MALFORMED
 
 REASON_CODES = (
     "missing_required", "unparseable_amount", "non_positive_amount", "implausible_amount",
-    "unknown_currency", "fx_rate_unavailable", "unknown_country", "unknown_unit",
+    "unknown_currency", "fx_rate_unavailable", "unknown_country", "ambiguous_country",
+    "unknown_unit",
     "unparseable_date", "date_out_of_range", "unknown_certification", "duplicate_record",
     "bad_count", "malformed_row", "aggregate_economy",
 )

@@ -14,6 +14,7 @@ notebooks that depend on it are not run); 2 unusable input or parameters.
 
 from __future__ import annotations
 
+from marketlib.report.folder import publish_run, recover_publish, report_lock
 from marketlib.report.inputs import (
     ACTIVITY_DATASETS,
     check_inputs,
@@ -36,7 +37,6 @@ from marketlib.report.outputs import (
     headline_markdown,
     merge_results,
     page_title,
-    publish_run,
     update_readme_section,
     validate_results,
     write_run_index,
@@ -60,7 +60,8 @@ __all__ = [
     "STALE_STAGING_SECONDS", "Step", "check_inputs", "check_sections", "execute_notebook",
     "headline_markdown", "input_key", "input_path", "kernel_start_failure", "load_params",
     "merge_results", "notebook_parameters", "output_folder", "page_title", "prepare_data",
-    "publish_run", "refuse_mixing", "run_notebooks", "run_report", "selected_notebooks",
+    "publish_run", "recover_publish", "refuse_mixing", "report_lock", "run_notebooks",
+    "run_report", "selected_notebooks",
     "shown_path", "skipped_sections", "sweep_staging", "update_readme_section",
     "validate_results", "with_overrides", "write_run_index",
 ]

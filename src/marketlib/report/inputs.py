@@ -78,7 +78,9 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     from marketlib.clean.formats import input_format
     from marketlib.clean.pipeline import Maps
     from marketlib.sources import DATASETS, provenance_of
+    from marketlib.sources.datasets import FALLBACK_NOTES
 
+    FALLBACK_NOTES.clear()
     files = check_inputs(params)
     rates_in = params.inputs.rates
     ref = params.inputs.data_ref
@@ -113,6 +115,7 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
         + (" (reused: same inputs, code and parameters)" if k in reused else "")
         for k, r in reports.items()))
     return {"inputs": inputs, "tables": tables, "ppp": ppp, "files": files,
+            "fallbacks": list(FALLBACK_NOTES),
             "clean_reports": reports, "provenance": provenance,
             "coverage": data_coverage(tables), "article": article_source(files["claims"]),
             "rates_source": rates_source(fmt.name, rates_path)}
@@ -234,11 +237,12 @@ def fetched_or_given(rel: str, dataset: str, ref: str = "pinned") -> Path:
     fetched or copied from the mirror, with its sha256 checked or recorded; any other path is
     used as given.
     """
-    from marketlib.sources import DATASETS, fetch_snapshot
+    from marketlib.sources import DATASETS
+    from marketlib.sources.datasets import fetch_or_fall_back
 
     path = input_path(rel)
     if path == raw_dir() / DATASETS[dataset].relpath:
-        return fetch_snapshot(dataset, raw_dir(), ref=None if ref == "pinned" else ref)[0]
+        return fetch_or_fall_back(dataset, raw_dir(), ref=None if ref == "pinned" else ref)[0]
     if not path.is_file():
         raise InputError(path, "input file not found")
     return path
@@ -249,11 +253,11 @@ def activity_inputs(params: ReportParams, ref: str = "pinned") -> list[Path]:
     """Return the Innovation Graph files of the run (fetched or mirrored), or none."""
     if params.inputs.activity is None:
         return []
-    from marketlib.sources import fetch_snapshot
+    from marketlib.sources.datasets import fetch_or_fall_back
 
     folder = input_path(params.inputs.activity)
     if folder == input_path("data/raw/innovationgraph"):
-        return [fetch_snapshot(name, raw_dir(), ref=None if ref == "pinned" else ref)[0]
+        return [fetch_or_fall_back(name, raw_dir(), ref=None if ref == "pinned" else ref)[0]
                 for name in ACTIVITY_DATASETS]
     if folder.is_file():
         return [folder]

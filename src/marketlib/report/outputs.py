@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -70,18 +68,6 @@ def validate_results(results: dict[str, Any]) -> None:
 
     schema = json.loads((PACKAGE_DATA / "results.schema.json").read_text())
     jsonschema.validate(results, schema)
-
-
-
-def publish_run(staging: Path, final: Path) -> None:
-    """Swap a complete run folder in place of ``final`` (the old one removed afterwards)."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.replace(final, old)
-    os.replace(staging, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 

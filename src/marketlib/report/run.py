@@ -20,6 +20,13 @@ from typing import Any
 
 from marketlib.params import ReportParams, load_report_params
 from marketlib.paths import project_root
+from marketlib.report.folder import (
+    check_out_folder,
+    publish_run,
+    recover_publish,
+    report_lock,
+    short_name,
+)
 from marketlib.report.inputs import (
     check_inputs,
     prepare_data,
@@ -28,15 +35,17 @@ from marketlib.report.inputs import (
 from marketlib.report.notebooks import Step, run_notebooks, selected_notebooks
 from marketlib.report.outputs import (
     finish_summary,
-    publish_run,
     update_readme_section,
     write_run_index,
 )
+from marketlib.sanitize import one_line, plain_text
 from marketlib.sections.base import save_json
 from marketlib.sections.registry import SUMMARY, by_name
 from marketlib.sources import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+#: The step after the notebooks: results, tables, the summary's PDF, the run's index.
+PUBLISH = "publishing"
 
 
 def load_params(path: str | Path | None) -> ReportParams:
@@ -46,12 +55,12 @@ def load_params(path: str | Path | None) -> ReportParams:
 
 def say(msg: str) -> None:
     """Print one progress line now (the report's terminal output)."""
-    print(msg, flush=True)
+    print(plain_text(msg), flush=True)
 
 
 def warn(msg: str) -> None:
     """Print a warning on stderr."""
-    print(f"marketlib: warning: {msg}", file=sys.stderr)
+    print(f"marketlib: warning: {one_line(msg)}", file=sys.stderr)
 
 
 def run_report(params_file: str | None = None, out: str | None = None,
@@ -69,9 +78,21 @@ def run_report(params_file: str | None = None, out: str | None = None,
         params = with_overrides(params, as_of, data_ref)
     names = selected_notebooks(only)
     as_of = params.run_date().isoformat()
-    final = output_folder(params, out)
+    final = check_out_folder(output_folder(params, out))
     if final.exists() and not final.is_dir():
         raise InputError(final, "--out exists and is not a folder")
+    with report_lock(final):
+        restored = recover_publish(final)
+        if restored:
+            warn(f"{final}: {restored}")
+        return _locked_run(params, names, final, as_of, out, compare_to, notes,
+                           update_readme, started)
+
+
+def _locked_run(params: ReportParams, names: list[str], final: Path, as_of: str,
+                out: str | None, compare_to: str | None, notes: list[str] | None,
+                update_readme: bool, started: str) -> int:
+    """Run the report into ``final`` while holding its lock (see :func:`run_report`)."""
     refuse_mixing(final, as_of)
     warnings: list[str] = []
     previous = previous_run(final, as_of, compare_to, warnings)
@@ -84,7 +105,7 @@ def run_report(params_file: str | None = None, out: str | None = None,
     try:
         steps, merged, timings, pdf_message = build_run(
             params, names, staging, started, previous,
-            [str(n)[:500] for n in (notes or [])] + warnings)
+            [one_line(n)[:500] for n in (notes or [])] + warnings)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -137,7 +158,7 @@ def make_staging(final: Path) -> Path:
 
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.run-", dir=final.parent))
+        staging = Path(tempfile.mkdtemp(prefix=f".{short_name(final)}.run-", dir=final.parent))
         os.chmod(staging, 0o777 & ~_umask())
     except OSError as exc:
         raise InputError(final, f"cannot write the report there ({exc.strerror})") from exc
@@ -153,7 +174,7 @@ def build_run(params: ReportParams, names: list[str], staging: Path, started: st
 
     t0 = time.perf_counter()
     data = prepare_data(params, staging, say)
-    data["notes"] = notes
+    data["notes"] = notes + [n for n in data.get("fallbacks", []) if n not in notes]
     data["skipped"] = {k: v for k, v in skipped_sections(params).items() if k in names}
     for n, why in data["skipped"].items():
         say(f"  {n}: skipped ({why})")
@@ -161,16 +182,23 @@ def build_run(params: ReportParams, names: list[str], staging: Path, started: st
     sections = [n for n in names if n != SUMMARY and n not in data["skipped"]]
     check_sections(params, data["tables"], sections)
     steps = run_notebooks(sections, params, data, staging, say)
-    merged = merge_results(params, data, staging, started, previous)
-    if SUMMARY in names:
-        if all(s.status == "ok" for s in steps.values()):
-            steps.update(run_notebooks([SUMMARY], params, data, staging, say))
-        else:
-            steps[SUMMARY] = Step(SUMMARY, "skipped", message="a section failed")
     t1 = time.perf_counter()
-    write_tables(merged, staging)
-    pdf_message = finish_summary(staging, merged, say)
-    write_run_index(staging, merged)
+    merged: dict[str, Any] = {}
+    pdf_message = ""
+    try:  # any failure from here on is the run's, kept as <as_of>.failed/ with its reason
+        merged = merge_results(params, data, staging, started, previous)
+        if SUMMARY in names:
+            if all(s.status == "ok" for s in steps.values()):
+                steps.update(run_notebooks([SUMMARY], params, data, staging, say))
+            else:
+                steps[SUMMARY] = Step(SUMMARY, "skipped", message="a section failed")
+        t1 = time.perf_counter()
+        write_tables(merged, staging)
+        pdf_message = finish_summary(staging, merged, say)
+        write_run_index(staging, merged)
+    except Exception as exc:  # noqa: BLE001 - reported with its type, never a traceback
+        steps[PUBLISH] = Step(PUBLISH, "failed", time.perf_counter() - t1,
+                              one_line(f"{type(exc).__name__}: {exc}")[:300])
     timings = {"data_prep": round(t_prep, 1), "notebooks_wall": round(t1 - t0 - t_prep, 1),
                **{n: round(s.seconds, 1) for n, s in steps.items()},
                "pdf": round(time.perf_counter() - t1, 1),
@@ -198,6 +226,10 @@ def keep_failed(final: Path, staging: Path, bad: list[Step], as_of: str,
     shutil.rmtree(failed, ignore_errors=True)
     os.replace(staging, failed)
     for s in bad:
+        if s.name == PUBLISH:
+            print(f"marketlib: publishing the run failed: {s.message}; the run is kept at "
+                  f"{failed}", file=sys.stderr)
+            continue
         where = failed / "notebooks" / f"{s.name}.ipynb"
         kept = f"; kept at {where}" if s.status in ("failed", "timeout") else ""
         print(f"marketlib: notebook {s.name} {s.status}: {s.message}{kept}", file=sys.stderr)

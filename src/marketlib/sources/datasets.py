@@ -58,6 +58,9 @@ class Dataset:
     upstream_path: str | None = None
     commit: str | None = None
     track: str | None = None
+    #: header fields any version of the file holds in its first lines (checked before a new
+    #: version is kept: a 200 answer holding an HTML error page is never a data version)
+    expect: tuple[str, ...] = ()
 
     def raw_url(self, commit: str) -> str:
         """Return the raw-file address of this file at ``commit`` (``MARKETLIB_GITHUB_RAW``)."""
@@ -72,13 +75,15 @@ PPP_UPSTREAM = f"data/source/worldbank/API_PA.NUS.PPPC.RF_DS2_en_csv_v2_1665754/
 DATASETS = {
     "aijobs": Dataset("aijobs", "aijobs/salaries.csv", AIJOBS_URL, AIJOBS_SHA256,
                       "foorilla/ai-jobs-net-salaries", "salaries.csv", AIJOBS_COMMIT,
-                      "salaries.csv"),
+                      "salaries.csv", ("work_year", "salary", "salary_currency",
+                                       "employee_residence")),
     "ppp": Dataset(
         "ppp", f"ppp/{PPP_PLR_FILE}",
         f"https://raw.githubusercontent.com/relatoscondatos/data_global/{PPP_COMMIT}/"
         f"{PPP_UPSTREAM}",
         "1696cb983d0c8d090bab816a8ed7019fe9f772ea5f31bffc76575f1efa032818",
         "relatoscondatos/data_global", PPP_UPSTREAM, PPP_COMMIT, PPP_UPSTREAM,
+        ("Country Name", "Country Code", "Indicator Code"),
     ),
 }
 
@@ -99,6 +104,7 @@ DATASETS.update({
         "https://raw.githubusercontent.com/github/innovationgraph/"
         f"{INNOVATIONGRAPH_COMMIT}/data/{f}.csv", digest,
         "github/innovationgraph", f"data/{f}.csv", INNOVATIONGRAPH_COMMIT, "data",
+        ("iso2_code", "year", "quarter"),
     )
     for f, digest in INNOVATIONGRAPH_SHA256.items()
 })
@@ -323,17 +329,135 @@ def _group_of(name: str) -> str:
     return next((g for g, members in DATASET_GROUPS.items() if name in members), name)
 
 
+#: The largest file a download may bring (the biggest dataset is about 60 MB).
+MAX_DOWNLOAD_BYTES = 512 << 20
+
+
 def _download(url: str, timeout: float, hint: str) -> bytes:
+    """Download ``url`` within ``timeout`` seconds in all (not per read); refuse short bodies.
+
+    A server sending one byte every few seconds never trips a per-read timeout; the total
+    deadline does, so a scheduler's own timeout never kills the job before its fallback.
+    A body shorter than its ``Content-Length`` (a dropped connection) is refused.
+    """
+    import http.client
+    import socket
+    import time
+
+    from marketlib.sanitize import one_line
+
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310
-            return resp.read()
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise InputError(url, f"download failed ({reason}); {hint}") from exc
+            expected = resp.headers.get("Content-Length")
+            got = 0
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no complete answer within {timeout:g} s")
+                sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+                if isinstance(sock, socket.socket):
+                    sock.settimeout(max(0.1, min(left, timeout)))
+                chunk = resp.read1(1 << 16) if hasattr(resp, "read1") else resp.read(1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+                if got > MAX_DOWNLOAD_BYTES:
+                    raise ValueError(f"larger than {MAX_DOWNLOAD_BYTES >> 20} MiB")
+            if expected is not None and expected.isdigit() and got < int(expected):
+                raise http.client.IncompleteRead(b"", int(expected) - got)
+    except http.client.IncompleteRead as exc:
+        raise InputError(url, f"download incomplete ({exc.expected or '?'} bytes missing); "
+                              f"{hint}") from None
+    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException,
+            ValueError) as exc:
+        reason = one_line(getattr(exc, "reason", exc))[:200]
+        raise InputError(url, f"download failed ({reason}); {hint}") from None
+    return b"".join(chunks)
+
+
+def check_shape(name: str, data: bytes) -> str | None:
+    """Say why ``data`` is not a version of dataset ``name`` (None: it looks like one).
+
+    A new upstream version has no known sha256, so its shape is what can be checked: text,
+    not an HTML page (a rate-limit or error page served with status 200), and the header
+    fields every version holds (:attr:`Dataset.expect`) in its first lines.
+    """
+    head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        return "an empty file"
+    low = head[:512].lower()
+    if low.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")) \
+            or b"<html" in low:
+        return "an HTML page, not the data file (an error or rate-limit page?)"
+    if head.startswith((b"{", b"[")):
+        return "a JSON answer, not the data file (an API error?)"
+    if b"\x00" in head:
+        return "binary content, not a CSV text file"
+    text = head.decode("utf-8", errors="replace")
+    missing = [f for f in DATASETS[name].expect if f not in text]
+    if missing:
+        return f"no {', '.join(missing)} in its first lines (not this dataset's layout)"
+    return None
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+#: What fetches with ``fallback=True`` fell back to, in words (the report shows them).
+FALLBACK_NOTES: list[str] = []
+
+
+def fetch_or_fall_back(name: str, dest: str | os.PathLike[str], ref: str | None = None,
+                       timeout: float = 60.0) -> tuple[Path, Provenance]:
+    """Like :func:`fetch_snapshot`, but an unreachable or lying upstream never stops a run.
+
+    When ``latest`` (or another upstream version) cannot be had, the newest version fetched
+    earlier with ``latest`` is used (the monthly job fetches before it reports), else the
+    pinned snapshot; each fallback is said in :data:`FALLBACK_NOTES` and on stderr.
+    """
+    import sys
+
+    try:
+        return fetch_snapshot(name, dest, ref, timeout)
+    except InputError as exc:
+        if ref in (None, "pinned"):
+            raise
+        problem = exc.problem
+    kept = _latest_kept(name, Path(dest)) if ref == "latest" else None
+    if kept is not None:
+        path, prov = kept
+        note = (f"{name}: the upstream could not be asked for its latest version ({problem}); "
+                f"this run uses the latest version fetched earlier (commit "
+                f"{(prov.commit or '?')[:12]}, retrieved {prov.retrieved_at[:10]}).")
+    else:
+        path, prov = fetch_snapshot(name, dest, None, timeout)
+        note = (f"{name}: version {ref} could not be fetched ({problem}); this run uses the "
+                "pinned snapshot.")
+    from marketlib.sanitize import one_line
+
+    FALLBACK_NOTES.append(one_line(note)[:500])
+    print(f"marketlib: warning: {FALLBACK_NOTES[-1]}", file=sys.stderr)
+    return path, prov
+
+
+def _latest_kept(name: str, root: Path) -> tuple[Path, Provenance] | None:
+    """Return the newest file of ``name`` fetched with ``latest`` under ``root`` and whole."""
+    ds = DATASETS[name]
+    folder, _, fname = ds.relpath.partition("/")
+    best: tuple[str, Path, Provenance] | None = None
+    for f in (root / folder / "snapshots").glob(f"*/{fname}"):
+        prov = read_provenance(f)
+        if prov is None or prov.ref != "latest" or prov.dataset != name:
+            continue
+        if sha256_file(f) != prov.sha256 or check_shape(name, f.read_bytes()[:65536]):
+            continue
+        if best is None or prov.retrieved_at > best[0]:
+            best = (prov.retrieved_at, f, prov)
+    return None if best is None else (best[1], best[2])
 
 
 def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = None,
@@ -375,8 +499,9 @@ def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = No
                                   when, res.published, rel)
                 write_provenance(target, prov)
             return target, prov
-        if res.sha256 is None and prov is not None and prov.commit == res.commit:
-            return target, prov
+        if (res.sha256 is None and prov is not None and prov.commit == res.commit
+                and check_shape(name, target.read_bytes()[:65536]) is None):
+            return target, prov  # a kept file that is not the dataset is fetched again
     mirror = mirror_dir()
     mirror_rel = None
     if mirror is not None and (res.pinned or res.snapshot is not None):
@@ -396,6 +521,10 @@ def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = No
     got = sha256_bytes(data)
     if res.sha256 is not None and got != res.sha256:
         raise InputError(origin, f"sha256 mismatch: expected {res.sha256}, got {got}")
+    if res.sha256 is None:
+        wrong = check_shape(name, data)
+        if wrong is not None:
+            raise InputError(origin, f"the answer is {wrong}; not kept as a version of {name}")
     atomic_write_bytes(target, data)
     prov = Provenance(name, ds.repo, res.ref, res.commit, url, mirror_rel, got,
                       res.sha256 is not None, _now(), res.published, rel)

@@ -183,6 +183,29 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def published_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a table as every published CSV and workbook sheet holds it.
+
+    Text cells and column names are neutralised (:func:`spreadsheet_safe`) and the control
+    characters a workbook cannot hold are replaced (:func:`marketlib.sanitize.spreadsheet_text`):
+    the one rule for any cell that may hold input text (a region name, a claim, a file name).
+    The exact text stays in results.json.
+    """
+    from marketlib.sanitize import spreadsheet_text
+
+    out = spreadsheet_safe(frame)
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(lambda v: spreadsheet_text(v) if isinstance(v, str) else v)
+    out.columns = [spreadsheet_text(str(c)) for c in out.columns]
+    return out
+
+
+def write_published_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a published table (``tables/*.csv``, ``history.csv``): :func:`published_frame`."""
+    atomic_write_bytes(path, published_frame(frame).to_csv(index=False).encode("utf-8"))
+
+
 def csv_text(frame: pd.DataFrame, header: bool = True) -> str:
     """Return ``frame`` as the rejected CSVs hold it: text quoted, numbers bare, LF lines."""
     return frame.to_csv(index=False, header=header, lineterminator="\n",

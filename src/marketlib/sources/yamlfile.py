@@ -9,6 +9,8 @@ refused (YAML would keep the last silently).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool =
                    ) -> dict[Any, Any]:
     seen = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *base``: merged keys may repeat
+            continue
         key = loader.construct_object(key_node, deep=deep)
         try:
             dup = key in seen
@@ -47,18 +51,36 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 
 def _date_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    """Build a YAML date (``as_of: 2024-02-30``); an impossible one stays text.
+    """Build a YAML date (``as_of: 2024-02-30``); an impossible one, or a time, stays text.
 
-    PyYAML's own date constructor raises without naming the key; kept as text, the date is
-    refused by the parameter that holds it, by name ("as_of must be a date ...").
+    PyYAML's own date constructor raises without naming the key, and a date with a time of
+    day (``2026-11-26 10:00:00``) would become a datetime that no date parameter takes; kept
+    as text, either is refused by the parameter that holds it, by name ("as_of must be a date
+    YYYY-MM-DD, got '2026-11-26 10:00:00'").
     """
     try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+        value = yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except ValueError:
         return str(node.value)
+    return str(node.value) if isinstance(value, datetime) else value
+
+
+def _number_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """Build a YAML 1.1 number, but keep sexagesimal ``5:00`` as text (never 300).
+
+    YAML 1.1 reads ``5:00`` as base 60; nobody writing ``timeout_seconds: 5:00`` means 300
+    seconds by that rule, so the text reaches the parameter and is refused by name.
+    """
+    if ":" in str(node.value):
+        return str(node.value)
+    if node.tag.endswith(":int"):
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    return yaml.SafeLoader.construct_yaml_float(loader, node)
 
 
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_text)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _number_or_text)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _number_or_text)
 
 
 def _check_events(text: str) -> None:
@@ -120,12 +142,21 @@ def read_yaml(path: str | os.PathLike[str], what: str = "YAML file") -> Any:
         _check_events(text)
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise InputError(p, f"not valid YAML ({first})") from None
+        raise InputError(p, f"not valid YAML ({_yaml_problem(exc)})") from None
     except ValueError as exc:
         raise InputError(p, f"{what} refused: {exc}") from None
     except RecursionError:
         raise InputError(p, f"{what} refused: nested too deeply") from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Say what is wrong and where, never quoting the file's lines (it may not be ours)."""
+    from marketlib.sanitize import one_line
+
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return one_line(problem or type(exc).__name__)[:120] + where
 
 
 #: How many files an ``extends:`` chain may span.
@@ -133,13 +164,17 @@ MAX_EXTENDS = 3
 
 
 def read_yaml_extending(p: Path, what: str, depth: int = 0,
-                        chain: list[Path] | None = None) -> dict[str, Any]:
+                        chain: list[Path] | None = None,
+                        resolve: Callable[[dict[str, Any], Path], dict[str, Any]] | None = None
+                        ) -> dict[str, Any]:
     """Read a YAML mapping; ``extends: FILE.yaml`` (relative to it) supplies the keys it omits.
 
     Mappings merge key by key; any other value (a list, a scalar, null) replaces the base's.
     A chain deeper than :data:`MAX_EXTENDS` (a loop included), a missing base or one that is
     not a ``.yaml``/``.yml`` file is refused. ``chain`` (if given) receives every file read,
     this one first, so an error in the merged result can name where its key may come from.
+    ``resolve(mapping, folder)`` (if given) rewrites each file's own relative paths against
+    that file's folder before the merge, so every path is relative to the file that wrote it.
     """
     if chain is not None:
         chain.append(p)
@@ -147,17 +182,20 @@ def read_yaml_extending(p: Path, what: str, depth: int = 0,
     if not isinstance(raw, dict):
         raise InputError(p, f"the {what} must be a mapping of sections")
     base = raw.pop("extends", None)
+    if resolve is not None:
+        raw = resolve(raw, p.parent)
     if base is None:
         return raw
     if not isinstance(base, str) or not base or depth >= MAX_EXTENDS:
         raise InputError(p, f"extends: a YAML file relative to this one, at most {MAX_EXTENDS} "
                             f"deep (got {str(base)[:80]!r})")
     target = p.parent / base
-    if target.suffix.lower() not in (".yaml", ".yml"):
+    if (target.suffix.lower() not in (".yaml", ".yml")
+            or target.resolve().suffix.lower() not in (".yaml", ".yml")):
         raise InputError(p, f"extends: {base[:80]!r} is not a .yaml/.yml parameters file")
     if not target.is_file():
         raise InputError(p, f"extends: {base[:80]} not found (relative to this file)")
-    return _merged(read_yaml_extending(target, what, depth + 1, chain), raw)
+    return _merged(read_yaml_extending(target, what, depth + 1, chain, resolve), raw)
 
 
 def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
