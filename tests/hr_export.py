@@ -1,6 +1,6 @@
 """A generated HR pay export with its own headers and words (no real personal data).
 
-Used by the "your own data" tests and the README walk-through:
+Used by the "your own data" tests and the walk-through in docs/own-data.md:
 
     python tests/hr_export.py /tmp/hr_export.csv
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from marketlib import changes as ch
+from marketlib.changes.words import MAX_LISTED
 from marketlib.sources import InputError
 
 SHA_A = "a" * 64
@@ -299,3 +300,18 @@ def test__compare_to_a_run_written_before_the_renames(tmp_path):
     assert across["counts"] == same["counts"] and across["counts"]["estimates"] > 0
     assert [e["key"] for e in across["estimates"]] == [e["key"] for e in same["estimates"]]
     assert upgrade(now) is now  # version 2 is read as it is
+
+
+class TestAHugePreviousRunNeverFloodsThePage:
+    """Hostile round 4, item 15: the What-changed block is capped and says how much more."""
+
+    def test__listed_changes_are_capped_and_counted(self):
+        c = ch.compare_results(previous_run(), current_run())
+        floor = c["groups_crossing_floor"][0]
+        c["groups_crossing_floor"] = [{**floor, "group": f"G{i}"} for i in range(5000)]
+        lines = ch.changes_markdown(c)
+        floors = [s for s in lines if "now has enough observations" in s]
+        assert len(floors) == MAX_LISTED
+        assert any(s.startswith(f"{5000 - MAX_LISTED:,} more groups crossed") for s
+                   in lines)
+        assert len(" ".join(lines)) < 20_000

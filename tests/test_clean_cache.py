@@ -82,3 +82,30 @@ def test__a_reused_set_names_this_runs_inputs_and_libraries_are_in_the_key(tmp_p
     cc.code_version.cache_clear()
     assert cc.cache_key("rates", "generic", {"a.csv": "0" * 64}, {}) != k1
     cc.code_version.cache_clear()
+
+
+class TestFilesTheParametersNameAreKeyedByContent:
+    """Hostile round 4, item 4: a region scheme edited between two runs is cleaned again."""
+
+    def test__an_edited_scheme_is_a_new_key_and_its_regions_are_published(self, tmp_path,
+                                                                        monkeypatch):
+        monkeypatch.setenv("MARKETLIB_DATA", str(tmp_path / "data"))
+        src = tmp_path / "rates.csv"
+        src.write_text(GEN)
+        scheme = tmp_path / "scheme.csv"
+        scheme.write_text("iso3,region,subregion\nDEU,Old Region,Old Sub\n")
+        p = CleanParams(max_date="2026-01-01", scheme=str(scheme))
+        clean_tables(_plans(src, p), Maps(), tmp_path / "run1")
+        scheme.write_text("iso3,region,subregion\nDEU,New Region,New Sub\n")
+        again = clean_tables(_plans(src, p), Maps(), tmp_path / "run2")
+        assert again[3] == set()  # not reused: the scheme's content changed
+        regions = set(pd.read_parquet(tmp_path / "run2" / "rates.parquet")["region"].dropna())
+        assert "New Region" in regions and "Old Region" not in regions
+
+    def test__two_files_with_one_relative_name_are_two_keys(self, tmp_path):
+        for d, text in (("a", "x,y\n1,2\n"), ("b", "x,y\n3,4\n")):
+            (tmp_path / d).mkdir()
+            (tmp_path / d / "scheme.csv").write_text(text)
+        keys = {cc.cache_key("rates", "generic", {}, {"scheme": str(tmp_path / d / "scheme.csv")})
+                for d in ("a", "b")}
+        assert len(keys) == 2

@@ -50,3 +50,18 @@ def test__unit_hours__spec_constants():
     units = pd.Series(["hour", "day", "week", "month", "year"])
     assert money.unit_hours(units).tolist() == [1, 8, 40, 2080 / 12, 2080]
     assert money.unit_hours(units, 1800).tolist()[-2:] == [150, 1800]
+
+
+class TestWithdrawnCurrenciesTheEcbTableCovers:
+    """Hostile round 4, item 13: BGN, HRK, LTL are currencies of their years, not unknown."""
+
+    @pytest.mark.parametrize(("code", "day"), [("BGN", "2024-06-03"), ("HRK", "2022-06-01"),
+                                               ("LTL", "2014-06-02")])
+    def test__accepted_and_converted_over_their_own_dates(self, code, day):
+        assert code in money.iso4217_codes()
+        d = pd.Series(pd.to_datetime([day]))
+        fx = money.usd_per_unit(pd.Series([code]), d, d)
+        assert fx.notna().all() and 0.1 < float(fx.iloc[0]) < 2
+
+    def test__a_made_up_code_is_still_unknown(self):
+        assert "XQZ" not in money.iso4217_codes()

@@ -385,3 +385,57 @@ def test__tidy__numbers_for_people_never_scientific():
     t = publish.tidy(pd.DataFrame({"x": [131_000.5, 0.0818, 1234.4, 2_500_000.0, 12.345]}))
     assert t["X"].tolist() == ["131,000", "0.0818", "1,234", "2,500,000", "12.3"]
     assert not t["X"].str.contains("e+").any()
+
+
+class TestInputTextIsInertOnPagesTerminalsAndMail:
+    """Hostile round 4, item 9: Markdown, HTML and escape bytes from inputs never go live."""
+
+    def test__links_images_forged_headings_and_escapes_are_neutralised(self):
+        from marketlib.sanitize import inert_markdown
+
+        md = ("- [click](javascript:alert(1)) and ![x](http://evil/x.png) <b>bold</b>\n"
+              "- # Forged heading\n## Our heading \x1b]8;;http://x\x07osc\x1b]8;;\x07 "
+              "\x1b[31mred\x1b[0m")
+        out = inert_markdown(md)
+        assert "](javascript" not in out.replace("\\[", "") or "\\[click]" in out
+        assert "\\[click](javascript" in out and "!\\[x]" in out
+        assert "<b>" not in out and "&lt;b&gt;" in out
+        assert "- \\# Forged" in out and out.count("\n## Our heading") == 1
+        assert "\x1b" not in out and "\x07" not in out
+
+    def test__a_rendered_page_has_no_live_link_from_a_markdown_output(self, tmp_path):
+        import nbformat
+
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell("x")
+        cell.outputs = [nbformat.v4.new_output(
+            "display_data", data={"text/markdown": "- West [Europe](javascript:alert(1))\n"
+                                                   "- ![t](https://evil.example/t.png)"})]
+        nb.cells = [nbformat.v4.new_markdown_cell("# Title"), cell]
+        src = tmp_path / "n.ipynb"
+        nbformat.write(nb, src)
+        page = publish.notebook_to_html(src, tmp_path / "n.html").read_text()
+        assert 'href="javascript' not in page and "evil.example" not in page.split(
+            "Content-Security-Policy")[0]
+        assert '<img src="https://evil' not in page
+
+    def test__terminal_lines_and_notes_carry_no_escape_bytes(self, capsys):
+        from marketlib.report.run import say, warn
+        from marketlib.sanitize import one_line
+
+        say("path \x1b[2J\x1b]0;title\x07 done")
+        warn("bad \x1b[31mred\x1b[0m\nsecond line")
+        cap = capsys.readouterr()
+        assert "\x1b" not in cap.out + cap.err and "\x07" not in cap.out
+        assert cap.err.count("\n") == 1
+        assert one_line("a\n# b\r\n\tc") == "a # b c"
+
+    def test__the_brief_carries_the_runs_notes(self, tmp_path):
+        from marketlib.brief import brief_html
+
+        results = small_results()
+        results["run"]["notes"] = ["Fresh data could not be fetched; this run uses the pinned "
+                                   "snapshot."]
+        (tmp_path / "figures").mkdir()
+        page = brief_html(results, tmp_path)
+        assert "Note for this run:" in page and "pinned snapshot" in page

@@ -112,3 +112,46 @@ def test__every_aijobs_country_resolves(shared_data):
     iso3 = resolve_countries(codes)
     assert iso3.notna().all(), codes[iso3.isna()].tolist()
     assert assign_regions(iso3)["region"].notna().all()
+
+
+class TestPlacesAreNeverGuessed:
+    """Hostile round 4, items 7 and 14: subdivision codes and shared names are said, not read
+    as countries."""
+
+    @pytest.mark.parametrize("place", ["Munich, BY", "Porto Alegre, RS", "Adelaide, SA",
+                                       "Regina, SK", "Springfield, IL", "Atlanta, Georgia",
+                                       "Kinshasa, Congo", "Congo", "Korea"])
+    def test__ambiguous_places_resolve_to_nothing_and_say_why(self, place):
+        assert resolve_countries(pd.Series([place])).isna().all()
+        assert regions.ambiguity(place)
+
+    @pytest.mark.parametrize(("place", "iso3"), [
+        ("Munich, BY, Germany", "DEU"), ("Austin, TX, USA", "USA"), ("Berlin, Germany", "DEU"),
+        ("DE", "DEU"), ("South Korea", "KOR"), ("Korea, Republic of", "KOR"),
+        ("Georgia", "GEO"), ("Democratic Republic of Congo", "COD")])
+    def test__unambiguous_places_still_resolve(self, place, iso3):
+        assert resolve_countries(pd.Series([place])).iloc[0] == iso3
+        assert regions.ambiguity(place) is None
+
+    def test__the_cleaner_rejects_them_as_ambiguous_naming_the_choices(self, tmp_path):
+        from marketlib.clean import CleanParams, clean_file
+
+        f = tmp_path / "p.csv"
+        f.write_text("country,amount,currency,unit,date,role,experience,employment_type\n"
+                     '"Munich, BY",90000,EUR,year,2024-05-02,ML engineer,mid,employee\n'
+                     '"Munich, BY, Germany",90000,EUR,year,2024-05-02,ML engineer,mid,employee\n')
+        res, _ = clean_file(f, "generic", CleanParams(max_date="2026-01-01"))
+        assert len(res.clean) == 1
+        rej = res.rejected
+        assert rej["reason"].tolist() == ["ambiguous_country"]
+        assert "BLR" in rej["detail"].iloc[0] and "DE" in rej["detail"].iloc[0]
+
+    def test__a_scheme_name_with_a_line_break_or_control_is_refused_naming_the_row(self,
+                                                                                 tmp_path):
+        f = tmp_path / "s.csv"
+        f.write_text('iso3,region,subregion\nDEU,Europe,West\nFRA,"Evil\n# Heading",West\n')
+        with pytest.raises(regions.InputError, match="row 2: region holds a line break"):
+            load_scheme(f)
+        f.write_text("iso3,region,subregion\nDEU,Europe,\x1b[31mWest\n")
+        with pytest.raises(regions.InputError, match="row 1: subregion"):
+            load_scheme(f)

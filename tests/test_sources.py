@@ -9,7 +9,10 @@ import pytest
 
 from marketlib import sources
 from marketlib.cli import main
+from marketlib.paths import project_root
 from marketlib.sources import InputError, read_csv_text
+
+DEFAULT = project_root() / "params" / "default.yaml"
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -185,3 +188,123 @@ def test__cli_clean__ragged_row_rejected_not_whole_file(tmp_path):
         [str(ragged), 1, "malformed_row"]]
     assert "line 2: 6 field(s)" in rejected.loc[0, "detail"] and "oops" in rejected.loc[0, "detail"]
     assert sources.MALFORMED not in pd.read_parquet(out / "rates.parquet").columns
+
+
+class TestParameterYamlTakesWhatPeopleWrite:
+    """Hostile round 4, items 6, 12 and 17: timestamps, merge keys, 5:00, and errors that never
+    echo a file's lines."""
+
+    def _load(self, tmp_path, text):
+        from marketlib.params import load_report_params
+
+        p = tmp_path / "p.yaml"
+        p.write_text(f"extends: {DEFAULT}\n{text}")
+        return load_report_params(p)
+
+    def test__a_timestamp_as_of_is_refused_by_its_key_in_one_line(self, tmp_path):
+        with pytest.raises(InputError, match="as_of must be a date YYYY-MM-DD, got "
+                                             "'2026-11-26 10:00:00'"):
+            self._load(tmp_path, "as_of: 2026-11-26 10:00:00\n")
+
+    def test__sexagesimal_is_text_and_refused_never_300(self, tmp_path):
+        with pytest.raises(InputError, match="timeout_seconds"):
+            self._load(tmp_path, "timeout_seconds: 5:00\n")
+
+    def test__merge_keys_merge(self, tmp_path):
+        from marketlib.sources.yamlfile import read_yaml
+
+        f = tmp_path / "m.yaml"
+        f.write_text("base: &b {min_n: 40, base: Western Europe}\narbitrage:\n  <<: *b\n"
+                     "  min_n: 50\n")
+        assert read_yaml(f)["arbitrage"] == {"min_n": 50, "base": "Western Europe"}
+
+    def test__extends_to_a_system_file_never_echoes_its_lines(self, tmp_path):
+        from marketlib.params import load_report_params
+
+        secret = tmp_path / "secret.txt"
+        secret.write_text("root:SECRET-LINE:0:0\n  bad: indent: here\n")
+        link = tmp_path / "base.yaml"
+        link.symlink_to(secret)
+        p = tmp_path / "p.yaml"
+        p.write_text("extends: base.yaml\n")
+        with pytest.raises(InputError) as err:
+            load_report_params(p)
+        assert "SECRET" not in str(err.value) and "not a .yaml" in str(err.value)
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("a: SECRET-VALUE\n  b: c: d\n")
+        with pytest.raises(InputError) as err:
+            load_report_params(bad)
+        assert "SECRET" not in str(err.value) and "line 2" in str(err.value)
+
+    def test__paths_in_a_parameters_file_are_relative_to_it(self, tmp_path):
+        (tmp_path / "maps").mkdir()
+        p = self._load(tmp_path, "clean: {scheme: my_scheme.csv}\n"
+                       "inputs: {rates: {path: hr.csv, format: generic, "
+                       "columns: maps/c.yaml}}\n")
+        assert p.clean.scheme == str(tmp_path.resolve() / "my_scheme.csv")
+        assert p.inputs.rates.path == str(tmp_path.resolve() / "hr.csv")
+        assert p.inputs.rates.columns == str(tmp_path.resolve() / "maps" / "c.yaml")
+        assert p.inputs.activity == "data/raw/innovationgraph"  # data/... is the data folder
+
+
+class TestDownloadsHaveADeadlineAndAreCheckedBeforeTheyAreKept:
+    """Hostile round 4, items 5 and 10: a slow drip, a cut body, an HTML page answered 200."""
+
+    @pytest.fixture
+    def server(self):
+        import threading
+        import time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class H(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.send_response(200)
+                if self.path == "/drip":
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    for _ in range(40):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                elif self.path == "/cut":
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    self.wfile.write(b"work_year,salary\n")
+                    self.wfile.flush()
+                    self.close_connection = True
+                else:
+                    self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+        srv.shutdown()
+        srv.server_close()
+
+    def test__a_slow_drip_stops_at_the_total_deadline(self, server):
+        import time
+
+        from marketlib.sources.datasets import _download
+
+        t0 = time.monotonic()
+        with pytest.raises(InputError, match="download failed"):
+            _download(f"{server}/drip", 1.5, "hint")
+        assert time.monotonic() - t0 < 5
+
+    def test__a_cut_body_is_a_clear_error(self, server):
+        from marketlib.sources.datasets import _download
+
+        with pytest.raises(InputError, match="incomplete|download failed"):
+            _download(f"{server}/cut", 5, "hint")
+
+    @pytest.mark.parametrize(("body", "why"), [
+        (b"<!DOCTYPE html><html><title>rate limit</title></html>", "HTML page"),
+        (b'{"message": "API rate limit exceeded"}', "JSON answer"),
+        (b"a,b\n1,2\n", "not this dataset's layout"), (b"", "empty")])
+    def test__an_answer_that_is_not_the_dataset_is_named(self, body, why):
+        from marketlib.sources.datasets import check_shape
+
+        assert why in check_shape("aijobs", body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import openpyxl
@@ -62,3 +63,48 @@ def test__every_sheet_and_csv_equal_results_json(tmp_path):
     assert checked > 50
     cell = [r for r in book["adjusted_ratios"].values][1][0]
     assert cell.startswith("'=")  # a text cell that would be a formula is quoted
+
+
+class TestEveryPublishedCellIsNeutralised:
+    """Hostile round 4, items 1 and 2: text from an input never becomes a formula in any CSV or
+    sheet, and a control character never crashes the workbook."""
+
+    def _hostile(self):
+        results = upgrade(small_results())
+        results["arbitrage"]["adjusted"][0]["group"] = "=cmd|' /C calc'!A0"
+        results["arbitrage"]["regions"][0]["group"] = "@SUM(1+1)"
+        results["run"]["rates_source"] = "=HYPERLINK(\"http://evil\")"
+        results["claims"][0]["text"] = "a claim\x0bwith a vertical tab\x1b[31m and an escape"
+        results["claims"][0]["id"] = "+1+cmd"
+        return results
+
+    def test__csv_workbook_and_readme_hold_no_formula_and_no_control(self, tmp_path):
+        paths = write_tables(self._hostile(), tmp_path)
+        book = openpyxl.load_workbook(paths["workbook"])
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    v = cell.value
+                    assert cell.data_type != "f", (sheet.title, cell.coordinate, v)
+                    if isinstance(v, str):
+                        assert not v or v[0] not in "=+@", (sheet.title, v)
+                        assert "\x0b" not in v and "\x1b" not in v
+        for name, path in paths.items():
+            if name == "workbook":
+                continue
+            for col in pd.read_csv(path, dtype=str, keep_default_na=False).itertuples(
+                    index=False):
+                for v in col:
+                    assert not v or v[0] not in "=+@", (name, v)
+
+    def test__history_csv_is_neutralised_too(self, tmp_path):
+        from marketlib.history import write_history
+
+        run = tmp_path / "2026-11-26"
+        run.mkdir()
+        results = self._hostile()
+        (run / "results.json").write_text(json.dumps(results))
+        csv_path, html_path, n = write_history(tmp_path)
+        text = csv_path.read_text()
+        assert n == 1 and "\n=" not in text and ",=" not in text and ',"=' not in text
+        assert "Content-Security-Policy" in html_path.read_text()

@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from marketlib.sanitize import plain_text
+
 #: The figures of the brief, in order (file stem in figures/, caption).
 FIGURES = (("summary_adjusted_ratios", "Pay of a comparable specialist relative to the base"),
            ("arbitrage_countries", "Pay by country within each group"),
@@ -25,6 +27,7 @@ PRINT_CSS = """
 @page { size: 8.27in 11in; margin: 0.45in 0.5in; }
 body { font: 10px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
   color: #1d2330; margin: 0; }
+.note { border-left: 3px solid #b8860b; padding: 2px 6px; }
 h1 { font-size: 17px; margin: 0 0 4px; } h2 { font-size: 12.5px; margin: 10px 0 4px;
   break-after: avoid; }
 p, li { margin: 2px 0; } ul { padding-left: 16px; margin: 3px 0; }
@@ -42,7 +45,7 @@ figcaption { font-size: 8.5px; color: #4a5363; }
 
 
 def _esc(x: Any) -> str:
-    return html.escape(str(x))
+    return html.escape(plain_text(x))
 
 
 def _table(frame: pd.DataFrame, max_rows: int = 9) -> str:
@@ -74,7 +77,10 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
     parts = [f"<h1>{_esc(prose.report_title(results))}</h1>",
              f"<p class=small>As of {_esc((results.get('run') or {}).get('as_of', ''))}; "
              "every figure with its interval and sample size; the full tables are in the HTML "
-             "report.</p>", "<h2>Key findings</h2><ul>"
+             "report.</p>",
+             *(f"<p class=note><b>Note for this run:</b> {_esc(n)}</p>"
+               for n in (results.get("run") or {}).get("notes") or [] if isinstance(n, str)),
+             "<h2>Key findings</h2><ul>"
              + "".join(f"<li>{_esc(s)}</li>" for s in sections.key_findings(results))
              + "</ul>"]
     figs = []

@@ -208,7 +208,12 @@ def charts(hist: Any) -> list[tuple[str, str]]:
 
 def index_html(root: Path, runs: list[Run], hist: Any) -> str:
     """Return the history index page (self-contained; every text escaped)."""
-    esc = html.escape
+    from marketlib.publish import CSP_META
+    from marketlib.sanitize import plain_text
+
+    def esc(text: str, quote: bool = False) -> str:
+        return html.escape(plain_text(text), quote=quote)
+
     rows = []
     for r in reversed(runs):
         page = r.summary_page
@@ -221,7 +226,7 @@ def index_html(root: Path, runs: list[Run], hist: Any) -> str:
                    f"{esc(t)}</figcaption></figure>" for t, uri in charts(hist)) \
         if len(hist) else "<p>No readable run yet.</p>"
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>marketlib report history</title>
+<html lang="en"><head><meta charset="utf-8">{CSP_META}<title>marketlib report history</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em}}
 table{{border-collapse:collapse}}td,th{{padding:.25em .8em;border-bottom:1px solid #ddd;

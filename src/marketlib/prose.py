@@ -130,8 +130,13 @@ def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
     hours = arb.get("hours_per_year", 2080)
     controls = ", ".join(str(c).replace("role_family", "role family")
                          for c in (arb.get("adjusted") or [{}])[0].get("controls", []) or [])
+    base_row = next((r for r in arb.get("raw") or [] if isinstance(r, Mapping)
+                     and str(r.get("group")) == base), {})
+    one = (f" The base is one country ({base_row.get('top_country')}): every ratio compares "
+           "with that country's pay, not with a region's."
+           if base_row.get("n_countries") == 1 and base_row.get("top_country") else "")
     return (f"Ratios are to {base_pay(base)} (salary-equivalent: annual pay / {hours:,.0f} "
-            f"hours), from {rates_source(results)}. The adjusted ratio holds "
+            f"hours), from {rates_source(results)}.{one} The adjusted ratio holds "
             f"{controls or 'the job mix'} fixed and weighs a region's countries alike (each "
             "country's own effect); the raw ratio compares medians as observed. Intervals "
             "resample countries within a region, then people within a country.")

@@ -23,6 +23,7 @@ import pycountry
 
 from marketlib.frames import map_distinct
 from marketlib.paths import PACKAGE_DATA
+from marketlib.sanitize import plain_text
 from marketlib.sources import InputError, read_csv_text
 
 SCHEMES = ("article", "un")
@@ -193,6 +194,11 @@ def load_scheme(scheme: str | Path = "article") -> pd.DataFrame:
         if len(blank):
             raise InputError(scheme, f"row {int(blank[0]) + 1}: empty {col} (every country "
                                      "needs its region and subregion)")
+        names = user[col].fillna("")
+        unsafe = user.index[names.str.contains(r"[\n\r\t]") | names.ne(names.map(plain_text))]
+        if len(unsafe):  # a name is printed on pages, terminals and sheets: one plain line
+            raise InputError(scheme, f"row {int(unsafe[0]) + 1}: {col} holds a line break or a "
+                                     "control character (a region name is one plain line)")
     user["iso3"] = resolve_countries(user["iso3"])
     bad = user.index[user["iso3"].isna()]
     if len(bad):

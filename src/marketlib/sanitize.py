@@ -68,6 +68,15 @@ def inert_markdown(markdown: str) -> str:
     the start of its own lines stay headings.
     """
     text = html.escape(plain_text(markdown), quote=False)
+    return _inert(text)
+
+
+def inert_markdown_text(markdown: str) -> str:
+    """Like :func:`inert_markdown` for a Markdown file (the README): ``&`` kept as it is."""
+    return _inert(plain_text(markdown).replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _inert(text: str) -> str:
     text = _LINK.sub(lambda m: m.group(1) + "\\[", text)
     return _AFTER_MARKER.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 

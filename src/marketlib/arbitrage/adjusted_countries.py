@@ -16,7 +16,7 @@ its countries, so the regression here has **country effects**:
 - the pooled adjusted ratio (one group dummy, as in :func:`adjusted_ratios`) keeps its point
   estimate; its interval takes the spread of the row-weighted country contrast under the same
   bootstrap, read by :func:`~marketlib.arbitrage.countries.cluster_interval` (t with k - 1
-  df; none from two countries; a one-country group is that country), so no regional interval
+  df; none from one or two countries), so no regional interval
   on a page is a row-level one.
 
 Both engines call this on the selected rows (small per-country statistics): the numbers are

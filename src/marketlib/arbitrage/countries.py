@@ -121,6 +121,8 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
                 row.update(median_hourly_usd=med, ratio_to_base=med / base_med,
                            ci_low=float(lo), ci_high=float(hi), log_var=log_var,
                            flag=country_flag(len(x), float(np.sqrt(log_var))))
+                if x[-1] <= x[0]:  # every row the same pay: no spread, no interval
+                    row.update(ci_low=np.nan, ci_high=np.nan, flag="E")
             country_rows.append(row)
         if not is_base:  # the base against itself is 1 by definition: no figure to bootstrap
             group_rows.append(_group_figures(g, by_country, boot, base_boot, base_med,
@@ -176,13 +178,11 @@ def cluster_interval(estimate: float, replicates: np.ndarray, k: int, q: np.ndar
                      ) -> tuple[float, float]:
     """Return a group's interval (log scale) from its two-stage bootstrap replicates.
 
-    One country: the group is that country, and the rows-within-country percentile interval
-    is the honest one. Two: no interval (t with one degree of freedom carries no
-    information; NaN). Three or more: :func:`small_cluster_interval`.
+    One or two countries: no interval (NaN). One country says nothing of how the region's
+    other countries differ, and t with one degree of freedom carries no information; the
+    country's own interval is in the country table, never presented as the region's. Three
+    or more: :func:`small_cluster_interval`.
     """
-    if k == 1:
-        lo, hi = np.quantile(replicates, q)
-        return float(lo), float(hi)
     if k < MIN_CLUSTERS_FOR_CI:
         return float("nan"), float("nan")
     return small_cluster_interval(estimate, replicates, k, float(q[1]))

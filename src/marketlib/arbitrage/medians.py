@@ -42,6 +42,10 @@ def median_ci_order_statistic(x: np.ndarray, ci_level: float = 0.95) -> tuple[fl
     return float(xs[lo - 1]), float(xs[hi - 1])
 
 
+#: The note of a group or country whose rows all have the same pay (a zero-width interval
+#: would claim certainty the data cannot give).
+NO_SPREAD = "every row has the same pay: no interval (no spread to measure)"
+
 RAW_COLUMNS = ["group", "n", "n_countries", "top_country", "top_country_share", "reported",
                "median_hourly_usd", "ci_low", "ci_high", "ratio_to_base", "ratio_ci_low",
                "ratio_ci_high", "discount", "rse", "flag", "note"]
@@ -75,6 +79,9 @@ def reported_row(row: dict[str, Any], n: int, med: float, ci: tuple[float, float
             ratio_ci_high=float(np.quantile(ratio_boot, q[1])),
             note="",
         )
+    if not hi > lo:  # every row the same pay: no spread to measure any uncertainty from
+        row.update(ci_low=np.nan, ci_high=np.nan, ratio_ci_low=np.nan, ratio_ci_high=np.nan,
+                   rse=np.nan, flag="E", note=NO_SPREAD)
     if is_base:  # the base against itself: 1 by definition, no interval (no information)
         row.update(ratio_to_base=1.0, ratio_ci_low=np.nan, ratio_ci_high=np.nan)
     row["discount"] = 1 - row["ratio_to_base"]

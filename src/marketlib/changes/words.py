@@ -187,10 +187,20 @@ def changes_markdown(changes: Mapping[str, Any] | None, max_estimates: int = 6) 
     if len(changed) > max_estimates:
         out.append(f"{len(changed) - max_estimates} more estimates changed beyond their "
                    f"uncertainty (see the table).")
-    out += [_floor_sentence(f) for f in _rows(changes.get("groups_crossing_floor"))]
-    out += [_claim_sentence(c) for c in _rows(changes.get("claims_flipped"))]
-    out += [_input_sentence(i) for i in _rows(changes.get("inputs"))]
+    for key, sentence, what in (("groups_crossing_floor", _floor_sentence, "groups crossed "
+                                 "the floor"),
+                                ("claims_flipped", _claim_sentence, "claims changed verdict"),
+                                ("inputs", _input_sentence, "inputs changed")):
+        rows = _rows(changes.get(key))
+        out += [sentence(r) for r in rows[:MAX_LISTED]]
+        if len(rows) > MAX_LISTED:  # a huge previous run never floods the page
+            out.append(f"{len(rows) - MAX_LISTED:,} more {what} (all of them are in "
+                       "results.json, under changes).")
     return out
+
+
+#: Sentences listed per kind of change (crossed floors, flipped claims, changed inputs).
+MAX_LISTED = 8
 
 
 

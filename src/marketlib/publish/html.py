@@ -368,19 +368,22 @@ def self_contain(html_path: str | os.PathLike[str],
 
 
 def escape_markdown_outputs(nb: Any) -> None:
-    """Escape ``<``, ``>`` and ``&`` in every Markdown output of ``nb`` (in place).
+    """Make every Markdown output of ``nb`` inert (in place): no HTML, link, image, control.
 
     Markdown outputs are generated sentences that may quote input data (group names, file
-    names, a previous run's values); Markdown lets raw HTML through, so it is escaped here,
-    once, at the page boundary. marketlib's own Markdown uses no HTML.
+    names, notes, a previous run's values); Markdown lets raw HTML, links and images through,
+    so they are neutralised here, once, at the page boundary
+    (:func:`marketlib.sanitize.inert_markdown`). marketlib's own Markdown uses none of them.
     """
+    from marketlib.sanitize import inert_markdown
+
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if "text/markdown" in data:
                 text = data["text/markdown"]
                 text = "".join(text) if isinstance(text, list) else str(text)
-                data["text/markdown"] = html_lib.escape(text, quote=False)
+                data["text/markdown"] = inert_markdown(text)
 
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from marketlib.frames import finite_or_none as _num
+from marketlib.sanitize import plain_text
 
 DASH = "—"
 
@@ -230,7 +231,7 @@ def _text(x: Any) -> str:
         return "; ".join(f"{k}: {_text(v)}" for k, v in x.items()) or DASH
     if isinstance(x, list | tuple | set):
         return ", ".join(_text(v) for v in x) or DASH
-    s = scrub_paths(str(x)).strip()
+    s = plain_text(scrub_paths(str(x))).strip()  # no escape bytes on a page
     return s if s and s.lower() not in ("nan", "none", "null", "<na>", "nat") else DASH
 
 

@@ -132,11 +132,12 @@ def headline_markdown(results: dict[str, Any], figure: str) -> str:
     if results.get("regional"):
         lines[-1:-1] = ["", "![regional growth](docs/regional_growth.png)"]
     from marketlib.prose import hong_kong_sentence
+    from marketlib.sanitize import inert_markdown_text, one_line
 
-    lines += [f"- {s}" for s in key_findings(results)]
+    lines += [f"- {inert_markdown_text(one_line(s))}" for s in key_findings(results)]
     hk = hong_kong_sentence(results)
     if hk:
-        lines.append(f"- Composition: {hk}")
+        lines.append(f"- Composition: {inert_markdown_text(one_line(hk))}")
     lines += ["", README_END]
     return "\n".join(lines)
 
