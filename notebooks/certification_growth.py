@@ -17,7 +17,7 @@
 # How fast are new certifications growing, by group and period, and how sure can we be?
 # Growth is computed on **flows** (new credentials per period), never on cumulative stocks.
 # Intervals account for over-dispersion (year-to-year noise beyond Poisson), estimated from the
-# whole panel (METHODS §5). Poisson-only intervals are shown beside them, labelled: they are
+# whole panel (docs/methods.md#s5). Poisson-only intervals are shown beside them, labelled: they are
 # too narrow for administrative counts.
 
 # %%

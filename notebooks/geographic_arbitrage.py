@@ -17,7 +17,7 @@
 # For each group (sub-region by default) we estimate the median salary-equivalent hourly pay
 # and its ratio to a base group, raw (ratio of medians) and adjusted for the job mix
 # (experience, role family, year), with uncertainty and sample sizes. Salaries and contractor
-# bill rates are never compared with each other. Method: METHODS.md §3, §6, §7.
+# bill rates are never compared with each other. Method: docs/methods.md, sections 3, 6 and 7.
 
 # %%
 import warnings
@@ -120,7 +120,7 @@ publish.table(result.raw, ["group", "n", "reported", "flag", "ratio_to_base", "r
 #
 # Each country with at least 10 rows: its median, its ratio to the base with a bootstrap
 # interval, and an empirical-Bayes (shrunk) ratio that borrows strength from its group when n
-# is small (METHODS §7.2). Countries with fewer rows are in results.json with their n only.
+# is small (docs/methods.md#s7-2). Countries with fewer rows are in results.json with their n only.
 
 # %%
 results_now = section.to_results()

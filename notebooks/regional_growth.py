@@ -20,7 +20,7 @@
 # technology, never a count of certificates. The topics, the window and the article's claims
 # (when the run has them) are printed below the parameters.
 #
-# Method (METHODS §5.1, `marketlib.growth.regional`):
+# Method (docs/methods.md#s5-1, `marketlib.growth.regional`):
 #
 # - a cell is published only when at least 100 developers did the activity, so economies
 #   enter and leave a topic's table; each region's series sums only the economies published

@@ -59,7 +59,8 @@ def test__audit_rates__one_estimator_by_wording_the_other_only_context():
         "base_share_at_or_above": [0.05, 0.5, 0.6, 0.6, 0.6],
         "base_median_hourly_usd": [50.0] * 5})
     out = {r["id"]: r for r in cl.audit_rates(claims, comparison, 2080, "North America")}
-    assert out["na"]["verdict"] == "contradicted_by_data" and "5.0%" in out["na"]["detail"]
+    # a bill rate against salaries: another quantity, never "contradicted"
+    assert out["na"]["verdict"] == "not_comparable" and "5.0%" in out["na"]["detail"]
     # "comparable skills": the adjusted ratio decides (the pooled CI would have said no)
     assert out["ee"]["verdict"] == "supported_by_data" and "adjusted" in out["ee"]["detail"]
     assert out["la"]["verdict"] == "contradicted_by_data"
@@ -67,4 +68,42 @@ def test__audit_rates__one_estimator_by_wording_the_other_only_context():
     assert out["sa"]["verdict"] == "contradicted_by_data"
     assert "context, not the verdict: adjusted ratio 0.35" in out["sa"]["detail"]
     # with countries reported, a bare average is judged on the equal-country ratio
-    assert out["eq"]["verdict"] == "supported_by_data" and "equal-country" in out["eq"]["detail"]
+    # (0.32 in 0.25-0.45, but the interval reaches beyond 0.32 / 1.25: it cannot tell)
+    assert out["eq"]["verdict"] == "consistent_uninformative"
+    assert "equal-country" in out["eq"]["detail"]
+
+
+class TestVerdictRulesMeanWhatTheySay:
+    """Issue 29 item 3: supported only when the interval excludes the alternatives; a bill rate
+    against salaries is not comparable, never contradicted."""
+
+    def test__the_ratio_rule(self):
+        from marketlib.claims.rates import ratio_verdict
+
+        assert ratio_verdict(0.40, 0.13, 1.26) == "consistent_uninformative"  # parity inside
+        assert ratio_verdict(0.40, 0.35, 0.46) == "supported_by_data"
+        assert ratio_verdict(0.40, 0.45, 0.60) == "contradicted_by_data"
+        assert ratio_verdict(0.40, float("nan"), float("nan")) is None
+
+    def _comparison(self, base="North America"):
+        import pandas as pd
+
+        return pd.DataFrame([{
+            "claim_id": "R1", "region": base, "claimed_hourly_usd": 180.0,
+            "claimed_annual_equivalent_usd": 374400.0, "base_share_at_or_above": 0.018,
+            "base_median_hourly_usd": 90.0, "claimed_ratio": 1.0, "claimed_base": base}])
+
+    def test__a_bill_rate_level_against_salaries_is_not_comparable(self):
+        import pandas as pd
+
+        from marketlib.claims.rates import audit_rates
+
+        claims = pd.DataFrame({"id": ["R1"], "text": ["$180/hr in North America"]})
+        row = audit_rates(claims, self._comparison(), 2080, "North America")[0]
+        assert row["verdict"] == "not_comparable" and "salaries" in row["detail"]
+        bill = audit_rates(claims, self._comparison(), 2080, "North America", "bill_rate")[0]
+        assert bill["verdict"] == "contradicted_by_data" and "bill rates" in bill["detail"]
+        typical = self._comparison()
+        typical["base_share_at_or_above"] = 0.4
+        bill = audit_rates(claims, typical, 2080, "North America", "bill_rate")[0]
+        assert bill["verdict"] == "consistent_uninformative"

@@ -166,3 +166,32 @@ def test__validation__coverage_at_r_1000():
     assert cov["pooled_rows"] < 0.5
     adj = adjusted_coverage(replicates=1000, n_boot=1000, seed=13)
     assert 0.93 <= adj["adjusted_equal"] <= 0.97
+
+
+class TestNoIntervalWithoutTheInformationForOne:
+    """Hostile round 4, items 8 and 17: one country gives no regional interval (as two do);
+    identical pay gives no zero-width interval flagged reliable."""
+
+    def test__one_country_region_has_no_region_interval_but_the_country_keeps_its_own(self):
+        rng = np.random.default_rng(3)
+        d = country_pay({"C00": np.log(0.5)}, {"C00": 200}, rng)
+        cc = country_clusters(d, "Base", n_boot=200, seed=1)
+        g = cc.groups.set_index("group").loc["R"]
+        assert np.isnan(g.ratio_cluster_ci_low) and np.isnan(g.ratio_cluster_ci_high)
+        c = cc.countries.set_index("country_iso3").loc["C00"]
+        assert c.ci_low < c.ratio_to_base < c.ci_high
+        two = country_clusters(country_pay({"C00": -0.7, "C01": -0.6}, {"C00": 200, "C01": 50},
+                                           rng), "Base", n_boot=200, seed=1)
+        assert np.isnan(two.groups.set_index("group").loc["R"].ratio_cluster_ci_low)
+
+    def test__identical_pay_has_no_zero_width_interval_and_is_not_flagged_reliable(self):
+        d = pd.DataFrame({"group": ["Base"] * 40 + ["R"] * 40,
+                          "country_iso3": ["BAS"] * 40 + ["C00"] * 40,
+                          "hourly_usd": np.r_[np.random.default_rng(1).lognormal(4, .3, 40),
+                                              np.full(40, 50.0)]})
+        raw = raw_ratios(d, "Base", 30, 200, 1).set_index("group").loc["R"]
+        assert np.isnan(raw.ci_low) and np.isnan(raw.ratio_ci_low) and raw.flag != "A"
+        assert "same pay" in raw.note
+        c = country_clusters(d, "Base", n_boot=200, seed=1).countries.set_index(
+            "country_iso3").loc["C00"]
+        assert np.isnan(c.ci_low) and c.flag == "E"

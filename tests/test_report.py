@@ -224,3 +224,137 @@ def test__pay_selection_the_section_cannot_estimate__refused_before_any_notebook
         check_sections(other, {"rates": table}, ["geographic_arbitrage"])
     _rates(30, 60).to_parquet(table)
     check_sections(params, {"rates": table}, ["geographic_arbitrage"])  # at the floor
+
+
+class TestOneWriterPerReportFolder:
+    """Hostile round 4, items 3, 11, 12 and 17: two runs never replace each other silently; a
+    swap is atomic and a killed one is recovered; links and long names are handled."""
+
+    def test__a_second_run_into_a_locked_folder_is_refused_in_one_line(self, tmp_path):
+        from marketlib.report import report_lock
+
+        final = tmp_path / "reports" / "mine"
+        with report_lock(final):
+            with pytest.raises(InputError, match="another marketlib report .* is writing"):
+                with report_lock(final):
+                    pass
+        with report_lock(final):  # released when its holder is done
+            pass
+
+    def test__the_lock_dies_with_its_holder(self, tmp_path):
+        import subprocess
+        import sys
+
+        from marketlib.report import report_lock
+
+        final = tmp_path / "mine"
+        code = ("import sys, time\nfrom pathlib import Path\n"
+                "from marketlib.report import report_lock\n"
+                f"with report_lock(Path({str(final)!r})):\n"
+                "    print('held', flush=True); time.sleep(60)\n")
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "held"
+        with pytest.raises(InputError):
+            with report_lock(final):
+                pass
+        proc.kill()
+        proc.wait()
+        with report_lock(final):
+            pass
+
+    def test__publish_swaps_in_one_step_and_a_killed_swap_is_recovered(self, tmp_path):
+        from marketlib.report import publish_run, recover_publish
+        from marketlib.report.folder import short_name
+
+        final, staging = tmp_path / "r", tmp_path / ".r.run-1"
+        final.mkdir()
+        (final / "results.json").write_text("old")
+        staging.mkdir()
+        (staging / "results.json").write_text("new")
+        publish_run(staging, final)
+        assert (final / "results.json").read_text() == "new" and not staging.exists()
+        # a run killed between the two renames of the fallback: the old report is put back
+        parked = tmp_path / f".{short_name(final)}.old-12345"
+        final.rename(parked)
+        assert not final.exists()
+        assert "restored" in recover_publish(final)
+        assert (final / "results.json").read_text() == "new" and not parked.exists()
+
+    def test__out_as_a_symlink_publishes_into_its_target(self, tmp_path):
+        from marketlib.report.folder import check_out_folder
+
+        target = tmp_path / "real"
+        target.mkdir()
+        link = tmp_path / "link"
+        link.symlink_to(target)
+        assert check_out_folder(link) == target.resolve()
+        assert check_out_folder(tmp_path / "plain") == tmp_path / "plain"
+
+    def test__a_long_out_name_works_up_to_the_limit_and_is_refused_beyond(self, tmp_path):
+        from marketlib.report.folder import MAX_NAME_BYTES, check_out_folder, short_name
+        from marketlib.report.run import make_staging
+
+        ok = tmp_path / ("x" * 245)
+        assert check_out_folder(ok) == ok
+        staging = make_staging(ok)  # the hidden names fit whatever the report's name
+        assert staging.is_dir() and len(staging.name) < 100 and len(short_name(ok)) <= 60
+        (tmp_path / f"{ok.name}.failed").mkdir()  # the failed run beside it fits too
+        with pytest.raises(InputError, match=f"at most {MAX_NAME_BYTES}"):
+            check_out_folder(tmp_path / ("y" * (MAX_NAME_BYTES + 1)))
+
+
+def test__pool_workers_die_with_a_killed_report(tmp_path):
+    """Hostile round 4, item 11: SIGKILL of the report leaves no worker running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("import os, time\nfrom concurrent.futures import ProcessPoolExecutor\n"
+            "from marketlib.report.notebooks import die_with_parent\n"
+            "with ProcessPoolExecutor(2, initializer=die_with_parent) as pool:\n"
+            "    f = pool.submit(os.getpid)\n"
+            "    print(f.result(), flush=True)\n"
+            "    pool.submit(time.sleep, 60)\n"
+            "    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    worker = int(proc.stdout.readline())
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for _ in range(50):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        try:  # a zombie waiting for its reaper is dead
+            state = open(f"/proc/{worker}/stat").read().split(") ")[1][0]
+        except OSError:
+            break
+        if state == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("a pool worker outlived the killed report")
+
+
+@pytest.mark.realdata
+def test__a_failure_while_publishing_keeps_the_run_as_failed(tmp_path, shared_data,
+                                                              monkeypatch, capsys):
+    """Hostile round 4, item 2: an error after the notebooks is exit 1 with a .failed folder."""
+    import marketlib.tables
+
+    monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
+
+    def broken(results, folder):
+        raise ValueError("cannot write\x0b this cell")
+
+    monkeypatch.setattr(marketlib.tables, "write_tables", broken)
+    out = tmp_path / "out"
+    rc = main(["report", "--params", str(DEFAULT), "--out", str(out),
+               "--only", "certification_growth"])
+    err = capsys.readouterr().err
+    assert rc == 1 and not out.exists() and (tmp_path / "out.failed").is_dir()
+    assert "publishing the run failed: ValueError: cannot write" in err
+    assert "\x0b" not in err and "Traceback" not in err

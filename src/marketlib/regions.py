@@ -6,7 +6,7 @@ for official and common names. Each distinct spelling is looked up once. Unknown
 never guessed: they resolve to ``None``.
 
 Why not ``country_converter``: version 1.3.2 raises ``TypeError`` in ``CountryConverter()``
-under pandas 3.1, which this project uses (METHODS was verified on pandas 3.1). pycountry has
+under pandas 3.1, which this project uses (the methods were verified on pandas 3.1). pycountry has
 no pandas dependency, and the aliases it lacks are a reviewed data file.
 """
 

@@ -1,4 +1,4 @@
-"""Data-generating mechanisms with known truth, for validation (METHODS §8).
+"""Data-generating mechanisms with known truth, for validation (docs/methods.md#s8).
 
 All randomness goes through ``numpy.random.Generator`` objects made from explicit seeds.
 """

@@ -1,6 +1,6 @@
 """Geographic pay arbitrage: how much cheaper a comparable specialist is than in a base group.
 
-Methods follow METHODS.md §3, §6 and §7. Modules: ``select`` (scope and rows), ``medians``
+Methods: docs/methods.md#s3, #s6 and #s7. Modules: ``select`` (scope and rows), ``medians``
 (A1 raw ratio of medians), ``adjusted`` (A2 OLS with HC3, gap trend), ``ppp`` (A3), ``team``
 (A4 team cost), ``result`` (one run and its results section).
 """

@@ -16,7 +16,7 @@ import statsmodels.formula.api as smf
 
 def winsorize_log(d: pd.DataFrame, col: str = "hourly_usd", by: tuple[str, ...] = ("year", "group"),
                   limits: tuple[float, float] = (0.01, 0.99)) -> pd.Series:
-    """Return log(col) winsorized at p1/p99 within ``by`` cells (METHODS §3.7, OLS only).
+    """Return log(col) winsorized at p1/p99 within ``by`` cells (docs/methods.md#s3-7, OLS only).
 
     Cells are year x group, not year alone: with a pooled cut, a low-paid, dispersed group loses
     only its lower tail and its coefficient is biased upward (our validation measured +2% and

@@ -1,4 +1,4 @@
-"""Pay by country, and regions that respect their countries (METHODS §4.3, §6.1, §7.2).
+"""Pay by country, and regions that respect their countries (docs/methods.md#s4-3, #s6-1, #s7-2).
 
 A region's countries are a sample too, and pay differs 2-3x between the countries of one
 region: a row-level bootstrap treats the region as one big country and is too sure, and the
@@ -28,7 +28,7 @@ from scipy import stats
 
 from marketlib.growth.estimators import MIN_INTERVAL_DF
 
-#: A country's own figure is reported from this many rows (METHODS §6.1: suppress below 10).
+#: A country's own figure is reported from this many rows (docs/methods.md#s6-1: suppress below 10).
 MIN_COUNTRY_N = 10
 #: Countries a regional equal-country interval needs: its t reference has k - 1 degrees of
 #: freedom, and nothing prints an interval from fewer than MIN_INTERVAL_DF (one country says
@@ -134,7 +134,7 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
 
 
 def country_flag(n: int, rse: float) -> str:
-    """Return a country figure's reliability flag (METHODS §7.1, as for regions).
+    """Return a country figure's reliability flag (docs/methods.md#s7-1, as for regions).
 
     ``A`` (reliable): n >= 30 and RSE <= 16.5%; ``E`` (use with caution): 10 <= n < 30 or
     RSE up to 33.3%; ``F`` (unreliable): a larger RSE. Below 10 rows nothing is published.
@@ -203,7 +203,7 @@ def small_cluster_interval(estimate: float, replicates: np.ndarray, k: int, uppe
 
 
 def _shrink(countries: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Add the empirical-Bayes ratio of each reported country (METHODS §7.2, on log ratios).
+    """Add the empirical-Bayes ratio of each reported country (docs/methods.md#s7-2, on log ratios).
 
     ``m_c = log ratio_c``, ``v_c`` its bootstrap variance; the group prior ``mu`` is the mean
     of ``m_c``; ``tau2 = max(0, Var(m_c - mu) - mean v_c)``; ``B_c = v_c / (v_c + tau2)``.

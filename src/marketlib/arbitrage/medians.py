@@ -31,7 +31,7 @@ def bootstrap_medians(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> n
 
 
 def median_ci_order_statistic(x: np.ndarray, ci_level: float = 0.95) -> tuple[float, float]:
-    """Distribution-free CI for a median from binomial(n, 1/2) ranks (METHODS §6.1)."""
+    """Distribution-free CI for a median from binomial(n, 1/2) ranks (docs/methods.md#s6-1)."""
     xs = np.sort(np.asarray(x, dtype=float))
     n = len(xs)
     if n == 0:
@@ -62,7 +62,7 @@ def reported_row(row: dict[str, Any], n: int, med: float, ci: tuple[float, float
     (``boot`` against ``base_boot``) and the flag from the RSE. One rule for both engines.
     """
     lo, hi = ci
-    if n < 30:  # METHODS §6.1: bootstrap under-covers here; distribution-free bounds
+    if n < 30:  # docs/methods.md#s6-1: bootstrap under-covers here; distribution-free bounds
         blo, bhi = base_ci
         row.update(reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi, rse=np.nan,
                    flag="E", ratio_to_base=med / base_med, ratio_ci_low=lo / bhi,

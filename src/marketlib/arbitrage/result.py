@@ -42,7 +42,7 @@ class ArbitrageResult:
     tau2: dict[str, float] | None = None
 
     def to_results(self) -> dict[str, Any]:
-        """Return the ``arbitrage`` section of SPEC's results.json (fractions, not percents)."""
+        """Return the ``arbitrage`` section of results.json (fractions, not percents)."""
         def clean(v: Any) -> Any:
             if isinstance(v, (np.floating, float)):
                 return None if np.isnan(v) else float(v)
@@ -126,7 +126,7 @@ def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: in
 
 def sensitivity(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: int = 500,
                 seed: int = 0) -> pd.DataFrame:
-    """Raw ratios under the METHODS §3.4/§3.7 variants (duplicates, range pairs, outliers)."""
+    """Raw ratios under the variants of docs/methods.md#s3-4 and #s3-7 (rows kept or not)."""
     variants = {
         "primary": {},
         "keep duplicates": {"duplicates": "keep"},

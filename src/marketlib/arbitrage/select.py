@@ -18,7 +18,8 @@ import pandas as pd
 from marketlib.cleanparams import HOURS_PER_YEAR
 
 GEOGRAPHIES = ("region", "subregion", "country_iso3")
-#: Salaried employees in SPEC's fixed vocabulary: aijobs ``FT`` and generic ``employee`` alike.
+#: Salaried employees in the contract's fixed vocabulary: aijobs ``FT`` and generic ``employee``
+#alike.
 SALARIED = ("full_time", "employee")
 
 
@@ -112,7 +113,8 @@ def select_rates(rates: pd.DataFrame, scope: Scope) -> tuple[pd.DataFrame, list[
 def handle_range_pairs(d: pd.DataFrame, how: str = "collapse") -> pd.DataFrame:
     """Collapse each flagged range pair to one row at its geometric midpoint (or keep low/high).
 
-    ``how``: ``collapse`` (default, METHODS §3.4), ``keep`` (both rows), ``low`` or ``high``.
+    ``how``: ``collapse`` (default, docs/methods.md#s3-4), ``keep`` (both rows), ``low`` or
+    ``high``.
     Pairs whose partner was filtered out are left as single rows.
     """
     if how == "keep" or "range_pair_id" not in d or not d["is_range_pair"].any():

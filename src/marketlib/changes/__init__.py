@@ -63,7 +63,7 @@ def comparability(previous: Mapping[str, Any], current: Mapping[str, Any]) -> di
 
 def compare_results(previous: Mapping[str, Any], current: Mapping[str, Any],
                     previous_results: str | None = None) -> dict[str, Any]:
-    """Return SPEC's ``changes`` section: what moved between two runs, and is it real.
+    """Return the contract's ``changes`` section: what moved between two runs, and is it real.
 
     ``previous``/``current`` are two ``results.json`` documents; ``previous_results`` names the
     previous run's results file (project- or reports-relative, never absolute). The section

@@ -1,6 +1,6 @@
 """Audit the quantitative claims of a published report.
 
-Each claim (typed as data, ``data/raw/claims/``) gets one verdict from SPEC's list with a
+Each claim (typed as data, ``data/raw/claims/``) gets one verdict from the contract's list with a
 one-line reason:
 
 - ``consistent`` / ``inconsistent``: arithmetic (a stated change against its own before and
@@ -78,6 +78,7 @@ class Evidence:
     observed_growth: pd.DataFrame  # CNCF world period growth: from, to, growth
     growth_bounds: tuple[float, float]
     regional: list[dict[str, Any]] | None = None
+    rate_kind: str = "salary"  # what the pay data are: salary | bill_rate
 
     @classmethod
     def from_results(cls, claims: pd.DataFrame, growth: dict[str, Any] | None,
@@ -100,7 +101,8 @@ class Evidence:
         rows = regional.get("regional") if isinstance(regional, dict) else regional
         return cls(comparison=pd.DataFrame(arbitrage.get("claimed_vs_data") or []),
                    hours_per_year=float(arbitrage["hours_per_year"]), base=arbitrage["base"],
-                   observed_growth=observed, growth_bounds=bounds, regional=rows)
+                   observed_growth=observed, growth_bounds=bounds, regional=rows,
+                   rate_kind=str(arbitrage.get("rate_kind") or "salary"))
 
 
 def audit(claims: pd.DataFrame, printed: pd.DataFrame | None = None,
@@ -115,7 +117,7 @@ def audit(claims: pd.DataFrame, printed: pd.DataFrame | None = None,
     if evidence is not None:
         if len(evidence.comparison):
             rows += audit_rates(claims, evidence.comparison, evidence.hours_per_year,
-                                evidence.base)
+                                evidence.base, evidence.rate_kind)
         if evidence.regional:
             rows += audit_regional_claims(claims, evidence.regional, evidence.observed_growth,
                                           evidence.growth_bounds)

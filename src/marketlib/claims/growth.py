@@ -102,7 +102,8 @@ def claimed_growth_intervals(claims: pd.DataFrame, base_counts: tuple[int, ...] 
     """Show what a claimed two-period growth is worth at various unstated base counts.
 
     For each claimed growth ``g`` (a fraction), base count ``y0`` and noise ``alpha``, returns the
-    CI of ``y1/y0 - 1`` with ``y1 = y0 (1 + g)`` (METHODS §5.1). A table of growth rates without
+    CI of ``y1/y0 - 1`` with ``y1 = y0 (1 + g)`` (docs/methods.md#s5-1). A table of growth rates
+    without
     bases cannot be tested; this shows how much the unstated bases matter.
     """
     rows = []

@@ -13,12 +13,41 @@ import pandas as pd
 
 
 
+#: A ratio claim is "supported" only when its whole interval lies within this relative
+#: margin of the claim (an interval of 0.13-1.26 around a claimed 0.40 supports nothing).
+EQUIVALENCE_MARGIN = 0.25
+
+
+def ratio_verdict(claim: float, lo: Any, hi: Any,
+                  margin: float = EQUIVALENCE_MARGIN) -> str | None:
+    """Return the verdict on a claimed ratio from an estimate's interval (None: no interval).
+
+    The rule (docs/methods.md#s9), the same for every ratio claim:
+
+    - ``contradicted_by_data``: the claim lies outside the interval;
+    - ``supported_by_data``: the claim lies inside it *and* the interval lies within
+      ``claim / (1 + margin)`` to ``claim * (1 + margin)``: the data exclude ratios that
+      differ from the claim by more than the margin;
+    - ``consistent_uninformative``: the claim lies inside an interval too wide to tell it
+      from its alternatives (parity included, often).
+    """
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return None
+    if not lo <= claim <= hi:
+        return "contradicted_by_data"
+    if claim / (1 + margin) <= lo and hi <= claim * (1 + margin):
+        return "supported_by_data"
+    return "consistent_uninformative"
+
+
 def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: float,
-                base: str) -> list[dict[str, Any]]:
-    """Check claimed hourly rates: unit sanity for the base level, ratios against the data.
+                base: str, rate_kind: str = "salary") -> list[dict[str, Any]]:
+    """Check claimed hourly rates: the base level by what the data are, ratios by their CI.
 
     ``comparison``: :func:`claimed_vs_data` output, with the share of the base group's
-    salary-equivalent pay at or above each claimed level (how rare it is as a salary).
+    pay at or above each claimed level. A claimed level is an hourly bill rate: against
+    salary data it is ``not_comparable`` (never "contradicted": another quantity); against
+    bill-rate data it is judged as a level by the share of the base's rates that reach it.
     """
     out = []
     texts = claims.set_index("id")["text"]
@@ -35,14 +64,27 @@ def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: 
         if r["region"] == base:
             share = float(r["base_share_at_or_above"])
             median = float(r["base_median_hourly_usd"])
-            item.update(
-                verdict="contradicted_by_data",
-                detail=(f"${r['claimed_hourly_usd']:.0f}/hr is "
-                        f"${r['claimed_annual_equivalent_usd']:,.0f}/yr at {hours_per_year:g} h; "
-                        f"only {share:.1%} of {base} full-time "
-                        f"salaries in the data reach it (median ${median:.0f}/hr): "
-                        "a bill rate, not salary-equivalent pay"),
-                gap=float(r["claimed_hourly_usd"] / median - 1))
+            claimed = float(r["claimed_hourly_usd"])
+            if rate_kind == "bill_rate":  # a level against levels of the same kind
+                typical = 0.25 <= share <= 0.75  # between the quartiles of the rates
+                item.update(
+                    verdict="consistent_uninformative" if typical else "contradicted_by_data",
+                    detail=(f"${claimed:.0f}/hr against {base}'s bill rates in the data: "
+                            f"{share:.1%} of them are at or above it (median "
+                            f"${median:.2f}/hr); "
+                            + ("a typical rate (between the quartiles), though no interval "
+                               "on the level can support it" if typical else
+                               "outside the middle half of the rates, so not typical")),
+                    gap=0.0 if typical else float(claimed / median - 1))
+            else:
+                item.update(
+                    verdict="not_comparable",
+                    detail=(f"${claimed:.0f}/hr is a bill rate: "
+                            f"${r['claimed_annual_equivalent_usd']:,.0f}/yr at "
+                            f"{hours_per_year:g} h; the data are salaries ({share:.1%} of "
+                            f"{base} salaries reach it as salary-equivalent pay, median "
+                            f"${median:.0f}/hr), another quantity, so the level is not tested"),
+                    gap=0.0)
             out.append(item)
             continue
         ratio = r["claimed_ratio"]
@@ -50,19 +92,26 @@ def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: 
         other = _other_estimate(name, r)
         n = r.get("n")
         n_text = f"n = {0 if pd.isna(n) else int(n)}"
-        verdict = _within(ratio, lo, hi)
+        verdict = ratio_verdict(ratio, lo, hi)
         if verdict is None:
-            item.update(verdict="untestable", detail=f"{n_text}: the {name} is not estimated "
+            item.update(verdict="untestable", detail=f"{n_text}: the {name} has no interval "
                         "(below the publication floor or too few countries)", gap=0.0)
         else:
-            where = "lies in" if verdict else "is outside"
+            where = {"contradicted_by_data": "is outside its 95% CI",
+                     "supported_by_data": (f"lies in its 95% CI, which stays within "
+                                           f"{EQUIVALENCE_MARGIN:.0%} of the claim"),
+                     "consistent_uninformative": (
+                         "lies in its 95% CI, but the interval is too wide to tell the claim "
+                         f"from ratios more than {EQUIVALENCE_MARGIN:.0%} away")}[verdict]
+            levels = ("the levels are bill rates and the data salaries"
+                      if rate_kind != "bill_rate" else "ratios of bill rates")
             item.update(
-                verdict="supported_by_data" if verdict else "contradicted_by_data",
+                verdict=verdict,
                 detail=(f"judged on the {name}, the estimate matching the claim's wording: "
-                        f"claimed ratio {ratio:.2f} to {base} {where} its 95% CI "
-                        f"[{lo:.2f}-{hi:.2f}] ({n_text}); {other}; only the ratio is "
-                        "testable: the levels are bill rates"),
-                gap=0.0 if verdict else float(min(abs(ratio - lo), abs(ratio - hi))))
+                        f"claimed ratio {ratio:.2f} to {base} {where} "
+                        f"[{lo:.2f}-{hi:.2f}] ({n_text}); {other}; {levels}"),
+                gap=(float(min(abs(ratio - lo), abs(ratio - hi)))
+                     if verdict == "contradicted_by_data" else 0.0))
         out.append(item)
     return out
 
@@ -114,13 +163,6 @@ def _other_estimate(name: str, r: Any) -> str:
         return f"no {what} as context"
     ci = "" if lo is None or pd.isna(lo) else f" [{lo:.2f}-{hi:.2f}]"
     return f"context, not the verdict: {what} {v:.2f}{ci}"
-
-
-
-def _within(x: float, lo: Any, hi: Any) -> bool | None:
-    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
-        return None
-    return bool(lo <= x <= hi)
 
 
 

@@ -1,6 +1,6 @@
 """Activity: GitHub Innovation Graph quarterly counts per economy into ``activity.parquet``.
 
-One clean row per accepted input row: ``period`` (``2024Q3``: SPEC's activity label, which
+One clean row per accepted input row: ``period`` (``2024Q3``: the contract's activity label, which
 differs on purpose from the certification tables' ``2024-Q3``), ``period_start``, ``freq``
 (``Q``), ``country_iso3``, ``region``, ``subregion``, ``measure``, ``subject`` (the topic for
 ``topic_pushers``, else null), ``count``, ``source_file``, ``source_row`` and the flags below.

@@ -1,4 +1,6 @@
-"""Flags on clean rows: duplicates, range pairs (METHODS §3.4) and outliers (METHODS §3.7).
+"""Flags on clean rows: duplicates, range pairs and outliers.
+
+Method: docs/methods.md#s3-4 (duplicates, range pairs) and #s3-7 (outliers).
 
 Flagged rows stay in the clean table; each estimator says which flags it excludes.
 """
@@ -18,7 +20,7 @@ def flag_range_pairs(
 ) -> tuple[pd.Series, pd.Series]:
     """Flag adjacent rows that agree on ``key_cols`` and differ only in amount (a posted range).
 
-    METHODS §3.4 / Appendix A.1: two rows pair when adjacent in file order, identical on every
+    docs/methods.md#s3-4 and #sa-1: two rows pair when adjacent in file order, identical on every
     non-amount column and ``min_ratio <= max/min <= max_ratio``; no row is in two pairs.
     Returns ``(is_range_pair, range_pair_id)``.
     """
@@ -58,7 +60,7 @@ def flag_outliers(
     log_value: pd.Series, cell_fine: list[pd.Series], cell_coarse: list[pd.Series],
     z: float = 3.5, min_cell: int = 20,
 ) -> pd.Series:
-    """Flag ``|modified z| > z`` (Iglewicz-Hoaglin) within cells (METHODS §3.7).
+    """Flag ``|modified z| > z`` (Iglewicz-Hoaglin) within cells (docs/methods.md#s3-7).
 
     The fine cell (e.g. year x region x seniority) is used where it has at least ``min_cell``
     rows, else the coarse cell (year x seniority). A zero MAD falls back to the mean absolute

@@ -1,7 +1,8 @@
 """Rejections: reason codes, the first-reason-wins accumulator, the rejected table, the report.
 
 Every input row ends either in the clean table or in the rejected table with a stable reason
-code (SPEC.md) and a readable detail; this module holds the bookkeeping every cleaner shares.
+code (docs/contract.md) and a readable detail; this module holds the bookkeeping every cleaner
+shares.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def normalize_vocabulary(values: pd.Series, name: str,
 
 
 def employment_types() -> list[str]:
-    """Return SPEC's fixed employment-type vocabulary."""
+    """Return the contract's fixed employment-type vocabulary."""
     return sorted(set(vocabulary("employment_types").values()))
 
 

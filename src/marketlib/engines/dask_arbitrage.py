@@ -1,7 +1,7 @@
 """The arbitrage estimators on a Dask DataFrame, with the pandas functions' exact results.
 
 * :func:`dask_group_medians`: each group's median and distribution-free order-statistic CI
-  (METHODS §6.1), by exact distributed selection (:mod:`marketlib.engines.exact`).
+  (docs/methods.md#s6-1), by exact distributed selection (:mod:`marketlib.engines.exact`).
 * :func:`dask_raw_ratios`: :func:`marketlib.arbitrage.raw_ratios` (medians, CIs, exact-median
   bootstrap): the bootstrap draws only order statistics within a narrow rank window, so the
   window's values are selected exactly and sorted on the client; the random stream is the

@@ -3,7 +3,7 @@
 Modules: ``panel`` (counts table -> group x period panel), ``dispersion`` (NB2 alpha),
 ``estimators`` (G1 period growth, G2 trend, G3 differentials, G4 forecasts), ``fit`` (one run
 and its results section), ``regional`` (constant-composition regional growth of activity).
-Methods follow METHODS.md §5; counts are flows, and stocks never enter a sum.
+Methods: docs/methods.md#s5; counts are flows, and stocks never enter a sum.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Large counts: Paule-Mandel on the weighted log-linear trend. Small counts: the Cox-Reid adjusted
 profile likelihood of an NB2 trend on the count scale. The compared change can be held out of
-the residuals so that ``alpha`` is independent of the change it judges (METHODS §5.1).
+the residuals so that ``alpha`` is independent of the change it judges (docs/methods.md#s5-1).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Dispersion:
 
 def estimate_dispersion(panel: Panel, held_out: tuple[str, str] | None = None
                         ) -> Dispersion | None:
-    """Estimate NB2 ``alpha`` from the trend residuals of the whole panel (METHODS §5.1).
+    """Estimate NB2 ``alpha`` from the trend residuals of the whole panel (docs/methods.md#s5-1).
 
     Large counts (every cell >= ``LARGE_COUNT``): Paule-Mandel on the log-linear trend
     (group x t), iterated with weights ``1/(1/mu + alpha)``; intervals use a t reference with

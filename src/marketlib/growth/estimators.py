@@ -1,6 +1,6 @@
 """Growth estimators: period growth (G1), differentials (G3), trend (G2), forecasts (G4).
 
-METHODS §5: over-dispersion-aware log-ratio intervals with a Satterthwaite t reference; the
+docs/methods.md#s5: over-dispersion-aware log-ratio intervals with a Satterthwaite t reference; the
 trend model chosen by a stated rule (weighted pooled log-OLS for large counts, per-group
 quasi-Poisson otherwise); constant-growth extrapolation for forecasts.
 """
@@ -43,7 +43,9 @@ MIN_INTERVAL_DF = 2
 def growth_ci(y0: float, y1: float, alpha: float, df: float | None, ci_level: float = 0.95,
               e0: float = 1.0, e1: float = 1.0,
               critical: float | None = None) -> tuple[float, float, float]:
-    """Return growth ``(y1/e1)/(y0/e0) - 1`` and its over-dispersion-aware CI (METHODS §5.1).
+    """Return growth ``(y1/e1)/(y0/e0) - 1`` and its over-dispersion-aware CI.
+
+    Method: docs/methods.md#s5-1.
 
     ``se = sqrt(1/y1 + 1/y0 + 2 alpha)`` on the log scale, t reference with ``df`` (normal when
     ``df`` is None) unless a ``critical`` multiplier is given (bootstrap-t).
@@ -116,7 +118,7 @@ def period_growth(panel: Panel, period_from: str, period_to: str, ci_level: floa
 def growth_differentials(panel: Panel, period_from: str, period_to: str, base: str,
                          ci_level: float = 0.95,
                          dispersion: Dispersion | None = None) -> pd.DataFrame:
-    """Ratio of growth ratios ``RR_g / RR_base`` with CI (METHODS §5.1, G3).
+    """Ratio of growth ratios ``RR_g / RR_base`` with CI (docs/methods.md#s5-1, G3).
 
     ``se = sqrt(sum 1/y + 4 alpha)`` over the four counts. Never a difference of percentages.
     """
@@ -154,7 +156,7 @@ def fastest_probability(panel: Panel, period_from: str, period_to: str, alpha: f
                         n_boot: int = 5000, seed: int = 0) -> pd.Series:
     """P(group has the highest growth) under NB2 resampling of both periods' counts.
 
-    METHODS §5.1: do not assert a ranking when this probability is below 0.9.
+    docs/methods.md#s5-1: do not assert a ranking when this probability is below 0.9.
     """
     w = panel.wide().loc[[period_from, period_to]].dropna(axis=1)
     w = w.loc[:, (w > 0).all()]
@@ -183,7 +185,7 @@ def trend_growth(panel: Panel, ci_level: float = 0.95,
                  large_count: int = LARGE_COUNT) -> pd.DataFrame:
     """Annual trend growth ``exp(beta) - 1`` per group with CI.
 
-    Model choice (METHODS §5.3): pooled OLS on log counts with group x t when every cell has
+    Model choice (docs/methods.md#s5-3): pooled OLS on log counts with group x t when every cell has
     at least ``large_count``; otherwise per-group quasi-Poisson (``scale='X2'``, t reference).
     Groups with fewer than three periods, or only zeros, are reported, not fitted.
     Also returns the endpoint CAGR (descriptive only).
@@ -226,7 +228,7 @@ def _pooled_log_fit(panel: Panel, d: pd.DataFrame) -> Any:
     """Pooled log-linear trend, group x t, weighted by the NB2 variance of log counts.
 
     ``Var(log y) ~ 1/mu + alpha``: groups with small counts are noisier, so one pooled OLS
-    residual variance under-covers them (METHODS §5.3 "regions with differing error
+    residual variance under-covers them (docs/methods.md#s5-3 "regions with differing error
     variance"). Step 1: OLS gives mu and alpha; step 2: WLS with weights ``1/(1/mu + alpha)``,
     scale re-estimated, t reference.
     """

@@ -34,7 +34,7 @@ class GrowthFit:
     ci_level: float
 
     def to_results(self) -> dict[str, Any]:
-        """Return the ``growth`` section of SPEC's results.json (fractions, not percents)."""
+        """Return the ``growth`` section of results.json (fractions, not percents)."""
         def grp(label: str) -> dict[str, Any]:
             return self.panel.group_keys(label)
 

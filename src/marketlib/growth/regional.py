@@ -9,7 +9,8 @@ listed as ISO3 codes); the naive sum of published cells is computed beside it.
 - Flows (``topic_pushers``, ``git_pushes``...) aggregate to years as sums of quarters; the stock
   ``developers`` is compared Q4 to Q4, never summed.
 - Period growth of annual sums has a CI from the NB2 over-dispersion ``alpha`` of the economies'
-  quarterly series (each economy's own trend and seasons, one alpha per topic; METHODS §5.1):
+  quarterly series (each economy's own trend and seasons, one alpha per topic;
+  docs/methods.md#s5-1):
   for a region's annual sum ``Y = sum_{q,c} y_qc``,
   ``Var(log Y1/Y0) ~ 1/Y1 + 1/Y0 + alpha (sum y_qc^2 / Y1^2 + sum y_qc^2 / Y0^2)``, so a region
   of one economy is noisier than one of nine; t reference with a Satterthwaite df.
@@ -193,7 +194,7 @@ class RegionalGrowth:
     notes: list[str]
 
     def to_results(self) -> list[dict[str, Any]]:
-        """Return SPEC's ``regional`` rows (fractions; economies as ISO3 codes)."""
+        """Return the contract's ``regional`` rows (fractions; economies as ISO3 codes)."""
         def num(v: Any) -> float | None:
             return None if v is None or pd.isna(v) else float(v)
 

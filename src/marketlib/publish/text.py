@@ -25,7 +25,7 @@ LEVEL_TEXT = "95% CI"
 
 
 
-#: Publication flags of the arbitrage table (RSE rule, METHODS.md): words for readers.
+#: Publication flags of the arbitrage table (RSE rule, docs/methods.md#s7-1): words for readers.
 RELIABILITY = {"A": "reliable", "E": "use with caution", "F": "unreliable"}
 
 
@@ -35,7 +35,9 @@ VERDICTS = {
     "contradicted_by_data": "contradicted by data",
     "not_supported_by_proxy": "not supported by the activity proxy",
     "inconsistent": "inconsistent",
+    "not_comparable": "not comparable (another quantity)",
     "supported_by_data": "supported by data",
+    "consistent_uninformative": "consistent, but the interval cannot tell",
     "consistent": "consistent",
     "consistent_with_proxy": "consistent with the activity proxy",
     "untestable": "untestable",

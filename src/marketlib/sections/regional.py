@@ -89,7 +89,7 @@ class RegionalSection(Section):
         return subjects[0]
 
     def to_results(self) -> dict[str, Any]:
-        """Return SPEC's ``regional`` rows and the detail behind them."""
+        """Return the contract's ``regional`` rows and the detail behind them."""
         top = self.growth.drivers.sort_values("count_to", ascending=False)
         top = top.groupby(["group", "subject", "from", "to"], sort=True).head(3)
         return {

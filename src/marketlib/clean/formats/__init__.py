@@ -59,7 +59,7 @@ class Format:
     any_of: tuple[tuple[str, ...], ...] = ()
     optional: tuple[str, ...] = ()
     description: str = ""
-    #: Raw columns that differ between the two rows of a posted range (METHODS.md §3.4).
+    #: Raw columns that differ between the two rows of a posted range (docs/methods.md#s3-4).
     amount_columns: tuple[str, ...] = ("amount",)
     to_canonical: Callable[[pd.DataFrame], Canonical] | None = field(default=None,
                                                                      compare=False)

@@ -1,4 +1,4 @@
-"""Certification counts: aggregated figures per period and country or region (SPEC.md)."""
+"""Certification counts: aggregated figures per period and country or region (docs/contract.md)."""
 
 from marketlib.clean.formats import Format
 

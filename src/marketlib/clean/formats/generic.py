@@ -1,4 +1,4 @@
-"""The generic pay format (SPEC.md): one row per pay figure, in any unit and currency."""
+"""The generic pay format (docs/contract.md): one row per pay figure, in any unit and currency."""
 
 from __future__ import annotations
 

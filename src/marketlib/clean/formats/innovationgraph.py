@@ -1,4 +1,4 @@
-"""The GitHub Innovation Graph files: quarterly counts per economy (SPEC.md)."""
+"""The GitHub Innovation Graph files: quarterly counts per economy (docs/contract.md)."""
 
 from marketlib.clean.formats import Format
 

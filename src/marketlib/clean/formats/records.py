@@ -1,4 +1,4 @@
-"""Certification records: one row per credential issued (SPEC.md)."""
+"""Certification records: one row per credential issued (docs/contract.md)."""
 
 from marketlib.clean.formats import Format
 
