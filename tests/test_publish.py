@@ -439,3 +439,16 @@ class TestInputTextIsInertOnPagesTerminalsAndMail:
         (tmp_path / "figures").mkdir()
         page = brief_html(results, tmp_path)
         assert "Note for this run:" in page and "pinned snapshot" in page
+
+
+def test__a_base_of_one_country_is_said():
+    """Hostile round 4, item 17: ratios to a one-country base say so."""
+    from marketlib import prose
+
+    results = {"arbitrage": {"base": "North America", "hours_per_year": 2080,
+                             "raw": [{"group": "North America", "n_countries": 1,
+                                      "top_country": "USA"}]},
+               "run": {"rates_source": "a pay file"}}
+    assert "The base is one country (USA)" in prose.arbitrage_intro(results)
+    results["arbitrage"]["raw"][0]["n_countries"] = 2
+    assert "one country" not in prose.arbitrage_intro(results)

@@ -236,3 +236,37 @@ def test__fetch_ref__mirrored_innovationgraph_release(tmp_path, monkeypatch, sha
     # the release's other files: same commit, downloaded (not mirrored), hash recorded only
     other = sources.resolve_ref("innovationgraph/git_pushes", "2024q4")
     assert (other.commit, other.label, other.sha256) == (prov.commit, "2024q4", None)
+
+
+class TestALyingUpstreamNeverStopsTheMonthlyRun:
+    """Hostile round 4, item 5: an HTML page answered 200 is never a data version, a kept one is
+    fetched again, and the report falls back to what was fetched (said in a note)."""
+
+    def test__an_html_answer_is_refused_and_a_kept_one_is_fetched_again(self, tmp_path,
+                                                                      monkeypatch, standin):
+        state, _ = standin
+        monkeypatch.setenv("MARKETLIB_MIRROR", str(tmp_path / "empty-mirror"))
+        url = f"/raw/foorilla/ai-jobs-net-salaries/{NEW_SHA}/salaries.csv"
+        state.files[url] = b"<!DOCTYPE html><html><body>API rate limit exceeded</body></html>"
+        with pytest.raises(InputError, match="HTML page"):
+            sources.fetch_snapshot("aijobs", tmp_path, ref="latest")
+        assert not list((tmp_path / "aijobs").rglob("salaries.csv"))  # nothing kept
+        state.files[url] = AIJOBS_NEW  # upstream recovers
+        path, _ = sources.fetch_snapshot("aijobs", tmp_path, ref="latest")
+        path.write_bytes(b"<html>a page kept by an older marketlib</html>")
+        again, _ = sources.fetch_snapshot("aijobs", tmp_path, ref="latest")
+        assert again.read_bytes() == AIJOBS_NEW  # the kept HTML file is not reused
+
+    def test__the_reports_own_requery_falls_back_to_the_fetched_version(self, tmp_path,
+                                                                       monkeypatch, standin):
+        from marketlib.sources.datasets import FALLBACK_NOTES, fetch_or_fall_back
+
+        state, _ = standin
+        monkeypatch.setenv("MARKETLIB_MIRROR", str(tmp_path / "empty-mirror"))
+        fetched, _ = sources.fetch_snapshot("aijobs", tmp_path, ref="latest")  # the job's fetch
+        monkeypatch.setattr(sources.datasets, "_LATEST", {})
+        state.api_status = 503  # then the API fails the report's own question
+        FALLBACK_NOTES.clear()
+        path, prov = fetch_or_fall_back("aijobs", tmp_path, ref="latest")
+        assert path == fetched and prov.commit == NEW_SHA
+        assert len(FALLBACK_NOTES) == 1 and "latest version fetched earlier" in FALLBACK_NOTES[0]

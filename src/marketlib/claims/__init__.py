@@ -35,7 +35,8 @@ from marketlib.claims.growth import (
 from marketlib.claims.rates import audit_rates, claimed_base_region, claimed_vs_data
 
 VERDICTS = ("consistent", "inconsistent", "untestable", "contradicted_by_data",
-            "supported_by_data", "consistent_with_proxy", "not_supported_by_proxy")
+            "supported_by_data", "consistent_uninformative", "not_comparable",
+            "consistent_with_proxy", "not_supported_by_proxy")
 #: The kinds of check a typed claim can ask for (column ``check`` of the claims file).
 CHECKS = ("arithmetic", "cross", "data_growth", "data_rate", "fact", "untestable")
 
