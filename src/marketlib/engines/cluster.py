@@ -22,13 +22,13 @@ from marketlib.sources import InputError
 #: in the kernel, 7.6-7.9 CPU s per million rows, peak RSS 730 MB per worker; with these
 #: values (freed memory kept up to 32 MiB, arrays up to 8 MiB from the heap) 6.0-6.3 CPU s,
 #: 770-795 MB (128 MiB / 32 MiB: 6.4-6.7 CPU s but 850-950 MB). External workers:
-#: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON`` (README, ``deploy/k8s``).
+#: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON`` (docs/operations.md#dask, ``deploy/k8s``).
 MALLOC_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": 33554432, "MALLOC_MMAP_THRESHOLD_": 8388608}
 
 #: Dask settings for the local cluster's workers: no statistical profiler (a thread sampling
 #: each task's stack 100 times a second; off, the cleaning took ~8% less CPU: 5.5 vs 6.0 CPU s
 #: per million rows over 6 runs each). External workers:
-#: ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False`` (README, ``deploy/k8s``).
+#: ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False`` (docs/operations.md#dask, ``deploy/k8s``).
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 #: Seconds to wait for a scheduler before giving up (exit 2 naming the address);
