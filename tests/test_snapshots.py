@@ -259,7 +259,7 @@ class TestALyingUpstreamNeverStopsTheMonthlyRun:
 
     def test__the_reports_own_requery_falls_back_to_the_fetched_version(self, tmp_path,
                                                                        monkeypatch, standin):
-        from marketlib.sources.datasets import FALLBACK_NOTES, fetch_or_fall_back
+        from marketlib.sources.fallback import FALLBACK_NOTES, fetch_or_fall_back
 
         state, _ = standin
         monkeypatch.setenv("MARKETLIB_MIRROR", str(tmp_path / "empty-mirror"))

@@ -287,7 +287,7 @@ class TestDownloadsHaveADeadlineAndAreCheckedBeforeTheyAreKept:
     def test__a_slow_drip_stops_at_the_total_deadline(self, server):
         import time
 
-        from marketlib.sources.datasets import _download
+        from marketlib.sources.download import download as _download
 
         t0 = time.monotonic()
         with pytest.raises(InputError, match="download failed"):
@@ -295,7 +295,7 @@ class TestDownloadsHaveADeadlineAndAreCheckedBeforeTheyAreKept:
         assert time.monotonic() - t0 < 5
 
     def test__a_cut_body_is_a_clear_error(self, server):
-        from marketlib.sources.datasets import _download
+        from marketlib.sources.download import download as _download
 
         with pytest.raises(InputError, match="incomplete|download failed"):
             _download(f"{server}/cut", 5, "hint")
@@ -305,6 +305,7 @@ class TestDownloadsHaveADeadlineAndAreCheckedBeforeTheyAreKept:
         (b'{"message": "API rate limit exceeded"}', "JSON answer"),
         (b"a,b\n1,2\n", "not this dataset's layout"), (b"", "empty")])
     def test__an_answer_that_is_not_the_dataset_is_named(self, body, why):
-        from marketlib.sources.datasets import check_shape
+        from marketlib.sources.datasets import DATASETS
+        from marketlib.sources.download import check_shape
 
-        assert why in check_shape("aijobs", body)
+        assert why in check_shape(body, DATASETS["aijobs"].expect)

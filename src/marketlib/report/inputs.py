@@ -78,7 +78,7 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     from marketlib.clean.formats import input_format
     from marketlib.clean.pipeline import Maps
     from marketlib.sources import DATASETS, provenance_of
-    from marketlib.sources.datasets import FALLBACK_NOTES
+    from marketlib.sources.fallback import FALLBACK_NOTES
 
     FALLBACK_NOTES.clear()
     files = check_inputs(params)
@@ -238,7 +238,7 @@ def fetched_or_given(rel: str, dataset: str, ref: str = "pinned") -> Path:
     used as given.
     """
     from marketlib.sources import DATASETS
-    from marketlib.sources.datasets import fetch_or_fall_back
+    from marketlib.sources.fallback import fetch_or_fall_back
 
     path = input_path(rel)
     if path == raw_dir() / DATASETS[dataset].relpath:
@@ -253,7 +253,7 @@ def activity_inputs(params: ReportParams, ref: str = "pinned") -> list[Path]:
     """Return the Innovation Graph files of the run (fetched or mirrored), or none."""
     if params.inputs.activity is None:
         return []
-    from marketlib.sources.datasets import fetch_or_fall_back
+    from marketlib.sources.fallback import fetch_or_fall_back
 
     folder = input_path(params.inputs.activity)
     if folder == input_path("data/raw/innovationgraph"):

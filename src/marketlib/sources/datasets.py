@@ -11,12 +11,14 @@ import json
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from marketlib.paths import mirror_dir
+from marketlib.sources.download import check_shape, download, head_bytes
 from marketlib.sources.errors import InputError, sha256_bytes, sha256_file
 from marketlib.sources.provenance import Provenance, read_provenance, write_provenance
 
@@ -240,7 +242,6 @@ def latest_commit(repo: str, path: str, timeout: float = 60.0) -> tuple[str, str
         Network unreachable, or an answer that is not a list of commits.
     """
     import time
-    import urllib.parse
 
     api = github_api_base()
     key = (api, repo, path)
@@ -329,135 +330,8 @@ def _group_of(name: str) -> str:
     return next((g for g, members in DATASET_GROUPS.items() if name in members), name)
 
 
-#: The largest file a download may bring (the biggest dataset is about 60 MB).
-MAX_DOWNLOAD_BYTES = 512 << 20
-
-
-def _download(url: str, timeout: float, hint: str) -> bytes:
-    """Download ``url`` within ``timeout`` seconds in all (not per read); refuse short bodies.
-
-    A server sending one byte every few seconds never trips a per-read timeout; the total
-    deadline does, so a scheduler's own timeout never kills the job before its fallback.
-    A body shorter than its ``Content-Length`` (a dropped connection) is refused.
-    """
-    import http.client
-    import socket
-    import time
-
-    from marketlib.sanitize import one_line
-
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310
-            expected = resp.headers.get("Content-Length")
-            got = 0
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"no complete answer within {timeout:g} s")
-                sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
-                if isinstance(sock, socket.socket):
-                    sock.settimeout(max(0.1, min(left, timeout)))
-                chunk = resp.read1(1 << 16) if hasattr(resp, "read1") else resp.read(1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                got += len(chunk)
-                if got > MAX_DOWNLOAD_BYTES:
-                    raise ValueError(f"larger than {MAX_DOWNLOAD_BYTES >> 20} MiB")
-            if expected is not None and expected.isdigit() and got < int(expected):
-                raise http.client.IncompleteRead(b"", int(expected) - got)
-    except http.client.IncompleteRead as exc:
-        raise InputError(url, f"download incomplete ({exc.expected or '?'} bytes missing); "
-                              f"{hint}") from None
-    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException,
-            ValueError) as exc:
-        reason = one_line(getattr(exc, "reason", exc))[:200]
-        raise InputError(url, f"download failed ({reason}); {hint}") from None
-    return b"".join(chunks)
-
-
-def check_shape(name: str, data: bytes) -> str | None:
-    """Say why ``data`` is not a version of dataset ``name`` (None: it looks like one).
-
-    A new upstream version has no known sha256, so its shape is what can be checked: text,
-    not an HTML page (a rate-limit or error page served with status 200), and the header
-    fields every version holds (:attr:`Dataset.expect`) in its first lines.
-    """
-    head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head:
-        return "an empty file"
-    low = head[:512].lower()
-    if low.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")) \
-            or b"<html" in low:
-        return "an HTML page, not the data file (an error or rate-limit page?)"
-    if head.startswith((b"{", b"[")):
-        return "a JSON answer, not the data file (an API error?)"
-    if b"\x00" in head:
-        return "binary content, not a CSV text file"
-    text = head.decode("utf-8", errors="replace")
-    missing = [f for f in DATASETS[name].expect if f not in text]
-    if missing:
-        return f"no {', '.join(missing)} in its first lines (not this dataset's layout)"
-    return None
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-#: What fetches with ``fallback=True`` fell back to, in words (the report shows them).
-FALLBACK_NOTES: list[str] = []
-
-
-def fetch_or_fall_back(name: str, dest: str | os.PathLike[str], ref: str | None = None,
-                       timeout: float = 60.0) -> tuple[Path, Provenance]:
-    """Like :func:`fetch_snapshot`, but an unreachable or lying upstream never stops a run.
-
-    When ``latest`` (or another upstream version) cannot be had, the newest version fetched
-    earlier with ``latest`` is used (the monthly job fetches before it reports), else the
-    pinned snapshot; each fallback is said in :data:`FALLBACK_NOTES` and on stderr.
-    """
-    import sys
-
-    try:
-        return fetch_snapshot(name, dest, ref, timeout)
-    except InputError as exc:
-        if ref in (None, "pinned"):
-            raise
-        problem = exc.problem
-    kept = _latest_kept(name, Path(dest)) if ref == "latest" else None
-    if kept is not None:
-        path, prov = kept
-        note = (f"{name}: the upstream could not be asked for its latest version ({problem}); "
-                f"this run uses the latest version fetched earlier (commit "
-                f"{(prov.commit or '?')[:12]}, retrieved {prov.retrieved_at[:10]}).")
-    else:
-        path, prov = fetch_snapshot(name, dest, None, timeout)
-        note = (f"{name}: version {ref} could not be fetched ({problem}); this run uses the "
-                "pinned snapshot.")
-    from marketlib.sanitize import one_line
-
-    FALLBACK_NOTES.append(one_line(note)[:500])
-    print(f"marketlib: warning: {FALLBACK_NOTES[-1]}", file=sys.stderr)
-    return path, prov
-
-
-def _latest_kept(name: str, root: Path) -> tuple[Path, Provenance] | None:
-    """Return the newest file of ``name`` fetched with ``latest`` under ``root`` and whole."""
-    ds = DATASETS[name]
-    folder, _, fname = ds.relpath.partition("/")
-    best: tuple[str, Path, Provenance] | None = None
-    for f in (root / folder / "snapshots").glob(f"*/{fname}"):
-        prov = read_provenance(f)
-        if prov is None or prov.ref != "latest" or prov.dataset != name:
-            continue
-        if sha256_file(f) != prov.sha256 or check_shape(name, f.read_bytes()[:65536]):
-            continue
-        if best is None or prov.retrieved_at > best[0]:
-            best = (prov.retrieved_at, f, prov)
-    return None if best is None else (best[1], best[2])
 
 
 def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = None,
@@ -500,7 +374,7 @@ def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = No
                 write_provenance(target, prov)
             return target, prov
         if (res.sha256 is None and prov is not None and prov.commit == res.commit
-                and check_shape(name, target.read_bytes()[:65536]) is None):
+                and check_shape(head_bytes(target), ds.expect) is None):
             return target, prov  # a kept file that is not the dataset is fetched again
     mirror = mirror_dir()
     mirror_rel = None
@@ -516,13 +390,13 @@ def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = No
         hint = ("offline? set MARKETLIB_MIRROR=DIR to copy "
                 f"DIR/{ds.relpath} instead" if res.pinned else
                 "other upstream versions need the network (or a mirrored snapshot)")
-        data = _download(url, timeout, hint)
+        data = download(url, timeout, hint)
         origin = url
     got = sha256_bytes(data)
     if res.sha256 is not None and got != res.sha256:
         raise InputError(origin, f"sha256 mismatch: expected {res.sha256}, got {got}")
     if res.sha256 is None:
-        wrong = check_shape(name, data)
+        wrong = check_shape(data, ds.expect)
         if wrong is not None:
             raise InputError(origin, f"the answer is {wrong}; not kept as a version of {name}")
     atomic_write_bytes(target, data)
