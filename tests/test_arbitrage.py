@@ -232,5 +232,5 @@ def test__base_ratio_has_no_interval_when_others_are_reported():
     res = ab.run_arbitrage(_rates(60, 60), ab.Scope(), min_n=30, n_boot=200)
     raw = res.raw.set_index("group")
     assert raw.loc["North America", ["ratio_ci_low", "ratio_ci_high",
-                                     "ratio_ci_low_rows"]].isna().all()
+                                     "ratio_named_countries_ci_low"]].isna().all()
     assert raw.loc["Eastern Europe", ["ratio_ci_low", "ratio_ci_high"]].notna().all()

@@ -259,3 +259,51 @@ def test__flag_outliers__small_fine_cell_falls_back_to_coarse():
     coarse = pd.Series(["all"] * 33)
     flags = flag_outliers(x, [fine], [coarse], min_cell=20)
     assert flags.iloc[2]  # judged within the coarse cell: far from the rest
+
+
+class TestPointInTimeCurrency:
+    """Issue 29, item 5: a row is converted at the mean rate over its own pay period up to
+    the data's collection date, never at later rates."""
+
+    def test__a_year_collected_in_january_uses_january_rates(self):
+        from marketlib import money
+
+        collected = CleanParams(max_date="2026-01-01", collected_on="2025-01-19")
+        r = clean(GEN + "DE,100,EUR,hour,2025,,,FT\nDE,100,EUR,hour,2024,,,FT\n",
+                  params=collected)
+        ecb = money.ecb_usd_per_unit()["EUR"]
+        january = float(ecb.loc["2025-01-01":"2025-01-19"].mean())
+        year_2024 = float(ecb.loc["2024-01-01":"2024-12-31"].mean())
+        assert r.clean.loc[0, "usd_per_unit"] == pytest.approx(january, rel=1e-9)
+        assert r.clean.loc[1, "usd_per_unit"] == pytest.approx(year_2024, rel=1e-9)
+        whole_year = clean(GEN + "DE,100,EUR,hour,2025,,,FT\n").clean.loc[0, "usd_per_unit"]
+        assert whole_year != pytest.approx(january, rel=1e-3)  # the look-ahead it replaces
+        assert r.report["collected_on"] == "2025-01-19"
+
+    def test__the_run_date_also_bounds_the_rates(self):
+        from marketlib import money
+
+        r = clean(GEN + "DE,100,EUR,hour,2024,,,FT\n", params=CleanParams(max_date="2024-03-31"))
+        ecb = money.ecb_usd_per_unit()["EUR"]
+        assert r.clean.loc[0, "usd_per_unit"] == pytest.approx(
+            float(ecb.loc["2024-01-01":"2024-03-31"].mean()), rel=1e-9)
+
+    def test__a_known_snapshot_names_its_own_collection_date(self):
+        from marketlib.clean.pipeline import with_collection_date
+        from marketlib.sources.datasets import AIJOBS_SHA256, collection_date
+
+        assert collection_date(AIJOBS_SHA256) == "2025-01-19"
+        assert collection_date("0" * 64) is None
+        assert with_collection_date(P, {"a.csv": AIJOBS_SHA256}).collected_on == "2025-01-19"
+        own = CleanParams(collected_on="2024-06-30")
+        assert with_collection_date(own, {"a.csv": AIJOBS_SHA256}).collected_on == "2024-06-30"
+
+    def test__the_report_compares_with_the_source_usd_per_currency_and_year(self):
+        text = ("work_year,experience_level,employment_type,job_title,salary,salary_currency,"
+                "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n"
+                "2024,SE,FT,Data Scientist,100000,EUR,108000,DE,0,DE,M\n"
+                "2024,SE,FT,Data Scientist,90000,EUR,97200,DE,0,DE,M\n")
+        r = clean(text, fmt="aijobs")
+        (row,) = r.report["fx_vs_source"]
+        assert row["currency"] == "EUR" and row["year"] == 2024 and row["n"] == 2
+        assert row["median_difference"] == pytest.approx(108.24 / 108 - 1, abs=0.001)

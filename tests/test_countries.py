@@ -1,9 +1,11 @@
-"""Pay by country and regions that respect their countries, on data with known truth.
+"""Pay by country and regional ratios with named estimands, on data with known truth.
 
-Data: ``marketlib.simulate.country_pay`` (country log effects theta_c ~ N(log 0.4, 0.25^2),
-12 countries of unbalanced size, lognormal rows, a base of 2,000 rows). The estimands: each
-country's ratio exp(theta_c); the region's equal-country ratio exp(mu) = 0.40 (its countries a
-sample of the region's). Full study (R = 1,000): ``make validate``; docs/validation.md.
+Data: ``marketlib.simulate.country_pay`` (country log effects theta_c, lognormal or
+skew-normal rows on the log scale, a base of 2,000 rows). Estimands
+(docs/methods.md#s6-3): each country's ratio exp(theta_c); a typical country of the region
+exp(mu) (its countries a sample of the region's); the named countries exp(mean theta_c of
+the averaged countries). Full study (R = 500 per scenario): ``make validate``;
+docs/validation.md.
 """
 
 from __future__ import annotations
@@ -19,55 +21,86 @@ from marketlib.arbitrage.countries import (
     country_clusters,
 )
 from marketlib.arbitrage.medians import raw_ratios
-from marketlib.simulate import country_pay
+from marketlib.simulate import country_pay, standardized_skewed
 
 MU, TAU = np.log(0.4), 0.25
 SIZES = {f"C{i:02d}": n for i, n in enumerate([300, 80, 60, 50, 40, 30, 25, 20, 15, 12, 10, 8])}
 
+#: The scenarios of the estimand study (issue 29): country sizes like the real regions'.
+SCENARIOS = {
+    "3 countries (150/15/10)": [150, 15, 10],
+    "4 countries (120/40/20/10)": [120, 40, 20, 10],
+    "5 countries (Eastern Europe's sizes)": [67, 38, 32, 17, 10],
+    "13 countries (Western Europe's sizes)": [869, 142, 103, 80, 77, 51, 37, 30, 29, 20, 16,
+                                              15, 11],
+}
 
-def coverage(replicates: int, n_boot: int, seed: int = 7) -> dict[str, float]:
-    """Coverage of per-country, equal-country and pooled (cluster and row-level) intervals."""
-    hits: dict[str, list[bool]] = {"country": [], "equal": [], "pooled_cluster": [],
-                                   "pooled_rows": []}
+
+def estimand_coverage(sizes: list[int], replicates: int, n_boot: int = 400, seed: int = 1,
+                      tau: float = 0.35, skew: float = 6.0, effect_skew: float = 0.0
+                      ) -> dict[str, float]:
+    """Coverage of each interval of its own estimand, with skewed rows (and effects).
+
+    Country effects: ``log 0.4 + tau * z``, ``z`` a standardized skew-normal of shape
+    ``effect_skew`` (0: normal); rows: skew-normal errors (shape ``skew``) of SD 0.5 on the
+    log scale. ``typical``: the equal-country
+    interval against exp(mu) = 0.40; ``named``: the named-country interval against
+    exp(mean theta_c); the same two for the adjusted ratio (country effects); ``country``:
+    each country's own interval against exp(theta_c). Also the mean widths (log scale).
+    """
+    names = {f"C{i:02d}": n for i, n in enumerate(sizes)}
+    hits: dict[str, list[bool]] = {k: [] for k in ("typical", "named", "adjusted_typical",
+                                                   "adjusted_named", "country")}
+    widths: dict[str, list[float]] = {"typical": [], "named": []}
     for r, ss in enumerate(np.random.SeedSequence(seed).spawn(replicates)):
         rng = np.random.default_rng(ss)
-        theta = rng.normal(MU, TAU, len(SIZES))
-        d = country_pay(dict(zip(SIZES, theta, strict=True)), SIZES, rng)
+        theta = MU + tau * standardized_skewed(effect_skew, len(names), rng)
+        d = country_pay(dict(zip(names, theta, strict=True)), names, rng, skew=skew)
         cc = country_clusters(d, "Base", n_boot=n_boot, seed=r)
-        c = cc.countries[cc.countries["reported"].astype(bool) & (cc.countries["group"] == "R")]
-        truth = np.exp(theta[[list(SIZES).index(x) for x in c["country_iso3"]]])
-        hits["country"] += list((c["ci_low"] <= truth) & (truth <= c["ci_high"]))
         g = cc.groups.set_index("group").loc["R"]
-        hits["equal"].append(g.ratio_equal_country_ci_low <= 0.4 <= g.ratio_equal_country_ci_high)
-        hits["pooled_cluster"].append(g.ratio_cluster_ci_low <= 0.4 <= g.ratio_cluster_ci_high)
-        raw = raw_ratios(d, "Base", 30, n_boot, r).set_index("group").loc["R"]
-        hits["pooled_rows"].append(raw.ratio_ci_low <= 0.4 <= raw.ratio_ci_high)
-    return {k: float(np.mean(v)) for k, v in hits.items()}
+        named = float(np.exp(np.mean(theta[np.array(sizes) >= MIN_COUNTRY_N])))
+        hits["typical"].append(g.ratio_equal_country_ci_low <= 0.4
+                               <= g.ratio_equal_country_ci_high)
+        hits["named"].append(g.ratio_named_countries_ci_low <= named
+                             <= g.ratio_named_countries_ci_high)
+        widths["typical"].append(np.log(g.ratio_equal_country_ci_high
+                                        / g.ratio_equal_country_ci_low))
+        widths["named"].append(np.log(g.ratio_named_countries_ci_high
+                                      / g.ratio_named_countries_ci_low))
+        c = cc.countries[cc.countries["reported"].astype(bool) & (cc.countries["group"] == "R")]
+        truth = np.exp(theta[[list(names).index(x) for x in c["country_iso3"]]])
+        hits["country"] += list((c["ci_low"] <= truth) & (truth <= c["ci_high"]))
+        a = adjusted_country_clusters(d.assign(experience="MI"), "Base", ["Base", "R"],
+                                      controls=("experience",)).set_index("group").loc["R"]
+        hits["adjusted_typical"].append(a.ratio_equal_country_ci_low <= 0.4
+                                        <= a.ratio_equal_country_ci_high)
+        hits["adjusted_named"].append(a.ratio_named_countries_ci_low <= named
+                                      <= a.ratio_named_countries_ci_high)
+    out = {k: float(np.mean(v)) for k, v in hits.items()}
+    out.update({f"width_{k}": float(np.mean(v)) for k, v in widths.items()})
+    return out
 
 
-def adjusted_coverage(replicates: int, n_boot: int, seed: int = 5) -> dict[str, float]:
+def adjusted_coverage(replicates: int, seed: int = 5) -> dict[str, float]:
     """Coverage of the equal-country adjusted ratio when countries differ in job mix too.
 
     Each country's share of senior rows is drawn from U(0.1, 0.9) (the base's is 0.5) and a
     senior earns exp(0.4) more: the raw equal-country ratio is then biased by the mix, the
     adjusted one (country effects with the experience control) is not.
     """
-    hits: dict[str, list[bool]] = {"adjusted_equal": [], "raw_equal_mix": []}
+    hits: dict[str, list[bool]] = {"adjusted_equal": []}
     errors = []
-    for r, ss in enumerate(np.random.SeedSequence(seed).spawn(replicates)):
+    for ss in np.random.SeedSequence(seed).spawn(replicates):
         rng = np.random.default_rng(ss)
         theta = rng.normal(MU, TAU, len(SIZES))
         shares = dict(zip(SIZES, rng.uniform(0.1, 0.9, len(SIZES)), strict=True))
         d = country_pay(dict(zip(SIZES, theta, strict=True)), SIZES, rng,
                         senior_share=shares, senior_effect=0.4)
-        a = adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",),
-                                      n_boot=n_boot, seed=r).set_index("group").loc["R"]
+        a = adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",)
+                                      ).set_index("group").loc["R"]
         hits["adjusted_equal"].append(a.ratio_equal_country_ci_low <= 0.4
                                       <= a.ratio_equal_country_ci_high)
         errors.append(np.log(a.ratio_equal_country / 0.4))
-        g = country_clusters(d, "Base", n_boot=n_boot, seed=r).groups.set_index("group").loc["R"]
-        hits["raw_equal_mix"].append(g.ratio_equal_country_ci_low <= 0.4
-                                     <= g.ratio_equal_country_ci_high)
     out = {k: float(np.mean(v)) for k, v in hits.items()}
     out["adjusted_log_bias"] = float(np.mean(errors))
     return out
@@ -81,8 +114,8 @@ def test__adjusted_equal_country__recovers_comparable_ratio_despite_job_mix():
     shares = {c: (0.9 if c == "C00" else 0.2) for c in SIZES}
     d = country_pay(effects, {c: 400 for c in SIZES}, rng, senior_share=shares,
                     senior_effect=0.5)
-    a = adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",),
-                                  n_boot=300, seed=1).set_index("group").loc["R"]
+    a = adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",)
+                                  ).set_index("group").loc["R"]
     truth = float(np.exp(np.mean(list(effects.values()))))
     assert a.ratio_equal_country == pytest.approx(truth, rel=0.05)
     assert a.ratio_equal_country_ci_low < truth < a.ratio_equal_country_ci_high
@@ -92,7 +125,7 @@ def test__adjusted_equal_country__recovers_comparable_ratio_despite_job_mix():
 
 
 def test__adjusted_intervals_cover_the_comparable_ratio():
-    cov = adjusted_coverage(replicates=40, n_boot=300)
+    cov = adjusted_coverage(replicates=40)
     assert cov["adjusted_equal"] >= 0.85
     assert abs(cov["adjusted_log_bias"]) < 0.05
 
@@ -108,7 +141,7 @@ def test__one_or_two_countries_give_no_regional_interval(k):
                                                   rel=0.15)
     assert pd.isna(g.get("ratio_equal_country_ci_low", np.nan))
     a = adjusted_country_clusters(d.assign(experience="MI"), "Base", ["Base", "R"],
-                                  controls=("experience",), n_boot=200, seed=1)
+                                  controls=("experience",))
     row = a.set_index("group").loc["R"]
     assert pd.notna(row.ratio_equal_country)
     assert pd.isna(row.get("ratio_equal_country_ci_low", np.nan))
@@ -146,26 +179,50 @@ def test__pooled_and_equal_country_differ_when_the_largest_country_is_atypical()
     truth = float(np.exp(np.mean(list(effects.values()))))
     assert equal == pytest.approx(truth, rel=0.1)  # every country alike
     assert table.at["R", "n_countries_averaged"] == 7
-    # the cluster interval is wider than the row-level one: countries are a sample too
-    width = table.at["R", "ratio_ci_high"] - table.at["R", "ratio_ci_low"]
-    rows = table.at["R", "ratio_ci_high_rows"] - table.at["R", "ratio_ci_low_rows"]
+    # the pooled ratio is descriptive (rows resampled); the typical country's interval is
+    # wider: it carries the spread between countries
+    width = table.at["R", "ratio_equal_country_ci_high"] - table.at["R",
+                                                                    "ratio_equal_country_ci_low"]
+    rows = table.at["R", "ratio_ci_high"] - table.at["R", "ratio_ci_low"]
     assert width > 2 * rows
 
 
-def test__intervals_cover_country_effects_row_level_does_not():
-    cov = coverage(replicates=60, n_boot=300)
-    assert cov["country"] >= 0.88 and cov["equal"] >= 0.85
-    assert cov["pooled_rows"] <= 0.6  # rows-only intervals claim more than the data hold
+def test__each_interval_covers_its_own_estimand():
+    """Quick run of the estimand study (R = 60); the slow test asserts 93-97% at R = 500."""
+    cov = estimand_coverage(SCENARIOS["5 countries (Eastern Europe's sizes)"], replicates=60,
+                            n_boot=200)
+    for key in ("typical", "named", "adjusted_typical", "adjusted_named", "country"):
+        assert cov[key] >= 0.85, (key, cov)
+    assert cov["width_named"] < cov["width_typical"]  # these countries: no between-country term
 
 
 @pytest.mark.slow
-def test__validation__coverage_at_r_1000():
-    cov = coverage(replicates=1000, n_boot=1000, seed=11)
-    assert 0.93 <= cov["country"] <= 0.97
-    assert 0.93 <= cov["equal"] <= 0.97
-    assert cov["pooled_rows"] < 0.5
-    adj = adjusted_coverage(replicates=1000, n_boot=1000, seed=13)
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test__validation__every_interval_covers_its_estimand_at_r_500(scenario):
+    cov = estimand_coverage(SCENARIOS[scenario], replicates=500, seed=11)
+    print(scenario, {k: round(v, 3) for k, v in cov.items()})
+    for key in ("typical", "named", "adjusted_typical", "adjusted_named", "country"):
+        assert 0.93 <= cov[key] <= 0.97 or (key == "country" and 0.93 <= cov[key] <= 0.99), \
+            (key, cov)
+
+
+@pytest.mark.slow
+def test__validation__skewed_country_effects_stress_at_r_500():
+    """Stress design: the countries' own effects skewed too (skew-normal, shape 6). The t
+    reference assumes roughly symmetric effects; the shortfall is measured and documented
+    (docs/validation.md), not hidden: at least 90% for every interval."""
+    cov = estimand_coverage(SCENARIOS["5 countries (Eastern Europe's sizes)"], replicates=500,
+                            seed=17, effect_skew=6.0)
+    print("skewed effects, 5 countries", {k: round(v, 3) for k, v in cov.items()})
+    for key in ("typical", "named", "adjusted_typical", "adjusted_named", "country"):
+        assert cov[key] >= 0.90, (key, cov)
+
+
+@pytest.mark.slow
+def test__validation__adjusted_ratio_despite_job_mix_at_r_500():
+    adj = adjusted_coverage(replicates=500, seed=13)
     assert 0.93 <= adj["adjusted_equal"] <= 0.97
+    assert abs(adj["adjusted_log_bias"]) < 0.02
 
 
 class TestNoIntervalWithoutTheInformationForOne:
@@ -177,12 +234,12 @@ class TestNoIntervalWithoutTheInformationForOne:
         d = country_pay({"C00": np.log(0.5)}, {"C00": 200}, rng)
         cc = country_clusters(d, "Base", n_boot=200, seed=1)
         g = cc.groups.set_index("group").loc["R"]
-        assert np.isnan(g.ratio_cluster_ci_low) and np.isnan(g.ratio_cluster_ci_high)
+        assert np.isnan(g.ratio_equal_country_ci_low) and np.isnan(g.ratio_equal_country_ci_high)
         c = cc.countries.set_index("country_iso3").loc["C00"]
         assert c.ci_low < c.ratio_to_base < c.ci_high
         two = country_clusters(country_pay({"C00": -0.7, "C01": -0.6}, {"C00": 200, "C01": 50},
                                            rng), "Base", n_boot=200, seed=1)
-        assert np.isnan(two.groups.set_index("group").loc["R"].ratio_cluster_ci_low)
+        assert np.isnan(two.groups.set_index("group").loc["R"].ratio_equal_country_ci_low)
 
     def test__identical_pay_has_no_zero_width_interval_and_is_not_flagged_reliable(self):
         d = pd.DataFrame({"group": ["Base"] * 40 + ["R"] * 40,

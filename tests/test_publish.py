@@ -162,9 +162,11 @@ def test__key_findings_are_generated_with_ci_and_n():
     found = sections.key_findings(small_results())
     assert 4 <= len(found) <= 8
     text = "\n".join(found)
-    assert ("Eastern Europe: a comparable specialist earns 40% of North American pay "
-            "(pooled; 95% CI 37-43%; n = 200, 16 countries).") in found
-    assert "Southeast Asia: a comparable specialist earns 42%" in text
+    # no equal-country figure in these results: the pooled ratio, with no headline interval
+    assert ("Eastern Europe (respondents pooled): a comparable specialist earns 40% of North "
+            "American pay (no interval: no country has 10 rows, and the pooled figure only "
+            "describes them; 200 rows in 16 countries).") in found
+    assert "Southeast Asia (respondents pooled): a comparable specialist earns 42%" in text
     assert "Raw medians" in text and "raw" not in found[0].lower()
     assert "East Asia not estimated (n = 23 < 30)" in text
     assert "developers pushing to kubernetes-tagged repositories" in text and "proxy" in text
@@ -178,12 +180,17 @@ def test__key_findings_show_the_equal_country_adjusted_ratio_where_it_exists():
     res = small_results()
     adj = res["arbitrage"]["adjusted"][0]
     adj.update(ratio_equal_country=0.45, ratio_equal_country_ci_low=0.33,
-               ratio_equal_country_ci_high=0.6, n_countries_averaged=5)
+               ratio_equal_country_ci_high=0.6, n_countries_averaged=5, n_rows_averaged=164,
+               ratio_named_countries_ci_low=0.41, ratio_named_countries_ci_high=0.5)
     found = sections.key_findings(res)
     g = adj["region"]
-    assert any(s.startswith(f"{g}: a comparable specialist earns 45%") and
-               "countries weighed alike, 5 averaged; 95% CI 33-60%" in s for s in found)
-    assert "0.45 (0.33-0.60), 5 countries" in sections.arbitrage_table(res).to_string()
+    # the headline names its estimand and the rows it averages, not the group's n
+    assert (f"{g} (typical country): a comparable specialist earns 45% of North American pay "
+            "(95% CI 33-60%; 5 countries averaged, 164 of 200 rows in 16 countries).") in found
+    table = sections.arbitrage_table(res).set_index("Region")
+    assert "0.45 (0.33-0.60), 5 countries" in table.loc[g].to_string()
+    assert table.loc[g, "The same, these countries only (95% CI)"] == "0.45 (0.41-0.50)"
+    assert table.loc[g, "Reliability"] == "reliable"  # graded on the headline's own interval
 
 
 def test__key_findings_survive_missing_sections():
@@ -223,13 +230,15 @@ def test__arbitrage_table_order_floor_and_ci_text():
     assert list(t["Region"]) == ["North America", "Southeast Asia", "Eastern Europe",
                                  "East Asia"]
     ee = t.set_index("Region").loc["Eastern Europe"]
-    assert ee["Raw ratio to North America (95% CI)"] == "0.35 (0.31-0.37)"
+    assert ee["Pooled ratio to North America, descriptive (95% CI)"] == "0.35 (0.31-0.37)"
     adj = next(c for c in t.columns if c.startswith("Comparable specialist"))
-    assert ee[adj] == "0.40 (0.37-0.43), pooled"  # no equal-country figure: says so
+    assert ee[adj] == "0.40, pooled"  # no equal-country figure: pooled, and no headline CI
     assert "role" in adj and "role_family" not in adj
     ea = t.set_index("Region").loc["East Asia"]
     assert ea[adj] == "not estimated (n = 23 < 30)"
-    assert t.set_index("Region").loc["Southeast Asia", "Reliability"] == "use with caution"
+    # no headline interval: no reliability can be claimed (never "reliable")
+    assert t.set_index("Region").loc["Southeast Asia", "Reliability"] == (
+        "no interval: not assessable")
 
 
 def test__claims_table_puts_problems_first():

@@ -23,6 +23,10 @@ class CleanParams:
     hours_per_year: float = HOURS_PER_YEAR
     min_date: str = "1990-01-01"
     max_date: str | None = None  # default: today (only bounds validity, never an output)
+    #: when the data were collected (a snapshot's date): a row's pay period is converted at
+    #: the mean rate up to this date, never later (point in time, docs/methods.md#s3-2);
+    #: None: a known snapshot's date when the file's sha256 is one, else the period's end
+    collected_on: str | None = None
     annual_usd_bounds: tuple[float, float] = (1_000.0, 2_000_000.0)
     fx_tolerance: float = 0.05
     range_pair_ratio: tuple[float, float] = (1.05, 2.0)

@@ -298,7 +298,7 @@ def country_ratios(arbitrage: dict[str, Any]) -> Any:
                               [(e.get("ratio_equal_country_ci_high")
                                 or e["ratio_equal_country"]) - e["ratio_equal_country"]]],
                         fmt="D", color=palette[i], capsize=3, ms=7)
-        labels.append(f"{g} (equal-country)")
+        labels.append(f"{g} (typical country)")
         ys.append(y)
         y += 1
         for r in members:

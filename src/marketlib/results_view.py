@@ -6,7 +6,9 @@ that picks which estimate a page shows lives here once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from statistics import NormalDist
 from typing import Any
 
 from marketlib.frames import finite_or_none
@@ -23,19 +25,40 @@ def mapping(value: Any) -> dict[str, Any]:
 
 
 def comparable_ratio(adjusted: Mapping[str, Any]) -> tuple[Any, Any, Any, int | None]:
-    """Return the comparable-specialist ratio a page shows: (ratio, low, high, countries).
+    """Return the headline pay ratio of a group: (ratio, low, high, countries averaged).
 
-    The equal-country adjusted ratio (country effects with the controls, each country weighed
-    alike) with its country-cluster CI when the group has at least three countries to average;
-    otherwise the pooled adjusted ratio with its country-cluster CI (``countries`` None).
-    Results written before equal-country adjusted ratios existed read as pooled.
+    The headline (docs/methods.md#s6-3) is the equal-country adjusted ratio read as a
+    **typical country of the region**: country effects with the controls, each country with
+    at least 10 rows weighed alike, its interval from the spread between countries (none from
+    fewer than three countries: ``low``/``high`` None). A group with no country of 10 rows
+    has no headline interval: its pooled adjusted ratio is returned without one
+    (``countries`` None), as the pooled ratio only describes the respondents.
     """
-    if finite_or_none(adjusted.get("ratio_equal_country_ci_low")) is not None:
+    if finite_or_none(adjusted.get("ratio_equal_country")) is not None:
         k = finite_or_none(adjusted.get("n_countries_averaged"))
-        return (adjusted.get("ratio_equal_country"), adjusted.get("ratio_equal_country_ci_low"),
-                adjusted.get("ratio_equal_country_ci_high"), None if k is None else int(k))
-    return (adjusted.get("ratio_to_base"), adjusted.get("ratio_ci_low"),
-            adjusted.get("ratio_ci_high"), None)
+        return (adjusted.get("ratio_equal_country"),
+                finite_or_none(adjusted.get("ratio_equal_country_ci_low")),
+                finite_or_none(adjusted.get("ratio_equal_country_ci_high")),
+                None if k is None else int(k))
+    return adjusted.get("ratio_to_base"), None, None, None
+
+
+#: Relative standard errors of the reliability flags (docs/methods.md#s7-1).
+_PUBLISH_RSE, _CAUTION_RSE = 0.165, 0.333
+
+
+def headline_flag(low: Any, high: Any, level: float = 0.95) -> str:
+    """Return the reliability of a headline ratio from its own interval (A, E, F or N).
+
+    The relative standard error is read off the interval (``log(high/low) / (2 z)``) and
+    graded as every estimate is (A <= 16.5%, E <= 33.3%, F above); ``N``: no interval, so no
+    reliability can be stated (the page says "no interval", never "reliable").
+    """
+    lo, hi = finite_or_none(low), finite_or_none(high)
+    if lo is None or hi is None or lo <= 0 or hi <= lo:
+        return "N"
+    rse = math.log(hi / lo) / (2 * NormalDist().inv_cdf(1 - (1 - level) / 2))
+    return "A" if rse <= _PUBLISH_RSE else "E" if rse <= _CAUTION_RSE else "F"
 
 
 #: The version of results.json's names (run.schema_version); 1: before it was recorded.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 
 def nb_counts(mu: np.ndarray, alpha: float, rng: np.random.Generator) -> np.ndarray:
@@ -134,10 +135,18 @@ def activity_counts(growth: dict[str, float], alpha: float, rng: np.random.Gener
                          "quarter": [str(r[3]) for r in rows]})
 
 
+def standardized_skewed(shape: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``n`` skew-normal values of ``shape`` standardized to mean 0, SD 1 (0: normal)."""
+    if shape == 0:
+        return rng.standard_normal(n)
+    dist = stats.skewnorm(shape)
+    return (dist.rvs(size=n, random_state=rng) - dist.mean()) / dist.std()
+
+
 def country_pay(effects: dict[str, float], sizes: dict[str, int], rng: np.random.Generator,
                 group: str = "R", base_n: int = 2000, base_median: float = 100.0,
                 sigma: float = 0.5, senior_share: dict[str, float] | None = None,
-                senior_effect: float = 0.0) -> pd.DataFrame:
+                senior_effect: float = 0.0, skew: float = 0.0) -> pd.DataFrame:
     """Hourly pay rows with known country effects: ``log pay = log m_base + theta_c + e``.
 
     ``effects``: each country's log ratio to the base median; ``sizes``: its rows. The base
@@ -146,11 +155,14 @@ def country_pay(effects: dict[str, float], sizes: dict[str, int], rng: np.random
     ``exp(theta_c)``). With ``senior_share`` (a country's share of senior rows; the base's is
     0.5) senior rows earn ``senior_effect`` more on the log scale: ``theta_c`` is then the
     country's effect for a *comparable* specialist, and its raw median ratio differs from it by
-    its job mix. Returns ``group``, ``country_iso3``, ``experience``, ``hourly_usd``.
+    its job mix. ``skew`` > 0 draws the log-scale errors from a skew-normal of that shape,
+    standardized to mean 0 and SD ``sigma`` (every group alike, so a country's median ratio is
+    still ``exp(theta_c)``). Returns ``group``, ``country_iso3``, ``experience``,
+    ``hourly_usd``.
     """
     def rows(grp: str, country: str, theta: float, n: int, share: float) -> pd.DataFrame:
         senior = rng.random(n) < share if share > 0 else np.zeros(n, dtype=bool)
-        log_pay = theta + senior_effect * senior + rng.normal(0, sigma, n)
+        log_pay = theta + senior_effect * senior + sigma * standardized_skewed(skew, n, rng)
         return pd.DataFrame({"group": grp, "country_iso3": country,
                              "experience": np.where(senior, "SE", "MI"),
                              "hourly_usd": base_median * np.exp(log_pay)})

@@ -1,16 +1,15 @@
-"""Pay by country, and regions that respect their countries (docs/methods.md#s4-3, #s6-1, #s7-2).
+"""Pay by country, and regional ratios with named estimands (docs/methods.md#s4-3, #s6-3, #s7-2).
 
 A region's countries are a sample too, and pay differs 2-3x between the countries of one
-region: a row-level bootstrap treats the region as one big country and is too sure, and the
-pooled median is the largest country's. Here:
+region: the pooled median is mostly the largest country's. Here:
 
-- **per country** (n >= 10): the median hourly pay, its ratio to the base group's median, a
-  bootstrap CI (rows within the country resampled, and the base group's rows), and an
-  empirical-Bayes ratio shrunk toward the group for small n;
-- **per group**: the pooled ratio (descriptive) and the **equal-country** ratio (the geometric
-  mean of its countries' ratios, countries with n >= 10), both with a **two-stage
-  country-cluster bootstrap** CI (countries resampled within the group, then rows within each
-  country), the number of countries averaged and the largest country's share.
+- **per country** (n >= 10): the median hourly pay, its ratio to the base group's median, an
+  interval (n >= 30: percentile bootstrap of the median, rows within the country and the base's
+  rows; 10 <= n < 30: distribution-free order-statistic bounds, docs/methods.md#s6-1), and an
+  empirical-Bayes ratio shrunk toward the group, with its own interval;
+- **per group**: the equal-country ratio (the geometric mean of its countries' ratios,
+  countries with n >= 10) with two intervals for its two estimands, a typical country of the
+  region and the named countries (:mod:`marketlib.arbitrage.estimands`).
 
 Every function takes the selected rows (``group``, ``country_iso3``, ``hourly_usd``) and is the
 same for the pandas and the Dask engine (per-country statistics are small: computed here, on
@@ -24,26 +23,32 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from marketlib.growth.estimators import MIN_INTERVAL_DF
+from marketlib.arbitrage.estimands import MIN_COUNTRIES_TYPICAL, country_mean, shrunk_intervals
+from marketlib.arbitrage.medians import (
+    CAUTION_RSE,
+    PUBLISH_RSE,
+    bootstrap_medians,
+    median_ci_order_statistic,
+)
 
 #: A country's own figure is reported from this many rows (docs/methods.md#s6-1: suppress below 10).
 MIN_COUNTRY_N = 10
-#: Countries a regional equal-country interval needs: its t reference has k - 1 degrees of
-#: freedom, and nothing prints an interval from fewer than MIN_INTERVAL_DF (one country says
-#: nothing of the region's others; two give 0.00-1,251 on the real data: no information).
-MIN_CLUSTERS_FOR_CI = MIN_INTERVAL_DF + 1
+#: Countries a regional typical-country interval needs (one country says nothing of the
+#: region's others; two give t with one degree of freedom: no information).
+MIN_CLUSTERS_FOR_CI = MIN_COUNTRIES_TYPICAL
+#: Below this many rows a country's interval is the order-statistic one (the bootstrap of a
+#: median under-covers there: docs/methods.md#s6-1).
+MIN_BOOTSTRAP_N = 30
 #: Values drawn at once when resampling a large country (bounds the memory of a chunk).
 _CHUNK_VALUES = 4_000_000
 
-
 @dataclass
 class CountryClusters:
-    """Per-country ratios and the cluster-bootstrap regional figures of one selection."""
+    """Per-country ratios and the regional equal-country figures of one selection."""
 
     countries: pd.DataFrame  # one row per country
-    groups: pd.DataFrame  # one row per group: pooled and equal-country CIs
+    groups: pd.DataFrame  # one row per group: equal-country ratio and its two intervals
     tau2: dict[str, float]  # between-country variance of log ratios, per group
 
 
@@ -62,23 +67,10 @@ def boot_stat(x: np.ndarray, n_boot: int, rng: np.random.Generator,
     return out
 
 
-def _two_stage_pooled(countries: list[np.ndarray], n_boot: int, rng: np.random.Generator
-                      ) -> np.ndarray:
-    """Return pooled medians of a group under the two-stage cluster bootstrap."""
-    k = len(countries)
-    out = np.empty(n_boot)
-    for b in range(n_boot):
-        picks = rng.integers(0, k, k)
-        parts = [countries[i][rng.integers(0, len(countries[i]), len(countries[i]))]
-                 for i in picks]
-        out[b] = np.median(np.concatenate(parts))
-    return out
-
-
 def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int = 0,
                      ci_level: float = 0.95, min_country_n: int = MIN_COUNTRY_N
                      ) -> CountryClusters:
-    """Compute per-country ratios and cluster-bootstrap regional ratios of one selection.
+    """Compute per-country ratios and the equal-country regional ratios of one selection.
 
     Parameters
     ----------
@@ -87,8 +79,8 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
     base
         The base group; every ratio is to its pooled median.
     n_boot, seed, ci_level
-        Bootstrap replicates, seed (its own stream: the row-level bootstrap is unchanged) and
-        interval level.
+        Bootstrap replicates (exact resampling of medians), seed (its own stream: the
+        row-level bootstrap is unchanged) and interval level.
     min_country_n
         Rows a country needs for its own figure (and to enter the equal-country mean).
     """
@@ -104,33 +96,45 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
     base_med = float(np.median(base_rows))
     # the base is the reference the ratios are read against (its pooled median, as
     # published): its rows are resampled, its few countries are not a sample of anything
-    base_boot = boot_stat(base_rows, n_boot, rng)
-    country_rows, group_rows, tau2 = [], [], {}
+    base_boot = bootstrap_medians(base_rows, n_boot, rng)
+    base_var = float(np.var(np.log(base_boot), ddof=1))
+    base_os = median_ci_order_statistic(base_rows, ci_level)
+    country_rows, group_rows = [], []
     for g, by_country in values.items():
-        is_base = g == base
-        boot: dict[str, np.ndarray] = {}
         for c, x in by_country.items():
             row: dict[str, Any] = {"country_iso3": c, "group": g, "n": len(x),
                                    "reported": len(x) >= min_country_n}
             if len(x) >= min_country_n:
-                boot[c] = boot_stat(x, n_boot, rng)
-                ratio_b = boot[c] / base_boot
-                med = float(np.median(x))
-                lo, hi = np.quantile(ratio_b, q)
-                log_var = float(np.var(np.log(boot[c]), ddof=1))
-                row.update(median_hourly_usd=med, ratio_to_base=med / base_med,
-                           ci_low=float(lo), ci_high=float(hi), log_var=log_var,
-                           flag=country_flag(len(x), float(np.sqrt(log_var))))
-                if x[-1] <= x[0]:  # every row the same pay: no spread, no interval
-                    row.update(ci_low=np.nan, ci_high=np.nan, flag="E")
+                row.update(_country_figures(x, base_med, base_boot, base_os, n_boot, rng, q,
+                                            ci_level))
             country_rows.append(row)
-        if not is_base:  # the base against itself is 1 by definition: no figure to bootstrap
-            group_rows.append(_group_figures(g, by_country, boot, base_boot, base_med,
-                                             n_boot, rng, q))
-    countries = pd.DataFrame(country_rows)
-    countries, tau2 = _shrink(countries)
+        if g != base:  # the base against itself is 1 by definition: no figure to estimate
+            group_rows.append(_group_figures(g, country_rows, base_var, ci_level))
+    countries, tau2 = _shrink(pd.DataFrame(country_rows), ci_level)
     return CountryClusters(countries.drop(columns=["log_var"], errors="ignore"),
                            pd.DataFrame(group_rows), tau2)
+
+
+def _country_figures(x: np.ndarray, base_med: float, base_boot: np.ndarray,
+                     base_os: tuple[float, float], n_boot: int, rng: np.random.Generator,
+                     q: np.ndarray, ci_level: float) -> dict[str, Any]:
+    """One reported country's median, ratio, interval, sampling variance and flag."""
+    med = float(np.median(x))
+    boot = bootstrap_medians(x, n_boot, rng)
+    log_var = float(np.var(np.log(boot), ddof=1))
+    out: dict[str, Any] = {"median_hourly_usd": med, "ratio_to_base": med / base_med,
+                           "log_var": log_var,
+                           "flag": country_flag(len(x), float(np.sqrt(log_var)))}
+    if len(x) < MIN_BOOTSTRAP_N:  # order-statistic bounds of the country's and base's medians
+        lo, hi = median_ci_order_statistic(x, ci_level)
+        out.update(ci_low=lo / base_os[1], ci_high=hi / base_os[0],
+                   interval="order statistic")
+    else:
+        lo, hi = np.quantile(boot / base_boot, q)
+        out.update(ci_low=float(lo), ci_high=float(hi), interval="bootstrap")
+    if x[-1] <= x[0]:  # every row the same pay: no spread, no interval
+        out.update(ci_low=np.nan, ci_high=np.nan, flag="E", interval="none")
+    return out
 
 
 def country_flag(n: int, rse: float) -> str:
@@ -139,123 +143,82 @@ def country_flag(n: int, rse: float) -> str:
     ``A`` (reliable): n >= 30 and RSE <= 16.5%; ``E`` (use with caution): 10 <= n < 30 or
     RSE up to 33.3%; ``F`` (unreliable): a larger RSE. Below 10 rows nothing is published.
     """
-    from marketlib.arbitrage.medians import CAUTION_RSE, PUBLISH_RSE
-
     if rse > CAUTION_RSE:
         return "F"
     return "A" if n >= 30 and rse <= PUBLISH_RSE else "E"
 
 
-def _group_figures(g: str, by_country: dict[str, np.ndarray], boot: dict[str, np.ndarray],
-                   base_boot: np.ndarray, base_med: float, n_boot: int,
-                   rng: np.random.Generator, q: np.ndarray) -> dict[str, Any]:
-    """Return a group's pooled and equal-country ratios with two-stage cluster CIs."""
-    pooled = np.log(_two_stage_pooled(list(by_country.values()), n_boot, rng) / base_boot)
-    pooled_hat = float(np.log(np.median(np.concatenate(list(by_country.values()))) / base_med))
-    lo, hi = cluster_interval(pooled_hat, pooled, len(by_country), q)
-    out: dict[str, Any] = {"group": g, "ratio_cluster_ci_low": float(np.exp(lo)),
-                           "ratio_cluster_ci_high": float(np.exp(hi)),
-                           "n_countries_averaged": len(boot)}
-    if boot:
-        names = sorted(boot)
-        meds = np.array([np.median(by_country[c]) for c in names])
-        out["ratio_equal_country"] = float(np.exp(np.mean(np.log(meds))) / base_med)
-        # two-stage: countries drawn with replacement, each with an independent row resample
-        mat = np.vstack([boot[c] for c in names])  # countries x replicates
-        k = len(names)
-        picks = rng.integers(0, k, (n_boot, k))
-        reps = rng.integers(0, n_boot, (n_boot, k))
-        log_eq = np.mean(np.log(mat[picks, reps]), axis=1) - np.log(base_boot)
-        if k >= MIN_CLUSTERS_FOR_CI:  # one country says nothing of the region's others
-            lo, hi = small_cluster_interval(float(np.log(out["ratio_equal_country"])), log_eq,
-                                            k, q[1])
-            out.update(ratio_equal_country_ci_low=float(np.exp(lo)),
-                       ratio_equal_country_ci_high=float(np.exp(hi)))
-    return out
+def _group_figures(g: str, country_rows: list[dict[str, Any]], base_var: float,
+                   ci_level: float) -> dict[str, Any]:
+    """Return a group's equal-country ratio with its typical- and named-country intervals."""
+    rep = [r for r in country_rows if r["group"] == g and r["reported"]]
+    out: dict[str, Any] = {"group": g, "n_countries_averaged": len(rep),
+                           "n_rows_averaged": sum(int(r["n"]) for r in rep)}
+    if not rep:
+        return out
+    mean = country_mean(np.log([r["ratio_to_base"] for r in rep]),
+                        np.array([r["log_var"] for r in rep]), base_var, ci_level)
+    return {**out, **equal_country_columns(mean)}
 
 
-def cluster_interval(estimate: float, replicates: np.ndarray, k: int, q: np.ndarray
-                     ) -> tuple[float, float]:
-    """Return a group's interval (log scale) from its two-stage bootstrap replicates.
-
-    One or two countries: no interval (NaN). One country says nothing of how the region's
-    other countries differ, and t with one degree of freedom carries no information; the
-    country's own interval is in the country table, never presented as the region's. Three
-    or more: :func:`small_cluster_interval`.
-    """
-    if k < MIN_CLUSTERS_FOR_CI:
-        return float("nan"), float("nan")
-    return small_cluster_interval(estimate, replicates, k, float(q[1]))
+def equal_country_columns(mean: Any) -> dict[str, float]:
+    """Return the results columns of a :class:`~marketlib.arbitrage.estimands.CountryMean`."""
+    return {"ratio_equal_country": float(np.exp(mean.log_ratio)),
+            "ratio_equal_country_ci_low": float(np.exp(mean.typical[0])),
+            "ratio_equal_country_ci_high": float(np.exp(mean.typical[1])),
+            "ratio_named_countries_ci_low": float(np.exp(mean.named[0])),
+            "ratio_named_countries_ci_high": float(np.exp(mean.named[1])),
+            "between_country_sd": mean.between_sd}
 
 
-def small_cluster_interval(estimate: float, replicates: np.ndarray, k: int, upper: float
-                           ) -> tuple[float, float]:
-    """Return a mean-of-k-countries interval from its cluster-bootstrap replicates (log scale).
+def _shrink(countries: pd.DataFrame, ci_level: float) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Add the empirical-Bayes ratio of each reported country and its interval (#s7-2).
 
-    Resampling k countries gives (k-1)/k of the mean's variance, and with few countries the
-    tails are Student's, not normal: the replicates' standard error is scaled by
-    sqrt(k/(k-1)) and read on t with k-1 degrees of freedom (Cameron and Miller's G-1 rule).
-    Validated at R = 1,000 (docs/validation.md).
-    """
-    se = float(np.std(replicates, ddof=1)) * np.sqrt(k / (k - 1))
-    half = float(stats.t.ppf(upper, k - 1)) * se
-    return estimate - half, estimate + half
-
-
-def _shrink(countries: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Add the empirical-Bayes ratio of each reported country (docs/methods.md#s7-2, on log ratios).
-
-    ``m_c = log ratio_c``, ``v_c`` its bootstrap variance; the group prior ``mu`` is the mean
-    of ``m_c``; ``tau2 = max(0, Var(m_c - mu) - mean v_c)``; ``B_c = v_c / (v_c + tau2)``.
-    With ``tau2 = 0`` every country's shrunk ratio is the group's (full pooling, said).
+    :func:`~marketlib.arbitrage.estimands.shrunk_intervals` on the log ratios and their
+    bootstrap variances, per group. With ``tau2 = 0`` every country's shrunk ratio is the
+    group's (full pooling, said); one country has nothing to borrow from and keeps its own.
     """
     out = countries.copy()
-    out["ratio_shrunk"] = np.nan
-    out["shrinkage"] = np.nan
+    for col in ("ratio_shrunk", "ratio_shrunk_ci_low", "ratio_shrunk_ci_high", "shrinkage"):
+        out[col] = np.nan
     tau2: dict[str, float] = {}
     if "ratio_to_base" not in out:
         return out, tau2
     rep = out[out["reported"].astype(bool)]
     for g, s in rep.groupby("group"):
-        m = np.log(s["ratio_to_base"].to_numpy(dtype=float))
-        v = s["log_var"].to_numpy(dtype=float)
-        if len(m) == 1:  # one country: nothing to borrow from, no variance between countries
+        if len(s) == 1:  # one country: nothing to borrow from, no variance between countries
             out.loc[s.index, "ratio_shrunk"] = s["ratio_to_base"].to_numpy(dtype=float)
+            out.loc[s.index, "ratio_shrunk_ci_low"] = s["ci_low"].to_numpy(dtype=float)
+            out.loc[s.index, "ratio_shrunk_ci_high"] = s["ci_high"].to_numpy(dtype=float)
             continue
-        mu = float(np.mean(m))
-        t2 = max(0.0, float(np.var(m - mu, ddof=1)) - float(np.mean(v)))
-        b = v / (v + t2) if t2 > 0 else np.ones_like(v)
-        out.loc[s.index, "ratio_shrunk"] = np.exp(mu + (1 - b) * (m - mu))
+        est, b, lo, hi, t2 = shrunk_intervals(np.log(s["ratio_to_base"].to_numpy(dtype=float)),
+                                              s["log_var"].to_numpy(dtype=float), ci_level)
+        out.loc[s.index, "ratio_shrunk"] = np.exp(est)
+        out.loc[s.index, "ratio_shrunk_ci_low"] = np.exp(lo)
+        out.loc[s.index, "ratio_shrunk_ci_high"] = np.exp(hi)
         out.loc[s.index, "shrinkage"] = b
         tau2[str(g)] = t2
     return out, tau2
 
 
+#: The equal-country columns a group row carries (typical-country and named-country CIs).
+EQUAL_COUNTRY_COLUMNS = ("ratio_equal_country", "ratio_equal_country_ci_low",
+                         "ratio_equal_country_ci_high", "ratio_named_countries_ci_low",
+                         "ratio_named_countries_ci_high", "between_country_sd")
+
+
 def apply_country_clusters(raw: pd.DataFrame, clusters: CountryClusters, base: str
                            ) -> pd.DataFrame:
-    """Return the raw ratio table with country-respecting CIs and equal-country ratios.
+    """Return the raw ratio table with each group's equal-country ratio and its intervals.
 
-    Reported groups' ``ratio_ci_low``/``ratio_ci_high`` become the two-stage cluster
-    bootstrap interval; the row-level interval stays beside it (``ratio_ci_*_rows``) as
-    context. The base group's own ratio is 1 by definition and keeps no interval.
+    The pooled ratio keeps its row-level interval (its estimand is descriptive: the group's
+    respondents as they answered, docs/methods.md#s6-3). The base group's own ratio is 1 by
+    definition and keeps no interval.
     """
     out = raw.copy()
-    g = clusters.groups.set_index("group") if len(clusters.groups) else pd.DataFrame(
-        columns=["ratio_cluster_ci_low", "ratio_cluster_ci_high"])
-    rep = out["reported"].astype(bool) & out["group"].ne(base)
-    out["ratio_ci_low_rows"] = out["ratio_ci_low"]
-    out["ratio_ci_high_rows"] = out["ratio_ci_high"]
-    for col in ("ratio_equal_country", "ratio_equal_country_ci_low",
-                "ratio_equal_country_ci_high", "n_countries_averaged"):
+    g = clusters.groups.set_index("group") if len(clusters.groups) else pd.DataFrame()
+    for col in (*EQUAL_COUNTRY_COLUMNS, "n_countries_averaged", "n_rows_averaged"):
         out[col] = out["group"].map(g[col]) if col in g else np.nan
-    if rep.any():
-        for end in ("low", "high"):
-            out.loc[rep, f"ratio_ci_{end}"] = out.loc[rep, "group"].map(
-                g[f"ratio_cluster_ci_{end}"]).astype(float)
-    out.loc[~out["reported"].astype(bool), ["ratio_equal_country",
-                                            "ratio_equal_country_ci_low",
-                                            "ratio_equal_country_ci_high"]] = np.nan
-    is_base = out["group"].eq(base)  # the base against itself: 1, no interval
-    out.loc[is_base, "ratio_equal_country_ci_low"] = np.nan
-    out.loc[is_base, "ratio_equal_country_ci_high"] = np.nan
+    out.loc[~out["reported"].astype(bool) | out["group"].eq(base),
+            list(EQUAL_COUNTRY_COLUMNS)] = np.nan
     return out

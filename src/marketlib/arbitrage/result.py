@@ -10,16 +10,20 @@ import pandas as pd
 
 from marketlib.arbitrage.adjusted import AdjustedFit, adjusted_ratios, gap_trend
 from marketlib.arbitrage.adjusted_countries import respect_countries
-from marketlib.arbitrage.countries import apply_country_clusters, country_clusters
+from marketlib.arbitrage.countries import (
+    EQUAL_COUNTRY_COLUMNS,
+    apply_country_clusters,
+    country_clusters,
+)
+from marketlib.arbitrage.estimands import ESTIMANDS
 from marketlib.arbitrage.medians import raw_ratios
 from marketlib.arbitrage.ppp import ppp_ratios
 from marketlib.arbitrage.select import Scope, require_base, select_rates
 from marketlib.arbitrage.team import team_cost
 
-#: The adjusted ratios' country-respecting columns (equal-country ratio, its CI, the HC3 one).
-_ADJUSTED_EXTRA = ("ratio_equal_country", "ratio_equal_country_ci_low",
-                   "ratio_equal_country_ci_high", "n_countries_averaged", "n_countries",
-                   "ci_low_rows", "ci_high_rows")
+#: The adjusted ratios' equal-country columns (the ratio and its two intervals).
+_ADJUSTED_EXTRA = (*EQUAL_COUNTRY_COLUMNS, "n_countries_averaged", "n_rows_averaged",
+                   "n_countries")
 
 
 #: Internal column -> its results.json name, where the name must say what a bound bounds.
@@ -62,20 +66,17 @@ class ArbitrageResult:
                 item.update({RESULTS_NAMES.get(k, k): clean(r[k]) for k in (
                     "median_hourly_usd", "ci_low", "ci_high", "ratio_to_base", "ratio_ci_low",
                     "ratio_ci_high", "rse", "flag") if k in r})
-                item.update({k: clean(r[k]) for k in (
-                    "ratio_equal_country", "ratio_equal_country_ci_low",
-                    "ratio_equal_country_ci_high", "ratio_ci_low_rows", "ratio_ci_high_rows")
-                    if k in r})
-                if "n_countries_averaged" in r and pd.notna(r["n_countries_averaged"]):
-                    item["n_countries_averaged"] = int(r["n_countries_averaged"])
+                item.update({k: clean(r[k]) for k in EQUAL_COUNTRY_COLUMNS if k in r})
+                for k in ("n_countries_averaged", "n_rows_averaged"):
+                    if k in r and pd.notna(r[k]):
+                        item[k] = int(r[k])
             regions.append(item)
         adjusted = [] if self.adjusted is None else [
             {"group": r.group, "ratio_to_base": r.ratio_to_base, "ratio_ci_low": r.ci_low,
              "ratio_ci_high": r.ci_high, "controls": self.adjusted.controls, "n": int(r.n),
              "kennedy_pct_difference": r.kennedy_pct_difference,
              "median_regression_ratio": clean(r.get("qr_ratio", np.nan)),
-             **{("ratio_" + k if k.startswith("ci_") else k):
-                (int(r[k]) if k.startswith("n_") and pd.notna(r[k]) else clean(r[k]))
+             **{k: (int(r[k]) if k.startswith("n_") and pd.notna(r[k]) else clean(r[k]))
                 for k in _ADJUSTED_EXTRA if k in r}}
             for _, r in self.adjusted.ratios.iterrows()]
         return {
@@ -93,11 +94,13 @@ class ArbitrageResult:
                 {("ratio_" + k if k in ("ci_low", "ci_high") else k): clean(v)
                  for k, v in r.items()} for r in self.countries.to_dict("records")],
             "between_country_variance": self.tau2 or {},
-            "interval_method": ("regional ratios: two-stage country-cluster bootstrap "
-                                "(countries within the group, then rows within country); "
-                                "adjusted ratios: country effects with the controls, the same "
-                                "two-stage bootstrap (countries, then residuals within country); "
-                                "countries: rows within the country"),
+            "estimands": dict(ESTIMANDS),
+            "interval_method": ("equal-country ratios (raw and adjusted): a typical country, "
+                                "t with k - 1 df on the spread between countries (equal-weight "
+                                "HKSJ random effects), and the named countries, from their own "
+                                "sampling variances; pooled ratios: rows resampled (raw), HC3 "
+                                "(adjusted); countries: bootstrap (n >= 30) or order-statistic "
+                                "bounds (n < 30)"),
         }
 
 
@@ -113,7 +116,7 @@ def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: in
     groups = raw.loc[raw["reported"].astype(bool), "group"].tolist()
     adjusted = (adjusted_ratios(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
                 else None)
-    adjusted = respect_countries(adjusted, d, scope.base, groups, n_boot, seed, ci_level)
+    adjusted = respect_countries(adjusted, d, scope.base, groups, ci_level)
     ppp = ppp_ratios(d, plr, scope.base, groups) if plr is not None and groups else None
     trend = (gap_trend(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
              else pd.DataFrame())

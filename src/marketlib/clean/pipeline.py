@@ -132,10 +132,15 @@ def read_inputs(files: list[str | os.PathLike[str]], fmt: Format,
 
 
 def clean_inputs(inputs: Inputs, fmt: Format, params: CleanParams) -> CleanResult:
-    """Clean read inputs with the cleaner of the format's table."""
+    """Clean read inputs with the cleaner of the format's table.
+
+    A known version's collection date applies (:func:`with_collection_date`).
+    """
     from marketlib.clean import cleaners
 
-    return cleaners()[fmt.table](inputs.frame, fmt.name, params, source_file=inputs.source_file)
+    return cleaners()[fmt.table](inputs.frame, fmt.name,
+                                 with_collection_date(params, inputs.sha256),
+                                 source_file=inputs.source_file)
 
 
 def clean_files(files: list[str | os.PathLike[str]], fmt_name: str, table: str | None,
@@ -146,6 +151,21 @@ def clean_files(files: list[str | os.PathLike[str]], fmt_name: str, table: str |
     maps = maps or Maps()
     inputs = read_inputs(files, fmt, maps, names)
     return clean_inputs(inputs, fmt, maps.params(params)), inputs.sha256
+
+
+def with_collection_date(params: CleanParams, sha256: dict[str, str]) -> CleanParams:
+    """Return ``params`` with ``collected_on`` from the inputs when they are known versions.
+
+    A file whose sha256 is a pinned or snapshot version of a dataset was collected by that
+    version's publication date (the latest of several files); the analyst's own
+    ``collected_on`` is kept.
+    """
+    if params.collected_on is not None:
+        return params
+    from marketlib.sources.datasets import collection_date
+
+    known = [d for d in (collection_date(h) for h in sha256.values()) if d]
+    return replace(params, collected_on=max(known)) if known else params
 
 
 def write_clean(result: CleanResult, out: str | os.PathLike[str],

@@ -229,7 +229,7 @@ def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanPar
     rej.add(iso3.isna(), "unknown_country",
             lazy_detail("country ", c["country"], " not recognized"))
 
-    fx = money.usd_per_unit(currency, dates["date"], dates["end"])
+    fx = money.usd_per_unit(currency, dates["date"], fx_period_end(dates, p))
     hours = money.unit_hours(unit, p.hours_per_year)
     own_hourly = amount * fx / hours
     has_source_usd = "source_annual_usd" in c.columns
@@ -253,6 +253,21 @@ def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanPar
                    currency=currency, currency_known=currency_known, iso3=iso3, fx=fx,
                    hours=hours, hourly=hourly, annual=annual,
                    source_usd=source_usd if has_source_usd else None)
+
+
+def fx_period_end(dates: pd.DataFrame, p: CleanParams) -> pd.Series:
+    """Return the last day of each row's pay period whose exchange rates may be used.
+
+    The period's end, but never after the data were collected (``collected_on``) nor after
+    the run's ``max_date`` (as_of): a 2025 row collected in January 2025 is converted at
+    January's rates, not the full year's (docs/methods.md#s3-2). Never before the period's
+    first day.
+    """
+    cap = pd.Timestamp(p.resolved_max_date())
+    if p.collected_on:
+        cap = min(cap, pd.Timestamp(p.collected_on))
+    return dates["end"].where(dates["end"] <= cap, cap).where(
+        lambda e: e >= dates["date"], dates["date"])
 
 
 def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
@@ -383,4 +398,28 @@ def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,
                 fx_mismatch=("is_fx_mismatch", "sum"))
            .reset_index())
     report["log_by_year_region"] = log.astype({"year": int}).to_dict(orient="records")
+    report["fx_vs_source"] = fx_vs_source(clean)
+    report["collected_on"] = p.collected_on
     return report
+
+
+def fx_vs_source(clean: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return, per currency and year, how the project's USD differs from the source's own.
+
+    Rows converted at ECB rates that also carry the source's USD figure: n and the median of
+    ``annual_usd / source_annual_usd - 1`` (a fraction; + means the project's USD is higher).
+    The source's own conversion date is unknown; differences of a few percent are the window
+    (the source's vs the pay period up to collection), larger ones a different rate.
+    """
+    if "source_annual_usd" not in clean or clean.empty:
+        return []
+    d = clean[(clean["fx_source"] == "ecb") & (clean["currency"] != "USD")
+              & (clean["source_annual_usd"] > 0)]
+    if d.empty:
+        return []
+    diff = d["annual_usd"] / d["source_annual_usd"] - 1
+    out = (d.assign(diff=diff).groupby(["currency", "year"], observed=True)
+           .agg(n=("diff", "size"), median_difference=("diff", "median")).reset_index())
+    return [{"currency": str(r.currency), "year": int(r.year), "n": int(r.n),
+             "median_difference": round(float(r.median_difference), 4)}
+            for r in out.itertuples()]

@@ -452,7 +452,7 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
             ratios = ratios.merge(qr, on="group", how="left")
         adjusted = adj.AdjustedFit(ratios=ratios, controls=fit.controls, n=fit.n, model=fit,
                                    formula=formula, quantile=qr)
-    adjusted = respect_countries(adjusted, d, scope.base, groups, n_boot, seed, ci_level)
+    adjusted = respect_countries(adjusted, d, scope.base, groups, ci_level)
     ppp = ppp_ratios(d, plr, scope.base, groups) if plr is not None and groups else None
     trend = (gap_trend(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
              else pd.DataFrame())

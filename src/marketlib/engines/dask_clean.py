@@ -43,7 +43,12 @@ from marketlib.clean.flags import (
 )
 from marketlib.clean.formats import input_format
 from marketlib.clean.maps import merge_unknown_words
-from marketlib.clean.pipeline import Maps, expand_inputs, read_inputs  # noqa: F401
+from marketlib.clean.pipeline import (  # noqa: F401
+    Maps,
+    expand_inputs,
+    read_inputs,
+    with_collection_date,
+)
 from marketlib.clean.rates import clean_rate_rows, rates_report
 from marketlib.cleanparams import CleanParams
 from marketlib.engines import exact
@@ -76,6 +81,7 @@ def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str,
     raw = inputs.frame
     columns = [c for c in raw.columns if c != MALFORMED]
     names = pd.Series(str(table.path), index=pd.RangeIndex(len(raw)), dtype="str")
+    p = with_collection_date(p, {str(table.path): table.sha256})  # as the pandas engine
     rows = clean_rate_rows(raw, fmt, p, source_file=names)
     flagged = flag_file_order(rows.clean, rows.raw_ok_codes, fmt, p)
     n_pairs = int(flagged["range_pair_id"].max()) if flagged["is_range_pair"].any() else 0

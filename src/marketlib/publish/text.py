@@ -26,7 +26,8 @@ LEVEL_TEXT = "95% CI"
 
 
 #: Publication flags of the arbitrage table (RSE rule, docs/methods.md#s7-1): words for readers.
-RELIABILITY = {"A": "reliable", "E": "use with caution", "F": "unreliable"}
+RELIABILITY = {"A": "reliable", "E": "use with caution", "F": "unreliable",
+               "N": "no interval: not assessable"}
 
 
 

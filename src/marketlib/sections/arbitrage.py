@@ -329,14 +329,21 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
         raw_g = raw_by_group.get(g, {})
         n = adjusted[g].get("n", raw_g.get("n"))
         nc = raw_g.get("n_countries")
-        n_text = f"n = {count(n)}" + (f", {count_of(nc, 'country', 'countries')}"
-                                       if _num(nc) else "")
-        how = f"countries weighed alike, {count(k)} averaged" if k else "pooled"
-        ci = (f"{LEVEL_TEXT} {pct_range(lo, hi)}" if _num(lo) is not None
-              else "no interval: too few countries to say how the region's others differ")
+        of = f"{count(n)} rows" + (f" in {count_of(nc, 'country', 'countries')}"
+                                   if _num(nc) else "")
+        if k:
+            who = f"{g} (typical country)"
+            n_text = (f"{count_of(k, 'country', 'countries')} averaged, "
+                      f"{count(adjusted[g].get('n_rows_averaged'))} of {of}")
+            ci = (f"{LEVEL_TEXT} {pct_range(lo, hi)}" if _num(lo) is not None
+                  else f"no interval: {count_of(k, 'country', 'countries')} too few to say "
+                       "how the region's others differ")
+        else:
+            who, n_text = f"{g} (respondents pooled)", of
+            ci = "no interval: no country has 10 rows, and the pooled figure only describes them"
         lead.append(
-            f"{g}: a comparable specialist earns {pct(value)} of "
-            f"{_base_adjective(base)} ({how}; {ci}; {n_text}).")
+            f"{who}: a comparable specialist earns {pct(value)} of "
+            f"{_base_adjective(base)} ({ci}; {n_text}).")
     return lead, others
 
 

@@ -23,7 +23,7 @@ from marketlib.publish.text import (
     pct,
     ratio_ci,
 )
-from marketlib.results_view import comparable_ratio, upgrade_arbitrage
+from marketlib.results_view import comparable_ratio, headline_flag, upgrade_arbitrage
 from marketlib.results_view import rows as _rows
 
 
@@ -53,8 +53,9 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     same = _controls_text(controls)
     adj_col = "Comparable specialist" + (f" (same {same})" if same else "")
     cols = ["Region", "Employees (n)", "Countries (largest)", "Median pay, USD/h (95% CI)",
-            f"Raw ratio to {base} (95% CI)", f"{adj_col} (95% CI)",
-            "Equal-country ratio (95% CI)", "Reliability"]
+            f"Pooled ratio to {base}, descriptive (95% CI)",
+            f"{adj_col}: a typical country (95% CI)", "The same, these countries only (95% CI)",
+            "Reliability"]
     rows = []
     seen = set()
     for r in raw:
@@ -66,12 +67,12 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
             adj = ("1.00 (base)" if g == base else ratio_ci(value, lo, hi)
                    + (f", {count_of(k, 'country', 'countries')}" if k
                       else ", pooled" if _num(value) is not None else ""))
-            rel = RELIABILITY.get(str(r.get("flag")), _text(r.get("flag")))
+            rel = RELIABILITY.get(str(r.get("flag")) if g == base else headline_flag(lo, hi),
+                                  _text(r.get("flag")))
             eq = ("1.00 (base)" if g == base else
-                  ratio_ci(r.get("ratio_equal_country"), r.get("ratio_equal_country_ci_low"),
-                           r.get("ratio_equal_country_ci_high"))
-                  + (f", {count_of(r.get('n_countries_averaged'), 'country', 'countries')}"
-                     if _num(r.get("ratio_equal_country")) is not None else ""))
+                  ratio_ci(a.get("ratio_equal_country"), a.get("ratio_named_countries_ci_low"),
+                           a.get("ratio_named_countries_ci_high"))
+                  if _num(a.get("ratio_equal_country")) is not None else DASH)
             rows.append({
                 "Region": g, "Employees (n)": count(r.get("n")),
                 "Countries (largest)": _countries_text(r), cols[6]: eq,
@@ -122,12 +123,13 @@ def countries_table(results: Mapping[str, Any] | None, top: int | None = None
             and r.get("group") != base]
     rows.sort(key=lambda r: _num(r.get("ratio_to_base")) or 0)
     cols = ["Country", "Group", "n", "Median pay, USD/h", f"Ratio to {base} (95% CI)",
-            "Shrunk ratio", "Reliability"]
+            "Shrunk ratio (95% CI)", "Reliability"]
     out = [{"Country": _text(r.get("country_iso3")), "Group": _text(r.get("group")),
             "n": count(r.get("n")), "Median pay, USD/h": money(r.get("median_hourly_usd")),
             cols[4]: ratio_ci(r.get("ratio_to_base"), r.get("ratio_ci_low"),
                               r.get("ratio_ci_high")),
-            "Shrunk ratio": ratio_ci(r.get("ratio_shrunk"), None, None),
+            "Shrunk ratio (95% CI)": ratio_ci(r.get("ratio_shrunk"), r.get("ratio_shrunk_ci_low"),
+                                              r.get("ratio_shrunk_ci_high")),
             "Reliability": RELIABILITY.get(str(r.get("flag")), DASH)}
            for r in (rows[:top] if top else rows)]
     return _frame(out, cols)

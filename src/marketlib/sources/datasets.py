@@ -63,6 +63,8 @@ class Dataset:
     #: header fields any version of the file holds in its first lines (checked before a new
     #: version is kept: a 200 answer holding an HTML error page is never a data version)
     expect: tuple[str, ...] = ()
+    #: the date the pinned version was published upstream (its rows were collected by then)
+    published: str | None = None
 
     def raw_url(self, commit: str) -> str:
         """Return the raw-file address of this file at ``commit`` (``MARKETLIB_GITHUB_RAW``)."""
@@ -78,7 +80,7 @@ DATASETS = {
     "aijobs": Dataset("aijobs", "aijobs/salaries.csv", AIJOBS_URL, AIJOBS_SHA256,
                       "foorilla/ai-jobs-net-salaries", "salaries.csv", AIJOBS_COMMIT,
                       "salaries.csv", ("work_year", "salary", "salary_currency",
-                                       "employee_residence")),
+                                       "employee_residence"), "2025-01-19"),
     "ppp": Dataset(
         "ppp", f"ppp/{PPP_PLR_FILE}",
         f"https://raw.githubusercontent.com/relatoscondatos/data_global/{PPP_COMMIT}/"
@@ -200,6 +202,19 @@ def snapshots() -> dict[tuple[str, str], Snapshot]:
                                 row.get("note") or "")
                 _SNAPSHOTS[(snap.dataset, snap.ref)] = snap
     return _SNAPSHOTS
+
+
+def collection_date(sha256: str) -> str | None:
+    """Return the publication date of a known version of a dataset (pinned or snapshot).
+
+    A file whose rows were collected by that date: its pay periods are converted at the
+    exchange rates up to it, never later (:attr:`CleanParams.collected_on`). None for an
+    unknown file (the analyst's own data: ``--collected-on`` says it).
+    """
+    for ds in DATASETS.values():
+        if ds.sha256 == sha256 and ds.published:
+            return ds.published
+    return next((s.published for s in snapshots().values() if s.sha256 == sha256), None)
 
 
 def snapshot_refs(name: str) -> list[str]:
