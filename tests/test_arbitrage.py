@@ -180,20 +180,67 @@ def test__gap_trend__recovers_a_known_yearly_ratio_change():
     assert ab.gap_trend(one_year[one_year["year"] == 2024], "NA", ["NA", "EE"]).empty
 
 
-def test__team_cost__savings_match_the_known_ratio():
-    d = _pay(0.0)
-    fit = ab.adjusted_ratios(d, "NA", ["NA", "EE"], quantile_check=False)
-    team = [{"role_family": "ML/AI Engineer", "experience": "senior", "headcount": 3},
-            {"role_family": "ML/AI Engineer", "experience": "mid", "headcount": 2}]
-    out = ab.team_cost(fit, team, "NA", ["NA", "EE"], 2080, n_draws=2000, seed=1)
+def _team_pay(ee_senior_bump: float, seed: int = 0) -> pd.DataFrame:
+    """NA (one country) at $100/h mid, $130/h senior; EE: 4 countries around $40/h mid, its
+    seniors ``ee_senior_bump`` times its mids (a level premium of its own)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    countries = {"NA": {"USA": 0.0}, "EE": {"POL": 0.1, "CZE": -0.1, "ROU": 0.05, "HUN": -0.05}}
+    for group, level in (("NA", 100.0), ("EE", 40.0)):
+        for c, eff in countries[group].items():
+            for exp in ("mid", "senior"):
+                bump = (1.3 if group == "NA" else ee_senior_bump) if exp == "senior" else 1.0
+                pay = level * np.exp(eff) * bump * np.exp(rng.normal(0, 0.05, 60))
+                rows += [{"group": group, "country_iso3": c, "year": 2024, "experience": exp,
+                          "role_family": "ML/AI Engineer", "hourly_usd": x} for x in pay]
+    return pd.DataFrame(rows)
+
+
+SENIORS = [{"role_family": "ML/AI Engineer", "experience": "senior", "headcount": 3},
+           {"role_family": "ML/AI Engineer", "experience": "mid", "headcount": 2}]
+JUNIOR = [{"role_family": "ML/AI Engineer", "experience": "mid", "headcount": 1}]
+
+
+def test__team_cost__savings_match_the_known_ratio_and_depend_on_the_team():
+    d = _team_pay(ee_senior_bump=1.3)
+    out = ab.team_cost(d, SENIORS, "NA", ["NA", "EE"], 2080, n_draws=2000, seed=1)
     ee = out.set_index("group").loc["EE"]
-    # EE pay is 40% of NA for every member, so statistical savings centre on 60%
-    assert ee["savings_p50"] == pytest.approx(0.60, abs=0.01)
+    # EE pay is 40% of NA for every member (typical country: mean effect 0), savings 60%
+    assert ee["savings_p50"] == pytest.approx(0.60, abs=0.02)
     assert ee["savings_p05"] < ee["savings_p50"] < ee["savings_p95"]
-    # loading and coordination overhead are costs: the assumption-aware interval is lower
+    # loading and coordination overhead are costs: the assumption-aware figure is lower
     assert ee["with_assumptions_p50"] < ee["savings_p50"]
     # base cost: (3 x 130 + 2 x 100) $/h x 2080 h, to sampling noise
     assert ee["team_annual_cost_base_p50"] == pytest.approx((3 * 130 + 2 * 100) * 2080, rel=0.02)
+    assert "EU range" in out.attrs["note"]
+    # EE's own senior premium (1.6x, NA's 1.3x): a senior-heavy team saves less than one mid
+    steep = _team_pay(ee_senior_bump=1.6)
+    seniors = ab.team_cost(steep, SENIORS, "NA", ["NA", "EE"], 2080, seed=1)
+    mid = ab.team_cost(steep, JUNIOR, "NA", ["NA", "EE"], 2080, seed=1)
+    s_team = seniors.set_index("group").at["EE", "savings_p50"]
+    s_mid = mid.set_index("group").at["EE", "savings_p50"]
+    assert s_mid == pytest.approx(0.60, abs=0.02)
+    truth = 1 - (3 * 40 * 1.6 + 2 * 40) / (3 * 130 + 2 * 100)
+    assert s_team == pytest.approx(truth, abs=0.02) and s_team < s_mid - 0.05
+
+
+def test__team_cost__no_band_from_two_countries_and_unpriced_levels_are_named():
+    d = _team_pay(1.3)
+    two = d[d["country_iso3"].isin(["USA", "POL", "CZE"])]
+    ee = ab.team_cost(two, SENIORS, "NA", ["NA", "EE"], 2080, seed=1).set_index("group").loc["EE"]
+    assert pd.notna(ee["savings_p50"]) and pd.isna(ee["savings_p05"])
+    no_seniors = d[~((d["group"] == "EE") & (d["experience"] == "senior"))]
+    out = ab.team_cost(no_seniors, SENIORS, "NA", ["NA", "EE"], 2080, seed=1)
+    assert out.empty or "EE" not in set(out["group"])
+    assert "EE: not priced (no experience 'senior' rows)" in out.attrs["note"]
+
+
+def test__pricing_year_skips_a_partial_latest_year():
+    from marketlib.arbitrage.team import pricing_year
+
+    d = pd.DataFrame({"year": [2023] * 300 + [2024] * 600 + [2025] * 20})
+    assert pricing_year(d) == 2024
+    assert pricing_year(d[d["year"] == 2025]) == 2025
 
 
 # --- a base too small, a base against itself (hostile round) -----------------------------------

@@ -120,7 +120,7 @@ def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: in
     ppp = ppp_ratios(d, plr, scope.base, groups) if plr is not None and groups else None
     trend = (gap_trend(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
              else pd.DataFrame())
-    team_df = (team_cost(adjusted, team, scope.base, groups, scope.hours_per_year, seed=seed)
+    team_df = (team_cost(d, team, scope.base, groups, scope.hours_per_year, seed=seed)
                if team and adjusted is not None else None)
     return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
                            trend=trend, team=team_df, min_n=min_n,

@@ -457,10 +457,8 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
     trend = (gap_trend(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
              else pd.DataFrame())
     team_df = None
-    if team and adjusted is not None:  # the team is priced with the statsmodels fit
-        team_fit = adj.adjusted_ratios(d, scope.base, groups, ci_level=ci_level,
-                                       quantile_check=False)
-        team_df = team_cost(team_fit, team, scope.base, groups, scope.hours_per_year, seed=seed)
+    if team and adjusted is not None:  # each group's team model, on the selected rows
+        team_df = team_cost(d, team, scope.base, groups, scope.hours_per_year, seed=seed)
     return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
                            trend=trend, team=team_df, min_n=min_n,
                            countries=clusters.countries, tau2=clusters.tau2)
