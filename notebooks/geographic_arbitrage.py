@@ -98,29 +98,33 @@ plt.show()
 # ## Raw and adjusted ratios to the base
 #
 # The raw ratio compares medians as observed; it moves with each group's mix of seniority and
-# roles. The adjusted ratio is `exp(gamma)` from a log-pay regression with controls (HC3
-# errors): the ratio for a comparable specialist. The median-regression check (`qr_*`) should
+# roles. The adjusted ratio comes from a log-pay regression with controls (role, experience,
+# year): the ratio for a comparable specialist. The median-regression check (`qr_*`) should
 # tell the same story.
 
 # %%
 publish.table(result.raw, ["group", "n", "reported", "flag", "ratio_to_base", "ratio_ci_low",
-                          "ratio_ci_high", "ratio_ci_low_rows", "ratio_ci_high_rows",
-                          "ratio_equal_country", "ratio_equal_country_ci_low",
-                          "ratio_equal_country_ci_high", "n_countries_averaged"])
+                          "ratio_ci_high", "ratio_equal_country", "ratio_equal_country_ci_low",
+                          "ratio_equal_country_ci_high", "ratio_named_countries_ci_low",
+                          "ratio_named_countries_ci_high", "n_countries_averaged",
+                          "n_rows_averaged"])
 
 # %% [markdown]
-# Regional intervals respect countries: a two-stage country-cluster bootstrap (countries
-# resampled within the group, then rows within each country). The row-level interval
-# (`ratio_ci_*_rows`) treats the group as one big country and is shown only for contrast. The
-# **equal-country** ratio is the geometric mean of the group's country ratios (countries with
-# at least 10 rows), so the largest country does not speak for the group; the pooled ratio is
-# descriptive.
+# Each regional figure answers its own question (docs/methods.md#s6-3). The **equal-country**
+# ratio (the geometric mean of the group's countries with at least 10 rows) is read two ways:
+# as **a typical country of the region** (`ratio_equal_country_ci_*`: the countries a sample
+# of the region's, t with k - 1 degrees of freedom on the spread between them; no interval
+# from fewer than three countries) and as **these countries only**
+# (`ratio_named_countries_ci_*`: their own sampling noise). The **pooled** ratio
+# (`ratio_to_base`) describes the respondents as they answered, mostly the largest country:
+# descriptive, with a row-level interval. The pages lead with the typical country.
 #
 # ## Where to hire: pay by country
 #
-# Each country with at least 10 rows: its median, its ratio to the base with a bootstrap
-# interval, and an empirical-Bayes (shrunk) ratio that borrows strength from its group when n
-# is small (docs/methods.md#s7-2). Countries with fewer rows are in results.json with their n only.
+# Each country with at least 10 rows: its median, its ratio to the base with an interval
+# (bootstrap from 30 rows, distribution-free order-statistic bounds below), and an
+# empirical-Bayes (shrunk) ratio with its own interval that borrows strength from its group
+# when n is small (docs/methods.md#s7-2). Countries with fewer rows are in results.json with their n only.
 
 # %%
 results_now = section.to_results()
@@ -167,10 +171,13 @@ publish.table(result.trend)
 # %% [markdown]
 # ## Team cost
 #
-# The team of the parameters (printed below) priced in each group from the adjusted
-# model (median pay). `savings_*` is statistical uncertainty only; `with_assumptions_*` adds
-# employer loading (US 1.43-1.46; elsewhere 1.05-1.47) and a coordination overhead
-# (triangular 5%/15%/30%) for non-base teams. Percentiles 5/50/95; never a single number.
+# The team of the parameters (printed below), each member priced at their role and level in
+# each group's own country-effects model, in a typical country of the group, at the latest
+# complete year (docs/methods.md#s6-4): the team's make-up changes its cost. `savings_*`
+# is statistical uncertainty (the typical country's spread between countries and the
+# coefficients; no band from fewer than three countries); `with_assumptions_*` adds employer
+# on-costs (US 1.43-1.46; every other group the EU range 1.05-1.47, an assumption outside
+# the EU) and a coordination overhead (triangular 5%/15%/30%). Percentiles 5/50/95.
 
 # %%
 print(section.team_text())

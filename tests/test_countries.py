@@ -199,7 +199,9 @@ def test__each_interval_covers_its_own_estimand():
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test__validation__every_interval_covers_its_estimand_at_r_500(scenario):
-    cov = estimand_coverage(SCENARIOS[scenario], replicates=500, seed=11)
+    # each scenario its own random stream (a shared one makes their errors one draw)
+    cov = estimand_coverage(SCENARIOS[scenario], replicates=500,
+                            seed=101 + list(SCENARIOS).index(scenario))
     print(scenario, {k: round(v, 3) for k, v in cov.items()})
     for key in ("typical", "named", "adjusted_typical", "adjusted_named", "country"):
         assert 0.93 <= cov[key] <= 0.97 or (key == "country" and 0.93 <= cov[key] <= 0.99), \

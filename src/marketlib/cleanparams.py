@@ -24,7 +24,7 @@ class CleanParams:
     min_date: str = "1990-01-01"
     max_date: str | None = None  # default: today (only bounds validity, never an output)
     #: when the data were collected (a snapshot's date): a row's pay period is converted at
-    #: the mean rate up to this date, never later (point in time, docs/methods.md#s3-2);
+    #: the mean rate up to this date, never later (point in time, docs/methods.md#s3-5);
     #: None: a known snapshot's date when the file's sha256 is one, else the period's end
     collected_on: str | None = None
     annual_usd_bounds: tuple[float, float] = (1_000.0, 2_000_000.0)

@@ -27,7 +27,7 @@ def mapping(value: Any) -> dict[str, Any]:
 def comparable_ratio(adjusted: Mapping[str, Any]) -> tuple[Any, Any, Any, int | None]:
     """Return the headline pay ratio of a group: (ratio, low, high, countries averaged).
 
-    The headline (docs/methods.md#s6-3) is the equal-country adjusted ratio read as a
+    The headline (docs/methods.md#s4-3) is the equal-country adjusted ratio read as a
     **typical country of the region**: country effects with the controls, each country with
     at least 10 rows weighed alike, its interval from the spread between countries (none from
     fewer than three countries: ``low``/``high`` None). A group with no country of 10 rows

@@ -1,6 +1,6 @@
 """Adjusted ratios that respect countries: country effects with controls.
 
-Method: docs/methods.md#s4-3 and #s6-3.
+Method: docs/methods.md#s4-3 and #s6-2.
 
 The adjusted ratio asks what a *comparable* specialist costs: role, experience and year held
 fixed. Pay differs between the countries of a region, and a region's countries are a sample of

@@ -1,4 +1,4 @@
-"""Pay by country, and regional ratios with named estimands (docs/methods.md#s4-3, #s6-3, #s7-2).
+"""Pay by country, and regional ratios with named estimands (docs/methods.md#s4-3, #s7-2).
 
 A region's countries are a sample too, and pay differs 2-3x between the countries of one
 region: the pooled median is mostly the largest country's. Here:
@@ -212,7 +212,7 @@ def apply_country_clusters(raw: pd.DataFrame, clusters: CountryClusters, base: s
     """Return the raw ratio table with each group's equal-country ratio and its intervals.
 
     The pooled ratio keeps its row-level interval (its estimand is descriptive: the group's
-    respondents as they answered, docs/methods.md#s6-3). The base group's own ratio is 1 by
+    respondents as they answered, docs/methods.md#s4-3). The base group's own ratio is 1 by
     definition and keeps no interval.
     """
     out = raw.copy()

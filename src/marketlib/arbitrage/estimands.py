@@ -1,4 +1,4 @@
-"""What a regional pay ratio estimates, and an honest interval for each (docs/methods.md#s6-3).
+"""What a regional pay ratio estimates, and an honest interval for each (docs/methods.md#s4-3).
 
 A region's figure can answer three different questions, and each has its own interval:
 

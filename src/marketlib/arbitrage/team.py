@@ -1,6 +1,6 @@
 """Team cost (A4): what a stated team costs in each group, priced member by member.
 
-Each group has its own country-effects model (docs/methods.md#s4-4):
+Each group has its own country-effects model (docs/methods.md#s6-4):
 
     log rate_i = alpha_country(i) + role_family_i + experience_i + year_i + e_i   (OLS, HC1)
 

@@ -260,7 +260,7 @@ def fx_period_end(dates: pd.DataFrame, p: CleanParams) -> pd.Series:
 
     The period's end, but never after the data were collected (``collected_on``) nor after
     the run's ``max_date`` (as_of): a 2025 row collected in January 2025 is converted at
-    January's rates, not the full year's (docs/methods.md#s3-2). Never before the period's
+    January's rates, not the full year's (docs/methods.md#s3-5). Never before the period's
     first day.
     """
     cap = pd.Timestamp(p.resolved_max_date())
