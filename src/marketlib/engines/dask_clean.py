@@ -49,7 +49,7 @@ from marketlib.clean.pipeline import (  # noqa: F401
     read_inputs,
     with_collection_date,
 )
-from marketlib.clean.rates import clean_rate_rows, rates_report
+from marketlib.clean.rates import clean_rate_rows, fx_vs_source, rates_report
 from marketlib.cleanparams import CleanParams
 from marketlib.engines import exact
 from marketlib.engines.cells import global_cells, local_cells
@@ -97,7 +97,7 @@ def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str,
     schema = clean.schema.remove(clean.schema.get_field_index(_GIVEN))  # for the run's schema
     _write_rejected_text(rows.rejected, columns, w, index)  # kept if no other file adds columns
     return {"rows_in": len(rows.raw), "columns": columns, "n_pairs": n_pairs,
-            "sha256": table.sha256, "unknown": rows.unknown,
+            "sha256": table.sha256, "unknown": rows.unknown, "collected_on": p.collected_on,
             "schema": schema, "fine_keys": fine_keys, "coarse_keys": coarse_keys,
             "fine": fine_codes, "coarse": coarse_codes,
             "log_value": log_value.to_numpy(dtype=np.float64)}
@@ -337,6 +337,14 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         del parts
         report = _merge_reports(reports, sum(s["rows_in"] for s in small))
         report["unknown_words"] = merge_unknown_words([s["unknown"] for s in small])
+        report["fx_vs_source"] = fx_vs_source(pd.read_parquet(
+            table_dir, columns=["currency", "year", "annual_usd", "source_annual_usd",
+                                "fx_source"],
+            filters=[("fx_source", "==", "ecb"), ("currency", "!=", "USD")])
+            if "source_annual_usd" in clean_columns else pd.DataFrame())
+        dates = [s["collected_on"] for s in small if s.get("collected_on")]
+        report["collected_on"] = max(dates) if dates else None
+        report["params"]["collected_on"] = report["collected_on"]
         staged = output_paths(tmp, "rates")
         _join_rejected(staged["rejected"], work, len(files), raw_columns)
         report["inputs"] = {str(Path(f)): s["sha256"] for f, s in zip(files, small, strict=True)}
