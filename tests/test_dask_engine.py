@@ -434,5 +434,6 @@ def test__run_arbitrage__dask_engine_equals_pandas_engine(client, tmp_path):
     assert a.tau2 == b.tau2
     assert a.adjusted.controls == b.adjusted.controls and a.adjusted.n == b.adjusted.n
     pd.testing.assert_frame_equal(a.adjusted.ratios, b.adjusted.ratios, rtol=1e-8, atol=0)
-    assert {"ratio_equal_country_ci_low", "ratio_named_countries_ci_low"} <= set(a.adjusted.ratios.columns)
+    assert {"ratio_equal_country_ci_low", "ratio_named_countries_ci_low"} <= set(
+        a.adjusted.ratios.columns)
     pd.testing.assert_frame_equal(a.trend, b.trend, check_exact=True)  # pandas in both
