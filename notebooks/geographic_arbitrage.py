@@ -124,7 +124,8 @@ publish.table(result.raw, ["group", "n", "reported", "flag", "ratio_to_base", "r
 # Each country with at least 10 rows: its median, its ratio to the base with an interval
 # (bootstrap from 30 rows, distribution-free order-statistic bounds below), and an
 # empirical-Bayes (shrunk) ratio with its own interval that borrows strength from its group
-# when n is small (docs/methods.md#s7-2). Countries with fewer rows are in results.json with their n only.
+# when n is small (docs/methods.md#s7-2). Countries with fewer rows are in results.json with
+# their n only.
 
 # %%
 results_now = section.to_results()
