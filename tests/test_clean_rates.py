@@ -220,6 +220,16 @@ def test__flag_range_pairs__chain_and_ratio_limits():
     assert pid.iloc[0] == pid.iloc[1] != pid.iloc[2] == pid.iloc[3]
 
 
+def test__flag_range_pairs__high_first_order_and_the_wider_ratio():
+    """A source that writes ranges maximum-first (aijobs): a low-then-high pair is two
+    people; a 2.3x range is a range (the measured width), 3x is not."""
+    df = pd.DataFrame({"k": ["a", "a", "b", "b", "c", "c", "d", "d"],
+                       "amt": [172_000, 75_600, 100, 150, 300, 100, 150, 100]})
+    is_pair, _ = flag_range_pairs(df, ["k"], "amt", order="high_first")
+    assert is_pair.tolist() == [True, True, False, False, False, False, True, True]
+    assert flag_range_pairs(df, ["k"], "amt")[0].tolist()[2:4] == [True, True]  # "any"
+
+
 def test__flag_range_pairs__detector_recall_and_false_positive_rate():
     """METHODS §3.4: recall >= 95%, false-positive rate <= 1% on injected pairs."""
     rng = np.random.default_rng(7)

@@ -67,6 +67,43 @@ def test__aijobs__known_traits_reproduced(cleaned):
                                 "Middle East & Africa"}
 
 
+def test__aijobs__point_in_time_currency_and_the_source_difference(cleaned):
+    """The pinned file is the 2025-01-19 snapshot: its 2025 rows use January's rates, and
+    the clean report compares every currency-year with the source's own USD."""
+    r = cleaned["report"]
+    assert r["collected_on"] == "2025-01-19"
+    diff = {(x["currency"], x["year"]): x for x in r["fx_vs_source"]}
+    assert abs(diff[("EUR", 2025)]["median_difference"]) < 0.03  # +7.1% at the 2025 average
+    assert abs(diff[("EUR", 2023)]["median_difference"]) < 0.005
+    assert sum(x["n"] for x in r["fx_vs_source"]) == int(
+        ((cleaned["clean"]["currency"] != "USD") & (cleaned["clean"]["fx_source"] == "ecb")
+         & (cleaned["clean"]["source_annual_usd"] > 0)).sum())
+
+
+def test__aijobs__range_pairs_are_posted_high_first(cleaned):
+    """Issue 29, item 6, measured: adjacent rows identical but for the amount are the
+    maximum then the minimum of a posted range (the first row is the higher in 95% of them
+    up to a ratio of 2.5; two respondents who happen to agree would be 50%). The rule pairs
+    them in that order up to 2.5, so Egypt's 2.3x ranges are no longer two people."""
+    c = cleaned["clean"]
+    raw = cleaned["raw"]
+    keys = [k for k in raw.columns if k not in ("salary", "salary_in_usd")]
+    r = raw[~c["is_duplicate"].to_numpy()]
+    same = r[keys].eq(r[keys].shift(1)).all(axis=1).to_numpy()
+    amt = r["salary"].to_numpy(dtype=float)
+    prev = np.r_[np.nan, amt[:-1]]
+    ratio = np.fmax(amt, prev) / np.fmin(amt, prev)
+    band = same & (ratio >= 1.05) & (ratio <= 2.5)
+    assert (prev > amt)[band].mean() > 0.9
+    assert (prev > amt)[same & (ratio > 2.0) & (ratio <= 2.5)].mean() > 0.9
+    pairs = c[c["is_range_pair"]].sort_values(["range_pair_id", "source_row"])
+    order = pairs.groupby("range_pair_id")["amount"].agg(["first", "last"])
+    assert (order["first"] > order["last"]).all() and len(order) > 13_000
+    egy = c[(c["country_iso3"] == "EGY") & (c["employment_type"] == "full_time")
+            & ~c["is_duplicate"]]
+    assert egy["is_range_pair"].sum() >= 28
+
+
 def test__aijobs__usd_rows_unchanged(cleaned):
     c = cleaned["clean"]
     usd = c[c["currency"] == "USD"]
@@ -126,5 +163,5 @@ def test__real_regional_intervals_respect_countries(cleaned):
                 assert typical < 11, r.group
     adj = sec.result.adjusted.ratios.set_index("group")
     ee = adj.loc["Eastern Europe"]
-    assert ee.n_countries_averaged == 5 and ee.n_rows_averaged < ee.n
+    assert ee.n_countries_averaged >= 3 and ee.n_rows_averaged < ee.n
     assert 0.3 < ee.ratio_equal_country < 0.5

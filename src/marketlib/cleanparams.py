@@ -29,7 +29,8 @@ class CleanParams:
     collected_on: str | None = None
     annual_usd_bounds: tuple[float, float] = (1_000.0, 2_000_000.0)
     fx_tolerance: float = 0.05
-    range_pair_ratio: tuple[float, float] = (1.05, 2.0)
+    #: a posted range's max/min (measured on aijobs: 2.0-2.5 are ranges too, docs #s3-4)
+    range_pair_ratio: tuple[float, float] = (1.05, 2.5)
     outlier_z: float = 3.5
     outlier_min_cell: int = 20
     freq: str | None = None

@@ -16,13 +16,14 @@ from marketlib.frames import distinct_codes
 
 def flag_range_pairs(
     frame: pd.DataFrame, key_cols: list[str], amount_col: str,
-    min_ratio: float = 1.05, max_ratio: float = 2.0,
+    min_ratio: float = 1.05, max_ratio: float = 2.5, order: str = "any",
 ) -> tuple[pd.Series, pd.Series]:
     """Flag adjacent rows that agree on ``key_cols`` and differ only in amount (a posted range).
 
     docs/methods.md#s3-4 and #sa-1: two rows pair when adjacent in file order, identical on every
-    non-amount column and ``min_ratio <= max/min <= max_ratio``; no row is in two pairs.
-    Returns ``(is_range_pair, range_pair_id)``.
+    non-amount column and ``min_ratio <= max/min <= max_ratio`` (and, with ``order =
+    "high_first"``, the first row the higher: the source's own range order); no row is in two
+    pairs. Returns ``(is_range_pair, range_pair_id)``.
     """
     if frame.empty:
         return (pd.Series(False, index=frame.index, dtype=bool),
@@ -30,11 +31,11 @@ def flag_range_pairs(
     keys = frame[key_cols]
     same = keys.eq(keys.shift(1)).all(axis=1).to_numpy(dtype=bool)
     return _range_pairs(same, frame[amount_col].to_numpy(dtype="float64"), frame.index,
-                        min_ratio, max_ratio)
+                        min_ratio, max_ratio, order)
 
 
 def _range_pairs(same: np.ndarray, amt: np.ndarray, index: pd.Index, min_ratio: float,
-                 max_ratio: float) -> tuple[pd.Series, pd.Series]:
+                 max_ratio: float, order: str = "any") -> tuple[pd.Series, pd.Series]:
     """:func:`flag_range_pairs` given ``same`` (row equals the previous row on every key)."""
     if len(same) == 0:
         return (pd.Series(False, index=index, dtype=bool),
@@ -43,6 +44,8 @@ def _range_pairs(same: np.ndarray, amt: np.ndarray, index: pd.Index, min_ratio: 
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.maximum(amt, prev) / np.minimum(amt, prev)
     arr = same & (ratio >= min_ratio) & (ratio <= max_ratio)
+    if order == "high_first":  # two people who happen to agree come in either order
+        arr &= prev > amt
     # in a chain a,b,c,d of candidate closers, pair greedily: keep every other one
     run_start = arr & ~np.concatenate([[False], arr[:-1]])
     run_id = np.cumsum(run_start)
@@ -215,7 +218,8 @@ def flag_file_order(clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: 
         v = np.asarray(codes[k])[nondup]
         same &= np.concatenate([[False], v[1:] == v[:-1]]) & (v >= 0)  # NA equals nothing
     is_pair, pair_id = _range_pairs(same, out.loc[nondup, "amount"].to_numpy(dtype="float64"),
-                                    out.index[nondup], *p.range_pair_ratio)
+                                    out.index[nondup], *p.range_pair_ratio,
+                                    order=input_format(fmt, "rates").range_order)
     out["is_range_pair"] = is_pair.reindex(out.index, fill_value=False).astype(bool)
     out["range_pair_id"] = pair_id.reindex(out.index).astype("Int64")
     return out

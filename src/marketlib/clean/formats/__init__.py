@@ -61,6 +61,9 @@ class Format:
     description: str = ""
     #: Raw columns that differ between the two rows of a posted range (docs/methods.md#s3-4).
     amount_columns: tuple[str, ...] = ("amount",)
+    #: Which row of a posted range comes first in the file: "high_first" (the source writes
+    #: the maximum, then the minimum: measured on aijobs, docs/methods.md#s3-4) or "any".
+    range_order: str = "any"
     to_canonical: Callable[[pd.DataFrame], Canonical] | None = field(default=None,
                                                                      compare=False)
 

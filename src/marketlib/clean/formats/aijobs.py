@@ -37,4 +37,5 @@ def to_canonical(raw: pd.DataFrame) -> Canonical:
 
 
 FORMAT = Format("aijobs", "rates", REQUIRED, description="aijobs.net salary survey export",
-                amount_columns=("salary", "salary_in_usd"), to_canonical=to_canonical)
+                amount_columns=("salary", "salary_in_usd"), range_order="high_first",
+                to_canonical=to_canonical)
