@@ -108,12 +108,16 @@ def test__regional_growth__latest_quarters_window_and_missing_quarters_refused()
                            years=[2023, 2024], latest_quarters=0)
 
 
-def _coverage(reps: int, seed: int) -> dict[str, float]:
-    """Share of 95% CIs (2023 -> 2024) covering the true regional growth."""
+def _coverage(reps: int, seed: int, year_sd: float = 0.0, years: int = 4) -> dict[str, float]:
+    """Share of 95% CIs (2023 -> 2024) covering the true regional growth.
+
+    ``year_sd``: each economy's year shock (log scale), which lasts its calendar year.
+    """
     rng = np.random.default_rng(seed)
     hits: dict[str, list[bool]] = {r: [] for r in TRUTH}
     for _ in range(reps):
-        raw = activity_counts(TRUTH, 0.01, rng)
+        raw = activity_counts(TRUTH, 0.01, rng, first_year=2025 - years, years=years,
+                              year_sd=year_sd)
         table = clean_activity(raw, "innovationgraph", P, source_file="sim.csv").clean
         res = rg.regional_growth(table, "topic_pushers", ["kubernetes"], ["region"],
                                  years=[2023, 2024], latest_quarters=0)
@@ -125,6 +129,20 @@ def _coverage(reps: int, seed: int) -> dict[str, float]:
 def test__validation_smoke__regional_coverage():
     cov = _coverage(120, seed=3)
     assert all(0.86 <= c <= 1.0 for c in cov.values()), cov
+
+
+def test__year_shocks_count_in_the_growth_interval():
+    """Issue 29, item 7: a shock lasting an economy's year (SD 0.08) is invisible to the
+    quarterly alpha of a two-year window; the second differences of annual sums see it."""
+    cov = _coverage(80, seed=5, year_sd=0.08, years=5)
+    assert all(c >= 0.85 for c in cov.values()), cov
+
+
+@pytest.mark.slow
+def test__validation__regional_coverage_with_year_shocks_r500():
+    cov = _coverage(500, seed=2027, year_sd=0.08, years=5)
+    print("year shocks", cov)
+    assert all(0.93 <= c <= 0.97 for c in cov.values()), cov
 
 
 @pytest.mark.slow

@@ -105,10 +105,11 @@ EU_MEMBERS = ("DE", "FR", "PT")
 def activity_counts(growth: dict[str, float], alpha: float, rng: np.random.Generator,
                     first_year: int = 2021, years: int = 4, topic: str = "kubernetes",
                     seasons: tuple[float, ...] = (1.0, 1.06, 0.94, 1.0),
-                    floor: int = 101) -> pd.DataFrame:
+                    floor: int = 101, year_sd: float = 0.0) -> pd.DataFrame:
     """Innovation-Graph-like quarterly topic pushers with a known regional growth.
 
-    ``mu = base * exp(log(1 + g_region) * t) * season``, t in years, NB2 noise with
+    ``mu = base * exp(log(1 + g_region) * t + u_(economy, year)) * season``, t in years,
+    ``u ~ N(0, year_sd^2)`` a shock lasting the calendar year (0: none), NB2 noise with
     ``alpha``; a cell below ``floor`` is unpublished (absent, never zero), as upstream; an
     ``EU`` row carries the sum of its members' published cells. The annual sums of any fixed
     set of a region's economies grow by exactly ``g_region`` in expectation. Returns the raw
@@ -120,7 +121,8 @@ def activity_counts(growth: dict[str, float], alpha: float, rng: np.random.Gener
     season = np.array(seasons)[q % 4]
     published: dict[tuple[str, int], int] = {}
     for iso2, region, base in ECONOMIES:
-        mu = base * np.exp(np.log1p(growth[region]) * t) * season
+        shock = rng.normal(0.0, year_sd, years)[q // 4] if year_sd > 0 else 0.0
+        mu = base * np.exp(np.log1p(growth[region]) * t + shock) * season
         y = nb_counts(mu, alpha, rng)
         for i in range(len(q)):
             if y[i] >= floor:

@@ -21,6 +21,7 @@ the EU as an assumption, said in the results' note.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from marketlib.arbitrage.adjusted import _controls, winsorize_log
 from marketlib.arbitrage.countries import MIN_CLUSTERS_FOR_CI, MIN_COUNTRY_N
@@ -140,8 +142,10 @@ def _price_group(w: pd.DataFrame, team: list[dict[str, Any]], year: int | None, 
         return f"no {year} rows"
     ctrl = _controls(w, list(TEAM_CONTROLS))
     w["log_rate"] = winsorize_log(w)
-    res = smf.ols("log_rate ~ 0 + C(country_iso3)" + "".join(f" + C({c})" for c in ctrl),
-                  w).fit(cov_type="HC1")  # HC3 is undefined for one-row countries (h = 1)
+    with warnings.catch_warnings():  # collinear levels: checked below, member by member
+        warnings.simplefilter("ignore", SingularMatrixWarning)
+        res = smf.ols("log_rate ~ 0 + C(country_iso3)" + "".join(f" + C({c})" for c in ctrl),
+                      w).fit(cov_type="HC1")  # HC3 is undefined for one-row countries (h = 1)
     sizes = w["country_iso3"].value_counts()
     countries = sorted(sizes.index)
     names = list(res.params.index)
@@ -173,6 +177,11 @@ def _price_group(w: pd.DataFrame, team: list[dict[str, Any]], year: int | None, 
     X = _design(res, new)
     X[:, col] = 0.0
     heads = np.array([float(m["headcount"]) for m in team])
+    exog = res.model.exog
+    combos = X.copy()
+    combos[:, col] += weights  # each member's prediction: a combination of the coefficients
+    if not np.allclose(combos @ np.linalg.pinv(exog) @ exog, combos, atol=1e-8):
+        return "its rows cannot tell a member's level from its countries' (collinear design)"
     point = float(heads @ np.exp(X @ res.params.to_numpy() + level_hat))
     cost = np.exp(X @ beta.T + level_draws[None, :]).T @ heads
     return point, cost

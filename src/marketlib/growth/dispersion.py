@@ -226,3 +226,81 @@ def _paule_mandel_alpha(resid: np.ndarray, mu: np.ndarray, df: int) -> float:
     while excess(hi) > 0 and hi < 1e6:
         hi *= 10
     return float(brentq(excess, 0.0, hi, xtol=1e-12))
+
+
+@dataclass(frozen=True)
+class YearShocks:
+    """Year-level extra variance of an economy's annual log count, and what it rests on.
+
+    An economy's year can sit above or below its own trend for reasons that last the year
+    (a release, a migration, a policy): ``variance`` (``s^2`` on the log scale) is that
+    shock's variance, which the quarterly ``alpha`` of an economy's own trend cannot see (a
+    two-year window's trend absorbs the very change it compares).
+    """
+
+    variance: float
+    variance_var: float | None
+    n: int  # second differences used
+    method: str = "second differences of annual log sums (economies' own trends), Paule-Mandel"
+
+
+#: Annual sums below this are left out of the year-shock estimate (log approximation).
+MIN_ANNUAL_COUNT = 20
+
+
+def year_shock_variance(annual: np.ndarray, squares: np.ndarray, alpha: float = 0.0,
+                        min_count: float = MIN_ANNUAL_COUNT) -> YearShocks | None:
+    """Estimate the year-shock variance from economies' annual sums (docs/methods.md#s5-5).
+
+    ``annual``: economies x consecutive complete years (NaN: not published); ``squares``: the
+    same cells' sums of squared quarterly counts. The second difference of an economy's annual
+    log sums removes its own level and trend: ``D = l_t - 2 l_(t-1) + l_(t-2)`` has variance
+    ``v_t + 4 v_(t-1) + v_(t-2) + 6 s^2``, ``v = 1/Y + alpha SS/Y^2`` (Poisson and the
+    quarterly over-dispersion), so ``s^2`` solves the Paule-Mandel equation
+    ``sum D^2 / (P + 6 s^2) = n``. A curving trend counts as shocks: the estimate errs wide.
+    Its variance is the moment equation's delta-method variance times 1.6: an economy's
+    consecutive second differences overlap (correlations -2/3 and 1/6 add 61% to the
+    variance of a sum of their squares over three differences). None with fewer than three
+    usable differences.
+    """
+    y = np.asarray(annual, dtype=float)
+    ss = np.asarray(squares, dtype=float)
+    if y.ndim != 2 or y.shape[1] < 3:
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.log(y)
+        v = 1.0 / y + alpha * ss / y ** 2
+    d2 = lo[:, 2:] - 2 * lo[:, 1:-1] + lo[:, :-2]
+    p = v[:, 2:] + 4 * v[:, 1:-1] + v[:, :-2]
+    ok = (np.isfinite(d2) & np.isfinite(p) & (y[:, 2:] >= min_count)
+          & (y[:, 1:-1] >= min_count) & (y[:, :-2] >= min_count))
+    d2, p = d2[ok], p[ok]
+    n = len(d2)
+    if n < 3:
+        return None
+
+    def excess(s2: float) -> float:
+        return float(np.sum(d2 ** 2 / (p + 6 * s2)) - n)
+
+    if excess(0.0) <= 0:
+        s2 = 0.0
+    else:
+        hi = 1.0
+        while excess(hi) > 0 and hi < 1e6:
+            hi *= 10
+        s2 = float(brentq(excess, 0.0, hi, xtol=1e-12))
+    w = 1.0 / (p + 6 * s2)
+    var = 1.6 * 2.0 * n / float(6 * np.sum(w)) ** 2
+    return YearShocks(variance=s2, variance_var=var, n=n)
+
+
+def combined_df(known: float, alpha_k: float, disp: Dispersion, shock_k: float,
+                shocks: YearShocks | None) -> float:
+    """Satterthwaite df of ``known + k alpha + k_y s^2`` with both parts estimated."""
+    if shocks is None or shocks.variance_var is None:
+        return disp.effective_df(known, alpha_k)
+    if disp.alpha_var is None or disp.alpha_var <= 0:
+        return float(disp.df)
+    total = known + alpha_k * disp.alpha + shock_k * shocks.variance
+    denom = alpha_k ** 2 * disp.alpha_var + shock_k ** 2 * shocks.variance_var
+    return float(max(2 * total ** 2 / denom, 1.0)) if denom > 0 else float(disp.df)

@@ -29,7 +29,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from marketlib.growth.dispersion import Dispersion, estimate_dispersion
+from marketlib.growth.dispersion import (
+    Dispersion,
+    YearShocks,
+    combined_df,
+    estimate_dispersion,
+    year_shock_variance,
+)
 from marketlib.growth.estimators import trend_growth
 from marketlib.growth.panel import GrowthInputError, Panel
 from marketlib.periods import mid_year
@@ -272,11 +278,17 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
             # NB2 alpha of each economy's quarterly series (own trend and seasons); a region's
             # sum then has extra variance alpha * sum_c y_c^2, whatever its composition
             disp = None if stock else estimate_dispersion(_panel(econ, series.group_by))
+            # year-level shocks, which the window's own trend absorbs: from every economy's
+            # complete years of this subject (its second differences)
+            shocks = (None if disp is None else
+                      year_shocks(wide.xs(subj, level="subject", drop_level=False), disp.alpha))
             disps[f"{key} {subj}"] = None if disp is None else {
-                "alpha": disp.alpha, "df": disp.df, "method": disp.method}
+                "alpha": disp.alpha, "df": disp.df, "method": disp.method,
+                "year_shock_variance": None if shocks is None else shocks.variance,
+                "year_shock_n": None if shocks is None else shocks.n}
             squares = econ.pow(2).groupby(level=["group", "subject"]).sum()
             rows.append(_rows(series, totals, squares, ws, ks, drv, comp, disp, ci_level,
-                              dev_wide, composition))
+                              dev_wide, composition, shocks))
     trend = (pd.DataFrame() if stock
              else _quarterly_trend(wide, years, composition, series.group_by, ci_level))
     growth = _ordered(pd.concat(rows, ignore_index=True), subjects, comparisons,
@@ -363,10 +375,28 @@ def _span_sums(frame: pd.DataFrame, quarters: list[pd.Timestamp], stock: bool
     return v.sum(axis=1), np.square(v).sum(axis=1)
 
 
+def year_shocks(subject_wide: pd.DataFrame, alpha: float) -> YearShocks | None:
+    """Return the year-shock variance of one subject's economies (all complete years).
+
+    ``subject_wide``: economy rows x quarter columns; a year enters when the table holds its
+    four quarters, an economy's year when it is published in all four.
+    """
+    cols = pd.DatetimeIndex(subject_wide.columns)
+    years = sorted(y for y in set(cols.year) if (cols.year == y).sum() == 4)
+    if len(years) < 3 or years != list(range(years[0], years[-1] + 1)):
+        return None
+    v = subject_wide.to_numpy(dtype=float)
+    annual = np.column_stack([np.where(np.isnan(v[:, cols.year == y]).any(axis=1), np.nan,
+                                        v[:, cols.year == y].sum(axis=1)) for y in years])
+    squares = np.column_stack([np.square(v[:, cols.year == y]).sum(axis=1) for y in years])
+    return year_shock_variance(annual, squares, alpha)
+
+
 def _rows(series: RegionalSeries, totals: pd.DataFrame, squares: pd.DataFrame,
           w: pd.DataFrame, kept: pd.Series,
           drv: pd.DataFrame, comp: Comparison, disp: Dispersion | None, ci_level: float,
-          dev_wide: pd.DataFrame | None, composition: str) -> pd.DataFrame:
+          dev_wide: pd.DataFrame | None, composition: str,
+          shocks: YearShocks | None = None) -> pd.DataFrame:
     """Return one comparison's rows: growth, CI, share growth, naive growth, composition."""
     stock = series.measure in STOCK_MEASURES
     y0, _ = _span_sums(totals, comp.quarters_from, stock)
@@ -391,12 +421,23 @@ def _rows(series: RegionalSeries, totals: pd.DataFrame, squares: pd.DataFrame,
         else:
             known = 1 / y0 + 1 / y1
             k = ss0 / y0 ** 2 + ss1 / y1 ** 2
+            # a region's span sums carry each economy's year shock: s^2 sum_c Y_c^2 / Y^2
+            econ = w[kept].fillna(0)
+            e0, _ = _span_sums(econ, comp.quarters_from, stock)
+            e1, _ = _span_sums(econ, comp.quarters_to, stock)
+            grp = [econ.index.get_level_values(n) for n in ("group", "subject")]
+            ky = (pd.Series(e0 ** 2, index=econ.index).groupby(grp).sum().reindex(idx)
+                  .to_numpy() / y0 ** 2
+                  + pd.Series(e1 ** 2, index=econ.index).groupby(grp).sum().reindex(idx)
+                  .to_numpy() / y1 ** 2)
+            s2 = 0.0 if shocks is None else shocks.variance
             out["growth"] = np.expm1(lr)
             if disp is None:
                 out["status"] = "no CI: noise not estimable"
             else:
-                se = np.sqrt(known + disp.alpha * k)
-                df = np.array([disp.effective_df(a, b) for a, b in zip(known, k, strict=True)])
+                se = np.sqrt(known + disp.alpha * k + s2 * ky)
+                df = np.array([combined_df(a, b, disp, c, shocks)
+                               for a, b, c in zip(known, k, ky, strict=True)])
                 q = stats.t.ppf(0.5 + ci_level / 2, df)
                 out["ci_low"], out["ci_high"] = np.expm1(lr - q * se), np.expm1(lr + q * se)
                 out["df"] = df
