@@ -48,25 +48,32 @@ def test__audit_rates__one_estimator_by_wording_the_other_only_context():
         "claimed_hourly_usd": [180.0, 72.0, 65.0, 58.0, 58.0],
         "claimed_annual_equivalent_usd": [374400.0, 149760.0, 135200.0, 1.0, 1.0],
         "claimed_ratio": [1.0, 0.40, 0.36, 0.32, 0.32], "n": [900, 200, 120, 41, 50],
+        "n_countries_averaged": [None, 5, 4, 2, 6],
         "data_ratio_ci_low": [1.0, 0.31, 0.37, 0.20, 0.40],
         "data_ratio_ci_high": [1.0, 0.37, 0.47, 0.30, 0.50],
         "adjusted_ci_low": [None, 0.39, 0.45, 0.30, 0.40],
         "adjusted_ci_high": [None, 0.45, 0.55, 0.40, 0.50],
         "adjusted_ratio": [None, 0.42, 0.50, 0.35, 0.45],
-        "equal_country_ratio": [None, None, None, None, 0.33],
-        "equal_country_ci_low": [None, None, None, None, 0.25],
-        "equal_country_ci_high": [None, None, None, None, 0.45],
+        "adjusted_equal_country_ratio": [None, 0.41, None, None, None],
+        "adjusted_equal_country_ci_low": [None, 0.37, None, None, None],
+        "adjusted_equal_country_ci_high": [None, 0.44, None, None, None],
+        "equal_country_ratio": [None, None, 0.45, 0.25, 0.33],
+        "equal_country_ci_low": [None, None, 0.40, None, 0.25],
+        "equal_country_ci_high": [None, None, 0.52, None, 0.45],
         "base_share_at_or_above": [0.05, 0.5, 0.6, 0.6, 0.6],
         "base_median_hourly_usd": [50.0] * 5})
     out = {r["id"]: r for r in cl.audit_rates(claims, comparison, 2080, "North America")}
     # a bill rate against salaries: another quantity, never "contradicted"
     assert out["na"]["verdict"] == "not_comparable" and "5.0%" in out["na"]["detail"]
-    # "comparable skills": the adjusted ratio decides (the pooled CI would have said no)
+    # "comparable skills": the typical country's adjusted ratio decides (the pooled CI of
+    # the respondents would have said no)
     assert out["ee"]["verdict"] == "supported_by_data" and "adjusted" in out["ee"]["detail"]
+    # a bare average outside the typical country's interval is contradicted
     assert out["la"]["verdict"] == "contradicted_by_data"
-    # a bare average outside its own estimate is contradicted, whatever the adjusted CI says
-    assert out["sa"]["verdict"] == "contradicted_by_data"
-    assert "context, not the verdict: adjusted ratio 0.35" in out["sa"]["detail"]
+    # two countries: no regional interval; the descriptive pooled interval never judges
+    assert out["sa"]["verdict"] == "untestable"
+    assert "fewer than 3 countries" in out["sa"]["detail"] and "2 countries" in out["sa"]["detail"]
+    assert "pooled adjusted ratio (descriptive) 0.35" in out["sa"]["detail"]
     # with countries reported, a bare average is judged on the equal-country ratio
     # (0.32 in 0.25-0.45, but the interval reaches beyond 0.32 / 1.25: it cannot tell)
     assert out["eq"]["verdict"] == "consistent_uninformative"

@@ -94,8 +94,13 @@ def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: 
         n_text = f"n = {0 if pd.isna(n) else int(n)}"
         verdict = ratio_verdict(ratio, lo, hi)
         if verdict is None:
-            item.update(verdict="untestable", detail=f"{n_text}: the {name} has no interval "
-                        "(below the publication floor or too few countries)", gap=0.0)
+            k = r.get("n_countries_averaged")
+            k_text = ("" if k is None or pd.isna(k) else
+                      f"; {int(k)} countr{'y' if int(k) == 1 else 'ies'} with 10 rows")
+            item.update(verdict="untestable", detail=(
+                f"{n_text}: the {name} has no interval (below the publication floor, or fewer "
+                f"than 3 countries to say how the region's countries differ{k_text}); {other}"),
+                gap=0.0)
         else:
             where = {"contradicted_by_data": "is outside its 95% CI",
                      "supported_by_data": (f"lies in its 95% CI, which stays within "
@@ -126,24 +131,20 @@ _COMPARABLE = re.compile(r"comparable|similar (skills|experience|roles?)|same (s
 def _matching_estimate(text: str, r: Any) -> tuple[str, Any, Any, Any]:
     """Return the estimate a rate claim is judged on: (name, estimate, low, high).
 
-    "with comparable skills" (and similar wording) asks for a comparable specialist: the
-    adjusted ratio. A bare average is judged on the equal-country ratio (the region, its
-    countries weighed alike), or, where no country reaches the floor, the pooled ratio.
+    A claim about a region is judged on a regional interval: a typical country of the region
+    (docs/methods.md#s4-3). "with comparable skills" (and similar wording) asks for a
+    comparable specialist: the equal-country adjusted ratio; a bare average, the
+    equal-country ratio. The pooled ratio only describes the respondents: its row-level
+    interval never judges a regional claim, so a region averaged over fewer than three
+    countries has no interval here (the claim is untestable, said with why).
     """
     if _COMPARABLE.search(str(text)):
-        if pd.notna(r.get("adjusted_equal_country_ci_low", np.nan)):
-            return ("equal-country adjusted ratio (comparable specialist)",
-                    r.get("adjusted_equal_country_ratio"),
-                    r.get("adjusted_equal_country_ci_low"),
-                    r.get("adjusted_equal_country_ci_high"))
-        return ("adjusted ratio (comparable specialist, country-cluster CI)",
-                r.get("adjusted_ratio"), r.get("adjusted_ci_low"), r.get("adjusted_ci_high"))
-    if pd.notna(r.get("equal_country_ci_low", np.nan)):
-        return ("equal-country ratio", r.get("equal_country_ratio"),
-                r.get("equal_country_ci_low"), r.get("equal_country_ci_high"))
-    return ("pooled ratio (country-cluster CI)", r.get("data_ratio"),
-            r.get("data_ratio_ci_low"), r.get("data_ratio_ci_high"))
-
+        return ("equal-country adjusted ratio (comparable specialist, a typical country)",
+                r.get("adjusted_equal_country_ratio"),
+                r.get("adjusted_equal_country_ci_low"),
+                r.get("adjusted_equal_country_ci_high"))
+    return ("equal-country ratio (a typical country)", r.get("equal_country_ratio"),
+            r.get("equal_country_ci_low"), r.get("equal_country_ci_high"))
 
 
 def _other_estimate(name: str, r: Any) -> str:
@@ -158,7 +159,7 @@ def _other_estimate(name: str, r: Any) -> str:
                            "equal-country adjusted ratio")
     else:
         v, lo, hi, what = (r.get("adjusted_ratio"), r.get("adjusted_ci_low"),
-                           r.get("adjusted_ci_high"), "adjusted ratio")
+                           r.get("adjusted_ci_high"), "pooled adjusted ratio (descriptive)")
     if v is None or pd.isna(v):
         return f"no {what} as context"
     ci = "" if lo is None or pd.isna(lo) else f" [{lo:.2f}-{hi:.2f}]"
