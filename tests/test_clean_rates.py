@@ -317,3 +317,17 @@ class TestPointInTimeCurrency:
         (row,) = r.report["fx_vs_source"]
         assert row["currency"] == "EUR" and row["year"] == 2024 and row["n"] == 2
         assert row["median_difference"] == pytest.approx(108.24 / 108 - 1, abs=0.001)
+
+    def test__the_command_line_takes_the_collection_date(self, tmp_path, capsys):
+        from marketlib.cli import main
+
+        src = tmp_path / "pay.csv"
+        src.write_text(GEN + "DE,100,EUR,hour,2025,,,FT\n", encoding="utf-8")
+        out = tmp_path / "out"
+        assert main(["clean", "rates", str(src), "--format", "generic", "--out", str(out),
+                     "--max-date", "2026-01-01", "--collected-on", "2025-01-19"]) == 0
+        report = __import__("json").loads((out / "rates_clean_report.json").read_text())
+        assert report["collected_on"] == "2025-01-19"
+        assert main(["clean", "rates", str(src), "--format", "generic", "--out", str(out),
+                     "--collected-on", "19/01/2025"]) == 2
+        assert "--collected-on" in capsys.readouterr().err

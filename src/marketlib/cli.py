@@ -73,8 +73,16 @@ def clean_params_from(args: argparse.Namespace) -> CleanParams:
 
         load_scheme(args.scheme)  # refuse a bad scheme file before writing anything
     check_output_dir(args.out)
+    collected = getattr(args, "collected_on", None)
+    if collected is not None:
+        try:
+            date.fromisoformat(collected)
+        except ValueError:
+            raise InputError("--collected-on",
+                             f"{collected!r} is not a date YYYY-MM-DD") from None
     order = "dayfirst" if args.dayfirst else "monthfirst" if args.monthfirst else "auto"
     return CleanParams(scheme=args.scheme, hours_per_year=hours, max_date=args.max_date,
+                       collected_on=collected,
                        decimal=args.decimal, freq=getattr(args, "freq", None), date_order=order,
                        known_certifications_only=getattr(args, "known_only", False))
 
@@ -284,6 +292,10 @@ def _add_clean_table(csub: Any, what: str) -> None:
                    help="region scheme: article, un, or a CSV iso3,region,subregion")
     w.add_argument("--max-date", default=None,
                    help="latest valid date, YYYY-MM-DD (default: today)")
+    w.add_argument("--collected-on", default=None,
+                   help="when the data were collected, YYYY-MM-DD: pay periods are converted "
+                        "at exchange rates up to this date, never later (default: a known "
+                        "snapshot's own date, else the period's end)")
     order = w.add_mutually_exclusive_group()
     order.add_argument("--dayfirst", action="store_true",
                        help="NN/NN/YYYY dates are day first (default: decided per column "
