@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from statistics import NormalDist
 from typing import Any
 
+from marketlib.arbitrage.medians import CAUTION_RSE, PUBLISH_RSE
 from marketlib.frames import finite_or_none
 
 
@@ -43,10 +44,6 @@ def comparable_ratio(adjusted: Mapping[str, Any]) -> tuple[Any, Any, Any, int | 
     return adjusted.get("ratio_to_base"), None, None, None
 
 
-#: Relative standard errors of the reliability flags (docs/methods.md#s7-1).
-_PUBLISH_RSE, _CAUTION_RSE = 0.165, 0.333
-
-
 def headline_flag(low: Any, high: Any, level: float = 0.95) -> str:
     """Return the reliability of a headline ratio from its own interval (A, E, F or N).
 
@@ -58,7 +55,7 @@ def headline_flag(low: Any, high: Any, level: float = 0.95) -> str:
     if lo is None or hi is None or lo <= 0 or hi <= lo:
         return "N"
     rse = math.log(hi / lo) / (2 * NormalDist().inv_cdf(1 - (1 - level) / 2))
-    return "A" if rse <= _PUBLISH_RSE else "E" if rse <= _CAUTION_RSE else "F"
+    return "A" if rse <= PUBLISH_RSE else "E" if rse <= CAUTION_RSE else "F"
 
 
 #: The version of results.json's names (run.schema_version); 1: before it was recorded.

@@ -24,7 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from marketlib.arbitrage.estimands import MIN_COUNTRIES_TYPICAL, country_mean, shrunk_intervals
+from marketlib.arbitrage.estimands import (
+    MIN_COUNTRIES_TYPICAL,
+    CountryMean,
+    country_mean,
+    shrunk_intervals,
+)
 from marketlib.arbitrage.medians import (
     CAUTION_RSE,
     PUBLISH_RSE,
@@ -40,8 +45,6 @@ MIN_CLUSTERS_FOR_CI = MIN_COUNTRIES_TYPICAL
 #: Below this many rows a country's interval is the order-statistic one (the bootstrap of a
 #: median under-covers there: docs/methods.md#s6-1).
 MIN_BOOTSTRAP_N = 30
-#: Values drawn at once when resampling a large country (bounds the memory of a chunk).
-_CHUNK_VALUES = 4_000_000
 
 @dataclass
 class CountryClusters:
@@ -50,21 +53,6 @@ class CountryClusters:
     countries: pd.DataFrame  # one row per country
     groups: pd.DataFrame  # one row per group: equal-country ratio and its two intervals
     tau2: dict[str, float]  # between-country variance of log ratios, per group
-
-
-def boot_stat(x: np.ndarray, n_boot: int, rng: np.random.Generator,
-              stat: Any = np.median) -> np.ndarray:
-    """Return ``n_boot`` values of ``stat`` (median, mean) of ``x`` resampled with replacement.
-
-    Chunked and vectorized: at most ``_CHUNK_VALUES`` values are drawn at once.
-    """
-    n = len(x)
-    out = np.empty(n_boot)
-    step = max(1, _CHUNK_VALUES // max(n, 1))
-    for start in range(0, n_boot, step):
-        k = min(step, n_boot - start)
-        out[start:start + k] = stat(x[rng.integers(0, n, (k, n))], axis=1)
-    return out
 
 
 def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int = 0,
@@ -161,7 +149,7 @@ def _group_figures(g: str, country_rows: list[dict[str, Any]], base_var: float,
     return {**out, **equal_country_columns(mean)}
 
 
-def equal_country_columns(mean: Any) -> dict[str, float]:
+def equal_country_columns(mean: CountryMean) -> dict[str, float]:
     """Return the results columns of a :class:`~marketlib.arbitrage.estimands.CountryMean`."""
     return {"ratio_equal_country": float(np.exp(mean.log_ratio)),
             "ratio_equal_country_ci_low": float(np.exp(mean.typical[0])),

@@ -97,7 +97,6 @@ def team_cost(d: pd.DataFrame, team: list[dict[str, Any]], base: str, groups: li
         out = pd.DataFrame()
         out.attrs["note"] = " ".join(notes)
         return out
-    annual = hours_per_year
     out = []
     for g in groups:
         if g == base or g not in points:
@@ -118,8 +117,8 @@ def team_cost(d: pd.DataFrame, team: list[dict[str, Any]], base: str, groups: li
                     "with_assumptions_p05": q(s_all, 0.05),
                     "with_assumptions_p50": q(s_all, 0.5),
                     "with_assumptions_p95": q(s_all, 0.95),
-                    "team_annual_cost_base_p50": points[base] * annual,
-                    "team_annual_cost_p50": points[g] * annual,
+                    "team_annual_cost_base_p50": points[base] * hours_per_year,
+                    "team_annual_cost_p50": points[g] * hours_per_year,
                     "pricing_year": year})
     frame = pd.DataFrame(out)
     frame.attrs["note"] = " ".join([*notes, ON_COST_NOTE]

@@ -294,6 +294,23 @@ def year_shock_variance(annual: np.ndarray, squares: np.ndarray, alpha: float = 
     return YearShocks(variance=s2, variance_var=var, n=n)
 
 
+def year_shocks(subject_wide: pd.DataFrame, alpha: float) -> YearShocks | None:
+    """Return the year-shock variance of one subject's economies (all complete years).
+
+    ``subject_wide``: economy rows x quarter columns; a year enters when the table holds its
+    four quarters, an economy's year when it is published in all four.
+    """
+    cols = pd.DatetimeIndex(subject_wide.columns)
+    years = sorted(y for y in set(cols.year) if (cols.year == y).sum() == 4)
+    if len(years) < 3 or years != list(range(years[0], years[-1] + 1)):
+        return None
+    v = subject_wide.to_numpy(dtype=float)
+    annual = np.column_stack([np.where(np.isnan(v[:, cols.year == y]).any(axis=1), np.nan,
+                                        v[:, cols.year == y].sum(axis=1)) for y in years])
+    squares = np.column_stack([np.square(v[:, cols.year == y]).sum(axis=1) for y in years])
+    return year_shock_variance(annual, squares, alpha)
+
+
 def combined_df(known: float, alpha_k: float, disp: Dispersion, shock_k: float,
                 shocks: YearShocks | None) -> float:
     """Satterthwaite df of ``known + k alpha + k_y s^2`` with both parts estimated."""

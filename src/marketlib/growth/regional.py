@@ -34,10 +34,17 @@ from marketlib.growth.dispersion import (
     YearShocks,
     combined_df,
     estimate_dispersion,
-    year_shock_variance,
+    year_shocks,
 )
 from marketlib.growth.estimators import trend_growth
 from marketlib.growth.panel import GrowthInputError, Panel
+from marketlib.growth.windows import (
+    Comparison,
+    latest_quarters_comparison,
+    quarter_label,
+    quarters_between,
+    year_comparisons,
+)
 from marketlib.periods import mid_year
 
 STOCK_MEASURES = frozenset({"developers"})
@@ -151,40 +158,6 @@ def _combine(d: pd.DataFrame, group_by: list[str] | tuple[str, ...]) -> pd.DataF
     return pd.concat([d[~d["country_iso3"].isin(CHINA_HONG_KONG)], first], ignore_index=True)
 
 
-def quarters_between(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Timestamp]:
-    """Return the quarter starts from ``first`` to ``last`` inclusive."""
-    return list(pd.date_range(first, last, freq="QS"))
-
-
-@dataclass
-class Comparison:
-    """One comparison window: ``from`` and ``to`` spans of four quarters (or two Q4 stocks)."""
-
-    label_from: str
-    label_to: str
-    quarters_from: list[pd.Timestamp]
-    quarters_to: list[pd.Timestamp]
-
-
-def year_comparisons(years: list[int]) -> list[Comparison]:
-    """Return consecutive calendar-year comparisons (2022 -> 2023, 2023 -> 2024, ...)."""
-    out = []
-    for y0, y1 in zip(years[:-1], years[1:], strict=True):
-        out.append(Comparison(str(y0), str(y1), quarters_between(
-            pd.Timestamp(f"{y0}-01-01"), pd.Timestamp(f"{y0}-10-01")),
-            quarters_between(pd.Timestamp(f"{y1}-01-01"), pd.Timestamp(f"{y1}-10-01"))))
-    return out
-
-
-def latest_quarters_comparison(last: pd.Timestamp, n: int = 4) -> Comparison:
-    """Return the latest ``n`` quarters against the ``n`` before them."""
-    to = quarters_between(last - pd.DateOffset(months=3 * (n - 1)), last)
-    fr = quarters_between(to[0] - pd.DateOffset(months=3 * n), to[0] - pd.DateOffset(months=3))
-
-    return Comparison(f"{_qlabel(fr[0])}-{_qlabel(fr[-1])}",
-                      f"{_qlabel(to[0])}-{_qlabel(to[-1])}", fr, to)
-
-
 @dataclass
 class RegionalGrowth:
     """Regional growth of one measure: rows per group, subject and comparison, with detail."""
@@ -258,7 +231,7 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
         if missing:
             raise GrowthInputError(
                 f"comparison {comp.label_from} -> {comp.label_to} needs quarters not in the "
-                f"table ({', '.join(_qlabel(q) for q in missing)})")
+                f"table ({', '.join(quarter_label(q) for q in missing)})")
         window_q = quarters_between(min(window), max(window))
         w = wide[window_q]
         kept = w.notna().all(axis=1) if composition == "constant" else w.notna().any(axis=1)
@@ -319,7 +292,7 @@ def _quarterly_trend(wide: pd.DataFrame, years: list[int] | tuple[int, ...], com
     kept = w.notna().all(axis=1) if composition == "constant" else w.notna().any(axis=1)
     totals = w[kept].fillna(0).groupby(level=["group", "subject"]).sum()
     trend = trend_growth(_panel(totals, group_by), ci_level)
-    trend.insert(1, "window", f"{_qlabel(span[0])}-{_qlabel(span[-1])}")
+    trend.insert(1, "window", f"{quarter_label(span[0])}-{quarter_label(span[-1])}")
     return trend
 
 
@@ -332,10 +305,6 @@ def _ordered(growth: pd.DataFrame, subjects: list[str] | None, comparisons: list
         _s=growth["subject"].map(order).fillna(len(order)),
         _c=[comp_order[(f, t)] for f, t in zip(growth["from"], growth["to"], strict=True)],
     ).sort_values(["_s", "_c", *group_by], kind="stable").drop(columns=["_s", "_c"])
-
-
-def _qlabel(q: pd.Timestamp) -> str:
-    return f"{q.year}Q{(q.month - 1) // 3 + 1}"
 
 
 def _wide(data: pd.DataFrame) -> pd.DataFrame:
@@ -373,23 +342,6 @@ def _span_sums(frame: pd.DataFrame, quarters: list[pd.Timestamp], stock: bool
     use = quarters[-1:] if stock else quarters
     v = frame.reindex(columns=use).fillna(0).to_numpy(dtype=float)
     return v.sum(axis=1), np.square(v).sum(axis=1)
-
-
-def year_shocks(subject_wide: pd.DataFrame, alpha: float) -> YearShocks | None:
-    """Return the year-shock variance of one subject's economies (all complete years).
-
-    ``subject_wide``: economy rows x quarter columns; a year enters when the table holds its
-    four quarters, an economy's year when it is published in all four.
-    """
-    cols = pd.DatetimeIndex(subject_wide.columns)
-    years = sorted(y for y in set(cols.year) if (cols.year == y).sum() == 4)
-    if len(years) < 3 or years != list(range(years[0], years[-1] + 1)):
-        return None
-    v = subject_wide.to_numpy(dtype=float)
-    annual = np.column_stack([np.where(np.isnan(v[:, cols.year == y]).any(axis=1), np.nan,
-                                        v[:, cols.year == y].sum(axis=1)) for y in years])
-    squares = np.column_stack([np.square(v[:, cols.year == y]).sum(axis=1) for y in years])
-    return year_shock_variance(annual, squares, alpha)
 
 
 def _rows(series: RegionalSeries, totals: pd.DataFrame, squares: pd.DataFrame,
