@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+#: What a pay period after the last exchange rate gets (CleanParams.fx_after_last).
+FX_AFTER_LAST = ("reject", "last_available")
+
 #: Default hours per working year (40 h x 52 weeks), printed on every table.
 HOURS_PER_YEAR = 2080
 
@@ -44,10 +47,32 @@ class CleanParams:
     #: the column map the file was read with (recorded; applied by the reader)
     columns: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: years-of-experience limits junior|mid|senior|lead (numeric experience cells)
+    experience_bands: tuple[float, float, float] = (2.0, 5.0, 10.0)
+    #: a pay period after the last exchange rate of its currency: ``reject``
+    #: (fx_rate_unavailable) or ``last_available`` (the last rate, row flagged
+    #: ``is_fx_last_available``; pages say so)
+    fx_after_last: str = "reject"
+    #: the analyst's own exchange rates (``--fx-table``): where the table came from (recorded)
+    fx_table: str | None = None
+    #: its rows: date, currency, usd_per_unit (they take precedence over the ECB's)
+    own_fx: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.fx_after_last not in FX_AFTER_LAST:
+            raise ValueError(f"fx_after_last must be one of {FX_AFTER_LAST}, got "
+                             f"{self.fx_after_last!r}")
+        b = tuple(self.experience_bands)
+        if len(b) != 3 or not all(isinstance(x, int | float) and math.isfinite(x) for x in b) \
+                or not 0 < b[0] < b[1] < b[2] <= 60:
+            raise ValueError("experience_bands must be three ascending years in (0, 60], e.g. "
+                             f"[2, 5, 10]; got {list(b)!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Return the parameters as plain JSON-ready values."""
         d = asdict(self)
+        d.pop("own_fx", None)
+        d["experience_bands"] = list(self.experience_bands)
         d["annual_usd_bounds"] = list(self.annual_usd_bounds)
         d["range_pair_ratio"] = list(self.range_pair_ratio)
         d["max_date"] = self.resolved_max_date().isoformat()

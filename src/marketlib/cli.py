@@ -2,7 +2,8 @@
 
 Exit status: 0 success; 1 a report notebook failed or timed out; 2 unusable input or usage
 error (the message names the file and the problem, and nothing is written); 3 a clean in which
-every input row was rejected (the outputs are written: the rejected file says why).
+every input row was rejected; 4 a pay clean that rejected more than ``--max-rejected-share``
+of its rows (default 5%; in both the outputs are written: the rejected file says why).
 Heavy libraries are imported by the commands, never at start: ``--help`` stays fast.
 """
 
@@ -81,10 +82,38 @@ def clean_params_from(args: argparse.Namespace) -> CleanParams:
             raise InputError("--collected-on",
                              f"{collected!r} is not a date YYYY-MM-DD") from None
     order = "dayfirst" if args.dayfirst else "monthfirst" if args.monthfirst else "auto"
-    return CleanParams(scheme=args.scheme, hours_per_year=hours, max_date=args.max_date,
-                       collected_on=collected,
-                       decimal=args.decimal, freq=getattr(args, "freq", None), date_order=order,
-                       known_certifications_only=getattr(args, "known_only", False))
+    own_fx, fx_table = None, None
+    if getattr(args, "fx_table", None):
+        from marketlib.sources import sha256_file
+        from marketlib.sources.reference import read_fx_table
+
+        own_fx = read_fx_table(args.fx_table)
+        fx_table = f"{args.fx_table} (sha256 {sha256_file(args.fx_table)[:12]})"
+    share = getattr(args, "max_rejected_share", None)
+    if share is not None and not 0 <= share <= 1:
+        raise InputError("--max-rejected-share", f"{share!r} is not a fraction in 0..1 "
+                                                 "(0.05 = 5%)")
+    bands = getattr(args, "experience_bands", None)
+    try:
+        return CleanParams(scheme=args.scheme, hours_per_year=hours, max_date=args.max_date,
+                           collected_on=collected,
+                           decimal=args.decimal, freq=getattr(args, "freq", None),
+                           date_order=order,
+                           known_certifications_only=getattr(args, "known_only", False),
+                           fx_after_last=getattr(args, "fx_after_last", "reject"),
+                           fx_table=fx_table, own_fx=own_fx,
+                           **({"experience_bands": _bands(bands)} if bands else {}))
+    except ValueError as exc:
+        raise InputError("--experience-bands", str(exc)) from None
+
+
+def _bands(text: str) -> tuple[float, ...]:
+    """Parse ``--experience-bands 2,5,10`` (refused in one line when not three numbers)."""
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise InputError("--experience-bands", f"{text!r} is not three years like 2,5,10"
+                         ) from None
 
 
 def check_output_dir(out: str, option: str = "--out") -> None:
@@ -113,7 +142,6 @@ def cmd_clean(args: argparse.Namespace) -> int:
     """
     from marketlib.clean.formats import input_format
     from marketlib.clean.pipeline import (
-        EXIT_ALL_REJECTED,
         Maps,
         clean_files,
         summary_lines,
@@ -132,14 +160,40 @@ def cmd_clean(args: argparse.Namespace) -> int:
         if args.engine == "dask":
             return _clean_rates_dask(args, params, maps)
     check_not_outputs(args.files, args.out)
-    result, inputs = clean_files(args.files, args.format, args.what, params, maps)
+    result, inputs, notes = clean_files(args.files, args.format, args.what, params, maps,
+                                        sheet=args.sheet, header_row=args.header_row)
+    result.report["reading"] = notes
     paths = write_clean(result, args.out, inputs)
+    for note in notes:
+        print(f"note: {one_line(note)}", file=sys.stderr)
     for line in summary_lines(result.report, result.name):
         print(line)
     for kind, path in paths.items():
         print(f"  {kind}: {path}")
-    r = result.report
-    return EXIT_ALL_REJECTED if r["rows_in"] > 0 and r["rows_clean"] == 0 else EXIT_OK
+    return exit_status(result.report, getattr(args, "max_rejected_share", None))
+
+
+def exit_status(r: dict[str, Any], max_share: float | None) -> int:
+    """Return the exit status of a clean: 3 all rows rejected, 4 over ``max_share``, else 0.
+
+    Over the limit, a loud summary of the reasons goes to standard error (outputs are
+    written either way: the rejected file says why).
+    """
+    from marketlib.clean.pipeline import EXIT_ALL_REJECTED, EXIT_TOO_MANY_REJECTED
+
+    if r["rows_in"] > 0 and r["rows_clean"] == 0:
+        return EXIT_ALL_REJECTED
+    if max_share is not None and r["rows_in"] > 0:
+        share = r["rows_rejected"] / r["rows_in"]
+        if share > max_share:
+            why = ", ".join(f"{k} {v:,}" for k, v in sorted((r.get("reasons") or {}).items(),
+                                                           key=lambda kv: -kv[1]))
+            print(f"marketlib: {share:.1%} of {r['rows_in']:,} rows rejected, over the limit "
+                  f"of {max_share:.0%} (--max-rejected-share): {why}. Exit "
+                  f"{EXIT_TOO_MANY_REJECTED}; the rejected file says why for each row",
+                  file=sys.stderr)
+            return EXIT_TOO_MANY_REJECTED
+    return EXIT_OK
 
 
 def check_not_outputs(files: list[str], out: str) -> None:
@@ -160,18 +214,18 @@ def check_not_outputs(files: list[str], out: str) -> None:
 
 def _clean_rates_dask(args: argparse.Namespace, params: CleanParams, maps: Maps) -> int:
     """``clean rates --engine dask``: on ``--scheduler`` (exit 2 if unreachable) or locally."""
-    from marketlib.clean.pipeline import EXIT_ALL_REJECTED, summary_lines
+    from marketlib.clean.pipeline import summary_lines
     from marketlib.engines.cluster import dask_client
     from marketlib.engines.dask_clean import clean_rates_dask
 
     with dask_client(args.scheduler):
         r, paths = clean_rates_dask(args.files, args.format, params, args.out, progress=True,
-                                    maps=maps)
+                                    maps=maps, sheet=args.sheet, header_row=args.header_row)
     for line in summary_lines(r, "rates"):  # the pandas engine's summary, unknown words too
         print(line)
     for kind, path in paths.items():
         print(f"  {kind}: {path}")
-    return EXIT_ALL_REJECTED if r["rows_in"] > 0 and r["rows_clean"] == 0 else EXIT_OK
+    return exit_status(r, args.max_rejected_share)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -192,7 +246,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         if existing and not args.force:
             raise InputError(existing[0], "exists (maybe edited): --force replaces it, or "
                                           "choose another --write-maps folder")
-    ins = inspect_file(args.file, args.format, args.columns)
+    ins = inspect_file(args.file, args.format, args.columns, sheet=args.sheet,
+                       header_row=args.header_row)
     print(inspection_text(ins))
     if args.write_maps:
         d.mkdir(parents=True, exist_ok=True)
@@ -303,6 +358,7 @@ def _add_clean_table(csub: Any, what: str) -> None:
                             "rejected)")
     order.add_argument("--monthfirst", action="store_true",
                        help="NN/NN/YYYY dates are month first")
+    _add_sheet_options(w)
     w.add_argument("--decimal", default=".", choices=[".", ","],
                    help="decimal mark of numbers (default '.'; ',' for 1.234,56); a number "
                         "whose separators fit neither convention is rejected")
@@ -314,6 +370,19 @@ def _add_clean_table(csub: Any, what: str) -> None:
                        help="value map: words per column (experience, employment_type, "
                             "unit, currency, country, role_family)")
         w.add_argument("--hours-per-year", type=float, default=2080.0)
+        w.add_argument("--fx-after-last", choices=["reject", "last_available"],
+                       default="reject",
+                       help="a pay period after the last published exchange rate: reject "
+                            "(default, fx_rate_unavailable) or take the last rate (rows "
+                            "flagged is_fx_last_available)")
+        w.add_argument("--fx-table", default=None, metavar="FILE",
+                       help="your own exchange rates (CSV or workbook: date, currency, "
+                            "usd_per_unit); they take precedence over the ECB's")
+        w.add_argument("--max-rejected-share", type=float, default=0.05, metavar="SHARE",
+                       help="exit 4 (outputs still written) when more than this fraction of "
+                            "rows is rejected (default 0.05; 1 turns it off)")
+        w.add_argument("--experience-bands", default=None, metavar="Y1,Y2,Y3",
+                       help="years of experience for junior|mid|senior|lead (default 2,5,10)")
         w.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
                        help="pandas (default, one process) or dask (a cluster; the table "
                             "is then a Parquet dataset folder rates.parquet/)")
@@ -336,12 +405,22 @@ def _add_inspect(sub: Any) -> None:
                    help="the format to map the file to (default: generic)")
     i.add_argument("--columns", default=None, metavar="MAP.yaml",
                    help="start from this column map")
+    _add_sheet_options(i)
     i.add_argument("--write-maps", default=None, metavar="DIR",
                    help="write columns.yaml and values.yaml there, ready to edit")
     i.add_argument("--force", action="store_true",
                    help="replace columns.yaml and values.yaml already in --write-maps")
     i.set_defaults(func=cmd_inspect)
 
+
+
+def _add_sheet_options(p: Any) -> None:
+    p.add_argument("--sheet", default=None, metavar="NAME|N",
+                   help="workbooks (.xlsx, .xls, .ods): the sheet, by name or 1-based "
+                        "number (default: the first)")
+    p.add_argument("--header-row", type=int, default=None, metavar="N",
+                   help="workbooks: the header's row number in the sheet (default: found; "
+                        "title rows above it are skipped and said)")
 
 
 def _add_history(sub: Any) -> None:

@@ -78,14 +78,62 @@ def ecb_coverage() -> tuple[pd.Timestamp, pd.Timestamp]:
     return idx.min(), idx.max()
 
 
-def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series) -> pd.Series:
-    """Return USD per unit of ``currency``: the mean daily ECB rate over ``[start, end]``.
+def own_rates(table: pd.DataFrame) -> pd.DataFrame:
+    """Return an analyst's exchange-rate table as daily USD per unit (index date, currencies).
 
-    A single day with no fixing (weekend, holiday) takes the last fixing of the 7 days before.
-    Each distinct (currency, start, end) is computed once. Currencies outside the ECB set, or
-    periods with no ECB observation, give ``NaN``.
+    ``table``: columns ``date`` (a day, a month ``YYYY-MM`` or a year: the rate holds on every
+    day of that period), ``currency`` (ISO 4217) and ``usd_per_unit`` (> 0), already checked
+    (:func:`marketlib.sources.reference.read_fx_table`).
     """
-    rates = ecb_usd_per_unit()
+    from marketlib.periods import parse_dates
+
+    d = parse_dates(table["date"].astype("str"))
+    days = [pd.date_range(s, e, freq="D") for s, e in zip(d["date"], d["end"], strict=True)]
+    long = pd.DataFrame({
+        "date": np.concatenate([x.values for x in days]) if days else np.array([], "M8[ns]"),
+        "currency": np.repeat(table["currency"].str.upper().to_numpy(), [len(x) for x in days]),
+        "rate": np.repeat(table["usd_per_unit"].astype("float64").to_numpy(),
+                          [len(x) for x in days]),
+    })
+    return long.pivot_table(index="date", columns="currency", values="rate", aggfunc="last")
+
+
+def usd_rates(own: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the daily rates a run converts with: the ECB's, the analyst's own on top."""
+    ecb = ecb_usd_per_unit()
+    if own is None or own.empty:
+        return ecb
+    return own_rates(own).combine_first(ecb).sort_index()
+
+
+def last_available(currency: pd.Series, start: pd.Series, rates: pd.DataFrame | None = None
+                   ) -> pd.Series:
+    """Return each currency's last published rate where ``start`` is after it, else NaN.
+
+    For ``fx_after_last: last_available``: a pay period that begins after the last fixing
+    of its currency takes that fixing (the row is flagged; the page says so). Looked up once
+    per currency.
+    """
+    rates = ecb_usd_per_unit() if rates is None else rates
+    last = {c: (rates[c].last_valid_index(), rates.at[rates[c].last_valid_index(), c])
+            for c in rates.columns if rates[c].last_valid_index() is not None}
+    cur = currency.astype("str")
+    when = cur.map({c: v[0] for c, v in last.items()})
+    value = cur.map({c: v[1] for c, v in last.items()}).astype("float64")
+    after = pd.to_datetime(start) > pd.to_datetime(when)
+    return value.where(after.fillna(False).astype(bool))
+
+
+def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series,
+                 rates: pd.DataFrame | None = None) -> pd.Series:
+    """Return USD per unit of ``currency``: the mean daily rate over ``[start, end]``.
+
+    ``rates``: daily USD per unit (default the ECB's; :func:`usd_rates` adds the analyst's).
+    A single day with no fixing (weekend, holiday) takes the last fixing of the 7 days before.
+    Each distinct (currency, start, end) is computed once. Currencies outside the table, or
+    periods with no observation, give ``NaN``.
+    """
+    rates = ecb_usd_per_unit() if rates is None else rates
     cur_codes, cur_uniques = distinct_codes(currency.astype("str"))
     s_codes, s_uniques = pd.factorize(start.to_numpy("datetime64[ns]"), use_na_sentinel=True)
     e_codes, e_uniques = pd.factorize(end.to_numpy("datetime64[ns]"), use_na_sentinel=True)

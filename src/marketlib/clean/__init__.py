@@ -74,7 +74,7 @@ def clean_file(path: str | Path, fmt: str, params: CleanParams | None = None) ->
     from marketlib.cleanparams import CleanParams
 
     name = Path(path).name
-    result, sha = clean_files([path], fmt, None, params or CleanParams(), names=[name])
+    result, sha, _ = clean_files([path], fmt, None, params or CleanParams(), names=[name])
     return result, {"path": name, "sha256": sha[name], "report": result.report}
 
 

@@ -81,7 +81,15 @@ def value_share(column: str, values: pd.Series) -> float:
     elif column == "unit":
         ok = money.normalize_units(v).notna()
     elif column == "experience":
-        ok = normalize_vocabulary(v, "experience").notna()
+        from marketlib.clean.vocab import experience_levels
+
+        ok = experience_levels(v).notna()  # words, or years of experience (binned)
+    elif column == "skills":
+        from marketlib.clean.skills import SEPARATORS, normalize_skills
+
+        known = normalize_skills(v)[0].notna() & v.str.contains(SEPARATORS.pattern, regex=True)
+        listed = v.str.contains(SEPARATORS.pattern, regex=True)
+        return float(0.5 * listed.mean() + 0.5 * (known.mean() if len(known) else 0))
     elif column == "employment_type":
         ok = normalize_vocabulary(v, "employment_types").notna()
     elif column == "role":
@@ -122,6 +130,37 @@ def propose_columns(frame: pd.DataFrame, fmt: Format) -> dict[str, tuple[str, fl
     return {c: proposal[c] for c in fmt.columns if c in proposal}
 
 
+#: Headers that name when a person joined, not when the pay was stated.
+HIRE_WORDS = re.compile(r"\b(hire|hired|hiring|start|started|join|joined|joining|onboard\w*|"
+                        r"employ\w* since|seniority date|tenure)\b", re.IGNORECASE)
+#: A pay-date column spread over more distinct years than this looks like hire dates.
+HIRE_SPREAD_YEARS = 4
+
+
+def date_warning(header: str, values: pd.Series) -> str | None:
+    """Return why a proposed date column may be a hire/start date, not the pay date, or None.
+
+    Its header names a hire or start (``Hire Date``, ``start_date``), or its values spread
+    over more than :data:`HIRE_SPREAD_YEARS` distinct years (a pay export is stated at one
+    date or a few periods; joining dates spread over a career).
+    """
+    from marketlib.periods import parse_dates
+
+    v = values.astype("str").str.strip()
+    d = parse_dates(v[v.ne("")].head(SNIFF_ROWS))["date"].dropna()
+    years = d.dt.year
+    spread = (f"{years.nunique()} distinct years ({years.min()}-{years.max()})"
+              if years.nunique() > HIRE_SPREAD_YEARS else "")
+    named = HIRE_WORDS.search(header)
+    if not named and not spread:
+        return None
+    why = " and ".join(x for x in (f"its header says {named.group(0)!r}" if named else "",
+                                   f"its values span {spread}" if spread else "") if x)
+    return (f"date column {header!r} looks like a hire or start date, not the pay date "
+            f"({why}): every row would be converted at that date's exchange rate. Map the "
+            "pay period's date, or give one with `date: {value: YYYY-MM-DD}`")
+
+
 @dataclass
 class Inspection:
     """What ``marketlib inspect`` found in one file."""
@@ -133,6 +172,8 @@ class Inspection:
     columns: dict[str, tuple[str, float]]
     unknown: dict[str, Any] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
 
     @property
     def missing(self) -> list[str]:
@@ -142,16 +183,18 @@ class Inspection:
 
 
 def inspect_file(path: str | os.PathLike[str], fmt_name: str = "generic",
-                 columns: str | os.PathLike[str] | None = None) -> Inspection:
-    """Read a pay file and propose its column map and its unknown words.
+                 columns: str | os.PathLike[str] | None = None,
+                 sheet: str | int | None = None, header_row: int | None = None) -> Inspection:
+    """Read a pay file (CSV or a workbook) and propose its column map and unknown words.
 
     ``columns``: an existing column map to start from (its entries win over proposals).
     """
-    from marketlib.sources import read_csv_text
+    from marketlib.sources import MALFORMED, SHEET_ROW, read_table
 
     fmt = input_format(fmt_name, "rates")
-    table = read_csv_text(path)
-    frame = table.frame.fillna("")
+    table = read_table(path, sheet, header_row)
+    frame = table.frame.drop(columns=[c for c in (SHEET_ROW, MALFORMED)
+                                      if c in table.frame.columns]).fillna("")
     proposal = propose_columns(frame, fmt)
     given = load_column_map(columns, fmt) if columns else ColumnMap()
     for col, header in given.headers.items():
@@ -161,8 +204,13 @@ def inspect_file(path: str | os.PathLike[str], fmt_name: str = "generic",
     mapped = ColumnMap({c: h for c, (h, _) in proposal.items()}, given.constants,
                        given.source)
     canonical = fmt.canonical(_fill_required(mapped.apply(frame, table.path), fmt)).frame
+    warnings = []
+    if "date" in proposal and proposal["date"][1] != GIVEN and proposal["date"][0] in frame:
+        w = date_warning(proposal["date"][0], frame[proposal["date"][0]])
+        if w:
+            warnings.append(w)
     return Inspection(table.path, fmt, len(frame), list(frame.columns), proposal,
-                      _unknown(canonical), dict(given.constants))
+                      _unknown(canonical), dict(given.constants), warnings, table.notes)
 
 
 def _fill_required(frame: pd.DataFrame, fmt: Format) -> pd.DataFrame:
@@ -178,8 +226,10 @@ def _unknown(c: pd.DataFrame) -> dict[str, Any]:
     from marketlib.regions import resolve_countries
 
     found: dict[str, dict[str, int]] = {}
+    from marketlib.clean.vocab import experience_levels
+
     checks = {
-        "experience": lambda v: normalize_vocabulary(v, "experience"),
+        "experience": experience_levels,
         "employment_type": lambda v: normalize_vocabulary(v, "employment_types"),
         "unit": money.normalize_units,
         "currency": lambda v: v.str.strip().str.upper().where(
@@ -191,6 +241,12 @@ def _unknown(c: pd.DataFrame) -> dict[str, Any]:
             words = unknown_words(c[col], known(c[col].astype("str")))
             if words:
                 found[col] = words
+    if "skills" in c.columns:
+        from marketlib.clean.skills import normalize_skills
+
+        words = normalize_skills(c["skills"].astype("str"))[1]
+        if words:
+            found["skills"] = words
     return merge_unknown_words([found], top=50)
 
 
@@ -236,7 +292,9 @@ def value_map_yaml(ins: Inspection) -> str:
             continue
         choices = value_choices(col)
         hint = (", ".join(choices) if choices else
-                "an ISO 4217 code" if col == "currency" else "a country name or ISO code")
+                "an ISO 4217 code" if col == "currency" else
+                "a skill word, e.g. kubernetes, pytorch, mlops (data/skills.csv)"
+                if col == "skills" else "a country name or ISO code")
         lines.append(f"{col}:    # choose: {hint}")
         for word, n in info["values"].items():
             lines.append(f"  {_yaml_key(word)}: ~    # {n} row(s)")
@@ -257,6 +315,17 @@ def inspection_text(ins: Inspection) -> str:
             out.append(f"  {col}: {ins.columns[col][0]}")
         elif col in ins.fmt.required:
             out.append(f"  {col}: ?  (required: no header found)")
+    for note in ins.notes:
+        out.insert(1, f"note: {note}")
+    why = {SAME_NAME: "same name", GIVEN: "from the given map"}
+    out.append("why each column was picked:")
+    for col, (header, score) in ins.columns.items():
+        if col not in ins.constants:
+            out.append(f"  {col} <- {header}: " + why.get(
+                score, f"header {header_score(col, header):.1f} + values "
+                       f"{score - header_score(col, header):.2f} (score {score:.2f} of 2)"))
+    for w in ins.warnings:
+        out.append(f"warning: {w}")
     if not ins.unknown:
         out.append("unknown words: none")
     for col, info in ins.unknown.items():

@@ -23,7 +23,8 @@ from marketlib.frames import word_key
 from marketlib.sources import InputError
 
 #: Columns a value map may add words to, and what their words become.
-VALUE_COLUMNS = ("experience", "employment_type", "unit", "currency", "country", "role_family")
+VALUE_COLUMNS = ("experience", "employment_type", "unit", "currency", "country", "role_family",
+                 "skills")
 EXPERIENCE_LEVELS = ("junior", "mid", "senior", "lead", "executive")
 
 
@@ -217,6 +218,13 @@ def _check_targets(col: str, targets: dict[str, Any], where: str) -> dict[str, s
                 raise InputError(where, f"currency: {word[:60]!r} -> {t[:60]!r} is not an "
                                         "ISO 4217 code (e.g. EUR, USD, INR)")
             t = t.upper()
+        elif col == "skills":
+            from marketlib.clean.skills import SKILL_WORD, skill_word
+
+            t = skill_word(t)
+            if not SKILL_WORD.match(t):
+                raise InputError(where, f"skills: {word[:60]!r} -> {t[:60]!r} is not one skill "
+                                        "word (letters, digits, _ + . #; e.g. kubernetes)")
         elif col == "country":
             from marketlib.regions import resolve_countries
 

@@ -26,10 +26,12 @@ from marketlib.clean.maps import (
 )
 from marketlib.clean.rejections import CleanResult
 from marketlib.cleanparams import CleanParams
-from marketlib.sources import InputError, check_columns, read_csv_text
+from marketlib.sources import InputError, check_columns, read_table
 
 #: Exit status of a clean in which every input row was rejected (documented in the CLI).
 EXIT_ALL_REJECTED = 3
+#: Exit status of a pay clean that rejected more than ``--max-rejected-share`` of its rows.
+EXIT_TOO_MANY_REJECTED = 4
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,11 @@ class Inputs:
     sha256: dict[str, str]
     tables: list[Any]
 
+    @property
+    def notes(self) -> list[str]:
+        """Return what the readers said about each file (sheet chosen, title rows skipped)."""
+        return [f"{t.path}: {n}" for t in self.tables for n in t.notes]
+
 
 def expand_inputs(patterns: list[str]) -> list[str]:
     """Expand each FILE argument: a folder gives its ``*.csv`` files, a glob its matches.
@@ -101,17 +108,19 @@ def expand_inputs(patterns: list[str]) -> list[str]:
 
 
 def read_inputs(files: list[str | os.PathLike[str]], fmt: Format,
-                maps: Maps | None = None, names: list[str] | None = None) -> Inputs:
+                maps: Maps | None = None, names: list[str] | None = None,
+                sheet: str | int | None = None, header_row: int | None = None) -> Inputs:
     """Read every file (column map applied, required columns checked) before any writing.
 
     ``names``: what ``source_file`` and the provenance call each file (default: its path).
+    ``sheet``, ``header_row``: for workbooks (:func:`marketlib.sources.read_table`).
     """
     maps = maps or Maps()
     hint = "; name them with --columns MAP.yaml (see `marketlib inspect FILE`)" \
         if fmt.table == "rates" else ""
     tables = []
     for f in files:
-        t = read_csv_text(f)
+        t = read_table(f, sheet, header_row)
         frame = maps.columns.apply(t.frame, t.path)
         check_columns(t.path, frame.columns, fmt.required, fmt.any_of, hint)
         tables.append(replace(t, frame=frame))
@@ -145,12 +154,18 @@ def clean_inputs(inputs: Inputs, fmt: Format, params: CleanParams) -> CleanResul
 
 def clean_files(files: list[str | os.PathLike[str]], fmt_name: str, table: str | None,
                 params: CleanParams, maps: Maps | None = None,
-                names: list[str] | None = None) -> tuple[CleanResult, dict[str, str]]:
-    """Read and clean ``files`` of one format; return the result and each input's sha256."""
+                names: list[str] | None = None, sheet: str | int | None = None,
+                header_row: int | None = None
+                ) -> tuple[CleanResult, dict[str, str], list[str]]:
+    """Read and clean ``files`` of one format.
+
+    Returns the result, each input's sha256 and the readers' notes (a workbook's sheet,
+    title rows skipped).
+    """
     fmt = input_format(fmt_name, table)
     maps = maps or Maps()
-    inputs = read_inputs(files, fmt, maps, names)
-    return clean_inputs(inputs, fmt, maps.params(params)), inputs.sha256
+    inputs = read_inputs(files, fmt, maps, names, sheet, header_row)
+    return clean_inputs(inputs, fmt, maps.params(params)), inputs.sha256, inputs.notes
 
 
 def with_collection_date(params: CleanParams, sha256: dict[str, str]) -> CleanParams:
@@ -180,7 +195,8 @@ def write_clean(result: CleanResult, out: str | os.PathLike[str],
 #: or unit cannot be converted to USD per year, so it is rejected with that reason; other
 #: columns keep the row with the variable missing.
 UNKNOWN_WORD_FATE = {c: f"rows rejected: a rate needs its {c}"
-                     for c in ("country", "currency", "unit")}
+                     for c in ("country", "currency", "unit")} | {
+    "skills": "rows kept, the word kept as a skill as written"}
 
 
 def summary_lines(r: dict[str, Any], name: str) -> list[str]:

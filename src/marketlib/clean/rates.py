@@ -28,7 +28,12 @@ from marketlib.clean.rejections import (
     source_rows,
     split_malformed,
 )
-from marketlib.clean.vocab import assign_role_families, normalize_vocabulary
+from marketlib.clean.skills import normalize_skills
+from marketlib.clean.vocab import (
+    assign_role_families,
+    experience_levels,
+    normalize_vocabulary,
+)
 from marketlib.cleanparams import CleanParams
 from marketlib.fields import fields
 from marketlib.frames import (
@@ -53,7 +58,7 @@ def canonical_rates(raw: pd.DataFrame, fmt: str, p: CleanParams) -> Canonical:
     can = spec.canonical(raw)
     frame = can.frame
     for col, words in p.values.items():
-        if col in frame.columns and col != "role_family":
+        if col in frame.columns and col not in ("role_family", "skills"):
             frame[col] = apply_value_map(frame[col], words)
     return can
 
@@ -171,12 +176,14 @@ class _Parsed:
     currency_known: pd.Series
     iso3: pd.Series
     fx: pd.Series
+    fx_carried: pd.Series
     hours: pd.Series
     hourly: pd.Series
     annual: pd.Series
     source_usd: pd.Series | None
     experience: Any = None  # filled by _clean_columns: the normalized words of all rows
     employment: Any = None
+    skills_unknown: dict[str, int] = field(default_factory=dict)  # accepted rows' only
 
 
 def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanParams
@@ -229,7 +236,13 @@ def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanPar
     rej.add(iso3.isna(), "unknown_country",
             lazy_detail("country ", c["country"], " not recognized"))
 
-    fx = money.usd_per_unit(currency, dates["date"], fx_period_end(dates, p))
+    table = money.usd_rates(p.own_fx)
+    fx = money.usd_per_unit(currency, dates["date"], fx_period_end(dates, p), table)
+    carried = pd.Series(False, index=raw.index)
+    if p.fx_after_last == "last_available":
+        fill = money.last_available(currency, dates["date"], table)
+        carried = fx.isna() & fill.notna()
+        fx = fx.where(~carried, fill)
     hours = money.unit_hours(unit, p.hours_per_year)
     own_hourly = amount * fx / hours
     has_source_usd = "source_annual_usd" in c.columns
@@ -240,9 +253,12 @@ def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanPar
     else:
         source_usd = None
         hourly = own_hourly
+    last_hint = ("" if p.fx_after_last == "last_available" else
+                 " (after the last published rate: fx_after_last: last_available takes it, "
+                 "or give your own with --fx-table)")
     rej.add(hourly.isna(), "fx_rate_unavailable",
-            lambda idx: "no ECB rate for " + currency[idx].astype("str") + " over "
-            + c["date"][idx].astype("str") + " and no USD figure in the source")
+            lambda idx: "no exchange rate for " + currency[idx].astype("str") + " over "
+            + c["date"][idx].astype("str") + " and no USD figure in the source" + last_hint)
     annual = hourly * p.hours_per_year
     lo_b, hi_b = p.annual_usd_bounds
     rej.add(~annual.between(lo_b, hi_b), "implausible_amount",
@@ -251,6 +267,7 @@ def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanPar
 
     return _Parsed(c=c, can=can, rej=rej, dates=dates, amount=amount, unit=unit,
                    currency=currency, currency_known=currency_known, iso3=iso3, fx=fx,
+                   fx_carried=carried,
                    hours=hours, hourly=hourly, annual=annual,
                    source_usd=source_usd if has_source_usd else None)
 
@@ -283,8 +300,14 @@ def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
     fx_ok = kept(fx)
     iso3_ok = kept(iso3)
     regions = assign_regions(iso3_ok, p.scheme)
-    fx_source = pd.Series(["source_usd", "ecb"], dtype="str").array.take(
-        fx_ok.notna().to_numpy(dtype=np.intp))
+    carried = kept(x.fx_carried).to_numpy(dtype=bool)
+    own = np.zeros(len(fx_ok), dtype=bool)
+    if p.own_fx is not None and len(p.own_fx):
+        own_cur = set(p.own_fx["currency"].str.upper())
+        own = kept(currency).isin(own_cur).to_numpy() & fx_ok.notna().to_numpy()
+    kind = np.where(fx_ok.notna().to_numpy(), 1, 0) + own * 1 + carried * 2
+    fx_source = pd.Series(["source_usd", "ecb", "own", "ecb_carried"], dtype="str").array.take(
+        np.minimum(kind, 3).astype(np.intp))
     cols: dict[str, Any] = {
         "source_file": kept(source_file) if isinstance(source_file, pd.Series)
         else source_file,
@@ -299,6 +322,7 @@ def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
         "unit": kept(unit),
         "usd_per_unit": fx_ok,
         "fx_source": fx_source,
+        "is_fx_last_available": carried,
         "hours_per_year": float(p.hours_per_year),
         "hourly_usd": kept(hourly),
         "annual_usd": kept(annual),
@@ -309,7 +333,7 @@ def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
     if p.values.get("role_family"):  # the analyst's own titles -> families first
         own = map_distinct(cols["role"], lambda u: word_key(u).map(p.values["role_family"]))
         cols["role_family"] = own.fillna(cols["role_family"]).astype("str")
-    experience = normalize_vocabulary(c["experience"], "experience")
+    experience = experience_levels(c["experience"], tuple(p.experience_bands))
     cols["experience"] = take_rows(experience, ok).reset_index(drop=True)
     employment_all = normalize_vocabulary(c["employment_type"], "employment_types")
     employment = take_rows(employment_all, ok).reset_index(drop=True)
@@ -333,6 +357,10 @@ def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
     if "source" in c.columns:
         cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan),
                                       keep=ok).reset_index(drop=True)
+    if "skills" in c.columns:  # a multi-valued field (marketlib.clean.skills)
+        skills, x.skills_unknown = normalize_skills(c["skills"].where(pd.Series(ok, index=c.index)),
+                                                    p.values.get("skills"))
+        cols["skills"] = kept(skills)
     x.experience, x.employment = experience, employment_all
     return cols
 
@@ -351,7 +379,8 @@ def _unknown(x: _Parsed, malformed: pd.Series | None) -> dict[str, Any]:
         ("employment_type", unknown_words(real(c["employment_type"]), real(x.employment))),
         ("unit", unknown_words(real(c["unit"]), real(x.unit))),
         ("currency", unknown_words(real(c["currency"]), real(known_currency))),
-        ("country", unknown_words(real(c["country"]), real(x.iso3)))) if words}
+        ("country", unknown_words(real(c["country"]), real(x.iso3))),
+        ("skills", x.skills_unknown)) if words}
 
 
 def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,

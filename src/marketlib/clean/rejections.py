@@ -16,7 +16,7 @@ import pandas as pd
 
 from marketlib.cleanparams import CleanParams
 from marketlib.frames import map_distinct
-from marketlib.sources import MALFORMED
+from marketlib.sources import MALFORMED, SHEET_ROW
 
 REASON_CODES = (
     "missing_required", "unparseable_amount", "non_positive_amount", "implausible_amount",
@@ -99,20 +99,41 @@ def lazy_detail(prefix: str, values: pd.Series, suffix: str) -> Callable[[pd.Ind
 
 
 def split_malformed(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
-    """Take the reader's malformed-row column off the table (None when every row was whole)."""
+    """Take the reader's own columns off the table (malformed rows, a sheet's row numbers).
+
+    The malformed-row column is returned (None when every row was whole); a workbook's sheet
+    row numbers stay in ``raw.attrs`` for :func:`source_rows`.
+    """
     raw = raw.reset_index(drop=True)
-    if MALFORMED not in raw.columns:
-        return raw, None
-    problem = raw[MALFORMED]
-    problem = problem.where(problem.fillna("").astype("str") != "")
-    return raw.drop(columns=MALFORMED), problem
+    sheet_rows = None
+    if SHEET_ROW in raw.columns:
+        given = pd.to_numeric(raw[SHEET_ROW].replace("", np.nan), errors="coerce")
+        raw = raw.drop(columns=SHEET_ROW)
+        sheet_rows = given
+    problem = None
+    if MALFORMED in raw.columns:
+        problem = raw[MALFORMED]
+        problem = problem.where(problem.fillna("").astype("str") != "")
+        raw = raw.drop(columns=MALFORMED)
+    if sheet_rows is not None:
+        raw.attrs[SHEET_ROW] = sheet_rows
+    return raw, problem
 
 
 def source_rows(raw: pd.DataFrame, source_file: str | pd.Series) -> pd.Series:
-    """Return 1-based data-row numbers within each source file (header not counted)."""
+    """Return each row's number in its source (a workbook's sheet row, else the data row).
+
+    Data rows are 1-based within each file, the header not counted.
+    """
     if isinstance(source_file, pd.Series):
-        return source_file.groupby(source_file).cumcount() + 1
-    return pd.Series(np.arange(1, len(raw) + 1), index=raw.index)
+        rows = source_file.groupby(source_file).cumcount() + 1
+    else:
+        rows = pd.Series(np.arange(1, len(raw) + 1), index=raw.index)
+    sheet = raw.attrs.get(SHEET_ROW)
+    if sheet is not None and len(sheet) == len(rows):
+        rows = pd.Series(np.where(sheet.notna().to_numpy(), sheet.fillna(0).to_numpy(),
+                                  rows.to_numpy()).astype("int64"), index=rows.index)
+    return rows
 
 
 #: Columns every rejected file adds to the input's own.

@@ -39,6 +39,41 @@ def normalize_vocabulary(values: pd.Series, name: str,
     return map_distinct(values, lambda u: word_key(u).map(look), keep=keep)
 
 
+#: Default years-of-experience bands (docs/methods.md#s3-6): junior < 2, mid 2-5, senior
+#: 5-10, lead >= 10 years (the lower bound of each band belongs to it).
+EXPERIENCE_BANDS: tuple[float, float, float] = (2.0, 5.0, 10.0)
+_YEARS = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*\+?\s*(?:y|yr|yrs|year|years|a|ans|jahre)?\.?\s*$",
+                    re.IGNORECASE)
+
+
+def experience_years(values: pd.Series) -> pd.Series:
+    """Return the years of experience a cell states ("3", "3.5", "10+", "4 yrs"), else NaN."""
+    def years(u: pd.Series) -> pd.Series:
+        m = u.astype("str").str.extract(_YEARS, expand=False)
+        return pd.to_numeric(m.str.replace(",", ".", regex=False), errors="coerce")
+
+    return map_distinct(values, years)
+
+
+def experience_levels(values: pd.Series, bands: tuple[float, ...] = EXPERIENCE_BANDS
+                      ) -> pd.Series:
+    """Map seniority words *and* years of experience to the experience vocabulary.
+
+    Words go through ``data/experience.csv``; a number of years (0.5 ... 40) is binned by
+    ``bands`` (three ascending limits: junior below the first, mid, senior, lead from the
+    last), never counted as an unknown word. Over 60 years is not a career: unknown (NA).
+    """
+    words = normalize_vocabulary(values, "experience")
+    todo = words.isna()
+    if not todo.any():
+        return words
+    yrs = experience_years(values.where(todo))
+    yrs = yrs.where((yrs >= 0) & (yrs <= 60))
+    binned = pd.cut(yrs, [-np.inf, *bands, np.inf], right=False,
+                    labels=["junior", "mid", "senior", "lead"]).astype("object")
+    return words.where(~todo, binned).where(lambda s: s.notna(), None).astype("object")
+
+
 def employment_types() -> list[str]:
     """Return the contract's fixed employment-type vocabulary."""
     return sorted(set(vocabulary("employment_types").values()))

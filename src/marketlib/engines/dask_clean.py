@@ -55,6 +55,7 @@ from marketlib.engines import exact
 from marketlib.engines.cells import global_cells, local_cells
 from marketlib.sources import (
     MALFORMED,
+    SHEET_ROW,
     InputError,
     atomic_output_dir,
     atomic_write_bytes,
@@ -70,16 +71,17 @@ _GIVEN = "_experience_given"
 
 
 def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str,
-               maps: Maps | None = None) -> dict[str, Any]:
+               maps: Maps | None = None, sheet: str | int | None = None,
+               header_row: int | None = None) -> dict[str, Any]:
     """Read and clean one file up to the outlier rule; stage its rows; return compact data."""
     spec = input_format(fmt, "rates")
     try:
-        inputs = read_inputs([path], spec, maps)
+        inputs = read_inputs([path], spec, maps, sheet=sheet, header_row=header_row)
     except InputError as exc:
         return {"error": (exc.path, exc.problem)}
     table = inputs.tables[0]
     raw = inputs.frame
-    columns = [c for c in raw.columns if c != MALFORMED]
+    columns = [c for c in raw.columns if c not in (MALFORMED, SHEET_ROW)]
     names = pd.Series(str(table.path), index=pd.RangeIndex(len(raw)), dtype="str")
     p = with_collection_date(p, {str(table.path): table.sha256})  # as the pandas engine
     rows = clean_rate_rows(raw, fmt, p, source_file=names)
@@ -278,7 +280,8 @@ def _join_rejected(target: Path, work: Path, n_files: int, raw_columns: list[str
 
 
 def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out: str | Path,
-                     progress: bool = False, maps: Maps | None = None
+                     progress: bool = False, maps: Maps | None = None,
+                     sheet: str | int | None = None, header_row: int | None = None
                      ) -> tuple[dict[str, Any], dict[str, Path]]:
     """Clean rates files on the current Dask client; write the three outputs into ``out``.
 
@@ -301,7 +304,8 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         table_dir = tmp / "rates.parquet"
         work.mkdir()
         table_dir.mkdir()
-        stage = [client.submit(_stage_one, f, i, fmt, p, str(work), maps, pure=False,
+        stage = [client.submit(_stage_one, f, i, fmt, p, str(work), maps, sheet, header_row,
+                               pure=False,
                                key=f"marketlib-clean-{i}-{os.getpid()}-{id(work)}")
                  for i, f in enumerate(files)]
         if progress:

@@ -64,6 +64,9 @@ _WHERE: dict[str, str] = {
     "max_input_bytes": "marketlib.sources.files",
     "read_csv_text": "marketlib.sources.files",
     "read_input_bytes": "marketlib.sources.files",
+    "read_table": "marketlib.sources.files",
+    "SHEET_ROW": "marketlib.sources.sheets",
+    "read_sheet_text": "marketlib.sources.sheets",
 
     "wide_encoding": "marketlib.sources.files",
     # outputs

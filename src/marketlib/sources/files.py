@@ -28,11 +28,16 @@ from marketlib.sources.errors import InputError, sha256_bytes, sha256_file  # no
 
 @dataclass(frozen=True)
 class RawTable:
-    """A raw CSV read as text: the frame (all ``str``), its path and its sha256."""
+    """A raw table read as text: the frame (all ``str``), its path, its sha256, and notes.
+
+    ``notes``: what the reader decided that the analyst should hear (a workbook's sheet, title
+    rows skipped above its header), printed by ``marketlib clean`` and kept in its report.
+    """
 
     frame: pd.DataFrame
     path: Path
     sha256: str
+    notes: tuple[str, ...] = ()
 
 
 #: Most columns a raw table may have (a file of 40,000 columns is not a table of rows).
@@ -213,6 +218,23 @@ def read_csv_text(
                             "observations")
     check_columns(p, cols, required, any_of)
     return RawTable(frame=frame, path=p, sha256=sha256_bytes(data))
+
+
+def read_table(path: str | os.PathLike[str], sheet: str | int | None = None,
+               header_row: int | None = None) -> RawTable:
+    """Read a pay, count or activity file: a workbook by its ending, else CSV text.
+
+    ``sheet`` and ``header_row`` apply to workbooks (:func:`marketlib.sources.sheets.
+    read_sheet_text`); given for a CSV file they are refused, not ignored.
+    """
+    from marketlib.sources.sheets import is_spreadsheet, read_sheet_text
+
+    if is_spreadsheet(path):
+        return read_sheet_text(path, sheet, header_row)
+    if sheet not in (None, "") or header_row is not None:
+        raise InputError(path, "--sheet and --header-row apply to workbooks (.xlsx, .xls, "
+                               ".ods); this file is read as CSV")
+    return read_csv_text(path)
 
 
 def check_columns(path: str | os.PathLike[str], columns: Iterable[str],

@@ -50,3 +50,60 @@ def read_reference_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         return pd.read_csv(p)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise InputError(p, f"not a readable CSV ({str(exc).splitlines()[0]})") from exc
+
+
+#: Columns of an analyst's own exchange-rate table (``--fx-table``).
+FX_TABLE_COLUMNS = ("date", "currency", "usd_per_unit")
+
+
+def read_fx_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read an analyst's exchange rates (CSV or a workbook) for ``--fx-table``.
+
+    Columns: ``date`` (a day, ``YYYY-MM`` or a year: the rate holds over that period),
+    ``currency`` (ISO 4217), ``usd_per_unit`` (US dollars for one unit, > 0).
+
+    Refused whole (one line naming the row) when a row is unusable: rates are parameters of
+    the run, not observations to reject one by one.
+
+    Raises
+    ------
+    InputError
+        Missing columns, an unparseable date, an unknown currency, a rate that is not a
+        positive number, or one currency and date given twice with different rates.
+    """
+    from marketlib.money import iso4217_codes
+    from marketlib.periods import parse_dates
+    from marketlib.sources.files import read_table
+
+    t = read_table(path)
+    p = t.path
+    missing = [c for c in FX_TABLE_COLUMNS if c not in t.frame.columns]
+    if missing:
+        raise InputError(p, f"exchange-rate table lacks column(s) {', '.join(missing)} "
+                            f"(expected: {', '.join(FX_TABLE_COLUMNS)})")
+    f = t.frame[list(FX_TABLE_COLUMNS)].copy()
+    rows = (pd.to_numeric(t.frame["_sheet_row"]) if "_sheet_row" in t.frame
+            else pd.Series(range(2, len(f) + 2)))  # CSV: the file's line (header is line 1)
+    if f.empty:
+        raise InputError(p, "exchange-rate table has no rows")
+    f["currency"] = f["currency"].str.strip().str.upper()
+    dates = parse_dates(f["date"].astype("str"))
+    rate = pd.to_numeric(f["usd_per_unit"].str.strip(), errors="coerce")
+    problems = [
+        (dates["date"].isna(), "date {v} is not a date (YYYY-MM-DD, YYYY-MM or YYYY)", "date"),
+        (~f["currency"].isin(iso4217_codes()), "currency {v} is not an ISO 4217 code",
+         "currency"),
+        (~(rate > 0) | rate.isin([float("inf")]),
+         "usd_per_unit {v} is not a positive number", "usd_per_unit"),
+    ]
+    for bad, text, col in problems:
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            raise InputError(p, f"row {int(rows.iloc[i])}: " + text.format(v=repr(f[col].iloc[i])))
+    f["usd_per_unit"] = rate
+    twice = f.duplicated(["date", "currency"], keep=False) & ~f.duplicated(keep=False)
+    if twice.any():
+        i = int(twice.to_numpy().argmax())
+        raise InputError(p, f"row {int(rows.iloc[i])}: {f['currency'].iloc[i]} on "
+                            f"{f['date'].iloc[i]} is given twice with different rates")
+    return f.reset_index(drop=True)

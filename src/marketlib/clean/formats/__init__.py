@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CANONICAL_RATES = (
     "date", "amount", "currency", "unit", "country", "role", "experience", "employment_type",
     "source", "source_annual_usd", "company_location", "remote_ratio", "company_size",
+    "skills",
 )
 
 

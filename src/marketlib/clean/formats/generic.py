@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 REQUIRED = ("country", "amount", "currency", "unit", "date")
-OPTIONAL = ("role", "experience", "employment_type", "source")
+OPTIONAL = ("role", "experience", "employment_type", "source", "skills")
 
 
 def to_canonical(raw: pd.DataFrame) -> Canonical:

@@ -1,0 +1,206 @@
+"""Spreadsheets at the edge: a sheet of a workbook in, the same string DataFrame as a CSV out.
+
+Read with python-calamine (Rust ``calamine`` bindings: one maintained reader for .xlsx, .xlsm,
+.xlsb, .xls and .ods, and several times faster than openpyxl, which stays the writer). The
+header row is given (``header_row``, the sheet's own 1-based row number) or found: the first
+row, among the first :data:`HEADER_SEARCH_ROWS`, whose non-blank cells are all text and fill
+most of the table's width; rows above it (titles, notes) are skipped and said. Cells become
+text from their type: dates and date-times as ISO dates (the time when it is not midnight),
+whole numbers without ``.0``, other numbers at full precision. Each data row keeps the sheet's
+own row number (:data:`SHEET_ROW`, becoming ``source_row``); blank rows are not data rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from marketlib.sources.errors import InputError, sha256_bytes
+
+#: File name endings read as workbooks (everything else is read as CSV text).
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+#: Rows looked at when finding the header row.
+HEADER_SEARCH_ROWS = 50
+#: Column holding each data row's row number in the sheet (taken off by the cleaners).
+SHEET_ROW = "_sheet_row"
+#: An OLE compound file: what an encrypted .xlsx/.xlsm is wrapped in (and a legacy .xls).
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def is_spreadsheet(path: str | os.PathLike[str]) -> bool:
+    """Return whether ``path`` names a workbook (by its ending)."""
+    return Path(path).suffix.lower() in SPREADSHEET_SUFFIXES
+
+
+def column_letter(i: int) -> str:
+    """Return the spreadsheet letter of the 0-based column ``i`` (0 -> A, 26 -> AA)."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def cell_text(v: object) -> str:
+    """Return a cell as the text a CSV export would hold (dates ISO, 3.0 -> "3")."""
+    if v is None or v == "":
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
+    if isinstance(v, dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return ""
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, int):
+        return str(v)
+    return str(v)
+
+
+def _open(p: Path, data: bytes):  # noqa: ANN202 - calamine's workbook type
+    from python_calamine import CalamineWorkbook
+
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xlsb") and data[:8] == _OLE_MAGIC:
+        raise InputError(p, "password-protected (encrypted) workbook: save a copy without a "
+                            "password")
+    if suffix in (".xlsx", ".xlsm", ".xlsb", ".ods") and data[:4] != _ZIP_MAGIC:
+        raise InputError(p, f"not a readable {suffix} workbook (corrupt, or another kind of "
+                            "file with this name)")
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types per format
+        text = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise InputError(p, f"not a readable workbook ({text})") from exc
+
+
+def _pick_sheet(p: Path, names: list[str], sheet: str | int | None) -> str:
+    if not names:
+        raise InputError(p, "workbook has no sheets")
+    if sheet is None or sheet == "":
+        return names[0]
+    if str(sheet) in names:
+        return str(sheet)
+    text = str(sheet).strip()
+    if text.isdigit() and 1 <= int(text) <= len(names):
+        return names[int(text) - 1]
+    raise InputError(p, f"no sheet {sheet!r} (sheets: {', '.join(names)}; give a name or a "
+                        f"number 1..{len(names)})")
+
+
+def find_header_row(rows: list[list[str]]) -> int:
+    """Return the 0-based index of the header row among ``rows`` (cells as text).
+
+    The first row whose non-blank cells are all text (not numbers or dates) and number at
+    least 60% of the widest row's (and at least 2): title rows above a table have one or two
+    cells. ``-1`` when no row qualifies.
+    """
+    head = rows[:HEADER_SEARCH_ROWS]
+    counts = [sum(c != "" for c in r) for r in head]
+    widest = max(counts, default=0)
+    need = max(2, math.ceil(0.6 * widest))
+    for i, r in enumerate(head):
+        cells = [c for c in r if c != ""]
+        if len(cells) >= need and not any(_looks_numeric(c) for c in cells):
+            return i
+    return -1
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+        return True
+    except ValueError:
+        return len(text) >= 8 and text[:4].isdigit() and text[4] == "-"  # an ISO date
+
+
+def read_sheet_text(path: str | os.PathLike[str], sheet: str | int | None = None,
+                    header_row: int | None = None):  # noqa: ANN201 - RawTable (files.py)
+    """Read one sheet as a :class:`~marketlib.sources.files.RawTable` of text.
+
+    Parameters
+    ----------
+    path
+        The workbook (size and file-kind checks as for CSV files).
+    sheet
+        A sheet name or its 1-based position; default the first sheet.
+    header_row
+        The header's row number in the sheet (1-based, as the spreadsheet shows it);
+        default: found (:func:`find_header_row`).
+
+    Raises
+    ------
+    InputError
+        Corrupt or password-protected workbook, an unknown sheet, a header row beyond the
+        sheet, no header found, duplicate or blank-named columns holding values.
+    """
+    from marketlib.sources.files import MALFORMED, RawTable, read_input_bytes
+
+    p = Path(path)
+    data = read_input_bytes(p)
+    if not data:
+        raise InputError(p, "file is empty (not a workbook)")
+    book = _open(p, data)
+    names = list(book.sheet_names)
+    name = _pick_sheet(p, names, sheet)
+    try:
+        cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise InputError(p, f"sheet {name!r} cannot be read ({str(exc)[:160]})") from exc
+    rows = [[cell_text(v) for v in r] for r in cells]
+    notes = []
+    if len(names) > 1 and sheet in (None, ""):
+        notes.append(f"read sheet {name!r}, the first of {len(names)} "
+                     f"({', '.join(names)}); choose another with --sheet")
+    if header_row is not None:
+        if not 1 <= header_row <= len(rows):
+            raise InputError(p, f"header row {header_row} is outside sheet {name!r} "
+                                f"(rows 1..{len(rows)})")
+        h = header_row - 1
+    else:
+        h = find_header_row(rows)
+        if h < 0:
+            raise InputError(p, f"sheet {name!r}: no header row found in its first "
+                                f"{HEADER_SEARCH_ROWS} rows (a row of column names); give it "
+                                "with --header-row N")
+    if h > 0:
+        notes.append(f"sheet {name!r}: header in row {h + 1}; row(s) 1-{h} above it skipped "
+                     f"({' / '.join(c for r in rows[:h] for c in r if c)[:120] or 'blank'})")
+    header = rows[h]
+    width = max((len(r) for r in rows), default=0)
+    header = header + [""] * (width - len(header))
+    body = [r + [""] * (width - len(r)) for r in rows[h + 1:]]
+    numbers = np.arange(h + 2, h + 2 + len(body))
+    filled = np.array([any(c != "" for c in r) for r in body], dtype=bool)
+    body = [r for r, f in zip(body, filled, strict=True) if f]
+    numbers = numbers[filled]
+    named = [i for i, c in enumerate(header) if c.strip() != ""]
+    lowered = [header[i].strip().lower() for i in named]
+    dupes = sorted({c for c in lowered if lowered.count(c) > 1})
+    if dupes:
+        raise InputError(p, f"sheet {name!r}, row {h + 1}: duplicate column(s) after ignoring "
+                            f"case: {', '.join(dupes)}")
+    frame = pd.DataFrame({col: pd.Series([r[i] for r in body], dtype="str")
+                          for col, i in zip(lowered, named, strict=True)})
+    unnamed = [i for i in range(width) if i not in set(named)]
+    if unnamed and body:
+        stray = np.array([[r[i] != "" for i in unnamed] for r in body]).any(axis=1)
+        if stray.any():  # a value under a blank header: the row is malformed, not the file
+            where = [", ".join(column_letter(i) for i, c in zip(unnamed, [r[i] for i in unnamed],
+                                                                  strict=True) if c)
+                     for r in body]
+            frame[MALFORMED] = [f"value(s) in column(s) {w} under a blank header" if s else ""
+                                for w, s in zip(where, stray, strict=True)]
+    frame[SHEET_ROW] = pd.Series(numbers, dtype="int64").astype("str")
+    return RawTable(frame=frame, path=p, sha256=sha256_bytes(data), notes=tuple(notes))
