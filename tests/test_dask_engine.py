@@ -49,7 +49,7 @@ def client():
 
 
 def pandas_engine(files: list[str], out: Path, p: clean.CleanParams = P) -> None:
-    result, inputs = clean_files(files, "generic", "rates", p)
+    result, inputs, _ = clean_files(files, "generic", "rates", p)
     write_clean(result, out, inputs)
 
 
@@ -306,7 +306,7 @@ def test__cli__real_dask_scheduler_and_worker_subprocesses(tmp_path):
         out = subprocess.run(
             [str(BIN / "marketlib"), "clean", "rates", str(tmp_path / "in"), "--format",
              "generic", "--engine", "dask", "--scheduler", address, "--out",
-             str(tmp_path / "dk"), "--max-date", "2025-06-30"],
+             str(tmp_path / "dk"), "--max-date", "2025-06-30", "--max-rejected-share", "1"],
             capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         files = expand_inputs([str(tmp_path / "in")])

@@ -121,7 +121,7 @@ def test__unknown_words_notice_says_which_rows_were_rejected(tmp_path, capsys):
                    "100000,USD,year,US,2024-01-01,mid\n100000,USD,year,Narnia,2024-01-01,mid\n"
                    "100000,USD,year,US,2024-01-01,wizard\n")
     assert main(["clean", "rates", str(src), "--format", "generic", "--out",
-                 str(tmp_path / "out")]) == 0
+                 str(tmp_path / "out"), "--max-rejected-share", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "'Narnia' 1 (rows rejected: a rate needs its country)" in out
     assert "'wizard' 1 (rows kept, experience missing)" in out

@@ -51,7 +51,7 @@ def test__resolve_years__latest_relative_clamped_and_refused():
 
 def _activity(shared_data: Path, as_of: str, tmp_path: Path) -> Path:
     files = [shared_data / "innovationgraph" / f for f in ("topics.csv", "developers.csv")]
-    result, _ = clean_files(files, "innovationgraph", "activity",
+    result, _, _ = clean_files(files, "innovationgraph", "activity",
                             CleanParams(max_date=as_of))
     out = tmp_path / f"activity-{as_of}.parquet"
     result.clean.to_parquet(out)

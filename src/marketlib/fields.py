@@ -88,7 +88,7 @@ def schema(table: str) -> pa.DataFrameSchema:
 def required_columns(table: str) -> list[str]:
     """Return the columns every output of ``table`` has (those not optional by format)."""
     optional = {"rates": {"source_annual_usd", "company_iso3", "is_cross_border",
-                          "remote_ratio", "company_size", "source"}}
+                          "remote_ratio", "company_size", "source", "skills"}}
     return [c for c in fields(table)["name"] if c not in optional.get(table, set())]
 
 

@@ -103,14 +103,17 @@ def forest(frame: pd.DataFrame, label: str, point: str, low: str, high: str, tit
     return fig
 
 
-def pay_distributions(d: pd.DataFrame, reported: list[str], hours_per_year: float) -> Any:
+def pay_distributions(d: pd.DataFrame, reported: list[str], hours_per_year: float,
+                      rate_kind: str = "salary") -> Any:
     """Draw hourly pay distributions by group on a log scale (reported groups only)."""
+    from marketlib.publish.text import pay_words
+
     w = d[d["group"].isin(reported)]
     order = w.groupby("group")["hourly_usd"].median().sort_values(ascending=False).index.tolist()
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.45 * len(order) + 1)))
     sns.boxplot(data=w, x="hourly_usd", y="group", order=order, ax=ax, showfliers=False,
                 color="#9ecae1", log_scale=True)
-    ax.set_xlabel(f"salary-equivalent USD per hour (log scale; H = {hours_per_year:g} h/yr)")
+    ax.set_xlabel(f"{pay_words(rate_kind).hourly} (log scale; H = {hours_per_year:g} h/yr)")
     ax.set_ylabel("")
     ax.set_title("Hourly pay by group (boxes: quartiles; whiskers: 1.5 IQR)")
     fig.tight_layout()
@@ -267,7 +270,10 @@ def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
     title = f"Adjusted pay ratio to {base} (95% CI; H = {arbitrage['hours_per_year']:g})"
     if len(adj):
         lo, hi = adj.iloc[0], adj.iloc[-1]
-        title = (f"A comparable specialist earns {lo['ratio_to_base']:.0%} ({lo['group']}) to "
+        from marketlib.publish.text import pay_words
+
+        w = pay_words(arbitrage.get("rate_kind"))
+        title = (f"A comparable {w.person} {w.earns} {lo['ratio_to_base']:.0%} ({lo['group']}) to "
                  f"{hi['ratio_to_base']:.0%} ({hi['group']}) of {base} pay")
     return forest(adj, "group", "ratio_to_base", "ci_low",
                   "ci_high", title, f"ratio to {base} (95% CI)", ref=1.0)

@@ -120,6 +120,10 @@ class ArbitrageParams(_Model):
                                    "freelance"]] | None = ["full_time", "employee"]
     experience: list[str] | None = None
     role_families: list[str] | None = None
+    #: rows holding every one of these skills (pay data with a skills column only)
+    skills_all: list[str] | None = None
+    #: rows holding at least one of these skills
+    skills_any: list[str] | None = None
     hours_per_year: float = Field(HOURS_PER_YEAR, ge=1000, le=3000)
     min_n: int = Field(30, ge=10, le=100_000)
     ppp: bool = True
@@ -133,10 +137,29 @@ class ArbitrageParams(_Model):
     #: Address of a running ``dask scheduler`` (engine ``dask``); None: a local cluster.
     scheduler: str | None = None
 
-    @field_validator("years", "employment_types", "experience", "role_families", mode="before")
+    @field_validator("years", "employment_types", "experience", "role_families", "skills_all",
+                     "skills_any", mode="before")
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return _as_list(v)
+
+    @field_validator("skills_all", "skills_any")
+    @classmethod
+    def _skills(cls, v: list[str] | None) -> list[str] | None:
+        """Fold each skill as the cleaner does (``K8s`` -> kubernetes); refuse non-words."""
+        if v is None:
+            return v
+        from marketlib.clean.skills import SKILL_WORD, skill_vocabulary, skill_word
+
+        out = []
+        for w in v:
+            key = skill_word(str(w)).replace("_", " ")
+            word = skill_vocabulary().get(key, key.replace(" ", "_"))
+            if not SKILL_WORD.match(word):
+                raise ValueError(f"{str(w)[:40]!r} is not a skill word (e.g. kubernetes, "
+                                 "pytorch, mlops)")
+            out.append(word)
+        return out
 
     @field_validator("experience")
     @classmethod
@@ -163,7 +186,8 @@ class ArbitrageParams(_Model):
             raise ValueError("the base group is empty")
         return v
 
-    @field_validator("years", "employment_types", "experience", "role_families")
+    @field_validator("years", "employment_types", "experience", "role_families", "skills_all",
+                     "skills_any")
     @classmethod
     def _not_empty(cls, v: list[Any] | None) -> list[Any] | None:
         return _not_empty_list(v)
@@ -271,6 +295,21 @@ class CleanSection(_Model):
     hours_per_year: float = Field(HOURS_PER_YEAR, ge=1000, le=3000)
     decimal: Literal[".", ","] = "."
     date_order: Literal["auto", "dayfirst", "monthfirst"] = "auto"
+    #: a pay period after the last published exchange rate: reject, or take that rate
+    #: (rows flagged is_fx_last_available; the pay page says how many)
+    fx_after_last: Literal["reject", "last_available"] = "reject"
+    #: the analyst's own exchange rates (CSV or workbook: date, currency, usd_per_unit)
+    fx_table: str | None = None
+    #: years of experience that start mid, senior and lead (numeric experience cells)
+    experience_bands: tuple[float, float, float] = (2.0, 5.0, 10.0)
+
+    @field_validator("experience_bands")
+    @classmethod
+    def _bands(cls, v: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not 0 < v[0] < v[1] < v[2] <= 60:
+            raise ValueError(f"experience_bands must be three ascending years in (0, 60], "
+                             f"e.g. [2, 5, 10]; got {list(v)}")
+        return v
 
 
 class RatesInput(_Model):
@@ -280,6 +319,8 @@ class RatesInput(_Model):
     format: str = "aijobs"
     columns: str | None = None  # a column map (YAML), as ``marketlib clean rates --columns``
     values: str | None = None  # a value map (YAML), as ``--values``
+    sheet: str | int | None = None  # a workbook's sheet (name or 1-based number)
+    header_row: int | None = Field(None, ge=1, le=1_000_000)  # its header's row in the sheet
 
     @field_validator("format")
     @classmethod
@@ -389,16 +430,28 @@ class ReportParams(_Model):
 
     def clean_params(self, **changes: Any) -> CleanParams:
         """Return the cleaning parameters of this run (``as_of`` bounds every date)."""
+        own_fx, fx_table = None, None
+        if self.clean.fx_table:
+            from marketlib.sources import sha256_file
+            from marketlib.sources.reference import read_fx_table
+
+            own_fx = read_fx_table(self.clean.fx_table)
+            fx_table = f"{Path(self.clean.fx_table).name} (sha256 " \
+                       f"{sha256_file(self.clean.fx_table)[:12]})"
         return CleanParams(scheme=self.clean.scheme, hours_per_year=self.clean.hours_per_year,
                            decimal=self.clean.decimal, date_order=self.clean.date_order,
-                           max_date=self.run_date().isoformat(), **changes)
+                           max_date=self.run_date().isoformat(),
+                           fx_after_last=self.clean.fx_after_last, fx_table=fx_table,
+                           own_fx=own_fx, experience_bands=self.clean.experience_bands,
+                           **changes)
 
 
 #: The parameters that name files or folders: (section, key[, key]).
 PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("inputs", "rates", "path"), ("inputs", "rates", "columns"), ("inputs", "rates", "values"),
     ("inputs", "certifications"), ("inputs", "claims"), ("inputs", "claims_definitions"),
-    ("inputs", "claims_growth"), ("inputs", "activity"), ("clean", "scheme"))
+    ("inputs", "claims_growth"), ("inputs", "activity"), ("clean", "scheme"),
+    ("clean", "fx_table"), ("arbitrage", "rates_path"))
 
 
 def resolve_file_paths(raw: dict[str, Any], folder: Path) -> dict[str, Any]:

@@ -135,9 +135,11 @@ def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
     one = (f" The base is one country ({base_row.get('top_country')}): every ratio compares "
            "with that country's pay, not with a region's."
            if base_row.get("n_countries") == 1 and base_row.get("top_country") else "")
-    return (f"Ratios are to {base_pay(base)} (salary-equivalent: annual pay / {hours:,.0f} "
-            f"hours), from {rates_source(results)}.{one} The adjusted ratio holds "
-            f"{controls or 'the job mix'} fixed and weighs a region's countries alike (each "
+    kind = ("salary-equivalent: annual pay / {hours:,.0f} hours" if arb.get("rate_kind")
+            != "bill_rate" else "bill rates per hour as charged").format(hours=hours)
+    return (f"Ratios are to {base_pay(base)} ({kind}), from {rates_source(results)}."
+            f"{one} "
+            f"The adjusted ratio holds {controls or 'the job mix'} fixed and weighs a region's countries alike (each "
             "country's own effect); the raw ratio compares medians as observed. Intervals "
             "resample countries within a region, then people within a country.")
 
@@ -157,8 +159,13 @@ def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
                    "estimated.")
         out.append(f"Pay data: {rates_source(results)}; a group's median may rest on one or "
                    "two countries (see each group's countries and its largest country's share).")
-        out.append("Salary-equivalent pay is not a bill rate: contractors' hourly rates include "
-                   "overhead and margin, so only ratios are compared with quoted rates.")
+        if arb.get("rate_kind") == "bill_rate":
+            out.append("The pay data are bill rates (contractors, per hour as charged): quoted "
+                       "rates are tested as levels and as ratios.")
+        else:
+            out.append("Salary-equivalent pay is not a bill rate: contractors' hourly rates "
+                       "include overhead and margin, so only ratios are compared with quoted "
+                       "rates.")
     subjects = regional_subjects(results)
     hk = hong_kong_sentence(results)
     if hk:
@@ -176,15 +183,18 @@ def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
 
 
 def arbitrage_caveats(source: str, base: str, hours_per_year: float,
-                      geography: str = "subregion") -> list[str]:
-    """Return the arbitrage page's caveats for the run's pay source, base and hours."""
+                      geography: str = "subregion", rate_kind: str = "salary") -> list[str]:
+    """Return the arbitrage page's caveats for the run's pay source, base, hours and kind."""
+    from marketlib.publish.text import pay_words
+
+    w = pay_words(rate_kind)
+    head = ("**Salary-equivalent, not bill rates.**" if w.kind == "salary" else
+            "**Bill rates, not salaries.**")
     return [
-        f"**Salary-equivalent, not bill rates.** Hourly figures are annual pay divided by "
-        f"{hours_per_year:,.0f} hours. Contractors' bill rates include overhead and margin and "
-        "are analysed separately.",
+        f"{head} {w.note.format(hours=hours_per_year)}",
         f"**The sample.** Pay comes from {source}. Intervals measure sampling noise, not "
         "selection bias: a group's median from a few dozen rows is not a market rate.",
-        f"**Group = residence.** Each row's {geography_word(geography)} is the employee's "
+        f"**Group = residence.** Each row's {geography_word(geography)} is the {w.person}'s "
         f"country of residence; people working remotely for employers in {base} sit in "
         "their residence's group.",
         "**Within-group spread is large.** A group's median is not what a given hire costs: "

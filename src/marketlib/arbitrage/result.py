@@ -12,13 +12,16 @@ from marketlib.arbitrage.adjusted import AdjustedFit, adjusted_ratios, gap_trend
 from marketlib.arbitrage.adjusted_countries import respect_countries
 from marketlib.arbitrage.countries import (
     EQUAL_COUNTRY_COLUMNS,
+    MIN_COUNTRY_N,
     apply_country_clusters,
     country_clusters,
 )
 from marketlib.arbitrage.estimands import ESTIMANDS
 from marketlib.arbitrage.medians import raw_ratios
+from marketlib.arbitrage.percentiles import pay_percentiles
 from marketlib.arbitrage.ppp import ppp_ratios
 from marketlib.arbitrage.select import Scope, require_base, select_rates
+from marketlib.arbitrage.skills import has_skills, skills_breakdown
 from marketlib.arbitrage.team import team_cost
 
 #: The adjusted ratios' equal-country columns (the ratio and its two intervals).
@@ -44,6 +47,10 @@ class ArbitrageResult:
     min_n: int
     countries: pd.DataFrame | None = None
     tau2: dict[str, float] | None = None
+    #: P25/P50/P75/P90 per group, country, level and family (:mod:`.percentiles`)
+    percentiles: pd.DataFrame | None = None
+    #: pay by skill (pay data with skills only; :mod:`.skills`)
+    skills: pd.DataFrame | None = None
 
     def to_results(self) -> dict[str, Any]:
         """Return the ``arbitrage`` section of results.json (fractions, not percents)."""
@@ -94,6 +101,12 @@ class ArbitrageResult:
                 {("ratio_" + k if k in ("ci_low", "ci_high") else k): clean(v)
                  for k, v in r.items()} for r in self.countries.to_dict("records")],
             "between_country_variance": self.tau2 or {},
+            "percentiles": [] if self.percentiles is None else [
+                {k: clean(v) for k, v in r.items()}
+                for r in self.percentiles.to_dict("records")],
+            "skills": [] if self.skills is None else [
+                {k: clean(v) for k, v in r.items()} for r in self.skills.to_dict("records")],
+            "population": population(self.scope, self.skills is not None),
             "estimands": dict(ESTIMANDS),
             "interval_method": ("equal-country ratios (raw and adjusted): a typical country, "
                                 "t with k - 1 df on the spread between countries (equal-weight "
@@ -124,7 +137,45 @@ def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: in
                if team and adjusted is not None else None)
     return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
                            trend=trend, team=team_df, min_n=min_n,
-                           countries=clusters.countries, tau2=clusters.tau2)
+                           countries=clusters.countries, tau2=clusters.tau2,
+                           percentiles=pay_percentiles(d, min_n, MIN_COUNTRY_N, ci_level),
+                           skills=(skills_breakdown(d, scope.base, min_n, n_boot, seed,
+                                                    ci_level) if has_skills(d) else None))
+
+
+def population(scope: Scope, holds_skills: bool) -> str:
+    """Return who the pay rows are, in words that follow the data and the selection.
+
+    Pay data with skills name the skills selected ("Kubernetes and PyTorch specialists");
+    without, the population is defined by job titles and no skill is named.
+    """
+    who = {"salary": "employees", "bill_rate": "contractors"}.get(scope.rate_kind, "workers")
+    if scope.employment_types:
+        who = ", ".join(t.replace("_", "-") for t in scope.employment_types) + f" {who}" \
+            if scope.rate_kind == "salary" and set(scope.employment_types) != {
+                "full_time", "employee"} else who
+    fams = f" in {', '.join(scope.role_families)}" if scope.role_families else ""
+    if scope.skills_all or scope.skills_any:
+        names = [skill_name(s) for s in (scope.skills_all or ())]
+        text = " and ".join(names)
+        if scope.skills_any:
+            anyt = " or ".join(skill_name(s) for s in scope.skills_any)
+            text = f"{text} and {anyt}" if text else anyt
+        return f"{text} specialists ({who}{fams}, selected by the skills they list)"
+    if holds_skills:
+        return f"{who}{fams} (all listed skills)"
+    return f"{who}{fams}, defined by job titles (the pay data hold no skills)"
+
+
+def skill_name(word: str) -> str:
+    """Return a skill word as readers write it (kubernetes -> Kubernetes, mlops -> MLOps)."""
+    special = {"mlops": "MLOps", "pytorch": "PyTorch", "tensorflow": "TensorFlow",
+               "llm": "LLM", "aws": "AWS", "gcp": "GCP", "huggingface": "Hugging Face",
+               "scikit_learn": "scikit-learn", "mlflow": "MLflow", "kserve": "KServe",
+               "xgboost": "XGBoost", "lightgbm": "LightGBM", "sql": "SQL",
+               "machine_learning": "machine learning", "deep_learning": "deep learning"}
+    return special.get(word, word.replace("_", " ").capitalize()
+                       if word.isalpha() or "_" in word else word)
 
 
 def sensitivity(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: int = 500,

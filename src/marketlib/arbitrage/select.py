@@ -38,6 +38,9 @@ class Scope:
     employment_types: tuple[str, ...] | None = SALARIED
     experience: tuple[str, ...] | None = None
     role_families: tuple[str, ...] | None = None
+    #: rows holding every one of these skills / at least one of these (data with skills only)
+    skills_all: tuple[str, ...] | None = None
+    skills_any: tuple[str, ...] | None = None
     hours_per_year: float = HOURS_PER_YEAR
     duplicates: str = "drop"  # drop | keep
     range_pairs: str = "collapse"  # collapse | keep | low | high
@@ -90,6 +93,19 @@ def select_rates(rates: pd.DataFrame, scope: Scope) -> tuple[pd.DataFrame, list[
     if scope.role_families:
         step("role_family in " + ", ".join(scope.role_families),
              d["role_family"].isin(scope.role_families), "role_family")
+    if scope.skills_all or scope.skills_any:
+        from marketlib.clean.skills import with_skills
+
+        if "skills" not in d or not d["skills"].notna().any():
+            raise SelectionError("skills_all / skills_any: the pay data hold no skills (no "
+                                 "skills column, or every cell blank): their population is "
+                                 "defined by job titles; map a skills column or drop the "
+                                 "skills selection")
+        words = [f"all of {', '.join(scope.skills_all)}" if scope.skills_all else "",
+                 f"any of {', '.join(scope.skills_any)}" if scope.skills_any else ""]
+        step("skills include " + " and ".join(w for w in words if w),
+             with_skills(d["skills"], scope.skills_all or (), scope.skills_any or ()),
+             "skills")
     if scope.exclude_fx_mismatch and "is_fx_mismatch" in d:
         step("not is_fx_mismatch", ~d["is_fx_mismatch"].astype(bool))
     if scope.exclude_outliers:

@@ -66,16 +66,14 @@ def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: 
             median = float(r["base_median_hourly_usd"])
             claimed = float(r["claimed_hourly_usd"])
             if rate_kind == "bill_rate":  # a level against levels of the same kind
-                typical = 0.25 <= share <= 0.75  # between the quartiles of the rates
+                verdict, text = level_verdict(r, claimed)
                 item.update(
-                    verdict="consistent_uninformative" if typical else "contradicted_by_data",
-                    detail=(f"${claimed:.0f}/hr against {base}'s bill rates in the data: "
-                            f"{share:.1%} of them are at or above it (median "
-                            f"${median:.2f}/hr); "
-                            + ("a typical rate (between the quartiles), though no interval "
-                               "on the level can support it" if typical else
-                               "outside the middle half of the rates, so not typical")),
-                    gap=0.0 if typical else float(claimed / median - 1))
+                    verdict=verdict or "untestable",
+                    detail=(f"${claimed:.0f}/hr judged as a level against {base}'s bill rates "
+                            f"in the data: {text}; {share:.1%} of them are at or above "
+                            f"${claimed:.0f}/hr"),
+                    gap=_gap(claimed, r.get("data_median_ci_low"),
+                             r.get("data_median_ci_high"), verdict))
             else:
                 item.update(
                     verdict="not_comparable",
@@ -109,7 +107,9 @@ def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: 
                          "lies in its 95% CI, but the interval is too wide to tell the claim "
                          f"from ratios more than {EQUIVALENCE_MARGIN:.0%} away")}[verdict]
             levels = ("the levels are bill rates and the data salaries"
-                      if rate_kind != "bill_rate" else "ratios of bill rates")
+                      if rate_kind != "bill_rate" else
+                      "ratios of bill rates; as a level: "
+                      + level_verdict(r, float(r["claimed_hourly_usd"]))[1])
             item.update(
                 verdict=verdict,
                 detail=(f"judged on the {name}, the estimate matching the claim's wording: "
@@ -120,6 +120,34 @@ def audit_rates(claims: pd.DataFrame, comparison: pd.DataFrame, hours_per_year: 
         out.append(item)
     return out
 
+
+
+def level_verdict(r: Any, claimed: float) -> tuple[str | None, str]:
+    """Return the verdict on a claimed hourly level against a group's median bill rate.
+
+    The ratio rule (:func:`ratio_verdict`) on the median's distribution-free interval: the
+    respondents' median (descriptive: rows, not countries, are the sample). None without an
+    interval.
+    """
+    med, lo, hi = (r.get("data_median_hourly_usd"), r.get("data_median_ci_low"),
+                   r.get("data_median_ci_high"))
+    if med is None or pd.isna(med):
+        return None, "no median (the group is under the publication floor)"
+    verdict = ratio_verdict(claimed, lo, hi)
+    if verdict is None:
+        return None, f"median ${med:.2f}/hr with no interval"
+    words = {"contradicted_by_data": "outside", "supported_by_data": "inside (and the "
+             f"interval within {EQUIVALENCE_MARGIN:.0%} of the claim)",
+             "consistent_uninformative": "inside, but the interval is too wide to support "
+             "it"}[verdict]
+    return verdict, (f"median ${med:.2f}/hr (95% CI ${lo:.2f}-${hi:.2f}); the claim is "
+                     f"{words}")
+
+
+def _gap(claimed: float, lo: Any, hi: Any, verdict: str | None) -> float:
+    if verdict != "contradicted_by_data":
+        return 0.0
+    return float(min(abs(claimed - lo), abs(claimed - hi)) / claimed)
 
 
 #: Wording that asks for a comparable specialist (the adjusted ratio), not a bare average.
@@ -219,6 +247,8 @@ def claimed_vs_data(claims: pd.DataFrame, result: Any,
             row["base_median_hourly_usd"] = float(base_hourly_usd.median())
         if g in raw.index and bool(raw.at[g, "reported"]):
             row.update(n=int(raw.at[g, "n"]), data_median_hourly_usd=raw.at[g, "median_hourly_usd"],
+                       data_median_ci_low=raw.at[g, "ci_low"],
+                       data_median_ci_high=raw.at[g, "ci_high"],
                        data_ratio=raw.at[g, "ratio_to_base"],
                        data_ratio_ci_low=raw.at[g, "ratio_ci_low"],
                        data_ratio_ci_high=raw.at[g, "ratio_ci_high"])

@@ -77,7 +77,7 @@ def normalize_skills(values: pd.Series, words: Mapping[str, str] | None = None
             out.append(skills)
             if unknown:
                 per_cell[cell] = unknown
-        return pd.Series(out, dtype="object")
+        return pd.Series(out, dtype="str")
 
     text = values.astype("str")
     skills = map_distinct(values.where(text.str.strip().ne("")), fn)

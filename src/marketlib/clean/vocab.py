@@ -71,7 +71,10 @@ def experience_levels(values: pd.Series, bands: tuple[float, ...] = EXPERIENCE_B
     yrs = yrs.where((yrs >= 0) & (yrs <= 60))
     binned = pd.cut(yrs, [-np.inf, *bands, np.inf], right=False,
                     labels=["junior", "mid", "senior", "lead"]).astype("object")
-    return words.where(~todo, binned).where(lambda s: s.notna(), None).astype("object")
+    out = words.copy()
+    fill = todo & binned.notna()
+    out[fill] = binned[fill]
+    return out
 
 
 def employment_types() -> list[str]:

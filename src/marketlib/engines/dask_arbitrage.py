@@ -130,6 +130,62 @@ def dask_group_medians(ddf: dd.DataFrame, group_col: str = "group",
                          "ci_low": v[:, 2], "ci_high": v[:, 3]})
 
 
+def dask_percentiles(d: pd.DataFrame, min_n: int = 30, country_min_n: int = 10,
+                     ci_level: float = 0.95, partition_rows: int = 250_000) -> pd.DataFrame:
+    """Return :func:`marketlib.arbitrage.percentiles.pay_percentiles` by exact selection.
+
+    Every cell's percentile and interval ranks (the pandas function's) are selected
+    exactly on the cluster (:func:`marketlib.engines.exact.order_statistics`): the same
+    numbers, not an approximation.
+    """
+    from marketlib.arbitrage import percentiles as pc
+
+    cells = pc.cells_of(d)
+    cells = cells.assign(cell=cells["dimension"] + "\x1f" + cells["group"].astype("str")
+                         + "\x1f" + cells["key"].astype("str"))
+    ddf = dd.from_pandas(cells[["cell", "hourly_usd"]],
+                         npartitions=max(1, -(-len(cells) // partition_rows)), sort=False)
+    c = _cells(ddf, ["cell"], "hourly_usd")
+    names = sorted(c.keys["cell"].dropna().tolist())
+    gi = {g: i for i, g in enumerate(names)}
+    prepared = c.groups(c.keys["cell"].map(gi).fillna(-1).to_numpy(dtype=np.int64),
+                        len(names))
+    summary = exact.summarize(prepared, len(names))
+    n = summary.counts
+    floor = pc.floors(min_n, country_min_n)
+    dims = [name.split("\x1f") for name in names]
+    wanted = np.array([m >= floor[dim[0]] for dim, m in zip(dims, n, strict=True)])
+    k = len(pc.PERCENTILES)
+    ranks = np.full((len(names), 4 * k), -1, dtype=np.int64)
+    weights = np.zeros((len(names), k))
+    for g in np.flatnonzero(wanted):
+        for j, q in enumerate(pc.PERCENTILES):
+            prev, nxt, t = pc.quantile_ranks(int(n[g]), q)
+            lo, hi = pc.ci_ranks(int(n[g]), q, ci_level)
+            ranks[g, 4 * j: 4 * j + 4] = (prev, nxt, lo, hi if hi < n[g] else -1)
+            weights[g, j] = t
+    v = exact.order_statistics(prepared, ranks, summary)
+    rows = []
+    for g, (dim, group, key) in enumerate(dims):
+        base = {"dimension": dim, "group": group, "key": key, "n": int(n[g])}
+        if not wanted[g]:
+            rows.append({**base, "reported": False, "percentile": np.nan,
+                         "hourly_usd": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+            continue
+        for j, q in enumerate(pc.PERCENTILES):
+            a, b, lo, hi = v[g, 4 * j: 4 * j + 4]
+            r = ranks[g, 4 * j: 4 * j + 4]
+            rows.append({**base, "reported": True, "percentile": q,
+                         "hourly_usd": pc.lerp(float(a), float(b), float(weights[g, j])),
+                         "ci_low": float(lo) if r[2] >= 0 else np.nan,
+                         "ci_high": float(hi) if r[3] >= 0 else np.nan})
+    out = pd.DataFrame(rows, columns=pc.COLUMNS)
+    order = {dim: i for i, dim in enumerate(pc.DIMENSIONS)}
+    return out.sort_values(["dimension", "group", "key", "percentile"],
+                           key=lambda col: col.map(order) if col.name == "dimension" else col,
+                           kind="stable").reset_index(drop=True)
+
+
 def _boot_ranks(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """Ranks drawn by :func:`marketlib.arbitrage.bootstrap_medians` (same draws, same order)."""
     m = (n + 1) // 2
@@ -424,9 +480,14 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
     """
     from marketlib.arbitrage import adjusted as adj
     from marketlib.arbitrage.adjusted_countries import respect_countries
-    from marketlib.arbitrage.countries import apply_country_clusters, country_clusters
+    from marketlib.arbitrage.countries import (
+        MIN_COUNTRY_N,
+        apply_country_clusters,
+        country_clusters,
+    )
     from marketlib.arbitrage.result import ArbitrageResult, gap_trend, ppp_ratios, team_cost
     from marketlib.arbitrage.select import require_base, select_rates
+    from marketlib.arbitrage.skills import has_skills, skills_breakdown
     from marketlib.engines.cluster import dask_client
 
     d, log = select_rates(rates, scope)
@@ -439,6 +500,7 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
         groups = raw.loc[raw["reported"].astype(bool), "group"].tolist()
         fit = dask_adjusted_ratios(ddf, scope.base, groups, ci_level=ci_level) \
             if len(groups) > 1 else None
+        percentiles = dask_percentiles(d, min_n, MIN_COUNTRY_N, ci_level, partition_rows)
     adjusted = None
     if fit is not None:
         controls = ("experience", "role_family", "year")
@@ -459,6 +521,9 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
     team_df = None
     if team and adjusted is not None:  # each group's team model, on the selected rows
         team_df = team_cost(d, team, scope.base, groups, scope.hours_per_year, seed=seed)
+    skills = (skills_breakdown(d, scope.base, min_n, n_boot, seed, ci_level)
+              if has_skills(d) else None)  # small subsets: in pandas
     return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
                            trend=trend, team=team_df, min_n=min_n,
-                           countries=clusters.countries, tau2=clusters.tau2)
+                           countries=clusters.countries, tau2=clusters.tau2,
+                           percentiles=percentiles, skills=skills)

@@ -10,6 +10,7 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -381,3 +382,45 @@ def _cell(x: Any) -> str:
     if isinstance(x, pd.Timestamp):
         return x.date().isoformat() if not pd.isna(x) else DASH
     return _text(x)
+
+
+@dataclass(frozen=True)
+class PayWords:
+    """The words a page uses for the pay it shows: they follow ``rate_kind``.
+
+    Salaries are employees' annual pay made hourly (salary-equivalent); bill rates are what
+    contractors charge per hour. No page of a bill-rate run says salary, employee or earns,
+    and no page of a salary run says bill rate about its own data.
+    """
+
+    kind: str
+    pay: str  # "salary-equivalent pay" | "bill rates"
+    hourly: str  # axis label
+    people: str  # "Employees" | "Contractors"
+    person: str  # "employee" | "contractor"
+    earns: str  # "earns" | "charges"
+    note: str  # what the hourly figures are, one sentence
+
+    def people_n(self) -> str:
+        """Return the table header of the rows' count ("Employees (n)")."""
+        return f"{self.people} (n)"
+
+
+PAY_WORDS = {
+    "salary": PayWords(
+        "salary", "salary-equivalent pay", "salary-equivalent USD per hour", "Employees",
+        "employee", "earns",
+        "Hourly figures are annual pay divided by {hours:,.0f} hours (salary-equivalent). "
+        "Contractors' bill rates include overhead and margin and are analysed separately."),
+    "bill_rate": PayWords(
+        "bill_rate", "bill rates", "bill rate, USD per hour", "Contractors", "contractor",
+        "charges",
+        "Hourly figures are contractors' bill rates as charged (per hour; other units at "
+        "{hours:,.0f} hours a year). They include overhead and margin and are never pooled "
+        "with employees' pay."),
+}
+
+
+def pay_words(rate_kind: Any) -> PayWords:
+    """Return the page words for ``rate_kind`` (salary when unknown, as the default runs)."""
+    return PAY_WORDS.get(str(rate_kind or "salary"), PAY_WORDS["salary"])

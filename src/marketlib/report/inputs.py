@@ -100,7 +100,9 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
         plans["activity"] = (input_format("innovationgraph", "activity"), activity_files,
                              cparams)
     clean_dir = out / "clean"
-    inputs, reports, tables, reused = clean_tables(plans, maps, clean_dir)
+    sheet = {"sheet": rates_in.sheet, "header_row": rates_in.header_row}
+    inputs, reports, tables, reused = clean_tables(
+        plans, maps, clean_dir, {"rates": sheet} if any(sheet.values()) else None)
     extra = [*(p for k, p in files.items() if k != "certifications" and p is not None)]
     extra += [ppp] if ppp is not None else []
     for path in extra:
@@ -122,11 +124,13 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
 
 
 
-def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean_dir: Path
+def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean_dir: Path,
+                 sheets: dict[str, dict[str, Any]] | None = None
                  ) -> tuple[dict[str, str], dict[str, Any], dict[str, Path], set[str]]:
     """Clean each table into ``clean_dir``, reusing a current clean set where there is one.
 
-    ``plans``: table -> (format, input files, cleaning parameters). Every input of a table to
+    ``plans``: table -> (format, input files, cleaning parameters); ``sheets``: table -> the
+    workbook options (``sheet``, ``header_row``) of its files. Every input of a table to
     clean is read and checked before anything is written. Returns the inputs' sha256 (as
     results.json records them), the clean reports, the tables' paths and the reused tables.
     """
@@ -134,6 +138,7 @@ def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean
     from marketlib.clean.pipeline import clean_inputs, read_inputs, write_clean
     from marketlib.sources import atomic_write_bytes, sha256_cached
 
+    sheets = sheets or {}
     inputs: dict[str, str] = {}
     reports: dict[str, Any] = {}
     todo: dict[str, tuple[Any, Any, str, dict[str, str]]] = {}
@@ -147,19 +152,20 @@ def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean
         shown_by[table] = shown
         key = cache_key(table, f.name, {path.name: d for path, d in zip(paths, digests,
                                                                        strict=True)},
-                        {**p.to_dict(), "max_date": str(p.resolved_max_date())})
+                        {**p.to_dict(), "max_date": str(p.resolved_max_date()),
+                         **sheets.get(table, {})})
         if is_cached(key, table):
             hits[table] = key
             continue
         raw = read_inputs(paths, f, maps if table == "rates" else None,
-                          names=[path.name for path in paths])
+                          names=[path.name for path in paths], **sheets.get(table, {}))
         todo[table] = (f, raw, key, shown)
     for table, key in hits.items():  # all read and checked: now write
         report = restore(key, table, clean_dir)
         if report is None:  # removed meanwhile by another run's pruning: clean it
             f, paths, _ = plans[table]
             raw = read_inputs(paths, f, maps if table == "rates" else None,
-                              names=[path.name for path in paths])
+                              names=[path.name for path in paths], **sheets.get(table, {}))
             todo[table] = (f, raw, key, shown_by[table])
             continue
         report["inputs"] = shown_by[table]  # this run's paths, not the run that cleaned it
@@ -168,6 +174,8 @@ def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean
         reports[table] = report
     for table, (f, raw, key, shown) in todo.items():
         result = clean_inputs(raw, f, plans[table][2])
+        if raw.notes:
+            result.report["reading"] = raw.notes
         write_clean(result, clean_dir, shown)
         reports[table] = result.report
         store(key, table, clean_dir)

@@ -27,6 +27,7 @@ from marketlib.publish.text import (
     count,
     count_of,
     not_estimated,
+    pay_words,
     pct,
     pct_range,
 )
@@ -104,7 +105,7 @@ class ArbitrageSection(Section):
 
     @property
     def base_hourly_usd(self) -> pd.Series:
-        """Return the base group's salary-equivalent hourly pay (for the claims audit)."""
+        """Return the base group's hourly pay (for the claims audit)."""
         return self.rows.loc[self.rows["group"] == self.params.base, "hourly_usd"]
 
     def to_results(self) -> dict[str, Any]:
@@ -128,6 +129,7 @@ def scope_of(params: ArbitrageParams) -> ab.Scope:
     return ab.Scope(geography=params.geography, base=params.base, years=tup(params.years),
                     rate_kind=params.rate_kind, employment_types=tup(params.employment_types),
                     experience=tup(params.experience), role_families=tup(params.role_families),
+                    skills_all=tup(params.skills_all), skills_any=tup(params.skills_any),
                     hours_per_year=params.hours_per_year)
 
 
@@ -172,7 +174,8 @@ def run_arbitrage(params: ArbitrageParams, claims_path: str | Path | None = None
 
 #: Definitions that must agree for a section's estimates to be compared.
 ARBITRAGE_DEFINITIONS = ("base", "geography", "hours_per_year", "rate_kind", "years",
-                         "employment_types", "experience", "role_families", "duplicates",
+                         "employment_types", "experience", "role_families", "skills_all",
+                         "skills_any", "duplicates",
                          "range_pairs", "exclude_outliers", "exclude_fx_mismatch")
 
 
@@ -309,6 +312,7 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
     summary gives them the sentences the other findings leave.
     """
     arb, raw, adjusted, base, floor = _arbitrage_parts(results)
+    words = pay_words(arb.get("rate_kind"))
     raw_by_group = {str(r.get("group")): r for r in raw}
     others = _raw_range(arb, raw, adjusted, base)
     small = [r for r in raw if not _reported(r)]
@@ -342,7 +346,7 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
             who, n_text = f"{g} (respondents pooled)", of
             ci = "no interval: no country has 10 rows, and the pooled figure only describes them"
         lead.append(
-            f"{who}: a comparable specialist earns {pct(value)} of "
+            f"{who}: a comparable {words.person} {words.earns} {pct(value)} of "
             f"{_base_adjective(base)} ({ci}; {n_text}).")
     return lead, others
 
@@ -358,7 +362,8 @@ def _raw_range(arb: Mapping[str, Any], raw: list[dict[str, Any]],
         hours = _num(arb.get("hours_per_year"))
         h = f", {hours:,.0f} h a year" if hours else ""
         return [
-            f"Raw medians (salary-equivalent pay{h}, not adjusted for role or experience) "
+            f"Raw medians ({pay_words(arb.get('rate_kind')).pay}{h}, not adjusted for role or "
+            "experience) "
             f"range from {pct(lo['ratio_to_base'])} of {_base_adjective(base)} in "
             f"{lo['group']} ({_ci_n(lo, 'ratio_ci_low', 'ratio_ci_high')}) to "
             f"{pct(hi['ratio_to_base'])} in {hi['group']} "

@@ -20,6 +20,7 @@ from marketlib.publish.text import (
     count_of,
     money,
     not_estimated,
+    pay_words,
     pct,
     ratio_ci,
 )
@@ -41,18 +42,20 @@ def _arbitrage_parts(results: Mapping[str, Any] | None) -> tuple[
 def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return the pay-ratio table: one row per region, base first, then by adjusted ratio.
 
-    Columns: Region, Employees (n), Countries, Median pay (USD/h, 95% CI), raw ratio to the base,
-    comparable-specialist (adjusted) ratio, reliability. Groups under the floor say
+    Columns: Region, Employees (n) (Contractors (n) for bill rates), Countries, Median pay
+    (USD/h, 95% CI), raw ratio to the base, comparable-specialist (adjusted) ratio,
+    reliability. Groups under the floor say
     "not estimated (n = 23 < 30)".
 
     Reads a ``results.json`` document; text cells, no meaningful index; empty (with the
     columns) without an arbitrage section.
     """
     arb, raw, adjusted, base, floor = _arbitrage_parts(results)
+    people = pay_words(arb.get("rate_kind")).people_n()
     controls = next((a.get("controls") for a in adjusted.values() if a.get("controls")), None)
     same = _controls_text(controls)
     adj_col = "Comparable specialist" + (f" (same {same})" if same else "")
-    cols = ["Region", "Employees (n)", "Countries (largest)", "Median pay, USD/h (95% CI)",
+    cols = ["Region", people, "Countries (largest)", "Median pay, USD/h (95% CI)",
             f"Pooled ratio to {base}, descriptive (95% CI)",
             f"{adj_col}: a typical country (95% CI)", "The same, these countries only (95% CI)",
             "Reliability"]
@@ -74,7 +77,7 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                            a.get("ratio_named_countries_ci_high"))
                   if _num(a.get("ratio_equal_country")) is not None else DASH)
             rows.append({
-                "Region": g, "Employees (n)": count(r.get("n")),
+                "Region": g, people: count(r.get("n")),
                 "Countries (largest)": _countries_text(r), cols[6]: eq,
                 "Median pay, USD/h (95% CI)": ratio_ci(
                     r.get("median_hourly_usd"), r.get("median_ci_low"), r.get("median_ci_high"),
@@ -86,7 +89,7 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                                                   or _num(r.get("ratio_to_base")) or 0))})
         else:
             ne = not_estimated(r.get("n"), floor)
-            rows.append({"Region": g, "Employees (n)": count(r.get("n")),
+            rows.append({"Region": g, people: count(r.get("n")),
                          "Countries (largest)": _countries_text(r),
                          "Median pay, USD/h (95% CI)": ne, cols[4]: ne, cols[5]: ne,
                          cols[6]: ne,
@@ -94,7 +97,7 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                          "_key": (2, -(_num(r.get("n")) or 0))})
     for g, a in adjusted.items():  # adjusted-only groups (no raw row)
         if g not in seen:
-            rows.append({"Region": g, "Employees (n)": count(a.get("n")),
+            rows.append({"Region": g, people: count(a.get("n")),
                          cols[5]: ratio_ci(*comparable_ratio(a)[:3]),
                          "_key": (1, -(_num(a.get("ratio_to_base")) or 0))})
     rows.sort(key=lambda r: r["_key"])
