@@ -14,10 +14,10 @@
 # %% [markdown]
 # # Geographic pay arbitrage: how much cheaper is a comparable specialist?
 #
-# For each group (sub-region by default) we estimate the median salary-equivalent hourly pay
-# and its ratio to a base group, raw (ratio of medians) and adjusted for the job mix
-# (experience, role family, year), with uncertainty and sample sizes. Salaries and contractor
-# bill rates are never compared with each other. Method: docs/methods.md, sections 3, 6 and 7.
+# For each group (sub-region by default) we estimate the median hourly pay and its ratio to a
+# base group, raw (ratio of medians) and adjusted for the job mix (experience, role family,
+# year), with uncertainty and sample sizes; the pay kind and the population are named below,
+# from the parameters and the data. Method: docs/methods.md, sections 3, 6 and 7.
 
 # %%
 import warnings
@@ -48,6 +48,8 @@ rate_kind = "salary"
 employment_types = ["full_time", "employee"]
 experience = None
 role_families = None
+skills_all = None
+skills_any = None
 hours_per_year = 2080
 min_n = 30
 ppp = True
@@ -67,8 +69,9 @@ figures_dir = None
 params = ArbitrageParams.build(dict(
     rates_path=rates_path, geography=geography, base=base, years=years, rate_kind=rate_kind,
     employment_types=employment_types, experience=experience, role_families=role_families,
-    hours_per_year=hours_per_year, min_n=min_n, ppp=ppp, team=team, n_boot=n_boot,
-    ci_level=ci_level, engine=engine, scheduler=scheduler, seed=seed), "arbitrage")
+    skills_all=skills_all, skills_any=skills_any, hours_per_year=hours_per_year, min_n=min_n,
+    ppp=ppp, team=team, n_boot=n_boot, ci_level=ci_level, engine=engine, scheduler=scheduler,
+    seed=seed), "arbitrage")
 if ppp and price_levels_path is None:
     price_levels_path = locate("ppp", "../data/raw")  # fetched, else the mirror
 section = sections.run_arbitrage(params, claims_path, price_levels_path)
@@ -76,6 +79,7 @@ result = section.result
 print(f"rates: {section.provenance['path']}, sha256 {section.provenance['sha256'][:12]}…; "
       f"PPP table: {section.price_levels_file or 'none'}")
 publish.table(pd.DataFrame(result.log))
+Markdown(prose.pay_population_intro(section.to_results()))
 
 # %% [markdown]
 # ## Who is in the data
@@ -90,7 +94,8 @@ publish.table(result.raw, ["group", "n", "n_countries", "top_country", "top_coun
                           "median_hourly_usd", "ci_low", "ci_high"])
 
 # %%
-fig = figures.pay_distributions(section.rows, section.reported_groups, hours_per_year)
+fig = figures.pay_distributions(section.rows, section.reported_groups, hours_per_year,
+                                rate_kind)
 figures.save(fig, figures_dir, "arbitrage_distributions")
 plt.show()
 
@@ -150,6 +155,27 @@ figures.save(fig, figures_dir, "arbitrage_ratios")
 plt.show()
 
 # %% [markdown]
+# ## Pay bands: P25, P50, P75, P90
+#
+# Each group's quartiles and 90th percentile of hourly pay (P50 is the median above), with
+# distribution-free 95% intervals (order statistics at binomial ranks; a bound the rows
+# cannot give is a dash). By group here; by country (from 10 rows), level and job family in
+# results.json and the tables (`pay_percentiles`).
+
+# %%
+publish.table(sections.percentiles_table({"arbitrage": results_now}))
+
+# %% [markdown]
+# ## Pay by skill
+#
+# Only when the pay data list skills: each skill's rows (a row with three skills counts for
+# each), median and ratio to the base, pooled over the rows that list it (descriptive).
+
+# %%
+publish.table(sections.skills_table({"arbitrage": results_now}),
+              empty="No skills in these pay data: their population is defined by job titles.")
+
+# %% [markdown]
 # ## Market exchange rates vs purchasing power
 #
 # `ratio_to_base` is what a buyer pays (market FX). `ppp_ratio` divides each person's pay by
@@ -200,12 +226,11 @@ publish.table(section.sensitivity.pivot_table(index="variant", columns="group",
 # %% [markdown]
 # ## Quoted rates beside the data
 #
-# Hourly rates quoted in the audited article (the claims file), set beside the data. Quoted
-# hourly rates are usually contractor or agency **bill rates**, not salaries: their levels
-# cannot be compared with salary-equivalent pay, but their **ratios** can.
+# Hourly rates quoted in the audited article (the claims file), set beside the data: what
+# can be tested depends on the kind of pay in the data (said below).
 
 # %%
-Markdown(section.claims_intro())
+Markdown(section.claims_intro() + " " + prose.quoted_rates_note(rate_kind))
 
 # %%
 publish.table(section.comparison, ["region", "claimed_hourly_usd", "claimed_ratio", "n",
@@ -224,4 +249,5 @@ print(f"arbitrage results: {sum(r['reported'] for r in results['regions'])} repo
 # ## What these numbers mean, and what they do not
 
 # %%
-Markdown(prose.bullets(prose.arbitrage_caveats(rates_source, base, hours_per_year, geography)))
+Markdown(prose.bullets(prose.arbitrage_caveats(rates_source, base, hours_per_year, geography,
+                                               rate_kind)))

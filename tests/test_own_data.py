@@ -172,7 +172,10 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
     book = openpyxl.load_workbook(out / "tables" / "marketlib_tables.xlsx", read_only=True)
     assert "README" in book.sheetnames and "pay_ratios" in book.sheetnames
     sheet = list(book["pay_ratios"].values)
-    header, rows = sheet[0], sheet[1:]
+    header, rows = pd.read_csv(out / "tables" / "pay_ratios.csv").columns.tolist(), sheet[1:]
+    from marketlib.tables import human_header
+
+    assert list(sheet[0]) == [human_header(c) for c in header]
     by_group = {r["group"]: r for r in results["arbitrage"]["regions"]}
     for row in rows:
         rec = dict(zip(header, row, strict=True))

@@ -11,7 +11,7 @@ import pytest
 from test_publish import small_results
 
 from marketlib.results_view import upgrade
-from marketlib.tables import table_columns, write_tables
+from marketlib.tables import FLAG_WORDS, human_header, number_format, table_columns, write_tables
 
 
 def _rows(results: dict, path: tuple[str, ...]) -> list[dict]:
@@ -48,13 +48,18 @@ def test__every_sheet_and_csv_equal_results_json(tmp_path):
             assert name not in book.sheetnames
             continue
         sheet = list(book[name].values)
-        header, body = list(sheet[0]), sheet[1:]
+        shown, body = list(sheet[0]), sheet[1:]
         assert len(body) == len(rows), name
         csv = pd.read_csv(paths[name], keep_default_na=False)
-        assert list(csv.columns) == header
+        header = list(csv.columns)  # the CSV keeps the machine names; the sheet, people's
+        assert shown == [human_header(c) for c in header]
+        assert len(set(shown)) == len(shown), shown
         for want, got in zip(rows, body, strict=True):
             for col, cell in zip(header, got, strict=True):
-                assert _same(cell, want.get(columns[col])), (name, col, cell, want)
+                value = want.get(columns[col])
+                if col.endswith("flag") and value in FLAG_WORDS:
+                    value = FLAG_WORDS[value]  # the sheet spells the flag out
+                assert _same(cell, value), (name, col, cell, want)
                 checked += 1
         for col in header:  # the CSV has the same numbers as numbers
             nums = [want.get(columns[col]) for want in rows]
@@ -63,6 +68,23 @@ def test__every_sheet_and_csv_equal_results_json(tmp_path):
     assert checked > 50
     cell = [r for r in book["adjusted_ratios"].values][1][0]
     assert cell.startswith("'=")  # a text cell that would be a formula is quoted
+
+
+def test__the_workbook_is_one_an_analyst_opens(tmp_path):
+    """Human headers with units, number formats, widths, frozen header, filters, a legend."""
+    results = upgrade(small_results())
+    book = openpyxl.load_workbook(write_tables(results, tmp_path)["workbook"])
+    readme = {r[0]: r[1] for r in book["README"].values}
+    assert readme["flag A"].startswith("A: reliable") and "flag E" in readme
+    ws = book["pay_ratios"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
+    head = [c.value for c in ws[1]]
+    assert "Median, USD/h" in head and "Rows (n)" in head
+    col = head.index("Median, USD/h") + 1
+    assert ws.cell(row=2, column=col).number_format == '"$"#,##0.00'
+    assert ws.column_dimensions["A"].width >= 10
+    assert number_format("top_country_share_fraction") == "0.0%"
+    assert human_header("ratio_ci_low") == "Ratio CI low"
 
 
 class TestEveryPublishedCellIsNeutralised:

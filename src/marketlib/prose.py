@@ -137,10 +137,11 @@ def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
            if base_row.get("n_countries") == 1 and base_row.get("top_country") else "")
     kind = ("salary-equivalent: annual pay / {hours:,.0f} hours" if arb.get("rate_kind")
             != "bill_rate" else "bill rates per hour as charged").format(hours=hours)
-    return (f"Ratios are to {base_pay(base)} ({kind}), from {rates_source(results)}."
-            f"{one} "
-            f"The adjusted ratio holds {controls or 'the job mix'} fixed and weighs a region's countries alike (each "
-            "country's own effect); the raw ratio compares medians as observed. Intervals "
+    who = f" Who: {arb['population']}." if arb.get("population") else ""
+    return (f"Ratios are to {base_pay(base)} ({kind}), from {rates_source(results)}.{who}"
+            f"{one} The adjusted ratio holds {controls or 'the job mix'} fixed and weighs a "
+            "region's countries alike (each country's own effect); the raw ratio compares "
+            "medians as observed. Intervals "
             "resample countries within a region, then people within a country.")
 
 
@@ -180,6 +181,25 @@ def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
     run = (results or {}).get("run") or {}
     notes = [f"Note for this run: {n}" for n in run.get("notes") or [] if isinstance(n, str)]
     return notes + out + skipped_sentences(results)
+
+
+def pay_population_intro(arbitrage_results: Mapping[str, Any]) -> str:
+    """Return the pay page's opening: what kind of pay, for whom, from which rows."""
+    from marketlib.publish.text import pay_words
+
+    w = pay_words(arbitrage_results.get("rate_kind"))
+    who = arbitrage_results.get("population") or "the selected rows"
+    return (f"**The pay here:** {w.pay} of {who}. "
+            + w.note.format(hours=float(arbitrage_results.get("hours_per_year") or 2080)))
+
+
+def quoted_rates_note(rate_kind: str) -> str:
+    """Return what quoted hourly rates can be tested against, for the run's pay kind."""
+    if rate_kind == "bill_rate":
+        return ("The data are bill rates too: quoted levels are tested as levels (against "
+                "each group's median and its interval), and their ratios as ratios.")
+    return ("Quoted hourly rates are usually contractor or agency bill rates, not salaries: "
+            "their levels cannot be compared with salary-equivalent pay, but their ratios can.")
 
 
 def arbitrage_caveats(source: str, base: str, hours_per_year: float,

@@ -46,6 +46,17 @@ class AdjustedFit:
     quantile: pd.DataFrame | None = None
 
 
+def held_controls(d: pd.DataFrame, groups: list[str], controls: tuple[str, ...]
+                  ) -> tuple[str, ...]:
+    """Return the controls the groups' rows hold at all.
+
+    A column absent or blank in every row (no job titles in a marketplace export) cannot be
+    held fixed: it is left out, and its missing values never drop every row.
+    """
+    rows = d[d["group"].isin(groups)]
+    return tuple(c for c in controls if c in rows and rows[c].notna().any())
+
+
 def adjusted_ratios(d: pd.DataFrame, base: str, groups: list[str],
                     controls: tuple[str, ...] = ("experience", "role_family", "year"),
                     ci_level: float = 0.95, quantile_check: bool = True) -> AdjustedFit:
@@ -55,6 +66,7 @@ def adjusted_ratios(d: pd.DataFrame, base: str, groups: list[str],
     ``employment_type`` is added when several are present. Log pay is winsorized at within-year
     p1/p99. A median regression (QuantReg, q = 0.5) gives the robust check.
     """
+    controls = held_controls(d, groups, controls)
     w = d[d["group"].isin(groups)].dropna(subset=[c for c in controls if c in d]).copy()
     ctrl = _controls(w, list(controls) + (["employment_type"] if w["employment_type"].nunique()
                                           > 1 else []))

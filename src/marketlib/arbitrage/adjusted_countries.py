@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
-from marketlib.arbitrage.adjusted import AdjustedFit, _controls, winsorize_log
+from marketlib.arbitrage.adjusted import AdjustedFit, _controls, held_controls, winsorize_log
 from marketlib.arbitrage.countries import (
     EQUAL_COUNTRY_COLUMNS,
     MIN_COUNTRY_N,
@@ -51,6 +51,7 @@ def country_effects(d: pd.DataFrame, groups: list[str],
     """
     extra = (["employment_type"] if "employment_type" in d
              and d.loc[d["group"].isin(groups), "employment_type"].nunique() > 1 else [])
+    controls = held_controls(d, groups, controls)
     need = ["country_iso3", "hourly_usd"] + [c for c in [*controls, *extra] if c in d]
     w = d[d["group"].isin(groups)].dropna(subset=need).copy()
     ctrl = _controls(w, list(controls) + extra)

@@ -315,8 +315,8 @@ def inspection_text(ins: Inspection) -> str:
             out.append(f"  {col}: {ins.columns[col][0]}")
         elif col in ins.fmt.required:
             out.append(f"  {col}: ?  (required: no header found)")
-    for note in ins.notes:
-        out.insert(1, f"note: {note}")
+    for i, note in enumerate(ins.notes):
+        out.insert(1 + i, f"note: {note}")
     why = {SAME_NAME: "same name", GIVEN: "from the given map"}
     out.append("why each column was picked:")
     for col, (header, score) in ins.columns.items():

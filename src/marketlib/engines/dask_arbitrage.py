@@ -498,12 +498,12 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
         clusters = country_clusters(d, scope.base, n_boot, seed, ci_level)  # small: here
         raw = apply_country_clusters(raw, clusters, scope.base)
         groups = raw.loc[raw["reported"].astype(bool), "group"].tolist()
-        fit = dask_adjusted_ratios(ddf, scope.base, groups, ci_level=ci_level) \
+        controls = adj.held_controls(d, groups, ("experience", "role_family", "year"))
+        fit = dask_adjusted_ratios(ddf, scope.base, groups, controls, ci_level=ci_level) \
             if len(groups) > 1 else None
         percentiles = dask_percentiles(d, min_n, MIN_COUNTRY_N, ci_level, partition_rows)
     adjusted = None
     if fit is not None:
-        controls = ("experience", "role_family", "year")
         w = d[d["group"].isin(groups)].dropna(subset=[c for c in controls if c in d]).copy()
         w["log_rate"] = adj.winsorize_log(w)
         formula = "log_rate ~ " + " + ".join(

@@ -11,7 +11,12 @@ from each.
 from __future__ import annotations
 
 from marketlib.sections.arbitrage import ArbitrageSection, run_arbitrage, scope_of
-from marketlib.sections.arbitrage_tables import arbitrage_table, countries_table
+from marketlib.sections.arbitrage_tables import (
+    arbitrage_table,
+    countries_table,
+    percentiles_table,
+    skills_table,
+)
 from marketlib.sections.base import Section, load_json, save_json
 from marketlib.sections.claims import ClaimsSection, claims_table, run_claims
 from marketlib.sections.growth import GrowthSection, growth_table, period_labels, run_growth
@@ -34,6 +39,7 @@ from marketlib.sources import read_reference_table
 
 __all__ = [
     "SECTIONS", "arbitrage_table", "claims_table", "countries_table", "growth_table",
+    "percentiles_table", "skills_table",
     "headline_regional", "key_findings", "params_not_run", "regional_table", "show_findings",
     "summary_blocks",
     "ArbitrageSection", "ClaimsSection", "GrowthSection", "RegionalSection", "Section",

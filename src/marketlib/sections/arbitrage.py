@@ -446,5 +446,15 @@ SPEC = SectionSpec(
             "with_assumptions_p50_fraction": "with_assumptions_p50",
             "with_assumptions_p95_fraction": "with_assumptions_p95",
             "team_annual_cost_base_p50_usd": "team_annual_cost_base_p50",
-            "team_annual_cost_p50_usd": "team_annual_cost_p50"})},
+            "team_annual_cost_p50_usd": "team_annual_cost_p50"}),
+        "pay_percentiles": (("arbitrage", "percentiles"), {
+            "dimension": "dimension", "group": "group", "key": "key", "n_rows": "n",
+            "reported": "reported", "percentile_fraction": "percentile",
+            "usd_per_hour": "hourly_usd", "ci_low_usd_per_hour": "ci_low",
+            "ci_high_usd_per_hour": "ci_high"}),
+        "pay_by_skill": (("arbitrage", "skills"), {
+            "skill": "skill", "group": "group", "n_rows": "n", "reported": "reported",
+            "median_usd_per_hour": "median_hourly_usd", "median_ci_low_usd_per_hour": "ci_low",
+            "median_ci_high_usd_per_hour": "ci_high", "ratio_to_base": "ratio_to_base",
+            "ratio_ci_low": "ratio_ci_low", "ratio_ci_high": "ratio_ci_high"})},
     summary=_summary, check=_check)

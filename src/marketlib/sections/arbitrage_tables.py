@@ -136,3 +136,63 @@ def countries_table(results: Mapping[str, Any] | None, top: int | None = None
             "Reliability": RELIABILITY.get(str(r.get("flag")), DASH)}
            for r in (rows[:top] if top else rows)]
     return _frame(out, cols)
+
+
+def _usd_ci(est: Any, lo: Any, hi: Any) -> str:
+    """Return "$138.96 ($120.10-$150.00)"; a bound the rows cannot give is a dash."""
+    if _num(est) is None:
+        return DASH
+    side = [money(v, 2) if _num(v) is not None else DASH for v in (lo, hi)]
+    return f"{money(est, 2)} ({side[0]}-{side[1]})"
+
+
+def percentiles_table(results: Mapping[str, Any] | None, dimension: str = "group"
+                      ) -> pd.DataFrame:
+    """Return pay bands (P25, P50, P75, P90, USD/h with 95% CIs) of one breakdown.
+
+    ``dimension``: ``group`` (default), ``country``, ``experience`` or ``role_family``.
+    Cells under the floor read "not estimated (n = 7 < 10)".
+    """
+    arb = _section(results, "arbitrage") or {}
+    rows = [r for r in _rows(arb.get("percentiles")) if r.get("dimension") == dimension]
+    label = {"group": "Group", "country": "Country", "experience": "Level",
+             "role_family": "Job family"}.get(dimension, dimension)
+    names = {0.25: "P25", 0.5: "P50 (median)", 0.75: "P75", 0.9: "P90"}
+    cols = [label] + ([] if dimension == "group" else ["Group"]) + ["n"] + [
+        f"{v}, USD/h (95% CI)" for v in names.values()]
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    floor = {"country": 10}.get(dimension, arb.get("min_n"))
+    for r in rows:
+        key = (str(r.get("group")), str(r.get("key")))
+        c = cells.setdefault(key, {label: key[1], "Group": key[0], "n": count(r.get("n"))})
+        if not r.get("reported"):
+            for v in names.values():
+                c[f"{v}, USD/h (95% CI)"] = not_estimated(r.get("n"), floor)
+            continue
+        q = _num(r.get("percentile"))
+        if q in names:
+            c[f"{names[q]}, USD/h (95% CI)"] = _usd_ci(r.get("hourly_usd"), r.get("ci_low"),
+                                                      r.get("ci_high"))
+    return _frame(list(cells.values()), cols)
+
+
+def skills_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Return pay by skill: each skill's groups, n, median (95% CI) and ratio to the base."""
+    arb = _section(results, "arbitrage") or {}
+    base = str(arb.get("base") or "the base")
+    cols = ["Skill", "Group", "n", "Median pay, USD/h (95% CI)",
+            f"Ratio to {base} (95% CI, rows pooled)"]
+    from marketlib.arbitrage.result import skill_name
+
+    out = []
+    for r in _rows(arb.get("skills")):
+        rep = bool(r.get("reported"))
+        out.append({"Skill": skill_name(str(r.get("skill"))), "Group": _text(r.get("group")),
+                    "n": count(r.get("n")),
+                    cols[3]: ratio_ci(r.get("median_hourly_usd"), r.get("ci_low"),
+                                      r.get("ci_high"), digits=2) if rep
+                    else _text(r.get("note")),
+                    cols[4]: ("1.00 (base)" if str(r.get("group")) == base and rep else
+                              ratio_ci(r.get("ratio_to_base"), r.get("ratio_ci_low"),
+                                       r.get("ratio_ci_high")) if rep else DASH)})
+    return _frame(out, cols)
