@@ -25,8 +25,9 @@
 import warnings
 
 import pandas as pd
+from IPython.display import Markdown
 
-from marketlib import claims, publish, sections
+from marketlib import claims, prose, publish, sections
 from marketlib.params import ClaimsParams
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -81,16 +82,6 @@ print(f"{len(audited)} verdicts" + (" written" if results_path else " (not saved
 
 # %% [markdown]
 # ## How to read the verdicts
-#
-# - Arithmetic checks allow for rounding: a printed "87%" stands for 86.5-87.5%, and figures
-#   printed as "70,000" for +/-0.5%. A verdict of *inconsistent* survives that slack.
-# - *supported_by_data* for a rate claim means only that the claimed **ratio** to North America
-#   lies inside our 95% interval; the claimed dollar **levels** are bill rates and cannot be
-#   checked against salary data.
-# - The regional growth table has no bases, no definition of "certification" and no source,
-#   and no public registry counts certifications by region. It is confronted with regional
-#   **developer activity** (GitHub Innovation Graph: developers pushing to `kubernetes`-tagged
-#   repositories, constant economies): *consistent_with_proxy* when the claimed rate lies in
-#   the proxy's 95% CI for the same region and years, else *not_supported_by_proxy*. A proxy
-#   verdict never says the certificate counts are wrong; it says the public activity data do
-#   not show growth of that size. CNCF's world totals are audited as before.
+
+# %%
+Markdown(prose.bullets(section.reading_notes()))

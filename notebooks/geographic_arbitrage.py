@@ -230,7 +230,7 @@ publish.table(section.sensitivity.pivot_table(index="variant", columns="group",
 # can be tested depends on the kind of pay in the data (said below).
 
 # %%
-Markdown(section.claims_intro() + " " + prose.quoted_rates_note(rate_kind))
+Markdown(section.claims_intro())
 
 # %%
 publish.table(section.comparison, ["region", "claimed_hourly_usd", "claimed_ratio", "n",

@@ -386,3 +386,27 @@ def test__salary_workbook_report__never_calls_its_data_bill_rates(tmp_path):
 
     wb = openpyxl.load_workbook(out / "tables" / "marketlib_tables.xlsx")
     assert "pay_percentiles" in wb.sheetnames and wb["pay_percentiles"].freeze_panes == "A2"
+
+
+def test__inspect__the_written_maps_clean_as_written(tmp_path, capsys):
+    """The README's own-spreadsheet commands: inspect -> clean with no edit, every row in."""
+    book = tmp_path / "hr.xlsx"
+    written = write_hr_workbook(book)
+    src = tmp_path / "marketplace.csv"
+    make_marketplace().to_csv(src, index=False)
+    for path, unit in ((book, "year"), (src, "hour")):
+        maps = tmp_path / f"maps-{path.stem}"
+        assert main(["inspect", str(path), "--write-maps", str(maps)]) == 0
+        said = capsys.readouterr().out
+        assert f"unit: {{value: {unit}}}  (implied by the amount's header" in said
+        cols = yaml.safe_load((maps / "columns.yaml").read_text())
+        assert cols["unit"] == {"value": unit}
+        out = tmp_path / f"clean-{path.stem}"
+        assert main(["clean", "rates", str(path), "--format", "generic", "--columns",
+                     str(maps / "columns.yaml"), "--values", str(maps / "values.yaml"),
+                     "--out", str(out)]) == 0
+        report = json.loads((out / "rates_clean_report.json").read_text())
+        assert report["rows_rejected"] == 0
+    assert report["rows_in"] == 1560 and cols["currency"] == {"value": "USD"}
+    assert len(written) == 240
+    capsys.readouterr()

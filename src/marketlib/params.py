@@ -301,12 +301,12 @@ class CleanSection(_Model):
     #: the analyst's own exchange rates (CSV or workbook: date, currency, usd_per_unit)
     fx_table: str | None = None
     #: years of experience that start mid, senior and lead (numeric experience cells)
-    experience_bands: tuple[float, float, float] = (2.0, 5.0, 10.0)
+    experience_bands: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0])
 
     @field_validator("experience_bands")
     @classmethod
-    def _bands(cls, v: tuple[float, float, float]) -> tuple[float, float, float]:
-        if not 0 < v[0] < v[1] < v[2] <= 60:
+    def _bands(cls, v: list[float]) -> list[float]:
+        if len(v) != 3 or not 0 < v[0] < v[1] < v[2] <= 60:
             raise ValueError(f"experience_bands must be three ascending years in (0, 60], "
                              f"e.g. [2, 5, 10]; got {list(v)}")
         return v
@@ -442,7 +442,7 @@ class ReportParams(_Model):
                            decimal=self.clean.decimal, date_order=self.clean.date_order,
                            max_date=self.run_date().isoformat(),
                            fx_after_last=self.clean.fx_after_last, fx_table=fx_table,
-                           own_fx=own_fx, experience_bands=self.clean.experience_bands,
+                           own_fx=own_fx, experience_bands=tuple(self.clean.experience_bands),
                            **changes)
 
 

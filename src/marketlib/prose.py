@@ -160,10 +160,12 @@ def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
                    "estimated.")
         out.append(f"Pay data: {rates_source(results)}; a group's median may rest on one or "
                    "two countries (see each group's countries and its largest country's share).")
+        quoted = bool(arb.get("claimed_vs_data"))
         if arb.get("rate_kind") == "bill_rate":
-            out.append("The pay data are bill rates (contractors, per hour as charged): quoted "
-                       "rates are tested as levels and as ratios.")
-        else:
+            out.append("The pay data are bill rates (contractors, per hour as charged)"
+                       + (": quoted rates are tested as levels and as ratios." if quoted
+                          else "."))
+        elif quoted:
             out.append("Salary-equivalent pay is not a bill rate: contractors' hourly rates "
                        "include overhead and margin, so only ratios are compared with quoted "
                        "rates.")
@@ -193,6 +195,31 @@ def pay_population_intro(arbitrage_results: Mapping[str, Any]) -> str:
             + w.note.format(hours=float(arbitrage_results.get("hours_per_year") or 2080)))
 
 
+def verdict_notes(rate_kind: str, base: str) -> list[str]:
+    """Return the claims page's notes on reading the verdicts, for the run's pay evidence."""
+    rates = (f"*supported_by_data* for a rate claim means that the claimed **ratio** to {base} "
+             "lies inside the 95% interval of the estimate the claim's wording asks for, and "
+             "that interval stays within 25% of the claim; ")
+    rates += ("the claimed dollar **levels** are tested as levels against the bill-rate "
+              "medians in the data and their intervals." if rate_kind == "bill_rate" else
+              "the claimed dollar **levels** are what contractors charge and cannot be tested "
+              "against salary-equivalent pay.")
+    return [
+        "Arithmetic checks allow for rounding: a printed \"87%\" stands for 86.5-87.5%, and "
+        "figures printed as \"70,000\" for +/-0.5%. A verdict of *inconsistent* survives "
+        "that slack.",
+        rates,
+        "The regional growth table has no bases, no definition of \"certification\" and no "
+        "source, and no public registry counts certifications by region. It is confronted with "
+        "regional **developer activity** (GitHub Innovation Graph: developers pushing to "
+        "repositories of the topic, constant economies): *consistent_with_proxy* when the "
+        "claimed rate lies in the proxy's 95% CI for the same region and years, else "
+        "*not_supported_by_proxy*. A proxy verdict never says the certificate counts are "
+        "wrong; it says the public activity data do not show growth of that size. CNCF's world "
+        "totals are audited as before.",
+    ]
+
+
 def quoted_rates_note(rate_kind: str) -> str:
     """Return what quoted hourly rates can be tested against, for the run's pay kind."""
     if rate_kind == "bill_rate":
@@ -208,8 +235,8 @@ def arbitrage_caveats(source: str, base: str, hours_per_year: float,
     from marketlib.publish.text import pay_words
 
     w = pay_words(rate_kind)
-    head = ("**Salary-equivalent, not bill rates.**" if w.kind == "salary" else
-            "**Bill rates, not salaries.**")
+    head = ("**Salary-equivalent pay.**" if w.kind == "salary" else
+            "**Bill rates as charged.**")
     return [
         f"{head} {w.note.format(hours=hours_per_year)}",
         f"**The sample.** Pay comes from {source}. Intervals measure sampling noise, not "

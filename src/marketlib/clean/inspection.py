@@ -161,6 +161,36 @@ def date_warning(header: str, values: pd.Series) -> str | None:
             "pay period's date, or give one with `date: {value: YYYY-MM-DD}`")
 
 
+#: A pay unit the amount's header implies ("hourly_rate_usd" -> hour, "Base Salary" -> year).
+_UNIT_WORDS = (("hour", r"hour|hourly|per h\b|/h\b|\bhr\b"), ("day", r"\bday|daily"),
+               ("week", r"week"), ("month", r"month"),
+               ("year", r"salary|annual|yearly|year|per annum|\bp\.?a\b|compensation"))
+
+
+def implied_constants(amount_header: str | None) -> dict[str, tuple[str, str]]:
+    """Return the unit and currency an amount's header states, with why.
+
+    ``hourly_rate_usd`` states hour and USD; ``Base Salary (EUR)`` year and EUR. Proposed as
+    constants (``unit: {value: hour}``) only where no column holds them; the analyst edits the
+    map if the header misleads.
+    """
+    if not amount_header:
+        return {}
+    from marketlib import money
+
+    h = amount_header.lower()
+    out = {}
+    for unit, pattern in _UNIT_WORDS:
+        if re.search(pattern, h):
+            out["unit"] = (unit, f"implied by the amount's header {amount_header!r}")
+            break
+    words = {w.upper() for w in re.split(r"[^a-z]+", h) if len(w) == 3}
+    codes = sorted(words & money.iso4217_codes())
+    if len(codes) == 1:
+        out["currency"] = (codes[0], f"implied by the amount's header {amount_header!r}")
+    return out
+
+
 @dataclass
 class Inspection:
     """What ``marketlib inspect`` found in one file."""
@@ -174,12 +204,14 @@ class Inspection:
     constants: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notes: tuple[str, ...] = ()
+    #: constants the amount's header implies for columns no header holds: col -> (value, why)
+    implied: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def missing(self) -> list[str]:
         """Return the format's required columns no header (or constant) was found for."""
         return [c for c in self.fmt.required if c not in self.columns
-                and c not in self.constants]
+                and c not in self.constants and c not in self.implied]
 
 
 def inspect_file(path: str | os.PathLike[str], fmt_name: str = "generic",
@@ -209,8 +241,11 @@ def inspect_file(path: str | os.PathLike[str], fmt_name: str = "generic",
         w = date_warning(proposal["date"][0], frame[proposal["date"][0]])
         if w:
             warnings.append(w)
+    implied = {c: v for c, v in implied_constants(proposal.get("amount", (None, 0))[0]).items()
+               if c not in proposal and c not in given.constants}
     return Inspection(table.path, fmt, len(frame), list(frame.columns), proposal,
-                      _unknown(canonical), dict(given.constants), warnings, table.notes)
+                      _unknown(canonical), dict(given.constants), warnings, table.notes,
+                      implied)
 
 
 def _fill_required(frame: pd.DataFrame, fmt: Format) -> pd.DataFrame:
@@ -275,6 +310,10 @@ def column_map_yaml(ins: Inspection) -> str:
             how = {SAME_NAME: "same name", GIVEN: "from the given map"}.get(
                 score, f"proposed, score {score:.2f} of 2")
             lines.append(f"{col}: {_yaml_key(header)}    # {need}, {how}")
+        elif col in ins.implied:
+            value, why = ins.implied[col]
+            lines.append(f"{col}: {{value: {_yaml_key(value)}}}    # {need}, a constant {why}: "
+                         "check it")
         else:
             lines.append(f"# {col}:    # {need}: no header found")
     return "\n".join(lines) + "\n"
@@ -313,6 +352,8 @@ def inspection_text(ins: Inspection) -> str:
             out.append(f"  {col}: {{value: {ins.constants[col]}}}")
         elif col in ins.columns:
             out.append(f"  {col}: {ins.columns[col][0]}")
+        elif col in ins.implied:
+            out.append(f"  {col}: {{value: {ins.implied[col][0]}}}  ({ins.implied[col][1]})")
         elif col in ins.fmt.required:
             out.append(f"  {col}: ?  (required: no header found)")
     for i, note in enumerate(ins.notes):

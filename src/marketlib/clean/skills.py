@@ -93,19 +93,17 @@ def with_skills(skills: pd.Series, all_of: Iterable[str] = (), any_of: Iterable[
                 ) -> np.ndarray:
     """Return the rows holding every skill of ``all_of`` and at least one of ``any_of``.
 
-    Vectorized on the ``;``-joined column (a row without skills holds none).
+    Each distinct ``;``-joined cell is tested once (a row without skills holds none).
     """
-    padded = ";" + skills.fillna("").astype("str") + ";"
-    keep = np.ones(len(skills), dtype=bool)
-    for s in all_of:
-        keep &= padded.str.contains(f";{s};", regex=False).to_numpy()
-    any_of = list(any_of)
-    if any_of:
-        hit = np.zeros(len(skills), dtype=bool)
-        for s in any_of:
-            hit |= padded.str.contains(f";{s};", regex=False).to_numpy()
-        keep &= hit
-    return keep
+    all_of, any_of = set(all_of), set(any_of)
+
+    def test(u: pd.Series) -> pd.Series:
+        sets = [set(x.split(";")) for x in u.astype("str")]
+        return pd.Series([all_of <= s and (not any_of or bool(any_of & s)) for s in sets],
+                         dtype=bool)
+
+    hit = map_distinct(skills, test)
+    return hit.fillna(False).to_numpy(dtype=bool)
 
 
 def skill_counts(skills: pd.Series) -> pd.Series:

@@ -410,8 +410,9 @@ PAY_WORDS = {
     "salary": PayWords(
         "salary", "salary-equivalent pay", "salary-equivalent USD per hour", "Employees",
         "employee", "earns",
-        "Hourly figures are annual pay divided by {hours:,.0f} hours (salary-equivalent). "
-        "Contractors' bill rates include overhead and margin and are analysed separately."),
+        "Hourly figures are annual pay divided by {hours:,.0f} hours (salary-equivalent); "
+        "what contractors charge per hour includes overhead and margin: another quantity, "
+        "never pooled with these."),
     "bill_rate": PayWords(
         "bill_rate", "bill rates", "bill rate, USD per hour", "Contractors", "contractor",
         "charges",

@@ -86,6 +86,8 @@ class ArbitrageSection(Section):
 
     def claims_intro(self) -> str:
         """Return the sentence that introduces the quoted rates (from the claims file)."""
+        from marketlib.prose import quoted_rates_note
+
         c = self.comparison
         if c.empty:
             return "No quoted hourly rates in this run."
@@ -101,7 +103,7 @@ class ArbitrageSection(Section):
         if base != self.params.base:
             text += (f" Those rates are relative to {base}; this run's base is "
                      f"{self.params.base}, so their ratios are not tested here.")
-        return text
+        return f"{text} {quoted_rates_note(self.params.rate_kind)}"
 
     @property
     def base_hourly_usd(self) -> pd.Series:

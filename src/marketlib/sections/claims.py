@@ -35,6 +35,14 @@ class ClaimsSection(Section):
     params: ClaimsParams
     audited: pd.DataFrame
     printed: pd.DataFrame
+    rate_kind: str = "salary"  # what the pay evidence is (the verdict notes follow it)
+    base: str = "North America"
+
+    def reading_notes(self) -> list[str]:
+        """Return "how to read the verdicts" for the pay evidence this audit used."""
+        from marketlib.prose import verdict_notes
+
+        return verdict_notes(self.rate_kind, self.base)
 
     def to_results(self) -> dict[str, Any]:
         """Return the ``claims`` part of results.json and the verdict counts."""
@@ -79,7 +87,8 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
     evidence = cl.Evidence.from_results(claims, growth, arbitrage, regional)
     audited = cl.audit(claims, printed, definitions, evidence)
     return ClaimsSection(params, audited, printed if printed is not None else pd.DataFrame(
-        columns=["stated_change"]))
+        columns=["stated_change"]), str(arbitrage.get("rate_kind") or "salary"),
+        str(arbitrage.get("base") or "the base"))
 
 
 def claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:

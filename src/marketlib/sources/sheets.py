@@ -68,6 +68,49 @@ def cell_text(v: object) -> str:
     return str(v)
 
 
+_TYPE = np.frompyfunc(type, 1, 1)
+
+
+def column_text(col: np.ndarray) -> np.ndarray:
+    """Return a column of cells as text, as :func:`cell_text` does, by type not by cell.
+
+    Text, whole and other floats, dates and date-times are converted vectorized (a
+    workbook's columns hold one or two types); other cells (booleans, times) one by one.
+    """
+    out = np.full(len(col), "", dtype=object)
+    if not len(col):
+        return out
+    types = _TYPE(col)
+    done = np.zeros(len(col), dtype=bool)
+    is_str = types == str  # noqa: E721 - exact types, elementwise
+    out[is_str] = col[is_str]
+    done |= is_str | pd.isna(col) if col.dtype == object else is_str
+    is_float = types == float  # noqa: E721
+    if is_float.any():
+        v = col[is_float].astype(float)
+        finite = np.isfinite(v)
+        whole = finite & (v == np.floor(np.where(finite, v, 0))) & (np.abs(v) < 1e15)
+        txt = np.full(len(v), "", dtype=object)
+        txt[whole] = v[whole].astype(np.int64).astype(str).astype(object)
+        rest = finite & ~whole
+        txt[rest] = pd.Series(v[rest]).astype(str).to_numpy(dtype=object)
+        out[is_float] = txt
+        done |= is_float
+    for kind in (dt.datetime, dt.date):
+        m = (types == kind) & ~done
+        if m.any():
+            stamps = pd.DatetimeIndex(pd.to_datetime(list(col[m])))
+            day = stamps.strftime("%Y-%m-%d").to_numpy(dtype=object)
+            if kind is dt.datetime:
+                full = stamps.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+                day = np.where(stamps == stamps.normalize(), day, full)
+            out[m] = day
+            done |= m
+    for i in np.flatnonzero(~done):
+        out[i] = cell_text(col[i])
+    return out
+
+
 def _open(p: Path, data: bytes):  # noqa: ANN202 - calamine's workbook type
     from python_calamine import CalamineWorkbook
 
@@ -158,49 +201,56 @@ def read_sheet_text(path: str | os.PathLike[str], sheet: str | int | None = None
         cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:
         raise InputError(p, f"sheet {name!r} cannot be read ({str(exc)[:160]})") from exc
-    rows = [[cell_text(v) for v in r] for r in cells]
+    head = [[cell_text(v) for v in r] for r in cells[:HEADER_SEARCH_ROWS]]
     notes = []
     if len(names) > 1 and sheet in (None, ""):
         notes.append(f"read sheet {name!r}, the first of {len(names)} "
                      f"({', '.join(names)}); choose another with --sheet")
     if header_row is not None:
-        if not 1 <= header_row <= len(rows):
+        if not 1 <= header_row <= len(cells):
             raise InputError(p, f"header row {header_row} is outside sheet {name!r} "
-                                f"(rows 1..{len(rows)})")
+                                f"(rows 1..{len(cells)})")
         h = header_row - 1
     else:
-        h = find_header_row(rows)
+        h = find_header_row(head)
         if h < 0:
             raise InputError(p, f"sheet {name!r}: no header row found in its first "
                                 f"{HEADER_SEARCH_ROWS} rows (a row of column names); give it "
                                 "with --header-row N")
+    header = [cell_text(v) for v in cells[h]]
     if h > 0:
+        above = [cell_text(v) for r in cells[:h] for v in r]
         notes.append(f"sheet {name!r}: header in row {h + 1}; row(s) 1-{h} above it skipped "
-                     f"({' / '.join(c for r in rows[:h] for c in r if c)[:120] or 'blank'})")
-    header = rows[h]
-    width = max((len(r) for r in rows), default=0)
+                     f"({' / '.join(c for c in above if c)[:120] or 'blank'})")
+    width = max((len(r) for r in cells), default=0)
     header = header + [""] * (width - len(header))
-    body = [r + [""] * (width - len(r)) for r in rows[h + 1:]]
-    numbers = np.arange(h + 2, h + 2 + len(body))
-    filled = np.array([any(c != "" for c in r) for r in body], dtype=bool)
-    body = [r for r, f in zip(body, filled, strict=True) if f]
-    numbers = numbers[filled]
+    body_cells = cells[h + 1:]
+    if all(len(r) == width for r in body_cells):  # calamine's range is rectangular
+        grid = np.array(body_cells, dtype=object).reshape(len(body_cells), width)
+    else:
+        grid = np.full((len(body_cells), width), "", dtype=object)
+        for i, r in enumerate(body_cells):
+            grid[i, : len(r)] = r
+    text = np.stack([column_text(grid[:, j]) for j in range(width)], axis=1) \
+        if len(body_cells) else np.empty((0, width), dtype=object)
+    filled = (text != "").any(axis=1)
+    text = text[filled]
+    numbers = np.arange(h + 2, h + 2 + len(body_cells))[filled]
     named = [i for i, c in enumerate(header) if c.strip() != ""]
     lowered = [header[i].strip().lower() for i in named]
     dupes = sorted({c for c in lowered if lowered.count(c) > 1})
     if dupes:
         raise InputError(p, f"sheet {name!r}, row {h + 1}: duplicate column(s) after ignoring "
                             f"case: {', '.join(dupes)}")
-    frame = pd.DataFrame({col: pd.Series([r[i] for r in body], dtype="str")
+    frame = pd.DataFrame({col: pd.Series(text[:, i], dtype="str")
                           for col, i in zip(lowered, named, strict=True)})
     unnamed = [i for i in range(width) if i not in set(named)]
-    if unnamed and body:
-        stray = np.array([[r[i] != "" for i in unnamed] for r in body]).any(axis=1)
+    if unnamed and len(text):
+        stray = text[:, unnamed] != ""
         if stray.any():  # a value under a blank header: the row is malformed, not the file
-            where = [", ".join(column_letter(i) for i, c in zip(unnamed, [r[i] for i in unnamed],
-                                                                  strict=True) if c)
-                     for r in body]
-            frame[MALFORMED] = [f"value(s) in column(s) {w} under a blank header" if s else ""
-                                for w, s in zip(where, stray, strict=True)]
+            frame[MALFORMED] = [
+                "value(s) in column(s) " + ", ".join(column_letter(unnamed[k])
+                                                     for k in np.flatnonzero(row))
+                + " under a blank header" if row.any() else "" for row in stray]
     frame[SHEET_ROW] = pd.Series(numbers, dtype="int64").astype("str")
     return RawTable(frame=frame, path=p, sha256=sha256_bytes(data), notes=tuple(notes))
