@@ -313,12 +313,20 @@ def test__rejected_share__loud_summary_and_exit_4_over_the_limit(tmp_path, capsy
     capsys.readouterr()
 
 
-def _pages_text(out: Path) -> dict[str, str]:
+def _pages_text(out: Path, quoted: list[str] = ()) -> dict[str, str]:
+    """Each page's visible text; ``quoted``: the article's claim texts, taken out (a quoted
+    claim says "companies with <500 employees": the article's words, not the page's)."""
+    import html
+
     pages = {}
     for page in sorted((out / "html").glob("*.html")):
         text = re.sub(r"data:image/[^\"')]+", "", page.read_text(encoding="utf-8"))
         text = re.sub(r"<script.*?</script>|<style.*?</style>", "", text, flags=re.S)
-        pages[page.name] = re.sub(r"<[^>]+>", " ", text)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+        text = re.sub(r"\s+", " ", text)
+        for q in quoted:
+            text = text.replace(re.sub(r"\s+", " ", q), " ")
+        pages[page.name] = text
     return pages
 
 
@@ -351,7 +359,7 @@ def test__bill_rate_report__every_word_follows_the_rate_kind(tmp_path):
     assert "judged as a level against North America's bill rates" in claim["detail"]
     assert claim["verdict"] in ("contradicted_by_data", "supported_by_data",
                                 "consistent_uninformative")
-    pages = _pages_text(out)
+    pages = _pages_text(out, [str(c.get("text", "")) for c in results["claims"]])
     assert pages
     for name, text in pages.items():
         for word in ("salary", "salaries", "employee", "earns"):
@@ -410,3 +418,25 @@ def test__inspect__the_written_maps_clean_as_written(tmp_path, capsys):
     assert report["rows_in"] == 1560 and cols["currency"] == {"value": "USD"}
     assert len(written) == 240
     capsys.readouterr()
+
+
+def test__percentile_intervals_cover_the_true_quantiles():
+    """Known truth: log-normal rows; each percentile's distribution-free interval covers the
+    true quantile at least at its level (order statistics are conservative, never below)."""
+    from scipy import stats
+
+    from marketlib.arbitrage.percentiles import PERCENTILES, cell_percentiles
+
+    rng = np.random.default_rng(30)
+    for n in (30, 120):
+        hits = {q: 0 for q in PERCENTILES}
+        reps = 600
+        for _ in range(reps):
+            xs = np.sort(np.exp(rng.normal(3.0, 0.5, n)))
+            for p in cell_percentiles(xs, 0.95):
+                truth = np.exp(3.0 + 0.5 * stats.norm.ppf(p["percentile"]))
+                lo = -np.inf if np.isnan(p["ci_low"]) else p["ci_low"]  # no bound: that side
+                hi = np.inf if np.isnan(p["ci_high"]) else p["ci_high"]  # is open (a dash)
+                hits[p["percentile"]] += bool(lo <= truth <= hi)
+        for q, h in hits.items():
+            assert 0.93 <= h / reps <= 0.995, (n, q, h / reps)

@@ -81,11 +81,20 @@ def regional_subjects(results: Mapping[str, Any] | None) -> list[str]:
 
 
 def report_title(results: Mapping[str, Any] | None) -> str:
-    """Return the summary page's title from what the run covered."""
+    """Return the summary page's title from what the run covered.
+
+    A skill is named only where the pay data hold skills and the run selected them
+    ("Kubernetes and PyTorch specialists: pay ..."); the regional topics are developer
+    activity, never a property of the pay rows, so they are named as activity.
+    """
+    r = results or {}
     subjects = regional_subjects(results)
+    population = str((r.get("arbitrage") or {}).get("population") or "")
+    who = population.split(" (")[0] if " specialists (" in population else ""
+    pay = f"{who}: pay" if who else "Pay"
     if subjects:
-        return f"{topic_list(subjects, start=True)} skills: pay and activity brief"
-    return "Pay brief" + (" and claims audit" if (results or {}).get("claims") else "")
+        return f"{pay} and developer activity in {topic_list(subjects)}"
+    return f"{pay} brief" + (" and claims audit" if r.get("claims") else "")
 
 
 def summary_intro(results: Mapping[str, Any] | None) -> str:

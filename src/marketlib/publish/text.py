@@ -418,7 +418,7 @@ PAY_WORDS = {
         "charges",
         "Hourly figures are contractors' bill rates as charged (per hour; other units at "
         "{hours:,.0f} hours a year). They include overhead and margin and are never pooled "
-        "with employees' pay."),
+        "with pay of another kind."),
 }
 
 
