@@ -98,7 +98,9 @@ class TestVerdictRulesMeanWhatTheySay:
         return pd.DataFrame([{
             "claim_id": "R1", "region": base, "claimed_hourly_usd": 180.0,
             "claimed_annual_equivalent_usd": 374400.0, "base_share_at_or_above": 0.018,
-            "base_median_hourly_usd": 90.0, "claimed_ratio": 1.0, "claimed_base": base}])
+            "base_median_hourly_usd": 90.0, "claimed_ratio": 1.0, "claimed_base": base,
+            "data_median_hourly_usd": 90.0, "data_median_ci_low": 85.0,
+            "data_median_ci_high": 95.0}])
 
     def test__a_bill_rate_level_against_salaries_is_not_comparable(self):
         import pandas as pd
@@ -108,9 +110,17 @@ class TestVerdictRulesMeanWhatTheySay:
         claims = pd.DataFrame({"id": ["R1"], "text": ["$180/hr in North America"]})
         row = audit_rates(claims, self._comparison(), 2080, "North America")[0]
         assert row["verdict"] == "not_comparable" and "salaries" in row["detail"]
+        # on bill-rate data the level is judged as a level: on the median's interval
         bill = audit_rates(claims, self._comparison(), 2080, "North America", "bill_rate")[0]
         assert bill["verdict"] == "contradicted_by_data" and "bill rates" in bill["detail"]
-        typical = self._comparison()
-        typical["base_share_at_or_above"] = 0.4
-        bill = audit_rates(claims, typical, 2080, "North America", "bill_rate")[0]
+        assert "judged as a level" in bill["detail"] and "$85.00-$95.00" in bill["detail"]
+        near = self._comparison().assign(data_median_hourly_usd=178.0, data_median_ci_low=170.0,
+                                         data_median_ci_high=190.0)
+        bill = audit_rates(claims, near, 2080, "North America", "bill_rate")[0]
+        assert bill["verdict"] == "supported_by_data"  # inside, and within 25% of the claim
+        wide = near.assign(data_median_ci_low=100.0, data_median_ci_high=260.0)
+        bill = audit_rates(claims, wide, 2080, "North America", "bill_rate")[0]
         assert bill["verdict"] == "consistent_uninformative"
+        none = near.drop(columns=["data_median_ci_low", "data_median_ci_high"])
+        assert audit_rates(claims, none, 2080, "North America", "bill_rate")[0][
+            "verdict"] == "untestable"

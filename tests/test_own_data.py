@@ -239,7 +239,13 @@ def test__inspect__keeps_given_constants_and_never_overwrites_edited_maps(tmp_pa
     assert main(["inspect", str(export), "--write-maps", str(maps)]) == 2  # edited: kept
     assert "--force" in capsys.readouterr().err
     assert main(["inspect", str(export), "--write-maps", str(maps), "--force"]) == 0
+    # --force rewrote the map without the given constant: the unit is now the one the
+    # amount's header states ("Base Salary": a year), proposed and marked to be checked
+    text = (maps / "columns.yaml").read_text()
+    assert "unit: {value: year}    # required, a constant implied by the amount's header" in text
+    export.write_text(export.read_text().replace("Base Salary", "Base Pay"))
+    assert main(["inspect", str(export), "--write-maps", str(maps), "--force"]) == 0
     rc = main(["clean", "rates", str(export), "--format", "generic", "--columns",
                str(given.parent / "maps" / "columns.yaml"), "--out", str(tmp_path / "o")])
-    assert rc == 2  # --force rewrote the map without the constant: unit is missing, said
+    assert rc == 2  # a header that states no unit: the unit is missing, said
     assert "unit" in capsys.readouterr().err

@@ -273,7 +273,7 @@ def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
         from marketlib.publish.text import pay_words
 
         w = pay_words(arbitrage.get("rate_kind"))
-        title = (f"A comparable {w.person} {w.earns} {lo['ratio_to_base']:.0%} ({lo['group']}) to "
+        title = (f"A comparable {w.who} {w.earns} {lo['ratio_to_base']:.0%} ({lo['group']}) to "
                  f"{hi['ratio_to_base']:.0%} ({hi['group']}) of {base} pay")
     return forest(adj, "group", "ratio_to_base", "ci_low",
                   "ci_high", title, f"ratio to {base} (95% CI)", ref=1.0)

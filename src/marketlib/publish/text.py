@@ -399,6 +399,7 @@ class PayWords:
     people: str  # "Employees" | "Contractors"
     person: str  # "employee" | "contractor"
     earns: str  # "earns" | "charges"
+    who: str  # who a finding compares: "specialist" | "contractor"
     note: str  # what the hourly figures are, one sentence
 
     def people_n(self) -> str:
@@ -409,13 +410,13 @@ class PayWords:
 PAY_WORDS = {
     "salary": PayWords(
         "salary", "salary-equivalent pay", "salary-equivalent USD per hour", "Employees",
-        "employee", "earns",
+        "employee", "earns", "specialist",
         "Hourly figures are annual pay divided by {hours:,.0f} hours (salary-equivalent); "
         "what contractors charge per hour includes overhead and margin: another quantity, "
         "never pooled with these."),
     "bill_rate": PayWords(
         "bill_rate", "bill rates", "bill rate, USD per hour", "Contractors", "contractor",
-        "charges",
+        "charges", "contractor",
         "Hourly figures are contractors' bill rates as charged (per hour; other units at "
         "{hours:,.0f} hours a year). They include overhead and margin and are never pooled "
         "with pay of another kind."),

@@ -348,7 +348,7 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
             who, n_text = f"{g} (respondents pooled)", of
             ci = "no interval: no country has 10 rows, and the pooled figure only describes them"
         lead.append(
-            f"{who}: a comparable {words.person} {words.earns} {pct(value)} of "
+            f"{who}: a comparable {words.who} {words.earns} {pct(value)} of "
             f"{_base_adjective(base)} ({ci}; {n_text}).")
     return lead, others
 
