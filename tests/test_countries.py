@@ -254,3 +254,70 @@ class TestNoIntervalWithoutTheInformationForOne:
         c = country_clusters(d, "Base", n_boot=200, seed=1).countries.set_index(
             "country_iso3").loc["C00"]
         assert np.isnan(c.ci_low) and c.flag == "E"
+
+
+def test__headline_ranks__certain_when_apart_even_when_alike():
+    """Rank uncertainty of the headline (issue 29): regions far apart rank with certainty;
+    three regions with the same interval are each the cheapest about a third of the time,
+    and one without an interval (two countries) is not ranked."""
+    from marketlib.arbitrage.ranks import headline_ranks
+
+    apart = pd.DataFrame({"group": ["A", "B"], "ratio_equal_country": [0.3, 0.7],
+                          "ratio_equal_country_ci_low": [0.27, 0.63],
+                          "ratio_equal_country_ci_high": [0.33, 0.78],
+                          "n_countries_averaged": [5, 5]})
+    r = headline_ranks(apart, seed=1).set_index("group")
+    assert r.at["A", "p_cheapest"] > 0.999 and (r.at["B", "rank_low"], r.at["B", "rank_high"]) \
+        == (2, 2)
+    alike = pd.DataFrame({"group": ["A", "B", "C", "D"], "ratio_equal_country": [0.5] * 4,
+                          "ratio_equal_country_ci_low": [0.4] * 3 + [np.nan],
+                          "ratio_equal_country_ci_high": [0.625] * 3 + [np.nan],
+                          "n_countries_averaged": [6, 6, 6, 2]})
+    r = headline_ranks(alike, seed=2).set_index("group")
+    assert "D" not in r.index and set(r["n_ranked"]) == {3}
+    assert np.allclose(r["p_cheapest"], 1 / 3, atol=0.02)
+    assert (r["rank_low"] == 1).all() and (r["rank_high"] == 3).all()
+
+
+def test__sensitivity_grid_varies_the_headline_too():
+    rng = np.random.default_rng(12)
+    theta = rng.normal(MU, TAU, len(SIZES))
+    d = country_pay(dict(zip(SIZES, theta, strict=True)), SIZES, rng).assign(
+        experience="mid", role_family="ML/AI Engineer", year=2024, employment_type="full_time",
+        rate_kind="salary", is_duplicate=False, is_range_pair=False, is_outlier=False,
+        is_fx_mismatch=False, range_pair_id=pd.NA)
+    d = d.assign(annual_usd=d["hourly_usd"] * 2080, subregion=d["group"])
+    from marketlib.arbitrage import Scope, sensitivity
+
+    grid = sensitivity(d, Scope(geography="subregion", base="Base"), n_boot=200)
+    r = grid[(grid["group"] == "R") & (grid["variant"] == "primary")].iloc[0]
+    assert 0.25 < r["headline_ratio"] < 0.65 and np.isnan(
+        grid.loc[grid["group"] == "Base", "headline_ratio"]).all()
+    assert grid["variant"].nunique() == 8
+
+
+def test__country_effects__equal_statsmodels_ols_and_its_hc3_residuals():
+    """The country-effects model is solved on its normal equations (no patsy): the effects
+    and the HC3-scaled residuals equal statsmodels' OLS on the same formula."""
+    import statsmodels.formula.api as smf
+
+    from marketlib.arbitrage.adjusted import winsorize_log
+    from marketlib.arbitrage.adjusted_countries import country_effects
+
+    rng = np.random.default_rng(21)
+    theta = rng.normal(MU, TAU, len(SIZES))
+    d = country_pay(dict(zip(SIZES, theta, strict=True)), SIZES, rng,
+                    senior_share=dict.fromkeys(SIZES, 0.4), senior_effect=0.3)
+    d = d.assign(year=rng.choice([2023, 2024], len(d)))
+    groups = ["Base", "R"]
+    table, resid = country_effects(d, groups, controls=("experience", "year"))
+    w = d.copy()
+    w["log_rate"] = winsorize_log(w)
+    fit = smf.ols("log_rate ~ 0 + C(country_iso3) + C(experience) + C(year)", w).fit()
+    want = [fit.params[f"C(country_iso3)[{c}]"] for c in table["country_iso3"]]
+    assert table["effect"].to_numpy() == pytest.approx(want, abs=1e-9)
+    h = fit.get_influence().hat_matrix_diag
+    e = fit.resid.to_numpy() / (1 - h)
+    codes = w["country_iso3"].to_numpy()
+    for c in table["country_iso3"]:
+        assert resid[c] == pytest.approx(e[codes == c], abs=1e-9)

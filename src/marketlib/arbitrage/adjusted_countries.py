@@ -13,8 +13,10 @@ its countries, so the regression here has **country effects**:
   effect (the base is the reference, as published: its countries are not resampled);
 - its two intervals are those of :mod:`marketlib.arbitrage.estimands`: a typical country of
   the region (t with k - 1 df on the spread of the countries' effects; none from fewer than
-  three countries) and the named countries (their effects' own sampling variances,
-  ``Var(residuals in c) / n_c``). ``beta`` is held at its estimate: it is identified from tens
+  three countries) and the named countries (their effects' own sampling variances, HC3
+  within the country, ``sum (e_i / (1 - h_i))^2 / n_c^2`` = ``Var(residuals in c) / (n_c - 1)``
+  without controls, and Student's t with their Welch-Satterthwaite df: a 10-row country
+  carries half of it). ``beta`` is held at its estimate: it is identified from tens
   of thousands of rows within countries, and its own uncertainty is small beside the
   between-country spread;
 - the pooled adjusted ratio (one group dummy, as in :func:`adjusted_ratios`) is descriptive of
@@ -30,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 
 from marketlib.arbitrage.adjusted import AdjustedFit, _controls, held_controls, winsorize_log
 from marketlib.arbitrage.countries import (
@@ -47,7 +48,7 @@ def country_effects(d: pd.DataFrame, groups: list[str],
     """Fit the country-effects model; return per-country effects and residuals.
 
     The table has ``country_iso3``, ``group``, ``n`` and ``effect`` (``alpha_c``, log scale);
-    residuals are keyed by country.
+    residuals (HC3-scaled, ``e_i / (1 - h_i)``) are keyed by country.
     """
     extra = (["employment_type"] if "employment_type" in d
              and d.loc[d["group"].isin(groups), "employment_type"].nunique() > 1 else [])
@@ -56,12 +57,26 @@ def country_effects(d: pd.DataFrame, groups: list[str],
     w = d[d["group"].isin(groups)].dropna(subset=need).copy()
     ctrl = _controls(w, list(controls) + extra)
     w["log_rate"] = winsorize_log(w)
-    formula = "log_rate ~ 0 + C(country_iso3)" + "".join(f" + C({c})" for c in ctrl)
-    fit = smf.ols(formula, w).fit()
-    resid = fit.resid.to_numpy(dtype=float)
+    # the design of ``log_rate ~ 0 + C(country_iso3) + C(control)...`` (treatment coding, the
+    # first sorted level the reference, as patsy), solved on its normal equations, whose
+    # inverse also gives the leverages: statsmodels' effects (a test holds it), without
+    # patsy's cost
+    parts = [pd.get_dummies(w["country_iso3"].astype("str"), dtype=float)]
+    parts += [pd.get_dummies(w[c].astype("str"), dtype=float, drop_first=True, prefix=c)
+              for c in ctrl]
+    x = pd.concat(parts, axis=1).to_numpy(dtype=float)
+    y = w["log_rate"].to_numpy(dtype=float)
+    inv = np.linalg.pinv(x.T @ x, hermitian=True)  # p x p (about 100): rank-safe
+    beta = inv @ (x.T @ y)
+    e = y - x @ beta
+    # HC3 residuals e_i / (1 - h_i): a country of 10 rows has leverage 1/10 on its own effect
+    # (a row fitted exactly, h = 1, has e = 0 and adds nothing)
+    h = np.einsum("ij,ij->i", x @ inv, x)
+    resid = np.divide(e, 1.0 - h, out=np.zeros_like(e), where=h < 1.0 - 1e-10)
     table = (w.groupby("country_iso3", sort=True)
              .agg(group=("group", "first"), n=("group", "size")).reset_index())
-    table["effect"] = [float(fit.params[f"C(country_iso3)[{c}]"]) for c in table["country_iso3"]]
+    position = {c: i for i, c in enumerate(parts[0].columns)}
+    table["effect"] = [float(beta[position[str(c)]]) for c in table["country_iso3"]]
     codes = w["country_iso3"].to_numpy()
     residuals = {c: resid[codes == c] for c in table["country_iso3"]}
     return table, residuals
@@ -80,7 +95,8 @@ def adjusted_country_clusters(d: pd.DataFrame, base: str, groups: list[str],
     if base not in groups or len(groups) < 2:
         return pd.DataFrame()
     table, residuals = country_effects(d, groups, controls)
-    table["var"] = [float(np.var(residuals[c], ddof=1)) / len(residuals[c])
+    # HC3 variance of a country's effect: sum (e_i / (1 - h_i))^2 / n_c^2
+    table["var"] = [float(np.sum(residuals[c] ** 2)) / len(residuals[c]) ** 2
                     if len(residuals[c]) > 1 else np.nan for c in table["country_iso3"]]
     base_rows = table[table["group"] == base]
     if base_rows.empty:
@@ -89,6 +105,7 @@ def adjusted_country_clusters(d: pd.DataFrame, base: str, groups: list[str],
     w = w / w.sum()
     base_hat = float(np.sum(w * base_rows["effect"]))
     base_var = float(np.nansum(w**2 * base_rows["var"].to_numpy(dtype=float)))
+    base_df = float(base_rows["n"].sum() - len(base_rows))
     out = []
     for g in groups:
         t = table[table["group"] == g]
@@ -100,7 +117,9 @@ def adjusted_country_clusters(d: pd.DataFrame, base: str, groups: list[str],
                                "n_rows_averaged": int(big["n"].sum())}
         if len(big):
             mean = country_mean(big["effect"].to_numpy(dtype=float) - base_hat,
-                                big["var"].to_numpy(dtype=float), base_var, ci_level)
+                                big["var"].to_numpy(dtype=float), base_var, ci_level,
+                                variance_dfs=big["n"].to_numpy(dtype=float) - 1,
+                                base_df=max(base_df, 1.0))
             row.update(equal_country_columns(mean))
         out.append(row)
     return pd.DataFrame(out)

@@ -64,11 +64,15 @@ class CountryMean:
 
 
 def country_mean(log_ratios: np.ndarray, variances: np.ndarray, base_var: float = 0.0,
-                 ci_level: float = 0.95) -> CountryMean:
+                 ci_level: float = 0.95, variance_dfs: np.ndarray | None = None,
+                 base_df: float = np.inf) -> CountryMean:
     """Return the equal-country mean of ``log_ratios`` with its typical and named intervals.
 
     ``variances`` are the countries' own sampling variances of their log ratios (without the
-    base's); ``base_var`` is the base's, shared by every country.
+    base's); ``base_var`` is the base's, shared by every country. ``variance_dfs`` (and
+    ``base_df``): the degrees of freedom those variances rest on (a country's ``n - 1``); with
+    them the named interval reads Student's t with the Welch-Satterthwaite df of
+    ``sum v_c / k^2 + base_var`` (a few small countries carry most of it), else the normal.
     """
     m = np.asarray(log_ratios, dtype=float)
     v = np.asarray(variances, dtype=float)
@@ -79,7 +83,13 @@ def country_mean(log_ratios: np.ndarray, variances: np.ndarray, base_var: float 
     est = float(np.mean(m))
     z = float(stats.norm.ppf(1 - (1 - ci_level) / 2))
     se_named = float(np.sqrt(np.sum(v) / k**2 + base_var))
-    named = (est - z * se_named, est + z * se_named) if se_named > 0 else nan
+    q_named = z
+    if variance_dfs is not None and se_named > 0:
+        dfs = np.asarray(variance_dfs, dtype=float)
+        den = float(np.sum((v / k**2) ** 2 / dfs) + base_var**2 / base_df)
+        if den > 0:
+            q_named = float(stats.t.ppf(1 - (1 - ci_level) / 2, se_named**4 / den))
+    named = (est - q_named * se_named, est + q_named * se_named) if se_named > 0 else nan
     if k < MIN_COUNTRIES_TYPICAL:
         return CountryMean(est, nan, named, k, float("nan"))
     s2 = float(np.var(m, ddof=1))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from marketlib.arbitrage.adjusted import AdjustedFit, adjusted_ratios, gap_trend
-from marketlib.arbitrage.adjusted_countries import respect_countries
+from marketlib.arbitrage.adjusted_countries import adjusted_country_clusters, respect_countries
 from marketlib.arbitrage.countries import (
     EQUAL_COUNTRY_COLUMNS,
     MIN_COUNTRY_N,
@@ -20,6 +20,7 @@ from marketlib.arbitrage.estimands import ESTIMANDS
 from marketlib.arbitrage.medians import raw_ratios
 from marketlib.arbitrage.percentiles import pay_percentiles
 from marketlib.arbitrage.ppp import ppp_ratios
+from marketlib.arbitrage.ranks import headline_ranks
 from marketlib.arbitrage.select import Scope, require_base, select_rates
 from marketlib.arbitrage.skills import has_skills, skills_breakdown
 from marketlib.arbitrage.team import team_cost
@@ -51,6 +52,8 @@ class ArbitrageResult:
     percentiles: pd.DataFrame | None = None
     #: pay by skill (pay data with skills only; :mod:`.skills`)
     skills: pd.DataFrame | None = None
+    #: which region is cheapest, with the uncertainty of the headline's ranks (:mod:`.ranks`)
+    ranks: pd.DataFrame | None = None
 
     def to_results(self) -> dict[str, Any]:
         """Return the ``arbitrage`` section of results.json (fractions, not percents)."""
@@ -107,6 +110,8 @@ class ArbitrageResult:
             "skills": [] if self.skills is None else [
                 {k: clean(v) for k, v in r.items()} for r in self.skills.to_dict("records")],
             "population": population(self.scope, self.skills is not None),
+            "ranks": [] if self.ranks is None else [
+                {k: clean(v) for k, v in r.items()} for r in self.ranks.to_dict("records")],
             "estimands": dict(ESTIMANDS),
             "interval_method": ("equal-country ratios (raw and adjusted): a typical country, "
                                 "t with k - 1 df on the spread between countries (equal-weight "
@@ -140,7 +145,17 @@ def run_arbitrage(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: in
                            countries=clusters.countries, tau2=clusters.tau2,
                            percentiles=pay_percentiles(d, min_n, MIN_COUNTRY_N, ci_level),
                            skills=(skills_breakdown(d, scope.base, min_n, n_boot, seed,
-                                                    ci_level) if has_skills(d) else None))
+                                                    ci_level) if has_skills(d) else None),
+                           ranks=ranks_of(adjusted, scope.base, ci_level, seed))
+
+
+def ranks_of(adjusted: AdjustedFit | None, base: str, ci_level: float, seed: int
+             ) -> pd.DataFrame | None:
+    """Return the headline's rank uncertainty over the groups other than the base."""
+    if adjusted is None or adjusted.ratios.empty:
+        return None
+    return headline_ranks(adjusted.ratios[adjusted.ratios["group"] != base], ci_level,
+                          seed=seed)
 
 
 def population(scope: Scope, holds_skills: bool) -> str:
@@ -196,8 +211,15 @@ def sensitivity(rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: int 
         s = Scope(**{**asdict(scope), **change})
         d, _ = select_rates(rates, s)
         r = raw_ratios(d, s.base, min_n, n_boot, seed)
+        groups = r.loc[r["reported"].astype(bool), "group"].tolist()
+        head = (adjusted_country_clusters(d, s.base, groups).set_index("group")
+                if len(groups) > 1 else pd.DataFrame())
         for _, x in r[r["reported"].astype(bool)].iterrows():
+            h = head.loc[x.group] if x.group in head.index else None
             rows.append({"variant": name, "group": x.group, "n": int(x.n),
                          "median_hourly_usd": x.median_hourly_usd,
-                         "ratio_to_base": x.ratio_to_base})
+                         "ratio_to_base": x.ratio_to_base,
+                         # the headline: a typical country's adjusted ratio, as published
+                         "headline_ratio": (np.nan if h is None or x.group == s.base
+                                            else h.get("ratio_equal_country", np.nan))})
     return pd.DataFrame(rows)

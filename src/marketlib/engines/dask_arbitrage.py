@@ -485,7 +485,13 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
         apply_country_clusters,
         country_clusters,
     )
-    from marketlib.arbitrage.result import ArbitrageResult, gap_trend, ppp_ratios, team_cost
+    from marketlib.arbitrage.result import (
+        ArbitrageResult,
+        gap_trend,
+        ppp_ratios,
+        ranks_of,
+        team_cost,
+    )
     from marketlib.arbitrage.select import require_base, select_rates
     from marketlib.arbitrage.skills import has_skills, skills_breakdown
     from marketlib.engines.cluster import dask_client
@@ -526,4 +532,5 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
     return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
                            trend=trend, team=team_df, min_n=min_n,
                            countries=clusters.countries, tau2=clusters.tau2,
-                           percentiles=percentiles, skills=skills)
+                           percentiles=percentiles, skills=skills,
+                           ranks=ranks_of(adjusted, scope.base, ci_level, seed))

@@ -15,6 +15,7 @@ from marketlib.sections.arbitrage_tables import (
     arbitrage_table,
     countries_table,
     percentiles_table,
+    ranks_table,
     skills_table,
 )
 from marketlib.sections.base import Section, load_json, save_json
@@ -39,7 +40,7 @@ from marketlib.sources import read_reference_table
 
 __all__ = [
     "SECTIONS", "arbitrage_table", "claims_table", "countries_table", "growth_table",
-    "percentiles_table", "skills_table",
+    "percentiles_table", "ranks_table", "skills_table",
     "headline_regional", "key_findings", "params_not_run", "regional_table", "show_findings",
     "summary_blocks",
     "ArbitrageSection", "ClaimsSection", "GrowthSection", "RegionalSection", "Section",

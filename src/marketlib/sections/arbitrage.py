@@ -454,6 +454,9 @@ SPEC = SectionSpec(
             "reported": "reported", "percentile_fraction": "percentile",
             "usd_per_hour": "hourly_usd", "ci_low_usd_per_hour": "ci_low",
             "ci_high_usd_per_hour": "ci_high"}),
+        "headline_ranks": (("arbitrage", "ranks"), {
+            "group": "group", "rank": "rank", "rank_low": "rank_low", "rank_high": "rank_high",
+            "p_cheapest_fraction": "p_cheapest", "n_ranked": "n_ranked"}),
         "pay_by_skill": (("arbitrage", "skills"), {
             "skill": "skill", "group": "group", "n_rows": "n", "reported": "reported",
             "median_usd_per_hour": "median_hourly_usd", "median_ci_low_usd_per_hour": "ci_low",

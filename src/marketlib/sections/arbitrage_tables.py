@@ -196,3 +196,14 @@ def skills_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                               ratio_ci(r.get("ratio_to_base"), r.get("ratio_ci_low"),
                                        r.get("ratio_ci_high")) if rep else DASH)})
     return _frame(out, cols)
+
+
+def ranks_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Return which region is cheapest: rank (1 = cheapest), its 95% range, P(cheapest)."""
+    arb = _section(results, "arbitrage") or {}
+    cols = ["Region", "Rank (1 = cheapest)", "Rank, 95% range", "Chance it is the cheapest"]
+    out = [{"Region": _text(r.get("group")), cols[1]: count(r.get("rank")),
+            cols[2]: f"{count(r.get('rank_low'))}-{count(r.get('rank_high'))}",
+            cols[3]: pct(r.get("p_cheapest"))}
+           for r in _rows(arb.get("ranks"))]
+    return _frame(out, cols)
