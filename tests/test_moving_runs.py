@@ -266,15 +266,18 @@ def test__monthly_job_then_an_earlier_snapshot__history_across_both(tmp_path, sh
     for as_of in ("2024-06-30", TODAY):
         res = json.loads((reports / as_of / "results.json").read_text())
         mine = hist[hist["as_of"] == as_of]
-        for r in res["arbitrage"]["regions"]:
-            if r["reported"] and r["group"] != res["arbitrage"]["base"]:
-                row = mine[(mine["key"] == r["group"]) & (mine["quantity"] == "ratio_to_base")]
-                assert row["value"].iloc[0] == pytest.approx(r["ratio_to_base"])
-                if r.get("ratio_ci_low") is None:  # two countries: no interval, none kept
+        from marketlib.results_view import comparable_ratio
+
+        for r in res["arbitrage"]["adjusted"]:  # the headline every page shows (issue 32)
+            if r["group"] != res["arbitrage"]["base"]:
+                row = mine[(mine["key"] == r["group"]) & (mine["quantity"] == "headline_ratio")]
+                value, lo, hi, k = comparable_ratio(r)
+                assert row["value"].iloc[0] == pytest.approx(value)
+                if lo is None:  # under three countries: no interval, none kept
                     assert pd.isna(row["ci_low"].iloc[0])
                 else:
-                    assert row["ci_low"].iloc[0] == pytest.approx(r["ratio_ci_low"])
-                assert row["n"].iloc[0] == r["n"]
+                    assert row["ci_low"].iloc[0] == pytest.approx(lo)
+        assert not (mine["quantity"] == "ratio_to_base").any()  # one headline, not two
         regional = mine[mine["section"] == "regional"]
         assert len(regional) == len(res["regional"])
     early_res = json.loads((reports / "2024-06-30" / "results.json").read_text())
@@ -324,3 +327,24 @@ def test__extends__yaml_files_only_and_errors_name_the_chain(tmp_path):
     assert "bogus" in text and "the file(s) it extends" in text and "base.yaml" in text
     (tmp_path / "base.yaml").write_text("seed: 3\n")
     assert load_report_params(mine / "run.yaml").seed == 5  # a relative path works
+
+
+def test__history_chart__honest_axes_no_repeated_ticks_intervals_inside():
+    """Issue 32: a one-point move is not a cliff, no two tick labels alike, every interval
+    inside the y-range."""
+    import matplotlib.pyplot as plt
+
+    from marketlib.history import history_figure, y_limits
+
+    pts = pd.DataFrame({"as_of": ["2026-10-01", "2026-11-01", "2026-12-01"],
+                        "value": [0.880, 0.875, 0.872], "ci_low": [0.80, 0.79, float("nan")],
+                        "ci_high": [0.95, 0.96, float("nan")], "changed": [False] * 3})
+    fig = history_figure(pts, "t")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    lo, hi = ax.get_ylim()
+    plt.close(fig)
+    assert len(labels) == len(set(labels)) >= 2, labels
+    assert lo <= 0.79 and hi >= 0.96
+    lo2, hi2 = y_limits([0.880, 0.875, 0.872], [float("nan")] * 3, [float("nan")] * 3)
+    assert hi2 - lo2 >= 0.05 * 0.875  # no interval: still at least 5% of the level

@@ -461,3 +461,54 @@ def test__a_base_of_one_country_is_said():
     assert "The base is one country (USA)" in prose.arbitrage_intro(results)
     results["arbitrage"]["raw"][0]["n_countries"] = 2
     assert "one country" not in prose.arbitrage_intro(results)
+
+
+def test__regional_finding_quotes_the_audited_claims_or_none():
+    """Issue 32, item 4: the sentence on the claims' years quotes the claims the run audited
+    (their values, from results.json), and names no article figure when there are none."""
+    from marketlib.results_view import upgrade
+    from marketlib.sections.regional import regional_findings
+
+    r = upgrade(small_results())
+    extra = [dict(x, **{"from": "2022", "to": "2023"}) for x in r["regional"]]
+    r["regional"] = extra + r["regional"]
+    r["claims"] = [{"id": "g1", "check": "data_growth", "text": "A grew 20%", "verdict": "x",
+                    "detail": "", "value": 0.2, "period_from": "2022", "period_to": "2023"},
+                   {"id": "g2", "check": "data_growth", "text": "B grew 55%", "verdict": "x",
+                    "detail": "", "value": 0.55, "period_from": "2022", "period_to": "2023"}]
+    text = " ".join(regional_findings(r)[1])
+    assert "audited regional growth claims (+20% to +55% certifications" in text
+    assert "38%" not in text and "67%" not in text
+    r["claims"] = None
+    text = " ".join(regional_findings(r)[1])
+    assert "In 2022 to 2023, this activity grew" in text and "claims" not in text
+
+
+def test__point_in_time__data_from_after_as_of_are_said():
+    """Issue 32, item 8: as_of earlier than the data's collection is said, with the rows
+    left out; data collected before as_of say nothing."""
+    from marketlib.prose import reading_notes
+
+    r = {"run": {"as_of": "2025-06-30", "provenance": [
+        {"dataset": "aijobs", "sha256": "0" * 64, "retrieved_at": "2026-12-06T21:05:29+00:00"}]},
+         "cleaning": {"rates": {"reasons": {"date_out_of_range": 1234}}}}
+    text = " ".join(reading_notes(r))
+    assert "aijobs was retrieved on 2026-12-06, after this run's date 2025-06-30" in text
+    assert "(1,234 pay rows)" in text and "--data-ref" in text
+    r["run"]["as_of"] = "2026-12-07"
+    assert "Point in time" not in " ".join(reading_notes(r))
+
+
+def test__every_requested_topic_is_on_the_summary_table():
+    """Issue 32, item 3: with two topics both appear, in the order asked for."""
+    from marketlib.results_view import upgrade
+    from marketlib.sections.regional import topics_table
+
+    r = upgrade(small_results())
+    second = [dict(x, subject="pytorch", growth=0.3) for x in r["regional"]]
+    r["regional"] = r["regional"] + second
+    r["run"]["params"]["regional"] = {"subjects": ["pytorch", "kubernetes"]}
+    t = topics_table(r)
+    assert [c.split(",")[0] for c in t.columns[1:]] == ["PyTorch", "Kubernetes"]
+    assert len(t) == len({x["region"] for x in r["regional"]})
+    assert t.iloc[0, 1].startswith("+30%")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from marketlib.results_view import comparable_ratio, upgrade_arbitrage
 from marketlib.results_view import rows as _rows
-from marketlib.results_view import upgrade_arbitrage
 
 #: Columns of history.csv (fractions, never percents).
 HISTORY_COLUMNS = ("as_of", "run", "section", "key", "quantity", "value", "ci_low", "ci_high",
@@ -108,18 +108,13 @@ def headline_estimates(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     arb = upgrade_arbitrage(results.get("arbitrage"))
     arb = arb if isinstance(arb, Mapping) else {}
     base = arb.get("base")
-    sizes = {}
-    for r in _rows(arb.get("regions")):
-        g = str(r.get("group"))
-        sizes[g] = r.get("n")
-        if g != base and r.get("reported"):
-            add("arbitrage", g, "ratio_to_base", r.get("ratio_to_base"), r.get("ratio_ci_low"),
-                r.get("ratio_ci_high"), r.get("n"))
-    for r in _rows(arb.get("adjusted")):
+    sizes = {str(r.get("group")): r.get("n") for r in _rows(arb.get("regions"))}
+    for r in _rows(arb.get("adjusted")):  # the headline, as every page shows it
         g = str(r.get("group"))
         if g != base:
-            add("arbitrage", g, "adjusted_ratio_to_base", r.get("ratio_to_base"),
-                r.get("ratio_ci_low"), r.get("ratio_ci_high"), sizes.get(g))
+            value, lo, hi, k = comparable_ratio(r)
+            add("arbitrage", g, HEADLINE_PAY, value, lo, hi,
+                r.get("n_rows_averaged") if k else sizes.get(g))
     for r in _rows(results.get("regional")):
         where = next((str(r[g]) for g in ("region", "subregion", "country_iso3") if g in r), "")
         key = f"{where} | {r.get('subject') or r.get('measure')} | {r.get('from')}->{r.get('to')}"
@@ -157,8 +152,49 @@ def _z(a: Mapping[str, Any], b: Mapping[str, Any], quantity: str) -> float | Non
                    (b["ci_low"], b["ci_high"]), scale)
 
 
+#: The pay quantity history tracks: the headline of every page (results_view.comparable_ratio:
+#: a typical country's adjusted ratio; without a country of 10 rows, the pooled one, no CI).
+HEADLINE_PAY = "headline_ratio"
+
+
+def y_limits(values: Any, lows: Any, highs: Any, floor: float = 0.05) -> tuple[float, float]:
+    """Return a y-range that holds every point and interval, never tighter than ``floor``.
+
+    ``floor``: the least span, as a fraction of the mean level, so that a one-point move is
+    drawn as one point and not stretched into a cliff.
+    """
+    import numpy as np
+
+    vals = np.asarray(values, dtype=float)
+    pts = np.concatenate([vals, np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)])
+    pts = pts[np.isfinite(pts)]
+    if not len(pts):
+        return 0.0, 1.0
+    lo, hi = float(pts.min()), float(pts.max())
+    level = float(np.nanmean(np.abs(vals))) if np.isfinite(vals).any() else abs(hi)
+    span = max(hi - lo, floor * max(level, 1e-9))
+    mid = (lo + hi) / 2
+    return mid - 0.55 * span, mid + 0.55 * span
+
+
 def _chart(points: Any, title: str) -> str:
     """Return a small PNG (data URI) of one estimate across runs, changes beyond CI marked."""
+    import matplotlib.pyplot as plt
+
+    fig = history_figure(points, title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def history_figure(points: Any, title: str) -> Any:
+    """Draw one estimate across runs: its intervals, honest axes, changes beyond CI marked.
+
+    The y-range holds every interval and is never tighter than 5% of the level
+    (:func:`y_limits`); tick labels take as many digits as the range needs (never two equal
+    labels).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -180,13 +216,21 @@ def _chart(points: Any, title: str) -> str:
         ax.legend(fontsize=7, frameon=False)
     ax.set_xticks(x, points["as_of"].tolist(), rotation=30, fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    ax.set_ylim(*y_limits(vals, lo, hi))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))  # digits from range
+    ax.set_xlim(-0.5, len(points) - 0.5)
     ax.set_title(title, fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return fig
+
+
+#: What each tracked quantity is, in words (chart titles).
+QUANTITY_WORDS = {HEADLINE_PAY: "pay ratio to the base, a typical country (adjusted)",
+                  "growth": "growth of developer activity",
+                  "period_growth": "growth of certification counts"}
 
 
 def charts(hist: Any) -> list[tuple[str, str]]:
@@ -195,13 +239,13 @@ def charts(hist: Any) -> list[tuple[str, str]]:
     order = {"arbitrage": 0, "regional": 1, "growth": 2}
     groups = sorted(hist.groupby(["section", "key", "quantity"], sort=False),
                     key=lambda kv: (order.get(kv[0][0], 9), kv[0][1], kv[0][2]))
-    for (section, key, quantity), pts in groups[:MAX_CHARTS]:
+    for (_section, key, quantity), pts in groups[:MAX_CHARTS]:
         pts = pts.sort_values("as_of").reset_index(drop=True)
         recs = pts.to_dict("records")
         changed = [False] + [bool((z := _z(a, b, quantity)) is not None and abs(z) > Z_CRITICAL)
                              for a, b in zip(recs, recs[1:], strict=False)]
         pts = pts.assign(changed=changed)
-        title = f"{section} | {key}: {quantity.replace('_', ' ')}"
+        title = f"{key}: {QUANTITY_WORDS.get(quantity, quantity.replace('_', ' '))}"
         out.append((title, _chart(pts, title)))
     return out
 

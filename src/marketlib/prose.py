@@ -191,7 +191,7 @@ def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
                    "passes and not regions.")
     run = (results or {}).get("run") or {}
     notes = [f"Note for this run: {n}" for n in run.get("notes") or [] if isinstance(n, str)]
-    return notes + out + skipped_sentences(results)
+    return notes + point_in_time_notes(results) + out + skipped_sentences(results)
 
 
 def pay_population_intro(arbitrage_results: Mapping[str, Any]) -> str:
@@ -202,6 +202,40 @@ def pay_population_intro(arbitrage_results: Mapping[str, Any]) -> str:
     who = arbitrage_results.get("population") or "the selected rows"
     return (f"**The pay here:** {w.pay} of {who}. "
             + w.note.format(hours=float(arbitrage_results.get("hours_per_year") or 2080)))
+
+
+def point_in_time_notes(results: Mapping[str, Any] | None) -> list[str]:
+    """Return a sentence per input whose data are from after the run's ``as_of``.
+
+    A file's date is its version's collection date where marketlib knows it (a pinned or
+    snapshot sha256), else when it was retrieved. Rows dated after ``as_of`` are excluded by
+    the cleaning (counted); rows of earlier periods added to the source later cannot be told
+    apart, and the page says so.
+    """
+    run = (results or {}).get("run") or {}
+    as_of = str(run.get("as_of") or "")[:10]
+    if not as_of:
+        return []
+    from marketlib.sources.datasets import collection_date
+
+    late = (((results or {}).get("cleaning") or {}).get("rates") or {}).get("reasons") or {}
+    out = []
+    for p in run.get("provenance") or []:
+        if not isinstance(p, Mapping):
+            continue
+        known = collection_date(str(p.get("sha256") or ""))
+        when = str(known or p.get("retrieved_at") or "")[:10]
+        if when and when > as_of:
+            how = "collected by" if known else "retrieved on"
+            excluded = late.get("date_out_of_range") if p.get("dataset") == "aijobs" else None
+            out.append(
+                f"Point in time: {p.get('dataset') or p.get('path')} was {how} {when}, after "
+                f"this run's date {as_of}. Rows dated after {as_of} are left out"
+                + (f" ({int(excluded):,} pay rows)" if excluded else "")
+                + f"; rows for earlier periods that the source added after {as_of} cannot be "
+                "told apart. For the data as they stood then, run on a snapshot of that date "
+                "(--data-ref).")
+    return out
 
 
 def verdict_notes(rate_kind: str, base: str) -> list[str]:

@@ -138,10 +138,25 @@ def worst_offenders(audited: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     return bad.sort_values("gap", ascending=False).head(k).reset_index(drop=True)
 
 
-def to_results(audited: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return the ``claims`` section of results.json."""
+def to_results(audited: pd.DataFrame, claims: pd.DataFrame | None = None
+               ) -> list[dict[str, Any]]:
+    """Return the ``claims`` section of results.json.
+
+    With ``claims`` (the claims file), a claim of regional growth also carries what it
+    states (``value``, ``region``, ``period_from``, ``period_to``), so that pages quote the
+    claims the run audited, never a figure written into the code.
+    """
+    stated: dict[str, dict[str, Any]] = {}
+    if claims is not None and len(claims):
+        for c in claims[claims["check"] == "data_growth"].to_dict("records"):
+            v = pd.to_numeric(pd.Series([c.get("value")]), errors="coerce").iloc[0]
+            if pd.notna(v):
+                stated[str(c["id"])] = {"value": float(v), "region": str(c.get("region", "")),
+                                        "period_from": str(c.get("period_from", "")),
+                                        "period_to": str(c.get("period_to", ""))}
     return [{"id": r.id, "text": r.text, "verdict": r.verdict, "detail": r.detail,
-             "check": r.check} for r in audited.itertuples(index=False)]
+             "check": r.check, **stated.get(str(r.id), {})}
+            for r in audited.itertuples(index=False)]
 
 
 def verdict_counts(audited: pd.DataFrame) -> dict[str, int]:

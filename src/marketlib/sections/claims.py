@@ -37,6 +37,7 @@ class ClaimsSection(Section):
     printed: pd.DataFrame
     rate_kind: str = "salary"  # what the pay evidence is (the verdict notes follow it)
     base: str = "North America"
+    claims: pd.DataFrame | None = None  # the claims file as read (what each claim states)
 
     def reading_notes(self) -> list[str]:
         """Return "how to read the verdicts" for the pay evidence this audit used."""
@@ -46,7 +47,7 @@ class ClaimsSection(Section):
 
     def to_results(self) -> dict[str, Any]:
         """Return the ``claims`` part of results.json and the verdict counts."""
-        return {"claims": cl.to_results(self.audited),
+        return {"claims": cl.to_results(self.audited, self.claims),
                 "verdict_counts": cl.verdict_counts(self.audited)}
 
 
@@ -88,7 +89,7 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
     audited = cl.audit(claims, printed, definitions, evidence)
     return ClaimsSection(params, audited, printed if printed is not None else pd.DataFrame(
         columns=["stated_change"]), str(arbitrage.get("rate_kind") or "salary"),
-        str(arbitrage.get("base") or "the base"))
+        str(arbitrage.get("base") or "the base"), claims)
 
 
 def claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:

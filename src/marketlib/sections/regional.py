@@ -193,6 +193,38 @@ def _comparisons(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 
+def topics_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Return every requested topic's growth by region, for the latest calendar years.
+
+    One row per region, one column per topic (in the order asked for), each cell the growth
+    and its 95% CI, so that no topic the run measured is left off the summary page.
+    """
+    from marketlib.prose import regional_subjects, topic_name
+
+    rows = _rows(_section(results, "regional"))
+    subjects = regional_subjects(results)
+    if not rows or not subjects:
+        return _frame([], ["Region"])
+    measure = rows[0].get("measure")
+    years = [c for c in _comparisons(rows) if c[0].isdigit() and c[1].isdigit()]
+    if not years:
+        return _frame([], ["Region"])
+    latest = years[-1]
+    cols = ["Region", *[f"{topic_name(s)}, {latest[0]} to {latest[1]}" for s in subjects]]
+    table: dict[str, dict[str, str]] = {}
+    for r in rows:
+        if r.get("measure") != measure or (str(r.get("from")), str(r.get("to"))) != latest \
+                or r.get("subject") not in subjects:
+            continue
+        reg = _text(r.get("region"))
+        cell = (f"{pct(r.get('growth'), signed=True)} "
+                f"({pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)})"
+                if _num(r.get("growth")) is not None else DASH)
+        table.setdefault(reg, {"Region": reg})[
+            f"{topic_name(r.get('subject'))}, {latest[0]} to {latest[1]}"] = cell
+    return _frame(list(table.values()), cols)
+
+
 def regional_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return the regional activity-growth table of the headline topic (a proxy).
 
@@ -358,9 +390,17 @@ def regional_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]
     if len(years) > 1 and early:
         lo = min(early, key=lambda r: r["growth"])
         hi = max(early, key=lambda r: r["growth"])
+        claimed = [c for c in _rows(results.get("claims")) if c.get("check") == "data_growth"
+                   and _num(c.get("value")) is not None
+                   and (str(c.get("period_from")), str(c.get("period_to"))) == years[0]]
+        which = ""
+        if claimed:  # the audited claims of these years, as the run read them
+            vals = sorted(float(c["value"]) for c in claimed)
+            which = (f", the years of the audited regional growth claims "
+                     f"({pct(vals[0], signed=True)} to {pct(vals[-1], signed=True)} "
+                     "certifications, no source)")
         out.append(
-            f"In {years[0][0]} to {years[0][1]}, the years of the article's regional table "
-            f"(+38% to +67% certifications, no source), this activity grew "
+            f"In {years[0][0]} to {years[0][1]}{which}, this activity grew "
             f"{pct(lo['growth'], signed=True)} ({lo.get('region')}) to "
             f"{pct(hi['growth'], signed=True)} ({hi.get('region')}).")
     return [], out
@@ -374,6 +414,9 @@ def _summary(results: Mapping[str, Any], figures_dir: str | None,
 
     out: list[Any] = [Markdown("## Developer activity by region (a proxy, not certificates)"),
                       show(regional_table(results))]
+    if len(prose.regional_subjects(results)) > 1:
+        out += [Markdown("Every topic of this run, the latest calendar years (growth, 95% CI):"),
+                show(topics_table(results))]
     if results.get("regional"):
         fig = figures.regional_growth(pd.DataFrame(results["regional"]), context.get("article"),
                                       prose.regional_subjects(results)[0])
