@@ -138,6 +138,13 @@ def worst_offenders(audited: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     return bad.sort_values("gap", ascending=False).head(k).reset_index(drop=True)
 
 
+def _period(v: Any) -> str:
+    """Return a claim's period as written: 2022, not the 2022.0 of a column with blanks."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return "" if v is None or (isinstance(v, float) and v != v) else str(v)
+
+
 def to_results(audited: pd.DataFrame, claims: pd.DataFrame | None = None
                ) -> list[dict[str, Any]]:
     """Return the ``claims`` section of results.json.
@@ -152,8 +159,8 @@ def to_results(audited: pd.DataFrame, claims: pd.DataFrame | None = None
             v = pd.to_numeric(pd.Series([c.get("value")]), errors="coerce").iloc[0]
             if pd.notna(v):
                 stated[str(c["id"])] = {"value": float(v), "region": str(c.get("region", "")),
-                                        "period_from": str(c.get("period_from", "")),
-                                        "period_to": str(c.get("period_to", ""))}
+                                        "period_from": _period(c.get("period_from")),
+                                        "period_to": _period(c.get("period_to"))}
     return [{"id": r.id, "text": r.text, "verdict": r.verdict, "detail": r.detail,
              "check": r.check, **stated.get(str(r.id), {})}
             for r in audited.itertuples(index=False)]
