@@ -512,3 +512,46 @@ def test__every_requested_topic_is_on_the_summary_table():
     assert [c.split(",")[0] for c in t.columns[1:]] == ["PyTorch", "Kubernetes"]
     assert len(t) == len({x["region"] for x in r["regional"]})
     assert t.iloc[0, 1].startswith("+30%")
+
+
+def test__row_funnel__every_count_adds_up_to_the_rows_used():
+    """Issue 32, item 7: rows in -> rejected -> each filter -> used, from the same lists the
+    estimates use; each "left out" is the difference of its neighbours; the last row is the
+    groups' n summed."""
+    from marketlib.sections.arbitrage_tables import funnel_table
+
+    r = {"cleaning": {"rates": {"rows_in": 1000, "rows_clean": 990, "rows_rejected": 10,
+                                "reasons": {"unknown_country": 7, "unparseable_amount": 3}}},
+         "arbitrage": {"rate_kind": "salary", "selection_log": [
+             {"step": "clean rows", "rows": 990}, {"step": "rate_kind == salary", "rows": 950},
+             {"step": "not is_duplicate", "rows": 700},
+             {"step": "range pairs: collapse", "rows": 640}],
+             "regions": [{"group": "A", "n": 400}, {"group": "B", "n": 230}]}}
+    t = funnel_table(r)
+    rows = [int(x.replace(",", "")) for x in t["Rows"]]
+    left = [int(x.replace(",", "")) if x else None for x in t["Left out"]]
+    assert rows == [1000, 990, 950, 700, 640, 630, 630]
+    assert all(left[i] == rows[i - 1] - rows[i] for i in range(1, len(rows) - 1))
+    assert "unknown country 7" in t["Step"].iloc[1]
+    assert t["Step"].iloc[-2] == "rows without a group of the region scheme"
+    assert not any("_" in s for s in t["Step"])  # words for readers
+
+
+def test__changes_sentence_counts_the_same_list_and_keeps_every_lead():
+    """Issue 32, item 2: the change sentence's counts are the change block's; adding it never
+    drops a lead bullet."""
+    from marketlib.results_view import upgrade
+    from marketlib.sections.summary import key_findings
+
+    r = upgrade(small_results())
+    before = key_findings(r)
+    r["changes"] = {"previous": {"as_of": "2026-10-26"}, "estimates": (
+        [{"verdict": "changed"}] * 2 + [{"verdict": "within_uncertainty"}] * 62
+        + [{"verdict": "not_testable"}] * 5)}
+    after = key_findings(r)
+    since = [s for s in after if s.startswith("Since the previous report")]
+    assert since == ["Since the previous report (as of 2026-10-26), of 69 estimates compared: "
+                     "2 changed beyond their uncertainty, 62 moved within it and 5 could not "
+                     "be tested (no interval in one of the runs)."]
+    leads = [s for s in before if "(typical country)" in s or "(respondents pooled)" in s]
+    assert leads and all(s in after for s in leads)

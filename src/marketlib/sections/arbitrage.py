@@ -33,7 +33,7 @@ from marketlib.publish.text import (
 )
 from marketlib.results_view import comparable_ratio
 from marketlib.results_view import rows as _rows
-from marketlib.sections.arbitrage_tables import _arbitrage_parts, arbitrage_table
+from marketlib.sections.arbitrage_tables import _arbitrage_parts, arbitrage_table, funnel_table
 from marketlib.sections.base import Section, SectionSpec, optional, results_path
 from marketlib.sources import (
     InputError,
@@ -386,7 +386,9 @@ def _summary(results: Mapping[str, Any], figures_dir: str | None,
     fig = figures.adjusted_ratio_forest(results["arbitrage"])
     figures.save(fig, figures_dir, "summary_adjusted_ratios")
     return [Markdown("## Pay: a comparable specialist, by region"),
-            Markdown(prose.arbitrage_intro(results)), show(arbitrage_table(results)), fig]
+            Markdown(prose.arbitrage_intro(results)), show(arbitrage_table(results)), fig,
+            Markdown("Which rows the pay estimates use, from the file to the table:"),
+            show(funnel_table(results))]
 
 
 

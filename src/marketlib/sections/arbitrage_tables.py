@@ -207,3 +207,57 @@ def ranks_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
             cols[3]: pct(r.get("p_cheapest"))}
            for r in _rows(arb.get("ranks"))]
     return _frame(out, cols)
+
+
+def _step_words(step: str, rate_kind: str) -> str:
+    """Return a selection step as a reader says it."""
+    words = pay_words(rate_kind)
+    for prefix, text in (
+            ("rate_kind == ", f"{words.pay} only (no other kind of pay)"),
+            ("employment_type in ", "employment type: "),
+            ("year in ", "years: "), ("experience in ", "levels: "),
+            ("role_family in ", "job families: "), ("skills include ", "listing the skills: "),
+            ("not is_fx_mismatch", "rows whose source USD differs from ours left out"),
+            ("not is_outlier", "outliers left out"),
+            ("not is_duplicate", "exact duplicates dropped (same values, year and file)"),
+            ("range pairs: collapse", "posted ranges (two rows) counted once, at their middle"),
+            ("range pairs: ", "posted ranges: ")):
+        if step.startswith(prefix):
+            rest = step[len(prefix):] if text.endswith(": ") else ""
+            return text + rest.replace("_", "-")
+    return step.replace("_", " ")
+
+
+def funnel_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Return the row funnel of the pay estimates: rows in -> rejected -> each filter -> used.
+
+    From the same lists the estimates come from (the clean report and the selection log);
+    the last row is the sum of the groups' n, so every count adds up (a test holds it).
+    """
+    r = results or {}
+    arb = _section(r, "arbitrage") or {}
+    clean = ((r.get("cleaning") or {}).get("rates") or {})
+    log = [x for x in _rows(arb.get("selection_log")) if _num(x.get("rows")) is not None]
+    cols = ["Step", "Rows", "Left out"]
+    if not clean or not log:
+        return _frame([], cols)
+    out = [{"Step": "rows in the pay file(s)", "Rows": count(clean.get("rows_in")),
+            "Left out": ""}]
+    reasons = ", ".join(f"{k.replace('_', ' ')} {count(v)}" for k, v in sorted(
+        (clean.get("reasons") or {}).items(), key=lambda kv: -kv[1]))
+    prev = int(clean.get("rows_in") or 0)
+    kind = str(arb.get("rate_kind") or "salary")
+    for x in log:
+        n = int(x["rows"])
+        step = (f"rejected by cleaning{': ' + reasons if reasons else ''} (the rejected file "
+                "says why, row by row)" if x.get("step") == "clean rows"
+                else _step_words(str(x.get("step")), kind))
+        out.append({"Step": step, "Rows": count(n), "Left out": count(prev - n)})
+        prev = n
+    used = sum(int(g.get("n") or 0) for g in _rows(arb.get("regions")))
+    if used != prev:
+        out.append({"Step": "rows without a group of the region scheme", "Rows": count(used),
+                    "Left out": count(prev - used)})
+    out.append({"Step": "used in the estimates (all groups)", "Rows": count(used),
+                "Left out": ""})
+    return _frame(out, cols)

@@ -51,9 +51,10 @@ def key_findings(results: Mapping[str, Any] | None, max_sentences: int = 8) -> l
     """Return the report's key findings as 4-8 sentences generated from ``results.json``.
 
     Each section says its own sentences (``SectionSpec.findings``: lead sentences, then the
-    others); the leads (comparable-specialist pay of the article's regions, else the largest
-    samples) take the sentences the others leave. The change since the previous report ends
-    the list. Percent in prose; every estimate carries its 95% CI and n.
+    others). The leads (comparable-specialist pay of the article's regions, else the largest
+    samples, at most three) are always kept: no other sentence replaces one. The change since
+    the previous report follows them; the others fill what is left of ``max_sentences``.
+    Percent in prose; every estimate carries its 95% CI and n.
     """
     if not isinstance(results, Mapping):
         return []
@@ -64,9 +65,8 @@ def key_findings(results: Mapping[str, Any] | None, max_sentences: int = 8) -> l
             a, b = spec.findings(results)
             lead += a
             others += b
-    others += _changes_sentence(results)
-    budget = max(1, max_sentences - len(others))
-    return (lead[:min(3, budget)] + others)[:max_sentences]
+    head = lead[:3] + _changes_sentence(results)
+    return head + others[:max(0, max_sentences - len(head))]
 
 
 def _changes_sentence(results: Mapping[str, Any]) -> list[str]:
@@ -76,12 +76,21 @@ def _changes_sentence(results: Mapping[str, Any]) -> list[str]:
     est = _rows(changes.get("estimates"))
     if not est:
         return []
-    n_changed = sum(1 for e in est if e.get("verdict") == "changed")
+    from marketlib.changes.estimates import VERDICT_UNTESTABLE, VERDICT_WITHIN
+
+    verdicts = [e.get("verdict") for e in est]  # the same list the change block counts
+    n_changed = verdicts.count("changed")
+    n_within = verdicts.count(VERDICT_WITHIN)
+    n_untestable = verdicts.count(VERDICT_UNTESTABLE)
     prev = changes.get("previous")
     prev_as_of = prev.get("as_of") if isinstance(prev, Mapping) else None
     since = f" (as of {prev_as_of})" if prev_as_of else ""
-    return [f"Since the previous report{since}, {n_changed} of {len(est)} estimates changed "
-            f"beyond their uncertainty; {len(est) - n_changed} moved within it."]
+    parts = [f"{n_changed} changed beyond their uncertainty",
+             f"{n_within} moved within it"]
+    if n_untestable:
+        parts.append(f"{n_untestable} could not be tested (no interval in one of the runs)")
+    return [f"Since the previous report{since}, of {len(est)} estimates compared: "
+            + ", ".join(parts[:-1]) + " and " + parts[-1] + "."]
 
 
 def summary_blocks(results: Mapping[str, Any], figures_dir: str | None = None,
