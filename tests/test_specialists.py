@@ -218,7 +218,7 @@ def test__own_fx_table__used_first_and_refused_in_one_line_when_bad(tmp_path, ca
     assert main(["clean", "rates", str(src), "--format", "generic", "--out",
                  str(tmp_path / "p"), "--fx-table", str(fx)]) == 2
     err = capsys.readouterr().err
-    assert "row 2: usd_per_unit '-1' is not a positive number" in err
+    assert "line 2: usd_per_unit '-1' is not a positive number" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "p").exists()
 
 
@@ -440,3 +440,51 @@ def test__percentile_intervals_cover_the_true_quantiles():
                 hits[p["percentile"]] += bool(lo <= truth <= hi)
         for q, h in hits.items():
             assert 0.93 <= h / reps <= 0.995, (n, q, h / reps)
+
+
+@pytest.mark.parametrize("rows, problem", [
+    ("2024-06-14,EUR,2.0\n2024,EUR,3.0\n", "overlaps the period of line 3"),
+    ("2024-06-14,EUR,2.0\n14/06/2024,EUR,2.5\n", "overlaps the period of line 2"),
+    ("2024-06,USD,0.5\n", "a US dollar is always 1 US dollar"),
+    ("2024-06,EUR,1.1,extra\n", "line 2: 4 field(s) where the header has 3"),
+])
+def test__own_fx_table__overlaps_usd_and_ragged_rows_refused(tmp_path, capsys, rows, problem):
+    """Hostile probe: which of two overlapping rates holds must never depend on the order."""
+    src = _eur_file(tmp_path, "2024-06-14")
+    fx = tmp_path / "fx.csv"
+    fx.write_text("date,currency,usd_per_unit\n" + rows)
+    assert main(["clean", "rates", str(src), "--format", "generic", "--out",
+                 str(tmp_path / "o"), "--fx-table", str(fx)]) == 2
+    err = capsys.readouterr().err
+    assert problem in err and len(err.strip().splitlines()) == 1, err
+
+
+def test__workbook__stray_far_cell_refused_dates_kept_folders_read(tmp_path, capsys):
+    """Hostile probe: one stray cell at XFD1048576 is refused in one line (the reader would
+    build a 17-billion-cell range); a date-time cell gives its day; a folder reads workbooks."""
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["country", "amount", "currency", "unit", "date"])
+    ws.append(["US", 100000.0, "USD", "year", dt.datetime(2024, 6, 30, 13, 5)])
+    wb.save(tmp_path / "ok.xlsx")
+    ws["XFD1048576"] = " "
+    (tmp_path / "far").mkdir()
+    wb.save(tmp_path / "far" / "far.xlsx")
+    assert main(["inspect", str(tmp_path / "far" / "far.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "spans 1,048,576 rows x 16,384 columns (to XFD1048576)" in err
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (tmp_path / "ok.xlsx").rename(folder / "ok.xlsx")
+    (folder / "b.csv").write_text("country,amount,currency,unit,date\nDE,70000,EUR,year,2024\n")
+    assert main(["clean", "rates", str(folder), "--format", "generic", "--out",
+                 str(tmp_path / "o")]) == 0
+    t = pd.read_parquet(tmp_path / "o" / "rates.parquet")
+    sheet = t[t["source_file"].str.endswith("ok.xlsx")]
+    assert len(t) == 2 and sheet["date"].dt.date.astype(str).tolist() == ["2024-06-30"]
+    assert sheet["source_row"].tolist() == [2]
+    capsys.readouterr()

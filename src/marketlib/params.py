@@ -156,8 +156,8 @@ class ArbitrageParams(_Model):
             key = skill_word(str(w)).replace("_", " ")
             word = skill_vocabulary().get(key, key.replace(" ", "_"))
             if not SKILL_WORD.match(word):
-                raise ValueError(f"{str(w)[:40]!r} is not a skill word (e.g. kubernetes, "
-                                 "pytorch, mlops)")
+                raise ValueError(f"{str(w)[:40]!r} is not one skill word (no spaces or "
+                                 "separators; e.g. kubernetes, pytorch, mlops)")
             out.append(word)
         return out
 

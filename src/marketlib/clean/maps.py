@@ -23,6 +23,9 @@ from marketlib.frames import word_key
 from marketlib.sources import InputError
 
 #: Columns a value map may add words to, and what their words become.
+#: Columns the readers add (a malformed row's problem, a workbook's row numbers): never shown
+#: to the analyst as the file's headers.
+_READER_COLUMNS = frozenset({"_malformed_row", "_sheet_row"})
 VALUE_COLUMNS = ("experience", "employment_type", "unit", "currency", "country", "role_family",
                  "skills")
 EXPERIENCE_LEVELS = ("junior", "mid", "senior", "lead", "executive")
@@ -69,7 +72,8 @@ class ColumnMap:
             k, h = next(iter(missing.items()))
             raise InputError(self.source or "--columns",
                              f"key {k!r}: header {h!r} is not in {Path(path).name} "
-                             f"(its headers: {', '.join(cols)[:300]})")
+                             f"(its headers: "
+                             f"{', '.join(c for c in cols if c not in _READER_COLUMNS)[:300]})")
         rename = {h.strip().lower(): k for k, h in self.headers.items()}
         targets = set(rename.values()) | set(self.constants)
         clash = {c: f"input_{c}" for c in cols if c in targets and c not in rename}
@@ -224,7 +228,7 @@ def _check_targets(col: str, targets: dict[str, Any], where: str) -> dict[str, s
             t = skill_word(t)
             if not SKILL_WORD.match(t):
                 raise InputError(where, f"skills: {word[:60]!r} -> {t[:60]!r} is not one skill "
-                                        "word (letters, digits, _ + . #; e.g. kubernetes)")
+                                        "word (no spaces or separators; e.g. kubernetes)")
         elif col == "country":
             from marketlib.regions import resolve_countries
 

@@ -75,7 +75,7 @@ class Inputs:
 
 
 def expand_inputs(patterns: list[str]) -> list[str]:
-    """Expand each FILE argument: a folder gives its ``*.csv`` files, a glob its matches.
+    """Expand each FILE argument: a folder gives its CSV and workbook files, a glob its matches.
 
     Names are sorted within each argument; arguments keep their order; a file named twice is
     read once. A plain path is kept as given (a missing file is reported by the reader).
@@ -90,9 +90,12 @@ def expand_inputs(patterns: list[str]) -> list[str]:
         if os.path.isdir(pat):
             # every *.csv entry: one that is not a regular file (a FIFO, a device, a folder
             # named *.csv) is refused by the reader, naming it, never skipped in silence
-            found = sorted(str(p) for p in Path(pat).iterdir() if p.suffix.lower() == ".csv")
+            from marketlib.sources.sheets import SPREADSHEET_SUFFIXES
+
+            found = sorted(str(p) for p in Path(pat).iterdir()
+                           if p.suffix.lower() in (".csv", *SPREADSHEET_SUFFIXES))
             if not found:
-                raise InputError(pat, "folder has no .csv files")
+                raise InputError(pat, "folder has no .csv or workbook files")
         elif glob.has_magic(pat):
             found = sorted(glob.glob(pat))
             if not found:

@@ -177,6 +177,7 @@ class _Parsed:
     iso3: pd.Series
     fx: pd.Series
     fx_carried: pd.Series
+    fx_own: pd.Series
     hours: pd.Series
     hourly: pd.Series
     annual: pd.Series
@@ -237,7 +238,12 @@ def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanPar
             lazy_detail("country ", c["country"], " not recognized"))
 
     table = money.usd_rates(p.own_fx)
-    fx = money.usd_per_unit(currency, dates["date"], fx_period_end(dates, p), table)
+    period_end = fx_period_end(dates, p)
+    fx = money.usd_per_unit(currency, dates["date"], period_end, table)
+    own_cover = pd.Series(False, index=raw.index)
+    if p.own_fx is not None and len(p.own_fx):  # the analyst's rates cover the period
+        own_cover = money.usd_per_unit(currency, dates["date"], period_end,
+                                       money.own_rates(p.own_fx)).notna()
     carried = pd.Series(False, index=raw.index)
     if p.fx_after_last == "last_available":
         fill = money.last_available(currency, dates["date"], table)
@@ -267,7 +273,7 @@ def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanPar
 
     return _Parsed(c=c, can=can, rej=rej, dates=dates, amount=amount, unit=unit,
                    currency=currency, currency_known=currency_known, iso3=iso3, fx=fx,
-                   fx_carried=carried,
+                   fx_carried=carried & ~own_cover, fx_own=own_cover,
                    hours=hours, hourly=hourly, annual=annual,
                    source_usd=source_usd if has_source_usd else None)
 
@@ -301,10 +307,7 @@ def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
     iso3_ok = kept(iso3)
     regions = assign_regions(iso3_ok, p.scheme)
     carried = kept(x.fx_carried).to_numpy(dtype=bool)
-    own = np.zeros(len(fx_ok), dtype=bool)
-    if p.own_fx is not None and len(p.own_fx):
-        own_cur = set(p.own_fx["currency"].str.upper())
-        own = kept(currency).isin(own_cur).to_numpy() & fx_ok.notna().to_numpy()
+    own = kept(x.fx_own).to_numpy(dtype=bool) & fx_ok.notna().to_numpy()
     kind = np.where(fx_ok.notna().to_numpy(), 1, 0) + own * 1 + carried * 2
     fx_source = pd.Series(["source_usd", "ecb", "own", "ecb_carried"], dtype="str").array.take(
         np.minimum(kind, 3).astype(np.intp))

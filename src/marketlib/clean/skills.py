@@ -23,8 +23,11 @@ from marketlib.paths import PACKAGE_DATA
 
 #: What separates the skills of one cell.
 SEPARATORS = re.compile(r"\s*[;,|/]\s*")
-#: A skill word as the clean table writes it.
-SKILL_WORD = re.compile(r"^[a-z0-9][a-z0-9_+.#]*$")
+#: A skill word as the clean table writes it: one token, no space and no separator (`.net`,
+#: `c#`, `c++`, non-Latin letters are words too); params and value maps accept the same.
+SKILL_WORD = re.compile(r"^[^\s;,|/]+$")
+#: Invisible format characters (zero-width space, joiners, BOM) taken out of skill words.
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 
 
 @cache
@@ -48,7 +51,7 @@ def _parse_cell(cell: str, look: Mapping[str, str]) -> tuple[str | None, list[st
     """Return one cell's canonical skills and the words of it no vocabulary knows."""
     found: set[str] = set()
     unknown: list[str] = []
-    for w in SEPARATORS.split(cell.strip()):
+    for w in SEPARATORS.split(_INVISIBLE.sub("", cell).strip()):
         key = re.sub(r"[\s\-_]+", " ", w.casefold()).strip()
         if not key:
             continue

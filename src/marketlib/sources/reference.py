@@ -82,10 +82,16 @@ def read_fx_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise InputError(p, f"exchange-rate table lacks column(s) {', '.join(missing)} "
                             f"(expected: {', '.join(FX_TABLE_COLUMNS)})")
     f = t.frame[list(FX_TABLE_COLUMNS)].copy()
-    rows = (pd.to_numeric(t.frame["_sheet_row"]) if "_sheet_row" in t.frame
+    sheet = "_sheet_row" in t.frame
+    rows = (pd.to_numeric(t.frame["_sheet_row"]) if sheet
             else pd.Series(range(2, len(f) + 2)))  # CSV: the file's line (header is line 1)
+    where = "row" if sheet else "line"
     if f.empty:
         raise InputError(p, "exchange-rate table has no rows")
+    bad_shape = t.frame.get("_malformed_row")
+    if bad_shape is not None and bad_shape.fillna("").astype(str).ne("").any():
+        i = int(bad_shape.fillna("").astype(str).ne("").to_numpy().argmax())
+        raise InputError(p, f"{where} {int(rows.iloc[i])}: {bad_shape.iloc[i]}")
     f["currency"] = f["currency"].str.strip().str.upper()
     dates = parse_dates(f["date"].astype("str"))
     rate = pd.to_numeric(f["usd_per_unit"].str.strip(), errors="coerce")
@@ -96,14 +102,26 @@ def read_fx_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         (~(rate > 0) | rate.isin([float("inf")]),
          "usd_per_unit {v} is not a positive number", "usd_per_unit"),
     ]
+    problems.append((f["currency"].eq("USD"), "currency {v}: a US dollar is always 1 US "
+                                              "dollar (leave USD out)", "currency"))
     for bad, text, col in problems:
         if bad.any():
             i = int(bad.to_numpy().argmax())
-            raise InputError(p, f"row {int(rows.iloc[i])}: " + text.format(v=repr(f[col].iloc[i])))
+            raise InputError(p, f"{where} {int(rows.iloc[i])}: "
+                                + text.format(v=repr(f[col].iloc[i])))
     f["usd_per_unit"] = rate
-    twice = f.duplicated(["date", "currency"], keep=False) & ~f.duplicated(keep=False)
-    if twice.any():
-        i = int(twice.to_numpy().argmax())
-        raise InputError(p, f"row {int(rows.iloc[i])}: {f['currency'].iloc[i]} on "
-                            f"{f['date'].iloc[i]} is given twice with different rates")
+    # periods of one currency may not overlap (a day inside a month, the same day written
+    # two ways): which rate holds would depend on the file's order
+    spans = pd.DataFrame({"currency": f["currency"], "start": dates["date"],
+                          "end": dates["end"], "row": rows.to_numpy()})
+    spans = spans.sort_values(["currency", "start", "end"], kind="stable")
+    prev_end = spans.groupby("currency")["end"].shift()
+    clash = spans["start"] <= prev_end
+    if clash.any():
+        j = spans.index[clash.to_numpy().argmax()]
+        k = spans.index.get_loc(j)
+        other = int(spans["row"].iloc[k - 1])
+        raise InputError(p, f"{where} {int(spans.at[j, 'row'])}: {f.at[j, 'currency']} "
+                            f"{f.at[j, 'date']!r} overlaps the period of {where} {other}: "
+                            "give each day one rate (which would hold depends on the order)")
     return f.reset_index(drop=True)

@@ -5,7 +5,7 @@ Read with python-calamine (Rust ``calamine`` bindings: one maintained reader for
 header row is given (``header_row``, the sheet's own 1-based row number) or found: the first
 row, among the first :data:`HEADER_SEARCH_ROWS`, whose non-blank cells are all text and fill
 most of the table's width; rows above it (titles, notes) are skipped and said. Cells become
-text from their type: dates and date-times as ISO dates (the time when it is not midnight),
+text from their type: dates and date-times as ISO dates (a time of day dropped),
 whole numbers without ``.0``, other numbers at full precision. Each data row keeps the sheet's
 own row number (:data:`SHEET_ROW`, becoming ``source_row``); blank rows are not data rows.
 """
@@ -25,6 +25,9 @@ from marketlib.sources.errors import InputError, sha256_bytes
 
 #: File name endings read as workbooks (everything else is read as CSV text).
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+#: Most cells a sheet's used range may span (rows x columns): the reader builds the whole
+#: rectangle, so one stray cell at XFD1048576 would ask for 17 billion (refused, exit 2).
+MAX_CELLS = 25_000_000
 #: Rows looked at when finding the header row.
 HEADER_SEARCH_ROWS = 50
 #: Column holding each data row's row number in the sheet (taken off by the cleaners).
@@ -55,8 +58,8 @@ def cell_text(v: object) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
+    if isinstance(v, dt.datetime):  # a pay date's day (a time of day is not a pay period)
+        return v.date().isoformat()
     if isinstance(v, dt.date | dt.time):
         return v.isoformat()
     if isinstance(v, float):
@@ -100,11 +103,7 @@ def column_text(col: np.ndarray) -> np.ndarray:
         m = (types == kind) & ~done
         if m.any():
             stamps = pd.DatetimeIndex(pd.to_datetime(list(col[m])))
-            day = stamps.strftime("%Y-%m-%d").to_numpy(dtype=object)
-            if kind is dt.datetime:
-                full = stamps.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
-                day = np.where(stamps == stamps.normalize(), day, full)
-            out[m] = day
+            out[m] = stamps.strftime("%Y-%m-%d").to_numpy(dtype=object)
             done |= m
     for i in np.flatnonzero(~done):
         out[i] = cell_text(col[i])
@@ -128,13 +127,68 @@ def _open(p: Path, data: bytes):  # noqa: ANN202 - calamine's workbook type
         raise InputError(p, f"not a readable workbook ({text})") from exc
 
 
+def _letters_to_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def xlsx_extent(data: bytes, sheet: str) -> tuple[int, int] | None:
+    """Return (rows, columns) of an .xlsx/.xlsm sheet's used range, read from its XML.
+
+    The sheet's ``<dimension ref="A1:H201"/>`` where it has one, else the largest row and
+    column its cells name. None when the file is not a zip of worksheets (calamine decides).
+    """
+    import re
+    import zipfile
+
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        book = z.read("xl/workbook.xml")
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return None
+    import html as _html
+
+    rid = None
+    for m in re.finditer(rb"<sheet\b[^>]*>", book):
+        tag = m.group(0)
+        name = re.search(rb'name="([^"]*)"', tag)
+        if name and _html.unescape(name.group(1).decode("utf-8", "replace")) == sheet:
+            found = re.search(rb'r:id="([^"]*)"', tag) or re.search(rb'id="([^"]*)"', tag)
+            rid = found.group(1) if found else None
+            break
+    target = None
+    for m in re.finditer(rb"<Relationship\b[^>]*>", rels):
+        tag = m.group(0)
+        if rid is not None and re.search(rb'Id="' + re.escape(rid) + rb'"', tag):
+            t = re.search(rb'Target="([^"]*)"', tag)
+            target = t.group(1).decode("utf-8", "replace").lstrip("/") if t else None
+    if target is None:
+        return None
+    path = target if target.startswith("xl/") else f"xl/{target}"
+    try:
+        xml = z.read(path)
+    except KeyError:
+        return None
+    dim = re.search(rb'<dimension ref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"', xml[:4096])
+    if dim:
+        return int(dim.group(2)), _letters_to_index(dim.group(1))
+    rows = [int(r) for r in re.findall(rb'<row r="(\d+)"', xml)]
+    cols = {c for c in re.findall(rb'<c r="([A-Z]+)', xml)}
+    if not rows or not cols:
+        return 0, 0
+    return max(rows), max(_letters_to_index(c) for c in cols)
+
+
 def _pick_sheet(p: Path, names: list[str], sheet: str | int | None) -> str:
     if not names:
         raise InputError(p, "workbook has no sheets")
     if sheet is None or sheet == "":
         return names[0]
     if str(sheet) in names:
-        return str(sheet)
+        return str(sheet)  # a name wins over a position (said by the caller's note)
     text = str(sheet).strip()
     if text.isdigit() and 1 <= int(text) <= len(names):
         return names[int(text) - 1]
@@ -197,6 +251,13 @@ def read_sheet_text(path: str | os.PathLike[str], sheet: str | int | None = None
     book = _open(p, data)
     names = list(book.sheet_names)
     name = _pick_sheet(p, names, sheet)
+    extent = xlsx_extent(data, name) if p.suffix.lower() in (".xlsx", ".xlsm") else None
+    if extent is not None and extent[0] * extent[1] > MAX_CELLS:
+        rows_n, cols_n = extent
+        raise InputError(p, f"sheet {name!r} spans {rows_n:,} rows x {cols_n:,} columns "
+                            f"(to {column_letter(cols_n - 1)}{rows_n}), over {MAX_CELLS:,} "
+                            "cells: a stray cell far from the table? Delete it, or copy the "
+                            "table to a new sheet")
     try:
         cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:
@@ -206,6 +267,11 @@ def read_sheet_text(path: str | os.PathLike[str], sheet: str | int | None = None
     if len(names) > 1 and sheet in (None, ""):
         notes.append(f"read sheet {name!r}, the first of {len(names)} "
                      f"({', '.join(names)}); choose another with --sheet")
+    text = str(sheet).strip() if sheet not in (None, "") else ""
+    if text.isdigit() and text in names and 1 <= int(text) <= len(names) \
+            and names[int(text) - 1] != text:
+        notes.append(f"--sheet {text}: read the sheet named {text!r}, not sheet number "
+                     f"{text} ({names[int(text) - 1]!r})")
     if header_row is not None:
         if not 1 <= header_row <= len(cells):
             raise InputError(p, f"header row {header_row} is outside sheet {name!r} "
