@@ -18,7 +18,7 @@ export PYTHONHASHSEED := 0
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: pyproject.toml requirements.lock
+$(BIN)/.installed: pyproject.toml requirements.lock deploy/jupyterlab/overrides.json
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) \
 	  else f"marketlib needs Python 3.11, 3.12 or 3.13; {sys.executable} is {v[0]}.{v[1]} (make PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)  # an existing venv keeps its interpreter
@@ -26,6 +26,8 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name marketlib --display-name "marketlib (project)" >/dev/null
+	# JupyterLab opens the paired .py notebooks as notebooks (jupytext), for this venv only
+	install -D -m 644 deploy/jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
 install: $(BIN)/.installed  ## create .venv and install the locked dependencies

@@ -6,9 +6,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: marketlib (project)
 #     language: python
-#     name: python3
+#     name: marketlib
 # ---
 
 # %% [markdown]
@@ -69,8 +69,8 @@ for note in section.notes:
 #
 # Published certification figures change definition: "enrollments" vs "exam registrations",
 # annual vs cumulative vs "since launch". The cleaning step turns cumulative totals into
-# new-per-period counts; the **first** value of each cumulative series is a stock
-# (`cumulative_first`) and can never be used as a flow.
+# new-per-period counts; the **first** value of each cumulative series is a stock (its basis
+# reads "first total to date") and can never be used as a flow.
 
 # %%
 publish.table(table.sort_values(["certification", "period"]),
@@ -125,7 +125,7 @@ plt.show()
 # %% [markdown]
 # ## Trend growth and forecast
 #
-# Annual trend growth is `exp(beta) - 1` from a log-linear model; the model is chosen by a
+# Annual trend growth is e^b - 1, b the slope of a log-linear model in years; the model is chosen by a
 # stated rule (weighted pooled log-OLS when every cell has at least 50 credentials, else
 # per-group quasi-Poisson). The endpoint CAGR is shown for reference only: it depends entirely
 # on two numbers. Forecasts are constant-growth extrapolations.
@@ -182,5 +182,5 @@ print(f"growth results for {len(fit.period)} group(s)"
 # - **Validity change.** From 2024-04-01 CNCF certifications are valid 24 months instead of
 #   36: any "active certifications" stock drops mechanically. Only flows are modelled here.
 # - **Regions.** CNCF publishes no regional breakdown; the article's regional rates have no
-#   source and no bases. The regional notebook (`regional_growth`) sets them beside real
+#   source and no bases. The regional page (developer activity by region) sets them beside real
 #   regional developer activity, a proxy.

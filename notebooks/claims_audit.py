@@ -6,19 +6,19 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: marketlib (project)
 #     language: python
-#     name: python3
+#     name: marketlib
 # ---
 
 # %% [markdown]
 # # Claims audit: does the article add up?
 #
-# Every quantitative claim of the seed article (typed as data in `data/raw/claims/`, with the
+# Every quantitative claim of the seed article (typed as data in data/raw/claims/, with the
 # section it comes from) and every percentage change CNCF printed next to its own totals gets
 # one verdict: **consistent / inconsistent** (its own arithmetic, or against another claim),
-# **supported_by_data / contradicted_by_data** (against the project's data),
-# **consistent_with_proxy / not_supported_by_proxy** (regional claims against developer
+# **supported / contradicted by data** (against the project's data),
+# **consistent with / not supported by the activity proxy** (regional claims against developer
 # activity, a proxy), or **untestable** (with what is missing).
 
 # %%

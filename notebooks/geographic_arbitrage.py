@@ -6,9 +6,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: marketlib (project)
 #     language: python
-#     name: python3
+#     name: marketlib
 # ---
 
 # %% [markdown]
@@ -86,8 +86,8 @@ Markdown(prose.pay_population_intro(section.to_results()))
 #
 # Every group below shows its n, its number of countries and the share of its largest
 # country: a group dominated by one country is that country's figure. Groups under the
-# publication floor (n < `min_n`) are listed with n only (`reported = False`); flag `E`
-# means "use with caution" (relative standard error above 16.5%).
+# publication floor (too few rows: the parameters below give the floor) are listed with n
+# only (Reported: no); flag E means "use with caution" (relative standard error above 16.5%).
 
 # %%
 publish.table(result.raw, ["group", "n", "n_countries", "top_country", "top_country_share",
@@ -104,8 +104,8 @@ plt.show()
 #
 # The raw ratio compares medians as observed; it moves with each group's mix of seniority and
 # roles. The adjusted ratio comes from a log-pay regression with controls (role, experience,
-# year): the ratio for a comparable specialist. The median-regression check (`qr_*`) should
-# tell the same story.
+# year): the ratio for a comparable specialist. The median-regression check (the same
+# controls on the median instead of the mean) should tell the same story.
 
 # %%
 publish.table(result.raw, ["group", "n", "reported", "flag", "ratio_to_base", "ratio_ci_low",
@@ -117,12 +117,13 @@ publish.table(result.raw, ["group", "n", "reported", "flag", "ratio_to_base", "r
 # %% [markdown]
 # Each regional figure answers its own question (docs/methods.md#s6-3). The **equal-country**
 # ratio (the geometric mean of the group's countries with at least 10 rows) is read two ways:
-# as **a typical country of the region** (`ratio_equal_country_ci_*`: the countries a sample
-# of the region's, t with k - 1 degrees of freedom on the spread between them; no interval
-# from fewer than three countries) and as **these countries only**
-# (`ratio_named_countries_ci_*`: their own sampling noise). The **pooled** ratio
-# (`ratio_to_base`) describes the respondents as they answered, mostly the largest country:
-# descriptive, with a row-level interval. The pages lead with the typical country.
+# as **a typical country of the region** (the "equal country CI" columns: the countries a
+# sample of the region's, so the interval comes from the spread between them, with one
+# degree of freedom fewer than the countries; no interval from fewer than three countries)
+# and as **these countries only** (the "named countries CI" columns: their own sampling
+# noise). The **pooled** ratio (the "ratio to base" columns) describes the respondents as
+# they answered, mostly the largest country: descriptive, with an interval from resampling
+# rows. The pages lead with the typical country.
 #
 # ## Where to hire: pay by country
 #
@@ -173,7 +174,7 @@ publish.table(sections.ranks_table({"arbitrage": results_now}),
 # Each group's quartiles and 90th percentile of hourly pay (P50 is the median above), with
 # distribution-free 95% intervals (order statistics at binomial ranks; a bound the rows
 # cannot give is a dash). By group here; by country (from 10 rows), level and job family in
-# results.json and the tables (`pay_percentiles`).
+# results.json and in the pay percentiles table of the tables folder.
 
 # %%
 publish.table(sections.percentiles_table({"arbitrage": results_now}))
@@ -191,10 +192,10 @@ publish.table(sections.skills_table({"arbitrage": results_now}),
 # %% [markdown]
 # ## Market exchange rates vs purchasing power
 #
-# `ratio_to_base` is what a buyer pays (market FX). `ppp_ratio` divides each person's pay by
-# their own country's World Bank price level ratio: it says whether lower USD pay is a lower
-# living standard. Price levels after the last published year are carried forward
-# (`price_level_carried_share`).
+# The ratio to the base is what a buyer pays (market exchange rates). The PPP ratio divides
+# each person's pay by their own country's World Bank price level ratio: it says whether
+# lower USD pay is a lower living standard. Price levels after the last published year are
+# carried forward (the carried share column says for how many rows).
 
 # %%
 publish.table(result.ppp, ["group", "n", "median_hourly_usd", "median_hourly_usd_ppp",
@@ -213,9 +214,9 @@ publish.table(result.trend)
 #
 # The team of the parameters (printed below), each member priced at their role and level in
 # each group's own country-effects model, in a typical country of the group, at the latest
-# complete year (docs/methods.md#s6-4): the team's make-up changes its cost. `savings_*`
-# is statistical uncertainty (the typical country's spread between countries and the
-# coefficients; no band from fewer than three countries); `with_assumptions_*` adds employer
+# complete year (docs/methods.md#s6-4): the team's make-up changes its cost. The savings
+# columns carry statistical uncertainty (the typical country's spread between countries and
+# the coefficients; no band from fewer than three countries); "with assumptions" adds employer
 # on-costs (US 1.43-1.46; every other group the EU range 1.05-1.47, an assumption outside
 # the EU) and a coordination overhead (triangular 5%/15%/30%). Percentiles 5/50/95.
 

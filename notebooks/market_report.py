@@ -6,15 +6,16 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: marketlib (project)
 #     language: python
-#     name: python3
+#     name: marketlib
 # ---
 
 # %% [markdown]
 # # Pay and activity brief
 #
-# The run's sections in one page: the opening sentence below says which ones this run holds.
+# Pay, developer activity, certifications and the audited claims on one page, as far as
+# this run holds them: the opening sentence below says which.
 
 # %%
 import matplotlib.pyplot as plt
@@ -51,7 +52,7 @@ sections.show_findings(results)
 changes.show_changes(results.get("changes"))
 
 # %% [markdown]
-# Each section of the run, in the registry's order: its table, and its figure where it has one.
+# Each part of the report in turn: its table, and its figure where it has one.
 
 # %%
 for block in sections.summary_blocks(results, figures_dir, article):

@@ -6,9 +6,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: marketlib (project)
 #     language: python
-#     name: python3
+#     name: marketlib
 # ---
 
 # %% [markdown]
@@ -20,13 +20,13 @@
 # technology, never a count of certificates. The topics, the window and the article's claims
 # (when the run has them) are printed below the parameters.
 #
-# Method (docs/methods.md#s5-1, `marketlib.growth.regional`):
+# Method (docs/methods.md#s5-1):
 #
 # - a cell is published only when at least 100 developers did the activity, so economies
 #   enter and leave a topic's table; each region's series sums only the economies published
 #   in **every quarter** of the comparison window (a missing quarter is not a zero). The naive
 #   sum of whatever was published is shown beside it;
-# - the `EU` row is an aggregate of member countries and is rejected by the cleaner; China and
+# - the EU row is an aggregate of member countries and is rejected by the cleaner; China and
 #   Hong Kong are one economy (a VPN location artefact moves developers between them);
 # - quarterly pushers are summed to years (developer-quarters); the developer stock is
 #   compared Q4 to Q4, never summed;
@@ -78,7 +78,7 @@ growth = section.growth
 subject = section.headline_subject
 geo = params.group_by[0]
 print(f"input: {section.provenance['path']}  sha256 {section.provenance['sha256'][:12]}…")
-print(f"measure {growth.measure}; subjects {', '.join(params.subjects or ['all'])}; "
+print(f"measure: {publish.reader_words(growth.measure)}; topics {', '.join(params.subjects or ['all'])}; "
       f"composition {growth.composition}; years {params.start}-{params.end} and the latest "
       f"{params.latest_quarters} quarters")
 for note in growth.notes:
@@ -88,10 +88,10 @@ Markdown(section.intro())
 # %% [markdown]
 # ## Growth by region, constant economies
 #
-# `growth` is the change of the sum over the listed economies; `share growth` divides by the
+# Growth is the change of the sum over the listed economies; share growth divides by the
 # same economies' developer stock (Q4 to Q4): below zero means the topic grew more slowly than
 # the developer population, so "more developers on this topic" is separated from "more
-# developers". `naive` is the change of the sum of whatever cells were published (economies
+# developers". Naive growth is the change of the sum of whatever cells were published (economies
 # entering and leaving included), with the number of economies in each span.
 
 # %%
@@ -137,7 +137,8 @@ plt.show()
 # %% [markdown]
 # ## Trend with seasonal terms (quarterly series)
 #
-# Annual trend growth `exp(beta) - 1` of each region's quarterly series over the whole window,
+# Annual trend growth (e^b - 1, b the slope of log activity in years) of each region's
+# quarterly series over the whole window,
 # with quarter-of-year dummies (weighted pooled log-OLS when every cell has at least 50
 # developers, else per-group quasi-Poisson).
 

@@ -41,13 +41,15 @@ def strip_run_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+#: The notebooks' kernel: the project's environment, registered by `make install`.
+KERNELSPEC = {"display_name": "marketlib (project)", "language": "python", "name": "marketlib"}
+
+
 def regenerate(name: str) -> Path:
     """Execute ``notebooks/<name>.py`` and write ``notebooks/<name>.ipynb``."""
     src = NB_DIR / f"{name}.py"
     out = NB_DIR / f"{name}.ipynb"
     nb = jupytext.read(src)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                 "name": "python3"}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_in = Path(tmp) / f"{name}.ipynb"
         nbformat.write(nb, tmp_in)
@@ -56,6 +58,9 @@ def regenerate(name: str) -> Path:
             execution_timeout=TIMEOUT, progress_bar=False, log_output=False,
         )
     executed = strip_run_metadata(nbformat.from_dict(executed))
+    # executed by this interpreter's kernel; opened in JupyterLab with the project's kernel
+    # (`make install` registers it), as the paired .py says
+    executed.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.write(executed, out)
     return out
 

@@ -103,21 +103,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """A token-protected JupyterLab on 127.0.0.1 serving a tiny notebook; terminals off."""
-    root = tmp_path / "lab"
-    root.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_code_cell("import marketlib\nfrom marketlib import publish\n"
-                                  "print('pct', publish.pct(0.4))"),
-        nbformat.v4.new_code_cell("publish.ratio_ci(0.3977, 0.37, 0.4275)"),
-        nbformat.v4.new_code_cell("sum(range(10)) * 2"),
-    ]
-    nbformat.write(nb, root / "tiny.ipynb")
+def _serve_lab(tmp_path: Path, root: Path):
+    """Start a token-protected JupyterLab on 127.0.0.1 serving ``root``; terminals off.
+
+    User settings and workspaces live in ``tmp_path``; the venv's own settings (make install:
+    ``.py`` notebooks open as notebooks) and kernels apply as in ``make lab``.
+    """
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "PYTHONHASHSEED": "0",
            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
@@ -156,6 +147,34 @@ def lab(tmp_path):
             proc.kill()
         log.close()
         shutil.rmtree(root / ".ipynb_checkpoints", ignore_errors=True)
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """JupyterLab serving a tiny notebook."""
+    root = tmp_path / "lab"
+    root.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("import marketlib\nfrom marketlib import publish\n"
+                                  "print('pct', publish.pct(0.4))"),
+        nbformat.v4.new_code_cell("publish.ratio_ci(0.3977, 0.37, 0.4275)"),
+        nbformat.v4.new_code_cell("sum(range(10)) * 2"),
+    ]
+    nbformat.write(nb, root / "tiny.ipynb")
+    yield from _serve_lab(tmp_path, root)
+
+
+@pytest.fixture
+def project_lab(tmp_path):
+    """JupyterLab on a copy of the project's notebooks (their data beside them, as in the
+    repository), so running and autosaving never touch the committed notebooks."""
+    (tmp_path / "project").mkdir()
+    shutil.copytree(ROOT / "notebooks", tmp_path / "project" / "notebooks")
+    (tmp_path / "project" / "data").symlink_to(ROOT / "data")
+    yield from _serve_lab(tmp_path, tmp_path / "project" / "notebooks")
 
 
 def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
@@ -198,6 +217,50 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
                         ).count() == 0
     assert "Traceback" not in text and "Error" not in text
     shot = _artifact("jupyterlab_run_all.png")
+    page.screenshot(path=str(shot))
+    _report_screenshot(shot)
+    page.close()
+
+
+def _run_all_and_wait(page: Any, cells: int) -> None:
+    """Run every cell from the Run menu; wait until each code cell has an execution count."""
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           timeout=180_000)
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-item:not(.lm-mod-disabled)",
+                 has=page.locator(".lm-Menu-itemLabel", has_text="Run All Cells")).first.click()
+    page.wait_for_function(
+        "n => { const p = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell "
+        ".jp-InputArea-prompt')); return p.length === n && p.every(x => /\\[\\d+\\]/"
+        ".test(x.textContent)); }", arg=cells, timeout=300_000)
+
+
+@pytest.mark.realdata
+def test__jupyterlab_opens_a_py_notebook_with_the_project_kernel_and_runs_it(browser,
+                                                                             project_lab):
+    """Issue 32, item 9: the paired ``.py`` opens as a notebook (jupytext, the default viewer
+    ``make install`` sets), its kernel is "marketlib (project)", and every cell runs."""
+    import jupytext
+
+    base, token, root = project_lab
+    src = root / "certification_growth.py"
+    code_cells = sum(c.cell_type == "code" for c in jupytext.read(src).cells)
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(f"{base}/lab/tree/certification_growth.py?token={token}")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()  # a notebook, not a text editor
+    assert page.locator(".jp-FileEditor").count() == 0
+    page.get_by_text("marketlib (project)").first.wait_for()  # the toolbar's kernel name
+    page.locator(".jp-Notebook").first.click()
+    _run_all_and_wait(page, code_cells)
+    errors = page.locator(".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr'], "
+                          ".jp-Notebook .jp-RenderedText[data-mime-type="
+                          "'application/vnd.jupyter.error']")
+    text = "\n".join(page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts())
+    assert "Traceback" not in text and "Error" not in text, text[-2000:]
+    assert errors.count() == 0
+    assert "growth results for 1 group(s)" in text  # the last cell's line, computed now
+    shot = _artifact("jupyterlab_py_notebook.png")
     page.screenshot(path=str(shot))
     _report_screenshot(shot)
     page.close()
@@ -255,11 +318,38 @@ def test__default_report_end_to_end_reads_as_a_brief(browser, tmp_path, shared_d
     _pages_open_cite_and_print(browser, out)
 
 
+def _pdf_is_legible(out: Path) -> None:
+    """The printed brief (issue 32, item 6): at most 4 pages; every character and every
+    figure's smallest text (its font recorded in the PNG, scaled by the width it prints at)
+    at ``brief.MIN_PRINT_PT`` or more; each figure printed at the size the brief computed."""
+    import pdfplumber
+    from PIL import Image
+
+    from marketlib import brief, figures
+
+    pngs = {}
+    for png in (out / "figures").glob("*.png"):
+        with Image.open(png) as im:
+            pngs[im.size] = (png, im.info.get("dpi", (100, 100))[0],
+                             float(im.info[figures.MIN_FONT_KEY]))
+    with pdfplumber.open(out / "market_report.pdf") as pdf:
+        assert 1 <= len(pdf.pages) <= 4, len(pdf.pages)
+        smallest = min(c["size"] for p in pdf.pages for c in p.chars)
+        assert smallest >= brief.MIN_PRINT_PT - 0.05, smallest
+        images = [im for p in pdf.pages for im in p.images]
+    assert len(images) >= 2
+    for im in images:
+        png, dpi, font = pngs[tuple(im["srcsize"])]
+        printed_in = (im["x1"] - im["x0"]) / 72
+        scale = printed_in / (im["srcsize"][0] / dpi)
+        assert font * scale >= brief.MIN_PRINT_PT - 0.05, (png.name, font * scale)
+        assert abs(printed_in - brief.printed_figure(png).width_in) < 0.02, png.name
+
+
 def _pages_open_cite_and_print(browser: Any, out: Path) -> None:
     """Every page of the run: linked from its index, titled, no overflow at 1280 and 800 px,
     no script run and nothing loaded from outside the page; the PDF brief at most 4 pages with
     nothing outside its page box; a citation address for every source."""
-    import re
 
     pages = sorted((out / "html").glob("*.html"))
     index = browser.new_page(viewport={"width": WIDTH, "height": 900})
@@ -283,8 +373,7 @@ def _pages_open_cite_and_print(browser: Any, out: Path) -> None:
             sw = page.evaluate("document.documentElement.scrollWidth")
             assert sw <= width, f"{path.name}: {sw} px > {width} px"
             page.close()
-    pdf = (out / "market_report.pdf").read_bytes()
-    assert 1 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 4
+    _pdf_is_legible(out)
     brief = browser.new_page(viewport={"width": 698, "height": 1000})  # 8.27 in - margins
     brief.emulate_media(media="print")
     brief.goto((out / "html" / "brief.html").as_uri(), wait_until="load")

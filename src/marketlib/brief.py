@@ -11,12 +11,26 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from marketlib.sanitize import plain_text
+
+#: The printable box: A4's width and Letter's height (the narrower and the shorter of the two)
+#: less the margins of ``@page``; a figure taller than ``FIGURE_HEIGHT_IN`` gets a page.
+PAGE_IN = (8.27, 11.0)
+MARGIN_IN = (0.5, 0.45)
+BOX_WIDTH_IN = PAGE_IN[0] - 2 * MARGIN_IN[0]
+FULL_PAGE_FIGURE_IN = PAGE_IN[1] - 2 * MARGIN_IN[1] - 0.5  # less the caption
+FIGURE_HEIGHT_IN = 3.1
+#: A figure enlarged past this height for its text prints on its own page.
+INLINE_MAX_IN = 4.5
+#: The smallest text printed in the brief, figures included (points).
+MIN_PRINT_PT = 7.0
+CSS_PX_PER_IN = 96
 
 #: The figures of the brief, in order (file stem in figures/, caption).
 FIGURES = (("summary_adjusted_ratios", "Pay of a comparable specialist relative to the base"),
@@ -25,23 +39,64 @@ FIGURES = (("summary_adjusted_ratios", "Pay of a comparable specialist relative 
 
 PRINT_CSS = """
 @page { size: 8.27in 11in; margin: 0.45in 0.5in; }
-body { font: 10px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+body { font: 10.5px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
   color: #1d2330; margin: 0; }
 .note { border-left: 3px solid #b8860b; padding: 2px 6px; }
 h1 { font-size: 17px; margin: 0 0 4px; } h2 { font-size: 12.5px; margin: 10px 0 4px;
   break-after: avoid; }
 p, li { margin: 2px 0; } ul { padding-left: 16px; margin: 3px 0; }
 table { border-collapse: collapse; width: 100%; table-layout: auto; margin: 3px 0 6px;
-  font-size: 8.5px; }
+  font-size: 9.5px; }
 th, td { border-bottom: 1px solid #dde1e8; padding: 2px 4px; text-align: left;
   vertical-align: top; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr { break-inside: avoid; }
 figure { margin: 4px 0; break-inside: avoid; text-align: center; }
-figure img { max-width: 100%; max-height: 3.1in; }
-figcaption { font-size: 8.5px; color: #4a5363; }
-.small { font-size: 8.5px; color: #4a5363; overflow-wrap: anywhere; }
+figure img { max-width: 100%; height: auto; }
+figure.page { break-before: page; }
+figcaption { font-size: 9.5px; color: #4a5363; }
+.small { font-size: 9.5px; color: #4a5363; overflow-wrap: anywhere; }
 """
+
+
+@dataclass(frozen=True)
+class PrintedFigure:
+    """Where a figure prints in the brief, and how large its smallest text is on paper."""
+
+    stem: str
+    width_in: float
+    height_in: float
+    min_font_pt: float  # the figure's smallest text as printed
+    own_page: bool
+    legible: bool
+
+
+def printed_figure(png: str | Path) -> PrintedFigure:
+    """Size a saved figure for the brief so its smallest text prints at ``MIN_PRINT_PT``.
+
+    A figure keeps its natural size (the PNG's pixels at its dpi) where that fits the column
+    and ``FIGURE_HEIGHT_IN``; shrunk to fit, it may not shrink its smallest text (recorded by
+    ``figures.save``) below ``MIN_PRINT_PT``: it grows instead, on its own page past
+    ``INLINE_MAX_IN``; one too large even for a page is not printed (``legible`` False: the
+    brief says so and points to the HTML report).
+    """
+    from PIL import Image
+
+    from marketlib.figures import MIN_FONT_KEY
+
+    with Image.open(png) as im:
+        px_w, px_h = im.size
+        dpi = float((im.info.get("dpi") or (100.0, 100.0))[0]) or 100.0
+        font = float(im.info.get(MIN_FONT_KEY) or 0.0)
+    w, h = px_w / dpi, px_h / dpi
+    floor = MIN_PRINT_PT / font if font > 0 else 0.0  # the smallest scale allowed
+    scale = min(1.0, BOX_WIDTH_IN / w, FIGURE_HEIGHT_IN / h)
+    if scale < floor:
+        scale = min(floor, BOX_WIDTH_IN / w, FULL_PAGE_FIGURE_IN / h)
+    printed = font * scale
+    return PrintedFigure(Path(png).stem, round(w * scale, 3), round(h * scale, 3),
+                         round(printed, 2), h * scale > INLINE_MAX_IN,
+                         printed >= MIN_PRINT_PT - 1e-6)
 
 
 def _esc(x: Any) -> str:
@@ -69,6 +124,11 @@ def _table(frame: pd.DataFrame, max_rows: int = 9) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
+def _short_claims(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop the claims' reasons (a paragraph each: the claims page has them)."""
+    return frame.drop(columns=["Why"], errors="ignore")
+
+
 def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
     """Return the brief as one self-contained HTML page (figures inlined from the run)."""
     from marketlib import prose, publish, sections
@@ -83,19 +143,27 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
              "<h2>Key findings</h2><ul>"
              + "".join(f"<li>{_esc(s)}</li>" for s in sections.key_findings(results))
              + "</ul>"]
-    figs = []
+    own_page: list[str] = []  # figures on a page of their own print after the tables
     for stem, caption in FIGURES:
         png = run / "figures" / f"{stem}.png"
-        if png.is_file() and png.resolve().is_relative_to(run.resolve()):
-            figs.append(f'<figure><img alt="{_esc(caption)}" src="'
-                        f'{publish.image_data_uri(png)}"><figcaption>{_esc(caption)}'
-                        "</figcaption></figure>")
-    parts += figs
+        if not (png.is_file() and png.resolve().is_relative_to(run.resolve())):
+            continue
+        fig = printed_figure(png)
+        if not fig.legible:
+            parts.append(f"<p class=small>{_esc(caption)}: too large to print legibly "
+                         f"({fig.min_font_pt:.1f} pt text on a page); it is in the HTML "
+                         "report.</p>")
+            continue
+        width, height = (round(v * CSS_PX_PER_IN) for v in (fig.width_in, fig.height_in))
+        block = (f'<figure{" class=page" if fig.own_page else ""}><img alt="{_esc(caption)}" '
+                 f'width="{width}" height="{height}" src="{publish.image_data_uri(png)}">'
+                 f"<figcaption>{_esc(caption)}</figcaption></figure>")
+        (own_page if fig.own_page else parts).append(block)
     blocks = [("Pay by region", sections.arbitrage_table(results)),
               ("Where to hire: countries, cheapest first", sections.countries_table(results, 8)),
               ("Developer activity by region", sections.regional_table(results)),
               ("Certification counts (CNCF, world)", sections.growth_table(results)),
-              ("The audited claims", sections.claims_table(results))]
+              ("The audited claims", _short_claims(sections.claims_table(results)))]
     for title, frame in blocks:
         if frame is not None and not frame.empty:
             parts.append(f"<h2>{_esc(title)}</h2>{_table(frame)}")
@@ -103,6 +171,7 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
     if cites:
         parts.append("<h2>Sources</h2><ul class=small>"
                      + "".join(f"<li>{_esc(c)}</li>" for c in cites) + "</ul>")
+    parts += own_page
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"{publish.CSP_META}<title>{_esc(prose.report_title(results))} (brief)</title>"
             f"<style>{PRINT_CSS}</style></head><body>{''.join(parts)}</body></html>\n")

@@ -25,13 +25,32 @@ def setup() -> None:
                          "svg.hashsalt": "marketlib", "figure.max_open_warning": 0})
 
 
+#: PNG text key holding the smallest font of a saved figure, in points at its own size: the
+#: brief scales each figure so that this text prints at ``brief.MIN_PRINT_PT`` or larger.
+MIN_FONT_KEY = "marketlib:min-font-pt"
+
+
+def min_font_pt(fig: Any) -> float:
+    """Return the smallest font size (points, at the figure's size) of any visible text."""
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()  # tick labels exist once the figure is laid out
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and t.get_alpha() != 0]
+    return float(min(sizes)) if sizes else 0.0
+
+
 def save(fig: Any, folder: str | Path | None, name: str) -> Path | None:
-    """Save a figure as PNG under ``folder`` (if given) and return its path."""
+    """Save a figure as PNG under ``folder`` (if given) and return its path.
+
+    The PNG records its smallest font (``MIN_FONT_KEY``) so print layouts can keep it legible.
+    """
     if folder is None:
         return None
     path = Path(folder) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(path, bbox_inches="tight",
+                metadata={"Software": None, MIN_FONT_KEY: f"{min_font_pt(fig):g}"})
     return path
 
 
@@ -77,7 +96,7 @@ def counts_with_trend(panel_data: pd.DataFrame, fitted: pd.DataFrame,
     plain_log_axis(ax.yaxis)
     ax.set_ylabel("new credentials per period (log scale)")
     ax.set_title("Observed counts, log-linear trend (95% band) and forecast (80%/95% PI)")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=9, loc="best")
     fig.tight_layout()
     return fig
 
@@ -140,7 +159,7 @@ def ratio_forest(result: Any) -> Any:
     ax.axvline(1.0, color="grey", ls=":", lw=1)
     ax.set_xlabel(f"ratio to {result.scope.base} (95% CI)")
     ax.set_title("Pay relative to the base group")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=9, loc="lower right")
     ax.invert_yaxis()
     fig.tight_layout()
     return fig
@@ -191,7 +210,7 @@ def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
     ax.set_xlabel("growth (95% CI; constant set of economies; a proxy, not certificates)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
               frameon=False)
     fig.tight_layout()
     return fig
@@ -219,7 +238,7 @@ def regional_quarterly(quarters: pd.DataFrame, subject: str, geography: str = "r
     ax.set_title(f"{name} activity by {geography_word(geography)}, each quarter\n"
                  "solid: the constant set of economies; dashed: every published economy",
                  fontsize=10)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
               frameon=False)
     fig.tight_layout()
     return fig
@@ -241,7 +260,7 @@ def economy_drivers(drivers: pd.DataFrame, subject: str, period_from: str, perio
             vals.append(r["count_to"])
             colors.append(palette[i])
     ax.barh(np.arange(len(vals)), vals, color=colors)
-    ax.set_yticks(np.arange(len(vals)), labels, fontsize=8)
+    ax.set_yticks(np.arange(len(vals)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel(f"{topic_name(subject)} pushers, {period_to} (sum of quarters)")
     top = d.sort_values("share_to", ascending=False).drop_duplicates("group")
@@ -292,7 +311,7 @@ def country_ratios(arbitrage: dict[str, Any]) -> Any:
     groups = sorted({r["group"] for r in rows})
     eq = {r["group"]: r for r in arbitrage.get("regions") or []}
     labels, ys, y = [], [], 0
-    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.28 * (len(rows) + len(groups)) + 1.2)))
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.26 * (len(rows) + len(groups)) + 1.2)))
     palette = sns.color_palette("colorblind", max(1, len(groups)))
     for i, g in enumerate(groups):
         members = sorted((r for r in rows if r["group"] == g), key=lambda r: r["ratio_to_base"])
@@ -317,7 +336,7 @@ def country_ratios(arbitrage: dict[str, Any]) -> Any:
             ys.append(y)
             y += 1
     ax.axvline(1.0, color="grey", ls=":", lw=1)
-    ax.set_yticks(ys, labels, fontsize=7)
+    ax.set_yticks(ys, labels, fontsize=9.5)
     ax.invert_yaxis()
     ax.set_xlabel(f"ratio to {base} median pay (95% CI; countries with n >= 10)")
     ax.set_title(f"Pay by country within each group, relative to {base}", fontsize=10)

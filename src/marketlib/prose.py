@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from marketlib.paths import PACKAGE_DATA
+from marketlib.publish.text import reader_words
 
 _ADJECTIVE = {
     "North America": "North American", "Latin America": "Latin American",
@@ -240,7 +241,7 @@ def point_in_time_notes(results: Mapping[str, Any] | None) -> list[str]:
 
 def verdict_notes(rate_kind: str, base: str) -> list[str]:
     """Return the claims page's notes on reading the verdicts, for the run's pay evidence."""
-    rates = (f"*supported_by_data* for a rate claim means that the claimed **ratio** to {base} "
+    rates = (f"*Supported by data* for a rate claim means that the claimed **ratio** to {base} "
              "lies inside the 95% interval of the estimate the claim's wording asks for, and "
              "that interval stays within 25% of the claim; ")
     rates += ("the claimed dollar **levels** are tested as levels against the bill-rate "
@@ -255,11 +256,11 @@ def verdict_notes(rate_kind: str, base: str) -> list[str]:
         "The regional growth table has no bases, no definition of \"certification\" and no "
         "source, and no public registry counts certifications by region. It is confronted with "
         "regional **developer activity** (GitHub Innovation Graph: developers pushing to "
-        "repositories of the topic, constant economies): *consistent_with_proxy* when the "
-        "claimed rate lies in the proxy's 95% CI for the same region and years, else "
-        "*not_supported_by_proxy*. A proxy verdict never says the certificate counts are "
-        "wrong; it says the public activity data do not show growth of that size. CNCF's world "
-        "totals are audited as before.",
+        "repositories of the topic, constant economies): *consistent with the activity proxy* "
+        "when the claimed rate lies in the proxy's 95% CI for the same region and years, else "
+        "*not supported by the activity proxy*. A proxy verdict never says the certificate "
+        "counts are wrong; it says the public activity data do not show growth of that size. "
+        "CNCF's world totals are audited as before.",
     ]
 
 
@@ -300,7 +301,7 @@ def regional_caveats(subjects: Sequence[str] | None, measure: str,
                      china_hong_kong: str) -> list[str]:
     """Return the regional page's caveats for the run's topics and rules."""
     what = (f"Pushers to repositories tagged {topic_list(subjects)}"
-            if measure == "topic_pushers" else f"The {measure.replace('_', ' ')} counts")
+            if measure == "topic_pushers" else f"The {reader_words(measure)} counts")
     hk = {"combine": "China and Hong Kong are counted together",
           "exclude": "China and Hong Kong are left out",
           "keep": "China and Hong Kong are kept as separate economies"}[china_hong_kong]
@@ -308,7 +309,7 @@ def regional_caveats(subjects: Sequence[str] | None, measure: str,
         f"**A proxy.** {what} measure public activity, not certifications, skills or jobs; "
         "private work is invisible.",
         f"**Location.** An account's economy is the mode of its daily IP location in the "
-        f"quarter; VPNs move people ({hk}: `china_hong_kong: {china_hong_kong}`).",
+        f"quarter; VPNs move people ({hk}).",
         "**Few economies.** A region's constant set may hold one or two economies (see the "
         "economies table): a region's figure is then those economies' figure.",
         "**Partial years.** A year with fewer than four published quarters enters only the "
@@ -344,7 +345,7 @@ def hong_kong_sentence(results: Mapping[str, Any] | None) -> str | None:
     if same and same[0].get("growth") is not None and last.get("growth") is not None:
         k = same[0]
         text += (f" Kept as an ordinary economy, Hong Kong changes that growth from "
-                 f"{last['growth']:+.1%} to {k['growth']:+.1%} (china_hong_kong: keep).")
+                 f"{last['growth']:+.1%} to {k['growth']:+.1%}.")
     return text
 
 
@@ -398,5 +399,5 @@ def citations(results: Mapping[str, Any] | None) -> list[str]:
         out.append(f"Developer-activity coverage: {q[0]} to {q[1]}.")
     if cov.get("data_through"):
         out.append(f"Data as of: the latest observation is {cov['data_through']} (the run's "
-                   f"as_of is {run.get('as_of')}).")
+                   f"date is {run.get('as_of')}).")
     return out

@@ -81,8 +81,8 @@ def _floor_sentence(f: Mapping[str, Any]) -> str:
 def _claim_sentence(c: Mapping[str, Any]) -> str:
     text = str(c.get("text") or "")
     short = (text[:77] + "...") if len(text) > 80 else text
-    what = f' ("{short}")' if short else ""
-    return (f"Claim {c.get('id')}{what} is now {_verdict_label(c.get('new'))} "
+    what = f' "{short}"' if short else ""
+    return (f"Claim{what or ' ' + str(c.get('id'))} is now {_verdict_label(c.get('new'))} "
             f"(was {_verdict_label(c.get('old'))}).")
 
 
@@ -253,7 +253,9 @@ def changes_table(changes: Mapping[str, Any] | None, max_rows: int = 15) -> pd.D
                      "Against uncertainty": f"floor n = {_n(floor)}",
                      "Verdict": str(f.get("direction"))})
     for c in _rows(_map(changes).get("claims_flipped")) if changes else []:
-        rows.append({"Estimate": f"Claim {c.get('id')}",
+        text = str(c.get("text") or c.get("id") or "")
+        rows.append({"Estimate": f'Claim "{text[:57] + "..." if len(text) > 60 else text}"',
+
                      "Previous (95% CI)": _verdict_label(c.get("old")),
                      "Current (95% CI)": _verdict_label(c.get("new")), "Change": "-",
                      "Against uncertainty": "-", "Verdict": "verdict flipped"})

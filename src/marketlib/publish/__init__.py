@@ -52,6 +52,7 @@ from marketlib.publish.text import (
     pct_ci,
     pct_range,
     ratio_ci,
+    reader_words,
     scrub_paths,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "NOTEBOOK_CSS", "NO_CHROMIUM", "PAGE_CSS", "RELIABILITY", "TABLE_CSS", "VERDICTS",
     "PdfResult", "Table", "count", "display_path", "escape_markdown_outputs", "find_chromium",
     "human_name", "image_data_uri", "money", "not_estimated", "notebook_to_html", "pct",
-    "pct_ci", "pct_range", "provenance_table", "ratio_ci", "remote_fetches", "scrub_paths",
+    "pct_ci", "pct_range", "provenance_table", "ratio_ci", "reader_words", "remote_fetches",
+    "scrub_paths",
     "self_contain", "show", "table", "tidy", "to_html", "write_pdf",
 ]

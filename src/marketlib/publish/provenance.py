@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from marketlib.publish.text import DASH, _frame, _section, _text, display_path
+from marketlib.publish.text import DASH, _frame, _section, _text, display_path, reader_words
 
 
 def _short_hash(value: Any) -> str:
@@ -17,25 +17,35 @@ def _short_hash(value: Any) -> str:
 
 
 
+def parameter_label(name: str) -> str:
+    """Return a parameter's name for readers (``n_boot`` -> "bootstrap draws").
+
+    The parameters file and results.json keep the names; pages show these words.
+    """
+    return ", ".join(reader_words(part) for part in str(name).split(".") if part)
+
+
 def _param_text(value: Any) -> str:
     if isinstance(value, Mapping):
-        return "(" + ", ".join(f"{k} {_param_text(v)}" for k, v in value.items()) + ")"
+        return "(" + ", ".join(f"{reader_words(k)} {_param_text(v)}"
+                               for k, v in value.items()) + ")"
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
         return ", ".join(_param_text(v) for v in value)
+    if isinstance(value, list):
+        return ", ".join(_param_text(v) for v in value) or DASH
     if isinstance(value, str):
-        return display_path(value)
+        return reader_words(display_path(value))
     return _text(value)
 
 
 
 def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, str]]:
+    """Yield (label, text) for every leaf of a parameter record, labels in words."""
     if isinstance(value, Mapping):
         for k, v in value.items():
             yield from _flatten(f"{prefix}.{k}" if prefix else str(k), v)
-    elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        yield prefix, "; ".join(_text(v) for v in value)
     else:
-        yield prefix, _text(value)
+        yield parameter_label(prefix), _param_text(value)
 
 
 
@@ -80,9 +90,9 @@ def provenance_table(results: Mapping[str, Any] | None,
         if name in not_run:
             text = "not used: the section is not part of this run"
         elif isinstance(value, Mapping):
-            text = "; ".join(f"{k} {_param_text(v)}" for k, v in value.items()
+            text = "; ".join(f"{reader_words(k)} {_param_text(v)}" for k, v in value.items()
                              if v is not None and v != []) or DASH
         else:
             text = _param_text(value)
-        rows.append({"Kind": "Parameters", "Name": str(name), "Value": text})
+        rows.append({"Kind": "Parameters", "Name": parameter_label(name), "Value": text})
     return _frame(rows, ["Kind", "Name", "Value"])

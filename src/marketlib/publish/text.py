@@ -11,11 +11,13 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pandas as pd
 
 from marketlib.frames import finite_or_none as _num
+from marketlib.paths import PACKAGE_DATA
 from marketlib.sanitize import plain_text
 
 DASH = "—"
@@ -56,6 +58,30 @@ _ADJECTIVE = {
     "Oceania": "Oceanian",
 }
 
+
+
+#: A code as data files and parameters keep it (``cumulative_first``, ``group_by``).
+CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+@cache
+def _reader_words() -> dict[str, str]:
+    import csv
+
+    with open(PACKAGE_DATA / "reader_words.csv", encoding="utf-8") as fh:
+        rows = [r for r in fh if not r.startswith("#")]
+    return {r["code"]: r["words"] for r in csv.DictReader(rows)}
+
+
+def reader_words(code: Any) -> str:
+    """Return a code or parameter name in words for a page (``wls_log`` -> "log-linear ...").
+
+    Text that is not one code is returned as it is; an unlisted code reads with spaces.
+    """
+    s = str(code)
+    if not CODE.fullmatch(s):
+        return s
+    return VERDICTS.get(s) or _reader_words().get(s) or s.replace("_", " ")
 
 
 #: Human names of the activity measures of the ``regional`` section.
@@ -351,7 +377,7 @@ def _frame(rows: list[dict[str, str]], columns: Sequence[str]) -> pd.DataFrame:
 _WORDS = {"usd": "USD", "ci": "CI", "n": "n", "iso3": "ISO3", "ppp": "PPP", "rse": "RSE",
           "qr": "median-regression", "df": "df", "pi80": "80% PI", "pi95": "95% PI",
           "p05": "5th pct", "p50": "median", "p95": "95th pct", "abs": "absolute",
-          "kennedy": "Kennedy", "hc3": "HC3", "cagr": "CAGR", "mz": "modified z"}
+          "kennedy": "bias-corrected", "hc3": "HC3", "cagr": "CAGR", "mz": "modified z"}
 
 
 
@@ -381,6 +407,8 @@ def _cell(x: Any) -> str:
             pass
     if isinstance(x, pd.Timestamp):
         return x.date().isoformat() if not pd.isna(x) else DASH
+    if isinstance(x, str) and CODE.fullmatch(x):
+        return reader_words(x)
     return _text(x)
 
 
