@@ -257,7 +257,7 @@ publish.table(section.comparison, ["region", "claimed_hourly_usd", "claimed_rati
                                    "data_ratio", "data_ratio_ci_low", "data_ratio_ci_high",
                                    "adjusted_ratio"],
               empty="No quoted rates to compare." if claims_path else
-              "No claims file in this run (claims_path: None): nothing to compare.")
+              "This run has no claims file: no quoted rates to compare.")
 
 # %%
 section.save(results_path)

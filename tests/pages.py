@@ -45,3 +45,31 @@ def developer_words(out: Path, quoted: Iterable[str] = ()) -> list[str]:
                 found.append(f"{page.name}: {m.group(0)!r} in "
                              f"...{text[max(0, m.start() - 60):m.end() + 40]}...")
     return found
+
+
+def pdf_is_legible(out: Path) -> None:
+    """The printed brief (issue 32, item 6): at most 4 pages; every character and every
+    figure's smallest text (its font recorded in the PNG, scaled by the width it prints at)
+    at ``brief.MIN_PRINT_PT`` or more; each figure printed at the size the brief computed."""
+    import pdfplumber
+    from PIL import Image
+
+    from marketlib import brief, figures
+
+    pngs = {}
+    for png in (out / "figures").glob("*.png"):
+        with Image.open(png) as im:
+            pngs[im.size] = (png, im.info.get("dpi", (100, 100))[0],
+                             float(im.info[figures.MIN_FONT_KEY]))
+    with pdfplumber.open(out / "market_report.pdf") as pdf:
+        assert 1 <= len(pdf.pages) <= 4, len(pdf.pages)
+        smallest = min(c["size"] for p in pdf.pages for c in p.chars)
+        assert smallest >= brief.MIN_PRINT_PT - 0.05, smallest
+        images = [im for p in pdf.pages for im in p.images]
+    assert len(images) >= 2
+    for im in images:
+        png, dpi, font = pngs[tuple(im["srcsize"])]
+        printed_in = (im["x1"] - im["x0"]) / 72
+        scale = printed_in / (im["srcsize"][0] / dpi)
+        assert font * scale >= brief.MIN_PRINT_PT - 0.05, (png.name, font * scale)
+        assert abs(printed_in - brief.printed_figure(png).width_in) < 0.02, png.name

@@ -24,6 +24,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from pages import developer_words, pdf_is_legible
 
 from marketlib import publish, sections
 
@@ -318,34 +319,6 @@ def test__default_report_end_to_end_reads_as_a_brief(browser, tmp_path, shared_d
     _pages_open_cite_and_print(browser, out)
 
 
-def _pdf_is_legible(out: Path) -> None:
-    """The printed brief (issue 32, item 6): at most 4 pages; every character and every
-    figure's smallest text (its font recorded in the PNG, scaled by the width it prints at)
-    at ``brief.MIN_PRINT_PT`` or more; each figure printed at the size the brief computed."""
-    import pdfplumber
-    from PIL import Image
-
-    from marketlib import brief, figures
-
-    pngs = {}
-    for png in (out / "figures").glob("*.png"):
-        with Image.open(png) as im:
-            pngs[im.size] = (png, im.info.get("dpi", (100, 100))[0],
-                             float(im.info[figures.MIN_FONT_KEY]))
-    with pdfplumber.open(out / "market_report.pdf") as pdf:
-        assert 1 <= len(pdf.pages) <= 4, len(pdf.pages)
-        smallest = min(c["size"] for p in pdf.pages for c in p.chars)
-        assert smallest >= brief.MIN_PRINT_PT - 0.05, smallest
-        images = [im for p in pdf.pages for im in p.images]
-    assert len(images) >= 2
-    for im in images:
-        png, dpi, font = pngs[tuple(im["srcsize"])]
-        printed_in = (im["x1"] - im["x0"]) / 72
-        scale = printed_in / (im["srcsize"][0] / dpi)
-        assert font * scale >= brief.MIN_PRINT_PT - 0.05, (png.name, font * scale)
-        assert abs(printed_in - brief.printed_figure(png).width_in) < 0.02, png.name
-
-
 def _pages_open_cite_and_print(browser: Any, out: Path) -> None:
     """Every page of the run: linked from its index, titled, no overflow at 1280 and 800 px,
     no script run and nothing loaded from outside the page; the PDF brief at most 4 pages with
@@ -373,7 +346,9 @@ def _pages_open_cite_and_print(browser: Any, out: Path) -> None:
             sw = page.evaluate("document.documentElement.scrollWidth")
             assert sw <= width, f"{path.name}: {sw} px > {width} px"
             page.close()
-    _pdf_is_legible(out)
+    pdf_is_legible(out)
+    assert developer_words(out, [str(c.get("text", "")) for c in
+                                 json.loads((out / "results.json").read_text())["claims"]]) == []
     brief = browser.new_page(viewport={"width": 698, "height": 1000})  # 8.27 in - margins
     brief.emulate_media(media="print")
     brief.goto((out / "html" / "brief.html").as_uri(), wait_until="load")

@@ -20,7 +20,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 from hr_export import make_hr_export  # noqa: E402
+from pages import developer_words, pdf_is_legible  # noqa: E402
 
+from marketlib import publish  # noqa: E402
 from marketlib.cli import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,6 +159,12 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
     assert "pay in Western Europe" in summary or "Western European pay" in summary
     assert "machine learning" in summary.lower() and "LLM" in summary
     assert "not part of this run" in summary  # the skipped sections are said, not hidden
+    # words for readers on every page, and a brief that prints legibly (issue 32, 5 and 6)
+    assert developer_words(out) == []
+    if publish.find_chromium() or os.environ.get("CI"):
+        pdf_is_legible(out)
+    else:
+        assert "PDF skipped" in proc.stdout
     arb = (out / "html" / "geographic_arbitrage.html").read_text(encoding="utf-8")
     assert "left out of the team cost" in arb and "executive" in arb  # said in words
     assert "PPP adjustment is off" in arb

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
+from pages import developer_words  # noqa: E402
 from specialists import (  # noqa: E402
     BASE_RATE,
     SPECIALIST_PREMIUM,
@@ -366,6 +367,7 @@ def test__bill_rate_report__every_word_follows_the_rate_kind(tmp_path):
             assert not re.search(rf"\b{word}", text, re.I), (name, word,
                                                              re.search(rf".{{80}}\b{word}.{{80}}",
                                                                        text, re.I | re.S))
+    assert developer_words(out, [str(c.get("text", "")) for c in results["claims"]]) == []
     arb_page = pages["geographic_arbitrage.html"]
     assert "Contractors (n)" in arb_page or "bill rates of Kubernetes and PyTorch" in arb_page
     assert "P90" in arb_page and "Pay by skill" in arb_page
