@@ -12,10 +12,8 @@
 # ---
 
 # %% [markdown]
-# # Pay and activity brief
-#
 # Pay, developer activity, certifications and the audited claims on one page, as far as
-# this run holds them: the opening sentence below says which.
+# this run holds them; the title and the opening sentence below say which.
 
 # %%
 import matplotlib.pyplot as plt
@@ -45,7 +43,7 @@ else:
                                        seed=seed)
 article = (sections.read_reference_table(article_growth_path) if article_growth_path
            else None)
-display(Markdown(f"## {prose.report_title(results)}\n\n{prose.summary_intro(results)}"))
+display(Markdown(f"# {prose.report_title(results)}\n\n{prose.summary_intro(results)}"))
 sections.show_findings(results)
 
 # %%

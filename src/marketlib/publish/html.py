@@ -61,6 +61,10 @@ NOTEBOOK_CSS = """
 .jp-OutputArea-output, .jp-RenderedHTMLCommon { max-width: 100%; overflow-x: auto; }
 .jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
 .jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { text-align: left !important;
+  vertical-align: top; }
+.jp-RenderedHTMLCommon td.num { text-align: right !important; white-space: nowrap;
+  font-variant-numeric: tabular-nums; }
 """.strip()
 
 
@@ -387,6 +391,39 @@ def escape_markdown_outputs(nb: Any) -> None:
 
 
 
+_TD = re.compile(r"<td>(.*?)</td>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def align_cells(page: str) -> str:
+    """Mark table cells that read as numbers (``class="num"``: right-aligned); text stays left.
+
+    The exported page drops the tables' own classes, and JupyterLab's stylesheet aligns every
+    cell right: long words then read ragged-left.
+    """
+    def cell(m: re.Match[str]) -> str:
+        text = html_lib.unescape(_TAG.sub("", m.group(1))).strip()
+        return f'<td class="num">{m.group(1)}</td>' if _NUMERIC_CELL.match(text) else m.group(0)
+
+    return _TD.sub(cell, page)
+
+
+def _first_heading(nb: Any) -> str | None:
+    """Return the page's first level-1 heading.
+
+    A markdown cell's, or a Markdown output's (a title computed from the run).
+    """
+    for c in nb.cells:
+        texts = ([c.source] if c.cell_type == "markdown" else
+                 [o.get("data", {}).get("text/markdown", "") for o in c.get("outputs", [])])
+        for text in texts:
+            text = "".join(text) if isinstance(text, list) else str(text)
+            for ln in text.splitlines():
+                if ln.startswith("# "):
+                    return ln[2:].strip()
+    return None
+
+
 def notebook_to_html(notebook: str | os.PathLike[str], html_path: str | os.PathLike[str],
                      parameters: Mapping[str, Any] | None = None) -> Path:
     """Render an executed notebook as one self-contained HTML file, code hidden.
@@ -426,8 +463,8 @@ def notebook_to_html(notebook: str | os.PathLike[str], html_path: str | os.PathL
                             exclude_output_prompt=True, embed_images=True)
     body, _ = exporter.from_notebook_node(
         nb, resources={"metadata": {"path": str(nb_path.parent), "name": nb_path.stem}})
-    title = next((ln[2:].strip() for c in nb.cells if c.cell_type == "markdown"
-                  for ln in c.source.splitlines() if ln.startswith("# ")), nb_path.stem)
+    title = _first_heading(nb) or nb_path.stem
+    body = align_cells(body)
     body = re.sub(r"<title>.*?</title>", lambda _: f"<title>{html_lib.escape(title)}</title>",
                   body, count=1, flags=re.S)
     out = Path(html_path)
