@@ -35,6 +35,7 @@ from marketlib.arbitrage.medians import (
     PUBLISH_RSE,
     bootstrap_medians,
     median_ci_order_statistic,
+    median_log_variance,
 )
 
 #: A country's own figure is reported from this many rows (docs/methods.md#s6-1: suppress below 10).
@@ -85,7 +86,7 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
     # the base is the reference the ratios are read against (its pooled median, as
     # published): its rows are resampled, its few countries are not a sample of anything
     base_boot = bootstrap_medians(base_rows, n_boot, rng)
-    base_var = float(np.var(np.log(base_boot), ddof=1))
+    base_var = median_log_variance(base_rows)
     base_os = median_ci_order_statistic(base_rows, ci_level)
     country_rows, group_rows = [], []
     for g, by_country in values.items():
@@ -97,7 +98,8 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
                                             ci_level))
             country_rows.append(row)
         if g != base:  # the base against itself is 1 by definition: no figure to estimate
-            group_rows.append(_group_figures(g, country_rows, base_var, ci_level))
+            group_rows.append(_group_figures(g, country_rows, base_var, ci_level,
+                                             len(base_rows) - 1))
     countries, tau2 = _shrink(pd.DataFrame(country_rows), ci_level)
     return CountryClusters(countries.drop(columns=["log_var"], errors="ignore"),
                            pd.DataFrame(group_rows), tau2)
@@ -109,7 +111,7 @@ def _country_figures(x: np.ndarray, base_med: float, base_boot: np.ndarray,
     """One reported country's median, ratio, interval, sampling variance and flag."""
     med = float(np.median(x))
     boot = bootstrap_medians(x, n_boot, rng)
-    log_var = float(np.var(np.log(boot), ddof=1))
+    log_var = median_log_variance(x)  # the bootstrap's runs high for small n
     out: dict[str, Any] = {"median_hourly_usd": med, "ratio_to_base": med / base_med,
                            "log_var": log_var,
                            "flag": country_flag(len(x), float(np.sqrt(log_var)))}
@@ -137,7 +139,7 @@ def country_flag(n: int, rse: float) -> str:
 
 
 def _group_figures(g: str, country_rows: list[dict[str, Any]], base_var: float,
-                   ci_level: float) -> dict[str, Any]:
+                   ci_level: float, base_df: float = np.inf) -> dict[str, Any]:
     """Return a group's equal-country ratio with its typical- and named-country intervals."""
     rep = [r for r in country_rows if r["group"] == g and r["reported"]]
     out: dict[str, Any] = {"group": g, "n_countries_averaged": len(rep),
@@ -145,7 +147,10 @@ def _group_figures(g: str, country_rows: list[dict[str, Any]], base_var: float,
     if not rep:
         return out
     mean = country_mean(np.log([r["ratio_to_base"] for r in rep]),
-                        np.array([r["log_var"] for r in rep]), base_var, ci_level)
+                        np.array([r["log_var"] for r in rep]), base_var, ci_level,
+                        # t with each density-based variance's n - 1 df (the normal
+                        # under-covered with 3 countries: docs/validation.md)
+                        variance_dfs=np.array([r["n"] - 1 for r in rep]), base_df=base_df)
     return {**out, **equal_country_columns(mean)}
 
 

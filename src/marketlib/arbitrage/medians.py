@@ -30,6 +30,25 @@ def bootstrap_medians(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> n
     return xs[idx]
 
 
+def median_log_variance(x: np.ndarray) -> float:
+    """Return the log median's sampling variance from the density at it: 1 / (4 (n + 2) f^2).
+
+    ``f``: the Gaussian kernel density of the log values at their median (Silverman's
+    bandwidth); ``p q / ((n + 2) f^2)`` is the order statistic's variance (exact for
+    uniforms). The bootstrap's variance of a median (Maritz-Jarrett's: the same) runs high,
+    about ``1 + 0.35 n^(-1/4)`` (1.2x at n = 11-16, 1.1x at 100: docs/validation.md).
+    """
+    lx = np.log(np.asarray(x, dtype=float))
+    n = len(lx)
+    sd = float(np.std(lx, ddof=1)) if n > 1 else 0.0
+    spread = min(sd, float(stats.iqr(lx)) / 1.349) or sd
+    if not spread > 0:
+        return 0.0
+    h = 0.9 * spread * n ** -0.2
+    f = float(np.mean(stats.norm.pdf((np.median(lx) - lx) / h))) / h
+    return 1.0 / (4 * (n + 2) * f * f)
+
+
 def median_ci_order_statistic(x: np.ndarray, ci_level: float = 0.95) -> tuple[float, float]:
     """Distribution-free CI for a median from binomial(n, 1/2) ranks (docs/methods.md#s6-1)."""
     xs = np.sort(np.asarray(x, dtype=float))

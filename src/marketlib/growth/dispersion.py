@@ -240,8 +240,9 @@ class YearShocks:
 
     variance: float
     variance_var: float | None
-    n: int  # second differences used
-    method: str = "second differences of annual log sums (economies' own trends), Paule-Mandel"
+    n: int  # residual contrasts used
+    method: str = ("residual contrasts of annual log sums (economies' own trends, the compared "
+                   "change held out), Paule-Mandel")
 
 
 #: Annual sums below this are left out of the year-shock estimate (log approximation).
@@ -249,38 +250,51 @@ MIN_ANNUAL_COUNT = 20
 
 
 def year_shock_variance(annual: np.ndarray, squares: np.ndarray, alpha: float = 0.0,
-                        min_count: float = MIN_ANNUAL_COUNT) -> YearShocks | None:
+                        min_count: float = MIN_ANNUAL_COUNT,
+                        held_out: tuple[int, int] | None = None) -> YearShocks | None:
     """Estimate the year-shock variance from economies' annual sums (docs/methods.md#s5-5).
 
     ``annual``: economies x consecutive complete years (NaN: not published); ``squares``: the
-    same cells' sums of squared quarterly counts. The second difference of an economy's annual
-    log sums removes its own level and trend: ``D = l_t - 2 l_(t-1) + l_(t-2)`` has variance
-    ``v_t + 4 v_(t-1) + v_(t-2) + 6 s^2``, ``v = 1/Y + alpha SS/Y^2`` (Poisson and the
-    quarterly over-dispersion), so ``s^2`` solves the Paule-Mandel equation
-    ``sum D^2 / (P + 6 s^2) = n``. A curving trend counts as shocks: the estimate errs wide.
-    Its variance is the moment equation's delta-method variance times 1.6: an economy's
-    consecutive second differences overlap (correlations -2/3 and 1/6 add 61% to the
-    variance of a sum of their squares over three differences). None with fewer than three
-    usable differences.
+    same cells' sums of squared quarterly counts. Each economy's annual log sums are taken off
+    its own level and trend (and, with ``held_out = (i, j)`` column indices, off the compared
+    change ``+1 at j, -1 at i``): the orthonormal residual contrasts ``z = C' l`` have variance
+    ``c' diag(v) c + s^2``, ``v = 1/Y + alpha SS/Y^2`` (Poisson and the quarterly
+    over-dispersion), so ``s^2`` solves the Paule-Mandel equation ``sum z^2 / (p + s^2) = n``
+    and ``Var(s^2) = 2 n / (sum w)^2`` (orthonormal contrasts do not overlap). Holding the
+    compared change out makes ``s^2`` independent of the growth it judges, as a t reference
+    assumes: with it in, a large change raised ``s^2`` and the interval covered 97.3%
+    (docs/validation.md). A curving trend counts as shocks: the estimate errs wide. None with
+    fewer than three contrasts.
     """
     y = np.asarray(annual, dtype=float)
     ss = np.asarray(squares, dtype=float)
     if y.ndim != 2 or y.shape[1] < 3:
         return None
+    t = np.arange(y.shape[1], dtype=float)
+    change = np.zeros_like(t)
+    if held_out is not None:
+        change[held_out[0]], change[held_out[1]] = -1.0, 1.0
+    z: list[np.ndarray] = []
+    p: list[np.ndarray] = []
     with np.errstate(divide="ignore", invalid="ignore"):
-        lo = np.log(y)
-        v = 1.0 / y + alpha * ss / y ** 2
-    d2 = lo[:, 2:] - 2 * lo[:, 1:-1] + lo[:, :-2]
-    p = v[:, 2:] + 4 * v[:, 1:-1] + v[:, :-2]
-    ok = (np.isfinite(d2) & np.isfinite(p) & (y[:, 2:] >= min_count)
-          & (y[:, 1:-1] >= min_count) & (y[:, :-2] >= min_count))
-    d2, p = d2[ok], p[ok]
-    n = len(d2)
-    if n < 3:
+        for yc, sc in zip(y, ss, strict=True):
+            ok = np.isfinite(yc) & (yc >= min_count)
+            both = np.count_nonzero(change[ok]) == 2  # the change of an economy compared
+            cols = [np.ones(ok.sum()), t[ok]] + ([change[ok]] if both else [])
+            x = np.column_stack(cols)
+            rank = int(np.linalg.matrix_rank(x))
+            if ok.sum() - rank < 1:
+                continue
+            basis = np.linalg.qr(np.column_stack([x, np.eye(ok.sum())]))[0][:, rank:ok.sum()]
+            z.append(basis.T @ np.log(yc[ok]))
+            p.append((basis ** 2).T @ (1.0 / yc[ok] + alpha * sc[ok] / yc[ok] ** 2))
+    if sum(len(a) for a in z) < 3:
         return None
+    zz, pp = np.concatenate(z), np.concatenate(p)
+    n = len(zz)
 
     def excess(s2: float) -> float:
-        return float(np.sum(d2 ** 2 / (p + 6 * s2)) - n)
+        return float(np.sum(zz ** 2 / (pp + s2)) - n)
 
     if excess(0.0) <= 0:
         s2 = 0.0
@@ -289,16 +303,17 @@ def year_shock_variance(annual: np.ndarray, squares: np.ndarray, alpha: float = 
         while excess(hi) > 0 and hi < 1e6:
             hi *= 10
         s2 = float(brentq(excess, 0.0, hi, xtol=1e-12))
-    w = 1.0 / (p + 6 * s2)
-    var = 1.6 * 2.0 * n / float(6 * np.sum(w)) ** 2
-    return YearShocks(variance=s2, variance_var=var, n=n)
+    return YearShocks(variance=s2, variance_var=2.0 * n / float(np.sum(1.0 / (pp + s2))) ** 2,
+                      n=n)
 
 
-def year_shocks(subject_wide: pd.DataFrame, alpha: float) -> YearShocks | None:
+def year_shocks(subject_wide: pd.DataFrame, alpha: float,
+                held_out: tuple[int, int] | None = None) -> YearShocks | None:
     """Return the year-shock variance of one subject's economies (all complete years).
 
     ``subject_wide``: economy rows x quarter columns; a year enters when the table holds its
-    four quarters, an economy's year when it is published in all four.
+    four quarters, an economy's year when it is published in all four. ``held_out``: the
+    compared calendar years (from, to), whose change is held out when both are complete.
     """
     cols = pd.DatetimeIndex(subject_wide.columns)
     years = sorted(y for y in set(cols.year) if (cols.year == y).sum() == 4)
@@ -308,7 +323,9 @@ def year_shocks(subject_wide: pd.DataFrame, alpha: float) -> YearShocks | None:
     annual = np.column_stack([np.where(np.isnan(v[:, cols.year == y]).any(axis=1), np.nan,
                                         v[:, cols.year == y].sum(axis=1)) for y in years])
     squares = np.column_stack([np.square(v[:, cols.year == y]).sum(axis=1) for y in years])
-    return year_shock_variance(annual, squares, alpha)
+    pair = (None if held_out is None or not set(held_out) <= set(years)
+            else (years.index(held_out[0]), years.index(held_out[1])))
+    return year_shock_variance(annual, squares, alpha, held_out=pair)
 
 
 def combined_df(known: float, alpha_k: float, disp: Dispersion, shock_k: float,

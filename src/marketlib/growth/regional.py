@@ -252,9 +252,10 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
             # sum then has extra variance alpha * sum_c y_c^2, whatever its composition
             disp = None if stock else estimate_dispersion(_panel(econ, series.group_by))
             # year-level shocks, which the window's own trend absorbs: from every economy's
-            # complete years of this subject (its second differences)
+            # complete years of this subject, the compared change held out
             shocks = (None if disp is None else
-                      year_shocks(wide.xs(subj, level="subject", drop_level=False), disp.alpha))
+                      year_shocks(wide.xs(subj, level="subject", drop_level=False), disp.alpha,
+                                  _calendar_years(comp)))
             disps[f"{key} {subj}"] = None if disp is None else {
                 "alpha": disp.alpha, "df": disp.df, "method": disp.method,
                 "year_shock_variance": None if shocks is None else shocks.variance,
@@ -270,6 +271,14 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
                           ci_level=ci_level, growth=growth.reset_index(drop=True),
                           drivers=pd.concat(drivers, ignore_index=True) if drivers else
                           pd.DataFrame(), trend=trend, dispersion=disps, notes=series.notes)
+
+
+def _calendar_years(comp: Comparison) -> tuple[int, int] | None:
+    """Return a comparison's (from, to) calendar years, or None when a span is not one."""
+    spans = (comp.quarters_from, comp.quarters_to)
+    if all(len(q) == 4 and q[0].month == 1 and q[-1].year == q[0].year for q in spans):
+        return comp.quarters_from[0].year, comp.quarters_to[0].year
+    return None
 
 
 def _developer_series(src: pd.DataFrame, group_by: list[str] | tuple[str, ...],
