@@ -196,18 +196,7 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
     page.locator(".jp-Notebook").first.click()
     page.wait_for_function(
         "() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === 3")
-    # wait for the kernel itself (a loaded CI machine starts it slowly): the notebook's
-    # execution indicator says idle once the kernel is connected
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                           timeout=180_000)
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item:not(.lm-mod-disabled)",
-                 has=page.locator(".lm-Menu-itemLabel", has_text="Run All Cells")).first.click()
-    # every cell gets an execution count and the last output appears
-    page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell "
-        ".jp-InputArea-prompt')).every(p => /\\[\\d+\\]/.test(p.textContent))",
-        timeout=180_000)
+    _run_all_and_wait(page, 3)  # once the kernel is idle (a loaded machine starts it slowly)
     page.get_by_text("90", exact=True).wait_for()
     outputs = page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts()
     text = "\n".join(outputs)
@@ -224,7 +213,8 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
 
 
 def _run_all_and_wait(page: Any, cells: int) -> None:
-    """Run every cell from the Run menu; wait until each code cell has an execution count."""
+    """Run every cell from the Run menu once the kernel is idle (the notebook's execution
+    indicator); wait until each code cell has an execution count."""
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                            timeout=180_000)
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()

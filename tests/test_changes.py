@@ -185,13 +185,16 @@ def test__changes_markdown_and_table():
     assert ("Eastern Europe's adjusted pay ratio moved from 0.36 (0.33-0.39) to 0.42 "
             "(0.39-0.45): beyond its combined uncertainty (z = 2.7).") in lines
     assert any(s.startswith("South Asia now has enough observations") for s in lines)
-    assert any("Claim C1" in s and "now contradicted by data" in s for s in lines)
+    # a claim is named by its words, never by its id (issue 32: no codes on pages)
+    assert any('Claim "Eastern Europe costs 40% of North America' in s
+               and "now contradicted by data" in s and "C1" not in s for s in lines)
     assert any("aijobs salary survey is a new snapshot (2024-10-27 -> pinned commit 9c22587)" in s
                and "+17,107" in s for s in lines)
     table = ch.changes_table(c)
     assert list(table.columns) == ch.TABLE_COLUMNS and len(table.columns) <= 7
     assert table["Estimate"].tolist() == ["Eastern Europe's adjusted pay ratio",
-                                          "South Asia sample size", "Claim C1"]
+                                          "South Asia sample size",
+                                          'Claim "Eastern Europe costs 40% of North America"']
     assert table.iloc[0]["Change"] == "+0.06" and table.iloc[0]["Against uncertainty"] == "z = 2.7"
     assert all(isinstance(v, str) for v in table.to_numpy().ravel())
     assert ch.changes_markdown(None) == [] and ch.changes_table(None).empty
