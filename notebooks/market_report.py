@@ -11,10 +11,6 @@
 #     name: marketlib
 # ---
 
-# %% [markdown]
-# Pay, developer activity, certifications and the audited claims on one page, as far as
-# this run holds them; the title and the opening sentence below say which.
-
 # %%
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display

@@ -9,6 +9,7 @@ import pandas as pd
 
 from marketlib.changes.estimates import VERDICT_CHANGED, VERDICT_WITHIN, _map
 from marketlib.frames import finite_or_none as _num
+from marketlib.publish.text import reader_words
 from marketlib.results_view import rows as _rows
 
 
@@ -57,7 +58,7 @@ def _estimate_sentence(e: Mapping[str, Any]) -> str:
 
 
 def _verdict_label(v: Any) -> str:
-    return str(v or "-").replace("_", " ")
+    return reader_words(v) if v else "-"
 
 
 
