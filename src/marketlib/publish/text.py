@@ -81,6 +81,8 @@ def reader_words(code: Any) -> str:
     s = str(code)
     if not CODE.fullmatch(s):
         return s
+    if s in MEASURES:
+        return _measure_label(s, None)
     return VERDICTS.get(s) or _reader_words().get(s) or s.replace("_", " ")
 
 
