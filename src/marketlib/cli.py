@@ -329,7 +329,9 @@ def _add_fetch(sub: Any) -> None:
 def _add_clean(sub: Any) -> None:
     c = sub.add_parser("clean", help="clean rates, certification or activity files")
     csub = c.add_subparsers(dest="what", required=True, metavar="WHAT")
-    for what in ("rates", "certifications", "activity"):
+    from marketlib.clean.formats import FORMATS
+
+    for what in dict.fromkeys(f.table for f in FORMATS.values()):
         _add_clean_table(csub, what)
 
 

@@ -55,13 +55,17 @@ def __getattr__(name: str) -> Any:
 
 
 def cleaners() -> dict[str, Any]:
-    """Return the cleaner of each table (``rates``, ``certifications``, ``activity``)."""
+    """Return the cleaner of each table (one line per table; ``marketlib clean <table>``)."""
     from marketlib.clean.activity import clean_activity
+    from marketlib.clean.adoption import clean_adoption
     from marketlib.clean.certifications import clean_certifications
+    from marketlib.clean.demand import clean_demand
+    from marketlib.clean.pay_bands import clean_pay_bands
     from marketlib.clean.rates import clean_rates
 
     return {"rates": clean_rates, "certifications": clean_certifications,
-            "activity": clean_activity}
+            "activity": clean_activity, "pay_bands": clean_pay_bands,
+            "adoption": clean_adoption, "demand": clean_demand}
 
 
 def clean_file(path: str | Path, fmt: str, params: CleanParams | None = None) -> tuple[

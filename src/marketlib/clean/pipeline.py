@@ -123,7 +123,7 @@ def read_inputs(files: list[str | os.PathLike[str]], fmt: Format,
         if fmt.table == "rates" else ""
     tables = []
     for f in files:
-        t = read_table(f, sheet, header_row)
+        t = fmt.read(str(f)) if fmt.read is not None else read_table(f, sheet, header_row)
         frame = maps.columns.apply(t.frame, t.path)
         check_columns(t.path, frame.columns, fmt.required, fmt.any_of, hint)
         tables.append(replace(t, frame=frame))

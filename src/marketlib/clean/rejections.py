@@ -24,6 +24,7 @@ REASON_CODES = (
     "unknown_unit",
     "unparseable_date", "date_out_of_range", "unknown_certification", "duplicate_record",
     "bad_count", "malformed_row", "aggregate_economy",
+    "pooled_country", "unparseable_band", "unknown_answer", "screened_out", "no_question",
 )
 
 

@@ -112,9 +112,112 @@ DATASETS.update({
     )
     for f, digest in INNOVATIONGRAPH_SHA256.items()
 })
+def _pinned_files(group: str, repo: str, commit: str, files: dict[str, tuple[str, str]],
+                  published: str | None = None) -> dict[str, Dataset]:
+    """Return one dataset per file of a pinned upstream commit (``name: (path, sha256)``).
+
+    ``path`` is the file inside ``repo``; the mirror holds it at ``<group>/<name>``.
+    """
+    out = {}
+    for name, (path, digest) in files.items():
+        url = (f"https://raw.githubusercontent.com/{repo}/{commit}/"
+               f"{urllib.parse.quote(path)}")
+        out[f"{group}/{name}"] = Dataset(f"{group}/{name}", f"{group}/{name}", url, digest,
+                                         repo, path, commit, path, published=published)
+    return out
+
+
+#: Kaggle ML & DS Survey 2021 and 2022 (CC BY 2.0), unchanged zips from two public
+#: repositories (../shared/data/kaggle-survey/SOURCE.md): each pinned at its own commit.
+KAGGLE_FILES = {
+    "kaggle-survey-2022.zip": ("brunokiyoshi/state-of-ml",
+                               "214b3a6872f9db8eac8215071954e14bab16a2e3",
+                               "a9f2b8e860ac30f15c4f367296dbdc037c6b97f509fe3042c54d6588fdedcc07"),
+    "kaggle-survey-2021.zip": ("DS-Popeye/Kaggle-Machine-Learning-Data-Science-Survey",
+                               "9fd70aa995ac5cbef76d43f44476265f1518f27f",
+                               "8f5deda7c3239d929ea7726064629f4dd471b1c76a007c42ebc3059638ffb042"),
+}
+for _name, (_repo, _commit, _digest) in KAGGLE_FILES.items():
+    DATASETS.update(_pinned_files("kaggle-survey", _repo, _commit, {_name: (_name, _digest)}))
+
+#: CNCF Cloud Native Survey raw answers 2018-2022 (github.com/cncf/surveys, cloudnative/).
+CNCF_SURVEYS_COMMIT = "e2dd7c5405be150184d8f6921340927fccac7db2"
+CNCF_SURVEY_FILES = {
+    "Cloud_Native_Survey_2018.csv":
+        "07b33e81732109d7fb1a59d2b488e78b4dfc691a596c9d21b37e192d6330d914",
+    "Cloud_Native_Survey_2019.csv":
+        "6a5e9d88b0002f66995ec140726cdfcf754b704bb509a8deb89b698f8d8fe01b",
+    "Cloud_Native_Survey_1H_2020.csv":
+        "4a9b8d7632ab1ddf57ba890375a390a473c46304fd845eeb8d8acb3570ea58b3",
+    "Cloud_Native_Survey_2021-Part_1.xlsx":
+        "f5ad60df5b3e95200aebda05cf9af9a8393f72d62d83f56f5046cfab0737b45c",
+    "Cloud_Native_Survey_2021-Part_2.xlsx":
+        "abf274b41b8c73ecec2bd079fc25f68f6f53874c622f547125f744e57683e76e",
+    "2022 CNCF Survey - Raw Data.csv":
+        "ee79b32a026eb0f6b065c1e3851c86ef4c5521e7113543ac6aff3c0f98a5daf3",
+}
+DATASETS.update(_pinned_files(
+    "cncf-surveys", "cncf/surveys", CNCF_SURVEYS_COMMIT,
+    {n: (f"cloudnative/{n}", d) for n, d in CNCF_SURVEY_FILES.items()}))
+
+#: Indeed Hiring Lab (CC BY 4.0): three repositories, each pinned (../shared/data/indeed).
+INDEED_FILES: dict[str, tuple[str, str, str, str]] = {
+    # name under indeed/: (repository, commit, path in it, sha256)
+    "ai-tracker/AI_posting.csv": (
+        "hiring-lab/ai-tracker", "41392c3f5a65acc3d47d35d4e8ef81265a020017", "AI_posting.csv",
+        "436027e9a1bdfa1055ffb5116e15b77d3592b018ad32c8360bd1688011b100cb"),
+    "wage-tracker/posted-wage-growth-by-country.csv": (
+        "hiring-lab/indeed-wage-tracker", "ef36856b27fc041658f91417a504f669c12c217a",
+        "posted-wage-growth-by-country.csv",
+        "3a65694419069e63b1c889eb3bd8de4a8ed6eff26165551cfcdabc185f01dbd4"),
+}
+_POSTINGS = {
+    "AU": "1a80bd64479034b2350f2d13ece1318c7ef6152ac72a30a44c46155bafa4fd3b",
+    "CA": "0f65bc8ca7340726e619b042a55945d6e0bce379e36c61a725b5b4a9b9a1bf66",
+    "DE": "d95e043782a5c51e829763ccfdc1f6b8f7c688be85664ac97238ffd645a2a801",
+    "EA": "ff6eeda454127db6c3e5fb40d7b809fe660e4dae0042b01ddba0411234e52859",
+    "ES": "7ec08f04ccf0a01245a26d4da32ff97b78eb33b646304dca3e1f2b1a979e3419",
+    "FR": "03b1b50dc1d90e58b8db844140959923806a5fdada819b80a5c886cfeaf55c73",
+    "GB": "0eab0471b059bd3fe2cc4df8aefbbea9a942c0088a7651946403fb73aa444246",
+    "IE": "32784fa4473283cddbefb2cc79ecbafc4c79dd56fbe928bf7c41351078009351",
+    "IT": "06040b604ab1b8ee6b779e2d50dc8163e74613078b9f8037392177de293b6f5c",
+    "NL": "5ce4ca0238f852da84f050311ae1e72521f08622a77f8cb9da65127c1257b981",
+    "US": "13d8eb76f96b465d63c847e70e192aeac2fb723a98e8c5e7f68881d273c5975a",
+}
+INDEED_POSTINGS_COMMIT = "8049a926080d19b7332edfd1eafd9d0dd4e5179b"
+for _cc, _digest in _POSTINGS.items():
+    INDEED_FILES[f"job-postings/aggregate_job_postings_{_cc}.csv"] = (
+        "hiring-lab/job_postings_tracker", INDEED_POSTINGS_COMMIT,
+        f"aggregate_job_postings_{_cc}.csv", _digest)
+#: Sector snapshots: the last versions under 4 MiB, each at its own commit; the US, Canada and
+#: Britain snapshots predate the November 2024 revision of the seasonal adjustment.
+_SECTORS = {
+    "US": ("6594f59ac3ccca4fd767bd151e65e609189c0fae",
+           "f2ea2e64a9b904254adb147ee01720e6bff9bb1d98619265a7ea6ae176d88400"),
+    "CA": ("fe69899c2a995c28e68b680ba11962eb4a49f48d",
+           "84c3c127fc7c4aec9af2121d84f239fbe43bd570026e182dd4cf12df350fc8de"),
+    "DE": ("7ce4f8b852235e2c812713ac9d8b12f095a267f7",
+           "bb79a3703e3d0c17e35d1c1c8b8edbba87d694615cfc2d7903d595f08ca1fc17"),
+    "FR": ("7ce4f8b852235e2c812713ac9d8b12f095a267f7",
+           "57694903c73762ebb64c33d49b6b3a31ef21c6f8491a28f4fd0774d90994300a"),
+    "GB": ("1a5e5eed81b0e1694753a6b0c5a5bd3e6ad80f27",
+           "e1436f8e148c7eab3b919a6bb9cdf847798b78217175bdf9354026c6ed356f8f"),
+    "AU": ("8015bdff1b24aef8901256493732ab3a59f19eb5",
+           "194663e0f9fbb97d5dd14d1b3932dcd2bbb42ab9c8c401eee34221cd86fd5c9d"),
+}
+for _cc, (_commit, _digest) in _SECTORS.items():
+    _path = f"sector-snapshots/job_postings_by_sector_{_cc}.csv"
+    INDEED_FILES[f"job-postings/{_path}"] = ("hiring-lab/job_postings_tracker", _commit,
+                                             _path, _digest)
+for _name, (_repo, _commit, _path, _digest) in INDEED_FILES.items():
+    DATASETS.update(_pinned_files("indeed", _repo, _commit, {_name: (_path, _digest)}))
+
 #: Names that fetch several datasets at once.
 DATASET_GROUPS: dict[str, tuple[str, ...]] = {
     "innovationgraph": tuple(f"innovationgraph/{f}" for f in INNOVATIONGRAPH_SHA256),
+    "kaggle-survey": tuple(f"kaggle-survey/{n}" for n in KAGGLE_FILES),
+    "cncf-surveys": tuple(f"cncf-surveys/{n}" for n in CNCF_SURVEY_FILES),
+    "indeed": tuple(f"indeed/{n}" for n in INDEED_FILES),
 }
 
 

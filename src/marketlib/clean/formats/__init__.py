@@ -1,6 +1,7 @@
 """Input formats: one file per format, one registry line each (``FORMATS``).
 
-A format says which table it cleans into (``rates``, ``certifications``, ``activity``), the
+A format says which table it cleans into (``rates``, ``certifications``, ``activity``,
+``pay_bands``, ``adoption``, ``demand``), the
 columns it needs and may use, and, for pay files, how its columns become marketlib's canonical
 pay columns (:class:`Canonical`). The command line's ``--format`` choices, the report's
 ``inputs.rates.format`` and the column maps of ``marketlib inspect`` are all read from here:
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from marketlib.sources.files import RawTable
 
 #: The canonical pay columns a rates format fills (text, one per raw row); the cleaner reads
 #: only these. Optional ones may be absent.
@@ -67,6 +70,10 @@ class Format:
     range_order: str = "any"
     to_canonical: Callable[[pd.DataFrame], Canonical] | None = field(default=None,
                                                                      compare=False)
+    #: A reader of the source's own layout (a published survey: a zip, question-text rows,
+    #: one-hot answers, a non-UTF-8 encoding): path -> a RawTable of the format's columns.
+    #: None: the generic CSV / workbook reader.
+    read: Callable[[str], RawTable] | None = field(default=None, compare=False)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -84,14 +91,18 @@ class Format:
 def _registry() -> dict[str, Format]:
     from marketlib.clean.formats import (
         aijobs,
+        cncf_survey,
         counts,
         generic,
+        indeed,
         innovationgraph,
+        kaggle,
         records,
         stackoverflow,
     )
 
-    modules = (aijobs, generic, stackoverflow, records, counts, innovationgraph)
+    modules = (aijobs, generic, stackoverflow, records, counts, innovationgraph, kaggle,
+               cncf_survey, indeed)
     return {m.FORMAT.name: m.FORMAT for m in modules}
 
 

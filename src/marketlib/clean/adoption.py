@@ -1,0 +1,139 @@
+"""Clean CNCF survey answers into the ``adoption`` table: region, wave, Kubernetes answer.
+
+One row per respondent (``respondents`` = 1) or per published cross-tab cell (2021: the
+count). Each wave's labels are harmonised by two package files, ``data/cncf_regions.csv``
+(region label -> survey region, with the note the mapping cannot hide) and
+``data/cncf_answers.csv`` (answer label -> ``production``, ``evaluating``, ``uses_unspecified``,
+``not_ticked``, ``no``, ``unsure``). Rejected, with reasons: no region or no answer to the
+Kubernetes question (``missing_required``; a wave part that asks none: ``no_question``),
+several regions ticked or a label no mapping knows (``unknown_answer`` / ``unknown_country``),
+filtered out by the wave's own guide (``screened_out``), a count that is not a whole number
+(``bad_count``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+from typing import Any
+
+import pandas as pd
+
+from marketlib.clean.rejections import (
+    CleanResult,
+    Rejections,
+    blank,
+    clean_report,
+    lazy_detail,
+    rejected_frame,
+    source_rows,
+)
+from marketlib.cleanparams import CleanParams
+from marketlib.frames import map_distinct
+
+COLUMNS = ("wave", "region", "region_label", "answer", "answer_label", "respondents",
+           "source_file", "source_row")
+ANSWERS = ("production", "evaluating", "uses_unspecified", "not_ticked", "no", "unsure")
+
+
+def _key(text: str) -> str:
+    """Fold a label: NFKC (a non-breaking space is a space), spaces collapsed, case folded."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+@cache
+def _mapping(name: str, column: str) -> dict[tuple[str, str], str]:
+    from marketlib.paths import PACKAGE_DATA
+
+    t = pd.read_csv(PACKAGE_DATA / name, comment="#", dtype=str, keep_default_na=False)
+    return {(w, _key(lab)): v for w, lab, v in zip(t["wave"], t["label"], t[column],
+                                                   strict=True)}
+
+
+def _lookup(mapping: dict[tuple[str, str], str], wave: pd.Series, label: pd.Series
+            ) -> pd.Series:
+    """Map (wave, label) pairs through ``mapping``, each distinct pair looked up once."""
+    keys = pd.DataFrame({"w": wave.to_numpy(), "l": label.to_numpy()})
+    uniq = keys.drop_duplicates().copy()
+    uniq["v"] = [mapping.get((w, _key(lab))) for w, lab in zip(uniq["w"], uniq["l"],
+                                                               strict=True)]
+    out = keys.merge(uniq, on=["w", "l"], how="left")["v"]
+    return pd.Series(out.to_numpy(), index=wave.index, dtype="object")
+
+
+def region_notes() -> dict[str, str]:
+    """Return each wave's mapping notes: ``"2022 North America"`` -> what it cannot hide."""
+    from marketlib.paths import PACKAGE_DATA
+
+    t = pd.read_csv(PACKAGE_DATA / "cncf_regions.csv", comment="#", dtype=str,
+                    keep_default_na=False)
+    t = t[t["note"] != ""]
+    return {f"{w} {r}": n for w, r, n in zip(t["wave"], t["region"], t["note"], strict=True)}
+
+
+def clean_adoption(raw: pd.DataFrame, fmt: str = "cncf_survey",
+                   params: CleanParams | None = None,
+                   source_file: str | pd.Series = "") -> CleanResult:
+    """Clean survey answers (the ``cncf_survey`` format's columns) into ``adoption``."""
+    p = params or CleanParams()
+    raw = raw.reset_index(drop=True)
+    if isinstance(source_file, pd.Series):
+        source_file = source_file.reset_index(drop=True)
+    rej = Rejections(raw.index)
+    wave = raw["wave"].astype("str").str.strip()
+    region_label = raw["region_label"].astype("str").str.strip()
+    answer_label = raw["answer_label"].astype("str").str.strip()
+    screened = raw["screened"].astype("str").str.strip()
+    count = pd.to_numeric(raw["respondents"], errors="coerce")
+    regions = _mapping("cncf_regions.csv", "region")
+    answers = _mapping("cncf_answers.csv", "answer")
+    region = _lookup(regions, wave, region_label)
+    answer = _lookup(answers, wave, answer_label)
+    rej.add(screened != "", "screened_out", "filtered out by the wave's guide: " + screened)
+    rej.add(blank(region_label), "missing_required", "no region answered")
+    rej.add(region_label.str.contains(" + ", regex=False), "unknown_country",
+            lazy_detail("several regions ticked: ", region_label, ""))
+    rej.add(region.isna(), "unknown_country",
+            lazy_detail("region ", region_label, " is not in data/cncf_regions.csv for its wave"))
+    no_question = source_file.str.contains("Part_2", regex=False) \
+        if isinstance(source_file, pd.Series) else pd.Series(
+            "Part_2" in source_file, index=raw.index)
+    rej.add(blank(answer_label) & no_question, "no_question",
+            "this part of the 2021 survey asks no Kubernetes-use question")
+    rej.add(blank(answer_label), "missing_required", "the Kubernetes question not answered")
+    rej.add(answer.isna(), "unknown_answer",
+            lazy_detail("answer ", answer_label, " is not in data/cncf_answers.csv for its wave"))
+    rej.add(count.isna() | (count < 0) | (count != count.round()), "bad_count",
+            lazy_detail("respondents ", raw["respondents"].astype("str"), " is not a count"))
+    ok = rej.ok
+    rows = source_rows(raw, source_file)
+    files = (source_file[ok].astype("str") if isinstance(source_file, pd.Series)
+             else pd.Series(source_file, index=raw.index[ok], dtype="str"))
+    table = pd.DataFrame({
+        "wave": wave[ok].astype("int64"), "region": region[ok].astype("str"),
+        "region_label": map_distinct(region_label[ok], lambda u: u.map(
+            lambda s: " ".join(unicodedata.normalize("NFKC", s).split()))),
+        "answer": answer[ok].astype("str"), "answer_label": answer_label[ok],
+        "respondents": count[ok].astype("int64"), "source_file": files,
+        "source_row": rows[ok].astype("int64"),
+    }).reset_index(drop=True)
+    rejected = rejected_frame(raw, rej, source_file)
+    report = clean_report("adoption", raw, len(table), rejected, p, fmt)
+    report.update(_report_extra(table, raw, rej, count))
+    result = CleanResult("adoption", table, rejected, report)
+    result.check_invariant()
+    return result
+
+
+def _report_extra(table: pd.DataFrame, raw: pd.DataFrame, rej: Rejections,
+                  count: pd.Series) -> dict[str, Any]:
+    """Respondents per wave (read, kept) and per wave, region and answer."""
+    read = count.fillna(0).groupby(raw["wave"].astype("str")).sum()
+    kept = table.groupby("wave")["respondents"].sum()
+    cells = table.groupby(["wave", "region", "answer"])["respondents"].sum()
+    return {
+        "respondents_read_by_wave": {str(k): int(v) for k, v in read.items()},
+        "respondents_kept_by_wave": {str(k): int(v) for k, v in kept.items()},
+        "respondents_by_wave_region_answer": {f"{w} {r} {a}": int(v)
+                                              for (w, r, a), v in cells.items()},
+    }
