@@ -174,3 +174,34 @@ def country_pay(effects: dict[str, float], sizes: dict[str, int], rng: np.random
     parts += [rows(group, c, theta, sizes[c], shares.get(c, 0.0))
               for c, theta in effects.items()]
     return pd.concat(parts, ignore_index=True)
+
+
+#: The Kaggle survey's yearly pay bands (USD): ``[edge_i, edge_i+1)``, the top one open.
+KAGGLE_BAND_EDGES = (0, 1_000, 2_000, 3_000, 4_000, 5_000, 7_500, 10_000, 15_000, 20_000,
+                     25_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000,
+                     125_000, 150_000, 200_000, 250_000, 300_000, 500_000, 1_000_000, np.inf)
+
+
+def banded(values: np.ndarray, edges: tuple[float, ...] = KAGGLE_BAND_EDGES
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Return each value's band ``[low, high)`` as the survey would record it."""
+    e = np.asarray(edges, dtype=float)
+    i = np.searchsorted(e, np.asarray(values, dtype=float), side="right") - 1
+    i = np.clip(i, 0, len(e) - 2)
+    return e[i], e[i + 1]
+
+
+def banded_country_pay(effects: dict[str, float], sizes: dict[str, int],
+                       rng: np.random.Generator, base_n: int = 3000,
+                       base_median: float = 110_000.0, sigma: float = 0.8,
+                       skew: float = 0.0) -> pd.DataFrame:
+    """Banded yearly pay with known country effects (``country_pay``, then the survey's bands).
+
+    Returns ``group``, ``country_iso3``, ``pay_low_usd``, ``pay_high_usd`` (and the unbanded
+    ``annual_usd`` the test compares with); a country's true median ratio is ``exp(theta_c)``.
+    """
+    d = country_pay(effects, sizes, rng, base_n=base_n, base_median=base_median, sigma=sigma,
+                    skew=skew)
+    d = d.rename(columns={"hourly_usd": "annual_usd"}).drop(columns="experience")
+    d["pay_low_usd"], d["pay_high_usd"] = banded(d["annual_usd"].to_numpy())
+    return d
