@@ -180,3 +180,18 @@ def test__regional_growth__real_kubernetes_matches_a_direct_count(shared_data):
         assert row["ci_low"] < row["growth"] < row["ci_high"]
     na = rows.set_index("region").loc["North America"]
     assert na["count_from"] == 10_813 and na["count_to"] == 9_644  # SOURCE.md reference
+
+
+def test__year_shock_variance__pools_shocks_the_q_test_cannot_see():
+    """Contrasts at their Poisson variance: Q ~ chi2(n), pooled; large shocks: kept."""
+    from marketlib.growth.dispersion import year_shock_variance
+
+    rng = np.random.default_rng(4)
+    years = np.arange(4)
+    flat = np.array([rng.poisson(5000 * 1.1 ** years) for _ in range(6)], dtype=float)
+    pooled = year_shock_variance(flat, flat ** 2 / 4, held_out=(2, 3))
+    assert pooled is not None and pooled.pooled and pooled.variance == 0.0
+    assert pooled.variance_var is None and pooled.p_value >= 0.25
+    shocked = flat * np.exp(rng.normal(0, 0.3, flat.shape))
+    kept = year_shock_variance(shocked, shocked ** 2 / 4, held_out=(2, 3))
+    assert kept is not None and not kept.pooled and kept.variance > 0 and kept.p_value < 0.25

@@ -310,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inspect(sub)
     _add_history(sub)
     _add_report(sub)
+    _add_triangulate(sub)
     return parser
 
 
@@ -454,6 +455,60 @@ def _add_report(sub: Any) -> None:
     r.add_argument("--update-readme", action="store_true",
                    help="refresh the README's generated figure and headline numbers")
     r.set_defaults(func=cmd_report)
+
+
+def cmd_triangulate(args: argparse.Namespace) -> int:
+    """Judge a run's pay and growth claims against the independent sources; write JSON."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from marketlib.evidence.triangulate import triangulate
+    from marketlib.sources import InputError, atomic_write_bytes
+    from marketlib.sources.outputs import json_bytes
+
+    results_path = Path(args.results)
+    if results_path.is_dir():
+        results_path = results_path / "results.json"
+    if not results_path.is_file():
+        raise InputError(results_path, "no results.json here (run `marketlib report` first)")
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    tables = {}
+    for name in ("pay_bands", "adoption", "demand"):
+        path = Path(args.processed) / f"{name}.parquet"
+        if not path.is_file():
+            raise InputError(path, f"no clean {name} table (run `make clean-data`, or "
+                                   f"`marketlib clean {name} ...`)")
+        tables[name] = pd.read_parquet(path)
+    out = triangulate(results, tables["pay_bands"], tables["adoption"], tables["demand"],
+                      args.ci_level)
+    dest = Path(args.out)
+    atomic_write_bytes(dest, json_bytes(out))
+    print(f"pay, two surveys ({out['kaggle_population']}):")
+    for r in out["pay"]:
+        if r.get("consistency") != "no test":
+            print(f"  {r['group']}: aijobs {r['aijobs_ratio']:.2f} "
+                  f"[{r['aijobs_ci_low']:.2f}-{r['aijobs_ci_high']:.2f}], Kaggle "
+                  f"{r['kaggle_ratio']:.2f} [{r['kaggle_ci_low']:.2f}-"
+                  f"{r['kaggle_ci_high']:.2f}]: {r['consistency']}")
+    print("claims, by source:")
+    for c in out["claims"]:
+        said = ", ".join(f"{k} {v}" for k, v in c["verdicts"].items())
+        print(f"  {c['id']}: {said} -> {c['combined']}")
+    print(f"written: {dest}")
+    return EXIT_OK
+
+
+def _add_triangulate(sub: Any) -> None:
+    t = sub.add_parser("triangulate", help="a run's claims against the independent sources "
+                                           "(Kaggle, CNCF surveys, Indeed)")
+    t.add_argument("results", metavar="RUN", help="a run folder or its results.json")
+    t.add_argument("--processed", default=str(processed_dir()),
+                   help="folder of the clean pay_bands, adoption and demand tables")
+    t.add_argument("--out", default="triangulation.json", metavar="FILE")
+    t.add_argument("--ci-level", type=float, default=0.95)
+    t.set_defaults(func=cmd_triangulate)
 
 
 def main(argv: list[str] | None = None) -> int:

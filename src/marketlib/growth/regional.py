@@ -259,7 +259,8 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
             disps[f"{key} {subj}"] = None if disp is None else {
                 "alpha": disp.alpha, "df": disp.df, "method": disp.method,
                 "year_shock_variance": None if shocks is None else shocks.variance,
-                "year_shock_n": None if shocks is None else shocks.n}
+                "year_shock_n": None if shocks is None else shocks.n,
+                "year_shock_p_value": None if shocks is None else shocks.p_value}
             squares = econ.pow(2).groupby(level=["group", "subject"]).sum()
             rows.append(_rows(series, totals, squares, ws, ks, drv, comp, disp, ci_level,
                               dev_wide, composition, shocks))

@@ -1,0 +1,149 @@
+"""Every claim against the sources that can speak to it (issue 31's triangulated audit).
+
+Inputs are a report's ``results.json`` (the aijobs pay ratios and claims, the activity proxy's
+windows) and the clean tables of the independent sources; the output is the pay of two
+surveys side by side, adoption by region and wave, demand by country, and one row per claim
+with a verdict per source and the combined line (:mod:`marketlib.evidence.agreement`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from marketlib.arbitrage.bands import METHOD as BANDS_METHOD
+from marketlib.arbitrage.bands import banded_ratios
+from marketlib.claims.rates import ratio_verdict
+from marketlib.evidence.adoption import adoption_shares
+from marketlib.evidence.agreement import (
+    combined_verdict,
+    consistency,
+    direction_verdict,
+    ratio_of_ratios,
+)
+from marketlib.evidence.demand import demand_changes
+
+KAGGLE_POPULATION = ("Kaggle ML & DS Survey 2021-2022 respondents in work (any job title; "
+                     "students and the not employed left out), yearly pay in USD bands")
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float | np.floating):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, np.integer | np.bool_):
+        return v.item()
+    return v
+
+
+def records(t: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return JSON-ready rows (NaN -> None)."""
+    return [{k: _clean(v) for k, v in r.items()} for r in t.to_dict("records")]
+
+
+def pay_side_by_side(results: Mapping[str, Any], pay_bands: pd.DataFrame,
+                     ci_level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return each group's aijobs and Kaggle typical-country ratio and their consistency."""
+    a = results["arbitrage"]
+    geography, base = a["geography"], a["base"]
+    kaggle = pay_bands[pay_bands["employed"]]
+    banded = banded_ratios(kaggle, geography, base, a.get("min_n", 30), ci_level=ci_level)
+    ours = pd.DataFrame(a["regions"]).set_index("group")
+    rows = []
+    for _, k in banded.groups.iterrows():
+        g = k["group"]
+        if g == base:
+            continue
+        row: dict[str, Any] = {"group": g, "kaggle_n": int(k["n"]),
+                               "kaggle_countries": int(k.get("n_countries_averaged") or 0),
+                               "kaggle_ratio": k.get("ratio_equal_country"),
+                               "kaggle_ci_low": k.get("ratio_equal_country_ci_low"),
+                               "kaggle_ci_high": k.get("ratio_equal_country_ci_high")}
+        if g in ours.index:
+            o = ours.loc[g]
+            row.update(aijobs_n=int(o["n"]), aijobs_ratio=o.get("ratio_equal_country"),
+                       aijobs_ci_low=o.get("ratio_equal_country_ci_low"),
+                       aijobs_ci_high=o.get("ratio_equal_country_ci_high"))
+            rr, lo, hi = ratio_of_ratios(*(float(row[c]) if row.get(c) is not None
+                                           else np.nan for c in (
+                                               "aijobs_ratio", "aijobs_ci_low", "aijobs_ci_high",
+                                               "kaggle_ratio", "kaggle_ci_low",
+                                               "kaggle_ci_high")), ci_level=ci_level)
+            row.update(ratio_of_ratios=rr, ror_ci_low=lo, ror_ci_high=hi,
+                       consistency=consistency(lo, hi))
+        else:
+            row["consistency"] = "no test"
+        rows.append(row)
+    return pd.DataFrame(rows), banded.countries
+
+
+def claims_by_source(results: Mapping[str, Any], pay: pd.DataFrame, adoption: Any,
+                     demand: pd.DataFrame, countries_of: Mapping[str, list[str]]
+                     ) -> pd.DataFrame:
+    """Return one row per pay or regional-growth claim: each source's verdict, combined."""
+    claimed = {c["claim_id"]: c for c in results["arbitrage"].get("claimed_vs_data", [])}
+    kaggle = pay.set_index("group") if len(pay) else pay
+    rows = []
+    for c in results.get("claims", []):
+        if c.get("check") not in ("data_rate", "data_growth"):
+            continue
+        verdicts: dict[str, str] = {}
+        notes: dict[str, str] = {}
+        first = "aijobs" if c["check"] == "data_rate" else "innovation_graph"
+        verdicts[first] = c["verdict"]
+        if c["check"] == "data_rate":
+            cl = claimed.get(c["id"], {})
+            g, ratio = cl.get("region"), cl.get("claimed_ratio")
+            if g is None or ratio is None or g == results["arbitrage"]["base"]:
+                notes["kaggle"] = "a level in $/hr (a bill rate): Kaggle reports yearly " \
+                                  "salary bands, not rates; it cannot speak to it"
+            elif g in kaggle.index:
+                k = kaggle.loc[g]
+                v = ratio_verdict(float(ratio), k.get("kaggle_ci_low"), k.get("kaggle_ci_high"))
+                verdicts["kaggle"] = v or "untestable"
+                notes["kaggle"] = (f"typical-country ratio {k['kaggle_ratio']:.2f}"
+                                   if k.get("kaggle_ratio") is not None else
+                                   "no typical-country ratio")
+        else:
+            region, a, b = c.get("region"), int(c["period_from"]), int(c["period_to"])
+            notes["cncf_surveys"] = ("the survey waves end in 2022: they cannot speak to "
+                                     f"{a}-{b}" if b > 2022 else "")
+            codes = countries_of.get(region, [])
+            d = demand[(demand["from"] == a) & (demand["to"] == b)
+                       & demand["country_iso3"].isin(codes)] if len(demand) else demand
+            changes = [x for x in d.get("ai_share_change", pd.Series(dtype=float))
+                       if x is not None]
+            if changes:
+                mean = float(np.mean(changes))
+                verdicts["indeed"] = direction_verdict(float(c["value"]), mean)
+                notes["indeed"] = (f"AI share of postings {mean * 100:+.2f} points on average "
+                                   f"over {len(changes)} {'country' if len(changes) == 1 else 'countries'} (direction only: postings, "
+                                   "not certificates)")
+            else:
+                notes["indeed"] = "Indeed publishes no AI share for this region's countries"
+        rows.append({"id": c["id"], "text": c.get("text", ""), "verdicts": verdicts,
+                     "notes": {k: v for k, v in notes.items() if v},
+                     "combined": combined_verdict(list(verdicts.values()))})
+    return pd.DataFrame(rows)
+
+
+def triangulate(results: Mapping[str, Any], pay_bands: pd.DataFrame, adoption: pd.DataFrame,
+                demand: pd.DataFrame, ci_level: float = 0.95) -> dict[str, Any]:
+    """Return the side-by-side pay, adoption, demand and claims tables (JSON-ready)."""
+    pay, countries = pay_side_by_side(results, pay_bands, ci_level)
+    adopt = adoption_shares(adoption, ci_level)
+    pairs = sorted({(int(r["from"]), int(r["to"])) for r in results.get("regional", [])
+                    if str(r.get("from", "")).isdigit()})
+    dem = demand_changes(demand, pairs)
+    countries_of: dict[str, list[str]] = {}
+    if len(demand):
+        for region, t in demand.groupby("region"):
+            countries_of[str(region)] = sorted(t["country_iso3"].unique())
+    claims = claims_by_source(results, pay, adopt, dem, countries_of)
+    return {"pay": records(pay), "pay_countries": records(countries),
+            "pay_method": BANDS_METHOD, "kaggle_population": KAGGLE_POPULATION,
+            "aijobs_population": results["arbitrage"].get("population"),
+            "adoption": adopt.to_dict(), "demand": records(dem) if len(dem) else [],
+            "claims": records(claims)}
