@@ -32,16 +32,20 @@ $(BIN)/.installed: pyproject.toml requirements.lock deploy/jupyterlab/overrides.
 
 install: $(BIN)/.installed  ## create .venv and install the locked dependencies
 
-fetch: install  ## get the public data (aijobs, PPP, Innovation Graph; MARKETLIB_MIRROR=DIR copies from DIR)
+fetch: install  ## get the public data (aijobs, PPP, Innovation Graph, Kaggle, CNCF surveys, Indeed; MARKETLIB_MIRROR=DIR copies from DIR)
 	$(BIN)/marketlib fetch all
 
 clean-data: fetch  ## clean the pay, certification and activity files into data/processed
 	$(BIN)/marketlib clean rates data/raw/aijobs/salaries.csv --format aijobs
 	$(BIN)/marketlib clean certifications data/raw/certifications/cncf_published_counts.csv --format counts
 	$(BIN)/marketlib clean activity data/raw/innovationgraph/*.csv --format innovationgraph
+	$(BIN)/marketlib clean pay_bands data/raw/kaggle-survey/*.zip --format kaggle
+	$(BIN)/marketlib clean adoption data/raw/cncf-surveys/*.csv data/raw/cncf-surveys/*.xlsx --format cncf_survey
+	$(BIN)/marketlib clean demand data/raw/indeed/ai-tracker/AI_posting.csv data/raw/indeed/job-postings/aggregate_job_postings_*.csv data/raw/indeed/job-postings/sector-snapshots/*.csv data/raw/indeed/wage-tracker/posted-wage-growth-by-country.csv --format indeed
 
 report: clean-data  ## the main job: the default report at today's date (reports/<today>/)
 	$(BIN)/marketlib report --params params/default.yaml
+	$(BIN)/marketlib triangulate reports/$$(date -u +%F) --out reports/$$(date -u +%F)/triangulation.json
 
 headline: clean-data  ## the README headline: the pinned, reproducible run (params/pinned.yaml)
 	$(BIN)/marketlib report --params params/pinned.yaml --update-readme

@@ -49,7 +49,7 @@ def consistency(lo: float, hi: float) -> str:
 
 
 def direction_verdict(claimed_change: float, change: float | None) -> str:
-    """An exact series' change against a claimed one: the sign only (their sizes differ)."""
+    """Judge an exact series' change against a claimed one by sign only (sizes differ)."""
     if change is None or not np.isfinite(change) or change == 0:
         return "uninformative"
     return "direction_agrees" if np.sign(change) == np.sign(claimed_change) \

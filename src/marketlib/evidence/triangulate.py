@@ -118,8 +118,9 @@ def claims_by_source(results: Mapping[str, Any], pay: pd.DataFrame, adoption: An
             if changes:
                 mean = float(np.mean(changes))
                 verdicts["indeed"] = direction_verdict(float(c["value"]), mean)
+                where = "country" if len(changes) == 1 else "countries"
                 notes["indeed"] = (f"AI share of postings {mean * 100:+.2f} points on average "
-                                   f"over {len(changes)} {'country' if len(changes) == 1 else 'countries'} (direction only: postings, "
+                                   f"over {len(changes)} {where} (direction only: postings, "
                                    "not certificates)")
             else:
                 notes["indeed"] = "Indeed publishes no AI share for this region's countries"
