@@ -13,7 +13,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PYTHONHASHSEED := 0
 
-.PHONY: help install fetch clean-data processed report headline test test-fast test-browser chromium lint bench baselines lab validate
+.PHONY: help install fetch clean-data clean-sources processed report headline test test-fast test-browser chromium lint bench baselines lab validate
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,18 +32,25 @@ $(BIN)/.installed: pyproject.toml requirements.lock deploy/jupyterlab/overrides.
 
 install: $(BIN)/.installed  ## create .venv and install the locked dependencies
 
-fetch: install  ## get the public data (aijobs, PPP, Innovation Graph, Kaggle, CNCF surveys, Indeed; MARKETLIB_MIRROR=DIR copies from DIR)
-	$(BIN)/marketlib fetch all
+fetch: install  ## get the public data (aijobs, PPP, Innovation Graph; MARKETLIB_MIRROR=DIR copies from DIR)
+	$(BIN)/marketlib fetch aijobs
+	$(BIN)/marketlib fetch ppp
+	$(BIN)/marketlib fetch innovationgraph
 
 clean-data: fetch  ## clean the pay, certification and activity files into data/processed
 	$(BIN)/marketlib clean rates data/raw/aijobs/salaries.csv --format aijobs
 	$(BIN)/marketlib clean certifications data/raw/certifications/cncf_published_counts.csv --format counts
 	$(BIN)/marketlib clean activity data/raw/innovationgraph/*.csv --format innovationgraph
+
+clean-sources: install  ## fetch and clean the independent sources (Kaggle, CNCF surveys, Indeed)
+	$(BIN)/marketlib fetch kaggle-survey
+	$(BIN)/marketlib fetch cncf-surveys
+	$(BIN)/marketlib fetch indeed
 	$(BIN)/marketlib clean pay_bands data/raw/kaggle-survey/*.zip --format kaggle
 	$(BIN)/marketlib clean adoption data/raw/cncf-surveys/*.csv data/raw/cncf-surveys/*.xlsx --format cncf_survey
 	$(BIN)/marketlib clean demand data/raw/indeed/ai-tracker/AI_posting.csv data/raw/indeed/job-postings/aggregate_job_postings_*.csv data/raw/indeed/job-postings/sector-snapshots/*.csv data/raw/indeed/wage-tracker/posted-wage-growth-by-country.csv --format indeed
 
-report: clean-data  ## the main job: the default report at today's date (reports/<today>/)
+report: clean-data clean-sources  ## the main job: the default report at today's date (reports/<today>/)
 	$(BIN)/marketlib report --params params/default.yaml
 	$(BIN)/marketlib triangulate reports/$$(date -u +%F) --out reports/$$(date -u +%F)/triangulation.json
 

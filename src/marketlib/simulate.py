@@ -195,13 +195,16 @@ def banded_country_pay(effects: dict[str, float], sizes: dict[str, int],
                        rng: np.random.Generator, base_n: int = 3000,
                        base_median: float = 110_000.0, sigma: float = 0.8,
                        skew: float = 0.0) -> pd.DataFrame:
-    """Banded yearly pay with known country effects (``country_pay``, then the survey's bands).
+    """Banded yearly pay with known country effects (as ``country_pay``, in the survey's bands).
 
     Returns ``group``, ``country_iso3``, ``pay_low_usd``, ``pay_high_usd`` (and the unbanded
     ``annual_usd`` the test compares with); a country's true median ratio is ``exp(theta_c)``.
     """
-    d = country_pay(effects, sizes, rng, base_n=base_n, base_median=base_median, sigma=sigma,
-                    skew=skew)
-    d = d.rename(columns={"hourly_usd": "annual_usd"}).drop(columns="experience")
-    d["pay_low_usd"], d["pay_high_usd"] = banded(d["annual_usd"].to_numpy())
-    return d
+    names = ["BAS", *effects]
+    n = np.array([base_n, *(sizes[c] for c in effects)])
+    theta = np.repeat(np.array([0.0, *effects.values()]), n)
+    annual = base_median * np.exp(theta + sigma * standardized_skewed(skew, int(n.sum()), rng))
+    low, high = banded(annual)
+    return pd.DataFrame({"group": np.repeat(["Base"] + ["R"] * len(effects), n),
+                         "country_iso3": np.repeat(names, n), "annual_usd": annual,
+                         "pay_low_usd": low, "pay_high_usd": high})

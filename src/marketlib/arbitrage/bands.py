@@ -113,15 +113,19 @@ def banded_ratios(rows: pd.DataFrame, group: str, base: str, min_n: int = 30,
     from scipy import stats
 
     d = rows.dropna(subset=[group, "country_iso3"])
-    if base not in set(d[group]):
+    g_code, g_name = pd.factorize(d[group], sort=True)
+    c_code, c_name = pd.factorize(d["country_iso3"], sort=True)
+    low = d["pay_low_usd"].to_numpy(dtype=float)
+    high = d["pay_high_usd"].to_numpy(dtype=float)
+    if base not in set(g_name):
         raise ValueError(f"base group {base!r} has no banded-pay respondents")
-    b = d[d[group] == base]
-    bm = banded_median(b["pay_low_usd"].to_numpy(), b["pay_high_usd"].to_numpy())
+    b_idx = np.flatnonzero(g_code == list(g_name).index(base))
+    bm = banded_median(low[b_idx], high[b_idx])
     z = float(stats.norm.ppf(1 - (1 - ci_level) / 2))
     countries: list[dict[str, Any]] = []
-    for (g, c), x in d.groupby([group, "country_iso3"], sort=True):
-        m = banded_median(x["pay_low_usd"].to_numpy(), x["pay_high_usd"].to_numpy())
-        row: dict[str, Any] = {"group": g, "country_iso3": c, "n": m.n,
+    for gi, ci, idx in _segments(g_code * len(c_name) + c_code, len(c_name)):
+        m = banded_median(low[idx], high[idx])
+        row: dict[str, Any] = {"group": g_name[gi], "country_iso3": c_name[ci], "n": m.n,
                                "reported": m.n >= min_country_n and np.isfinite(m.median)}
         if row["reported"]:
             t = float(stats.t.ppf(1 - (1 - ci_level) / 2, m.n - 1))
@@ -133,10 +137,11 @@ def banded_ratios(rows: pd.DataFrame, group: str, base: str, min_n: int = 30,
         countries.append(row)
     ctab = pd.DataFrame(countries)
     groups: list[dict[str, Any]] = []
-    for g, x in d.groupby(group, sort=True):
-        m = banded_median(x["pay_low_usd"].to_numpy(), x["pay_high_usd"].to_numpy())
-        out: dict[str, Any] = {"group": g, "n": m.n, "n_countries": int(x["country_iso3"]
-                                                                        .nunique()),
+    for gi, _, idx in _segments(g_code, 1):
+        g = g_name[gi]
+        m = banded_median(low[idx], high[idx])
+        out: dict[str, Any] = {"group": g, "n": m.n,
+                               "n_countries": int(len(np.unique(c_code[idx]))),
                                "reported": m.n >= min_n and np.isfinite(m.median)}
         if out["reported"]:
             se = float(np.sqrt(m.log_var + (bm.log_var if g != base else 0.0)))
@@ -160,6 +165,15 @@ def banded_ratios(rows: pd.DataFrame, group: str, base: str, min_n: int = 30,
         groups.append(out)
     return BandedPay(pd.DataFrame(groups), ctab.drop(columns=["log_var"], errors="ignore"),
                      base, METHOD)
+
+
+def _segments(key: np.ndarray, width: int):  # noqa: ANN202 - a generator of index arrays
+    """Yield ``(key // width, key % width, row indices)`` per distinct key, in key order."""
+    order = np.argsort(key, kind="stable")
+    uniq, starts = np.unique(key[order], return_index=True)
+    ends = np.append(starts[1:], len(order))
+    for k, a, b in zip(uniq, starts, ends, strict=True):
+        yield int(k // width), int(k % width), order[a:b]
 
 
 __all__ = ["ESTIMANDS", "METHOD", "BandedMedian", "BandedPay", "band_table", "banded_median",

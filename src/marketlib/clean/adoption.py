@@ -23,10 +23,11 @@ from marketlib.clean.rejections import (
     CleanResult,
     Rejections,
     blank,
-    clean_report,
+    finish_clean,
+    kept_sources,
     lazy_detail,
-    rejected_frame,
     source_rows,
+    start_clean,
 )
 from marketlib.cleanparams import CleanParams
 from marketlib.frames import map_distinct
@@ -76,10 +77,7 @@ def clean_adoption(raw: pd.DataFrame, fmt: str = "cncf_survey",
                    source_file: str | pd.Series = "") -> CleanResult:
     """Clean survey answers (the ``cncf_survey`` format's columns) into ``adoption``."""
     p = params or CleanParams()
-    raw = raw.reset_index(drop=True)
-    if isinstance(source_file, pd.Series):
-        source_file = source_file.reset_index(drop=True)
-    rej = Rejections(raw.index)
+    raw, source_file, rej = start_clean(raw, source_file)
     wave = raw["wave"].astype("str").str.strip()
     region_label = raw["region_label"].astype("str").str.strip()
     answer_label = raw["answer_label"].astype("str").str.strip()
@@ -107,8 +105,7 @@ def clean_adoption(raw: pd.DataFrame, fmt: str = "cncf_survey",
             lazy_detail("respondents ", raw["respondents"].astype("str"), " is not a count"))
     ok = rej.ok
     rows = source_rows(raw, source_file)
-    files = (source_file[ok].astype("str") if isinstance(source_file, pd.Series)
-             else pd.Series(source_file, index=raw.index[ok], dtype="str"))
+    files = kept_sources(source_file, ok)
     table = pd.DataFrame({
         "wave": wave[ok].astype("int64"), "region": region[ok].astype("str"),
         "region_label": map_distinct(region_label[ok], lambda u: u.map(
@@ -117,12 +114,8 @@ def clean_adoption(raw: pd.DataFrame, fmt: str = "cncf_survey",
         "respondents": count[ok].astype("int64"), "source_file": files,
         "source_row": rows[ok].astype("int64"),
     }).reset_index(drop=True)
-    rejected = rejected_frame(raw, rej, source_file)
-    report = clean_report("adoption", raw, len(table), rejected, p, fmt)
-    report.update(_report_extra(table, raw, rej, count))
-    result = CleanResult("adoption", table, rejected, report)
-    result.check_invariant()
-    return result
+    extra = _report_extra(table, raw, rej, count)
+    return finish_clean("adoption", raw, table, rej, source_file, p, fmt, extra)
 
 
 def _report_extra(table: pd.DataFrame, raw: pd.DataFrame, rej: Rejections,

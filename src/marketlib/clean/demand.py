@@ -18,12 +18,12 @@ import pandas as pd
 
 from marketlib.clean.rejections import (
     CleanResult,
-    Rejections,
     blank,
-    clean_report,
+    finish_clean,
+    kept_sources,
     lazy_detail,
-    rejected_frame,
     source_rows,
+    start_clean,
 )
 from marketlib.cleanparams import CleanParams
 from marketlib.frames import map_distinct
@@ -52,10 +52,7 @@ def clean_demand(raw: pd.DataFrame, fmt: str = "indeed", params: CleanParams | N
                  source_file: str | pd.Series = "") -> CleanResult:
     """Clean Indeed rows (the ``indeed`` format's columns) into ``demand``."""
     p = params or CleanParams()
-    raw = raw.reset_index(drop=True)
-    if isinstance(source_file, pd.Series):
-        source_file = source_file.reset_index(drop=True)
-    rej = Rejections(raw.index)
+    raw, source_file, rej = start_clean(raw, source_file)
     code = raw["jobcountry"].astype("str").str.strip().str.upper()
     series = raw["series"].astype("str")
     text = raw["value"].astype("str").str.strip()
@@ -73,8 +70,7 @@ def clean_demand(raw: pd.DataFrame, fmt: str = "indeed", params: CleanParams | N
             lazy_detail("jobcountry ", code, " is not a known country code"))
     ok = rej.ok
     rows = source_rows(raw, source_file)
-    files = (source_file[ok].astype("str") if isinstance(source_file, pd.Series)
-             else pd.Series(source_file, index=raw.index[ok], dtype="str"))
+    files = kept_sources(source_file, ok)
     v = value[ok].astype(float)
     v = v.where(~series[ok].isin(PERCENT_SERIES), v / 100.0)
     n_obs = pd.to_numeric(raw.loc[ok, "n_obs"].astype("str").str.strip().replace("", np.nan),
@@ -88,12 +84,8 @@ def clean_demand(raw: pd.DataFrame, fmt: str = "indeed", params: CleanParams | N
     table.insert(7, "vintage", table.groupby(["source_file", "series"])["date"]
                  .transform("max"))
     table = table.reset_index(drop=True)
-    rejected = rejected_frame(raw, rej, source_file)
-    report = clean_report("demand", raw, len(table), rejected, p, fmt)
-    report.update(_report_extra(table))
-    result = CleanResult("demand", table, rejected, report)
-    result.check_invariant()
-    return result
+    extra = _report_extra(table)
+    return finish_clean("demand", raw, table, rej, source_file, p, fmt, extra)
 
 
 def _report_extra(table: pd.DataFrame) -> dict[str, Any]:

@@ -17,12 +17,12 @@ import pandas as pd
 
 from marketlib.clean.rejections import (
     CleanResult,
-    Rejections,
     blank,
-    clean_report,
+    finish_clean,
+    kept_sources,
     lazy_detail,
-    rejected_frame,
     source_rows,
+    start_clean,
 )
 from marketlib.clean.skills import normalize_skills
 from marketlib.cleanparams import CleanParams
@@ -69,10 +69,7 @@ def clean_pay_bands(raw: pd.DataFrame, fmt: str = "kaggle", params: CleanParams 
                     source_file: str | pd.Series = "") -> CleanResult:
     """Clean banded pay rows (the ``kaggle`` format's columns) into ``pay_bands``."""
     p = params or CleanParams()
-    raw = raw.reset_index(drop=True)
-    if isinstance(source_file, pd.Series):
-        source_file = source_file.reset_index(drop=True)
-    rej = Rejections(raw.index)
+    raw, source_file, rej = start_clean(raw, source_file)
     band = raw["pay_band"].astype("str").str.strip()
     country = raw["country"].astype("str").str.strip()
     rej.add(blank(band), "missing_required", "no yearly compensation answered (pay band blank)")
@@ -94,8 +91,7 @@ def clean_pay_bands(raw: pd.DataFrame, fmt: str = "kaggle", params: CleanParams 
     title = keep["title"].astype("str").str.strip()
     student = keep["student"].astype("str").str.strip().str.casefold().eq("yes")
     skills, unknown = normalize_skills(keep["skills"].astype("str"))
-    files = (source_file[ok].astype("str") if isinstance(source_file, pd.Series)
-             else pd.Series(source_file, index=keep.index, dtype="str"))
+    files = kept_sources(source_file, ok)
     table = pd.DataFrame({
         "year": pd.to_numeric(keep["year"], errors="raise").astype("int64"),
         "country_iso3": iso3[ok].astype("str"), "region": geo["region"],
@@ -109,13 +105,9 @@ def clean_pay_bands(raw: pd.DataFrame, fmt: str = "kaggle", params: CleanParams 
         "skills": skills.to_numpy(),
         "source_file": files, "source_row": rows[ok].astype("int64"),
     }).reset_index(drop=True)
-    rejected = rejected_frame(raw, rej, source_file)
-    report = clean_report("pay_bands", raw, len(table), rejected, p, fmt)
-    report.update(_report_extra(table))
-    report["unknown_skill_words"] = dict(list(unknown.items())[:50])
-    result = CleanResult("pay_bands", table, rejected, report)
-    result.check_invariant()
-    return result
+    extra = _report_extra(table)
+    extra["unknown_skill_words"] = dict(list(unknown.items())[:50])
+    return finish_clean("pay_bands", raw, table, rej, source_file, p, fmt, extra)
 
 
 def _report_extra(table: pd.DataFrame) -> dict[str, Any]:

@@ -192,3 +192,31 @@ def clean_report(name: str, raw: pd.DataFrame, clean_rows: pd.DataFrame | int,
         "reasons": {k: int(v) for k, v in rejected["reason"].value_counts().sort_index().items()},
         "params": p.to_dict(),
     }
+
+
+def start_clean(raw: pd.DataFrame, source_file: str | pd.Series
+                ) -> tuple[pd.DataFrame, str | pd.Series, Rejections]:
+    """Return a cleaner's raw frame and source names on a fresh index, and its rejections."""
+    raw = raw.reset_index(drop=True)
+    if isinstance(source_file, pd.Series):
+        source_file = source_file.reset_index(drop=True)
+    return raw, source_file, Rejections(raw.index)
+
+
+def kept_sources(source_file: str | pd.Series, ok: pd.Series) -> pd.Series:
+    """Return the source file name of each kept row."""
+    if isinstance(source_file, pd.Series):
+        return source_file[ok].astype("str")
+    return pd.Series(source_file, index=ok.index[ok], dtype="str")
+
+
+def finish_clean(name: str, raw: pd.DataFrame, table: pd.DataFrame, rej: Rejections,
+                 source_file: str | pd.Series, p: CleanParams, fmt: str,
+                 extra: dict[str, Any]) -> CleanResult:
+    """Return a cleaner's result: the table, the rejected rows, the report (invariant held)."""
+    rejected = rejected_frame(raw, rej, source_file)
+    report = clean_report(name, raw, len(table), rejected, p, fmt)
+    report.update(extra)
+    result = CleanResult(name, table.reset_index(drop=True), rejected, report)
+    result.check_invariant()
+    return result
