@@ -464,7 +464,7 @@ def cmd_triangulate(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from marketlib.evidence.triangulate import triangulate
+    from marketlib.evidence.triangulate import summary_lines, triangulate
     from marketlib.sources import InputError, atomic_write_bytes
     from marketlib.sources.outputs import json_bytes
 
@@ -485,17 +485,7 @@ def cmd_triangulate(args: argparse.Namespace) -> int:
                       args.ci_level)
     dest = Path(args.out)
     atomic_write_bytes(dest, json_bytes(out))
-    print(f"pay, two surveys ({out['kaggle_population']}):")
-    for r in out["pay"]:
-        if r.get("consistency") != "no test":
-            print(f"  {r['group']}: aijobs {r['aijobs_ratio']:.2f} "
-                  f"[{r['aijobs_ci_low']:.2f}-{r['aijobs_ci_high']:.2f}], Kaggle "
-                  f"{r['kaggle_ratio']:.2f} [{r['kaggle_ci_low']:.2f}-"
-                  f"{r['kaggle_ci_high']:.2f}]: {r['consistency']}")
-    print("claims, by source:")
-    for c in out["claims"]:
-        said = ", ".join(f"{k} {v}" for k, v in c["verdicts"].items())
-        print(f"  {c['id']}: {said} -> {c['combined']}")
+    print("\n".join(summary_lines(out)))
     print(f"written: {dest}")
     return EXIT_OK
 

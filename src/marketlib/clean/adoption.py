@@ -13,7 +13,6 @@ filtered out by the wave's own guide (``screened_out``), a count that is not a w
 
 from __future__ import annotations
 
-import unicodedata
 from functools import cache
 from typing import Any
 
@@ -30,35 +29,26 @@ from marketlib.clean.rejections import (
     start_clean,
 )
 from marketlib.cleanparams import CleanParams
-from marketlib.frames import map_distinct
+from marketlib.frames import word_key
 
 COLUMNS = ("wave", "region", "region_label", "answer", "answer_label", "respondents",
            "source_file", "source_row")
 ANSWERS = ("production", "evaluating", "uses_unspecified", "not_ticked", "no", "unsure")
 
 
-def _key(text: str) -> str:
-    """Fold a label: NFKC (a non-breaking space is a space), spaces collapsed, case folded."""
-    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
-
-
 @cache
-def _mapping(name: str, column: str) -> dict[tuple[str, str], str]:
+def _mapping(name: str, column: str) -> pd.DataFrame:
+    """Return a label file as ``w`` (wave), ``k`` (the label's word key), ``v`` (its value)."""
     from marketlib.paths import PACKAGE_DATA
 
     t = pd.read_csv(PACKAGE_DATA / name, comment="#", dtype=str, keep_default_na=False)
-    return {(w, _key(lab)): v for w, lab, v in zip(t["wave"], t["label"], t[column],
-                                                   strict=True)}
+    return pd.DataFrame({"w": t["wave"], "k": word_key(t["label"]), "v": t[column]})
 
 
-def _lookup(mapping: dict[tuple[str, str], str], wave: pd.Series, label: pd.Series
-            ) -> pd.Series:
-    """Map (wave, label) pairs through ``mapping``, each distinct pair looked up once."""
-    keys = pd.DataFrame({"w": wave.to_numpy(), "l": label.to_numpy()})
-    uniq = keys.drop_duplicates().copy()
-    uniq["v"] = [mapping.get((w, _key(lab))) for w, lab in zip(uniq["w"], uniq["l"],
-                                                               strict=True)]
-    out = keys.merge(uniq, on=["w", "l"], how="left")["v"]
+def _lookup(mapping: pd.DataFrame, wave: pd.Series, label: pd.Series) -> pd.Series:
+    """Map (wave, label) through a label file, labels folded as every vocabulary's words."""
+    keys = pd.DataFrame({"w": wave.to_numpy(), "k": word_key(label).to_numpy()})
+    out = keys.merge(mapping, on=["w", "k"], how="left")["v"]
     return pd.Series(out.to_numpy(), index=wave.index, dtype="object")
 
 
@@ -93,11 +83,8 @@ def clean_adoption(raw: pd.DataFrame, fmt: str = "cncf_survey",
             lazy_detail("several regions ticked: ", region_label, ""))
     rej.add(region.isna(), "unknown_country",
             lazy_detail("region ", region_label, " is not in data/cncf_regions.csv for its wave"))
-    no_question = source_file.str.contains("Part_2", regex=False) \
-        if isinstance(source_file, pd.Series) else pd.Series(
-            "Part_2" in source_file, index=raw.index)
-    rej.add(blank(answer_label) & no_question, "no_question",
-            "this part of the 2021 survey asks no Kubernetes-use question")
+    rej.add(blank(raw["question"].astype("str")), "no_question",
+            "the file asks no Kubernetes-use question")
     rej.add(blank(answer_label), "missing_required", "the Kubernetes question not answered")
     rej.add(answer.isna(), "unknown_answer",
             lazy_detail("answer ", answer_label, " is not in data/cncf_answers.csv for its wave"))
@@ -108,8 +95,7 @@ def clean_adoption(raw: pd.DataFrame, fmt: str = "cncf_survey",
     files = kept_sources(source_file, ok)
     table = pd.DataFrame({
         "wave": wave[ok].astype("int64"), "region": region[ok].astype("str"),
-        "region_label": map_distinct(region_label[ok], lambda u: u.map(
-            lambda s: " ".join(unicodedata.normalize("NFKC", s).split()))),
+        "region_label": region_label[ok].str.replace(r"\s+", " ", regex=True),
         "answer": answer[ok].astype("str"), "answer_label": answer_label[ok],
         "respondents": count[ok].astype("int64"), "source_file": files,
         "source_row": rows[ok].astype("int64"),

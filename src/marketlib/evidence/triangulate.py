@@ -148,3 +148,19 @@ def triangulate(results: Mapping[str, Any], pay_bands: pd.DataFrame, adoption: p
             "aijobs_population": results["arbitrage"].get("population"),
             "adoption": adopt.to_dict(), "demand": records(dem) if len(dem) else [],
             "claims": records(claims)}
+
+
+def summary_lines(out: Mapping[str, Any]) -> list[str]:
+    """Return the terminal summary of :func:`triangulate`: pay side by side, claims' verdicts."""
+    lines = [f"pay, two surveys ({out['kaggle_population']}):"]
+    for r in out["pay"]:
+        if r.get("consistency") != "no test":
+            lines.append(f"  {r['group']}: aijobs {r['aijobs_ratio']:.2f} "
+                         f"[{r['aijobs_ci_low']:.2f}-{r['aijobs_ci_high']:.2f}], Kaggle "
+                         f"{r['kaggle_ratio']:.2f} [{r['kaggle_ci_low']:.2f}-"
+                         f"{r['kaggle_ci_high']:.2f}]: {r['consistency']}")
+    lines.append("claims, by source:")
+    for c in out["claims"]:
+        said = ", ".join(f"{k} {v}" for k, v in c["verdicts"].items())
+        lines.append(f"  {c['id']}: {said} -> {c['combined']}")
+    return lines

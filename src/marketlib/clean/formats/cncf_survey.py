@@ -3,7 +3,8 @@
 Each wave is read in its own layout into the same columns (text): ``wave``, ``region_label``
 (the wave's own words), ``answer_label`` (the wave's own answer to its Kubernetes question),
 ``respondents`` (1 for a respondent's row; a count for a published cross-tab cell),
-``screened`` (the 2022 guide's filter: why the respondent is filtered out, else blank).
+``screened`` (the 2022 guide's filter: why the respondent is filtered out, else blank),
+``question`` (the Kubernetes question the answer answers; blank when the file asks none).
 
 - 2018, 2019 (UTF-8): one column per question, a second header line of answer labels; the
   Kubernetes column of the "evaluating or using in production" grid of CNCF projects. A
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from marketlib.sources.files import RawTable
 
-COLUMNS = ("wave", "region_label", "answer_label", "respondents", "screened")
+COLUMNS = ("wave", "region_label", "answer_label", "respondents", "screened", "question")
 REGION_QUESTION = "What is your geographic location?"
 #: the grid of 2018 and 2019 whose Kubernetes column answers "in production or evaluating"
 GRID_QUESTIONS = ("Which of these cloud native projects is your company/organization",
@@ -131,6 +132,7 @@ def _labelled(frame: pd.DataFrame, wave: str, p: Path) -> tuple[pd.DataFrame, tu
         raise InputError(p, "no Kubernetes-use question found")
     out["respondents"] = "1"
     out["screened"] = ""
+    out["question"] = USING_QUESTION if using else questions[grid[0]]
     note = f"{p.name}: line 2 holds the answer labels (read as a second header); Kubernetes " \
            f"use from {what}"
     return out[list(COLUMNS)], (note,)
@@ -161,6 +163,7 @@ def _coded(frame: pd.DataFrame, wave: str) -> tuple[pd.DataFrame, tuple[str, ...
     out["respondents"] = "1"
     q5 = body["Q5"].str.strip() if "Q5" in body.columns else pd.Series("", index=body.index)
     out["screened"] = q5.map(SCREENED_2022).fillna("")
+    out["question"] = "Q16: Does your organization use Kubernetes?"
     return out[list(COLUMNS)], ("2022: lines 2 and 3 hold question texts and 'Response' "
                                 "(read as headers); codes of Q1 and Q16 from the reference "
                                 "model",)
@@ -168,6 +171,8 @@ def _coded(frame: pd.DataFrame, wave: str) -> tuple[pd.DataFrame, tuple[str, ...
 
 def _crosstab(p: Path, wave: str) -> RawTable:
     """2021: a published cross-tab per question; counts per region and answer."""
+    import io
+
     import openpyxl
     import pandas as pd
 
@@ -176,8 +181,6 @@ def _crosstab(p: Path, wave: str) -> RawTable:
     from marketlib.sources.surveys import raw_table
 
     data = read_input_bytes(p)
-    import io
-
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     sheets = {}
     for name in wb.sheetnames:
@@ -205,6 +208,7 @@ def _crosstab(p: Path, wave: str) -> RawTable:
     out = pd.DataFrame(records, columns=["wave", "region_label", "answer_label",
                                          "respondents"])
     out["screened"] = ""
+    out["question"] = USING_QUESTION if using else ""
     note = (f"{p.name}: only cross-tabs were published; sheet {name!r} read as one row per "
             "region and answer (respondents: the published count)"
             + ("" if using else "; this part asks no Kubernetes-use question"))
