@@ -52,7 +52,6 @@ clean-sources: install  ## fetch and clean the independent sources (Kaggle, CNCF
 
 report: clean-data clean-sources  ## the main job: the default report at today's date (reports/<today>/)
 	$(BIN)/marketlib report --params params/default.yaml
-	$(BIN)/marketlib triangulate reports/$$(date -u +%F) --out reports/$$(date -u +%F)/triangulation.json
 
 headline: clean-data  ## the README headline: the pinned, reproducible run (params/pinned.yaml)
 	$(BIN)/marketlib report --params params/pinned.yaml --update-readme
@@ -60,13 +59,15 @@ headline: clean-data  ## the README headline: the pinned, reproducible run (para
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 test: install processed  ## the whole test suite (unit, property, real data, notebooks via nbval)
-	$(BIN)/python -m pytest -n 2 --dist loadscope tests $(wildcard notebooks/*.ipynb) $(NBVAL)
+	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=25 tests $(wildcard notebooks/*.ipynb) $(NBVAL)
 
 processed: install  ## the clean tables the notebooks read (fetch/mirror + clean)
 	@test -f data/processed/rates.parquet -a -f data/processed/activity.parquet || $(MAKE) clean-data
+	@test -f data/processed/pay_bands.parquet -a -f data/processed/adoption.parquet \
+	  -a -f data/processed/demand.parquet || $(MAKE) clean-sources
 
-test-fast: install  ## unit tests only (no real data, no browser)
-	$(BIN)/python -m pytest -n 2 -x -q -m "not realdata and not slow and not browser"
+test-fast: install  ## unit tests only (no real data, no browser, no simulation smoke studies)
+	$(BIN)/python -m pytest -n 2 -x -q -m "not realdata and not slow and not browser and not simulation"
 
 test-browser: install  ## the real-browser tests (Playwright + the system Chromium; see `make chromium`)
 	$(BIN)/python -m pytest -q -rA -m browser tests/test_browser.py

@@ -21,10 +21,7 @@ figures.setup()
 
 # %% tags=["parameters"]
 results_path = None
-growth_results_path = None
-arbitrage_results_path = None
-regional_results_path = None
-claims_results_path = None
+results_paths = None  # {section key: its results file}; a section left out is computed
 article_growth_path = "../data/raw/certifications/article_regional_growth.csv"
 as_of = "2026-11-26"
 seed = 20261126
@@ -34,9 +31,7 @@ figures_dir = None
 if results_path:  # a report run: its merged results.json (with provenance and changes)
     results = sections.load_json(results_path)
 else:
-    results = sections.summary_results(growth_results_path, arbitrage_results_path,
-                                       regional_results_path, claims_results_path, as_of,
-                                       seed=seed)
+    results = sections.summary_results(results_paths, as_of, seed=seed)
 article = (sections.read_reference_table(article_growth_path) if article_growth_path
            else None)
 display(Markdown(f"# {prose.report_title(results)}\n\n{prose.summary_intro(results)}"))

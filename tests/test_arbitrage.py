@@ -108,6 +108,7 @@ def _coverage(reps: int, seed: int) -> dict[str, float]:
             "rel_bias": float(np.expm1(np.mean(est)))}
 
 
+@pytest.mark.simulation
 def test__validation_smoke__coverage():
     """R = 200, tolerance [90%, 99%] (METHODS §8.5)."""
     res = _coverage(200, seed=3)

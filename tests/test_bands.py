@@ -72,6 +72,7 @@ def _coverage(reps: int, k: int, tau: float, level: float, seed: int
     return {**{key: v / reps for key, v in hits.items()}, "bias": float(np.mean(bias))}
 
 
+@pytest.mark.simulation
 def test__validation_smoke__banded_ratio_intervals_cover():
     cov = _coverage(100, k=5, tau=0.3, level=np.log(0.15), seed=11)
     assert 0.85 <= cov["typical"] <= 1.0 and 0.85 <= cov["named"] <= 1.0, cov

@@ -213,6 +213,7 @@ def _coverage_study(reps: int, bases: dict, alpha: float, seed: int) -> dict[str
                 "std_bias": float(np.mean(log_err[r]) / np.std(log_err[r]))} for r in bases}
 
 
+@pytest.mark.simulation
 @pytest.mark.parametrize(("scenario", "alpha"), [("LARGE", 0.005), ("SMALL", 0.02)])
 def test__validation_smoke__coverage(scenario, alpha):
     """R = 200 per scenario, tolerance widened to [90%, 99%] (METHODS §8.5)."""

@@ -124,7 +124,8 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
         "inputs": {"rates": {"path": str(export), "format": "generic",
                              "columns": str(columns), "values": str(values)},
                    "certifications": None, "claims": None, "claims_definitions": None,
-                   "claims_growth": None, "activity": "data/raw/innovationgraph"},
+                   "claims_growth": None, "activity": "data/raw/innovationgraph",
+                   "pay_bands": None, "adoption": None, "demand": None},
         "clean": {"scheme": "un"},
         "arbitrage": {"base": "Western Europe", "ppp": False, "geography": "subregion",
                       "n_boot": 200, "team": [
@@ -150,7 +151,8 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
     assert rows_in == 570 == (results["cleaning"]["rates"]["rows_clean"]
                               + results["cleaning"]["rates"]["rows_rejected"])
     pages = sorted((out / "html").glob("*.html"))
-    assert len(pages) == 4  # arbitrage, regional, summary, brief (growth, claims skipped)
+    assert len(pages) == 4  # arbitrage, regional, summary, brief (growth, claims, the
+    assert "triangulation: skipped" in proc.stdout  # independent sources skipped)
     for page in pages:
         text = re.sub(r"data:image/[^\"')]+", "", page.read_text(encoding="utf-8"))
         for word in ("aijobs", "kubernetes", "North America"):

@@ -370,8 +370,8 @@ def real():
     processed = ROOT / "data" / "processed"
     if not (processed / "rates.parquet").is_file():
         pytest.fail("no clean tables: run `make processed` (the test command does)")
-    doc = sections.summary_results(None, None, None, None, "2026-11-26",
-                                   processed=processed, raw=ROOT / "data" / "raw", seed=1)
+    doc = sections.summary_results(None, "2026-11-26", processed=processed,
+                                   raw=ROOT / "data" / "raw", seed=1)
     return json.loads(json.dumps(doc, default=str))
 
 

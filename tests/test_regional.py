@@ -126,11 +126,13 @@ def _coverage(reps: int, seed: int, year_sd: float = 0.0, years: int = 4) -> dic
     return {r: float(np.mean(h)) for r, h in hits.items()}
 
 
+@pytest.mark.simulation
 def test__validation_smoke__regional_coverage():
     cov = _coverage(120, seed=3)
     assert all(0.86 <= c <= 1.0 for c in cov.values()), cov
 
 
+@pytest.mark.simulation
 def test__year_shocks_count_in_the_growth_interval():
     """Issue 29, item 7: a shock lasting an economy's year (SD 0.08) is invisible to the
     quarterly alpha of a two-year window; the second differences of annual sums see it."""

@@ -383,7 +383,8 @@ def test__salary_workbook_report__never_calls_its_data_bill_rates(tmp_path):
         "inputs": {"rates": {"path": str(book), "format": "generic", "columns": str(cols),
                              "header_row": 3},
                    "certifications": None, "claims": None, "claims_definitions": None,
-                   "claims_growth": None, "activity": None},
+                   "claims_growth": None, "activity": None, "pay_bands": None,
+                   "adoption": None, "demand": None},
         "arbitrage": {"base": "Western Europe", "ppp": False, "n_boot": 200, "min_n": 30,
                       "team": []}})
     assert results["cleaning"]["rates"]["rows_in"] == 400

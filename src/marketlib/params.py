@@ -280,6 +280,25 @@ class RegionalParams(_Model):
         return list(range(self.start, self.end + 1))
 
 
+class TriangulationParams(_Model):
+    """The claims against the independent sources (Kaggle pay bands, CNCF surveys, Indeed).
+
+    The clean tables of the three sources (the notebook's own run: ``data/processed``) and
+    the results of the sections it confronts (arbitrage, regional, claims); a results path
+    left out is computed with the defaults.
+    """
+
+    pay_bands_path: str | None = None
+    adoption_path: str | None = None
+    demand_path: str | None = None
+    arbitrage_results_path: str | None = None
+    regional_results_path: str | None = None
+    claims_results_path: str | None = None
+    #: how pages name the run's pay data (the report passes its own)
+    rates_source: str | None = Field(None, min_length=1, max_length=300)
+    ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+
+
 class CleanSection(_Model):
     """Cleaning settings of a report run (the run's ``as_of`` is the latest valid date)."""
 
@@ -347,6 +366,10 @@ class Inputs(_Model):
     claims_definitions: str | None = "data/raw/claims/cncf_definitions.csv"
     claims_growth: str | None = "data/raw/certifications/article_regional_growth.csv"
     activity: str | None = "data/raw/innovationgraph"
+    #: the independent sources (folders of their files; null leaves the triangulation out)
+    pay_bands: str | None = "data/raw/kaggle-survey"
+    adoption: str | None = "data/raw/cncf-surveys"
+    demand: str | None = "data/raw/indeed"
     #: the version of the public datasets read from their home paths: ``pinned`` (the
     #: committed sha256), ``latest`` (the newest upstream commit, fetched) or a known
     #: snapshot (``2024-10-27``, ``2024q4``); files given by another path are used as they are
@@ -382,6 +405,7 @@ class ReportParams(_Model):
     growth: GrowthParams = Field(default_factory=GrowthParams)
     arbitrage: ArbitrageParams = Field(default_factory=ArbitrageParams)
     regional: RegionalParams = Field(default_factory=RegionalParams)
+    triangulation: TriangulationParams = Field(default_factory=TriangulationParams)
 
     @field_validator("as_of", mode="before")
     @classmethod
@@ -450,7 +474,8 @@ class ReportParams(_Model):
 PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("inputs", "rates", "path"), ("inputs", "rates", "columns"), ("inputs", "rates", "values"),
     ("inputs", "certifications"), ("inputs", "claims"), ("inputs", "claims_definitions"),
-    ("inputs", "claims_growth"), ("inputs", "activity"), ("clean", "scheme"),
+    ("inputs", "claims_growth"), ("inputs", "activity"), ("inputs", "pay_bands"),
+    ("inputs", "adoption"), ("inputs", "demand"), ("clean", "scheme"),
     ("clean", "fx_table"), ("arbitrage", "rates_path"))
 
 

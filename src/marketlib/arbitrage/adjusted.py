@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
+from statsmodels.regression.linear_model import OLS
+from statsmodels.regression.quantile_regression import QuantReg
 
 
 def winsorize_log(d: pd.DataFrame, col: str = "hourly_usd", by: tuple[str, ...] = ("year", "group"),
@@ -73,7 +74,7 @@ def adjusted_ratios(d: pd.DataFrame, base: str, groups: list[str],
     w["log_rate"] = winsorize_log(w)
     terms = [f"C(group, Treatment({base!r}))"] + [f"C({c})" for c in ctrl]
     formula = "log_rate ~ " + " + ".join(terms)
-    fit = smf.ols(formula, w).fit(cov_type="HC3")
+    fit = OLS.from_formula(formula, w).fit(cov_type="HC3")
     ci = fit.conf_int(alpha=1 - ci_level)
     rows = []
     for g in groups:
@@ -101,7 +102,7 @@ def _median_regression(w: pd.DataFrame, formula: str, base: str, groups: list[st
                        ci_level: float) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = smf.quantreg(formula, w).fit(q=0.5, vcov="robust", kernel="epa",
+        res = QuantReg.from_formula(formula, w).fit(q=0.5, vcov="robust", kernel="epa",
                                            bandwidth="hsheather", max_iter=2000)
     ci = res.conf_int(alpha=1 - ci_level)
     out = []
@@ -141,7 +142,7 @@ def gap_trend(d: pd.DataFrame, base: str, groups: list[str],
                                      "years"])
     formula = (f"log_rate ~ {g} + C(year) + " + " + ".join(slopes.values())
                + "".join(f" + C({c})" for c in ctrl))
-    fit = smf.ols(formula, w).fit(cov_type="HC3")
+    fit = OLS.from_formula(formula, w).fit(cov_type="HC3")
     ci = fit.conf_int(alpha=1 - ci_level)
     rows = []
     for grp, name in slopes.items():

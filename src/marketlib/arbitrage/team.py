@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from marketlib.arbitrage.adjusted import _controls, winsorize_log
@@ -143,8 +143,9 @@ def _price_group(w: pd.DataFrame, team: list[dict[str, Any]], year: int | None, 
     w["log_rate"] = winsorize_log(w)
     with warnings.catch_warnings():  # collinear levels: checked below, member by member
         warnings.simplefilter("ignore", SingularMatrixWarning)
-        res = smf.ols("log_rate ~ 0 + C(country_iso3)" + "".join(f" + C({c})" for c in ctrl),
-                      w).fit(cov_type="HC1")  # HC3 is undefined for one-row countries (h = 1)
+        formula = "log_rate ~ 0 + C(country_iso3)" + "".join(f" + C({c})" for c in ctrl)
+        res = OLS.from_formula(formula, w).fit(cov_type="HC1")  # HC3: undefined for
+        # one-row countries (h = 1)
     sizes = w["country_iso3"].value_counts()
     countries = sorted(sizes.index)
     names = list(res.params.index)

@@ -1,6 +1,6 @@
 """Every claim against the sources that can speak to it (issue 31's triangulated audit).
 
-Inputs are a report's ``results.json`` (the aijobs pay ratios and claims, the activity proxy's
+Inputs are a report's ``results.json`` (the run's pay ratios and claims, the activity proxy's
 windows) and the clean tables of the independent sources; the output is the pay of two
 surveys side by side, adoption by region and wave, demand by country, and one row per claim
 with a verdict per source and the combined line (:mod:`marketlib.evidence.agreement`).
@@ -26,6 +26,8 @@ from marketlib.evidence.agreement import (
 )
 from marketlib.evidence.demand import demand_changes
 
+#: The pay comparison of a run whose pay are bill rates (Kaggle's are yearly pay).
+NOT_COMPARABLE = "not comparable (bill rates against yearly pay)"
 KAGGLE_POPULATION = ("Kaggle ML & DS Survey 2021-2022 respondents in work (any job title; "
                      "students and the not employed left out), yearly pay in USD bands")
 
@@ -45,9 +47,13 @@ def records(t: pd.DataFrame) -> list[dict[str, Any]]:
 
 def pay_side_by_side(results: Mapping[str, Any], pay_bands: pd.DataFrame,
                      ci_level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return each group's aijobs and Kaggle typical-country ratio and their consistency."""
+    """Return each group's typical-country ratio in the run's pay data and in Kaggle's bands.
+
+    With the two ratios' consistency (the ratio of ratios and its interval).
+    """
     a = results["arbitrage"]
     geography, base = a["geography"], a["base"]
+    comparable = str(a.get("rate_kind") or "salary") == "salary"  # Kaggle: yearly pay
     kaggle = pay_bands[pay_bands["employed"]]
     banded = banded_ratios(kaggle, geography, base, a.get("min_n", 30), ci_level=ci_level)
     ours = pd.DataFrame(a["regions"]).set_index("group")
@@ -61,14 +67,16 @@ def pay_side_by_side(results: Mapping[str, Any], pay_bands: pd.DataFrame,
                                "kaggle_ratio": k.get("ratio_equal_country"),
                                "kaggle_ci_low": k.get("ratio_equal_country_ci_low"),
                                "kaggle_ci_high": k.get("ratio_equal_country_ci_high")}
-        if g in ours.index:
+        if not comparable:
+            row["consistency"] = NOT_COMPARABLE
+        elif g in ours.index:
             o = ours.loc[g]
-            row.update(aijobs_n=int(o["n"]), aijobs_ratio=o.get("ratio_equal_country"),
-                       aijobs_ci_low=o.get("ratio_equal_country_ci_low"),
-                       aijobs_ci_high=o.get("ratio_equal_country_ci_high"))
+            row.update(pay_n=int(o["n"]), pay_ratio=o.get("ratio_equal_country"),
+                       pay_ci_low=o.get("ratio_equal_country_ci_low"),
+                       pay_ci_high=o.get("ratio_equal_country_ci_high"))
             rr, lo, hi = ratio_of_ratios(*(float(row[c]) if row.get(c) is not None
                                            else np.nan for c in (
-                                               "aijobs_ratio", "aijobs_ci_low", "aijobs_ci_high",
+                                               "pay_ratio", "pay_ci_low", "pay_ci_high",
                                                "kaggle_ratio", "kaggle_ci_low",
                                                "kaggle_ci_high")), ci_level=ci_level)
             row.update(ratio_of_ratios=rr, ror_ci_low=lo, ror_ci_high=hi,
@@ -91,14 +99,17 @@ def claims_by_source(results: Mapping[str, Any], pay: pd.DataFrame, adoption: An
             continue
         verdicts: dict[str, str] = {}
         notes: dict[str, str] = {}
-        first = "aijobs" if c["check"] == "data_rate" else "innovation_graph"
+        first = "pay_data" if c["check"] == "data_rate" else "innovation_graph"
         verdicts[first] = c["verdict"]
         if c["check"] == "data_rate":
             cl = claimed.get(c["id"], {})
             g, ratio = cl.get("region"), cl.get("claimed_ratio")
-            if g is None or ratio is None or g == results["arbitrage"]["base"]:
+            if str(results["arbitrage"].get("rate_kind") or "salary") != "salary":
+                notes["kaggle"] = "the run's pay are bill rates and Kaggle's yearly pay of " \
+                                  "people in work: it cannot speak to them"
+            elif g is None or ratio is None or g == results["arbitrage"]["base"]:
                 notes["kaggle"] = "a level in $/hr (a bill rate): Kaggle reports yearly " \
-                                  "salary bands, not rates; it cannot speak to it"
+                                  "pay in bands, not rates; it cannot speak to it"
             elif g in kaggle.index:
                 k = kaggle.loc[g]
                 v = ratio_verdict(float(ratio), k.get("kaggle_ci_low"), k.get("kaggle_ci_high"))
@@ -143,9 +154,11 @@ def triangulate(results: Mapping[str, Any], pay_bands: pd.DataFrame, adoption: p
         for region, t in demand.groupby("region"):
             countries_of[str(region)] = sorted(t["country_iso3"].unique())
     claims = claims_by_source(results, pay, adopt, dem, countries_of)
-    return {"pay": records(pay), "pay_countries": records(countries),
+    return {"base": results["arbitrage"]["base"], "ci_level": ci_level,
+            "geography": results["arbitrage"]["geography"],
+            "pay": records(pay), "pay_countries": records(countries),
             "pay_method": BANDS_METHOD, "kaggle_population": KAGGLE_POPULATION,
-            "aijobs_population": results["arbitrage"].get("population"),
+            "pay_population": results["arbitrage"].get("population"),
             "adoption": adopt.to_dict(), "demand": records(dem) if len(dem) else [],
             "claims": records(claims)}
 
@@ -154,9 +167,9 @@ def summary_lines(out: Mapping[str, Any]) -> list[str]:
     """Return the terminal summary of :func:`triangulate`: pay side by side, claims' verdicts."""
     lines = [f"pay, two surveys ({out['kaggle_population']}):"]
     for r in out["pay"]:
-        if r.get("consistency") != "no test":
-            lines.append(f"  {r['group']}: aijobs {r['aijobs_ratio']:.2f} "
-                         f"[{r['aijobs_ci_low']:.2f}-{r['aijobs_ci_high']:.2f}], Kaggle "
+        if r.get("consistency") in ("consistent", "disagree"):
+            lines.append(f"  {r['group']}: pay data {r['pay_ratio']:.2f} "
+                         f"[{r['pay_ci_low']:.2f}-{r['pay_ci_high']:.2f}], Kaggle "
                          f"{r['kaggle_ratio']:.2f} [{r['kaggle_ci_low']:.2f}-"
                          f"{r['kaggle_ci_high']:.2f}]: {r['consistency']}")
     lines.append("claims, by source:")

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats
 from scipy.optimize import brentq
+from statsmodels.regression.linear_model import OLS
 
 from marketlib.growth.panel import LARGE_COUNT, MIN_TREND_PERIODS, Panel, group_trend_formula
 
@@ -126,7 +126,7 @@ def _log_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]) -> Dis
     ``Var(alpha) ~ 2 df / (sum (1 - h_i) / v_i)^2`` (delta method on the moment equation;
     ``h`` the weighted leverages, ``v = 1/mu + alpha``).
     """
-    model = smf.ols(group_trend_formula(panel, d, "np.log(y)", cols), d)
+    model = OLS.from_formula(group_trend_formula(panel, d, "np.log(y)", cols), d)
     x, ly = model.exog, model.endog
     df = len(ly) - int(np.linalg.matrix_rank(x))
     if df < 1:
@@ -152,7 +152,7 @@ def _log_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]) -> Dis
 def _count_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]
                             ) -> Dispersion | None:
     """Estimate alpha from an NB2 GLM trend on the count scale (Cox-Reid adjusted profile)."""
-    model = smf.ols(group_trend_formula(panel, d, "y", cols), d)  # the design only
+    model = OLS.from_formula(group_trend_formula(panel, d, "y", cols), d)  # the design only
     x, y = model.exog, model.endog
     df = len(y) - int(np.linalg.matrix_rank(x))
     if df < 1:

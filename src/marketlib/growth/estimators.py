@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.genmod.families import Poisson
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS, WLS
 from statsmodels.stats.rates import confint_poisson_2indep
 
 from marketlib.growth.dispersion import Dispersion, estimate_dispersion
@@ -30,7 +31,7 @@ from marketlib.periods import PERIODS_PER_YEAR, period_labels
 
 def _quasi_poisson(s: pd.DataFrame, panel: Panel) -> Any:
     formula = "y ~ t" + season_term(panel, s)
-    return smf.glm(formula, s, family=sm.families.Poisson()).fit(scale="X2", use_t=True)
+    return GLM.from_formula(formula, s, family=Poisson()).fit(scale="X2", use_t=True)
 
 
 # --- G1: period growth -------------------------------------------------------------------------
@@ -233,11 +234,11 @@ def _pooled_log_fit(panel: Panel, d: pd.DataFrame) -> Any:
     scale re-estimated, t reference.
     """
     formula = group_trend_formula(panel, d)
-    ols = smf.ols(formula, d).fit()
+    ols = OLS.from_formula(formula, d).fit()
     mu = np.exp(ols.fittedvalues)
     alpha = max(0.0, float(ols.scale - np.mean(1.0 / d["y"])))
     weights = 1.0 / (1.0 / mu + alpha)
-    return smf.wls(formula, d, weights=weights).fit()
+    return WLS.from_formula(formula, d, weights=weights).fit()
 
 
 def _trend_row(g: str, beta: float, ci: pd.Series, model: str, d: pd.DataFrame,
@@ -265,7 +266,7 @@ def equal_growth_test(panel: Panel) -> dict[str, Any] | None:
         return None
     if d.groupby("group").size().min() < MIN_TREND_PERIODS:
         return None
-    fit = smf.ols(group_trend_formula(panel, d), d).fit()
+    fit = OLS.from_formula(group_trend_formula(panel, d), d).fit()
     names = [n for n in fit.params.index if n.endswith(":t")]
     r = np.zeros((len(names) - 1, len(fit.params)))
     for i in range(len(names) - 1):
@@ -295,7 +296,7 @@ def forecast(panel: Panel, periods_ahead: int = 2, ci_levels: tuple[float, ...] 
             rows.append({"group": g, "status": "not forecast: fewer than 3 periods or zeros"})
             continue
         season = season_term(panel, s)
-        fit = smf.ols("np.log(y) ~ t" + season, s).fit()
+        fit = OLS.from_formula("np.log(y) ~ t" + season, s).fit()
         if fit.df_resid < MIN_INTERVAL_DF:
             rows.append({"group": g, "status": (
                 f"not estimable: {len(s)} periods leave {fit.df_resid:g} residual degree(s) of "
@@ -326,7 +327,7 @@ def fitted_trend(panel: Panel, ci_level: float = 0.95) -> pd.DataFrame:
     for g, s in panel.data.groupby("group"):
         if len(s) < MIN_TREND_PERIODS or (s["y"] <= 0).any():
             continue
-        fit = smf.ols("np.log(y) ~ t" + season_term(panel, s), s).fit()
+        fit = OLS.from_formula("np.log(y) ~ t" + season_term(panel, s), s).fit()
         sf = fit.get_prediction(s).summary_frame(alpha=1 - ci_level)
         out.append(pd.DataFrame({"group": g, "period": s["period"].to_numpy(),
                                  "fitted": np.exp(sf["mean"]).to_numpy(),

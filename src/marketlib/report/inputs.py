@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +65,20 @@ def check_inputs(params: ReportParams) -> dict[str, Path | None]:
 
 def skipped_sections(params: ReportParams) -> dict[str, str]:
     """Return the notebooks a run skips because an input is null, with the reason in words."""
-    return {spec.name: spec.skip_reason for spec in SECTIONS
-            if spec.optional_input and getattr(params.inputs, spec.optional_input) is None}
+    def left_out(keys: str | tuple[str, ...] | None) -> bool:
+        keys = (keys,) if isinstance(keys, str) else keys or ()
+        return any(getattr(params.inputs, k) is None for k in keys)
+
+    return {spec.name: spec.skip_reason for spec in SECTIONS if left_out(spec.optional_input)}
 
 
-def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = print
-                 ) -> dict[str, Any]:
+def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = print,
+                 names: list[str] | None = None) -> dict[str, Any]:
     """Fetch (or mirror) the public files and clean them into ``out/clean``; return provenance.
 
-    Every input is read and checked before anything is written. The pay file goes through the
+    Of the public data sets (:data:`DATASET_INPUTS`), only those the sections in ``names``
+    read (``SectionSpec.reads``; all sections when None) are fetched and cleaned. Every input
+    is read and checked before anything is written. The pay file goes through the
     same pipeline as ``marketlib clean rates`` (its format and maps from ``inputs.rates``).
     """
     from marketlib.clean.formats import input_format
@@ -95,10 +101,15 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
         plans["certifications"] = (input_format(params.inputs.certifications_format,
                                                 "certifications"),
                                    [files["certifications"]], cparams)
-    activity_files = activity_inputs(params, ref)
-    if activity_files:
-        plans["activity"] = (input_format("innovationgraph", "activity"), activity_files,
-                             cparams)
+    dataset_files: list[Path] = []
+    read = {t for spec in SECTIONS if names is None or spec.name in names for t in spec.reads}
+    for table, spec in DATASET_INPUTS.items():
+        if table not in read:
+            continue
+        found = dataset_inputs(params, table, ref if spec.versioned else "pinned")
+        if found:
+            plans[table] = (input_format(spec.format, table), found, cparams)
+            dataset_files += found
     clean_dir = out / "clean"
     sheet = {"sheet": rates_in.sheet, "header_row": rates_in.header_row}
     inputs, reports, tables, reused = clean_tables(
@@ -108,7 +119,7 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     for path in extra:
         inputs[input_key(path, "input")] = sha256_file(path)
     provenance = []
-    for path in [rates_path, *([ppp] if ppp else []), *activity_files]:
+    for path in [rates_path, *([ppp] if ppp else []), *dataset_files]:
         prov = provenance_of(path)
         if prov is not None:
             provenance.append({"path": shown_path(path), **prov.to_dict()})
@@ -257,27 +268,76 @@ def fetched_or_given(rel: str, dataset: str, ref: str = "pinned") -> Path:
 
 
 
-def activity_inputs(params: ReportParams, ref: str = "pinned") -> list[Path]:
-    """Return the Innovation Graph files of the run (fetched or mirrored), or none."""
-    if params.inputs.activity is None:
+@dataclass(frozen=True)
+class DatasetInput:
+    """A public data set a report cleans into a table: ``inputs.<table>`` names its folder.
+
+    At its home folder (``data/raw/<group>``) the files are the group's pinned datasets that
+    match ``patterns`` (fetched or mirrored); any other folder is globbed with the same
+    patterns, and a single file is read as it is.
+    """
+
+    table: str  # the clean table, and its key under ``inputs``
+    format: str  # the format it is read with (clean.formats)
+    group: str  # the dataset group of sources.datasets (its home is data/raw/<group>)
+    patterns: tuple[str, ...]  # its files, relative to the folder
+    description: str  # what is looked for (in the error when a folder holds none)
+    #: ``inputs.data_ref`` applies (latest, snapshots); else always the pinned files
+    versioned: bool = False
+
+
+#: The public data sets a report cleans besides the pay file and the typed figures.
+DATASET_INPUTS: dict[str, DatasetInput] = {d.table: d for d in (
+    DatasetInput("activity", "innovationgraph", "innovationgraph",
+                 ("topics.csv", "developers.csv"), "Innovation Graph CSV files", versioned=True),
+    DatasetInput("pay_bands", "kaggle", "kaggle-survey", ("kaggle-survey-*.zip",),
+                 "Kaggle survey zips (kaggle-survey-<year>.zip)"),
+    DatasetInput("adoption", "cncf_survey", "cncf-surveys",
+                 ("*.csv", "*.xlsx"),
+                 "CNCF survey waves (.csv / .xlsx)"),
+    DatasetInput("demand", "indeed", "indeed",
+                 ("ai-tracker/AI_posting.csv", "job-postings/aggregate_job_postings_*.csv",
+                  "job-postings/sector-snapshots/*.csv",
+                  "wage-tracker/posted-wage-growth-by-country.csv"),
+                 "Indeed Hiring Lab CSV files (the indeed/ folder layout)"),
+)}
+
+
+def home_datasets(spec: DatasetInput) -> list[str]:
+    """Return the pinned datasets of ``spec``'s group that its patterns select."""
+    from fnmatch import fnmatch
+
+    from marketlib.sources.datasets import DATASET_GROUPS, DATASETS
+
+    return [n for n in DATASET_GROUPS[spec.group]
+            if any(fnmatch(DATASETS[n].relpath.removeprefix(f"{spec.group}/"), p)
+                   for p in spec.patterns)]
+
+
+def dataset_inputs(params: ReportParams, table: str, ref: str = "pinned") -> list[Path]:
+    """Return the files of ``inputs.<table>`` (fetched or mirrored at home), or none (null)."""
+    rel = getattr(params.inputs, table)
+    if rel is None:
         return []
     from marketlib.sources.fallback import fetch_or_fall_back
 
-    folder = input_path(params.inputs.activity)
-    if folder == input_path("data/raw/innovationgraph"):
-        return [fetch_or_fall_back(name, raw_dir(), ref=None if ref == "pinned" else ref)[0]
-                for name in ACTIVITY_DATASETS]
+    spec = DATASET_INPUTS[table]
+    folder = input_path(rel)
+    if folder == raw_dir() / spec.group:
+        return [fetch_or_fall_back(n, raw_dir(), ref=None if ref == "pinned" else ref)[0]
+                for n in home_datasets(spec)]
     if folder.is_file():
         return [folder]
-    found = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    found = sorted({f for p in spec.patterns for f in folder.glob(p)}) if folder.is_dir() else []
     if not found:
-        raise InputError(folder, "no Innovation Graph CSV files there")
+        raise InputError(folder, f"no {spec.description} there (inputs.{table})")
     return found
 
+
+def activity_inputs(params: ReportParams, ref: str = "pinned") -> list[Path]:
+    """Return the Innovation Graph files of the run (fetched or mirrored), or none."""
+    return dataset_inputs(params, "activity", ref)
 
 
 #: The Innovation Graph files the regional section reads (datasets of marketlib.sources).
 ACTIVITY_DATASETS = ("innovationgraph/topics", "innovationgraph/developers")
-
-
-

@@ -45,8 +45,8 @@ def notebook_parameters(name: str, params: ReportParams, data: dict[str, Any],
         return spec.notebook_parameters(params, data, out)
     skipped = data.get("skipped", {})
     return {"results_path": str(out / "results.json"),
-            **{f"{s.key}_results_path": None if s.name in skipped else results_path(out, s.name)
-               for s in SECTIONS},
+            "results_paths": {s.key: None if s.name in skipped else results_path(out, s.name)
+                              for s in SECTIONS},
             "article_growth_path": optional(data["files"]["claims_growth"]),
             "figures_dir": str(out / "figures"), "as_of": params.run_date().isoformat()}
 

@@ -173,7 +173,7 @@ def build_run(params: ReportParams, names: list[str], staging: Path, started: st
     from marketlib.tables import write_tables
 
     t0 = time.perf_counter()
-    data = prepare_data(params, staging, say)
+    data = prepare_data(params, staging, say, names)
     data["notes"] = notes + [n for n in data.get("fallbacks", []) if n not in notes]
     data["skipped"] = {k: v for k, v in skipped_sections(params).items() if k in names}
     for n, why in data["skipped"].items():

@@ -279,7 +279,8 @@ def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dic
             "results_path": results_path(out, NAME), "figures_dir": str(out / "figures")}
 
 
-def _default_results(defaults: Any, processed: Path, raw: Path, seed: int) -> dict[str, Any]:
+def _default_results(defaults: Any, processed: Path, raw: Path, seed: int,
+                     earlier: Mapping[str, Any]) -> dict[str, Any]:
     return run_arbitrage(defaults.arbitrage.model_copy(update={
         "rates_path": str(processed / "rates.parquet"), "ppp": False, "seed": seed}),
         raw / "claims" / "article_claims.csv", sensitivity_boot=0).to_results()

@@ -67,13 +67,19 @@ class SectionSpec:
     key: str  # its key in results.json, and ``<key>_results_path`` in dependants' parameters
     title: str  # its name for people ("certification growth")
     needs: tuple[str, ...] = ()  # sections whose results it reads (run after them)
-    optional_input: str | None = None  # ``inputs.<x>``: null skips the section
+    #: ``inputs.<x>`` (or several): any of them null skips the section
+    optional_input: str | tuple[str, ...] | None = None
     skip_reason: str = ""
+    #: the public data sets' clean tables it reads (``report.inputs.DATASET_INPUTS``): a
+    #: run cleans only those of the sections it runs
+    reads: tuple[str, ...] = ()
     notebook_parameters: NotebookParameters | None = None
     #: results/<name>.json -> its entries in results.json (None: the section did not run)
     merge: Callable[[dict[str, Any] | None], dict[str, Any]] | None = None
-    #: the summary page on its own: (default params, processed dir, raw dir, seed) -> results
-    default_results: Callable[[Any, Path, Path, int], dict[str, Any] | None] | None = None
+    #: the summary page on its own: (default params, processed dir, raw dir, seed, the results
+    #: of the sections before it, merged) -> its results
+    default_results: Callable[[Any, Path, Path, int, Mapping[str, Any]],
+                              dict[str, Any] | None] | None = None
     comparisons: Comparisons | None = None  # {status name: comparability status}
     estimates: Estimates | None = None  # headline estimates of two comparable runs
     #: (previous, current, status) -> extra items of the changes section (e.g. floor crossings)

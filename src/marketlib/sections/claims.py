@@ -52,12 +52,16 @@ class ClaimsSection(Section):
 
 
 
-def run_claims(params: ClaimsParams) -> ClaimsSection:
+def run_claims(params: ClaimsParams, earlier: Mapping[str, Any] | None = None
+               ) -> ClaimsSection:
     """Audit the article's claims against their own figures and the project's evidence.
 
     The evidence comes from the growth, arbitrage and regional results a report run wrote;
-    when a results path is not given, that section runs here with its default parameters.
+    when a results path is not given, the section's entry in ``earlier`` (results already
+    merged, e.g. the summary page's) is used, else that section runs here with its default
+    parameters.
     """
+    earlier = earlier or {}
     claims = read_reference_table(params.claims_path)
     unknown = set(claims["check"]) - set(cl.CHECKS)
     if unknown:
@@ -67,6 +71,8 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
     defaults = default_report_params()
     if params.arbitrage_results_path:
         arbitrage = load_json(params.arbitrage_results_path)
+    elif earlier.get("arbitrage") is not None:
+        arbitrage = dict(earlier["arbitrage"])
     else:
         arb = defaults.arbitrage.model_copy(update={"rates_path": params.rates_path,
                                                     "ppp": False, "seed": params.seed})
@@ -74,6 +80,8 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
     growth = None  # no certification counts in the run: the claims needing them untestable
     if params.growth_results_path:
         growth = load_json(params.growth_results_path)
+    elif earlier.get("growth") is not None:
+        growth = dict(earlier["growth"])
     elif params.certifications_path:
         grp = defaults.growth.model_copy(update={"counts_path": params.certifications_path,
                                                  "seed": params.seed})
@@ -81,6 +89,8 @@ def run_claims(params: ClaimsParams) -> ClaimsSection:
     regional = None
     if params.regional_results_path:
         regional = load_json(params.regional_results_path)
+    elif earlier.get("regional") is not None:
+        regional = earlier["regional"]
     elif params.activity_path and Path(params.activity_path).is_file():
         reg = defaults.regional.model_copy(update={"counts_path": params.activity_path,
                                                    "seed": params.seed})
@@ -147,14 +157,15 @@ def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dic
             "seed": params.seed, "results_path": results_path(out, NAME)}
 
 
-def _default_results(defaults: Any, processed: Path, raw: Path, seed: int) -> dict[str, Any]:
+def _default_results(defaults: Any, processed: Path, raw: Path, seed: int,
+                     earlier: Mapping[str, Any]) -> dict[str, Any]:
     return run_claims(ClaimsParams(
         claims_path=str(raw / "claims" / "article_claims.csv"),
         definitions_path=str(raw / "claims" / "cncf_definitions.csv"),
         printed_path=str(raw / "certifications" / "cncf_published_counts.csv"),
         certifications_path=str(processed / "certifications.parquet"),
         rates_path=str(processed / "rates.parquet"),
-        activity_path=str(processed / "activity.parquet"), seed=seed)).to_results()
+        activity_path=str(processed / "activity.parquet"), seed=seed), earlier).to_results()
 
 
 def claims_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -179,6 +190,7 @@ def _summary(results: Mapping[str, Any], figures_dir: str | None,
 NAME = "claims_audit"
 SPEC = SectionSpec(
     name=NAME, key="claims", title="claims audit", needs=NEEDS, optional_input="claims",
+    reads=("activity",),
     skip_reason="no claims file (inputs.claims: null)",
     notebook_parameters=_notebook_parameters,
     merge=lambda doc: {"claims": doc["claims"] if doc else None},

@@ -282,7 +282,8 @@ def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dic
             "results_path": results_path(out, NAME), "figures_dir": str(out / "figures")}
 
 
-def _default_results(defaults: Any, processed: Path, raw: Path, seed: int) -> dict[str, Any]:
+def _default_results(defaults: Any, processed: Path, raw: Path, seed: int,
+                     earlier: Mapping[str, Any]) -> dict[str, Any]:
     return run_growth(defaults.growth.model_copy(update={
         "counts_path": str(processed / "certifications.parquet"), "seed": seed})).to_results()
 

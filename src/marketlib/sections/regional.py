@@ -345,8 +345,8 @@ def _merge(doc: dict[str, Any] | None) -> dict[str, Any]:
                                 if doc else None)}
 
 
-def _default_results(defaults: Any, processed: Path, raw: Path, seed: int
-                     ) -> dict[str, Any] | None:
+def _default_results(defaults: Any, processed: Path, raw: Path, seed: int,
+                     earlier: Mapping[str, Any]) -> dict[str, Any] | None:
     if not (processed / "activity.parquet").is_file():
         return None
     return run_regional(defaults.regional.model_copy(update={
@@ -440,6 +440,7 @@ def _check(params: Any, tables: Mapping[str, Path]) -> None:
 NAME = "regional_growth"
 SPEC = SectionSpec(
     name=NAME, key="regional", title="regional growth", optional_input="activity",
+    reads=("activity",),
     skip_reason="no developer-activity files (inputs.activity: null)",
     notebook_parameters=_notebook_parameters, merge=_merge, default_results=_default_results,
     comparisons=_status, estimates=_estimates, status_words={"regional": "regional growth"},

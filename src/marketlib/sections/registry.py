@@ -6,7 +6,7 @@ Notebooks run in the order their needs allow (``SectionSpec.needs``); the summar
 
 from __future__ import annotations
 
-from marketlib.sections import arbitrage, claims, growth, regional
+from marketlib.sections import arbitrage, claims, growth, regional, triangulation
 from marketlib.sections.base import SectionSpec
 
 SECTIONS: tuple[SectionSpec, ...] = (
@@ -14,6 +14,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
     regional.SPEC,
     growth.SPEC,
     claims.SPEC,
+    triangulation.SPEC,
 )
 
 #: The summary page: the last notebook of a run, reading every section's results.

@@ -17,21 +17,21 @@ from marketlib.sections.base import load_json
 from marketlib.sections.registry import SECTIONS
 
 
-def summary_results(growth_results_path: str | None = None,
-                    arbitrage_results_path: str | None = None,
-                    regional_results_path: str | None = None,
-                    claims_results_path: str | None = None, as_of: str | None = None,
-                    processed: str | Path | None = None, raw: str | Path | None = None,
-                    seed: int = 0) -> dict[str, Any]:
+def summary_results(results_paths: Mapping[str, str | None] | None = None,
+                    as_of: str | None = None, processed: str | Path | None = None,
+                    raw: str | Path | None = None, seed: int = 0) -> dict[str, Any]:
     """Return the sections the summary page shows, as one results document.
 
-    A report run passes the results its notebooks wrote (``<key>_results_path``); on its own
-    (JupyterLab, nbval) the page computes each section here with the default report
-    parameters, from the clean tables in ``processed`` and the typed files in ``raw`` (the
-    project's ``data/processed`` and ``data/raw`` by default, wherever the page runs from).
+    ``results_paths`` maps a section's key to the results file its notebook wrote; a section
+    not given is computed here with the default report parameters (JupyterLab, nbval), from
+    the clean tables in ``processed`` and the typed files in ``raw`` (the project's
+    ``data/processed`` and ``data/raw`` by default, wherever the page runs from), reading the
+    sections computed before it.
     """
-    given = {"growth": growth_results_path, "arbitrage": arbitrage_results_path,
-             "regional": regional_results_path, "claims": claims_results_path}
+    given = dict(results_paths or {})
+    unknown = sorted(set(given) - {spec.key for spec in SECTIONS})
+    if unknown:
+        raise KeyError(f"no section with the key(s) {unknown}")
     defaults = default_report_params()
     proc = Path(processed) if processed is not None else processed_dir()
     rawp = Path(raw) if raw is not None else raw_dir()
@@ -41,8 +41,8 @@ def summary_results(growth_results_path: str | None = None,
     for spec in SECTIONS:
         path = given.get(spec.key)
         doc = (load_json(path) if path
-               else spec.default_results(defaults, proc, rawp, seed) if spec.default_results
-               else None)
+               else spec.default_results(defaults, proc, rawp, seed, out)
+               if spec.default_results else None)
         out.update(spec.merge(doc) if spec.merge else {spec.key: doc})
     return out
 
