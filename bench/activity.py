@@ -39,9 +39,14 @@ def run_once() -> dict[str, float | int]:
     with tempfile.TemporaryDirectory() as out:
         write_outputs(result, out, {t.path.name: t.sha256 for t in tables})
     t3 = time.perf_counter()
-    return {"rows": result.report["rows_in"], "rows_clean": result.report["rows_clean"],
-            "read_seconds": round(t1 - t0, 3), "clean_seconds": round(t2 - t1, 3),
-            "read_clean_seconds": round(t2 - t0, 3), "write_seconds": round(t3 - t2, 3)}
+    return {
+        "rows": result.report["rows_in"],
+        "rows_clean": result.report["rows_clean"],
+        "read_seconds": round(t1 - t0, 3),
+        "clean_seconds": round(t2 - t1, 3),
+        "read_clean_seconds": round(t2 - t0, 3),
+        "write_seconds": round(t3 - t2, 3),
+    }
 
 
 def main(argv: list[str]) -> None:
@@ -50,13 +55,19 @@ def main(argv: list[str]) -> None:
     first = run_once()
     runs = [run_once() for _ in range(repeats)]
     best = min(runs, key=lambda r: r["read_clean_seconds"])
-    res = {"first_run": first, "best_of": repeats, **best,
-           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    res = {
+        "first_run": first,
+        "best_of": repeats,
+        **best,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
     print(json.dumps(res, indent=2))
     target = "OK" if best["read_clean_seconds"] < 1.0 else "OVER TARGET"
-    print(f"clean_activity, five Innovation Graph files: read+clean "
-          f"{best['read_clean_seconds']:.3f} s (clean {best['clean_seconds']:.3f} s; "
-          f"first run {first['read_clean_seconds']:.3f} s) [{target}: < 1 s]")
+    print(
+        f"clean_activity, five Innovation Graph files: read+clean "
+        f"{best['read_clean_seconds']:.3f} s (clean {best['clean_seconds']:.3f} s; "
+        f"first run {first['read_clean_seconds']:.3f} s) [{target}: < 1 s]"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MARKETLIB_DATA"] = str(Path(tmp) / "data")
         p = params.clean_params()
-        plans = {"rates": (input_format("aijobs", "rates"), [rates], p),
-                 "activity": (input_format("innovationgraph", "activity"), acts, p)}
+        plans = {
+            "rates": (input_format("aijobs", "rates"), [rates], p),
+            "activity": (input_format("innovationgraph", "activity"), acts, p),
+        }
         for label in ("clean (no cache)", "reuse (cached)"):
             t0 = time.perf_counter()
             *_, reused = clean_tables(plans, Maps(), Path(tempfile.mkdtemp(dir=tmp)))

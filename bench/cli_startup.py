@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ML = str(ROOT / ".venv" / "bin" / "marketlib")
 PY = str(ROOT / ".venv" / "bin" / "python")
 AIJOBS = ROOT / "data" / "raw" / "aijobs" / "salaries.csv"
-BARE = ("import sys, pandas as pd; pd.read_csv(sys.argv[1], dtype=str, "
-        "keep_default_na=False).to_parquet(sys.argv[2])")
+BARE = (
+    "import sys, pandas as pd; pd.read_csv(sys.argv[1], dtype=str, "
+    "keep_default_na=False).to_parquet(sys.argv[2])"
+)
 
 
 def main() -> int:
@@ -28,9 +30,24 @@ def main() -> int:
         bare.write_text(BARE)
         runs = [
             ["farm-bench", "-n", "10", "--", ML, "--help"],
-            ["farm-bench", "-n", "5", "--timeout", "300", "--vs",
-             f"{PY} {bare} {AIJOBS} {tmp}/bare.parquet", "--", ML, "clean", "rates",
-             str(AIJOBS), "--format", "aijobs", "--out", f"{tmp}/out"],
+            [
+                "farm-bench",
+                "-n",
+                "5",
+                "--timeout",
+                "300",
+                "--vs",
+                f"{PY} {bare} {AIJOBS} {tmp}/bare.parquet",
+                "--",
+                ML,
+                "clean",
+                "rates",
+                str(AIJOBS),
+                "--format",
+                "aijobs",
+                "--out",
+                f"{tmp}/out",
+            ],
         ]
         for cmd in runs:
             print("$", " ".join(cmd[:8]), "...", flush=True)

@@ -71,14 +71,22 @@ def case_pandas(rows: int = 1_000_000) -> dict:
         result = clean_rates(raw.frame, "generic", CleanParams(), source_file=src.name)
         write_outputs(result, Path(tmp) / "out", {str(src): raw.sha256})
         seconds, cpu = time.perf_counter() - t0, _cpu() - c0
-    return {"rows": rows, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-            "cpu_s_per_million": round(cpu / rows * 1e6, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "cpu_s_per_million": round(cpu / rows * 1e6, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 def _child(name: str, *args: str) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", name, *args],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", name, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -107,8 +115,9 @@ def case_dask(rows: int, files: int, repeat: int = 3) -> dict:
                 p.with_suffix(".tmp").rename(p)
             paths.append(str(p))
         out["generate_seconds"] = round(time.perf_counter() - t, 1)
-        with dask_client(None, n_workers=2, threads_per_worker=1,
-                         memory_limit="3GiB") as client:  # the CLI's local cluster
+        with dask_client(
+            None, n_workers=2, threads_per_worker=1, memory_limit="3GiB"
+        ) as client:  # the CLI's local cluster
             client.run(_warm)
             # the clean REPEAT times, each followed by the pandas case in a fresh process (the
             # cluster idle): pairs measured under the same load on this shared machine
@@ -116,24 +125,41 @@ def case_dask(rows: int, files: int, repeat: int = 3) -> dict:
             for rep in range(repeat):
                 before = client.run(_worker_stats)
                 c0, t0 = _cpu(), time.perf_counter()
-                report, _ = clean_rates_dask(paths, "generic", CleanParams(),
-                                             Path(tmp) / f"out{rep}")
+                report, _ = clean_rates_dask(
+                    paths, "generic", CleanParams(), Path(tmp) / f"out{rep}"
+                )
                 seconds = time.perf_counter() - t0
                 after = client.run(_worker_stats)
                 wcpu = sum(after[w]["cpu"] - before[w]["cpu"] for w in after)
                 ccpu = _cpu() - c0
-                runs.append({"seconds": round(seconds, 2), "client_cpu_seconds": round(ccpu, 2),
-                             "worker_cpu_seconds": round(wcpu, 2),
-                             "cpu_s_per_million": round((wcpu + ccpu) / rows * 1e6, 2)})
+                runs.append(
+                    {
+                        "seconds": round(seconds, 2),
+                        "client_cpu_seconds": round(ccpu, 2),
+                        "worker_cpu_seconds": round(wcpu, 2),
+                        "cpu_s_per_million": round((wcpu + ccpu) / rows * 1e6, 2),
+                    }
+                )
                 pandas_runs.append(_child("pandas"))
-                print(f"  run {rep + 1}: dask {runs[-1]}, pandas {pandas_runs[-1]}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  run {rep + 1}: dask {runs[-1]}, pandas {pandas_runs[-1]}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             out["runs"], out["pandas_runs"] = runs, pandas_runs
             out["worker_peak_rss_mb"] = [round(v["peak_mb"]) for v in after.values()]
             out["rows_clean"] = report["rows_clean"]
-            table = dd.read_parquet(Path(tmp) / "out0" / "rates.parquet",
-                                    columns=["region", "hourly_usd", "experience",
-                                             "role_family", "year", "employment_type"])
+            table = dd.read_parquet(
+                Path(tmp) / "out0" / "rates.parquet",
+                columns=[
+                    "region",
+                    "hourly_usd",
+                    "experience",
+                    "role_family",
+                    "year",
+                    "employment_type",
+                ],
+            )
             d = table.dropna(subset=["region"]).rename(columns={"region": "group"})
             t1 = time.perf_counter()
             med = dask_group_medians(d, "group", "hourly_usd")
@@ -143,10 +169,12 @@ def case_dask(rows: int, files: int, repeat: int = 3) -> dict:
             fit = dask_adjusted_ratios(d, "North America", groups)
             out["hc3_seconds"] = round(time.perf_counter() - t2, 2)
             out["hc3_cells"] = fit.n_cells
-            out["median_north_america"] = float(np.asarray(
-                med.loc[med["group"] == "North America", "median"])[0])
+            out["median_north_america"] = float(
+                np.asarray(med.loc[med["group"] == "North America", "median"])[0]
+            )
             out["worker_peak_rss_mb_after_arbitrage"] = [
-                round(v["peak_mb"]) for v in client.run(_worker_stats).values()]
+                round(v["peak_mb"]) for v in client.run(_worker_stats).values()
+            ]
     return out
 
 
@@ -161,13 +189,17 @@ def main(argv: list[str]) -> None:
     d = _child("dask", str(rows), str(files), str(repeat))
     dask_cpu = sorted(r["cpu_s_per_million"] for r in d["runs"])
     pandas_cpu = sorted(r["cpu_s_per_million"] for r in d["pandas_runs"])
-    paired = sorted(a["cpu_s_per_million"] / b["cpu_s_per_million"]
-                    for a, b in zip(d["runs"], d["pandas_runs"], strict=True))
-    results = {"dask": d,
-               "dask_cpu_s_per_million_median": dask_cpu[len(dask_cpu) // 2],
-               "pandas_cpu_s_per_million_median": pandas_cpu[len(pandas_cpu) // 2],
-               "dask_cpu_per_million_vs_pandas": round(paired[len(paired) // 2], 2),
-               "dask_cpu_per_million_vs_pandas_runs": [round(r, 2) for r in paired]}
+    paired = sorted(
+        a["cpu_s_per_million"] / b["cpu_s_per_million"]
+        for a, b in zip(d["runs"], d["pandas_runs"], strict=True)
+    )
+    results = {
+        "dask": d,
+        "dask_cpu_s_per_million_median": dask_cpu[len(dask_cpu) // 2],
+        "pandas_cpu_s_per_million_median": pandas_cpu[len(pandas_cpu) // 2],
+        "dask_cpu_per_million_vs_pandas": round(paired[len(paired) // 2], 2),
+        "dask_cpu_per_million_vs_pandas_runs": [round(r, 2) for r in paired],
+    }
     print(json.dumps(results, indent=1))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "dask.json").write_text(json.dumps(results, indent=2) + "\n")

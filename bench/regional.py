@@ -24,17 +24,23 @@ TOPICS = ["kubernetes", "docker", "terraform", "machine-learning", "llm", "pytho
 def main(repeats: int = 5) -> dict[str, float]:
     """Clean topics and developers once, then time ``regional_growth`` ``repeats`` times."""
     folder = mirror_dir() / "innovationgraph"
-    tables = [(read_csv_text(folder / f"{n}.csv").frame, f"{n}.csv")
-              for n in ("topics", "developers")]
+    tables = [
+        (read_csv_text(folder / f"{n}.csv").frame, f"{n}.csv") for n in ("topics", "developers")
+    ]
     table = clean_activity(tables, "innovationgraph", CleanParams(max_date="2026-11-26")).clean
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        res = regional_growth(table, "topic_pushers", TOPICS, ["region"], years=[2022, 2023, 2024],
-                              latest_quarters=4)
+        res = regional_growth(
+            table, "topic_pushers", TOPICS, ["region"], years=[2022, 2023, 2024], latest_quarters=4
+        )
         times.append(time.perf_counter() - t0)
-    out = {"rows": len(res.growth), "first_s": round(times[0], 3),
-           "best_s": round(min(times), 3), "target_s": 2.0}
+    out = {
+        "rows": len(res.growth),
+        "first_s": round(times[0], 3),
+        "best_s": round(min(times), 3),
+        "target_s": 2.0,
+    }
     print(json.dumps(out))
     return out
 

@@ -47,21 +47,80 @@ def make_generic(n: int, seed: int = 0):
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    countries = ["USA", "U.S.", "United States", "US", "UK", "United Kingdom", "Germany", "DE",
-                 "Poland", "PL", "Viet Nam", "Vietnam", "Türkiye", "India", "IN", "Brazil",
-                 "Kyiv, Ukraine", "Austin, TX, USA", "Medellín, Colombia", "Philippines",
-                 "Mars"]
-    cur_for = {"USA": "USD", "U.S.": "USD", "United States": "USD", "US": "USD", "UK": "GBP",
-               "United Kingdom": "GBP", "Germany": "EUR", "DE": "EUR", "Poland": "PLN",
-               "PL": "PLN", "Viet Nam": "USD", "Vietnam": "USD", "Türkiye": "TRY",
-               "India": "INR", "IN": "INR", "Brazil": "BRL", "Kyiv, Ukraine": "USD",
-               "Austin, TX, USA": "USD", "Medellín, Colombia": "USD", "Philippines": "PHP",
-               "Mars": "USD"}
-    units = np.array(["hour", "hourly", "hr", "day", "daily", "month", "monthly", "year",
-                      "annual", "per annum", "yearly"])
-    per_hour = {"hour": 1, "hourly": 1, "hr": 1, "day": 8, "daily": 8, "month": 173.3,
-                "monthly": 173.3, "year": 2080, "annual": 2080, "per annum": 2080,
-                "yearly": 2080}
+    countries = [
+        "USA",
+        "U.S.",
+        "United States",
+        "US",
+        "UK",
+        "United Kingdom",
+        "Germany",
+        "DE",
+        "Poland",
+        "PL",
+        "Viet Nam",
+        "Vietnam",
+        "Türkiye",
+        "India",
+        "IN",
+        "Brazil",
+        "Kyiv, Ukraine",
+        "Austin, TX, USA",
+        "Medellín, Colombia",
+        "Philippines",
+        "Mars",
+    ]
+    cur_for = {
+        "USA": "USD",
+        "U.S.": "USD",
+        "United States": "USD",
+        "US": "USD",
+        "UK": "GBP",
+        "United Kingdom": "GBP",
+        "Germany": "EUR",
+        "DE": "EUR",
+        "Poland": "PLN",
+        "PL": "PLN",
+        "Viet Nam": "USD",
+        "Vietnam": "USD",
+        "Türkiye": "TRY",
+        "India": "INR",
+        "IN": "INR",
+        "Brazil": "BRL",
+        "Kyiv, Ukraine": "USD",
+        "Austin, TX, USA": "USD",
+        "Medellín, Colombia": "USD",
+        "Philippines": "PHP",
+        "Mars": "USD",
+    }
+    units = np.array(
+        [
+            "hour",
+            "hourly",
+            "hr",
+            "day",
+            "daily",
+            "month",
+            "monthly",
+            "year",
+            "annual",
+            "per annum",
+            "yearly",
+        ]
+    )
+    per_hour = {
+        "hour": 1,
+        "hourly": 1,
+        "hr": 1,
+        "day": 8,
+        "daily": 8,
+        "month": 173.3,
+        "monthly": 173.3,
+        "year": 2080,
+        "annual": 2080,
+        "per annum": 2080,
+        "yearly": 2080,
+    }
     c = rng.choice(countries, n)
     u = rng.choice(units, n)
     hourly = np.exp(rng.normal(np.log(60), 0.5, n))
@@ -74,14 +133,27 @@ def make_generic(n: int, seed: int = 0):
     years = rng.integers(2019, 2025, n).astype(str)
     months = np.char.zfill(rng.integers(1, 13, n).astype(str), 2)
     date = np.where(rng.random(n) < 0.5, years, np.char.add(np.char.add(years, "-"), months))
-    return pd.DataFrame({
-        "country": c, "amount": amount_text, "currency": pd.Series(c).map(cur_for).to_numpy(),
-        "unit": u, "date": date,
-        "role": rng.choice(["ML Engineer", "Data Scientist", "MLOps Engineer",
-                            "Platform Engineer", "Data Engineer"], n),
-        "experience": rng.choice(["junior", "mid", "senior", "SE", "EN", "lead"], n),
-        "employment_type": rng.choice(["employee", "contractor", "freelance", "FT"], n),
-    }).astype("str")
+    return pd.DataFrame(
+        {
+            "country": c,
+            "amount": amount_text,
+            "currency": pd.Series(c).map(cur_for).to_numpy(),
+            "unit": u,
+            "date": date,
+            "role": rng.choice(
+                [
+                    "ML Engineer",
+                    "Data Scientist",
+                    "MLOps Engineer",
+                    "Platform Engineer",
+                    "Data Engineer",
+                ],
+                n,
+            ),
+            "experience": rng.choice(["junior", "mid", "senior", "SE", "EN", "lead"], n),
+            "employment_type": rng.choice(["employee", "contractor", "freelance", "FT"], n),
+        }
+    ).astype("str")
 
 
 def write_generic_csv(path: str | Path, n: int, seed: int = 0) -> None:
@@ -90,8 +162,17 @@ def write_generic_csv(path: str | Path, n: int, seed: int = 0) -> None:
     The generator's own memory then never counts in the measured process's peak RSS (the
     benchmark measures reading, cleaning and writing in a fresh process).
     """
-    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--make-generic", str(n),
-                    str(seed), str(path)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--make-generic",
+            str(n),
+            str(seed),
+            str(path),
+        ],
+        check=True,
+    )
 
 
 def case_clean_generic_1m() -> dict:
@@ -107,8 +188,12 @@ def case_clean_generic_1m() -> dict:
         result = clean_rates(raw.frame, "generic", CleanParams(), source_file=src.name)
         write_outputs(result, Path(tmp) / "out", {str(src): raw.sha256})
         seconds = time.perf_counter() - t0
-    return {"rows": 1_000_000, "seconds": round(seconds, 3),
-            "rows_clean": result.report["rows_clean"], "reasons": result.report["reasons"]}
+    return {
+        "rows": 1_000_000,
+        "seconds": round(seconds, 3),
+        "rows_clean": result.report["rows_clean"],
+        "reasons": result.report["reasons"],
+    }
 
 
 def case_growth_16x48() -> dict:
@@ -124,20 +209,35 @@ def case_growth_16x48() -> dict:
     rows = []
     for region in ("North America", "Europe", "Asia-Pacific", "Latin America"):
         for cert in ("CKA", "CKAD", "CKS", "KCNA"):
-            mu = rng.uniform(30, 400) * np.exp(0.02 * np.arange(48)) * (
-                1 + 0.1 * np.sin(2 * np.pi * np.arange(48) / 12))
+            mu = (
+                rng.uniform(30, 400)
+                * np.exp(0.02 * np.arange(48))
+                * (1 + 0.1 * np.sin(2 * np.pi * np.arange(48) / 12))
+            )
             y = nb_counts(mu, 0.02, rng)
-            rows += [{"period": s.strftime("%Y-%m"), "period_start": s, "freq": "M",
-                      "region": region, "certification": cert, "count": int(v),
-                      "count_basis": "new"} for s, v in zip(starts, y, strict=True)]
+            rows += [
+                {
+                    "period": s.strftime("%Y-%m"),
+                    "period_start": s,
+                    "freq": "M",
+                    "region": region,
+                    "certification": cert,
+                    "count": int(v),
+                    "count_basis": "new",
+                }
+                for s, v in zip(starts, y, strict=True)
+            ]
     table = pd.DataFrame(rows)
     t0 = time.perf_counter()
     panel = gr.prepare_panel(table, ["region", "certification"], "M")
     fit = gr.fit_growth(panel, forecast_periods=12, n_boot=5000)
     seconds = time.perf_counter() - t0
-    return {"groups": panel.data["group"].nunique(), "periods": len(panel.periods),
-            "seconds": round(seconds, 3), "trend_models": fit.trend["model"].value_counts()
-            .to_dict()}
+    return {
+        "groups": panel.data["group"].nunique(),
+        "periods": len(panel.periods),
+        "seconds": round(seconds, 3),
+        "trend_models": fit.trend["model"].value_counts().to_dict(),
+    }
 
 
 def case_arbitrage_bootstrap() -> dict:
@@ -154,17 +254,25 @@ def case_arbitrage_bootstrap() -> dict:
     boot = time.perf_counter() - t0
     t1 = time.perf_counter()
     ab.run_arbitrage(rates, ab.Scope(), n_boot=2000, seed=1)
-    return {"groups": len(r), "bootstrap_seconds": round(boot, 3),
-            "seconds": round(time.perf_counter() - t1, 3)}
+    return {
+        "groups": len(r),
+        "bootstrap_seconds": round(boot, 3),
+        "seconds": round(time.perf_counter() - t1, 3),
+    }
 
 
-CASES = {"clean_aijobs": case_clean_aijobs, "clean_generic_1m": case_clean_generic_1m,
-         "growth_16x48": case_growth_16x48, "arbitrage_bootstrap": case_arbitrage_bootstrap}
+CASES = {
+    "clean_aijobs": case_clean_aijobs,
+    "clean_generic_1m": case_clean_generic_1m,
+    "growth_16x48": case_growth_16x48,
+    "arbitrage_bootstrap": case_arbitrage_bootstrap,
+}
 
 
 def _run_child(name: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", name], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", name], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

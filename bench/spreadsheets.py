@@ -21,9 +21,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from specialists import make_marketplace  # noqa: E402
 
-COLUMNS = {"country": "country", "amount": "hourly_rate_usd", "currency": {"value": "USD"},
-           "unit": {"value": "hour"}, "date": "billed_on", "experience": "years_experience",
-           "employment_type": "contract", "skills": "skills"}
+COLUMNS = {
+    "country": "country",
+    "amount": "hourly_rate_usd",
+    "currency": {"value": "USD"},
+    "unit": {"value": "hour"},
+    "date": "billed_on",
+    "experience": "years_experience",
+    "employment_type": "contract",
+    "skills": "skills",
+}
 
 
 def best(fn, repeats: int = 3) -> float:
@@ -57,13 +64,17 @@ def main(rows: int = 200_000) -> None:
         p = CleanParams(max_date="2025-06-30")
         out = {}
         for name, path in (("csv", csv), ("xlsx", xlsx)):
-            out[name] = best(lambda path=path: clean_files([path], "generic", "rates",
-                                                           maps.params(p), maps))
+            out[name] = best(
+                lambda path=path: clean_files([path], "generic", "rates", maps.params(p), maps)
+            )
         result, _, _ = clean_files([csv], "generic", "rates", maps.params(p), maps)
         rates = result.clean
         plain = ab.Scope(rate_kind="bill_rate", employment_types=("contractor",))
-        skilled = ab.Scope(rate_kind="bill_rate", employment_types=("contractor",),
-                           skills_all=("kubernetes", "pytorch"))
+        skilled = ab.Scope(
+            rate_kind="bill_rate",
+            employment_types=("contractor",),
+            skills_all=("kubernetes", "pytorch"),
+        )
         # the same rows reach the estimators: the selection's own cost is what is timed
         sel = best(lambda: ab.select_rates(rates, skilled))
         run_plain = best(lambda: ab.run_arbitrage(rates, plain, n_boot=500, seed=1), 2)
@@ -74,14 +85,19 @@ def main(rows: int = 200_000) -> None:
         run_skilled = best(lambda: ab.run_arbitrage(rates, skilled, n_boot=500, seed=1), 2)
     print(f"rows: {rows:,} (xlsx written by pandas/openpyxl in {write_s:.1f} s)")
     print(f"clean csv : {out['csv']:.2f} s")
-    print(f"clean xlsx: {out['xlsx']:.2f} s  ({out['xlsx'] / out['csv']:.2f}x the CSV; "
-          "target < 3x)")
+    print(
+        f"clean xlsx: {out['xlsx']:.2f} s  ({out['xlsx'] / out['csv']:.2f}x the CSV; target < 3x)"
+    )
     print(f"arbitrage, all rows: {run_plain:.2f} s; skills selection alone: {sel:.3f} s")
-    print(f"the section with skills_all {run_skilled:.2f} s against without it "
-          f"{run_plain:.2f} s ({run_skilled / run_plain - 1:+.1%}: fewer rows to estimate); "
-          f"the skills step itself {sel / run_plain:.1%} of the section (target < 10%)")
-    print(f"(the specialists' rows given pre-filtered: {run_same:.2f} s; the difference is "
-          "every filter on the larger table, not the skills step)")
+    print(
+        f"the section with skills_all {run_skilled:.2f} s against without it "
+        f"{run_plain:.2f} s ({run_skilled / run_plain - 1:+.1%}: fewer rows to estimate); "
+        f"the skills step itself {sel / run_plain:.1%} of the section (target < 10%)"
+    )
+    print(
+        f"(the specialists' rows given pre-filtered: {run_same:.2f} s; the difference is "
+        "every filter on the larger table, not the skills step)"
+    )
 
 
 if __name__ == "__main__":

@@ -125,8 +125,8 @@ plt.show()
 # %% [markdown]
 # ## Trend growth and forecast
 #
-# Annual trend growth is e^b - 1, b the slope of a log-linear model in years; the model is chosen by a
-# stated rule (weighted pooled log-OLS when every cell has at least 50 credentials, else
+# Annual trend growth is e^b - 1, b the slope of a log-linear model in years; the model is
+# chosen by a stated rule (weighted pooled log-OLS when every cell has at least 50 credentials, else
 # per-group quasi-Poisson). The endpoint CAGR is shown for reference only: it depends entirely
 # on two numbers. Forecasts are constant-growth extrapolations.
 

@@ -78,7 +78,8 @@ growth = section.growth
 subject = section.headline_subject
 geo = params.group_by[0]
 print(f"input: {section.provenance['path']}  sha256 {section.provenance['sha256'][:12]}…")
-print(f"measure: {publish.reader_words(growth.measure)}; topics {', '.join(params.subjects or ['all'])}; "
+topics = ", ".join(params.subjects or ["all"])
+print(f"measure: {publish.reader_words(growth.measure)}; topics {topics}; "
       f"composition {growth.composition}; years {params.start}-{params.end} and the latest "
       f"{params.latest_quarters} quarters")
 for note in growth.notes:

@@ -51,9 +51,12 @@ EDITS: dict[str, tuple[dict[str, str], str]] = {
 }
 EXTRA_ROWS = [
     {
-        "iso2": "XK", "iso3": "XKX", "name": "Kosovo", "un_region": "Europe",
-        "un_subregion": "Southern Europe", "notes": "not in ISO 3166/M49; user-assigned XK/XKX "
-        "(World Bank) added by hand",
+        "iso2": "XK",
+        "iso3": "XKX",
+        "name": "Kosovo",
+        "un_region": "Europe",
+        "un_subregion": "Southern Europe",
+        "notes": "not in ISO 3166/M49; user-assigned XK/XKX (World Bank) added by hand",
     },
 ]
 
@@ -65,8 +68,9 @@ def build(src: Path) -> pd.DataFrame:
         {
             "iso2": raw["ISO3166-1-Alpha-2"],
             "iso3": raw["ISO3166-1-Alpha-3"],
-            "name": raw["CLDR display name"].where(raw["CLDR display name"] != "",
-                                                    raw["official_name_en"]),
+            "name": raw["CLDR display name"].where(
+                raw["CLDR display name"] != "", raw["official_name_en"]
+            ),
             "un_region": raw["Region Name"],
             "un_subregion": raw["Sub-region Name"],
             "un_intermediate": raw["Intermediate Region Name"],
@@ -87,8 +91,9 @@ def build(src: Path) -> pd.DataFrame:
                 t.loc[t["iso2"] == iso2, k] = v
         t.loc[t["iso2"] == iso2, "notes"] = note
     # article scheme from the UN sub-region (and the original LAC grouping)
-    sub_key = t["un_subregion"].where(~t["un_region"].eq("Latin America and the Caribbean"),
-                                      "Latin America and the Caribbean")
+    sub_key = t["un_subregion"].where(
+        ~t["un_region"].eq("Latin America and the Caribbean"), "Latin America and the Caribbean"
+    )
     sub_key = sub_key.where(~t["un_region"].eq("Northern America"), "Northern America")
     art = sub_key.map(UN_SUB_TO_ARTICLE)
     t["region"] = [a[0] if isinstance(a, tuple) else "" for a in art]
@@ -96,21 +101,24 @@ def build(src: Path) -> pd.DataFrame:
     europe = t["un_region"] == "Europe"
     t.loc[europe, "region"] = "Europe"
     t.loc[europe, "subregion"] = t.loc[europe, "iso2"].map(
-        lambda c: "Eastern Europe" if c in CEE else "Western Europe")
+        lambda c: "Eastern Europe" if c in CEE else "Western Europe"
+    )
     for iso2, (fields, _note) in EDITS.items():
         for k in ("region", "subregion"):
             if k in fields:
                 t.loc[t["iso2"] == iso2, k] = fields[k]
     missing = t["region"] == ""
     t.loc[missing, "notes"] = t.loc[missing, "notes"].where(
-        t.loc[missing, "notes"] != "", "no UN region in source (e.g. Antarctica): unassigned")
+        t.loc[missing, "notes"] != "", "no UN region in source (e.g. Antarctica): unassigned"
+    )
     cols = ["iso2", "iso3", "name", "region", "subregion", "un_region", "un_subregion", "notes"]
     return t[cols].sort_values("iso3").reset_index(drop=True)
 
 
 if __name__ == "__main__":
-    src = Path(sys.argv[1] if len(sys.argv) > 1 else
-               "../shared/data/country-regions/country-codes.csv")
+    src = Path(
+        sys.argv[1] if len(sys.argv) > 1 else "../shared/data/country-regions/country-codes.csv"
+    )
     table = build(src)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(OUT, index=False, lineterminator="\n")

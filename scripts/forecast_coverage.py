@@ -17,8 +17,10 @@ from marketlib import growth as g
 from marketlib.simulate import certification_counts
 
 GROWTH = {"North America": 0.38, "Europe": 0.52, "Asia-Pacific": 0.67, "Latin America": 0.45}
-BASES = {"LARGE": {"North America": 800, "Europe": 600, "Asia-Pacific": 400, "Latin America": 120},
-         "SMALL": {"North America": 40, "Europe": 30, "Asia-Pacific": 12, "Latin America": 6}}
+BASES = {
+    "LARGE": {"North America": 800, "Europe": 600, "Asia-Pacific": 400, "Latin America": 120},
+    "SMALL": {"North America": 40, "Europe": 30, "Asia-Pacific": 12, "Latin America": 6},
+}
 
 
 def main(name: str, alpha: float, reps: int, seed: int) -> None:
@@ -41,8 +43,14 @@ def main(name: str, alpha: float, reps: int, seed: int) -> None:
                     hits[(r, h, lv)] += bool(lo <= y <= hi)
     print(name, alpha, reps, seed, "forecasts per region:", n)
     for r in bases:
-        print(f"  {r:14s}", " ".join(f"h{h}/{lv}%: {hits[(r, h, lv)] / max(n[r], 1):.3f}"
-                                       for h in (1, 2) for lv in (80, 95)))
+        print(
+            f"  {r:14s}",
+            " ".join(
+                f"h{h}/{lv}%: {hits[(r, h, lv)] / max(n[r], 1):.3f}"
+                for h in (1, 2)
+                for lv in (80, 95)
+            ),
+        )
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def paule_mandel(x: np.ndarray, ly: np.ndarray, iterate: bool) -> tuple[float, f
         r, mu = ly - x @ beta, np.exp(x @ beta)
 
         def excess(a: float, r: np.ndarray = r, mu: np.ndarray = mu) -> float:
-            return float(np.sum(r ** 2 / (1 / mu + a)) - df)
+            return float(np.sum(r**2 / (1 / mu + a)) - df)
 
         new = 0.0 if excess(0.0) <= 0 else brentq(excess, 0, 10, xtol=1e-12)
         w = 1 / (1 / mu + new)
@@ -67,8 +67,10 @@ def run(alpha: float, reps: int, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     xs = {h: design(h) for h in (False, True)}
     mu_true = BASES[:, None] * (1 + GROWTH[:, None]) ** T
-    hits = {k: np.zeros(GROUPS) for k in ("in_residuals", "held_out_t_model_df",
-                                          "held_out_satterthwaite", "oracle")}
+    hits = {
+        k: np.zeros(GROUPS)
+        for k in ("in_residuals", "held_out_t_model_df", "held_out_satterthwaite", "oracle")
+    }
     for _ in range(reps):
         y = rng.poisson(rng.gamma(1 / alpha, mu_true * alpha)).astype(float)
         ly = np.log(y).ravel()
@@ -76,8 +78,9 @@ def run(alpha: float, reps: int, seed: int) -> dict[str, np.ndarray]:
         err = np.abs(np.log(y1 / y0) - np.log1p(GROWTH))
         known = 1 / y0 + 1 / y1
 
-        def covers(a: float, q: np.ndarray | float, known: np.ndarray = known,
-                   err: np.ndarray = err) -> np.ndarray:
+        def covers(
+            a: float, q: np.ndarray | float, known: np.ndarray = known, err: np.ndarray = err
+        ) -> np.ndarray:
             return err <= q * np.sqrt(known + 2 * a)
 
         a, _, df = paule_mandel(xs[False], ly, iterate=False)

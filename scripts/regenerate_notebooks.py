@@ -54,8 +54,13 @@ def regenerate(name: str) -> Path:
         tmp_in = Path(tmp) / f"{name}.ipynb"
         nbformat.write(nb, tmp_in)
         executed = pm.execute_notebook(
-            str(tmp_in), str(Path(tmp) / "out.ipynb"), cwd=str(NB_DIR), kernel_name="python3",
-            execution_timeout=TIMEOUT, progress_bar=False, log_output=False,
+            str(tmp_in),
+            str(Path(tmp) / "out.ipynb"),
+            cwd=str(NB_DIR),
+            kernel_name="python3",
+            execution_timeout=TIMEOUT,
+            progress_bar=False,
+            log_output=False,
         )
     executed = strip_run_metadata(nbformat.from_dict(executed))
     # executed by this interpreter's kernel; opened in JupyterLab with the project's kernel

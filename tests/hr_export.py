@@ -20,12 +20,18 @@ import pandas as pd
 
 #: country -> (currency, yearly median in that currency, rows)
 COUNTRIES = {
-    "Germany": ("EUR", 78_000, 90), "France": ("EUR", 66_000, 70),
-    "Netherlands": ("EUR", 72_000, 50), "Belgium": ("EUR", 68_000, 30),
-    "Austria": ("EUR", 64_000, 20), "Poland": ("PLN", 190_000, 70),
-    "Romania": ("RON", 150_000, 40), "Czechia": ("CZK", 1_100_000, 40),
-    "Hungary": ("HUF", 16_000_000, 30), "Spain": ("EUR", 48_000, 60),
-    "Italy": ("EUR", 45_000, 40), "Portugal": ("EUR", 38_000, 30),
+    "Germany": ("EUR", 78_000, 90),
+    "France": ("EUR", 66_000, 70),
+    "Netherlands": ("EUR", 72_000, 50),
+    "Belgium": ("EUR", 68_000, 30),
+    "Austria": ("EUR", 64_000, 20),
+    "Poland": ("PLN", 190_000, 70),
+    "Romania": ("RON", 150_000, 40),
+    "Czechia": ("CZK", 1_100_000, 40),
+    "Hungary": ("HUF", 16_000_000, 30),
+    "Spain": ("EUR", 48_000, 60),
+    "Italy": ("EUR", 45_000, 40),
+    "Portugal": ("EUR", 38_000, 30),
 }
 SENIORITY = {"Junior": 0.7, "Mid-level": 1.0, "Senior": 1.3, "Staff": 1.6}
 TITLES = ["ML Engineer", "Machine Learning Engineer", "Data Scientist", "Platform Engineer"]
@@ -44,14 +50,20 @@ def make_hr_export(n_scale: float = 1.0, seed: int = 7) -> pd.DataFrame:
             monthly = rng.random() < 0.2
             annual = median * SENIORITY[level] * rng.lognormal(0, 0.25)
             amount = annual / 12 if monthly else annual
-            rows.append({
-                "Employee ID": f"E{i:05d}", "Work Country": country,
-                "Base Salary": f"{amount:,.0f}", "Pay Currency": currency,
-                "Pay Frequency": "Monthly" if monthly else "Annual",
-                "Effective Date": rng.choice(["2023-04-01", "2024-01-15", "2024-07-01"]),
-                "Seniority": level, "Worker Type": worker,
-                "Job Title": rng.choice(TITLES), "Cost Center": f"CC{rng.integers(10, 99)}",
-            })
+            rows.append(
+                {
+                    "Employee ID": f"E{i:05d}",
+                    "Work Country": country,
+                    "Base Salary": f"{amount:,.0f}",
+                    "Pay Currency": currency,
+                    "Pay Frequency": "Monthly" if monthly else "Annual",
+                    "Effective Date": rng.choice(["2023-04-01", "2024-01-15", "2024-07-01"]),
+                    "Seniority": level,
+                    "Worker Type": worker,
+                    "Job Title": rng.choice(TITLES),
+                    "Cost Center": f"CC{rng.integers(10, 99)}",
+                }
+            )
     return pd.DataFrame(rows)
 
 

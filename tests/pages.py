@@ -14,7 +14,8 @@ from pathlib import Path
 INTERNAL = re.compile(
     r"\bthe registry\b|\bregistry's\b|\bmarketlib\.[a-z]|\bexp\((?:gamma|beta|mu)\)"
     r"|\bgamma\b|\bKennedy\b"
-    r"|\bdtype\b|\bNone\b|\bNaN\b|\bparams\.|\bresults_path\b|\bkwargs\b|\bdef \w")
+    r"|\bdtype\b|\bNone\b|\bNaN\b|\bparams\.|\bresults_path\b|\bkwargs\b|\bdef \w"
+)
 #: A snake_case token (``group_by``, ``ratio_ci_*``) that is not part of a file name or address.
 SNAKE = re.compile(r"(?<![\w./:@-])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9*]+)+(?![\w/.-]*\.\w)")
 
@@ -42,8 +43,10 @@ def developer_words(out: Path, quoted: Iterable[str] = ()) -> list[str]:
             text = text.replace(re.sub(r"\s+", " ", q), " ")
         for pattern in (INTERNAL, SNAKE):
             for m in pattern.finditer(text):
-                found.append(f"{page.name}: {m.group(0)!r} in "
-                             f"...{text[max(0, m.start() - 60):m.end() + 40]}...")
+                found.append(
+                    f"{page.name}: {m.group(0)!r} in "
+                    f"...{text[max(0, m.start() - 60) : m.end() + 40]}..."
+                )
     return found
 
 
@@ -59,8 +62,11 @@ def pdf_is_legible(out: Path) -> None:
     pngs = {}
     for png in (out / "figures").glob("*.png"):
         with Image.open(png) as im:
-            pngs[im.size] = (png, im.info.get("dpi", (100, 100))[0],
-                             float(im.info[figures.MIN_FONT_KEY]))
+            pngs[im.size] = (
+                png,
+                im.info.get("dpi", (100, 100))[0],
+                float(im.info[figures.MIN_FONT_KEY]),
+            )
     with pdfplumber.open(out / "market_report.pdf") as pdf:
         assert 1 <= len(pdf.pages) <= 4, len(pdf.pages)
         smallest = min(c["size"] for p in pdf.pages for c in p.chars)

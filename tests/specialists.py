@@ -22,19 +22,44 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-BASE_RATE = {"United States": 120.0, "Canada": 120.0, "Poland": 54.0, "Romania": 54.0,
-             "Ukraine": 54.0, "Germany": 90.0, "France": 90.0, "Spain": 90.0, "India": 30.0,
-             "Sri Lanka": 30.0, "Pakistan": 30.0}
-ROWS = {"United States": 500, "Canada": 150, "Poland": 160, "Romania": 120, "Ukraine": 120,
-        "Germany": 120, "France": 90, "Spain": 60, "India": 160, "Sri Lanka": 40,
-        "Pakistan": 40}
+BASE_RATE = {
+    "United States": 120.0,
+    "Canada": 120.0,
+    "Poland": 54.0,
+    "Romania": 54.0,
+    "Ukraine": 54.0,
+    "Germany": 90.0,
+    "France": 90.0,
+    "Spain": 90.0,
+    "India": 30.0,
+    "Sri Lanka": 30.0,
+    "Pakistan": 30.0,
+}
+ROWS = {
+    "United States": 500,
+    "Canada": 150,
+    "Poland": 160,
+    "Romania": 120,
+    "Ukraine": 120,
+    "Germany": 120,
+    "France": 90,
+    "Spain": 60,
+    "India": 160,
+    "Sri Lanka": 40,
+    "Pakistan": 40,
+}
 SPECIALIST_PREMIUM = 1.3
 SIGMA = 0.3
 TRUE_EE_RATIO = 54.0 / 120.0
 #: spellings of the same skills, as marketplaces write them
-SPELLINGS = {"kubernetes": ["Kubernetes", "k8s", "K8S", "kubernetes"],
-             "pytorch": ["PyTorch", "pytorch", "Torch"], "mlops": ["MLOps", "ML Ops"],
-             "docker": ["Docker"], "python": ["Python"], "tensorflow": ["TensorFlow"]}
+SPELLINGS = {
+    "kubernetes": ["Kubernetes", "k8s", "K8S", "kubernetes"],
+    "pytorch": ["PyTorch", "pytorch", "Torch"],
+    "mlops": ["MLOps", "ML Ops"],
+    "docker": ["Docker"],
+    "python": ["Python"],
+    "tensorflow": ["TensorFlow"],
+}
 SEPARATORS = [";", ", ", " | ", "/"]
 
 
@@ -44,19 +69,35 @@ def make_marketplace(seed: int = 11) -> pd.DataFrame:
     rows = []
     for country, n in ROWS.items():
         for _ in range(n):
-            has = {s: rng.random() < p for s, p in (("kubernetes", 0.55), ("pytorch", 0.5),
-                                                     ("mlops", 0.3), ("docker", 0.5),
-                                                     ("python", 0.7), ("tensorflow", 0.2))}
+            has = {
+                s: rng.random() < p
+                for s, p in (
+                    ("kubernetes", 0.55),
+                    ("pytorch", 0.5),
+                    ("mlops", 0.3),
+                    ("docker", 0.5),
+                    ("python", 0.7),
+                    ("tensorflow", 0.2),
+                )
+            }
             words = [str(rng.choice(SPELLINGS[s])) for s, on in has.items() if on]
             specialist = has["kubernetes"] and has["pytorch"]
-            rate = BASE_RATE[country] * (SPECIALIST_PREMIUM if specialist else 1.0) \
+            rate = (
+                BASE_RATE[country]
+                * (SPECIALIST_PREMIUM if specialist else 1.0)
                 * np.exp(rng.normal(0, SIGMA))
-            rows.append({"freelancer": f"F{len(rows) + 1:05d}", "country": country,
-                         "hourly_rate_usd": round(rate, 2),
-                         "skills": str(rng.choice(SEPARATORS)).join(words),
-                         "years_experience": float(rng.choice([0.5, 1, 3, 4.5, 7, 12, 25])),
-                         "contract": "contractor",
-                         "billed_on": f"2024-{int(rng.integers(1, 13)):02d}-15"})
+            )
+            rows.append(
+                {
+                    "freelancer": f"F{len(rows) + 1:05d}",
+                    "country": country,
+                    "hourly_rate_usd": round(rate, 2),
+                    "skills": str(rng.choice(SEPARATORS)).join(words),
+                    "years_experience": float(rng.choice([0.5, 1, 3, 4.5, 7, 12, 25])),
+                    "contract": "contractor",
+                    "billed_on": f"2024-{int(rng.integers(1, 13)):02d}-15",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -65,24 +106,44 @@ def write_hr_workbook(path: Path, seed: int = 5, rows: int = 240) -> pd.DataFram
     import openpyxl
 
     rng = np.random.default_rng(seed)
-    countries = {"Germany": ("EUR", 70_000), "Poland": ("PLN", 200_000),
-                 "United States": ("USD", 150_000), "India": ("INR", 2_400_000)}
+    countries = {
+        "Germany": ("EUR", 70_000),
+        "Poland": ("PLN", 200_000),
+        "United States": ("USD", 150_000),
+        "India": ("INR", 2_400_000),
+    }
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Pay export"
     ws.append(["ACME Corp. HR pay export, confidential"])
     ws.append([])
-    header = ["Employee ID", "Work Country", "Base Salary", "Currency", "Hire Date",
-              "Pay Date", "Years Experience", "Worker Type", "Job Title"]
+    header = [
+        "Employee ID",
+        "Work Country",
+        "Base Salary",
+        "Currency",
+        "Hire Date",
+        "Pay Date",
+        "Years Experience",
+        "Worker Type",
+        "Job Title",
+    ]
     ws.append(header)
     data = []
     for i in range(rows):
         c = list(countries)[i % len(countries)]
         cur, median = countries[c]
-        row = [f"E{i + 1:04d}", c, float(round(median * np.exp(rng.normal(0, 0.25)))), cur,
-               dt.datetime(2015 + int(rng.integers(0, 11)), int(rng.integers(1, 13)), 1),
-               dt.datetime(2024, 6, 30), float(rng.choice([1, 3, 6, 11])), "Employee",
-               "Machine Learning Engineer"]
+        row = [
+            f"E{i + 1:04d}",
+            c,
+            float(round(median * np.exp(rng.normal(0, 0.25)))),
+            cur,
+            dt.datetime(2015 + int(rng.integers(0, 11)), int(rng.integers(1, 13)), 1),
+            dt.datetime(2024, 6, 30),
+            float(rng.choice([1, 3, 6, 11])),
+            "Employee",
+            "Machine Learning Engineer",
+        ]
         ws.append(row)
         data.append(row)
     ws.append([])  # a trailing blank row is not a data row

@@ -16,8 +16,19 @@ from marketlib.simulate import KAGGLE_BAND_EDGES, banded, banded_country_pay
 
 
 def test__band_bounds__parses_every_kaggle_band_and_refuses_others():
-    texts = pd.Series(["$0-999", "1,000-1,999", "300,000-499,999", "$500,000-999,999",
-                       ">$1,000,000", "> $1,000,000", "abc", "5-3", ""])
+    texts = pd.Series(
+        [
+            "$0-999",
+            "1,000-1,999",
+            "300,000-499,999",
+            "$500,000-999,999",
+            ">$1,000,000",
+            "> $1,000,000",
+            "abc",
+            "5-3",
+            "",
+        ]
+    )
     b = band_bounds(texts)
     assert b["low"].tolist()[:6] == [0, 1000, 300000, 500000, 1e6, 1e6]
     assert b["high"].tolist()[:6] == [1000, 2000, 500000, 1e6, np.inf, np.inf]
@@ -50,8 +61,7 @@ def test__banded_median__bias_is_small_against_the_true_median(median):
     assert abs(np.log(est / median)) < 0.02
 
 
-def _coverage(reps: int, k: int, tau: float, level: float, seed: int
-              ) -> dict[str, float]:
+def _coverage(reps: int, k: int, tau: float, level: float, seed: int) -> dict[str, float]:
     """Coverage of the typical-country and named-country intervals, and the log bias."""
     rng = np.random.default_rng(seed)
     hits = {"typical": 0, "named": 0}
@@ -65,8 +75,10 @@ def _coverage(reps: int, k: int, tau: float, level: float, seed: int
         truth_typical, truth_named = level, level + float(np.mean(u))
         lo, hi = np.log(g["ratio_equal_country_ci_low"]), np.log(g["ratio_equal_country_ci_high"])
         hits["typical"] += lo <= truth_typical <= hi
-        lo, hi = (np.log(g["ratio_named_countries_ci_low"]),
-                  np.log(g["ratio_named_countries_ci_high"]))
+        lo, hi = (
+            np.log(g["ratio_named_countries_ci_low"]),
+            np.log(g["ratio_named_countries_ci_high"]),
+        )
         hits["named"] += lo <= truth_named <= hi
         bias.append(np.log(g["ratio_equal_country"]) - truth_named)
     return {**{key: v / reps for key, v in hits.items()}, "bias": float(np.mean(bias))}
@@ -80,8 +92,10 @@ def test__validation_smoke__banded_ratio_intervals_cover():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("k", "tau", "ratio", "seed"), [
-    (4, 0.3, 0.5, 2031), (6, 0.5, 0.08, 2032), (12, 0.4, 0.15, 2033)])
+@pytest.mark.parametrize(
+    ("k", "tau", "ratio", "seed"),
+    [(4, 0.3, 0.5, 2031), (6, 0.5, 0.08, 2032), (12, 0.4, 0.15, 2033)],
+)
 def test__validation__banded_ratio_coverage_r500(k, tau, ratio, seed):
     """METHODS §8 style: R = 500 banded panels per cell; 93-97% coverage, |bias| < 2%."""
     cov = _coverage(500, k=k, tau=tau, level=np.log(ratio), seed=seed)
@@ -92,13 +106,36 @@ def test__validation__banded_ratio_coverage_r500(k, tau, ratio, seed):
 
 
 def test__kaggle_band_edges__are_the_bands_the_cleaner_reads():
-    texts = pd.Series(["$0-999", "1,000-1,999", "2,000-2,999", "3,000-3,999", "4,000-4,999",
-                       "5,000-7,499", "7,500-9,999", "10,000-14,999", "15,000-19,999",
-                       "20,000-24,999", "25,000-29,999", "30,000-39,999", "40,000-49,999",
-                       "50,000-59,999", "60,000-69,999", "70,000-79,999", "80,000-89,999",
-                       "90,000-99,999", "100,000-124,999", "125,000-149,999",
-                       "150,000-199,999", "200,000-249,999", "250,000-299,999",
-                       "300,000-499,999", "$500,000-999,999", ">$1,000,000"])
+    texts = pd.Series(
+        [
+            "$0-999",
+            "1,000-1,999",
+            "2,000-2,999",
+            "3,000-3,999",
+            "4,000-4,999",
+            "5,000-7,499",
+            "7,500-9,999",
+            "10,000-14,999",
+            "15,000-19,999",
+            "20,000-24,999",
+            "25,000-29,999",
+            "30,000-39,999",
+            "40,000-49,999",
+            "50,000-59,999",
+            "60,000-69,999",
+            "70,000-79,999",
+            "80,000-89,999",
+            "90,000-99,999",
+            "100,000-124,999",
+            "125,000-149,999",
+            "150,000-199,999",
+            "200,000-249,999",
+            "250,000-299,999",
+            "300,000-499,999",
+            "$500,000-999,999",
+            ">$1,000,000",
+        ]
+    )
     b = band_bounds(texts)
     assert tuple(b["low"]) == KAGGLE_BAND_EDGES[:-1]
     assert tuple(b["high"]) == KAGGLE_BAND_EDGES[1:]

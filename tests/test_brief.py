@@ -34,15 +34,17 @@ def test__save_records_the_smallest_font(tmp_path):
         assert float(im.info[figures.MIN_FONT_KEY]) == 8.5
 
 
-@pytest.mark.parametrize(("size", "font", "own_page", "legible"), [
-    ((6, 3), 11, False, True),     # fits the column at its own size
-    ((8, 4.5), 11, False, True),   # shrunk to 3.1 in high: 11 pt prints at about 7.6 pt
-    ((8, 4.5), 8, False, True),    # shrinking would print 5.5 pt: it grows instead
-    ((8, 11), 9.5, True, True),    # a tall figure gets its own page
-    ((8, 30), 9, None, False),     # too tall even for a page at 7 pt: not printed
-])
-def test__each_figure_prints_its_smallest_text_at_7_pt(tmp_path, size, font, own_page,
-                                                       legible):
+@pytest.mark.parametrize(
+    ("size", "font", "own_page", "legible"),
+    [
+        ((6, 3), 11, False, True),  # fits the column at its own size
+        ((8, 4.5), 11, False, True),  # shrunk to 3.1 in high: 11 pt prints at about 7.6 pt
+        ((8, 4.5), 8, False, True),  # shrinking would print 5.5 pt: it grows instead
+        ((8, 11), 9.5, True, True),  # a tall figure gets its own page
+        ((8, 30), 9, None, False),  # too tall even for a page at 7 pt: not printed
+    ],
+)
+def test__each_figure_prints_its_smallest_text_at_7_pt(tmp_path, size, font, own_page, legible):
     fig = brief.printed_figure(_figure(tmp_path, "f", size, font))
     assert fig.legible is legible
     assert own_page is None or fig.own_page is own_page

@@ -51,8 +51,14 @@ def browser():
     if exe is None:
         _need(publish.NO_CHROMIUM.replace("PDF skipped: ", ""))
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=exe, args=[
-            a for a in publish.CHROMIUM_FLAGS if a not in ("--headless", "--no-pdf-header-footer")])
+        b = pw.chromium.launch(
+            executable_path=exe,
+            args=[
+                a
+                for a in publish.CHROMIUM_FLAGS
+                if a not in ("--headless", "--no-pdf-header-footer")
+            ],
+        )
         yield b
         b.close()
 
@@ -111,16 +117,28 @@ def _serve_lab(tmp_path: Path, root: Path):
     ``.py`` notebooks open as notebooks) and kernels apply as in ``make lab``.
     """
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "PYTHONHASHSEED": "0",
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-           f"--port={port}", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", "--ServerApp.terminals_enabled=False",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.news_url=None"]
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": "0",
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.terminals_enabled=False",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=None",
+    ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")  # only inside this test: CI runs as root
     log = (tmp_path / "lab.log").open("w")
@@ -156,11 +174,15 @@ def lab(tmp_path):
     root = tmp_path / "lab"
     root.mkdir()
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
-        nbformat.v4.new_code_cell("import marketlib\nfrom marketlib import publish\n"
-                                  "print('pct', publish.pct(0.4))"),
+        nbformat.v4.new_code_cell(
+            "import marketlib\nfrom marketlib import publish\nprint('pct', publish.pct(0.4))"
+        ),
         nbformat.v4.new_code_cell("publish.ratio_ci(0.3977, 0.37, 0.4275)"),
         nbformat.v4.new_code_cell("sum(range(10)) * 2"),
     ]
@@ -183,8 +205,9 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
     with pytest.raises(urllib.error.HTTPError) as err:  # the token is required
         urllib.request.urlopen(f"{base}/api/contents", timeout=5)
     assert err.value.code == 403
-    req = urllib.request.Request(f"{base}/api/terminals",
-                                 headers={"Authorization": f"token {token}"})
+    req = urllib.request.Request(
+        f"{base}/api/terminals", headers={"Authorization": f"token {token}"}
+    )
     with pytest.raises(urllib.error.HTTPError):  # terminals disabled: no such endpoint
         urllib.request.urlopen(req, timeout=5)
 
@@ -195,7 +218,8 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
     # the kernel is up when the status shows Idle
     page.locator(".jp-Notebook").first.click()
     page.wait_for_function(
-        "() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === 3")
+        "() => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === 3"
+    )
     _run_all_and_wait(page, 3)  # once the kernel is idle (a loaded machine starts it slowly)
     page.get_by_text("90", exact=True).wait_for()
     outputs = page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts()
@@ -203,8 +227,9 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
     assert "pct 40%" in text
     assert "0.40 (0.37-0.43)" in text
     assert "90" in outputs[-1]
-    assert page.locator(".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr']"
-                        ).count() == 0
+    assert (
+        page.locator(".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    )
     assert "Traceback" not in text and "Error" not in text
     shot = _artifact("jupyterlab_run_all.png")
     page.screenshot(path=str(shot))
@@ -215,20 +240,23 @@ def test__jupyterlab_runs_all_cells_through_the_ui(browser, lab):
 def _run_all_and_wait(page: Any, cells: int) -> None:
     """Run every cell from the Run menu once the kernel is idle (the notebook's execution
     indicator); wait until each code cell has an execution count."""
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                           timeout=180_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item:not(.lm-mod-disabled)",
-                 has=page.locator(".lm-Menu-itemLabel", has_text="Run All Cells")).first.click()
+    page.locator(
+        ".lm-Menu-item:not(.lm-mod-disabled)",
+        has=page.locator(".lm-Menu-itemLabel", has_text="Run All Cells"),
+    ).first.click()
     page.wait_for_function(
         "n => { const p = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell "
         ".jp-InputArea-prompt')); return p.length === n && p.every(x => /\\[\\d+\\]/"
-        ".test(x.textContent)); }", arg=cells, timeout=300_000)
+        ".test(x.textContent)); }",
+        arg=cells,
+        timeout=300_000,
+    )
 
 
 @pytest.mark.realdata
-def test__jupyterlab_opens_a_py_notebook_with_the_project_kernel_and_runs_it(browser,
-                                                                             project_lab):
+def test__jupyterlab_opens_a_py_notebook_with_the_project_kernel_and_runs_it(browser, project_lab):
     """Issue 32, item 9: the paired ``.py`` opens as a notebook (jupytext, the default viewer
     ``make install`` sets), its kernel is "marketlib (project)", and every cell runs."""
     import jupytext
@@ -244,9 +272,11 @@ def test__jupyterlab_opens_a_py_notebook_with_the_project_kernel_and_runs_it(bro
     page.get_by_text("marketlib (project)").first.wait_for()  # the toolbar's kernel name
     page.locator(".jp-Notebook").first.click()
     _run_all_and_wait(page, code_cells)
-    errors = page.locator(".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr'], "
-                          ".jp-Notebook .jp-RenderedText[data-mime-type="
-                          "'application/vnd.jupyter.error']")
+    errors = page.locator(
+        ".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr'], "
+        ".jp-Notebook .jp-RenderedText[data-mime-type="
+        "'application/vnd.jupyter.error']"
+    )
     text = "\n".join(page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts())
     assert "Traceback" not in text and "Error" not in text, text[-2000:]
     assert errors.count() == 0
@@ -258,8 +288,7 @@ def test__jupyterlab_opens_a_py_notebook_with_the_project_kernel_and_runs_it(bro
 
 
 @pytest.mark.realdata
-def test__default_report_end_to_end_reads_as_a_brief(browser, tmp_path, shared_data,
-                                                     monkeypatch):
+def test__default_report_end_to_end_reads_as_a_brief(browser, tmp_path, shared_data, monkeypatch):
     """The default report on the real data: every page clean, the summary page in Chromium."""
     import re
 
@@ -271,9 +300,22 @@ def test__default_report_end_to_end_reads_as_a_brief(browser, tmp_path, shared_d
     hostile = tmp_path / "2020-01-01"
     hostile.mkdir()
     evil = '2020-01-01<script>window.__pwned=1</script><img src="../../../../etc/passwd">'
-    (hostile / "results.json").write_text(json.dumps({
-        "run": {"as_of": evil, "started": "x", "params": {}, "inputs": {},
-                "marketlib_version": "0"}, "growth": None, "arbitrage": None, "claims": None}))
+    (hostile / "results.json").write_text(
+        json.dumps(
+            {
+                "run": {
+                    "as_of": evil,
+                    "started": "x",
+                    "params": {},
+                    "inputs": {},
+                    "marketlib_version": "0",
+                },
+                "growth": None,
+                "arbitrage": None,
+                "claims": None,
+            }
+        )
+    )
     assert main(["report", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["regional"] and all("EU" not in r["economies"] for r in results["regional"])
@@ -337,14 +379,24 @@ def _pages_open_cite_and_print(browser: Any, out: Path) -> None:
             assert sw <= width, f"{path.name}: {sw} px > {width} px"
             page.close()
     pdf_is_legible(out)
-    assert developer_words(out, [str(c.get("text", "")) for c in
-                                 json.loads((out / "results.json").read_text())["claims"]]) == []
+    assert (
+        developer_words(
+            out,
+            [
+                str(c.get("text", ""))
+                for c in json.loads((out / "results.json").read_text())["claims"]
+            ],
+        )
+        == []
+    )
     brief = browser.new_page(viewport={"width": 698, "height": 1000})  # 8.27 in - margins
     brief.emulate_media(media="print")
     brief.goto((out / "html" / "brief.html").as_uri(), wait_until="load")
     assert brief.evaluate("document.documentElement.scrollWidth") <= 698
-    wide = brief.evaluate("Array.from(document.querySelectorAll('table, img, figure')).filter("
-                          "e => e.getBoundingClientRect().right > 698).length")
+    wide = brief.evaluate(
+        "Array.from(document.querySelectorAll('table, img, figure')).filter("
+        "e => e.getBoundingClientRect().right > 698).length"
+    )
     assert wide == 0
     sources = brief.inner_text("body").split("Sources", 1)[-1]
     assert sources.count("https://") >= 3  # every dataset cited with its address

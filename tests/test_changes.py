@@ -20,10 +20,20 @@ SHA_T = "c" * 64
 SHA_C = "d" * 64
 
 
-def region(name: str, n: int, ratio: float | None = None, lo: float | None = None,
-           hi: float | None = None, n_countries: int = 5) -> dict[str, Any]:
-    item: dict[str, Any] = {"region": name, "n": n, "n_countries": n_countries,
-                            "reported": ratio is not None}
+def region(
+    name: str,
+    n: int,
+    ratio: float | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
+    n_countries: int = 5,
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "region": name,
+        "n": n,
+        "n_countries": n_countries,
+        "reported": ratio is not None,
+    }
     if ratio is not None:
         item.update({"ratio_to_base": ratio, "ratio_ci_low": lo, "ratio_ci_high": hi})
     return item
@@ -32,61 +42,149 @@ def region(name: str, n: int, ratio: float | None = None, lo: float | None = Non
 def previous_run() -> dict[str, Any]:
     return {
         "run": {
-            "as_of": "2024-10-27", "started": "2024-10-27T06:00:00+00:00",
-            "params": {"as_of": "2024-10-27", "clean": {"scheme": "article"},
-                       "arbitrage": {"hours_per_year": 2080, "base": "North America",
-                                     "geography": "subregion", "rate_kind": "salary",
-                                     "ci_level": 0.95,
-                                     "team": [{"role_family": "ML/AI Engineer",
-                                               "experience": "senior", "headcount": 3}]},
-                       "growth": {"freq": "Y", "start": "2021", "end": "2023",
-                                  "group_by": ["region"]},
-                       "regional": {"measure": "topic_pushers", "subjects": ["kubernetes"],
-                                    "group_by": ["region"], "start": 2022, "end": 2024,
-                                    "composition": "constant", "latest_quarters": 4}},
-            "inputs": {"data/raw/aijobs/snapshots/2024-10-27/salaries.csv": SHA_A,
-                       "data/raw/innovationgraph/snapshots/2024q4/topics.csv": SHA_T,
-                       "data/raw/claims/article_claims.csv": SHA_C},
-            "provenance": [{"path": "data/raw/aijobs/snapshots/2024-10-27/salaries.csv",
-                            "dataset": "aijobs", "ref": "2024-10-27",
-                            "commit": "e96d0f6060784647b29aa4e21d179d6dbf9193bf",
-                            "sha256": SHA_A}],
+            "as_of": "2024-10-27",
+            "started": "2024-10-27T06:00:00+00:00",
+            "params": {
+                "as_of": "2024-10-27",
+                "clean": {"scheme": "article"},
+                "arbitrage": {
+                    "hours_per_year": 2080,
+                    "base": "North America",
+                    "geography": "subregion",
+                    "rate_kind": "salary",
+                    "ci_level": 0.95,
+                    "team": [
+                        {"role_family": "ML/AI Engineer", "experience": "senior", "headcount": 3}
+                    ],
+                },
+                "growth": {"freq": "Y", "start": "2021", "end": "2023", "group_by": ["region"]},
+                "regional": {
+                    "measure": "topic_pushers",
+                    "subjects": ["kubernetes"],
+                    "group_by": ["region"],
+                    "start": 2022,
+                    "end": 2024,
+                    "composition": "constant",
+                    "latest_quarters": 4,
+                },
+            },
+            "inputs": {
+                "data/raw/aijobs/snapshots/2024-10-27/salaries.csv": SHA_A,
+                "data/raw/innovationgraph/snapshots/2024q4/topics.csv": SHA_T,
+                "data/raw/claims/article_claims.csv": SHA_C,
+            },
+            "provenance": [
+                {
+                    "path": "data/raw/aijobs/snapshots/2024-10-27/salaries.csv",
+                    "dataset": "aijobs",
+                    "ref": "2024-10-27",
+                    "commit": "e96d0f6060784647b29aa4e21d179d6dbf9193bf",
+                    "sha256": SHA_A,
+                }
+            ],
         },
         "arbitrage": {
-            "base": "North America", "geography": "subregion", "hours_per_year": 2080,
-            "rate_kind": "salary", "min_n": 30,
-            "regions": [region("North America", 5000, 1.0, 1.0, 1.0, 2),
-                        region("Eastern Europe", 120, 0.36, 0.33, 0.39, 7),
-                        region("Western Europe", 400, 0.60, 0.55, 0.65),
-                        region("South Asia", 25)],
-            "adjusted": [{"region": "Eastern Europe", "ratio_to_base": 0.36, "ci_low": 0.33,
-                          "ci_high": 0.39, "controls": ["experience", "role_family", "year"]},
-                         {"region": "Western Europe", "ratio_to_base": 0.62, "ci_low": 0.57,
-                          "ci_high": 0.67, "controls": ["experience", "role_family", "year"]}],
-            "team": [{"group": "Eastern Europe", "savings_p05": 0.40, "savings_p50": 0.50,
-                      "savings_p95": 0.60}],
+            "base": "North America",
+            "geography": "subregion",
+            "hours_per_year": 2080,
+            "rate_kind": "salary",
+            "min_n": 30,
+            "regions": [
+                region("North America", 5000, 1.0, 1.0, 1.0, 2),
+                region("Eastern Europe", 120, 0.36, 0.33, 0.39, 7),
+                region("Western Europe", 400, 0.60, 0.55, 0.65),
+                region("South Asia", 25),
+            ],
+            "adjusted": [
+                {
+                    "region": "Eastern Europe",
+                    "ratio_to_base": 0.36,
+                    "ci_low": 0.33,
+                    "ci_high": 0.39,
+                    "controls": ["experience", "role_family", "year"],
+                },
+                {
+                    "region": "Western Europe",
+                    "ratio_to_base": 0.62,
+                    "ci_low": 0.57,
+                    "ci_high": 0.67,
+                    "controls": ["experience", "role_family", "year"],
+                },
+            ],
+            "team": [
+                {
+                    "group": "Eastern Europe",
+                    "savings_p05": 0.40,
+                    "savings_p50": 0.50,
+                    "savings_p95": 0.60,
+                }
+            ],
         },
-        "growth": {"freq": "Y", "group_by": ["region"], "periods": ["2021", "2022", "2023"],
-                   "period_growth": [{"group": {"region": "World"}, "from": "2022", "to": "2023",
-                                      "growth": 0.30, "ci_low": 0.20, "ci_high": 0.41,
-                                      "status": "ok"}]},
+        "growth": {
+            "freq": "Y",
+            "group_by": ["region"],
+            "periods": ["2021", "2022", "2023"],
+            "period_growth": [
+                {
+                    "group": {"region": "World"},
+                    "from": "2022",
+                    "to": "2023",
+                    "growth": 0.30,
+                    "ci_low": 0.20,
+                    "ci_high": 0.41,
+                    "status": "ok",
+                }
+            ],
+        },
         "regional": [
-            {"measure": "topic_pushers", "subject": "kubernetes", "region": "Europe",
-             "from": "2022", "to": "2023", "growth": 0.105, "ci_low": 0.05, "ci_high": 0.16,
-             "composition": "constant", "economies": ["DEU", "FRA", "GBR"]},
-            {"measure": "topic_pushers", "subject": "kubernetes", "region": "Europe",
-             "from": "2023Q1-2023Q4", "to": "2024Q1-2024Q4", "growth": -0.012,
-             "ci_low": -0.06, "ci_high": 0.04, "composition": "constant",
-             "economies": ["DEU", "FRA", "GBR"]},
+            {
+                "measure": "topic_pushers",
+                "subject": "kubernetes",
+                "region": "Europe",
+                "from": "2022",
+                "to": "2023",
+                "growth": 0.105,
+                "ci_low": 0.05,
+                "ci_high": 0.16,
+                "composition": "constant",
+                "economies": ["DEU", "FRA", "GBR"],
+            },
+            {
+                "measure": "topic_pushers",
+                "subject": "kubernetes",
+                "region": "Europe",
+                "from": "2023Q1-2023Q4",
+                "to": "2024Q1-2024Q4",
+                "growth": -0.012,
+                "ci_low": -0.06,
+                "ci_high": 0.04,
+                "composition": "constant",
+                "economies": ["DEU", "FRA", "GBR"],
+            },
         ],
-        "claims": [{"id": "C1", "text": "Eastern Europe costs 40% of North America",
-                    "verdict": "supported_by_data", "detail": "inside the CI"},
-                   {"id": "C2", "text": "APAC grew 67%", "verdict": "untestable",
-                    "detail": "no regional data"}],
-        "cleaning": {"rates": {"rows_in": 57194, "rows_clean": 50000, "rows_rejected": 7194,
-                               "reasons": {}},
-                     "activity": {"rows_in": 60000, "rows_clean": 59000, "rows_rejected": 1000,
-                                  "reasons": {}}},
+        "claims": [
+            {
+                "id": "C1",
+                "text": "Eastern Europe costs 40% of North America",
+                "verdict": "supported_by_data",
+                "detail": "inside the CI",
+            },
+            {
+                "id": "C2",
+                "text": "APAC grew 67%",
+                "verdict": "untestable",
+                "detail": "no regional data",
+            },
+        ],
+        "cleaning": {
+            "rates": {"rows_in": 57194, "rows_clean": 50000, "rows_rejected": 7194, "reasons": {}},
+            "activity": {
+                "rows_in": 60000,
+                "rows_clean": 59000,
+                "rows_rejected": 1000,
+                "reasons": {},
+            },
+        },
     }
 
 
@@ -94,20 +192,28 @@ def current_run() -> dict[str, Any]:
     cur = copy.deepcopy(previous_run())
     cur["run"].update({"as_of": "2025-01-19", "started": "2025-01-19T06:00:00+00:00"})
     cur["run"]["params"]["as_of"] = "2025-01-19"
-    cur["run"]["inputs"] = {"data/raw/aijobs/salaries.csv": SHA_B,
-                            "data/raw/innovationgraph/topics.csv": SHA_B.replace("b", "e"),
-                            "data/raw/claims/article_claims.csv": SHA_C}
-    cur["run"]["provenance"] = [{"path": "data/raw/aijobs/salaries.csv", "dataset": "aijobs",
-                                 "ref": "pinned",
-                                 "commit": "9c225876510af8fbdabdb7ca39d1a6d44be0072b",
-                                 "sha256": SHA_B}]
+    cur["run"]["inputs"] = {
+        "data/raw/aijobs/salaries.csv": SHA_B,
+        "data/raw/innovationgraph/topics.csv": SHA_B.replace("b", "e"),
+        "data/raw/claims/article_claims.csv": SHA_C,
+    }
+    cur["run"]["provenance"] = [
+        {
+            "path": "data/raw/aijobs/salaries.csv",
+            "dataset": "aijobs",
+            "ref": "pinned",
+            "commit": "9c225876510af8fbdabdb7ca39d1a6d44be0072b",
+            "sha256": SHA_B,
+        }
+    ]
     arb = cur["arbitrage"]
     arb["regions"][1] = region("Eastern Europe", 150, 0.37, 0.34, 0.40, 8)  # within
     arb["regions"][3] = region("South Asia", 34, 0.20, 0.15, 0.25)  # crosses the floor
     arb["adjusted"][0].update({"ratio_to_base": 0.42, "ci_low": 0.39, "ci_high": 0.45})  # moved
     cur["claims"][0].update({"verdict": "contradicted_by_data", "detail": "outside the CI"})
-    cur["regional"][1].update({"from": "2023Q4-2024Q3", "to": "2024Q4-2025Q3",
-                               "economies": ["DEU", "FRA", "GBR", "POL"]})
+    cur["regional"][1].update(
+        {"from": "2023Q4-2024Q3", "to": "2024Q4-2025Q3", "economies": ["DEU", "FRA", "GBR", "POL"]}
+    )
     cur["cleaning"]["rates"]["rows_in"] = 74301
     cur["cleaning"]["activity"]["rows_in"] = 72885
     return cur
@@ -144,12 +250,22 @@ def test__compare_results__moved_beyond_and_within_uncertainty():
 
 def test__compare_results__floor_claims_inputs():
     c = ch.compare_results(previous_run(), current_run())
-    assert c["groups_crossing_floor"] == [{
-        "section": "arbitrage", "group": "South Asia", "old_reported": False,
-        "new_reported": True, "old_n": 25, "new_n": 34, "old_min_n": 30, "new_min_n": 30,
-        "direction": "now reported"}]
+    assert c["groups_crossing_floor"] == [
+        {
+            "section": "arbitrage",
+            "group": "South Asia",
+            "old_reported": False,
+            "new_reported": True,
+            "old_n": 25,
+            "new_n": 34,
+            "old_min_n": 30,
+            "new_min_n": 30,
+            "direction": "now reported",
+        }
+    ]
     assert [(f["id"], f["old"], f["new"]) for f in c["claims_flipped"]] == [
-        ("C1", "supported_by_data", "contradicted_by_data")]
+        ("C1", "supported_by_data", "contradicted_by_data")
+    ]
     inputs = {i["dataset"]: i for i in c["inputs"]}
     assert set(inputs) == {"aijobs", "innovationgraph/topics"}  # claims file unchanged
     aij = inputs["aijobs"]
@@ -169,7 +285,8 @@ def test__compare_results__other_definitions_are_not_compared():
     for section in ("arbitrage", "adjusted", "team", "regional"):
         assert c["comparable"][section]["comparable"] is False
     assert c["comparable"]["arbitrage"]["differences"] == [
-        {"parameter": "hours_per_year", "old": 2080, "new": 2087}]
+        {"parameter": "hours_per_year", "old": 2080, "new": 2087}
+    ]
     assert "composition" in c["comparable"]["regional"]["reason"]
     assert c["comparable"]["growth"]["comparable"] is True
     assert {e["section"] for e in c["estimates"]} == {"growth"}
@@ -182,19 +299,30 @@ def test__changes_markdown_and_table():
     c = ch.compare_results(previous_run(), current_run())
     lines = ch.changes_markdown(c)
     assert lines[0].startswith("Compared with the report as of 2024-10-27: 1 of ")
-    assert ("Eastern Europe's adjusted pay ratio moved from 0.36 (0.33-0.39) to 0.42 "
-            "(0.39-0.45): beyond its combined uncertainty (z = 2.7).") in lines
+    assert (
+        "Eastern Europe's adjusted pay ratio moved from 0.36 (0.33-0.39) to 0.42 "
+        "(0.39-0.45): beyond its combined uncertainty (z = 2.7)."
+    ) in lines
     assert any(s.startswith("South Asia now has enough observations") for s in lines)
     # a claim is named by its words, never by its id (issue 32: no codes on pages)
-    assert any('Claim "Eastern Europe costs 40% of North America' in s
-               and "now contradicted by data" in s and "C1" not in s for s in lines)
-    assert any("aijobs salary survey is a new snapshot (2024-10-27 -> pinned commit 9c22587)" in s
-               and "+17,107" in s for s in lines)
+    assert any(
+        'Claim "Eastern Europe costs 40% of North America' in s
+        and "now contradicted by data" in s
+        and "C1" not in s
+        for s in lines
+    )
+    assert any(
+        "aijobs salary survey is a new snapshot (2024-10-27 -> pinned commit 9c22587)" in s
+        and "+17,107" in s
+        for s in lines
+    )
     table = ch.changes_table(c)
     assert list(table.columns) == ch.TABLE_COLUMNS and len(table.columns) <= 7
-    assert table["Estimate"].tolist() == ["Eastern Europe's adjusted pay ratio",
-                                          "South Asia sample size",
-                                          'Claim "Eastern Europe costs 40% of North America"']
+    assert table["Estimate"].tolist() == [
+        "Eastern Europe's adjusted pay ratio",
+        "South Asia sample size",
+        'Claim "Eastern Europe costs 40% of North America"',
+    ]
     assert table.iloc[0]["Change"] == "+0.06" and table.iloc[0]["Against uncertainty"] == "z = 2.7"
     assert all(isinstance(v, str) for v in table.to_numpy().ravel())
     assert ch.changes_markdown(None) == [] and ch.changes_table(None).empty
@@ -203,18 +331,29 @@ def test__changes_markdown_and_table():
 def test__compare_results__regions_equal_country_ratio_the_pages_lead_with():
     prev, cur = previous_run(), current_run()
     prev["arbitrage"]["regions"][1].update(
-        {"ratio_equal_country": 0.40, "ratio_equal_country_ci_low": 0.30,
-         "ratio_equal_country_ci_high": 0.50})
+        {
+            "ratio_equal_country": 0.40,
+            "ratio_equal_country_ci_low": 0.30,
+            "ratio_equal_country_ci_high": 0.50,
+        }
+    )
     cur["arbitrage"]["regions"][1].update(
-        {"ratio_equal_country": 0.60, "ratio_equal_country_ci_low": 0.55,
-         "ratio_equal_country_ci_high": 0.65})
+        {
+            "ratio_equal_country": 0.60,
+            "ratio_equal_country_ci_low": 0.55,
+            "ratio_equal_country_ci_high": 0.65,
+        }
+    )
     c = ch.compare_results(prev, cur)
     e = by(c, "equal_country_ratio", "Eastern Europe")
     assert e["old"] == 0.40 and e["new"] == 0.60 and e["verdict"] == "changed"
     assert "equal-country pay ratio to North America" in e["label"]
     # a group whose equal-country figure has no interval is not compared on it
-    assert not [x for x in c["estimates"] if x["quantity"] == "equal_country_ratio"
-                and x["key"] != "Eastern Europe"]
+    assert not [
+        x
+        for x in c["estimates"]
+        if x["quantity"] == "equal_country_ratio" and x["key"] != "Eastern Europe"
+    ]
 
 
 def test__z_score__missing_or_out_of_domain_is_not_testable():
@@ -273,8 +412,10 @@ def test__changes_since__default_previous_and_first_run(tmp_path):
     d.mkdir(parents=True)
     (d / "results.json").write_text(json.dumps(previous_run()))
     c = ch.changes_since(cur, reports_root=root)
-    assert c is not None and c["previous"] == {"as_of": "2024-10-27",
-                                               "results": "reports/2024-10-27/results.json"}
+    assert c is not None and c["previous"] == {
+        "as_of": "2024-10-27",
+        "results": "reports/2024-10-27/results.json",
+    }
     explicit = ch.changes_since(cur, compare_to=d / "results.json", reports_root=root)
     assert explicit is not None and explicit["counts"] == c["counts"]
     assert str(tmp_path) not in json.dumps(c)
@@ -315,6 +456,5 @@ class TestAHugePreviousRunNeverFloodsThePage:
         lines = ch.changes_markdown(c)
         floors = [s for s in lines if "now has enough observations" in s]
         assert len(floors) == MAX_LISTED
-        assert any(s.startswith(f"{5000 - MAX_LISTED:,} more groups crossed") for s
-                   in lines)
+        assert any(s.startswith(f"{5000 - MAX_LISTED:,} more groups crossed") for s in lines)
         assert len(" ".join(lines)) < 20_000

@@ -40,28 +40,36 @@ def test__audit__article_claims_every_claim_one_valid_verdict():
 
 
 def test__audit_rates__one_estimator_by_wording_the_other_only_context():
-    claims = pd.DataFrame({"id": ["na", "ee", "la", "sa", "eq"],
-                           "text": ["a", "with comparable skills", "c", "averages", "bare"]})
-    comparison = pd.DataFrame({
-        "claim_id": ["na", "ee", "la", "sa", "eq"],
-        "region": ["North America", "Eastern Europe", "Latin", "SEA", "EQ"],
-        "claimed_hourly_usd": [180.0, 72.0, 65.0, 58.0, 58.0],
-        "claimed_annual_equivalent_usd": [374400.0, 149760.0, 135200.0, 1.0, 1.0],
-        "claimed_ratio": [1.0, 0.40, 0.36, 0.32, 0.32], "n": [900, 200, 120, 41, 50],
-        "n_countries_averaged": [None, 5, 4, 2, 6],
-        "data_ratio_ci_low": [1.0, 0.31, 0.37, 0.20, 0.40],
-        "data_ratio_ci_high": [1.0, 0.37, 0.47, 0.30, 0.50],
-        "adjusted_ci_low": [None, 0.39, 0.45, 0.30, 0.40],
-        "adjusted_ci_high": [None, 0.45, 0.55, 0.40, 0.50],
-        "adjusted_ratio": [None, 0.42, 0.50, 0.35, 0.45],
-        "adjusted_equal_country_ratio": [None, 0.41, None, None, None],
-        "adjusted_equal_country_ci_low": [None, 0.37, None, None, None],
-        "adjusted_equal_country_ci_high": [None, 0.44, None, None, None],
-        "equal_country_ratio": [None, None, 0.45, 0.25, 0.33],
-        "equal_country_ci_low": [None, None, 0.40, None, 0.25],
-        "equal_country_ci_high": [None, None, 0.52, None, 0.45],
-        "base_share_at_or_above": [0.05, 0.5, 0.6, 0.6, 0.6],
-        "base_median_hourly_usd": [50.0] * 5})
+    claims = pd.DataFrame(
+        {
+            "id": ["na", "ee", "la", "sa", "eq"],
+            "text": ["a", "with comparable skills", "c", "averages", "bare"],
+        }
+    )
+    comparison = pd.DataFrame(
+        {
+            "claim_id": ["na", "ee", "la", "sa", "eq"],
+            "region": ["North America", "Eastern Europe", "Latin", "SEA", "EQ"],
+            "claimed_hourly_usd": [180.0, 72.0, 65.0, 58.0, 58.0],
+            "claimed_annual_equivalent_usd": [374400.0, 149760.0, 135200.0, 1.0, 1.0],
+            "claimed_ratio": [1.0, 0.40, 0.36, 0.32, 0.32],
+            "n": [900, 200, 120, 41, 50],
+            "n_countries_averaged": [None, 5, 4, 2, 6],
+            "data_ratio_ci_low": [1.0, 0.31, 0.37, 0.20, 0.40],
+            "data_ratio_ci_high": [1.0, 0.37, 0.47, 0.30, 0.50],
+            "adjusted_ci_low": [None, 0.39, 0.45, 0.30, 0.40],
+            "adjusted_ci_high": [None, 0.45, 0.55, 0.40, 0.50],
+            "adjusted_ratio": [None, 0.42, 0.50, 0.35, 0.45],
+            "adjusted_equal_country_ratio": [None, 0.41, None, None, None],
+            "adjusted_equal_country_ci_low": [None, 0.37, None, None, None],
+            "adjusted_equal_country_ci_high": [None, 0.44, None, None, None],
+            "equal_country_ratio": [None, None, 0.45, 0.25, 0.33],
+            "equal_country_ci_low": [None, None, 0.40, None, 0.25],
+            "equal_country_ci_high": [None, None, 0.52, None, 0.45],
+            "base_share_at_or_above": [0.05, 0.5, 0.6, 0.6, 0.6],
+            "base_median_hourly_usd": [50.0] * 5,
+        }
+    )
     out = {r["id"]: r for r in cl.audit_rates(claims, comparison, 2080, "North America")}
     # a bill rate against salaries: another quantity, never "contradicted"
     assert out["na"]["verdict"] == "not_comparable" and "5.0%" in out["na"]["detail"]
@@ -95,12 +103,23 @@ class TestVerdictRulesMeanWhatTheySay:
     def _comparison(self, base="North America"):
         import pandas as pd
 
-        return pd.DataFrame([{
-            "claim_id": "R1", "region": base, "claimed_hourly_usd": 180.0,
-            "claimed_annual_equivalent_usd": 374400.0, "base_share_at_or_above": 0.018,
-            "base_median_hourly_usd": 90.0, "claimed_ratio": 1.0, "claimed_base": base,
-            "data_median_hourly_usd": 90.0, "data_median_ci_low": 85.0,
-            "data_median_ci_high": 95.0}])
+        return pd.DataFrame(
+            [
+                {
+                    "claim_id": "R1",
+                    "region": base,
+                    "claimed_hourly_usd": 180.0,
+                    "claimed_annual_equivalent_usd": 374400.0,
+                    "base_share_at_or_above": 0.018,
+                    "base_median_hourly_usd": 90.0,
+                    "claimed_ratio": 1.0,
+                    "claimed_base": base,
+                    "data_median_hourly_usd": 90.0,
+                    "data_median_ci_low": 85.0,
+                    "data_median_ci_high": 95.0,
+                }
+            ]
+        )
 
     def test__a_bill_rate_level_against_salaries_is_not_comparable(self):
         import pandas as pd
@@ -114,13 +133,16 @@ class TestVerdictRulesMeanWhatTheySay:
         bill = audit_rates(claims, self._comparison(), 2080, "North America", "bill_rate")[0]
         assert bill["verdict"] == "contradicted_by_data" and "bill rates" in bill["detail"]
         assert "judged as a level" in bill["detail"] and "$85.00-$95.00" in bill["detail"]
-        near = self._comparison().assign(data_median_hourly_usd=178.0, data_median_ci_low=170.0,
-                                         data_median_ci_high=190.0)
+        near = self._comparison().assign(
+            data_median_hourly_usd=178.0, data_median_ci_low=170.0, data_median_ci_high=190.0
+        )
         bill = audit_rates(claims, near, 2080, "North America", "bill_rate")[0]
         assert bill["verdict"] == "supported_by_data"  # inside, and within 25% of the claim
         wide = near.assign(data_median_ci_low=100.0, data_median_ci_high=260.0)
         bill = audit_rates(claims, wide, 2080, "North America", "bill_rate")[0]
         assert bill["verdict"] == "consistent_uninformative"
         none = near.drop(columns=["data_median_ci_low", "data_median_ci_high"])
-        assert audit_rates(claims, none, 2080, "North America", "bill_rate")[0][
-            "verdict"] == "untestable"
+        assert (
+            audit_rates(claims, none, 2080, "North America", "bill_rate")[0]["verdict"]
+            == "untestable"
+        )

@@ -33,9 +33,12 @@ def reasons(result) -> dict[int, str]:
 
 # --- SOURCE.md traps ---------------------------------------------------------------------------
 
+
 def test__eu_aggregate_rejected_never_in_a_region():
-    raw = topics("500,kubernetes,US,2023,1\n900,kubernetes,EU,2023,1\n300,kubernetes,DE,2023,1\n"
-                 "200,kubernetes,eu,2023,2\n")
+    raw = topics(
+        "500,kubernetes,US,2023,1\n900,kubernetes,EU,2023,1\n300,kubernetes,DE,2023,1\n"
+        "200,kubernetes,eu,2023,2\n"
+    )
     r = clean_activity(raw, params=P, source_file="topics.csv")
     r.check_invariant()
     assert reasons(r) == {2: "aggregate_economy", 4: "aggregate_economy"}
@@ -55,8 +58,10 @@ def test__other_aggregate_codes_from_the_data_file_are_rejected():
 
 
 def test__junk_topics_flagged_not_dropped():
-    raw = topics("150,config,NG,2023,1\n140,github-config,NG,2023,1\n120,Config,KE,2023,1\n"
-                 "500,kubernetes,NG,2023,1\n")
+    raw = topics(
+        "150,config,NG,2023,1\n140,github-config,NG,2023,1\n120,Config,KE,2023,1\n"
+        "500,kubernetes,NG,2023,1\n"
+    )
     r = clean_activity(raw, params=P)
     assert r.report["rows_clean"] == 4
     assert r.clean["is_junk_topic"].tolist() == [True, True, True, False]
@@ -66,8 +71,9 @@ def test__junk_topics_flagged_not_dropped():
 
 
 def test__china_and_hong_kong_flagged_as_location_artefact():
-    r = clean_activity(devs("1000,CN,2023,1\n2000,HK,2023,1\n3000,TW,2023,1\n4000,JP,2023,1\n"),
-                       params=P)
+    r = clean_activity(
+        devs("1000,CN,2023,1\n2000,HK,2023,1\n3000,TW,2023,1\n4000,JP,2023,1\n"), params=P
+    )
     flags = dict(zip(r.clean["country_iso3"], r.clean["is_location_artefact"], strict=True))
     assert flags == {"CHN": True, "HKG": True, "TWN": False, "JPN": False}
     assert r.report["flags"]["is_location_artefact"] == 2
@@ -84,8 +90,15 @@ def test__partial_year_kept_as_quarters_and_flagged():
     text = "".join(f"{1000 + q},US,2024,{q}\n" for q in (1, 2, 3, 4))
     text += "".join(f"{2000 + q},US,2025,{q}\n" for q in (1, 2, 3))
     c = clean_activity(devs(text), params=P).clean
-    assert c["period"].tolist() == ["2024Q1", "2024Q2", "2024Q3", "2024Q4",
-                                    "2025Q1", "2025Q2", "2025Q3"]
+    assert c["period"].tolist() == [
+        "2024Q1",
+        "2024Q2",
+        "2024Q3",
+        "2024Q4",
+        "2025Q1",
+        "2025Q2",
+        "2025Q3",
+    ]
     assert c["is_partial_year"].tolist() == [False] * 4 + [True] * 3
     assert c["count"].tolist()[-3:] == [2001, 2002, 2003]
 
@@ -97,6 +110,7 @@ def test__count_below_publication_floor_flagged():
 
 # --- table shape, measures, several files in one call ------------------------------------------
 
+
 def test__columns_period_label_and_types():
     c = clean_activity(topics("1234,llm,US,2024,3\n"), params=P, source_file="topics.csv").clean
     assert list(c.columns) == list(COLUMNS)
@@ -104,7 +118,10 @@ def test__columns_period_label_and_types():
     assert row["period"] == "2024Q3"  # SPEC's activity label (certifications use 2024-Q3)
     assert row["period_start"] == pd.Timestamp("2024-07-01") and row["freq"] == "Q"
     assert (row["country_iso3"], row["region"], row["subregion"]) == (
-        "USA", "North America", "North America")
+        "USA",
+        "North America",
+        "North America",
+    )
     assert (row["measure"], row["subject"], row["count"]) == ("topic_pushers", "llm", 1234)
     assert (row["source_file"], row["source_row"]) == ("topics.csv", 1)
     assert c["count"].dtype == "int64"
@@ -112,21 +129,25 @@ def test__columns_period_label_and_types():
 
 
 def test__several_files_in_one_call_measure_from_first_column():
-    pairs = [(topics("500,kubernetes,US,2023,1\n600,docker,US,2023,1\n"), "topics.csv"),
-             (devs("9000,US,2023,1\n"), "developers.csv"),
-             (frame("git_pushes,iso2_code,year,quarter\n7000,EU,2023,1\n8000,DE,2023,1\n"),
-              "git_pushes.csv")]
+    pairs = [
+        (topics("500,kubernetes,US,2023,1\n600,docker,US,2023,1\n"), "topics.csv"),
+        (devs("9000,US,2023,1\n"), "developers.csv"),
+        (
+            frame("git_pushes,iso2_code,year,quarter\n7000,EU,2023,1\n8000,DE,2023,1\n"),
+            "git_pushes.csv",
+        ),
+    ]
     r = clean_activity(pairs, params=P)
     r.check_invariant()
     c = r.clean
-    assert c["measure"].tolist() == ["topic_pushers", "topic_pushers", "developers",
-                                     "git_pushes"]
+    assert c["measure"].tolist() == ["topic_pushers", "topic_pushers", "developers", "git_pushes"]
     assert c["subject"].tolist()[:2] == ["kubernetes", "docker"]
     assert c["subject"].iloc[2:].isna().all()
     assert c["source_row"].tolist() == [1, 2, 1, 2]  # row numbers within each file
     assert c["source_file"].tolist() == ["topics.csv"] * 2 + ["developers.csv", "git_pushes.csv"]
-    assert r.rejected[["source_file", "source_row", "measure_column", "value"]].values.tolist() \
-        == [["git_pushes.csv", 1, "git_pushes", "7000"]]
+    assert r.rejected[["source_file", "source_row", "measure_column", "value"]].values.tolist() == [
+        ["git_pushes.csv", 1, "git_pushes", "7000"]
+    ]
     assert r.report["measures"] == {"developers": 1, "git_pushes": 1, "topic_pushers": 2}
     assert r.report["economies"] == {"developers": 1, "git_pushes": 1, "topic_pushers": 1}
     # the stacked frame gives the same result
@@ -139,39 +160,51 @@ def test__unknown_first_column_or_missing_topic_is_an_input_error():
     with pytest.raises(InputError, match="stars.csv: first column 'stars'"):
         stack_activity([(frame("stars,iso2_code,year,quarter\n1,US,2023,1\n"), "stars.csv")])
     with pytest.raises(InputError, match="needs a topic column"):
-        clean_activity(frame("num_pushers,iso2_code,year,quarter\n1,US,2023,1\n"),
-                       source_file="t.csv")
+        clean_activity(
+            frame("num_pushers,iso2_code,year,quarter\n1,US,2023,1\n"), source_file="t.csv"
+        )
     with pytest.raises(ValueError, match="unknown activity format"):
         clean_activity(devs("1,US,2023,1\n"), "counts")
 
 
 # --- rejection rules ---------------------------------------------------------------------------
 
+
 def test__missing_values_unknown_country_dates_and_counts():
     raw = topics(
-        ",kubernetes,US,2023,1\n"        # 1 missing count
-        "500,,US,2023,1\n"               # 2 missing topic
-        "500,kubernetes,,2023,1\n"       # 3 missing code
-        "500,kubernetes,US,2023,\n"      # 4 missing quarter
-        "500,kubernetes,ZZ,2023,1\n"     # 5 unknown code
-        "500,kubernetes,USA,2023,1\n"    # 6 not an alpha-2 code
-        "500,kubernetes,US,2023,5\n"     # 7 quarter 5
-        "500,kubernetes,US,20x3,1\n"     # 8 year not parseable
-        "500,kubernetes,US,1985,1\n"     # 9 before min_date
-        "500,kubernetes,US,2026,1\n"     # 10 starts after max_date
-        "-5,kubernetes,US,2023,2\n"      # 11 negative
-        "1.5,kubernetes,US,2023,3\n"     # 12 not an integer
-        "many,kubernetes,US,2023,4\n"    # 13 text
-        "\"1,234\",kubernetes,US,2024,1\n"  # 14 thousands separator: fine
-        "500,kubernetes,US,2025,4\n"     # 15 2025Q4 starts before max_date 2025-11-30: kept
+        ",kubernetes,US,2023,1\n"  # 1 missing count
+        "500,,US,2023,1\n"  # 2 missing topic
+        "500,kubernetes,,2023,1\n"  # 3 missing code
+        "500,kubernetes,US,2023,\n"  # 4 missing quarter
+        "500,kubernetes,ZZ,2023,1\n"  # 5 unknown code
+        "500,kubernetes,USA,2023,1\n"  # 6 not an alpha-2 code
+        "500,kubernetes,US,2023,5\n"  # 7 quarter 5
+        "500,kubernetes,US,20x3,1\n"  # 8 year not parseable
+        "500,kubernetes,US,1985,1\n"  # 9 before min_date
+        "500,kubernetes,US,2026,1\n"  # 10 starts after max_date
+        "-5,kubernetes,US,2023,2\n"  # 11 negative
+        "1.5,kubernetes,US,2023,3\n"  # 12 not an integer
+        "many,kubernetes,US,2023,4\n"  # 13 text
+        '"1,234",kubernetes,US,2024,1\n'  # 14 thousands separator: fine
+        "500,kubernetes,US,2025,4\n"  # 15 2025Q4 starts before max_date 2025-11-30: kept
     )
     r = clean_activity(raw, params=P, source_file="t.csv")
     r.check_invariant()
     assert reasons(r) == {
-        1: "missing_required", 2: "missing_required", 3: "missing_required",
-        4: "missing_required", 5: "unknown_country", 6: "unknown_country",
-        7: "unparseable_date", 8: "unparseable_date", 9: "date_out_of_range",
-        10: "date_out_of_range", 11: "bad_count", 12: "bad_count", 13: "bad_count"}
+        1: "missing_required",
+        2: "missing_required",
+        3: "missing_required",
+        4: "missing_required",
+        5: "unknown_country",
+        6: "unknown_country",
+        7: "unparseable_date",
+        8: "unparseable_date",
+        9: "date_out_of_range",
+        10: "date_out_of_range",
+        11: "bad_count",
+        12: "bad_count",
+        13: "bad_count",
+    }
     detail = dict(zip(r.rejected["source_row"], r.rejected["detail"], strict=True))
     assert detail[1] == "required value missing: num_pushers (the count)"
     assert detail[2] == "required value missing: topic"
@@ -183,19 +216,28 @@ def test__missing_values_unknown_country_dates_and_counts():
 
 
 def test__duplicate_cell_rejected_naming_the_first_row():
-    pairs = [(topics("500,kubernetes,US,2023,1\n500,docker,US,2023,1\n"
-                     "510,kubernetes,US,2023,1\n500,kubernetes,us,2023,1\n"), "a.csv"),
-             (devs("9000,US,2023,1\n"), "b.csv"),
-             (devs("9100,US,2023,1\n"), "c.csv")]
+    pairs = [
+        (
+            topics(
+                "500,kubernetes,US,2023,1\n500,docker,US,2023,1\n"
+                "510,kubernetes,US,2023,1\n500,kubernetes,us,2023,1\n"
+            ),
+            "a.csv",
+        ),
+        (devs("9000,US,2023,1\n"), "b.csv"),
+        (devs("9100,US,2023,1\n"), "c.csv"),
+    ]
     r = clean_activity(pairs, params=P)
     r.check_invariant()
     rej = r.rejected.set_index(["source_file", "source_row"])
-    assert rej["reason"].to_dict() == {("a.csv", 3): "bad_count", ("a.csv", 4): "bad_count",
-                                       ("c.csv", 1): "bad_count"}
+    assert rej["reason"].to_dict() == {
+        ("a.csv", 3): "bad_count",
+        ("a.csv", 4): "bad_count",
+        ("c.csv", 1): "bad_count",
+    }
     assert "as a.csv row 1" in rej.loc[("a.csv", 3), "detail"]
     assert "as b.csv row 1" in rej.loc[("c.csv", 1), "detail"]
-    one = clean_activity(topics("500,kubernetes,US,2023,1\n510,kubernetes,US,2023,1\n"),
-                         params=P)
+    one = clean_activity(topics("500,kubernetes,US,2023,1\n510,kubernetes,US,2023,1\n"), params=P)
     assert "as row 1 " in one.rejected["detail"].iloc[0]
 
 
@@ -211,8 +253,11 @@ def test__each_distinct_code_looked_up_once(monkeypatch):
     calls: list[str] = []
     real = regions._resolve_one
     monkeypatch.setattr(regions, "_resolve_one", lambda t: calls.append(t) or real(t))
-    text = "".join(f"{100 + i},{c},2023,{q}\n" for i, c in enumerate(["US", "DE", "JP"] * 3)
-                   for q in (1, 2, 3, 4))
+    text = "".join(
+        f"{100 + i},{c},2023,{q}\n"
+        for i, c in enumerate(["US", "DE", "JP"] * 3)
+        for q in (1, 2, 3, 4)
+    )
     clean_activity(devs(text), params=P)
     assert sorted(calls) == ["DE", "JP", "US"]
 
@@ -227,15 +272,33 @@ def test__clean_file_and_cleaners_registry(tmp_path):
 
 # --- command line ------------------------------------------------------------------------------
 
+
 def test__cli_clean_activity_writes_three_files_and_refuses_unknown_measure(tmp_path, capsys):
     t = tmp_path / "topics.csv"
-    t.write_text("num_pushers,topic,iso2_code,year,quarter\n500,kubernetes,US,2023,1\n"
-                 "900,kubernetes,EU,2023,1\n")
+    t.write_text(
+        "num_pushers,topic,iso2_code,year,quarter\n500,kubernetes,US,2023,1\n"
+        "900,kubernetes,EU,2023,1\n"
+    )
     d = tmp_path / "developers.csv"
     d.write_text("developers,iso2_code,year,quarter\n9000,US,2023,1\n")
     out = tmp_path / "out"
-    assert main(["clean", "activity", str(t), str(d), "--format", "innovationgraph",
-                 "--out", str(out), "--max-date", "2025-11-30"]) == 0
+    assert (
+        main(
+            [
+                "clean",
+                "activity",
+                str(t),
+                str(d),
+                "--format",
+                "innovationgraph",
+                "--out",
+                str(out),
+                "--max-date",
+                "2025-11-30",
+            ]
+        )
+        == 0
+    )
     for name in ("activity.parquet", "activity_rejected.csv", "activity_clean_report.json"):
         assert (out / name).is_file()
     table = pd.read_parquet(out / "activity.parquet")
@@ -248,14 +311,28 @@ def test__cli_clean_activity_writes_three_files_and_refuses_unknown_measure(tmp_
     bad.write_text("stars,iso2_code,year,quarter\n5,US,2023,1\n")
     out2 = tmp_path / "out2"
     capsys.readouterr()
-    assert main(["clean", "activity", str(t), str(bad), "--format", "innovationgraph",
-                 "--out", str(out2)]) == 2
+    assert (
+        main(
+            [
+                "clean",
+                "activity",
+                str(t),
+                str(bad),
+                "--format",
+                "innovationgraph",
+                "--out",
+                str(out2),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(bad) in err and "first column" in err
     assert not out2.exists() or not any(out2.iterdir())
 
 
 # --- real data ---------------------------------------------------------------------------------
+
 
 @pytest.mark.realdata
 def test__fetch_innovationgraph_from_mirror_and_locate(tmp_path, monkeypatch, shared_data):
@@ -307,7 +384,8 @@ def test__real_files_reproduce_source_reference_figures(real_activity):
     assert set(na23["country_iso3"]) == {"USA", "CAN"} and len(na23) == 8
     dev = c[(c["measure"] == "developers") & (c["period"] == "2024Q4")]
     assert dev.groupby("region")["count"].sum()["North America"] / 1e6 == pytest.approx(
-        27.83, abs=0.005)
+        27.83, abs=0.005
+    )
 
 
 def test__header_only_all_rejected_and_extra_columns():
@@ -317,6 +395,7 @@ def test__header_only_all_rejected_and_extra_columns():
     assert empty.report["periods"]["first"] is None
     only_eu = clean_activity(devs("5000,EU,2023,1\n"), params=P)
     assert only_eu.report["rows_clean"] == 0 and only_eu.clean["count"].dtype == "int64"
-    extra = clean_activity(frame("developers,iso2_code,year,quarter,note\n500,US,2023,1,hi\n"),
-                           params=P).clean
+    extra = clean_activity(
+        frame("developers,iso2_code,year,quarter,note\n500,US,2023,1,hi\n"), params=P
+    ).clean
     assert extra["note"].tolist() == ["hi"]  # extra columns kept, not used

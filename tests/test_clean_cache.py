@@ -10,10 +10,12 @@ from marketlib.clean.formats import input_format
 from marketlib.clean.pipeline import Maps
 from marketlib.report.inputs import clean_tables
 
-GEN = ("country,amount,currency,unit,date,role,experience,employment_type\n"
-       "US,100,USD,hour,2023-05-02,ML engineer,senior,contractor\n"
-       "DE,90000,EUR,year,2023-05-02,ML engineer,mid,employee\n"
-       "XX,5,USD,hour,2023-05-02,,,contractor\n")
+GEN = (
+    "country,amount,currency,unit,date,role,experience,employment_type\n"
+    "US,100,USD,hour,2023-05-02,ML engineer,senior,contractor\n"
+    "DE,90000,EUR,year,2023-05-02,ML engineer,mid,employee\n"
+    "XX,5,USD,hour,2023-05-02,,,contractor\n"
+)
 
 
 def _plans(path, p):
@@ -35,8 +37,11 @@ def test__second_run_reuses_the_clean_set_and_a_change_cleans_again(tmp_path, mo
     assert second[1]["rates"]["rows_rejected"] == first[1]["rates"]["rows_rejected"] == 1
     assert second[0] == first[0]  # the inputs' sha256 as results.json records them
     # other parameters, or other input bytes: cleaned again, never a stale table
-    other = clean_tables(_plans(src, CleanParams(max_date="2026-01-01", hours_per_year=2000)),
-                         Maps(), tmp_path / "run3")
+    other = clean_tables(
+        _plans(src, CleanParams(max_date="2026-01-01", hours_per_year=2000)),
+        Maps(),
+        tmp_path / "run3",
+    )
     assert other[3] == set()
     src.write_text(GEN + "FR,80000,EUR,year,2023-05-02,,,employee\n")
     changed = clean_tables(_plans(src, p), Maps(), tmp_path / "run4")
@@ -57,8 +62,7 @@ def test__the_key_follows_the_code_and_the_cache_is_bounded(tmp_path, monkeypatc
     assert len([p for p in cc.cache_root().iterdir() if p.is_dir()]) == cc.KEEP
 
 
-def test__a_reused_set_names_this_runs_inputs_and_libraries_are_in_the_key(tmp_path,
-                                                                             monkeypatch):
+def test__a_reused_set_names_this_runs_inputs_and_libraries_are_in_the_key(tmp_path, monkeypatch):
     import json
 
     monkeypatch.setenv("MARKETLIB_DATA", str(tmp_path / "data"))
@@ -67,8 +71,9 @@ def test__a_reused_set_names_this_runs_inputs_and_libraries_are_in_the_key(tmp_p
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "rates.csv").write_text(GEN)
     clean_tables(_plans(tmp_path / "a" / "rates.csv", p), Maps(), tmp_path / "run_a")
-    inputs, reports, _, reused = clean_tables(_plans(tmp_path / "b" / "rates.csv", p), Maps(),
-                                              tmp_path / "run_b")
+    inputs, reports, _, reused = clean_tables(
+        _plans(tmp_path / "b" / "rates.csv", p), Maps(), tmp_path / "run_b"
+    )
     assert reused == {"rates"}
     on_disk = json.loads((tmp_path / "run_b" / "rates_clean_report.json").read_text())
     assert list(on_disk["inputs"]) == list(reports["rates"]["inputs"]) == list(inputs)
@@ -77,8 +82,9 @@ def test__a_reused_set_names_this_runs_inputs_and_libraries_are_in_the_key(tmp_p
     cc.code_version.cache_clear()
     k1 = cc.cache_key("rates", "generic", {"a.csv": "0" * 64}, {})
     real = __import__("importlib.metadata").metadata.version
-    monkeypatch.setattr("importlib.metadata.version",
-                        lambda d: "9.9" if d == "currencyconverter" else real(d))
+    monkeypatch.setattr(
+        "importlib.metadata.version", lambda d: "9.9" if d == "currencyconverter" else real(d)
+    )
     cc.code_version.cache_clear()
     assert cc.cache_key("rates", "generic", {"a.csv": "0" * 64}, {}) != k1
     cc.code_version.cache_clear()
@@ -87,8 +93,9 @@ def test__a_reused_set_names_this_runs_inputs_and_libraries_are_in_the_key(tmp_p
 class TestFilesTheParametersNameAreKeyedByContent:
     """Hostile round 4, item 4: a region scheme edited between two runs is cleaned again."""
 
-    def test__an_edited_scheme_is_a_new_key_and_its_regions_are_published(self, tmp_path,
-                                                                        monkeypatch):
+    def test__an_edited_scheme_is_a_new_key_and_its_regions_are_published(
+        self, tmp_path, monkeypatch
+    ):
         monkeypatch.setenv("MARKETLIB_DATA", str(tmp_path / "data"))
         src = tmp_path / "rates.csv"
         src.write_text(GEN)
@@ -106,6 +113,8 @@ class TestFilesTheParametersNameAreKeyedByContent:
         for d, text in (("a", "x,y\n1,2\n"), ("b", "x,y\n3,4\n")):
             (tmp_path / d).mkdir()
             (tmp_path / d / "scheme.csv").write_text(text)
-        keys = {cc.cache_key("rates", "generic", {}, {"scheme": str(tmp_path / d / "scheme.csv")})
-                for d in ("a", "b")}
+        keys = {
+            cc.cache_key("rates", "generic", {}, {"scheme": str(tmp_path / d / "scheme.csv")})
+            for d in ("a", "b")
+        }
         assert len(keys) == 2

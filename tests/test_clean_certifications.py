@@ -17,22 +17,32 @@ def clean(text: str, fmt: str, **kw):
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("CKA", "CKA"), ("cka", "CKA"), ("Certified Kubernetes Administrator", "CKA"),
-     ("certified kubernetes administrator (CKA)", "CKA"), ("CKAD", "CKAD"),
-     ("Kubernetes and Cloud Native Associate", "KCNA"), ("kcsa", "KCSA"),
-     ("Prometheus Certified Associate", "PCA"), ("OTCA", "OTCA"),
-     ("AWS Certified Solutions Architect", "AWS Certified Solutions Architect")],
+    [
+        ("CKA", "CKA"),
+        ("cka", "CKA"),
+        ("Certified Kubernetes Administrator", "CKA"),
+        ("certified kubernetes administrator (CKA)", "CKA"),
+        ("CKAD", "CKAD"),
+        ("Kubernetes and Cloud Native Associate", "KCNA"),
+        ("kcsa", "KCSA"),
+        ("Prometheus Certified Associate", "PCA"),
+        ("OTCA", "OTCA"),
+        ("AWS Certified Solutions Architect", "AWS Certified Solutions Architect"),
+    ],
 )
 def test__normalize_certification_names(name, code):
     assert normalize_certification_names(pd.Series([name]))["certification"].iloc[0] == code
 
 
 def test__records__dates_formats_locations_and_monthly_counts():
-    r = clean("date,certification,location,credential_id\n"
-              "2023-01-15,CKA,\"Berlin, Germany\",a1\n"
-              "15/01/2023,Certified Kubernetes Administrator,DE,a2\n"
-              "January 2023,cka,Germany,a3\n"
-              "2023-02-01,CKAD,\"Austin, TX, USA\",a4\n", "records")
+    r = clean(
+        "date,certification,location,credential_id\n"
+        '2023-01-15,CKA,"Berlin, Germany",a1\n'
+        "15/01/2023,Certified Kubernetes Administrator,DE,a2\n"
+        "January 2023,cka,Germany,a3\n"
+        '2023-02-01,CKAD,"Austin, TX, USA",a4\n',
+        "records",
+    )
     t = r.clean.set_index(["period", "country_iso3", "certification"])["count"]
     assert t.to_dict() == {("2023-01", "DEU", "CKA"): 3, ("2023-02", "USA", "CKAD"): 1}
     assert set(r.clean["freq"]) == {"M"}
@@ -40,24 +50,34 @@ def test__records__dates_formats_locations_and_monthly_counts():
 
 
 def test__records__duplicate_credential_id_counted_once():
-    r = clean("date,certification,location,credential_id\n"
-              "2023-01-15,CKA,Germany,X\n2023-01-16,CKA,Germany,X\n2023-01-17,CKA,Germany,\n",
-              "records")
+    r = clean(
+        "date,certification,location,credential_id\n"
+        "2023-01-15,CKA,Germany,X\n2023-01-16,CKA,Germany,X\n2023-01-17,CKA,Germany,\n",
+        "records",
+    )
     assert r.clean["count"].sum() == 2
     assert r.rejected["reason"].tolist() == ["duplicate_record"]
     assert "row 1" in r.rejected.loc[0, "detail"]
 
 
 def test__records__reasons_and_known_only():
-    r = clean("date,certification,location\n"
-              ",CKA,Germany\n"
-              "someday,CKA,Germany\n"
-              "2023-01-15,CKA,Atlantis\n"
-              "2023-01-15,Foo Cert,Germany\n"
-              "1900-01-01,CKA,Germany\n", "records", known_certifications_only=True)
+    r = clean(
+        "date,certification,location\n"
+        ",CKA,Germany\n"
+        "someday,CKA,Germany\n"
+        "2023-01-15,CKA,Atlantis\n"
+        "2023-01-15,Foo Cert,Germany\n"
+        "1900-01-01,CKA,Germany\n",
+        "records",
+        known_certifications_only=True,
+    )
     assert r.rejected["reason"].tolist() == [
-        "missing_required", "unparseable_date", "unknown_country", "unknown_certification",
-        "date_out_of_range"]
+        "missing_required",
+        "unparseable_date",
+        "unknown_country",
+        "unknown_certification",
+        "date_out_of_range",
+    ]
 
 
 def test__records__year_only_date_too_coarse_for_monthly():
@@ -68,21 +88,30 @@ def test__records__year_only_date_too_coarse_for_monthly():
 
 
 def test__counts__cumulative_to_new_and_decrease_reported():
-    r = clean("period,country,certification,count,kind\n"
-              "2020,US,CKA,100,cumulative\n2021,US,CKA,150,cumulative\n"
-              "2022,US,CKA,140,cumulative\n2023,US,CKA,200,cumulative\n", "counts")
+    r = clean(
+        "period,country,certification,count,kind\n"
+        "2020,US,CKA,100,cumulative\n2021,US,CKA,150,cumulative\n"
+        "2022,US,CKA,140,cumulative\n2023,US,CKA,200,cumulative\n",
+        "counts",
+    )
     assert r.clean["count"].tolist() == [100, 50, 50]
-    assert r.clean["count_basis"].tolist() == ["cumulative_first", "cumulative_diff",
-                                               "cumulative_diff"]
+    assert r.clean["count_basis"].tolist() == [
+        "cumulative_first",
+        "cumulative_diff",
+        "cumulative_diff",
+    ]
     assert r.rejected["reason"].tolist() == ["bad_count"]
     assert "below an earlier value 150" in r.rejected.loc[0, "detail"]
     assert r.report["cumulative_decreases"][0]["source_row"] == 3
 
 
 def test__counts__quarters_months_regions_and_all():
-    r = clean("period,region,certification,count\n"
-              "2023-Q1,Asia-Pacific,all,10\n2023 Q2,asia-pacific,all,12\n"
-              "2023-Q3,Eastern Europe,CKA,5\n2023-Q4,World,CKA,7\n", "counts")
+    r = clean(
+        "period,region,certification,count\n"
+        "2023-Q1,Asia-Pacific,all,10\n2023 Q2,asia-pacific,all,12\n"
+        "2023-Q3,Eastern Europe,CKA,5\n2023-Q4,World,CKA,7\n",
+        "counts",
+    )
     assert r.clean["period"].tolist() == ["2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4"]
     assert r.clean["region"].tolist() == ["Asia-Pacific", "Asia-Pacific", "Europe", "World"]
     assert r.clean["country_iso3"].isna().all()
@@ -90,20 +119,29 @@ def test__counts__quarters_months_regions_and_all():
 
 
 def test__counts__monthly_aggregated_to_quarters_coarser_refused():
-    r = clean("period,country,certification,count\n"
-              "2023-01,PL,CKA,1\n2023-02,PL,CKA,2\n2023-03,PL,CKA,3\n2023,PL,CKS,9\n",
-              "counts", freq="Q")
+    r = clean(
+        "period,country,certification,count\n"
+        "2023-01,PL,CKA,1\n2023-02,PL,CKA,2\n2023-03,PL,CKA,3\n2023,PL,CKS,9\n",
+        "counts",
+        freq="Q",
+    )
     assert r.clean[["period", "count"]].values.tolist() == [["2023-Q1", 6]]
     assert r.rejected["reason"].tolist() == ["unparseable_date"]
 
 
 def test__counts__bad_counts_and_duplicates():
-    r = clean("period,country,certification,count,kind\n"
-              "2023,PL,CKA,-1,new\n2023,PL,CKA,1.5,new\n2023,PL,CKA,x,new\n"
-              "2023,PL,CKA,3,weird\n2023,PL,CKS,\"1,200\",new\n2023,PL,CKS,5,new\n"
-              "2023,Narnia,CKS,5,new\n2023-13,PL,CKS,5,new\n", "counts")
-    assert r.rejected["reason"].tolist() == ["bad_count"] * 4 + ["bad_count", "unknown_country",
-                                                                 "unparseable_date"]
+    r = clean(
+        "period,country,certification,count,kind\n"
+        "2023,PL,CKA,-1,new\n2023,PL,CKA,1.5,new\n2023,PL,CKA,x,new\n"
+        '2023,PL,CKA,3,weird\n2023,PL,CKS,"1,200",new\n2023,PL,CKS,5,new\n'
+        "2023,Narnia,CKS,5,new\n2023-13,PL,CKS,5,new\n",
+        "counts",
+    )
+    assert r.rejected["reason"].tolist() == ["bad_count"] * 4 + [
+        "bad_count",
+        "unknown_country",
+        "unparseable_date",
+    ]
     assert r.clean["count"].tolist() == [1200]
 
 
@@ -113,8 +151,9 @@ def test__counts__missing_geo_column_group_refused(tmp_path):
     p = tmp_path / "c.csv"
     p.write_text("period,certification,count\n2023,CKA,1\n")
     with pytest.raises(InputError, match="country or region"):
-        read_csv_text(p, required=("period", "certification", "count"),
-                      any_of=(("country", "region"),))
+        read_csv_text(
+            p, required=("period", "certification", "count"), any_of=(("country", "region"),)
+        )
 
 
 def test__counts__empty():
@@ -126,9 +165,11 @@ def test__counts__empty():
 def test__ragged_row_rejected_with_its_line(tmp_path, fmt):
     from marketlib.sources import read_csv_text
 
-    text = ("date,certification,location\n2023-01-15,CKA,Germany\n2023-01-16,CKA,Germany,x\n"
-            if fmt == "records" else
-            "period,country,certification,count\n2023,Germany,CKA,10\n2024,Germany,CKA\n")
+    text = (
+        "date,certification,location\n2023-01-15,CKA,Germany\n2023-01-16,CKA,Germany,x\n"
+        if fmt == "records"
+        else "period,country,certification,count\n2023,Germany,CKA,10\n2024,Germany,CKA\n"
+    )
     p = tmp_path / "in.csv"
     p.write_text(text)
     r = clean_certifications(read_csv_text(p).frame, fmt, P)

@@ -26,11 +26,13 @@ def clean(text: str, fmt: str = "generic", params: CleanParams = P):
 
 
 def test__clean_rates__generic_units_and_hours():
-    r = clean(GEN + "US,100,USD,hourly,2023-05-02,,,contractor\n"
-                    "US,800,USD,daily,2023,,,contractor\n"
-                    "US,4000,USD,week,2023,,,contractor\n"
-                    "US,\"17,333.33\",USD,monthly,2023-05,,,employee\n"
-                    "US,208000,USD,per annum,2023,,,FT\n")
+    r = clean(
+        GEN + "US,100,USD,hourly,2023-05-02,,,contractor\n"
+        "US,800,USD,daily,2023,,,contractor\n"
+        "US,4000,USD,week,2023,,,contractor\n"
+        'US,"17,333.33",USD,monthly,2023-05,,,employee\n'
+        "US,208000,USD,per annum,2023,,,FT\n"
+    )
     assert r.clean["hourly_usd"].round(2).tolist() == [100, 100, 100, 100, 100]
     assert r.clean["annual_usd"].round(0).tolist() == [208000] * 5
     assert r.clean["hours_per_year"].unique().tolist() == [2080]
@@ -43,24 +45,36 @@ def test__clean_rates__hours_per_year_parameter():
 
 
 def test__clean_rates__each_reason_code():
-    r = clean(GEN + (
-        ",100,USD,hour,2023,,,\n"            # missing country
-        "US,abc,USD,hour,2023,,,\n"          # unparseable_amount
-        "US,-5,USD,hour,2023,,,\n"           # non_positive_amount
-        "US,0,USD,hour,2023,,,\n"            # non_positive_amount
-        "US,0.01,USD,year,2023,,,\n"         # implausible_amount
-        "US,100,XYZ,hour,2023,,,\n"          # unknown_currency
-        "NG,100,NGN,hour,2023,,,\n"          # fx_rate_unavailable
-        "Atlantis,100,USD,hour,2023,,,\n"    # unknown_country
-        "US,100,USD,fortnight,2023,,,\n"     # unknown_unit
-        "US,100,USD,hour,yesterday,,,\n"     # unparseable_date
-        "US,100,USD,hour,1970,,,\n"          # date_out_of_range
-        "US,100,USD,hour,2031-01-01,,,\n"    # date_out_of_range
-    ))
+    r = clean(
+        GEN
+        + (
+            ",100,USD,hour,2023,,,\n"  # missing country
+            "US,abc,USD,hour,2023,,,\n"  # unparseable_amount
+            "US,-5,USD,hour,2023,,,\n"  # non_positive_amount
+            "US,0,USD,hour,2023,,,\n"  # non_positive_amount
+            "US,0.01,USD,year,2023,,,\n"  # implausible_amount
+            "US,100,XYZ,hour,2023,,,\n"  # unknown_currency
+            "NG,100,NGN,hour,2023,,,\n"  # fx_rate_unavailable
+            "Atlantis,100,USD,hour,2023,,,\n"  # unknown_country
+            "US,100,USD,fortnight,2023,,,\n"  # unknown_unit
+            "US,100,USD,hour,yesterday,,,\n"  # unparseable_date
+            "US,100,USD,hour,1970,,,\n"  # date_out_of_range
+            "US,100,USD,hour,2031-01-01,,,\n"  # date_out_of_range
+        )
+    )
     assert r.rejected["reason"].tolist() == [
-        "missing_required", "unparseable_amount", "non_positive_amount", "non_positive_amount",
-        "implausible_amount", "unknown_currency", "fx_rate_unavailable", "unknown_country",
-        "unknown_unit", "unparseable_date", "date_out_of_range", "date_out_of_range",
+        "missing_required",
+        "unparseable_amount",
+        "non_positive_amount",
+        "non_positive_amount",
+        "implausible_amount",
+        "unknown_currency",
+        "fx_rate_unavailable",
+        "unknown_country",
+        "unknown_unit",
+        "unparseable_date",
+        "date_out_of_range",
+        "date_out_of_range",
     ]
     assert r.rejected["source_row"].tolist() == list(range(1, 13))
     assert r.rejected["detail"].str.len().gt(10).all()
@@ -92,25 +106,33 @@ def test__clean_rates__extra_columns_kept():
 
 
 def test__clean_rates__experience_and_employment_normalized():
-    r = clean(GEN + "US,100,USD,hour,2023,x,EN,FL\nUS,101,USD,hour,2023,x,Senior,PT\n"
-                    "US,102,USD,hour,2023,x,lead,contract\n")
+    r = clean(
+        GEN + "US,100,USD,hour,2023,x,EN,FL\nUS,101,USD,hour,2023,x,Senior,PT\n"
+        "US,102,USD,hour,2023,x,lead,contract\n"
+    )
     assert r.clean["experience"].tolist() == ["junior", "senior", "lead"]
     assert r.clean["employment_type"].tolist() == ["freelance", "part_time", "contractor"]
 
 
-AIJOBS_HEAD = ("work_year,experience_level,employment_type,job_title,salary,salary_currency,"
-               "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n")
+AIJOBS_HEAD = (
+    "work_year,experience_level,employment_type,job_title,salary,salary_currency,"
+    "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n"
+)
 
 
 def test__clean_rates__aijobs_duplicates_pairs_fx_mismatch_and_fallback():
-    r = clean(AIJOBS_HEAD + (
-        "2024,SE,FT,Data Engineer,154000,USD,154000,US,100,US,M\n"
-        "2024,SE,FT,Data Engineer,126000,USD,126000,US,100,US,M\n"  # range pair with row 1
-        "2024,SE,FT,Data Engineer,154000,USD,154000,US,100,US,M\n"  # duplicate of row 1
-        "2024,MI,FT,Data Scientist,50000,EUR,54000,DE,0,DE,L\n"
-        "2024,MI,FT,Data Scientist,50000,EUR,80000,DE,0,US,L\n"    # fx mismatch, cross-border
-        "2024,MI,CT,Analyst,30000000,CLP,32000,CL,0,CL,S\n"        # CLP: no ECB rate
-    ), fmt="aijobs")
+    r = clean(
+        AIJOBS_HEAD
+        + (
+            "2024,SE,FT,Data Engineer,154000,USD,154000,US,100,US,M\n"
+            "2024,SE,FT,Data Engineer,126000,USD,126000,US,100,US,M\n"  # range pair with row 1
+            "2024,SE,FT,Data Engineer,154000,USD,154000,US,100,US,M\n"  # duplicate of row 1
+            "2024,MI,FT,Data Scientist,50000,EUR,54000,DE,0,DE,L\n"
+            "2024,MI,FT,Data Scientist,50000,EUR,80000,DE,0,US,L\n"  # fx mismatch, cross-border
+            "2024,MI,CT,Analyst,30000000,CLP,32000,CL,0,CL,S\n"  # CLP: no ECB rate
+        ),
+        fmt="aijobs",
+    )
     c = r.clean
     assert c["is_duplicate"].tolist() == [False, False, True, False, False, False]
     assert c["is_range_pair"].tolist() == [True, True, False, False, False, False]
@@ -129,13 +151,12 @@ def test__clean_rates__aijobs_usd_rows_unchanged():
 
 
 def test__clean_rates__aijobs_bad_year():
-    r = clean(AIJOBS_HEAD + "2023-05,EN,FT,Data Analyst,61234,USD,61234,US,0,US,S\n",
-              fmt="aijobs")
+    r = clean(AIJOBS_HEAD + "2023-05,EN,FT,Data Analyst,61234,USD,61234,US,0,US,S\n", fmt="aijobs")
     assert r.rejected["reason"].tolist() == ["unparseable_date"]
 
 
 def test__clean_rates__does_not_mutate_input():
-    raw = frame(GEN + "US,\"1,000\",USD,day,2023,,,\n")
+    raw = frame(GEN + 'US,"1,000",USD,day,2023,,,\n')
     before = raw.copy()
     clean_rates(raw, "generic", P)
     pd.testing.assert_frame_equal(raw, before)
@@ -143,8 +164,17 @@ def test__clean_rates__does_not_mutate_input():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1,234.5", 1234.5), ("120 000", 120000), ("1_000", 1000), (" 42 ", 42), ("1e3", 1000),
-     ("abc", None), ("", None), ("inf", None), ("12,34,567", 1234567)],
+    [
+        ("1,234.5", 1234.5),
+        ("120 000", 120000),
+        ("1_000", 1000),
+        (" 42 ", 42),
+        ("1e3", 1000),
+        ("abc", None),
+        ("", None),
+        ("inf", None),
+        ("12,34,567", 1234567),
+    ],
 )
 def test__parse_amounts(text, value):
     got = parse_amounts(pd.Series([text])).iloc[0]
@@ -153,11 +183,18 @@ def test__parse_amounts(text, value):
 
 @pytest.mark.parametrize(
     ("text", "start", "precision"),
-    [("2023-05-02", "2023-05-02", "D"), ("22/05/2023", "2023-05-22", "D"),
-     ("05/22/2023", "2023-05-22", "D"), ("05/05/2023", "2023-05-05", "D"),
-     ("02/05/2023", None, None),  # alone in its column: day or month first? rejected
-     ("May 2023", "2023-05-01", "M"), ("Sep 2023", "2023-09-01", "M"),
-     ("2023-05", "2023-05-01", "M"), ("2023", "2023-01-01", "Y"), ("13/13/2023", None, None)],
+    [
+        ("2023-05-02", "2023-05-02", "D"),
+        ("22/05/2023", "2023-05-22", "D"),
+        ("05/22/2023", "2023-05-22", "D"),
+        ("05/05/2023", "2023-05-05", "D"),
+        ("02/05/2023", None, None),  # alone in its column: day or month first? rejected
+        ("May 2023", "2023-05-01", "M"),
+        ("Sep 2023", "2023-09-01", "M"),
+        ("2023-05", "2023-05-01", "M"),
+        ("2023", "2023-01-01", "Y"),
+        ("13/13/2023", None, None),
+    ],
 )
 def test__parse_dates(text, start, precision):
     got = parse_dates(pd.Series([text])).iloc[0]
@@ -167,12 +204,16 @@ def test__parse_dates(text, start, precision):
         assert got["date"] == pd.Timestamp(start) and got["precision"] == precision
 
 
-@pytest.mark.parametrize(("column", "order", "read_as"), [
-    (["12/31/2023", "03/04/2024"], "auto", "2024-03-04"),  # 12/31 proves month first
-    (["31/12/2023", "03/04/2024"], "auto", "2024-04-03"),  # 31/12 proves day first
-    (["03/04/2024"], "dayfirst", "2024-04-03"), (["03/04/2024"], "monthfirst", "2024-03-04"),
-    (["03/04/2024", "31/12/2023", "12/31/2023"], "auto", None),  # proves both: ambiguous
-])
+@pytest.mark.parametrize(
+    ("column", "order", "read_as"),
+    [
+        (["12/31/2023", "03/04/2024"], "auto", "2024-03-04"),  # 12/31 proves month first
+        (["31/12/2023", "03/04/2024"], "auto", "2024-04-03"),  # 31/12 proves day first
+        (["03/04/2024"], "dayfirst", "2024-04-03"),
+        (["03/04/2024"], "monthfirst", "2024-03-04"),
+        (["03/04/2024", "31/12/2023", "12/31/2023"], "auto", None),  # proves both: ambiguous
+    ],
+)
 def test__parse_dates__one_order_per_column(column, order, read_as):
     got = parse_dates(pd.Series(column), order).iloc[column.index("03/04/2024")]
     if read_as is None:
@@ -186,35 +227,70 @@ def test__records__ambiguous_dates_rejected_with_reason_never_guessed(tmp_path):
     from marketlib.sources import read_rejected_csv
 
     src = tmp_path / "r.csv"
-    src.write_text("date,certification,location\n03/04/2024,CKA,Germany\n"
-                   "05/05/2024,CKA,Germany\n")
-    assert main(["clean", "certifications", str(src), "--format", "records",
-                 "--out", str(tmp_path / "o")]) == 0
+    src.write_text("date,certification,location\n03/04/2024,CKA,Germany\n05/05/2024,CKA,Germany\n")
+    assert (
+        main(
+            [
+                "clean",
+                "certifications",
+                str(src),
+                "--format",
+                "records",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 0
+    )
     rej = read_rejected_csv(tmp_path / "o" / "certifications_rejected.csv")
     assert rej["reason"].tolist() == ["unparseable_date"]
     assert "ambiguous" in rej["detail"].iloc[0] and "--dayfirst" in rej["detail"].iloc[0]
-    assert main(["clean", "certifications", str(src), "--format", "records", "--monthfirst",
-                 "--out", str(tmp_path / "o2")]) == 0
+    assert (
+        main(
+            [
+                "clean",
+                "certifications",
+                str(src),
+                "--format",
+                "records",
+                "--monthfirst",
+                "--out",
+                str(tmp_path / "o2"),
+            ]
+        )
+        == 0
+    )
     assert not (tmp_path / "o2" / "certifications_rejected.csv").read_text().count("\n") > 1
 
 
 @pytest.mark.parametrize(
     ("title", "family"),
-    [("Machine Learning Engineer", "ML/AI Engineer"), ("MLOps Engineer", "ML/AI Engineer"),
-     ("Data Scientist", "Data Scientist"), ("Data Engineer", "Data Engineer"),
-     ("Business Intelligence Analyst", "Analyst"), ("Research Scientist", "Research Scientist"),
-     ("Engineering Manager", "Manager/Lead"), ("Head of Data", "Manager/Lead"),
-     ("Site Reliability Engineer", "Software/Platform Engineer"),
-     ("Platform Engineer", "Software/Platform Engineer"), ("Consultant", "Other"),
-     ("analytics engineer", "Data Engineer")],
+    [
+        ("Machine Learning Engineer", "ML/AI Engineer"),
+        ("MLOps Engineer", "ML/AI Engineer"),
+        ("Data Scientist", "Data Scientist"),
+        ("Data Engineer", "Data Engineer"),
+        ("Business Intelligence Analyst", "Analyst"),
+        ("Research Scientist", "Research Scientist"),
+        ("Engineering Manager", "Manager/Lead"),
+        ("Head of Data", "Manager/Lead"),
+        ("Site Reliability Engineer", "Software/Platform Engineer"),
+        ("Platform Engineer", "Software/Platform Engineer"),
+        ("Consultant", "Other"),
+        ("analytics engineer", "Data Engineer"),
+    ],
 )
 def test__assign_role_families(title, family):
     assert assign_role_families(pd.Series([title])).iloc[0] == family
 
 
 def test__flag_range_pairs__chain_and_ratio_limits():
-    df = pd.DataFrame({"k": ["a"] * 5 + ["b", "b", "c", "c"],
-                       "amt": [100, 120, 140, 160, 500, 100, 100, 100, 300]})
+    df = pd.DataFrame(
+        {
+            "k": ["a"] * 5 + ["b", "b", "c", "c"],
+            "amt": [100, 120, 140, 160, 500, 100, 100, 100, 300],
+        }
+    )
     is_pair, pid = flag_range_pairs(df, ["k"], "amt")
     assert is_pair.tolist() == [True, True, True, True, False, False, False, False, False]
     assert pid.iloc[0] == pid.iloc[1] != pid.iloc[2] == pid.iloc[3]
@@ -223,8 +299,12 @@ def test__flag_range_pairs__chain_and_ratio_limits():
 def test__flag_range_pairs__high_first_order_and_the_wider_ratio():
     """A source that writes ranges maximum-first (aijobs): a low-then-high pair is two
     people; a 2.3x range is a range (the measured width), 3x is not."""
-    df = pd.DataFrame({"k": ["a", "a", "b", "b", "c", "c", "d", "d"],
-                       "amt": [172_000, 75_600, 100, 150, 300, 100, 150, 100]})
+    df = pd.DataFrame(
+        {
+            "k": ["a", "a", "b", "b", "c", "c", "d", "d"],
+            "amt": [172_000, 75_600, 100, 150, 300, 100, 150, 100],
+        }
+    )
     is_pair, _ = flag_range_pairs(df, ["k"], "amt", order="high_first")
     assert is_pair.tolist() == [True, True, False, False, False, False, True, True]
     assert flag_range_pairs(df, ["k"], "amt")[0].tolist()[2:4] == [True, True]  # "any"
@@ -234,8 +314,13 @@ def test__flag_range_pairs__detector_recall_and_false_positive_rate():
     """METHODS §3.4: recall >= 95%, false-positive rate <= 1% on injected pairs."""
     rng = np.random.default_rng(7)
     n = 4000
-    keys = pd.DataFrame({"title": rng.integers(0, 40, n), "exp": rng.integers(0, 4, n),
-                         "cc": rng.integers(0, 30, n)})
+    keys = pd.DataFrame(
+        {
+            "title": rng.integers(0, 40, n),
+            "exp": rng.integers(0, 4, n),
+            "cc": rng.integers(0, 30, n),
+        }
+    )
     amt = np.exp(rng.normal(np.log(100_000), 0.4, n))
     rows, truth = [], []
     for i in range(n):
@@ -279,8 +364,7 @@ class TestPointInTimeCurrency:
         from marketlib import money
 
         collected = CleanParams(max_date="2026-01-01", collected_on="2025-01-19")
-        r = clean(GEN + "DE,100,EUR,hour,2025,,,FT\nDE,100,EUR,hour,2024,,,FT\n",
-                  params=collected)
+        r = clean(GEN + "DE,100,EUR,hour,2025,,,FT\nDE,100,EUR,hour,2024,,,FT\n", params=collected)
         ecb = money.ecb_usd_per_unit()["EUR"]
         january = float(ecb.loc["2025-01-01":"2025-01-19"].mean())
         year_2024 = float(ecb.loc["2024-01-01":"2024-12-31"].mean())
@@ -296,7 +380,8 @@ class TestPointInTimeCurrency:
         r = clean(GEN + "DE,100,EUR,hour,2024,,,FT\n", params=CleanParams(max_date="2024-03-31"))
         ecb = money.ecb_usd_per_unit()["EUR"]
         assert r.clean.loc[0, "usd_per_unit"] == pytest.approx(
-            float(ecb.loc["2024-01-01":"2024-03-31"].mean()), rel=1e-9)
+            float(ecb.loc["2024-01-01":"2024-03-31"].mean()), rel=1e-9
+        )
 
     def test__a_known_snapshot_names_its_own_collection_date(self):
         from marketlib.clean.pipeline import with_collection_date
@@ -309,10 +394,12 @@ class TestPointInTimeCurrency:
         assert with_collection_date(own, {"a.csv": AIJOBS_SHA256}).collected_on == "2024-06-30"
 
     def test__the_report_compares_with_the_source_usd_per_currency_and_year(self):
-        text = ("work_year,experience_level,employment_type,job_title,salary,salary_currency,"
-                "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n"
-                "2024,SE,FT,Data Scientist,100000,EUR,108000,DE,0,DE,M\n"
-                "2024,SE,FT,Data Scientist,90000,EUR,97200,DE,0,DE,M\n")
+        text = (
+            "work_year,experience_level,employment_type,job_title,salary,salary_currency,"
+            "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n"
+            "2024,SE,FT,Data Scientist,100000,EUR,108000,DE,0,DE,M\n"
+            "2024,SE,FT,Data Scientist,90000,EUR,97200,DE,0,DE,M\n"
+        )
         r = clean(text, fmt="aijobs")
         (row,) = r.report["fx_vs_source"]
         assert row["currency"] == "EUR" and row["year"] == 2024 and row["n"] == 2
@@ -324,10 +411,40 @@ class TestPointInTimeCurrency:
         src = tmp_path / "pay.csv"
         src.write_text(GEN + "DE,100,EUR,hour,2025,,,FT\n", encoding="utf-8")
         out = tmp_path / "out"
-        assert main(["clean", "rates", str(src), "--format", "generic", "--out", str(out),
-                     "--max-date", "2026-01-01", "--collected-on", "2025-01-19"]) == 0
+        assert (
+            main(
+                [
+                    "clean",
+                    "rates",
+                    str(src),
+                    "--format",
+                    "generic",
+                    "--out",
+                    str(out),
+                    "--max-date",
+                    "2026-01-01",
+                    "--collected-on",
+                    "2025-01-19",
+                ]
+            )
+            == 0
+        )
         report = __import__("json").loads((out / "rates_clean_report.json").read_text())
         assert report["collected_on"] == "2025-01-19"
-        assert main(["clean", "rates", str(src), "--format", "generic", "--out", str(out),
-                     "--collected-on", "19/01/2025"]) == 2
+        assert (
+            main(
+                [
+                    "clean",
+                    "rates",
+                    str(src),
+                    "--format",
+                    "generic",
+                    "--out",
+                    str(out),
+                    "--collected-on",
+                    "19/01/2025",
+                ]
+            )
+            == 2
+        )
         assert "--collected-on" in capsys.readouterr().err

@@ -31,14 +31,33 @@ SCENARIOS = {
     "3 countries (150/15/10)": [150, 15, 10],
     "4 countries (120/40/20/10)": [120, 40, 20, 10],
     "5 countries (Eastern Europe's sizes)": [67, 38, 32, 17, 10],
-    "13 countries (Western Europe's sizes)": [869, 142, 103, 80, 77, 51, 37, 30, 29, 20, 16,
-                                              15, 11],
+    "13 countries (Western Europe's sizes)": [
+        869,
+        142,
+        103,
+        80,
+        77,
+        51,
+        37,
+        30,
+        29,
+        20,
+        16,
+        15,
+        11,
+    ],
 }
 
 
-def estimand_coverage(sizes: list[int], replicates: int, n_boot: int = 400, seed: int = 1,
-                      tau: float = 0.35, skew: float = 6.0, effect_skew: float = 0.0
-                      ) -> dict[str, float]:
+def estimand_coverage(
+    sizes: list[int],
+    replicates: int,
+    n_boot: int = 400,
+    seed: int = 1,
+    tau: float = 0.35,
+    skew: float = 6.0,
+    effect_skew: float = 0.0,
+) -> dict[str, float]:
     """Coverage of each interval of its own estimand, with skewed rows (and effects).
 
     Country effects: ``log 0.4 + tau * z``, ``z`` a standardized skew-normal of shape
@@ -49,8 +68,9 @@ def estimand_coverage(sizes: list[int], replicates: int, n_boot: int = 400, seed
     each country's own interval against exp(theta_c). Also the mean widths (log scale).
     """
     names = {f"C{i:02d}": n for i, n in enumerate(sizes)}
-    hits: dict[str, list[bool]] = {k: [] for k in ("typical", "named", "adjusted_typical",
-                                                   "adjusted_named", "country")}
+    hits: dict[str, list[bool]] = {
+        k: [] for k in ("typical", "named", "adjusted_typical", "adjusted_named", "country")
+    }
     widths: dict[str, list[float]] = {"typical": [], "named": []}
     for r, ss in enumerate(np.random.SeedSequence(seed).spawn(replicates)):
         rng = np.random.default_rng(ss)
@@ -59,23 +79,32 @@ def estimand_coverage(sizes: list[int], replicates: int, n_boot: int = 400, seed
         cc = country_clusters(d, "Base", n_boot=n_boot, seed=r)
         g = cc.groups.set_index("group").loc["R"]
         named = float(np.exp(np.mean(theta[np.array(sizes) >= MIN_COUNTRY_N])))
-        hits["typical"].append(g.ratio_equal_country_ci_low <= 0.4
-                               <= g.ratio_equal_country_ci_high)
-        hits["named"].append(g.ratio_named_countries_ci_low <= named
-                             <= g.ratio_named_countries_ci_high)
-        widths["typical"].append(np.log(g.ratio_equal_country_ci_high
-                                        / g.ratio_equal_country_ci_low))
-        widths["named"].append(np.log(g.ratio_named_countries_ci_high
-                                      / g.ratio_named_countries_ci_low))
+        hits["typical"].append(g.ratio_equal_country_ci_low <= 0.4 <= g.ratio_equal_country_ci_high)
+        hits["named"].append(
+            g.ratio_named_countries_ci_low <= named <= g.ratio_named_countries_ci_high
+        )
+        widths["typical"].append(
+            np.log(g.ratio_equal_country_ci_high / g.ratio_equal_country_ci_low)
+        )
+        widths["named"].append(
+            np.log(g.ratio_named_countries_ci_high / g.ratio_named_countries_ci_low)
+        )
         c = cc.countries[cc.countries["reported"].astype(bool) & (cc.countries["group"] == "R")]
         truth = np.exp(theta[[list(names).index(x) for x in c["country_iso3"]]])
         hits["country"] += list((c["ci_low"] <= truth) & (truth <= c["ci_high"]))
-        a = adjusted_country_clusters(d.assign(experience="MI"), "Base", ["Base", "R"],
-                                      controls=("experience",)).set_index("group").loc["R"]
-        hits["adjusted_typical"].append(a.ratio_equal_country_ci_low <= 0.4
-                                        <= a.ratio_equal_country_ci_high)
-        hits["adjusted_named"].append(a.ratio_named_countries_ci_low <= named
-                                      <= a.ratio_named_countries_ci_high)
+        a = (
+            adjusted_country_clusters(
+                d.assign(experience="MI"), "Base", ["Base", "R"], controls=("experience",)
+            )
+            .set_index("group")
+            .loc["R"]
+        )
+        hits["adjusted_typical"].append(
+            a.ratio_equal_country_ci_low <= 0.4 <= a.ratio_equal_country_ci_high
+        )
+        hits["adjusted_named"].append(
+            a.ratio_named_countries_ci_low <= named <= a.ratio_named_countries_ci_high
+        )
     out = {k: float(np.mean(v)) for k, v in hits.items()}
     out.update({f"width_{k}": float(np.mean(v)) for k, v in widths.items()})
     return out
@@ -94,12 +123,17 @@ def adjusted_coverage(replicates: int, seed: int = 5) -> dict[str, float]:
         rng = np.random.default_rng(ss)
         theta = rng.normal(MU, TAU, len(SIZES))
         shares = dict(zip(SIZES, rng.uniform(0.1, 0.9, len(SIZES)), strict=True))
-        d = country_pay(dict(zip(SIZES, theta, strict=True)), SIZES, rng,
-                        senior_share=shares, senior_effect=0.4)
-        a = adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",)
-                                      ).set_index("group").loc["R"]
-        hits["adjusted_equal"].append(a.ratio_equal_country_ci_low <= 0.4
-                                      <= a.ratio_equal_country_ci_high)
+        d = country_pay(
+            dict(zip(SIZES, theta, strict=True)), SIZES, rng, senior_share=shares, senior_effect=0.4
+        )
+        a = (
+            adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",))
+            .set_index("group")
+            .loc["R"]
+        )
+        hits["adjusted_equal"].append(
+            a.ratio_equal_country_ci_low <= 0.4 <= a.ratio_equal_country_ci_high
+        )
         errors.append(np.log(a.ratio_equal_country / 0.4))
     out = {k: float(np.mean(v)) for k, v in hits.items()}
     out["adjusted_log_bias"] = float(np.mean(errors))
@@ -108,14 +142,15 @@ def adjusted_coverage(replicates: int, seed: int = 5) -> dict[str, float]:
 
 def test__adjusted_equal_country__recovers_comparable_ratio_despite_job_mix():
     rng = np.random.default_rng(8)
-    effects = {c: np.log(r) for c, r in zip(SIZES, np.linspace(0.25, 0.7, len(SIZES)),
-                                            strict=True)}
+    effects = {c: np.log(r) for c, r in zip(SIZES, np.linspace(0.25, 0.7, len(SIZES)), strict=True)}
     # the largest country is atypical in mix too: mostly senior
     shares = {c: (0.9 if c == "C00" else 0.2) for c in SIZES}
-    d = country_pay(effects, {c: 400 for c in SIZES}, rng, senior_share=shares,
-                    senior_effect=0.5)
-    a = adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",)
-                                  ).set_index("group").loc["R"]
+    d = country_pay(effects, {c: 400 for c in SIZES}, rng, senior_share=shares, senior_effect=0.5)
+    a = (
+        adjusted_country_clusters(d, "Base", ["Base", "R"], controls=("experience",))
+        .set_index("group")
+        .loc["R"]
+    )
     truth = float(np.exp(np.mean(list(effects.values()))))
     assert a.ratio_equal_country == pytest.approx(truth, rel=0.05)
     assert a.ratio_equal_country_ci_low < truth < a.ratio_equal_country_ci_high
@@ -137,11 +172,11 @@ def test__one_or_two_countries_give_no_regional_interval(k):
     effects = {f"C{i}": np.log(0.5) + 0.2 * i for i in range(k)}
     d = country_pay(effects, dict.fromkeys(effects, 200), rng)
     g = country_clusters(d, "Base", n_boot=200, seed=1).groups.set_index("group").loc["R"]
-    assert g.ratio_equal_country == pytest.approx(np.exp(np.mean(list(effects.values()))),
-                                                  rel=0.15)
+    assert g.ratio_equal_country == pytest.approx(np.exp(np.mean(list(effects.values()))), rel=0.15)
     assert pd.isna(g.get("ratio_equal_country_ci_low", np.nan))
-    a = adjusted_country_clusters(d.assign(experience="MI"), "Base", ["Base", "R"],
-                                  controls=("experience",))
+    a = adjusted_country_clusters(
+        d.assign(experience="MI"), "Base", ["Base", "R"], controls=("experience",)
+    )
     row = a.set_index("group").loc["R"]
     assert pd.notna(row.ratio_equal_country)
     assert pd.isna(row.get("ratio_equal_country_ci_low", np.nan))
@@ -149,8 +184,7 @@ def test__one_or_two_countries_give_no_regional_interval(k):
 
 def test__country_ratios__recover_known_effects_and_floor():
     rng = np.random.default_rng(3)
-    effects = {c: np.log(r) for c, r in zip(SIZES, np.linspace(0.2, 0.9, len(SIZES)),
-                                            strict=True)}
+    effects = {c: np.log(r) for c, r in zip(SIZES, np.linspace(0.2, 0.9, len(SIZES)), strict=True)}
     d = country_pay(effects, {c: 4000 for c in SIZES} | {"C11": 8}, rng)
     cc = country_clusters(d, "Base", n_boot=300, seed=1)
     c = cc.countries.set_index("country_iso3")
@@ -181,16 +215,18 @@ def test__pooled_and_equal_country_differ_when_the_largest_country_is_atypical()
     assert table.at["R", "n_countries_averaged"] == 7
     # the pooled ratio is descriptive (rows resampled); the typical country's interval is
     # wider: it carries the spread between countries
-    width = table.at["R", "ratio_equal_country_ci_high"] - table.at["R",
-                                                                    "ratio_equal_country_ci_low"]
+    width = (
+        table.at["R", "ratio_equal_country_ci_high"] - table.at["R", "ratio_equal_country_ci_low"]
+    )
     rows = table.at["R", "ratio_ci_high"] - table.at["R", "ratio_ci_low"]
     assert width > 2 * rows
 
 
 def test__each_interval_covers_its_own_estimand():
     """Quick run of the estimand study (R = 60); the slow test asserts 93-97% at R = 500."""
-    cov = estimand_coverage(SCENARIOS["5 countries (Eastern Europe's sizes)"], replicates=60,
-                            n_boot=200)
+    cov = estimand_coverage(
+        SCENARIOS["5 countries (Eastern Europe's sizes)"], replicates=60, n_boot=200
+    )
     for key in ("typical", "named", "adjusted_typical", "adjusted_named", "country"):
         assert cov[key] >= 0.85, (key, cov)
     assert cov["width_named"] < cov["width_typical"]  # these countries: no between-country term
@@ -200,12 +236,15 @@ def test__each_interval_covers_its_own_estimand():
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test__validation__every_interval_covers_its_estimand_at_r_500(scenario):
     # each scenario its own random stream (a shared one makes their errors one draw)
-    cov = estimand_coverage(SCENARIOS[scenario], replicates=500,
-                            seed=101 + list(SCENARIOS).index(scenario))
+    cov = estimand_coverage(
+        SCENARIOS[scenario], replicates=500, seed=101 + list(SCENARIOS).index(scenario)
+    )
     print(scenario, {k: round(v, 3) for k, v in cov.items()})
     for key in ("typical", "named", "adjusted_typical", "adjusted_named", "country"):
-        assert 0.93 <= cov[key] <= 0.97 or (key == "country" and 0.93 <= cov[key] <= 0.99), \
-            (key, cov)
+        assert 0.93 <= cov[key] <= 0.97 or (key == "country" and 0.93 <= cov[key] <= 0.99), (
+            key,
+            cov,
+        )
 
 
 @pytest.mark.slow
@@ -213,8 +252,9 @@ def test__validation__skewed_country_effects_stress_at_r_500():
     """Stress design: the countries' own effects skewed too (skew-normal, shape 6). The t
     reference assumes roughly symmetric effects; the shortfall is measured and documented
     (docs/validation.md), not hidden: at least 90% for every interval."""
-    cov = estimand_coverage(SCENARIOS["5 countries (Eastern Europe's sizes)"], replicates=500,
-                            seed=17, effect_skew=6.0)
+    cov = estimand_coverage(
+        SCENARIOS["5 countries (Eastern Europe's sizes)"], replicates=500, seed=17, effect_skew=6.0
+    )
     print("skewed effects, 5 countries", {k: round(v, 3) for k, v in cov.items()})
     for key in ("typical", "named", "adjusted_typical", "adjusted_named", "country"):
         assert cov[key] >= 0.90, (key, cov)
@@ -239,20 +279,32 @@ class TestNoIntervalWithoutTheInformationForOne:
         assert np.isnan(g.ratio_equal_country_ci_low) and np.isnan(g.ratio_equal_country_ci_high)
         c = cc.countries.set_index("country_iso3").loc["C00"]
         assert c.ci_low < c.ratio_to_base < c.ci_high
-        two = country_clusters(country_pay({"C00": -0.7, "C01": -0.6}, {"C00": 200, "C01": 50},
-                                           rng), "Base", n_boot=200, seed=1)
+        two = country_clusters(
+            country_pay({"C00": -0.7, "C01": -0.6}, {"C00": 200, "C01": 50}, rng),
+            "Base",
+            n_boot=200,
+            seed=1,
+        )
         assert np.isnan(two.groups.set_index("group").loc["R"].ratio_equal_country_ci_low)
 
     def test__identical_pay_has_no_zero_width_interval_and_is_not_flagged_reliable(self):
-        d = pd.DataFrame({"group": ["Base"] * 40 + ["R"] * 40,
-                          "country_iso3": ["BAS"] * 40 + ["C00"] * 40,
-                          "hourly_usd": np.r_[np.random.default_rng(1).lognormal(4, .3, 40),
-                                              np.full(40, 50.0)]})
+        d = pd.DataFrame(
+            {
+                "group": ["Base"] * 40 + ["R"] * 40,
+                "country_iso3": ["BAS"] * 40 + ["C00"] * 40,
+                "hourly_usd": np.r_[
+                    np.random.default_rng(1).lognormal(4, 0.3, 40), np.full(40, 50.0)
+                ],
+            }
+        )
         raw = raw_ratios(d, "Base", 30, 200, 1).set_index("group").loc["R"]
         assert np.isnan(raw.ci_low) and np.isnan(raw.ratio_ci_low) and raw.flag != "A"
         assert "same pay" in raw.note
-        c = country_clusters(d, "Base", n_boot=200, seed=1).countries.set_index(
-            "country_iso3").loc["C00"]
+        c = (
+            country_clusters(d, "Base", n_boot=200, seed=1)
+            .countries.set_index("country_iso3")
+            .loc["C00"]
+        )
         assert np.isnan(c.ci_low) and c.flag == "E"
 
 
@@ -262,17 +314,29 @@ def test__headline_ranks__certain_when_apart_even_when_alike():
     and one without an interval (two countries) is not ranked."""
     from marketlib.arbitrage.ranks import headline_ranks
 
-    apart = pd.DataFrame({"group": ["A", "B"], "ratio_equal_country": [0.3, 0.7],
-                          "ratio_equal_country_ci_low": [0.27, 0.63],
-                          "ratio_equal_country_ci_high": [0.33, 0.78],
-                          "n_countries_averaged": [5, 5]})
+    apart = pd.DataFrame(
+        {
+            "group": ["A", "B"],
+            "ratio_equal_country": [0.3, 0.7],
+            "ratio_equal_country_ci_low": [0.27, 0.63],
+            "ratio_equal_country_ci_high": [0.33, 0.78],
+            "n_countries_averaged": [5, 5],
+        }
+    )
     r = headline_ranks(apart, seed=1).set_index("group")
-    assert r.at["A", "p_cheapest"] > 0.999 and (r.at["B", "rank_low"], r.at["B", "rank_high"]) \
-        == (2, 2)
-    alike = pd.DataFrame({"group": ["A", "B", "C", "D"], "ratio_equal_country": [0.5] * 4,
-                          "ratio_equal_country_ci_low": [0.4] * 3 + [np.nan],
-                          "ratio_equal_country_ci_high": [0.625] * 3 + [np.nan],
-                          "n_countries_averaged": [6, 6, 6, 2]})
+    assert r.at["A", "p_cheapest"] > 0.999 and (r.at["B", "rank_low"], r.at["B", "rank_high"]) == (
+        2,
+        2,
+    )
+    alike = pd.DataFrame(
+        {
+            "group": ["A", "B", "C", "D"],
+            "ratio_equal_country": [0.5] * 4,
+            "ratio_equal_country_ci_low": [0.4] * 3 + [np.nan],
+            "ratio_equal_country_ci_high": [0.625] * 3 + [np.nan],
+            "n_countries_averaged": [6, 6, 6, 2],
+        }
+    )
     r = headline_ranks(alike, seed=2).set_index("group")
     assert "D" not in r.index and set(r["n_ranked"]) == {3}
     assert np.allclose(r["p_cheapest"], 1 / 3, atol=0.02)
@@ -283,16 +347,26 @@ def test__sensitivity_grid_varies_the_headline_too():
     rng = np.random.default_rng(12)
     theta = rng.normal(MU, TAU, len(SIZES))
     d = country_pay(dict(zip(SIZES, theta, strict=True)), SIZES, rng).assign(
-        experience="mid", role_family="ML/AI Engineer", year=2024, employment_type="full_time",
-        rate_kind="salary", is_duplicate=False, is_range_pair=False, is_outlier=False,
-        is_fx_mismatch=False, range_pair_id=pd.NA)
+        experience="mid",
+        role_family="ML/AI Engineer",
+        year=2024,
+        employment_type="full_time",
+        rate_kind="salary",
+        is_duplicate=False,
+        is_range_pair=False,
+        is_outlier=False,
+        is_fx_mismatch=False,
+        range_pair_id=pd.NA,
+    )
     d = d.assign(annual_usd=d["hourly_usd"] * 2080, subregion=d["group"])
     from marketlib.arbitrage import Scope, sensitivity
 
     grid = sensitivity(d, Scope(geography="subregion", base="Base"), n_boot=200)
     r = grid[(grid["group"] == "R") & (grid["variant"] == "primary")].iloc[0]
-    assert 0.25 < r["headline_ratio"] < 0.65 and np.isnan(
-        grid.loc[grid["group"] == "Base", "headline_ratio"]).all()
+    assert (
+        0.25 < r["headline_ratio"] < 0.65
+        and np.isnan(grid.loc[grid["group"] == "Base", "headline_ratio"]).all()
+    )
     assert grid["variant"].nunique() == 8
 
 
@@ -306,8 +380,13 @@ def test__country_effects__equal_statsmodels_ols_and_its_hc3_residuals():
 
     rng = np.random.default_rng(21)
     theta = rng.normal(MU, TAU, len(SIZES))
-    d = country_pay(dict(zip(SIZES, theta, strict=True)), SIZES, rng,
-                    senior_share=dict.fromkeys(SIZES, 0.4), senior_effect=0.3)
+    d = country_pay(
+        dict(zip(SIZES, theta, strict=True)),
+        SIZES,
+        rng,
+        senior_share=dict.fromkeys(SIZES, 0.4),
+        senior_effect=0.3,
+    )
     d = d.assign(year=rng.choice([2023, 2024], len(d)))
     groups = ["Base", "R"]
     table, resid = country_effects(d, groups, controls=("experience", "year"))

@@ -42,9 +42,12 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -67,34 +70,73 @@ def assert_same_outputs(a: Path, b: Path) -> None:
     assert rb["rows_in"] == rb["rows_clean"] + rb["rows_rejected"]
 
 
-COUNTRIES = ["USA", "U.S.", "United Kingdom", "UK", "DE", "Poland", "Viet Nam", "Türkiye",
-             "India", "Brazil", "Mars", ""]
-CURRENCY = {"USA": "USD", "U.S.": "USD", "United Kingdom": "GBP", "UK": "GBP", "DE": "EUR",
-            "Poland": "PLN", "Viet Nam": "USD", "Türkiye": "TRY", "India": "INR",
-            "Brazil": "BRL", "Mars": "USD", "": "USD"}
+COUNTRIES = [
+    "USA",
+    "U.S.",
+    "United Kingdom",
+    "UK",
+    "DE",
+    "Poland",
+    "Viet Nam",
+    "Türkiye",
+    "India",
+    "Brazil",
+    "Mars",
+    "",
+]
+CURRENCY = {
+    "USA": "USD",
+    "U.S.": "USD",
+    "United Kingdom": "GBP",
+    "UK": "GBP",
+    "DE": "EUR",
+    "Poland": "PLN",
+    "Viet Nam": "USD",
+    "Türkiye": "TRY",
+    "India": "INR",
+    "Brazil": "BRL",
+    "Mars": "USD",
+    "": "USD",
+}
 UNITS = ["hour", "hr", "day", "month", "year", "annual", "fortnight"]
-PER_HOUR = {"hour": 1, "hr": 1, "day": 8, "month": 173.3, "year": 2080, "annual": 2080,
-            "fortnight": 80}
+PER_HOUR = {
+    "hour": 1,
+    "hr": 1,
+    "day": 8,
+    "month": 173.3,
+    "year": 2080,
+    "annual": 2080,
+    "fortnight": 80,
+}
 
-row = st.fixed_dictionaries({
-    "country": st.sampled_from(COUNTRIES),
-    "unit": st.sampled_from(UNITS),
-    "hourly": st.sampled_from([8.0, 25.0, 40.0, 55.0, 60.0, 61.0, 75.0, 90.0, 400.0, 0.2]),
-    "bad_amount": st.sampled_from(["", "", "", "", "", "", "n/a", "-5", "=1+1"]),
-    "date": st.sampled_from(["2021", "2022-03", "2023-11-02", "2024", "1850", "tomorrow"]),
-    "experience": st.sampled_from(["junior", "mid", "senior", "SE", "", "wizard"]),
-    "employment_type": st.sampled_from(["employee", "contractor", "FT", ""]),
-    "then": st.sampled_from(["none"] * 6 + ["duplicate", "range"]),
-})
+row = st.fixed_dictionaries(
+    {
+        "country": st.sampled_from(COUNTRIES),
+        "unit": st.sampled_from(UNITS),
+        "hourly": st.sampled_from([8.0, 25.0, 40.0, 55.0, 60.0, 61.0, 75.0, 90.0, 400.0, 0.2]),
+        "bad_amount": st.sampled_from(["", "", "", "", "", "", "n/a", "-5", "=1+1"]),
+        "date": st.sampled_from(["2021", "2022-03", "2023-11-02", "2024", "1850", "tomorrow"]),
+        "experience": st.sampled_from(["junior", "mid", "senior", "SE", "", "wizard"]),
+        "employment_type": st.sampled_from(["employee", "contractor", "FT", ""]),
+        "then": st.sampled_from(["none"] * 6 + ["duplicate", "range"]),
+    }
+)
 
 
 def rows_to_frame(rows: list[dict]) -> pd.DataFrame:
     out = []
     for r in rows:
         amount = r["bad_amount"] or f"{r['hourly'] * PER_HOUR[r['unit']]:,.2f}"
-        rec = {"country": r["country"], "amount": amount, "currency": CURRENCY[r["country"]],
-               "unit": r["unit"], "date": r["date"], "role": "ML Engineer",
-               "experience": r["experience"], "employment_type": r["employment_type"]}
+        rec = {
+            "country": r["country"],
+            "amount": amount,
+            "currency": CURRENCY[r["country"]],
+            "unit": r["unit"],
+            "date": r["date"],
+            "role": "ML Engineer",
+            "experience": r["experience"],
+            "employment_type": r["employment_type"],
+        }
         out.append(rec)
         if r["then"] == "duplicate":
             out.append(dict(rec))
@@ -104,11 +146,14 @@ def rows_to_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
-@given(rows=st.lists(row, min_size=40, max_size=160),
-       cuts=st.lists(st.floats(0, 1), min_size=1, max_size=3),
-       extra_in_first=st.booleans())
-def test__dask_engine__equals_pandas_engine_on_messy_files(client, tmp_path_factory, rows,
-                                                           cuts, extra_in_first):
+@given(
+    rows=st.lists(row, min_size=40, max_size=160),
+    cuts=st.lists(st.floats(0, 1), min_size=1, max_size=3),
+    extra_in_first=st.booleans(),
+)
+def test__dask_engine__equals_pandas_engine_on_messy_files(
+    client, tmp_path_factory, rows, cuts, extra_in_first
+):
     tmp = tmp_path_factory.mktemp("prop")
     frame = rows_to_frame(rows)
     bounds = sorted({0, len(frame), *[int(c * len(frame)) for c in cuts]})
@@ -127,8 +172,9 @@ def test__dask_engine__equals_pandas_engine_on_messy_files(client, tmp_path_fact
 
 
 @pytest.mark.parametrize("sketch", [None, (4, 25)])
-def test__dask_engine__flags_outliers_pairs_and_duplicates_like_pandas(client, tmp_path,
-                                                                       monkeypatch, sketch):
+def test__dask_engine__flags_outliers_pairs_and_duplicates_like_pandas(
+    client, tmp_path, monkeypatch, sketch
+):
     if sketch:  # tiny sketches and budget: every selection takes several rounds
         monkeypatch.setattr(exact, "SKETCH_SIZE", sketch[0])
         monkeypatch.setattr(exact, "INSIDE_BUDGET", sketch[1])
@@ -138,10 +184,18 @@ def test__dask_engine__flags_outliers_pairs_and_duplicates_like_pandas(client, t
         hourly = float(np.exp(rng.normal(np.log(50), 0.4)))
         if i % 97 == 0:
             hourly *= 20  # outliers
-        rows.append({"country": ["USA", "DE", "India"][i % 3], "amount": f"{hourly:.2f}",
-                     "currency": "USD", "unit": "hour", "date": "2024",
-                     "role": "ML Engineer", "experience": ["mid", "senior"][i % 2],
-                     "employment_type": "employee"})
+        rows.append(
+            {
+                "country": ["USA", "DE", "India"][i % 3],
+                "amount": f"{hourly:.2f}",
+                "currency": "USD",
+                "unit": "hour",
+                "date": "2024",
+                "role": "ML Engineer",
+                "experience": ["mid", "senior"][i % 2],
+                "employment_type": "employee",
+            }
+        )
         if i % 50 == 0:
             rows.append(dict(rows[-1]))  # duplicate
         if i % 40 == 0:
@@ -163,20 +217,32 @@ def test__dask_engine__flags_outliers_pairs_and_duplicates_like_pandas(client, t
     assert t.loc[t["is_range_pair"], "range_pair_id"].nunique() * 2 == t["is_range_pair"].sum()
 
 
-group_values = st.lists(st.tuples(st.integers(0, 4), st.sampled_from(
-    [-2.5, -0.0, 0.0, 1.0, 1.0, 3.25, 7.0, 1e308, -1e308, 5e-324, np.inf, -np.inf, np.nan])
-    | st.floats(-1e6, 1e6, allow_nan=False)), max_size=300)
+group_values = st.lists(
+    st.tuples(
+        st.integers(0, 4),
+        st.sampled_from(
+            [-2.5, -0.0, 0.0, 1.0, 1.0, 3.25, 7.0, 1e308, -1e308, 5e-324, np.inf, -np.inf, np.nan]
+        )
+        | st.floats(-1e6, 1e6, allow_nan=False),
+    ),
+    max_size=300,
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(parts=st.lists(group_values, min_size=1, max_size=5), size=st.integers(2, 8),
-       budget=st.sampled_from([0, 7, 10**6]), seed=st.integers(0, 2**16))
+@given(
+    parts=st.lists(group_values, min_size=1, max_size=5),
+    size=st.integers(2, 8),
+    budget=st.sampled_from([0, 7, 10**6]),
+    seed=st.integers(0, 2**16),
+)
 def test__order_statistics__equal_numpy_on_the_whole_column(parts, size, budget, seed):
     """Exact selection: any ranks, ties, infinities, empty partitions, several rounds."""
     import dask
 
-    arrays = [(np.array([g for g, _ in p], dtype=np.int64), np.array([v for _, v in p]))
-              for p in parts]
+    arrays = [
+        (np.array([g for g, _ in p], dtype=np.int64), np.array([v for _, v in p])) for p in parts
+    ]
     codes = np.concatenate([c for c, _ in arrays])
     values = np.concatenate([v for _, v in arrays])
     ok = ~np.isnan(values)
@@ -190,8 +256,9 @@ def test__order_statistics__equal_numpy_on_the_whole_column(parts, size, budget,
             prepared = exact.prepare([[a] for a in arrays], exact.identity_extract, 5)
             summary = exact.summarize(prepared, 5, size)
             got = exact.order_statistics(prepared, ranks, summary, size)
-            med = exact.medians_from(exact.order_statistics(prepared, exact.median_ranks(n),
-                                                            summary, size), n)
+            med = exact.medians_from(
+                exact.order_statistics(prepared, exact.median_ranks(n), summary, size), n
+            )
     finally:
         exact.INSIDE_BUDGET = old
     assert (summary.counts == n).all()
@@ -209,8 +276,9 @@ def test__order_statistics__refuses_a_sketch_of_two_points():
     import dask
 
     with dask.config.set(scheduler="synchronous"):
-        prepared = exact.prepare([[(np.zeros(3, np.int64), np.arange(3.0))]],
-                                 exact.identity_extract, 1)
+        prepared = exact.prepare(
+            [[(np.zeros(3, np.int64), np.arange(3.0))]], exact.identity_extract, 1
+        )
         with pytest.raises(ValueError, match="at least 2"):
             exact.summarize(prepared, 1, 1)
 
@@ -220,7 +288,9 @@ def test__expand_inputs__folder_glob_and_missing(tmp_path):
         (tmp_path / n).write_text("x\n")
     assert expand_inputs([str(tmp_path)]) == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
     assert expand_inputs([str(tmp_path / "*.csv"), str(tmp_path / "a.csv")]) == [
-        str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+        str(tmp_path / "a.csv"),
+        str(tmp_path / "b.csv"),
+    ]
     with pytest.raises(InputError, match="no file matches"):
         expand_inputs([str(tmp_path / "*.parquet")])
 
@@ -229,8 +299,18 @@ def test__expand_inputs__folder_glob_and_missing(tmp_path):
 def test__dask_engine__fifo_in_a_folder_refused_naming_it(client, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    pd.DataFrame([{"country": "USA", "amount": "50", "currency": "USD", "unit": "hour",
-                   "date": "2024", "role": "ML Engineer"}]).to_csv(folder / "a.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "country": "USA",
+                "amount": "50",
+                "currency": "USD",
+                "unit": "hour",
+                "date": "2024",
+                "role": "ML Engineer",
+            }
+        ]
+    ).to_csv(folder / "a.csv", index=False)
     os.mkfifo(folder / "b.csv")
     files = expand_inputs([str(folder)])
     assert files == [str(folder / "a.csv"), str(folder / "b.csv")]
@@ -242,9 +322,20 @@ def test__dask_engine__fifo_in_a_folder_refused_naming_it(client, tmp_path):
 
 def test__dask_engine__unreadable_file_refused_and_nothing_written(client, tmp_path):
     good = tmp_path / "good.csv"
-    rows_to_frame([{"country": "USA", "unit": "hour", "hourly": 50.0, "bad_amount": "",
-                    "date": "2024", "experience": "mid", "employment_type": "employee",
-                    "then": "none"}]).to_csv(good, index=False)
+    rows_to_frame(
+        [
+            {
+                "country": "USA",
+                "unit": "hour",
+                "hourly": 50.0,
+                "bad_amount": "",
+                "date": "2024",
+                "experience": "mid",
+                "employment_type": "employee",
+                "then": "none",
+            }
+        ]
+    ).to_csv(good, index=False)
     bad = tmp_path / "bad.csv"
     bad.write_text("country,amount\nUSA,5\n")
     with pytest.raises(InputError, match="required column"):
@@ -263,8 +354,21 @@ def test__cli__unreachable_scheduler_exits_2_naming_it(tmp_path, capsys, monkeyp
     f = tmp_path / "a.csv"
     f.write_text("country,amount,currency,unit,date\nUSA,50,USD,hour,2024\n")
     address = f"tcp://127.0.0.1:{free_port()}"
-    code = main(["clean", "rates", str(f), "--format", "generic", "--engine", "dask",
-                 "--scheduler", address, "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "clean",
+            "rates",
+            str(f),
+            "--format",
+            "generic",
+            "--engine",
+            "dask",
+            "--scheduler",
+            address,
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert address in err and len(err.strip().splitlines()) == 1
@@ -275,14 +379,42 @@ def test__cli__real_dask_scheduler_and_worker_subprocesses(tmp_path):
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1",
-                               "--port", str(port), "--no-dashboard"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    ]
     try:
-        procs.append(subprocess.Popen(
-            [str(BIN / "dask"), "worker", address, "--nthreads", "1", "--nworkers", "1",
-             "--no-dashboard", "--memory-limit", "1GiB"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "dask"),
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--nworkers",
+                    "1",
+                    "--no-dashboard",
+                    "--memory-limit",
+                    "1GiB",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        )
         client = None
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -294,20 +426,52 @@ def test__cli__real_dask_scheduler_and_worker_subprocesses(tmp_path):
                 time.sleep(0.3)
         assert client is not None, "scheduler did not start"
         client.close()
-        rows = [{"country": c, "unit": "hour", "hourly": h, "bad_amount": b, "date": "2024",
-                 "experience": "mid", "employment_type": "employee", "then": t}
-                for c, h, b, t in [("USA", 50.0, "", "none"), ("DE", 40.0, "n/a", "none"),
-                                   ("Mars", 30.0, "", "none"), ("India", 20.0, "", "range"),
-                                   ("UK", 45.0, "", "duplicate")]] * 8
+        rows = [
+            {
+                "country": c,
+                "unit": "hour",
+                "hourly": h,
+                "bad_amount": b,
+                "date": "2024",
+                "experience": "mid",
+                "employment_type": "employee",
+                "then": t,
+            }
+            for c, h, b, t in [
+                ("USA", 50.0, "", "none"),
+                ("DE", 40.0, "n/a", "none"),
+                ("Mars", 30.0, "", "none"),
+                ("India", 20.0, "", "range"),
+                ("UK", 45.0, "", "duplicate"),
+            ]
+        ] * 8
         (tmp_path / "in").mkdir()
         frame = rows_to_frame(rows)
         frame.iloc[:20].to_csv(tmp_path / "in" / "a.csv", index=False)
         frame.iloc[20:].to_csv(tmp_path / "in" / "b.csv", index=False)
         out = subprocess.run(
-            [str(BIN / "marketlib"), "clean", "rates", str(tmp_path / "in"), "--format",
-             "generic", "--engine", "dask", "--scheduler", address, "--out",
-             str(tmp_path / "dk"), "--max-date", "2025-06-30", "--max-rejected-share", "1"],
-            capture_output=True, text=True, timeout=120)
+            [
+                str(BIN / "marketlib"),
+                "clean",
+                "rates",
+                str(tmp_path / "in"),
+                "--format",
+                "generic",
+                "--engine",
+                "dask",
+                "--scheduler",
+                address,
+                "--out",
+                str(tmp_path / "dk"),
+                "--max-date",
+                "2025-06-30",
+                "--max-rejected-share",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 0, out.stderr
         files = expand_inputs([str(tmp_path / "in")])
         pandas_engine(files, tmp_path / "pd")
@@ -325,14 +489,19 @@ def test__cli__real_dask_scheduler_and_worker_subprocesses(tmp_path):
 def arbitrage_rows(n: int = 6000, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     groups = ["North America", "Europe", "Asia-Pacific", "Latin America", "Oceania"]
-    return pd.DataFrame({
-        "group": rng.choice(groups, n, p=[0.4, 0.3, 0.2, 0.097, 0.003]),
-        "hourly_usd": np.round(np.exp(rng.normal(4, 0.5, n)), 1),  # ties on purpose
-        "country_iso3": rng.choice(["USA", "CAN", "DEU", "POL", "IND", "BRA"], n),
-        "experience": rng.choice(["junior", "mid", "senior", None], n, p=[.3, .3, .35, .05]),
-        "role_family": rng.choice(["ml", "data", "platform"], n),
-        "employment_type": rng.choice(["full_time", "employee"], n),
-        "year": rng.integers(2021, 2025, n)})
+    return pd.DataFrame(
+        {
+            "group": rng.choice(groups, n, p=[0.4, 0.3, 0.2, 0.097, 0.003]),
+            "hourly_usd": np.round(np.exp(rng.normal(4, 0.5, n)), 1),  # ties on purpose
+            "country_iso3": rng.choice(["USA", "CAN", "DEU", "POL", "IND", "BRA"], n),
+            "experience": rng.choice(
+                ["junior", "mid", "senior", None], n, p=[0.3, 0.3, 0.35, 0.05]
+            ),
+            "role_family": rng.choice(["ml", "data", "platform"], n),
+            "employment_type": rng.choice(["full_time", "employee"], n),
+            "year": rng.integers(2021, 2025, n),
+        }
+    )
 
 
 def test__dask_arbitrage__equals_pandas(client):
@@ -344,8 +513,9 @@ def test__dask_arbitrage__equals_pandas(client):
         lo, hi = median_ci_order_statistic(x, 0.95)
         assert (r["n"], r["median"], r["ci_low"], r["ci_high"]) == (len(x), np.median(x), lo, hi)
     rr = dask_raw_ratios(ddf, "North America", min_n=10, n_boot=400, seed=3)
-    pd.testing.assert_frame_equal(rr, ab.raw_ratios(d, "North America", min_n=10, n_boot=400,
-                                                    seed=3), check_exact=True)
+    pd.testing.assert_frame_equal(
+        rr, ab.raw_ratios(d, "North America", min_n=10, n_boot=400, seed=3), check_exact=True
+    )
     groups = ["North America", "Europe", "Asia-Pacific", "Latin America"]
     fit = dask_adjusted_ratios(ddf, "North America", groups)
     ref = ab.adjusted_ratios(d, "North America", groups, quantile_check=False)
@@ -353,8 +523,9 @@ def test__dask_arbitrage__equals_pandas(client):
     pd.testing.assert_frame_equal(fit.ratios, ref.ratios, rtol=1e-8, atol=0)
     names = list(ref.model.params.index)
     np.testing.assert_allclose(fit.params[names], ref.model.params, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(fit.cov_params.loc[names, names], ref.model.cov_params(),
-                               rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(
+        fit.cov_params.loc[names, names], ref.model.cov_params(), rtol=1e-8, atol=1e-14
+    )
 
 
 def test__local_cluster__workers_get_the_malloc_settings():
@@ -391,8 +562,12 @@ def test__k8s_manifests__parse_with_required_keys():
                 env = {e["name"]: e["value"] for e in w.get("env", [])}
                 from marketlib.engines.cluster import MALLOC_ENVIRON
 
-                assert yaml.safe_load(env["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"]
-                                      .replace("'", '"')) == MALLOC_ENVIRON
+                assert (
+                    yaml.safe_load(
+                        env["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"].replace("'", '"')
+                    )
+                    == MALLOC_ENVIRON
+                )
                 assert env["DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"] == "False"
                 s = sched["spec"]["containers"][0]
                 assert "dask-scheduler" in " ".join(s["args"])
@@ -408,13 +583,18 @@ def test__run_arbitrage__dask_engine_equals_pandas_engine(client, tmp_path):
     rng = np.random.default_rng(7)
     n = 3000
     countries = rng.choice(["US", "CA", "DE", "PL", "IN", "BR", "GB"], n)
-    table = pd.DataFrame({
-        "country": countries, "currency": "USD", "unit": "hour",
-        "amount": np.round(np.exp(rng.normal(4, 0.5, n)), 1).astype(str),  # ties on purpose
-        "date": rng.choice(["2022", "2023", "2024-03"], n),
-        "role": rng.choice(["ML Engineer", "Data Scientist", "Platform Engineer"], n),
-        "experience": rng.choice(["junior", "mid", "senior"], n),
-        "employment_type": rng.choice(["employee", "FT"], n)})
+    table = pd.DataFrame(
+        {
+            "country": countries,
+            "currency": "USD",
+            "unit": "hour",
+            "amount": np.round(np.exp(rng.normal(4, 0.5, n)), 1).astype(str),  # ties on purpose
+            "date": rng.choice(["2022", "2023", "2024-03"], n),
+            "role": rng.choice(["ML Engineer", "Data Scientist", "Platform Engineer"], n),
+            "experience": rng.choice(["junior", "mid", "senior"], n),
+            "employment_type": rng.choice(["employee", "FT"], n),
+        }
+    )
     src = tmp_path / "rates.csv"
     table.to_csv(src, index=False)
     from marketlib.sources import read_csv_text
@@ -422,11 +602,14 @@ def test__run_arbitrage__dask_engine_equals_pandas_engine(client, tmp_path):
     raw = read_csv_text(src)
     result = clean.clean_rates(raw.frame, "generic", P, source_file="rates.csv")
     paths = clean.write_outputs(result, tmp_path / "out", {"rates.csv": raw.sha256})
-    common = dict(rates_path=str(paths["table"]), geography="region", n_boot=300, ppp=False,
-                  min_n=30, seed=5)
+    common = dict(
+        rates_path=str(paths["table"]), geography="region", n_boot=300, ppp=False, min_n=30, seed=5
+    )
     pa_ = sections.run_arbitrage(ArbitrageParams.build(common), sensitivity_boot=0)
-    da_ = sections.run_arbitrage(ArbitrageParams.build(
-        {**common, "engine": "dask", "scheduler": client.scheduler.address}), sensitivity_boot=0)
+    da_ = sections.run_arbitrage(
+        ArbitrageParams.build({**common, "engine": "dask", "scheduler": client.scheduler.address}),
+        sensitivity_boot=0,
+    )
     a, b = pa_.result, da_.result
     assert len(a.raw) >= 3 and a.log == b.log
     pd.testing.assert_frame_equal(a.raw, b.raw, check_exact=True)  # medians, CIs, bootstrap
@@ -435,5 +618,6 @@ def test__run_arbitrage__dask_engine_equals_pandas_engine(client, tmp_path):
     assert a.adjusted.controls == b.adjusted.controls and a.adjusted.n == b.adjusted.n
     pd.testing.assert_frame_equal(a.adjusted.ratios, b.adjusted.ratios, rtol=1e-8, atol=0)
     assert {"ratio_equal_country_ci_low", "ratio_named_countries_ci_low"} <= set(
-        a.adjusted.ratios.columns)
+        a.adjusted.ratios.columns
+    )
     pd.testing.assert_frame_equal(a.trend, b.trend, check_exact=True)  # pandas in both

@@ -9,16 +9,18 @@ from marketlib import growth as g
 from marketlib.clean import CleanParams, clean_certifications
 from marketlib.simulate import certification_counts, certification_records
 
-CLAIM_GROWTH = {"North America": 0.38, "Europe": 0.52, "Asia-Pacific": 0.67,
-                "Latin America": 0.45}
+CLAIM_GROWTH = {"North America": 0.38, "Europe": 0.52, "Asia-Pacific": 0.67, "Latin America": 0.45}
 LARGE = {"North America": 800, "Europe": 600, "Asia-Pacific": 400, "Latin America": 120}
 SMALL = {"North America": 40, "Europe": 30, "Asia-Pacific": 12, "Latin America": 6}
 
 
 def table(rows: list[tuple], freq: str = "Y") -> pd.DataFrame:
     d = pd.DataFrame(rows, columns=["period", "region", "certification", "count"])
-    d["period_start"] = pd.to_datetime(d["period"].str.replace(r"-Q(\d)", lambda m:
-                                       f"-{(int(m.group(1)) - 1) * 3 + 1:02d}", regex=True))
+    d["period_start"] = pd.to_datetime(
+        d["period"].str.replace(
+            r"-Q(\d)", lambda m: f"-{(int(m.group(1)) - 1) * 3 + 1:02d}", regex=True
+        )
+    )
     d["freq"] = freq
     d["count_basis"] = "new"
     return d
@@ -38,8 +40,9 @@ def test__growth_ci__known_answers():
 def test__trend__cagr_is_exp_beta_minus_one():
     # beta = 0.1512 is +16.3% a year, not 15.1% (METHODS §5.2)
     years = [str(2017 + i) for i in range(6)]
-    rows = [(y, "Europe", "all", int(round(1000 * np.exp(0.1512 * i))))
-            for i, y in enumerate(years)]
+    rows = [
+        (y, "Europe", "all", int(round(1000 * np.exp(0.1512 * i)))) for i, y in enumerate(years)
+    ]
     tr = g.trend_growth(g.prepare_panel(table(rows)))
     assert tr.loc[0, "annual_growth"] == pytest.approx(0.163, abs=0.002)
     assert tr.loc[0, "model"] == "wls_log"
@@ -61,9 +64,15 @@ def test__prepare_panel__guards():
 
 
 def test__prepare_panel__stock_values_and_partial_series_excluded():
-    t = table([("2021", "World", "CKA", 100), ("2022", "World", "CKA", 120),
-               ("2023", "World", "CKA", 150), ("2022", "World", "KCNA", 40),
-               ("2023", "World", "KCNA", 60)])
+    t = table(
+        [
+            ("2021", "World", "CKA", 100),
+            ("2022", "World", "CKA", 120),
+            ("2023", "World", "CKA", 150),
+            ("2022", "World", "KCNA", 40),
+            ("2023", "World", "KCNA", 60),
+        ]
+    )
     t.loc[0, "count_basis"] = "cumulative_first"
     p = g.prepare_panel(t, ["region"])
     assert p.periods == ["2022", "2023"]
@@ -77,16 +86,27 @@ def test__prepare_panel__stock_values_and_partial_series_excluded():
 
 
 def test__period_growth__missing_zero_and_too_few_periods():
-    t = table([("2022", "Europe", "all", 0), ("2023", "Europe", "all", 10),
-               ("2022", "Asia-Pacific", "all", 100), ("2023", "Asia-Pacific", "all", 167)])
+    t = table(
+        [
+            ("2022", "Europe", "all", 0),
+            ("2023", "Europe", "all", 10),
+            ("2022", "Asia-Pacific", "all", 100),
+            ("2023", "Asia-Pacific", "all", 167),
+        ]
+    )
     p = g.prepare_panel(t, balanced=False)
     res = g.period_growth(p, "2022", "2023").set_index("group")
     assert res.loc["Europe", "status"].startswith("zero count")
     assert res.loc["Asia-Pacific", "growth"] == pytest.approx(0.67)
     assert np.isnan(res.loc["Asia-Pacific", "ci_low"])  # two periods: noise unknown
     assert "fewer than 3 periods" in res.loc["Asia-Pacific", "status"]
-    t3 = table([("2022", "Europe", "all", 5), ("2023", "Asia-Pacific", "all", 6),
-                ("2022", "Asia-Pacific", "all", 6)])
+    t3 = table(
+        [
+            ("2022", "Europe", "all", 5),
+            ("2023", "Asia-Pacific", "all", 6),
+            ("2022", "Asia-Pacific", "all", 6),
+        ]
+    )
     r3 = g.period_growth(g.prepare_panel(t3, balanced=False), "2022", "2023")
     assert r3.set_index("group").loc["Europe", "status"] == "missing period"
 
@@ -111,13 +131,17 @@ def test__dispersion__compared_change_held_out_of_alpha():
 
 
 def test__dispersion__satterthwaite_df_and_short_panel_fallback():
-    d = g.Dispersion(alpha=0.01, df=16, method="m", alpha_var=2 * 0.01 ** 2 / 16)
+    d = g.Dispersion(alpha=0.01, df=16, method="m", alpha_var=2 * 0.01**2 / 16)
     assert d.effective_df(0.0, 2) == pytest.approx(16)  # all variance from alpha: model df
     assert d.effective_df(0.02, 2) == pytest.approx(64)  # half known: 4x the df
     assert g.Dispersion(alpha=0.01, df=16, method="m").effective_df(0.02, 2) == 16
-    short = table([(str(y), r, "all", c) for r, cs in
-                   {"Europe": (100, 150, 210), "Asia-Pacific": (80, 140, 190)}.items()
-                   for y, c in zip((2021, 2022, 2023), cs, strict=True)])
+    short = table(
+        [
+            (str(y), r, "all", c)
+            for r, cs in {"Europe": (100, 150, 210), "Asia-Pacific": (80, 140, 190)}.items()
+            for y, c in zip((2021, 2022, 2023), cs, strict=True)
+        ]
+    )
     d3 = g.estimate_dispersion(g.prepare_panel(short), held_out=("2022", "2023"))
     assert d3.df == 2 and d3.alpha_var is None and "conservative" in d3.method
 
@@ -135,11 +159,17 @@ def test__dispersion__small_counts_cox_reid_with_zeros():
     assert np.allclose(res["critical"], stats.t.ppf(0.975, res["df"].astype(float)))
     assert (res["ci_low"] < res["growth"]).all() and (res["growth"] < res["ci_high"]).all()
     # a long panel recovers a known alpha, and Poisson data give alpha = 0 or close to it
-    big = g.prepare_panel(certification_counts({"A": 20, "B": 30}, {"A": 0.1, "B": 0.05}, 40,
-                                               0.05, np.random.default_rng(9)))
+    big = g.prepare_panel(
+        certification_counts(
+            {"A": 20, "B": 30}, {"A": 0.1, "B": 0.05}, 40, 0.05, np.random.default_rng(9)
+        )
+    )
     assert g.estimate_dispersion(big).alpha == pytest.approx(0.05, abs=0.015)
-    pois = g.prepare_panel(certification_counts({"A": 20, "B": 30}, {"A": 0.1, "B": 0.05}, 40,
-                                                0.0, np.random.default_rng(9)))
+    pois = g.prepare_panel(
+        certification_counts(
+            {"A": 20, "B": 30}, {"A": 0.1, "B": 0.05}, 40, 0.0, np.random.default_rng(9)
+        )
+    )
     assert g.estimate_dispersion(pois).alpha < 0.005
 
 
@@ -193,8 +223,7 @@ def _coverage_study(reps: int, bases: dict, alpha: float, seed: int) -> dict[str
         p = g.prepare_panel(certification_counts(bases, CLAIM_GROWTH, 7, alpha, rng))
         disp = g.estimate_dispersion(p, held_out=("2022", "2023"))
         fit_p = g.period_growth(p, "2022", "2023", dispersion=disp).set_index("group")
-        fit_d = g.growth_differentials(p, "2022", "2023", base,
-                                       dispersion=disp).set_index("group")
+        fit_d = g.growth_differentials(p, "2022", "2023", base, dispersion=disp).set_index("group")
         fit_t = g.trend_growth(p).set_index("group")
         for r, true in CLAIM_GROWTH.items():
             lo, hi = fit_p.loc[r, "ci_low"], fit_p.loc[r, "ci_high"]
@@ -206,11 +235,17 @@ def _coverage_study(reps: int, bases: dict, alpha: float, seed: int) -> dict[str
                 hits["g3"][r] += bool(fit_d.loc[r, "ci_low"] <= rr <= fit_d.loc[r, "ci_high"])
             hits["trend"][r] += bool(fit_t.loc[r, "ci_low"] <= true <= fit_t.loc[r, "ci_high"])
             log_err[r].append(np.log1p(fit_t.loc[r, "annual_growth"]) - np.log1p(true))
-    return {r: {"g1": hits["g1"][r] / max(n_g1[r], 1), "g1_n": n_g1[r],
-                "g3": None if r == base else hits["g3"][r] / reps,
-                "trend": hits["trend"][r] / reps,
-                "rel_bias": float(np.expm1(np.mean(log_err[r]))),
-                "std_bias": float(np.mean(log_err[r]) / np.std(log_err[r]))} for r in bases}
+    return {
+        r: {
+            "g1": hits["g1"][r] / max(n_g1[r], 1),
+            "g1_n": n_g1[r],
+            "g3": None if r == base else hits["g3"][r] / reps,
+            "trend": hits["trend"][r] / reps,
+            "rel_bias": float(np.expm1(np.mean(log_err[r]))),
+            "std_bias": float(np.mean(log_err[r]) / np.std(log_err[r])),
+        }
+        for r in bases
+    }
 
 
 @pytest.mark.simulation
@@ -225,8 +260,9 @@ def test__validation_smoke__coverage(scenario, alpha):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("scenario", "alpha"),
-                         [("LARGE", 0.005), ("LARGE", 0.02), ("SMALL", 0.02)])
+@pytest.mark.parametrize(
+    ("scenario", "alpha"), [("LARGE", 0.005), ("LARGE", 0.02), ("SMALL", 0.02)]
+)
 def test__validation_full__coverage_and_bias(scenario, alpha):
     """R = 1,000 per scenario: coverage in [93%, 97%], |relative bias| <= 2% (METHODS §8.4)."""
     res = _coverage_study(1000, {"LARGE": LARGE, "SMALL": SMALL}[scenario], alpha, seed=7)
@@ -240,8 +276,13 @@ def test__validation_full__coverage_and_bias(scenario, alpha):
 
 
 def test__prepare_panel__mixed_new_and_cumulative_definitions_refused():
-    t = table([("2019", "World", "CKA", 12950), ("2021", "World", "CKA", 33000),
-               ("2022", "World", "CKA", 34000)])
+    t = table(
+        [
+            ("2019", "World", "CKA", 12950),
+            ("2021", "World", "CKA", 33000),
+            ("2022", "World", "CKA", 34000),
+        ]
+    )
     t["count_basis"] = ["new", "cumulative_diff", "cumulative_diff"]
     with pytest.raises(g.GrowthInputError, match="definitions differ"):
         g.prepare_panel(t, ["region"])
@@ -249,24 +290,40 @@ def test__prepare_panel__mixed_new_and_cumulative_definitions_refused():
 
 
 def test__fastest_probability__clear_winner_and_tie():
-    rows = [("2022", "A", "all", 1000), ("2023", "A", "all", 2000),
-            ("2022", "B", "all", 1000), ("2023", "B", "all", 1050)]
-    p = g.fastest_probability(g.prepare_panel(table(rows)), "2022", "2023", alpha=0.0,
-                              n_boot=2000, seed=1)
+    rows = [
+        ("2022", "A", "all", 1000),
+        ("2023", "A", "all", 2000),
+        ("2022", "B", "all", 1000),
+        ("2023", "B", "all", 1050),
+    ]
+    p = g.fastest_probability(
+        g.prepare_panel(table(rows)), "2022", "2023", alpha=0.0, n_boot=2000, seed=1
+    )
     assert p["A"] > 0.99 and p.sum() == pytest.approx(1.0)
-    tie = [("2022", "A", "all", 1000), ("2023", "A", "all", 1100),
-           ("2022", "B", "all", 1000), ("2023", "B", "all", 1100)]
-    p = g.fastest_probability(g.prepare_panel(table(tie)), "2022", "2023", alpha=0.01,
-                              n_boot=4000, seed=1)
+    tie = [
+        ("2022", "A", "all", 1000),
+        ("2023", "A", "all", 1100),
+        ("2022", "B", "all", 1000),
+        ("2023", "B", "all", 1100),
+    ]
+    p = g.fastest_probability(
+        g.prepare_panel(table(tie)), "2022", "2023", alpha=0.01, n_boot=4000, seed=1
+    )
     assert p["A"] == pytest.approx(0.5, abs=0.05)  # no ranking may be asserted (P < 0.9)
 
 
 def test__equal_growth_test__same_and_different_slopes():
     years = [str(y) for y in range(2017, 2024)]
-    same = [(y, r, "all", int(1000 * 1.1 ** i * (1 + 0.01 * (-1) ** i)))
-            for r in ("A", "B") for i, y in enumerate(years)]
-    diff = [(y, r, "all", int(1000 * (1.1 if r == "A" else 1.5) ** i * (1 + 0.01 * (-1) ** i)))
-            for r in ("A", "B") for i, y in enumerate(years)]
+    same = [
+        (y, r, "all", int(1000 * 1.1**i * (1 + 0.01 * (-1) ** i)))
+        for r in ("A", "B")
+        for i, y in enumerate(years)
+    ]
+    diff = [
+        (y, r, "all", int(1000 * (1.1 if r == "A" else 1.5) ** i * (1 + 0.01 * (-1) ** i)))
+        for r in ("A", "B")
+        for i, y in enumerate(years)
+    ]
     assert g.equal_growth_test(g.prepare_panel(table(same)))["p_value"] > 0.5
     res = g.equal_growth_test(g.prepare_panel(table(diff)))
     assert res["p_value"] < 1e-6 and res["df_num"] == 1

@@ -41,8 +41,9 @@ from marketlib.sources import (
     write_rejected,
 )
 
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -53,19 +54,42 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 # --- 1. numbers ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "dot", "comma"),
     [
-        ("1,234.5", 1234.5, None), ("120 000", 120000, 120000), ("1_000", 1000, 1000),
-        ("150000", 150000, 150000), ("-3", -3, -3), (".5", 0.5, None), ("1e3", 1000, 1000),
-        (" 42 ", 42, 42), ("12,34,567", 1234567, None), ("1'234.5", 1234.5, None),
-        ("1\u202f234", 1234, 1234), ("1\u00a0234,5", None, 1234.5), ("+3", 3, 3),
-        ("12,5", None, 12.5), ("1.234,56", None, 1234.56), ("1,23", None, 1.23),
-        ("1,2345", None, 1.2345), ("1,234", 1234, 1.234), ("1.234", 1.234, 1234),
-        ("1,234 567", None, None), ("1,2,3", None, None), ("1..2", None, None),
-        ("1e306", 1e306, 1e306), ("-1e306", -1e306, -1e306), ("1e400", None, None),
-        ("inf", None, None), ("-Infinity", None, None), ("nan", None, None), ("", None, None),
-        ("abc", None, None), ("0x10", None, None), ("1,234.5e2", 123450, None),
+        ("1,234.5", 1234.5, None),
+        ("120 000", 120000, 120000),
+        ("1_000", 1000, 1000),
+        ("150000", 150000, 150000),
+        ("-3", -3, -3),
+        (".5", 0.5, None),
+        ("1e3", 1000, 1000),
+        (" 42 ", 42, 42),
+        ("12,34,567", 1234567, None),
+        ("1'234.5", 1234.5, None),
+        ("1\u202f234", 1234, 1234),
+        ("1\u00a0234,5", None, 1234.5),
+        ("+3", 3, 3),
+        ("12,5", None, 12.5),
+        ("1.234,56", None, 1234.56),
+        ("1,23", None, 1.23),
+        ("1,2345", None, 1.2345),
+        ("1,234", 1234, 1.234),
+        ("1.234", 1.234, 1234),
+        ("1,234 567", None, None),
+        ("1,2,3", None, None),
+        ("1..2", None, None),
+        ("1e306", 1e306, 1e306),
+        ("-1e306", -1e306, -1e306),
+        ("1e400", None, None),
+        ("inf", None, None),
+        ("-Infinity", None, None),
+        ("nan", None, None),
+        ("", None, None),
+        ("abc", None, None),
+        ("0x10", None, None),
+        ("1,234.5e2", 123450, None),
         ("\u0661\u0662", None, None),  # Arabic-Indic digits are not taken for ASCII ones
     ],
 )
@@ -80,8 +104,10 @@ def test__parse_numbers__one_unambiguous_convention(text, dot, comma):
 def test__number_problems__says_why():
     values = pd.Series(["12,5", "1.234,56", "1,2,3", "1e400", "inf", "abc", "", None, "7"])
     got = number_problems(values).tolist()
-    assert got[0] == ("'12,5': decimal comma? separators do not match decimal '.' "
-                      "(pass --decimal , for that convention)")
+    assert got[0] == (
+        "'12,5': decimal comma? separators do not match decimal '.' "
+        "(pass --decimal , for that convention)"
+    )
     assert got[1].startswith("'1.234,56': decimal comma?")
     assert "groups of exactly 3 digits" in got[2]
     assert "beyond the range" in got[3]
@@ -129,8 +155,12 @@ def test__parse_numbers__matches_reference_and_problems_agree(texts, decimal):
 
 
 @SETTINGS
-@given(st.integers(min_value=0, max_value=10**15), st.integers(min_value=0, max_value=99),
-       st.sampled_from([".", ","]), st.data())
+@given(
+    st.integers(min_value=0, max_value=10**15),
+    st.integers(min_value=0, max_value=99),
+    st.sampled_from([".", ","]),
+    st.data(),
+)
 def test__parse_numbers__grouped_numbers_round_trip(whole, cents, decimal, data):
     sep = data.draw(st.sampled_from(THOUSANDS_SEPARATORS[decimal]))
     grouped = f"{whole:,}".replace(",", sep)
@@ -163,8 +193,14 @@ def test__read_csv_text__nul_byte_anywhere_is_binary(tmp_path):
 
 @pytest.mark.parametrize(
     ("codec", "name"),
-    [("utf-16", "UTF-16 (LE)"), ("utf-16-le", "UTF-16 (LE)"), ("utf-16-be", "UTF-16 (BE)"),
-     ("utf-32", "UTF-32 (LE)"), ("utf-32-le", "UTF-32 (LE)"), ("utf-32-be", "UTF-32 (BE)")],
+    [
+        ("utf-16", "UTF-16 (LE)"),
+        ("utf-16-le", "UTF-16 (LE)"),
+        ("utf-16-be", "UTF-16 (BE)"),
+        ("utf-32", "UTF-32 (LE)"),
+        ("utf-32-le", "UTF-32 (LE)"),
+        ("utf-32-be", "UTF-32 (BE)"),
+    ],
 )
 def test__read_csv_text__wide_encodings_named(tmp_path, codec, name):
     text = "country,amount,currency,unit,date\nFrance,1,EUR,hour,2023\n"
@@ -243,13 +279,17 @@ def test__read_csv_text__size_limit_before_reading(tmp_path, monkeypatch):
 
 
 def test__read_csv_text__bare_cr_in_unquoted_field_is_a_malformed_row(tmp_path):
-    p = write(tmp_path, "cr.csv", HEADER + b"US,5\r0,USD,hour,2023\nDE,40,EUR,hour,2023\n"
-                                            b"FR,\"6\r0\",EUR,hour,2023\r\n")
+    p = write(
+        tmp_path,
+        "cr.csv",
+        HEADER + b'US,5\r0,USD,hour,2023\nDE,40,EUR,hour,2023\nFR,"6\r0",EUR,hour,2023\r\n',
+    )
     frame = read_csv_text(p, required=("country", "amount")).frame
     assert frame["country"].tolist() == ["US", "DE", "FR"]
     problems = frame[MALFORMED].tolist()
-    assert problems[0] == ("line 2: carriage return (CR) inside an unquoted field: "
-                           "US,5\\r0,USD,hour,2023")
+    assert problems[0] == (
+        "line 2: carriage return (CR) inside an unquoted field: US,5\\r0,USD,hour,2023"
+    )
     assert frame.loc[0, "amount"] == "5\r0"
     assert pd.isna(problems[1]) and pd.isna(problems[2])
     assert frame.loc[2, "amount"] == "6\r0"  # quoted: read as it is
@@ -286,23 +326,39 @@ def test__read_csv_text__any_bare_crs_every_line_accounted(tmp_path, rows):
     frame = read_csv_text(p).frame  # never a crash, never a refusal
     assert len(frame) == len(rows)  # never a silent split
     bad = ["\r" in line.rstrip("\r") for line in lines]  # a CR that is not the line's end
-    flagged = (frame[MALFORMED].notna().tolist() if MALFORMED in frame.columns
-               else [False] * len(rows))
+    flagged = (
+        frame[MALFORMED].notna().tolist() if MALFORMED in frame.columns else [False] * len(rows)
+    )
     assert flagged == bad
-    for r, is_bad, got in zip(rows, bad, frame[["x", "y", "z"]].values.tolist(),
-                              strict=True):
+    for r, is_bad, got in zip(rows, bad, frame[["x", "y", "z"]].values.tolist(), strict=True):
         if not is_bad:
             assert got == [r[0], r[1], r[2].rstrip("\r")]
 
 
 # --- 3. formula injection --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("value", "written"),
-    [("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"),
-     ("\tx", "'\tx"), ("\rx", "'\rx"), ("'=x", "''=x"), ("''-y", "'''-y"), ("-3", "-3"),
-     ("+1.5e3", "+1.5e3"), ("-.5", "-.5"), ("-3 ", "'-3 "), ("-1+2", "'-1+2"),
-     ("'quoted", "'quoted"), ("plain", "plain"), ("a=b", "a=b"), ("", "")],
+    [
+        ("=1+2", "'=1+2"),
+        ("+cmd", "'+cmd"),
+        ("-x", "'-x"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("'=x", "''=x"),
+        ("''-y", "'''-y"),
+        ("-3", "-3"),
+        ("+1.5e3", "+1.5e3"),
+        ("-.5", "-.5"),
+        ("-3 ", "'-3 "),
+        ("-1+2", "'-1+2"),
+        ("'quoted", "'quoted"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
 )
 def test__neutralise_formulas__rule(value, written):
     out = neutralise_formulas(pd.Series([value, None], dtype="object"))
@@ -311,18 +367,20 @@ def test__neutralise_formulas__rule(value, written):
 
 
 def test__atomic_write_csv__neutralised_quoted_and_readable(tmp_path):
-    rejected = pd.DataFrame({
-        "source_row": [1, 2, 3],
-        "=HYPERLINK(x)": ["=1+2", "-3", "a,\"b\"\r\nc"],
-        "amount": ["@cmd", "\t-1", "12,5"],
-        "reason": ["unparseable_amount"] * 3,
-    })
+    rejected = pd.DataFrame(
+        {
+            "source_row": [1, 2, 3],
+            "=HYPERLINK(x)": ["=1+2", "-3", 'a,"b"\r\nc'],
+            "amount": ["@cmd", "\t-1", "12,5"],
+            "reason": ["unparseable_amount"] * 3,
+        }
+    )
     path = tmp_path / "rates_rejected.csv"
     atomic_write_csv(rejected, path)
     with open(path, encoding="utf-8", newline="") as fh:
         cells = list(csv.reader(fh))
     assert cells[0][1] == "'=HYPERLINK(x)"
-    assert [r[1] for r in cells[1:]] == ["'=1+2", "-3", "a,\"b\"\r\nc"]
+    assert [r[1] for r in cells[1:]] == ["'=1+2", "-3", 'a,"b"\r\nc']
     assert [r[2] for r in cells[1:]] == ["'@cmd", "'\t-1", "12,5"]
     for row in cells:  # no cell a spreadsheet would run
         for cell in row:
@@ -330,16 +388,37 @@ def test__atomic_write_csv__neutralised_quoted_and_readable(tmp_path):
     assert len(pd.read_csv(path, dtype=str, keep_default_na=False)) == 3  # CR/LF quoted
     back = read_rejected_csv(path)
     assert list(back.columns) == list(rejected.columns)
-    assert back.drop(columns="source_row").values.tolist() == \
-        rejected.drop(columns="source_row").values.tolist()
+    assert (
+        back.drop(columns="source_row").values.tolist()
+        == rejected.drop(columns="source_row").values.tolist()
+    )
     assert back["source_row"].tolist() == ["1", "2", "3"]
     atomic_write_csv(rejected, path, neutralise=False)
     assert list(csv.reader(open(path, encoding="utf-8", newline="")))[1][1] == "=1+2"
 
 
 cell = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.sampled_from(
-    ["=1+2", "-3", "'=x", "''", "'", "+", "@", "\r", "\n", "\r\n", ",", '"', '""', " -1",
-     "\t=A1", "\u2028", "1e306", ""])
+    [
+        "=1+2",
+        "-3",
+        "'=x",
+        "''",
+        "'",
+        "+",
+        "@",
+        "\r",
+        "\n",
+        "\r\n",
+        ",",
+        '"',
+        '""',
+        " -1",
+        "\t=A1",
+        "\u2028",
+        "1e306",
+        "",
+    ]
+)
 
 
 @SETTINGS
@@ -371,6 +450,7 @@ def test__jsonl__nulls_and_types_exact(tmp_path):
 
 # --- 4. output integrity ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mask", [0o022, 0o027, 0o002])
 def test__atomic_write_bytes__honours_umask_and_keeps_existing_mode(tmp_path, mask):
     old = os.umask(mask)
@@ -398,8 +478,11 @@ def test__atomic_output_dir__swaps_in_on_success_only(tmp_path):
     with pytest.raises(RuntimeError), atomic_output_dir(out) as tmp:
         (tmp / "rates.parquet").write_bytes(b"new table")
         raise RuntimeError("cleaning failed half way")
-    assert _listing(out) == {"rates.parquet": b"old table", "rates_rejected.csv": b"old rejected",
-                             "certifications.parquet": b"someone else's"}
+    assert _listing(out) == {
+        "rates.parquet": b"old table",
+        "rates_rejected.csv": b"old rejected",
+        "certifications.parquet": b"someone else's",
+    }
     assert sorted(p.name for p in tmp_path.iterdir()) == ["processed"]  # no staging left
     with atomic_output_dir(out) as tmp:
         assert tmp.parent == tmp_path and tmp.name.startswith(".processed.staging-")
@@ -408,9 +491,12 @@ def test__atomic_output_dir__swaps_in_on_success_only(tmp_path):
         (tmp / "figures").mkdir()
         (tmp / "figures" / "a.png").write_bytes(b"png")
         assert _listing(out)["rates.parquet"] == b"old table"  # nothing visible yet
-    assert _listing(out) == {"rates.parquet": b"new table", "rates_rejected.csv": b"new rejected",
-                             "certifications.parquet": b"someone else's",
-                             "figures/a.png": b"png"}
+    assert _listing(out) == {
+        "rates.parquet": b"new table",
+        "rates_rejected.csv": b"new rejected",
+        "certifications.parquet": b"someone else's",
+        "figures/a.png": b"png",
+    }
     assert sorted(p.name for p in tmp_path.iterdir()) == ["processed"]
     assert not [f for f in out.rglob("*") if f.name.endswith(".tmp")]
 
@@ -463,11 +549,15 @@ def test__atomic_output_dir__killed_writer_leaves_old_files(tmp_path):
 
 # --- 5. locate verifies the copy -------------------------------------------------------------
 
+
 def test__locate__refuses_a_mismatching_copy_and_caches_the_hash(tmp_path, monkeypatch):
     good = b"pinned content\n"
     ds = sources.DATASETS["ppp"]
-    monkeypatch.setitem(sources.DATASETS, "ppp", sources.Dataset(
-        ds.name, ds.relpath, ds.url, hashlib.sha256(good).hexdigest()))
+    monkeypatch.setitem(
+        sources.DATASETS,
+        "ppp",
+        sources.Dataset(ds.name, ds.relpath, ds.url, hashlib.sha256(good).hexdigest()),
+    )
     monkeypatch.delenv("MARKETLIB_MIRROR", raising=False)
     copy = tmp_path / "raw" / ds.relpath
     copy.parent.mkdir(parents=True)

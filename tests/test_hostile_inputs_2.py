@@ -10,8 +10,10 @@ from marketlib.cli import main
 from marketlib.params import ParamsError, ReportParams, load_report_params
 from marketlib.sources import InputError, read_csv_text, read_rejected_csv
 
-AIJOBS = ("work_year,experience_level,employment_type,job_title,salary,salary_currency,"
-          "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n")
+AIJOBS = (
+    "work_year,experience_level,employment_type,job_title,salary,salary_currency,"
+    "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n"
+)
 
 
 def _clean(tmp_path, what, fmt, text, *extra):
@@ -34,19 +36,25 @@ def test__aijobs__a_bad_remote_ratio_cell_never_sinks_the_file(tmp_path, ratio):
 
 
 def test__counts__no_accepted_row_writes_an_empty_table_and_every_rejection(tmp_path):
-    rc, out = _clean(tmp_path, "certifications", "counts",
-                     "period,country,certification,count\n2023,US,CKA,x\n")
+    rc, out = _clean(
+        tmp_path, "certifications", "counts", "period,country,certification,count\n2023,US,CKA,x\n"
+    )
     assert rc == 3  # every row rejected: the documented exit status, outputs still written
     assert pd.read_parquet(out / "certifications.parquet").empty
     assert read_rejected_csv(out / "certifications_rejected.csv")["reason"].tolist() == [
-        "bad_count"]
+        "bad_count"
+    ]
 
 
-@pytest.mark.parametrize("column", ["source_row", "source_file", "reason", "detail",
-                                    "_malformed_row", "region", "is_outlier"])
+@pytest.mark.parametrize(
+    "column",
+    ["source_row", "source_file", "reason", "detail", "_malformed_row", "region", "is_outlier"],
+)
 def test__extra_input_columns_never_collide_with_marketlib_columns(tmp_path, column):
-    text = (f"country,amount,currency,unit,date,{column}\n"
-            "US,100000,USD,year,2023,mine-1\nUS,x,USD,year,2023,mine-2\n")
+    text = (
+        f"country,amount,currency,unit,date,{column}\n"
+        "US,100000,USD,year,2023,mine-1\nUS,x,USD,year,2023,mine-2\n"
+    )
     rc, out = _clean(tmp_path, "rates", "generic", text)
     assert rc == 0
     rejected = read_rejected_csv(out / "rates_rejected.csv")
@@ -60,11 +68,22 @@ def test__extra_input_columns_never_collide_with_marketlib_columns(tmp_path, col
 
 
 def test__counts_freq_y__quarters_and_months_of_one_year_are_not_summed(tmp_path):
-    rows = ["2022-Q1,US,CKA,10", "2022-Q2,US,CKA,10", "2022-Q3,US,CKA,10",
-            "2022-01,US,CKA,1", "2022-02,US,CKA,1", "2022-03,US,CKA,1"]
-    rc, out = _clean(tmp_path, "certifications", "counts",
-                     "period,country,certification,count\n" + "\n".join(rows) + "\n",
-                     "--freq", "Y")
+    rows = [
+        "2022-Q1,US,CKA,10",
+        "2022-Q2,US,CKA,10",
+        "2022-Q3,US,CKA,10",
+        "2022-01,US,CKA,1",
+        "2022-02,US,CKA,1",
+        "2022-03,US,CKA,1",
+    ]
+    rc, out = _clean(
+        tmp_path,
+        "certifications",
+        "counts",
+        "period,country,certification,count\n" + "\n".join(rows) + "\n",
+        "--freq",
+        "Y",
+    )
     assert rc == 3  # every row rejected
     assert pd.read_parquet(out / "certifications.parquet").empty  # no partial 2022 "year"
     rej = read_rejected_csv(out / "certifications_rejected.csv")
@@ -72,9 +91,11 @@ def test__counts_freq_y__quarters_and_months_of_one_year_are_not_summed(tmp_path
 
 
 def test__counts__cumulative_gap_and_new_plus_cumulative_are_rejected(tmp_path):
-    text = ("period,country,certification,count,kind\n2020,DE,CKA,100,cumulative\n"
-            "2022,DE,CKA,300,cumulative\n2023,DE,CKA,350,cumulative\n"
-            "2021,FR,CKA,50,new\n2021,FR,CKA,60,cumulative\n")
+    text = (
+        "period,country,certification,count,kind\n2020,DE,CKA,100,cumulative\n"
+        "2022,DE,CKA,300,cumulative\n2023,DE,CKA,350,cumulative\n"
+        "2021,FR,CKA,50,new\n2021,FR,CKA,60,cumulative\n"
+    )
     rc, out = _clean(tmp_path, "certifications", "counts", text)
     assert rc == 0
     t = pd.read_parquet(out / "certifications.parquet").set_index(["country_iso3", "period"])
@@ -98,16 +119,19 @@ def test__reader__every_column_is_text_whatever_the_header_holds(tmp_path):
         read_csv_text(double_bom, required=["country"])
 
 
-@pytest.mark.parametrize(("section", "problem"), [
-    ({"as_of": 0}, "as_of must be a date"),
-    ({"seed": True}, "seed: Input should be a valid integer"),
-    ({"seed": "123"}, "seed: Input should be a valid integer"),
-    ({"arbitrage": {"ppp": "yes"}}, "arbitrage.ppp"),
-    ({"arbitrage": {"n_boot": "2000"}}, "arbitrage.n_boot"),
-    ({"arbitrage": {"hours_per_year": "2080"}}, "arbitrage.hours_per_year"),
-    ({"growth": {"start": "2024", "end": "2020"}}, r"end \(2020\) is before start \(2024\)"),
-    ({"clean": {"scheme": "nosuch"}}, "clean.scheme"),
-])
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        ({"as_of": 0}, "as_of must be a date"),
+        ({"seed": True}, "seed: Input should be a valid integer"),
+        ({"seed": "123"}, "seed: Input should be a valid integer"),
+        ({"arbitrage": {"ppp": "yes"}}, "arbitrage.ppp"),
+        ({"arbitrage": {"n_boot": "2000"}}, "arbitrage.n_boot"),
+        ({"arbitrage": {"hours_per_year": "2080"}}, "arbitrage.hours_per_year"),
+        ({"growth": {"start": "2024", "end": "2020"}}, r"end \(2020\) is before start \(2024\)"),
+        ({"clean": {"scheme": "nosuch"}}, "clean.scheme"),
+    ],
+)
 def test__params__no_silent_coercion(section, problem):
     with pytest.raises(ParamsError, match=problem):
         ReportParams.build(section)
@@ -122,12 +146,15 @@ def test__params__a_key_given_twice_is_refused(tmp_path):
     assert load_report_params(p).seed == 1
 
 
-@pytest.mark.parametrize("args", [
-    ["clean", "certifications", "x.csv", "--format", "counts", "--freq", "X"],
-    ["clean", "rates", "x.csv", "--format", "generic", "--decimal", ";"],
-    ["clean", "rates", "x.csv", "--format", "generic", "--hours-per-year", "1"],
-    ["clean", "rates", "x.csv", "--format", "generic", "--max-date", "1900-01-01"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["clean", "certifications", "x.csv", "--format", "counts", "--freq", "X"],
+        ["clean", "rates", "x.csv", "--format", "generic", "--decimal", ";"],
+        ["clean", "rates", "x.csv", "--format", "generic", "--hours-per-year", "1"],
+        ["clean", "rates", "x.csv", "--format", "generic", "--max-date", "1900-01-01"],
+    ],
+)
 def test__cli__bad_options_exit_2_with_one_line(args, capsys):
     with pytest.raises(SystemExit) as ex:
         rc = main(args)

@@ -17,8 +17,13 @@ from marketlib.fields import fields
 from marketlib.sources import InputError, read_csv_text, read_rejected_csv
 from marketlib.sources.yamlfile import read_yaml
 
-MARKUP = ["<script>alert(1)</script>", '<img src="../../../etc/passwd">', "<b onmouseover=x>",
-          "&lt;already&gt;", "<iframe src=//evil>"]
+MARKUP = [
+    "<script>alert(1)</script>",
+    '<img src="../../../etc/passwd">',
+    "<b onmouseover=x>",
+    "&lt;already&gt;",
+    "<iframe src=//evil>",
+]
 
 
 def _clean(tmp_path: Path, what: str, fmt: str, text: str, name: str = "in.csv", *extra):
@@ -33,6 +38,7 @@ def _clean(tmp_path: Path, what: str, fmt: str, text: str, name: str = "in.csv",
 
 # --- 1. markup and local files in pages ----------------------------------------------------------
 
+
 @settings(max_examples=40, deadline=None)
 @given(text=st.one_of(st.sampled_from(MARKUP), st.text(min_size=1, max_size=40)))
 def test__to_html__headers_cells_and_captions_escaped(text):
@@ -44,8 +50,13 @@ def test__to_html__headers_cells_and_captions_escaped(text):
 
 
 def test__show_changes__previous_as_of_and_sentences_escaped():
-    changes = {"previous": {"as_of": MARKUP[0] + MARKUP[1]}, "estimates": [], "inputs": [],
-               "claims_flipped": [], "groups_crossing_floor": []}
+    changes = {
+        "previous": {"as_of": MARKUP[0] + MARKUP[1]},
+        "estimates": [],
+        "inputs": [],
+        "claims_flipped": [],
+        "groups_crossing_floor": [],
+    }
     body = show_changes(changes).data
     assert "<script>" not in body and "<img" not in body and "&lt;script&gt;" in body
 
@@ -60,8 +71,9 @@ def _page(tmp_path: Path, markdown: str, image: str) -> Path:
     outside.write_bytes(b"\x89PNG\r\n\x1a\nSECRET")
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={
-        "text/markdown": markdown, "text/plain": "x"})]
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": markdown, "text/plain": "x"})
+    ]
     md = nbformat.v4.new_markdown_cell(f'![a](../figures/ok.png) <img src="{image}">')
     nb.cells = [md, cell]
     path = run / "notebooks" / "n.ipynb"
@@ -70,8 +82,9 @@ def _page(tmp_path: Path, markdown: str, image: str) -> Path:
     return publish.notebook_to_html(path, run / "html" / "n.html")
 
 
-@pytest.mark.parametrize("image", ["../../secret.png", "/etc/passwd",
-                                   "../figures/../../secret.png"])
+@pytest.mark.parametrize(
+    "image", ["../../secret.png", "/etc/passwd", "../figures/../../secret.png"]
+)
 def test__pages__markdown_outputs_escaped_only_run_images_inlined_no_script(tmp_path, image):
     page = _page(tmp_path, f"Group {MARKUP[0]} and {MARKUP[1]}", image).read_text()
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
@@ -81,8 +94,11 @@ def test__pages__markdown_outputs_escaped_only_run_images_inlined_no_script(tmp_
     # no live element loads anything but an inlined image (the markup above is text now)
     assert not re.search(r"<img\b[^>]*\bsrc\s*=\s*[\"'](?!data:)[^\"']+", page)
     assert "secret.png" not in page
-    assert "Content-Security-Policy" in page and "script-src" not in page.split(
-        "Content-Security-Policy")[1][:120] and "default-src 'none'" in page
+    assert (
+        "Content-Security-Policy" in page
+        and "script-src" not in page.split("Content-Security-Policy")[1][:120]
+        and "default-src 'none'" in page
+    )
 
 
 # --- 2. extra input columns ----------------------------------------------------------------------
@@ -90,38 +106,69 @@ def test__pages__markdown_outputs_escaped_only_run_images_inlined_no_script(tmp_
 ACTIVITY_OWN = sorted(fields("activity")["name"])
 
 
-@pytest.mark.parametrize("column", [*ACTIVITY_OWN, "value", "measure_column", "reason",
-                                    "detail", "input_region"])
+@pytest.mark.parametrize(
+    "column", [*ACTIVITY_OWN, "value", "measure_column", "reason", "detail", "input_region"]
+)
 def test__activity__extra_columns_with_every_computed_name_kept_aside(tmp_path, column):
-    text = (f"num_pushers,iso2_code,year,quarter,topic,{column}\n"
-            f"500,DE,2023,1,kubernetes,mine-1\nx,FR,2023,1,kubernetes,mine-2\n")
+    text = (
+        f"num_pushers,iso2_code,year,quarter,topic,{column}\n"
+        f"500,DE,2023,1,kubernetes,mine-1\nx,FR,2023,1,kubernetes,mine-2\n"
+    )
     rc, out = _clean(tmp_path, "activity", "innovationgraph", text, "topics.csv")
     assert rc == 0
     table = pd.read_parquet(out / "activity.parquet")
     assert table["country_iso3"].tolist() == ["DEU"] and table["region"].tolist() == ["Europe"]
     assert table["count"].tolist() == [500]
-    kept = [c for c in table.columns if c.endswith(column) and c not in ACTIVITY_OWN
-            or c == column and column not in ACTIVITY_OWN]
+    kept = [
+        c
+        for c in table.columns
+        if c.endswith(column)
+        and c not in ACTIVITY_OWN
+        or c == column
+        and column not in ACTIVITY_OWN
+    ]
     assert any(table[c].tolist() == ["mine-1"] for c in kept), table.columns.tolist()
     rej = read_rejected_csv(out / "activity_rejected.csv")
     assert rej["reason"].tolist() == ["bad_count"]
 
 
 FORMATS_CASES = {
-    "rates": ("generic", "country,amount,currency,unit,date", "US,100000,USD,year,2023",
-              "US,x,USD,year,2023"),
-    "certifications": ("counts", "period,country,certification,count", "2023,US,CKA,10",
-                       "2023,US,CKA,x"),
-    "activity": ("innovationgraph", "developers,iso2_code,year,quarter", "1000,DE,2023,1",
-                 "x,DE,2023,1"),
+    "rates": (
+        "generic",
+        "country,amount,currency,unit,date",
+        "US,100000,USD,year,2023",
+        "US,x,USD,year,2023",
+    ),
+    "certifications": (
+        "counts",
+        "period,country,certification,count",
+        "2023,US,CKA,10",
+        "2023,US,CKA,x",
+    ),
+    "activity": (
+        "innovationgraph",
+        "developers,iso2_code,year,quarter",
+        "1000,DE,2023,1",
+        "x,DE,2023,1",
+    ),
 }
-PAIRS = [("reason", "input_reason"), ("detail", "input_detail"), ("region", "input_region"),
-         ("source_row", "input_source_row")]
+PAIRS = [
+    ("reason", "input_reason"),
+    ("detail", "input_detail"),
+    ("region", "input_region"),
+    ("source_row", "input_source_row"),
+]
 
 
-@pytest.mark.parametrize("what,pair", [
-    (w, p) for w in FORMATS_CASES for p in PAIRS
-    if not (w == "certifications" and p[0] == "region")])  # a counts file's own column
+@pytest.mark.parametrize(
+    "what,pair",
+    [
+        (w, p)
+        for w in FORMATS_CASES
+        for p in PAIRS
+        if not (w == "certifications" and p[0] == "region")
+    ],
+)  # a counts file's own column
 def test__every_cleaner__x_beside_input_x_both_kept(tmp_path, what, pair):
     fmt, header, good, bad = FORMATS_CASES[what]
     name = "developers.csv" if what == "activity" else "in.csv"
@@ -137,22 +184,28 @@ def test__every_cleaner__x_beside_input_x_both_kept(tmp_path, what, pair):
 
 
 def test__cleaning_its_own_rejected_file_or_outputs_in_out__never_read_back(tmp_path):
-    rc, out = _clean(tmp_path, "rates", "generic",
-                     "country,amount,currency,unit,date\nUS,x,USD,year,2023\nUS,1e5,USD,year,2023\n")
+    rc, out = _clean(
+        tmp_path,
+        "rates",
+        "generic",
+        "country,amount,currency,unit,date\nUS,x,USD,year,2023\nUS,1e5,USD,year,2023\n",
+    )
     assert rc == 0
     rej = out / "rates_rejected.csv"
     assert main(["clean", "rates", str(rej), "--format", "generic", "--out", str(out)]) == 2
-    again = main(["clean", "rates", str(rej), "--format", "generic",
-                  "--out", str(tmp_path / "o2")])
+    again = main(["clean", "rates", str(rej), "--format", "generic", "--out", str(tmp_path / "o2")])
     assert again in (0, 3)  # re-cleaning a rejected file elsewhere: its reason/detail kept aside
     assert {"input_reason", "input_detail"} <= set(
-        read_rejected_csv(tmp_path / "o2" / "rates_rejected.csv").columns)
+        read_rejected_csv(tmp_path / "o2" / "rates_rejected.csv").columns
+    )
 
 
 # --- 3. quotes -----------------------------------------------------------------------------------
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(row=st.integers(0, 49), field=st.integers(0, 4), rows=st.integers(50, 120))
 def test__an_unbalanced_quote_never_swallows_rows(tmp_path, row, field, rows):
     lines = ["country,amount,currency,unit,date"]
@@ -169,20 +222,25 @@ def test__an_unbalanced_quote_never_swallows_rows(tmp_path, row, field, rows):
 
 def test__legit_multiline_quoted_field_still_one_row(tmp_path):
     src = tmp_path / "m.csv"
-    src.write_text('country,amount,currency,unit,date,role\n'
-                   'US,1e5,USD,year,2023,"two\nlines, one note"\nUS,2e5,USD,year,2023,x\n')
+    src.write_text(
+        "country,amount,currency,unit,date,role\n"
+        'US,1e5,USD,year,2023,"two\nlines, one note"\nUS,2e5,USD,year,2023,x\n'
+    )
     frame = read_csv_text(src).frame
     assert len(frame) == 2 and "_malformed_row" not in frame.columns
 
 
 # --- 6. crashes from values ----------------------------------------------------------------------
 
-AIJOBS = ("work_year,experience_level,employment_type,job_title,salary,salary_currency,"
-          "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n")
+AIJOBS = (
+    "work_year,experience_level,employment_type,job_title,salary,salary_currency,"
+    "salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n"
+)
 
 
-@pytest.mark.parametrize("usd,remote", [("-100000", "50"), ("100000", "-50"), ("0", "150"),
-                                        ("1e400", "1e400")])
+@pytest.mark.parametrize(
+    "usd,remote", [("-100000", "50"), ("100000", "-50"), ("0", "150"), ("1e400", "1e400")]
+)
 def test__aijobs__negative_or_huge_source_values_never_crash_the_writer(tmp_path, usd, remote):
     row = f"2023,SE,FT,ML Engineer,100000,USD,{usd},US,{remote},US,M\n"
     rc, out = _clean(tmp_path, "rates", "aijobs", AIJOBS + row)
@@ -195,11 +253,18 @@ def test__aijobs__negative_or_huge_source_values_never_crash_the_writer(tmp_path
 
 # --- 7. parameter files --------------------------------------------------------------------------
 
+
 def test__yaml__alias_bomb_deep_nesting_and_size_refused_before_building(tmp_path):
     bomb = tmp_path / "bomb.yaml"
-    bomb.write_text("a: &a [" + ",".join(["lol"] * 9) + "]\n" + "".join(
-        f"{k}: &{k} [" + ",".join([f"*{p}"] * 9) + "]\n"
-        for p, k in zip("abcdefgh", "bcdefghi", strict=True)))
+    bomb.write_text(
+        "a: &a ["
+        + ",".join(["lol"] * 9)
+        + "]\n"
+        + "".join(
+            f"{k}: &{k} [" + ",".join([f"*{p}"] * 9) + "]\n"
+            for p, k in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+    )
     deep = tmp_path / "deep.yaml"
     deep.write_text("a: " + "[" * 5000 + "]" * 5000)
     for f, words in ((bomb, "aliases are expanded"), (deep, "levels deep")):
@@ -210,14 +275,29 @@ def test__yaml__alias_bomb_deep_nesting_and_size_refused_before_building(tmp_pat
 
 # --- 8. a previous run ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content", [
-    "[" * 100000 + "]" * 100000,
-    json.dumps({"run": {"as_of": "2020-01-01", "params": {}, "inputs": {},
-                        "started": "x", "marketlib_version": "0"},
-                "growth": None, "arbitrage": {"base": 5}, "claims": None}),
-    json.dumps({"run": {"as_of": "2020-01-01"}}) + "garbage",
-    "\xff\xfe",
-])
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[" * 100000 + "]" * 100000,
+        json.dumps(
+            {
+                "run": {
+                    "as_of": "2020-01-01",
+                    "params": {},
+                    "inputs": {},
+                    "started": "x",
+                    "marketlib_version": "0",
+                },
+                "growth": None,
+                "arbitrage": {"base": 5},
+                "claims": None,
+            }
+        ),
+        json.dumps({"run": {"as_of": "2020-01-01"}}) + "garbage",
+        "\xff\xfe",
+    ],
+)
 def test__a_bad_previous_run__named_and_skipped_never_fatal(tmp_path, content):
     bad = tmp_path / "reports" / "2020-01-01"
     bad.mkdir(parents=True)
@@ -231,6 +311,7 @@ def test__a_bad_previous_run__named_and_skipped_never_fatal(tmp_path, content):
 
 
 # --- 9. provenance keys ---------------------------------------------------------------------------
+
 
 def test__run_inputs__files_sharing_a_name_get_distinct_keys(tmp_path):
     from marketlib.report import input_key
@@ -247,16 +328,35 @@ def test__run_inputs__files_sharing_a_name_get_distinct_keys(tmp_path):
 
 # --- 10. Dask with no clean row -------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["country,amount,currency,unit,date\n",
-                                  "country,amount,currency,unit,date\nUS,x,USD,year,2023\n"])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "country,amount,currency,unit,date\n",
+        "country,amount,currency,unit,date\nUS,x,USD,year,2023\n",
+    ],
+)
 def test__dask__no_clean_row_writes_empty_outputs_as_pandas(tmp_path, text):
     pytest.importorskip("distributed")
     src = tmp_path / "in.csv"
     src.write_text(text)
     rcs = []
     for engine in ("pandas", "dask"):
-        rcs.append(main(["clean", "rates", str(src), "--format", "generic", "--engine", engine,
-                         "--out", str(tmp_path / engine)]))
+        rcs.append(
+            main(
+                [
+                    "clean",
+                    "rates",
+                    str(src),
+                    "--format",
+                    "generic",
+                    "--engine",
+                    engine,
+                    "--out",
+                    str(tmp_path / engine),
+                ]
+            )
+        )
     assert rcs[0] == rcs[1]
     a = json.loads((tmp_path / "pandas" / "rates_clean_report.json").read_text())
     b = json.loads((tmp_path / "dask" / "rates_clean_report.json").read_text())
@@ -266,16 +366,31 @@ def test__dask__no_clean_row_writes_empty_outputs_as_pandas(tmp_path, text):
 
 # --- 4. double counts in certification counts ----------------------------------------------------
 
-@pytest.mark.parametrize("rows,kept", [
-    (["2023,World,,CKA,1000", "2023,Global,,CKA,1000"], {("World", "CKA"): 1000}),
-    (["2023,Worldwide,,CKA,1000", "2023,Europe,,CKA,300", "2023,,DE,CKA,100"],
-     {("World", "CKA"): 1000}),
-    (["2023,Europe,,CKA,300", "2023,Western Europe,,CKA,200", "2023,,DE,CKA,100",
-      "2023,,FR,CKA,80"], {("Europe", "CKA"): 300}),
-    (["2023,Europe,,all,500", "2023,Europe,,CKA,300", "2023,Europe,,CKAD,200"],
-     {("Europe", "all"): 500}),
-    (["2023,,DE,CKA,100", "2023,,FR,CKA,80"], {("Europe", "CKA"): 180}),  # parts alone: fine
-])
+
+@pytest.mark.parametrize(
+    "rows,kept",
+    [
+        (["2023,World,,CKA,1000", "2023,Global,,CKA,1000"], {("World", "CKA"): 1000}),
+        (
+            ["2023,Worldwide,,CKA,1000", "2023,Europe,,CKA,300", "2023,,DE,CKA,100"],
+            {("World", "CKA"): 1000},
+        ),
+        (
+            [
+                "2023,Europe,,CKA,300",
+                "2023,Western Europe,,CKA,200",
+                "2023,,DE,CKA,100",
+                "2023,,FR,CKA,80",
+            ],
+            {("Europe", "CKA"): 300},
+        ),
+        (
+            ["2023,Europe,,all,500", "2023,Europe,,CKA,300", "2023,Europe,,CKAD,200"],
+            {("Europe", "all"): 500},
+        ),
+        (["2023,,DE,CKA,100", "2023,,FR,CKA,80"], {("Europe", "CKA"): 180}),  # parts alone: fine
+    ],
+)
 def test__counts__a_total_and_its_parts_are_never_summed(tmp_path, rows, kept):
     text = "period,region,country,certification,count\n" + "\n".join(rows) + "\n"
     rc, out = _clean(tmp_path, "certifications", "counts", text)
@@ -283,8 +398,11 @@ def test__counts__a_total_and_its_parts_are_never_summed(tmp_path, rows, kept):
     t = pd.read_parquet(out / "certifications.parquet")
     sums = t.groupby(["region", "certification"])["count"].sum().to_dict()
     assert sums == kept
-    rej = (read_rejected_csv(out / "certifications_rejected.csv")
-           if (out / "certifications_rejected.csv").read_text().count("\n") > 1 else None)
+    rej = (
+        read_rejected_csv(out / "certifications_rejected.csv")
+        if (out / "certifications_rejected.csv").read_text().count("\n") > 1
+        else None
+    )
     assert len(t) + (0 if rej is None else len(rej)) == len(rows)  # nothing lost
     if rej is not None:
         assert set(rej["reason"]) <= {"duplicate_record", "bad_count"}
@@ -292,27 +410,41 @@ def test__counts__a_total_and_its_parts_are_never_summed(tmp_path, rows, kept):
 
 # --- low ------------------------------------------------------------------------------------------
 
+
 def test__usd_rows_after_the_ecb_table_ends_need_no_rate(tmp_path):
     from marketlib.money import ecb_coverage
 
     last = ecb_coverage()[1]
     day = (last + pd.Timedelta(days=5)).date().isoformat()
-    rc, out = _clean(tmp_path, "rates", "generic", "country,amount,currency,unit,date\n"
-                     f"US,100000,USD,year,{day}\n", "in.csv", "--max-date", day)
+    rc, out = _clean(
+        tmp_path,
+        "rates",
+        "generic",
+        f"country,amount,currency,unit,date\nUS,100000,USD,year,{day}\n",
+        "in.csv",
+        "--max-date",
+        day,
+    )
     assert rc == 0 and len(pd.read_parquet(out / "rates.parquet")) == 1
 
 
 @pytest.mark.parametrize("name", ["Frаnce", "Іndia", "Gеrmany"])  # Cyrillic а, І, е
 def test__homoglyph_country_names_never_resolve(tmp_path, name):
-    rc, out = _clean(tmp_path, "rates", "generic", "country,amount,currency,unit,date\n"
-                     f"{name},100000,USD,year,2023\n")
+    rc, out = _clean(
+        tmp_path,
+        "rates",
+        "generic",
+        f"country,amount,currency,unit,date\n{name},100000,USD,year,2023\n",
+    )
     assert rc == 3
     assert read_rejected_csv(out / "rates_rejected.csv")["reason"].tolist() == ["unknown_country"]
 
 
 def test__topic_case_variants_are_one_topic_homoglyphs_none(tmp_path):
-    text = ("num_pushers,iso2_code,year,quarter,topic\n500,DE,2023,1,Kubernetes\n"
-            "400,FR,2023,1,kubernetes\n300,IT,2023,1,kubеrnetes\n")  # Cyrillic е last
+    text = (
+        "num_pushers,iso2_code,year,quarter,topic\n500,DE,2023,1,Kubernetes\n"
+        "400,FR,2023,1,kubernetes\n300,IT,2023,1,kubеrnetes\n"
+    )  # Cyrillic е last
     rc, out = _clean(tmp_path, "activity", "innovationgraph", text, "topics.csv")
     assert rc == 0
     t = pd.read_parquet(out / "activity.parquet")
@@ -325,8 +457,10 @@ def test__error_messages_never_echo_an_unrelated_file(tmp_path, capsys):
     secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
     link = tmp_path / "rates.csv"
     link.symlink_to(secret)
-    assert main(["clean", "rates", str(link), "--format", "generic",
-                 "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(["clean", "rates", str(link), "--format", "generic", "--out", str(tmp_path / "o")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "root:x" not in err and "required column(s) missing" in err
 

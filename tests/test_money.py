@@ -9,8 +9,9 @@ from marketlib import money
 def test__usd_per_unit__annual_average_matches_ecb_published_value():
     # ECB: euro reference rate, 2024 annual average USD 1.0824 (ECB statistical bulletin).
     s = pd.Series(["EUR"])
-    got = money.usd_per_unit(s, pd.Series(pd.to_datetime(["2024-01-01"])),
-                             pd.Series(pd.to_datetime(["2024-12-31"])))
+    got = money.usd_per_unit(
+        s, pd.Series(pd.to_datetime(["2024-01-01"])), pd.Series(pd.to_datetime(["2024-12-31"]))
+    )
     assert got.iloc[0] == pytest.approx(1.0824, abs=5e-4)
 
 
@@ -30,16 +31,27 @@ def test__usd_per_unit__usd_is_one_unknown_is_nan_and_day_uses_that_day():
 def test__usd_per_unit__period_after_coverage_is_nan():
     last = money.ecb_coverage()[1]
     s = pd.Series(["EUR"])
-    got = money.usd_per_unit(s, pd.Series([last + pd.Timedelta(days=30)]),
-                             pd.Series([last + pd.Timedelta(days=60)]))
+    got = money.usd_per_unit(
+        s, pd.Series([last + pd.Timedelta(days=30)]), pd.Series([last + pd.Timedelta(days=60)])
+    )
     assert pd.isna(got.iloc[0])
 
 
 @pytest.mark.parametrize(
     ("text", "unit"),
-    [("hourly", "hour"), ("HR", "hour"), ("daily", "day"), ("Weekly", "week"),
-     ("monthly", "month"), ("annual", "year"), ("per annum", "year"), ("Yearly", "year"),
-     (" year ", "year"), ("fortnight", None), ("", None)],
+    [
+        ("hourly", "hour"),
+        ("HR", "hour"),
+        ("daily", "day"),
+        ("Weekly", "week"),
+        ("monthly", "month"),
+        ("annual", "year"),
+        ("per annum", "year"),
+        ("Yearly", "year"),
+        (" year ", "year"),
+        ("fortnight", None),
+        ("", None),
+    ],
 )
 def test__normalize_units(text, unit):
     got = money.normalize_units(pd.Series([text])).iloc[0]
@@ -55,8 +67,9 @@ def test__unit_hours__spec_constants():
 class TestWithdrawnCurrenciesTheEcbTableCovers:
     """Hostile round 4, item 13: BGN, HRK, LTL are currencies of their years, not unknown."""
 
-    @pytest.mark.parametrize(("code", "day"), [("BGN", "2024-06-03"), ("HRK", "2022-06-01"),
-                                               ("LTL", "2014-06-02")])
+    @pytest.mark.parametrize(
+        ("code", "day"), [("BGN", "2024-06-03"), ("HRK", "2022-06-01"), ("LTL", "2014-06-02")]
+    )
     def test__accepted_and_converted_over_their_own_dates(self, code, day):
         assert code in money.iso4217_codes()
         d = pd.Series(pd.to_datetime([day]))

@@ -25,11 +25,16 @@ TODAY = datetime.now(UTC).date().isoformat()
 
 # --- windows ------------------------------------------------------------------------------------
 
+
 def test__params__latest_bounds_validated_and_year_strings_are_years():
     p = mp.RegionalParams.build({"start": "2022", "end": "latest"})
     assert p.start == 2022 and p.end == "latest"
-    for bad in ({"start": "latest-x"}, {"start": 1999}, {"start": "latest", "end": "latest-1"},
-                {"start": True}):
+    for bad in (
+        {"start": "latest-x"},
+        {"start": 1999},
+        {"start": "latest", "end": "latest-1"},
+        {"start": True},
+    ):
         with pytest.raises(mp.ParamsError):
             mp.RegionalParams.build(bad)
     g = mp.GrowthParams.build({"start": "latest-2", "end": "latest"})
@@ -51,8 +56,7 @@ def test__resolve_years__latest_relative_clamped_and_refused():
 
 def _activity(shared_data: Path, as_of: str, tmp_path: Path) -> Path:
     files = [shared_data / "innovationgraph" / f for f in ("topics.csv", "developers.csv")]
-    result, _, _ = clean_files(files, "innovationgraph", "activity",
-                            CleanParams(max_date=as_of))
+    result, _, _ = clean_files(files, "innovationgraph", "activity", CleanParams(max_date=as_of))
     out = tmp_path / f"activity-{as_of}.parquet"
     result.clean.to_parquet(out)
     return out
@@ -63,8 +67,9 @@ def _activity(shared_data: Path, as_of: str, tmp_path: Path) -> Path:
 def test__default_windows__end_inside_the_data_at_every_as_of(as_of, tmp_path, shared_data):
     defaults = default_report_params()
     table = _activity(shared_data, as_of, tmp_path)
-    reg = sections.run_regional(defaults.regional.model_copy(update={"counts_path": str(table)}),
-                                as_of=as_of)
+    reg = sections.run_regional(
+        defaults.regional.model_copy(update={"counts_path": str(table)}), as_of=as_of
+    )
     last_complete = max(pd.Timestamp(as_of).year - 1, 2020)
     if pd.Timestamp(as_of) >= pd.Timestamp(f"{pd.Timestamp(as_of).year}-12-31"):
         last_complete += 1
@@ -74,13 +79,15 @@ def test__default_windows__end_inside_the_data_at_every_as_of(as_of, tmp_path, s
     quarters = reg.growth.growth["to"].astype(str)
     assert all(q[:4] <= as_of[:4] for q in quarters)
     certs = ROOT / "data" / "processed" / "certifications.parquet"
-    grw = sections.run_growth(defaults.growth.model_copy(update={"counts_path": str(certs)}),
-                              as_of=as_of)
+    grw = sections.run_growth(
+        defaults.growth.model_copy(update={"counts_path": str(certs)}), as_of=as_of
+    )
     assert int(grw.params.end) < int(as_of[:4])  # a complete year before as_of
     assert len(grw.fit.period)
 
 
 # --- kernel retries -----------------------------------------------------------------------------
+
 
 class _FakePapermill:
     def __init__(self, first: BaseException | None, second: BaseException | None = None):
@@ -92,8 +99,9 @@ class _FakePapermill:
         err = self.errors[self.calls - 1] if self.calls <= 2 else None
         if err is not None:
             raise err
-        Path(dst).write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
-                                         "nbformat_minor": 4}))
+        Path(dst).write_text(
+            json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 4})
+        )
 
 
 def test__kernel_start_failure__one_retry_with_a_fresh_kernel(tmp_path, monkeypatch):
@@ -118,20 +126,29 @@ def test__kernel_start_failure_twice__reported_not_retried_again(tmp_path, monke
 
 
 def test__kernel_dead_at_start__retried_though_papermill_marked_cells_completed(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     """The CI failure of stop 25: the kernel died on a port clash, papermill then marked
     every pending cell "completed" (no execution count) and the run was not retried."""
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
 
-    marked = {"cell_type": "code", "execution_count": None, "outputs": [], "source": "x",
-              "metadata": {"papermill": {"status": "completed", "duration": None}}}
+    marked = {
+        "cell_type": "code",
+        "execution_count": None,
+        "outputs": [],
+        "source": "x",
+        "metadata": {"papermill": {"status": "completed", "duration": None}},
+    }
 
     class Dies(_FakePapermill):
         def __call__(self, src, dst, **kwargs):
             if self.calls == 0:
-                Path(dst).write_text(json.dumps({"cells": [marked] * 3, "metadata": {},
-                                                 "nbformat": 4, "nbformat_minor": 4}))
+                Path(dst).write_text(
+                    json.dumps(
+                        {"cells": [marked] * 3, "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+                    )
+                )
             return super().__call__(src, dst, **kwargs)
 
     fake = Dies(DeadKernelError("Kernel died"))
@@ -148,14 +165,22 @@ def test__kernels_talk_over_ipc_sockets_in_a_private_folder_and_are_stopped(tmp_
     from marketlib.report.notebooks import ipc_kernel_manager
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nos.getpid()")])
-    nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
-                                 "display_name": "Python 3"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "language": "python",
+        "display_name": "Python 3",
+    }
     nbformat.write(nb, tmp_path / "in.ipynb")
     with ipc_kernel_manager() as km:
         folder = Path(km.ip).parent
         assert km.transport == "ipc" and folder.is_dir()
-        pm.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), km=km,
-                            kernel_name="python3", progress_bar=False)
+        pm.execute_notebook(
+            str(tmp_path / "in.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            km=km,
+            kernel_name="python3",
+            progress_bar=False,
+        )
         assert list(folder.iterdir())  # the kernel's sockets live in our folder
     assert not folder.exists()
     out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
@@ -184,12 +209,16 @@ def test__notebook_own_error__never_retried(tmp_path, monkeypatch):
 
 # --- deploy examples ----------------------------------------------------------------------------
 
+
 def test__deploy_examples__syntax_and_command_lines():
     script = ROOT / "deploy" / "monthly-run.sh"
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     assert os.access(script, os.X_OK)
-    cron = [line for line in (ROOT / "deploy" / "crontab.example").read_text().splitlines()
-            if line and not line.startswith(("#", "MAILTO"))]
+    cron = [
+        line
+        for line in (ROOT / "deploy" / "crontab.example").read_text().splitlines()
+        if line and not line.startswith(("#", "MAILTO"))
+    ]
     assert len(cron) == 1 and re.match(r"^0 6 2 \* \* ", cron[0])
     assert "flock -n" in cron[0] and "timeout 30m" in cron[0]
     assert "deploy/monthly-run.sh params/default.yaml reports" in cron[0]
@@ -201,9 +230,11 @@ def test__deploy_examples__syntax_and_command_lines():
         unit = tmp / "marketlib-report.service"
         unit.write_text(service.replace("/opt/marketlib", str(ROOT)))
         shutil.copy(ROOT / "deploy" / "marketlib-report.timer", tmp)
-        proc = subprocess.run(["systemd-analyze", "verify", str(unit),
-                               str(tmp / "marketlib-report.timer")],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            ["systemd-analyze", "verify", str(unit), str(tmp / "marketlib-report.timer")],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
 
 
@@ -229,38 +260,77 @@ def failing_upstream(monkeypatch):
 
 
 @pytest.mark.realdata
-def test__monthly_job_then_an_earlier_snapshot__history_across_both(tmp_path, shared_data,
-                                                                     failing_upstream):
+def test__monthly_job_then_an_earlier_snapshot__history_across_both(
+    tmp_path, shared_data, failing_upstream
+):
     """The deployed job against a failing upstream (fallback to pinned, said on the page),
     then a run on the earlier snapshots at as_of 2024-06-30, then `marketlib history`."""
-    env = {**os.environ, "MARKETLIB_GITHUB_API": failing_upstream,
-           "MARKETLIB_GITHUB_RAW": f"{failing_upstream}/raw", "no_proxy": "127.0.0.1",
-           "MARKETLIB": f"{sys.executable} -m marketlib.cli"}
+    env = {
+        **os.environ,
+        "MARKETLIB_GITHUB_API": failing_upstream,
+        "MARKETLIB_GITHUB_RAW": f"{failing_upstream}/raw",
+        "no_proxy": "127.0.0.1",
+        "MARKETLIB": f"{sys.executable} -m marketlib.cli",
+    }
     for v in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         env.pop(v, None)
     wrapper = tmp_path / "marketlib"
-    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -m marketlib.cli \"$@\"\n")
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -m marketlib.cli "$@"\n')
     wrapper.chmod(0o755)
     env["MARKETLIB"] = str(wrapper)
     reports = tmp_path / "reports"
-    job = subprocess.run(["deploy/monthly-run.sh", "params/default.yaml", str(reports)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    # the default parameters but the independent sources (the default report's own test,
+    # test_browser, runs them) and fewer bootstrap draws: the job, its fallback and the
+    # history are what is tested here
+    light = tmp_path / "monthly.yaml"
+    light.write_text(
+        f"extends: {ROOT / 'params' / 'default.yaml'}\n"
+        "inputs: {pay_bands: null, adoption: null, demand: null}\n"
+        "arbitrage: {n_boot: 200}\n"
+    )
+    job = subprocess.run(
+        ["deploy/monthly-run.sh", str(light), str(reports)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert job.returncode == 0, job.stdout[-2000:] + job.stderr[-2000:]
     assert "using the pinned snapshot" in job.stderr
     today = reports / TODAY
     summary = (today / "html" / "market_report.html").read_text(encoding="utf-8")
     assert "Fresh data could not be fetched" in summary
-    for cmd in (["fetch", "aijobs", "--ref", "2024-10-27"],
-                ["fetch", "innovationgraph", "--ref", "2024q4"]):
+    for cmd in (
+        ["fetch", "aijobs", "--ref", "2024-10-27"],
+        ["fetch", "innovationgraph", "--ref", "2024q4"],
+    ):
         assert subprocess.run([str(wrapper), *cmd], cwd=ROOT, env=env).returncode == 0
-    early = subprocess.run([str(wrapper), "report", "--params", "params/snapshot-2024q4.yaml",
-                            "--as-of", "2024-06-30", "--out", str(reports / "2024-06-30"),
-                            "--only", "geographic_arbitrage", "regional_growth"],
-                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    early = subprocess.run(
+        [
+            str(wrapper),
+            "report",
+            "--params",
+            "params/snapshot-2024q4.yaml",
+            "--as-of",
+            "2024-06-30",
+            "--out",
+            str(reports / "2024-06-30"),
+            "--only",
+            "geographic_arbitrage",
+            "regional_growth",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert early.returncode == 0, early.stdout[-2000:] + early.stderr[-2000:]
     (reports / "2025-01-01.failed").mkdir()  # a failed run: listed, never charted
-    assert subprocess.run([str(wrapper), "history", str(reports)], cwd=ROOT,
-                          env=env).returncode == 0
+    assert (
+        subprocess.run([str(wrapper), "history", str(reports)], cwd=ROOT, env=env).returncode == 0
+    )
     hist = pd.read_csv(reports / "history.csv")
     assert set(hist["as_of"]) == {"2024-06-30", TODAY}
     for as_of in ("2024-06-30", TODAY):
@@ -336,9 +406,15 @@ def test__history_chart__honest_axes_no_repeated_ticks_intervals_inside():
 
     from marketlib.history import history_figure, y_limits
 
-    pts = pd.DataFrame({"as_of": ["2026-10-01", "2026-11-01", "2026-12-01"],
-                        "value": [0.880, 0.875, 0.872], "ci_low": [0.80, 0.79, float("nan")],
-                        "ci_high": [0.95, 0.96, float("nan")], "changed": [False] * 3})
+    pts = pd.DataFrame(
+        {
+            "as_of": ["2026-10-01", "2026-11-01", "2026-12-01"],
+            "value": [0.880, 0.875, 0.872],
+            "ci_low": [0.80, 0.79, float("nan")],
+            "ci_high": [0.95, 0.96, float("nan")],
+            "changed": [False] * 3,
+        }
+    )
     fig = history_figure(pts, "t")
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]

@@ -33,10 +33,16 @@ def _write_maps(tmp_path: Path, export: Path, capsys) -> tuple[Path, Path]:
     out = capsys.readouterr().out
     assert "unknown employment_type words" in out and "'Regular Employee'" in out
     cols = yaml.safe_load((tmp_path / "maps" / "columns.yaml").read_text())
-    assert cols == {"country": "work country", "amount": "base salary",
-                    "currency": "pay currency", "unit": "pay frequency",
-                    "date": "effective date", "role": "job title",
-                    "experience": "seniority", "employment_type": "worker type"}
+    assert cols == {
+        "country": "work country",
+        "amount": "base salary",
+        "currency": "pay currency",
+        "unit": "pay frequency",
+        "date": "effective date",
+        "role": "job title",
+        "experience": "seniority",
+        "employment_type": "worker type",
+    }
     values_file = tmp_path / "maps" / "values.yaml"
     values = yaml.safe_load(values_file.read_text())
     assert set(values["employment_type"]) == {"Regular Employee", "Fixed-term Contract"}
@@ -51,20 +57,36 @@ def test__inspect_then_clean__every_row_accounted_and_unknown_words_named(tmp_pa
     frame = make_hr_export()
     frame.to_csv(export, index=False)
     columns, values = _write_maps(tmp_path, export, capsys)
-    rc = main(["clean", "rates", str(export), "--format", "generic", "--columns", str(columns),
-               "--values", str(values), "--out", str(tmp_path / "out")])
+    rc = main(
+        [
+            "clean",
+            "rates",
+            str(export),
+            "--format",
+            "generic",
+            "--columns",
+            str(columns),
+            "--values",
+            str(values),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "employment_type" in out and "'Fixed-term Contract'" in out  # said aloud
     report = json.loads((tmp_path / "out" / "rates_clean_report.json").read_text())
     assert report["rows_in"] == len(frame) == report["rows_clean"] + report["rows_rejected"]
     assert report["unknown_words"]["employment_type"]["values"] == {
-        "Fixed-term Contract": int((frame["Worker Type"] == "Fixed-term Contract").sum())}
+        "Fixed-term Contract": int((frame["Worker Type"] == "Fixed-term Contract").sum())
+    }
     clean = pd.read_parquet(tmp_path / "out" / "rates.parquet")
     # Mid-level and Staff are known words (separators folded; staff engineers are leads)
     assert set(clean["experience"].dropna()) == {"junior", "mid", "senior", "lead"}
-    assert clean["employment_type"].isna().sum() == (frame["Worker Type"]
-                                                      == "Fixed-term Contract").sum()
+    assert (
+        clean["employment_type"].isna().sum()
+        == (frame["Worker Type"] == "Fixed-term Contract").sum()
+    )
     assert set(clean["employee id"]) <= set(frame["Employee ID"])  # extra columns kept
     assert report["params"]["columns"]["country"] == "work country"  # the map is recorded
 
@@ -80,18 +102,50 @@ def test__bad_maps__exit_2_naming_the_map_the_key_and_the_choices(tmp_path, caps
     for text, words in cases.items():
         m = tmp_path / "cols.yaml"
         m.write_text(text)
-        assert main(["clean", "rates", str(export), "--format", "generic", "--columns", str(m),
-                     "--out", str(tmp_path / "o")]) == 2
+        assert (
+            main(
+                [
+                    "clean",
+                    "rates",
+                    str(export),
+                    "--format",
+                    "generic",
+                    "--columns",
+                    str(m),
+                    "--out",
+                    str(tmp_path / "o"),
+                ]
+            )
+            == 2
+        )
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and str(m) in err
         assert all(w in err for w in words), err
     v = tmp_path / "values.yaml"
     v.write_text("experience:\n  Mid-level: middle\n")
     cols = tmp_path / "ok.yaml"
-    cols.write_text("country: Work Country\namount: Base Salary\ncurrency: Pay Currency\n"
-                    "unit: Pay Frequency\ndate: Effective Date\n")
-    assert main(["clean", "rates", str(export), "--format", "generic", "--columns", str(cols),
-                 "--values", str(v), "--out", str(tmp_path / "o")]) == 2
+    cols.write_text(
+        "country: Work Country\namount: Base Salary\ncurrency: Pay Currency\n"
+        "unit: Pay Frequency\ndate: Effective Date\n"
+    )
+    assert (
+        main(
+            [
+                "clean",
+                "rates",
+                str(export),
+                "--format",
+                "generic",
+                "--columns",
+                str(cols),
+                "--values",
+                str(v),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "experience" in err and "'middle'" in err and "junior, mid, senior" in err
     assert not (tmp_path / "o").exists()  # refused before anything was written
@@ -103,10 +157,23 @@ def test__every_row_rejected__exit_3_with_the_rejected_file(tmp_path, capsys):
     f["Effective Date"] = "FY2024"
     f.to_csv(export, index=False)
     cols = tmp_path / "cols.yaml"
-    cols.write_text("country: Work Country\namount: Base Salary\ncurrency: Pay Currency\n"
-                    "unit: Pay Frequency\ndate: Effective Date\n")
-    rc = main(["clean", "rates", str(export), "--format", "generic", "--columns", str(cols),
-               "--out", str(tmp_path / "o")])
+    cols.write_text(
+        "country: Work Country\namount: Base Salary\ncurrency: Pay Currency\n"
+        "unit: Pay Frequency\ndate: Effective Date\n"
+    )
+    rc = main(
+        [
+            "clean",
+            "rates",
+            str(export),
+            "--format",
+            "generic",
+            "--columns",
+            str(cols),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     assert rc == 3
     assert "every row was rejected" in capsys.readouterr().out
     rej = pd.read_csv(tmp_path / "o" / "rates_rejected.csv")
@@ -114,33 +181,61 @@ def test__every_row_rejected__exit_3_with_the_rejected_file(tmp_path, capsys):
 
 
 @pytest.mark.realdata
-def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, capsys,
-                                                                     shared_data):
+def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, capsys, shared_data):
     export = tmp_path / "export.csv"
     make_hr_export().to_csv(export, index=False)
     columns, values = _write_maps(tmp_path, export, capsys)
     params = {
         "as_of": "2025-06-30",
-        "inputs": {"rates": {"path": str(export), "format": "generic",
-                             "columns": str(columns), "values": str(values)},
-                   "certifications": None, "claims": None, "claims_definitions": None,
-                   "claims_growth": None, "activity": "data/raw/innovationgraph",
-                   "pay_bands": None, "adoption": None, "demand": None},
+        "inputs": {
+            "rates": {
+                "path": str(export),
+                "format": "generic",
+                "columns": str(columns),
+                "values": str(values),
+            },
+            "certifications": None,
+            "claims": None,
+            "claims_definitions": None,
+            "claims_growth": None,
+            "activity": "data/raw/innovationgraph",
+            "pay_bands": None,
+            "adoption": None,
+            "demand": None,
+        },
         "clean": {"scheme": "un"},
-        "arbitrage": {"base": "Western Europe", "ppp": False, "geography": "subregion",
-                      "n_boot": 200, "team": [
-                          {"role_family": "ML/AI Engineer", "experience": "senior",
-                           "headcount": 2},
-                          {"role_family": "ML/AI Engineer", "experience": "executive",
-                           "headcount": 1}]},
+        "arbitrage": {
+            "base": "Western Europe",
+            "ppp": False,
+            "geography": "subregion",
+            "n_boot": 200,
+            "team": [
+                {"role_family": "ML/AI Engineer", "experience": "senior", "headcount": 2},
+                {"role_family": "ML/AI Engineer", "experience": "executive", "headcount": 1},
+            ],
+        },
         "regional": {"subjects": ["machine-learning", "llm"]},
     }
     pfile = tmp_path / "params.yaml"
     pfile.write_text(yaml.safe_dump(params))
     out = tmp_path / "reports" / "mine"
-    proc = subprocess.run([sys.executable, "-m", "marketlib.cli", "report", "--params",
-                           str(pfile), "--out", str(out)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=900, preexec_fn=lambda: os.umask(0o022))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "marketlib.cli",
+            "report",
+            "--params",
+            str(pfile),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+        preexec_fn=lambda: os.umask(0o022),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "certification_growth: skipped" in proc.stdout
     results = json.loads((out / "results.json").read_text())
@@ -148,8 +243,14 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
     assert results["growth"] is None and results["claims"] is None
     assert {r["subject"] for r in results["regional"]} == {"machine-learning", "llm"}
     rows_in = results["cleaning"]["rates"]["rows_in"]
-    assert rows_in == 570 == (results["cleaning"]["rates"]["rows_clean"]
-                              + results["cleaning"]["rates"]["rows_rejected"])
+    assert (
+        rows_in
+        == 570
+        == (
+            results["cleaning"]["rates"]["rows_clean"]
+            + results["cleaning"]["rates"]["rows_rejected"]
+        )
+    )
     pages = sorted((out / "html").glob("*.html"))
     assert len(pages) == 4  # arbitrage, regional, summary, brief (growth, claims, the
     assert "triangulation: skipped" in proc.stdout  # independent sources skipped)
@@ -203,23 +304,44 @@ def test__own_export_to_report__other_base_topics_no_ppp_no_article(tmp_path, ca
 
 def _cols(tmp_path: Path) -> Path:
     cols = tmp_path / "cols.yaml"
-    cols.write_text("country: Work Country\namount: Base Salary\ncurrency: Pay Currency\n"
-                    "unit: Pay Frequency\ndate: Effective Date\nexperience: Seniority\n")
+    cols.write_text(
+        "country: Work Country\namount: Base Salary\ncurrency: Pay Currency\n"
+        "unit: Pay Frequency\ndate: Effective Date\nexperience: Seniority\n"
+    )
     return cols
 
 
-@pytest.mark.parametrize("text,words", [
-    ("experience:\n  Mid-level: mid\n  mid level: senior\n", "one word once case"),
-    ("country:\n  NO: NOR\n", "quote it"),
-    ("experience:\n  'yes': lead\n  on: lead\n", "not text"),
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("experience:\n  Mid-level: mid\n  mid level: senior\n", "one word once case"),
+        ("country:\n  NO: NOR\n", "quote it"),
+        ("experience:\n  'yes': lead\n  on: lead\n", "not text"),
+    ],
+)
 def test__value_map__collisions_and_yaml_booleans_refused(tmp_path, capsys, text, words):
     export = tmp_path / "export.csv"
     make_hr_export(0.1).to_csv(export, index=False)
     v = tmp_path / "v.yaml"
     v.write_text(text)
-    assert main(["clean", "rates", str(export), "--format", "generic", "--columns",
-                 str(_cols(tmp_path)), "--values", str(v), "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "clean",
+                "rates",
+                str(export),
+                "--format",
+                "generic",
+                "--columns",
+                str(_cols(tmp_path)),
+                "--values",
+                str(v),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert words in err and str(v) in err
 
@@ -227,12 +349,28 @@ def test__value_map__collisions_and_yaml_booleans_refused(tmp_path, capsys, text
 def test__column_map__case_twins_and_empty_constants_refused(tmp_path, capsys):
     export = tmp_path / "export.csv"
     make_hr_export(0.1).to_csv(export, index=False)
-    for text, words in (("country: Work Country\nCountry: Work Country\n", "given twice"),
-                        ("amount: {value: ''}\n", "empty constant")):
+    for text, words in (
+        ("country: Work Country\nCountry: Work Country\n", "given twice"),
+        ("amount: {value: ''}\n", "empty constant"),
+    ):
         m = tmp_path / "m.yaml"
         m.write_text(text)
-        assert main(["clean", "rates", str(export), "--format", "generic", "--columns", str(m),
-                     "--out", str(tmp_path / "o")]) == 2
+        assert (
+            main(
+                [
+                    "clean",
+                    "rates",
+                    str(export),
+                    "--format",
+                    "generic",
+                    "--columns",
+                    str(m),
+                    "--out",
+                    str(tmp_path / "o"),
+                ]
+            )
+            == 2
+        )
         assert words in capsys.readouterr().err
 
 
@@ -242,8 +380,7 @@ def test__inspect__keeps_given_constants_and_never_overwrites_edited_maps(tmp_pa
     given = tmp_path / "given.yaml"
     given.write_text("unit: {value: year}\n")
     maps = tmp_path / "maps"
-    assert main(["inspect", str(export), "--columns", str(given), "--write-maps",
-                 str(maps)]) == 0
+    assert main(["inspect", str(export), "--columns", str(given), "--write-maps", str(maps)]) == 0
     assert yaml.safe_load((maps / "columns.yaml").read_text())["unit"] == {"value": "year"}
     capsys.readouterr()
     assert main(["inspect", str(export), "--write-maps", str(maps)]) == 2  # edited: kept
@@ -255,7 +392,18 @@ def test__inspect__keeps_given_constants_and_never_overwrites_edited_maps(tmp_pa
     assert "unit: {value: year}    # required, a constant implied by the amount's header" in text
     export.write_text(export.read_text().replace("Base Salary", "Base Pay"))
     assert main(["inspect", str(export), "--write-maps", str(maps), "--force"]) == 0
-    rc = main(["clean", "rates", str(export), "--format", "generic", "--columns",
-               str(given.parent / "maps" / "columns.yaml"), "--out", str(tmp_path / "o")])
+    rc = main(
+        [
+            "clean",
+            "rates",
+            str(export),
+            "--format",
+            "generic",
+            "--columns",
+            str(given.parent / "maps" / "columns.yaml"),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     assert rc == 2  # a header that states no unit: the unit is missing, said
     assert "unit" in capsys.readouterr().err

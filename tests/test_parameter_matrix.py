@@ -21,10 +21,14 @@ PROCESSED = ROOT / "data" / "processed"
 CASES: dict[str, list[tuple[dict, list[str] | str]]] = {
     "geographic_arbitrage": [
         ({"geography": "region", "base": "Europe", "ppp": False}, ["Europe", "region"]),
-        ({"base": "Western Europe", "ppp": False, "team": []},
-         ["Western Europe", "team: none in the parameters"]),
-        ({"geography": "country_iso3", "base": "USA", "min_n": 100, "ppp": False},
-         ["USA", "country"]),
+        (
+            {"base": "Western Europe", "ppp": False, "team": []},
+            ["Western Europe", "team: none in the parameters"],
+        ),
+        (
+            {"geography": "country_iso3", "base": "USA", "min_n": 100, "ppp": False},
+            ["USA", "country"],
+        ),
         ({"base": "Atlantis", "ppp": False}, "refused: Atlantis"),
         ({"experience": ["guru"]}, "refused: experience"),
     ],
@@ -44,11 +48,11 @@ FAST = {("regional_growth", 0), ("geographic_arbitrage", 3)}  # the rest: -m slo
 
 
 def _params(name: str, extra: dict) -> dict:
-    common = {"geographic_arbitrage": {"rates_path": str(PROCESSED / "rates.parquet"),
-                                       "n_boot": 200},
-              "regional_growth": {"counts_path": str(PROCESSED / "activity.parquet")},
-              "certification_growth": {"counts_path": str(PROCESSED /
-                                                          "certifications.parquet")}}[name]
+    common = {
+        "geographic_arbitrage": {"rates_path": str(PROCESSED / "rates.parquet"), "n_boot": 200},
+        "regional_growth": {"counts_path": str(PROCESSED / "activity.parquet")},
+        "certification_growth": {"counts_path": str(PROCESSED / "certifications.parquet")},
+    }[name]
     return {**common, **extra}
 
 
@@ -70,14 +74,26 @@ def _run(name: str, params: dict, expect: list[str] | str, tmp_path: Path) -> No
 
     out = tmp_path / f"{name}.ipynb"
     try:
-        pm.execute_notebook(str(NB / f"{name}.ipynb"), str(out), parameters=params,
-                            cwd=str(NB), kernel_name="python3", execution_timeout=600,
-                            progress_bar=False, log_output=False)
+        pm.execute_notebook(
+            str(NB / f"{name}.ipynb"),
+            str(out),
+            parameters=params,
+            cwd=str(NB),
+            kernel_name="python3",
+            execution_timeout=600,
+            progress_bar=False,
+            log_output=False,
+        )
     except pm.PapermillExecutionError as exc:
         assert isinstance(expect, str), f"{name} {params}: {exc.ename}: {exc.evalue}"
         word = expect.removeprefix("refused: ")
-        assert exc.ename in ("ParamsError", "InputError", "GrowthInputError", "SelectionError",
-                             "ValueError"), f"a raw {exc.ename}: {exc.evalue}"
+        assert exc.ename in (
+            "ParamsError",
+            "InputError",
+            "GrowthInputError",
+            "SelectionError",
+            "ValueError",
+        ), f"a raw {exc.ename}: {exc.evalue}"
         assert word in exc.evalue and "\n" not in exc.evalue.strip(), exc.evalue
         assert exc.exec_count <= 4, "refused late, not up front"
         return
@@ -96,8 +112,10 @@ def test__notebook_parameters__works_or_refused_up_front(name, i, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.realdata
-@pytest.mark.parametrize(("name", "i"), [(n, i) for n, cases in CASES.items()
-                                         for i in range(len(cases)) if (n, i) not in FAST])
+@pytest.mark.parametrize(
+    ("name", "i"),
+    [(n, i) for n, cases in CASES.items() for i in range(len(cases)) if (n, i) not in FAST],
+)
 def test__notebook_parameters__full_matrix(name, i, tmp_path):
     params, expect = CASES[name][i]
     _run(name, _params(name, params), expect, tmp_path)

@@ -21,70 +21,185 @@ ABS = re.compile(r"(?<![\w.:/])/(?:root|home|tmp|work|usr|var|Users)/")
 def small_results() -> dict:
     """A hand-made results.json with every section, a group under the floor, odd values."""
     return {
-        "run": {"started": "2026-11-27T09:28:19+00:00", "as_of": "2026-11-26",
-                "params": {"as_of": "2026-11-26", "seed": 7,
-                           "inputs": {"aijobs": "/root/secret/data/raw/aijobs/salaries.csv"},
-                           "arbitrage": {"base": "North America", "min_n": 30, "years": None,
-                                         "team": [{"role_family": "ML", "headcount": 3}]},
-                           "out": "/home/alice/project/reports/2026-11-26"},
-                "inputs": {"/home/alice/project/data/raw/aijobs/salaries.csv": "ab" * 32,
-                           "/tmp/x/innovationgraph/topics.csv": {
-                               "sha256": "cd" * 32, "commit": "0123456789abcdef" * 2 + "01234567"}},
-                "marketlib_version": "0.1.0"},
+        "run": {
+            "started": "2026-11-27T09:28:19+00:00",
+            "as_of": "2026-11-26",
+            "params": {
+                "as_of": "2026-11-26",
+                "seed": 7,
+                "inputs": {"aijobs": "/root/secret/data/raw/aijobs/salaries.csv"},
+                "arbitrage": {
+                    "base": "North America",
+                    "min_n": 30,
+                    "years": None,
+                    "team": [{"role_family": "ML", "headcount": 3}],
+                },
+                "out": "/home/alice/project/reports/2026-11-26",
+            },
+            "inputs": {
+                "/home/alice/project/data/raw/aijobs/salaries.csv": "ab" * 32,
+                "/tmp/x/innovationgraph/topics.csv": {
+                    "sha256": "cd" * 32,
+                    "commit": "0123456789abcdef" * 2 + "01234567",
+                },
+            },
+            "marketlib_version": "0.1.0",
+        },
         "growth": {
-            "freq": "Y", "periods": ["2021", "2022", "2023"],
-            "period_growth": [{"group": {"region": "World"}, "from": "2022", "to": "2023",
-                               "growth": 1.0816, "ci_low": -0.99, "ci_high": 430.13,
-                               "count_from": 49000.0, "count_to": 102000.0, "status": "ok"},
-                              {"group": {"region": "Europe"}, "from": "2022", "to": "2023",
-                               "growth": None, "ci_low": None, "ci_high": None,
-                               "status": "too few periods"}],
-            "trend": [{"group": {"region": "World"}, "annual_growth": 0.447, "ci_low": float("nan"),
-                       "ci_high": None, "model": "wls_log", "n_periods": 3}],
-            "forecast": [{"group": {"region": "World"}, "period": "2024", "mean": 130771.4,
-                          "pi_low": 133.7, "pi_high": 127863326.2}],
+            "freq": "Y",
+            "periods": ["2021", "2022", "2023"],
+            "period_growth": [
+                {
+                    "group": {"region": "World"},
+                    "from": "2022",
+                    "to": "2023",
+                    "growth": 1.0816,
+                    "ci_low": -0.99,
+                    "ci_high": 430.13,
+                    "count_from": 49000.0,
+                    "count_to": 102000.0,
+                    "status": "ok",
+                },
+                {
+                    "group": {"region": "Europe"},
+                    "from": "2022",
+                    "to": "2023",
+                    "growth": None,
+                    "ci_low": None,
+                    "ci_high": None,
+                    "status": "too few periods",
+                },
+            ],
+            "trend": [
+                {
+                    "group": {"region": "World"},
+                    "annual_growth": 0.447,
+                    "ci_low": float("nan"),
+                    "ci_high": None,
+                    "model": "wls_log",
+                    "n_periods": 3,
+                }
+            ],
+            "forecast": [
+                {
+                    "group": {"region": "World"},
+                    "period": "2024",
+                    "mean": 130771.4,
+                    "pi_low": 133.7,
+                    "pi_high": 127863326.2,
+                }
+            ],
             "inputs": {"certifications.parquet": "ef" * 32},
         },
         "arbitrage": {
-            "base": "North America", "hours_per_year": 2080, "min_n": 30,
+            "base": "North America",
+            "hours_per_year": 2080,
+            "min_n": 30,
             "regions": [
-                {"region": "North America", "n": 19659, "n_countries": 3, "reported": True,
-                 "median_hourly_usd": 71.1, "ci_low": 70.6, "ci_high": 71.6,
-                 "ratio_to_base": 1.0, "ratio_ci_low": 1.0, "ratio_ci_high": 1.0, "flag": "A"},
+                {
+                    "region": "North America",
+                    "n": 19659,
+                    "n_countries": 3,
+                    "reported": True,
+                    "median_hourly_usd": 71.1,
+                    "ci_low": 70.6,
+                    "ci_high": 71.6,
+                    "ratio_to_base": 1.0,
+                    "ratio_ci_low": 1.0,
+                    "ratio_ci_high": 1.0,
+                    "flag": "A",
+                },
                 {"region": "East Asia", "n": 23, "n_countries": 3, "reported": False},
-                {"region": "Eastern Europe", "n": 200, "n_countries": 16, "reported": True,
-                 "median_hourly_usd": 24.7, "ci_low": 21.9, "ci_high": 26.5,
-                 "ratio_to_base": 0.3476, "ratio_ci_low": 0.3089, "ratio_ci_high": 0.3687,
-                 "flag": "A"},
-                {"region": "Southeast Asia", "n": 41, "n_countries": 6, "reported": True,
-                 "median_hourly_usd": 28.8, "ci_low": 14.9, "ci_high": 39.2,
-                 "ratio_to_base": 0.4057, "ratio_ci_low": 0.2115, "ratio_ci_high": 0.5061,
-                 "flag": "E"},
+                {
+                    "region": "Eastern Europe",
+                    "n": 200,
+                    "n_countries": 16,
+                    "reported": True,
+                    "median_hourly_usd": 24.7,
+                    "ci_low": 21.9,
+                    "ci_high": 26.5,
+                    "ratio_to_base": 0.3476,
+                    "ratio_ci_low": 0.3089,
+                    "ratio_ci_high": 0.3687,
+                    "flag": "A",
+                },
+                {
+                    "region": "Southeast Asia",
+                    "n": 41,
+                    "n_countries": 6,
+                    "reported": True,
+                    "median_hourly_usd": 28.8,
+                    "ci_low": 14.9,
+                    "ci_high": 39.2,
+                    "ratio_to_base": 0.4057,
+                    "ratio_ci_low": 0.2115,
+                    "ratio_ci_high": 0.5061,
+                    "flag": "E",
+                },
             ],
             "adjusted": [
-                {"region": "Eastern Europe", "ratio_to_base": 0.39774, "ci_low": 0.37004,
-                 "ci_high": 0.42752, "n": 200, "controls": ["experience", "role_family", "year"]},
-                {"region": "Southeast Asia", "ratio_to_base": 0.42066, "ci_low": 0.33756,
-                 "ci_high": 0.52421, "n": 41, "controls": ["experience", "role_family", "year"]},
+                {
+                    "region": "Eastern Europe",
+                    "ratio_to_base": 0.39774,
+                    "ci_low": 0.37004,
+                    "ci_high": 0.42752,
+                    "n": 200,
+                    "controls": ["experience", "role_family", "year"],
+                },
+                {
+                    "region": "Southeast Asia",
+                    "ratio_to_base": 0.42066,
+                    "ci_low": 0.33756,
+                    "ci_high": 0.52421,
+                    "n": 41,
+                    "controls": ["experience", "role_family", "year"],
+                },
             ],
             "claimed_vs_data": [{"region": "Eastern Europe"}, {"region": "Southeast Asia"}],
         },
         "regional": [
-            {"measure": "topic_pushers", "subject": "kubernetes", "region": "Europe",
-             "from": "2023", "to": "2024", "growth": -0.012, "ci_low": -0.05, "ci_high": 0.03,
-             "economies": ["DEU", "FRA"], "composition": "constant", "share_growth": 0.02,
-             "share_ci_low": -0.01, "share_ci_high": 0.05},
-            {"measure": "topic_pushers", "subject": "kubernetes", "region": "Asia-Pacific",
-             "from": "2023", "to": "2024", "growth": 0.12, "ci_low": 0.05, "ci_high": 0.2,
-             "economies": ["IND"], "composition": "constant", "share_growth": None},
+            {
+                "measure": "topic_pushers",
+                "subject": "kubernetes",
+                "region": "Europe",
+                "from": "2023",
+                "to": "2024",
+                "growth": -0.012,
+                "ci_low": -0.05,
+                "ci_high": 0.03,
+                "economies": ["DEU", "FRA"],
+                "composition": "constant",
+                "share_growth": 0.02,
+                "share_ci_low": -0.01,
+                "share_ci_high": 0.05,
+            },
+            {
+                "measure": "topic_pushers",
+                "subject": "kubernetes",
+                "region": "Asia-Pacific",
+                "from": "2023",
+                "to": "2024",
+                "growth": 0.12,
+                "ci_low": 0.05,
+                "ci_high": 0.2,
+                "economies": ["IND"],
+                "composition": "constant",
+                "share_growth": None,
+            },
         ],
-        "changes": {"previous": {"as_of": "2026-10-26",
-                                 "results": "/root/reports/2026-10-26/results.json"},
-                    "estimates": [{"verdict": "changed"}, {"verdict": "within_uncertainty"}]},
+        "changes": {
+            "previous": {"as_of": "2026-10-26", "results": "/root/reports/2026-10-26/results.json"},
+            "estimates": [{"verdict": "changed"}, {"verdict": "within_uncertainty"}],
+        },
         "claims": [
             {"id": "a", "text": "Untestable thing", "verdict": "untestable", "detail": None},
-            {"id": "b", "text": "Latin America averages $65/hr",
-             "verdict": "contradicted_by_data", "detail": "outside both CIs", "check": "data_rate"},
+            {
+                "id": "b",
+                "text": "Latin America averages $65/hr",
+                "verdict": "contradicted_by_data",
+                "detail": "outside both CIs",
+                "check": "data_rate",
+            },
             {"id": "c", "text": "61% reduction", "verdict": "consistent", "detail": "ok"},
         ],
     }
@@ -93,8 +208,11 @@ def small_results() -> dict:
 def real_results() -> dict | None:
     """A real results.json: $MARKETLIB_RESULTS, or the newest reports/*/results.json."""
     env = os.environ.get("MARKETLIB_RESULTS")
-    paths = [Path(env)] if env else sorted(ROOT.glob("reports/*/results.json"),
-                                           key=lambda p: p.stat().st_mtime)
+    paths = (
+        [Path(env)]
+        if env
+        else sorted(ROOT.glob("reports/*/results.json"), key=lambda p: p.stat().st_mtime)
+    )
     for p in reversed(paths):
         if p.is_file():
             return json.loads(p.read_text())
@@ -102,12 +220,20 @@ def real_results() -> dict | None:
 
 
 def all_text(frame: pd.DataFrame) -> str:
-    return " | ".join(map(str, frame.columns)) + "\n" + "\n".join(
-        " | ".join(map(str, row)) for row in frame.itertuples(index=False))
+    return (
+        " | ".join(map(str, frame.columns))
+        + "\n"
+        + "\n".join(" | ".join(map(str, row)) for row in frame.itertuples(index=False))
+    )
 
 
-TABLES = [sections.arbitrage_table, sections.growth_table, sections.regional_table,
-          sections.claims_table, publish.provenance_table]
+TABLES = [
+    sections.arbitrage_table,
+    sections.growth_table,
+    sections.regional_table,
+    sections.claims_table,
+    publish.provenance_table,
+]
 
 
 def check_clean_table(frame: pd.DataFrame) -> None:
@@ -145,13 +271,17 @@ def test__percent_and_interval_text():
 
 
 def test__paths_are_made_project_relative_or_file_names():
-    assert publish.display_path("/root/x/data/raw/aijobs/salaries.csv") == \
-        "data/raw/aijobs/salaries.csv"
+    assert (
+        publish.display_path("/root/x/data/raw/aijobs/salaries.csv")
+        == "data/raw/aijobs/salaries.csv"
+    )
     assert publish.display_path("/home/a/project/reports/2026-11-26") == "reports/2026-11-26"
     assert publish.display_path("/opt/somewhere/file.csv") == "file.csv"
     assert publish.display_path("data/raw/x.csv") == "data/raw/x.csv"
-    assert publish.scrub_paths("kept at /tmp/pubrep/notebooks/a.ipynb now") == \
-        "kept at notebooks/a.ipynb now"
+    assert (
+        publish.scrub_paths("kept at /tmp/pubrep/notebooks/a.ipynb now")
+        == "kept at notebooks/a.ipynb now"
+    )
     assert publish.scrub_paths("USD/h and 2022/2023 stay") == "USD/h and 2022/2023 stay"
 
 
@@ -163,9 +293,11 @@ def test__key_findings_are_generated_with_ci_and_n():
     assert 4 <= len(found) <= 8
     text = "\n".join(found)
     # no equal-country figure in these results: the pooled ratio, with no headline interval
-    assert ("Eastern Europe (respondents pooled): a comparable specialist earns 40% of North "
-            "American pay (no interval: no country has 10 rows, and the pooled figure only "
-            "describes them; 200 rows in 16 countries).") in found
+    assert (
+        "Eastern Europe (respondents pooled): a comparable specialist earns 40% of North "
+        "American pay (no interval: no country has 10 rows, and the pooled figure only "
+        "describes them; 200 rows in 16 countries)."
+    ) in found
     assert "Southeast Asia (respondents pooled): a comparable specialist earns 42%" in text
     assert "Raw medians" in text and "raw" not in found[0].lower()
     assert "East Asia not estimated (n = 23 < 30)" in text
@@ -179,14 +311,22 @@ def test__key_findings_are_generated_with_ci_and_n():
 def test__key_findings_show_the_equal_country_adjusted_ratio_where_it_exists():
     res = small_results()
     adj = res["arbitrage"]["adjusted"][0]
-    adj.update(ratio_equal_country=0.45, ratio_equal_country_ci_low=0.33,
-               ratio_equal_country_ci_high=0.6, n_countries_averaged=5, n_rows_averaged=164,
-               ratio_named_countries_ci_low=0.41, ratio_named_countries_ci_high=0.5)
+    adj.update(
+        ratio_equal_country=0.45,
+        ratio_equal_country_ci_low=0.33,
+        ratio_equal_country_ci_high=0.6,
+        n_countries_averaged=5,
+        n_rows_averaged=164,
+        ratio_named_countries_ci_low=0.41,
+        ratio_named_countries_ci_high=0.5,
+    )
     found = sections.key_findings(res)
     g = adj["region"]
     # the headline names its estimand and the rows it averages, not the group's n
-    assert (f"{g} (typical country): a comparable specialist earns 45% of North American pay "
-            "(95% CI 33-60%; 5 countries averaged, 164 of 200 rows in 16 countries).") in found
+    assert (
+        f"{g} (typical country): a comparable specialist earns 45% of North American pay "
+        "(95% CI 33-60%; 5 countries averaged, 164 of 200 rows in 16 countries)."
+    ) in found
     table = sections.arbitrage_table(res).set_index("Region")
     assert "0.45 (0.33-0.60), 5 countries" in table.loc[g].to_string()
     assert table.loc[g, "The same, these countries only (95% CI)"] == "0.45 (0.41-0.50)"
@@ -227,8 +367,7 @@ def test__tables_of_an_empty_report_are_empty_not_broken(make):
 
 def test__arbitrage_table_order_floor_and_ci_text():
     t = sections.arbitrage_table(small_results())
-    assert list(t["Region"]) == ["North America", "Southeast Asia", "Eastern Europe",
-                                 "East Asia"]
+    assert list(t["Region"]) == ["North America", "Southeast Asia", "Eastern Europe", "East Asia"]
     ee = t.set_index("Region").loc["Eastern Europe"]
     assert ee["Pooled ratio to North America, descriptive (95% CI)"] == "0.35 (0.31-0.37)"
     adj = next(c for c in t.columns if c.startswith("Comparable specialist"))
@@ -238,7 +377,8 @@ def test__arbitrage_table_order_floor_and_ci_text():
     assert ea[adj] == "not estimated (n = 23 < 30)"
     # no headline interval: no reliability can be claimed (never "reliable")
     assert t.set_index("Region").loc["Southeast Asia", "Reliability"] == (
-        "no interval: not assessable")
+        "no interval: not assessable"
+    )
 
 
 def test__claims_table_puts_problems_first():
@@ -280,18 +420,22 @@ def test__to_html_escapes_and_hides_the_index():
 
 def test__self_contain_inlines_images_and_drops_remote_fetches(tmp_path):
     png = tmp_path / "fig.png"
-    png.write_bytes(bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2d7b39c0000000049454e44ae426082"))
+    png.write_bytes(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2d7b39c0000000049454e44ae426082"
+        )
+    )
     page = tmp_path / "p.html"
     page.write_text(
         '<html><head><script src="https://cdn.example/require.js"></script>'
         '<link rel="stylesheet" href="https://cdn.example/x.css">'
         '<style>/* see https://example.org */ @import url("https://f.example/a.css");</style>'
         '<script type="module">const m = await import("https://cdn.example/m.mjs");</script>'
-        '<script>var ok = 1; // https://example.org in a comment</script>'
+        "<script>var ok = 1; // https://example.org in a comment</script>"
         '</head><body class="jp-Notebook"><img src="fig.png"><a href="https://example.org">'
-        "link</a></body></html>")
+        "link</a></body></html>"
+    )
     before = publish.remote_fetches(page)
     assert len(before) == 4
     publish.self_contain(page)
@@ -329,9 +473,11 @@ def test__write_pdf_prints_the_summary_page(tmp_path):
             pytest.fail("no Chromium under CI: .ci/run installs it (`make chromium`)")
         pytest.skip("no Chromium on this machine (`make chromium`)")
     page = tmp_path / "summary.html"
-    page.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
-                    + publish.to_html(sections.arbitrage_table(small_results()))
-                    + "</body></html>")
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+        + publish.to_html(sections.arbitrage_table(small_results()))
+        + "</body></html>"
+    )
     result = publish.write_pdf(page, tmp_path / "summary.pdf")
     assert result.path is not None, result.message
     assert result.path.read_bytes()[:5] == b"%PDF-"
@@ -341,14 +487,23 @@ def test__notebook_to_html_is_self_contained_and_hides_paths(tmp_path):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\nSome $x$ math."),
-                nbformat.v4.new_code_cell("1 + 1", execution_count=1, outputs=[
-                    nbformat.v4.new_output("execute_result", {"text/plain": "2"},
-                                           execution_count=1)])]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\nSome $x$ math."),
+        nbformat.v4.new_code_cell(
+            "1 + 1",
+            execution_count=1,
+            outputs=[
+                nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)
+            ],
+        ),
+    ]
     src = tmp_path / "n.ipynb"
     nbformat.write(nb, src)
-    out = publish.notebook_to_html(src, tmp_path / "html" / "n.html",
-                                   {"aijobs": "/root/w/data/raw/aijobs/salaries.csv", "seed": 1})
+    out = publish.notebook_to_html(
+        src,
+        tmp_path / "html" / "n.html",
+        {"aijobs": "/root/w/data/raw/aijobs/salaries.csv", "seed": 1},
+    )
     text = out.read_text()
     assert publish.remote_fetches(text) == []
     assert "1 + 1" not in text  # code hidden
@@ -370,8 +525,9 @@ def real():
     processed = ROOT / "data" / "processed"
     if not (processed / "rates.parquet").is_file():
         pytest.fail("no clean tables: run `make processed` (the test command does)")
-    doc = sections.summary_results(None, "2026-11-26", processed=processed,
-                                   raw=ROOT / "data" / "raw", seed=1)
+    doc = sections.summary_results(
+        None, "2026-11-26", processed=processed, raw=ROOT / "data" / "raw", seed=1
+    )
     return json.loads(json.dumps(doc, default=str))
 
 
@@ -402,9 +558,11 @@ class TestInputTextIsInertOnPagesTerminalsAndMail:
     def test__links_images_forged_headings_and_escapes_are_neutralised(self):
         from marketlib.sanitize import inert_markdown
 
-        md = ("- [click](javascript:alert(1)) and ![x](http://evil/x.png) <b>bold</b>\n"
-              "- # Forged heading\n## Our heading \x1b]8;;http://x\x07osc\x1b]8;;\x07 "
-              "\x1b[31mred\x1b[0m")
+        md = (
+            "- [click](javascript:alert(1)) and ![x](http://evil/x.png) <b>bold</b>\n"
+            "- # Forged heading\n## Our heading \x1b]8;;http://x\x07osc\x1b]8;;\x07 "
+            "\x1b[31mred\x1b[0m"
+        )
         out = inert_markdown(md)
         assert "](javascript" not in out.replace("\\[", "") or "\\[click]" in out
         assert "\\[click](javascript" in out and "!\\[x]" in out
@@ -417,15 +575,23 @@ class TestInputTextIsInertOnPagesTerminalsAndMail:
 
         nb = nbformat.v4.new_notebook()
         cell = nbformat.v4.new_code_cell("x")
-        cell.outputs = [nbformat.v4.new_output(
-            "display_data", data={"text/markdown": "- West [Europe](javascript:alert(1))\n"
-                                                   "- ![t](https://evil.example/t.png)"})]
+        cell.outputs = [
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "text/markdown": "- West [Europe](javascript:alert(1))\n"
+                    "- ![t](https://evil.example/t.png)"
+                },
+            )
+        ]
         nb.cells = [nbformat.v4.new_markdown_cell("# Title"), cell]
         src = tmp_path / "n.ipynb"
         nbformat.write(nb, src)
         page = publish.notebook_to_html(src, tmp_path / "n.html").read_text()
-        assert 'href="javascript' not in page and "evil.example" not in page.split(
-            "Content-Security-Policy")[0]
+        assert (
+            'href="javascript' not in page
+            and "evil.example" not in page.split("Content-Security-Policy")[0]
+        )
         assert '<img src="https://evil' not in page
 
     def test__terminal_lines_and_notes_carry_no_escape_bytes(self, capsys):
@@ -443,8 +609,9 @@ class TestInputTextIsInertOnPagesTerminalsAndMail:
         from marketlib.brief import brief_html
 
         results = small_results()
-        results["run"]["notes"] = ["Fresh data could not be fetched; this run uses the pinned "
-                                   "snapshot."]
+        results["run"]["notes"] = [
+            "Fresh data could not be fetched; this run uses the pinned snapshot."
+        ]
         (tmp_path / "figures").mkdir()
         page = brief_html(results, tmp_path)
         assert "Note for this run:" in page and "pinned snapshot" in page
@@ -454,10 +621,14 @@ def test__a_base_of_one_country_is_said():
     """Hostile round 4, item 17: ratios to a one-country base say so."""
     from marketlib import prose
 
-    results = {"arbitrage": {"base": "North America", "hours_per_year": 2080,
-                             "raw": [{"group": "North America", "n_countries": 1,
-                                      "top_country": "USA"}]},
-               "run": {"rates_source": "a pay file"}}
+    results = {
+        "arbitrage": {
+            "base": "North America",
+            "hours_per_year": 2080,
+            "raw": [{"group": "North America", "n_countries": 1, "top_country": "USA"}],
+        },
+        "run": {"rates_source": "a pay file"},
+    }
     assert "The base is one country (USA)" in prose.arbitrage_intro(results)
     results["arbitrage"]["raw"][0]["n_countries"] = 2
     assert "one country" not in prose.arbitrage_intro(results)
@@ -472,10 +643,28 @@ def test__regional_finding_quotes_the_audited_claims_or_none():
     r = upgrade(small_results())
     extra = [dict(x, **{"from": "2022", "to": "2023"}) for x in r["regional"]]
     r["regional"] = extra + r["regional"]
-    r["claims"] = [{"id": "g1", "check": "data_growth", "text": "A grew 20%", "verdict": "x",
-                    "detail": "", "value": 0.2, "period_from": "2022", "period_to": "2023"},
-                   {"id": "g2", "check": "data_growth", "text": "B grew 55%", "verdict": "x",
-                    "detail": "", "value": 0.55, "period_from": "2022", "period_to": "2023"}]
+    r["claims"] = [
+        {
+            "id": "g1",
+            "check": "data_growth",
+            "text": "A grew 20%",
+            "verdict": "x",
+            "detail": "",
+            "value": 0.2,
+            "period_from": "2022",
+            "period_to": "2023",
+        },
+        {
+            "id": "g2",
+            "check": "data_growth",
+            "text": "B grew 55%",
+            "verdict": "x",
+            "detail": "",
+            "value": 0.55,
+            "period_from": "2022",
+            "period_to": "2023",
+        },
+    ]
     text = " ".join(regional_findings(r)[1])
     assert "audited regional growth claims (+20% to +55% certifications" in text
     assert "38%" not in text and "67%" not in text
@@ -489,9 +678,19 @@ def test__point_in_time__data_from_after_as_of_are_said():
     left out; data collected before as_of say nothing."""
     from marketlib.prose import reading_notes
 
-    r = {"run": {"as_of": "2025-06-30", "provenance": [
-        {"dataset": "aijobs", "sha256": "0" * 64, "retrieved_at": "2026-12-06T21:05:29+00:00"}]},
-         "cleaning": {"rates": {"reasons": {"date_out_of_range": 1234}}}}
+    r = {
+        "run": {
+            "as_of": "2025-06-30",
+            "provenance": [
+                {
+                    "dataset": "aijobs",
+                    "sha256": "0" * 64,
+                    "retrieved_at": "2026-12-06T21:05:29+00:00",
+                }
+            ],
+        },
+        "cleaning": {"rates": {"reasons": {"date_out_of_range": 1234}}},
+    }
     text = " ".join(reading_notes(r))
     assert "aijobs was retrieved on 2026-12-06, after this run's date 2025-06-30" in text
     assert "(1,234 pay rows)" in text and "--data-ref" in text
@@ -520,13 +719,26 @@ def test__row_funnel__every_count_adds_up_to_the_rows_used():
     groups' n summed."""
     from marketlib.sections.arbitrage_tables import funnel_table
 
-    r = {"cleaning": {"rates": {"rows_in": 1000, "rows_clean": 990, "rows_rejected": 10,
-                                "reasons": {"unknown_country": 7, "unparseable_amount": 3}}},
-         "arbitrage": {"rate_kind": "salary", "selection_log": [
-             {"step": "clean rows", "rows": 990}, {"step": "rate_kind == salary", "rows": 950},
-             {"step": "not is_duplicate", "rows": 700},
-             {"step": "range pairs: collapse", "rows": 640}],
-             "regions": [{"group": "A", "n": 400}, {"group": "B", "n": 230}]}}
+    r = {
+        "cleaning": {
+            "rates": {
+                "rows_in": 1000,
+                "rows_clean": 990,
+                "rows_rejected": 10,
+                "reasons": {"unknown_country": 7, "unparseable_amount": 3},
+            }
+        },
+        "arbitrage": {
+            "rate_kind": "salary",
+            "selection_log": [
+                {"step": "clean rows", "rows": 990},
+                {"step": "rate_kind == salary", "rows": 950},
+                {"step": "not is_duplicate", "rows": 700},
+                {"step": "range pairs: collapse", "rows": 640},
+            ],
+            "regions": [{"group": "A", "n": 400}, {"group": "B", "n": 230}],
+        },
+    }
     t = funnel_table(r)
     rows = [int(x.replace(",", "")) for x in t["Rows"]]
     left = [int(x.replace(",", "")) if x else None for x in t["Left out"]]
@@ -545,13 +757,20 @@ def test__changes_sentence_counts_the_same_list_and_keeps_every_lead():
 
     r = upgrade(small_results())
     before = key_findings(r)
-    r["changes"] = {"previous": {"as_of": "2026-10-26"}, "estimates": (
-        [{"verdict": "changed"}] * 2 + [{"verdict": "within_uncertainty"}] * 62
-        + [{"verdict": "not_testable"}] * 5)}
+    r["changes"] = {
+        "previous": {"as_of": "2026-10-26"},
+        "estimates": (
+            [{"verdict": "changed"}] * 2
+            + [{"verdict": "within_uncertainty"}] * 62
+            + [{"verdict": "not_testable"}] * 5
+        ),
+    }
     after = key_findings(r)
     since = [s for s in after if s.startswith("Since the previous report")]
-    assert since == ["Since the previous report (as of 2026-10-26), of 69 estimates compared: "
-                     "2 changed beyond their uncertainty, 62 moved within it and 5 could not "
-                     "be tested (no interval in one of the runs)."]
+    assert since == [
+        "Since the previous report (as of 2026-10-26), of 69 estimates compared: "
+        "2 changed beyond their uncertainty, 62 moved within it and 5 could not "
+        "be tested (no interval in one of the runs)."
+    ]
     leads = [s for s in before if "(typical country)" in s or "(respondents pooled)" in s]
     assert leads and all(s in after for s in leads)

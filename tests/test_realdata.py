@@ -22,8 +22,22 @@ def cleaned(shared_data, tmp_path_factory, monkeypatch_module):
     assert main(["fetch", "aijobs", "--dest", str(raw)]) == 0
     src = raw / "aijobs" / "salaries.csv"
     assert sha256_file(src) == AIJOBS_SHA256
-    assert main(["clean", "rates", str(src), "--format", "aijobs", "--out", str(out),
-                 "--max-date", "2026-11-26"]) == 0
+    assert (
+        main(
+            [
+                "clean",
+                "rates",
+                str(src),
+                "--format",
+                "aijobs",
+                "--out",
+                str(out),
+                "--max-date",
+                "2026-11-26",
+            ]
+        )
+        == 0
+    )
     return {
         "path": out / "rates.parquet",
         "raw": pd.read_csv(src),
@@ -63,8 +77,13 @@ def test__aijobs__known_traits_reproduced(cleaned):
     assert c["country_iso3"].nunique() == 93
     share_us = (c["country_iso3"] == "USA").mean()
     assert 0.85 < share_us < 0.95  # "about 90% United States"
-    assert set(c["region"]) <= {"North America", "Latin America", "Europe", "Asia-Pacific",
-                                "Middle East & Africa"}
+    assert set(c["region"]) <= {
+        "North America",
+        "Latin America",
+        "Europe",
+        "Asia-Pacific",
+        "Middle East & Africa",
+    }
 
 
 def test__aijobs__point_in_time_currency_and_the_source_difference(cleaned):
@@ -76,8 +95,12 @@ def test__aijobs__point_in_time_currency_and_the_source_difference(cleaned):
     assert abs(diff[("EUR", 2025)]["median_difference"]) < 0.03  # +7.1% at the 2025 average
     assert abs(diff[("EUR", 2023)]["median_difference"]) < 0.005
     assert sum(x["n"] for x in r["fx_vs_source"]) == int(
-        ((cleaned["clean"]["currency"] != "USD") & (cleaned["clean"]["fx_source"] == "ecb")
-         & (cleaned["clean"]["source_annual_usd"] > 0)).sum())
+        (
+            (cleaned["clean"]["currency"] != "USD")
+            & (cleaned["clean"]["fx_source"] == "ecb")
+            & (cleaned["clean"]["source_annual_usd"] > 0)
+        ).sum()
+    )
 
 
 def test__aijobs__range_pairs_are_posted_high_first(cleaned):
@@ -99,8 +122,9 @@ def test__aijobs__range_pairs_are_posted_high_first(cleaned):
     pairs = c[c["is_range_pair"]].sort_values(["range_pair_id", "source_row"])
     order = pairs.groupby("range_pair_id")["amount"].agg(["first", "last"])
     assert (order["first"] > order["last"]).all() and len(order) > 13_000
-    egy = c[(c["country_iso3"] == "EGY") & (c["employment_type"] == "full_time")
-            & ~c["is_duplicate"]]
+    egy = c[
+        (c["country_iso3"] == "EGY") & (c["employment_type"] == "full_time") & ~c["is_duplicate"]
+    ]
     assert egy["is_range_pair"].sum() >= 28
 
 
@@ -144,22 +168,32 @@ def test__real_regional_intervals_respect_countries(cleaned):
     from marketlib.sections import run_arbitrage
 
     d = default_report_params()
-    sec = run_arbitrage(d.arbitrage.model_copy(update={
-        "rates_path": str(cleaned["path"]), "ppp": False, "n_boot": 600}), sensitivity_boot=0)
-    for table, pooled in ((sec.result.raw, ("ratio_ci_low", "ratio_ci_high")),
-                          (sec.result.adjusted.ratios, ("ci_low", "ci_high"))):
+    sec = run_arbitrage(
+        d.arbitrage.model_copy(
+            update={"rates_path": str(cleaned["path"]), "ppp": False, "n_boot": 600}
+        ),
+        sensitivity_boot=0,
+    )
+    for table, pooled in (
+        (sec.result.raw, ("ratio_ci_low", "ratio_ci_high")),
+        (sec.result.adjusted.ratios, ("ci_low", "ci_high")),
+    ):
         rep = table[table["group"].ne("North America") & table["ratio_equal_country"].notna()]
         assert len(rep) >= 5
         for _, r in rep.iterrows():
             has_ci = pd.notna(r.ratio_equal_country_ci_low)
             assert has_ci == (r.n_countries_averaged >= MIN_CLUSTERS_FOR_CI), r.group
-            assert r.ratio_named_countries_ci_low < r.ratio_equal_country \
-                < r.ratio_named_countries_ci_high, r.group
+            assert (
+                r.ratio_named_countries_ci_low
+                < r.ratio_equal_country
+                < r.ratio_named_countries_ci_high
+            ), r.group
             assert pd.notna(r[pooled[0]]) and r[pooled[0]] < r[pooled[1]], r.group
             if has_ci:  # the typical country carries the spread between countries
                 typical = r.ratio_equal_country_ci_high / r.ratio_equal_country_ci_low
-                assert typical > r.ratio_named_countries_ci_high \
-                    / r.ratio_named_countries_ci_low, r.group
+                assert typical > r.ratio_named_countries_ci_high / r.ratio_named_countries_ci_low, (
+                    r.group
+                )
                 assert typical < 11, r.group
     adj = sec.result.adjusted.ratios.set_index("group")
     ee = adj.loc["Eastern Europe"]

@@ -7,15 +7,42 @@ from marketlib import regions
 from marketlib.regions import assign_regions, load_scheme, resolve_countries
 
 SPEC_SPELLINGS = {
-    "US": "USA", "USA": "USA", "U.S.": "USA", "U.S.A.": "USA", "United States": "USA",
-    "united states of america": "USA", "United Kingdom": "GBR", "UK": "GBR", "GB": "GBR",
-    "GBR": "GBR", "Viet Nam": "VNM", "Vietnam": "VNM", "Türkiye": "TUR", "Turkey": "TUR",
-    "Turkiye": "TUR", "Côte d'Ivoire": "CIV", "Cote d'Ivoire": "CIV", "Ivory Coast": "CIV",
-    "South Korea": "KOR", "Korea, Republic of": "KOR", "Russia": "RUS", "Czechia": "CZE",
-    "Czech Republic": "CZE", "Kosovo": "XKX", "XK": "XKX", "de": "DEU", "deu": "DEU",
-    "  germany ": "DEU", "Kyiv, Ukraine": "UKR", "Medellín, Colombia": "COL",
-    "Ho Chi Minh City, Viet Nam": "VNM", "Austin, TX, USA": "USA", "Bangalore, India": "IND",
-    "Tel Aviv, Israel": "ISR", "Iran, Islamic Republic of": "IRN", "UAE": "ARE",
+    "US": "USA",
+    "USA": "USA",
+    "U.S.": "USA",
+    "U.S.A.": "USA",
+    "United States": "USA",
+    "united states of america": "USA",
+    "United Kingdom": "GBR",
+    "UK": "GBR",
+    "GB": "GBR",
+    "GBR": "GBR",
+    "Viet Nam": "VNM",
+    "Vietnam": "VNM",
+    "Türkiye": "TUR",
+    "Turkey": "TUR",
+    "Turkiye": "TUR",
+    "Côte d'Ivoire": "CIV",
+    "Cote d'Ivoire": "CIV",
+    "Ivory Coast": "CIV",
+    "South Korea": "KOR",
+    "Korea, Republic of": "KOR",
+    "Russia": "RUS",
+    "Czechia": "CZE",
+    "Czech Republic": "CZE",
+    "Kosovo": "XKX",
+    "XK": "XKX",
+    "de": "DEU",
+    "deu": "DEU",
+    "  germany ": "DEU",
+    "Kyiv, Ukraine": "UKR",
+    "Medellín, Colombia": "COL",
+    "Ho Chi Minh City, Viet Nam": "VNM",
+    "Austin, TX, USA": "USA",
+    "Bangalore, India": "IND",
+    "Tel Aviv, Israel": "ISR",
+    "Iran, Islamic Republic of": "IRN",
+    "UAE": "ARE",
 }
 
 
@@ -25,8 +52,9 @@ def test__resolve_countries__every_spec_spelling():
     assert got == SPEC_SPELLINGS
 
 
-@pytest.mark.parametrize("text", ["Mars", "", "Springfield, IL", "San Francisco, CA", "Europe",
-                                  "Narnia, Nowhere", "ZZ"])
+@pytest.mark.parametrize(
+    "text", ["Mars", "", "Springfield, IL", "San Francisco, CA", "Europe", "Narnia, Nowhere", "ZZ"]
+)
 def test__resolve_countries__unknown_is_never_guessed(text):
     assert resolve_countries(pd.Series([text])).isna().all()
 
@@ -56,8 +84,11 @@ def test__country_table__every_country_has_both_schemes_and_no_duplicates():
     [
         ("USA", ("North America", "North America"), ("Northern America", "Northern America")),
         ("CAN", ("North America", "North America"), ("Northern America", "Northern America")),
-        ("MEX", ("Latin America", "Latin America"),
-         ("Latin America and the Caribbean", "Central America")),
+        (
+            "MEX",
+            ("Latin America", "Latin America"),
+            ("Latin America and the Caribbean", "Central America"),
+        ),
         ("EST", ("Europe", "Eastern Europe"), ("Europe", "Northern Europe")),
         ("HRV", ("Europe", "Eastern Europe"), ("Europe", "Southern Europe")),
         ("SRB", ("Europe", "Eastern Europe"), ("Europe", "Southern Europe")),
@@ -118,17 +149,37 @@ class TestPlacesAreNeverGuessed:
     """Hostile round 4, items 7 and 14: subdivision codes and shared names are said, not read
     as countries."""
 
-    @pytest.mark.parametrize("place", ["Munich, BY", "Porto Alegre, RS", "Adelaide, SA",
-                                       "Regina, SK", "Springfield, IL", "Atlanta, Georgia",
-                                       "Kinshasa, Congo", "Congo", "Korea"])
+    @pytest.mark.parametrize(
+        "place",
+        [
+            "Munich, BY",
+            "Porto Alegre, RS",
+            "Adelaide, SA",
+            "Regina, SK",
+            "Springfield, IL",
+            "Atlanta, Georgia",
+            "Kinshasa, Congo",
+            "Congo",
+            "Korea",
+        ],
+    )
     def test__ambiguous_places_resolve_to_nothing_and_say_why(self, place):
         assert resolve_countries(pd.Series([place])).isna().all()
         assert regions.ambiguity(place)
 
-    @pytest.mark.parametrize(("place", "iso3"), [
-        ("Munich, BY, Germany", "DEU"), ("Austin, TX, USA", "USA"), ("Berlin, Germany", "DEU"),
-        ("DE", "DEU"), ("South Korea", "KOR"), ("Korea, Republic of", "KOR"),
-        ("Georgia", "GEO"), ("Democratic Republic of Congo", "COD")])
+    @pytest.mark.parametrize(
+        ("place", "iso3"),
+        [
+            ("Munich, BY, Germany", "DEU"),
+            ("Austin, TX, USA", "USA"),
+            ("Berlin, Germany", "DEU"),
+            ("DE", "DEU"),
+            ("South Korea", "KOR"),
+            ("Korea, Republic of", "KOR"),
+            ("Georgia", "GEO"),
+            ("Democratic Republic of Congo", "COD"),
+        ],
+    )
     def test__unambiguous_places_still_resolve(self, place, iso3):
         assert resolve_countries(pd.Series([place])).iloc[0] == iso3
         assert regions.ambiguity(place) is None
@@ -137,17 +188,18 @@ class TestPlacesAreNeverGuessed:
         from marketlib.clean import CleanParams, clean_file
 
         f = tmp_path / "p.csv"
-        f.write_text("country,amount,currency,unit,date,role,experience,employment_type\n"
-                     '"Munich, BY",90000,EUR,year,2024-05-02,ML engineer,mid,employee\n'
-                     '"Munich, BY, Germany",90000,EUR,year,2024-05-02,ML engineer,mid,employee\n')
+        f.write_text(
+            "country,amount,currency,unit,date,role,experience,employment_type\n"
+            '"Munich, BY",90000,EUR,year,2024-05-02,ML engineer,mid,employee\n'
+            '"Munich, BY, Germany",90000,EUR,year,2024-05-02,ML engineer,mid,employee\n'
+        )
         res, _ = clean_file(f, "generic", CleanParams(max_date="2026-01-01"))
         assert len(res.clean) == 1
         rej = res.rejected
         assert rej["reason"].tolist() == ["ambiguous_country"]
         assert "BLR" in rej["detail"].iloc[0] and "DE" in rej["detail"].iloc[0]
 
-    def test__a_scheme_name_with_a_line_break_or_control_is_refused_naming_the_row(self,
-                                                                                 tmp_path):
+    def test__a_scheme_name_with_a_line_break_or_control_is_refused_naming_the_row(self, tmp_path):
         f = tmp_path / "s.csv"
         f.write_text('iso3,region,subregion\nDEU,Europe,West\nFRA,"Evil\n# Heading",West\n')
         with pytest.raises(regions.InputError, match="row 2: region holds a line break"):

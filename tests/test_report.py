@@ -33,16 +33,20 @@ def test__load_params__default_is_valid():
 
 @pytest.mark.parametrize(
     ("text", "problem"),
-    [("as_of: [", "not valid YAML"),
-     ("as_of: '2026-13-01'\n", "as_of: as_of must be a date YYYY-MM-DD"),
-     ("as_of: 2024-02-30\n", "as_of: as_of must be a date YYYY-MM-DD, got '2024-02-30'"),
-     ("growth:\n  alpha: 0.05\n", "growth.alpha: unknown key"),
-     ("arbitrage:\n  \"import os; os.system('id'); x\": 1\n",
-      "arbitrage.import os; os.system('id'); x: unknown key"),
-     ("arbitrage:\n  n_boot: 1000000000000\n", "arbitrage.n_boot: Input should be less"),
-     ("growth:\n  group_by: regionx\n", "growth.group_by: unknown grouping"),
-     ("clean:\n  hours_per_year: .nan\n", "clean.hours_per_year: Input should be a finite"),
-     ("- a list\n", "must be a mapping")],
+    [
+        ("as_of: [", "not valid YAML"),
+        ("as_of: '2026-13-01'\n", "as_of: as_of must be a date YYYY-MM-DD"),
+        ("as_of: 2024-02-30\n", "as_of: as_of must be a date YYYY-MM-DD, got '2024-02-30'"),
+        ("growth:\n  alpha: 0.05\n", "growth.alpha: unknown key"),
+        (
+            "arbitrage:\n  \"import os; os.system('id'); x\": 1\n",
+            "arbitrage.import os; os.system('id'); x: unknown key",
+        ),
+        ("arbitrage:\n  n_boot: 1000000000000\n", "arbitrage.n_boot: Input should be less"),
+        ("growth:\n  group_by: regionx\n", "growth.group_by: unknown grouping"),
+        ("clean:\n  hours_per_year: .nan\n", "clean.hours_per_year: Input should be a finite"),
+        ("- a list\n", "must be a mapping"),
+    ],
 )
 def test__load_params__errors_name_the_file(tmp_path, text, problem):
     p = tmp_path / "p.yaml"
@@ -68,7 +72,8 @@ def test__load_params__bad_notebook_parameter_refused(tmp_path):
 
 @pytest.mark.realdata
 def test__report__failed_notebook_exit_1_named_kept_dependents_skipped(
-        tmp_path, shared_data, monkeypatch, capsys):
+    tmp_path, shared_data, monkeypatch, capsys
+):
     monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
     params = yaml.safe_load(DEFAULT.read_text())
     params["growth"].update(start="2030", end="2031")  # no counts left: the notebook raises
@@ -83,8 +88,13 @@ def test__report__failed_notebook_exit_1_named_kept_dependents_skipped(
     assert not out.exists()  # a failed run never publishes
     failed = tmp_path / "out.failed"
     kept = nbformat.read(failed / "notebooks" / "certification_growth.ipynb", as_version=4)
-    errors = [o for c in kept.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in kept.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert errors and errors[0]["ename"] == "GrowthInputError"
     ran = (failed / "html" / "geographic_arbitrage.html").exists()
     assert ran, f"the independent notebook did not run:\n{err.out}\n{err.err}"
@@ -93,13 +103,35 @@ def test__report__failed_notebook_exit_1_named_kept_dependents_skipped(
 
 def _doc() -> dict:
     return {
-        "run": {"schema_version": 2, "started": "2026-11-26T00:00:00+00:00", "params": {},
-                "marketlib_version": "0", "inputs": {"a.csv": "0" * 64}},
-        "growth": {"freq": "Y", "period_growth": [
-            {"group": {"region": "Europe"}, "from": "2022", "to": "2023", "growth": 0.52,
-             "ci_low": 0.3, "ci_high": 0.8, "status": "ok"}], "trend": [], "forecast": []},
-        "arbitrage": {"base": "North America", "hours_per_year": 2080, "adjusted": [],
-                      "regions": [{"group": "Eastern Europe", "n": 12, "reported": False}]},
+        "run": {
+            "schema_version": 2,
+            "started": "2026-11-26T00:00:00+00:00",
+            "params": {},
+            "marketlib_version": "0",
+            "inputs": {"a.csv": "0" * 64},
+        },
+        "growth": {
+            "freq": "Y",
+            "period_growth": [
+                {
+                    "group": {"region": "Europe"},
+                    "from": "2022",
+                    "to": "2023",
+                    "growth": 0.52,
+                    "ci_low": 0.3,
+                    "ci_high": 0.8,
+                    "status": "ok",
+                }
+            ],
+            "trend": [],
+            "forecast": [],
+        },
+        "arbitrage": {
+            "base": "North America",
+            "hours_per_year": 2080,
+            "adjusted": [],
+            "regions": [{"group": "Eastern Europe", "n": 12, "reported": False}],
+        },
         "claims": [{"id": "x", "text": "t", "verdict": "consistent", "detail": "d"}],
     }
 
@@ -119,9 +151,19 @@ def test__results_schema__accepts_spec_shape_and_refuses_violations():
     with pytest.raises(jsonschema.ValidationError):
         validate_results(bad)
     bad = copy.deepcopy(_doc())
-    bad["regional"] = [{"measure": "topic_pushers", "subject": "kubernetes", "from": "2023",
-                        "to": "2024", "growth": 0.1, "ci_low": 0.0, "ci_high": 0.2,
-                        "economies": ["DEU", "EU"], "composition": "constant"}]
+    bad["regional"] = [
+        {
+            "measure": "topic_pushers",
+            "subject": "kubernetes",
+            "from": "2023",
+            "to": "2024",
+            "growth": 0.1,
+            "ci_low": 0.0,
+            "ci_high": 0.2,
+            "economies": ["DEU", "EU"],
+            "composition": "constant",
+        }
+    ]
     with pytest.raises(jsonschema.ValidationError):  # an aggregate is never an economy
         validate_results(bad)
 
@@ -135,15 +177,33 @@ def test__merge_results__validated_document_with_regional_and_cleaning(tmp_path)
     (res / "certification_growth.json").write_text(json.dumps(doc["growth"]))
     (res / "geographic_arbitrage.json").write_text(json.dumps(doc["arbitrage"]))
     (res / "claims_audit.json").write_text(json.dumps({"claims": doc["claims"]}))
-    regional = [{"measure": "topic_pushers", "subject": "kubernetes", "region": "Europe",
-                 "from": "2023", "to": "2024", "growth": -0.012, "ci_low": -0.05,
-                 "ci_high": 0.02, "economies": ["DEU"], "composition": "constant"}]
-    (res / "regional_growth.json").write_text(json.dumps({"regional": regional,
-                                                           "notes": ["n"]}))
+    regional = [
+        {
+            "measure": "topic_pushers",
+            "subject": "kubernetes",
+            "region": "Europe",
+            "from": "2023",
+            "to": "2024",
+            "growth": -0.012,
+            "ci_low": -0.05,
+            "ci_high": 0.02,
+            "economies": ["DEU"],
+            "composition": "constant",
+        }
+    ]
+    (res / "regional_growth.json").write_text(json.dumps({"regional": regional, "notes": ["n"]}))
     params = load_params(PINNED)
-    data = {"inputs": {"data/raw/a.csv": "a" * 64},
-            "clean_reports": {"rates": {"rows_in": 3, "rows_clean": 2, "rows_rejected": 1,
-                                        "reasons": {"unknown_unit": 1}}}}
+    data = {
+        "inputs": {"data/raw/a.csv": "a" * 64},
+        "clean_reports": {
+            "rates": {
+                "rows_in": 3,
+                "rows_clean": 2,
+                "rows_rejected": 1,
+                "reasons": {"unknown_unit": 1},
+            }
+        },
+    }
     merged = merge_results(params, data, tmp_path, "2026-11-26T00:00:00+00:00")
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk == json.loads(json.dumps(merged, default=str))
@@ -191,8 +251,14 @@ def test__refuse_mixing__two_runs_never_share_a_folder(tmp_path):
 def test__results_files_are_strict_json_nan_written_as_null(tmp_path):
     from marketlib.sections.base import save_json
 
-    p = save_json({"adjusted": [{"ratio_ci_low": float("nan"), "ratio_to_base": 0.8,
-                                 "x": [float("inf"), 1.0]}]}, tmp_path / "r.json")
+    p = save_json(
+        {
+            "adjusted": [
+                {"ratio_ci_low": float("nan"), "ratio_to_base": 0.8, "x": [float("inf"), 1.0]}
+            ]
+        },
+        tmp_path / "r.json",
+    )
     text = p.read_text()
     assert "NaN" not in text and "Infinity" not in text
     doc = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
@@ -218,8 +284,9 @@ def test__pay_selection_the_section_cannot_estimate__refused_before_any_notebook
     params = load_params(None)
     with pytest.raises(InputError, match="below min_n 30"):
         check_sections(params, {"rates": table}, ["geographic_arbitrage"])
-    other = params.model_copy(update={"arbitrage": params.arbitrage.model_copy(
-        update={"years": [2019]})})
+    other = params.model_copy(
+        update={"arbitrage": params.arbitrage.model_copy(update={"years": [2019]})}
+    )
     with pytest.raises(InputError, match="year in 2019' left no rows"):
         check_sections(other, {"rates": table}, ["geographic_arbitrage"])
     _rates(30, 60).to_parquet(table)
@@ -248,10 +315,12 @@ class TestOneWriterPerReportFolder:
         from marketlib.report import report_lock
 
         final = tmp_path / "mine"
-        code = ("import sys, time\nfrom pathlib import Path\n"
-                "from marketlib.report import report_lock\n"
-                f"with report_lock(Path({str(final)!r})):\n"
-                "    print('held', flush=True); time.sleep(60)\n")
+        code = (
+            "import sys, time\nfrom pathlib import Path\n"
+            "from marketlib.report import report_lock\n"
+            f"with report_lock(Path({str(final)!r})):\n"
+            "    print('held', flush=True); time.sleep(60)\n"
+        )
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         assert proc.stdout.readline().strip() == "held"
         with pytest.raises(InputError):
@@ -311,13 +380,15 @@ def test__pool_workers_die_with_a_killed_report(tmp_path):
     import sys
     import time
 
-    code = ("import os, time\nfrom concurrent.futures import ProcessPoolExecutor\n"
-            "from marketlib.report.notebooks import die_with_parent\n"
-            "with ProcessPoolExecutor(2, initializer=die_with_parent) as pool:\n"
-            "    f = pool.submit(os.getpid)\n"
-            "    print(f.result(), flush=True)\n"
-            "    pool.submit(time.sleep, 60)\n"
-            "    time.sleep(60)\n")
+    code = (
+        "import os, time\nfrom concurrent.futures import ProcessPoolExecutor\n"
+        "from marketlib.report.notebooks import die_with_parent\n"
+        "with ProcessPoolExecutor(2, initializer=die_with_parent) as pool:\n"
+        "    f = pool.submit(os.getpid)\n"
+        "    print(f.result(), flush=True)\n"
+        "    pool.submit(time.sleep, 60)\n"
+        "    time.sleep(60)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     worker = int(proc.stdout.readline())
     os.kill(proc.pid, signal.SIGKILL)
@@ -340,8 +411,9 @@ def test__pool_workers_die_with_a_killed_report(tmp_path):
 
 
 @pytest.mark.realdata
-def test__a_failure_while_publishing_keeps_the_run_as_failed(tmp_path, shared_data,
-                                                              monkeypatch, capsys):
+def test__a_failure_while_publishing_keeps_the_run_as_failed(
+    tmp_path, shared_data, monkeypatch, capsys
+):
     """Hostile round 4, item 2: an error after the notebooks is exit 1 with a .failed folder."""
     import marketlib.tables
 
@@ -352,8 +424,9 @@ def test__a_failure_while_publishing_keeps_the_run_as_failed(tmp_path, shared_da
 
     monkeypatch.setattr(marketlib.tables, "write_tables", broken)
     out = tmp_path / "out"
-    rc = main(["report", "--params", str(DEFAULT), "--out", str(out),
-               "--only", "certification_growth"])
+    rc = main(
+        ["report", "--params", str(DEFAULT), "--out", str(out), "--only", "certification_growth"]
+    )
     err = capsys.readouterr().err
     assert rc == 1 and not out.exists() and (tmp_path / "out.failed").is_dir()
     assert "publishing the run failed: ValueError: cannot write" in err

@@ -17,10 +17,12 @@ from marketlib.sources import InputError
 
 NEW_SHA = "1234567890abcdef1234567890abcdef12345678"
 IG_SHA = "fedcba0987654321fedcba0987654321fedcba09"
-AIJOBS_NEW = (b"work_year,experience_level,employment_type,job_title,salary,salary_currency,"
-              b"salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n"
-              b"2025,SE,FT,ML Engineer,100000,USD,100000,US,0,US,M\n"
-              b"2025,SE,FT,ML Engineer,120000,USD,120000,US,0,US,M\n")
+AIJOBS_NEW = (
+    b"work_year,experience_level,employment_type,job_title,salary,salary_currency,"
+    b"salary_in_usd,employee_residence,remote_ratio,company_location,company_size\n"
+    b"2025,SE,FT,ML Engineer,100000,USD,100000,US,0,US,M\n"
+    b"2025,SE,FT,ML Engineer,120000,USD,120000,US,0,US,M\n"
+)
 
 
 class StandIn:
@@ -32,10 +34,12 @@ class StandIn:
             ("github/innovationgraph", "data"): (IG_SHA, "2026-01-20"),
         }
         self.files: dict[str, bytes] = {
-            f"/raw/foorilla/ai-jobs-net-salaries/{NEW_SHA}/salaries.csv": AIJOBS_NEW}
+            f"/raw/foorilla/ai-jobs-net-salaries/{NEW_SHA}/salaries.csv": AIJOBS_NEW
+        }
         for f in sources.INNOVATIONGRAPH_SHA256:
             self.files[f"/raw/github/innovationgraph/{IG_SHA}/data/{f}.csv"] = (
-                f"{f},iso2_code,year,quarter\n101,DE,2025,4\n".encode())
+                f"{f},iso2_code,year,quarter\n101,DE,2025,4\n".encode()
+            )
         self.requests: list[str] = []
         self.api_status = 200
 
@@ -60,8 +64,9 @@ def standin(monkeypatch) -> Iterator[tuple[StandIn, str]]:
                     body = b"[]"
                 else:
                     sha, date = state.commits[(repo, path)]
-                    body = json.dumps([{"sha": sha, "commit": {
-                        "committer": {"date": f"{date}T10:00:00Z"}}}]).encode()
+                    body = json.dumps(
+                        [{"sha": sha, "commit": {"committer": {"date": f"{date}T10:00:00Z"}}}]
+                    ).encode()
             elif url.path in state.files:
                 body = state.files[url.path]
             else:
@@ -79,8 +84,7 @@ def standin(monkeypatch) -> Iterator[tuple[StandIn, str]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                "ALL_PROXY"):
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("MARKETLIB_GITHUB_API", base)
@@ -95,7 +99,8 @@ def standin(monkeypatch) -> Iterator[tuple[StandIn, str]]:
 
 
 def test__fetch_latest__resolves_commit_downloads_and_records_provenance(
-        tmp_path, monkeypatch, standin):
+    tmp_path, monkeypatch, standin
+):
     state, base = standin
     monkeypatch.setenv("MARKETLIB_MIRROR", str(tmp_path / "empty-mirror"))  # latest: network
     pinned = tmp_path / "aijobs" / "salaries.csv"
@@ -107,13 +112,19 @@ def test__fetch_latest__resolves_commit_downloads_and_records_provenance(
     assert pinned.read_bytes() == b"the pinned file"  # never overwritten
     digest = hashlib.sha256(AIJOBS_NEW).hexdigest()
     assert (prov.dataset, prov.repo, prov.ref, prov.commit, prov.sha256) == (
-        "aijobs", "foorilla/ai-jobs-net-salaries", "latest", NEW_SHA, digest)
+        "aijobs",
+        "foorilla/ai-jobs-net-salaries",
+        "latest",
+        NEW_SHA,
+        digest,
+    )
     assert prov.sha256_verified is False and prov.published == "2025-08-03"
     assert prov.url == f"{base}/raw/foorilla/ai-jobs-net-salaries/{NEW_SHA}/salaries.csv"
     assert prov.mirror_path is None and prov.retrieved_at.endswith("+00:00")
     assert prov.file == "aijobs/snapshots/2025-08-03/salaries.csv"
-    assert state.requests[0] == ("/repos/foorilla/ai-jobs-net-salaries/commits"
-                                 "?path=salaries.csv&per_page=1")
+    assert state.requests[0] == (
+        "/repos/foorilla/ai-jobs-net-salaries/commits?path=salaries.csv&per_page=1"
+    )
     side = sources.provenance_path(path)
     assert side.name == "salaries.csv.provenance.json"
     assert sources.read_provenance(path) == prov
@@ -130,16 +141,17 @@ def test__fetch_latest__release_group_resolves_once(tmp_path, standin):
     names = sources.dataset_names("innovationgraph", ref="latest")
     assert len(names) == 5
     paths = [sources.fetch(n, tmp_path, ref="latest") for n in names]
-    assert {p.parent for p in paths} == {tmp_path / "innovationgraph" / "snapshots" /
-                                         "2026-01-20"}
+    assert {p.parent for p in paths} == {tmp_path / "innovationgraph" / "snapshots" / "2026-01-20"}
     assert [r for r in state.requests if r.startswith("/repos/")] == [
-        "/repos/github/innovationgraph/commits?path=data&per_page=1"]
+        "/repos/github/innovationgraph/commits?path=data&per_page=1"
+    ]
     prov = sources.read_provenance(paths[0])
     assert prov is not None and prov.commit == IG_SHA and prov.dataset == names[0]
 
 
 def test__fetch_ref__explicit_commit_and_known_snapshot_commit_verified(
-        tmp_path, monkeypatch, standin):
+    tmp_path, monkeypatch, standin
+):
     state, _ = standin
     monkeypatch.delenv("MARKETLIB_MIRROR", raising=False)  # a mirrored snapshot would be copied
     path = sources.fetch("aijobs", tmp_path, ref=NEW_SHA)
@@ -172,9 +184,17 @@ def test__fetch_ref__api_failure_and_unknown_refs_are_clear_errors(tmp_path, sta
 def test__provenance__sidecar_round_trip_and_stale_sidecar_ignored(tmp_path):
     f = tmp_path / "x.csv"
     f.write_bytes(b"a\n1\n")
-    prov = sources.Provenance("aijobs", "o/r", "latest", "0" * 40, "http://h/x.csv", None,
-                              hashlib.sha256(b"a\n1\n").hexdigest(), False,
-                              "2025-01-01T00:00:00+00:00")
+    prov = sources.Provenance(
+        "aijobs",
+        "o/r",
+        "latest",
+        "0" * 40,
+        "http://h/x.csv",
+        None,
+        hashlib.sha256(b"a\n1\n").hexdigest(),
+        False,
+        "2025-01-01T00:00:00+00:00",
+    )
     sources.write_provenance(f, prov)
     assert sources.read_provenance(f) == prov
     assert json.loads(sources.provenance_path(f).read_text())["commit"] == "0" * 40
@@ -185,9 +205,12 @@ def test__provenance__sidecar_round_trip_and_stale_sidecar_ignored(tmp_path):
 
 def test__dataset_names__snapshot_ref_limits_a_group():
     assert sources.dataset_names("innovationgraph", "2024q4") == [
-        "innovationgraph/topics", "innovationgraph/developers"]
+        "innovationgraph/topics",
+        "innovationgraph/developers",
+    ]
     assert sources.dataset_names("innovationgraph") == list(
-        sources.DATASET_GROUPS["innovationgraph"])
+        sources.DATASET_GROUPS["innovationgraph"]
+    )
     assert sources.snapshot_refs("aijobs") == ["2024-10-27"]
 
 
@@ -208,12 +231,14 @@ def test__fetch_ref__mirrored_aijobs_snapshot(tmp_path, monkeypatch, shared_data
     # the pinned file: copied from the mirror, provenance "pinned"
     pinned, p2 = sources.fetch_snapshot("aijobs", tmp_path)
     assert pinned == tmp_path / "aijobs" / "salaries.csv"
-    assert (p2.ref, p2.commit, p2.sha256) == ("pinned", sources.AIJOBS_COMMIT,
-                                              sources.AIJOBS_SHA256)
+    assert (p2.ref, p2.commit, p2.sha256) == (
+        "pinned",
+        sources.AIJOBS_COMMIT,
+        sources.AIJOBS_SHA256,
+    )
     assert p2.mirror_path == "aijobs/salaries.csv"
     # a mirror copy without sidecar is recognised by its sha256
-    found = sources.provenance_of(shared_data / "aijobs" / "snapshots" /
-                                  "salaries-2024-10-27.csv")
+    found = sources.provenance_of(shared_data / "aijobs" / "snapshots" / "salaries-2024-10-27.csv")
     assert found is not None and (found.ref, found.commit) == ("2024-10-27", prov.commit)
 
 
@@ -221,10 +246,12 @@ def test__fetch_ref__mirrored_aijobs_snapshot(tmp_path, monkeypatch, shared_data
 def test__fetch_ref__mirrored_innovationgraph_release(tmp_path, monkeypatch, shared_data):
     monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
     expected = {
-        "innovationgraph/topics":
-            "e66369ae19e7d543acb4995e4898359cad424572477ce35c098792c595ba8b1a",
-        "innovationgraph/developers":
-            "23ce037227d8c37479d3e756daff14ce7e3b03e391c4696a512899889733406c",
+        "innovationgraph/topics": (
+            "e66369ae19e7d543acb4995e4898359cad424572477ce35c098792c595ba8b1a"
+        ),
+        "innovationgraph/developers": (
+            "23ce037227d8c37479d3e756daff14ce7e3b03e391c4696a512899889733406c"
+        ),
     }
     for name in sources.dataset_names("innovationgraph", "2024q4"):
         path, prov = sources.fetch_snapshot(name, tmp_path, ref="2024q4")
@@ -242,8 +269,9 @@ class TestALyingUpstreamNeverStopsTheMonthlyRun:
     """Hostile round 4, item 5: an HTML page answered 200 is never a data version, a kept one is
     fetched again, and the report falls back to what was fetched (said in a note)."""
 
-    def test__an_html_answer_is_refused_and_a_kept_one_is_fetched_again(self, tmp_path,
-                                                                      monkeypatch, standin):
+    def test__an_html_answer_is_refused_and_a_kept_one_is_fetched_again(
+        self, tmp_path, monkeypatch, standin
+    ):
         state, _ = standin
         monkeypatch.setenv("MARKETLIB_MIRROR", str(tmp_path / "empty-mirror"))
         url = f"/raw/foorilla/ai-jobs-net-salaries/{NEW_SHA}/salaries.csv"
@@ -257,8 +285,9 @@ class TestALyingUpstreamNeverStopsTheMonthlyRun:
         again, _ = sources.fetch_snapshot("aijobs", tmp_path, ref="latest")
         assert again.read_bytes() == AIJOBS_NEW  # the kept HTML file is not reused
 
-    def test__the_reports_own_requery_falls_back_to_the_fetched_version(self, tmp_path,
-                                                                       monkeypatch, standin):
+    def test__the_reports_own_requery_falls_back_to_the_fetched_version(
+        self, tmp_path, monkeypatch, standin
+    ):
         from marketlib.sources.fallback import FALLBACK_NOTES, fetch_or_fall_back
 
         state, _ = standin

@@ -28,8 +28,10 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
         (b"   \n\n", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
         ("country,amount\nFrance,1\n".encode("utf-16-le"), "UTF-16 (LE) encoded; re-save as UTF-8"),
-        ("country,amount,currency,unit,date\nT\xfcrkiye,1,TRY,year,2023\n".encode("latin-1"),
-         "UTF-8"),
+        (
+            "country,amount,currency,unit,date\nT\xfcrkiye,1,TRY,year,2023\n".encode("latin-1"),
+            "UTF-8",
+        ),
         (b"country,amount\nUS,1\n", "required column(s) missing: currency, unit, date"),
     ],
 )
@@ -49,7 +51,7 @@ def test__read_csv_text__missing_file_and_directory(tmp_path):
 
 
 def test__read_csv_text__headers_case_insensitive_any_order_bom(tmp_path):
-    p = write(tmp_path, "in.csv", "\ufeffDate, AMOUNT,Country\n2023,\"1,000\",UK\n".encode())
+    p = write(tmp_path, "in.csv", '\ufeffDate, AMOUNT,Country\n2023,"1,000",UK\n'.encode())
     t = read_csv_text(p, required=("country", "amount", "date"))
     assert list(t.frame.columns) == ["date", "amount", "country"]
     assert t.frame.loc[0, "amount"] == "1,000"
@@ -111,8 +113,7 @@ def test__fetch_aijobs__from_real_mirror(tmp_path, monkeypatch, shared_data):
 @pytest.mark.parametrize("content", [b"", b"\x00\x01\x02", b"country\nUS\n"])
 def test__cli_clean__bad_file_exit_2_nothing_written(tmp_path, capsys, content):
     bad = write(tmp_path, "bad.csv", content)
-    good = write(tmp_path, "good.csv",
-                 b"country,amount,currency,unit,date\nUS,50,USD,hour,2023\n")
+    good = write(tmp_path, "good.csv", b"country,amount,currency,unit,date\nUS,50,USD,hour,2023\n")
     out = tmp_path / "out"
     rc = main(["clean", "rates", str(good), str(bad), "--format", "generic", "--out", str(out)])
     assert rc == 2
@@ -122,11 +123,15 @@ def test__cli_clean__bad_file_exit_2_nothing_written(tmp_path, capsys, content):
 
 
 def test__cli_clean__writes_three_outputs_and_invariant(tmp_path):
-    src = write(tmp_path, "r.csv", (
-        b"Country,Amount,Currency,Unit,Date,Role\n"
-        b"USA,\"150,000\",USD,annual,2023,ML Engineer\n"
-        b"Mars,10,USD,hour,2023,x\n"
-    ))
+    src = write(
+        tmp_path,
+        "r.csv",
+        (
+            b"Country,Amount,Currency,Unit,Date,Role\n"
+            b'USA,"150,000",USD,annual,2023,ML Engineer\n'
+            b"Mars,10,USD,hour,2023,x\n"
+        ),
+    )
     out = tmp_path / "out"
     # 1 of 2 rows rejected: over the default 5% share, exit 4, the outputs written all the same
     assert main(["clean", "rates", str(src), "--format", "generic", "--out", str(out)]) == 4
@@ -145,8 +150,11 @@ def test__cli_clean__writes_three_outputs_and_invariant(tmp_path):
 def test__locate__fetched_copy_then_mirror_never_downloads(tmp_path, monkeypatch):
     # the copies must carry the pinned sha256 now (a mismatch is refused: test_hostile_inputs)
     ds = sources.DATASETS["ppp"]
-    monkeypatch.setitem(sources.DATASETS, "ppp", sources.Dataset(
-        ds.name, ds.relpath, ds.url, hashlib.sha256(b"x").hexdigest()))
+    monkeypatch.setitem(
+        sources.DATASETS,
+        "ppp",
+        sources.Dataset(ds.name, ds.relpath, ds.url, hashlib.sha256(b"x").hexdigest()),
+    )
     monkeypatch.delenv("MARKETLIB_MIRROR", raising=False)
     assert sources.locate("ppp", tmp_path) is None
     mirror = tmp_path / "mirror"
@@ -157,12 +165,16 @@ def test__locate__fetched_copy_then_mirror_never_downloads(tmp_path, monkeypatch
     (tmp_path / "raw" / "ppp").mkdir(parents=True)
     (tmp_path / "raw" / "ppp" / sources.PPP_PLR_FILE).write_text("x")
     assert sources.locate("ppp", tmp_path / "raw") == (
-        tmp_path / "raw" / "ppp" / sources.PPP_PLR_FILE)
+        tmp_path / "raw" / "ppp" / sources.PPP_PLR_FILE
+    )
 
 
 def test__read_csv_text__ragged_rows_kept_and_marked(tmp_path):
-    p = write(tmp_path, "in.csv", b"date,amount,country\n2023,1,US\n2023,2,US,extra\n\n"
-                                  b"2023,\"3,5\",DE\n2023,4\n")
+    p = write(
+        tmp_path,
+        "in.csv",
+        b'date,amount,country\n2023,1,US\n2023,2,US,extra\n\n2023,"3,5",DE\n2023,4\n',
+    )
     frame = read_csv_text(p, required=("date", "amount", "country")).frame
     assert frame["amount"].tolist() == ["1", "2", "3,5", "4"]
     problems = frame[sources.MALFORMED].tolist()
@@ -175,11 +187,26 @@ def test__read_csv_text__ragged_rows_kept_and_marked(tmp_path):
 
 def test__cli_clean__ragged_row_rejected_not_whole_file(tmp_path):
     ok = write(tmp_path, "ok.csv", b"country,amount,currency,unit,date\nUS,50,USD,hour,2023\n")
-    ragged = write(tmp_path, "ragged.csv", b"country,amount,currency,unit,date\n"
-                                           b"US,60,USD,hour,2023,oops\nDE,40,EUR,hour,2023\n")
+    ragged = write(
+        tmp_path,
+        "ragged.csv",
+        b"country,amount,currency,unit,date\nUS,60,USD,hour,2023,oops\nDE,40,EUR,hour,2023\n",
+    )
     out = tmp_path / "out"
-    rc = main(["clean", "rates", str(ok), str(ragged), "--format", "generic", "--out", str(out),
-               "--max-rejected-share", "0.5"])
+    rc = main(
+        [
+            "clean",
+            "rates",
+            str(ok),
+            str(ragged),
+            "--format",
+            "generic",
+            "--out",
+            str(out),
+            "--max-rejected-share",
+            "0.5",
+        ]
+    )
     assert rc == 0
     import json
 
@@ -187,7 +214,8 @@ def test__cli_clean__ragged_row_rejected_not_whole_file(tmp_path):
     assert (report["rows_in"], report["rows_clean"], report["rows_rejected"]) == (3, 2, 1)
     rejected = pd.read_csv(out / "rates_rejected.csv")
     assert rejected[["source_file", "source_row", "reason"]].values.tolist() == [
-        [str(ragged), 1, "malformed_row"]]
+        [str(ragged), 1, "malformed_row"]
+    ]
     assert "line 2: 6 field(s)" in rejected.loc[0, "detail"] and "oops" in rejected.loc[0, "detail"]
     assert sources.MALFORMED not in pd.read_parquet(out / "rates.parquet").columns
 
@@ -204,8 +232,9 @@ class TestParameterYamlTakesWhatPeopleWrite:
         return load_report_params(p)
 
     def test__a_timestamp_as_of_is_refused_by_its_key_in_one_line(self, tmp_path):
-        with pytest.raises(InputError, match="as_of must be a date YYYY-MM-DD, got "
-                                             "'2026-11-26 10:00:00'"):
+        with pytest.raises(
+            InputError, match="as_of must be a date YYYY-MM-DD, got '2026-11-26 10:00:00'"
+        ):
             self._load(tmp_path, "as_of: 2026-11-26 10:00:00\n")
 
     def test__sexagesimal_is_text_and_refused_never_300(self, tmp_path):
@@ -216,8 +245,9 @@ class TestParameterYamlTakesWhatPeopleWrite:
         from marketlib.sources.yamlfile import read_yaml
 
         f = tmp_path / "m.yaml"
-        f.write_text("base: &b {min_n: 40, base: Western Europe}\narbitrage:\n  <<: *b\n"
-                     "  min_n: 50\n")
+        f.write_text(
+            "base: &b {min_n: 40, base: Western Europe}\narbitrage:\n  <<: *b\n  min_n: 50\n"
+        )
         assert read_yaml(f)["arbitrage"] == {"min_n": 50, "base": "Western Europe"}
 
     def test__extends_to_a_system_file_never_echoes_its_lines(self, tmp_path):
@@ -240,9 +270,12 @@ class TestParameterYamlTakesWhatPeopleWrite:
 
     def test__paths_in_a_parameters_file_are_relative_to_it(self, tmp_path):
         (tmp_path / "maps").mkdir()
-        p = self._load(tmp_path, "clean: {scheme: my_scheme.csv}\n"
-                       "inputs: {rates: {path: hr.csv, format: generic, "
-                       "columns: maps/c.yaml}}\n")
+        p = self._load(
+            tmp_path,
+            "clean: {scheme: my_scheme.csv}\n"
+            "inputs: {rates: {path: hr.csv, format: generic, "
+            "columns: maps/c.yaml}}\n",
+        )
         assert p.clean.scheme == str(tmp_path.resolve() / "my_scheme.csv")
         assert p.inputs.rates.path == str(tmp_path.resolve() / "hr.csv")
         assert p.inputs.rates.columns == str(tmp_path.resolve() / "maps" / "c.yaml")
@@ -302,10 +335,15 @@ class TestDownloadsHaveADeadlineAndAreCheckedBeforeTheyAreKept:
         with pytest.raises(InputError, match="incomplete|download failed"):
             _download(f"{server}/cut", 5, "hint")
 
-    @pytest.mark.parametrize(("body", "why"), [
-        (b"<!DOCTYPE html><html><title>rate limit</title></html>", "HTML page"),
-        (b'{"message": "API rate limit exceeded"}', "JSON answer"),
-        (b"a,b\n1,2\n", "not this dataset's layout"), (b"", "empty")])
+    @pytest.mark.parametrize(
+        ("body", "why"),
+        [
+            (b"<!DOCTYPE html><html><title>rate limit</title></html>", "HTML page"),
+            (b'{"message": "API rate limit exceeded"}', "JSON answer"),
+            (b"a,b\n1,2\n", "not this dataset's layout"),
+            (b"", "empty"),
+        ],
+    )
     def test__an_answer_that_is_not_the_dataset_is_named(self, body, why):
         from marketlib.sources.datasets import DATASETS
         from marketlib.sources.download import check_shape

@@ -13,13 +13,16 @@ from marketlib.fields import FieldError, validate
 from marketlib.sources import InputError, read_rejected_csv, sha256_file
 from marketlib.storage import read_clean_table, write_outputs
 
-GEN = ("country,amount,currency,unit,date\nUS,100,USD,hour,2023\nDE,=1+2,EUR,hour,2023\n"
-       "FR,12,EUR,hour,2023\n")
+GEN = (
+    "country,amount,currency,unit,date\nUS,100,USD,hour,2023\nDE,=1+2,EUR,hour,2023\n"
+    "FR,12,EUR,hour,2023\n"
+)
 
 
 def _result():
-    return clean_rates(frame(GEN), "generic", CleanParams(max_date="2026-01-01"),
-                       source_file="g.csv")
+    return clean_rates(
+        frame(GEN), "generic", CleanParams(max_date="2026-01-01"), source_file="g.csv"
+    )
 
 
 def test__read_clean_table__round_trip_with_provenance(tmp_path):

@@ -95,7 +95,7 @@ class TestEveryPublishedCellIsNeutralised:
         results = upgrade(small_results())
         results["arbitrage"]["adjusted"][0]["group"] = "=cmd|' /C calc'!A0"
         results["arbitrage"]["regions"][0]["group"] = "@SUM(1+1)"
-        results["run"]["rates_source"] = "=HYPERLINK(\"http://evil\")"
+        results["run"]["rates_source"] = '=HYPERLINK("http://evil")'
         results["claims"][0]["text"] = "a claim\x0bwith a vertical tab\x1b[31m and an escape"
         results["claims"][0]["id"] = "+1+cmd"
         return results
@@ -114,8 +114,7 @@ class TestEveryPublishedCellIsNeutralised:
         for name, path in paths.items():
             if name == "workbook":
                 continue
-            for col in pd.read_csv(path, dtype=str, keep_default_na=False).itertuples(
-                    index=False):
+            for col in pd.read_csv(path, dtype=str, keep_default_na=False).itertuples(index=False):
                 for v in col:
                     assert not v or v[0] not in "=+@", (name, v)
 

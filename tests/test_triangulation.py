@@ -11,39 +11,111 @@ from marketlib.report.inputs import DATASET_INPUTS, skipped_sections
 from marketlib.report.notebooks import notebook_parameters
 from marketlib.sections import registry, triangulation
 
-DOC = {"triangulation": {
-    "base": "North America", "ci_level": 0.9,
-    "pay_source": "hr_export.xlsx (a generic pay file)", "pay_population": "employees",
-    "kaggle_population": "Kaggle respondents in work",
-    "pay": [{"group": "Eastern Europe", "pay_n": 210, "pay_ratio": 0.34, "pay_ci_low": 0.19,
-             "pay_ci_high": 0.59, "kaggle_n": 1149, "kaggle_countries": 6,
-             "kaggle_ratio": 0.15, "kaggle_ci_low": 0.07, "kaggle_ci_high": 0.31,
-             "ratio_of_ratios": 2.23, "ror_ci_low": 0.91, "ror_ci_high": 5.48,
-             "consistency": "consistent"},
-            {"group": "Latin America", "pay_n": 130, "pay_ratio": 0.41, "pay_ci_low": 0.31,
-             "pay_ci_high": 0.54, "kaggle_n": 1919, "kaggle_countries": 7,
-             "kaggle_ratio": 0.08, "kaggle_ci_low": 0.04, "kaggle_ci_high": 0.16,
-             "ratio_of_ratios": 5.23, "ror_ci_low": 2.43, "ror_ci_high": 11.2,
-             "consistency": "disagree"},
-            {"group": "Oceania", "pay_n": 134, "pay_ratio": 0.82, "kaggle_n": 253,
-             "kaggle_countries": 1, "kaggle_ratio": 0.92, "consistency": "no test"}],
-    "adoption": {"shares": [
-        {"wave": 2022, "region": "Europe", "n": 564, "in_production": 351, "reported": True,
-         "share": 0.622, "ci_low": 0.582, "ci_high": 0.661},
-        {"wave": 2022, "region": "Africa", "n": 20, "in_production": 9, "reported": False}],
-        "not_measured": ["2020: not asked"], "notes": {"2022 Europe": "includes Russia"}},
-    "demand": [{"country_iso3": "DEU", "from": 2023, "to": 2024, "ai_share_from": 0.0214,
-                "ai_share_to": 0.0227, "ai_share_change": 0.0013,
-                "software_postings_change": -0.33, "software_vintage": "2024-06-07",
-                "software_before_revision": True, "wage_growth_yoy": 0.052}],
-    "claims": [{"id": "rate_ee", "text": "Eastern Europe averages $72/hr",
-                "verdicts": {"pay_data": "consistent_uninformative",
-                             "kaggle": "contradicted_by_data"},
-                "notes": {}, "combined": "one source only (against the claim)"},
-               {"id": "growth_na", "text": "North America grew 38%",
-                "verdicts": {"innovation_graph": "consistent_with_proxy",
-                             "indeed": "direction_disagrees"},
-                "notes": {"kaggle": "cannot"}, "combined": "sources disagree"}]}}
+DOC = {
+    "triangulation": {
+        "base": "North America",
+        "ci_level": 0.9,
+        "pay_source": "hr_export.xlsx (a generic pay file)",
+        "pay_population": "employees",
+        "kaggle_population": "Kaggle respondents in work",
+        "pay": [
+            {
+                "group": "Eastern Europe",
+                "pay_n": 210,
+                "pay_ratio": 0.34,
+                "pay_ci_low": 0.19,
+                "pay_ci_high": 0.59,
+                "kaggle_n": 1149,
+                "kaggle_countries": 6,
+                "kaggle_ratio": 0.15,
+                "kaggle_ci_low": 0.07,
+                "kaggle_ci_high": 0.31,
+                "ratio_of_ratios": 2.23,
+                "ror_ci_low": 0.91,
+                "ror_ci_high": 5.48,
+                "consistency": "consistent",
+            },
+            {
+                "group": "Latin America",
+                "pay_n": 130,
+                "pay_ratio": 0.41,
+                "pay_ci_low": 0.31,
+                "pay_ci_high": 0.54,
+                "kaggle_n": 1919,
+                "kaggle_countries": 7,
+                "kaggle_ratio": 0.08,
+                "kaggle_ci_low": 0.04,
+                "kaggle_ci_high": 0.16,
+                "ratio_of_ratios": 5.23,
+                "ror_ci_low": 2.43,
+                "ror_ci_high": 11.2,
+                "consistency": "disagree",
+            },
+            {
+                "group": "Oceania",
+                "pay_n": 134,
+                "pay_ratio": 0.82,
+                "kaggle_n": 253,
+                "kaggle_countries": 1,
+                "kaggle_ratio": 0.92,
+                "consistency": "no test",
+            },
+        ],
+        "adoption": {
+            "shares": [
+                {
+                    "wave": 2022,
+                    "region": "Europe",
+                    "n": 564,
+                    "in_production": 351,
+                    "reported": True,
+                    "share": 0.622,
+                    "ci_low": 0.582,
+                    "ci_high": 0.661,
+                },
+                {"wave": 2022, "region": "Africa", "n": 20, "in_production": 9, "reported": False},
+            ],
+            "not_measured": ["2020: not asked"],
+            "notes": {"2022 Europe": "includes Russia"},
+        },
+        "demand": [
+            {
+                "country_iso3": "DEU",
+                "from": 2023,
+                "to": 2024,
+                "ai_share_from": 0.0214,
+                "ai_share_to": 0.0227,
+                "ai_share_change": 0.0013,
+                "software_postings_change": -0.33,
+                "software_vintage": "2024-06-07",
+                "software_before_revision": True,
+                "wage_growth_yoy": 0.052,
+            }
+        ],
+        "claims": [
+            {
+                "id": "rate_ee",
+                "text": "Eastern Europe averages $72/hr",
+                "verdicts": {
+                    "pay_data": "consistent_uninformative",
+                    "kaggle": "contradicted_by_data",
+                },
+                "notes": {},
+                "combined": "one source only (against the claim)",
+            },
+            {
+                "id": "growth_na",
+                "text": "North America grew 38%",
+                "verdicts": {
+                    "innovation_graph": "consistent_with_proxy",
+                    "indeed": "direction_disagrees",
+                },
+                "notes": {"kaggle": "cannot"},
+                "combined": "sources disagree",
+            },
+        ],
+    }
+}
 
 
 def test__registered_once_after_the_sections_it_reads():
@@ -72,19 +144,24 @@ def test__every_source_input_has_a_format_of_its_table():
 def test__tables_name_the_runs_pay_data_and_its_level_never_aijobs():
     pay = triangulation.pay_sources_table(DOC)
     claims = triangulation.sources_claims_table(DOC)
-    text = " ".join([*pay.columns, *claims.columns, *pay.astype(str).stack(),
-                     *claims.astype(str).stack()])
+    text = " ".join(
+        [*pay.columns, *claims.columns, *pay.astype(str).stack(), *claims.astype(str).stack()]
+    )
     assert "hr_export.xlsx ratio to North America (90% CI)" in pay.columns
     assert not re.search("aijobs|95%", text)
     row = pay.set_index("Region").loc["Latin America"]
-    assert row["Verdict"] == "disagree" and row["hr_export.xlsx ÷ Kaggle (90% CI)"] == \
-        "5.23 (2.43-11.20)"
+    assert (
+        row["Verdict"] == "disagree"
+        and row["hr_export.xlsx ÷ Kaggle (90% CI)"] == "5.23 (2.43-11.20)"
+    )
     assert pay.set_index("Region").loc["Oceania", "hr_export.xlsx ÷ Kaggle (90% CI)"] == "—"
     c = claims.set_index("Claim")
     assert c.loc["North America grew 38%", "Kaggle survey"] == "cannot speak to it"
     assert c.loc["North America grew 38%", "Indeed postings"] == "opposite direction"
-    assert c.loc["Eastern Europe averages $72/hr", "hr_export.xlsx"] == \
-        "consistent, but the interval cannot tell"
+    assert (
+        c.loc["Eastern Europe averages $72/hr", "hr_export.xlsx"]
+        == "consistent, but the interval cannot tell"
+    )
 
 
 def test__adoption_and_demand_tables_say_n_too_few_and_vintage():
@@ -94,6 +171,16 @@ def test__adoption_and_demand_tables_say_n_too_few_and_vintage():
     demand = triangulation.demand_table(DOC).iloc[0]
     assert demand["Change (points)"] == "+0.13"
     assert "before Indeed's 2024-11 revision" in demand["Software Development postings"]
+    two = {
+        "triangulation": {
+            "demand": [
+                {**DOC["triangulation"]["demand"][0], "from": 2022, "to": 2023},
+                DOC["triangulation"]["demand"][0],
+            ]
+        }
+    }
+    assert list(triangulation.demand_table(two, latest=True)["Years"]) == ["2023-2024"]
+    assert len(triangulation.demand_table(two)) == 2
     notes = triangulation.adoption_notes(DOC)
     assert notes == ["2020: not asked", "includes Russia (waves 2022)"]
 
@@ -102,22 +189,27 @@ def test__finding_gives_both_numbers_where_the_surveys_disagree():
     _, others = triangulation.triangulation_findings(DOC)
     (sentence,) = others
     assert "agree for Eastern Europe" in sentence
-    assert "disagree for Latin America (hr_export.xlsx 0.41, 90% CI 0.31-0.54, n = 130; " \
-           "Kaggle 0.08, 0.04-0.16, n = 1,919)" in sentence
+    assert (
+        "disagree for Latin America (hr_export.xlsx 0.41, 90% CI 0.31-0.54, n = 130; "
+        "Kaggle 0.08, 0.04-0.16, n = 1,919)" in sentence
+    )
     assert triangulation.triangulation_findings({"triangulation": {"pay": []}}) == ([], [])
 
 
 def test__report_passes_the_clean_tables_and_the_runs_pay_source(tmp_path):
     params = default_report_params()
-    data = {"tables": {t: tmp_path / f"{t}.parquet" for _, t in triangulation.TABLES},
-            "skipped": {"regional_growth": "no activity"},
-            "rates_source": "the aijobs.net salary survey"}
+    data = {
+        "tables": {t: tmp_path / f"{t}.parquet" for _, t in triangulation.TABLES},
+        "skipped": {"regional_growth": "no activity"},
+        "rates_source": "the aijobs.net salary survey",
+    }
     got = notebook_parameters("triangulation", params, data, tmp_path)
     assert got["regional_results_path"] is None and not got["compute_missing"]
     assert got["pay_bands_path"] == str(tmp_path / "pay_bands.parquet")
     assert got["ci_level"] == params.triangulation.ci_level
-    summary = notebook_parameters("market_report", params, {**data, "files": {
-        "claims_growth": None}}, tmp_path)
+    summary = notebook_parameters(
+        "market_report", params, {**data, "files": {"claims_growth": None}}, tmp_path
+    )
     assert set(summary["results_paths"]) == {s.key for s in registry.SECTIONS}
 
 
@@ -138,5 +230,7 @@ def test__at_home_every_pinned_file_of_the_three_sources_is_read():
         spec = DATASET_INPUTS[table]
         assert home_datasets(spec) == list(DATASET_GROUPS[spec.group]), table
         assert not spec.versioned  # pinned files only: data_ref is for aijobs and activity
-    assert home_datasets(DATASET_INPUTS["activity"]) == ["innovationgraph/topics",
-                                                         "innovationgraph/developers"]
+    assert home_datasets(DATASET_INPUTS["activity"]) == [
+        "innovationgraph/topics",
+        "innovationgraph/developers",
+    ]

@@ -33,9 +33,11 @@ MIN_PRINT_PT = 7.0
 CSS_PX_PER_IN = 96
 
 #: The figures of the brief, in order (file stem in figures/, caption).
-FIGURES = (("summary_adjusted_ratios", "Pay of a comparable specialist relative to the base"),
-           ("arbitrage_countries", "Pay by country within each group"),
-           ("summary_regional_growth", "Developer activity by region (a proxy)"))
+FIGURES = (
+    ("summary_adjusted_ratios", "Pay of a comparable specialist relative to the base"),
+    ("arbitrage_countries", "Pay by country within each group"),
+    ("summary_regional_growth", "Developer activity by region (a proxy)"),
+)
 
 PRINT_CSS = """
 @page { size: 8.27in 11in; margin: 0.45in 0.5in; }
@@ -94,9 +96,14 @@ def printed_figure(png: str | Path) -> PrintedFigure:
     if scale < floor:
         scale = min(floor, BOX_WIDTH_IN / w, FULL_PAGE_FIGURE_IN / h)
     printed = font * scale
-    return PrintedFigure(Path(png).stem, round(w * scale, 3), round(h * scale, 3),
-                         round(printed, 2), h * scale > INLINE_MAX_IN,
-                         printed >= MIN_PRINT_PT - 1e-6)
+    return PrintedFigure(
+        Path(png).stem,
+        round(w * scale, 3),
+        round(h * scale, 3),
+        round(printed, 2),
+        h * scale > INLINE_MAX_IN,
+        printed >= MIN_PRINT_PT - 1e-6,
+    )
 
 
 def _esc(x: Any) -> str:
@@ -117,10 +124,15 @@ def _table(frame: pd.DataFrame, max_rows: int = 9) -> str:
         return f'<td class="num">{text}</td>' if num.match(str(v).strip()) else f"<td>{text}</td>"
 
     head = "".join(f"<th>{_esc(c)}</th>" for c in d.columns)
-    body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>"
-                   for row in d.astype(str).itertuples(index=False))
-    more = (f"<p class=small>{len(frame) - max_rows} more rows in the HTML page.</p>"
-            if len(frame) > max_rows else "")
+    body = "".join(
+        "<tr>" + "".join(cell(v) for v in row) + "</tr>"
+        for row in d.astype(str).itertuples(index=False)
+    )
+    more = (
+        f"<p class=small>{len(frame) - max_rows} more rows in the HTML page.</p>"
+        if len(frame) > max_rows
+        else ""
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
@@ -134,15 +146,20 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
     from marketlib import prose, publish, sections
 
     run = Path(run_folder)
-    parts = [f"<h1>{_esc(prose.report_title(results))}</h1>",
-             f"<p class=small>As of {_esc((results.get('run') or {}).get('as_of', ''))}; "
-             "every figure with its interval and sample size; the full tables are in the HTML "
-             "report.</p>",
-             *(f"<p class=note><b>Note for this run:</b> {_esc(n)}</p>"
-               for n in (results.get("run") or {}).get("notes") or [] if isinstance(n, str)),
-             "<h2>Key findings</h2><ul>"
-             + "".join(f"<li>{_esc(s)}</li>" for s in sections.key_findings(results))
-             + "</ul>"]
+    parts = [
+        f"<h1>{_esc(prose.report_title(results))}</h1>",
+        f"<p class=small>As of {_esc((results.get('run') or {}).get('as_of', ''))}; "
+        "every figure with its interval and sample size; the full tables are in the HTML "
+        "report.</p>",
+        *(
+            f"<p class=note><b>Note for this run:</b> {_esc(n)}</p>"
+            for n in (results.get("run") or {}).get("notes") or []
+            if isinstance(n, str)
+        ),
+        "<h2>Key findings</h2><ul>"
+        + "".join(f"<li>{_esc(s)}</li>" for s in sections.key_findings(results))
+        + "</ul>",
+    ]
     own_page: list[str] = []  # figures on a page of their own print after the tables
     for stem, caption in FIGURES:
         png = run / "figures" / f"{stem}.png"
@@ -150,31 +167,42 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
             continue
         fig = printed_figure(png)
         if not fig.legible:
-            parts.append(f"<p class=small>{_esc(caption)}: too large to print legibly "
-                         f"({fig.min_font_pt:.1f} pt text on a page); it is in the HTML "
-                         "report.</p>")
+            parts.append(
+                f"<p class=small>{_esc(caption)}: too large to print legibly "
+                f"({fig.min_font_pt:.1f} pt text on a page); it is in the HTML "
+                "report.</p>"
+            )
             continue
         width, height = (round(v * CSS_PX_PER_IN) for v in (fig.width_in, fig.height_in))
-        block = (f'<figure{" class=page" if fig.own_page else ""}><img alt="{_esc(caption)}" '
-                 f'width="{width}" height="{height}" src="{publish.image_data_uri(png)}">'
-                 f"<figcaption>{_esc(caption)}</figcaption></figure>")
+        block = (
+            f'<figure{" class=page" if fig.own_page else ""}><img alt="{_esc(caption)}" '
+            f'width="{width}" height="{height}" src="{publish.image_data_uri(png)}">'
+            f"<figcaption>{_esc(caption)}</figcaption></figure>"
+        )
         (own_page if fig.own_page else parts).append(block)
-    blocks = [("Pay by region", sections.arbitrage_table(results)),
-              ("Where to hire: countries, cheapest first", sections.countries_table(results, 8)),
-              ("Developer activity by region", sections.regional_table(results)),
-              ("Certification counts (CNCF, world)", sections.growth_table(results)),
-              ("The audited claims", _short_claims(sections.claims_table(results)))]
+    blocks = [
+        ("Pay by region", sections.arbitrage_table(results)),
+        ("Where to hire: countries, cheapest first", sections.countries_table(results, 8)),
+        ("Developer activity by region", sections.regional_table(results)),
+        ("Certification counts (CNCF, world)", sections.growth_table(results)),
+        ("The audited claims", _short_claims(sections.claims_table(results))),
+    ]
     for title, frame in blocks:
         if frame is not None and not frame.empty:
             parts.append(f"<h2>{_esc(title)}</h2>{_table(frame)}")
     cites = prose.citations(results)
     if cites:
-        parts.append("<h2>Sources</h2><ul class=small>"
-                     + "".join(f"<li>{_esc(c)}</li>" for c in cites) + "</ul>")
+        parts.append(
+            "<h2>Sources</h2><ul class=small>"
+            + "".join(f"<li>{_esc(c)}</li>" for c in cites)
+            + "</ul>"
+        )
     parts += own_page
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"{publish.CSP_META}<title>{_esc(prose.report_title(results))} (brief)</title>"
-            f"<style>{PRINT_CSS}</style></head><body>{''.join(parts)}</body></html>\n")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"{publish.CSP_META}<title>{_esc(prose.report_title(results))} (brief)</title>"
+        f"<style>{PRINT_CSS}</style></head><body>{''.join(parts)}</body></html>\n"
+    )
 
 
 def write_brief(results: Mapping[str, Any], run_folder: str | Path) -> Path:

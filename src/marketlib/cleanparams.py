@@ -60,13 +60,19 @@ class CleanParams:
 
     def __post_init__(self) -> None:
         if self.fx_after_last not in FX_AFTER_LAST:
-            raise ValueError(f"fx_after_last must be one of {FX_AFTER_LAST}, got "
-                             f"{self.fx_after_last!r}")
+            raise ValueError(
+                f"fx_after_last must be one of {FX_AFTER_LAST}, got {self.fx_after_last!r}"
+            )
         b = tuple(self.experience_bands)
-        if len(b) != 3 or not all(isinstance(x, int | float) and math.isfinite(x) for x in b) \
-                or not 0 < b[0] < b[1] < b[2] <= 60:
-            raise ValueError("experience_bands must be three ascending years in (0, 60], e.g. "
-                             f"[2, 5, 10]; got {list(b)!r}")
+        if (
+            len(b) != 3
+            or not all(isinstance(x, int | float) and math.isfinite(x) for x in b)
+            or not 0 < b[0] < b[1] < b[2] <= 60
+        ):
+            raise ValueError(
+                "experience_bands must be three ascending years in (0, 60], e.g. "
+                f"[2, 5, 10]; got {list(b)!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the parameters as plain JSON-ready values."""
@@ -89,7 +95,10 @@ def check_hours(value: float) -> float:
     The same bounds as the params files (1,000-3,000 working hours): 0, negative, NaN, inf or
     a value that turns an hourly rate into a yearly one are refused.
     """
-    if not isinstance(value, int | float) or not math.isfinite(value) or not (
-            1000 <= value <= 3000):
+    if (
+        not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not (1000 <= value <= 3000)
+    ):
         raise ValueError(f"hours per year must be a number in 1000..3000, got {value!r}")
     return float(value)

@@ -40,8 +40,7 @@ class FieldError(ValueError):
 @cache
 def dictionary() -> pd.DataFrame:
     """Return the field dictionary (one row per table and column)."""
-    return pd.read_csv(PACKAGE_DATA / "fields.csv", comment="#", dtype=str,
-                       keep_default_na=False)
+    return pd.read_csv(PACKAGE_DATA / "fields.csv", comment="#", dtype=str, keep_default_na=False)
 
 
 def fields(table: str) -> pd.DataFrame:
@@ -56,8 +55,9 @@ def fields(table: str) -> pd.DataFrame:
 def _checks(spec: str, dtype: str) -> list[pa.Check]:
     import pandera.pandas as pa
 
-    checks = [pa.Check(lambda s, k=dtype: _KIND[k](s), element_wise=False,
-                       name=f"dtype is {dtype}")]
+    checks = [
+        pa.Check(lambda s, k=dtype: _KIND[k](s), element_wise=False, name=f"dtype is {dtype}")
+    ]
     for part in filter(None, spec.split(";")):
         key, _, value = part.partition("=")
         if key == "min":
@@ -80,15 +80,25 @@ def schema(table: str) -> pa.DataFrameSchema:
 
     cols = {}
     for r in fields(table).itertuples(index=False):
-        cols[r.name] = pa.Column(None, checks=_checks(r.checks, r.dtype),
-                                 nullable=r.nullable == "yes", required=False)
+        cols[r.name] = pa.Column(
+            None, checks=_checks(r.checks, r.dtype), nullable=r.nullable == "yes", required=False
+        )
     return pa.DataFrameSchema(cols, strict=False, name=table)
 
 
 def required_columns(table: str) -> list[str]:
     """Return the columns every output of ``table`` has (those not optional by format)."""
-    optional = {"rates": {"source_annual_usd", "company_iso3", "is_cross_border",
-                          "remote_ratio", "company_size", "source", "skills"}}
+    optional = {
+        "rates": {
+            "source_annual_usd",
+            "company_iso3",
+            "is_cross_border",
+            "remote_ratio",
+            "company_size",
+            "source",
+            "skills",
+        }
+    }
     return [c for c in fields(table)["name"] if c not in optional.get(table, set())]
 
 
@@ -167,8 +177,9 @@ def validate(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return frame
 
 
-def undocumented(frame: pd.DataFrame, table: str, passthrough: list[str] | None = None
-                 ) -> list[str]:
+def undocumented(
+    frame: pd.DataFrame, table: str, passthrough: list[str] | None = None
+) -> list[str]:
     """Return the columns of ``frame`` the dictionary does not describe (minus pass-through)."""
     known = set(fields(table)["name"]) | set(passthrough or [])
     return [c for c in frame.columns if c not in known]

@@ -21,8 +21,15 @@ DPI = 100
 def setup() -> None:
     """Set one plotting style for every notebook (deterministic output)."""
     sns.set_theme(style="whitegrid", context="notebook")
-    plt.rcParams.update({"figure.figsize": FIGSIZE, "figure.dpi": DPI, "savefig.dpi": DPI,
-                         "svg.hashsalt": "marketlib", "figure.max_open_warning": 0})
+    plt.rcParams.update(
+        {
+            "figure.figsize": FIGSIZE,
+            "figure.dpi": DPI,
+            "savefig.dpi": DPI,
+            "svg.hashsalt": "marketlib",
+            "figure.max_open_warning": 0,
+        }
+    )
 
 
 #: PNG text key holding the smallest font of a saved figure, in points at its own size: the
@@ -35,8 +42,11 @@ def min_font_pt(fig: Any) -> float:
     from matplotlib.text import Text
 
     fig.draw_without_rendering()  # tick labels exist once the figure is laid out
-    sizes = [t.get_fontsize() for t in fig.findobj(Text)
-             if t.get_visible() and t.get_text().strip() and t.get_alpha() != 0]
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_alpha() != 0
+    ]
     return float(min(sizes)) if sizes else 0.0
 
 
@@ -49,8 +59,11 @@ def save(fig: Any, folder: str | Path | None, name: str) -> Path | None:
         return None
     path = Path(folder) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight",
-                metadata={"Software": None, MIN_FONT_KEY: f"{min_font_pt(fig):g}"})
+    fig.savefig(
+        path,
+        bbox_inches="tight",
+        metadata={"Software": None, MIN_FONT_KEY: f"{min_font_pt(fig):g}"},
+    )
     return path
 
 
@@ -63,20 +76,23 @@ def plain_log_axis(axis: Any) -> None:
     decades = np.log10(hi / lo) if 0 < lo < hi and np.isfinite(lo) else 0.0
     subs = (1.0,) if decades > 2.5 else (1.0, 2.0, 5.0)  # called after the data are drawn
     axis.set_major_locator(mticker.LogLocator(base=10, subs=subs))
-    axis.set_major_formatter(plt.FuncFormatter(
-        lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:.2g}"))
+    axis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:.2g}"))
     axis.set_minor_formatter(plt.NullFormatter())
 
 
-def counts_with_trend(panel_data: pd.DataFrame, fitted: pd.DataFrame,
-                      forecast: pd.DataFrame) -> Any:
+def counts_with_trend(
+    panel_data: pd.DataFrame, fitted: pd.DataFrame, forecast: pd.DataFrame
+) -> Any:
     """Observed counts, fitted log-linear trend with its band, and the forecast fan."""
     fig, ax = plt.subplots(figsize=FIGSIZE)
     groups = sorted(panel_data["group"].unique())
     colors = dict(zip(groups, sns.color_palette(n_colors=max(len(groups), 1)), strict=False))
-    order = {p: i for i, p in enumerate(sorted(set(panel_data["period"])
-                                                | set(forecast.get("period", pd.Series())
-                                                      .dropna())))}
+    order = {
+        p: i
+        for i, p in enumerate(
+            sorted(set(panel_data["period"]) | set(forecast.get("period", pd.Series()).dropna()))
+        )
+    }
     for g in groups:
         obs = panel_data[panel_data["group"] == g]
         ax.plot(obs["period"].map(order), obs["y"], "o", color=colors[g], label=f"{g} observed")
@@ -85,8 +101,11 @@ def counts_with_trend(panel_data: pd.DataFrame, fitted: pd.DataFrame,
             x = fit["period"].map(order)
             ax.plot(x, fit["fitted"], "-", color=colors[g], lw=1.5)
             ax.fill_between(x, fit["band_low"], fit["band_high"], color=colors[g], alpha=0.15)
-        fc = forecast[(forecast["group"] == g) & (forecast["status"] == "ok")] \
-            if len(forecast) else forecast
+        fc = (
+            forecast[(forecast["group"] == g) & (forecast["status"] == "ok")]
+            if len(forecast)
+            else forecast
+        )
         if len(fc):
             x = fc["period"].map(order)
             ax.plot(x, fc["mean"], "--", color=colors[g])
@@ -101,8 +120,17 @@ def counts_with_trend(panel_data: pd.DataFrame, fitted: pd.DataFrame,
     return fig
 
 
-def forest(frame: pd.DataFrame, label: str, point: str, low: str, high: str, title: str,
-           xlabel: str, ref: float | None = 0.0, log: bool = False) -> Any:
+def forest(
+    frame: pd.DataFrame,
+    label: str,
+    point: str,
+    low: str,
+    high: str,
+    title: str,
+    xlabel: str,
+    ref: float | None = 0.0,
+    log: bool = False,
+) -> Any:
     """Draw a forest plot: one row per group, point and CI."""
     d = frame.dropna(subset=[point]).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(FIGSIZE[0], max(2.0, 0.45 * len(d) + 1.2)))
@@ -122,16 +150,25 @@ def forest(frame: pd.DataFrame, label: str, point: str, low: str, high: str, tit
     return fig
 
 
-def pay_distributions(d: pd.DataFrame, reported: list[str], hours_per_year: float,
-                      rate_kind: str = "salary") -> Any:
+def pay_distributions(
+    d: pd.DataFrame, reported: list[str], hours_per_year: float, rate_kind: str = "salary"
+) -> Any:
     """Draw hourly pay distributions by group on a log scale (reported groups only)."""
     from marketlib.publish.text import pay_words
 
     w = d[d["group"].isin(reported)]
     order = w.groupby("group")["hourly_usd"].median().sort_values(ascending=False).index.tolist()
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.45 * len(order) + 1)))
-    sns.boxplot(data=w, x="hourly_usd", y="group", order=order, ax=ax, showfliers=False,
-                color="#9ecae1", log_scale=True)
+    sns.boxplot(
+        data=w,
+        x="hourly_usd",
+        y="group",
+        order=order,
+        ax=ax,
+        showfliers=False,
+        color="#9ecae1",
+        log_scale=True,
+    )
     ax.set_xlabel(f"{pay_words(rate_kind).hourly} (log scale; H = {hours_per_year:g} h/yr)")
     ax.set_ylabel("")
     ax.set_title("Hourly pay by group (boxes: quartiles; whiskers: 1.5 IQR)")
@@ -141,20 +178,33 @@ def pay_distributions(d: pd.DataFrame, reported: list[str], hours_per_year: floa
 
 def ratio_forest(result: Any) -> Any:
     """Draw raw and adjusted ratios to base with CIs, side by side per group."""
-    raw = result.raw[result.raw["reported"].astype(bool) & (result.raw["group"]
-                                                            != result.scope.base)]
+    raw = result.raw[
+        result.raw["reported"].astype(bool) & (result.raw["group"] != result.scope.base)
+    ]
     adj = result.adjusted.ratios.set_index("group") if result.adjusted is not None else None
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.5 * len(raw) + 1)))
     y = np.arange(len(raw))
-    ax.errorbar(raw["ratio_to_base"], y - 0.15,
-                xerr=[raw["ratio_to_base"] - raw["ratio_ci_low"],
-                      raw["ratio_ci_high"] - raw["ratio_to_base"]],
-                fmt="o", label="raw ratio of medians", capsize=3)
+    ax.errorbar(
+        raw["ratio_to_base"],
+        y - 0.15,
+        xerr=[
+            raw["ratio_to_base"] - raw["ratio_ci_low"],
+            raw["ratio_ci_high"] - raw["ratio_to_base"],
+        ],
+        fmt="o",
+        label="raw ratio of medians",
+        capsize=3,
+    )
     if adj is not None:
         a = adj.reindex(raw["group"])
-        ax.errorbar(a["ratio_to_base"], y + 0.15,
-                    xerr=[a["ratio_to_base"] - a["ci_low"], a["ci_high"] - a["ratio_to_base"]],
-                    fmt="s", label="adjusted (experience, role family, year)", capsize=3)
+        ax.errorbar(
+            a["ratio_to_base"],
+            y + 0.15,
+            xerr=[a["ratio_to_base"] - a["ci_low"], a["ci_high"] - a["ratio_to_base"]],
+            fmt="s",
+            label="adjusted (experience, role family, year)",
+            capsize=3,
+        )
     ax.set_yticks(y, raw["group"])
     ax.axvline(1.0, color="grey", ls=":", lw=1)
     ax.set_xlabel(f"ratio to {result.scope.base} (95% CI)")
@@ -165,8 +215,12 @@ def ratio_forest(result: Any) -> Any:
     return fig
 
 
-def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
-                    subject: str | None = None, geography: str = "region") -> Any:
+def regional_growth(
+    rows: pd.DataFrame,
+    article: pd.DataFrame | None = None,
+    subject: str | None = None,
+    geography: str = "region",
+) -> Any:
     """Draw regional growth with CIs per comparison, the article's claimed rates beside them.
 
     ``rows``: the ``regional`` rows of one measure (growth, ci_low, ci_high, from, to, subject,
@@ -188,36 +242,49 @@ def regional_growth(rows: pd.DataFrame, article: pd.DataFrame | None = None,
     for i, comp in enumerate(comps):
         part = d[d["comparison"] == comp].set_index(geography).reindex(groups)
         off = y - 0.4 + width * (i + 0.5)
-        ax.errorbar(part["growth"], off,
-                    xerr=[part["growth"] - part["ci_low"], part["ci_high"] - part["growth"]],
-                    fmt="o", capsize=3, color=palette[i], label=f"{name} activity, {comp}")
+        ax.errorbar(
+            part["growth"],
+            off,
+            xerr=[part["growth"] - part["ci_low"], part["ci_high"] - part["growth"]],
+            fmt="o",
+            capsize=3,
+            color=palette[i],
+            label=f"{name} activity, {comp}",
+        )
     title = f"{name} developer activity by {geography_word(geography)}"
     if article is not None and len(article):
         a = article.set_index("region").reindex(groups)
         comp = f"{int(article['period_from'].iloc[0])} → {int(article['period_to'].iloc[0])}"
         i = comps.index(comp) if comp in comps else 0
         off = y - 0.4 + width * (i + 0.5)
-        ax.scatter(a["growth"], off, marker="X", s=70, color=palette[-1], zorder=3,
-                   label=f"article's certification growth, {comp}")
+        ax.scatter(
+            a["growth"],
+            off,
+            marker="X",
+            s=70,
+            color=palette[-1],
+            zorder=3,
+            label=f"article's certification growth, {comp}",
+        )
         same = d[d["comparison"] == comp]
         if len(same):
-            title = (f"{name} activity grew {same['growth'].min():+.0%} to "
-                     f"{same['growth'].max():+.0%} by region in {comp}; the article claims "
-                     f"{article['growth'].min():+.0%} to {article['growth'].max():+.0%}")
+            title = (
+                f"{name} activity grew {same['growth'].min():+.0%} to "
+                f"{same['growth'].max():+.0%} by region in {comp}; the article claims "
+                f"{article['growth'].min():+.0%} to {article['growth'].max():+.0%}"
+            )
     ax.axvline(0, color="grey", ls=":", lw=1)
     ax.set_yticks(y, groups)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
     ax.set_xlabel("growth (95% CI; constant set of economies; a proxy, not certificates)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
-              frameon=False)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
 
-def regional_quarterly(quarters: pd.DataFrame, subject: str, geography: str = "region"
-                       ) -> Any:
+def regional_quarterly(quarters: pd.DataFrame, subject: str, geography: str = "region") -> Any:
     """Draw each group's quarterly activity: constant economies (solid), all published (dashed).
 
     A log axis with plain labels (regions differ a hundredfold); the legend says how many
@@ -230,25 +297,34 @@ def regional_quarterly(quarters: pd.DataFrame, subject: str, geography: str = "r
     for color, g in zip(palette, groups, strict=False):
         part = quarters[quarters[geography] == g].sort_values("period_start")
         k = int(part["economies_constant"].max()) if len(part) else 0
-        ax.plot(part["period_start"], part["count_constant"], "-o", ms=3, color=color,
-                label=f"{g} ({k} {'economy' if k == 1 else 'economies'})")
+        ax.plot(
+            part["period_start"],
+            part["count_constant"],
+            "-o",
+            ms=3,
+            color=color,
+            label=f"{g} ({k} {'economy' if k == 1 else 'economies'})",
+        )
         ax.plot(part["period_start"], part["count_all"], "--", lw=1, color=color, alpha=0.6)
     plain_log_axis(ax.yaxis)
     ax.set_ylabel(f"{name} developers a quarter (log scale)")
-    ax.set_title(f"{name} activity by {geography_word(geography)}, each quarter\n"
-                 "solid: the constant set of economies; dashed: every published economy",
-                 fontsize=10)
-    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
-              frameon=False)
+    ax.set_title(
+        f"{name} activity by {geography_word(geography)}, each quarter\n"
+        "solid: the constant set of economies; dashed: every published economy",
+        fontsize=10,
+    )
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     fig.tight_layout()
     return fig
 
 
-def economy_drivers(drivers: pd.DataFrame, subject: str, period_from: str, period_to: str
-                    ) -> Any:
+def economy_drivers(drivers: pd.DataFrame, subject: str, period_from: str, period_to: str) -> Any:
     """Draw each region's economies by their count in the later span (who drives a region)."""
-    d = drivers[(drivers["subject"] == subject) & (drivers["from"] == period_from)
-                & (drivers["to"] == period_to)]
+    d = drivers[
+        (drivers["subject"] == subject)
+        & (drivers["from"] == period_from)
+        & (drivers["to"] == period_to)
+    ]
     groups = sorted(d["group"].unique())
     fig, ax = plt.subplots(figsize=(8, max(3.5, 0.45 * len(d) + 1)))
     labels, vals, colors = [], [], []
@@ -265,9 +341,12 @@ def economy_drivers(drivers: pd.DataFrame, subject: str, period_from: str, perio
     ax.set_xlabel(f"{topic_name(subject)} pushers, {period_to} (sum of quarters)")
     top = d.sort_values("share_to", ascending=False).drop_duplicates("group")
     most = top["share_to"].max() if len(top) else float("nan")
-    ax.set_title(f"Who drives each region ({topic_name(subject)}, {period_to}): the largest "
-                 "economy holds "
-                 f"up to {most:.0%} of its region", fontsize=10)
+    ax.set_title(
+        f"Who drives each region ({topic_name(subject)}, {period_to}): the largest "
+        "economy holds "
+        f"up to {most:.0%} of its region",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -282,8 +361,11 @@ def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
         adj = pd.DataFrame(columns=["group", "ratio_to_base", "ci_low", "ci_high"])
     adj = adj[adj["group"].isin(reported) & (adj["group"] != base)]
     if len(adj):  # the estimate each page shows: equal-country where two countries average
-        shown = pd.DataFrame([comparable_ratio(a)[:3] for a in adj.to_dict("records")],
-                             columns=["ratio_to_base", "ci_low", "ci_high"], index=adj.index)
+        shown = pd.DataFrame(
+            [comparable_ratio(a)[:3] for a in adj.to_dict("records")],
+            columns=["ratio_to_base", "ci_low", "ci_high"],
+            index=adj.index,
+        )
         adj = adj.assign(**{c: pd.to_numeric(shown[c]) for c in shown})
     adj = adj.sort_values("ratio_to_base")
     title = f"Adjusted pay ratio to {base} (95% CI; H = {arbitrage['hours_per_year']:g})"
@@ -292,10 +374,20 @@ def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
         from marketlib.publish.text import pay_words
 
         w = pay_words(arbitrage.get("rate_kind"))
-        title = (f"A comparable {w.who} {w.earns} {lo['ratio_to_base']:.0%} ({lo['group']}) to "
-                 f"{hi['ratio_to_base']:.0%} ({hi['group']}) of {base} pay")
-    return forest(adj, "group", "ratio_to_base", "ci_low",
-                  "ci_high", title, f"ratio to {base} (95% CI)", ref=1.0)
+        title = (
+            f"A comparable {w.who} {w.earns} {lo['ratio_to_base']:.0%} ({lo['group']}) to "
+            f"{hi['ratio_to_base']:.0%} ({hi['group']}) of {base} pay"
+        )
+    return forest(
+        adj,
+        "group",
+        "ratio_to_base",
+        "ci_low",
+        "ci_high",
+        title,
+        f"ratio to {base} (95% CI)",
+        ref=1.0,
+    )
 
 
 def country_ratios(arbitrage: dict[str, Any]) -> Any:
@@ -306,8 +398,11 @@ def country_ratios(arbitrage: dict[str, Any]) -> Any:
     """
     arbitrage = upgrade_arbitrage(arbitrage)
     base = arbitrage.get("base", "base")
-    rows = [r for r in arbitrage.get("countries") or []
-            if r.get("reported") and r.get("group") != base and r.get("ratio_to_base")]
+    rows = [
+        r
+        for r in arbitrage.get("countries") or []
+        if r.get("reported") and r.get("group") != base and r.get("ratio_to_base")
+    ]
     groups = sorted({r["group"] for r in rows})
     eq = {r["group"]: r for r in arbitrage.get("regions") or []}
     labels, ys, y = [], [], 0
@@ -317,21 +412,37 @@ def country_ratios(arbitrage: dict[str, Any]) -> Any:
         members = sorted((r for r in rows if r["group"] == g), key=lambda r: r["ratio_to_base"])
         e = eq.get(g, {})
         if e.get("ratio_equal_country") is not None:
-            ax.errorbar([e["ratio_equal_country"]], [y],
-                        xerr=[[e["ratio_equal_country"] - (e.get("ratio_equal_country_ci_low")
-                                                           or e["ratio_equal_country"])],
-                              [(e.get("ratio_equal_country_ci_high")
-                                or e["ratio_equal_country"]) - e["ratio_equal_country"]]],
-                        fmt="D", color=palette[i], capsize=3, ms=7)
+            ax.errorbar(
+                [e["ratio_equal_country"]],
+                [y],
+                xerr=[
+                    [
+                        e["ratio_equal_country"]
+                        - (e.get("ratio_equal_country_ci_low") or e["ratio_equal_country"])
+                    ],
+                    [
+                        (e.get("ratio_equal_country_ci_high") or e["ratio_equal_country"])
+                        - e["ratio_equal_country"]
+                    ],
+                ],
+                fmt="D",
+                color=palette[i],
+                capsize=3,
+                ms=7,
+            )
         labels.append(f"{g} (typical country)")
         ys.append(y)
         y += 1
         for r in members:
             lo, hi = r.get("ratio_ci_low"), r.get("ratio_ci_high")
-            err = ([[r["ratio_to_base"] - lo], [hi - r["ratio_to_base"]]]
-                   if lo is not None and hi is not None else None)
-            ax.errorbar([r["ratio_to_base"]], [y], xerr=err, fmt="o", color=palette[i],
-                        capsize=2, ms=4)
+            err = (
+                [[r["ratio_to_base"] - lo], [hi - r["ratio_to_base"]]]
+                if lo is not None and hi is not None
+                else None
+            )
+            ax.errorbar(
+                [r["ratio_to_base"]], [y], xerr=err, fmt="o", color=palette[i], capsize=2, ms=4
+            )
             labels.append(f"  {r['country_iso3']} (n={r['n']})")
             ys.append(y)
             y += 1

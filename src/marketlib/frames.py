@@ -21,8 +21,9 @@ _CODES: dict[int, tuple[weakref.ref[Any], tuple[np.ndarray, pd.Series]]] = {}
 
 def _code_dtype(n: int) -> type:
     """Return the smallest integer type for codes ``-1 .. n`` (kept small: codes stay in memory)."""
-    return np.int8 if n < 100 else np.int16 if n < 30_000 else np.int32 if n < 2**31 - 2 \
-        else np.int64
+    return (
+        np.int8 if n < 100 else np.int16 if n < 30_000 else np.int32 if n < 2**31 - 2 else np.int64
+    )
 
 
 def _arrow_key(values: pd.Series) -> Any:
@@ -59,8 +60,10 @@ def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if hit is not None and len(hit[0]) == len(values):
         return hit
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    out = (np.asarray(codes, dtype=_code_dtype(len(uniques))),
-           pd.Series(uniques, dtype=values.dtype if len(uniques) else "str"))
+    out = (
+        np.asarray(codes, dtype=_code_dtype(len(uniques))),
+        pd.Series(uniques, dtype=values.dtype if len(uniques) else "str"),
+    )
     if key is not None:
         _remember(key, out)
     return out
@@ -73,8 +76,9 @@ def _register(result: pd.Series, codes: np.ndarray, values: pd.Series) -> None:
         return
     vcodes, uniques = pd.factorize(values, use_na_sentinel=True)
     vcodes = np.append(np.asarray(vcodes, dtype=_code_dtype(len(uniques))), -1)  # -1: NA
-    _remember(key, (vcodes[codes],
-                    pd.Series(uniques, dtype=values.dtype if len(uniques) else "str")))
+    _remember(
+        key, (vcodes[codes], pd.Series(uniques, dtype=values.dtype if len(uniques) else "str"))
+    )
 
 
 def word_key(values: pd.Series) -> pd.Series:
@@ -83,8 +87,9 @@ def word_key(values: pd.Series) -> pd.Series:
     ``-``, ``_``, ``,``, ``;`` and runs of spaces become one space, so "Mid-level",
     "mid_level" and "Mid level" are one word.
     """
-    return (values.astype("str").str.casefold().str.replace(r"[\s\-_,;]+", " ", regex=True)
-            .str.strip())
+    return (
+        values.astype("str").str.casefold().str.replace(r"[\s\-_,;]+", " ", regex=True).str.strip()
+    )
 
 
 def take_rows(values: pd.Series, keep: np.ndarray) -> pd.Series:
@@ -98,8 +103,9 @@ def take_rows(values: pd.Series, keep: np.ndarray) -> pd.Series:
     return out
 
 
-def map_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series],
-                 keep: np.ndarray | None = None) -> pd.Series:
+def map_distinct(
+    values: pd.Series, fn: Callable[[pd.Series], pd.Series], keep: np.ndarray | None = None
+) -> pd.Series:
     """Apply a vectorized ``fn`` to the distinct values of ``values`` and spread the result back.
 
     ``fn`` receives a Series of the distinct non-missing values and must return a Series of the
@@ -164,7 +170,7 @@ def number_pattern(decimal: str = ".") -> str:
     if decimal == ".":
         groups.append(r"\d{1,2}(?:,\d{2})+,\d{3}")  # lakh/crore: 12,34,567
     d = f"[{decimal}]"
-    return (rf"^[+-]?(?:(?:{'|'.join(groups)})(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?$")
+    return rf"^[+-]?(?:(?:{'|'.join(groups)})(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?$"
 
 
 def _check_decimal(decimal: str) -> None:

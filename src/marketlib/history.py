@@ -23,8 +23,18 @@ from marketlib.results_view import comparable_ratio, upgrade_arbitrage
 from marketlib.results_view import rows as _rows
 
 #: Columns of history.csv (fractions, never percents).
-HISTORY_COLUMNS = ("as_of", "run", "section", "key", "quantity", "value", "ci_low", "ci_high",
-                   "n", "data_snapshot")
+HISTORY_COLUMNS = (
+    "as_of",
+    "run",
+    "section",
+    "key",
+    "quantity",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "data_snapshot",
+)
 #: Largest results.json read (bytes): a run folder is never trusted to be small.
 MAX_RESULTS_BYTES = 64 << 20
 MAX_CHARTS = 24
@@ -99,11 +109,18 @@ def headline_estimates(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Return a run's headline estimates: section, key, quantity, value, CI bounds, n."""
     out: list[dict[str, Any]] = []
 
-    def add(section: str, key: str, quantity: str, value: Any, lo: Any, hi: Any, n: Any
-            ) -> None:
-        out.append({"section": section, "key": key, "quantity": quantity,
-                    "value": _num(value), "ci_low": _num(lo), "ci_high": _num(hi),
-                    "n": int(n) if _num(n) is not None else None})
+    def add(section: str, key: str, quantity: str, value: Any, lo: Any, hi: Any, n: Any) -> None:
+        out.append(
+            {
+                "section": section,
+                "key": key,
+                "quantity": quantity,
+                "value": _num(value),
+                "ci_low": _num(lo),
+                "ci_high": _num(hi),
+                "n": int(n) if _num(n) is not None else None,
+            }
+        )
 
     arb = upgrade_arbitrage(results.get("arbitrage"))
     arb = arb if isinstance(arb, Mapping) else {}
@@ -113,19 +130,40 @@ def headline_estimates(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         g = str(r.get("group"))
         if g != base:
             value, lo, hi, k = comparable_ratio(r)
-            add("arbitrage", g, HEADLINE_PAY, value, lo, hi,
-                r.get("n_rows_averaged") if k else sizes.get(g))
+            add(
+                "arbitrage",
+                g,
+                HEADLINE_PAY,
+                value,
+                lo,
+                hi,
+                r.get("n_rows_averaged") if k else sizes.get(g),
+            )
     for r in _rows(results.get("regional")):
         where = next((str(r[g]) for g in ("region", "subregion", "country_iso3") if g in r), "")
         key = f"{where} | {r.get('subject') or r.get('measure')} | {r.get('from')}->{r.get('to')}"
-        add("regional", key, "growth", r.get("growth"), r.get("ci_low"), r.get("ci_high"),
-            len(r.get("economies") or []))
+        add(
+            "regional",
+            key,
+            "growth",
+            r.get("growth"),
+            r.get("ci_low"),
+            r.get("ci_high"),
+            len(r.get("economies") or []),
+        )
     growth = results.get("growth") if isinstance(results.get("growth"), Mapping) else {}
     for r in _rows(growth.get("period_growth")):
         grp = r.get("group")
         g = " | ".join(str(v) for v in grp.values()) if isinstance(grp, Mapping) else str(grp)
-        add("growth", f"{g} | {r.get('from')}->{r.get('to')}", "period_growth", r.get("growth"),
-            r.get("ci_low"), r.get("ci_high"), r.get("count_to"))
+        add(
+            "growth",
+            f"{g} | {r.get('from')}->{r.get('to')}",
+            "period_growth",
+            r.get("growth"),
+            r.get("ci_low"),
+            r.get("ci_high"),
+            r.get("count_to"),
+        )
     return out
 
 
@@ -139,8 +177,7 @@ def history_frame(runs: list[Run]) -> Any:
             continue
         snap = data_snapshot(run.results)
         for e in headline_estimates(run.results):
-            rows.append({"as_of": run.as_of, "run": run.folder.name, **e,
-                         "data_snapshot": snap})
+            rows.append({"as_of": run.as_of, "run": run.folder.name, **e, "data_snapshot": snap})
     return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
 
 
@@ -148,8 +185,9 @@ def _z(a: Mapping[str, Any], b: Mapping[str, Any], quantity: str) -> float | Non
     from marketlib.changes import z_score
 
     scale = "log" if "ratio" in quantity else "log1p"
-    return z_score(a["value"], (a["ci_low"], a["ci_high"]), b["value"],
-                   (b["ci_low"], b["ci_high"]), scale)
+    return z_score(
+        a["value"], (a["ci_low"], a["ci_high"]), b["value"], (b["ci_low"], b["ci_high"]), scale
+    )
 
 
 #: The pay quantity history tracks: the headline of every page (results_view.comparable_ratio:
@@ -205,14 +243,23 @@ def history_figure(points: Any, title: str) -> Any:
     vals = points["value"].to_numpy(dtype=float)
     lo = points["ci_low"].to_numpy(dtype=float)
     hi = points["ci_high"].to_numpy(dtype=float)
-    err = [[v - low if low == low else 0 for v, low in zip(vals, lo, strict=True)],
-           [high - v if high == high else 0 for v, high in zip(vals, hi, strict=True)]]
+    err = [
+        [v - low if low == low else 0 for v, low in zip(vals, lo, strict=True)],
+        [high - v if high == high else 0 for v, high in zip(vals, hi, strict=True)],
+    ]
     ax.errorbar(x, vals, yerr=err, fmt="o-", capsize=3, color="#1f77b4", lw=1)
     changed = points["changed"].to_numpy(dtype=bool)
     if changed.any():
-        ax.scatter([i for i, c in zip(x, changed, strict=True) if c], vals[changed], s=90,
-                   facecolors="none", edgecolors="#d62728", lw=1.5, zorder=3,
-                   label="change beyond uncertainty")
+        ax.scatter(
+            [i for i, c in zip(x, changed, strict=True) if c],
+            vals[changed],
+            s=90,
+            facecolors="none",
+            edgecolors="#d62728",
+            lw=1.5,
+            zorder=3,
+            label="change beyond uncertainty",
+        )
         ax.legend(fontsize=7, frameon=False)
     ax.set_xticks(x, points["as_of"].tolist(), rotation=30, fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
@@ -228,22 +275,28 @@ def history_figure(points: Any, title: str) -> Any:
 
 
 #: What each tracked quantity is, in words (chart titles).
-QUANTITY_WORDS = {HEADLINE_PAY: "pay ratio to the base, a typical country (adjusted)",
-                  "growth": "growth of developer activity",
-                  "period_growth": "growth of certification counts"}
+QUANTITY_WORDS = {
+    HEADLINE_PAY: "pay ratio to the base, a typical country (adjusted)",
+    "growth": "growth of developer activity",
+    "period_growth": "growth of certification counts",
+}
 
 
 def charts(hist: Any) -> list[tuple[str, str]]:
     """Return (title, PNG data URI) per headline estimate seen in at least one run."""
     out = []
     order = {"arbitrage": 0, "regional": 1, "growth": 2}
-    groups = sorted(hist.groupby(["section", "key", "quantity"], sort=False),
-                    key=lambda kv: (order.get(kv[0][0], 9), kv[0][1], kv[0][2]))
+    groups = sorted(
+        hist.groupby(["section", "key", "quantity"], sort=False),
+        key=lambda kv: (order.get(kv[0][0], 9), kv[0][1], kv[0][2]),
+    )
     for (_section, key, quantity), pts in groups[:MAX_CHARTS]:
         pts = pts.sort_values("as_of").reset_index(drop=True)
         recs = pts.to_dict("records")
-        changed = [False] + [bool((z := _z(a, b, quantity)) is not None and abs(z) > Z_CRITICAL)
-                             for a, b in zip(recs, recs[1:], strict=False)]
+        changed = [False] + [
+            bool((z := _z(a, b, quantity)) is not None and abs(z) > Z_CRITICAL)
+            for a, b in zip(recs, recs[1:], strict=False)
+        ]
         pts = pts.assign(changed=changed)
         title = f"{key}: {QUANTITY_WORDS.get(quantity, quantity.replace('_', ' '))}"
         out.append((title, _chart(pts, title)))
@@ -261,14 +314,25 @@ def index_html(root: Path, runs: list[Run], hist: Any) -> str:
     rows = []
     for r in reversed(runs):
         page = r.summary_page
-        link = (f'<a href="{esc(page.relative_to(root).as_posix(), quote=True)}">summary</a>'
-                if page is not None and r.status == "ok" else "")
+        link = (
+            f'<a href="{esc(page.relative_to(root).as_posix(), quote=True)}">summary</a>'
+            if page is not None and r.status == "ok"
+            else ""
+        )
         note = f" ({esc(r.problem)})" if r.problem else ""
-        rows.append(f"<tr><td>{esc(r.as_of)}</td><td>{esc(r.folder.name)}</td>"
-                    f"<td>{esc(r.status)}{note}</td><td>{link}</td></tr>")
-    figs = "".join(f'<figure><img alt="{esc(t, quote=True)}" src="{uri}"><figcaption>'
-                   f"{esc(t)}</figcaption></figure>" for t, uri in charts(hist)) \
-        if len(hist) else "<p>No readable run yet.</p>"
+        rows.append(
+            f"<tr><td>{esc(r.as_of)}</td><td>{esc(r.folder.name)}</td>"
+            f"<td>{esc(r.status)}{note}</td><td>{link}</td></tr>"
+        )
+    figs = (
+        "".join(
+            f'<figure><img alt="{esc(t, quote=True)}" src="{uri}"><figcaption>'
+            f"{esc(t)}</figcaption></figure>"
+            for t, uri in charts(hist)
+        )
+        if len(hist)
+        else "<p>No readable run yet.</p>"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">{CSP_META}<title>marketlib report history</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

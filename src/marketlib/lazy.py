@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def lazy_attribute(package: str, where: Mapping[str, str], namespace: dict[str, Any],
-                   name: str) -> Any:
+def lazy_attribute(
+    package: str, where: Mapping[str, str], namespace: dict[str, Any], name: str
+) -> Any:
     """Import ``name`` from the submodule ``where`` names, cache it in ``namespace``, return it.
 
     Used by a package's ``__getattr__``; an unknown name raises ``AttributeError`` as Python's

@@ -50,7 +50,8 @@ def iso4217_codes() -> frozenset[str]:
     are paid in and which :func:`usd_per_unit` converts over their own dates.
     """
     return frozenset(c.alpha_3 for c in pycountry.currencies) | frozenset(
-        ecb_usd_per_unit().columns)
+        ecb_usd_per_unit().columns
+    )
 
 
 @lru_cache(maxsize=1)
@@ -89,12 +90,15 @@ def own_rates(table: pd.DataFrame) -> pd.DataFrame:
 
     d = parse_dates(table["date"].astype("str"))
     days = [pd.date_range(s, e, freq="D") for s, e in zip(d["date"], d["end"], strict=True)]
-    long = pd.DataFrame({
-        "date": np.concatenate([x.values for x in days]) if days else np.array([], "M8[ns]"),
-        "currency": np.repeat(table["currency"].str.upper().to_numpy(), [len(x) for x in days]),
-        "rate": np.repeat(table["usd_per_unit"].astype("float64").to_numpy(),
-                          [len(x) for x in days]),
-    })
+    long = pd.DataFrame(
+        {
+            "date": np.concatenate([x.values for x in days]) if days else np.array([], "M8[ns]"),
+            "currency": np.repeat(table["currency"].str.upper().to_numpy(), [len(x) for x in days]),
+            "rate": np.repeat(
+                table["usd_per_unit"].astype("float64").to_numpy(), [len(x) for x in days]
+            ),
+        }
+    )
     return long.pivot_table(index="date", columns="currency", values="rate", aggfunc="last")
 
 
@@ -106,8 +110,9 @@ def usd_rates(own: pd.DataFrame | None = None) -> pd.DataFrame:
     return own_rates(own).combine_first(ecb).sort_index()
 
 
-def last_available(currency: pd.Series, start: pd.Series, rates: pd.DataFrame | None = None
-                   ) -> pd.Series:
+def last_available(
+    currency: pd.Series, start: pd.Series, rates: pd.DataFrame | None = None
+) -> pd.Series:
     """Return each currency's last published rate where ``start`` is after it, else NaN.
 
     For ``fx_after_last: last_available``: a pay period that begins after the last fixing
@@ -115,8 +120,11 @@ def last_available(currency: pd.Series, start: pd.Series, rates: pd.DataFrame | 
     per currency.
     """
     rates = ecb_usd_per_unit() if rates is None else rates
-    last = {c: (rates[c].last_valid_index(), rates.at[rates[c].last_valid_index(), c])
-            for c in rates.columns if rates[c].last_valid_index() is not None}
+    last = {
+        c: (rates[c].last_valid_index(), rates.at[rates[c].last_valid_index(), c])
+        for c in rates.columns
+        if rates[c].last_valid_index() is not None
+    }
     cur = currency.astype("str")
     when = cur.map({c: v[0] for c, v in last.items()})
     value = cur.map({c: v[1] for c, v in last.items()}).astype("float64")
@@ -124,8 +132,9 @@ def last_available(currency: pd.Series, start: pd.Series, rates: pd.DataFrame | 
     return value.where(after.fillna(False).astype(bool))
 
 
-def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series,
-                 rates: pd.DataFrame | None = None) -> pd.Series:
+def usd_per_unit(
+    currency: pd.Series, start: pd.Series, end: pd.Series, rates: pd.DataFrame | None = None
+) -> pd.Series:
     """Return USD per unit of ``currency``: the mean daily rate over ``[start, end]``.
 
     ``rates``: daily USD per unit (default the ECB's; :func:`usd_rates` adds the analyst's).
@@ -142,17 +151,23 @@ def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series,
     combined = ((cur_codes.astype(np.int64) + 1) * ns + (s_codes + 1)) * ne + (e_codes + 1)
     row_codes, key_uniques = pd.factorize(combined)
     key_uniques = np.asarray(key_uniques, dtype=np.int64)
-    complete = ((key_uniques // (ns * ne) > 0) & ((key_uniques // ne) % ns > 0)
-                & (key_uniques % ne > 0))
+    complete = (
+        (key_uniques // (ns * ne) > 0) & ((key_uniques // ne) % ns > 0) & (key_uniques % ne > 0)
+    )
     # codes number keys in order of appearance: a key first appears where the running max grows
     running = np.maximum.accumulate(row_codes) if len(row_codes) else row_codes
-    first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])
-                           if len(running) else running.astype(bool))[complete]
-    distinct = pd.DataFrame({
-        "currency": pd.Series(cur_uniques.to_numpy()[cur_codes[first]], dtype="str"),
-        "start": pd.Series(start.to_numpy("datetime64[ns]")[first]),
-        "end": pd.Series(end.to_numpy("datetime64[ns]")[first]),
-    })
+    first = np.flatnonzero(
+        np.concatenate([[True], running[1:] > running[:-1]])
+        if len(running)
+        else running.astype(bool)
+    )[complete]
+    distinct = pd.DataFrame(
+        {
+            "currency": pd.Series(cur_uniques.to_numpy()[cur_codes[first]], dtype="str"),
+            "start": pd.Series(start.to_numpy("datetime64[ns]")[first]),
+            "end": pd.Series(end.to_numpy("datetime64[ns]")[first]),
+        }
+    )
     dates = rates.index.values
     lo = np.searchsorted(dates, distinct["start"].to_numpy("datetime64[ns]"), side="left")
     hi = np.searchsorted(dates, distinct["end"].to_numpy("datetime64[ns]"), side="right")
@@ -175,7 +190,8 @@ def usd_per_unit(currency: pd.Series, start: pd.Series, end: pd.Series,
         prev = np.where(hi[idx] > 0, last[pos], -1)
         close = (prev >= 0) & (
             (distinct["start"].to_numpy()[idx] - dates[np.clip(prev, 0, None)])
-            <= np.timedelta64(7, "D"))
+            <= np.timedelta64(7, "D")
+        )
         use = single & close
         values[idx[use]] = col[prev[use]]
     # US dollars need no rate, whatever the date (the ECB table may end before the data)

@@ -81,8 +81,9 @@ class GrowthParams(_Model):
             from marketlib.periods import parse_bound
 
             if _LATEST.fullmatch(self.start) or _LATEST.fullmatch(self.end):
-                if bool(_LATEST.fullmatch(self.start)) == bool(_LATEST.fullmatch(self.end)) \
-                        and year_offset(self.end) < year_offset(self.start):
+                if bool(_LATEST.fullmatch(self.start)) == bool(
+                    _LATEST.fullmatch(self.end)
+                ) and year_offset(self.end) < year_offset(self.start):
                     raise ValueError(f"end ({self.end}) is before start ({self.start})")
                 return self
             if parse_bound(self.end).last_day < parse_bound(self.start).first_day:
@@ -116,8 +117,9 @@ class ArbitrageParams(_Model):
     base: str = "North America"
     years: list[int] | None = None
     rate_kind: Literal["salary", "bill_rate"] = "salary"
-    employment_types: list[Literal["full_time", "part_time", "employee", "contractor",
-                                   "freelance"]] | None = ["full_time", "employee"]
+    employment_types: (
+        list[Literal["full_time", "part_time", "employee", "contractor", "freelance"]] | None
+    ) = ["full_time", "employee"]
     experience: list[str] | None = None
     role_families: list[str] | None = None
     #: rows holding every one of these skills (pay data with a skills column only)
@@ -137,8 +139,15 @@ class ArbitrageParams(_Model):
     #: Address of a running ``dask scheduler`` (engine ``dask``); None: a local cluster.
     scheduler: str | None = None
 
-    @field_validator("years", "employment_types", "experience", "role_families", "skills_all",
-                     "skills_any", mode="before")
+    @field_validator(
+        "years",
+        "employment_types",
+        "experience",
+        "role_families",
+        "skills_all",
+        "skills_any",
+        mode="before",
+    )
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return _as_list(v)
@@ -156,8 +165,10 @@ class ArbitrageParams(_Model):
             key = skill_word(str(w)).replace("_", " ")
             word = skill_vocabulary().get(key, key.replace(" ", "_"))
             if not SKILL_WORD.match(word):
-                raise ValueError(f"{str(w)[:40]!r} is not one skill word (no spaces or "
-                                 "separators; e.g. kubernetes, pytorch, mlops)")
+                raise ValueError(
+                    f"{str(w)[:40]!r} is not one skill word (no spaces or "
+                    "separators; e.g. kubernetes, pytorch, mlops)"
+                )
             out.append(word)
         return out
 
@@ -186,8 +197,9 @@ class ArbitrageParams(_Model):
             raise ValueError("the base group is empty")
         return v
 
-    @field_validator("years", "employment_types", "experience", "role_families", "skills_all",
-                     "skills_any")
+    @field_validator(
+        "years", "employment_types", "experience", "role_families", "skills_all", "skills_any"
+    )
     @classmethod
     def _not_empty(cls, v: list[Any] | None) -> list[Any] | None:
         return _not_empty_list(v)
@@ -206,10 +218,12 @@ class ArbitrageParams(_Model):
 
             if not any(kind(t) == self.rate_kind for t in self.employment_types):
                 fits = [t for t in employment_types() if kind(t) == self.rate_kind]
-                raise ValueError(f"rate_kind {self.rate_kind} and employment_types "
-                                 f"{self.employment_types} select no row ({self.rate_kind} is "
-                                 f"the pay of {', '.join(fits)}): set employment_types to "
-                                 "those, or null")
+                raise ValueError(
+                    f"rate_kind {self.rate_kind} and employment_types "
+                    f"{self.employment_types} select no row ({self.rate_kind} is "
+                    f"the pay of {', '.join(fits)}): set employment_types to "
+                    "those, or null"
+                )
         return self
 
 
@@ -251,8 +265,9 @@ class RegionalParams(_Model):
     def _geography(cls, v: list[str]) -> list[str]:
         bad = [c for c in v if c not in GEOGRAPHIES]
         if bad:
-            raise ValueError(f"regional growth groups by geography only; {bad} not in "
-                             f"{GEOGRAPHIES}")
+            raise ValueError(
+                f"regional growth groups by geography only; {bad} not in {GEOGRAPHIES}"
+            )
         return v
 
     @field_validator("start", "end", mode="before")
@@ -275,8 +290,10 @@ class RegionalParams(_Model):
     def years(self) -> list[int]:
         """Return the compared calendar years, ``start`` to ``end`` (resolved bounds only)."""
         if not (isinstance(self.start, int) and isinstance(self.end, int)):
-            raise ValueError("the window has relative bounds (latest): resolve them first "
-                             "(marketlib.periods.resolve_years)")
+            raise ValueError(
+                "the window has relative bounds (latest): resolve them first "
+                "(marketlib.periods.resolve_years)"
+            )
         return list(range(self.start, self.end + 1))
 
 
@@ -309,8 +326,10 @@ class CleanSection(_Model):
     def _scheme(cls, v: str) -> str:
         if v in ("article", "un") or v.endswith(".csv"):
             return v
-        raise ValueError(f"scheme must be article, un or a CSV file (iso3,region,subregion), "
-                         f"got {v!r}")
+        raise ValueError(
+            f"scheme must be article, un or a CSV file (iso3,region,subregion), got {v!r}"
+        )
+
     hours_per_year: float = Field(HOURS_PER_YEAR, ge=1000, le=3000)
     decimal: Literal[".", ","] = "."
     date_order: Literal["auto", "dayfirst", "monthfirst"] = "auto"
@@ -326,8 +345,10 @@ class CleanSection(_Model):
     @classmethod
     def _bands(cls, v: list[float]) -> list[float]:
         if len(v) != 3 or not 0 < v[0] < v[1] < v[2] <= 60:
-            raise ValueError(f"experience_bands must be three ascending years in (0, 60], "
-                             f"e.g. [2, 5, 10]; got {list(v)}")
+            raise ValueError(
+                f"experience_bands must be three ascending years in (0, 60], "
+                f"e.g. [2, 5, 10]; got {list(v)}"
+            )
         return v
 
 
@@ -347,8 +368,9 @@ class RatesInput(_Model):
         from marketlib.clean.formats import formats_for
 
         if v not in formats_for("rates"):
-            raise ValueError(f"unknown rates format {v!r}; choose from "
-                             f"{', '.join(formats_for('rates'))}")
+            raise ValueError(
+                f"unknown rates format {v!r}; choose from {', '.join(formats_for('rates'))}"
+            )
         return v
 
 
@@ -379,8 +401,9 @@ class Inputs(_Model):
     @classmethod
     def _ref(cls, v: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", v):
-            raise ValueError(f"data_ref must be pinned, latest, a snapshot or a commit, got "
-                             f"{v[:40]!r}")
+            raise ValueError(
+                f"data_ref must be pinned, latest, a snapshot or a commit, got {v[:40]!r}"
+            )
         return v
 
     @model_validator(mode="before")
@@ -423,13 +446,16 @@ class ReportParams(_Model):
         if not isinstance(v, date):
             raise ValueError(f"as_of must be a date YYYY-MM-DD, got {type(v).__name__}")
         if v < date.fromisoformat(CleanParams().min_date):
-            raise ValueError(f"as_of {v} is before the earliest valid date "
-                             f"{CleanParams().min_date}: every row would be rejected")
+            raise ValueError(
+                f"as_of {v} is before the earliest valid date "
+                f"{CleanParams().min_date}: every row would be rejected"
+            )
         from datetime import UTC, timedelta
 
         if v > datetime.now(UTC).date() + timedelta(days=1):
-            raise ValueError(f"as_of {v} is in the future: a run describes data up to a day "
-                             "that has come")
+            raise ValueError(
+                f"as_of {v} is in the future: a run describes data up to a day that has come"
+            )
         return v
 
     @model_validator(mode="before")
@@ -460,23 +486,40 @@ class ReportParams(_Model):
             from marketlib.sources.reference import read_fx_table
 
             own_fx = read_fx_table(self.clean.fx_table)
-            fx_table = f"{Path(self.clean.fx_table).name} (sha256 " \
-                       f"{sha256_file(self.clean.fx_table)[:12]})"
-        return CleanParams(scheme=self.clean.scheme, hours_per_year=self.clean.hours_per_year,
-                           decimal=self.clean.decimal, date_order=self.clean.date_order,
-                           max_date=self.run_date().isoformat(),
-                           fx_after_last=self.clean.fx_after_last, fx_table=fx_table,
-                           own_fx=own_fx, experience_bands=tuple(self.clean.experience_bands),
-                           **changes)
+            fx_table = (
+                f"{Path(self.clean.fx_table).name} (sha256 {sha256_file(self.clean.fx_table)[:12]})"
+            )
+        return CleanParams(
+            scheme=self.clean.scheme,
+            hours_per_year=self.clean.hours_per_year,
+            decimal=self.clean.decimal,
+            date_order=self.clean.date_order,
+            max_date=self.run_date().isoformat(),
+            fx_after_last=self.clean.fx_after_last,
+            fx_table=fx_table,
+            own_fx=own_fx,
+            experience_bands=tuple(self.clean.experience_bands),
+            **changes,
+        )
 
 
 #: The parameters that name files or folders: (section, key[, key]).
 PATH_KEYS: tuple[tuple[str, ...], ...] = (
-    ("inputs", "rates", "path"), ("inputs", "rates", "columns"), ("inputs", "rates", "values"),
-    ("inputs", "certifications"), ("inputs", "claims"), ("inputs", "claims_definitions"),
-    ("inputs", "claims_growth"), ("inputs", "activity"), ("inputs", "pay_bands"),
-    ("inputs", "adoption"), ("inputs", "demand"), ("clean", "scheme"),
-    ("clean", "fx_table"), ("arbitrage", "rates_path"))
+    ("inputs", "rates", "path"),
+    ("inputs", "rates", "columns"),
+    ("inputs", "rates", "values"),
+    ("inputs", "certifications"),
+    ("inputs", "claims"),
+    ("inputs", "claims_definitions"),
+    ("inputs", "claims_growth"),
+    ("inputs", "activity"),
+    ("inputs", "pay_bands"),
+    ("inputs", "adoption"),
+    ("inputs", "demand"),
+    ("clean", "scheme"),
+    ("clean", "fx_table"),
+    ("arbitrage", "rates_path"),
+)
 
 
 def resolve_file_paths(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
@@ -499,8 +542,7 @@ def resolve_file_paths(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
         v = node.get(keys[-1])
         if not isinstance(v, str) or not v or Path(v).is_absolute():
             continue
-        if Path(v).parts[0] == "data" or (keys == ("clean", "scheme")
-                                           and not v.endswith(".csv")):
+        if Path(v).parts[0] == "data" or (keys == ("clean", "scheme") and not v.endswith(".csv")):
             continue
         node[keys[-1]] = str(folder.resolve() / v)
     return out
@@ -524,8 +566,12 @@ def load_report_params(path: str | Path) -> ReportParams:
     try:
         return ReportParams.build(raw)
     except ParamsError as exc:
-        where = (f" (keys merged from {p.name} and the file(s) it extends: "
-                 f"{', '.join(str(c) for c in chain[1:])})" if len(chain) > 1 else "")
+        where = (
+            f" (keys merged from {p.name} and the file(s) it extends: "
+            f"{', '.join(str(c) for c in chain[1:])})"
+            if len(chain) > 1
+            else ""
+        )
         raise InputError(p, f"{exc}{where}") from exc
 
 
@@ -546,14 +592,18 @@ class ClaimsParams(_Model):
     # defaults: the project's own data folders, wherever the code runs from (paths.py)
     claims_path: str = Field(default_factory=lambda: data_file("raw", "claims/article_claims.csv"))
     definitions_path: str = Field(
-        default_factory=lambda: data_file("raw", "claims/cncf_definitions.csv"))
+        default_factory=lambda: data_file("raw", "claims/cncf_definitions.csv")
+    )
     printed_path: str | None = Field(
-        default_factory=lambda: data_file("raw", "certifications/cncf_published_counts.csv"))
+        default_factory=lambda: data_file("raw", "certifications/cncf_published_counts.csv")
+    )
     certifications_path: str | None = Field(
-        default_factory=lambda: data_file("processed", "certifications.parquet"))
+        default_factory=lambda: data_file("processed", "certifications.parquet")
+    )
     rates_path: str = Field(default_factory=lambda: data_file("processed", "rates.parquet"))
     activity_path: str | None = Field(
-        default_factory=lambda: data_file("processed", "activity.parquet"))
+        default_factory=lambda: data_file("processed", "activity.parquet")
+    )
     growth_results_path: str | None = None
     arbitrage_results_path: str | None = None
     regional_results_path: str | None = None

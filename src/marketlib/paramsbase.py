@@ -15,14 +15,14 @@ class ParamsError(ValueError):
     """Parameters that cannot be used; the message names every bad key and why."""
 
 
-
 class _Model(BaseModel):
     """Base of every parameters section: frozen, unknown keys refused, NaN refused."""
 
     # strict: "2080", true or 1.0 are not silently turned into 2080, 1 or 1 (YAML gives real
     # types; a quoted number is a mistake worth naming)
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
-                              validate_default=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True, strict=True
+    )
 
     @classmethod
     def build(cls, values: dict[str, Any] | None, where: str = "") -> Any:
@@ -35,7 +35,6 @@ class _Model(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """Return the parameters as plain JSON-ready values."""
         return self.model_dump(mode="json")
-
 
 
 def describe_errors(exc: ValidationError, where: str = "") -> str:
@@ -54,27 +53,25 @@ def describe_errors(exc: ValidationError, where: str = "") -> str:
     return "; ".join(lines)
 
 
-
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
-
 
 
 def _not_empty_list(value: list[Any] | None) -> list[Any] | None:
     """Refuse ``[]``: "none" or "all"? An empty filter is ambiguous; null says "all"."""
     if value is not None and not value:
-        raise ValueError("an empty list is ambiguous: give at least one value, or null for "
-                         "all")
+        raise ValueError("an empty list is ambiguous: give at least one value, or null for all")
     return value
-
 
 
 def _check_bound(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"a window bound is a period (2024, 2024-Q1, 2024-03) or latest / "
-                         f"latest-N, got {type(value).__name__}")
+        raise ValueError(
+            f"a window bound is a period (2024, 2024-Q1, 2024-03) or latest / "
+            f"latest-N, got {type(value).__name__}"
+        )
     text = str(value).strip()
     if _LATEST.fullmatch(text):
         return text
@@ -84,13 +81,11 @@ def _check_bound(value: Any) -> str | None:
     return text
 
 
-
 def _vocabulary_values(kind: str) -> tuple[str, ...]:
     from marketlib.clean.maps import EXPERIENCE_LEVELS
     from marketlib.clean.vocab import role_families
 
     return EXPERIENCE_LEVELS if kind == "experience" else tuple(role_families())
-
 
 
 def _check_words(values: Any, kind: str) -> Any:
@@ -103,9 +98,7 @@ def _check_words(values: Any, kind: str) -> Any:
     return values
 
 
-
 _LATEST = re.compile(r"latest(?:-(\d{1,2}))?")
-
 
 
 def check_year_bound(v: int | str) -> None:
@@ -117,7 +110,6 @@ def check_year_bound(v: int | str) -> None:
             raise ValueError(f"year {v} outside 2000..2100")
     elif _LATEST.fullmatch(v.strip()) is None:
         raise ValueError(f"a year bound is a year (2024) or latest / latest-N, got {v[:40]!r}")
-
 
 
 def year_offset(v: int | str) -> int:

@@ -25,18 +25,32 @@ FREQ_RANK = {"Y": 0, "Q": 1, "M": 2}
 PERIODS_PER_YEAR = {"Y": 1, "Q": 4, "M": 12}
 
 _DATE_FORMATS = (  # (format, precision)
-    ("%Y-%m-%d", "D"), ("%d/%m/%Y", "D"), ("%Y/%m/%d", "D"), ("%d.%m.%Y", "D"),
-    ("%d %B %Y", "D"), ("%d %b %Y", "D"), ("%B %d, %Y", "D"), ("%b %d, %Y", "D"),
-    ("%Y-%m", "M"), ("%B %Y", "M"), ("%b %Y", "M"), ("%m/%Y", "M"), ("%Y", "Y"),
+    ("%Y-%m-%d", "D"),
+    ("%d/%m/%Y", "D"),
+    ("%Y/%m/%d", "D"),
+    ("%d.%m.%Y", "D"),
+    ("%d %B %Y", "D"),
+    ("%d %b %Y", "D"),
+    ("%B %d, %Y", "D"),
+    ("%b %d, %Y", "D"),
+    ("%Y-%m", "M"),
+    ("%B %Y", "M"),
+    ("%b %Y", "M"),
+    ("%m/%Y", "M"),
+    ("%Y", "Y"),
 )
 
 
 #: The accepted date forms, as rejection details name them.
-ACCEPTED_DATES = ("YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY (one order per column), YYYY/MM/DD, "
-                  "DD.MM.YYYY, 5 March 2024, March 5, 2024, YYYY-MM, March 2024, MM/YYYY or "
-                  "YYYY")
-AMBIGUOUS_DATE = (" is ambiguous: day and month could be swapped and no date of the column "
-                  "shows which comes first (give --dayfirst or --monthfirst)")
+ACCEPTED_DATES = (
+    "YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY (one order per column), YYYY/MM/DD, "
+    "DD.MM.YYYY, 5 March 2024, March 5, 2024, YYYY-MM, March 2024, MM/YYYY or "
+    "YYYY"
+)
+AMBIGUOUS_DATE = (
+    " is ambiguous: day and month could be swapped and no date of the column "
+    "shows which comes first (give --dayfirst or --monthfirst)"
+)
 _NUMERIC_DATE = r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$"
 DATE_ORDERS = ("auto", "dayfirst", "monthfirst")
 
@@ -51,8 +65,7 @@ def date_order(values: pd.Series, order: str = "auto") -> str | None:
     """
     if order != "auto":
         return order
-    parts = pd.Series(values.dropna().unique(), dtype="str").str.strip().str.extract(
-        _NUMERIC_DATE)
+    parts = pd.Series(values.dropna().unique(), dtype="str").str.strip().str.extract(_NUMERIC_DATE)
     a, b = pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")
     day_first, month_first = bool((a > 12).any()), bool((b > 12).any())
     if day_first and not month_first:
@@ -79,8 +92,7 @@ def parse_dates(values: pd.Series, order: str = "auto") -> pd.DataFrame:
     return frame_distinct(values, lambda u: _parse_distinct_dates(u, decided))
 
 
-def _parse_distinct_dates(distinct: pd.Series, order: str | None = "dayfirst"
-                          ) -> pd.DataFrame:
+def _parse_distinct_dates(distinct: pd.Series, order: str | None = "dayfirst") -> pd.DataFrame:
     text = distinct.astype("str").str.strip()
     parts = text.str.extract(_NUMERIC_DATE)
     numeric = parts[0].notna()
@@ -91,8 +103,13 @@ def _parse_distinct_dates(distinct: pd.Series, order: str | None = "dayfirst"
         day, month = (a, b) if order in ("dayfirst", None) else (b, a)
         if order is None:  # only what can be one way: the larger number is the day
             day, month = a.where(a > 12, b), a.where(a <= 12, b).where(a > 12, a)
-        iso = (parts[2] + "-" + month.astype("Int64").astype("str").str.zfill(2) + "-"
-               + day.astype("Int64").astype("str").str.zfill(2))
+        iso = (
+            parts[2]
+            + "-"
+            + month.astype("Int64").astype("str").str.zfill(2)
+            + "-"
+            + day.astype("Int64").astype("str").str.zfill(2)
+        )
         text = text.where(~numeric | ambiguous, iso)
         text = text.where(~ambiguous, "")
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
@@ -111,13 +128,21 @@ def _parse_distinct_dates(distinct: pd.Series, order: str | None = "dayfirst"
     y = precision == "Y"
     end[y] = parsed[y] + pd.offsets.YearEnd(0)
     # a well-formed date whose year pandas cannot hold (3024, 0202): out of range, not garbage
-    year = text.str.extract(r"^(\d{4})(?:[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?$|^\d{1,2}[-/.]"
-                            r"(?:\d{1,2}[-/.])?(\d{4})$")
+    year = text.str.extract(
+        r"^(\d{4})(?:[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?$|^\d{1,2}[-/.]"
+        r"(?:\d{1,2}[-/.])?(\d{4})$"
+    )
     year = pd.to_numeric(year[0].fillna(year[1]), errors="coerce")
     out_of_range = parsed.isna() & (year.notna() & ~year.between(1678, 2261))
-    return pd.DataFrame({"date": parsed, "precision": precision, "end": end,
-                         "out_of_range": out_of_range.astype(bool),
-                         "ambiguous": ambiguous.astype(bool)})
+    return pd.DataFrame(
+        {
+            "date": parsed,
+            "precision": precision,
+            "end": end,
+            "out_of_range": out_of_range.astype(bool),
+            "ambiguous": ambiguous.astype(bool),
+        }
+    )
 
 
 def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
@@ -147,8 +172,9 @@ def period_labels(start: pd.Series, freq: str) -> pd.DataFrame:
     label = p.astype("str")
     if freq == "Q":
         label = label.str.replace(r"(\d{4})Q(\d)", r"\1-Q\2", regex=True)
-    return pd.DataFrame({"period": label, "period_start": p.dt.start_time.dt.normalize()},
-                        index=start.index)
+    return pd.DataFrame(
+        {"period": label, "period_start": p.dt.start_time.dt.normalize()}, index=start.index
+    )
 
 
 _PERIOD_PATTERNS = (
@@ -184,7 +210,8 @@ def parse_periods(values: pd.Series) -> pd.DataFrame:
         out_of_range[month.index[month.between(1, 12) & ~year.between(1678, 2261)]] = True
         idx = month.index[valid]
         start[idx] = pd.to_datetime(
-            pd.DataFrame({"year": year[idx], "month": month[idx], "day": 1}))
+            pd.DataFrame({"year": year[idx], "month": month[idx], "day": 1})
+        )
         freq[idx] = f
     return pd.DataFrame({"period_start": start, "freq": freq, "out_of_range": out_of_range})
 
@@ -219,8 +246,9 @@ def parse_bound(text: str | int) -> Bound:
         The bound is not one of those forms.
     """
     s = str(text).strip()
-    parsed = parse_periods(pd.Series([s.replace("Q", "-Q") if re.fullmatch(
-        r"\d{4}Q[1-4]", s) else s]))
+    parsed = parse_periods(
+        pd.Series([s.replace("Q", "-Q") if re.fullmatch(r"\d{4}Q[1-4]", s) else s])
+    )
     start, freq = parsed["period_start"].iloc[0], parsed["freq"].iloc[0]
     if pd.isna(start):
         raise ValueError(f"window bound {text!r} is not YYYY, YYYY-Qn or YYYY-MM")
@@ -228,8 +256,9 @@ def parse_bound(text: str | int) -> Bound:
     return Bound(s, pd.Timestamp(start), pd.Timestamp(end))
 
 
-def window_mask(period_start: pd.Series, freq: pd.Series | str, start: str | int | None,
-                end: str | int | None) -> pd.Series:
+def window_mask(
+    period_start: pd.Series, freq: pd.Series | str, start: str | int | None, end: str | int | None
+) -> pd.Series:
     """Return True for periods lying inside ``[start, end]``.
 
     A period is inside when it begins on or after the first day of ``start`` and ends on or
@@ -259,11 +288,9 @@ def mid_year(start: pd.Series, freq: str) -> pd.Series:
     return start.dt.year + step + 0.5 / per
 
 
-
-
-
-def resolve_years(start: int | str, end: int | str, complete: list[int]
-                  ) -> tuple[int, int, list[str]]:
+def resolve_years(
+    start: int | str, end: int | str, complete: list[int]
+) -> tuple[int, int, list[str]]:
     """Resolve a window of calendar years against the complete years of the data.
 
     ``start``/``end``: a year or ``latest`` / ``latest-N`` (the latest complete year minus N).
@@ -287,21 +314,24 @@ def resolve_years(start: int | str, end: int | str, complete: list[int]
     s, e = one(start), one(end)
     notes = []
     if e > latest:
-        notes.append(f"window end {e} clamped to {latest}, the latest complete year of the "
-                     "data at as_of")
+        notes.append(
+            f"window end {e} clamped to {latest}, the latest complete year of the data at as_of"
+        )
         e = latest
     if s < first:
-        notes.append(f"window start {s} clamped to {first}, the first complete year of the "
-                     "data")
+        notes.append(f"window start {s} clamped to {first}, the first complete year of the data")
         s = first
     if e <= s:
-        raise ValueError(f"window {start}..{end} leaves fewer than two complete years in the "
-                         f"data (complete years: {first}..{latest})")
+        raise ValueError(
+            f"window {start}..{end} leaves fewer than two complete years in the "
+            f"data (complete years: {first}..{latest})"
+        )
     return s, e, notes
 
 
-def resolve_period_bounds(start: str | None, end: str | None, labels: list[str]
-                          ) -> tuple[str | None, str | None, list[str]]:
+def resolve_period_bounds(
+    start: str | None, end: str | None, labels: list[str]
+) -> tuple[str | None, str | None, list[str]]:
     """Resolve ``latest`` / ``latest-N`` bounds against the data's period labels (sorted).
 
     A fixed ``end`` past the last period is clamped to it, with a note. Returns
@@ -324,7 +354,8 @@ def resolve_period_bounds(start: str | None, end: str | None, labels: list[str]
 
     s, e = one(start), one(end)
     if e is not None and parse_bound(e).first_day > parse_bound(labels[-1]).first_day:
-        notes.append(f"window end {e} clamped to {labels[-1]}, the latest period of the data "
-                     "at as_of")
+        notes.append(
+            f"window end {e} clamped to {labels[-1]}, the latest period of the data at as_of"
+        )
         e = labels[-1]
     return s, e, notes

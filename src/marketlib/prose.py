@@ -15,9 +15,12 @@ from marketlib.paths import PACKAGE_DATA
 from marketlib.publish.text import reader_words
 
 _ADJECTIVE = {
-    "North America": "North American", "Latin America": "Latin American",
-    "Western Europe": "Western European", "Eastern Europe": "Eastern European",
-    "Europe": "European", "Oceania": "Oceanian",
+    "North America": "North American",
+    "Latin America": "Latin American",
+    "Western Europe": "Western European",
+    "Eastern Europe": "Eastern European",
+    "Europe": "European",
+    "Oceania": "Oceanian",
 }
 _GEOGRAPHY_WORDS = {"region": "region", "subregion": "sub-region", "country_iso3": "country"}
 
@@ -103,13 +106,17 @@ def summary_intro(results: Mapping[str, Any] | None) -> str:
     r = results or {}
     parts = []
     if r.get("arbitrage"):
-        parts.append("what a comparable specialist costs by "
-                     + geography_word(str(r["arbitrage"].get("geography") or "region")))
+        parts.append(
+            "what a comparable specialist costs by "
+            + geography_word(str(r["arbitrage"].get("geography") or "region"))
+        )
     if r.get("regional"):
         subjects = regional_subjects(results)
-        parts.append("how fast developer activity"
-                     + (f" in {topic_list(subjects)}" if subjects else "")
-                     + " grows by region")
+        parts.append(
+            "how fast developer activity"
+            + (f" in {topic_list(subjects)}" if subjects else "")
+            + " grows by region"
+        )
     if (r.get("growth") or {}).get("period_growth"):
         parts.append("how published certification counts changed")
     if r.get("claims"):
@@ -117,18 +124,25 @@ def summary_intro(results: Mapping[str, Any] | None) -> str:
     if not parts:
         return "This run produced no section results."
     said = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return (f"{said[0].upper()}{said[1:]}. Every number comes from `results.json`, with its "
-            "sample size and its interval where the data hold one; sources and parameters "
-            "are at the end.")
+    return (
+        f"{said[0].upper()}{said[1:]}. Every number comes from `results.json`, with its "
+        "sample size and its interval where the data hold one; sources and parameters "
+        "are at the end."
+    )
 
 
 def skipped_sentences(results: Mapping[str, Any] | None) -> list[str]:
     """Return one sentence per section the run skipped (a null input), saying why."""
     run = (results or {}).get("run") or {}
-    names = {"certification_growth": "Certification counts", "regional_growth":
-             "Developer activity by region", "claims_audit": "The claims audit"}
-    return [f"{names.get(k, k)}: not part of this run ({why})."
-            for k, why in (run.get("skipped") or {}).items()]
+    names = {
+        "certification_growth": "Certification counts",
+        "regional_growth": "Developer activity by region",
+        "claims_audit": "The claims audit",
+    }
+    return [
+        f"{names.get(k, k)}: not part of this run ({why})."
+        for k, why in (run.get("skipped") or {}).items()
+    ]
 
 
 def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
@@ -138,21 +152,33 @@ def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
         return "No pay section in this run."
     base = str(arb.get("base", "the base group"))
     hours = arb.get("hours_per_year", 2080)
-    controls = ", ".join(str(c).replace("role_family", "role family")
-                         for c in (arb.get("adjusted") or [{}])[0].get("controls", []) or [])
-    base_row = next((r for r in arb.get("raw") or [] if isinstance(r, Mapping)
-                     and str(r.get("group")) == base), {})
-    one = (f" The base is one country ({base_row.get('top_country')}): every ratio compares "
-           "with that country's pay, not with a region's."
-           if base_row.get("n_countries") == 1 and base_row.get("top_country") else "")
-    kind = ("salary-equivalent: annual pay / {hours:,.0f} hours" if arb.get("rate_kind")
-            != "bill_rate" else "bill rates per hour as charged").format(hours=hours)
+    controls = ", ".join(
+        str(c).replace("role_family", "role family")
+        for c in (arb.get("adjusted") or [{}])[0].get("controls", []) or []
+    )
+    base_row = next(
+        (r for r in arb.get("raw") or [] if isinstance(r, Mapping) and str(r.get("group")) == base),
+        {},
+    )
+    one = (
+        f" The base is one country ({base_row.get('top_country')}): every ratio compares "
+        "with that country's pay, not with a region's."
+        if base_row.get("n_countries") == 1 and base_row.get("top_country")
+        else ""
+    )
+    kind = (
+        "salary-equivalent: annual pay / {hours:,.0f} hours"
+        if arb.get("rate_kind") != "bill_rate"
+        else "bill rates per hour as charged"
+    ).format(hours=hours)
     who = f" Who: {arb['population']}." if arb.get("population") else ""
-    return (f"Ratios are to {base_pay(base)} ({kind}), from {rates_source(results)}.{who}"
-            f"{one} The adjusted ratio holds {controls or 'the job mix'} fixed and weighs a "
-            "region's countries alike (each country's own effect); the raw ratio compares "
-            "medians as observed. Intervals "
-            "resample countries within a region, then people within a country.")
+    return (
+        f"Ratios are to {base_pay(base)} ({kind}), from {rates_source(results)}.{who}"
+        f"{one} The adjusted ratio holds {controls or 'the job mix'} fixed and weighs a "
+        "region's countries alike (each country's own effect); the raw ratio compares "
+        "medians as observed. Intervals "
+        "resample countries within a region, then people within a country."
+    )
 
 
 def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
@@ -163,33 +189,44 @@ def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
     if arb:
         base = str(arb.get("base", "the base group"))
         level = float(p.get("ci_level", 0.95))
-        out.append(f"Ratios: 0.40 means 40% of {base_pay(base)} for the same kind of "
-                   f"specialist; every estimate carries its sample size and, where the data "
-                   f"hold one, its {level:.0%} interval (a region's interval needs three "
-                   f"countries or more); groups under {p.get('min_n', 30)} rows are listed as not "
-                   "estimated.")
-        out.append(f"Pay data: {rates_source(results)}; a group's median may rest on one or "
-                   "two countries (see each group's countries and its largest country's share).")
+        out.append(
+            f"Ratios: 0.40 means 40% of {base_pay(base)} for the same kind of "
+            f"specialist; every estimate carries its sample size and, where the data "
+            f"hold one, its {level:.0%} interval (a region's interval needs three "
+            f"countries or more); groups under {p.get('min_n', 30)} rows are listed as not "
+            "estimated."
+        )
+        out.append(
+            f"Pay data: {rates_source(results)}; a group's median may rest on one or "
+            "two countries (see each group's countries and its largest country's share)."
+        )
         quoted = bool(arb.get("claimed_vs_data"))
         if arb.get("rate_kind") == "bill_rate":
-            out.append("The pay data are bill rates (contractors, per hour as charged)"
-                       + (": quoted rates are tested as levels and as ratios." if quoted
-                          else "."))
+            out.append(
+                "The pay data are bill rates (contractors, per hour as charged)"
+                + (": quoted rates are tested as levels and as ratios." if quoted else ".")
+            )
         elif quoted:
-            out.append("Salary-equivalent pay is not a bill rate: contractors' hourly rates "
-                       "include overhead and margin, so only ratios are compared with quoted "
-                       "rates.")
+            out.append(
+                "Salary-equivalent pay is not a bill rate: contractors' hourly rates "
+                "include overhead and margin, so only ratios are compared with quoted "
+                "rates."
+            )
     subjects = regional_subjects(results)
     hk = hong_kong_sentence(results)
     if hk:
         out.append(hk)
     if subjects:
-        out.append(f"Regional growth is developer activity on GitHub ({topic_list(subjects)}), "
-                   "a proxy for interest in a technology, summed over economies published in "
-                   "every quarter; it is not a count of certifications.")
+        out.append(
+            f"Regional growth is developer activity on GitHub ({topic_list(subjects)}), "
+            "a proxy for interest in a technology, summed over economies published in "
+            "every quarter; it is not a count of certifications."
+        )
     if (results or {}).get("growth"):
-        out.append("CNCF publishes world totals of exam registrations and enrollments, not "
-                   "passes and not regions.")
+        out.append(
+            "CNCF publishes world totals of exam registrations and enrollments, not "
+            "passes and not regions."
+        )
     run = (results or {}).get("run") or {}
     notes = [f"Note for this run: {n}" for n in run.get("notes") or [] if isinstance(n, str)]
     return notes + point_in_time_notes(results) + out + skipped_sentences(results)
@@ -201,8 +238,9 @@ def pay_population_intro(arbitrage_results: Mapping[str, Any]) -> str:
 
     w = pay_words(arbitrage_results.get("rate_kind"))
     who = arbitrage_results.get("population") or "the selected rows"
-    return (f"**The pay here:** {w.pay} of {who}. "
-            + w.note.format(hours=float(arbitrage_results.get("hours_per_year") or 2080)))
+    return f"**The pay here:** {w.pay} of {who}. " + w.note.format(
+        hours=float(arbitrage_results.get("hours_per_year") or 2080)
+    )
 
 
 def point_in_time_notes(results: Mapping[str, Any] | None) -> list[str]:
@@ -235,25 +273,31 @@ def point_in_time_notes(results: Mapping[str, Any] | None) -> list[str]:
                 + (f" ({int(excluded):,} pay rows)" if excluded else "")
                 + f"; rows for earlier periods that the source added after {as_of} cannot be "
                 "told apart. For the data as they stood then, run on a snapshot of that date "
-                "(--data-ref).")
+                "(--data-ref)."
+            )
     return out
 
 
 def verdict_notes(rate_kind: str, base: str) -> list[str]:
     """Return the claims page's notes on reading the verdicts, for the run's pay evidence."""
-    rates = (f"*Supported by data* for a rate claim means that the claimed **ratio** to {base} "
-             "lies inside the 95% interval of the estimate the claim's wording asks for, and "
-             "that interval stays within 25% of the claim; ")
-    rates += ("the claimed dollar **levels** are tested as levels against the bill-rate "
-              "medians in the data and their intervals." if rate_kind == "bill_rate" else
-              "the claimed dollar **levels** are what contractors charge and cannot be tested "
-              "against salary-equivalent pay.")
+    rates = (
+        f"*Supported by data* for a rate claim means that the claimed **ratio** to {base} "
+        "lies inside the 95% interval of the estimate the claim's wording asks for, and "
+        "that interval stays within 25% of the claim; "
+    )
+    rates += (
+        "the claimed dollar **levels** are tested as levels against the bill-rate "
+        "medians in the data and their intervals."
+        if rate_kind == "bill_rate"
+        else "the claimed dollar **levels** are what contractors charge and cannot be tested "
+        "against salary-equivalent pay."
+    )
     return [
-        "Arithmetic checks allow for rounding: a printed \"87%\" stands for 86.5-87.5%, and "
-        "figures printed as \"70,000\" for +/-0.5%. A verdict of *inconsistent* survives "
+        'Arithmetic checks allow for rounding: a printed "87%" stands for 86.5-87.5%, and '
+        'figures printed as "70,000" for +/-0.5%. A verdict of *inconsistent* survives '
         "that slack.",
         rates,
-        "The regional growth table has no bases, no definition of \"certification\" and no "
+        'The regional growth table has no bases, no definition of "certification" and no '
         "source, and no public registry counts certifications by region. It is confronted with "
         "regional **developer activity** (GitHub Innovation Graph: developers pushing to "
         "repositories of the topic, constant economies): *consistent with the activity proxy* "
@@ -267,20 +311,28 @@ def verdict_notes(rate_kind: str, base: str) -> list[str]:
 def quoted_rates_note(rate_kind: str) -> str:
     """Return what quoted hourly rates can be tested against, for the run's pay kind."""
     if rate_kind == "bill_rate":
-        return ("The data are bill rates too: quoted levels are tested as levels (against "
-                "each group's median and its interval), and their ratios as ratios.")
-    return ("Quoted hourly rates are usually contractor or agency bill rates, not salaries: "
-            "their levels cannot be compared with salary-equivalent pay, but their ratios can.")
+        return (
+            "The data are bill rates too: quoted levels are tested as levels (against "
+            "each group's median and its interval), and their ratios as ratios."
+        )
+    return (
+        "Quoted hourly rates are usually contractor or agency bill rates, not salaries: "
+        "their levels cannot be compared with salary-equivalent pay, but their ratios can."
+    )
 
 
-def arbitrage_caveats(source: str, base: str, hours_per_year: float,
-                      geography: str = "subregion", rate_kind: str = "salary") -> list[str]:
+def arbitrage_caveats(
+    source: str,
+    base: str,
+    hours_per_year: float,
+    geography: str = "subregion",
+    rate_kind: str = "salary",
+) -> list[str]:
     """Return the arbitrage page's caveats for the run's pay source, base, hours and kind."""
     from marketlib.publish.text import pay_words
 
     w = pay_words(rate_kind)
-    head = ("**Salary-equivalent pay.**" if w.kind == "salary" else
-            "**Bill rates as charged.**")
+    head = "**Salary-equivalent pay.**" if w.kind == "salary" else "**Bill rates as charged.**"
     return [
         f"{head} {w.note.format(hours=hours_per_year)}",
         f"**The sample.** Pay comes from {source}. Intervals measure sampling noise, not "
@@ -297,14 +349,20 @@ def arbitrage_caveats(source: str, base: str, hours_per_year: float,
     ]
 
 
-def regional_caveats(subjects: Sequence[str] | None, measure: str,
-                     china_hong_kong: str) -> list[str]:
+def regional_caveats(
+    subjects: Sequence[str] | None, measure: str, china_hong_kong: str
+) -> list[str]:
     """Return the regional page's caveats for the run's topics and rules."""
-    what = (f"Pushers to repositories tagged {topic_list(subjects)}"
-            if measure == "topic_pushers" else f"The {reader_words(measure)} counts")
-    hk = {"combine": "China and Hong Kong are counted together",
-          "exclude": "China and Hong Kong are left out",
-          "keep": "China and Hong Kong are kept as separate economies"}[china_hong_kong]
+    what = (
+        f"Pushers to repositories tagged {topic_list(subjects)}"
+        if measure == "topic_pushers"
+        else f"The {reader_words(measure)} counts"
+    )
+    hk = {
+        "combine": "China and Hong Kong are counted together",
+        "exclude": "China and Hong Kong are left out",
+        "keep": "China and Hong Kong are kept as separate economies",
+    }[china_hong_kong]
     return [
         f"**A proxy.** {what} measure public activity, not certifications, skills or jobs; "
         "private work is invisible.",
@@ -333,19 +391,24 @@ def hong_kong_sentence(results: Mapping[str, Any] | None) -> str | None:
     econ = last.get("economies") or []
     if isinstance(econ, str):
         econ = [e for e in econ.split(",") if e]
-    rule = {"combine": "China and Hong Kong count as one economy, which drops out of every "
-                       "window where China is unpublished (from 2022Q4)",
-            "exclude": "China and Hong Kong are left out",
-            "keep": "Hong Kong and China are kept as ordinary economies"}.get(
-        str(hk.get("rule")), str(hk.get("rule")))
-    text = (f"{hk.get('group')}: {rule}, so its {last.get('from')} to {last.get('to')} "
-            f"figure sums {len(econ)} economies ({', '.join(map(str, econ))}).")
+    rule = {
+        "combine": "China and Hong Kong count as one economy, which drops out of every "
+        "window where China is unpublished (from 2022Q4)",
+        "exclude": "China and Hong Kong are left out",
+        "keep": "Hong Kong and China are kept as ordinary economies",
+    }.get(str(hk.get("rule")), str(hk.get("rule")))
+    text = (
+        f"{hk.get('group')}: {rule}, so its {last.get('from')} to {last.get('to')} "
+        f"figure sums {len(econ)} economies ({', '.join(map(str, econ))})."
+    )
     keep = hk.get("keep_rows") or []
     same = [k for k in keep if k.get("from") == last.get("from") and k.get("to") == last.get("to")]
     if same and same[0].get("growth") is not None and last.get("growth") is not None:
         k = same[0]
-        text += (f" Kept as an ordinary economy, Hong Kong changes that growth from "
-                 f"{last['growth']:+.1%} to {k['growth']:+.1%}.")
+        text += (
+            f" Kept as an ordinary economy, Hong Kong changes that growth from "
+            f"{last['growth']:+.1%} to {k['growth']:+.1%}."
+        )
     return text
 
 
@@ -364,9 +427,11 @@ def citations(results: Mapping[str, Any] | None) -> list[str]:
     out = []
     art = run.get("article") or {}
     if art.get("title"):
-        out.append(f"Audited article: \"{art['title']}\", {art.get('byline', 'no byline')}; "
-                   f"outlet: {art.get('outlet', 'unknown')}; date: "
-                   f"{art.get('date', 'unknown')}; address: {art.get('address', 'unknown')}.")
+        out.append(
+            f'Audited article: "{art["title"]}", {art.get("byline", "no byline")}; '
+            f"outlet: {art.get('outlet', 'unknown')}; date: "
+            f"{art.get('date', 'unknown')}; address: {art.get('address', 'unknown')}."
+        )
     seen = set()
     for p in run.get("provenance") or []:
         if not isinstance(p, Mapping):
@@ -378,15 +443,23 @@ def citations(results: Mapping[str, Any] | None) -> list[str]:
         cat = _catalog().get(key, {})
         commit = str(p.get("commit") or "")[:12]
         when = str(p.get("retrieved_at", ""))[:10] or "n/a"
-        out.append(f"{cat.get('name', key)} ({cat.get('publisher', 'publisher unknown')}), "
-                   f"{cat.get('address', p.get('url', ''))}, licence "
-                   f"{cat.get('licence', 'see its SOURCE.md')}; snapshot "
-                   f"{commit or 'pinned'}, retrieved {when}.")
+        out.append(
+            f"{cat.get('name', key)} ({cat.get('publisher', 'publisher unknown')}), "
+            f"{cat.get('address', p.get('url', ''))}, licence "
+            f"{cat.get('licence', 'see its SOURCE.md')}; snapshot "
+            f"{commit or 'pinned'}, retrieved {when}."
+        )
     own = str(run.get("rates_source") or "")  # the survey's own name, or the analyst's file
-    if (results or {}).get("arbitrage") and own and "aijobs" not in seen \
-            and not own.startswith("the aijobs.net"):
-        out.append(f"Pay data: {run['rates_source']}, supplied by the analyst (not a public "
-                   "dataset; its sha256 is in the sources and parameters table).")
+    if (
+        (results or {}).get("arbitrage")
+        and own
+        and "aijobs" not in seen
+        and not own.startswith("the aijobs.net")
+    ):
+        out.append(
+            f"Pay data: {run['rates_source']}, supplied by the analyst (not a public "
+            "dataset; its sha256 is in the sources and parameters table)."
+        )
     if (results or {}).get("growth"):
         cat = _catalog()["certifications"]
         out.append(f"{cat['name']} ({cat['publisher']}), {cat['address']}; {cat['licence']}.")
@@ -398,6 +471,8 @@ def citations(results: Mapping[str, Any] | None) -> list[str]:
         q = cov["activity_quarters"]
         out.append(f"Developer-activity coverage: {q[0]} to {q[1]}.")
     if cov.get("data_through"):
-        out.append(f"Data as of: the latest observation is {cov['data_through']} (the run's "
-                   f"date is {run.get('as_of')}).")
+        out.append(
+            f"Data as of: the latest observation is {cov['data_through']} (the run's "
+            f"date is {run.get('as_of')})."
+        )
     return out

@@ -27,11 +27,26 @@ from marketlib.sanitize import plain_text
 from marketlib.sources import InputError, read_csv_text
 
 SCHEMES = ("article", "un")
-ARTICLE_REGIONS = ("North America", "Latin America", "Europe", "Asia-Pacific",
-                   "Middle East & Africa")
-ARTICLE_SUBREGIONS = ("North America", "Latin America", "Western Europe", "Eastern Europe",
-                      "East Asia", "Southeast Asia", "South Asia", "Oceania", "Middle East",
-                      "Africa", "Central Asia")
+ARTICLE_REGIONS = (
+    "North America",
+    "Latin America",
+    "Europe",
+    "Asia-Pacific",
+    "Middle East & Africa",
+)
+ARTICLE_SUBREGIONS = (
+    "North America",
+    "Latin America",
+    "Western Europe",
+    "Eastern Europe",
+    "East Asia",
+    "Southeast Asia",
+    "South Asia",
+    "Oceania",
+    "Middle East",
+    "Africa",
+    "Central Asia",
+)
 
 
 def _key(text: str) -> str:
@@ -62,8 +77,10 @@ def _lookup() -> dict[str, str]:
 
 def _foreign_letters(text: str) -> bool:
     """Whether ``text`` holds a letter of another script (a Cyrillic "а" in "Frаnce")."""
-    return any(ch.isalpha() and ord(ch) > 0x24F and not unicodedata.name(ch, "").startswith(
-        "LATIN") for ch in unicodedata.normalize("NFKC", text))
+    return any(
+        ch.isalpha() and ord(ch) > 0x24F and not unicodedata.name(ch, "").startswith("LATIN")
+        for ch in unicodedata.normalize("NFKC", text)
+    )
 
 
 def _resolve_one(text: str) -> str | None:
@@ -87,8 +104,22 @@ def _resolve_one(text: str) -> str | None:
 #: Countries whose addresses name a state or province by a code or name after the city
 #: ("Munich, BY", "Porto Alegre, RS", "Adelaide, SA", "Regina, SK", "Atlanta, Georgia").
 #: Their subdivisions come from pycountry's ISO 3166-2 table.
-POSTAL_SUBDIVISIONS = ("US", "CA", "AU", "BR", "MX", "IN", "DE", "AT", "CH", "IT", "ES", "AR",
-                       "MY", "NG")
+POSTAL_SUBDIVISIONS = (
+    "US",
+    "CA",
+    "AU",
+    "BR",
+    "MX",
+    "IN",
+    "DE",
+    "AT",
+    "CH",
+    "IT",
+    "ES",
+    "AR",
+    "MY",
+    "NG",
+)
 
 
 @lru_cache(maxsize=1)
@@ -132,15 +163,18 @@ def ambiguity(text: str) -> str | None:
     holders = _subdivisions().get(_key(last))
     country = _lookup_name(last)
     if holders and country is not None:
-        return (f"{last!r} is the country {country} or a state/province of "
-                f"{', '.join(sorted(holders))}")
+        return (
+            f"{last!r} is the country {country} or a state/province of {', '.join(sorted(holders))}"
+        )
     return None
 
 
 def country_ambiguities(values: pd.Series) -> pd.Series:
     """Return, per value, why it is ambiguous (text) or ``<NA>``; each distinct value once."""
-    return map_distinct(values, lambda u: pd.Series(
-        [None if pd.isna(v) else ambiguity(str(v)) for v in u], dtype="str"))
+    return map_distinct(
+        values,
+        lambda u: pd.Series([None if pd.isna(v) else ambiguity(str(v)) for v in u], dtype="str"),
+    )
 
 
 def _lookup_name(text: str) -> str | None:
@@ -167,8 +201,9 @@ def resolve_countries(values: pd.Series, keep: np.ndarray | None = None) -> pd.S
     "City, ST, Country". Unresolved values become ``<NA>``. ``keep``: a boolean mask of the
     rows wanted (see :func:`marketlib.frames.map_distinct`).
     """
-    return map_distinct(values, lambda u: pd.Series([_resolve_one(v) for v in u], dtype="str"),
-                        keep=keep)
+    return map_distinct(
+        values, lambda u: pd.Series([_resolve_one(v) for v in u], dtype="str"), keep=keep
+    )
 
 
 def load_scheme(scheme: str | Path = "article") -> pd.DataFrame:
@@ -183,7 +218,8 @@ def load_scheme(scheme: str | Path = "article") -> pd.DataFrame:
             out = table[["iso3", "region", "subregion"]]
         else:
             out = table[["iso3", "un_region", "un_subregion"]].set_axis(
-                ["iso3", "region", "subregion"], axis=1)
+                ["iso3", "region", "subregion"], axis=1
+            )
         return out[out["region"] != ""].reset_index(drop=True)
     raw = read_csv_text(scheme, required=("iso3", "region", "subregion")).frame
     user = raw[["iso3", "region", "subregion"]].apply(lambda s: s.str.strip())
@@ -192,13 +228,19 @@ def load_scheme(scheme: str | Path = "article") -> pd.DataFrame:
     for col in ("region", "subregion"):
         blank = user.index[user[col].fillna("").eq("")]
         if len(blank):
-            raise InputError(scheme, f"row {int(blank[0]) + 1}: empty {col} (every country "
-                                     "needs its region and subregion)")
+            raise InputError(
+                scheme,
+                f"row {int(blank[0]) + 1}: empty {col} (every country "
+                "needs its region and subregion)",
+            )
         names = user[col].fillna("")
         unsafe = user.index[names.str.contains(r"[\n\r\t]") | names.ne(names.map(plain_text))]
         if len(unsafe):  # a name is printed on pages, terminals and sheets: one plain line
-            raise InputError(scheme, f"row {int(unsafe[0]) + 1}: {col} holds a line break or a "
-                                     "control character (a region name is one plain line)")
+            raise InputError(
+                scheme,
+                f"row {int(unsafe[0]) + 1}: {col} holds a line break or a "
+                "control character (a region name is one plain line)",
+            )
     user["iso3"] = resolve_countries(user["iso3"])
     bad = user.index[user["iso3"].isna()]
     if len(bad):

@@ -37,10 +37,12 @@ def comparable_ratio(adjusted: Mapping[str, Any]) -> tuple[Any, Any, Any, int | 
     """
     if finite_or_none(adjusted.get("ratio_equal_country")) is not None:
         k = finite_or_none(adjusted.get("n_countries_averaged"))
-        return (adjusted.get("ratio_equal_country"),
-                finite_or_none(adjusted.get("ratio_equal_country_ci_low")),
-                finite_or_none(adjusted.get("ratio_equal_country_ci_high")),
-                None if k is None else int(k))
+        return (
+            adjusted.get("ratio_equal_country"),
+            finite_or_none(adjusted.get("ratio_equal_country_ci_low")),
+            finite_or_none(adjusted.get("ratio_equal_country_ci_high")),
+            None if k is None else int(k),
+        )
     return adjusted.get("ratio_to_base"), None, None, None
 
 
@@ -64,8 +66,13 @@ SCHEMA_VERSION = 2
 #: column is a ``group``; an interval says what it bounds).
 _RENAMED = {
     "regions": {"region": "group", "ci_low": "median_ci_low", "ci_high": "median_ci_high"},
-    "adjusted": {"region": "group", "ci_low": "ratio_ci_low", "ci_high": "ratio_ci_high",
-                 "ci_low_rows": "ratio_ci_low_rows", "ci_high_rows": "ratio_ci_high_rows"},
+    "adjusted": {
+        "region": "group",
+        "ci_low": "ratio_ci_low",
+        "ci_high": "ratio_ci_high",
+        "ci_low_rows": "ratio_ci_low_rows",
+        "ci_high_rows": "ratio_ci_high_rows",
+    },
     "countries": {"ci_low": "ratio_ci_low", "ci_high": "ratio_ci_high"},
 }
 
@@ -77,9 +84,12 @@ def upgrade_arbitrage(section: Any) -> Any:
     out = dict(section)
     for part, names in _RENAMED.items():
         if isinstance(out.get(part), list):
-            out[part] = [{names.get(k, k) if names.get(k, k) not in r else k: v
-                          for k, v in r.items()} if isinstance(r, Mapping) else r
-                         for r in out[part]]
+            out[part] = [
+                {names.get(k, k) if names.get(k, k) not in r else k: v for k, v in r.items()}
+                if isinstance(r, Mapping)
+                else r
+                for r in out[part]
+            ]
     return out
 
 

@@ -20,8 +20,12 @@ def nb_counts(mu: np.ndarray, alpha: float, rng: np.random.Generator) -> np.ndar
 
 
 def certification_counts(
-    bases: dict[str, float], growth: dict[str, float], years: int, alpha: float,
-    rng: np.random.Generator, first_year: int = 2017,
+    bases: dict[str, float],
+    growth: dict[str, float],
+    years: int,
+    alpha: float,
+    rng: np.random.Generator,
+    first_year: int = 2017,
 ) -> pd.DataFrame:
     """Annual new-credential counts per region: ``log mu = log base + log(1+g) t``.
 
@@ -34,15 +38,28 @@ def certification_counts(
         mu = base * (1 + growth[region]) ** t
         y = nb_counts(mu, alpha, rng)
         for i in range(years):
-            rows.append({"period": str(first_year + i),
-                         "period_start": pd.Timestamp(first_year + i, 1, 1), "freq": "Y",
-                         "country_iso3": None, "region": region, "subregion": region,
-                         "certification": "all", "count": int(y[i]), "count_basis": "new"})
+            rows.append(
+                {
+                    "period": str(first_year + i),
+                    "period_start": pd.Timestamp(first_year + i, 1, 1),
+                    "freq": "Y",
+                    "country_iso3": None,
+                    "region": region,
+                    "subregion": region,
+                    "certification": "all",
+                    "count": int(y[i]),
+                    "count_basis": "new",
+                }
+            )
     return pd.DataFrame(rows)
 
 
-COUNTRY_OF = {"North America": "United States", "Europe": "Germany",
-              "Asia-Pacific": "India", "Latin America": "Brazil"}
+COUNTRY_OF = {
+    "North America": "United States",
+    "Europe": "Germany",
+    "Asia-Pacific": "India",
+    "Latin America": "Brazil",
+}
 CERTS = ("CKA", "Certified Kubernetes Application Developer", "cks", "KCNA")
 
 
@@ -54,24 +71,40 @@ def certification_records(counts: pd.DataFrame, rng: np.random.Generator) -> pd.
         if n == 0:
             continue
         day = rng.integers(0, 365, n)
-        dates = (pd.Timestamp(int(r.period), 1, 1) + pd.to_timedelta(day, unit="D"))
+        dates = pd.Timestamp(int(r.period), 1, 1) + pd.to_timedelta(day, unit="D")
         fmt = rng.integers(0, 3, n)
-        text = np.where(fmt == 0, dates.strftime("%Y-%m-%d"),
-                        np.where(fmt == 1, dates.strftime("%d/%m/%Y"), dates.strftime("%B %Y")))
-        parts.append(pd.DataFrame({
-            "date": text, "certification": rng.choice(CERTS, n),
-            "location": f"Some City, {COUNTRY_OF.get(r.region, r.region)}",
-        }))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["date", "certification", "location"])
+        text = np.where(
+            fmt == 0,
+            dates.strftime("%Y-%m-%d"),
+            np.where(fmt == 1, dates.strftime("%d/%m/%Y"), dates.strftime("%B %Y")),
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "date": text,
+                    "certification": rng.choice(CERTS, n),
+                    "location": f"Some City, {COUNTRY_OF.get(r.region, r.region)}",
+                }
+            )
+        )
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["date", "certification", "location"])
+    )
     out["credential_id"] = [f"id-{i}" for i in range(len(out))]
     return out.astype("str")
 
 
 def pay_sample(
-    levels: dict[str, float], n: dict[str, int], exp_mix: dict[str, dict[str, float]],
-    exp_effect: dict[str, float], sigma: dict[str, float], rng: np.random.Generator,
-    tau: float = 0.0, countries_per_group: int = 1,
+    levels: dict[str, float],
+    n: dict[str, int],
+    exp_mix: dict[str, dict[str, float]],
+    exp_effect: dict[str, float],
+    sigma: dict[str, float],
+    rng: np.random.Generator,
+    tau: float = 0.0,
+    countries_per_group: int = 1,
 ) -> pd.DataFrame:
     """Hourly rates with known group medians (at the reference experience) and experience effect.
 
@@ -85,27 +118,50 @@ def pay_sample(
         e = rng.choice(levels_e, size=n[g], p=[exp_mix[g][k] for k in levels_e])
         country = rng.integers(0, countries_per_group, n[g])
         u = rng.normal(0, tau, countries_per_group)[country] if tau > 0 else 0.0
-        log_rate = (np.log(level) + pd.Series(e).map(exp_effect).to_numpy() + u
-                    + rng.normal(0, sigma[g], n[g]))
-        parts.append(pd.DataFrame({"group": g, "experience": e,
-                                   "country_iso3": [f"{g[:3]}{c}" for c in country],
-                                   "hourly_usd": np.exp(log_rate)}))
+        log_rate = (
+            np.log(level)
+            + pd.Series(e).map(exp_effect).to_numpy()
+            + u
+            + rng.normal(0, sigma[g], n[g])
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "group": g,
+                    "experience": e,
+                    "country_iso3": [f"{g[:3]}{c}" for c in country],
+                    "hourly_usd": np.exp(log_rate),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
 #: Synthetic economies for the regional validation: (ISO2, region of the article scheme, base
 #: quarterly mean). Two sit near the 100-developer floor, so they enter and leave the table.
-ECONOMIES = (("DE", "Europe", 2000.0), ("FR", "Europe", 600.0), ("PT", "Europe", 110.0),
-             ("IN", "Asia-Pacific", 800.0), ("VN", "Asia-Pacific", 95.0),
-             ("BR", "Latin America", 300.0))
+ECONOMIES = (
+    ("DE", "Europe", 2000.0),
+    ("FR", "Europe", 600.0),
+    ("PT", "Europe", 110.0),
+    ("IN", "Asia-Pacific", 800.0),
+    ("VN", "Asia-Pacific", 95.0),
+    ("BR", "Latin America", 300.0),
+)
 #: Members of the synthetic ``EU`` aggregate row (the sum of their published cells).
 EU_MEMBERS = ("DE", "FR", "PT")
 
 
-def activity_counts(growth: dict[str, float], alpha: float, rng: np.random.Generator,
-                    first_year: int = 2021, years: int = 4, topic: str = "kubernetes",
-                    seasons: tuple[float, ...] = (1.0, 1.06, 0.94, 1.0),
-                    floor: int = 101, year_sd: float = 0.0) -> pd.DataFrame:
+def activity_counts(
+    growth: dict[str, float],
+    alpha: float,
+    rng: np.random.Generator,
+    first_year: int = 2021,
+    years: int = 4,
+    topic: str = "kubernetes",
+    seasons: tuple[float, ...] = (1.0, 1.06, 0.94, 1.0),
+    floor: int = 101,
+    year_sd: float = 0.0,
+) -> pd.DataFrame:
     """Innovation-Graph-like quarterly topic pushers with a known regional growth.
 
     ``mu = base * exp(log(1 + g_region) * t + u_(economy, year)) * season``, t in years,
@@ -132,9 +188,15 @@ def activity_counts(growth: dict[str, float], alpha: float, rng: np.random.Gener
         total = sum(published.get((m, i), 0) for m in EU_MEMBERS)
         if total:
             rows.append((total, "EU", first_year + i // 4, i % 4 + 1))
-    return pd.DataFrame({"num_pushers": [str(r[0]) for r in rows], "topic": topic,
-                         "iso2_code": [r[1] for r in rows], "year": [str(r[2]) for r in rows],
-                         "quarter": [str(r[3]) for r in rows]})
+    return pd.DataFrame(
+        {
+            "num_pushers": [str(r[0]) for r in rows],
+            "topic": topic,
+            "iso2_code": [r[1] for r in rows],
+            "year": [str(r[2]) for r in rows],
+            "quarter": [str(r[3]) for r in rows],
+        }
+    )
 
 
 def standardized_skewed(shape: float, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -145,10 +207,18 @@ def standardized_skewed(shape: float, n: int, rng: np.random.Generator) -> np.nd
     return (dist.rvs(size=n, random_state=rng) - dist.mean()) / dist.std()
 
 
-def country_pay(effects: dict[str, float], sizes: dict[str, int], rng: np.random.Generator,
-                group: str = "R", base_n: int = 2000, base_median: float = 100.0,
-                sigma: float = 0.5, senior_share: dict[str, float] | None = None,
-                senior_effect: float = 0.0, skew: float = 0.0) -> pd.DataFrame:
+def country_pay(
+    effects: dict[str, float],
+    sizes: dict[str, int],
+    rng: np.random.Generator,
+    group: str = "R",
+    base_n: int = 2000,
+    base_median: float = 100.0,
+    sigma: float = 0.5,
+    senior_share: dict[str, float] | None = None,
+    senior_effect: float = 0.0,
+    skew: float = 0.0,
+) -> pd.DataFrame:
     """Hourly pay rows with known country effects: ``log pay = log m_base + theta_c + e``.
 
     ``effects``: each country's log ratio to the base median; ``sizes``: its rows. The base
@@ -162,28 +232,60 @@ def country_pay(effects: dict[str, float], sizes: dict[str, int], rng: np.random
     still ``exp(theta_c)``). Returns ``group``, ``country_iso3``, ``experience``,
     ``hourly_usd``.
     """
+
     def rows(grp: str, country: str, theta: float, n: int, share: float) -> pd.DataFrame:
         senior = rng.random(n) < share if share > 0 else np.zeros(n, dtype=bool)
         log_pay = theta + senior_effect * senior + sigma * standardized_skewed(skew, n, rng)
-        return pd.DataFrame({"group": grp, "country_iso3": country,
-                             "experience": np.where(senior, "SE", "MI"),
-                             "hourly_usd": base_median * np.exp(log_pay)})
+        return pd.DataFrame(
+            {
+                "group": grp,
+                "country_iso3": country,
+                "experience": np.where(senior, "SE", "MI"),
+                "hourly_usd": base_median * np.exp(log_pay),
+            }
+        )
 
     shares = senior_share or {}
     parts = [rows("Base", "BAS", 0.0, base_n, 0.5 if shares else 0.0)]
-    parts += [rows(group, c, theta, sizes[c], shares.get(c, 0.0))
-              for c, theta in effects.items()]
+    parts += [rows(group, c, theta, sizes[c], shares.get(c, 0.0)) for c, theta in effects.items()]
     return pd.concat(parts, ignore_index=True)
 
 
 #: The Kaggle survey's yearly pay bands (USD): ``[edge_i, edge_i+1)``, the top one open.
-KAGGLE_BAND_EDGES = (0, 1_000, 2_000, 3_000, 4_000, 5_000, 7_500, 10_000, 15_000, 20_000,
-                     25_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000,
-                     125_000, 150_000, 200_000, 250_000, 300_000, 500_000, 1_000_000, np.inf)
+KAGGLE_BAND_EDGES = (
+    0,
+    1_000,
+    2_000,
+    3_000,
+    4_000,
+    5_000,
+    7_500,
+    10_000,
+    15_000,
+    20_000,
+    25_000,
+    30_000,
+    40_000,
+    50_000,
+    60_000,
+    70_000,
+    80_000,
+    90_000,
+    100_000,
+    125_000,
+    150_000,
+    200_000,
+    250_000,
+    300_000,
+    500_000,
+    1_000_000,
+    np.inf,
+)
 
 
-def banded(values: np.ndarray, edges: tuple[float, ...] = KAGGLE_BAND_EDGES
-           ) -> tuple[np.ndarray, np.ndarray]:
+def banded(
+    values: np.ndarray, edges: tuple[float, ...] = KAGGLE_BAND_EDGES
+) -> tuple[np.ndarray, np.ndarray]:
     """Return each value's band ``[low, high)`` as the survey would record it."""
     e = np.asarray(edges, dtype=float)
     i = np.searchsorted(e, np.asarray(values, dtype=float), side="right") - 1
@@ -191,10 +293,15 @@ def banded(values: np.ndarray, edges: tuple[float, ...] = KAGGLE_BAND_EDGES
     return e[i], e[i + 1]
 
 
-def banded_country_pay(effects: dict[str, float], sizes: dict[str, int],
-                       rng: np.random.Generator, base_n: int = 3000,
-                       base_median: float = 110_000.0, sigma: float = 0.8,
-                       skew: float = 0.0) -> pd.DataFrame:
+def banded_country_pay(
+    effects: dict[str, float],
+    sizes: dict[str, int],
+    rng: np.random.Generator,
+    base_n: int = 3000,
+    base_median: float = 110_000.0,
+    sigma: float = 0.8,
+    skew: float = 0.0,
+) -> pd.DataFrame:
     """Banded yearly pay with known country effects (as ``country_pay``, in the survey's bands).
 
     Returns ``group``, ``country_iso3``, ``pay_low_usd``, ``pay_high_usd`` (and the unbanded
@@ -205,6 +312,12 @@ def banded_country_pay(effects: dict[str, float], sizes: dict[str, int],
     theta = np.repeat(np.array([0.0, *effects.values()]), n)
     annual = base_median * np.exp(theta + sigma * standardized_skewed(skew, int(n.sum()), rng))
     low, high = banded(annual)
-    return pd.DataFrame({"group": np.repeat(["Base"] + ["R"] * len(effects), n),
-                         "country_iso3": np.repeat(names, n), "annual_usd": annual,
-                         "pay_low_usd": low, "pay_high_usd": high})
+    return pd.DataFrame(
+        {
+            "group": np.repeat(["Base"] + ["R"] * len(effects), n),
+            "country_iso3": np.repeat(names, n),
+            "annual_usd": annual,
+            "pay_low_usd": low,
+            "pay_high_usd": high,
+        }
+    )

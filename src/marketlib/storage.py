@@ -35,12 +35,16 @@ class CleanOutput(Protocol):
 def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
     """Return the three output paths of a clean table ``name`` under ``out_dir``."""
     out = Path(out_dir)
-    return {"table": out / f"{name}.parquet", "rejected": out / f"{name}_rejected.csv",
-            "report": out / f"{name}_clean_report.json"}
+    return {
+        "table": out / f"{name}.parquet",
+        "rejected": out / f"{name}_rejected.csv",
+        "report": out / f"{name}_clean_report.json",
+    }
 
 
-def write_outputs(result: CleanOutput, out_dir: str | Path,
-                  inputs: dict[str, str]) -> dict[str, Path]:
+def write_outputs(
+    result: CleanOutput, out_dir: str | Path, inputs: dict[str, str]
+) -> dict[str, Path]:
     """Write ``<name>.parquet``, ``<name>_rejected.csv`` (+ ``.jsonl``) and the clean report.
 
     The set is written into a staging folder and swapped in under a lock, so a killed or
@@ -60,8 +64,7 @@ def write_outputs(result: CleanOutput, out_dir: str | Path,
         staged = output_paths(tmp, result.name)
         atomic_write_parquet(result.clean, staged["table"])
         write_rejected(result.rejected, staged["rejected"])
-        atomic_write_bytes(staged["report"],
-                           json_bytes(report))
+        atomic_write_bytes(staged["report"], json_bytes(report))
     final["rejected_exact"] = final["rejected"].with_suffix(".jsonl")
     return final
 
@@ -78,8 +81,10 @@ def table_sha256(path: str | Path) -> str:
 
 
 def _dataset_files(folder: Path) -> list[Path]:
-    return sorted((f for f in folder.rglob("*.parquet") if f.is_file()),
-                  key=lambda f: f.relative_to(folder).as_posix())
+    return sorted(
+        (f for f in folder.rglob("*.parquet") if f.is_file()),
+        key=lambda f: f.relative_to(folder).as_posix(),
+    )
 
 
 def read_clean_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:

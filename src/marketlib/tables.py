@@ -49,25 +49,39 @@ def result_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
             continue
         recs = [r for r in rows if isinstance(r, Mapping)]
         keep = {dst: src for dst, src in columns.items() if any(src in r for r in recs)}
-        out[name] = pd.DataFrame([{dst: _cell(r.get(src)) for dst, src in keep.items()}
-                                  for r in recs], columns=list(keep))
+        out[name] = pd.DataFrame(
+            [{dst: _cell(r.get(src)) for dst, src in keep.items()} for r in recs],
+            columns=list(keep),
+        )
     return out
 
 
 def readme_frame(results: Mapping[str, Any]) -> pd.DataFrame:
     """Return the README sheet: what the run is, its sources, and what the columns mean."""
     run = results.get("run") or {}
-    rows = [("as_of", str(run.get("as_of", ""))),
-            ("pay data", str(run.get("rates_source") or "")),
-            ("units", "fractions (0.52 = 52%); *_usd_per_hour in US dollars per hour; "
-                      "ratio_* relative to the base group"),
-            ("intervals", "95% unless the parameters say otherwise; regional ratios: two-stage "
-                          "country-cluster bootstrap")]
+    rows = [
+        ("as_of", str(run.get("as_of", ""))),
+        ("pay data", str(run.get("rates_source") or "")),
+        (
+            "units",
+            "fractions (0.52 = 52%); *_usd_per_hour in US dollars per hour; "
+            "ratio_* relative to the base group",
+        ),
+        (
+            "intervals",
+            "95% unless the parameters say otherwise; regional ratios: two-stage "
+            "country-cluster bootstrap",
+        ),
+    ]
     for p in run.get("provenance") or []:
         if isinstance(p, Mapping):
-            rows.append((f"source {p.get('path', '')}",
-                         f"{p.get('dataset', '')} commit {p.get('commit', '')} sha256 "
-                         f"{p.get('sha256', '')} retrieved {p.get('retrieved', '')}"))
+            rows.append(
+                (
+                    f"source {p.get('path', '')}",
+                    f"{p.get('dataset', '')} commit {p.get('commit', '')} sha256 "
+                    f"{p.get('sha256', '')} retrieved {p.get('retrieved', '')}",
+                )
+            )
     for k, v in (run.get("inputs") or {}).items():
         rows.append((f"input {k}", f"sha256 {v}"))
     return pd.DataFrame(rows, columns=["item", "value"])
@@ -76,15 +90,29 @@ def readme_frame(results: Mapping[str, Any]) -> pd.DataFrame:
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 #: Column-name endings that carry a unit: (ending, unit shown, Excel number format).
-_UNITS = (("_usd_per_hour", "USD/h", '"$"#,##0.00'), ("_usd", "USD", '"$"#,##0'),
-          ("_fraction", "%", "0.0%"))
-_WORDS = {"ci": "CI", "n": "n", "iso3": "ISO3", "usd": "USD", "ppp": "PPP", "p05": "P5",
-          "p50": "P50", "p95": "P95", "rse": "RSE"}
+_UNITS = (
+    ("_usd_per_hour", "USD/h", '"$"#,##0.00'),
+    ("_usd", "USD", '"$"#,##0'),
+    ("_fraction", "%", "0.0%"),
+)
+_WORDS = {
+    "ci": "CI",
+    "n": "n",
+    "iso3": "ISO3",
+    "usd": "USD",
+    "ppp": "PPP",
+    "p05": "P5",
+    "p50": "P50",
+    "p95": "P95",
+    "rse": "RSE",
+}
 #: What the reliability flags mean (the workbook's legend and its flag cells).
-FLAG_WORDS = {"A": "A: reliable (RSE at most 16.5%)",
-              "E": "E: use with caution (RSE 16.5-33.3%, or indicative: n under 30)",
-              "F": "F: too unreliable to publish (RSE over 33.3%, or under the floor)",
-              "N": "N: no interval, not assessable"}
+FLAG_WORDS = {
+    "A": "A: reliable (RSE at most 16.5%)",
+    "E": "E: use with caution (RSE 16.5-33.3%, or indicative: n under 30)",
+    "F": "F: too unreliable to publish (RSE over 33.3%, or under the floor)",
+    "N": "N: no interval, not assessable",
+}
 
 
 def human_header(column: str) -> str:
@@ -152,12 +180,17 @@ def write_tables(results: Mapping[str, Any], folder: str | Path) -> dict[str, Pa
         paths[name] = p
     book = out / "marketlib_tables.xlsx"
     readme = readme_frame(results)
-    legend = pd.DataFrame([(f"flag {k}", v) for k, v in FLAG_WORDS.items()]
-                          + [(f"sheet {n}", ", ".join(human_header(c) for c in f.columns))
-                             for n, f in tables.items()], columns=["item", "value"])
+    legend = pd.DataFrame(
+        [(f"flag {k}", v) for k, v in FLAG_WORDS.items()]
+        + [
+            (f"sheet {n}", ", ".join(human_header(c) for c in f.columns)) for n, f in tables.items()
+        ],
+        columns=["item", "value"],
+    )
     with pd.ExcelWriter(book, engine="openpyxl") as xl:
         published_frame(pd.concat([readme, legend], ignore_index=True)).to_excel(
-            xl, sheet_name="README", index=False)
+            xl, sheet_name="README", index=False
+        )
         _format_sheet(xl.sheets["README"], ["item", "value"])
         for name, frame in tables.items():  # a text cell is never a formula
             sheet = _SHEET_BAD.sub("_", name)[:31]

@@ -42,16 +42,22 @@ from marketlib.arbitrage.countries import (
 from marketlib.arbitrage.estimands import country_mean
 
 
-def country_effects(d: pd.DataFrame, groups: list[str],
-                    controls: tuple[str, ...] = ("experience", "role_family", "year")
-                    ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def country_effects(
+    d: pd.DataFrame,
+    groups: list[str],
+    controls: tuple[str, ...] = ("experience", "role_family", "year"),
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Fit the country-effects model; return per-country effects and residuals.
 
     The table has ``country_iso3``, ``group``, ``n`` and ``effect`` (``alpha_c``, log scale);
     residuals (HC3-scaled, ``e_i / (1 - h_i)``) are keyed by country.
     """
-    extra = (["employment_type"] if "employment_type" in d
-             and d.loc[d["group"].isin(groups), "employment_type"].nunique() > 1 else [])
+    extra = (
+        ["employment_type"]
+        if "employment_type" in d
+        and d.loc[d["group"].isin(groups), "employment_type"].nunique() > 1
+        else []
+    )
     controls = held_controls(d, groups, controls)
     need = ["country_iso3", "hourly_usd"] + [c for c in [*controls, *extra] if c in d]
     w = d[d["group"].isin(groups)].dropna(subset=need).copy()
@@ -62,8 +68,9 @@ def country_effects(d: pd.DataFrame, groups: list[str],
     # inverse also gives the leverages: statsmodels' effects (a test holds it), without
     # patsy's cost
     parts = [pd.get_dummies(w["country_iso3"].astype("str"), dtype=float)]
-    parts += [pd.get_dummies(w[c].astype("str"), dtype=float, drop_first=True, prefix=c)
-              for c in ctrl]
+    parts += [
+        pd.get_dummies(w[c].astype("str"), dtype=float, drop_first=True, prefix=c) for c in ctrl
+    ]
     x = pd.concat(parts, axis=1).to_numpy(dtype=float)
     y = w["log_rate"].to_numpy(dtype=float)
     inv = np.linalg.pinv(x.T @ x, hermitian=True)  # p x p (about 100): rank-safe
@@ -73,8 +80,11 @@ def country_effects(d: pd.DataFrame, groups: list[str],
     # (a row fitted exactly, h = 1, has e = 0 and adds nothing)
     h = np.einsum("ij,ij->i", x @ inv, x)
     resid = np.divide(e, 1.0 - h, out=np.zeros_like(e), where=h < 1.0 - 1e-10)
-    table = (w.groupby("country_iso3", sort=True)
-             .agg(group=("group", "first"), n=("group", "size")).reset_index())
+    table = (
+        w.groupby("country_iso3", sort=True)
+        .agg(group=("group", "first"), n=("group", "size"))
+        .reset_index()
+    )
     position = {c: i for i, c in enumerate(parts[0].columns)}
     table["effect"] = [float(beta[position[str(c)]]) for c in table["country_iso3"]]
     codes = w["country_iso3"].to_numpy()
@@ -82,10 +92,14 @@ def country_effects(d: pd.DataFrame, groups: list[str],
     return table, residuals
 
 
-def adjusted_country_clusters(d: pd.DataFrame, base: str, groups: list[str],
-                              controls: tuple[str, ...] = ("experience", "role_family", "year"),
-                              ci_level: float = 0.95, min_country_n: int = MIN_COUNTRY_N
-                              ) -> pd.DataFrame:
+def adjusted_country_clusters(
+    d: pd.DataFrame,
+    base: str,
+    groups: list[str],
+    controls: tuple[str, ...] = ("experience", "role_family", "year"),
+    ci_level: float = 0.95,
+    min_country_n: int = MIN_COUNTRY_N,
+) -> pd.DataFrame:
     """Return per group the equal-country adjusted ratio and its two intervals.
 
     Columns: ``group``, ``ratio_equal_country``, ``ratio_equal_country_ci_low``/``_high``
@@ -96,8 +110,12 @@ def adjusted_country_clusters(d: pd.DataFrame, base: str, groups: list[str],
         return pd.DataFrame()
     table, residuals = country_effects(d, groups, controls)
     # HC3 variance of a country's effect: sum (e_i / (1 - h_i))^2 / n_c^2
-    table["var"] = [float(np.sum(residuals[c] ** 2)) / len(residuals[c]) ** 2
-                    if len(residuals[c]) > 1 else np.nan for c in table["country_iso3"]]
+    table["var"] = [
+        float(np.sum(residuals[c] ** 2)) / len(residuals[c]) ** 2
+        if len(residuals[c]) > 1
+        else np.nan
+        for c in table["country_iso3"]
+    ]
     base_rows = table[table["group"] == base]
     if base_rows.empty:
         return pd.DataFrame()
@@ -112,21 +130,29 @@ def adjusted_country_clusters(d: pd.DataFrame, base: str, groups: list[str],
         if g == base or t.empty:
             continue
         big = t[t["n"] >= min_country_n]
-        row: dict[str, Any] = {"group": g, "n_countries": len(t),
-                               "n_countries_averaged": len(big),
-                               "n_rows_averaged": int(big["n"].sum())}
+        row: dict[str, Any] = {
+            "group": g,
+            "n_countries": len(t),
+            "n_countries_averaged": len(big),
+            "n_rows_averaged": int(big["n"].sum()),
+        }
         if len(big):
-            mean = country_mean(big["effect"].to_numpy(dtype=float) - base_hat,
-                                big["var"].to_numpy(dtype=float), base_var, ci_level,
-                                variance_dfs=big["n"].to_numpy(dtype=float) - 1,
-                                base_df=max(base_df, 1.0))
+            mean = country_mean(
+                big["effect"].to_numpy(dtype=float) - base_hat,
+                big["var"].to_numpy(dtype=float),
+                base_var,
+                ci_level,
+                variance_dfs=big["n"].to_numpy(dtype=float) - 1,
+                base_df=max(base_df, 1.0),
+            )
             row.update(equal_country_columns(mean))
         out.append(row)
     return pd.DataFrame(out)
 
 
-def respect_countries(fit: AdjustedFit | None, d: pd.DataFrame, base: str, groups: list[str],
-                      ci_level: float = 0.95) -> AdjustedFit | None:
+def respect_countries(
+    fit: AdjustedFit | None, d: pd.DataFrame, base: str, groups: list[str], ci_level: float = 0.95
+) -> AdjustedFit | None:
     """Return ``fit`` with each group's equal-country adjusted ratio and its intervals."""
     if fit is None:
         return None
@@ -145,7 +171,6 @@ def apply_adjusted_clusters(ratios: pd.DataFrame, clusters: pd.DataFrame) -> pd.
     if out.empty:
         return out
     c = clusters.set_index("group") if not clusters.empty else pd.DataFrame()
-    for col in (*EQUAL_COUNTRY_COLUMNS, "n_countries_averaged", "n_rows_averaged",
-                "n_countries"):
+    for col in (*EQUAL_COUNTRY_COLUMNS, "n_countries_averaged", "n_rows_averaged", "n_countries"):
         out[col] = out["group"].map(c[col]) if col in c else np.nan
     return out

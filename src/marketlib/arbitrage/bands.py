@@ -61,8 +61,7 @@ def band_table(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def banded_median(low: np.ndarray, high: np.ndarray) -> BandedMedian:
     """Return the interpolated median of banded values and its log-scale variance."""
-    lows, highs, counts = band_table(np.asarray(low, dtype=float),
-                                     np.asarray(high, dtype=float))
+    lows, highs, counts = band_table(np.asarray(low, dtype=float), np.asarray(high, dtype=float))
     n = int(counts.sum())
     if n == 0:
         return BandedMedian(np.nan, np.nan, 0, np.nan, np.nan)
@@ -79,7 +78,7 @@ def banded_median(low: np.ndarray, high: np.ndarray) -> BandedMedian:
     if not np.isfinite(highs[hi_i]):
         hi_i = i
     lo_edge, hi_edge = float(lows[lo_i]), float(highs[hi_i])
-    mass = float(share[lo_i:hi_i + 1].sum())
+    mass = float(share[lo_i : hi_i + 1].sum())
     if lo_edge <= 0:  # the window starts at 0: the density on the linear scale, times med
         f = mass / (hi_edge - lo_edge) * med
     else:
@@ -98,12 +97,20 @@ class BandedPay:
     method: str
 
 
-METHOD = ("interval-censored pay: Turnbull's NPMLE for fixed bands (the band shares), the "
-          "median interpolated log-linearly inside its band (never a midpoint per respondent)")
+METHOD = (
+    "interval-censored pay: Turnbull's NPMLE for fixed bands (the band shares), the "
+    "median interpolated log-linearly inside its band (never a midpoint per respondent)"
+)
 
 
-def banded_ratios(rows: pd.DataFrame, group: str, base: str, min_n: int = 30,
-                  min_country_n: int = MIN_COUNTRY_N, ci_level: float = 0.95) -> BandedPay:
+def banded_ratios(
+    rows: pd.DataFrame,
+    group: str,
+    base: str,
+    min_n: int = 30,
+    min_country_n: int = MIN_COUNTRY_N,
+    ci_level: float = 0.95,
+) -> BandedPay:
     """Return each group's and country's banded median and its ratio to the base group.
 
     ``rows``: ``group`` column (e.g. ``subregion``), ``country_iso3``, ``pay_low_usd``,
@@ -125,46 +132,67 @@ def banded_ratios(rows: pd.DataFrame, group: str, base: str, min_n: int = 30,
     countries: list[dict[str, Any]] = []
     for gi, ci, idx in _segments(g_code * len(c_name) + c_code, len(c_name)):
         m = banded_median(low[idx], high[idx])
-        row: dict[str, Any] = {"group": g_name[gi], "country_iso3": c_name[ci], "n": m.n,
-                               "reported": m.n >= min_country_n and np.isfinite(m.median)}
+        row: dict[str, Any] = {
+            "group": g_name[gi],
+            "country_iso3": c_name[ci],
+            "n": m.n,
+            "reported": m.n >= min_country_n and np.isfinite(m.median),
+        }
         if row["reported"]:
             t = float(stats.t.ppf(1 - (1 - ci_level) / 2, m.n - 1))
             se = float(np.sqrt(m.log_var))
-            row.update(median_usd=m.median, median_ci_low=m.median * np.exp(-t * se),
-                       median_ci_high=m.median * np.exp(t * se), log_var=m.log_var,
-                       ratio_to_base=m.median / bm.median,
-                       flag=country_flag(m.n, se))
+            row.update(
+                median_usd=m.median,
+                median_ci_low=m.median * np.exp(-t * se),
+                median_ci_high=m.median * np.exp(t * se),
+                log_var=m.log_var,
+                ratio_to_base=m.median / bm.median,
+                flag=country_flag(m.n, se),
+            )
         countries.append(row)
     ctab = pd.DataFrame(countries)
     groups: list[dict[str, Any]] = []
     for gi, _, idx in _segments(g_code, 1):
         g = g_name[gi]
         m = banded_median(low[idx], high[idx])
-        out: dict[str, Any] = {"group": g, "n": m.n,
-                               "n_countries": int(len(np.unique(c_code[idx]))),
-                               "reported": m.n >= min_n and np.isfinite(m.median)}
+        out: dict[str, Any] = {
+            "group": g,
+            "n": m.n,
+            "n_countries": int(len(np.unique(c_code[idx]))),
+            "reported": m.n >= min_n and np.isfinite(m.median),
+        }
         if out["reported"]:
             se = float(np.sqrt(m.log_var + (bm.log_var if g != base else 0.0)))
             out.update(median_usd=m.median, ratio_to_base=m.median / bm.median)
             if g != base:
-                out.update(ratio_ci_low=out["ratio_to_base"] * np.exp(-z * se),
-                           ratio_ci_high=out["ratio_to_base"] * np.exp(z * se))
+                out.update(
+                    ratio_ci_low=out["ratio_to_base"] * np.exp(-z * se),
+                    ratio_ci_high=out["ratio_to_base"] * np.exp(z * se),
+                )
         rep = ctab[(ctab["group"] == g) & ctab["reported"]] if len(ctab) else ctab
-        out.update(n_countries_averaged=len(rep), n_rows_averaged=int(rep["n"].sum())
-                   if len(rep) else 0)
+        out.update(
+            n_countries_averaged=len(rep), n_rows_averaged=int(rep["n"].sum()) if len(rep) else 0
+        )
         if out["reported"] and g != base and len(rep):
-            mean = country_mean(np.log(rep["ratio_to_base"].to_numpy(dtype=float)),
-                                rep["log_var"].to_numpy(dtype=float), bm.log_var, ci_level,
-                                variance_dfs=rep["n"].to_numpy(dtype=float) - 1,
-                                base_df=bm.n - 1)
-            out.update(ratio_equal_country=float(np.exp(mean.log_ratio)),
-                       ratio_equal_country_ci_low=float(np.exp(mean.typical[0])),
-                       ratio_equal_country_ci_high=float(np.exp(mean.typical[1])),
-                       ratio_named_countries_ci_low=float(np.exp(mean.named[0])),
-                       ratio_named_countries_ci_high=float(np.exp(mean.named[1])))
+            mean = country_mean(
+                np.log(rep["ratio_to_base"].to_numpy(dtype=float)),
+                rep["log_var"].to_numpy(dtype=float),
+                bm.log_var,
+                ci_level,
+                variance_dfs=rep["n"].to_numpy(dtype=float) - 1,
+                base_df=bm.n - 1,
+            )
+            out.update(
+                ratio_equal_country=float(np.exp(mean.log_ratio)),
+                ratio_equal_country_ci_low=float(np.exp(mean.typical[0])),
+                ratio_equal_country_ci_high=float(np.exp(mean.typical[1])),
+                ratio_named_countries_ci_low=float(np.exp(mean.named[0])),
+                ratio_named_countries_ci_high=float(np.exp(mean.named[1])),
+            )
         groups.append(out)
-    return BandedPay(pd.DataFrame(groups), ctab.drop(columns=["log_var"], errors="ignore"),
-                     base, METHOD)
+    return BandedPay(
+        pd.DataFrame(groups), ctab.drop(columns=["log_var"], errors="ignore"), base, METHOD
+    )
 
 
 def _segments(key: np.ndarray, width: int):  # noqa: ANN202 - a generator of index arrays
@@ -176,5 +204,12 @@ def _segments(key: np.ndarray, width: int):  # noqa: ANN202 - a generator of ind
         yield int(k // width), int(k % width), order[a:b]
 
 
-__all__ = ["ESTIMANDS", "METHOD", "BandedMedian", "BandedPay", "band_table", "banded_median",
-           "banded_ratios"]
+__all__ = [
+    "ESTIMANDS",
+    "METHOD",
+    "BandedMedian",
+    "BandedPay",
+    "band_table",
+    "banded_median",
+    "banded_ratios",
+]

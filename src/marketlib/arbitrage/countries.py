@@ -47,6 +47,7 @@ MIN_CLUSTERS_FOR_CI = MIN_COUNTRIES_TYPICAL
 #: median under-covers there: docs/methods.md#s6-1).
 MIN_BOOTSTRAP_N = 30
 
+
 @dataclass
 class CountryClusters:
     """Per-country ratios and the regional equal-country figures of one selection."""
@@ -56,9 +57,14 @@ class CountryClusters:
     tau2: dict[str, float]  # between-country variance of log ratios, per group
 
 
-def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int = 0,
-                     ci_level: float = 0.95, min_country_n: int = MIN_COUNTRY_N
-                     ) -> CountryClusters:
+def country_clusters(
+    d: pd.DataFrame,
+    base: str,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci_level: float = 0.95,
+    min_country_n: int = MIN_COUNTRY_N,
+) -> CountryClusters:
     """Compute per-country ratios and the equal-country regional ratios of one selection.
 
     Parameters
@@ -76,9 +82,13 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
     rng = np.random.default_rng([seed, 20, 4])
     q = np.array([(1 - ci_level) / 2, 1 - (1 - ci_level) / 2])
     rows = d.dropna(subset=["country_iso3", "hourly_usd"])
-    values = {g: {c: np.sort(s["hourly_usd"].to_numpy(dtype=float))
-                  for c, s in gd.groupby("country_iso3", sort=True)}
-              for g, gd in rows.groupby("group", sort=True)}
+    values = {
+        g: {
+            c: np.sort(s["hourly_usd"].to_numpy(dtype=float))
+            for c, s in gd.groupby("country_iso3", sort=True)
+        }
+        for g, gd in rows.groupby("group", sort=True)
+    }
     if base not in values:
         raise ValueError(f"base group {base!r} has no rows in this selection")
     base_rows = np.sort(np.concatenate(list(values[base].values())))
@@ -91,34 +101,50 @@ def country_clusters(d: pd.DataFrame, base: str, n_boot: int = 2000, seed: int =
     country_rows, group_rows = [], []
     for g, by_country in values.items():
         for c, x in by_country.items():
-            row: dict[str, Any] = {"country_iso3": c, "group": g, "n": len(x),
-                                   "reported": len(x) >= min_country_n}
+            row: dict[str, Any] = {
+                "country_iso3": c,
+                "group": g,
+                "n": len(x),
+                "reported": len(x) >= min_country_n,
+            }
             if len(x) >= min_country_n:
-                row.update(_country_figures(x, base_med, base_boot, base_os, n_boot, rng, q,
-                                            ci_level))
+                row.update(
+                    _country_figures(x, base_med, base_boot, base_os, n_boot, rng, q, ci_level)
+                )
             country_rows.append(row)
         if g != base:  # the base against itself is 1 by definition: no figure to estimate
-            group_rows.append(_group_figures(g, country_rows, base_var, ci_level,
-                                             len(base_rows) - 1))
+            group_rows.append(
+                _group_figures(g, country_rows, base_var, ci_level, len(base_rows) - 1)
+            )
     countries, tau2 = _shrink(pd.DataFrame(country_rows), ci_level)
-    return CountryClusters(countries.drop(columns=["log_var"], errors="ignore"),
-                           pd.DataFrame(group_rows), tau2)
+    return CountryClusters(
+        countries.drop(columns=["log_var"], errors="ignore"), pd.DataFrame(group_rows), tau2
+    )
 
 
-def _country_figures(x: np.ndarray, base_med: float, base_boot: np.ndarray,
-                     base_os: tuple[float, float], n_boot: int, rng: np.random.Generator,
-                     q: np.ndarray, ci_level: float) -> dict[str, Any]:
+def _country_figures(
+    x: np.ndarray,
+    base_med: float,
+    base_boot: np.ndarray,
+    base_os: tuple[float, float],
+    n_boot: int,
+    rng: np.random.Generator,
+    q: np.ndarray,
+    ci_level: float,
+) -> dict[str, Any]:
     """One reported country's median, ratio, interval, sampling variance and flag."""
     med = float(np.median(x))
     boot = bootstrap_medians(x, n_boot, rng)
     log_var = median_log_variance(x)  # the bootstrap's runs high for small n
-    out: dict[str, Any] = {"median_hourly_usd": med, "ratio_to_base": med / base_med,
-                           "log_var": log_var,
-                           "flag": country_flag(len(x), float(np.sqrt(log_var)))}
+    out: dict[str, Any] = {
+        "median_hourly_usd": med,
+        "ratio_to_base": med / base_med,
+        "log_var": log_var,
+        "flag": country_flag(len(x), float(np.sqrt(log_var))),
+    }
     if len(x) < MIN_BOOTSTRAP_N:  # order-statistic bounds of the country's and base's medians
         lo, hi = median_ci_order_statistic(x, ci_level)
-        out.update(ci_low=lo / base_os[1], ci_high=hi / base_os[0],
-                   interval="order statistic")
+        out.update(ci_low=lo / base_os[1], ci_high=hi / base_os[0], interval="order statistic")
     else:
         lo, hi = np.quantile(boot / base_boot, q)
         out.update(ci_low=float(lo), ci_high=float(hi), interval="bootstrap")
@@ -138,30 +164,45 @@ def country_flag(n: int, rse: float) -> str:
     return "A" if n >= 30 and rse <= PUBLISH_RSE else "E"
 
 
-def _group_figures(g: str, country_rows: list[dict[str, Any]], base_var: float,
-                   ci_level: float, base_df: float = np.inf) -> dict[str, Any]:
+def _group_figures(
+    g: str,
+    country_rows: list[dict[str, Any]],
+    base_var: float,
+    ci_level: float,
+    base_df: float = np.inf,
+) -> dict[str, Any]:
     """Return a group's equal-country ratio with its typical- and named-country intervals."""
     rep = [r for r in country_rows if r["group"] == g and r["reported"]]
-    out: dict[str, Any] = {"group": g, "n_countries_averaged": len(rep),
-                           "n_rows_averaged": sum(int(r["n"]) for r in rep)}
+    out: dict[str, Any] = {
+        "group": g,
+        "n_countries_averaged": len(rep),
+        "n_rows_averaged": sum(int(r["n"]) for r in rep),
+    }
     if not rep:
         return out
-    mean = country_mean(np.log([r["ratio_to_base"] for r in rep]),
-                        np.array([r["log_var"] for r in rep]), base_var, ci_level,
-                        # t with each density-based variance's n - 1 df (the normal
-                        # under-covered with 3 countries: docs/validation.md)
-                        variance_dfs=np.array([r["n"] - 1 for r in rep]), base_df=base_df)
+    mean = country_mean(
+        np.log([r["ratio_to_base"] for r in rep]),
+        np.array([r["log_var"] for r in rep]),
+        base_var,
+        ci_level,
+        # t with each density-based variance's n - 1 df (the normal
+        # under-covered with 3 countries: docs/validation.md)
+        variance_dfs=np.array([r["n"] - 1 for r in rep]),
+        base_df=base_df,
+    )
     return {**out, **equal_country_columns(mean)}
 
 
 def equal_country_columns(mean: CountryMean) -> dict[str, float]:
     """Return the results columns of a :class:`~marketlib.arbitrage.estimands.CountryMean`."""
-    return {"ratio_equal_country": float(np.exp(mean.log_ratio)),
-            "ratio_equal_country_ci_low": float(np.exp(mean.typical[0])),
-            "ratio_equal_country_ci_high": float(np.exp(mean.typical[1])),
-            "ratio_named_countries_ci_low": float(np.exp(mean.named[0])),
-            "ratio_named_countries_ci_high": float(np.exp(mean.named[1])),
-            "between_country_sd": mean.between_sd}
+    return {
+        "ratio_equal_country": float(np.exp(mean.log_ratio)),
+        "ratio_equal_country_ci_low": float(np.exp(mean.typical[0])),
+        "ratio_equal_country_ci_high": float(np.exp(mean.typical[1])),
+        "ratio_named_countries_ci_low": float(np.exp(mean.named[0])),
+        "ratio_named_countries_ci_high": float(np.exp(mean.named[1])),
+        "between_country_sd": mean.between_sd,
+    }
 
 
 def _shrink(countries: pd.DataFrame, ci_level: float) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -184,8 +225,11 @@ def _shrink(countries: pd.DataFrame, ci_level: float) -> tuple[pd.DataFrame, dic
             out.loc[s.index, "ratio_shrunk_ci_low"] = s["ci_low"].to_numpy(dtype=float)
             out.loc[s.index, "ratio_shrunk_ci_high"] = s["ci_high"].to_numpy(dtype=float)
             continue
-        est, b, lo, hi, t2 = shrunk_intervals(np.log(s["ratio_to_base"].to_numpy(dtype=float)),
-                                              s["log_var"].to_numpy(dtype=float), ci_level)
+        est, b, lo, hi, t2 = shrunk_intervals(
+            np.log(s["ratio_to_base"].to_numpy(dtype=float)),
+            s["log_var"].to_numpy(dtype=float),
+            ci_level,
+        )
         out.loc[s.index, "ratio_shrunk"] = np.exp(est)
         out.loc[s.index, "ratio_shrunk_ci_low"] = np.exp(lo)
         out.loc[s.index, "ratio_shrunk_ci_high"] = np.exp(hi)
@@ -195,13 +239,17 @@ def _shrink(countries: pd.DataFrame, ci_level: float) -> tuple[pd.DataFrame, dic
 
 
 #: The equal-country columns a group row carries (typical-country and named-country CIs).
-EQUAL_COUNTRY_COLUMNS = ("ratio_equal_country", "ratio_equal_country_ci_low",
-                         "ratio_equal_country_ci_high", "ratio_named_countries_ci_low",
-                         "ratio_named_countries_ci_high", "between_country_sd")
+EQUAL_COUNTRY_COLUMNS = (
+    "ratio_equal_country",
+    "ratio_equal_country_ci_low",
+    "ratio_equal_country_ci_high",
+    "ratio_named_countries_ci_low",
+    "ratio_named_countries_ci_high",
+    "between_country_sd",
+)
 
 
-def apply_country_clusters(raw: pd.DataFrame, clusters: CountryClusters, base: str
-                           ) -> pd.DataFrame:
+def apply_country_clusters(raw: pd.DataFrame, clusters: CountryClusters, base: str) -> pd.DataFrame:
     """Return the raw ratio table with each group's equal-country ratio and its intervals.
 
     The pooled ratio keeps its row-level interval (its estimand is descriptive: the group's
@@ -212,6 +260,7 @@ def apply_country_clusters(raw: pd.DataFrame, clusters: CountryClusters, base: s
     g = clusters.groups.set_index("group") if len(clusters.groups) else pd.DataFrame()
     for col in (*EQUAL_COUNTRY_COLUMNS, "n_countries_averaged", "n_rows_averaged"):
         out[col] = out["group"].map(g[col]) if col in g else np.nan
-    out.loc[~out["reported"].astype(bool) | out["group"].eq(base),
-            list(EQUAL_COUNTRY_COLUMNS)] = np.nan
+    out.loc[~out["reported"].astype(bool) | out["group"].eq(base), list(EQUAL_COUNTRY_COLUMNS)] = (
+        np.nan
+    )
     return out

@@ -42,13 +42,16 @@ ESTIMANDS = {
         "a typical country of the group: the mean of its countries' log ratios, the countries "
         "with at least 10 rows taken as a sample of the group's countries (random effects; "
         "t with k - 1 degrees of freedom on the spread between countries); no interval from "
-        "fewer than 3 countries"),
+        "fewer than 3 countries"
+    ),
     "ratio_named_countries": (
         "the average over the named countries only (fixed: the same point as the typical "
-        "country, its interval from the countries' own sampling variances)"),
+        "country, its interval from the countries' own sampling variances)"
+    ),
     "ratio_to_base": (
         "the group's respondents pooled, countries in the proportions that answered "
-        "(descriptive: rows resampled; mostly the largest country's figure)"),
+        "(descriptive: rows resampled; mostly the largest country's figure)"
+    ),
 }
 
 
@@ -63,9 +66,14 @@ class CountryMean:
     between_sd: float  # method-of-moments SD of the countries' true log ratios (>= 0)
 
 
-def country_mean(log_ratios: np.ndarray, variances: np.ndarray, base_var: float = 0.0,
-                 ci_level: float = 0.95, variance_dfs: np.ndarray | None = None,
-                 base_df: float = np.inf) -> CountryMean:
+def country_mean(
+    log_ratios: np.ndarray,
+    variances: np.ndarray,
+    base_var: float = 0.0,
+    ci_level: float = 0.95,
+    variance_dfs: np.ndarray | None = None,
+    base_df: float = np.inf,
+) -> CountryMean:
     """Return the equal-country mean of ``log_ratios`` with its typical and named intervals.
 
     ``variances`` are the countries' own sampling variances of their log ratios (without the
@@ -99,8 +107,9 @@ def country_mean(log_ratios: np.ndarray, variances: np.ndarray, base_var: float 
     return CountryMean(est, typical, named, k, float(np.sqrt(max(0.0, s2 - np.mean(v)))))
 
 
-def shrunk_intervals(log_ratios: np.ndarray, variances: np.ndarray, ci_level: float = 0.95
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+def shrunk_intervals(
+    log_ratios: np.ndarray, variances: np.ndarray, ci_level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Empirical-Bayes shrunk log ratios, their shrinkage, intervals and tau^2 (Morris 1983).
 
     ``mu`` = the countries' mean, ``tau2 = max(0, Var(m) - mean v)``, ``B = v / (v + tau2)``;

@@ -44,7 +44,7 @@ def median_log_variance(x: np.ndarray) -> float:
     spread = min(sd, float(stats.iqr(lx)) / 1.349) or sd
     if not spread > 0:
         return 0.0
-    h = 0.9 * spread * n ** -0.2
+    h = 0.9 * spread * n**-0.2
     f = float(np.mean(stats.norm.pdf((np.median(lx) - lx) / h))) / h
     return 1.0 / (4 * (n + 2) * f * f)
 
@@ -65,15 +65,38 @@ def median_ci_order_statistic(x: np.ndarray, ci_level: float = 0.95) -> tuple[fl
 #: would claim certainty the data cannot give).
 NO_SPREAD = "every row has the same pay: no interval (no spread to measure)"
 
-RAW_COLUMNS = ["group", "n", "n_countries", "top_country", "top_country_share", "reported",
-               "median_hourly_usd", "ci_low", "ci_high", "ratio_to_base", "ratio_ci_low",
-               "ratio_ci_high", "discount", "rse", "flag", "note"]
+RAW_COLUMNS = [
+    "group",
+    "n",
+    "n_countries",
+    "top_country",
+    "top_country_share",
+    "reported",
+    "median_hourly_usd",
+    "ci_low",
+    "ci_high",
+    "ratio_to_base",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "discount",
+    "rse",
+    "flag",
+    "note",
+]
 
 
-def reported_row(row: dict[str, Any], n: int, med: float, ci: tuple[float, float],
-                 base_med: float, base_ci: tuple[float, float], boot: np.ndarray | None,
-                 base_boot: np.ndarray, is_base: bool, q: tuple[float, float]
-                 ) -> dict[str, Any]:
+def reported_row(
+    row: dict[str, Any],
+    n: int,
+    med: float,
+    ci: tuple[float, float],
+    base_med: float,
+    base_ci: tuple[float, float],
+    boot: np.ndarray | None,
+    base_boot: np.ndarray,
+    is_base: bool,
+    q: tuple[float, float],
+) -> dict[str, Any]:
     """Fill a reported group's median, CI, ratio to the base, RSE and flag (A1).
 
     ``n < 30`` (a lowered floor): distribution-free bounds and an indicative ratio from the
@@ -83,15 +106,27 @@ def reported_row(row: dict[str, Any], n: int, med: float, ci: tuple[float, float
     lo, hi = ci
     if n < 30:  # docs/methods.md#s6-1: bootstrap under-covers here; distribution-free bounds
         blo, bhi = base_ci
-        row.update(reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi, rse=np.nan,
-                   flag="E", ratio_to_base=med / base_med, ratio_ci_low=lo / bhi,
-                   ratio_ci_high=hi / blo,
-                   note="n < 30: order-statistic bounds, ratio indicative")
+        row.update(
+            reported=True,
+            median_hourly_usd=med,
+            ci_low=lo,
+            ci_high=hi,
+            rse=np.nan,
+            flag="E",
+            ratio_to_base=med / base_med,
+            ratio_ci_low=lo / bhi,
+            ratio_ci_high=hi / blo,
+            note="n < 30: order-statistic bounds, ratio indicative",
+        )
     else:
         rse = float(np.std(np.log(boot), ddof=1))
         ratio_boot = boot / base_boot
         row.update(
-            reported=True, median_hourly_usd=med, ci_low=lo, ci_high=hi, rse=rse,
+            reported=True,
+            median_hourly_usd=med,
+            ci_low=lo,
+            ci_high=hi,
+            rse=rse,
             flag="A" if rse <= PUBLISH_RSE else ("E" if rse <= CAUTION_RSE else "F"),
             ratio_to_base=med / base_med,
             ratio_ci_low=float(np.quantile(ratio_boot, q[0])),
@@ -99,16 +134,29 @@ def reported_row(row: dict[str, Any], n: int, med: float, ci: tuple[float, float
             note="",
         )
     if not hi > lo:  # every row the same pay: no spread to measure any uncertainty from
-        row.update(ci_low=np.nan, ci_high=np.nan, ratio_ci_low=np.nan, ratio_ci_high=np.nan,
-                   rse=np.nan, flag="E", note=NO_SPREAD)
+        row.update(
+            ci_low=np.nan,
+            ci_high=np.nan,
+            ratio_ci_low=np.nan,
+            ratio_ci_high=np.nan,
+            rse=np.nan,
+            flag="E",
+            note=NO_SPREAD,
+        )
     if is_base:  # the base against itself: 1 by definition, no interval (no information)
         row.update(ratio_to_base=1.0, ratio_ci_low=np.nan, ratio_ci_high=np.nan)
     row["discount"] = 1 - row["ratio_to_base"]
     return row
 
 
-def raw_ratios(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
-               seed: int = 0, ci_level: float = 0.95) -> pd.DataFrame:
+def raw_ratios(
+    d: pd.DataFrame,
+    base: str,
+    min_n: int = 30,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci_level: float = 0.95,
+) -> pd.DataFrame:
     """Median hourly pay per group and its ratio to the base group, with CIs and n.
 
     Groups with ``n >= 30`` get bootstrap ratio CIs (percentile, exact median resampling);
@@ -133,8 +181,11 @@ def raw_ratios(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
         n = len(x)
         shares = s["country_iso3"].value_counts(normalize=True)
         row: dict[str, Any] = {
-            "group": g, "n": n, "n_countries": int(s["country_iso3"].nunique()),
-            "top_country": shares.index[0], "top_country_share": float(shares.iloc[0]),
+            "group": g,
+            "n": n,
+            "n_countries": int(s["country_iso3"].nunique()),
+            "top_country": shares.index[0],
+            "top_country_share": float(shares.iloc[0]),
         }
         if n < min_n:
             row.update(reported=False, flag="F", note=f"n < {min_n}: suppressed")
@@ -142,10 +193,20 @@ def raw_ratios(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
             continue
         med = float(np.median(x))
         lo, hi = median_ci_order_statistic(x, ci_level)
-        boot = (None if n < 30 else base_boot if g == base
-                else bootstrap_medians(x, n_boot, rng))
-        rows.append(reported_row(row, n, med, (lo, hi), base_med,
-                                 median_ci_order_statistic(xb, ci_level), boot, base_boot,
-                                 g == base, q))
+        boot = None if n < 30 else base_boot if g == base else bootstrap_medians(x, n_boot, rng)
+        rows.append(
+            reported_row(
+                row,
+                n,
+                med,
+                (lo, hi),
+                base_med,
+                median_ci_order_statistic(xb, ci_level),
+                boot,
+                base_boot,
+                g == base,
+                q,
+            )
+        )
     cols = RAW_COLUMNS
     return pd.DataFrame(rows).reindex(columns=cols)

@@ -20,10 +20,23 @@ from scipy import stats
 #: The percentiles reported (fractions).
 PERCENTILES = (0.25, 0.5, 0.75, 0.9)
 #: The breakdowns: dimension -> the column that splits each group (None: the group itself).
-DIMENSIONS = {"group": None, "country": "country_iso3", "experience": "experience",
-              "role_family": "role_family"}
-COLUMNS = ["dimension", "group", "key", "n", "reported", "percentile", "hourly_usd",
-           "ci_low", "ci_high"]
+DIMENSIONS = {
+    "group": None,
+    "country": "country_iso3",
+    "experience": "experience",
+    "role_family": "role_family",
+}
+COLUMNS = [
+    "dimension",
+    "group",
+    "key",
+    "n",
+    "reported",
+    "percentile",
+    "hourly_usd",
+    "ci_low",
+    "ci_high",
+]
 
 
 def quantile_ranks(n: int, q: float) -> tuple[int, int, float]:
@@ -53,9 +66,14 @@ def cell_percentiles(xs: np.ndarray, ci_level: float = 0.95) -> list[dict[str, f
     for q in PERCENTILES:
         p, nx, t = quantile_ranks(n, q)
         lo, hi = ci_ranks(n, q, ci_level)
-        out.append({"percentile": q, "hourly_usd": lerp(xs[p], xs[nx], t),
-                    "ci_low": float(xs[lo]) if lo >= 0 else np.nan,
-                    "ci_high": float(xs[hi]) if hi < n else np.nan})
+        out.append(
+            {
+                "percentile": q,
+                "hourly_usd": lerp(xs[p], xs[nx], t),
+                "ci_low": float(xs[lo]) if lo >= 0 else np.nan,
+                "ci_high": float(xs[hi]) if hi < n else np.nan,
+            }
+        )
     return out
 
 
@@ -66,9 +84,16 @@ def cells_of(d: pd.DataFrame) -> pd.DataFrame:
         key = d["group"] if col is None else d[col] if col in d else None
         if key is None:
             continue
-        parts.append(pd.DataFrame({"dimension": dim, "group": d["group"].to_numpy(),
-                                   "key": key.astype("object").to_numpy(),
-                                   "hourly_usd": d["hourly_usd"].to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "dimension": dim,
+                    "group": d["group"].to_numpy(),
+                    "key": key.astype("object").to_numpy(),
+                    "hourly_usd": d["hourly_usd"].to_numpy(),
+                }
+            )
+        )
     out = pd.concat(parts, ignore_index=True)
     return out[out["key"].notna() & out["hourly_usd"].notna()]
 
@@ -78,8 +103,9 @@ def floors(min_n: int, country_min_n: int) -> dict[str, int]:
     return {dim: (country_min_n if dim == "country" else min_n) for dim in DIMENSIONS}
 
 
-def pay_percentiles(d: pd.DataFrame, min_n: int = 30, country_min_n: int = 10,
-                    ci_level: float = 0.95) -> pd.DataFrame:
+def pay_percentiles(
+    d: pd.DataFrame, min_n: int = 30, country_min_n: int = 10, ci_level: float = 0.95
+) -> pd.DataFrame:
     """Return P25/P50/P75/P90 of ``hourly_usd`` per cell of :data:`DIMENSIONS` (long table).
 
     ``d``: the selected rows (``group``, ``hourly_usd``, ``country_iso3``, ``experience``,
@@ -92,12 +118,22 @@ def pay_percentiles(d: pd.DataFrame, min_n: int = 30, country_min_n: int = 10,
         xs = np.sort(s["hourly_usd"].to_numpy(dtype=float))
         base = {"dimension": dim, "group": g, "key": str(key), "n": len(xs)}
         if len(xs) < floor[dim]:
-            rows.append({**base, "reported": False, "percentile": np.nan,
-                         "hourly_usd": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+            rows.append(
+                {
+                    **base,
+                    "reported": False,
+                    "percentile": np.nan,
+                    "hourly_usd": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                }
+            )
             continue
         rows += [{**base, "reported": True, **p} for p in cell_percentiles(xs, ci_level)]
     out = pd.DataFrame(rows, columns=COLUMNS)
     order = {dim: i for i, dim in enumerate(DIMENSIONS)}
-    return out.sort_values(["dimension", "group", "key", "percentile"],
-                           key=lambda c: c.map(order) if c.name == "dimension" else c,
-                           kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["dimension", "group", "key", "percentile"],
+        key=lambda c: c.map(order) if c.name == "dimension" else c,
+        kind="stable",
+    ).reset_index(drop=True)

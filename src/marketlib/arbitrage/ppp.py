@@ -13,8 +13,12 @@ def attach_price_levels(d: pd.DataFrame, plr: pd.DataFrame) -> pd.DataFrame:
     out = d.copy()
     key = out[["country_iso3", "year"]].copy()
     key["plr_year"] = np.minimum(key["year"], key["country_iso3"].map(latest).fillna(0))
-    m = key.merge(plr.rename(columns={"year": "plr_year"}), on=["country_iso3", "plr_year"],
-                  how="left", validate="m:1")
+    m = key.merge(
+        plr.rename(columns={"year": "plr_year"}),
+        on=["country_iso3", "plr_year"],
+        how="left",
+        validate="m:1",
+    )
     out["price_level_ratio"] = m["price_level_ratio"].to_numpy()
     out["price_level_year"] = m["plr_year"].to_numpy()
     out["is_price_level_carried"] = out["price_level_year"] < out["year"]
@@ -32,11 +36,17 @@ def ppp_ratios(d: pd.DataFrame, plr: pd.DataFrame, base: str, groups: list[str])
     w = w.assign(hourly_usd_ppp=w["hourly_usd"] / w["price_level_ratio"])
     base_med = w.loc[w["group"] == base, "hourly_usd_ppp"].median()
     base_mkt = w.loc[w["group"] == base, "hourly_usd"].median()
-    out = w.groupby("group").agg(
-        n=("hourly_usd", "size"), median_hourly_usd=("hourly_usd", "median"),
-        median_hourly_usd_ppp=("hourly_usd_ppp", "median"),
-        price_level_ratio_median=("price_level_ratio", "median"),
-        price_level_carried_share=("is_price_level_carried", "mean")).reset_index()
+    out = (
+        w.groupby("group")
+        .agg(
+            n=("hourly_usd", "size"),
+            median_hourly_usd=("hourly_usd", "median"),
+            median_hourly_usd_ppp=("hourly_usd_ppp", "median"),
+            price_level_ratio_median=("price_level_ratio", "median"),
+            price_level_carried_share=("is_price_level_carried", "mean"),
+        )
+        .reset_index()
+    )
     out["ratio_to_base"] = out["median_hourly_usd"] / base_mkt
     out["ppp_ratio"] = out["median_hourly_usd_ppp"] / base_med
     return out

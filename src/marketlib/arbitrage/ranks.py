@@ -19,16 +19,21 @@ from scipy import stats
 COLUMNS = ["group", "rank", "rank_low", "rank_high", "p_cheapest", "n_ranked"]
 
 
-def headline_ranks(ratios: pd.DataFrame, ci_level: float = 0.95, draws: int = 20_000,
-                   seed: int = 0) -> pd.DataFrame:
+def headline_ranks(
+    ratios: pd.DataFrame, ci_level: float = 0.95, draws: int = 20_000, seed: int = 0
+) -> pd.DataFrame:
     """Return each ranked region's rank (1 = cheapest), its 95% range and P(cheapest).
 
     ``ratios``: one row per region with ``group``, ``ratio_equal_country``,
     ``ratio_equal_country_ci_low``/``_ci_high`` and ``n_countries_averaged`` (the adjusted
     ratio table). Fewer than two regions with an interval: an empty table.
     """
-    need = ["ratio_equal_country", "ratio_equal_country_ci_low", "ratio_equal_country_ci_high",
-            "n_countries_averaged"]
+    need = [
+        "ratio_equal_country",
+        "ratio_equal_country_ci_low",
+        "ratio_equal_country_ci_high",
+        "n_countries_averaged",
+    ]
     if ratios is None or ratios.empty or any(c not in ratios for c in need):
         return pd.DataFrame(columns=COLUMNS)
     r = ratios.dropna(subset=need)
@@ -43,11 +48,22 @@ def headline_ranks(ratios: pd.DataFrame, ci_level: float = 0.95, draws: int = 20
     rng = np.random.default_rng(seed)
     sample = centre + scale * rng.standard_t(k - 1, size=(draws, len(r)))
     ranks = sample.argsort(axis=1).argsort(axis=1) + 1
-    point = pd.Series(np.log(r["ratio_equal_country"].to_numpy(dtype=float))).rank(
-        method="min").to_numpy(dtype=int)
-    return pd.DataFrame({
-        "group": r["group"].to_numpy(), "rank": point,
-        "rank_low": np.quantile(ranks, 0.025, axis=0, method="lower").astype(int),
-        "rank_high": np.quantile(ranks, 0.975, axis=0, method="higher").astype(int),
-        "p_cheapest": (ranks == 1).mean(axis=0), "n_ranked": len(r),
-    }).sort_values("rank", kind="stable").reset_index(drop=True)
+    point = (
+        pd.Series(np.log(r["ratio_equal_country"].to_numpy(dtype=float)))
+        .rank(method="min")
+        .to_numpy(dtype=int)
+    )
+    return (
+        pd.DataFrame(
+            {
+                "group": r["group"].to_numpy(),
+                "rank": point,
+                "rank_low": np.quantile(ranks, 0.025, axis=0, method="lower").astype(int),
+                "rank_high": np.quantile(ranks, 0.975, axis=0, method="higher").astype(int),
+                "p_cheapest": (ranks == 1).mean(axis=0),
+                "n_ranked": len(r),
+            }
+        )
+        .sort_values("rank", kind="stable")
+        .reset_index(drop=True)
+    )

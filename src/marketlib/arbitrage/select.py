@@ -19,7 +19,7 @@ from marketlib.cleanparams import HOURS_PER_YEAR
 
 GEOGRAPHIES = ("region", "subregion", "country_iso3")
 #: Salaried employees in the contract's fixed vocabulary: aijobs ``FT`` and generic ``employee``
-#alike.
+# alike.
 SALARIED = ("full_time", "employee")
 
 
@@ -78,34 +78,50 @@ def select_rates(rates: pd.DataFrame, scope: Scope) -> tuple[pd.DataFrame, list[
             if column is not None:
                 counts = before[column].astype("str").value_counts()
                 avail = "; available values: " + ", ".join(
-                    f"{k} ({v})" for k, v in counts.head(12).items())
+                    f"{k} ({v})" for k, v in counts.head(12).items()
+                )
             raise SelectionError(f"the filter '{name}' left no rows (of {len(before)}){avail}")
 
     step(f"rate_kind == {scope.rate_kind}", d["rate_kind"] == scope.rate_kind, "rate_kind")
     if scope.employment_types:
-        step("employment_type in " + ", ".join(scope.employment_types),
-             d["employment_type"].isin(scope.employment_types), "employment_type")
+        step(
+            "employment_type in " + ", ".join(scope.employment_types),
+            d["employment_type"].isin(scope.employment_types),
+            "employment_type",
+        )
     if scope.years:
         step("year in " + ", ".join(map(str, scope.years)), d["year"].isin(scope.years), "year")
     if scope.experience:
-        step("experience in " + ", ".join(scope.experience),
-             d["experience"].isin(scope.experience), "experience")
+        step(
+            "experience in " + ", ".join(scope.experience),
+            d["experience"].isin(scope.experience),
+            "experience",
+        )
     if scope.role_families:
-        step("role_family in " + ", ".join(scope.role_families),
-             d["role_family"].isin(scope.role_families), "role_family")
+        step(
+            "role_family in " + ", ".join(scope.role_families),
+            d["role_family"].isin(scope.role_families),
+            "role_family",
+        )
     if scope.skills_all or scope.skills_any:
         from marketlib.clean.skills import with_skills
 
         if "skills" not in d or not d["skills"].notna().any():
-            raise SelectionError("skills_all / skills_any: the pay data hold no skills (no "
-                                 "skills column, or every cell blank): their population is "
-                                 "defined by job titles; map a skills column or drop the "
-                                 "skills selection")
-        words = [f"all of {', '.join(scope.skills_all)}" if scope.skills_all else "",
-                 f"any of {', '.join(scope.skills_any)}" if scope.skills_any else ""]
-        step("skills include " + " and ".join(w for w in words if w),
-             with_skills(d["skills"], scope.skills_all or (), scope.skills_any or ()),
-             "skills")
+            raise SelectionError(
+                "skills_all / skills_any: the pay data hold no skills (no "
+                "skills column, or every cell blank): their population is "
+                "defined by job titles; map a skills column or drop the "
+                "skills selection"
+            )
+        words = [
+            f"all of {', '.join(scope.skills_all)}" if scope.skills_all else "",
+            f"any of {', '.join(scope.skills_any)}" if scope.skills_any else "",
+        ]
+        step(
+            "skills include " + " and ".join(w for w in words if w),
+            with_skills(d["skills"], scope.skills_all or (), scope.skills_any or ()),
+            "skills",
+        )
     if scope.exclude_fx_mismatch and "is_fx_mismatch" in d:
         step("not is_fx_mismatch", ~d["is_fx_mismatch"].astype(bool))
     if scope.exclude_outliers:
@@ -121,8 +137,10 @@ def select_rates(rates: pd.DataFrame, scope: Scope) -> tuple[pd.DataFrame, list[
         groups = d["group"].value_counts()
         steps = "; ".join(f"{x['step']}: {x['rows']}" for x in log)
         avail = ", ".join(f"{k} ({v})" for k, v in groups.head(12).items())
-        raise SelectionError(f"base group {scope.base!r} has no rows after the filters "
-                             f"({steps}); groups available at {scope.geography}: {avail}")
+        raise SelectionError(
+            f"base group {scope.base!r} has no rows after the filters "
+            f"({steps}); groups available at {scope.geography}: {avail}"
+        )
     return d.reset_index(drop=True), log
 
 
@@ -168,4 +186,5 @@ def require_base(rows: pd.DataFrame, scope: Scope, min_n: int) -> None:
     raise SelectionError(
         f"base group {scope.base!r} has {n_base} rows after the filters, below min_n {min_n}: "
         f"no ratio can be estimated against it (groups at or above min_n at "
-        f"{scope.geography}: {above or 'none'})")
+        f"{scope.geography}: {above or 'none'})"
+    )

@@ -15,8 +15,19 @@ import pandas as pd
 from marketlib.arbitrage.medians import raw_ratios
 from marketlib.clean.skills import skill_counts, with_skills
 
-COLUMNS = ["skill", "group", "n", "reported", "median_hourly_usd", "ci_low", "ci_high",
-           "ratio_to_base", "ratio_ci_low", "ratio_ci_high", "note"]
+COLUMNS = [
+    "skill",
+    "group",
+    "n",
+    "reported",
+    "median_hourly_usd",
+    "ci_low",
+    "ci_high",
+    "ratio_to_base",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "note",
+]
 
 
 def has_skills(d: pd.DataFrame) -> bool:
@@ -24,8 +35,15 @@ def has_skills(d: pd.DataFrame) -> bool:
     return "skills" in d and bool(d["skills"].notna().any())
 
 
-def skills_breakdown(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
-                     seed: int = 0, ci_level: float = 0.95, top: int = 12) -> pd.DataFrame:
+def skills_breakdown(
+    d: pd.DataFrame,
+    base: str,
+    min_n: int = 30,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci_level: float = 0.95,
+    top: int = 12,
+) -> pd.DataFrame:
     """Return, per skill (the ``top`` commonest) and group, n, median and ratio to ``base``."""
     if not has_skills(d):
         return pd.DataFrame(columns=COLUMNS)
@@ -35,14 +53,27 @@ def skills_breakdown(d: pd.DataFrame, base: str, min_n: int = 30, n_boot: int = 
         n_base = int((s["group"] == base).sum())
         if n_base < min_n:
             for g, n in s["group"].value_counts().sort_index().items():
-                rows.append({"skill": skill, "group": g, "n": int(n), "reported": False,
-                             "note": f"{base} has {n_base} rows with this skill, under the "
-                                     f"floor of {min_n}: no ratio"})
+                rows.append(
+                    {
+                        "skill": skill,
+                        "group": g,
+                        "n": int(n),
+                        "reported": False,
+                        "note": f"{base} has {n_base} rows with this skill, under the "
+                        f"floor of {min_n}: no ratio",
+                    }
+                )
             continue
         r = raw_ratios(s, base, min_n, n_boot, seed + i, ci_level)
         for x in r.itertuples():
-            rows.append({"skill": skill, "group": x.group, "n": int(x.n),
-                         "reported": bool(x.reported),
-                         **({k: getattr(x, k) for k in COLUMNS[4:10]} if x.reported else {}),
-                         "note": "" if x.reported else f"n < {min_n}"})
+            rows.append(
+                {
+                    "skill": skill,
+                    "group": x.group,
+                    "n": int(x.n),
+                    "reported": bool(x.reported),
+                    **({k: getattr(x, k) for k in COLUMNS[4:10]} if x.reported else {}),
+                    "note": "" if x.reported else f"n < {min_n}",
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)

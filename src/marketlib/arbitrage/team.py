@@ -51,9 +51,11 @@ class TeamAssumptions:
 
 
 #: Said with every team cost: where the on-cost ranges come from.
-ON_COST_NOTE = ("Employer on-costs: the base's range is the US one (BLS ECEC); every other "
-                "group uses the EU range (Eurostat LCS, 1.05-1.47), an assumption outside the "
-                "EU.")
+ON_COST_NOTE = (
+    "Employer on-costs: the base's range is the US one (BLS ECEC); every other "
+    "group uses the EU range (Eurostat LCS, 1.05-1.47), an assumption outside the "
+    "EU."
+)
 
 
 def pricing_year(d: pd.DataFrame) -> int | None:
@@ -65,10 +67,17 @@ def pricing_year(d: pd.DataFrame) -> int | None:
     return int(full.index.max()) if len(full) else int(share.idxmax())
 
 
-def team_cost(d: pd.DataFrame, team: list[dict[str, Any]], base: str, groups: list[str],
-              hours_per_year: float, n_draws: int = 5000, seed: int = 0,
-              assumptions: TeamAssumptions | None = None,
-              min_country_n: int = MIN_COUNTRY_N) -> pd.DataFrame:
+def team_cost(
+    d: pd.DataFrame,
+    team: list[dict[str, Any]],
+    base: str,
+    groups: list[str],
+    hours_per_year: float,
+    n_draws: int = 5000,
+    seed: int = 0,
+    assumptions: TeamAssumptions | None = None,
+    min_country_n: int = MIN_COUNTRY_N,
+) -> pd.DataFrame:
     """Price ``team`` in each group: savings ``1 - cost/cost_base`` with their 90% bands.
 
     ``d``: the selected rows (``group``, ``country_iso3``, ``hourly_usd`` and the controls);
@@ -87,8 +96,9 @@ def team_cost(d: pd.DataFrame, team: list[dict[str, Any]], base: str, groups: li
     draws: dict[str, np.ndarray] = {}
     points: dict[str, float] = {}
     for g in groups:
-        priced = _price_group(d[d["group"] == g], team, year, g == base, n_draws, rng,
-                              min_country_n)
+        priced = _price_group(
+            d[d["group"] == g], team, year, g == base, n_draws, rng, min_country_n
+        )
         if isinstance(priced, str):
             notes.append(f"{g}: not priced ({priced}).")
             continue
@@ -110,27 +120,45 @@ def team_cost(d: pd.DataFrame, team: list[dict[str, Any]], base: str, groups: li
 
         def q(x: np.ndarray, p: float, banded: bool = banded) -> float:
             return float(np.quantile(x, p)) if banded else float("nan")
-        out.append({"group": g,
-                    "savings_p05": q(s_stat, 0.05),
-                    "savings_p50": 1 - points[g] / points[base],
-                    "savings_p95": q(s_stat, 0.95),
-                    "with_assumptions_p05": q(s_all, 0.05),
-                    "with_assumptions_p50": q(s_all, 0.5),
-                    "with_assumptions_p95": q(s_all, 0.95),
-                    "team_annual_cost_base_p50": points[base] * hours_per_year,
-                    "team_annual_cost_p50": points[g] * hours_per_year,
-                    "pricing_year": year})
+
+        out.append(
+            {
+                "group": g,
+                "savings_p05": q(s_stat, 0.05),
+                "savings_p50": 1 - points[g] / points[base],
+                "savings_p95": q(s_stat, 0.95),
+                "with_assumptions_p05": q(s_all, 0.05),
+                "with_assumptions_p50": q(s_all, 0.5),
+                "with_assumptions_p95": q(s_all, 0.95),
+                "team_annual_cost_base_p50": points[base] * hours_per_year,
+                "team_annual_cost_p50": points[g] * hours_per_year,
+                "pricing_year": year,
+            }
+        )
     frame = pd.DataFrame(out)
-    frame.attrs["note"] = " ".join([*notes, ON_COST_NOTE]
-                                   + ([f"Priced at {year} pay (the latest year with at least "
-                                       f"{MIN_PRICING_YEAR_SHARE:.0%} of the rows)."]
-                                      if year is not None else []))
+    frame.attrs["note"] = " ".join(
+        [*notes, ON_COST_NOTE]
+        + (
+            [
+                f"Priced at {year} pay (the latest year with at least "
+                f"{MIN_PRICING_YEAR_SHARE:.0%} of the rows)."
+            ]
+            if year is not None
+            else []
+        )
+    )
     return frame
 
 
-def _price_group(w: pd.DataFrame, team: list[dict[str, Any]], year: int | None, is_base: bool,
-                 n_draws: int, rng: np.random.Generator, min_country_n: int
-                 ) -> tuple[float, np.ndarray] | str:
+def _price_group(
+    w: pd.DataFrame,
+    team: list[dict[str, Any]],
+    year: int | None,
+    is_base: bool,
+    n_draws: int,
+    rng: np.random.Generator,
+    min_country_n: int,
+) -> tuple[float, np.ndarray] | str:
     """Return a group's team cost per hour worked (point, draws), or why it cannot be priced."""
     w = w.dropna(subset=["country_iso3", "hourly_usd"]).copy()
     for m in team:
@@ -151,8 +179,7 @@ def _price_group(w: pd.DataFrame, team: list[dict[str, Any]], year: int | None, 
     names = list(res.params.index)
     col = np.array([names.index(f"C(country_iso3)[{c}]") for c in countries])
     n = sizes.loc[countries].to_numpy(dtype=float)
-    beta = rng.multivariate_normal(res.params.to_numpy(), res.cov_params().to_numpy(),
-                                   size=n_draws)
+    beta = rng.multivariate_normal(res.params.to_numpy(), res.cov_params().to_numpy(), size=n_draws)
     if is_base:  # the reference: its countries' effects weighed by rows, drawn with beta
         weights = n / n.sum()
         spread = np.zeros(n_draws)
@@ -167,13 +194,25 @@ def _price_group(w: pd.DataFrame, team: list[dict[str, Any]], year: int | None, 
         effects = res.params.to_numpy()[col[big]]
         noise = np.diag(res.cov_params().to_numpy())[col[big]]
         tau2 = max(0.0, float(np.var(effects, ddof=1)) - float(np.mean(noise))) if k > 1 else 0
-        spread = (np.sqrt(tau2 / k) * stats.t.rvs(k - 1, size=n_draws, random_state=rng)
-                  if k >= MIN_CLUSTERS_FOR_CI else np.full(n_draws, np.nan))
+        spread = (
+            np.sqrt(tau2 / k) * stats.t.rvs(k - 1, size=n_draws, random_state=rng)
+            if k >= MIN_CLUSTERS_FOR_CI
+            else np.full(n_draws, np.nan)
+        )
     level_hat = float(res.params.to_numpy()[col] @ weights)
     level_draws = beta[:, col] @ weights + spread
     # the members' control terms: the design of their role, level and year, country part off
-    new = pd.DataFrame([{"country_iso3": countries[0], "role_family": m["role_family"],
-                         "experience": m["experience"], "year": year} for m in team])
+    new = pd.DataFrame(
+        [
+            {
+                "country_iso3": countries[0],
+                "role_family": m["role_family"],
+                "experience": m["experience"],
+                "year": year,
+            }
+            for m in team
+        ]
+    )
     X = _design(res, new)
     X[:, col] = 0.0
     heads = np.array([float(m["headcount"]) for m in team])
@@ -187,8 +226,9 @@ def _price_group(w: pd.DataFrame, team: list[dict[str, Any]], year: int | None, 
     return point, cost
 
 
-def usable_team(team: list[dict[str, Any]], data: pd.DataFrame, controls: Any
-                ) -> tuple[list[dict[str, Any]], list[str]]:
+def usable_team(
+    team: list[dict[str, Any]], data: pd.DataFrame, controls: Any
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Return the members the model can price, and one sentence per member it cannot.
 
     A member whose experience or role family has no row in the model's data (a level the
@@ -202,11 +242,15 @@ def usable_team(team: list[dict[str, Any]], data: pd.DataFrame, controls: Any
             if col in controls and col in data.columns:
                 levels = sorted(str(v) for v in data[col].dropna().unique())
                 if str(m[col]) not in levels:
-                    problems.append(f"{col.replace('_', ' ')} {m[col]!r} has no rows in the "
-                                    f"model's data (it has: {', '.join(levels)[:200]})")
+                    problems.append(
+                        f"{col.replace('_', ' ')} {m[col]!r} has no rows in the "
+                        f"model's data (it has: {', '.join(levels)[:200]})"
+                    )
         if problems:
-            notes.append(f"{m['headcount']:g} x {m['role_family']} ({m['experience']}) left "
-                         f"out of the team cost: {'; '.join(problems)}.")
+            notes.append(
+                f"{m['headcount']:g} x {m['role_family']} ({m['experience']}) left "
+                f"out of the team cost: {'; '.join(problems)}."
+            )
         else:
             keep.append(m)
     return keep, notes

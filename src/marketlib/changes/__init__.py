@@ -61,8 +61,9 @@ def comparability(previous: Mapping[str, Any], current: Mapping[str, Any]) -> di
     return out
 
 
-def compare_results(previous: Mapping[str, Any], current: Mapping[str, Any],
-                    previous_results: str | None = None) -> dict[str, Any]:
+def compare_results(
+    previous: Mapping[str, Any], current: Mapping[str, Any], previous_results: str | None = None
+) -> dict[str, Any]:
     """Return the contract's ``changes`` section: what moved between two runs, and is it real.
 
     ``previous``/``current`` are two ``results.json`` documents; ``previous_results`` names the
@@ -96,20 +97,41 @@ def compare_results(previous: Mapping[str, Any], current: Mapping[str, Any],
         **extras,
         "inputs": _input_changes(previous, current),
         "comparable": status,
-        "counts": {"estimates": len(estimates),
-                   VERDICT_CHANGED: verdicts.count(VERDICT_CHANGED),
-                   VERDICT_WITHIN: verdicts.count(VERDICT_WITHIN),
-                   VERDICT_UNTESTABLE: verdicts.count(VERDICT_UNTESTABLE),
-                   "identical": sum(1 for e in estimates if e["difference"] == 0
-                                    and e["old_ci"] == e["new_ci"])},
-        "test": ("per estimate in `test`: z from the two runs' intervals on a log scale, runs "
-                 "treated as independent, changed when |z| > 1.96"),
+        "counts": {
+            "estimates": len(estimates),
+            VERDICT_CHANGED: verdicts.count(VERDICT_CHANGED),
+            VERDICT_WITHIN: verdicts.count(VERDICT_WITHIN),
+            VERDICT_UNTESTABLE: verdicts.count(VERDICT_UNTESTABLE),
+            "identical": sum(
+                1 for e in estimates if e["difference"] == 0 and e["old_ci"] == e["new_ci"]
+            ),
+        },
+        "test": (
+            "per estimate in `test`: z from the two runs' intervals on a log scale, runs "
+            "treated as independent, changed when |z| > 1.96"
+        ),
     }
 
 
 __all__ = [
-    "MAX_PREVIOUS_BYTES", "MAX_PREVIOUS_DEPTH", "TABLE_COLUMNS", "TESTS", "VERDICT_CHANGED",
-    "VERDICT_UNTESTABLE", "VERDICT_WITHIN", "Z_CRITICAL", "changes_markdown", "changes_since",
-    "changes_table", "compare_results", "comparability", "find_previous_run", "load_previous",
-    "previous_schema", "results_file", "run_as_of", "show_changes", "z_score",
+    "MAX_PREVIOUS_BYTES",
+    "MAX_PREVIOUS_DEPTH",
+    "TABLE_COLUMNS",
+    "TESTS",
+    "VERDICT_CHANGED",
+    "VERDICT_UNTESTABLE",
+    "VERDICT_WITHIN",
+    "Z_CRITICAL",
+    "changes_markdown",
+    "changes_since",
+    "changes_table",
+    "compare_results",
+    "comparability",
+    "find_previous_run",
+    "load_previous",
+    "previous_schema",
+    "results_file",
+    "run_as_of",
+    "show_changes",
+    "z_score",
 ]

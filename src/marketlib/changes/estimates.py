@@ -14,41 +14,32 @@ from marketlib.results_view import mapping as _map
 Z_CRITICAL = 1.96
 
 
-
 VERDICT_CHANGED = "changed"
-
 
 
 VERDICT_WITHIN = "within_uncertainty"
 
 
-
 VERDICT_UNTESTABLE = "not_testable"
-
 
 
 _TEST_TAIL = (
     "each run's standard error taken from its interval's width on that scale (normal "
     "approximation), the two runs treated as independent; changed when |z| > 1.96. "
     "Successive snapshots share most of their rows, so the test is conservative: a real but "
-    "small move can read as within uncertainty.")
-
+    "small move can read as within uncertainty."
+)
 
 
 TESTS = {
     "log": "z = difference of log values (log ratio to the base); " + _TEST_TAIL,
     "log1p": "z = difference of log(1 + growth); " + _TEST_TAIL,
-    "log1m": ("z = difference of -log(1 - savings), i.e. of the log team-cost ratio with its "
-              "sign turned, from the 5th-95th percentile band; " + _TEST_TAIL),
+    "log1m": (
+        "z = difference of -log(1 - savings), i.e. of the log team-cost ratio with its "
+        "sign turned, from the 5th-95th percentile band; " + _TEST_TAIL
+    ),
     "none": "not testable: an interval is missing in one of the runs",
 }
-
-
-
-
-
-
-
 
 
 def run_as_of(results: Mapping[str, Any]) -> str | None:
@@ -58,15 +49,12 @@ def run_as_of(results: Mapping[str, Any]) -> str | None:
     return str(value) if value else None
 
 
-
 def _params(results: Mapping[str, Any], section: str) -> dict[str, Any]:
     return _map(_map(_map(results.get("run")).get("params")).get(section))
 
 
-
 def _scheme(results: Mapping[str, Any]) -> Any:
     return _params(results, "clean").get("scheme")
-
 
 
 def _norm(v: Any) -> Any:
@@ -75,7 +63,6 @@ def _norm(v: Any) -> Any:
     if isinstance(v, list):
         return [_norm(x) for x in v]
     return v
-
 
 
 def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -87,23 +74,31 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[st
     return out
 
 
-
-def _section_status(name: str, previous: Mapping[str, Any], current: Mapping[str, Any],
-                    present: Callable[[Mapping[str, Any]], bool],
-                    definitions: Callable[[Mapping[str, Any]], dict[str, Any]]
-                    ) -> dict[str, Any]:
+def _section_status(
+    name: str,
+    previous: Mapping[str, Any],
+    current: Mapping[str, Any],
+    present: Callable[[Mapping[str, Any]], bool],
+    definitions: Callable[[Mapping[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
     if not present(previous) or not present(current):
         which = "previous" if not present(previous) else "current"
-        return {"comparable": False, "differences": [],
-                "reason": f"no {name} results in the {which} run"}
+        return {
+            "comparable": False,
+            "differences": [],
+            "reason": f"no {name} results in the {which} run",
+        }
     diffs = _differences(definitions(previous), definitions(current))
     if diffs:
-        listed = "; ".join(f"{d['parameter']} {_plain(d['old'])} -> {_plain(d['new'])}"
-                           for d in diffs)
-        return {"comparable": False, "differences": diffs,
-                "reason": f"other definitions in the previous run ({listed})"}
+        listed = "; ".join(
+            f"{d['parameter']} {_plain(d['old'])} -> {_plain(d['new'])}" for d in diffs
+        )
+        return {
+            "comparable": False,
+            "differences": diffs,
+            "reason": f"other definitions in the previous run ({listed})",
+        }
     return {"comparable": True, "differences": [], "reason": ""}
-
 
 
 def _plain(v: Any) -> str:
@@ -116,7 +111,6 @@ def _plain(v: Any) -> str:
     return "none" if v is None else str(v)
 
 
-
 _TRANSFORMS: dict[str, Callable[[float], float | None]] = {
     "log": lambda x: math.log(x) if x > 0 else None,
     "log1p": lambda x: math.log1p(x) if x > -1 else None,
@@ -124,15 +118,19 @@ _TRANSFORMS: dict[str, Callable[[float], float | None]] = {
 }
 
 
-
 def _quantile(level: float) -> float:
     return NormalDist().inv_cdf((1 + level) / 2)
 
 
-
-def z_score(old: float | None, old_ci: tuple[Any, Any], new: float | None,
-            new_ci: tuple[Any, Any], scale: str, old_level: float = 0.95,
-            new_level: float = 0.95) -> float | None:
+def z_score(
+    old: float | None,
+    old_ci: tuple[Any, Any],
+    new: float | None,
+    new_ci: tuple[Any, Any],
+    scale: str,
+    old_level: float = 0.95,
+    new_level: float = 0.95,
+) -> float | None:
     """Return the z statistic of the difference of two estimates from their intervals.
 
     Parameters
@@ -171,11 +169,20 @@ def z_score(old: float | None, old_ci: tuple[Any, Any], new: float | None,
     return (n - o) / se
 
 
-
-def _estimate(section: str, key: str, quantity: str, label: str, old: Mapping[str, Any],
-              new: Mapping[str, Any], fields: tuple[str, str, str], scale: str,
-              old_level: float, new_level: float, kind: str,
-              key_fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def _estimate(
+    section: str,
+    key: str,
+    quantity: str,
+    label: str,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    fields: tuple[str, str, str],
+    scale: str,
+    old_level: float,
+    new_level: float,
+    kind: str,
+    key_fields: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     v, lo, hi = fields
     o, n = _num(old.get(v)), _num(new.get(v))
     o_ci = [_num(old.get(lo)), _num(old.get(hi))]
@@ -186,18 +193,27 @@ def _estimate(section: str, key: str, quantity: str, label: str, old: Mapping[st
     else:
         verdict = VERDICT_CHANGED if abs(z) > Z_CRITICAL else VERDICT_WITHIN
         test = TESTS[scale]
-    return {"section": section, "key": key, "quantity": quantity, "label": label,
-            "kind": kind, "key_fields": key_fields or {"group": key},
-            "old": o, "old_ci": o_ci, "new": n, "new_ci": n_ci,
-            "difference": None if o is None or n is None else n - o,
-            "interval_level": [old_level, new_level],
-            "z": None if z is None else round(z, 3), "verdict": verdict, "test": test}
-
+    return {
+        "section": section,
+        "key": key,
+        "quantity": quantity,
+        "label": label,
+        "kind": kind,
+        "key_fields": key_fields or {"group": key},
+        "old": o,
+        "old_ci": o_ci,
+        "new": n,
+        "new_ci": n_ci,
+        "difference": None if o is None or n is None else n - o,
+        "interval_level": [old_level, new_level],
+        "z": None if z is None else round(z, 3),
+        "verdict": verdict,
+        "test": test,
+    }
 
 
 def _level(section: Mapping[str, Any], params: Mapping[str, Any]) -> float:
     return _num(section.get("ci_level")) or _num(params.get("ci_level")) or 0.95
-
 
 
 def _group_text(group: Any) -> str:

@@ -25,13 +25,11 @@ def _dataset_of(path: str, provenance: Mapping[str, dict[str, Any]]) -> str:
     return path
 
 
-
 def _provenance_by_path(results: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     prov = _map(results.get("run")).get("provenance")
     if isinstance(prov, Mapping):
         return {str(k): dict(v) for k, v in prov.items() if isinstance(v, Mapping)}
     return {str(p.get("path")): p for p in _rows(prov) if p.get("path")}
-
 
 
 def _table_of(dataset: str) -> str | None:
@@ -44,35 +42,37 @@ def _table_of(dataset: str) -> str | None:
     return None
 
 
-
 _QUARTER = re.compile(r"(\d{4})\s*-?Q([1-4])")
 
 
-
 def _data_through(results: Mapping[str, Any]) -> str | None:
-    found = [(int(y), int(q)) for r in _rows(results.get("regional"))
-             for lab in (r.get("from"), r.get("to")) for y, q in _QUARTER.findall(str(lab))]
+    found = [
+        (int(y), int(q))
+        for r in _rows(results.get("regional"))
+        for lab in (r.get("from"), r.get("to"))
+        for y, q in _QUARTER.findall(str(lab))
+    ]
     if not found:
         return None
     y, q = max(found)
     return f"{y}Q{q}"
 
 
-
 def _economies(results: Mapping[str, Any]) -> set[str]:
     return {str(e) for r in _rows(results.get("regional")) for e in (r.get("economies") or [])}
 
 
-
 def _countries_by_region(results: Mapping[str, Any]) -> dict[str, int]:
-    return {str(r.get("group")): int(r["n_countries"])
-            for r in _rows(_map(results.get("arbitrage")).get("regions"))
-            if _num(r.get("n_countries")) is not None}
+    return {
+        str(r.get("group")): int(r["n_countries"])
+        for r in _rows(_map(results.get("arbitrage")).get("regions"))
+        if _num(r.get("n_countries")) is not None
+    }
 
 
-
-def _table_details(table: str, previous: Mapping[str, Any], current: Mapping[str, Any]
-                   ) -> dict[str, Any]:
+def _table_details(
+    table: str, previous: Mapping[str, Any], current: Mapping[str, Any]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     po = _map(_map(previous.get("cleaning")).get(table))
     co = _map(_map(current.get("cleaning")).get(table))
@@ -81,8 +81,9 @@ def _table_details(table: str, previous: Mapping[str, Any], current: Mapping[str
         out["rows_added"] = int(co["rows_in"]) - int(po["rows_in"])
     if table == "rates":
         old, new = _countries_by_region(previous), _countries_by_region(current)
-        moved = [{"region": g, "old": old.get(g), "new": n} for g, n in new.items()
-                 if old.get(g) != n]
+        moved = [
+            {"region": g, "old": old.get(g), "new": n} for g, n in new.items() if old.get(g) != n
+        ]
         if moved:
             out["countries_by_region"] = moved
     if table == "activity":
@@ -103,7 +104,6 @@ def _table_details(table: str, previous: Mapping[str, Any], current: Mapping[str
     return out
 
 
-
 def _known_version(digest: Any) -> dict[str, Any]:
     """Return what a sha256 tells of a dataset's version: pinned or a known snapshot."""
     from marketlib.sources import snapshots
@@ -117,20 +117,22 @@ def _known_version(digest: Any) -> dict[str, Any]:
     return {}
 
 
-
 def _version(path: str | None, digest: Any, prov: Mapping[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {"path": path, "sha256": digest}
     if not prov:
         out.update(_known_version(digest))
     if prov:
-        out.update({k: prov.get(k) for k in ("ref", "commit", "published", "retrieved_at")
-                    if prov.get(k) is not None})
+        out.update(
+            {
+                k: prov.get(k)
+                for k in ("ref", "commit", "published", "retrieved_at")
+                if prov.get(k) is not None
+            }
+        )
     return out
 
 
-
-def _input_changes(previous: Mapping[str, Any], current: Mapping[str, Any]
-                   ) -> list[dict[str, Any]]:
+def _input_changes(previous: Mapping[str, Any], current: Mapping[str, Any]) -> list[dict[str, Any]]:
     p_in = _map(_map(previous.get("run")).get("inputs"))
     c_in = _map(_map(current.get("run")).get("inputs"))
     p_prov, c_prov = _provenance_by_path(previous), _provenance_by_path(current)
@@ -146,8 +148,7 @@ def _input_changes(previous: Mapping[str, Any], current: Mapping[str, Any]
             continue
         item: dict[str, Any] = {
             "dataset": ds,
-            "status": ("added" if op is None else "removed" if np_ is None
-                       else "snapshot changed"),
+            "status": ("added" if op is None else "removed" if np_ is None else "snapshot changed"),
             "old": _version(op, od, p_prov.get(op or "")) if op is not None else None,
             "new": _version(np_, nd, c_prov.get(np_ or "")) if np_ is not None else None,
         }

@@ -18,7 +18,6 @@ def results_file(path: str | Path) -> Path:
     return p / "results.json" if p.is_dir() else p
 
 
-
 def load_previous(path: str | Path) -> dict[str, Any]:
     """Read a previous run's results: a run folder or its ``results.json``.
 
@@ -30,11 +29,11 @@ def load_previous(path: str | Path) -> dict[str, Any]:
     p = results_file(path)
     try:
         if not p.is_file():
-            raise InputError(p, "previous results not found (give a run folder or its "
-                                "results.json)")
+            raise InputError(
+                p, "previous results not found (give a run folder or its results.json)"
+            )
         if p.stat().st_size > MAX_PREVIOUS_BYTES:
-            raise InputError(p, f"larger than {MAX_PREVIOUS_BYTES >> 20} MiB: not a results "
-                                "file")
+            raise InputError(p, f"larger than {MAX_PREVIOUS_BYTES >> 20} MiB: not a results file")
         data = json.loads(p.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(p, f"not a JSON results file ({str(exc)[:120]})") from None
@@ -56,7 +55,6 @@ def load_previous(path: str | Path) -> dict[str, Any]:
         msg = getattr(exc, "message", str(exc))
         raise InputError(p, f"does not follow the results schema ({str(msg)[:160]})") from None
     return data
-
 
 
 def previous_schema() -> dict[str, Any]:
@@ -85,13 +83,10 @@ def previous_schema() -> dict[str, Any]:
     return schema
 
 
-
 MAX_PREVIOUS_BYTES = 64 << 20
 
 
-
 MAX_PREVIOUS_DEPTH = 24
-
 
 
 def _depth(value: Any) -> int:
@@ -109,9 +104,9 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-
-def find_previous_run(reports_root: str | Path, as_of: str,
-                      skipped: list[str] | None = None) -> Path | None:
+def find_previous_run(
+    reports_root: str | Path, as_of: str, skipped: list[str] | None = None
+) -> Path | None:
     """Return the newest run folder under ``reports_root`` whose ``as_of`` is before ``as_of``.
 
     Parameters
@@ -134,8 +129,7 @@ def find_previous_run(reports_root: str | Path, as_of: str,
     best: tuple[str, str, str] | None = None
     found: Path | None = None
     for folder in root.iterdir():
-        if (not folder.is_dir() or folder.name.startswith(".")
-                or folder.name.endswith(".failed")):
+        if not folder.is_dir() or folder.name.startswith(".") or folder.name.endswith(".failed"):
             continue
         if not (folder / "results.json").exists():
             continue
@@ -155,7 +149,6 @@ def find_previous_run(reports_root: str | Path, as_of: str,
     return found
 
 
-
 def _shown(path: Path, reports_root: Path | None) -> str:
     from marketlib.publish import display_path
 
@@ -168,9 +161,11 @@ def _shown(path: Path, reports_root: Path | None) -> str:
     return display_path(str(path))
 
 
-
-def changes_since(current: Mapping[str, Any], compare_to: str | Path | None = None,
-                  reports_root: str | Path | None = None) -> dict[str, Any] | None:
+def changes_since(
+    current: Mapping[str, Any],
+    compare_to: str | Path | None = None,
+    reports_root: str | Path | None = None,
+) -> dict[str, Any] | None:
     """Return the ``changes`` section of a run against its previous run (or ``None``).
 
     Parameters

@@ -34,9 +34,17 @@ from marketlib.claims.growth import (
 )
 from marketlib.claims.rates import audit_rates, claimed_base_region, claimed_vs_data
 
-VERDICTS = ("consistent", "inconsistent", "untestable", "contradicted_by_data",
-            "supported_by_data", "consistent_uninformative", "not_comparable",
-            "consistent_with_proxy", "not_supported_by_proxy")
+VERDICTS = (
+    "consistent",
+    "inconsistent",
+    "untestable",
+    "contradicted_by_data",
+    "supported_by_data",
+    "consistent_uninformative",
+    "not_comparable",
+    "consistent_with_proxy",
+    "not_supported_by_proxy",
+)
 #: The kinds of check a typed claim can ask for (column ``check`` of the claims file).
 CHECKS = ("arithmetic", "cross", "data_growth", "data_rate", "fact", "untestable")
 
@@ -50,23 +58,48 @@ def audit_facts(claims: pd.DataFrame, definitions: pd.DataFrame) -> list[dict[st
         if code in defs.index:
             d = defs.loc[code]
             security = defs[defs["kind"].str.contains("security")].index.tolist()
-            out.append({"id": c["id"], "text": c["text"], "check": "fact",
-                        "verdict": "contradicted_by_data",
-                        "detail": (f"{code} is the '{d['name']}', a {d['kind']} counted in "
-                                   f"{d['unit']}; CNCF's security certifications are "
-                                   f"{', '.join(security)}"), "gap": 0.0})
+            out.append(
+                {
+                    "id": c["id"],
+                    "text": c["text"],
+                    "check": "fact",
+                    "verdict": "contradicted_by_data",
+                    "detail": (
+                        f"{code} is the '{d['name']}', a {d['kind']} counted in "
+                        f"{d['unit']}; CNCF's security certifications are "
+                        f"{', '.join(security)}"
+                    ),
+                    "gap": 0.0,
+                }
+            )
         else:
-            out.append({"id": c["id"], "text": c["text"], "check": "fact",
-                        "verdict": "untestable", "detail": "no definition on file", "gap": 0.0})
+            out.append(
+                {
+                    "id": c["id"],
+                    "text": c["text"],
+                    "check": "fact",
+                    "verdict": "untestable",
+                    "detail": "no definition on file",
+                    "gap": 0.0,
+                }
+            )
     return out
 
 
 def audit_untestable(claims: pd.DataFrame) -> list[dict[str, Any]]:
     """List claims the project has no data for, with that reason."""
-    return [{"id": c["id"], "text": c["text"], "check": "untestable", "verdict": "untestable",
-             "detail": "no data the project holds can test it (third-party survey or vendor "
-                       "figure without published microdata)", "gap": 0.0}
-            for _, c in claims[claims["check"] == "untestable"].iterrows()]
+    return [
+        {
+            "id": c["id"],
+            "text": c["text"],
+            "check": "untestable",
+            "verdict": "untestable",
+            "detail": "no data the project holds can test it (third-party survey or vendor "
+            "figure without published microdata)",
+            "gap": 0.0,
+        }
+        for _, c in claims[claims["check"] == "untestable"].iterrows()
+    ]
 
 
 @dataclass(frozen=True)
@@ -82,33 +115,54 @@ class Evidence:
     rate_kind: str = "salary"  # what the pay data are: salary | bill_rate
 
     @classmethod
-    def from_results(cls, claims: pd.DataFrame, growth: dict[str, Any] | None,
-                     arbitrage: dict[str, Any],
-                     regional: dict[str, Any] | list[dict[str, Any]] | None = None
-                     ) -> Evidence:
+    def from_results(
+        cls,
+        claims: pd.DataFrame,
+        growth: dict[str, Any] | None,
+        arbitrage: dict[str, Any],
+        regional: dict[str, Any] | list[dict[str, Any]] | None = None,
+    ) -> Evidence:
         """Collect the evidence from the growth, arbitrage and regional results sections.
 
         ``growth`` None (a run without certification counts): no observed world growth, so
         the claims that need it are untestable.
         """
-        observed = pd.DataFrame([{"group": "|".join(str(v) for v in r["group"].values()),
-                                  "from": r["from"], "to": r["to"], "growth": r["growth"]}
-                                 for r in (growth or {}).get("period_growth", [])],
-                                columns=["group", "from", "to", "growth"])
-        growth_claims = claims[claims["check"] == "data_growth"].rename(
-            columns={"value": "growth"})
-        bounds = (total_growth_bounds(growth_claims) if len(growth_claims)
-                  else (float("nan"), float("nan")))
+        observed = pd.DataFrame(
+            [
+                {
+                    "group": "|".join(str(v) for v in r["group"].values()),
+                    "from": r["from"],
+                    "to": r["to"],
+                    "growth": r["growth"],
+                }
+                for r in (growth or {}).get("period_growth", [])
+            ],
+            columns=["group", "from", "to", "growth"],
+        )
+        growth_claims = claims[claims["check"] == "data_growth"].rename(columns={"value": "growth"})
+        bounds = (
+            total_growth_bounds(growth_claims)
+            if len(growth_claims)
+            else (float("nan"), float("nan"))
+        )
         rows = regional.get("regional") if isinstance(regional, dict) else regional
-        return cls(comparison=pd.DataFrame(arbitrage.get("claimed_vs_data") or []),
-                   hours_per_year=float(arbitrage["hours_per_year"]), base=arbitrage["base"],
-                   observed_growth=observed, growth_bounds=bounds, regional=rows,
-                   rate_kind=str(arbitrage.get("rate_kind") or "salary"))
+        return cls(
+            comparison=pd.DataFrame(arbitrage.get("claimed_vs_data") or []),
+            hours_per_year=float(arbitrage["hours_per_year"]),
+            base=arbitrage["base"],
+            observed_growth=observed,
+            growth_bounds=bounds,
+            regional=rows,
+            rate_kind=str(arbitrage.get("rate_kind") or "salary"),
+        )
 
 
-def audit(claims: pd.DataFrame, printed: pd.DataFrame | None = None,
-          definitions: pd.DataFrame | None = None,
-          evidence: Evidence | None = None) -> pd.DataFrame:
+def audit(
+    claims: pd.DataFrame,
+    printed: pd.DataFrame | None = None,
+    definitions: pd.DataFrame | None = None,
+    evidence: Evidence | None = None,
+) -> pd.DataFrame:
     """Run every check; return one row per claim with its verdict and one-line reason."""
     rows = audit_arithmetic(claims) + audit_cross(claims) + audit_untestable(claims)
     if printed is not None:
@@ -117,14 +171,19 @@ def audit(claims: pd.DataFrame, printed: pd.DataFrame | None = None,
         rows += audit_facts(claims, definitions)
     if evidence is not None:
         if len(evidence.comparison):
-            rows += audit_rates(claims, evidence.comparison, evidence.hours_per_year,
-                                evidence.base, evidence.rate_kind)
+            rows += audit_rates(
+                claims,
+                evidence.comparison,
+                evidence.hours_per_year,
+                evidence.base,
+                evidence.rate_kind,
+            )
         if evidence.regional:
-            rows += audit_regional_claims(claims, evidence.regional, evidence.observed_growth,
-                                          evidence.growth_bounds)
+            rows += audit_regional_claims(
+                claims, evidence.regional, evidence.observed_growth, evidence.growth_bounds
+            )
         else:
-            rows += audit_growth_claims(claims, evidence.observed_growth,
-                                        evidence.growth_bounds)
+            rows += audit_growth_claims(claims, evidence.observed_growth, evidence.growth_bounds)
     out = pd.DataFrame(rows, columns=["id", "text", "check", "verdict", "detail", "gap"])
     bad = out[~out["verdict"].isin(VERDICTS)]
     if len(bad):
@@ -145,8 +204,7 @@ def _period(v: Any) -> str:
     return "" if v is None or (isinstance(v, float) and v != v) else str(v)
 
 
-def to_results(audited: pd.DataFrame, claims: pd.DataFrame | None = None
-               ) -> list[dict[str, Any]]:
+def to_results(audited: pd.DataFrame, claims: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     """Return the ``claims`` section of results.json.
 
     With ``claims`` (the claims file), a claim of regional growth also carries what it
@@ -158,12 +216,23 @@ def to_results(audited: pd.DataFrame, claims: pd.DataFrame | None = None
         for c in claims[claims["check"] == "data_growth"].to_dict("records"):
             v = pd.to_numeric(pd.Series([c.get("value")]), errors="coerce").iloc[0]
             if pd.notna(v):
-                stated[str(c["id"])] = {"value": float(v), "region": str(c.get("region", "")),
-                                        "period_from": _period(c.get("period_from")),
-                                        "period_to": _period(c.get("period_to"))}
-    return [{"id": r.id, "text": r.text, "verdict": r.verdict, "detail": r.detail,
-             "check": r.check, **stated.get(str(r.id), {})}
-            for r in audited.itertuples(index=False)]
+                stated[str(c["id"])] = {
+                    "value": float(v),
+                    "region": str(c.get("region", "")),
+                    "period_from": _period(c.get("period_from")),
+                    "period_to": _period(c.get("period_to")),
+                }
+    return [
+        {
+            "id": r.id,
+            "text": r.text,
+            "verdict": r.verdict,
+            "detail": r.detail,
+            "check": r.check,
+            **stated.get(str(r.id), {}),
+        }
+        for r in audited.itertuples(index=False)
+    ]
 
 
 def verdict_counts(audited: pd.DataFrame) -> dict[str, int]:
@@ -179,9 +248,27 @@ def verdict_counts(audited: pd.DataFrame) -> dict[str, int]:
 
 
 __all__ = [
-    "CALENDAR_HOURS", "CHECKS", "PRINT_TOLERANCE", "VERDICTS", "Evidence", "audit",
-    "audit_arithmetic", "audit_cross", "audit_facts", "audit_growth_claims",
-    "audit_printed_changes", "audit_rates", "audit_regional_claims", "audit_untestable",
-    "check_change", "claimed_base_region", "claimed_growth_intervals", "claimed_vs_data",
-    "implied_change", "to_results", "total_growth_bounds", "verdict_counts", "worst_offenders",
+    "CALENDAR_HOURS",
+    "CHECKS",
+    "PRINT_TOLERANCE",
+    "VERDICTS",
+    "Evidence",
+    "audit",
+    "audit_arithmetic",
+    "audit_cross",
+    "audit_facts",
+    "audit_growth_claims",
+    "audit_printed_changes",
+    "audit_rates",
+    "audit_regional_claims",
+    "audit_untestable",
+    "check_change",
+    "claimed_base_region",
+    "claimed_growth_intervals",
+    "claimed_vs_data",
+    "implied_change",
+    "to_results",
+    "total_growth_bounds",
+    "verdict_counts",
+    "worst_offenders",
 ]

@@ -12,7 +12,6 @@ PRINT_TOLERANCE = 0.005
 CALENDAR_HOURS = {"hour": 1.0, "day": 24.0, "week": 168.0}
 
 
-
 def implied_change(before: tuple[float, float], after: tuple[float, float]) -> tuple[float, float]:
     """Return the range of ``after / before - 1`` over value ranges (e.g. "6-8 weeks")."""
     lo = after[0] / before[1] - 1
@@ -20,9 +19,12 @@ def implied_change(before: tuple[float, float], after: tuple[float, float]) -> t
     return min(lo, hi), max(lo, hi)
 
 
-
-def check_change(stated: float, before: tuple[float, float], after: tuple[float, float],
-                 value_rounding: float = 0.0) -> tuple[str, str, float]:
+def check_change(
+    stated: float,
+    before: tuple[float, float],
+    after: tuple[float, float],
+    value_rounding: float = 0.0,
+) -> tuple[str, str, float]:
     """Compare a stated change with the change its own before/after values imply.
 
     ``value_rounding`` widens each value by that relative amount (figures printed as "70,000").
@@ -40,7 +42,6 @@ def check_change(stated: float, before: tuple[float, float], after: tuple[float,
     return "inconsistent", f"stated {stated:+.2f} but its own figures imply {implied}", gap
 
 
-
 def audit_arithmetic(claims: pd.DataFrame) -> list[dict[str, Any]]:
     """Check ``check == "arithmetic"`` claims (unit conversions such as week->hour applied)."""
     out = []
@@ -53,10 +54,17 @@ def audit_arithmetic(claims: pd.DataFrame) -> list[dict[str, Any]]:
             factor = CALENDAR_HOURS[u_before] / CALENDAR_HOURS[u_after]
             before = (before[0] * factor, before[1] * factor)
         verdict, detail, gap = check_change(float(c["value"]), before, after)
-        out.append({"id": c["id"], "text": c["text"], "check": "arithmetic",
-                    "verdict": verdict, "detail": detail, "gap": gap})
+        out.append(
+            {
+                "id": c["id"],
+                "text": c["text"],
+                "check": "arithmetic",
+                "verdict": verdict,
+                "detail": detail,
+                "gap": gap,
+            }
+        )
     return out
-
 
 
 def audit_cross(claims: pd.DataFrame) -> list[dict[str, Any]]:
@@ -76,21 +84,32 @@ def audit_cross(claims: pd.DataFrame) -> list[dict[str, Any]]:
         span = f"{int(first['period_from'])}-{int(second['period_from'])}"
         if between < 0:
             verdict = "inconsistent"
-            detail = (f"+{first['value']:.0%} since {int(first['period_from'])} and "
-                      f"+{second['value']:.0%} since {int(second['period_from'])} imply a "
-                      f"{between:+.0%} change in {span}, contradicting a continuous surge")
+            detail = (
+                f"+{first['value']:.0%} since {int(first['period_from'])} and "
+                f"+{second['value']:.0%} since {int(second['period_from'])} imply a "
+                f"{between:+.0%} change in {span}, contradicting a continuous surge"
+            )
         else:
             verdict = "consistent"
             detail = f"together they imply {between:+.0%} in {span}"
         for item in (first, second):
-            out.append({"id": item.name, "text": item["text"], "check": "cross",
-                        "verdict": verdict, "detail": detail, "gap": max(0.0, -between)})
+            out.append(
+                {
+                    "id": item.name,
+                    "text": item["text"],
+                    "check": "cross",
+                    "verdict": verdict,
+                    "detail": detail,
+                    "gap": max(0.0, -between),
+                }
+            )
     return out
 
 
-
-def audit_printed_changes(figures: pd.DataFrame, value_rounding: float = 0.005,
-                          ) -> list[dict[str, Any]]:
+def audit_printed_changes(
+    figures: pd.DataFrame,
+    value_rounding: float = 0.005,
+) -> list[dict[str, Any]]:
     """Check each printed % change of a published series against the totals printed with it.
 
     ``figures``: period, certification, count (as printed), stated_change (fraction), metric.
@@ -107,20 +126,39 @@ def audit_printed_changes(figures: pd.DataFrame, value_rounding: float = 0.005,
         stated = float(r["stated_change"])
         prev = f[(f["certification"] == r["certification"]) & (f["year"] == r["year"] - 1)]
         cid = f"cncf_{r['certification'].lower()}_{r['year']}"
-        text = (f"CNCF {r['year']}: {r['certification']} {r.get('metric', '')} "
-                f"{int(r['count']):,} ({stated:+.0%} printed)")
+        text = (
+            f"CNCF {r['year']}: {r['certification']} {r.get('metric', '')} "
+            f"{int(r['count']):,} ({stated:+.0%} printed)"
+        )
         if prev.empty:
-            out.append({"id": cid, "text": text, "check": "printed_change",
-                        "verdict": "untestable", "detail": "no printed figure for the year "
-                        "before", "gap": 0.0})
+            out.append(
+                {
+                    "id": cid,
+                    "text": text,
+                    "check": "printed_change",
+                    "verdict": "untestable",
+                    "detail": "no printed figure for the year before",
+                    "gap": 0.0,
+                }
+            )
             continue
         p = float(prev["count"].iloc[0])
-        verdict, detail, gap = check_change(stated, (p, p), (float(r["count"]),) * 2,
-                                            value_rounding)
+        verdict, detail, gap = check_change(
+            stated, (p, p), (float(r["count"]),) * 2, value_rounding
+        )
         detail += f" ({int(p):,} -> {int(r['count']):,})"
         if prev["definition"].iloc[0] != r.get("definition") and "2019" in str(
-                prev["definition"].iloc[0]):
+            prev["definition"].iloc[0]
+        ):
             detail += "; definitions differ between the two years"
-        out.append({"id": cid, "text": text, "check": "printed_change", "verdict": verdict,
-                    "detail": detail, "gap": gap})
+        out.append(
+            {
+                "id": cid,
+                "text": text,
+                "check": "printed_change",
+                "verdict": verdict,
+                "detail": detail,
+                "gap": gap,
+            }
+        )
     return out

@@ -63,13 +63,19 @@ def cleaners() -> dict[str, Any]:
     from marketlib.clean.pay_bands import clean_pay_bands
     from marketlib.clean.rates import clean_rates
 
-    return {"rates": clean_rates, "certifications": clean_certifications,
-            "activity": clean_activity, "pay_bands": clean_pay_bands,
-            "adoption": clean_adoption, "demand": clean_demand}
+    return {
+        "rates": clean_rates,
+        "certifications": clean_certifications,
+        "activity": clean_activity,
+        "pay_bands": clean_pay_bands,
+        "adoption": clean_adoption,
+        "demand": clean_demand,
+    }
 
 
-def clean_file(path: str | Path, fmt: str, params: CleanParams | None = None) -> tuple[
-        CleanResult, dict[str, Any]]:
+def clean_file(
+    path: str | Path, fmt: str, params: CleanParams | None = None
+) -> tuple[CleanResult, dict[str, Any]]:
     """Read one raw CSV and clean it in memory; return the result and its provenance.
 
     Lets a notebook or a test start from committed raw figures without writing anything.

@@ -101,24 +101,38 @@ MAX_COUNT = 1e12
 FLAGS = ("is_junk_topic", "is_location_artefact", "is_below_floor", "is_partial_year")
 #: Period label format of this table (SPEC ``activity.parquet``), e.g. ``2024Q3``.
 PERIOD_LABEL = "YYYYQn"
-COLUMNS = ("period", "period_start", "freq", "country_iso3", "region", "subregion", "measure",
-           "subject", "count", "source_file", "source_row", *FLAGS)
+COLUMNS = (
+    "period",
+    "period_start",
+    "freq",
+    "country_iso3",
+    "region",
+    "subregion",
+    "measure",
+    "subject",
+    "count",
+    "source_file",
+    "source_row",
+    *FLAGS,
+)
 
 
 @cache
 def aggregate_economies() -> dict[str, str]:
     """Return aggregate codes (upper case) -> a description, from ``aggregate_economies.csv``."""
-    t = pd.read_csv(PACKAGE_DATA / "aggregate_economies.csv", comment="#", dtype=str,
-                    keep_default_na=False)
-    return {c.strip().upper(): f"{n.strip()}: {m.strip()}"
-            for c, n, m in zip(t["code"], t["name"], t["members"], strict=True)}
+    t = pd.read_csv(
+        PACKAGE_DATA / "aggregate_economies.csv", comment="#", dtype=str, keep_default_na=False
+    )
+    return {
+        c.strip().upper(): f"{n.strip()}: {m.strip()}"
+        for c, n, m in zip(t["code"], t["name"], t["members"], strict=True)
+    }
 
 
 @cache
 def junk_topics() -> frozenset[str]:
     """Return the junk topics (case-folded) of ``data/junk_topics.csv``."""
-    t = pd.read_csv(PACKAGE_DATA / "junk_topics.csv", comment="#", dtype=str,
-                    keep_default_na=False)
+    t = pd.read_csv(PACKAGE_DATA / "junk_topics.csv", comment="#", dtype=str, keep_default_na=False)
     return frozenset(t["topic"].str.strip().str.casefold())
 
 
@@ -135,8 +149,11 @@ def measure_column(frame: pd.DataFrame, source_file: str = "") -> str:
         raise InputError(where, "no columns")
     first = str(frame.columns[0]).strip().lower()
     if first not in MEASURES:
-        raise InputError(where, f"first column {first!r} is not an Innovation Graph measure "
-                                f"(expected one of {', '.join(MEASURES)})")
+        raise InputError(
+            where,
+            f"first column {first!r} is not an Innovation Graph measure "
+            f"(expected one of {', '.join(MEASURES)})",
+        )
     if MEASURES[first] == TOPIC_MEASURE and TOPIC_COLUMN not in frame.columns:
         raise InputError(where, f"a {first} file needs a {TOPIC_COLUMN} column")
     return first
@@ -169,7 +186,8 @@ def stack_activity(tables: Sequence[tuple[pd.DataFrame, str]]) -> tuple[pd.DataF
         # an extra column named like the stacked frame's own (value, measure_column, or topic
         # in a file that has no topics) is kept as input_<name>, never read as ours
         own = {MEASURE_COLUMN, VALUE_COLUMN} | (
-            set() if MEASURES[col] == TOPIC_MEASURE else {TOPIC_COLUMN})
+            set() if MEASURES[col] == TOPIC_MEASURE else {TOPIC_COLUMN}
+        )
         extras = [c for c in frame.columns if c != col]
         renamed = extra_names(frame.columns, extras, own)
         frame = frame.rename(columns={k: v for k, v in renamed.items() if k != v})
@@ -189,13 +207,16 @@ def stack_activity(tables: Sequence[tuple[pd.DataFrame, str]]) -> tuple[pd.DataF
 def _require(frame: pd.DataFrame, source_file: str) -> None:
     missing = [c for c in FORMATS["innovationgraph"].required if c not in frame.columns]
     if missing:
-        raise InputError(source_file or "<input>", f"required column(s) missing: "
-                                                   f"{', '.join(missing)}")
+        raise InputError(
+            source_file or "<input>", f"required column(s) missing: {', '.join(missing)}"
+        )
 
 
 def clean_activity(
-    raw: pd.DataFrame | Sequence[tuple[pd.DataFrame, str]], fmt: str = "innovationgraph",
-    params: CleanParams | None = None, source_file: str | pd.Series = "",
+    raw: pd.DataFrame | Sequence[tuple[pd.DataFrame, str]],
+    fmt: str = "innovationgraph",
+    params: CleanParams | None = None,
+    source_file: str | pd.Series = "",
 ) -> CleanResult:
     """Clean Innovation Graph counts into the ``activity`` table (one row per accepted row).
 
@@ -238,23 +259,36 @@ def clean_activity(
         _require(raw, "<stacked input>")
         column = raw[MEASURE_COLUMN].astype("str")
         value = raw[VALUE_COLUMN]
-        topic = raw[TOPIC_COLUMN] if TOPIC_COLUMN in raw.columns else pd.Series(
-            "", index=raw.index, dtype="str")
+        topic = (
+            raw[TOPIC_COLUMN]
+            if TOPIC_COLUMN in raw.columns
+            else pd.Series("", index=raw.index, dtype="str")
+        )
         measure = map_distinct(column, lambda u: u.str.strip().str.lower().map(MEASURES))
         if measure.isna().any():
             bad = sorted(set(column[measure.isna()]))
-            raise InputError("<stacked input>", f"{MEASURE_COLUMN} has unknown measure(s) "
-                                                f"{bad} (expected {', '.join(MEASURES)})")
+            raise InputError(
+                "<stacked input>",
+                f"{MEASURE_COLUMN} has unknown measure(s) {bad} (expected {', '.join(MEASURES)})",
+            )
         consumed = {MEASURE_COLUMN, VALUE_COLUMN, TOPIC_COLUMN}
     else:
-        name = (source_file if isinstance(source_file, str)
-                else str(source_file.iloc[0]) if len(source_file) else "")
+        name = (
+            source_file
+            if isinstance(source_file, str)
+            else str(source_file.iloc[0])
+            if len(source_file)
+            else ""
+        )
         col = measure_column(raw, name)
         _require(raw, name)
         column = pd.Series(col, index=raw.index, dtype="str")
         value = raw[col]
-        topic = raw[TOPIC_COLUMN] if TOPIC_COLUMN in raw.columns else pd.Series(
-            "", index=raw.index, dtype="str")
+        topic = (
+            raw[TOPIC_COLUMN]
+            if TOPIC_COLUMN in raw.columns
+            else pd.Series("", index=raw.index, dtype="str")
+        )
         measure = pd.Series(MEASURES[col], index=raw.index, dtype="str")
         consumed = {col, TOPIC_COLUMN}
     consumed |= set(FORMATS["innovationgraph"].required)
@@ -270,13 +304,24 @@ def clean_activity(
     return result
 
 
-def _rules(raw: pd.DataFrame, p: CleanParams, measure: pd.Series, column: pd.Series,
-           value: pd.Series, topic: pd.Series, rows: pd.Series, source_file: str | pd.Series,
-           malformed: pd.Series | None) -> tuple[Rejections, dict[str, pd.Series]]:
+def _rules(
+    raw: pd.DataFrame,
+    p: CleanParams,
+    measure: pd.Series,
+    column: pd.Series,
+    value: pd.Series,
+    topic: pd.Series,
+    rows: pd.Series,
+    source_file: str | pd.Series,
+    malformed: pd.Series | None,
+) -> tuple[Rejections, dict[str, pd.Series]]:
     """Apply the rejection rules in order; return the accumulator and the parsed columns."""
     rej = Rejections(raw.index, malformed)
-    rej.add(blank(value), "missing_required",
-            lambda idx: "required value missing: " + column[idx] + " (the count)")
+    rej.add(
+        blank(value),
+        "missing_required",
+        lambda idx: "required value missing: " + column[idx] + " (the count)",
+    )
     for col in FORMATS["innovationgraph"].required:
         rej.add(blank(raw[col]), "missing_required", f"required value missing: {col}")
     is_topic = measure == TOPIC_MEASURE
@@ -287,58 +332,118 @@ def _rules(raw: pd.DataFrame, p: CleanParams, measure: pd.Series, column: pd.Ser
     rej.add(code.isin(list(aggregates)), "aggregate_economy", _aggregate_detail(code))
     two_letter = map_distinct(code, lambda u: u.str.fullmatch(r"[A-Z]{2}")).fillna(False)
     iso3 = resolve_countries(code.where(two_letter.astype(bool)))
-    rej.add(iso3.isna(), "unknown_country",
-            lazy_detail("iso2_code ", raw["iso2_code"],
-                        " is not the ISO 3166 alpha-2 code of a known economy"))
+    rej.add(
+        iso3.isna(),
+        "unknown_country",
+        lazy_detail(
+            "iso2_code ", raw["iso2_code"], " is not the ISO 3166 alpha-2 code of a known economy"
+        ),
+    )
 
-    year = map_distinct(raw["year"], lambda u: pd.to_numeric(
-        u.astype("str").str.strip().str.extract(r"^(\d{4})$")[0], errors="coerce"))
-    quarter = map_distinct(raw["quarter"], lambda u: pd.to_numeric(
-        u.astype("str").str.strip().str.extract(r"^[Qq]?([1-4])$")[0], errors="coerce"))
-    rej.add(year.isna(), "unparseable_date",
-            lazy_detail("year ", raw["year"], " is not a four-digit year"))
-    rej.add(quarter.isna(), "unparseable_date",
-            lazy_detail("quarter ", raw["quarter"], " is not 1, 2, 3 or 4"))
+    year = map_distinct(
+        raw["year"],
+        lambda u: pd.to_numeric(
+            u.astype("str").str.strip().str.extract(r"^(\d{4})$")[0], errors="coerce"
+        ),
+    )
+    quarter = map_distinct(
+        raw["quarter"],
+        lambda u: pd.to_numeric(
+            u.astype("str").str.strip().str.extract(r"^[Qq]?([1-4])$")[0], errors="coerce"
+        ),
+    )
+    rej.add(
+        year.isna(),
+        "unparseable_date",
+        lazy_detail("year ", raw["year"], " is not a four-digit year"),
+    )
+    rej.add(
+        quarter.isna(),
+        "unparseable_date",
+        lazy_detail("quarter ", raw["quarter"], " is not 1, 2, 3 or 4"),
+    )
     lo, hi = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
     start_month = year * 12 + (quarter - 1) * 3  # months since year 0, NaN where unparsed
     out = (start_month + 2 < lo.year * 12 + lo.month - 1) | (
-        start_month > hi.year * 12 + hi.month - 1)
-    rej.add(out, "date_out_of_range",
-            lambda idx: ("quarter " + year[idx].astype("int64").astype("str") + "Q"
-                         + quarter[idx].astype("int64").astype("str")
-                         + f" outside {lo.date()}..{hi.date()}"))
+        start_month > hi.year * 12 + hi.month - 1
+    )
+    rej.add(
+        out,
+        "date_out_of_range",
+        lambda idx: (
+            "quarter "
+            + year[idx].astype("int64").astype("str")
+            + "Q"
+            + quarter[idx].astype("int64").astype("str")
+            + f" outside {lo.date()}..{hi.date()}"
+        ),
+    )
 
     count = parse_numbers(value)
     with np.errstate(invalid="ignore"):
         bad = count.isna() | (count < 0) | (count != np.floor(count)) | (count > MAX_COUNT)
-    rej.add(bad, "bad_count", lambda idx: (column[idx] + " " + quoted(value[idx])
-                                           + " is not a non-negative integer count"))
+    rej.add(
+        bad,
+        "bad_count",
+        lambda idx: column[idx] + " " + quoted(value[idx]) + " is not a non-negative integer count",
+    )
 
     # GitHub topics are lower-case ASCII (letters, digits, hyphens): case variants are one
     # topic, and a topic with letters of another script (a homoglyph) is not a topic
-    subject = map_distinct(topic.astype("str"), lambda u: u.str.normalize("NFKC").str.strip()
-                           .str.casefold()).where(is_topic)
-    foreign = subject.notna() & ~map_distinct(subject.fillna(""), lambda u: u.str.fullmatch(
-        r"[a-z0-9][a-z0-9.+#_-]*").fillna(False)).astype(bool)
-    rej.add(foreign & is_topic, "missing_required",
-            lazy_detail("topic ", topic, " is not a GitHub topic (lower-case letters, digits "
-                        "and hyphens; a letter of another script is not one)"))
-    key = pd.DataFrame({"measure": measure, "subject": subject.fillna(""), "iso3": iso3,
-                        "year": year, "quarter": quarter})
+    subject = map_distinct(
+        topic.astype("str"), lambda u: u.str.normalize("NFKC").str.strip().str.casefold()
+    ).where(is_topic)
+    foreign = subject.notna() & ~map_distinct(
+        subject.fillna(""), lambda u: u.str.fullmatch(r"[a-z0-9][a-z0-9.+#_-]*").fillna(False)
+    ).astype(bool)
+    rej.add(
+        foreign & is_topic,
+        "missing_required",
+        lazy_detail(
+            "topic ",
+            topic,
+            " is not a GitHub topic (lower-case letters, digits "
+            "and hyphens; a letter of another script is not one)",
+        ),
+    )
+    key = pd.DataFrame(
+        {
+            "measure": measure,
+            "subject": subject.fillna(""),
+            "iso3": iso3,
+            "year": year,
+            "quarter": quarter,
+        }
+    )
     ok = rej.ok
     dup = key[ok].duplicated(keep="first")
     if dup.any():
-        where = ("row " + rows.astype("str") if isinstance(source_file, str)
-                 else source_file.astype("str") + " row " + rows.astype("str"))
-        first = where[ok].groupby([key.loc[ok, c] for c in key.columns], dropna=False,
-                                  sort=False).transform("first")
+        where = (
+            "row " + rows.astype("str")
+            if isinstance(source_file, str)
+            else source_file.astype("str") + " row " + rows.astype("str")
+        )
+        first = (
+            where[ok]
+            .groupby([key.loc[ok, c] for c in key.columns], dropna=False, sort=False)
+            .transform("first")
+        )
         di = dup.index[dup]
         detail = pd.Series(pd.NA, index=raw.index, dtype="object")
-        detail[di] = ("same measure, subject, economy, year and quarter as " + first[di]
-                      + " (a second value for one cell)").to_numpy()
+        detail[di] = (
+            "same measure, subject, economy, year and quarter as "
+            + first[di]
+            + " (a second value for one cell)"
+        ).to_numpy()
         rej.add(dup.reindex(raw.index, fill_value=False), "bad_count", detail)
-    return rej, {"code": code, "iso3": iso3, "year": year, "quarter": quarter,
-                 "count": count, "subject": subject}
+    return rej, {
+        "code": code,
+        "iso3": iso3,
+        "year": year,
+        "quarter": quarter,
+        "count": count,
+        "subject": subject,
+    }
 
 
 def _aggregate_detail(code: pd.Series) -> Callable[[pd.Index], pd.Series]:
@@ -346,22 +451,38 @@ def _aggregate_detail(code: pd.Series) -> Callable[[pd.Index], pd.Series]:
 
     def detail(idx: pd.Index) -> pd.Series:
         what = code[idx].map(aggregates)
-        return ("iso2_code " + quoted(code[idx]) + " is an aggregate of economies (" + what
-                + "): its value is the sum of the published member cells, so adding it to "
-                "countries or a region would double count")
+        return (
+            "iso2_code "
+            + quoted(code[idx])
+            + " is an aggregate of economies ("
+            + what
+            + "): its value is the sum of the published member cells, so adding it to "
+            "countries or a region would double count"
+        )
+
     return detail
 
 
-def _table(raw: pd.DataFrame, p: CleanParams, ok: pd.Series, measure: pd.Series,
-           parsed: dict[str, pd.Series], rows: pd.Series, source_file: str | pd.Series,
-           consumed: set[str]) -> pd.DataFrame:
+def _table(
+    raw: pd.DataFrame,
+    p: CleanParams,
+    ok: pd.Series,
+    measure: pd.Series,
+    parsed: dict[str, pd.Series],
+    rows: pd.Series,
+    source_file: str | pd.Series,
+    consumed: set[str],
+) -> pd.DataFrame:
     """Build the clean table from the accepted rows, in input order, with the flags."""
     year = parsed["year"][ok].astype("int64")
     quarter = parsed["quarter"][ok].astype("int64")
     qkey = year * 4 + quarter - 1
     codes, keys = pd.factorize(qkey)  # one label per distinct quarter
-    label = pd.Series(np.array([f"{k // 4}Q{k % 4 + 1}" for k in keys], dtype=object)[codes],
-                      index=year.index, dtype="str")
+    label = pd.Series(
+        np.array([f"{k // 4}Q{k % 4 + 1}" for k in keys], dtype=object)[codes],
+        index=year.index,
+        dtype="str",
+    )
     months = ((year - 1970) * 12 + (quarter - 1) * 3).to_numpy()
     start = pd.Series(months.astype("datetime64[M]").astype("datetime64[ns]"), index=year.index)
     iso3 = parsed["iso3"][ok].astype("str")
@@ -369,21 +490,37 @@ def _table(raw: pd.DataFrame, p: CleanParams, ok: pd.Series, measure: pd.Series,
     m = measure[ok].astype("str")
     subject = parsed["subject"][ok].astype("str")
     count = parsed["count"][ok].astype("int64")
-    files = (source_file[ok].astype("str") if isinstance(source_file, pd.Series)
-             else pd.Series(source_file, index=year.index, dtype="str"))
+    files = (
+        source_file[ok].astype("str")
+        if isinstance(source_file, pd.Series)
+        else pd.Series(source_file, index=year.index, dtype="str")
+    )
     junk = junk_topics()
-    table = pd.DataFrame({
-        "period": label.astype("str"), "period_start": start, "freq": "Q",
-        "country_iso3": iso3, "region": geo["region"], "subregion": geo["subregion"],
-        "measure": m, "subject": subject, "count": count, "source_file": files,
-        "source_row": rows[ok].astype("int64"),
-        "is_junk_topic": map_distinct(subject, lambda u: u.str.casefold().isin(junk))
-        .fillna(False).astype(bool),
-        "is_location_artefact": iso3.isin(LOCATION_ARTEFACTS).to_numpy(dtype=bool),
-        "is_below_floor": (m.isin(FLOOR_MEASURES) & (count < MIN_PUBLISHED)).astype(bool),
-    })
-    quarters = pd.DataFrame({"m": m, "y": year, "q": quarter}).groupby(
-        ["m", "y"])["q"].transform("nunique")
+    table = pd.DataFrame(
+        {
+            "period": label.astype("str"),
+            "period_start": start,
+            "freq": "Q",
+            "country_iso3": iso3,
+            "region": geo["region"],
+            "subregion": geo["subregion"],
+            "measure": m,
+            "subject": subject,
+            "count": count,
+            "source_file": files,
+            "source_row": rows[ok].astype("int64"),
+            "is_junk_topic": map_distinct(subject, lambda u: u.str.casefold().isin(junk))
+            .fillna(False)
+            .astype(bool),
+            "is_location_artefact": iso3.isin(LOCATION_ARTEFACTS).to_numpy(dtype=bool),
+            "is_below_floor": (m.isin(FLOOR_MEASURES) & (count < MIN_PUBLISHED)).astype(bool),
+        }
+    )
+    quarters = (
+        pd.DataFrame({"m": m, "y": year, "q": quarter})
+        .groupby(["m", "y"])["q"]
+        .transform("nunique")
+    )
     table["is_partial_year"] = (quarters < 4).to_numpy(dtype=bool)
     extras = [c for c in raw.columns if c not in consumed and c != MALFORMED]
     names = extra_names(raw.columns, extras, set(table.columns) | _OUTPUT_COLUMNS)
@@ -392,8 +529,9 @@ def _table(raw: pd.DataFrame, p: CleanParams, ok: pd.Series, measure: pd.Series,
     return table.reset_index(drop=True)
 
 
-def _report_extra(table: pd.DataFrame, rejected: pd.DataFrame, raw: pd.DataFrame,
-                  rej: Rejections) -> dict[str, Any]:
+def _report_extra(
+    table: pd.DataFrame, rejected: pd.DataFrame, raw: pd.DataFrame, rej: Rejections
+) -> dict[str, Any]:
     """Rows per measure, flags, economies per measure, period range, rejected aggregates.
 
     ``without_region`` counts rows of economies the scheme puts in no region (Antarctica,
@@ -407,21 +545,32 @@ def _report_extra(table: pd.DataFrame, rejected: pd.DataFrame, raw: pd.DataFrame
         "period_label": PERIOD_LABEL,
         "measures": {k: int(v) for k, v in by_measure.size().items()},
         "flags": {f: int(table[f].sum()) for f in FLAGS},
-        "flags_by_measure": {f: {k: int(v) for k, v in by_measure[f].sum().items()}
-                             for f in FLAGS},
+        "flags_by_measure": {f: {k: int(v) for k, v in by_measure[f].sum().items()} for f in FLAGS},
         "economies": {k: int(v) for k, v in by_measure["country_iso3"].nunique().items()},
         "subjects": int(table.loc[table["measure"] == TOPIC_MEASURE, "subject"].nunique()),
         "periods": {
             "first": str(table["period"].min()) if len(table) else None,
             "last": str(table["period"].max()) if len(table) else None,
-            "by_measure": {k: [str(label.at[k, "min"]), str(label.at[k, "max"])]
-                           for k in periods.index},
+            "by_measure": {
+                k: [str(label.at[k, "min"]), str(label.at[k, "max"])] for k in periods.index
+            },
         },
         "aggregate_economies_rejected": {
-            str(k): int(v) for k, v in agg_rows.astype("str").str.strip().str.upper()
-            .value_counts().sort_index().items()},
-        "without_region": {str(k): int(v) for k, v in table.loc[
-            table["region"].isna(), "country_iso3"].value_counts().sort_index().items()},
+            str(k): int(v)
+            for k, v in agg_rows.astype("str")
+            .str.strip()
+            .str.upper()
+            .value_counts()
+            .sort_index()
+            .items()
+        },
+        "without_region": {
+            str(k): int(v)
+            for k, v in table.loc[table["region"].isna(), "country_iso3"]
+            .value_counts()
+            .sort_index()
+            .items()
+        },
         "junk_topics": sorted(junk_topics()),
         "location_artefacts": list(LOCATION_ARTEFACTS),
     }

@@ -31,8 +31,16 @@ from marketlib.clean.rejections import (
 from marketlib.cleanparams import CleanParams
 from marketlib.frames import word_key
 
-COLUMNS = ("wave", "region", "region_label", "answer", "answer_label", "respondents",
-           "source_file", "source_row")
+COLUMNS = (
+    "wave",
+    "region",
+    "region_label",
+    "answer",
+    "answer_label",
+    "respondents",
+    "source_file",
+    "source_row",
+)
 ANSWERS = ("production", "evaluating", "uses_unspecified", "not_ticked", "no", "unsure")
 
 
@@ -56,15 +64,19 @@ def region_notes() -> dict[str, str]:
     """Return each wave's mapping notes: ``"2022 North America"`` -> what it cannot hide."""
     from marketlib.paths import PACKAGE_DATA
 
-    t = pd.read_csv(PACKAGE_DATA / "cncf_regions.csv", comment="#", dtype=str,
-                    keep_default_na=False)
+    t = pd.read_csv(
+        PACKAGE_DATA / "cncf_regions.csv", comment="#", dtype=str, keep_default_na=False
+    )
     t = t[t["note"] != ""]
     return {f"{w} {r}": n for w, r, n in zip(t["wave"], t["region"], t["note"], strict=True)}
 
 
-def clean_adoption(raw: pd.DataFrame, fmt: str = "cncf_survey",
-                   params: CleanParams | None = None,
-                   source_file: str | pd.Series = "") -> CleanResult:
+def clean_adoption(
+    raw: pd.DataFrame,
+    fmt: str = "cncf_survey",
+    params: CleanParams | None = None,
+    source_file: str | pd.Series = "",
+) -> CleanResult:
     """Clean survey answers (the ``cncf_survey`` format's columns) into ``adoption``."""
     p = params or CleanParams()
     raw, source_file, rej = start_clean(raw, source_file)
@@ -79,33 +91,54 @@ def clean_adoption(raw: pd.DataFrame, fmt: str = "cncf_survey",
     answer = _lookup(answers, wave, answer_label)
     rej.add(screened != "", "screened_out", "filtered out by the wave's guide: " + screened)
     rej.add(blank(region_label), "missing_required", "no region answered")
-    rej.add(region_label.str.contains(" + ", regex=False), "unknown_country",
-            lazy_detail("several regions ticked: ", region_label, ""))
-    rej.add(region.isna(), "unknown_country",
-            lazy_detail("region ", region_label, " is not in data/cncf_regions.csv for its wave"))
-    rej.add(blank(raw["question"].astype("str")), "no_question",
-            "the file asks no Kubernetes-use question")
+    rej.add(
+        region_label.str.contains(" + ", regex=False),
+        "unknown_country",
+        lazy_detail("several regions ticked: ", region_label, ""),
+    )
+    rej.add(
+        region.isna(),
+        "unknown_country",
+        lazy_detail("region ", region_label, " is not in data/cncf_regions.csv for its wave"),
+    )
+    rej.add(
+        blank(raw["question"].astype("str")),
+        "no_question",
+        "the file asks no Kubernetes-use question",
+    )
     rej.add(blank(answer_label), "missing_required", "the Kubernetes question not answered")
-    rej.add(answer.isna(), "unknown_answer",
-            lazy_detail("answer ", answer_label, " is not in data/cncf_answers.csv for its wave"))
-    rej.add(count.isna() | (count < 0) | (count != count.round()), "bad_count",
-            lazy_detail("respondents ", raw["respondents"].astype("str"), " is not a count"))
+    rej.add(
+        answer.isna(),
+        "unknown_answer",
+        lazy_detail("answer ", answer_label, " is not in data/cncf_answers.csv for its wave"),
+    )
+    rej.add(
+        count.isna() | (count < 0) | (count != count.round()),
+        "bad_count",
+        lazy_detail("respondents ", raw["respondents"].astype("str"), " is not a count"),
+    )
     ok = rej.ok
     rows = source_rows(raw, source_file)
     files = kept_sources(source_file, ok)
-    table = pd.DataFrame({
-        "wave": wave[ok].astype("int64"), "region": region[ok].astype("str"),
-        "region_label": region_label[ok].str.replace(r"\s+", " ", regex=True),
-        "answer": answer[ok].astype("str"), "answer_label": answer_label[ok],
-        "respondents": count[ok].astype("int64"), "source_file": files,
-        "source_row": rows[ok].astype("int64"),
-    }).reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "wave": wave[ok].astype("int64"),
+            "region": region[ok].astype("str"),
+            "region_label": region_label[ok].str.replace(r"\s+", " ", regex=True),
+            "answer": answer[ok].astype("str"),
+            "answer_label": answer_label[ok],
+            "respondents": count[ok].astype("int64"),
+            "source_file": files,
+            "source_row": rows[ok].astype("int64"),
+        }
+    ).reset_index(drop=True)
     extra = _report_extra(table, raw, rej, count)
     return finish_clean("adoption", raw, table, rej, source_file, p, fmt, extra)
 
 
-def _report_extra(table: pd.DataFrame, raw: pd.DataFrame, rej: Rejections,
-                  count: pd.Series) -> dict[str, Any]:
+def _report_extra(
+    table: pd.DataFrame, raw: pd.DataFrame, rej: Rejections, count: pd.Series
+) -> dict[str, Any]:
     """Respondents per wave (read, kept) and per wave, region and answer."""
     read = count.fillna(0).groupby(raw["wave"].astype("str")).sum()
     kept = table.groupby("wave")["respondents"].sum()
@@ -113,6 +146,7 @@ def _report_extra(table: pd.DataFrame, raw: pd.DataFrame, rej: Rejections,
     return {
         "respondents_read_by_wave": {str(k): int(v) for k, v in read.items()},
         "respondents_kept_by_wave": {str(k): int(v) for k, v in kept.items()},
-        "respondents_by_wave_region_answer": {f"{w} {r} {a}": int(v)
-                                              for (w, r, a), v in cells.items()},
+        "respondents_by_wave_region_answer": {
+            f"{w} {r} {a}": int(v) for (w, r, a), v in cells.items()
+        },
     }

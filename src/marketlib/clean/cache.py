@@ -49,8 +49,11 @@ def code_version() -> str:
             h.update(f"{dist} absent".encode())
     root = PACKAGE_DATA.parent
     for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix in (".py", ".csv", ".json", ".yaml") \
-                and "__pycache__" not in p.parts:
+        if (
+            p.is_file()
+            and p.suffix in (".py", ".csv", ".json", ".yaml")
+            and "__pycache__" not in p.parts
+        ):
             h.update(str(p.relative_to(root)).encode())
             h.update(p.read_bytes())
     return h.hexdigest()
@@ -92,8 +95,14 @@ def cache_key(table: str, fmt: str, inputs: dict[str, str], params: dict[str, An
 
     Files the parameters name are in the key by content (:func:`param_files`).
     """
-    doc = {"table": table, "format": fmt, "inputs": sorted(inputs.items()),
-           "params": params, "param_files": param_files(params), "code": code_version()}
+    doc = {
+        "table": table,
+        "format": fmt,
+        "inputs": sorted(inputs.items()),
+        "params": params,
+        "param_files": param_files(params),
+        "code": code_version(),
+    }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -143,7 +152,10 @@ def store(key: str, table: str, folder: Path) -> None:
 
 
 def _prune(root: Path) -> None:
-    sets = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                  key=lambda p: p.stat().st_mtime, reverse=True)
+    sets = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     for old in sets[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)

@@ -52,7 +52,9 @@ WORLD = "World"
 
 
 def clean_certifications(
-    raw: pd.DataFrame, fmt: str, params: CleanParams | None = None,
+    raw: pd.DataFrame,
+    fmt: str,
+    params: CleanParams | None = None,
     source_file: str | pd.Series = "",
 ) -> CleanResult:
     """Clean certification ``records`` or ``counts`` into new-per-period counts.
@@ -75,17 +77,36 @@ def clean_certifications(
     else:
         accepted, rej, extra = _counts(raw, p, rows, malformed)
     rejected = rejected_frame(raw, rej, source_file)
-    keys = ["period", "period_start", "freq", "country_iso3", "region", "subregion",
-            "certification", "count_basis"]
+    keys = [
+        "period",
+        "period_start",
+        "freq",
+        "country_iso3",
+        "region",
+        "subregion",
+        "certification",
+        "count_basis",
+    ]
     extras = [c for c in accepted.columns if c not in keys and c != "count"]
     grouped = accepted.groupby(keys, dropna=False, sort=True)
-    table = grouped.agg(count=("count", "sum"), n_rows=("count", "size"),
-                        **{c: (c, "first") for c in extras}).reset_index()
+    table = grouped.agg(
+        count=("count", "sum"), n_rows=("count", "size"), **{c: (c, "first") for c in extras}
+    ).reset_index()
     for c in extras:  # extra columns pass through only where one input row made the output row
         table[c] = table[c].where(table["n_rows"] == 1)
     table["count"] = table["count"].astype("int64")
-    cols = ["period", "period_start", "freq", "country_iso3", "region", "subregion",
-            "certification", "count", "count_basis", *extras]
+    cols = [
+        "period",
+        "period_start",
+        "freq",
+        "country_iso3",
+        "region",
+        "subregion",
+        "certification",
+        "count",
+        "count_basis",
+        *extras,
+    ]
     table = table[cols]
     report = clean_report("certifications", raw, int(rej.ok.sum()), rejected, p, fmt)
     report["rows_out"] = int(len(table))
@@ -96,40 +117,64 @@ def clean_certifications(
 
 
 def _geo(raw: pd.DataFrame, col: str, p: CleanParams) -> pd.DataFrame:
-    iso3 = resolve_countries(raw[col]) if col in raw.columns else pd.Series(
-        pd.NA, index=raw.index, dtype="str")
+    iso3 = (
+        resolve_countries(raw[col])
+        if col in raw.columns
+        else pd.Series(pd.NA, index=raw.index, dtype="str")
+    )
     out = assign_regions(iso3, p.scheme)
     out.insert(0, "country_iso3", iso3)
     return out
 
 
-def _records(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
-             malformed: pd.Series | None = None
-             ) -> tuple[pd.DataFrame, Rejections, dict[str, Any]]:
+def _records(
+    raw: pd.DataFrame, p: CleanParams, rows: pd.Series, malformed: pd.Series | None = None
+) -> tuple[pd.DataFrame, Rejections, dict[str, Any]]:
     rej = Rejections(raw.index, malformed)
     for col in RECORDS_REQUIRED:
         rej.add(blank(raw[col]), "missing_required", f"required value missing: {col}")
     freq = p.freq or "M"
     dates = parse_dates(raw["date"], p.date_order)
-    rej.add(dates["out_of_range"].fillna(False).astype(bool), "date_out_of_range",
-            lazy_detail("date ", raw["date"], " has a year outside 1678..2261"))
-    rej.add(dates["ambiguous"].astype(bool), "unparseable_date",
-            lazy_detail("date ", raw["date"], AMBIGUOUS_DATE))
-    rej.add(dates["date"].isna(), "unparseable_date",
-            lazy_detail("date ", raw["date"], f" not understood (accepted: {ACCEPTED_DATES})"))
+    rej.add(
+        dates["out_of_range"].fillna(False).astype(bool),
+        "date_out_of_range",
+        lazy_detail("date ", raw["date"], " has a year outside 1678..2261"),
+    )
+    rej.add(
+        dates["ambiguous"].astype(bool),
+        "unparseable_date",
+        lazy_detail("date ", raw["date"], AMBIGUOUS_DATE),
+    )
+    rej.add(
+        dates["date"].isna(),
+        "unparseable_date",
+        lazy_detail("date ", raw["date"], f" not understood (accepted: {ACCEPTED_DATES})"),
+    )
     coarse = dates["precision"].map({"D": 3, "M": 2, "Y": 0}) < FREQ_RANK[freq]
-    rej.add(coarse, "unparseable_date",
-            lazy_detail("date ", raw["date"], f" is too coarse for freq {freq}"))
+    rej.add(
+        coarse,
+        "unparseable_date",
+        lazy_detail("date ", raw["date"], f" is too coarse for freq {freq}"),
+    )
     lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
-    rej.add((dates["date"] < lo_date) | (dates["date"] > hi_date), "date_out_of_range",
-            lazy_detail("date ", raw["date"], f" outside {lo_date.date()}..{hi_date.date()}"))
+    rej.add(
+        (dates["date"] < lo_date) | (dates["date"] > hi_date),
+        "date_out_of_range",
+        lazy_detail("date ", raw["date"], f" outside {lo_date.date()}..{hi_date.date()}"),
+    )
     certs = normalize_certification_names(raw["certification"])
     if p.known_certifications_only:
-        rej.add(~certs["is_known"], "unknown_certification",
-                lazy_detail("certification ", raw["certification"], " is not a known code"))
+        rej.add(
+            ~certs["is_known"],
+            "unknown_certification",
+            lazy_detail("certification ", raw["certification"], " is not a known code"),
+        )
     geo = _geo(raw, "location", p)
-    rej.add(geo["country_iso3"].isna(), "unknown_country",
-            lazy_detail("location ", raw["location"], " has no recognizable country"))
+    rej.add(
+        geo["country_iso3"].isna(),
+        "unknown_country",
+        lazy_detail("location ", raw["location"], " has no recognizable country"),
+    )
     if "credential_id" in raw.columns:
         cid = raw["credential_id"].astype("str").str.strip()
         has = rej.ok & (cid != "")
@@ -137,8 +182,12 @@ def _records(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
         dup = cid[has].duplicated(keep="first")
         detail = pd.Series(pd.NA, index=raw.index, dtype="object")
         di = dup.index[dup]
-        detail[di] = ("credential_id " + quoted(cid[di]) + " already seen in row "
-                      + first_row[di].astype("str"))
+        detail[di] = (
+            "credential_id "
+            + quoted(cid[di])
+            + " already seen in row "
+            + first_row[di].astype("str")
+        )
         rej.add(dup.reindex(raw.index, fill_value=False), "duplicate_record", detail)
     ok = rej.ok
     acc = pd.concat([period_labels(dates.loc[ok, "date"], freq), geo[ok]], axis=1)
@@ -146,13 +195,20 @@ def _records(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     acc["certification"] = certs.loc[ok, "certification"]
     acc["count"] = 1
     acc["count_basis"] = "records"
-    return acc, rej, {"unknown_certification_names": sorted(
-        set(certs.loc[ok & ~certs["is_known"], "certification"]))}
+    return (
+        acc,
+        rej,
+        {
+            "unknown_certification_names": sorted(
+                set(certs.loc[ok & ~certs["is_known"], "certification"])
+            )
+        },
+    )
 
 
-def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
-            malformed: pd.Series | None = None
-            ) -> tuple[pd.DataFrame, Rejections, dict[str, Any]]:
+def _counts(
+    raw: pd.DataFrame, p: CleanParams, rows: pd.Series, malformed: pd.Series | None = None
+) -> tuple[pd.DataFrame, Rejections, dict[str, Any]]:
     rej = Rejections(raw.index, malformed)
     has_country = "country" in raw.columns
     has_region = "region" in raw.columns
@@ -164,29 +220,46 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     rej.add(geo_blank, "missing_required", "required value missing: country or region")
 
     periods = parse_periods(raw["period"])
-    rej.add(periods["out_of_range"], "date_out_of_range",
-            lazy_detail("period ", raw["period"], " has a year outside 1678..2261"))
-    rej.add(periods["freq"].isna(), "unparseable_date",
-            lazy_detail("period ", raw["period"], " is not YYYY, YYYY-Qn or YYYY-MM"))
+    rej.add(
+        periods["out_of_range"],
+        "date_out_of_range",
+        lazy_detail("period ", raw["period"], " has a year outside 1678..2261"),
+    )
+    rej.add(
+        periods["freq"].isna(),
+        "unparseable_date",
+        lazy_detail("period ", raw["period"], " is not YYYY, YYYY-Qn or YYYY-MM"),
+    )
     lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
-    rej.add((periods["period_start"] < lo_date) | (periods["period_start"] > hi_date),
-            "date_out_of_range",
-            lazy_detail("period ", raw["period"], f" outside {lo_date.date()}..{hi_date.date()}"))
+    rej.add(
+        (periods["period_start"] < lo_date) | (periods["period_start"] > hi_date),
+        "date_out_of_range",
+        lazy_detail("period ", raw["period"], f" outside {lo_date.date()}..{hi_date.date()}"),
+    )
     if p.freq is not None:
         coarse = periods["freq"].map(FREQ_RANK) < FREQ_RANK[p.freq]
-        rej.add(coarse, "unparseable_date",
-                lazy_detail("period ", raw["period"],
-                        f" is coarser than the requested freq {p.freq}"))
+        rej.add(
+            coarse,
+            "unparseable_date",
+            lazy_detail("period ", raw["period"], f" is coarser than the requested freq {p.freq}"),
+        )
 
     geo = _count_geography(raw, p, rej, country, region_text)
     certs, value, kind = _count_values(raw, p, rej)
     # one value per (period, place, certification, kind)
-    work = pd.DataFrame({
-        "period_start": periods["period_start"], "freq": periods["freq"],
-        "geo": geo["country_iso3"].fillna("region:" + geo["region"].fillna("")
-                                          + "/" + geo["subregion"].fillna("")),
-        "certification": certs["certification"], "kind": kind, "value": value, "row": rows,
-    })
+    work = pd.DataFrame(
+        {
+            "period_start": periods["period_start"],
+            "freq": periods["freq"],
+            "geo": geo["country_iso3"].fillna(
+                "region:" + geo["region"].fillna("") + "/" + geo["subregion"].fillna("")
+            ),
+            "certification": certs["certification"],
+            "kind": kind,
+            "value": value,
+            "row": rows,
+        }
+    )
     _reject_duplicates(work, raw, rej)
     _reject_parts_of_totals(work, geo, rej)
     count, basis, decreases = _cumulative_to_new(work, raw, rej)
@@ -198,10 +271,16 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
         acc["freq"] = p.freq
         rule = f"rows summed to freq {p.freq}; rows that cover only part of a period rejected"
     else:  # each row keeps its own frequency: a month is never relabelled as its year
-        parts = [period_labels(work.loc[ok & (work["freq"] == f), "period_start"], f)
-                 .assign(freq=f) for f in FREQS if (ok & (work["freq"] == f)).any()]
-        acc = (pd.concat(parts).reindex(work.index[ok]) if parts
-               else pd.DataFrame(columns=["period", "period_start", "freq"]))
+        parts = [
+            period_labels(work.loc[ok & (work["freq"] == f), "period_start"], f).assign(freq=f)
+            for f in FREQS
+            if (ok & (work["freq"] == f)).any()
+        ]
+        acc = (
+            pd.concat(parts).reindex(work.index[ok])
+            if parts
+            else pd.DataFrame(columns=["period", "period_start", "freq"])
+        )
         rule = "each row keeps its own frequency"
     acc = pd.concat([acc, geo.loc[ok, ["country_iso3", "region", "subregion"]]], axis=1)
     acc["certification"] = certs.loc[ok, "certification"]
@@ -213,23 +292,32 @@ def _counts(raw: pd.DataFrame, p: CleanParams, rows: pd.Series,
     names = extra_names(raw.columns, extras, taken)
     for col in extras:  # kept, never over ours
         acc[names[col]] = raw.loc[ok, col]
-    extra = {"cumulative_decreases": decreases,
-             "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist()),
-             "frequency_rule": rule}
+    extra = {
+        "cumulative_decreases": decreases,
+        "native_freqs": sorted(work.loc[ok, "freq"].dropna().unique().tolist()),
+        "frequency_rule": rule,
+    }
     return acc, rej, extra
 
 
-
-
-def _count_geography(raw: pd.DataFrame, p: CleanParams, rej: Rejections, country: pd.Series,
-                     region_text: pd.Series) -> pd.DataFrame:
+def _count_geography(
+    raw: pd.DataFrame, p: CleanParams, rej: Rejections, country: pd.Series, region_text: pd.Series
+) -> pd.DataFrame:
     """Return each row's country, region and subregion: a country wins, else a region name."""
     use_country = ~blank(country)
     geo = _geo(pd.DataFrame({"c": country.where(use_country, "")}), "c", p)
-    rej.add(use_country & geo["country_iso3"].isna(), "unknown_country",
-            lazy_detail("country ", country, " not recognized"))
-    scheme = pd.concat([load_scheme(p.scheme), pd.DataFrame(
-        {"iso3": [pd.NA], "region": [WORLD], "subregion": [WORLD]})], ignore_index=True)
+    rej.add(
+        use_country & geo["country_iso3"].isna(),
+        "unknown_country",
+        lazy_detail("country ", country, " not recognized"),
+    )
+    scheme = pd.concat(
+        [
+            load_scheme(p.scheme),
+            pd.DataFrame({"iso3": [pd.NA], "region": [WORLD], "subregion": [WORLD]}),
+        ],
+        ignore_index=True,
+    )
     by_region = {r.casefold(): r for r in scheme["region"]}
     by_region.update({"global": WORLD, "worldwide": WORLD})
     by_sub = {s.casefold(): s for s in scheme["subregion"]}
@@ -237,11 +325,17 @@ def _count_geography(raw: pd.DataFrame, p: CleanParams, rej: Rejections, country
     reg_only = ~use_country
     region_name = rkey.map(by_region)
     sub_name = rkey.map(by_sub)
-    rej.add(reg_only & region_name.isna() & sub_name.isna(), "unknown_country",
-            lazy_detail("region ", region_text, " is not a region of scheme " + str(p.scheme)))
+    rej.add(
+        reg_only & region_name.isna() & sub_name.isna(),
+        "unknown_country",
+        lazy_detail("region ", region_text, " is not a region of scheme " + str(p.scheme)),
+    )
     geo.loc[reg_only, "region"] = region_name[reg_only].where(
-        region_name[reg_only].notna(), sub_name[reg_only].map(
-            scheme.drop_duplicates("subregion").set_index("subregion")["region"]))
+        region_name[reg_only].notna(),
+        sub_name[reg_only].map(
+            scheme.drop_duplicates("subregion").set_index("subregion")["region"]
+        ),
+    )
     geo.loc[reg_only, "subregion"] = sub_name[reg_only]
     world = reg_only & geo["region"].eq(WORLD)  # World, Global, Worldwide: one place
     geo.loc[world, "subregion"] = WORLD
@@ -249,27 +343,41 @@ def _count_geography(raw: pd.DataFrame, p: CleanParams, rej: Rejections, country
     return geo
 
 
-def _count_values(raw: pd.DataFrame, p: CleanParams, rej: Rejections
-                  ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+def _count_values(
+    raw: pd.DataFrame, p: CleanParams, rej: Rejections
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Return the certification codes, the counts and their kind (new or cumulative)."""
     certs = normalize_certification_names(raw["certification"])
     is_all = raw["certification"].astype("str").str.strip().str.casefold().isin(["all", "*"])
     certs.loc[is_all, ["certification", "is_known"]] = ["all", True]
     if p.known_certifications_only:
-        rej.add(~certs["is_known"], "unknown_certification",
-                lazy_detail("certification ", raw["certification"], " is not a known code"))
+        rej.add(
+            ~certs["is_known"],
+            "unknown_certification",
+            lazy_detail("certification ", raw["certification"], " is not a known code"),
+        )
 
     value = parse_numbers(raw["count"], p.decimal)
-    rej.add(value.isna(), "bad_count",
-            lambda idx: "count " + number_problems(raw["count"][idx], p.decimal))
-    rej.add((value < 0) | (value != np.floor(value)) | (value > MAX_COUNT), "bad_count",
-            lazy_detail("count ", raw["count"], " is not a non-negative integer"))
-    kind_text = (raw["kind"] if "kind" in raw.columns else pd.Series("", index=raw.index))
+    rej.add(
+        value.isna(),
+        "bad_count",
+        lambda idx: "count " + number_problems(raw["count"][idx], p.decimal),
+    )
+    rej.add(
+        (value < 0) | (value != np.floor(value)) | (value > MAX_COUNT),
+        "bad_count",
+        lazy_detail("count ", raw["count"], " is not a non-negative integer"),
+    )
+    kind_text = raw["kind"] if "kind" in raw.columns else pd.Series("", index=raw.index)
     kind = kind_text.astype("str").str.strip().str.casefold().replace("", "new")
-    kind = kind.map({"new": "new", "cumulative": "cumulative", "cum": "cumulative",
-                     "total": "cumulative"})
-    rej.add(kind.isna(), "bad_count",
-            lazy_detail("kind ", kind_text, " is neither 'new' nor 'cumulative'"))
+    kind = kind.map(
+        {"new": "new", "cumulative": "cumulative", "cum": "cumulative", "total": "cumulative"}
+    )
+    rej.add(
+        kind.isna(),
+        "bad_count",
+        lazy_detail("kind ", kind_text, " is neither 'new' nor 'cumulative'"),
+    )
 
     return certs, value, kind
 
@@ -280,8 +388,9 @@ def _reject_duplicates(work: pd.DataFrame, raw: pd.DataFrame, rej: Rejections) -
     ok = rej.ok
     dup = work[ok].duplicated(subset=key, keep="first")
     first_row = work[ok].groupby(key, dropna=False)["row"].transform("first")
-    detail = ("same period, place, certification and kind as row "
-              + first_row.astype("str")).reindex(raw.index)
+    detail = (
+        "same period, place, certification and kind as row " + first_row.astype("str")
+    ).reindex(raw.index)
     rej.add(dup.reindex(raw.index, fill_value=False), "bad_count", detail)
     # a cell given both as new and as cumulative would be counted twice
     ok = rej.ok
@@ -289,15 +398,19 @@ def _reject_duplicates(work: pd.DataFrame, raw: pd.DataFrame, rej: Rejections) -
     both = work[ok].groupby(cell, dropna=False)["kind"].transform("nunique") > 1
     later = both & work[ok].duplicated(subset=cell, keep="first")
     first_row = work[ok].groupby(cell, dropna=False)["row"].transform("first")
-    rej.add(later.reindex(raw.index, fill_value=False), "bad_count",
-            ("the same period, place and certification is given as new and as cumulative "
-             "(row " + first_row.astype("str") + "): counted once, never twice")
-            .reindex(raw.index))
+    rej.add(
+        later.reindex(raw.index, fill_value=False),
+        "bad_count",
+        (
+            "the same period, place and certification is given as new and as cumulative "
+            "(row " + first_row.astype("str") + "): counted once, never twice"
+        ).reindex(raw.index),
+    )
 
 
-
-def _cumulative_to_new(work: pd.DataFrame, raw: pd.DataFrame, rej: Rejections
-                       ) -> tuple[pd.Series, pd.Series, list[dict[str, Any]]]:
+def _cumulative_to_new(
+    work: pd.DataFrame, raw: pd.DataFrame, rej: Rejections
+) -> tuple[pd.Series, pd.Series, list[dict[str, Any]]]:
     """Turn cumulative series into new counts in period order; decreases and gaps rejected."""
     decreases: list[dict[str, Any]] = []
     cum = rej.ok & (work["kind"] == "cumulative")
@@ -311,25 +424,47 @@ def _cumulative_to_new(work: pd.DataFrame, raw: pd.DataFrame, rej: Rejections
         diff = w["value"] - prev_max
         dec = diff < 0
         for i in dec.index[dec]:
-            decreases.append({"source_row": int(w.at[i, "row"]), "series": str(w.at[i, "geo"])
-                              + "/" + str(w.at[i, "certification"]),
-                              "value": float(w.at[i, "value"]),
-                              "previous_max": float(prev_max[i])})
-        rej.add(dec.reindex(raw.index, fill_value=False), "bad_count",
-                ("cumulative count " + w["value"].astype("int64").astype("str")
-                 + " is below an earlier value " + prev_max.fillna(0).astype("int64")
-                 .astype("str") + " of the same series").reindex(raw.index))
+            decreases.append(
+                {
+                    "source_row": int(w.at[i, "row"]),
+                    "series": str(w.at[i, "geo"]) + "/" + str(w.at[i, "certification"]),
+                    "value": float(w.at[i, "value"]),
+                    "previous_max": float(prev_max[i]),
+                }
+            )
+        rej.add(
+            dec.reindex(raw.index, fill_value=False),
+            "bad_count",
+            (
+                "cumulative count "
+                + w["value"].astype("int64").astype("str")
+                + " is below an earlier value "
+                + prev_max.fillna(0).astype("int64").astype("str")
+                + " of the same series"
+            ).reindex(raw.index),
+        )
         # a difference across a missing period would put two periods' credentials in one
         prev_start = w.groupby(sk, dropna=False)["period_start"].shift(1)
         months = w["freq"].map({"Y": 12, "Q": 3, "M": 1}).fillna(12).astype(int)
-        expected = pd.Series([ps - pd.DateOffset(months=int(m)) for ps, m in zip(
-            w["period_start"], months, strict=True)], index=w.index)
+        expected = pd.Series(
+            [
+                ps - pd.DateOffset(months=int(m))
+                for ps, m in zip(w["period_start"], months, strict=True)
+            ],
+            index=w.index,
+        )
         gap = prev_start.notna() & (prev_start != expected) & ~dec
-        rej.add(gap.reindex(raw.index, fill_value=False), "bad_count",
-                ("cumulative count of " + w["period_start"].dt.strftime("%Y-%m")
-                 + " follows " + prev_start.dt.strftime("%Y-%m")
-                 + ": the difference would also cover the missing period(s) between")
-                .reindex(raw.index))
+        rej.add(
+            gap.reindex(raw.index, fill_value=False),
+            "bad_count",
+            (
+                "cumulative count of "
+                + w["period_start"].dt.strftime("%Y-%m")
+                + " follows "
+                + prev_start.dt.strftime("%Y-%m")
+                + ": the difference would also cover the missing period(s) between"
+            ).reindex(raw.index),
+        )
         keep = w.index[~dec & ~gap]
         count[keep] = diff[keep].fillna(w.loc[keep, "value"])
         basis[keep] = np.where(prev_max[keep].isna(), "cumulative_first", "cumulative_diff")
@@ -349,12 +484,23 @@ def _reject_parts_of_totals(work: pd.DataFrame, geo: pd.DataFrame, rej: Rejectio
         return
     w = work[ok]
     g = geo[ok]
-    level = pd.Series(np.select([g["country_iso3"].notna(), g["region"].eq(WORLD),
-                                 g["subregion"].notna()], ["country", "world", "subregion"],
-                                "region"), index=w.index)
+    level = pd.Series(
+        np.select(
+            [g["country_iso3"].notna(), g["region"].eq(WORLD), g["subregion"].notna()],
+            ["country", "world", "subregion"],
+            "region",
+        ),
+        index=w.index,
+    )
     place = g["country_iso3"].fillna(g["subregion"]).fillna(g["region"]).astype("str")
-    head = (w["period_start"].astype("str") + "|" + w["freq"].astype("str") + "|"
-            + w["kind"].astype("str") + "|")
+    head = (
+        w["period_start"].astype("str")
+        + "|"
+        + w["freq"].astype("str")
+        + "|"
+        + w["kind"].astype("str")
+        + "|"
+    )
     cert = w["certification"].astype("str")
     present = set(head + level + "|" + place + "|" + cert)
 
@@ -364,9 +510,11 @@ def _reject_parts_of_totals(work: pd.DataFrame, geo: pd.DataFrame, rej: Rejectio
     allc = pd.Series("all", index=w.index)
     covered = pd.Series(False, index=w.index)
     why = pd.Series("", index=w.index, dtype="object")
-    ancestors = [("world", pd.Series(WORLD, index=w.index), level != "world"),
-                 ("region", g["region"], level.isin(["subregion", "country"])),
-                 ("subregion", g["subregion"], level.eq("country"))]
+    ancestors = [
+        ("world", pd.Series(WORLD, index=w.index), level != "world"),
+        ("region", g["region"], level.isin(["subregion", "country"])),
+        ("subregion", g["subregion"], level.eq("country")),
+    ]
     for lv, where, applies in ancestors:
         for c in (cert, allc):
             hit = applies & where.notna() & has(lv, where, c) & ~covered
@@ -375,14 +523,20 @@ def _reject_parts_of_totals(work: pd.DataFrame, geo: pd.DataFrame, rej: Rejectio
     self_all = cert.ne("all") & has_level_all(head, level, place, present) & ~covered
     why[self_all] = "part of the all-certifications total of " + place[self_all]
     covered |= self_all
-    detail = (why + " given for the same period in this table: a total and its parts are "
-              "never summed (the total is kept)")
-    rej.add(covered.reindex(work.index, fill_value=False), "duplicate_record",
-            detail.reindex(work.index))
+    detail = (
+        why + " given for the same period in this table: a total and its parts are "
+        "never summed (the total is kept)"
+    )
+    rej.add(
+        covered.reindex(work.index, fill_value=False),
+        "duplicate_record",
+        detail.reindex(work.index),
+    )
 
 
-def has_level_all(head: pd.Series, level: pd.Series, place: pd.Series, present: set[str]
-                  ) -> pd.Series:
+def has_level_all(
+    head: pd.Series, level: pd.Series, place: pd.Series, present: set[str]
+) -> pd.Series:
     """Whether the same place and period also has an ``all``-certifications total."""
     return (head + level + "|" + place + "|all").isin(present)
 
@@ -405,8 +559,7 @@ def _reject_partial_periods(work: pd.DataFrame, rej: Rejections, freq: str) -> N
     covered = months.where(is_finer, 0).groupby(key, dropna=False).transform("sum")
     has_whole = (~is_finer).groupby(key, dropna=False).transform("any")
     # quarters and months of one period overlap: their sum is never a clean whole
-    mixed = (work.loc[ok, "freq"].where(is_finer).groupby(key, dropna=False)
-             .transform("nunique") > 1)
+    mixed = work.loc[ok, "freq"].where(is_finer).groupby(key, dropna=False).transform("nunique") > 1
     need = {"Y": 12, "Q": 3, "M": 1}[freq]
     bad = is_finer & ((covered != need) | has_whole | mixed)
     if not bad.any():
@@ -414,11 +567,19 @@ def _reject_partial_periods(work: pd.DataFrame, rej: Rejections, freq: str) -> N
     detail = pd.Series(pd.NA, index=work.index, dtype="object")
     bi = bad.index[bad]
     detail[bi] = np.where(
-        mixed[bi], "period " + target[bi] + " mixes quarterly and monthly rows, which "
-        "overlap: not summed",
-        np.where(has_whole[bi], "period " + target[bi] + " is also given as a whole: not "
-                 "summed twice",
-                 work.loc[bi, "freq"] + " rows cover " + covered[bi].astype("int64")
-                 .astype("str") + " of " + str(need) + " months of " + target[bi]
-                 + ": a partial period is never presented as a full one"))
+        mixed[bi],
+        "period " + target[bi] + " mixes quarterly and monthly rows, which overlap: not summed",
+        np.where(
+            has_whole[bi],
+            "period " + target[bi] + " is also given as a whole: not summed twice",
+            work.loc[bi, "freq"]
+            + " rows cover "
+            + covered[bi].astype("int64").astype("str")
+            + " of "
+            + str(need)
+            + " months of "
+            + target[bi]
+            + ": a partial period is never presented as a full one",
+        ),
+    )
     rej.add(bad.reindex(work.index, fill_value=False), "bad_count", detail)

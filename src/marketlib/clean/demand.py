@@ -29,10 +29,26 @@ from marketlib.cleanparams import CleanParams
 from marketlib.frames import map_distinct
 from marketlib.regions import assign_regions, resolve_countries
 
-COLUMNS = ("date", "country_iso3", "region", "series", "subject", "value", "n_obs",
-           "vintage", "source_file", "source_row")
-SERIES = ("ai_share", "postings_index_sa", "postings_index_nsa", "sector_postings_index",
-          "wage_growth_yoy", "wage_growth_yoy_3mo")
+COLUMNS = (
+    "date",
+    "country_iso3",
+    "region",
+    "series",
+    "subject",
+    "value",
+    "n_obs",
+    "vintage",
+    "source_file",
+    "source_row",
+)
+SERIES = (
+    "ai_share",
+    "postings_index_sa",
+    "postings_index_nsa",
+    "sector_postings_index",
+    "wage_growth_yoy",
+    "wage_growth_yoy_3mo",
+)
 #: published as a percent (stored as a fraction)
 PERCENT_SERIES = frozenset({"ai_share"})
 AGGREGATES = frozenset({"EA"})
@@ -40,6 +56,7 @@ AGGREGATES = frozenset({"EA"})
 
 def _dates(text: pd.Series) -> pd.Series:
     """Parse ``YYYY-MM-DD`` or ``Mon-YY`` dates, each distinct text once."""
+
     def parse(u: pd.Series) -> pd.Series:
         day = pd.to_datetime(u, format="%Y-%m-%d", errors="coerce")
         month = pd.to_datetime(u, format="%b-%y", errors="coerce")
@@ -48,8 +65,12 @@ def _dates(text: pd.Series) -> pd.Series:
     return map_distinct(text.astype("str").str.strip(), parse)
 
 
-def clean_demand(raw: pd.DataFrame, fmt: str = "indeed", params: CleanParams | None = None,
-                 source_file: str | pd.Series = "") -> CleanResult:
+def clean_demand(
+    raw: pd.DataFrame,
+    fmt: str = "indeed",
+    params: CleanParams | None = None,
+    source_file: str | pd.Series = "",
+) -> CleanResult:
     """Clean Indeed rows (the ``indeed`` format's columns) into ``demand``."""
     p = params or CleanParams()
     raw, source_file, rej = start_clean(raw, source_file)
@@ -58,31 +79,50 @@ def clean_demand(raw: pd.DataFrame, fmt: str = "indeed", params: CleanParams | N
     text = raw["value"].astype("str").str.strip()
     value = pd.to_numeric(text.mask(text.str.upper().isin(["NA", "NAN"])), errors="coerce")
     date = _dates(raw["date"])
-    rej.add(code.isin(AGGREGATES), "aggregate_economy",
-            "the euro area is an aggregate of economies, not a country")
-    rej.add(blank(text) | text.str.upper().isin(["NA", "NAN"]), "missing_required",
-            lazy_detail("value ", text, " not published for this date"))
+    rej.add(
+        code.isin(AGGREGATES),
+        "aggregate_economy",
+        "the euro area is an aggregate of economies, not a country",
+    )
+    rej.add(
+        blank(text) | text.str.upper().isin(["NA", "NAN"]),
+        "missing_required",
+        lazy_detail("value ", text, " not published for this date"),
+    )
     rej.add(value.isna(), "unparseable_amount", lazy_detail("value ", text, " is not a number"))
-    rej.add(date.isna(), "unparseable_date",
-            lazy_detail("date ", raw["date"].astype("str"), " is not YYYY-MM-DD or Mon-YY"))
+    rej.add(
+        date.isna(),
+        "unparseable_date",
+        lazy_detail("date ", raw["date"].astype("str"), " is not YYYY-MM-DD or Mon-YY"),
+    )
     iso3 = resolve_countries(code.replace({"UK": "GB"}), keep=rej.ok.to_numpy())
-    rej.add(iso3.isna(), "unknown_country",
-            lazy_detail("jobcountry ", code, " is not a known country code"))
+    rej.add(
+        iso3.isna(),
+        "unknown_country",
+        lazy_detail("jobcountry ", code, " is not a known country code"),
+    )
     ok = rej.ok
     rows = source_rows(raw, source_file)
     files = kept_sources(source_file, ok)
     v = value[ok].astype(float)
     v = v.where(~series[ok].isin(PERCENT_SERIES), v / 100.0)
-    n_obs = pd.to_numeric(raw.loc[ok, "n_obs"].astype("str").str.strip().replace("", np.nan),
-                          errors="coerce").astype("Int64")
-    table = pd.DataFrame({
-        "date": date[ok].astype("datetime64[ns]"), "country_iso3": iso3[ok].astype("str"),
-        "region": assign_regions(iso3[ok].astype("str"), p.scheme)["region"],
-        "series": series[ok], "subject": raw.loc[ok, "subject"].astype("str").str.strip(),
-        "value": v, "n_obs": n_obs, "source_file": files, "source_row": rows[ok].astype("int64"),
-    })
-    table.insert(7, "vintage", table.groupby(["source_file", "series"])["date"]
-                 .transform("max"))
+    n_obs = pd.to_numeric(
+        raw.loc[ok, "n_obs"].astype("str").str.strip().replace("", np.nan), errors="coerce"
+    ).astype("Int64")
+    table = pd.DataFrame(
+        {
+            "date": date[ok].astype("datetime64[ns]"),
+            "country_iso3": iso3[ok].astype("str"),
+            "region": assign_regions(iso3[ok].astype("str"), p.scheme)["region"],
+            "series": series[ok],
+            "subject": raw.loc[ok, "subject"].astype("str").str.strip(),
+            "value": v,
+            "n_obs": n_obs,
+            "source_file": files,
+            "source_row": rows[ok].astype("int64"),
+        }
+    )
+    table.insert(7, "vintage", table.groupby(["source_file", "series"])["date"].transform("max"))
     table = table.reset_index(drop=True)
     extra = _report_extra(table)
     return finish_clean("demand", raw, table, rej, source_file, p, fmt, extra)
@@ -91,6 +131,14 @@ def clean_demand(raw: pd.DataFrame, fmt: str = "indeed", params: CleanParams | N
 def _report_extra(table: pd.DataFrame) -> dict[str, Any]:
     """Rows, countries and date range per series."""
     g = table.groupby("series")
-    return {"series": {s: {"rows": int(len(t)), "countries": sorted(t["country_iso3"].unique()),
-                           "first": str(t["date"].min().date()),
-                           "last": str(t["date"].max().date())} for s, t in g}}
+    return {
+        "series": {
+            s: {
+                "rows": int(len(t)),
+                "countries": sorted(t["country_iso3"].unique()),
+                "first": str(t["date"].min().date()),
+                "last": str(t["date"].max().date()),
+            }
+            for s, t in g
+        }
+    }

@@ -15,8 +15,12 @@ from marketlib.frames import distinct_codes
 
 
 def flag_range_pairs(
-    frame: pd.DataFrame, key_cols: list[str], amount_col: str,
-    min_ratio: float = 1.05, max_ratio: float = 2.5, order: str = "any",
+    frame: pd.DataFrame,
+    key_cols: list[str],
+    amount_col: str,
+    min_ratio: float = 1.05,
+    max_ratio: float = 2.5,
+    order: str = "any",
 ) -> tuple[pd.Series, pd.Series]:
     """Flag adjacent rows that agree on ``key_cols`` and differ only in amount (a posted range).
 
@@ -26,20 +30,31 @@ def flag_range_pairs(
     pairs. Returns ``(is_range_pair, range_pair_id)``.
     """
     if frame.empty:
-        return (pd.Series(False, index=frame.index, dtype=bool),
-                pd.Series(pd.NA, index=frame.index, dtype="Int64"))
+        return (
+            pd.Series(False, index=frame.index, dtype=bool),
+            pd.Series(pd.NA, index=frame.index, dtype="Int64"),
+        )
     keys = frame[key_cols]
     same = keys.eq(keys.shift(1)).all(axis=1).to_numpy(dtype=bool)
-    return _range_pairs(same, frame[amount_col].to_numpy(dtype="float64"), frame.index,
-                        min_ratio, max_ratio, order)
+    return _range_pairs(
+        same, frame[amount_col].to_numpy(dtype="float64"), frame.index, min_ratio, max_ratio, order
+    )
 
 
-def _range_pairs(same: np.ndarray, amt: np.ndarray, index: pd.Index, min_ratio: float,
-                 max_ratio: float, order: str = "any") -> tuple[pd.Series, pd.Series]:
+def _range_pairs(
+    same: np.ndarray,
+    amt: np.ndarray,
+    index: pd.Index,
+    min_ratio: float,
+    max_ratio: float,
+    order: str = "any",
+) -> tuple[pd.Series, pd.Series]:
     """:func:`flag_range_pairs` given ``same`` (row equals the previous row on every key)."""
     if len(same) == 0:
-        return (pd.Series(False, index=index, dtype=bool),
-                pd.Series(pd.NA, index=index, dtype="Int64"))
+        return (
+            pd.Series(False, index=index, dtype=bool),
+            pd.Series(pd.NA, index=index, dtype="Int64"),
+        )
     prev = np.concatenate([[np.nan], amt[:-1]])
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.maximum(amt, prev) / np.minimum(amt, prev)
@@ -55,13 +70,18 @@ def _range_pairs(same: np.ndarray, amt: np.ndarray, index: pd.Index, min_ratio: 
     pair_id = np.cumsum(second)
     ids = np.where(second, pair_id, np.where(first, np.concatenate([pair_id[1:], [0]]), 0))
     is_pair = first | second
-    return (pd.Series(is_pair, index=index),
-            pd.Series(pd.arrays.IntegerArray(ids.astype("int64"), ~is_pair), index=index))
+    return (
+        pd.Series(is_pair, index=index),
+        pd.Series(pd.arrays.IntegerArray(ids.astype("int64"), ~is_pair), index=index),
+    )
 
 
 def flag_outliers(
-    log_value: pd.Series, cell_fine: list[pd.Series], cell_coarse: list[pd.Series],
-    z: float = 3.5, min_cell: int = 20,
+    log_value: pd.Series,
+    cell_fine: list[pd.Series],
+    cell_coarse: list[pd.Series],
+    z: float = 3.5,
+    min_cell: int = 20,
 ) -> pd.Series:
     """Flag ``|modified z| > z`` (Iglewicz-Hoaglin) within cells (docs/methods.md#s3-7).
 
@@ -69,6 +89,7 @@ def flag_outliers(
     rows, else the coarse cell (year x seniority). A zero MAD falls back to the mean absolute
     deviation (``M = (x - med) / (1.253314 * meanAD)``).
     """
+
     def mz(cells: list[pd.Series]) -> tuple[pd.Series, pd.Series]:
         codes = cell_codes(cells)
         g = log_value.groupby(codes)
@@ -98,8 +119,7 @@ def cell_codes(cells: list[pd.Series]) -> np.ndarray:
     return pd.factorize(combine_codes([distinct_codes(s)[0] for s in cells]))[0]
 
 
-def modified_z(x: np.ndarray, med: np.ndarray, mad: np.ndarray,
-               mean_ad: np.ndarray) -> np.ndarray:
+def modified_z(x: np.ndarray, med: np.ndarray, mad: np.ndarray, mean_ad: np.ndarray) -> np.ndarray:
     """Return the modified z-scores of ``x`` given its cell's median, MAD and mean AD.
 
     Row-local (every argument is aligned with ``x``), so the pandas and the Dask engines share
@@ -123,8 +143,14 @@ def modified_z(x: np.ndarray, med: np.ndarray, mad: np.ndarray,
     return np.nan_to_num(m, nan=0.0)
 
 
-def outlier_from_scores(log_value: pd.Series, m_fine: pd.Series, n_fine: pd.Series,
-                        m_coarse: pd.Series, z: float, min_cell: int) -> pd.Series:
+def outlier_from_scores(
+    log_value: pd.Series,
+    m_fine: pd.Series,
+    n_fine: pd.Series,
+    m_coarse: pd.Series,
+    z: float,
+    min_cell: int,
+) -> pd.Series:
     """Flag rows whose fine-cell score (coarse where the fine cell is small) exceeds ``z``.
 
     Parameters
@@ -152,9 +178,11 @@ def outlier_inputs(clean: pd.DataFrame) -> tuple[pd.Series, list[pd.Series], lis
 
     Fine cell: rate kind x year x region x seniority; coarse: rate kind x year x seniority.
     """
-    return (np.log(clean["hourly_usd"]),
-            [clean["rate_kind"], clean["year"], clean["region"], clean["experience"]],
-            [clean["rate_kind"], clean["year"], clean["experience"]])
+    return (
+        np.log(clean["hourly_usd"]),
+        [clean["rate_kind"], clean["year"], clean["region"], clean["experience"]],
+        [clean["rate_kind"], clean["year"], clean["experience"]],
+    )
 
 
 def combine_codes(codes: list[np.ndarray]) -> np.ndarray:
@@ -185,8 +213,9 @@ def first_seen(codes: list[np.ndarray]) -> np.ndarray:
     return pd.Series(combine_codes(codes)).duplicated(keep="first").to_numpy()
 
 
-def flag_file_order(clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: str,
-                    p: CleanParams) -> pd.DataFrame:
+def flag_file_order(
+    clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: str, p: CleanParams
+) -> pd.DataFrame:
     """Add ``is_duplicate`` and ``is_range_pair``/``range_pair_id`` (rules within a file).
 
     Both rules compare rows of one source file only (``source_file`` is part of every key), so
@@ -217,18 +246,24 @@ def flag_file_order(clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: 
     for k in key_cols:
         v = np.asarray(codes[k])[nondup]
         same &= np.concatenate([[False], v[1:] == v[:-1]]) & (v >= 0)  # NA equals nothing
-    is_pair, pair_id = _range_pairs(same, out.loc[nondup, "amount"].to_numpy(dtype="float64"),
-                                    out.index[nondup], *p.range_pair_ratio,
-                                    order=input_format(fmt, "rates").range_order)
+    is_pair, pair_id = _range_pairs(
+        same,
+        out.loc[nondup, "amount"].to_numpy(dtype="float64"),
+        out.index[nondup],
+        *p.range_pair_ratio,
+        order=input_format(fmt, "rates").range_order,
+    )
     out["is_range_pair"] = is_pair.reindex(out.index, fill_value=False).astype(bool)
     out["range_pair_id"] = pair_id.reindex(out.index).astype("Int64")
     return out
 
 
-def flag_rates(clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: str,
-               p: CleanParams) -> pd.DataFrame:
+def flag_rates(
+    clean: pd.DataFrame, key_codes: dict[str, np.ndarray], fmt: str, p: CleanParams
+) -> pd.DataFrame:
     """Add ``is_duplicate``, ``is_range_pair``/``range_pair_id`` and ``is_outlier``."""
     out = flag_file_order(clean, key_codes, fmt, p)
-    out["is_outlier"] = flag_outliers(*outlier_inputs(out), z=p.outlier_z,
-                                      min_cell=p.outlier_min_cell)
+    out["is_outlier"] = flag_outliers(
+        *outlier_inputs(out), z=p.outlier_z, min_cell=p.outlier_min_cell
+    )
     return out

@@ -131,8 +131,11 @@ def propose_columns(frame: pd.DataFrame, fmt: Format) -> dict[str, tuple[str, fl
 
 
 #: Headers that name when a person joined, not when the pay was stated.
-HIRE_WORDS = re.compile(r"\b(hire|hired|hiring|start|started|join|joined|joining|onboard\w*|"
-                        r"employ\w* since|seniority date|tenure)\b", re.IGNORECASE)
+HIRE_WORDS = re.compile(
+    r"\b(hire|hired|hiring|start|started|join|joined|joining|onboard\w*|"
+    r"employ\w* since|seniority date|tenure)\b",
+    re.IGNORECASE,
+)
 #: A pay-date column spread over more distinct years than this looks like hire dates.
 HIRE_SPREAD_YEARS = 4
 
@@ -149,22 +152,37 @@ def date_warning(header: str, values: pd.Series) -> str | None:
     v = values.astype("str").str.strip()
     d = parse_dates(v[v.ne("")].head(SNIFF_ROWS))["date"].dropna()
     years = d.dt.year
-    spread = (f"{years.nunique()} distinct years ({years.min()}-{years.max()})"
-              if years.nunique() > HIRE_SPREAD_YEARS else "")
+    spread = (
+        f"{years.nunique()} distinct years ({years.min()}-{years.max()})"
+        if years.nunique() > HIRE_SPREAD_YEARS
+        else ""
+    )
     named = HIRE_WORDS.search(header)
     if not named and not spread:
         return None
-    why = " and ".join(x for x in (f"its header says {named.group(0)!r}" if named else "",
-                                   f"its values span {spread}" if spread else "") if x)
-    return (f"date column {header!r} looks like a hire or start date, not the pay date "
-            f"({why}): every row would be converted at that date's exchange rate. Map the "
-            "pay period's date, or give one with `date: {value: YYYY-MM-DD}`")
+    why = " and ".join(
+        x
+        for x in (
+            f"its header says {named.group(0)!r}" if named else "",
+            f"its values span {spread}" if spread else "",
+        )
+        if x
+    )
+    return (
+        f"date column {header!r} looks like a hire or start date, not the pay date "
+        f"({why}): every row would be converted at that date's exchange rate. Map the "
+        "pay period's date, or give one with `date: {value: YYYY-MM-DD}`"
+    )
 
 
 #: A pay unit the amount's header implies ("hourly_rate_usd" -> hour, "Base Salary" -> year).
-_UNIT_WORDS = (("hour", r"hour|hourly|per h\b|/h\b|\bhr\b"), ("day", r"\bday|daily"),
-               ("week", r"week"), ("month", r"month"),
-               ("year", r"salary|annual|yearly|year|per annum|\bp\.?a\b|compensation"))
+_UNIT_WORDS = (
+    ("hour", r"hour|hourly|per h\b|/h\b|\bhr\b"),
+    ("day", r"\bday|daily"),
+    ("week", r"week"),
+    ("month", r"month"),
+    ("year", r"salary|annual|yearly|year|per annum|\bp\.?a\b|compensation"),
+)
 
 
 def implied_constants(amount_header: str | None) -> dict[str, tuple[str, str]]:
@@ -210,13 +228,20 @@ class Inspection:
     @property
     def missing(self) -> list[str]:
         """Return the format's required columns no header (or constant) was found for."""
-        return [c for c in self.fmt.required if c not in self.columns
-                and c not in self.constants and c not in self.implied]
+        return [
+            c
+            for c in self.fmt.required
+            if c not in self.columns and c not in self.constants and c not in self.implied
+        ]
 
 
-def inspect_file(path: str | os.PathLike[str], fmt_name: str = "generic",
-                 columns: str | os.PathLike[str] | None = None,
-                 sheet: str | int | None = None, header_row: int | None = None) -> Inspection:
+def inspect_file(
+    path: str | os.PathLike[str],
+    fmt_name: str = "generic",
+    columns: str | os.PathLike[str] | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+) -> Inspection:
     """Read a pay file (CSV or a workbook) and propose its column map and unknown words.
 
     ``columns``: an existing column map to start from (its entries win over proposals).
@@ -225,27 +250,39 @@ def inspect_file(path: str | os.PathLike[str], fmt_name: str = "generic",
 
     fmt = input_format(fmt_name, "rates")
     table = read_table(path, sheet, header_row)
-    frame = table.frame.drop(columns=[c for c in (SHEET_ROW, MALFORMED)
-                                      if c in table.frame.columns]).fillna("")
+    frame = table.frame.drop(
+        columns=[c for c in (SHEET_ROW, MALFORMED) if c in table.frame.columns]
+    ).fillna("")
     proposal = propose_columns(frame, fmt)
     given = load_column_map(columns, fmt) if columns else ColumnMap()
     for col, header in given.headers.items():
         proposal[col] = (header.strip().lower(), GIVEN)
     for col in given.constants:
         proposal.pop(col, None)
-    mapped = ColumnMap({c: h for c, (h, _) in proposal.items()}, given.constants,
-                       given.source)
+    mapped = ColumnMap({c: h for c, (h, _) in proposal.items()}, given.constants, given.source)
     canonical = fmt.canonical(_fill_required(mapped.apply(frame, table.path), fmt)).frame
     warnings = []
     if "date" in proposal and proposal["date"][1] != GIVEN and proposal["date"][0] in frame:
         w = date_warning(proposal["date"][0], frame[proposal["date"][0]])
         if w:
             warnings.append(w)
-    implied = {c: v for c, v in implied_constants(proposal.get("amount", (None, 0))[0]).items()
-               if c not in proposal and c not in given.constants}
-    return Inspection(table.path, fmt, len(frame), list(frame.columns), proposal,
-                      _unknown(canonical), dict(given.constants), warnings, table.notes,
-                      implied)
+    implied = {
+        c: v
+        for c, v in implied_constants(proposal.get("amount", (None, 0))[0]).items()
+        if c not in proposal and c not in given.constants
+    }
+    return Inspection(
+        table.path,
+        fmt,
+        len(frame),
+        list(frame.columns),
+        proposal,
+        _unknown(canonical),
+        dict(given.constants),
+        warnings,
+        table.notes,
+        implied,
+    )
 
 
 def _fill_required(frame: pd.DataFrame, fmt: Format) -> pd.DataFrame:
@@ -267,8 +304,9 @@ def _unknown(c: pd.DataFrame) -> dict[str, Any]:
         "experience": experience_levels,
         "employment_type": lambda v: normalize_vocabulary(v, "employment_types"),
         "unit": money.normalize_units,
-        "currency": lambda v: v.str.strip().str.upper().where(
-            v.str.strip().str.upper().isin(money.iso4217_codes())),
+        "currency": lambda v: (
+            v.str.strip().str.upper().where(v.str.strip().str.upper().isin(money.iso4217_codes()))
+        ),
         "country": resolve_countries,
     }
     for col, known in checks.items():
@@ -288,32 +326,42 @@ def _unknown(c: pd.DataFrame) -> dict[str, Any]:
 def _yaml_key(text: str) -> str:
     import yaml
 
-    return yaml.safe_dump(text, default_style=None, allow_unicode=True).strip() \
-        .removesuffix("...").strip()
+    return (
+        yaml.safe_dump(text, default_style=None, allow_unicode=True)
+        .strip()
+        .removesuffix("...")
+        .strip()
+    )
 
 
 def column_map_yaml(ins: Inspection) -> str:
     """Return the proposed column map as editable YAML (unfound columns commented out)."""
-    lines = [f"# Column map for {ins.path.name} as format {ins.fmt.name} (marketlib inspect).",
-             "# For each column marketlib reads: the file's header. Edit, then:",
-             f"#   marketlib clean rates {ins.path.name} --format {ins.fmt.name} "
-             "--columns columns.yaml --values values.yaml",
-             "# A column the file lacks may be a constant: `unit: {value: year}`.",
-             f"# The file's headers: {', '.join(ins.headers)[:400]}"]
+    lines = [
+        f"# Column map for {ins.path.name} as format {ins.fmt.name} (marketlib inspect).",
+        "# For each column marketlib reads: the file's header. Edit, then:",
+        f"#   marketlib clean rates {ins.path.name} --format {ins.fmt.name} "
+        "--columns columns.yaml --values values.yaml",
+        "# A column the file lacks may be a constant: `unit: {value: year}`.",
+        f"# The file's headers: {', '.join(ins.headers)[:400]}",
+    ]
     for col in ins.fmt.columns:
         need = "required" if col in ins.fmt.required else "optional"
         if col in ins.constants:
-            lines.append(f"{col}: {{value: {_yaml_key(ins.constants[col])}}}    # {need}, "
-                         "a constant from the given map")
+            lines.append(
+                f"{col}: {{value: {_yaml_key(ins.constants[col])}}}    # {need}, "
+                "a constant from the given map"
+            )
         elif col in ins.columns:
             header, score = ins.columns[col]
             how = {SAME_NAME: "same name", GIVEN: "from the given map"}.get(
-                score, f"proposed, score {score:.2f} of 2")
+                score, f"proposed, score {score:.2f} of 2"
+            )
             lines.append(f"{col}: {_yaml_key(header)}    # {need}, {how}")
         elif col in ins.implied:
             value, why = ins.implied[col]
-            lines.append(f"{col}: {{value: {_yaml_key(value)}}}    # {need}, a constant {why}: "
-                         "check it")
+            lines.append(
+                f"{col}: {{value: {_yaml_key(value)}}}    # {need}, a constant {why}: check it"
+            )
         else:
             lines.append(f"# {col}:    # {need}: no header found")
     return "\n".join(lines) + "\n"
@@ -321,19 +369,26 @@ def column_map_yaml(ins: Inspection) -> str:
 
 def value_map_yaml(ins: Inspection) -> str:
     """Return a value map listing every unknown word (mapped to nothing yet) with choices."""
-    lines = [f"# Value map for {ins.path.name} (marketlib inspect): words marketlib does not "
-             "know.", "# Give each word the value it stands for; a word left at ~ stays "
-             "unknown (rows kept, the", "# variable missing for them)."]
+    lines = [
+        f"# Value map for {ins.path.name} (marketlib inspect): words marketlib does not know.",
+        "# Give each word the value it stands for; a word left at ~ stays unknown (rows kept, the",
+        "# variable missing for them).",
+    ]
     any_word = False
     for col in VALUE_COLUMNS:
         info = ins.unknown.get(col)
         if not info:
             continue
         choices = value_choices(col)
-        hint = (", ".join(choices) if choices else
-                "an ISO 4217 code" if col == "currency" else
-                "a skill word, e.g. kubernetes, pytorch, mlops (data/skills.csv)"
-                if col == "skills" else "a country name or ISO code")
+        hint = (
+            ", ".join(choices)
+            if choices
+            else "an ISO 4217 code"
+            if col == "currency"
+            else "a skill word, e.g. kubernetes, pytorch, mlops (data/skills.csv)"
+            if col == "skills"
+            else "a country name or ISO code"
+        )
         lines.append(f"{col}:    # choose: {hint}")
         for word, n in info["values"].items():
             lines.append(f"  {_yaml_key(word)}: ~    # {n} row(s)")
@@ -345,8 +400,11 @@ def value_map_yaml(ins: Inspection) -> str:
 
 def inspection_text(ins: Inspection) -> str:
     """Return the terminal report of an inspection."""
-    out = [f"{ins.path}: {ins.rows:,} rows, {len(ins.headers)} columns (format {ins.fmt.name})",
-           "headers: " + ", ".join(ins.headers)[:600], "proposed column map:"]
+    out = [
+        f"{ins.path}: {ins.rows:,} rows, {len(ins.headers)} columns (format {ins.fmt.name})",
+        "headers: " + ", ".join(ins.headers)[:600],
+        "proposed column map:",
+    ]
     for col in ins.fmt.columns:
         if col in ins.constants:
             out.append(f"  {col}: {{value: {ins.constants[col]}}}")
@@ -362,15 +420,19 @@ def inspection_text(ins: Inspection) -> str:
     out.append("why each column was picked:")
     for col, (header, score) in ins.columns.items():
         if col not in ins.constants:
-            out.append(f"  {col} <- {header}: " + why.get(
-                score, f"header {header_score(col, header):.1f} + values "
-                       f"{score - header_score(col, header):.2f} (score {score:.2f} of 2)"))
+            out.append(
+                f"  {col} <- {header}: "
+                + why.get(
+                    score,
+                    f"header {header_score(col, header):.1f} + values "
+                    f"{score - header_score(col, header):.2f} (score {score:.2f} of 2)",
+                )
+            )
     for w in ins.warnings:
         out.append(f"warning: {w}")
     if not ins.unknown:
         out.append("unknown words: none")
     for col, info in ins.unknown.items():
         top = ", ".join(f"{w!r} {n}" for w, n in list(info["values"].items())[:8])
-        out.append(f"unknown {col} words ({info['rows']} rows, {info['distinct']} distinct): "
-                   f"{top}")
+        out.append(f"unknown {col} words ({info['rows']} rows, {info['distinct']} distinct): {top}")
     return "\n".join(out)

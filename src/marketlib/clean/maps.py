@@ -26,8 +26,15 @@ from marketlib.sources import InputError
 #: Columns the readers add (a malformed row's problem, a workbook's row numbers): never shown
 #: to the analyst as the file's headers.
 _READER_COLUMNS = frozenset({"_malformed_row", "_sheet_row"})
-VALUE_COLUMNS = ("experience", "employment_type", "unit", "currency", "country", "role_family",
-                 "skills")
+VALUE_COLUMNS = (
+    "experience",
+    "employment_type",
+    "unit",
+    "currency",
+    "country",
+    "role_family",
+    "skills",
+)
 EXPERIENCE_LEVELS = ("junior", "mid", "senior", "lead", "executive")
 
 
@@ -70,18 +77,22 @@ class ColumnMap:
         missing = {k: h for k, h in self.headers.items() if h.strip().lower() not in cols}
         if missing:
             k, h = next(iter(missing.items()))
-            raise InputError(self.source or "--columns",
-                             f"key {k!r}: header {h!r} is not in {Path(path).name} "
-                             f"(its headers: "
-                             f"{', '.join(c for c in cols if c not in _READER_COLUMNS)[:300]})")
+            raise InputError(
+                self.source or "--columns",
+                f"key {k!r}: header {h!r} is not in {Path(path).name} "
+                f"(its headers: "
+                f"{', '.join(c for c in cols if c not in _READER_COLUMNS)[:300]})",
+            )
         rename = {h.strip().lower(): k for k, h in self.headers.items()}
         targets = set(rename.values()) | set(self.constants)
         clash = {c: f"input_{c}" for c in cols if c in targets and c not in rename}
         out = frame.rename(columns={**clash, **rename})
         if len(set(out.columns)) != len(out.columns):
-            raise InputError(self.source or "--columns",
-                             "two columns of the file would get the same name "
-                             f"(renamed: {sorted(clash.values())})")
+            raise InputError(
+                self.source or "--columns",
+                "two columns of the file would get the same name "
+                f"(renamed: {sorted(clash.values())})",
+            )
         for k, v in self.constants.items():
             out[k] = v
         return out
@@ -122,8 +133,7 @@ def load_column_map(path: str | os.PathLike[str] | None, fmt: Format) -> ColumnM
     return column_map_from(data, fmt, where)
 
 
-def column_map_from(data: Mapping[str, Any], fmt: Format, where: str = "columns"
-                    ) -> ColumnMap:
+def column_map_from(data: Mapping[str, Any], fmt: Format, where: str = "columns") -> ColumnMap:
     """Validate a column map given as a mapping (see :func:`load_column_map`)."""
     choices = fmt.columns
     headers: dict[str, str] = {}
@@ -135,24 +145,39 @@ def column_map_from(data: Mapping[str, Any], fmt: Format, where: str = "columns"
             raise InputError(where, f"key {k!r} given twice (keys ignore case)")
         seen.add(k)
         if k not in choices:
-            raise InputError(where, f"key {str(key)[:60]!r} is not a column of format "
-                                    f"{fmt.name} (choices: {', '.join(choices)})")
+            raise InputError(
+                where,
+                f"key {str(key)[:60]!r} is not a column of format "
+                f"{fmt.name} (choices: {', '.join(choices)})",
+            )
         if isinstance(value, dict):
-            if set(value) != {"value"} or isinstance(value["value"], dict | list) \
-                    or value["value"] is None:
+            if (
+                set(value) != {"value"}
+                or isinstance(value["value"], dict | list)
+                or value["value"] is None
+            ):
                 raise InputError(where, f"key {k!r}: a constant is written {{value: TEXT}}")
             constants[k] = str(value["value"]).strip()
             if not constants[k]:
-                raise InputError(where, f"key {k!r}: an empty constant would leave every row "
-                                        "without it")
+                raise InputError(
+                    where, f"key {k!r}: an empty constant would leave every row without it"
+                )
         elif isinstance(value, str) and value.strip():
             headers[k] = value.strip()
         else:
-            raise InputError(where, f"key {k!r}: give the file's header as text, or "
-                                    "{value: CONSTANT} (got "
-                                    f"{type(value).__name__})")
-    dup = sorted({h.lower() for h in headers.values()
-                  if [x.lower() for x in headers.values()].count(h.lower()) > 1})
+            raise InputError(
+                where,
+                f"key {k!r}: give the file's header as text, or "
+                "{value: CONSTANT} (got "
+                f"{type(value).__name__})",
+            )
+    dup = sorted(
+        {
+            h.lower()
+            for h in headers.values()
+            if [x.lower() for x in headers.values()].count(h.lower()) > 1
+        }
+    )
     if dup:
         raise InputError(where, f"header {dup[0]!r} is mapped to two columns")
     return ColumnMap(headers, constants, where)
@@ -180,14 +205,20 @@ def value_map_from(data: Mapping[str, Any], where: str = "values") -> ValueMap:
     for column, entries in data.items():
         col = str(column).strip().lower()
         if col not in VALUE_COLUMNS:
-            raise InputError(where, f"key {str(column)[:60]!r} is not a column with words "
-                                    f"(choices: {', '.join(VALUE_COLUMNS)})")
+            raise InputError(
+                where,
+                f"key {str(column)[:60]!r} is not a column with words "
+                f"(choices: {', '.join(VALUE_COLUMNS)})",
+            )
         entries = _mapping(entries, where, f"value map's {col!r} entry")
         for w in entries:
             if not isinstance(w, str | int | float) or isinstance(w, bool) or w is None:
-                raise InputError(where, f"{col}: the word {w!r} is not text (YAML reads yes, "
-                                        "no, on, off and null as other values): quote it, e.g. "
-                                        "'NO': NOR")
+                raise InputError(
+                    where,
+                    f"{col}: the word {w!r} is not text (YAML reads yes, "
+                    "no, on, off and null as other values): quote it, e.g. "
+                    "'NO': NOR",
+                )
         targets = {str(w): t for w, t in entries.items() if t is not None}
         checked = _check_targets(col, targets, where)
         keys = word_key(pd.Series(list(checked), dtype="str")).tolist()
@@ -195,9 +226,12 @@ def value_map_from(data: Mapping[str, Any], where: str = "values") -> ValueMap:
         for word, key, target in zip(checked, keys, checked.values(), strict=True):
             if key in mapped and mapped[key] != target:
                 first = next(w for w, k in zip(checked, keys, strict=True) if k == key)
-                raise InputError(where, f"{col}: {first!r} and {word!r} are one word once "
-                                        f"case and separators are folded, mapped to "
-                                        f"{mapped[key]!r} and {target!r}: keep one")
+                raise InputError(
+                    where,
+                    f"{col}: {first!r} and {word!r} are one word once "
+                    f"case and separators are folded, mapped to "
+                    f"{mapped[key]!r} and {target!r}: keep one",
+                )
             mapped[key] = target
         words[col] = mapped
     return ValueMap(words, where)
@@ -208,34 +242,45 @@ def _check_targets(col: str, targets: dict[str, Any], where: str) -> dict[str, s
     choices = value_choices(col)
     for word, target in targets.items():
         if isinstance(target, dict | list) or isinstance(target, bool):
-            raise InputError(where, f"{col}: {word[:60]!r} must map to a word "
-                                    f"(got {type(target).__name__})")
+            raise InputError(
+                where, f"{col}: {word[:60]!r} must map to a word (got {type(target).__name__})"
+            )
         t = str(target).strip()
         if choices is not None:
             if t not in choices:
-                raise InputError(where, f"{col}: {word[:60]!r} -> {t[:60]!r} is not one of "
-                                        f"{', '.join(choices)}")
+                raise InputError(
+                    where, f"{col}: {word[:60]!r} -> {t[:60]!r} is not one of {', '.join(choices)}"
+                )
         elif col == "currency":
             from marketlib.money import iso4217_codes
 
             if t.upper() not in iso4217_codes():
-                raise InputError(where, f"currency: {word[:60]!r} -> {t[:60]!r} is not an "
-                                        "ISO 4217 code (e.g. EUR, USD, INR)")
+                raise InputError(
+                    where,
+                    f"currency: {word[:60]!r} -> {t[:60]!r} is not an "
+                    "ISO 4217 code (e.g. EUR, USD, INR)",
+                )
             t = t.upper()
         elif col == "skills":
             from marketlib.clean.skills import SKILL_WORD, skill_word
 
             t = skill_word(t)
             if not SKILL_WORD.match(t):
-                raise InputError(where, f"skills: {word[:60]!r} -> {t[:60]!r} is not one skill "
-                                        "word (no spaces or separators; e.g. kubernetes)")
+                raise InputError(
+                    where,
+                    f"skills: {word[:60]!r} -> {t[:60]!r} is not one skill "
+                    "word (no spaces or separators; e.g. kubernetes)",
+                )
         elif col == "country":
             from marketlib.regions import resolve_countries
 
             iso3 = resolve_countries(pd.Series([t], dtype="str")).iloc[0]
             if pd.isna(iso3):
-                raise InputError(where, f"country: {word[:60]!r} -> {t[:60]!r} is not a "
-                                        "country marketlib knows (use an ISO2/ISO3 code)")
+                raise InputError(
+                    where,
+                    f"country: {word[:60]!r} -> {t[:60]!r} is not a "
+                    "country marketlib knows (use an ISO2/ISO3 code)",
+                )
             t = str(iso3)
         out[word] = t
     return out
@@ -265,8 +310,9 @@ def unknown_words(values: pd.Series, known: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in unknown.value_counts().items()}
 
 
-def merge_unknown_words(parts: list[dict[str, dict[str, int]]], top: int = TOP_UNKNOWN
-                        ) -> dict[str, Any]:
+def merge_unknown_words(
+    parts: list[dict[str, dict[str, int]]], top: int = TOP_UNKNOWN
+) -> dict[str, Any]:
     """Sum per-column word counts of several parts; keep the ``top`` commonest per column.
 
     Returns ``{column: {"rows": n, "distinct": k, "values": {word: count}}}`` for the columns
@@ -281,8 +327,11 @@ def merge_unknown_words(parts: list[dict[str, dict[str, int]]], top: int = TOP_U
         if not total:
             continue
         ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
-        out[col] = {"rows": sum(total.values()), "distinct": len(total),
-                    "values": dict(ranked[:top])}
+        out[col] = {
+            "rows": sum(total.values()),
+            "distinct": len(total),
+            "values": dict(ranked[:top]),
+        }
     return out
 
 
@@ -312,14 +361,20 @@ def check_constants(columns: ColumnMap, values: ValueMap) -> None:
             return any(bool((parse_numbers(v, d) > 0).all()) for d in (".", ","))
         return True
 
-    hints = {"unit": "hour, day, week, month or year", "currency": "an ISO 4217 code",
-             "country": "an ISO2/ISO3 code or an English name", "amount": "a positive number",
-             "experience": ", ".join(EXPERIENCE_LEVELS),
-             "employment_type": "a word the employment vocabulary knows"}
+    hints = {
+        "unit": "hour, day, week, month or year",
+        "currency": "an ISO 4217 code",
+        "country": "an ISO2/ISO3 code or an English name",
+        "amount": "a positive number",
+        "experience": ", ".join(EXPERIENCE_LEVELS),
+        "employment_type": "a word the employment vocabulary knows",
+    }
     for col, constant in columns.constants.items():
         mapped = values.words.get(col, {}).get(str(word_key(pd.Series([constant])).iloc[0]))
         v = pd.Series([mapped if mapped is not None else constant], dtype="str")
         if col in hints and not known(col, v):
-            raise InputError(columns.source or "columns",
-                             f"{col}: the constant {constant[:60]!r} is not {hints[col]}: "
-                             f"every row would be rejected or lose its {col}")
+            raise InputError(
+                columns.source or "columns",
+                f"{col}: the constant {constant[:60]!r} is not {hints[col]}: "
+                f"every row would be rejected or lose its {col}",
+            )

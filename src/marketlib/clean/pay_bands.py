@@ -33,9 +33,23 @@ from marketlib.regions import assign_regions, resolve_countries
 POOLED = frozenset({"other"})
 #: Titles of people not in work (their pay answers, if any, are kept but not "employed").
 NOT_EMPLOYED = frozenset({"student", "currently not employed", ""})
-COLUMNS = ("year", "country_iso3", "region", "subregion", "country_name", "title", "employed",
-           "years_coding", "years_ml", "pay_band", "pay_low_usd", "pay_high_usd", "skills",
-           "source_file", "source_row")
+COLUMNS = (
+    "year",
+    "country_iso3",
+    "region",
+    "subregion",
+    "country_name",
+    "title",
+    "employed",
+    "years_coding",
+    "years_ml",
+    "pay_band",
+    "pay_low_usd",
+    "pay_high_usd",
+    "skills",
+    "source_file",
+    "source_row",
+)
 _BAND = r"^\$?(?P<low>[\d,]+)\s*-\s*\$?(?P<high>[\d,]+)$"
 _TOP = r"^>\s*\$?(?P<low>[\d,]+)$"
 
@@ -47,6 +61,7 @@ def band_bounds(bands: pd.Series) -> pd.DataFrame:
     ``> $1,000,000`` is ``[1000000, inf)``. Unparseable texts give NaN. Each distinct text is
     parsed once.
     """
+
     def parse(u: pd.Series) -> pd.DataFrame:
         t = u.astype("str").str.strip()
         closed = t.str.extract(_BAND)
@@ -61,12 +76,17 @@ def band_bounds(bands: pd.Series) -> pd.DataFrame:
 
     codes, uniques = pd.factorize(bands, use_na_sentinel=False)
     parsed = parse(pd.Series(uniques, dtype="str"))
-    return pd.DataFrame({c: parsed[c].to_numpy()[codes] for c in ("low", "high")},
-                        index=bands.index)
+    return pd.DataFrame(
+        {c: parsed[c].to_numpy()[codes] for c in ("low", "high")}, index=bands.index
+    )
 
 
-def clean_pay_bands(raw: pd.DataFrame, fmt: str = "kaggle", params: CleanParams | None = None,
-                    source_file: str | pd.Series = "") -> CleanResult:
+def clean_pay_bands(
+    raw: pd.DataFrame,
+    fmt: str = "kaggle",
+    params: CleanParams | None = None,
+    source_file: str | pd.Series = "",
+) -> CleanResult:
     """Clean banded pay rows (the ``kaggle`` format's columns) into ``pay_bands``."""
     p = params or CleanParams()
     raw, source_file, rej = start_clean(raw, source_file)
@@ -74,16 +94,25 @@ def clean_pay_bands(raw: pd.DataFrame, fmt: str = "kaggle", params: CleanParams 
     country = raw["country"].astype("str").str.strip()
     rej.add(blank(band), "missing_required", "no yearly compensation answered (pay band blank)")
     bounds = band_bounds(band)
-    rej.add(bounds["low"].isna(), "unparseable_band",
-            lazy_detail("pay band ", band, " is not 'A-B' or '> A' in USD"))
+    rej.add(
+        bounds["low"].isna(),
+        "unparseable_band",
+        lazy_detail("pay band ", band, " is not 'A-B' or '> A' in USD"),
+    )
     rej.add(blank(country), "missing_required", "country of residence blank")
     pooled = map_distinct(country, lambda u: u.str.casefold().isin(POOLED)).astype(bool)
-    rej.add(pooled, "pooled_country",
-            "Kaggle pools countries with fewer than 50 respondents as 'Other': no country, "
-            "so no region")
+    rej.add(
+        pooled,
+        "pooled_country",
+        "Kaggle pools countries with fewer than 50 respondents as 'Other': no country, "
+        "so no region",
+    )
     iso3 = resolve_countries(country, keep=rej.ok.to_numpy())
-    rej.add(iso3.isna(), "unknown_country",
-            lazy_detail("country ", country, " is not a country any vocabulary knows"))
+    rej.add(
+        iso3.isna(),
+        "unknown_country",
+        lazy_detail("country ", country, " is not a country any vocabulary knows"),
+    )
     ok = rej.ok
     rows = source_rows(raw, source_file)
     keep = raw.loc[ok]
@@ -92,19 +121,25 @@ def clean_pay_bands(raw: pd.DataFrame, fmt: str = "kaggle", params: CleanParams 
     student = keep["student"].astype("str").str.strip().str.casefold().eq("yes")
     skills, unknown = normalize_skills(keep["skills"].astype("str"))
     files = kept_sources(source_file, ok)
-    table = pd.DataFrame({
-        "year": pd.to_numeric(keep["year"], errors="raise").astype("int64"),
-        "country_iso3": iso3[ok].astype("str"), "region": geo["region"],
-        "subregion": geo["subregion"], "country_name": country[ok],
-        "title": title,
-        "employed": (~title.str.casefold().isin(NOT_EMPLOYED) & ~student).astype(bool),
-        "years_coding": keep["years_coding"].astype("str").str.strip(),
-        "years_ml": keep["years_ml"].astype("str").str.strip(),
-        "pay_band": band[ok], "pay_low_usd": bounds.loc[ok, "low"].astype(float),
-        "pay_high_usd": bounds.loc[ok, "high"].astype(float),
-        "skills": skills.to_numpy(),
-        "source_file": files, "source_row": rows[ok].astype("int64"),
-    }).reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "year": pd.to_numeric(keep["year"], errors="raise").astype("int64"),
+            "country_iso3": iso3[ok].astype("str"),
+            "region": geo["region"],
+            "subregion": geo["subregion"],
+            "country_name": country[ok],
+            "title": title,
+            "employed": (~title.str.casefold().isin(NOT_EMPLOYED) & ~student).astype(bool),
+            "years_coding": keep["years_coding"].astype("str").str.strip(),
+            "years_ml": keep["years_ml"].astype("str").str.strip(),
+            "pay_band": band[ok],
+            "pay_low_usd": bounds.loc[ok, "low"].astype(float),
+            "pay_high_usd": bounds.loc[ok, "high"].astype(float),
+            "skills": skills.to_numpy(),
+            "source_file": files,
+            "source_row": rows[ok].astype("int64"),
+        }
+    ).reset_index(drop=True)
     extra = _report_extra(table)
     extra["unknown_skill_words"] = dict(list(unknown.items())[:50])
     return finish_clean("pay_bands", raw, table, rej, source_file, p, fmt, extra)
@@ -114,9 +149,12 @@ def _report_extra(table: pd.DataFrame) -> dict[str, Any]:
     """Respondents with pay per year and country (the SOURCE.md recount), employed ones."""
     by = table.groupby(["year", "country_iso3"]).size()
     return {
-        "respondents_by_year": {str(k): int(v) for k, v in table["year"].value_counts()
-                                .sort_index().items()},
-        "employed_by_year": {str(k): int(v) for k, v in table.loc[table["employed"], "year"]
-                             .value_counts().sort_index().items()},
+        "respondents_by_year": {
+            str(k): int(v) for k, v in table["year"].value_counts().sort_index().items()
+        },
+        "employed_by_year": {
+            str(k): int(v)
+            for k, v in table.loc[table["employed"], "year"].value_counts().sort_index().items()
+        },
         "respondents_by_country": {f"{y} {c}": int(v) for (y, c), v in by.items()},
     }

@@ -42,12 +42,18 @@ class Maps:
     values: ValueMap = ValueMap()
 
     @classmethod
-    def load(cls, fmt: Format, columns: str | os.PathLike[str] | None = None,
-             values: str | os.PathLike[str] | None = None) -> Maps:
+    def load(
+        cls,
+        fmt: Format,
+        columns: str | os.PathLike[str] | None = None,
+        values: str | os.PathLike[str] | None = None,
+    ) -> Maps:
         """Read and validate the map files (exit-2 errors name the map and the key)."""
         if (columns or values) and fmt.table != "rates":
-            raise InputError("--columns/--values", f"maps apply to pay (rates) files; "
-                                                   f"{fmt.name} is a {fmt.table} format")
+            raise InputError(
+                "--columns/--values",
+                f"maps apply to pay (rates) files; {fmt.name} is a {fmt.table} format",
+            )
         maps = cls(load_column_map(columns, fmt), load_value_map(values))
         check_constants(maps.columns, maps.values)
         return maps
@@ -92,8 +98,11 @@ def expand_inputs(patterns: list[str]) -> list[str]:
             # named *.csv) is refused by the reader, naming it, never skipped in silence
             from marketlib.sources.sheets import SPREADSHEET_SUFFIXES
 
-            found = sorted(str(p) for p in Path(pat).iterdir()
-                           if p.suffix.lower() in (".csv", *SPREADSHEET_SUFFIXES))
+            found = sorted(
+                str(p)
+                for p in Path(pat).iterdir()
+                if p.suffix.lower() in (".csv", *SPREADSHEET_SUFFIXES)
+            )
             if not found:
                 raise InputError(pat, "folder has no .csv or workbook files")
         elif glob.has_magic(pat):
@@ -110,17 +119,25 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     return out
 
 
-def read_inputs(files: list[str | os.PathLike[str]], fmt: Format,
-                maps: Maps | None = None, names: list[str] | None = None,
-                sheet: str | int | None = None, header_row: int | None = None) -> Inputs:
+def read_inputs(
+    files: list[str | os.PathLike[str]],
+    fmt: Format,
+    maps: Maps | None = None,
+    names: list[str] | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+) -> Inputs:
     """Read every file (column map applied, required columns checked) before any writing.
 
     ``names``: what ``source_file`` and the provenance call each file (default: its path).
     ``sheet``, ``header_row``: for workbooks (:func:`marketlib.sources.read_table`).
     """
     maps = maps or Maps()
-    hint = "; name them with --columns MAP.yaml (see `marketlib inspect FILE`)" \
-        if fmt.table == "rates" else ""
+    hint = (
+        "; name them with --columns MAP.yaml (see `marketlib inspect FILE`)"
+        if fmt.table == "rates"
+        else ""
+    )
     tables = []
     for f in files:
         t = fmt.read(str(f)) if fmt.read is not None else read_table(f, sheet, header_row)
@@ -131,14 +148,18 @@ def read_inputs(files: list[str | os.PathLike[str]], fmt: Format,
     if fmt.table == "activity":
         from marketlib.clean.activity import stack_activity
 
-        frame, source = stack_activity([(t.frame, n) for t, n in zip(tables, shown,
-                                                                      strict=True)])
+        frame, source = stack_activity([(t.frame, n) for t, n in zip(tables, shown, strict=True)])
     else:
-        frame = (pd.concat([t.frame for t in tables], ignore_index=True).fillna("")
-                 if len(tables) > 1 else tables[0].frame.fillna(""))
-        source = pd.Series(np.repeat(np.array(shown, dtype=object),
-                                     [len(t.frame) for t in tables]),
-                           index=frame.index, dtype="str")
+        frame = (
+            pd.concat([t.frame for t in tables], ignore_index=True).fillna("")
+            if len(tables) > 1
+            else tables[0].frame.fillna("")
+        )
+        source = pd.Series(
+            np.repeat(np.array(shown, dtype=object), [len(t.frame) for t in tables]),
+            index=frame.index,
+            dtype="str",
+        )
     sha = {n: t.sha256 for n, t in zip(shown, tables, strict=True)}
     return Inputs(frame, source, sha, tables)
 
@@ -150,16 +171,24 @@ def clean_inputs(inputs: Inputs, fmt: Format, params: CleanParams) -> CleanResul
     """
     from marketlib.clean import cleaners
 
-    return cleaners()[fmt.table](inputs.frame, fmt.name,
-                                 with_collection_date(params, inputs.sha256),
-                                 source_file=inputs.source_file)
+    return cleaners()[fmt.table](
+        inputs.frame,
+        fmt.name,
+        with_collection_date(params, inputs.sha256),
+        source_file=inputs.source_file,
+    )
 
 
-def clean_files(files: list[str | os.PathLike[str]], fmt_name: str, table: str | None,
-                params: CleanParams, maps: Maps | None = None,
-                names: list[str] | None = None, sheet: str | int | None = None,
-                header_row: int | None = None
-                ) -> tuple[CleanResult, dict[str, str], list[str]]:
+def clean_files(
+    files: list[str | os.PathLike[str]],
+    fmt_name: str,
+    table: str | None,
+    params: CleanParams,
+    maps: Maps | None = None,
+    names: list[str] | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+) -> tuple[CleanResult, dict[str, str], list[str]]:
     """Read and clean ``files`` of one format.
 
     Returns the result, each input's sha256 and the readers' notes (a workbook's sheet,
@@ -186,8 +215,9 @@ def with_collection_date(params: CleanParams, sha256: dict[str, str]) -> CleanPa
     return replace(params, collected_on=max(known)) if known else params
 
 
-def write_clean(result: CleanResult, out: str | os.PathLike[str],
-                inputs: dict[str, str]) -> dict[str, Path]:
+def write_clean(
+    result: CleanResult, out: str | os.PathLike[str], inputs: dict[str, str]
+) -> dict[str, Path]:
     """Write the clean table, the rejected rows and the report together (atomically)."""
     from marketlib.storage import write_outputs
 
@@ -197,26 +227,34 @@ def write_clean(result: CleanResult, out: str | os.PathLike[str],
 #: What becomes of a row whose word no vocabulary knows: a row without its country, currency
 #: or unit cannot be converted to USD per year, so it is rejected with that reason; other
 #: columns keep the row with the variable missing.
-UNKNOWN_WORD_FATE = {c: f"rows rejected: a rate needs its {c}"
-                     for c in ("country", "currency", "unit")} | {
-    "skills": "rows kept, the word kept as a skill as written"}
+UNKNOWN_WORD_FATE = {
+    c: f"rows rejected: a rate needs its {c}" for c in ("country", "currency", "unit")
+} | {"skills": "rows kept, the word kept as a skill as written"}
 
 
 def summary_lines(r: dict[str, Any], name: str) -> list[str]:
     """Return the terminal summary of a clean report: counts, reasons, words nobody knows."""
-    lines = [f"{name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
-             f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip()]
+    lines = [
+        f"{name}: {r['rows_in']} rows in, {r['rows_clean']} clean, "
+        f"{r['rows_rejected']} rejected {r['reasons'] or ''}".rstrip()
+    ]
     unknown = r.get("unknown_words") or {}
     if unknown:
-        lines.append("  words no vocabulary or value map knows (map them with --values "
-                     "MAP.yaml, e.g. `marketlib inspect FILE --write-maps DIR`):")
+        lines.append(
+            "  words no vocabulary or value map knows (map them with --values "
+            "MAP.yaml, e.g. `marketlib inspect FILE --write-maps DIR`):"
+        )
         for col, info in unknown.items():
             top = ", ".join(f"{w!r} {n}" for w, n in list(info["values"].items())[:5])
             more = info["distinct"] - min(5, len(info["values"]))
-            lines.append(f"    {col}: {info['rows']} row(s): {top}"
-                         + (f" and {more} more" if more > 0 else "")
-                         + f" ({UNKNOWN_WORD_FATE.get(col, 'rows kept, ' + col + ' missing')})")
+            lines.append(
+                f"    {col}: {info['rows']} row(s): {top}"
+                + (f" and {more} more" if more > 0 else "")
+                + f" ({UNKNOWN_WORD_FATE.get(col, 'rows kept, ' + col + ' missing')})"
+            )
     if r["rows_in"] > 0 and r["rows_clean"] == 0:
-        lines.append(f"  every row was rejected (exit {EXIT_ALL_REJECTED}); see the reasons "
-                     "above and the rejected file")
+        lines.append(
+            f"  every row was rejected (exit {EXIT_ALL_REJECTED}); see the reasons "
+            "above and the rejected file"
+        )
     return lines

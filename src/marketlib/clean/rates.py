@@ -93,7 +93,9 @@ class RateRows:
 
 
 def clean_rates(
-    raw: pd.DataFrame, fmt: str, params: CleanParams | None = None,
+    raw: pd.DataFrame,
+    fmt: str,
+    params: CleanParams | None = None,
     source_file: str | pd.Series = "",
 ) -> CleanResult:
     """Clean a rates table (``aijobs`` or ``generic`` format) into ``rates`` rows.
@@ -120,15 +122,17 @@ def clean_rates(
     p = params or CleanParams()
     rows = clean_rate_rows(raw, fmt, p, source_file)
     clean = flag_rates(rows.clean, rows.raw_ok_codes, fmt, p)
-    report = rates_report(rows.raw, clean, rows.rejected, rows.experience_given, p, fmt,
-                          rows.unknown)
+    report = rates_report(
+        rows.raw, clean, rows.rejected, rows.experience_given, p, fmt, rows.unknown
+    )
     result = CleanResult("rates", clean, rows.rejected, report)
     result.check_invariant()
     return result
 
 
-def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
-                    source_file: str | pd.Series = "") -> RateRows:
+def clean_rate_rows(
+    raw: pd.DataFrame, fmt: str, p: CleanParams, source_file: str | pd.Series = ""
+) -> RateRows:
     """Run every row-local rule of the rates cleaner: reasons, conversions, regions.
 
     Parameters
@@ -156,10 +160,14 @@ def clean_rate_rows(raw: pd.DataFrame, fmt: str, p: CleanParams,
     for col in extra_cols:  # kept (SPEC), never over a column marketlib writes
         cols[names[col]] = take_rows(raw[col], ok).reset_index(drop=True)
     clean = pd.DataFrame(cols, index=pd.RangeIndex(int(ok.sum())), copy=False)  # no block copy
-    return RateRows(raw=raw, clean=clean, rejected=rejected_frame(raw, x.rej, source_file),
-                    experience_given=~blank(x.c["experience"])[ok].to_numpy(),
-                    raw_ok_codes={col: distinct_codes(raw[col])[0][ok] for col in raw.columns},
-                    unknown=_unknown(x, malformed))
+    return RateRows(
+        raw=raw,
+        clean=clean,
+        rejected=rejected_frame(raw, x.rej, source_file),
+        experience_given=~blank(x.c["experience"])[ok].to_numpy(),
+        raw_ok_codes={col: distinct_codes(raw[col])[0][ok] for col in raw.columns},
+        unknown=_unknown(x, malformed),
+    )
 
 
 @dataclass
@@ -187,63 +195,92 @@ class _Parsed:
     skills_unknown: dict[str, int] = field(default_factory=dict)  # accepted rows' only
 
 
-def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanParams
-           ) -> _Parsed:
+def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanParams) -> _Parsed:
     """Parse dates, amounts, units, currencies and countries, convert to USD, add reasons."""
     can = canonical_rates(raw, fmt, p)
     c = can.frame
     rej = Rejections(raw.index, malformed)
 
     for col in can.required:
-        rej.add(blank(c[col]), "missing_required",
-                f"required value missing: {can.labels.get(col, col)}")
+        rej.add(
+            blank(c[col]), "missing_required", f"required value missing: {can.labels.get(col, col)}"
+        )
 
     dates = parse_dates(c["date"], p.date_order)
     if can.year_only:
         not_year = dates["precision"].ne("Y").fillna(True)
         dates.loc[not_year, "date"] = pd.NaT
     accepted = "YYYY" if can.year_only else ACCEPTED_DATES
-    rej.add(dates["out_of_range"].fillna(False).astype(bool), "date_out_of_range",
-            lazy_detail("date ", c["date"], " has a year outside 1678..2261"))
-    rej.add(dates["ambiguous"].astype(bool), "unparseable_date",
-            lazy_detail("date ", c["date"], AMBIGUOUS_DATE))
-    rej.add(dates["date"].isna(), "unparseable_date",
-            lazy_detail("date ", c["date"], f" is not a date (accepted: {accepted})"))
+    rej.add(
+        dates["out_of_range"].fillna(False).astype(bool),
+        "date_out_of_range",
+        lazy_detail("date ", c["date"], " has a year outside 1678..2261"),
+    )
+    rej.add(
+        dates["ambiguous"].astype(bool),
+        "unparseable_date",
+        lazy_detail("date ", c["date"], AMBIGUOUS_DATE),
+    )
+    rej.add(
+        dates["date"].isna(),
+        "unparseable_date",
+        lazy_detail("date ", c["date"], f" is not a date (accepted: {accepted})"),
+    )
     lo_date, hi_date = pd.Timestamp(p.min_date), pd.Timestamp(p.resolved_max_date())
-    rej.add((dates["date"] < lo_date) | (dates["date"] > hi_date), "date_out_of_range",
-            lazy_detail("date ", c["date"], f" outside {lo_date.date()}..{hi_date.date()}"))
+    rej.add(
+        (dates["date"] < lo_date) | (dates["date"] > hi_date),
+        "date_out_of_range",
+        lazy_detail("date ", c["date"], f" outside {lo_date.date()}..{hi_date.date()}"),
+    )
 
     amount = parse_numbers(c["amount"], p.decimal)
-    rej.add(amount.isna(), "unparseable_amount",
-            lambda idx: "amount " + number_problems(c["amount"][idx], p.decimal))
-    rej.add(amount <= 0, "non_positive_amount",
-            lazy_detail("amount ", c["amount"], " is not positive"))
+    rej.add(
+        amount.isna(),
+        "unparseable_amount",
+        lambda idx: "amount " + number_problems(c["amount"][idx], p.decimal),
+    )
+    rej.add(
+        amount <= 0, "non_positive_amount", lazy_detail("amount ", c["amount"], " is not positive")
+    )
 
     unit = money.normalize_units(c["unit"])
-    rej.add(unit.isna(), "unknown_unit",
-            lazy_detail("unit ", c["unit"], " is not hour/day/week/month/year"))
+    rej.add(
+        unit.isna(),
+        "unknown_unit",
+        lazy_detail("unit ", c["unit"], " is not hour/day/week/month/year"),
+    )
 
     codes = money.iso4217_codes()
     currency = map_distinct(c["currency"], lambda u: u.str.strip().str.upper())
     currency_known = map_distinct(currency, lambda u: u.isin(codes)).fillna(False).astype(bool)
-    rej.add(~currency_known, "unknown_currency",
-            lazy_detail("currency ", c["currency"], " is not an ISO 4217 code"))
+    rej.add(
+        ~currency_known,
+        "unknown_currency",
+        lazy_detail("currency ", c["currency"], " is not an ISO 4217 code"),
+    )
 
     iso3 = resolve_countries(c["country"])
     ambiguous = country_ambiguities(c["country"].where(iso3.isna()))
-    rej.add(ambiguous.notna(), "ambiguous_country",
-            lambda idx: "country " + ambiguous[idx] + ": never guessed (map it in the value "
-                        "map's country words)")
-    rej.add(iso3.isna(), "unknown_country",
-            lazy_detail("country ", c["country"], " not recognized"))
+    rej.add(
+        ambiguous.notna(),
+        "ambiguous_country",
+        lambda idx: (
+            "country " + ambiguous[idx] + ": never guessed (map it in the value "
+            "map's country words)"
+        ),
+    )
+    rej.add(
+        iso3.isna(), "unknown_country", lazy_detail("country ", c["country"], " not recognized")
+    )
 
     table = money.usd_rates(p.own_fx)
     period_end = fx_period_end(dates, p)
     fx = money.usd_per_unit(currency, dates["date"], period_end, table)
     own_cover = pd.Series(False, index=raw.index)
     if p.own_fx is not None and len(p.own_fx):  # the analyst's rates cover the period
-        own_cover = money.usd_per_unit(currency, dates["date"], period_end,
-                                       money.own_rates(p.own_fx)).notna()
+        own_cover = money.usd_per_unit(
+            currency, dates["date"], period_end, money.own_rates(p.own_fx)
+        ).notna()
     carried = pd.Series(False, index=raw.index)
     if p.fx_after_last == "last_available":
         fill = money.last_available(currency, dates["date"], table)
@@ -259,23 +296,54 @@ def _parse(raw: pd.DataFrame, malformed: pd.Series | None, fmt: str, p: CleanPar
     else:
         source_usd = None
         hourly = own_hourly
-    last_hint = ("" if p.fx_after_last == "last_available" else
-                 " (after the last published rate: fx_after_last: last_available takes it, "
-                 "or give your own with --fx-table)")
-    rej.add(hourly.isna(), "fx_rate_unavailable",
-            lambda idx: "no exchange rate for " + currency[idx].astype("str") + " over "
-            + c["date"][idx].astype("str") + " and no USD figure in the source" + last_hint)
+    last_hint = (
+        ""
+        if p.fx_after_last == "last_available"
+        else " (after the last published rate: fx_after_last: last_available takes it, "
+        "or give your own with --fx-table)"
+    )
+    rej.add(
+        hourly.isna(),
+        "fx_rate_unavailable",
+        lambda idx: (
+            "no exchange rate for "
+            + currency[idx].astype("str")
+            + " over "
+            + c["date"][idx].astype("str")
+            + " and no USD figure in the source"
+            + last_hint
+        ),
+    )
     annual = hourly * p.hours_per_year
     lo_b, hi_b = p.annual_usd_bounds
-    rej.add(~annual.between(lo_b, hi_b), "implausible_amount",
-            lambda idx: "annual USD equivalent " + annual[idx].map("{:,.0f}".format)
-            + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]")
+    rej.add(
+        ~annual.between(lo_b, hi_b),
+        "implausible_amount",
+        lambda idx: (
+            "annual USD equivalent "
+            + annual[idx].map("{:,.0f}".format)
+            + f" outside [{lo_b:,.0f}, {hi_b:,.0f}]"
+        ),
+    )
 
-    return _Parsed(c=c, can=can, rej=rej, dates=dates, amount=amount, unit=unit,
-                   currency=currency, currency_known=currency_known, iso3=iso3, fx=fx,
-                   fx_carried=carried & ~own_cover, fx_own=own_cover,
-                   hours=hours, hourly=hourly, annual=annual,
-                   source_usd=source_usd if has_source_usd else None)
+    return _Parsed(
+        c=c,
+        can=can,
+        rej=rej,
+        dates=dates,
+        amount=amount,
+        unit=unit,
+        currency=currency,
+        currency_known=currency_known,
+        iso3=iso3,
+        fx=fx,
+        fx_carried=carried & ~own_cover,
+        fx_own=own_cover,
+        hours=hours,
+        hourly=hourly,
+        annual=annual,
+        source_usd=source_usd if has_source_usd else None,
+    )
 
 
 def fx_period_end(dates: pd.DataFrame, p: CleanParams) -> pd.Series:
@@ -289,12 +357,16 @@ def fx_period_end(dates: pd.DataFrame, p: CleanParams) -> pd.Series:
     cap = pd.Timestamp(p.resolved_max_date())
     if p.collected_on:
         cap = min(cap, pd.Timestamp(p.collected_on))
-    return dates["end"].where(dates["end"] <= cap, cap).where(
-        lambda e: e >= dates["date"], dates["date"])
+    return (
+        dates["end"]
+        .where(dates["end"] <= cap, cap)
+        .where(lambda e: e >= dates["date"], dates["date"])
+    )
 
 
-def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
-                   source_file: str | pd.Series, ok: np.ndarray) -> dict[str, Any]:
+def _clean_columns(
+    raw: pd.DataFrame, x: _Parsed, p: CleanParams, source_file: str | pd.Series, ok: np.ndarray
+) -> dict[str, Any]:
     """Return the clean table's columns for the accepted rows (lookups spread to them)."""
     c, dates, fx, iso3, amount, hours = x.c, x.dates, x.fx, x.iso3, x.amount, x.hours
     unit, currency, hourly, annual = x.unit, x.currency, x.hourly, x.annual
@@ -310,10 +382,10 @@ def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
     own = kept(x.fx_own).to_numpy(dtype=bool) & fx_ok.notna().to_numpy()
     kind = np.where(fx_ok.notna().to_numpy(), 1, 0) + own * 1 + carried * 2
     fx_source = pd.Series(["source_usd", "ecb", "own", "ecb_carried"], dtype="str").array.take(
-        np.minimum(kind, 3).astype(np.intp))
+        np.minimum(kind, 3).astype(np.intp)
+    )
     cols: dict[str, Any] = {
-        "source_file": kept(source_file) if isinstance(source_file, pd.Series)
-        else source_file,
+        "source_file": kept(source_file) if isinstance(source_file, pd.Series) else source_file,
         "source_row": kept(source_rows(raw, source_file)),
         "country_iso3": iso3_ok,
         "region": regions["region"],
@@ -358,11 +430,13 @@ def _clean_columns(raw: pd.DataFrame, x: _Parsed, p: CleanParams,
         cols["remote_ratio"] = kept(remote.where(remote.between(0, 100)))  # else: none
         cols["company_size"] = kept(c["company_size"])
     if "source" in c.columns:
-        cols["source"] = map_distinct(c["source"], lambda u: u.replace("", np.nan),
-                                      keep=ok).reset_index(drop=True)
+        cols["source"] = map_distinct(
+            c["source"], lambda u: u.replace("", np.nan), keep=ok
+        ).reset_index(drop=True)
     if "skills" in c.columns:  # a multi-valued field (marketlib.clean.skills)
-        skills, x.skills_unknown = normalize_skills(c["skills"].where(pd.Series(ok, index=c.index)),
-                                                    p.values.get("skills"))
+        skills, x.skills_unknown = normalize_skills(
+            c["skills"].where(pd.Series(ok, index=c.index)), p.values.get("skills")
+        )
         cols["skills"] = kept(skills)
     x.experience, x.employment = experience, employment_all
     return cols
@@ -377,18 +451,29 @@ def _unknown(x: _Parsed, malformed: pd.Series | None) -> dict[str, Any]:
         return s if valid is None else s[valid]
 
     known_currency = x.currency.where(x.currency_known)
-    return {name: words for name, words in (
-        ("experience", unknown_words(real(c["experience"]), real(x.experience))),
-        ("employment_type", unknown_words(real(c["employment_type"]), real(x.employment))),
-        ("unit", unknown_words(real(c["unit"]), real(x.unit))),
-        ("currency", unknown_words(real(c["currency"]), real(known_currency))),
-        ("country", unknown_words(real(c["country"]), real(x.iso3))),
-        ("skills", x.skills_unknown)) if words}
+    return {
+        name: words
+        for name, words in (
+            ("experience", unknown_words(real(c["experience"]), real(x.experience))),
+            ("employment_type", unknown_words(real(c["employment_type"]), real(x.employment))),
+            ("unit", unknown_words(real(c["unit"]), real(x.unit))),
+            ("currency", unknown_words(real(c["currency"]), real(known_currency))),
+            ("country", unknown_words(real(c["country"]), real(x.iso3))),
+            ("skills", x.skills_unknown),
+        )
+        if words
+    }
 
 
-def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,
-                 experience_given: np.ndarray, p: CleanParams, fmt: str,
-                 unknown: dict[str, Any] | None = None) -> dict[str, Any]:
+def rates_report(
+    raw: pd.DataFrame,
+    clean: pd.DataFrame,
+    rejected: pd.DataFrame,
+    experience_given: np.ndarray,
+    p: CleanParams,
+    fmt: str,
+    unknown: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Return the rates clean report: counts, reasons, flags, and the year x region log.
 
     Parameters
@@ -413,22 +498,30 @@ def rates_report(raw: pd.DataFrame, clean: pd.DataFrame, rejected: pd.DataFrame,
     """
     report = clean_report("rates", raw, clean, rejected, p, fmt)
     report["flags"] = {
-        f: int(clean[f].sum()) for f in ("is_duplicate", "is_range_pair", "is_outlier",
-                                         "is_fx_mismatch")
+        f: int(clean[f].sum())
+        for f in ("is_duplicate", "is_range_pair", "is_outlier", "is_fx_mismatch")
     }
     report["fx_source"] = clean["fx_source"].value_counts().to_dict()
     report["rate_kind"] = clean["rate_kind"].value_counts().to_dict()
-    report["experience_unrecognized"] = int((clean["experience"].isna().to_numpy()
-                                             & experience_given).sum())
+    report["experience_unrecognized"] = int(
+        (clean["experience"].isna().to_numpy() & experience_given).sum()
+    )
     report["unknown_words"] = merge_unknown_words([unknown or {}])
-    report["rows_without"] = {col: int(clean[col].isna().sum())
-                              for col in ("experience", "employment_type", "role")}
-    log = (clean.assign(region=clean["region"].fillna("(none)"))
-           .groupby(["year", "region"])
-           .agg(rows=("source_row", "size"), duplicates=("is_duplicate", "sum"),
-                range_pair_rows=("is_range_pair", "sum"), outliers=("is_outlier", "sum"),
-                fx_mismatch=("is_fx_mismatch", "sum"))
-           .reset_index())
+    report["rows_without"] = {
+        col: int(clean[col].isna().sum()) for col in ("experience", "employment_type", "role")
+    }
+    log = (
+        clean.assign(region=clean["region"].fillna("(none)"))
+        .groupby(["year", "region"])
+        .agg(
+            rows=("source_row", "size"),
+            duplicates=("is_duplicate", "sum"),
+            range_pair_rows=("is_range_pair", "sum"),
+            outliers=("is_outlier", "sum"),
+            fx_mismatch=("is_fx_mismatch", "sum"),
+        )
+        .reset_index()
+    )
     report["log_by_year_region"] = log.astype({"year": int}).to_dict(orient="records")
     report["fx_vs_source"] = fx_vs_source(clean)
     report["collected_on"] = p.collected_on
@@ -445,13 +538,26 @@ def fx_vs_source(clean: pd.DataFrame) -> list[dict[str, Any]]:
     """
     if "source_annual_usd" not in clean or clean.empty:
         return []
-    d = clean[(clean["fx_source"] == "ecb") & (clean["currency"] != "USD")
-              & (clean["source_annual_usd"] > 0)]
+    d = clean[
+        (clean["fx_source"] == "ecb")
+        & (clean["currency"] != "USD")
+        & (clean["source_annual_usd"] > 0)
+    ]
     if d.empty:
         return []
     diff = d["annual_usd"] / d["source_annual_usd"] - 1
-    out = (d.assign(diff=diff).groupby(["currency", "year"], observed=True)
-           .agg(n=("diff", "size"), median_difference=("diff", "median")).reset_index())
-    return [{"currency": str(r.currency), "year": int(r.year), "n": int(r.n),
-             "median_difference": round(float(r.median_difference), 4)}
-            for r in out.itertuples()]
+    out = (
+        d.assign(diff=diff)
+        .groupby(["currency", "year"], observed=True)
+        .agg(n=("diff", "size"), median_difference=("diff", "median"))
+        .reset_index()
+    )
+    return [
+        {
+            "currency": str(r.currency),
+            "year": int(r.year),
+            "n": int(r.n),
+            "median_difference": round(float(r.median_difference), 4),
+        }
+        for r in out.itertuples()
+    ]

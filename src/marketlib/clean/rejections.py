@@ -19,12 +19,27 @@ from marketlib.frames import map_distinct
 from marketlib.sources import MALFORMED, SHEET_ROW
 
 REASON_CODES = (
-    "missing_required", "unparseable_amount", "non_positive_amount", "implausible_amount",
-    "unknown_currency", "fx_rate_unavailable", "unknown_country", "ambiguous_country",
+    "missing_required",
+    "unparseable_amount",
+    "non_positive_amount",
+    "implausible_amount",
+    "unknown_currency",
+    "fx_rate_unavailable",
+    "unknown_country",
+    "ambiguous_country",
     "unknown_unit",
-    "unparseable_date", "date_out_of_range", "unknown_certification", "duplicate_record",
-    "bad_count", "malformed_row", "aggregate_economy",
-    "pooled_country", "unparseable_band", "unknown_answer", "screened_out", "no_question",
+    "unparseable_date",
+    "date_out_of_range",
+    "unknown_certification",
+    "duplicate_record",
+    "bad_count",
+    "malformed_row",
+    "aggregate_economy",
+    "pooled_country",
+    "unparseable_band",
+    "unknown_answer",
+    "screened_out",
+    "no_question",
 )
 
 
@@ -59,8 +74,9 @@ class Rejections:
         """Return True for rows not rejected so far."""
         return pd.Series(self._ok.copy(), index=self.reason.index)
 
-    def add(self, mask: pd.Series, code: str,
-            detail: pd.Series | str | Callable[[pd.Index], pd.Series]) -> None:
+    def add(
+        self, mask: pd.Series, code: str, detail: pd.Series | str | Callable[[pd.Index], pd.Series]
+    ) -> None:
         """Give ``code`` to rows in ``mask`` not yet rejected; details built only for them."""
         if code not in REASON_CODES:
             raise ValueError(f"unknown reason code {code!r}")
@@ -132,8 +148,12 @@ def source_rows(raw: pd.DataFrame, source_file: str | pd.Series) -> pd.Series:
         rows = pd.Series(np.arange(1, len(raw) + 1), index=raw.index)
     sheet = raw.attrs.get(SHEET_ROW)
     if sheet is not None and len(sheet) == len(rows):
-        rows = pd.Series(np.where(sheet.notna().to_numpy(), sheet.fillna(0).to_numpy(),
-                                  rows.to_numpy()).astype("int64"), index=rows.index)
+        rows = pd.Series(
+            np.where(sheet.notna().to_numpy(), sheet.fillna(0).to_numpy(), rows.to_numpy()).astype(
+                "int64"
+            ),
+            index=rows.index,
+        )
     return rows
 
 
@@ -141,8 +161,9 @@ def source_rows(raw: pd.DataFrame, source_file: str | pd.Series) -> pd.Series:
 REJECTED_COLUMNS = frozenset({"source_file", "source_row", "reason", "detail"})
 
 
-def extra_names(columns: list[str] | pd.Index, extras: list[str] | pd.Index,
-                taken: frozenset[str] | set[str]) -> dict[str, str]:
+def extra_names(
+    columns: list[str] | pd.Index, extras: list[str] | pd.Index, taken: frozenset[str] | set[str]
+) -> dict[str, str]:
     """Name every extra input column uniquely, never as a column marketlib writes.
 
     ``columns``: all the input's columns (their names are reserved too); ``extras``: the ones
@@ -164,23 +185,31 @@ def extra_names(columns: list[str] | pd.Index, extras: list[str] | pd.Index,
     return out
 
 
-def rejected_frame(raw: pd.DataFrame, rej: Rejections,
-                   source_file: str | pd.Series) -> pd.DataFrame:
+def rejected_frame(
+    raw: pd.DataFrame, rej: Rejections, source_file: str | pd.Series
+) -> pd.DataFrame:
     """Return the rejected rows verbatim with source_file, source_row, reason and detail."""
     bad = ~rej.ok
     out = raw.loc[bad].copy()
     names = extra_names(out.columns, out.columns, REJECTED_COLUMNS)
     out.columns = [names[str(c)] for c in out.columns]
-    out.insert(0, "source_file", source_file[bad] if isinstance(source_file, pd.Series)
-               else source_file)
+    out.insert(
+        0, "source_file", source_file[bad] if isinstance(source_file, pd.Series) else source_file
+    )
     out.insert(1, "source_row", source_rows(raw, source_file)[bad])
     out["reason"] = rej.reason[bad].astype("str")
     out["detail"] = rej.detail[bad].astype("str")
     return out.reset_index(drop=True)
 
 
-def clean_report(name: str, raw: pd.DataFrame, clean_rows: pd.DataFrame | int,
-                 rejected: pd.DataFrame, p: CleanParams, fmt: str) -> dict[str, Any]:
+def clean_report(
+    name: str,
+    raw: pd.DataFrame,
+    clean_rows: pd.DataFrame | int,
+    rejected: pd.DataFrame,
+    p: CleanParams,
+    fmt: str,
+) -> dict[str, Any]:
     """Return the clean report's counts: rows in/clean/rejected, reasons, parameters."""
     n_clean = clean_rows if isinstance(clean_rows, int) else len(clean_rows)
     return {
@@ -194,8 +223,9 @@ def clean_report(name: str, raw: pd.DataFrame, clean_rows: pd.DataFrame | int,
     }
 
 
-def start_clean(raw: pd.DataFrame, source_file: str | pd.Series
-                ) -> tuple[pd.DataFrame, str | pd.Series, Rejections]:
+def start_clean(
+    raw: pd.DataFrame, source_file: str | pd.Series
+) -> tuple[pd.DataFrame, str | pd.Series, Rejections]:
     """Return a cleaner's raw frame and source names on a fresh index, and its rejections."""
     raw = raw.reset_index(drop=True)
     if isinstance(source_file, pd.Series):
@@ -210,9 +240,16 @@ def kept_sources(source_file: str | pd.Series, ok: pd.Series) -> pd.Series:
     return pd.Series(source_file, index=ok.index[ok], dtype="str")
 
 
-def finish_clean(name: str, raw: pd.DataFrame, table: pd.DataFrame, rej: Rejections,
-                 source_file: str | pd.Series, p: CleanParams, fmt: str,
-                 extra: dict[str, Any]) -> CleanResult:
+def finish_clean(
+    name: str,
+    raw: pd.DataFrame,
+    table: pd.DataFrame,
+    rej: Rejections,
+    source_file: str | pd.Series,
+    p: CleanParams,
+    fmt: str,
+    extra: dict[str, Any],
+) -> CleanResult:
     """Return a cleaner's result: the table, the rejected rows, the report (invariant held)."""
     rejected = rejected_frame(raw, rej, source_file)
     report = clean_report(name, raw, len(table), rejected, p, fmt)

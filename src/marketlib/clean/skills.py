@@ -63,8 +63,9 @@ def _parse_cell(cell: str, look: Mapping[str, str]) -> tuple[str | None, list[st
     return (";".join(sorted(found)) if found else None), unknown
 
 
-def normalize_skills(values: pd.Series, words: Mapping[str, str] | None = None
-                     ) -> tuple[pd.Series, dict[str, int]]:
+def normalize_skills(
+    values: pd.Series, words: Mapping[str, str] | None = None
+) -> tuple[pd.Series, dict[str, int]]:
     """Return each cell's canonical skills (``;``-joined, sorted) and the unknown words.
 
     ``words``: the value map's ``skills`` entries (word key -> skill). The unknown words are
@@ -92,8 +93,9 @@ def normalize_skills(values: pd.Series, words: Mapping[str, str] | None = None
     return skills, dict(sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def with_skills(skills: pd.Series, all_of: Iterable[str] = (), any_of: Iterable[str] = ()
-                ) -> np.ndarray:
+def with_skills(
+    skills: pd.Series, all_of: Iterable[str] = (), any_of: Iterable[str] = ()
+) -> np.ndarray:
     """Return the rows holding every skill of ``all_of`` and at least one of ``any_of``.
 
     Each distinct ``;``-joined cell is tested once (a row without skills holds none).
@@ -102,8 +104,9 @@ def with_skills(skills: pd.Series, all_of: Iterable[str] = (), any_of: Iterable[
 
     def test(u: pd.Series) -> pd.Series:
         sets = [set(x.split(";")) for x in u.astype("str")]
-        return pd.Series([all_of <= s and (not any_of or bool(any_of & s)) for s in sets],
-                         dtype=bool)
+        return pd.Series(
+            [all_of <= s and (not any_of or bool(any_of & s)) for s in sets], dtype=bool
+        )
 
     hit = map_distinct(skills, test)
     return hit.fillna(False).to_numpy(dtype=bool)

@@ -29,8 +29,7 @@ def vocabulary(name: str) -> dict[str, str]:
     return dict(zip(word_key(t[key]), t[value].str.strip(), strict=True))
 
 
-def normalize_vocabulary(values: pd.Series, name: str,
-                         keep: np.ndarray | None = None) -> pd.Series:
+def normalize_vocabulary(values: pd.Series, name: str, keep: np.ndarray | None = None) -> pd.Series:
     """Map spellings (trimmed, case-insensitive) through a vocabulary; unknown give NA.
 
     ``keep``: a boolean mask of the rows wanted (see :func:`marketlib.frames.map_distinct`).
@@ -42,12 +41,14 @@ def normalize_vocabulary(values: pd.Series, name: str,
 #: Default years-of-experience bands (docs/methods.md#s3-6): junior < 2, mid 2-5, senior
 #: 5-10, lead >= 10 years (the lower bound of each band belongs to it).
 EXPERIENCE_BANDS: tuple[float, float, float] = (2.0, 5.0, 10.0)
-_YEARS = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*\+?\s*(?:y|yr|yrs|year|years|a|ans|jahre)?\.?\s*$",
-                    re.IGNORECASE)
+_YEARS = re.compile(
+    r"^\s*(\d+(?:[.,]\d+)?)\s*\+?\s*(?:y|yr|yrs|year|years|a|ans|jahre)?\.?\s*$", re.IGNORECASE
+)
 
 
 def experience_years(values: pd.Series) -> pd.Series:
     """Return the years of experience a cell states ("3", "3.5", "10+", "4 yrs"), else NaN."""
+
     def years(u: pd.Series) -> pd.Series:
         m = u.astype("str").str.extract(_YEARS, expand=False)
         return pd.to_numeric(m.str.replace(",", ".", regex=False), errors="coerce")
@@ -55,8 +56,7 @@ def experience_years(values: pd.Series) -> pd.Series:
     return map_distinct(values, years)
 
 
-def experience_levels(values: pd.Series, bands: tuple[float, ...] = EXPERIENCE_BANDS
-                      ) -> pd.Series:
+def experience_levels(values: pd.Series, bands: tuple[float, ...] = EXPERIENCE_BANDS) -> pd.Series:
     """Map seniority words *and* years of experience to the experience vocabulary.
 
     Words go through ``data/experience.csv``; a number of years (0.5 ... 40) is binned by
@@ -69,8 +69,9 @@ def experience_levels(values: pd.Series, bands: tuple[float, ...] = EXPERIENCE_B
         return words
     yrs = experience_years(values.where(todo))
     yrs = yrs.where((yrs >= 0) & (yrs <= 60))
-    binned = pd.cut(yrs, [-np.inf, *bands, np.inf], right=False,
-                    labels=["junior", "mid", "senior", "lead"]).astype("object")
+    binned = pd.cut(
+        yrs, [-np.inf, *bands, np.inf], right=False, labels=["junior", "mid", "senior", "lead"]
+    ).astype("object")
     out = words.copy()
     fill = todo & binned.notna()
     out[fill] = binned[fill]
@@ -92,12 +93,15 @@ def role_families() -> list[str]:
 def _role_patterns() -> list[tuple[re.Pattern[str], str]]:
     t = pd.read_csv(PACKAGE_DATA / "role_families.csv", dtype={"pattern": str})
     t = t.sort_values("priority")
-    return [(re.compile(p, re.IGNORECASE), f)
-            for p, f in zip(t["pattern"], t["role_family"], strict=True)]
+    return [
+        (re.compile(p, re.IGNORECASE), f)
+        for p, f in zip(t["pattern"], t["role_family"], strict=True)
+    ]
 
 
 def assign_role_families(titles: pd.Series) -> pd.Series:
     """Map free-text job titles to role families (first matching pattern wins), once per title."""
+
     def family(title: str) -> str:
         for pattern, fam in _role_patterns():
             if pattern.search(title):
@@ -141,5 +145,7 @@ def normalize_certification_names(values: pd.Series) -> pd.DataFrame:
             m = re.search(r"\(([A-Za-z]{2,5})\)", v)  # "... (CKA)"
             mapping[v] = look.get(_cert_key(m.group(1)), None) if m else None
     code = text.map(mapping)
-    return pd.DataFrame({"certification": code.fillna(text).astype("str"),
-                         "is_known": code.notna()}, index=values.index)
+    return pd.DataFrame(
+        {"certification": code.fillna(text).astype("str"), "is_known": code.notna()},
+        index=values.index,
+    )

@@ -27,17 +27,23 @@ def local_cells(cells: list[pd.Series]) -> tuple[np.ndarray, list[tuple[Any, ...
     """
     codes = np.asarray(cell_codes(cells), dtype=np.int64)
     # codes are numbered in order of appearance: a cell starts where the running maximum rises
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0) \
-        if len(codes) else np.zeros(0, dtype=np.int64)
+    first = (
+        np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+        if len(codes)
+        else np.zeros(0, dtype=np.int64)
+    )
     columns = [s.iloc[first].astype("object") for s in cells]
     columns = [c.where(c.notna(), MISSING).tolist() for c in columns]
-    keys = [tuple(int(v) if isinstance(v, np.integer) else v for v in k)
-            for k in zip(*columns, strict=True)]
+    keys = [
+        tuple(int(v) if isinstance(v, np.integer) else v for v in k)
+        for k in zip(*columns, strict=True)
+    ]
     return codes, keys, first
 
 
-def global_cells(key_lists: list[list[tuple[Any, ...]]], offset: int = 0
-                 ) -> tuple[dict[tuple[Any, ...], int], list[np.ndarray]]:
+def global_cells(
+    key_lists: list[list[tuple[Any, ...]]], offset: int = 0
+) -> tuple[dict[tuple[Any, ...], int], list[np.ndarray]]:
     """Return one numbering of every partition's keys (first seen first) and the maps.
 
     ``maps[p][local code]`` is the global code (plus ``offset``) of partition ``p``'s cell.
@@ -53,5 +59,6 @@ def global_cells(key_lists: list[list[tuple[Any, ...]]], offset: int = 0
 def key_frame(ids: dict[tuple[Any, ...], int], columns: list[str]) -> pd.DataFrame:
     """Return the cells' keys as a frame (row ``i`` is global code ``i``; missing as NaN)."""
     rows = [tuple(None if v == MISSING else v for v in k) for k in ids]
-    return pd.DataFrame.from_records(rows, columns=columns) if rows else \
-        pd.DataFrame(columns=columns)
+    return (
+        pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    )

@@ -37,10 +37,14 @@ CONNECT_TIMEOUT = 5.0
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None = None, n_workers: int = 2,
-                threads_per_worker: int = 1, processes: bool = True,
-                memory_limit: str | int = "auto",
-                timeout: float | None = None) -> Iterator[Any]:
+def dask_client(
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    threads_per_worker: int = 1,
+    processes: bool = True,
+    memory_limit: str | int = "auto",
+    timeout: float | None = None,
+) -> Iterator[Any]:
     """Yield a ``distributed.Client`` on ``scheduler``, or on a new local cluster.
 
     Parameters
@@ -69,25 +73,36 @@ def dask_client(scheduler: str | None = None, n_workers: int = 2,
         except ValueError:
             timeout = float("nan")
         if not 0 < timeout <= 3600:  # NaN, inf, 0, negative or absurd: refused, named
-            raise InputError("MARKETLIB_DASK_CONNECT_TIMEOUT",
-                             f"{text[:40]!r} is not a number of seconds in (0, 3600]")
+            raise InputError(
+                "MARKETLIB_DASK_CONNECT_TIMEOUT",
+                f"{text[:40]!r} is not a number of seconds in (0, 3600]",
+            )
     if scheduler:
         try:
             client = Client(scheduler, timeout=f"{timeout}s", set_as_default=True)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(scheduler, f"cannot reach the Dask scheduler within {timeout:g} s "
-                             f"({type(exc).__name__}); is `dask scheduler` running there?"
-                             ) from None
+            raise InputError(
+                scheduler,
+                f"cannot reach the Dask scheduler within {timeout:g} s "
+                f"({type(exc).__name__}); is `dask scheduler` running there?",
+            ) from None
         try:
             yield client
         finally:
             client.close()
         return
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **MALLOC_ENVIRON}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **WORKER_CONFIG}), \
-            LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                         processes=processes, memory_limit=memory_limit,
-                         dashboard_address=":0") as cluster, Client(cluster) as client:
+    with (
+        dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **WORKER_CONFIG}),
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            processes=processes,
+            memory_limit=memory_limit,
+            dashboard_address=":0",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 

@@ -33,23 +33,30 @@ from marketlib.engines import exact
 from marketlib.engines.cells import global_cells, key_frame, local_cells
 
 
-def _local_part(part: pd.DataFrame, keys: list[str], value_col: str, keep: Any = None
-                ) -> dict[str, Any]:
+def _local_part(
+    part: pd.DataFrame, keys: list[str], value_col: str, keep: Any = None
+) -> dict[str, Any]:
     """Code a partition's cells (the combinations of ``keys``); keep its log or raw values."""
     if keep is not None:
         part = part[keep(part)]
     codes, cell_keys, first = local_cells([part[k] for k in keys])
     values = part[value_col].to_numpy(dtype=np.float64)
-    return {"codes": codes, "keys": cell_keys, "first": first, "values": values,
-            "rows": np.bincount(codes, minlength=len(cell_keys)).astype(np.int64)}
+    return {
+        "codes": codes,
+        "keys": cell_keys,
+        "first": first,
+        "values": values,
+        "rows": np.bincount(codes, minlength=len(cell_keys)).astype(np.int64),
+    }
 
 
 def _small(local: dict[str, Any]) -> dict[str, Any]:
     return {k: local[k] for k in ("keys", "first", "rows")}
 
 
-def _map_values(local: dict[str, Any], cell_map: np.ndarray, log: bool = False
-                ) -> list[tuple[np.ndarray, np.ndarray]]:
+def _map_values(
+    local: dict[str, Any], cell_map: np.ndarray, log: bool = False
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Return ``(group code, value)`` pairs: cells mapped to groups (-1: left out)."""
     codes = cell_map[local["codes"]]
     values = np.log(local["values"]) if log else local["values"]
@@ -67,16 +74,23 @@ class _Cells:
 
     def groups(self, cell_group: np.ndarray, n_groups: int, log: bool = False) -> list[Any]:
         """Prepare the values of each group (a function of the cell) for selection."""
-        parts = [dask.delayed(_map_values, pure=True)(loc, cell_group[m], log)
-                 for loc, m in zip(self.local, self.maps, strict=True)]
+        parts = [
+            dask.delayed(_map_values, pure=True)(loc, cell_group[m], log)
+            for loc, m in zip(self.local, self.maps, strict=True)
+        ]
         return exact.prepare(parts, exact.identity_extract, n_groups)
 
 
 def _cells(ddf: dd.DataFrame, keys: list[str], value_col: str, keep: Any = None) -> _Cells:
     """Read ``ddf`` once: per partition the cell code of each row and its value."""
-    local = list(dask.persist(*[dask.delayed(_local_part, pure=True)(p, keys, value_col, keep)
-                                for p in ddf[[*dict.fromkeys([*keys, value_col])]]
-                                .to_delayed()]))
+    local = list(
+        dask.persist(
+            *[
+                dask.delayed(_local_part, pure=True)(p, keys, value_col, keep)
+                for p in ddf[[*dict.fromkeys([*keys, value_col])]].to_delayed()
+            ]
+        )
+    )
     small = dask.compute(*[dask.delayed(_small, pure=True)(loc) for loc in local])
     ids, maps = global_cells([s["keys"] for s in small])
     frame = key_frame(ids, keys)
@@ -98,8 +112,12 @@ def _ci_ranks(n: np.ndarray, ci_level: float) -> np.ndarray:
     return out
 
 
-def dask_group_medians(ddf: dd.DataFrame, group_col: str = "group",
-                       value_col: str = "hourly_usd", ci_level: float = 0.95) -> pd.DataFrame:
+def dask_group_medians(
+    ddf: dd.DataFrame,
+    group_col: str = "group",
+    value_col: str = "hourly_usd",
+    ci_level: float = 0.95,
+) -> pd.DataFrame:
     """Return each group's n, median and order-statistic CI, exactly as on the whole column.
 
     Parameters
@@ -126,12 +144,24 @@ def dask_group_medians(ddf: dd.DataFrame, group_col: str = "group",
     n = summary.counts
     ranks = np.concatenate([exact.median_ranks(n), _ci_ranks(n, ci_level)], axis=1)
     v = exact.order_statistics(prepared, ranks, summary)
-    return pd.DataFrame({"group": groups, "n": n, "median": exact.medians_from(v[:, :2], n),
-                         "ci_low": v[:, 2], "ci_high": v[:, 3]})
+    return pd.DataFrame(
+        {
+            "group": groups,
+            "n": n,
+            "median": exact.medians_from(v[:, :2], n),
+            "ci_low": v[:, 2],
+            "ci_high": v[:, 3],
+        }
+    )
 
 
-def dask_percentiles(d: pd.DataFrame, min_n: int = 30, country_min_n: int = 10,
-                     ci_level: float = 0.95, partition_rows: int = 250_000) -> pd.DataFrame:
+def dask_percentiles(
+    d: pd.DataFrame,
+    min_n: int = 30,
+    country_min_n: int = 10,
+    ci_level: float = 0.95,
+    partition_rows: int = 250_000,
+) -> pd.DataFrame:
     """Return :func:`marketlib.arbitrage.percentiles.pay_percentiles` by exact selection.
 
     Every cell's percentile and interval ranks (the pandas function's) are selected
@@ -141,15 +171,22 @@ def dask_percentiles(d: pd.DataFrame, min_n: int = 30, country_min_n: int = 10,
     from marketlib.arbitrage import percentiles as pc
 
     cells = pc.cells_of(d)
-    cells = cells.assign(cell=cells["dimension"] + "\x1f" + cells["group"].astype("str")
-                         + "\x1f" + cells["key"].astype("str"))
-    ddf = dd.from_pandas(cells[["cell", "hourly_usd"]],
-                         npartitions=max(1, -(-len(cells) // partition_rows)), sort=False)
+    cells = cells.assign(
+        cell=cells["dimension"]
+        + "\x1f"
+        + cells["group"].astype("str")
+        + "\x1f"
+        + cells["key"].astype("str")
+    )
+    ddf = dd.from_pandas(
+        cells[["cell", "hourly_usd"]],
+        npartitions=max(1, -(-len(cells) // partition_rows)),
+        sort=False,
+    )
     c = _cells(ddf, ["cell"], "hourly_usd")
     names = sorted(c.keys["cell"].dropna().tolist())
     gi = {g: i for i, g in enumerate(names)}
-    prepared = c.groups(c.keys["cell"].map(gi).fillna(-1).to_numpy(dtype=np.int64),
-                        len(names))
+    prepared = c.groups(c.keys["cell"].map(gi).fillna(-1).to_numpy(dtype=np.int64), len(names))
     summary = exact.summarize(prepared, len(names))
     n = summary.counts
     floor = pc.floors(min_n, country_min_n)
@@ -162,28 +199,44 @@ def dask_percentiles(d: pd.DataFrame, min_n: int = 30, country_min_n: int = 10,
         for j, q in enumerate(pc.PERCENTILES):
             prev, nxt, t = pc.quantile_ranks(int(n[g]), q)
             lo, hi = pc.ci_ranks(int(n[g]), q, ci_level)
-            ranks[g, 4 * j: 4 * j + 4] = (prev, nxt, lo, hi if hi < n[g] else -1)
+            ranks[g, 4 * j : 4 * j + 4] = (prev, nxt, lo, hi if hi < n[g] else -1)
             weights[g, j] = t
     v = exact.order_statistics(prepared, ranks, summary)
     rows = []
     for g, (dim, group, key) in enumerate(dims):
         base = {"dimension": dim, "group": group, "key": key, "n": int(n[g])}
         if not wanted[g]:
-            rows.append({**base, "reported": False, "percentile": np.nan,
-                         "hourly_usd": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+            rows.append(
+                {
+                    **base,
+                    "reported": False,
+                    "percentile": np.nan,
+                    "hourly_usd": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                }
+            )
             continue
         for j, q in enumerate(pc.PERCENTILES):
-            a, b, lo, hi = v[g, 4 * j: 4 * j + 4]
-            r = ranks[g, 4 * j: 4 * j + 4]
-            rows.append({**base, "reported": True, "percentile": q,
-                         "hourly_usd": pc.lerp(float(a), float(b), float(weights[g, j])),
-                         "ci_low": float(lo) if r[2] >= 0 else np.nan,
-                         "ci_high": float(hi) if r[3] >= 0 else np.nan})
+            a, b, lo, hi = v[g, 4 * j : 4 * j + 4]
+            r = ranks[g, 4 * j : 4 * j + 4]
+            rows.append(
+                {
+                    **base,
+                    "reported": True,
+                    "percentile": q,
+                    "hourly_usd": pc.lerp(float(a), float(b), float(weights[g, j])),
+                    "ci_low": float(lo) if r[2] >= 0 else np.nan,
+                    "ci_high": float(hi) if r[3] >= 0 else np.nan,
+                }
+            )
     out = pd.DataFrame(rows, columns=pc.COLUMNS)
     order = {dim: i for i, dim in enumerate(pc.DIMENSIONS)}
-    return out.sort_values(["dimension", "group", "key", "percentile"],
-                           key=lambda col: col.map(order) if col.name == "dimension" else col,
-                           kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["dimension", "group", "key", "percentile"],
+        key=lambda col: col.map(order) if col.name == "dimension" else col,
+        kind="stable",
+    ).reset_index(drop=True)
 
 
 def _boot_ranks(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -193,8 +246,14 @@ def _boot_ranks(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, rng.random(n_boot), side="left"), n - 1)
 
 
-def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int = 2000,
-                    seed: int = 0, ci_level: float = 0.95) -> pd.DataFrame:
+def dask_raw_ratios(
+    ddf: dd.DataFrame,
+    base: str,
+    min_n: int = 30,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci_level: float = 0.95,
+) -> pd.DataFrame:
     """Return :func:`marketlib.arbitrage.raw_ratios` computed on a Dask DataFrame.
 
     Same rows, columns and numbers (bootstrap included: same seed, same draws; a tie for
@@ -215,8 +274,9 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
     q = ((1 - ci_level) / 2, 1 - (1 - ci_level) / 2)
     cells = _cells(ddf, ["group", "country_iso3"], "hourly_usd")
     known = cells.keys.dropna(subset=["group", "country_iso3"])
-    by_country = (known.rename(columns={"rows": "n"})
-                  .set_index(["group", "country_iso3"])[["n", "first"]])
+    by_country = known.rename(columns={"rows": "n"}).set_index(["group", "country_iso3"])[
+        ["n", "first"]
+    ]
     groups = sorted(by_country.index.get_level_values(0).unique().tolist())
     if base not in groups:
         raise ValueError(f"base group {base!r} has no rows in this selection")
@@ -231,8 +291,9 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
     for g in order:
         if g != base and n[gi[g]] >= min_n and n[gi[g]] >= 30:
             draws[g] = _boot_ranks(int(n[gi[g]]), n_boot, rng)
-    ranks = np.concatenate([exact.median_ranks(n), _ci_ranks(n, ci_level),
-                            np.full((len(groups), 2), -1)], axis=1)
+    ranks = np.concatenate(
+        [exact.median_ranks(n), _ci_ranks(n, ci_level), np.full((len(groups), 2), -1)], axis=1
+    )
     for g, idx in draws.items():
         ranks[gi[g], 4:] = (idx.min(), idx.max())
     v = exact.order_statistics(parts, ranks, summary)
@@ -248,17 +309,32 @@ def dask_raw_ratios(ddf: dd.DataFrame, base: str, min_n: int = 30, n_boot: int =
     for g in order:
         i = gi[g]
         counts = by_country.loc[g].sort_values(["n", "first"], ascending=[False, True])
-        row: dict[str, Any] = {"group": g, "n": int(n[i]), "n_countries": len(counts),
-                               "top_country": counts.index[0],
-                               "top_country_share": float(counts["n"].iloc[0]
-                                                          / counts["n"].sum())}
+        row: dict[str, Any] = {
+            "group": g,
+            "n": int(n[i]),
+            "n_countries": len(counts),
+            "top_country": counts.index[0],
+            "top_country_share": float(counts["n"].iloc[0] / counts["n"].sum()),
+        }
         if n[i] < min_n:
             row.update(reported=False, flag="F", note=f"n < {min_n}: suppressed")
             rows.append(row)
             continue
         m, lo_i, hi_i = float(med[i]), float(v[i, 2]), float(v[i, 3])
-        rows.append(reported_row(row, int(n[i]), m, (lo_i, hi_i), base_med, (blo, bhi),
-                                 boots.get(g), base_boot, g == base, q))
+        rows.append(
+            reported_row(
+                row,
+                int(n[i]),
+                m,
+                (lo_i, hi_i),
+                base_med,
+                (blo, bhi),
+                boots.get(g),
+                base_boot,
+                g == base,
+                q,
+            )
+        )
     return pd.DataFrame(rows).reindex(columns=RAW_COLUMNS)
 
 
@@ -289,8 +365,14 @@ def _quantile_ranks(n: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray, np
     return prev.astype(np.int64), nxt.astype(np.int64), virtual - prev
 
 
-def _cell_moments(local: dict[str, Any], cell_map: np.ndarray, fit_map: np.ndarray,
-                  lo: np.ndarray, hi: np.ndarray, n_fit: int) -> np.ndarray:
+def _cell_moments(
+    local: dict[str, Any],
+    cell_map: np.ndarray,
+    fit_map: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    n_fit: int,
+) -> np.ndarray:
     """Per design cell: rows, sum and centred sum of squares of the winsorized log pay.
 
     ``cell_map`` gives each cell's winsorization cell (year x group), ``fit_map`` its design
@@ -323,8 +405,9 @@ def _merge_moments(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.
     return n, mean, m2
 
 
-def _design(cells: pd.DataFrame, base: str, levels: dict[str, list[Any]]) -> tuple[
-        np.ndarray, list[str]]:
+def _design(
+    cells: pd.DataFrame, base: str, levels: dict[str, list[Any]]
+) -> tuple[np.ndarray, list[str]]:
     """Return the cells' dummy design matrix: intercept, group (Treatment(base)), controls."""
     cols = [np.ones(len(cells))]
     names = ["Intercept"]
@@ -341,9 +424,13 @@ def _design(cells: pd.DataFrame, base: str, levels: dict[str, list[Any]]) -> tup
     return np.column_stack(cols), names
 
 
-def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
-                         controls: tuple[str, ...] = ("experience", "role_family", "year"),
-                         ci_level: float = 0.95) -> DaskAdjustedFit:
+def dask_adjusted_ratios(
+    ddf: dd.DataFrame,
+    base: str,
+    groups: list[str],
+    controls: tuple[str, ...] = ("experience", "role_family", "year"),
+    ci_level: float = 0.95,
+) -> DaskAdjustedFit:
     """Return :func:`marketlib.arbitrage.adjusted_ratios`' ratios computed on a Dask DataFrame.
 
     Same rows, controls (those that vary; ``employment_type`` added when several), within
@@ -382,8 +469,9 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     cells = _cells(ddf, keys, "hourly_usd", keep)
     table = cells.keys
     values = {c: sorted(table[c].dropna().unique().tolist()) for c in cand}
-    wanted = list(controls) + (["employment_type"] if len(values.get("employment_type", []))
-                               > 1 else [])
+    wanted = list(controls) + (
+        ["employment_type"] if len(values.get("employment_type", [])) > 1 else []
+    )
     ctrl = [c for c in dict.fromkeys(wanted) if c in values and len(values[c]) > 1]
     n_rows = int(table["rows"].sum())
     n_group = table.groupby("group")["rows"].sum()
@@ -395,13 +483,18 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     by_fit = table.loc[given].groupby(fit_keys, sort=True)
     fit_code[given] = by_fit.ngroup().to_numpy()
     agg = by_fit.size().index.to_frame(index=False)
-    tasks = [dask.delayed(_cell_moments, pure=True)(loc, cell_w[m], fit_code[m], lo, hi,
-                                                    len(agg))
-             for loc, m in zip(cells.local, cells.maps, strict=True)]
+    tasks = [
+        dask.delayed(_cell_moments, pure=True)(loc, cell_w[m], fit_code[m], lo, hi, len(agg))
+        for loc, m in zip(cells.local, cells.maps, strict=True)
+    ]
     cnt, mean, m2 = _merge_moments(list(dask.compute(*tasks)))
     nonempty = cnt > 0
-    agg, cnt, mean, m2 = agg[nonempty].reset_index(drop=True), cnt[nonempty], mean[nonempty], \
-        m2[nonempty]
+    agg, cnt, mean, m2 = (
+        agg[nonempty].reset_index(drop=True),
+        cnt[nonempty],
+        mean[nonempty],
+        m2[nonempty],
+    )
     levels = {"group": sorted(agg["group"].unique().tolist())}
     for c in ctrl:
         levels[c] = sorted(agg[c].unique().tolist())
@@ -409,9 +502,14 @@ def dask_adjusted_ratios(ddf: dd.DataFrame, base: str, groups: list[str],
     beta, cov = _ols_hc3(x, cnt, mean, m2)
     params = pd.Series(beta, index=names)
     cov_df = pd.DataFrame(cov, index=names, columns=names)
-    return DaskAdjustedFit(ratios=_group_ratios(params, cov_df, base, groups, n_group, ci_level),
-                           controls=ctrl, n=n_rows, params=params, cov_params=cov_df,
-                           n_cells=len(agg))
+    return DaskAdjustedFit(
+        ratios=_group_ratios(params, cov_df, base, groups, n_group, ci_level),
+        controls=ctrl,
+        n=n_rows,
+        params=params,
+        cov_params=cov_df,
+        n_cells=len(agg),
+    )
 
 
 def _winsor_bounds(cells: Any, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -429,8 +527,9 @@ def _winsor_bounds(cells: Any, table: pd.DataFrame) -> tuple[np.ndarray, np.ndar
     return cell_w, lo, hi
 
 
-def _ols_hc3(x: np.ndarray, cnt: np.ndarray, mean: np.ndarray, m2: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _ols_hc3(
+    x: np.ndarray, cnt: np.ndarray, mean: np.ndarray, m2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Return OLS coefficients and their HC3 covariance from per-cell n, mean and M2.
 
     Every regressor is a dummy, so a design cell's rows share ``x`` and the leverage ``h``;
@@ -445,8 +544,14 @@ def _ols_hc3(x: np.ndarray, cnt: np.ndarray, mean: np.ndarray, m2: np.ndarray
     return beta, xtx_inv @ (x.T @ (x * scale[:, None])) @ xtx_inv
 
 
-def _group_ratios(params: pd.Series, cov: pd.DataFrame, base: str, groups: list[str],
-                  n_group: pd.Series, ci_level: float) -> pd.DataFrame:
+def _group_ratios(
+    params: pd.Series,
+    cov: pd.DataFrame,
+    base: str,
+    groups: list[str],
+    n_group: pd.Series,
+    ci_level: float,
+) -> pd.DataFrame:
     """Return each group's ratio to the base with its normal CI and Kennedy percentage."""
     z = stats.norm.ppf(1 - (1 - ci_level) / 2)
     rows = []
@@ -456,17 +561,31 @@ def _group_ratios(params: pd.Series, cov: pd.DataFrame, base: str, groups: list[
             continue
         b, var = params[name], cov.loc[name, name]
         se = np.sqrt(var)
-        rows.append({"group": g, "ratio_to_base": float(np.exp(b)),
-                     "ci_low": float(np.exp(b - z * se)), "ci_high": float(np.exp(b + z * se)),
-                     "kennedy_pct_difference": float(np.exp(b - 0.5 * var) - 1),
-                     "n": int(n_group.get(g, 0))})
+        rows.append(
+            {
+                "group": g,
+                "ratio_to_base": float(np.exp(b)),
+                "ci_low": float(np.exp(b - z * se)),
+                "ci_high": float(np.exp(b + z * se)),
+                "kennedy_pct_difference": float(np.exp(b - 0.5 * var) - 1),
+                "n": int(n_group.get(g, 0)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot: int = 2000,
-                       seed: int = 0, ci_level: float = 0.95, plr: pd.DataFrame | None = None,
-                       team: list[dict[str, Any]] | None = None,
-                       scheduler: str | None = None, partition_rows: int = 250_000) -> Any:
+def dask_run_arbitrage(
+    rates: pd.DataFrame,
+    scope: Any,
+    min_n: int = 30,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci_level: float = 0.95,
+    plr: pd.DataFrame | None = None,
+    team: list[dict[str, Any]] | None = None,
+    scheduler: str | None = None,
+    partition_rows: int = 250_000,
+) -> Any:
     """Return :func:`marketlib.arbitrage.run_arbitrage`'s result with the Dask estimators.
 
     The selection (:func:`~marketlib.arbitrage.select_rates`) runs in pandas; the selected
@@ -505,32 +624,49 @@ def dask_run_arbitrage(rates: pd.DataFrame, scope: Any, min_n: int = 30, n_boot:
         raw = apply_country_clusters(raw, clusters, scope.base)
         groups = raw.loc[raw["reported"].astype(bool), "group"].tolist()
         controls = adj.held_controls(d, groups, ("experience", "role_family", "year"))
-        fit = dask_adjusted_ratios(ddf, scope.base, groups, controls, ci_level=ci_level) \
-            if len(groups) > 1 else None
+        fit = (
+            dask_adjusted_ratios(ddf, scope.base, groups, controls, ci_level=ci_level)
+            if len(groups) > 1
+            else None
+        )
         percentiles = dask_percentiles(d, min_n, MIN_COUNTRY_N, ci_level, partition_rows)
     adjusted = None
     if fit is not None:
         w = d[d["group"].isin(groups)].dropna(subset=[c for c in controls if c in d]).copy()
         w["log_rate"] = adj.winsorize_log(w)
         formula = "log_rate ~ " + " + ".join(
-            [f"C(group, Treatment({scope.base!r}))"] + [f"C({c})" for c in fit.controls])
+            [f"C(group, Treatment({scope.base!r}))"] + [f"C({c})" for c in fit.controls]
+        )
         ratios, qr = fit.ratios, None
         if len(ratios):
             qr = adj._median_regression(w, formula, scope.base, groups, ci_level)
             ratios = ratios.merge(qr, on="group", how="left")
-        adjusted = adj.AdjustedFit(ratios=ratios, controls=fit.controls, n=fit.n, model=fit,
-                                   formula=formula, quantile=qr)
+        adjusted = adj.AdjustedFit(
+            ratios=ratios, controls=fit.controls, n=fit.n, model=fit, formula=formula, quantile=qr
+        )
     adjusted = respect_countries(adjusted, d, scope.base, groups, ci_level)
     ppp = ppp_ratios(d, plr, scope.base, groups) if plr is not None and groups else None
-    trend = (gap_trend(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1
-             else pd.DataFrame())
+    trend = (
+        gap_trend(d, scope.base, groups, ci_level=ci_level) if len(groups) > 1 else pd.DataFrame()
+    )
     team_df = None
     if team and adjusted is not None:  # each group's team model, on the selected rows
         team_df = team_cost(d, team, scope.base, groups, scope.hours_per_year, seed=seed)
-    skills = (skills_breakdown(d, scope.base, min_n, n_boot, seed, ci_level)
-              if has_skills(d) else None)  # small subsets: in pandas
-    return ArbitrageResult(scope=scope, log=log, raw=raw, adjusted=adjusted, ppp=ppp,
-                           trend=trend, team=team_df, min_n=min_n,
-                           countries=clusters.countries, tau2=clusters.tau2,
-                           percentiles=percentiles, skills=skills,
-                           ranks=ranks_of(adjusted, scope.base, ci_level, seed))
+    skills = (
+        skills_breakdown(d, scope.base, min_n, n_boot, seed, ci_level) if has_skills(d) else None
+    )  # small subsets: in pandas
+    return ArbitrageResult(
+        scope=scope,
+        log=log,
+        raw=raw,
+        adjusted=adjusted,
+        ppp=ppp,
+        trend=trend,
+        team=team_df,
+        min_n=min_n,
+        countries=clusters.countries,
+        tau2=clusters.tau2,
+        percentiles=percentiles,
+        skills=skills,
+        ranks=ranks_of(adjusted, scope.base, ci_level, seed),
+    )

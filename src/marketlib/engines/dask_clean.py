@@ -70,9 +70,16 @@ from marketlib.storage import output_paths
 _GIVEN = "_experience_given"
 
 
-def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str,
-               maps: Maps | None = None, sheet: str | int | None = None,
-               header_row: int | None = None) -> dict[str, Any]:
+def _stage_one(
+    path: str,
+    index: int,
+    fmt: str,
+    p: CleanParams,
+    work: str,
+    maps: Maps | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+) -> dict[str, Any]:
     """Read and clean one file up to the outlier rule; stage its rows; return compact data."""
     spec = input_format(fmt, "rates")
     try:
@@ -93,16 +100,27 @@ def _stage_one(path: str, index: int, fmt: str, p: CleanParams, work: str,
     staged = flagged.assign(**{_GIVEN: rows.experience_given})
     w = Path(work)
     clean = pa.Table.from_pandas(staged, preserve_index=False)
-    for name, arrow in (("clean", clean),  # Arrow IPC: cheap to write and to read back
-                        ("rejected", pa.Table.from_pandas(rows.rejected, preserve_index=False))):
+    for name, arrow in (
+        ("clean", clean),  # Arrow IPC: cheap to write and to read back
+        ("rejected", pa.Table.from_pandas(rows.rejected, preserve_index=False)),
+    ):
         feather.write_feather(arrow, w / f"{name}-{index:05d}.arrow", compression="uncompressed")
     schema = clean.schema.remove(clean.schema.get_field_index(_GIVEN))  # for the run's schema
     _write_rejected_text(rows.rejected, columns, w, index)  # kept if no other file adds columns
-    return {"rows_in": len(rows.raw), "columns": columns, "n_pairs": n_pairs,
-            "sha256": table.sha256, "unknown": rows.unknown, "collected_on": p.collected_on,
-            "schema": schema, "fine_keys": fine_keys, "coarse_keys": coarse_keys,
-            "fine": fine_codes, "coarse": coarse_codes,
-            "log_value": log_value.to_numpy(dtype=np.float64)}
+    return {
+        "rows_in": len(rows.raw),
+        "columns": columns,
+        "n_pairs": n_pairs,
+        "sha256": table.sha256,
+        "unknown": rows.unknown,
+        "collected_on": p.collected_on,
+        "schema": schema,
+        "fine_keys": fine_keys,
+        "coarse_keys": coarse_keys,
+        "fine": fine_codes,
+        "coarse": coarse_codes,
+        "log_value": log_value.to_numpy(dtype=np.float64),
+    }
 
 
 def _small(stage: dict[str, Any]) -> dict[str, Any]:
@@ -110,15 +128,20 @@ def _small(stage: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in stage.items() if k not in ("fine", "coarse", "log_value")}
 
 
-def _globalize(stage: dict[str, Any], fine_map: np.ndarray, coarse_map: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _globalize(
+    stage: dict[str, Any], fine_map: np.ndarray, coarse_map: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return a partition's global (fine, coarse) cell codes and log values (16 bytes a row)."""
-    return (fine_map.astype(np.int32)[stage["fine"]], coarse_map.astype(np.int32)[stage["coarse"]],
-            stage["log_value"])
+    return (
+        fine_map.astype(np.int32)[stage["fine"]],
+        coarse_map.astype(np.int32)[stage["coarse"]],
+        stage["log_value"],
+    )
 
 
-def _extract_log(part: tuple[np.ndarray, np.ndarray, np.ndarray]
-                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+def _extract_log(
+    part: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> list[tuple[np.ndarray, np.ndarray]]:
     fine, coarse, x = part
     return [(fine, x), (coarse, x)]
 
@@ -135,8 +158,7 @@ def _clean_columns(raw_columns: list[str], fmt: str, p: CleanParams) -> list[str
 
 def _unified_schema(schemas: list[pa.Schema], columns: list[str]) -> pa.Schema:
     """Return one Arrow schema for every part (types unified, missing extras as text)."""
-    unified = pa.unify_schemas([s.remove_metadata() for s in schemas],
-                               promote_options="permissive")
+    unified = pa.unify_schemas([s.remove_metadata() for s in schemas], promote_options="permissive")
     fields = []
     for c in columns:
         i = unified.get_field_index(c)
@@ -149,8 +171,9 @@ def _unified_schema(schemas: list[pa.Schema], columns: list[str]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _write_rejected_text(rejected: pd.DataFrame, raw_columns: list[str], work: Path,
-                         index: int) -> None:
+def _write_rejected_text(
+    rejected: pd.DataFrame, raw_columns: list[str], work: Path, index: int
+) -> None:
     """Write a part of the rejected files (CSV without header, JSON lines) in the run's columns.
 
     Columns: ``source_file, source_row``, every raw column of the run (a column this file
@@ -162,32 +185,48 @@ def _write_rejected_text(rejected: pd.DataFrame, raw_columns: list[str], work: P
             rejected[col] = ""
     rejected = rejected[["source_file", "source_row", *raw_columns, "reason", "detail"]]
     (work / f"rejected-{index:05d}.csv").write_bytes(
-        csv_text(spreadsheet_safe(rejected), header=False).encode("utf-8"))
+        csv_text(spreadsheet_safe(rejected), header=False).encode("utf-8")
+    )
     (work / f"rejected-{index:05d}.jsonl").write_bytes(jsonl_text(rejected).encode("utf-8"))
 
 
-def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
-              stats: dict[str, np.ndarray], offset: int, own_columns: list[str],
-              raw_columns: list[str],
-              clean_columns: list[str], schema: pa.Schema,
-              fmt: str, p: CleanParams, work: str, table_dir: str) -> dict[str, Any]:
+def _finalize(
+    index: int,
+    part: tuple[np.ndarray, np.ndarray, np.ndarray],
+    stats: dict[str, np.ndarray],
+    offset: int,
+    own_columns: list[str],
+    raw_columns: list[str],
+    clean_columns: list[str],
+    schema: pa.Schema,
+    fmt: str,
+    p: CleanParams,
+    work: str,
+    table_dir: str,
+) -> dict[str, Any]:
     """Add ``is_outlier`` and table-wide pair ids; write this file's outputs; return counts."""
     w = Path(work)
     clean = feather.read_table(w / f"clean-{index:05d}.arrow", memory_map=True).to_pandas()
     redo = own_columns != raw_columns  # another file added columns: the text is redone
-    rejected = feather.read_table(w / f"rejected-{index:05d}.arrow", memory_map=True,
-                                  columns=None if redo else ["reason"]).to_pandas()
+    rejected = feather.read_table(
+        w / f"rejected-{index:05d}.arrow", memory_map=True, columns=None if redo else ["reason"]
+    ).to_pandas()
     given = clean.pop(_GIVEN).to_numpy(dtype=bool)
     clean["range_pair_id"] = clean["range_pair_id"] + offset
     fine, coarse, x = part
     log_value = pd.Series(x, index=clean.index)
-    m_fine = pd.Series(modified_z(x, stats["med"][fine], stats["mad"][fine],
-                                  stats["mean_ad"][fine]), index=clean.index)
-    m_coarse = pd.Series(modified_z(x, stats["med"][coarse], stats["mad"][coarse],
-                                    stats["mean_ad"][coarse]), index=clean.index)
+    m_fine = pd.Series(
+        modified_z(x, stats["med"][fine], stats["mad"][fine], stats["mean_ad"][fine]),
+        index=clean.index,
+    )
+    m_coarse = pd.Series(
+        modified_z(x, stats["med"][coarse], stats["mad"][coarse], stats["mean_ad"][coarse]),
+        index=clean.index,
+    )
     n_fine = pd.Series(stats["n"][fine], index=clean.index)
-    clean["is_outlier"] = outlier_from_scores(log_value, m_fine, n_fine, m_coarse,
-                                              p.outlier_z, p.outlier_min_cell)
+    clean["is_outlier"] = outlier_from_scores(
+        log_value, m_fine, n_fine, m_coarse, p.outlier_z, p.outlier_min_cell
+    )
     for col in clean_columns:
         if col not in clean.columns:
             clean[col] = ""  # an extra column of another file (the pandas engine fills "")
@@ -195,8 +234,11 @@ def _finalize(index: int, part: tuple[np.ndarray, np.ndarray, np.ndarray],
     if redo:
         _write_rejected_text(rejected, raw_columns, w, index)
     table = pa.Table.from_pandas(clean, schema=schema, preserve_index=False)
-    pq.write_table(table, Path(table_dir) / f"part.{index:05d}.parquet",
-                   write_statistics=parquet_statistics(table.schema))
+    pq.write_table(
+        table,
+        Path(table_dir) / f"part.{index:05d}.parquet",
+        write_statistics=parquet_statistics(table.schema),
+    )
     stub = pd.DataFrame(index=pd.RangeIndex(len(clean) + len(rejected)))
     return rates_report(stub, clean, rejected, given, p, fmt)
 
@@ -219,25 +261,33 @@ def _merge_reports(parts: list[dict[str, Any]], rows_in: int) -> dict[str, Any]:
     if len(log):
         log = log.groupby(["year", "region"], as_index=False).sum()
     report = {
-        "name": "rates", "format": first["format"], "rows_in": rows_in,
+        "name": "rates",
+        "format": first["format"],
+        "rows_in": rows_in,
         "rows_clean": sum(r["rows_clean"] for r in parts),
         "rows_rejected": sum(r["rows_rejected"] for r in parts),
-        "reasons": dict(sorted(reasons.items())), "params": first["params"],
+        "reasons": dict(sorted(reasons.items())),
+        "params": first["params"],
         "flags": {k: int(flags[k]) for k in first["flags"]},
-        "fx_source": dict(fx.most_common()), "rate_kind": dict(kinds.most_common()),
+        "fx_source": dict(fx.most_common()),
+        "rate_kind": dict(kinds.most_common()),
         "experience_unrecognized": sum(r["experience_unrecognized"] for r in parts),
-        "rows_without": {k: sum(r["rows_without"][k] for r in parts)
-                         for k in first["rows_without"]},
-        "log_by_year_region": [{k: (int(v) if isinstance(v, np.integer) else v)
-                                for k, v in rec.items()} for rec in log.to_dict("records")],
+        "rows_without": {
+            k: sum(r["rows_without"][k] for r in parts) for k in first["rows_without"]
+        },
+        "log_by_year_region": [
+            {k: (int(v) if isinstance(v, np.integer) else v) for k, v in rec.items()}
+            for rec in log.to_dict("records")
+        ],
     }
     if report["rows_in"] != report["rows_clean"] + report["rows_rejected"]:
         raise AssertionError(f"rates: rows_in != rows_clean + rows_rejected ({report})")
     return report
 
 
-def _deviations(prepared: tuple[np.ndarray, np.ndarray], med: np.ndarray
-                ) -> list[tuple[np.ndarray, np.ndarray]]:
+def _deviations(
+    prepared: tuple[np.ndarray, np.ndarray], med: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Return a prepared partition's absolute deviations from its cells' medians."""
     codes = exact.group_codes(prepared)
     return [(codes, np.abs(prepared[1] - med[codes]))]
@@ -262,16 +312,19 @@ def _cell_stats_or_none(parts: list[Any], n_cells: int) -> dict[str, np.ndarray]
     """Return the cells' outlier statistics (empty arrays when no row is clean)."""
     if n_cells:
         return _cell_stats(parts, n_cells)
-    return ({k: np.empty(0, dtype=np.float64) for k in ("med", "mad", "mean_ad")}
-            | {"n": np.empty(0, dtype=np.int64)})
+    return {k: np.empty(0, dtype=np.float64) for k in ("med", "mad", "mean_ad")} | {
+        "n": np.empty(0, dtype=np.int64)
+    }
 
 
 def _join_rejected(target: Path, work: Path, n_files: int, raw_columns: list[str]) -> None:
     """Write the rejected CSV and JSON lines from the per-file parts, in file order."""
     rej_cols = ["source_file", "source_row", *raw_columns, "reason", "detail"]
     header = csv_text(spreadsheet_safe(pd.DataFrame(columns=rej_cols)), header=True)
-    for path, suffix, head in ((target, "csv", header), (target.with_suffix(".jsonl"), "jsonl",
-                                                          "")):
+    for path, suffix, head in (
+        (target, "csv", header),
+        (target.with_suffix(".jsonl"), "jsonl", ""),
+    ):
         with open(path, "wb") as fh:  # bytes: the parts are UTF-8 already
             fh.write(head.encode("utf-8"))
             for i in range(n_files):
@@ -279,10 +332,16 @@ def _join_rejected(target: Path, work: Path, n_files: int, raw_columns: list[str
                     shutil.copyfileobj(src, fh, 1 << 20)
 
 
-def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out: str | Path,
-                     progress: bool = False, maps: Maps | None = None,
-                     sheet: str | int | None = None, header_row: int | None = None
-                     ) -> tuple[dict[str, Any], dict[str, Path]]:
+def clean_rates_dask(
+    files: list[str],
+    fmt: str,
+    params: CleanParams | None,
+    out: str | Path,
+    progress: bool = False,
+    maps: Maps | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+) -> tuple[dict[str, Any], dict[str, Path]]:
     """Clean rates files on the current Dask client; write the three outputs into ``out``.
 
     ``files`` (expanded, see :func:`expand_inputs`) are one partition each; ``fmt`` and
@@ -304,10 +363,22 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         table_dir = tmp / "rates.parquet"
         work.mkdir()
         table_dir.mkdir()
-        stage = [client.submit(_stage_one, f, i, fmt, p, str(work), maps, sheet, header_row,
-                               pure=False,
-                               key=f"marketlib-clean-{i}-{os.getpid()}-{id(work)}")
-                 for i, f in enumerate(files)]
+        stage = [
+            client.submit(
+                _stage_one,
+                f,
+                i,
+                fmt,
+                p,
+                str(work),
+                maps,
+                sheet,
+                header_row,
+                pure=False,
+                key=f"marketlib-clean-{i}-{os.getpid()}-{id(work)}",
+            )
+            for i, f in enumerate(files)
+        ]
         if progress:
             from marketlib.engines.cluster import show_progress
 
@@ -317,22 +388,38 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         if bad:
             raise InputError(*bad[0])
         fine_ids, fine_maps = global_cells([s["fine_keys"] for s in small])
-        coarse_ids, coarse_maps = global_cells([s["coarse_keys"] for s in small],
-                                               offset=len(fine_ids))
-        parts = [client.submit(_globalize, st, fm, cm, pure=False)
-                 for st, fm, cm in zip(stage, fine_maps, coarse_maps, strict=True)]
+        coarse_ids, coarse_maps = global_cells(
+            [s["coarse_keys"] for s in small], offset=len(fine_ids)
+        )
+        parts = [
+            client.submit(_globalize, st, fm, cm, pure=False)
+            for st, fm, cm in zip(stage, fine_maps, coarse_maps, strict=True)
+        ]
         del stage
         stats = _cell_stats_or_none(parts, len(fine_ids) + len(coarse_ids))
         offsets = np.concatenate([[0], np.cumsum([s["n_pairs"] for s in small])[:-1]])
-        raw_columns = list(pd.concat([pd.DataFrame(columns=s["columns"]) for s in small])
-                           .columns)
+        raw_columns = list(pd.concat([pd.DataFrame(columns=s["columns"]) for s in small]).columns)
         clean_columns = _clean_columns(raw_columns, fmt, p)
         schema = _unified_schema([s["schema"] for s in small], clean_columns)
-        final = [client.submit(_finalize, i, part, stats, int(offsets[i]), s["columns"],
-                               raw_columns,
-                               clean_columns, schema, fmt, p, str(work),
-                               str(table_dir), pure=False)
-                 for i, (part, s) in enumerate(zip(parts, small, strict=True))]
+        final = [
+            client.submit(
+                _finalize,
+                i,
+                part,
+                stats,
+                int(offsets[i]),
+                s["columns"],
+                raw_columns,
+                clean_columns,
+                schema,
+                fmt,
+                p,
+                str(work),
+                str(table_dir),
+                pure=False,
+            )
+            for i, (part, s) in enumerate(zip(parts, small, strict=True))
+        ]
         if progress and sys.stdout.isatty():
             from marketlib.engines.cluster import show_progress
 
@@ -341,19 +428,22 @@ def clean_rates_dask(files: list[str], fmt: str, params: CleanParams | None, out
         del parts
         report = _merge_reports(reports, sum(s["rows_in"] for s in small))
         report["unknown_words"] = merge_unknown_words([s["unknown"] for s in small])
-        report["fx_vs_source"] = fx_vs_source(pd.read_parquet(
-            table_dir, columns=["currency", "year", "annual_usd", "source_annual_usd",
-                                "fx_source"],
-            filters=[("fx_source", "==", "ecb"), ("currency", "!=", "USD")])
-            if "source_annual_usd" in clean_columns else pd.DataFrame())
+        report["fx_vs_source"] = fx_vs_source(
+            pd.read_parquet(
+                table_dir,
+                columns=["currency", "year", "annual_usd", "source_annual_usd", "fx_source"],
+                filters=[("fx_source", "==", "ecb"), ("currency", "!=", "USD")],
+            )
+            if "source_annual_usd" in clean_columns
+            else pd.DataFrame()
+        )
         dates = [s["collected_on"] for s in small if s.get("collected_on")]
         report["collected_on"] = max(dates) if dates else None
         report["params"]["collected_on"] = report["collected_on"]
         staged = output_paths(tmp, "rates")
         _join_rejected(staged["rejected"], work, len(files), raw_columns)
         report["inputs"] = {str(Path(f)): s["sha256"] for f, s in zip(files, small, strict=True)}
-        atomic_write_bytes(staged["report"],
-                           json_bytes(report))
+        atomic_write_bytes(staged["report"], json_bytes(report))
         shutil.rmtree(work)  # the dataset folder replaces an earlier table (file or folder)
     paths["rejected_exact"] = paths["rejected"].with_suffix(".jsonl")
     return report, paths

@@ -57,16 +57,17 @@ def _sketch_size(n_parts: int, n_windows: int) -> int:
     return int(min(SKETCH_SIZE, max(4, SKETCH_POINTS // max(1, n_parts * n_windows))))
 
 
-def _sorted_part(pairs: list[tuple[np.ndarray, np.ndarray]], n_groups: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _sorted_part(
+    pairs: list[tuple[np.ndarray, np.ndarray]], n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(starts, values)``: values sorted within group (NaN left out).
 
     Group ``g``'s values are ``values[starts[g]:starts[g + 1]]``.
     """
-    codes = np.concatenate([np.asarray(c, dtype=np.int64) for c, _ in pairs]
-                           or [np.zeros(0, np.int64)])
-    values = np.concatenate([np.asarray(v, dtype=np.float64) for _, v in pairs]
-                            or [np.zeros(0)])
+    codes = np.concatenate(
+        [np.asarray(c, dtype=np.int64) for c, _ in pairs] or [np.zeros(0, np.int64)]
+    )
+    values = np.concatenate([np.asarray(v, dtype=np.float64) for _, v in pairs] or [np.zeros(0)])
     keep = ~np.isnan(values)
     if not keep.all():
         codes, values = codes[keep], values[keep]
@@ -80,7 +81,7 @@ def _sorted_part(pairs: list[tuple[np.ndarray, np.ndarray]], n_groups: int
     order = np.argsort(codes.astype(np.int16 if n_groups < 2**15 else np.int64), kind="stable")
     values = values[order]
     for g in np.flatnonzero(counts > 1):
-        values[starts[g]:starts[g + 1]].sort()
+        values[starts[g] : starts[g + 1]].sort()
     return starts, values
 
 
@@ -110,8 +111,9 @@ def prepare(parts: Sequence[Any], extract: Extract, n_groups: int) -> list[Any]:
     return list(dask.persist(*tasks))
 
 
-def identity_extract(part: list[tuple[np.ndarray, np.ndarray]]
-                     ) -> list[tuple[np.ndarray, np.ndarray]]:
+def identity_extract(
+    part: list[tuple[np.ndarray, np.ndarray]],
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Return ``part`` as is: the extract of partitions already reduced to ``(codes, values)``."""
     return part
 
@@ -122,8 +124,9 @@ def group_codes(prepared: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     return np.repeat(np.arange(len(starts) - 1), np.diff(starts))
 
 
-def _sketch(values: np.ndarray, lo: np.ndarray, n: np.ndarray, size: int
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _sketch(
+    values: np.ndarray, lo: np.ndarray, n: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sketch of segments ``values[lo[w]:lo[w] + n[w]]`` (each sorted).
 
     Returns ``(window, value, d, e)`` per point: ``min(n, size + 1)`` points at evenly
@@ -146,8 +149,9 @@ def _sketch(values: np.ndarray, lo: np.ndarray, n: np.ndarray, size: int
     return w, values[np.repeat(lo, q) + r], d, e
 
 
-def _segment_search(values: np.ndarray, start: np.ndarray, end: np.ndarray, x: np.ndarray,
-                    side: str) -> np.ndarray:
+def _segment_search(
+    values: np.ndarray, start: np.ndarray, end: np.ndarray, x: np.ndarray, side: str
+) -> np.ndarray:
     """Return ``searchsorted(values[start[i]:end[i]], x[i], side)`` for every ``i`` at once.
 
     A binary search run on all segments together (each ``values`` segment sorted), so the
@@ -174,28 +178,56 @@ def _summary_part(prepared: tuple[np.ndarray, np.ndarray], size: int) -> dict[st
     if nonempty.any():
         sums[nonempty] = np.add.reduceat(values, starts[:-1][nonempty])
     w, v, d, e = _sketch(values, starts[:-1], counts, size)
-    return {"counts": counts, "sums": sums, "w": w, "v": v, "d": d, "e": e,
-            "complete": counts <= size + 1}
+    return {
+        "counts": counts,
+        "sums": sums,
+        "w": w,
+        "v": v,
+        "d": d,
+        "e": e,
+        "complete": counts <= size + 1,
+    }
 
 
-def _window_part(prepared: tuple[np.ndarray, np.ndarray], group: np.ndarray, lo: np.ndarray,
-                 hi: np.ndarray, as_values: np.ndarray, size: int) -> dict[str, np.ndarray]:
+def _window_part(
+    prepared: tuple[np.ndarray, np.ndarray],
+    group: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    as_values: np.ndarray,
+    size: int,
+) -> dict[str, np.ndarray]:
     """Per bracket: counts below/at ``lo`` and ``hi``; the values strictly inside, or a sketch."""
     starts, values = prepared
     a, b = starts[group], starts[group + 1]
-    cnt = np.stack([_segment_search(values, a, b, lo, "left"),  # < lo, <= lo, < hi, <= hi
-                    _segment_search(values, a, b, lo, "right"),
-                    _segment_search(values, a, b, hi, "left"),
-                    _segment_search(values, a, b, hi, "right")], axis=1).astype(np.int64)
+    cnt = np.stack(
+        [
+            _segment_search(values, a, b, lo, "left"),  # < lo, <= lo, < hi, <= hi
+            _segment_search(values, a, b, lo, "right"),
+            _segment_search(values, a, b, hi, "left"),
+            _segment_search(values, a, b, hi, "right"),
+        ],
+        axis=1,
+    ).astype(np.int64)
     begin = starts[group] + cnt[:, 1]
     inside = np.maximum(cnt[:, 2] - cnt[:, 1], 0)
     take = np.where(as_values, inside, 0)
-    vals = values[np.repeat(begin - np.concatenate([[0], np.cumsum(take)[:-1]]), take)
-                  + np.arange(int(take.sum()))]
+    vals = values[
+        np.repeat(begin - np.concatenate([[0], np.cumsum(take)[:-1]]), take)
+        + np.arange(int(take.sum()))
+    ]
     sk_n = np.where(as_values, 0, inside)
     w, v, d, e = _sketch(values, begin, sk_n, size)
-    return {"counts": cnt, "values": vals, "values_n": take, "w": w, "v": v, "d": d, "e": e,
-            "complete": sk_n <= size + 1}
+    return {
+        "counts": cnt,
+        "values": vals,
+        "values_n": take,
+        "w": w,
+        "v": v,
+        "d": d,
+        "e": e,
+        "complete": sk_n <= size + 1,
+    }
 
 
 @dataclass
@@ -208,12 +240,18 @@ class Summary:
     complete: np.ndarray
 
 
-def _merge_sketches(pieces: list[dict[str, np.ndarray]], n_windows: int
-                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    sk = {k: np.concatenate([p[k] for p in pieces]) if pieces else np.zeros(0)
-          for k in ("w", "v", "d", "e")}
-    complete = (np.logical_and.reduce([p["complete"] for p in pieces]) if pieces
-                else np.ones(n_windows, bool))
+def _merge_sketches(
+    pieces: list[dict[str, np.ndarray]], n_windows: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    sk = {
+        k: np.concatenate([p[k] for p in pieces]) if pieces else np.zeros(0)
+        for k in ("w", "v", "d", "e")
+    }
+    complete = (
+        np.logical_and.reduce([p["complete"] for p in pieces])
+        if pieces
+        else np.ones(n_windows, bool)
+    )
     return sk, complete
 
 
@@ -226,16 +264,17 @@ def summarize(prepared: Sequence[Any], n_groups: int, size: int | None = None) -
     size = _sketch_size(len(prepared), n_groups) if size is None else _checked_size(size)
     tasks = [dask.delayed(_summary_part, pure=True)(p, size) for p in prepared]
     pieces = list(dask.compute(*tasks))
-    counts = (np.sum([p["counts"] for p in pieces], axis=0) if pieces
-              else np.zeros(n_groups, np.int64))
+    counts = (
+        np.sum([p["counts"] for p in pieces], axis=0) if pieces else np.zeros(n_groups, np.int64)
+    )
     sums = np.sum([p["sums"] for p in pieces], axis=0) if pieces else np.zeros(n_groups)
     sketch, complete = _merge_sketches(pieces, n_groups)
     return Summary(np.asarray(counts, np.int64), np.asarray(sums, float), sketch, complete)
 
 
-def _brackets(sk: dict[str, np.ndarray], complete: np.ndarray, t_window: np.ndarray,
-              t_rank: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _brackets(
+    sk: dict[str, np.ndarray], complete: np.ndarray, t_window: np.ndarray, t_rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Narrow each target's bracket from the sketches of its window's inside values.
 
     ``t_rank`` is the target's rank among its window's inside values. For a candidate ``c``
@@ -297,8 +336,9 @@ def _fetch_as_values(n_windows: int, inv: np.ndarray, bounds: np.ndarray) -> np.
     return np.cumsum(np.minimum(bound, INSIDE_BUDGET + 1)) <= INSIDE_BUDGET
 
 
-def _ranked_values(pieces: list[dict[str, Any]], n_windows: int, window: np.ndarray,
-                   rank: np.ndarray) -> np.ndarray:
+def _ranked_values(
+    pieces: list[dict[str, Any]], n_windows: int, window: np.ndarray, rank: np.ndarray
+) -> np.ndarray:
     """Return the ``rank``-th value of each fetched ``window`` (its values sorted)."""
     vals = np.concatenate([p["values"] for p in pieces])
     wv = np.concatenate([np.repeat(np.arange(n_windows), p["values_n"]) for p in pieces])
@@ -307,8 +347,12 @@ def _ranked_values(pieces: list[dict[str, Any]], n_windows: int, window: np.ndar
     return vals[order][w_start[window] + rank]
 
 
-def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
-                     summary: Summary | None = None, size: int | None = None) -> np.ndarray:
+def order_statistics(
+    prepared: Sequence[Any],
+    ranks: np.ndarray,
+    summary: Summary | None = None,
+    size: int | None = None,
+) -> np.ndarray:
     """Return exact order statistics per group: ``out[g, r]`` is the ``ranks[g, r]``-th value.
 
     ``prepared``: partitions from :func:`prepare`; ``ranks``: ``(n_groups, R)`` 0-based ranks
@@ -337,15 +381,18 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
     todo = ~found
     while todo.any():
         idx = np.flatnonzero(todo)
-        win, inv = np.unique(np.stack([gi[idx], t_lo[idx], t_hi[idx]], axis=1), axis=0,
-                             return_inverse=True)
+        win, inv = np.unique(
+            np.stack([gi[idx], t_lo[idx], t_hi[idx]], axis=1), axis=0, return_inverse=True
+        )
         inv = inv.reshape(-1)
         w_group = win[:, 0].astype(np.int64)
         w_lo, w_hi = win[:, 1], win[:, 2]
         as_values = _fetch_as_values(len(win), inv, t_bound[idx])
         size = _sketch_size(len(prepared), int((~as_values).sum())) if fixed is None else fixed
-        tasks = [dask.delayed(_window_part, pure=True)(p, w_group, w_lo, w_hi, as_values, size)
-                 for p in prepared]
+        tasks = [
+            dask.delayed(_window_part, pure=True)(p, w_group, w_lo, w_hi, as_values, size)
+            for p in prepared
+        ]
         pieces = list(dask.compute(*tasks))
         cnt = np.sum([p["counts"] for p in pieces], axis=0)
         kk = k[idx]
@@ -377,19 +424,22 @@ def order_statistics(prepared: Sequence[Any], ranks: np.ndarray,
     return out
 
 
-def _window_values_part(prepared: tuple[np.ndarray, np.ndarray], lo: np.ndarray,
-                        hi: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+def _window_values_part(
+    prepared: tuple[np.ndarray, np.ndarray], lo: np.ndarray, hi: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
     starts, values = prepared
     wanted = ~(np.isnan(lo) | np.isnan(hi))
     a, b = starts[:-1], starts[1:]
     below = np.where(wanted, _segment_search(values, a, b, np.where(wanted, lo, 0.0), "left"), 0)
     upto = np.where(wanted, _segment_search(values, a, b, np.where(wanted, hi, 0.0), "right"), 0)
-    return [values[a[g] + below[g]:a[g] + max(upto[g], below[g])] for g in range(len(lo))], \
-        below.astype(np.int64)
+    return [
+        values[a[g] + below[g] : a[g] + max(upto[g], below[g])] for g in range(len(lo))
+    ], below.astype(np.int64)
 
 
-def window_values(prepared: Sequence[Any], lo: np.ndarray, hi: np.ndarray
-                  ) -> tuple[dict[int, np.ndarray], np.ndarray]:
+def window_values(
+    prepared: Sequence[Any], lo: np.ndarray, hi: np.ndarray
+) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """Return, per group, the sorted values within ``[lo[g], hi[g]]`` and the count below.
 
     Use with :func:`order_statistics`: the values of a narrow rank window (e.g. every rank a
@@ -401,8 +451,10 @@ def window_values(prepared: Sequence[Any], lo: np.ndarray, hi: np.ndarray
     tasks = [dask.delayed(_window_values_part, pure=True)(p, lo, hi) for p in prepared]
     pieces = dask.compute(*tasks)
     below = np.sum([b for _, b in pieces], axis=0) if pieces else np.zeros(len(lo), int)
-    window = {g: np.sort(np.concatenate([part[g] for part, _ in pieces] or [np.zeros(0)]))
-              for g in range(len(lo))}
+    window = {
+        g: np.sort(np.concatenate([part[g] for part, _ in pieces] or [np.zeros(0)]))
+        for g in range(len(lo))
+    }
     return window, below
 
 

@@ -28,8 +28,13 @@ import pandas as pd
 #: Answers that count in the in-production share's denominator (every answer to the question)
 DENOMINATOR = ("production", "evaluating", "not_ticked", "no", "unsure")
 #: How each wave asked (a change across two forms is marked)
-QUESTION_FORM = {2018: "projects grid", 2019: "projects grid", 2020: "yes/no question",
-                 2021: "direct question", 2022: "direct question"}
+QUESTION_FORM = {
+    2018: "projects grid",
+    2019: "projects grid",
+    2020: "yes/no question",
+    2021: "direct question",
+    2022: "direct question",
+}
 MIN_RESPONDENTS = 30
 
 
@@ -44,12 +49,22 @@ class Adoption:
 
     def to_dict(self) -> dict[str, Any]:
         """Return JSON-ready records."""
-        def records(t: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                     for k, v in r.items()} for r in t.to_dict("records")]
 
-        return {"shares": records(self.shares), "changes": records(self.changes),
-                "not_measured": self.not_measured, "notes": self.notes}
+        def records(t: pd.DataFrame) -> list[dict[str, Any]]:
+            return [
+                {
+                    k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                    for k, v in r.items()
+                }
+                for r in t.to_dict("records")
+            ]
+
+        return {
+            "shares": records(self.shares),
+            "changes": records(self.changes),
+            "not_measured": self.not_measured,
+            "notes": self.notes,
+        }
 
 
 def wilson(k: np.ndarray, n: np.ndarray, ci_level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -60,8 +75,9 @@ def wilson(k: np.ndarray, n: np.ndarray, ci_level: float) -> tuple[np.ndarray, n
     return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
-def adoption_shares(table: pd.DataFrame, ci_level: float = 0.95,
-                    min_n: int = MIN_RESPONDENTS) -> Adoption:
+def adoption_shares(
+    table: pd.DataFrame, ci_level: float = 0.95, min_n: int = MIN_RESPONDENTS
+) -> Adoption:
     """Return the in-production share per wave and region, and its change between waves.
 
     ``table``: the clean ``adoption`` table. Groups under ``min_n`` respondents are listed
@@ -73,8 +89,13 @@ def adoption_shares(table: pd.DataFrame, ci_level: float = 0.95,
     from marketlib.clean.adoption import region_notes
 
     t = table.copy()
-    counts = t.pivot_table(index=["wave", "region"], columns="answer", values="respondents",
-                           aggfunc="sum", fill_value=0)
+    counts = t.pivot_table(
+        index=["wave", "region"],
+        columns="answer",
+        values="respondents",
+        aggfunc="sum",
+        fill_value=0,
+    )
     for a in (*DENOMINATOR, "uses_unspecified"):
         if a not in counts.columns:
             counts[a] = 0
@@ -83,10 +104,14 @@ def adoption_shares(table: pd.DataFrame, ci_level: float = 0.95,
     n = rows[list(DENOMINATOR)].sum(axis=1).to_numpy()
     k = rows["production"].to_numpy()
     lo, hi = wilson(k, np.maximum(n, 1), ci_level)
-    shares = pd.DataFrame({
-        "wave": rows.index.get_level_values("wave").astype(int),
-        "region": rows.index.get_level_values("region"), "n": n.astype(int),
-        "in_production": k.astype(int)})
+    shares = pd.DataFrame(
+        {
+            "wave": rows.index.get_level_values("wave").astype(int),
+            "region": rows.index.get_level_values("region"),
+            "n": n.astype(int),
+            "in_production": k.astype(int),
+        }
+    )
     ok = n >= min_n
     shares["reported"] = ok
     shares["share"] = np.where(ok, k / np.maximum(n, 1), np.nan)
@@ -98,7 +123,8 @@ def adoption_shares(table: pd.DataFrame, ci_level: float = 0.95,
         f"{int(w)}: the wave asks only whether the organization uses Kubernetes (yes/no/not "
         f"sure), not whether in production; {int(other.loc[w].to_numpy().sum()):,} "
         "respondents not in the in-production shares"
-        for w in sorted(set(other.index.get_level_values("wave")))]
+        for w in sorted(set(other.index.get_level_values("wave")))
+    ]
     waves = sorted(shares["wave"].unique())
     pairs = [(a, b) for a, b in zip(waves, waves[1:], strict=False)]
     if len(waves) > 2:
@@ -111,12 +137,29 @@ def adoption_shares(table: pd.DataFrame, ci_level: float = 0.95,
                 continue
             x, y = rep.loc[(a, region)], rep.loc[(b, region)]
             clo, chi = confint_proportions_2indep(
-                int(y["in_production"]), int(y["n"]), int(x["in_production"]), int(x["n"]),
-                method="newcomb", compare="diff", alpha=1 - ci_level)
-            changes.append({"from": int(a), "to": int(b), "region": region,
-                            "share_from": float(x["share"]), "share_to": float(y["share"]),
-                            "change": float(y["share"] - x["share"]), "ci_low": float(clo),
-                            "ci_high": float(chi), "n_from": int(x["n"]), "n_to": int(y["n"]),
-                            "question_changed": QUESTION_FORM.get(a) != QUESTION_FORM.get(b)})
-    return Adoption(shares.reset_index(drop=True), pd.DataFrame(changes), not_measured,
-                    region_notes())
+                int(y["in_production"]),
+                int(y["n"]),
+                int(x["in_production"]),
+                int(x["n"]),
+                method="newcomb",
+                compare="diff",
+                alpha=1 - ci_level,
+            )
+            changes.append(
+                {
+                    "from": int(a),
+                    "to": int(b),
+                    "region": region,
+                    "share_from": float(x["share"]),
+                    "share_to": float(y["share"]),
+                    "change": float(y["share"] - x["share"]),
+                    "ci_low": float(clo),
+                    "ci_high": float(chi),
+                    "n_from": int(x["n"]),
+                    "n_to": int(y["n"]),
+                    "question_changed": QUESTION_FORM.get(a) != QUESTION_FORM.get(b),
+                }
+            )
+    return Adoption(
+        shares.reset_index(drop=True), pd.DataFrame(changes), not_measured, region_notes()
+    )

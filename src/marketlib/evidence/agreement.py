@@ -20,17 +20,22 @@ from scipy import stats
 
 #: How a source's verdict counts in the combined line.
 STANCE = {
-    "supported_by_data": "supports", "consistent": "supports",
-    "consistent_with_proxy": "supports", "direction_agrees": "supports",
-    "contradicted_by_data": "contradicts", "inconsistent": "contradicts",
-    "not_supported_by_proxy": "contradicts", "direction_disagrees": "contradicts",
+    "supported_by_data": "supports",
+    "consistent": "supports",
+    "consistent_with_proxy": "supports",
+    "direction_agrees": "supports",
+    "contradicted_by_data": "contradicts",
+    "inconsistent": "contradicts",
+    "not_supported_by_proxy": "contradicts",
+    "direction_disagrees": "contradicts",
 }
 COMBINED = ("no source can tell", "one source only", "sources agree", "sources disagree")
 STANCE_WORDS = {"supports": "for the claim", "contradicts": "against the claim"}
 
 
-def ratio_of_ratios(r1: float, lo1: float, hi1: float, r2: float, lo2: float, hi2: float,
-                    ci_level: float = 0.95) -> tuple[float, float, float]:
+def ratio_of_ratios(
+    r1: float, lo1: float, hi1: float, r2: float, lo2: float, hi2: float, ci_level: float = 0.95
+) -> tuple[float, float, float]:
     """Return ``r1 / r2`` and its interval (NaN when either side has no interval)."""
     vals = np.array([r1, lo1, hi1, r2, lo2, hi2], dtype=float)
     if not np.all(np.isfinite(vals)) or np.any(vals <= 0):
@@ -52,8 +57,9 @@ def direction_verdict(claimed_change: float, change: float | None) -> str:
     """Judge an exact series' change against a claimed one by sign only (sizes differ)."""
     if change is None or not np.isfinite(change) or change == 0:
         return "uninformative"
-    return "direction_agrees" if np.sign(change) == np.sign(claimed_change) \
-        else "direction_disagrees"
+    return (
+        "direction_agrees" if np.sign(change) == np.sign(claimed_change) else "direction_disagrees"
+    )
 
 
 def combined_verdict(verdicts: list[str]) -> str:

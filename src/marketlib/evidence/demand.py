@@ -42,8 +42,9 @@ def demand_changes(table: pd.DataFrame, pairs: list[tuple[int, int]]) -> pd.Data
     ``table``: the clean ``demand`` table; ``pairs``: (from year, to year).
     """
     ai = _year_means(table[table["series"] == "ai_share"])
-    sw = _year_means(table[(table["series"] == "sector_postings_index")
-                           & (table["subject"] == SECTOR)])
+    sw = _year_means(
+        table[(table["series"] == "sector_postings_index") & (table["subject"] == SECTOR)]
+    )
     wages = _year_means(table[table["series"] == "wage_growth_yoy"])
     countries = sorted(set(table["country_iso3"]))
     rows = []
@@ -52,21 +53,31 @@ def demand_changes(table: pd.DataFrame, pairs: list[tuple[int, int]]) -> pd.Data
             row: dict[str, object] = {"country_iso3": c, "from": int(a), "to": int(b)}
             if (c, a) in ai.index and (c, b) in ai.index:
                 x, y = ai.at[(c, a), "mean"], ai.at[(c, b), "mean"]
-                row.update(ai_share_from=float(x), ai_share_to=float(y),
-                           ai_share_change=float(y - x), ai_share_ratio=float(y / x))
+                row.update(
+                    ai_share_from=float(x),
+                    ai_share_to=float(y),
+                    ai_share_change=float(y - x),
+                    ai_share_ratio=float(y / x),
+                )
             if (c, a) in sw.index and (c, b) in sw.index:
                 x, y = sw.at[(c, a), "mean"], sw.at[(c, b), "mean"]
                 vintage = sw.at[(c, b), "vintage"]
-                row.update(software_postings_change=float(y / x - 1),
-                           software_vintage=str(pd.Timestamp(vintage).date()),
-                           software_before_revision=bool(vintage < REVISION))
+                row.update(
+                    software_postings_change=float(y / x - 1),
+                    software_vintage=str(pd.Timestamp(vintage).date()),
+                    software_before_revision=bool(vintage < REVISION),
+                )
             elif c in set(sw.index.get_level_values(0)):
-                last = table.loc[(table["series"] == "sector_postings_index")
-                                 & (table["country_iso3"] == c), "vintage"].max()
-                row.update(software_vintage=str(pd.Timestamp(last).date()),
-                           software_note=f"the sector snapshot ends {pd.Timestamp(last).date()}"
-                                         f": {b if pd.Timestamp(last).year <= b else a} is "
-                                         "not complete in it")
+                last = table.loc[
+                    (table["series"] == "sector_postings_index") & (table["country_iso3"] == c),
+                    "vintage",
+                ].max()
+                row.update(
+                    software_vintage=str(pd.Timestamp(last).date()),
+                    software_note=f"the sector snapshot ends {pd.Timestamp(last).date()}"
+                    f": {b if pd.Timestamp(last).year <= b else a} is "
+                    "not complete in it",
+                )
             if (c, b) in wages.index:
                 row["wage_growth_yoy"] = float(wages.at[(c, b), "mean"])
             if len(row) > 3:

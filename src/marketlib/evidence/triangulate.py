@@ -28,8 +28,10 @@ from marketlib.evidence.demand import demand_changes
 
 #: The pay comparison of a run whose pay are bill rates (Kaggle's are yearly pay).
 NOT_COMPARABLE = "not comparable (bill rates against yearly pay)"
-KAGGLE_POPULATION = ("Kaggle ML & DS Survey 2021-2022 respondents in work (any job title; "
-                     "students and the not employed left out), yearly pay in USD bands")
+KAGGLE_POPULATION = (
+    "Kaggle ML & DS Survey 2021-2022 respondents in work (any job title; "
+    "students and the not employed left out), yearly pay in USD bands"
+)
 
 
 def _clean(v: Any) -> Any:
@@ -45,8 +47,9 @@ def records(t: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in r.items()} for r in t.to_dict("records")]
 
 
-def pay_side_by_side(results: Mapping[str, Any], pay_bands: pd.DataFrame,
-                     ci_level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+def pay_side_by_side(
+    results: Mapping[str, Any], pay_bands: pd.DataFrame, ci_level: float = 0.95
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return each group's typical-country ratio in the run's pay data and in Kaggle's bands.
 
     With the two ratios' consistency (the ratio of ratios and its interval).
@@ -62,34 +65,54 @@ def pay_side_by_side(results: Mapping[str, Any], pay_bands: pd.DataFrame,
         g = k["group"]
         if g == base:
             continue
-        row: dict[str, Any] = {"group": g, "kaggle_n": int(k["n"]),
-                               "kaggle_countries": int(k.get("n_countries_averaged") or 0),
-                               "kaggle_ratio": k.get("ratio_equal_country"),
-                               "kaggle_ci_low": k.get("ratio_equal_country_ci_low"),
-                               "kaggle_ci_high": k.get("ratio_equal_country_ci_high")}
+        row: dict[str, Any] = {
+            "group": g,
+            "kaggle_n": int(k["n"]),
+            "kaggle_countries": int(k.get("n_countries_averaged") or 0),
+            "kaggle_ratio": k.get("ratio_equal_country"),
+            "kaggle_ci_low": k.get("ratio_equal_country_ci_low"),
+            "kaggle_ci_high": k.get("ratio_equal_country_ci_high"),
+        }
         if not comparable:
             row["consistency"] = NOT_COMPARABLE
         elif g in ours.index:
             o = ours.loc[g]
-            row.update(pay_n=int(o["n"]), pay_ratio=o.get("ratio_equal_country"),
-                       pay_ci_low=o.get("ratio_equal_country_ci_low"),
-                       pay_ci_high=o.get("ratio_equal_country_ci_high"))
-            rr, lo, hi = ratio_of_ratios(*(float(row[c]) if row.get(c) is not None
-                                           else np.nan for c in (
-                                               "pay_ratio", "pay_ci_low", "pay_ci_high",
-                                               "kaggle_ratio", "kaggle_ci_low",
-                                               "kaggle_ci_high")), ci_level=ci_level)
-            row.update(ratio_of_ratios=rr, ror_ci_low=lo, ror_ci_high=hi,
-                       consistency=consistency(lo, hi))
+            row.update(
+                pay_n=int(o["n"]),
+                pay_ratio=o.get("ratio_equal_country"),
+                pay_ci_low=o.get("ratio_equal_country_ci_low"),
+                pay_ci_high=o.get("ratio_equal_country_ci_high"),
+            )
+            rr, lo, hi = ratio_of_ratios(
+                *(
+                    float(row[c]) if row.get(c) is not None else np.nan
+                    for c in (
+                        "pay_ratio",
+                        "pay_ci_low",
+                        "pay_ci_high",
+                        "kaggle_ratio",
+                        "kaggle_ci_low",
+                        "kaggle_ci_high",
+                    )
+                ),
+                ci_level=ci_level,
+            )
+            row.update(
+                ratio_of_ratios=rr, ror_ci_low=lo, ror_ci_high=hi, consistency=consistency(lo, hi)
+            )
         else:
             row["consistency"] = "no test"
         rows.append(row)
     return pd.DataFrame(rows), banded.countries
 
 
-def claims_by_source(results: Mapping[str, Any], pay: pd.DataFrame, adoption: Any,
-                     demand: pd.DataFrame, countries_of: Mapping[str, list[str]]
-                     ) -> pd.DataFrame:
+def claims_by_source(
+    results: Mapping[str, Any],
+    pay: pd.DataFrame,
+    adoption: Any,
+    demand: pd.DataFrame,
+    countries_of: Mapping[str, list[str]],
+) -> pd.DataFrame:
     """Return one row per pay or regional-growth claim: each source's verdict, combined."""
     claimed = {c["claim_id"]: c for c in results["arbitrage"].get("claimed_vs_data", [])}
     kaggle = pay.set_index("group") if len(pay) else pay
@@ -105,62 +128,97 @@ def claims_by_source(results: Mapping[str, Any], pay: pd.DataFrame, adoption: An
             cl = claimed.get(c["id"], {})
             g, ratio = cl.get("region"), cl.get("claimed_ratio")
             if str(results["arbitrage"].get("rate_kind") or "salary") != "salary":
-                notes["kaggle"] = "the run's pay are bill rates and Kaggle's yearly pay of " \
-                                  "people in work: it cannot speak to them"
+                notes["kaggle"] = (
+                    "the run's pay are bill rates and Kaggle's yearly pay of "
+                    "people in work: it cannot speak to them"
+                )
             elif g is None or ratio is None or g == results["arbitrage"]["base"]:
-                notes["kaggle"] = "a level in $/hr (a bill rate): Kaggle reports yearly " \
-                                  "pay in bands, not rates; it cannot speak to it"
+                notes["kaggle"] = (
+                    "a level in $/hr (a bill rate): Kaggle reports yearly "
+                    "pay in bands, not rates; it cannot speak to it"
+                )
             elif g in kaggle.index:
                 k = kaggle.loc[g]
                 v = ratio_verdict(float(ratio), k.get("kaggle_ci_low"), k.get("kaggle_ci_high"))
                 verdicts["kaggle"] = v or "untestable"
-                notes["kaggle"] = (f"typical-country ratio {k['kaggle_ratio']:.2f}"
-                                   if k.get("kaggle_ratio") is not None else
-                                   "no typical-country ratio")
+                notes["kaggle"] = (
+                    f"typical-country ratio {k['kaggle_ratio']:.2f}"
+                    if k.get("kaggle_ratio") is not None
+                    else "no typical-country ratio"
+                )
         else:
             region, a, b = c.get("region"), int(c["period_from"]), int(c["period_to"])
-            notes["cncf_surveys"] = ("the survey waves end in 2022: they cannot speak to "
-                                     f"{a}-{b}" if b > 2022 else "")
+            notes["cncf_surveys"] = (
+                f"the survey waves end in 2022: they cannot speak to {a}-{b}" if b > 2022 else ""
+            )
             codes = countries_of.get(region, [])
-            d = demand[(demand["from"] == a) & (demand["to"] == b)
-                       & demand["country_iso3"].isin(codes)] if len(demand) else demand
-            changes = [x for x in d.get("ai_share_change", pd.Series(dtype=float))
-                       if x is not None]
+            d = (
+                demand[
+                    (demand["from"] == a) & (demand["to"] == b) & demand["country_iso3"].isin(codes)
+                ]
+                if len(demand)
+                else demand
+            )
+            changes = [x for x in d.get("ai_share_change", pd.Series(dtype=float)) if x is not None]
             if changes:
                 mean = float(np.mean(changes))
                 verdicts["indeed"] = direction_verdict(float(c["value"]), mean)
                 where = "country" if len(changes) == 1 else "countries"
-                notes["indeed"] = (f"AI share of postings {mean * 100:+.2f} points on average "
-                                   f"over {len(changes)} {where} (direction only: postings, "
-                                   "not certificates)")
+                notes["indeed"] = (
+                    f"AI share of postings {mean * 100:+.2f} points on average "
+                    f"over {len(changes)} {where} (direction only: postings, "
+                    "not certificates)"
+                )
             else:
                 notes["indeed"] = "Indeed publishes no AI share for this region's countries"
-        rows.append({"id": c["id"], "text": c.get("text", ""), "verdicts": verdicts,
-                     "notes": {k: v for k, v in notes.items() if v},
-                     "combined": combined_verdict(list(verdicts.values()))})
+        rows.append(
+            {
+                "id": c["id"],
+                "text": c.get("text", ""),
+                "verdicts": verdicts,
+                "notes": {k: v for k, v in notes.items() if v},
+                "combined": combined_verdict(list(verdicts.values())),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def triangulate(results: Mapping[str, Any], pay_bands: pd.DataFrame, adoption: pd.DataFrame,
-                demand: pd.DataFrame, ci_level: float = 0.95) -> dict[str, Any]:
+def triangulate(
+    results: Mapping[str, Any],
+    pay_bands: pd.DataFrame,
+    adoption: pd.DataFrame,
+    demand: pd.DataFrame,
+    ci_level: float = 0.95,
+) -> dict[str, Any]:
     """Return the side-by-side pay, adoption, demand and claims tables (JSON-ready)."""
     pay, countries = pay_side_by_side(results, pay_bands, ci_level)
     adopt = adoption_shares(adoption, ci_level)
-    pairs = sorted({(int(r["from"]), int(r["to"])) for r in results.get("regional", [])
-                    if str(r.get("from", "")).isdigit()})
+    pairs = sorted(
+        {
+            (int(r["from"]), int(r["to"]))
+            for r in results.get("regional", [])
+            if str(r.get("from", "")).isdigit()
+        }
+    )
     dem = demand_changes(demand, pairs)
     countries_of: dict[str, list[str]] = {}
     if len(demand):
         for region, t in demand.groupby("region"):
             countries_of[str(region)] = sorted(t["country_iso3"].unique())
     claims = claims_by_source(results, pay, adopt, dem, countries_of)
-    return {"base": results["arbitrage"]["base"], "ci_level": ci_level,
-            "geography": results["arbitrage"]["geography"],
-            "pay": records(pay), "pay_countries": records(countries),
-            "pay_method": BANDS_METHOD, "kaggle_population": KAGGLE_POPULATION,
-            "pay_population": results["arbitrage"].get("population"),
-            "adoption": adopt.to_dict(), "demand": records(dem) if len(dem) else [],
-            "claims": records(claims)}
+    return {
+        "base": results["arbitrage"]["base"],
+        "ci_level": ci_level,
+        "geography": results["arbitrage"]["geography"],
+        "pay": records(pay),
+        "pay_countries": records(countries),
+        "pay_method": BANDS_METHOD,
+        "kaggle_population": KAGGLE_POPULATION,
+        "pay_population": results["arbitrage"].get("population"),
+        "adoption": adopt.to_dict(),
+        "demand": records(dem) if len(dem) else [],
+        "claims": records(claims),
+    }
 
 
 def summary_lines(out: Mapping[str, Any]) -> list[str]:
@@ -168,10 +226,12 @@ def summary_lines(out: Mapping[str, Any]) -> list[str]:
     lines = [f"pay, two surveys ({out['kaggle_population']}):"]
     for r in out["pay"]:
         if r.get("consistency") in ("consistent", "disagree"):
-            lines.append(f"  {r['group']}: pay data {r['pay_ratio']:.2f} "
-                         f"[{r['pay_ci_low']:.2f}-{r['pay_ci_high']:.2f}], Kaggle "
-                         f"{r['kaggle_ratio']:.2f} [{r['kaggle_ci_low']:.2f}-"
-                         f"{r['kaggle_ci_high']:.2f}]: {r['consistency']}")
+            lines.append(
+                f"  {r['group']}: pay data {r['pay_ratio']:.2f} "
+                f"[{r['pay_ci_low']:.2f}-{r['pay_ci_high']:.2f}], Kaggle "
+                f"{r['kaggle_ratio']:.2f} [{r['kaggle_ci_low']:.2f}-"
+                f"{r['kaggle_ci_high']:.2f}]: {r['consistency']}"
+            )
     lines.append("claims, by source:")
     for c in out["claims"]:
         said = ", ".join(f"{k} {v}" for k, v in c["verdicts"].items())

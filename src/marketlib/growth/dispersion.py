@@ -53,12 +53,11 @@ class Dispersion:
         """
         if self.alpha_var is None or self.alpha_var <= 0:
             return float(self.df)
-        nu = 2 * (known_var + k * self.alpha) ** 2 / (k ** 2 * self.alpha_var)
+        nu = 2 * (known_var + k * self.alpha) ** 2 / (k**2 * self.alpha_var)
         return float(max(nu, 1.0))
 
 
-def estimate_dispersion(panel: Panel, held_out: tuple[str, str] | None = None
-                        ) -> Dispersion | None:
+def estimate_dispersion(panel: Panel, held_out: tuple[str, str] | None = None) -> Dispersion | None:
     """Estimate NB2 ``alpha`` from the trend residuals of the whole panel (docs/methods.md#s5-1).
 
     Large counts (every cell >= ``LARGE_COUNT``): Paule-Mandel on the log-linear trend
@@ -94,18 +93,24 @@ def estimate_dispersion(panel: Panel, held_out: tuple[str, str] | None = None
         estimate = _count_trend_dispersion
     disp = estimate(panel, d, cols)
     if disp is not None and cols:
-        return replace(disp, held_out=held_out,
-                       method=f"{disp.method}; change {held_out[0]}->{held_out[1]} held out")
+        return replace(
+            disp,
+            held_out=held_out,
+            method=f"{disp.method}; change {held_out[0]}->{held_out[1]} held out",
+        )
     if cols:
         disp = estimate(panel, d, [])
         if disp is not None:
-            return replace(disp, alpha_var=None, method=f"{disp.method}; compared periods not"
-                           " held out (too few periods): conservative, model df")
+            return replace(
+                disp,
+                alpha_var=None,
+                method=f"{disp.method}; compared periods not"
+                " held out (too few periods): conservative, model df",
+            )
     return disp
 
 
-def _held_out_columns(d: pd.DataFrame, held_out: tuple[str, str]
-                      ) -> tuple[pd.DataFrame, list[str]]:
+def _held_out_columns(d: pd.DataFrame, held_out: tuple[str, str]) -> tuple[pd.DataFrame, list[str]]:
     """Add one ``+1 at to / -1 at from`` column per group that has both periods."""
     p0, p1 = held_out
     d = d.copy()
@@ -145,12 +150,12 @@ def _log_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]) -> Dis
     xw = x * np.sqrt(w)[:, None]
     leverage = np.sum((xw @ np.linalg.pinv(xw.T @ xw)) * xw, axis=1)
     alpha_var = 2.0 * df / float(np.sum((1.0 - leverage) * w)) ** 2
-    return Dispersion(alpha=alpha, df=df, method="log-trend residuals, Paule-Mandel",
-                      alpha_var=alpha_var)
+    return Dispersion(
+        alpha=alpha, df=df, method="log-trend residuals, Paule-Mandel", alpha_var=alpha_var
+    )
 
 
-def _count_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]
-                            ) -> Dispersion | None:
+def _count_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]) -> Dispersion | None:
     """Estimate alpha from an NB2 GLM trend on the count scale (Cox-Reid adjusted profile)."""
     model = OLS.from_formula(group_trend_formula(panel, d, "y", cols), d)  # the design only
     x, y = model.exog, model.endog
@@ -158,14 +163,18 @@ def _count_trend_dispersion(panel: Panel, d: pd.DataFrame, cols: list[str]
     if df < 1:
         return None
     alpha, alpha_var, mu = _cox_reid_alpha(x, y)
-    return Dispersion(alpha=alpha, df=df,
-                      method="NB2 GLM trend, Cox-Reid adjusted profile likelihood",
-                      pearson_chi2_df=float(np.sum((y - mu) ** 2 / mu) / df),
-                      alpha_var=alpha_var)
+    return Dispersion(
+        alpha=alpha,
+        df=df,
+        method="NB2 GLM trend, Cox-Reid adjusted profile likelihood",
+        pearson_chi2_df=float(np.sum((y - mu) ** 2 / mu) / df),
+        alpha_var=alpha_var,
+    )
 
 
-def _cox_reid_alpha(x: np.ndarray, y: np.ndarray, lower: float = 1e-6,
-                    upper: float = 10.0) -> tuple[float, float | None, np.ndarray]:
+def _cox_reid_alpha(
+    x: np.ndarray, y: np.ndarray, lower: float = 1e-6, upper: float = 10.0
+) -> tuple[float, float | None, np.ndarray]:
     """Maximize ``l(beta_alpha, alpha) - 1/2 log det(X' W_alpha X)`` over NB2 alpha.
 
     The Cox-Reid term removes most of the small-sample downward bias of ML (12 parameters on
@@ -195,19 +204,27 @@ def _cox_reid_alpha(x: np.ndarray, y: np.ndarray, lower: float = 1e-6,
     def adjusted(a: float) -> float:
         mu = fitted(a)
         r = 1 / a
-        loglik = np.sum(gammaln(y + r) - gammaln(r) - gammaln(y + 1) + r * np.log(r / (r + mu))
-                        + y * np.log(mu / (r + mu)))
+        loglik = np.sum(
+            gammaln(y + r)
+            - gammaln(r)
+            - gammaln(y + 1)
+            + r * np.log(r / (r + mu))
+            + y * np.log(mu / (r + mu))
+        )
         _, logdet = np.linalg.slogdet(x.T @ (x * (mu / (1 + a * mu))[:, None]))
         return float(loglik - 0.5 * logdet)
 
-    res = minimize_scalar(lambda la: -adjusted(float(np.exp(la))),
-                          bounds=(np.log(lower), np.log(upper)), method="bounded",
-                          options={"xatol": 1e-7})
+    res = minimize_scalar(
+        lambda la: -adjusted(float(np.exp(la))),
+        bounds=(np.log(lower), np.log(upper)),
+        method="bounded",
+        options={"xatol": 1e-7},
+    )
     a = float(np.exp(res.x))
     if a <= 10 * lower:
         return 0.0, None, fitted(lower)
     h = 1e-3 * a
-    curvature = (adjusted(a + h) - 2 * adjusted(a) + adjusted(a - h)) / h ** 2
+    curvature = (adjusted(a + h) - 2 * adjusted(a) + adjusted(a - h)) / h**2
     return a, (-1.0 / curvature if curvature < 0 else None), fitted(a)
 
 
@@ -217,8 +234,9 @@ def _paule_mandel_alpha(resid: np.ndarray, mu: np.ndarray, df: int) -> float:
     ``Var(log y) ~ 1/mu + alpha``: unlike ``s^2 - mean(1/y)`` this weights each residual by
     its own Poisson part, so groups with small counts do not distort alpha.
     """
+
     def excess(a: float) -> float:
-        return float(np.sum(resid ** 2 / (1.0 / mu + a)) - df)
+        return float(np.sum(resid**2 / (1.0 / mu + a)) - df)
 
     if excess(0.0) <= 0:
         return 0.0
@@ -247,8 +265,10 @@ class YearShocks:
     variance: float
     variance_var: float | None
     n: int  # residual contrasts used
-    method: str = ("residual contrasts of annual log sums (economies' own trends, the compared "
-                   "change held out), Paule-Mandel")
+    method: str = (
+        "residual contrasts of annual log sums (economies' own trends, the compared "
+        "change held out), Paule-Mandel"
+    )
     q: float | None = None
     p_value: float | None = None
     pooled: bool = False
@@ -261,10 +281,14 @@ MIN_ANNUAL_COUNT = 20
 PRELIMINARY_LEVEL = 0.25
 
 
-def year_shock_variance(annual: np.ndarray, squares: np.ndarray, alpha: float = 0.0,
-                        min_count: float = MIN_ANNUAL_COUNT,
-                        held_out: tuple[int, int] | None = None,
-                        level: float = PRELIMINARY_LEVEL) -> YearShocks | None:
+def year_shock_variance(
+    annual: np.ndarray,
+    squares: np.ndarray,
+    alpha: float = 0.0,
+    min_count: float = MIN_ANNUAL_COUNT,
+    held_out: tuple[int, int] | None = None,
+    level: float = PRELIMINARY_LEVEL,
+) -> YearShocks | None:
     """Estimate the year-shock variance from economies' annual sums (docs/methods.md#s5-5).
 
     ``annual``: economies x consecutive complete years (NaN: not published); ``squares``: the
@@ -307,22 +331,29 @@ def year_shock_variance(annual: np.ndarray, squares: np.ndarray, alpha: float = 
             rank = int(np.linalg.matrix_rank(x))
             if ok.sum() - rank < 1:
                 continue
-            basis = np.linalg.qr(np.column_stack([x, np.eye(ok.sum())]))[0][:, rank:ok.sum()]
+            basis = np.linalg.qr(np.column_stack([x, np.eye(ok.sum())]))[0][:, rank : ok.sum()]
             z.append(basis.T @ np.log(yc[ok]))
-            p.append((basis ** 2).T @ (1.0 / yc[ok] + alpha * sc[ok] / yc[ok] ** 2))
+            p.append((basis**2).T @ (1.0 / yc[ok] + alpha * sc[ok] / yc[ok] ** 2))
     if sum(len(a) for a in z) < 3:
         return None
     zz, pp = np.concatenate(z), np.concatenate(p)
     n = len(zz)
-    q = float(np.sum(zz ** 2 / pp))
+    q = float(np.sum(zz**2 / pp))
     p_value = float(stats.chi2.sf(q, n))
     if p_value >= level:
-        return YearShocks(variance=0.0, variance_var=None, n=n, q=q, p_value=p_value,
-                          pooled=True, method=f"{YearShocks.method}; Q test p = {p_value:.2f}"
-                          f" >= {level}: pooled, no shock term")
+        return YearShocks(
+            variance=0.0,
+            variance_var=None,
+            n=n,
+            q=q,
+            p_value=p_value,
+            pooled=True,
+            method=f"{YearShocks.method}; Q test p = {p_value:.2f}"
+            f" >= {level}: pooled, no shock term",
+        )
 
     def excess(s2: float) -> float:
-        return float(np.sum(zz ** 2 / (pp + s2)) - n)
+        return float(np.sum(zz**2 / (pp + s2)) - n)
 
     if excess(0.0) <= 0:
         s2 = 0.0
@@ -331,12 +362,18 @@ def year_shock_variance(annual: np.ndarray, squares: np.ndarray, alpha: float = 
         while excess(hi) > 0 and hi < 1e6:
             hi *= 10
         s2 = float(brentq(excess, 0.0, hi, xtol=1e-12))
-    return YearShocks(variance=s2, variance_var=2.0 * n / float(np.sum(1.0 / (pp + s2))) ** 2,
-                      n=n, q=q, p_value=p_value)
+    return YearShocks(
+        variance=s2,
+        variance_var=2.0 * n / float(np.sum(1.0 / (pp + s2))) ** 2,
+        n=n,
+        q=q,
+        p_value=p_value,
+    )
 
 
-def year_shocks(subject_wide: pd.DataFrame, alpha: float,
-                held_out: tuple[int, int] | None = None) -> YearShocks | None:
+def year_shocks(
+    subject_wide: pd.DataFrame, alpha: float, held_out: tuple[int, int] | None = None
+) -> YearShocks | None:
     """Return the year-shock variance of one subject's economies (all complete years).
 
     ``subject_wide``: economy rows x quarter columns; a year enters when the table holds its
@@ -348,21 +385,31 @@ def year_shocks(subject_wide: pd.DataFrame, alpha: float,
     if len(years) < 3 or years != list(range(years[0], years[-1] + 1)):
         return None
     v = subject_wide.to_numpy(dtype=float)
-    annual = np.column_stack([np.where(np.isnan(v[:, cols.year == y]).any(axis=1), np.nan,
-                                        v[:, cols.year == y].sum(axis=1)) for y in years])
+    annual = np.column_stack(
+        [
+            np.where(
+                np.isnan(v[:, cols.year == y]).any(axis=1), np.nan, v[:, cols.year == y].sum(axis=1)
+            )
+            for y in years
+        ]
+    )
     squares = np.column_stack([np.square(v[:, cols.year == y]).sum(axis=1) for y in years])
-    pair = (None if held_out is None or not set(held_out) <= set(years)
-            else (years.index(held_out[0]), years.index(held_out[1])))
+    pair = (
+        None
+        if held_out is None or not set(held_out) <= set(years)
+        else (years.index(held_out[0]), years.index(held_out[1]))
+    )
     return year_shock_variance(annual, squares, alpha, held_out=pair)
 
 
-def combined_df(known: float, alpha_k: float, disp: Dispersion, shock_k: float,
-                shocks: YearShocks | None) -> float:
+def combined_df(
+    known: float, alpha_k: float, disp: Dispersion, shock_k: float, shocks: YearShocks | None
+) -> float:
     """Satterthwaite df of ``known + k alpha + k_y s^2`` with both parts estimated."""
     if shocks is None or shocks.variance_var is None:
         return disp.effective_df(known, alpha_k)
     if disp.alpha_var is None or disp.alpha_var <= 0:
         return float(disp.df)
     total = known + alpha_k * disp.alpha + shock_k * shocks.variance
-    denom = alpha_k ** 2 * disp.alpha_var + shock_k ** 2 * shocks.variance_var
-    return float(max(2 * total ** 2 / denom, 1.0)) if denom > 0 else float(disp.df)
+    denom = alpha_k**2 * disp.alpha_var + shock_k**2 * shocks.variance_var
+    return float(max(2 * total**2 / denom, 1.0)) if denom > 0 else float(disp.df)

@@ -41,9 +41,16 @@ def _quasi_poisson(s: pd.DataFrame, panel: Panel) -> Any:
 MIN_INTERVAL_DF = 2
 
 
-def growth_ci(y0: float, y1: float, alpha: float, df: float | None, ci_level: float = 0.95,
-              e0: float = 1.0, e1: float = 1.0,
-              critical: float | None = None) -> tuple[float, float, float]:
+def growth_ci(
+    y0: float,
+    y1: float,
+    alpha: float,
+    df: float | None,
+    ci_level: float = 0.95,
+    e0: float = 1.0,
+    e1: float = 1.0,
+    critical: float | None = None,
+) -> tuple[float, float, float]:
     """Return growth ``(y1/e1)/(y0/e0) - 1`` and its over-dispersion-aware CI.
 
     Method: docs/methods.md#s5-1.
@@ -66,13 +73,19 @@ def poisson_growth_ci(y0: int, y1: int, ci_level: float = 0.95) -> tuple[float, 
 
     Labelled as such wherever shown: too narrow when counts are over-dispersed.
     """
-    lo, hi = confint_poisson_2indep(y1, 1.0, y0, 1.0, method="score", compare="ratio",
-                                    alpha=1 - ci_level)
+    lo, hi = confint_poisson_2indep(
+        y1, 1.0, y0, 1.0, method="score", compare="ratio", alpha=1 - ci_level
+    )
     return float(lo - 1), float(hi - 1)
 
 
-def period_growth(panel: Panel, period_from: str, period_to: str, ci_level: float = 0.95,
-                  dispersion: Dispersion | None = None) -> pd.DataFrame:
+def period_growth(
+    panel: Panel,
+    period_from: str,
+    period_to: str,
+    ci_level: float = 0.95,
+    dispersion: Dispersion | None = None,
+) -> pd.DataFrame:
     """Growth of each group from ``period_from`` to ``period_to`` with CIs and counts.
 
     Columns: group, count_from, count_to, abs_change, growth, ci_low, ci_high
@@ -83,13 +96,21 @@ def period_growth(panel: Panel, period_from: str, period_to: str, ci_level: floa
     for p in (period_from, period_to):
         if p not in w.index:
             raise GrowthInputError(f"period {p} not in the panel ({', '.join(panel.periods)})")
-    disp = (dispersion if dispersion is not None
-            else estimate_dispersion(panel, held_out=(period_from, period_to)))
+    disp = (
+        dispersion
+        if dispersion is not None
+        else estimate_dispersion(panel, held_out=(period_from, period_to))
+    )
     rows = []
     for g in w.columns:
         y0, y1 = w.at[period_from, g], w.at[period_to, g]
-        row: dict[str, Any] = {"group": g, "from": period_from, "to": period_to,
-                               "count_from": y0, "count_to": y1}
+        row: dict[str, Any] = {
+            "group": g,
+            "from": period_from,
+            "to": period_to,
+            "count_from": y0,
+            "count_to": y1,
+        }
         if pd.isna(y0) or pd.isna(y1):
             row["status"] = "missing period"
         elif y0 == 0 or y1 == 0:
@@ -106,26 +127,51 @@ def period_growth(panel: Panel, period_from: str, period_to: str, ci_level: floa
                 gr, lo, hi = growth_ci(y0, y1, disp.alpha, df, ci_level, critical=q)
                 row.update(growth=gr, alpha=disp.alpha, df=df, critical=q)
                 if df is not None and df < MIN_INTERVAL_DF:  # an interval with no information
-                    row["status"] = (f"no CI: the year-to-year noise rests on {df:.1f} "
-                                     f"degree(s) of freedom (at least {MIN_INTERVAL_DF} needed)")
+                    row["status"] = (
+                        f"no CI: the year-to-year noise rests on {df:.1f} "
+                        f"degree(s) of freedom (at least {MIN_INTERVAL_DF} needed)"
+                    )
                 else:
                     row.update(ci_low=lo, ci_high=hi, status="ok")
         rows.append(row)
-    cols = ["group", "from", "to", "count_from", "count_to", "abs_change", "growth", "ci_low",
-            "ci_high", "poisson_ci_low", "poisson_ci_high", "alpha", "df", "critical", "status"]
+    cols = [
+        "group",
+        "from",
+        "to",
+        "count_from",
+        "count_to",
+        "abs_change",
+        "growth",
+        "ci_low",
+        "ci_high",
+        "poisson_ci_low",
+        "poisson_ci_high",
+        "alpha",
+        "df",
+        "critical",
+        "status",
+    ]
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
-def growth_differentials(panel: Panel, period_from: str, period_to: str, base: str,
-                         ci_level: float = 0.95,
-                         dispersion: Dispersion | None = None) -> pd.DataFrame:
+def growth_differentials(
+    panel: Panel,
+    period_from: str,
+    period_to: str,
+    base: str,
+    ci_level: float = 0.95,
+    dispersion: Dispersion | None = None,
+) -> pd.DataFrame:
     """Ratio of growth ratios ``RR_g / RR_base`` with CI (docs/methods.md#s5-1, G3).
 
     ``se = sqrt(sum 1/y + 4 alpha)`` over the four counts. Never a difference of percentages.
     """
     w = panel.wide()
-    disp = (dispersion if dispersion is not None
-            else estimate_dispersion(panel, held_out=(period_from, period_to)))
+    disp = (
+        dispersion
+        if dispersion is not None
+        else estimate_dispersion(panel, held_out=(period_from, period_to))
+    )
     if base not in w.columns:
         raise GrowthInputError(f"base group {base!r} not in the panel")
     rows = []
@@ -144,17 +190,22 @@ def growth_differentials(panel: Panel, period_from: str, period_to: str, base: s
             if disp is not None:
                 se = np.sqrt(np.sum(1 / counts) + 4 * disp.alpha)
                 q, _ = disp.critical(2, float(np.sum(1 / counts)), ci_level)
-                row.update(ci_low=float(np.exp(lrr - q * se)), ci_high=float(np.exp(lrr + q * se)),
-                           status="ok")
+                row.update(
+                    ci_low=float(np.exp(lrr - q * se)),
+                    ci_high=float(np.exp(lrr + q * se)),
+                    status="ok",
+                )
             else:
                 row["status"] = "no CI: year-to-year noise unknown"
         rows.append(row)
     return pd.DataFrame(rows).reindex(
-        columns=["group", "base", "ratio_of_ratios", "ci_low", "ci_high", "status"])
+        columns=["group", "base", "ratio_of_ratios", "ci_low", "ci_high", "status"]
+    )
 
 
-def fastest_probability(panel: Panel, period_from: str, period_to: str, alpha: float,
-                        n_boot: int = 5000, seed: int = 0) -> pd.Series:
+def fastest_probability(
+    panel: Panel, period_from: str, period_to: str, alpha: float, n_boot: int = 5000, seed: int = 0
+) -> pd.Series:
     """P(group has the highest growth) under NB2 resampling of both periods' counts.
 
     docs/methods.md#s5-1: do not assert a ranking when this probability is below 0.9.
@@ -182,8 +233,10 @@ def fastest_probability(panel: Panel, period_from: str, period_to: str, alpha: f
 
 # --- G2: trend growth --------------------------------------------------------------------------
 
-def trend_growth(panel: Panel, ci_level: float = 0.95,
-                 large_count: int = LARGE_COUNT) -> pd.DataFrame:
+
+def trend_growth(
+    panel: Panel, ci_level: float = 0.95, large_count: int = LARGE_COUNT
+) -> pd.DataFrame:
     """Annual trend growth ``exp(beta) - 1`` per group with CI.
 
     Model choice (docs/methods.md#s5-3): pooled OLS on log counts with group x t when every cell has
@@ -196,10 +249,12 @@ def trend_growth(panel: Panel, ci_level: float = 0.95,
     rows: list[dict[str, Any]] = []
     fit_groups = sizes[(sizes["size"] >= MIN_TREND_PERIODS) & (sizes["sum"] > 0)].index
     for g in sizes.index.difference(fit_groups):
-        reason = ("fewer than 3 periods" if sizes.at[g, "size"] < MIN_TREND_PERIODS
-                  else "all counts zero")
-        rows.append({"group": g, "status": f"not fitted: {reason}",
-                     "n_periods": int(sizes.at[g, "size"])})
+        reason = (
+            "fewer than 3 periods" if sizes.at[g, "size"] < MIN_TREND_PERIODS else "all counts zero"
+        )
+        rows.append(
+            {"group": g, "status": f"not fitted: {reason}", "n_periods": int(sizes.at[g, "size"])}
+        )
     fd = d[d["group"].isin(fit_groups)]
     large = len(fd) > 0 and bool((fd["y"] >= large_count).all())
     if large:
@@ -212,16 +267,28 @@ def trend_growth(panel: Panel, ci_level: float = 0.95,
         for g in fit_groups:
             s = fd[fd["group"] == g]
             if len(s) - 2 - (season_term(panel, s) != "") * (PERIODS_PER_YEAR[panel.freq] - 1) < 1:
-                rows.append({"group": g, "status": "not fitted: no residual df",
-                             "n_periods": len(s)})
+                rows.append(
+                    {"group": g, "status": "not fitted: no residual df", "n_periods": len(s)}
+                )
                 continue
             fit = _quasi_poisson(s, panel)
             ci = fit.conf_int(alpha=1 - ci_level)
-            rows.append(_trend_row(g, fit.params["t"], ci.loc["t"], "quasi_poisson", s,
-                                   fit.df_resid))
+            rows.append(
+                _trend_row(g, fit.params["t"], ci.loc["t"], "quasi_poisson", s, fit.df_resid)
+            )
     out = pd.DataFrame(rows)
-    cols = ["group", "annual_growth", "ci_low", "ci_high", "model", "n_periods", "total_count",
-            "endpoint_cagr", "df", "status"]
+    cols = [
+        "group",
+        "annual_growth",
+        "ci_low",
+        "ci_high",
+        "model",
+        "n_periods",
+        "total_count",
+        "endpoint_cagr",
+        "df",
+        "status",
+    ]
     return out.reindex(columns=cols).sort_values("group").reset_index(drop=True)
 
 
@@ -241,21 +308,34 @@ def _pooled_log_fit(panel: Panel, d: pd.DataFrame) -> Any:
     return WLS.from_formula(formula, d, weights=weights).fit()
 
 
-def _trend_row(g: str, beta: float, ci: pd.Series, model: str, d: pd.DataFrame,
-               df: float) -> dict[str, Any]:
+def _trend_row(
+    g: str, beta: float, ci: pd.Series, model: str, d: pd.DataFrame, df: float
+) -> dict[str, Any]:
     s = d[d["group"] == g].sort_values("t")
     span = float(s["t"].iloc[-1] - s["t"].iloc[0])
     first, last = s["y"].iloc[0], s["y"].iloc[-1]
-    cagr = float((last / first) ** (1 / span) - 1) if first > 0 and last > 0 and span > 0 \
-        else np.nan
-    row = {"group": g, "annual_growth": float(np.expm1(beta)),
-           "ci_low": float(np.expm1(ci.iloc[0])), "ci_high": float(np.expm1(ci.iloc[1])),
-           "model": model, "n_periods": len(s), "total_count": int(s["y"].sum()),
-           "endpoint_cagr": cagr, "df": float(df), "status": "ok"}
+    cagr = (
+        float((last / first) ** (1 / span) - 1) if first > 0 and last > 0 and span > 0 else np.nan
+    )
+    row = {
+        "group": g,
+        "annual_growth": float(np.expm1(beta)),
+        "ci_low": float(np.expm1(ci.iloc[0])),
+        "ci_high": float(np.expm1(ci.iloc[1])),
+        "model": model,
+        "n_periods": len(s),
+        "total_count": int(s["y"].sum()),
+        "endpoint_cagr": cagr,
+        "df": float(df),
+        "status": "ok",
+    }
     if df < MIN_INTERVAL_DF:  # the trend's variance rests on too few periods: no interval
-        row.update(ci_low=np.nan, ci_high=np.nan,
-                   status=f"no CI: {len(s)} periods leave {df:g} residual degree(s) of freedom "
-                          f"(at least {MIN_INTERVAL_DF} needed)")
+        row.update(
+            ci_low=np.nan,
+            ci_high=np.nan,
+            status=f"no CI: {len(s)} periods leave {df:g} residual degree(s) of freedom "
+            f"(at least {MIN_INTERVAL_DF} needed)",
+        )
     return row
 
 
@@ -273,14 +353,22 @@ def equal_growth_test(panel: Panel) -> dict[str, Any] | None:
         r[i, fit.params.index.get_loc(names[i])] = 1
         r[i, fit.params.index.get_loc(names[-1])] = -1
     w = fit.wald_test(r, scalar=True)
-    return {"statistic": float(w.statistic), "p_value": float(w.pvalue),
-            "df_num": int(r.shape[0]), "df_denom": float(fit.df_resid)}
+    return {
+        "statistic": float(w.statistic),
+        "p_value": float(w.pvalue),
+        "df_num": int(r.shape[0]),
+        "df_denom": float(fit.df_resid),
+    }
 
 
 # --- G4: forecasts -----------------------------------------------------------------------------
 
-def forecast(panel: Panel, periods_ahead: int = 2, ci_levels: tuple[float, ...] = (0.8, 0.95),
-             ) -> pd.DataFrame:
+
+def forecast(
+    panel: Panel,
+    periods_ahead: int = 2,
+    ci_levels: tuple[float, ...] = (0.8, 0.95),
+) -> pd.DataFrame:
     """Constant-growth extrapolation with prediction intervals, per group.
 
     Per-group OLS of ``log y`` on t (plus seasonal dummies when there are two full cycles);
@@ -298,21 +386,35 @@ def forecast(panel: Panel, periods_ahead: int = 2, ci_levels: tuple[float, ...] 
         season = season_term(panel, s)
         fit = OLS.from_formula("np.log(y) ~ t" + season, s).fit()
         if fit.df_resid < MIN_INTERVAL_DF:
-            rows.append({"group": g, "status": (
-                f"not estimable: {len(s)} periods leave {fit.df_resid:g} residual degree(s) of "
-                f"freedom for the forecast's variance (at least {MIN_INTERVAL_DF} needed)")})
+            rows.append(
+                {
+                    "group": g,
+                    "status": (
+                        f"not estimable: {len(s)} periods leave {fit.df_resid:g} residual "
+                        f"degree(s) of freedom for the forecast's variance (at least "
+                        f"{MIN_INTERVAL_DF} needed)"
+                    ),
+                }
+            )
             continue
         last_start = s["period_start"].iloc[-1]
         starts = [last_start + offset * (h + 1) for h in range(periods_ahead)]
-        new = pd.DataFrame({
-            "t": s["t"].iloc[-1] + step * np.arange(1, periods_ahead + 1),
-            "season": [(st.month - 1) // (12 // PERIODS_PER_YEAR[panel.freq]) for st in starts],
-        })
+        new = pd.DataFrame(
+            {
+                "t": s["t"].iloc[-1] + step * np.arange(1, periods_ahead + 1),
+                "season": [(st.month - 1) // (12 // PERIODS_PER_YEAR[panel.freq]) for st in starts],
+            }
+        )
         labels = period_labels(pd.Series(starts), panel.freq)["period"].tolist()
         pred = {lv: fit.get_prediction(new).summary_frame(alpha=1 - lv) for lv in ci_levels}
         for h in range(periods_ahead):
-            row = {"group": g, "period": labels[h], "h": h + 1,
-                   "mean": float(np.exp(pred[ci_levels[0]]["mean"].iloc[h])), "status": "ok"}
+            row = {
+                "group": g,
+                "period": labels[h],
+                "h": h + 1,
+                "mean": float(np.exp(pred[ci_levels[0]]["mean"].iloc[h])),
+                "status": "ok",
+            }
             for lv in ci_levels:
                 tag = f"{int(round(lv * 100))}"
                 row[f"pi{tag}_low"] = float(np.exp(pred[lv]["obs_ci_lower"].iloc[h]))
@@ -329,9 +431,19 @@ def fitted_trend(panel: Panel, ci_level: float = 0.95) -> pd.DataFrame:
             continue
         fit = OLS.from_formula("np.log(y) ~ t" + season_term(panel, s), s).fit()
         sf = fit.get_prediction(s).summary_frame(alpha=1 - ci_level)
-        out.append(pd.DataFrame({"group": g, "period": s["period"].to_numpy(),
-                                 "fitted": np.exp(sf["mean"]).to_numpy(),
-                                 "band_low": np.exp(sf["mean_ci_lower"]).to_numpy(),
-                                 "band_high": np.exp(sf["mean_ci_upper"]).to_numpy()}))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["group", "period", "fitted", "band_low", "band_high"])
+        out.append(
+            pd.DataFrame(
+                {
+                    "group": g,
+                    "period": s["period"].to_numpy(),
+                    "fitted": np.exp(sf["mean"]).to_numpy(),
+                    "band_low": np.exp(sf["mean_ci_lower"]).to_numpy(),
+                    "band_high": np.exp(sf["mean_ci_upper"]).to_numpy(),
+                }
+            )
+        )
+    return (
+        pd.concat(out, ignore_index=True)
+        if out
+        else pd.DataFrame(columns=["group", "period", "fitted", "band_low", "band_high"])
+    )

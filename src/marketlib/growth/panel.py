@@ -49,9 +49,9 @@ class Panel:
         return self.data.pivot(index="period", columns="group", values="y").reindex(self.periods)
 
 
-
-def check_counts_table(d: pd.DataFrame, group_by: list[str] | tuple[str, ...],
-                   freq: str | None) -> str:
+def check_counts_table(
+    d: pd.DataFrame, group_by: list[str] | tuple[str, ...], freq: str | None
+) -> str:
     """Refuse a table without the columns, with mixed frequencies or bad counts; its freq."""
     need = {"period", "period_start", "freq", "certification", "count"} | set(group_by)
     missing = sorted(need - set(d.columns))
@@ -59,11 +59,16 @@ def check_counts_table(d: pd.DataFrame, group_by: list[str] | tuple[str, ...],
         raise GrowthInputError(f"certification table lacks column(s): {', '.join(missing)}")
     empty = [c for c in group_by if d[c].isna().all()]
     if empty and len(d):
-        filled = [c for c in ("region", "subregion", "country_iso3", "certification")
-                  if c in d and d[c].notna().any()]
-        raise GrowthInputError(f"group_by {', '.join(empty)}: no row of the counts has it "
-                               f"(published world totals have no countries); group by "
-                               f"{' or '.join(filled) or 'region'}")
+        filled = [
+            c
+            for c in ("region", "subregion", "country_iso3", "certification")
+            if c in d and d[c].notna().any()
+        ]
+        raise GrowthInputError(
+            f"group_by {', '.join(empty)}: no row of the counts has it "
+            f"(published world totals have no countries); group by "
+            f"{' or '.join(filled) or 'region'}"
+        )
     freqs = sorted(d["freq"].dropna().unique())
     if len(freqs) > 1:
         raise GrowthInputError(f"mixed frequencies {freqs}: clean again with one --freq")
@@ -81,27 +86,40 @@ def _refuse_mixed_definitions(d: pd.DataFrame, group_by: list[str] | tuple[str, 
         return
     series_cols = [c for c in dict.fromkeys([*group_by, "certification"]) if c in d]
     bases = d.groupby(series_cols, dropna=False)["count_basis"].agg(
-        lambda s: frozenset(s) & {"new", "cumulative_diff"})
+        lambda s: frozenset(s) & {"new", "cumulative_diff"}
+    )
     mixed = bases[bases.map(len) > 1]
     if len(mixed):
-        names = ", ".join(" | ".join(map(str, k)) if isinstance(k, tuple) else str(k)
-                          for k in mixed.index[:5])
+        names = ", ".join(
+            " | ".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in mixed.index[:5]
+        )
         raise GrowthInputError(
             f"series mix counts published as new with differences of cumulative totals "
-            f"({names}): the definitions differ; narrow start/end to one definition")
+            f"({names}): the definitions differ; narrow start/end to one definition"
+        )
 
 
-def _whole_window_series(d: pd.DataFrame, group_by: list[str] | tuple[str, ...],
-                         periods: list[Any], excluded: list[dict[str, Any]]) -> pd.DataFrame:
+def _whole_window_series(
+    d: pd.DataFrame,
+    group_by: list[str] | tuple[str, ...],
+    periods: list[Any],
+    excluded: list[dict[str, Any]],
+) -> pd.DataFrame:
     """Keep the series covering every period of the window (each dropped one listed)."""
-    series_keys = ([*group_by, "certification"] if "certification" not in group_by
-                   else list(group_by))
+    series_keys = (
+        [*group_by, "certification"] if "certification" not in group_by else list(group_by)
+    )
     cover = d.groupby(series_keys, dropna=False)["period"].nunique()
     partial = cover[cover < len(periods)]
     for key, n in partial.items():
-        excluded.append({"series": key if isinstance(key, str) else " | ".join(
-            map(str, key)), "periods_covered": int(n), "periods_in_window": len(periods),
-            "reason": "series does not cover the whole window (composition change)"})
+        excluded.append(
+            {
+                "series": key if isinstance(key, str) else " | ".join(map(str, key)),
+                "periods_covered": int(n),
+                "periods_in_window": len(periods),
+                "reason": "series does not cover the whole window (composition change)",
+            }
+        )
     if len(partial):
         d = d[~d.set_index(series_keys).index.isin(partial.index)]
     if d.empty:
@@ -148,9 +166,13 @@ def prepare_panel(
     if "count_basis" in d.columns:
         stock = d["count_basis"] == "cumulative_first"
         for _, r in d[stock].iterrows():
-            excluded.append({"certification": r["certification"], "period": r["period"],
-                             "reason": "first value of a cumulative series is a stock, "
-                                       "not a flow"})
+            excluded.append(
+                {
+                    "certification": r["certification"],
+                    "period": r["period"],
+                    "reason": "first value of a cumulative series is a stock, not a flow",
+                }
+            )
         d = d[~stock]
     if certifications_kept:
         d = d[d["certification"].isin(certifications_kept)]
@@ -163,33 +185,50 @@ def prepare_panel(
     if d.empty:
         raise GrowthInputError(
             f"no counts left after filtering (certifications, start {start}, end {end}); "
-            f"periods in the table: {', '.join(window['dropped']) or 'none'}")
+            f"periods in the table: {', '.join(window['dropped']) or 'none'}"
+        )
     periods = sorted(d["period"].unique())
     _refuse_mixed_definitions(d, group_by)
     if balanced:
         d = _whole_window_series(d, group_by, periods, excluded)
-    g = d.groupby([*group_by, "period"], dropna=False).agg(
-        y=("count", "sum"), period_start=("period_start", "first")).reset_index()
+    g = (
+        d.groupby([*group_by, "period"], dropna=False)
+        .agg(y=("count", "sum"), period_start=("period_start", "first"))
+        .reset_index()
+    )
     labels = g[list(group_by)].astype(object)
-    g["group"] = labels.where(labels.notna(), "not stated").astype("str").agg(" | ".join,
-                                                                            axis=1)
+    g["group"] = labels.where(labels.notna(), "not stated").astype("str").agg(" | ".join, axis=1)
     g["period_start"] = pd.to_datetime(g["period_start"])
     g["t"] = mid_year(g["period_start"], freq)
     g["t"] = g["t"] - g["t"].min()
     g["season"] = (g["period_start"].dt.month - 1) // (12 // PERIODS_PER_YEAR[freq])
     g["y"] = g["y"].astype("int64")
-    return Panel(data=g.sort_values(["group", "period"]).reset_index(drop=True),
-                 group_by=list(group_by), freq=freq, periods=periods, excluded=excluded,
-                 window={"start": None if start is None else str(start),
-                         "end": None if end is None else str(end), **window})
+    return Panel(
+        data=g.sort_values(["group", "period"]).reset_index(drop=True),
+        group_by=list(group_by),
+        freq=freq,
+        periods=periods,
+        excluded=excluded,
+        window={
+            "start": None if start is None else str(start),
+            "end": None if end is None else str(end),
+            **window,
+        },
+    )
 
 
-
-def group_trend_formula(panel: Panel, d: pd.DataFrame, response: str = "np.log(y)",
-                         extra: list[str] | tuple[str, ...] = ()) -> str:
+def group_trend_formula(
+    panel: Panel,
+    d: pd.DataFrame,
+    response: str = "np.log(y)",
+    extra: list[str] | tuple[str, ...] = (),
+) -> str:
     """Return the panel's trend model: group intercepts and slopes, seasons, extra columns."""
-    return (f"{response} ~ 0 + C(group) + C(group):t" + season_term(panel, d)
-            + "".join(f" + {c}" for c in extra))
+    return (
+        f"{response} ~ 0 + C(group) + C(group):t"
+        + season_term(panel, d)
+        + "".join(f" + {c}" for c in extra)
+    )
 
 
 def season_term(panel: Panel, d: pd.DataFrame) -> str:

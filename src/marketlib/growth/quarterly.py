@@ -12,10 +12,15 @@ import pandas as pd
 from marketlib.growth.regional import regional_series
 
 
-def quarterly_totals(table: pd.DataFrame, measure: str, subject: str,
-                     group_by: list[str] | tuple[str, ...] = ("region",),
-                     china_hong_kong: str = "combine", first_year: int | None = None,
-                     last_year: int | None = None) -> pd.DataFrame:
+def quarterly_totals(
+    table: pd.DataFrame,
+    measure: str,
+    subject: str,
+    group_by: list[str] | tuple[str, ...] = ("region",),
+    china_hong_kong: str = "combine",
+    first_year: int | None = None,
+    last_year: int | None = None,
+) -> pd.DataFrame:
     """Return per group and quarter the count over the constant economies and over all.
 
     The constant set is the economies published in every quarter from ``first_year`` to
@@ -36,12 +41,16 @@ def quarterly_totals(table: pd.DataFrame, measure: str, subject: str,
     seen = d.groupby("country_iso3")["period_start"].nunique()
     constant = d["country_iso3"].isin(seen.index[seen == quarters])
     keys = [geo, "period_start"]
-    out = d.groupby(keys).agg(count_all=("count", "sum"),
-                              economies_all=("country_iso3", "nunique"))
-    const = d[constant].groupby(keys).agg(count_constant=("count", "sum"),
-                                          economies_constant=("country_iso3", "nunique"))
+    out = d.groupby(keys).agg(count_all=("count", "sum"), economies_all=("country_iso3", "nunique"))
+    const = (
+        d[constant]
+        .groupby(keys)
+        .agg(count_constant=("count", "sum"), economies_constant=("country_iso3", "nunique"))
+    )
     out = out.join(const, how="left").reset_index()
     out[["count_constant", "economies_constant"]] = (
-        out[["count_constant", "economies_constant"]].fillna(0).astype("int64"))
-    return out[[geo, "period_start", "count_constant", "economies_constant", "count_all",
-                "economies_all"]]
+        out[["count_constant", "economies_constant"]].fillna(0).astype("int64")
+    )
+    return out[
+        [geo, "period_start", "count_constant", "economies_constant", "count_all", "economies_all"]
+    ]

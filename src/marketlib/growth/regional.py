@@ -63,8 +63,12 @@ class RegionalSeries:
     notes: list[str] = field(default_factory=list)
 
 
-def check_measure(table: pd.DataFrame, measure: str, subjects: list[str] | None,
-                  group_by: list[str] | tuple[str, ...] = ("region",)) -> None:
+def check_measure(
+    table: pd.DataFrame,
+    measure: str,
+    subjects: list[str] | None,
+    group_by: list[str] | tuple[str, ...] = ("region",),
+) -> None:
     """Refuse a measure or subject the activity table does not hold, naming what it holds.
 
     Raises
@@ -78,24 +82,32 @@ def check_measure(table: pd.DataFrame, measure: str, subjects: list[str] | None,
         raise GrowthInputError(f"activity table lacks column(s): {', '.join(missing)}")
     measures = sorted(table["measure"].dropna().astype(str).unique())
     if measure not in measures:
-        raise GrowthInputError(f"measure {measure!r} is not in the activity table (it holds: "
-                               f"{', '.join(measures) or 'nothing'})")
+        raise GrowthInputError(
+            f"measure {measure!r} is not in the activity table (it holds: "
+            f"{', '.join(measures) or 'nothing'})"
+        )
     if measure in STOCK_MEASURES or subjects is None:
         return
     if not subjects:
-        raise GrowthInputError(f"no subjects given for {measure}: name at least one topic, "
-                               "or null for all")
+        raise GrowthInputError(
+            f"no subjects given for {measure}: name at least one topic, or null for all"
+        )
     have = table.loc[table["measure"] == measure, "subject"].dropna().astype(str)
     unknown = sorted(set(subjects) - set(have))
     if unknown:
         top = ", ".join(have.value_counts().head(8).index)
-        raise GrowthInputError(f"subject(s) {unknown} not published for {measure} (the most "
-                               f"frequent: {top})")
+        raise GrowthInputError(
+            f"subject(s) {unknown} not published for {measure} (the most frequent: {top})"
+        )
 
 
-def regional_series(table: pd.DataFrame, measure: str, subjects: list[str] | None,
-                    group_by: list[str] | tuple[str, ...] = ("region",),
-                    china_hong_kong: str = "combine") -> RegionalSeries:
+def regional_series(
+    table: pd.DataFrame,
+    measure: str,
+    subjects: list[str] | None,
+    group_by: list[str] | tuple[str, ...] = ("region",),
+    china_hong_kong: str = "combine",
+) -> RegionalSeries:
     """Select one measure (and subjects) of a clean ``activity`` table, by group and economy.
 
     ``china_hong_kong``: ``combine`` (one economy ``CHN+HKG``, published only in quarters where
@@ -118,29 +130,45 @@ def regional_series(table: pd.DataFrame, measure: str, subjects: list[str] | Non
     d = d[d["country_iso3"].notna()]
     for col in group_by:
         d = d[d[col].notna()]
-    d = d.assign(subject=d["subject"].fillna(measure) if measure in STOCK_MEASURES
-                 else d["subject"])
+    d = d.assign(
+        subject=d["subject"].fillna(measure) if measure in STOCK_MEASURES else d["subject"]
+    )
     if china_hong_kong != "keep":
         is_ch = d["country_iso3"].isin(CHINA_HONG_KONG)
         if china_hong_kong == "exclude":
             notes.append("China and Hong Kong left out (location artefact, SOURCE.md)")
             d = d[~is_ch]
         elif is_ch.any():
-            notes.append("China and Hong Kong counted as one economy CHN+HKG, only in quarters "
-                         "where both are published (location artefact, SOURCE.md)")
+            notes.append(
+                "China and Hong Kong counted as one economy CHN+HKG, only in quarters "
+                "where both are published (location artefact, SOURCE.md)"
+            )
             d = _combine(d, group_by)
     if d.empty:
         raise GrowthInputError(f"no {measure} rows left for subjects {subjects}")
     ps = pd.to_datetime(d["period_start"])
-    d = d.assign(period_start=ps, year=ps.dt.year, quarter=(ps.dt.month - 1) // 3 + 1,
-                 count=d["count"].astype("int64"))
+    d = d.assign(
+        period_start=ps,
+        year=ps.dt.year,
+        quarter=(ps.dt.month - 1) // 3 + 1,
+        count=d["count"].astype("int64"),
+    )
     d = d.assign(period=d["year"].astype("str") + "Q" + d["quarter"].astype("str"))
     label = d[group_by[0]].astype("str")
     for col in group_by[1:]:
         label = label + " | " + d[col].astype("str")
     d = d.assign(group=label)
-    cols = ["group", *group_by, "subject", "country_iso3", "period", "period_start", "year",
-            "quarter", "count"]
+    cols = [
+        "group",
+        *group_by,
+        "subject",
+        "country_iso3",
+        "period",
+        "period_start",
+        "year",
+        "quarter",
+        "count",
+    ]
     cols = list(dict.fromkeys(cols))
     return RegionalSeries(d[cols].reset_index(drop=True), measure, list(group_by), notes)
 
@@ -152,8 +180,9 @@ def _combine(d: pd.DataFrame, group_by: list[str] | tuple[str, ...]) -> pd.DataF
     both = ch.groupby(keys)["country_iso3"].transform("nunique") == len(CHINA_HONG_KONG)
     ch = ch[both]
     first = ch.groupby(keys, as_index=False).agg(
-        count=("count", "sum"), **{c: (c, "first") for c in ch.columns
-                                   if c not in {*keys, "count", "country_iso3"}})
+        count=("count", "sum"),
+        **{c: (c, "first") for c in ch.columns if c not in {*keys, "count", "country_iso3"}},
+    )
     first["country_iso3"] = COMBINED_CHN_HKG
     return pd.concat([d[~d["country_iso3"].isin(CHINA_HONG_KONG)], first], ignore_index=True)
 
@@ -174,18 +203,34 @@ class RegionalGrowth:
 
     def to_results(self) -> list[dict[str, Any]]:
         """Return the contract's ``regional`` rows (fractions; economies as ISO3 codes)."""
+
         def num(v: Any) -> float | None:
             return None if v is None or pd.isna(v) else float(v)
 
         out = []
         for r in self.growth.to_dict("records"):
-            row = {k: r[k] for k in ("measure", "subject", "from", "to", "composition",
-                                     "status")}
+            row = {k: r[k] for k in ("measure", "subject", "from", "to", "composition", "status")}
             row.update({c: r[c] for c in self.group_by})
-            row.update({k: num(r.get(k)) for k in (
-                "growth", "ci_low", "ci_high", "share_growth", "share_ci_low", "share_ci_high",
-                "count_from", "count_to", "naive_growth", "developers_from", "developers_to",
-                "dominant_share", "df")})
+            row.update(
+                {
+                    k: num(r.get(k))
+                    for k in (
+                        "growth",
+                        "ci_low",
+                        "ci_high",
+                        "share_growth",
+                        "share_ci_low",
+                        "share_ci_high",
+                        "count_from",
+                        "count_to",
+                        "naive_growth",
+                        "developers_from",
+                        "developers_to",
+                        "dominant_share",
+                        "df",
+                    )
+                }
+            )
             row["economies"] = list(r["economies"])
             row["n_economies"] = len(r["economies"])
             row["naive_economies_from"] = int(r["naive_economies_from"])
@@ -195,13 +240,18 @@ class RegionalGrowth:
         return out
 
 
-def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
-                    subjects: list[str] | None = None,
-                    group_by: list[str] | tuple[str, ...] = ("region",),
-                    years: list[int] | tuple[int, ...] = (2022, 2023, 2024),
-                    latest_quarters: int = 4, composition: str = "constant",
-                    china_hong_kong: str = "combine", ci_level: float = 0.95,
-                    developers: pd.DataFrame | None = None) -> RegionalGrowth:
+def regional_growth(
+    table: pd.DataFrame,
+    measure: str = "topic_pushers",
+    subjects: list[str] | None = None,
+    group_by: list[str] | tuple[str, ...] = ("region",),
+    years: list[int] | tuple[int, ...] = (2022, 2023, 2024),
+    latest_quarters: int = 4,
+    composition: str = "constant",
+    china_hong_kong: str = "combine",
+    ci_level: float = 0.95,
+    developers: pd.DataFrame | None = None,
+) -> RegionalGrowth:
     """Growth of a measure by region over a constant set of economies, with CIs and detail.
 
     ``table``: a clean ``activity`` table; ``measure``/``subjects``: what is counted;
@@ -218,8 +268,13 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
     series = regional_series(table, measure, subjects, group_by, china_hong_kong)
     stock = measure in STOCK_MEASURES
     wide = _wide(series.data)
-    dev_wide = None if stock else _developer_series(
-        table if developers is None else developers, group_by, china_hong_kong)
+    dev_wide = (
+        None
+        if stock
+        else _developer_series(
+            table if developers is None else developers, group_by, china_hong_kong
+        )
+    )
     quarters = list(wide.columns)
     comparisons = year_comparisons(sorted(years))
     if latest_quarters:
@@ -231,7 +286,8 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
         if missing:
             raise GrowthInputError(
                 f"comparison {comp.label_from} -> {comp.label_to} needs quarters not in the "
-                f"table ({', '.join(quarter_label(q) for q in missing)})")
+                f"table ({', '.join(quarter_label(q) for q in missing)})"
+            )
         window_q = quarters_between(min(window), max(window))
         w = wide[window_q]
         kept = w.notna().all(axis=1) if composition == "constant" else w.notna().any(axis=1)
@@ -253,25 +309,61 @@ def regional_growth(table: pd.DataFrame, measure: str = "topic_pushers",
             disp = None if stock else estimate_dispersion(_panel(econ, series.group_by))
             # year-level shocks, which the window's own trend absorbs: from every economy's
             # complete years of this subject, the compared change held out
-            shocks = (None if disp is None else
-                      year_shocks(wide.xs(subj, level="subject", drop_level=False), disp.alpha,
-                                  _calendar_years(comp)))
-            disps[f"{key} {subj}"] = None if disp is None else {
-                "alpha": disp.alpha, "df": disp.df, "method": disp.method,
-                "year_shock_variance": None if shocks is None else shocks.variance,
-                "year_shock_n": None if shocks is None else shocks.n,
-                "year_shock_p_value": None if shocks is None else shocks.p_value}
+            shocks = (
+                None
+                if disp is None
+                else year_shocks(
+                    wide.xs(subj, level="subject", drop_level=False),
+                    disp.alpha,
+                    _calendar_years(comp),
+                )
+            )
+            disps[f"{key} {subj}"] = (
+                None
+                if disp is None
+                else {
+                    "alpha": disp.alpha,
+                    "df": disp.df,
+                    "method": disp.method,
+                    "year_shock_variance": None if shocks is None else shocks.variance,
+                    "year_shock_n": None if shocks is None else shocks.n,
+                    "year_shock_p_value": None if shocks is None else shocks.p_value,
+                }
+            )
             squares = econ.pow(2).groupby(level=["group", "subject"]).sum()
-            rows.append(_rows(series, totals, squares, ws, ks, drv, comp, disp, ci_level,
-                              dev_wide, composition, shocks))
-    trend = (pd.DataFrame() if stock
-             else _quarterly_trend(wide, years, composition, series.group_by, ci_level))
-    growth = _ordered(pd.concat(rows, ignore_index=True), subjects, comparisons,
-                      series.group_by)
-    return RegionalGrowth(measure=measure, composition=composition, group_by=series.group_by,
-                          ci_level=ci_level, growth=growth.reset_index(drop=True),
-                          drivers=pd.concat(drivers, ignore_index=True) if drivers else
-                          pd.DataFrame(), trend=trend, dispersion=disps, notes=series.notes)
+            rows.append(
+                _rows(
+                    series,
+                    totals,
+                    squares,
+                    ws,
+                    ks,
+                    drv,
+                    comp,
+                    disp,
+                    ci_level,
+                    dev_wide,
+                    composition,
+                    shocks,
+                )
+            )
+    trend = (
+        pd.DataFrame()
+        if stock
+        else _quarterly_trend(wide, years, composition, series.group_by, ci_level)
+    )
+    growth = _ordered(pd.concat(rows, ignore_index=True), subjects, comparisons, series.group_by)
+    return RegionalGrowth(
+        measure=measure,
+        composition=composition,
+        group_by=series.group_by,
+        ci_level=ci_level,
+        growth=growth.reset_index(drop=True),
+        drivers=pd.concat(drivers, ignore_index=True) if drivers else pd.DataFrame(),
+        trend=trend,
+        dispersion=disps,
+        notes=series.notes,
+    )
 
 
 def _calendar_years(comp: Comparison) -> tuple[int, int] | None:
@@ -282,8 +374,9 @@ def _calendar_years(comp: Comparison) -> tuple[int, int] | None:
     return None
 
 
-def _developer_series(src: pd.DataFrame, group_by: list[str] | tuple[str, ...],
-                      china_hong_kong: str) -> pd.DataFrame | None:
+def _developer_series(
+    src: pd.DataFrame, group_by: list[str] | tuple[str, ...], china_hong_kong: str
+) -> pd.DataFrame | None:
     """Return the economies' quarterly developer stock (for the share growth), if published."""
     if "developers" not in set(src["measure"].dropna()):
         return None
@@ -291,11 +384,17 @@ def _developer_series(src: pd.DataFrame, group_by: list[str] | tuple[str, ...],
     return _wide(dev.data).droplevel("subject")
 
 
-def _quarterly_trend(wide: pd.DataFrame, years: list[int] | tuple[int, ...], composition: str,
-                     group_by: list[str], ci_level: float) -> pd.DataFrame:
+def _quarterly_trend(
+    wide: pd.DataFrame,
+    years: list[int] | tuple[int, ...],
+    composition: str,
+    group_by: list[str],
+    ci_level: float,
+) -> pd.DataFrame:
     """Return the quarterly trend (seasonal terms) over the years' span, when it is covered."""
-    span = quarters_between(pd.Timestamp(f"{min(years)}-01-01"),
-                            pd.Timestamp(f"{max(years)}-10-01"))
+    span = quarters_between(
+        pd.Timestamp(f"{min(years)}-01-01"), pd.Timestamp(f"{max(years)}-10-01")
+    )
     if not all(q in wide.columns for q in span):
         return pd.DataFrame()
     w = wide[span]
@@ -306,21 +405,30 @@ def _quarterly_trend(wide: pd.DataFrame, years: list[int] | tuple[int, ...], com
     return trend
 
 
-def _ordered(growth: pd.DataFrame, subjects: list[str] | None, comparisons: list[Any],
-             group_by: list[str]) -> pd.DataFrame:
+def _ordered(
+    growth: pd.DataFrame, subjects: list[str] | None, comparisons: list[Any], group_by: list[str]
+) -> pd.DataFrame:
     """Sort subjects in the order asked for (the first is the headline), comparisons in order."""
     order = {s: i for i, s in enumerate(subjects or sorted(growth["subject"].unique()))}
     comp_order = {(c.label_from, c.label_to): i for i, c in enumerate(comparisons)}
-    return growth.assign(
-        _s=growth["subject"].map(order).fillna(len(order)),
-        _c=[comp_order[(f, t)] for f, t in zip(growth["from"], growth["to"], strict=True)],
-    ).sort_values(["_s", "_c", *group_by], kind="stable").drop(columns=["_s", "_c"])
+    return (
+        growth.assign(
+            _s=growth["subject"].map(order).fillna(len(order)),
+            _c=[comp_order[(f, t)] for f, t in zip(growth["from"], growth["to"], strict=True)],
+        )
+        .sort_values(["_s", "_c", *group_by], kind="stable")
+        .drop(columns=["_s", "_c"])
+    )
 
 
 def _wide(data: pd.DataFrame) -> pd.DataFrame:
     """Return counts as (group, subject, economy) x quarter; NaN: unpublished, never zero."""
-    wide = data.pivot_table(index=["group", "subject", "country_iso3"], columns="period_start",
-                            values="count", aggfunc="sum")
+    wide = data.pivot_table(
+        index=["group", "subject", "country_iso3"],
+        columns="period_start",
+        values="count",
+        aggfunc="sum",
+    )
     full = quarters_between(min(wide.columns), max(wide.columns))
     return wide.reindex(columns=full)
 
@@ -340,25 +448,39 @@ def _panel(totals: pd.DataFrame, group_by: list[str]) -> Panel:
     long["season"] = (long["period_start"].dt.month - 1) // 3
     long["y"] = long["y"].astype("int64")
     long = long[long["y"] > 0]
-    return Panel(data=long[["group", "period", "period_start", "t", "season", "y"]]
-                 .sort_values(["group", "period"]).reset_index(drop=True),
-                 group_by=[*group_by, "subject"], freq="Q",
-                 periods=sorted(long["period"].unique()))
+    return Panel(
+        data=long[["group", "period", "period_start", "t", "season", "y"]]
+        .sort_values(["group", "period"])
+        .reset_index(drop=True),
+        group_by=[*group_by, "subject"],
+        freq="Q",
+        periods=sorted(long["period"].unique()),
+    )
 
 
-def _span_sums(frame: pd.DataFrame, quarters: list[pd.Timestamp], stock: bool
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _span_sums(
+    frame: pd.DataFrame, quarters: list[pd.Timestamp], stock: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Return per-row sums over a span and sums of squares (a stock: its last quarter only)."""
     use = quarters[-1:] if stock else quarters
     v = frame.reindex(columns=use).fillna(0).to_numpy(dtype=float)
     return v.sum(axis=1), np.square(v).sum(axis=1)
 
 
-def _rows(series: RegionalSeries, totals: pd.DataFrame, squares: pd.DataFrame,
-          w: pd.DataFrame, kept: pd.Series,
-          drv: pd.DataFrame, comp: Comparison, disp: Dispersion | None, ci_level: float,
-          dev_wide: pd.DataFrame | None, composition: str,
-          shocks: YearShocks | None = None) -> pd.DataFrame:
+def _rows(
+    series: RegionalSeries,
+    totals: pd.DataFrame,
+    squares: pd.DataFrame,
+    w: pd.DataFrame,
+    kept: pd.Series,
+    drv: pd.DataFrame,
+    comp: Comparison,
+    disp: Dispersion | None,
+    ci_level: float,
+    dev_wide: pd.DataFrame | None,
+    composition: str,
+    shocks: YearShocks | None = None,
+) -> pd.DataFrame:
     """Return one comparison's rows: growth, CI, share growth, naive growth, composition."""
     stock = series.measure in STOCK_MEASURES
     y0, _ = _span_sums(totals, comp.quarters_from, stock)
@@ -366,14 +488,26 @@ def _rows(series: RegionalSeries, totals: pd.DataFrame, squares: pd.DataFrame,
     ss0, _ = _span_sums(squares, comp.quarters_from, stock)  # sum over quarters and economies
     ss1, _ = _span_sums(squares, comp.quarters_to, stock)
     idx = totals.index
-    out = pd.DataFrame({"measure": series.measure, "subject": idx.get_level_values("subject"),
-                        "from": comp.label_from, "to": comp.label_to,
-                        "composition": composition, "count_from": y0, "count_to": y1})
+    out = pd.DataFrame(
+        {
+            "measure": series.measure,
+            "subject": idx.get_level_values("subject"),
+            "from": comp.label_from,
+            "to": comp.label_to,
+            "composition": composition,
+            "count_from": y0,
+            "count_to": y1,
+        }
+    )
     labels = pd.Series(idx.get_level_values("group")).str.split(" | ", regex=False)
     for i, col in enumerate(series.group_by):
         out[col] = labels.str[i].to_numpy()
-    econ = (w[kept].reset_index().groupby(["group", "subject"])["country_iso3"]
-            .agg(lambda c: sorted(map(str, c))))
+    econ = (
+        w[kept]
+        .reset_index()
+        .groupby(["group", "subject"])["country_iso3"]
+        .agg(lambda c: sorted(map(str, c)))
+    )
     out["economies"] = econ.reindex(idx).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         lr = np.log(y1 / y0)
@@ -382,24 +516,30 @@ def _rows(series: RegionalSeries, totals: pd.DataFrame, squares: pd.DataFrame,
             out["status"] = "ok (stock: last quarter of each span; no CI: a census of accounts)"
         else:
             known = 1 / y0 + 1 / y1
-            k = ss0 / y0 ** 2 + ss1 / y1 ** 2
+            k = ss0 / y0**2 + ss1 / y1**2
             # a region's span sums carry each economy's year shock: s^2 sum_c Y_c^2 / Y^2
             econ = w[kept].fillna(0)
             e0, _ = _span_sums(econ, comp.quarters_from, stock)
             e1, _ = _span_sums(econ, comp.quarters_to, stock)
             grp = [econ.index.get_level_values(n) for n in ("group", "subject")]
-            ky = (pd.Series(e0 ** 2, index=econ.index).groupby(grp).sum().reindex(idx)
-                  .to_numpy() / y0 ** 2
-                  + pd.Series(e1 ** 2, index=econ.index).groupby(grp).sum().reindex(idx)
-                  .to_numpy() / y1 ** 2)
+            ky = (
+                pd.Series(e0**2, index=econ.index).groupby(grp).sum().reindex(idx).to_numpy()
+                / y0**2
+                + pd.Series(e1**2, index=econ.index).groupby(grp).sum().reindex(idx).to_numpy()
+                / y1**2
+            )
             s2 = 0.0 if shocks is None else shocks.variance
             out["growth"] = np.expm1(lr)
             if disp is None:
                 out["status"] = "no CI: noise not estimable"
             else:
                 se = np.sqrt(known + disp.alpha * k + s2 * ky)
-                df = np.array([combined_df(a, b, disp, c, shocks)
-                               for a, b, c in zip(known, k, ky, strict=True)])
+                df = np.array(
+                    [
+                        combined_df(a, b, disp, c, shocks)
+                        for a, b, c in zip(known, k, ky, strict=True)
+                    ]
+                )
                 q = stats.t.ppf(0.5 + ci_level / 2, df)
                 out["ci_low"], out["ci_high"] = np.expm1(lr - q * se), np.expm1(lr + q * se)
                 out["df"] = df
@@ -419,8 +559,9 @@ def _rows(series: RegionalSeries, totals: pd.DataFrame, squares: pd.DataFrame,
     pub = w.notna()
     for side, qs in (("from", comp.quarters_from), ("to", comp.quarters_to)):
         span = qs[-1:] if stock else qs
-        out[f"naive_economies_{side}"] = (pub[span].any(axis=1).groupby(
-            level=["group", "subject"]).sum().reindex(idx).to_numpy())
+        out[f"naive_economies_{side}"] = (
+            pub[span].any(axis=1).groupby(level=["group", "subject"]).sum().reindex(idx).to_numpy()
+        )
     top = drv.sort_values("count_to", ascending=False).drop_duplicates(["group", "subject"])
     top = top.set_index(["group", "subject"]).reindex(idx)
     out["dominant_economy"] = top["country_iso3"].to_numpy()
@@ -428,8 +569,9 @@ def _rows(series: RegionalSeries, totals: pd.DataFrame, squares: pd.DataFrame,
     return out
 
 
-def _developer_stock(dev_wide: pd.DataFrame, w: pd.DataFrame, kept: pd.Series,
-                     idx: pd.MultiIndex, comp: Comparison) -> tuple[np.ndarray, np.ndarray]:
+def _developer_stock(
+    dev_wide: pd.DataFrame, w: pd.DataFrame, kept: pd.Series, idx: pd.MultiIndex, comp: Comparison
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the developer stock of each group's economies at the end of each span.
 
     NaN where any of the economies has no published developer count then.
@@ -439,9 +581,14 @@ def _developer_stock(dev_wide: pd.DataFrame, w: pd.DataFrame, kept: pd.Series,
     dev = dev_wide.reindex(columns=ends)
     key = pd.MultiIndex.from_frame(members[["group", "country_iso3"]])
     vals = dev.reindex(key).to_numpy(dtype=float)  # members x 2, NaN where unpublished
-    m = pd.DataFrame({"group": members["group"].to_numpy(),
-                      "subject": members["subject"].to_numpy(),
-                      "d0": vals[:, 0], "d1": vals[:, 1]})
+    m = pd.DataFrame(
+        {
+            "group": members["group"].to_numpy(),
+            "subject": members["subject"].to_numpy(),
+            "d0": vals[:, 0],
+            "d1": vals[:, 1],
+        }
+    )
     g = m.groupby(["group", "subject"])
     sums = g[["d0", "d1"]].sum()
     incomplete = m[["d0", "d1"]].isna().groupby([m["group"], m["subject"]]).any()
@@ -451,8 +598,13 @@ def _developer_stock(dev_wide: pd.DataFrame, w: pd.DataFrame, kept: pd.Series,
 
 def _drivers(wk: pd.DataFrame, comp: Comparison, stock: bool) -> pd.DataFrame:
     """Per economy: counts in both spans, change, share of its group, contribution to growth."""
-    d = pd.DataFrame({"count_from": _span_sums(wk, comp.quarters_from, stock)[0],
-                      "count_to": _span_sums(wk, comp.quarters_to, stock)[0]}, index=wk.index)
+    d = pd.DataFrame(
+        {
+            "count_from": _span_sums(wk, comp.quarters_from, stock)[0],
+            "count_to": _span_sums(wk, comp.quarters_to, stock)[0],
+        },
+        index=wk.index,
+    )
     d = d.reset_index()
     by = d.groupby(["group", "subject"])
     total0 = by["count_from"].transform("sum")
@@ -462,8 +614,9 @@ def _drivers(wk: pd.DataFrame, comp: Comparison, stock: bool) -> pd.DataFrame:
     d["contribution"] = (d["change"] / total0).where(total0 > 0)
     d.insert(2, "from", comp.label_from)
     d.insert(3, "to", comp.label_to)
-    return d.sort_values(["group", "subject", "count_to"], ascending=[True, True, False],
-                         ignore_index=True)
+    return d.sort_values(
+        ["group", "subject", "count_to"], ascending=[True, True, False], ignore_index=True
+    )
 
 
 def quarters_through(table: pd.DataFrame, as_of: str | None) -> pd.DataFrame:
@@ -474,8 +627,9 @@ def quarters_through(table: pd.DataFrame, as_of: str | None) -> pd.DataFrame:
     return table[(end <= pd.Timestamp(as_of)).to_numpy()]
 
 
-def complete_years(table: pd.DataFrame, measure: str,
-                   subjects: list[str] | None = None) -> list[int]:
+def complete_years(
+    table: pd.DataFrame, measure: str, subjects: list[str] | None = None
+) -> list[int]:
     """Return the calendar years whose four quarters hold rows of ``measure`` (and subjects).
 
     A topic that GitHub published only from some quarter on (``llm``) has its own complete

@@ -31,9 +31,14 @@ def year_comparisons(years: list[int]) -> list[Comparison]:
     """Return consecutive calendar-year comparisons (2022 -> 2023, 2023 -> 2024, ...)."""
     out = []
     for y0, y1 in zip(years[:-1], years[1:], strict=True):
-        out.append(Comparison(str(y0), str(y1), quarters_between(
-            pd.Timestamp(f"{y0}-01-01"), pd.Timestamp(f"{y0}-10-01")),
-            quarters_between(pd.Timestamp(f"{y1}-01-01"), pd.Timestamp(f"{y1}-10-01"))))
+        out.append(
+            Comparison(
+                str(y0),
+                str(y1),
+                quarters_between(pd.Timestamp(f"{y0}-01-01"), pd.Timestamp(f"{y0}-10-01")),
+                quarters_between(pd.Timestamp(f"{y1}-01-01"), pd.Timestamp(f"{y1}-10-01")),
+            )
+        )
     return out
 
 
@@ -42,5 +47,9 @@ def latest_quarters_comparison(last: pd.Timestamp, n: int = 4) -> Comparison:
     to = quarters_between(last - pd.DateOffset(months=3 * (n - 1)), last)
     fr = quarters_between(to[0] - pd.DateOffset(months=3 * n), to[0] - pd.DateOffset(months=3))
 
-    return Comparison(f"{quarter_label(fr[0])}-{quarter_label(fr[-1])}",
-                      f"{quarter_label(to[0])}-{quarter_label(to[-1])}", fr, to)
+    return Comparison(
+        f"{quarter_label(fr[0])}-{quarter_label(fr[-1])}",
+        f"{quarter_label(to[0])}-{quarter_label(to[-1])}",
+        fr,
+        to,
+    )

@@ -39,7 +39,6 @@ TABLE_CSS = """
 """.strip()
 
 
-
 PAGE_CSS = """
 html, body { margin: 0; padding: 0; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
@@ -55,7 +54,6 @@ figure { margin: 1em 0; } figcaption { font-size: 0.9em; color: #4a5363; }
 """.strip()
 
 
-
 #: Injected into nbconvert pages: wide outputs scroll inside their cell, never the page.
 NOTEBOOK_CSS = """
 .jp-OutputArea-output, .jp-RenderedHTMLCommon { max-width: 100%; overflow-x: auto; }
@@ -68,10 +66,8 @@ NOTEBOOK_CSS = """
 """.strip()
 
 
-
 #: A cell that reads as a number (right-aligned): "19,659", "0.40 (0.37-0.43)", "+21% (...)".
 _NUMERIC_CELL = re.compile(r"^[+\-−]?[\d.,]+%?( ?pts)?( \(.*\))?$")
-
 
 
 def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -> str:
@@ -107,7 +103,6 @@ def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -
     return (f"<style>{TABLE_CSS}</style>\n" if css else "") + body
 
 
-
 #: Words of a column name that make it a fraction shown as a percent on a page.
 #: (``with_assumptions_p05``: the team savings with the uncertain assumptions drawn too.)
 _FRACTION_WORDS = frozenset({"growth", "share", "savings", "pct", "difference", "assumptions"})
@@ -123,8 +118,11 @@ def percent_columns(columns: Sequence[str]) -> dict[str, bool]:
     one and no ratio or median beside it. Data files keep fractions; pages show percents.
     """
     cols = [str(c) for c in columns]
-    out = {c: bool(_SIGNED_WORDS & set(c.split("_"))) for c in cols
-           if _FRACTION_WORDS & set(c.split("_"))}
+    out = {
+        c: bool(_SIGNED_WORDS & set(c.split("_")))
+        for c in cols
+        if _FRACTION_WORDS & set(c.split("_"))
+    }
     signed = any(out.values())
     # interval bounds (ci_low, share_ci_high, poisson_ci_low ...) bound the table's fraction:
     # shown like it, signed when it is a change
@@ -134,8 +132,11 @@ def percent_columns(columns: Sequence[str]) -> dict[str, bool]:
     return out
 
 
-def tidy(frame: pd.DataFrame, columns: Sequence[str] | None = None,
-         names: Mapping[str, str] | None = None) -> pd.DataFrame:
+def tidy(
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Return a DataFrame for people: chosen columns, human names, text cells, no index.
 
     Fractions of growth, shares and savings are percents (:func:`percent_columns`); other
@@ -148,8 +149,9 @@ def tidy(frame: pd.DataFrame, columns: Sequence[str] | None = None,
     def cells(c: str) -> list[str]:
         if c not in percent:
             return [_cell(v) for v in d[c].tolist()]
-        return [pct(v, signed=percent[c]) if _num(v) is not None else _cell(v)
-                for v in d[c].tolist()]
+        return [
+            pct(v, signed=percent[c]) if _num(v) is not None else _cell(v) for v in d[c].tolist()
+        ]
 
     out = pd.DataFrame({(names or {}).get(c, human_name(c)): cells(c) for c in d.columns})
     return out.reset_index(drop=True)
@@ -162,8 +164,13 @@ class Table:
     still catch a changed number at the precision shown.
     """
 
-    def __init__(self, frame: pd.DataFrame, columns: Sequence[str] | None = None,
-                 names: Mapping[str, str] | None = None, caption: str | None = None) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        columns: Sequence[str] | None = None,
+        names: Mapping[str, str] | None = None,
+        caption: str | None = None,
+    ) -> None:
         self.frame = tidy(frame, columns, names)
         self.caption = caption
 
@@ -176,10 +183,13 @@ class Table:
         return self.frame.to_string(index=False)
 
 
-
-def table(frame: pd.DataFrame | None, columns: Sequence[str] | None = None,
-          names: Mapping[str, str] | None = None, caption: str | None = None,
-          empty: str = "(no rows)") -> Any:
+def table(
+    frame: pd.DataFrame | None,
+    columns: Sequence[str] | None = None,
+    names: Mapping[str, str] | None = None,
+    caption: str | None = None,
+    empty: str = "(no rows)",
+) -> Any:
     """Return a :class:`Table` to display as a notebook cell's last value.
 
     A missing or empty table shows ``empty`` instead (a sentence saying why), never a crash.
@@ -191,13 +201,11 @@ def table(frame: pd.DataFrame | None, columns: Sequence[str] | None = None,
     return Table(frame, columns, names, caption)
 
 
-
 def show(frame: pd.DataFrame, caption: str | None = None) -> Any:
     """Display a formatted table in a notebook (an ``IPython.display.HTML`` object)."""
     from IPython.display import HTML
 
     return HTML(to_html(frame, caption=caption))
-
 
 
 def image_data_uri(path: str | os.PathLike[str]) -> str:
@@ -207,57 +215,46 @@ def image_data_uri(path: str | os.PathLike[str]) -> str:
     return f"data:{mime};base64,{base64.b64encode(p.read_bytes()).decode('ascii')}"
 
 
-
 _REMOTE = r"(?:https?:)?//"
 
 
-
 _REMOTE_SCRIPT = re.compile(
-    rf"<script\b[^>]*\bsrc\s*=\s*[\"']?{_REMOTE}[^>]*>.*?</script\s*>", re.I | re.S)
-
+    rf"<script\b[^>]*\bsrc\s*=\s*[\"']?{_REMOTE}[^>]*>.*?</script\s*>", re.I | re.S
+)
 
 
 _REMOTE_LINK = re.compile(rf"<link\b[^>]*\bhref\s*=\s*[\"']?{_REMOTE}[^>]*>", re.I)
 
 
-
 _SCRIPT_BLOCK = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.I | re.S)
-
 
 
 _STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.I | re.S)
 
 
-
 _IMPORT_REMOTE = re.compile(rf"\bimport\s*\(?\s*[\"'`]{_REMOTE}", re.I)
-
 
 
 _CSS_REMOTE = re.compile(rf"(?:@import\s+(?:url\()?|url\()\s*[\"']?{_REMOTE}[^\"')\s;]*", re.I)
 
 
-
 _SRC_ATTR = re.compile(
     rf"<(img|script|iframe|source|video|audio|embed|input|track)\b[^>]*?\b(?:src|poster)"
-    rf"\s*=\s*[\"']?({_REMOTE}[^\"'\s>]*)", re.I)
-
+    rf"\s*=\s*[\"']?({_REMOTE}[^\"'\s>]*)",
+    re.I,
+)
 
 
 _LINK_ATTR = re.compile(rf"<link\b[^>]*?\bhref\s*=\s*[\"']?({_REMOTE}[^\"'\s>]*)", re.I)
 
 
-
-_LOCAL_IMG = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])(?!data:|https?:|//)([^\"']+)\2",
-                        re.I)
-
+_LOCAL_IMG = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])(?!data:|https?:|//)([^\"']+)\2", re.I)
 
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
-
 _JS_LINE_COMMENT = re.compile(r"(?m)^\s*//.*$")
-
 
 
 def remote_fetches(html: str | os.PathLike[str]) -> list[str]:
@@ -277,10 +274,12 @@ def remote_fetches(html: str | os.PathLike[str]) -> list[str]:
     list of str
         The remote references found (empty: the document is self-contained).
     """
-    text = (Path(html).read_text(encoding="utf-8")
-            if isinstance(html, os.PathLike) or (isinstance(html, str) and "<" not in html
-                                                 and Path(html).exists())
-            else str(html))
+    text = (
+        Path(html).read_text(encoding="utf-8")
+        if isinstance(html, os.PathLike)
+        or (isinstance(html, str) and "<" not in html and Path(html).exists())
+        else str(html)
+    )
     found = [m.group(2) for m in _SRC_ATTR.finditer(text)]
     found += [m.group(1) for m in _LINK_ATTR.finditer(text)]
     for m in _STYLE_BLOCK.finditer(text):
@@ -289,7 +288,6 @@ def remote_fetches(html: str | os.PathLike[str]) -> list[str]:
         code = _JS_LINE_COMMENT.sub("", _CSS_COMMENT.sub("", m.group(1)))
         found += [x.group(0) for x in _IMPORT_REMOTE.finditer(code)]
     return found
-
 
 
 def _strip_remote(text: str) -> str:
@@ -307,20 +305,21 @@ def _strip_remote(text: str) -> str:
     return _STYLE_BLOCK.sub(style, text)
 
 
-
 #: Every published page forbids scripts and any image that is not inlined in the page itself.
-CSP_META = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-            "img-src data:; style-src 'unsafe-inline'; font-src data:\">")
-
+CSP_META = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "img-src data:; style-src 'unsafe-inline'; font-src data:\">"
+)
 
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 
 
-
-def self_contain(html_path: str | os.PathLike[str],
-                 out: str | os.PathLike[str] | None = None,
-                 root: str | os.PathLike[str] | None = None) -> Path:
+def self_contain(
+    html_path: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> Path:
     """Make an HTML file self-contained: local images inlined, no fetch from the internet.
 
     Local ``<img src="...">`` files under ``root`` (default: the folder above the page's, the
@@ -357,18 +356,22 @@ def self_contain(html_path: str | os.PathLike[str],
     text = _LOCAL_IMG.sub(inline, text)
     text = _strip_remote(text)
     if CSP_META not in text:  # no script runs and no image loads from outside the page
-        text = re.sub(r"<head(\s[^>]*)?>", lambda m: m.group(0) + CSP_META, text, count=1,
-                      flags=re.I) if re.search(r"<head(\s[^>]*)?>", text, re.I) \
+        text = (
+            re.sub(r"<head(\s[^>]*)?>", lambda m: m.group(0) + CSP_META, text, count=1, flags=re.I)
+            if re.search(r"<head(\s[^>]*)?>", text, re.I)
             else CSP_META + text
+        )
     if "mlib-notebook-css" not in text and "jp-" in text:
         tag = f'<style id="mlib-notebook-css">{NOTEBOOK_CSS}</style>'
-        text = re.sub(r"</head\s*>", lambda _: tag + "</head>", text, count=1, flags=re.I) \
-            if re.search(r"</head\s*>", text, re.I) else tag + text
+        text = (
+            re.sub(r"</head\s*>", lambda _: tag + "</head>", text, count=1, flags=re.I)
+            if re.search(r"</head\s*>", text, re.I)
+            else tag + text
+        )
     dst = Path(out) if out is not None else src
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_text(text, encoding="utf-8")
     return dst
-
 
 
 def escape_markdown_outputs(nb: Any) -> None:
@@ -390,7 +393,6 @@ def escape_markdown_outputs(nb: Any) -> None:
                 data["text/markdown"] = inert_markdown(text)
 
 
-
 _TD = re.compile(r"<td>(.*?)</td>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -401,6 +403,7 @@ def align_cells(page: str) -> str:
     The exported page drops the tables' own classes, and JupyterLab's stylesheet aligns every
     cell right: long words then read ragged-left.
     """
+
     def cell(m: re.Match[str]) -> str:
         text = html_lib.unescape(_TAG.sub("", m.group(1))).strip()
         return f'<td class="num">{m.group(1)}</td>' if _NUMERIC_CELL.match(text) else m.group(0)
@@ -414,8 +417,11 @@ def _first_heading(nb: Any) -> str | None:
     A markdown cell's, or a Markdown output's (a title computed from the run).
     """
     for c in nb.cells:
-        texts = ([c.source] if c.cell_type == "markdown" else
-                 [o.get("data", {}).get("text/markdown", "") for o in c.get("outputs", [])])
+        texts = (
+            [c.source]
+            if c.cell_type == "markdown"
+            else [o.get("data", {}).get("text/markdown", "") for o in c.get("outputs", [])]
+        )
         for text in texts:
             text = "".join(text) if isinstance(text, list) else str(text)
             for ln in text.splitlines():
@@ -424,8 +430,11 @@ def _first_heading(nb: Any) -> str | None:
     return None
 
 
-def notebook_to_html(notebook: str | os.PathLike[str], html_path: str | os.PathLike[str],
-                     parameters: Mapping[str, Any] | None = None) -> Path:
+def notebook_to_html(
+    notebook: str | os.PathLike[str],
+    html_path: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None = None,
+) -> Path:
     """Render an executed notebook as one self-contained HTML file, code hidden.
 
     Uses nbconvert's ``HTMLExporter`` with ``embed_images=True`` (markdown images inlined) and
@@ -454,19 +463,27 @@ def notebook_to_html(notebook: str | os.PathLike[str], html_path: str | os.PathL
     nb = nbformat.read(nb_path, as_version=4)
     escape_markdown_outputs(nb)
     if parameters:  # at the end of the page, never before its title; no run-folder paths
-        shown = {k: v for k, v in dict(parameters).items()
-                 if k not in ("results_path", "figures_dir")}
+        shown = {
+            k: v for k, v in dict(parameters).items() if k not in ("results_path", "figures_dir")
+        }
         rows = [{"Parameter": k, "Value": v} for k, v in _flatten("", shown)]
         table = to_html(_frame(rows, ["Parameter", "Value"]), caption="Parameters of this run")
         nb.cells.append(nbformat.v4.new_markdown_cell(table))
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True
+    )
     body, _ = exporter.from_notebook_node(
-        nb, resources={"metadata": {"path": str(nb_path.parent), "name": nb_path.stem}})
+        nb, resources={"metadata": {"path": str(nb_path.parent), "name": nb_path.stem}}
+    )
     title = _first_heading(nb) or nb_path.stem
     body = align_cells(body)
-    body = re.sub(r"<title>.*?</title>", lambda _: f"<title>{html_lib.escape(title)}</title>",
-                  body, count=1, flags=re.S)
+    body = re.sub(
+        r"<title>.*?</title>",
+        lambda _: f"<title>{html_lib.escape(title)}</title>",
+        body,
+        count=1,
+        flags=re.S,
+    )
     out = Path(html_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")

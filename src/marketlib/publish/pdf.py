@@ -14,17 +14,23 @@ from marketlib.publish.text import display_path
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
+NO_CHROMIUM = (
+    "PDF skipped: no Chromium found; install it with `apt-get install chromium` "
+    "or set MARKETLIB_CHROMIUM"
+)
 
-NO_CHROMIUM = ("PDF skipped: no Chromium found; install it with `apt-get install chromium` "
-               "or set MARKETLIB_CHROMIUM")
 
-
-
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                  "--no-pdf-header-footer")
-
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--no-pdf-header-footer",
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,6 @@ class PdfResult:
 
     def __bool__(self) -> bool:
         return self.path is not None
-
 
 
 def find_chromium() -> str | None:
@@ -58,9 +63,9 @@ def find_chromium() -> str | None:
     return None
 
 
-
-def write_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str],
-              timeout: float = 60.0) -> PdfResult:
+def write_pdf(
+    html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str], timeout: float = 60.0
+) -> PdfResult:
     """Print an HTML file to PDF with the system's headless Chromium.
 
     Never raises for a missing or failing browser: the report must still succeed. The caller
@@ -89,18 +94,33 @@ def write_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str
     if dst.exists():
         dst.unlink()
     with tempfile.TemporaryDirectory(prefix="marketlib-chromium-") as profile:
-        cmd = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-               f"--print-to-pdf={dst}", src.as_uri()]
+        cmd = [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={dst}",
+            src.as_uri(),
+        ]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL, check=False)
+            proc = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
-            return PdfResult(None, f"PDF skipped: Chromium ({browser}) did not finish in "
-                                   f"{timeout:g} s")
+            return PdfResult(
+                None, f"PDF skipped: Chromium ({browser}) did not finish in {timeout:g} s"
+            )
         except OSError as exc:
             return PdfResult(None, f"PDF skipped: Chromium ({browser}) could not start: {exc}")
     if dst.is_file() and dst.stat().st_size > 0:
         return PdfResult(dst, f"PDF written: {display_path(dst)}")
     tail = " ".join((proc.stderr or "").strip().splitlines()[-2:])[:300]
-    return PdfResult(None, f"PDF skipped: Chromium exited {proc.returncode} without a PDF"
-                           + (f" ({tail})" if tail else ""))
+    return PdfResult(
+        None,
+        f"PDF skipped: Chromium exited {proc.returncode} without a PDF"
+        + (f" ({tail})" if tail else ""),
+    )

@@ -16,7 +16,6 @@ def _short_hash(value: Any) -> str:
     return s[:12] if re.fullmatch(r"[0-9a-fA-F]{16,}", s) else _text(s)
 
 
-
 def parameter_label(name: str) -> str:
     """Return a parameter's name for readers (``n_boot`` -> "bootstrap draws").
 
@@ -27,8 +26,9 @@ def parameter_label(name: str) -> str:
 
 def _param_text(value: Any) -> str:
     if isinstance(value, Mapping):
-        return "(" + ", ".join(f"{reader_words(k)} {_param_text(v)}"
-                               for k, v in value.items()) + ")"
+        return (
+            "(" + ", ".join(f"{reader_words(k)} {_param_text(v)}" for k, v in value.items()) + ")"
+        )
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
         return ", ".join(_param_text(v) for v in value)
     if isinstance(value, list):
@@ -36,7 +36,6 @@ def _param_text(value: Any) -> str:
     if isinstance(value, str):
         return reader_words(display_path(value))
     return _text(value)
-
 
 
 def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, str]]:
@@ -48,9 +47,9 @@ def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, str]]:
         yield parameter_label(prefix), _param_text(value)
 
 
-
-def provenance_table(results: Mapping[str, Any] | None,
-                     not_run: Collection[str] = ()) -> pd.DataFrame:
+def provenance_table(
+    results: Mapping[str, Any] | None, not_run: Collection[str] = ()
+) -> pd.DataFrame:
     """Return run facts, datasets (short sha256 / commits) and parameters as a compact table.
 
     ``not_run``: parameter sections of sections the run skipped, shown as not used.
@@ -65,8 +64,12 @@ def provenance_table(results: Mapping[str, Any] | None,
     rows: list[dict[str, str]] = []
     params = run.get("params") if isinstance(run.get("params"), Mapping) else {}
     as_of = run.get("as_of", params.get("as_of"))
-    for key, label in (("as_of", "Data as of"), ("started", "Run started"),
-                       ("marketlib_version", "marketlib version"), ("python", "Python")):
+    for key, label in (
+        ("as_of", "Data as of"),
+        ("started", "Run started"),
+        ("marketlib_version", "marketlib version"),
+        ("python", "Python"),
+    ):
         value = as_of if key == "as_of" else run.get(key)
         if value is not None:
             rows.append({"Kind": "Run", "Name": label, "Value": _text(value)})
@@ -82,16 +85,27 @@ def provenance_table(results: Mapping[str, Any] | None,
         sec = _section(results, section)
         if isinstance(sec, Mapping) and isinstance(sec.get("inputs"), Mapping):
             for path, digest in sec["inputs"].items():
-                rows.append({"Kind": "Clean table", "Name": display_path(str(path)),
-                             "Value": f"sha256 {_short_hash(digest)}"})
+                rows.append(
+                    {
+                        "Kind": "Clean table",
+                        "Name": display_path(str(path)),
+                        "Value": f"sha256 {_short_hash(digest)}",
+                    }
+                )
     for name, value in params.items():
         if name == "as_of" or (name == "inputs" and isinstance(inputs, Mapping) and inputs):
             continue  # the datasets above name the same files
         if name in not_run:
             text = "not used: the section is not part of this run"
         elif isinstance(value, Mapping):
-            text = "; ".join(f"{reader_words(k)} {_param_text(v)}" for k, v in value.items()
-                             if v is not None and v != []) or DASH
+            text = (
+                "; ".join(
+                    f"{reader_words(k)} {_param_text(v)}"
+                    for k, v in value.items()
+                    if v is not None and v != []
+                )
+                or DASH
+            )
         else:
             text = _param_text(value)
         rows.append({"Kind": "Parameters", "Name": parameter_label(name), "Value": text})

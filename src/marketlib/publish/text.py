@@ -23,15 +23,16 @@ from marketlib.sanitize import plain_text
 DASH = "—"
 
 
-
 LEVEL_TEXT = "95% CI"
 
 
-
 #: Publication flags of the arbitrage table (RSE rule, docs/methods.md#s7-1): words for readers.
-RELIABILITY = {"A": "reliable", "E": "use with caution", "F": "unreliable",
-               "N": "no interval: not assessable"}
-
+RELIABILITY = {
+    "A": "reliable",
+    "E": "use with caution",
+    "F": "unreliable",
+    "N": "no interval: not assessable",
+}
 
 
 #: Claims verdicts in the order a reader scans them (problems first), with their words.
@@ -48,7 +49,6 @@ VERDICTS = {
 }
 
 
-
 _ADJECTIVE = {
     "North America": "North American",
     "Latin America": "Latin American",
@@ -57,7 +57,6 @@ _ADJECTIVE = {
     "Europe": "European",
     "Oceania": "Oceanian",
 }
-
 
 
 #: A code as data files and parameters keep it (``cumulative_first``, ``group_by``).
@@ -96,10 +95,8 @@ MEASURES = {
 }
 
 
-
 def _pct_digits(v: float) -> int:
     return 1 if 0 < abs(v) < 0.095 else 0
-
 
 
 def pct(x: Any, signed: bool = False, digits: int | None = None) -> str:
@@ -129,7 +126,6 @@ def pct(x: Any, signed: bool = False, digits: int | None = None) -> str:
     return f"{p:{'+' if signed and p != 0 else ''},.{d}f}%"
 
 
-
 def pct_range(lo: Any, hi: Any, signed: bool = False) -> str:
     """Format an interval of fractions as percents: ``"37-43%"`` or ``"-99% to +430%"``.
 
@@ -152,7 +148,6 @@ def pct_range(lo: Any, hi: Any, signed: bool = False) -> str:
     if signed or a < 0 or b < 0:
         return f"{pct(a, signed=True, digits=d)} to {pct(b, signed=True, digits=d)}"
     return f"{pct(a, digits=d)[:-1]}-{pct(b, digits=d)}"
-
 
 
 def ratio_ci(est: Any, lo: Any, hi: Any, digits: int = 2) -> str:
@@ -178,7 +173,6 @@ def ratio_ci(est: Any, lo: Any, hi: Any, digits: int = 2) -> str:
     return f"{e:.{digits}f} ({a:.{digits}f}-{b:.{digits}f})"
 
 
-
 def pct_ci(est: Any, lo: Any, hi: Any, signed: bool = True) -> str:
     """Format a fraction with its interval as percents for tables: ``"+52% (+10% to +90%)"``.
 
@@ -201,12 +195,10 @@ def pct_ci(est: Any, lo: Any, hi: Any, signed: bool = True) -> str:
     return f"{pct(est, signed=signed)} ({pct_range(lo, hi, signed=signed)})"
 
 
-
 def money(x: Any, digits: int = 0) -> str:
     """Format a USD amount: ``"$71"``, ``"$858,196"``; an em dash when missing."""
     v = _num(x)
     return DASH if v is None else f"${v:,.{digits}f}"
-
 
 
 def count(x: Any) -> str:
@@ -215,14 +207,12 @@ def count(x: Any) -> str:
     return DASH if v is None else f"{v:,.0f}"
 
 
-
 def count_of(x: Any, noun: str, plural: str | None = None) -> str:
     """Return a count with its noun, singular for one: ``"1 country"``, ``"12 countries"``."""
     v = _num(x)
     if v is None:
         return DASH
     return f"{count(v)} {noun if v == 1 else plural or noun + 's'}"
-
 
 
 def not_estimated(n: Any, floor: Any) -> str:
@@ -248,7 +238,6 @@ def not_estimated(n: Any, floor: Any) -> str:
     return f"not estimated (n = {nn:,.0f} < {ff:,.0f})"
 
 
-
 def _text(x: Any) -> str:
     """Return any value as display text; missing values become an em dash."""
     if x is None:
@@ -267,14 +256,20 @@ def _text(x: Any) -> str:
     return s if s and s.lower() not in ("nan", "none", "null", "<na>", "nat") else DASH
 
 
-
-_PROJECT_DIRS = ("data", "reports", "notebooks", "params", "docs", "figures", "html", "clean",
-                 "results")
-
+_PROJECT_DIRS = (
+    "data",
+    "reports",
+    "notebooks",
+    "params",
+    "docs",
+    "figures",
+    "html",
+    "clean",
+    "results",
+)
 
 
 _ABS_PATH = re.compile(r"(?<![\w.:/~])(?:~|/)(?:[^\s/'\"<>`(),;]+/)+[^\s/'\"<>`(),;]*")
-
 
 
 def display_path(path: str | os.PathLike[str]) -> str:
@@ -305,21 +300,15 @@ def display_path(path: str | os.PathLike[str]) -> str:
     return parts[-1] if parts else s
 
 
-
 def scrub_paths(text: str) -> str:
     """Replace every absolute path inside ``text`` by :func:`display_path` of it."""
     return _ABS_PATH.sub(lambda m: display_path(m.group(0)), text)
-
 
 
 def _section(results: Mapping[str, Any] | None, name: str) -> Any:
     if not isinstance(results, Mapping):
         return None
     return results.get(name)
-
-
-
-
 
 
 def _group_label(group: Any) -> str:
@@ -329,10 +318,8 @@ def _group_label(group: Any) -> str:
     return _text(group) if group is not None else "All"
 
 
-
 def _base_adjective(base: str) -> str:
     return f"{_ADJECTIVE[base]} pay" if base in _ADJECTIVE else f"pay in {base}"
-
 
 
 def _reported(r: Mapping[str, Any]) -> bool:
@@ -342,17 +329,17 @@ def _reported(r: Mapping[str, Any]) -> bool:
     return bool(rep)
 
 
-
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-
 def _ci_n(r: Mapping[str, Any], lo: str, hi: str) -> str:
-    ci = (f"{LEVEL_TEXT} {pct_range(r.get(lo), r.get(hi))}" if _num(r.get(lo)) is not None
-          else "no interval: too few countries")
+    ci = (
+        f"{LEVEL_TEXT} {pct_range(r.get(lo), r.get(hi))}"
+        if _num(r.get(lo)) is not None
+        else "no interval: too few countries"
+    )
     return f"{ci}; n = {count(r.get('n'))}"
-
 
 
 def _controls_text(controls: Any) -> str:
@@ -362,11 +349,9 @@ def _controls_text(controls: Any) -> str:
     return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
 
 
-
 def _measure_label(measure: Any, subject: Any) -> str:
     tmpl = MEASURES.get(str(measure), str(measure).replace("_", " ") if measure else "activity")
     return tmpl.format(subject=subject or "topic")
-
 
 
 def _frame(rows: list[dict[str, str]], columns: Sequence[str]) -> pd.DataFrame:
@@ -374,13 +359,27 @@ def _frame(rows: list[dict[str, str]], columns: Sequence[str]) -> pd.DataFrame:
     return df.fillna(DASH).reset_index(drop=True)
 
 
-
 #: Words of column names that read better spelled out or in capitals.
-_WORDS = {"usd": "USD", "ci": "CI", "n": "n", "iso3": "ISO3", "ppp": "PPP", "rse": "RSE",
-          "qr": "median-regression", "df": "df", "pi80": "80% PI", "pi95": "95% PI",
-          "p05": "5th pct", "p50": "median", "p95": "95th pct", "abs": "absolute",
-          "kennedy": "bias-corrected", "hc3": "HC3", "cagr": "CAGR", "mz": "modified z"}
-
+_WORDS = {
+    "usd": "USD",
+    "ci": "CI",
+    "n": "n",
+    "iso3": "ISO3",
+    "ppp": "PPP",
+    "rse": "RSE",
+    "qr": "median-regression",
+    "df": "df",
+    "pi80": "80% PI",
+    "pi95": "95% PI",
+    "p05": "5th pct",
+    "p50": "median",
+    "p95": "95th pct",
+    "abs": "absolute",
+    "kennedy": "bias-corrected",
+    "hc3": "HC3",
+    "cagr": "CAGR",
+    "mz": "modified z",
+}
 
 
 def human_name(column: str) -> str:
@@ -388,7 +387,6 @@ def human_name(column: str) -> str:
     words = [_WORDS.get(w, w) for w in str(column).split("_") if w]
     text = " ".join(words)
     return text[:1].upper() + text[1:] if text else str(column)
-
 
 
 def _cell(x: Any) -> str:
@@ -439,17 +437,29 @@ class PayWords:
 
 PAY_WORDS = {
     "salary": PayWords(
-        "salary", "salary-equivalent pay", "salary-equivalent USD per hour", "Employees",
-        "employee", "earns", "specialist",
+        "salary",
+        "salary-equivalent pay",
+        "salary-equivalent USD per hour",
+        "Employees",
+        "employee",
+        "earns",
+        "specialist",
         "Hourly figures are annual pay divided by {hours:,.0f} hours (salary-equivalent); "
         "what contractors charge per hour includes overhead and margin: another quantity, "
-        "never pooled with these."),
+        "never pooled with these.",
+    ),
     "bill_rate": PayWords(
-        "bill_rate", "bill rates", "bill rate, USD per hour", "Contractors", "contractor",
-        "charges", "contractor",
+        "bill_rate",
+        "bill rates",
+        "bill rate, USD per hour",
+        "Contractors",
+        "contractor",
+        "charges",
+        "contractor",
         "Hourly figures are contractors' bill rates as charged (per hour; other units at "
         "{hours:,.0f} hours a year). They include overhead and margin and are never pooled "
-        "with pay of another kind."),
+        "with pay of another kind.",
+    ),
 }
 
 

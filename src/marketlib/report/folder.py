@@ -35,16 +35,22 @@ def short_name(final: Path) -> str:
     name = final.name
     if len(name.encode()) <= 60:
         return name
-    return name.encode()[:40].decode(errors="ignore") + "-" + hashlib.sha256(
-        name.encode()).hexdigest()[:12]
+    return (
+        name.encode()[:40].decode(errors="ignore")
+        + "-"
+        + hashlib.sha256(name.encode()).hexdigest()[:12]
+    )
 
 
 def check_out_folder(final: Path) -> Path:
     """Return the folder a run writes: symlinks followed; refuse names that cannot work."""
     if len(final.name.encode()) > MAX_NAME_BYTES:
-        raise InputError(final, f"--out folder name is {len(final.name.encode())} bytes; at "
-                                f"most {MAX_NAME_BYTES} (the run keeps a failed run beside it "
-                                "as <name>.failed)")
+        raise InputError(
+            final,
+            f"--out folder name is {len(final.name.encode())} bytes; at "
+            f"most {MAX_NAME_BYTES} (the run keeps a failed run beside it "
+            "as <name>.failed)",
+        )
     if final.is_symlink():
         target = final.resolve()
         if target.exists() and not target.is_dir():
@@ -67,9 +73,12 @@ def report_lock(final: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-            raise InputError(final, f"another marketlib report (pid {holder}) is writing into "
-                                    "this folder; wait for it to finish or choose another "
-                                    "--out") from None
+            raise InputError(
+                final,
+                f"another marketlib report (pid {holder}) is writing into "
+                "this folder; wait for it to finish or choose another "
+                "--out",
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
@@ -95,8 +104,11 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _parked(final: Path) -> list[Path]:
-    return sorted(final.parent.glob(f".{short_name(final)}.old-*"),
-                  key=lambda p: p.stat().st_mtime, reverse=True)
+    return sorted(
+        final.parent.glob(f".{short_name(final)}.old-*"),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
 
 
 def publish_run(staging: Path, final: Path) -> None:

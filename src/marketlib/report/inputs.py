@@ -28,7 +28,6 @@ def input_path(rel: str | Path) -> Path:
     return project_root() / q
 
 
-
 def shown_path(path: Path) -> str:
     """Return a path as recorded in results.json: project- or data-relative, never absolute."""
     for base, label in ((data_dir(), "data"), (project_root(), "")):
@@ -38,8 +37,6 @@ def shown_path(path: Path) -> str:
             continue
         return str(Path(label) / rel) if label else str(rel)
     return path.name
-
-
 
 
 def check_inputs(params: ReportParams) -> dict[str, Path | None]:
@@ -57,14 +54,16 @@ def check_inputs(params: ReportParams) -> dict[str, Path | None]:
             where = key.replace("rates_", "rates.")
             raise InputError(path, f"input file not found (inputs.{where})")
     if inp.claims is not None and inp.claims_definitions is None:
-        raise InputError("inputs.claims_definitions", "the claims audit needs the definitions "
-                                                      "file too (or set inputs.claims: null)")
+        raise InputError(
+            "inputs.claims_definitions",
+            "the claims audit needs the definitions file too (or set inputs.claims: null)",
+        )
     return files
-
 
 
 def skipped_sections(params: ReportParams) -> dict[str, str]:
     """Return the notebooks a run skips because an input is null, with the reason in words."""
+
     def left_out(keys: str | tuple[str, ...] | None) -> bool:
         keys = (keys,) if isinstance(keys, str) else keys or ()
         return any(getattr(params.inputs, k) is None for k in keys)
@@ -72,8 +71,12 @@ def skipped_sections(params: ReportParams) -> dict[str, str]:
     return {spec.name: spec.skip_reason for spec in SECTIONS if left_out(spec.optional_input)}
 
 
-def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = print,
-                 names: list[str] | None = None) -> dict[str, Any]:
+def prepare_data(
+    params: ReportParams,
+    out: Path,
+    say: Callable[[str], None] = print,
+    names: list[str] | None = None,
+) -> dict[str, Any]:
     """Fetch (or mirror) the public files and clean them into ``out/clean``; return provenance.
 
     Of the public data sets (:data:`DATASET_INPUTS`), only those the sections in ``names``
@@ -91,16 +94,21 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     rates_in = params.inputs.rates
     ref = params.inputs.data_ref
     rates_path = fetched_or_given(rates_in.path, "aijobs", ref)
-    ppp = (fetched_or_given(str(raw_dir() / DATASETS["ppp"].relpath), "ppp", ref)
-           if params.arbitrage.ppp else None)
+    ppp = (
+        fetched_or_given(str(raw_dir() / DATASETS["ppp"].relpath), "ppp", ref)
+        if params.arbitrage.ppp
+        else None
+    )
     cparams = params.clean_params()
     fmt = input_format(rates_in.format, "rates")
     maps = Maps.load(fmt, files["rates_columns"], files["rates_values"])
     plans = {"rates": (fmt, [rates_path], maps.params(cparams))}
     if files["certifications"] is not None:
-        plans["certifications"] = (input_format(params.inputs.certifications_format,
-                                                "certifications"),
-                                   [files["certifications"]], cparams)
+        plans["certifications"] = (
+            input_format(params.inputs.certifications_format, "certifications"),
+            [files["certifications"]],
+            cparams,
+        )
     dataset_files: list[Path] = []
     read = {t for spec in SECTIONS if names is None or spec.name in names for t in spec.reads}
     for table, spec in DATASET_INPUTS.items():
@@ -113,7 +121,8 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
     clean_dir = out / "clean"
     sheet = {"sheet": rates_in.sheet, "header_row": rates_in.header_row}
     inputs, reports, tables, reused = clean_tables(
-        plans, maps, clean_dir, {"rates": sheet} if any(sheet.values()) else None)
+        plans, maps, clean_dir, {"rates": sheet} if any(sheet.values()) else None
+    )
     extra = [*(p for k, p in files.items() if k != "certifications" and p is not None)]
     extra += [ppp] if ppp is not None else []
     for path in extra:
@@ -123,21 +132,34 @@ def prepare_data(params: ReportParams, out: Path, say: Callable[[str], None] = p
         prov = provenance_of(path)
         if prov is not None:
             provenance.append({"path": shown_path(path), **prov.to_dict()})
-    say("  data: " + "; ".join(
-        f"{k} {r['rows_clean']:,} clean of {r['rows_in']:,}"
-        + (" (reused: same inputs, code and parameters)" if k in reused else "")
-        for k, r in reports.items()))
-    return {"inputs": inputs, "tables": tables, "ppp": ppp, "files": files,
-            "fallbacks": list(FALLBACK_NOTES),
-            "clean_reports": reports, "provenance": provenance,
-            "coverage": data_coverage(tables), "article": article_source(files["claims"]),
-            "rates_source": rates_source(fmt.name, rates_path)}
+    say(
+        "  data: "
+        + "; ".join(
+            f"{k} {r['rows_clean']:,} clean of {r['rows_in']:,}"
+            + (" (reused: same inputs, code and parameters)" if k in reused else "")
+            for k, r in reports.items()
+        )
+    )
+    return {
+        "inputs": inputs,
+        "tables": tables,
+        "ppp": ppp,
+        "files": files,
+        "fallbacks": list(FALLBACK_NOTES),
+        "clean_reports": reports,
+        "provenance": provenance,
+        "coverage": data_coverage(tables),
+        "article": article_source(files["claims"]),
+        "rates_source": rates_source(fmt.name, rates_path),
+    }
 
 
-
-def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean_dir: Path,
-                 sheets: dict[str, dict[str, Any]] | None = None
-                 ) -> tuple[dict[str, str], dict[str, Any], dict[str, Path], set[str]]:
+def clean_tables(
+    plans: dict[str, tuple[Any, list[Path], Any]],
+    maps: Any,
+    clean_dir: Path,
+    sheets: dict[str, dict[str, Any]] | None = None,
+) -> tuple[dict[str, str], dict[str, Any], dict[str, Path], set[str]]:
     """Clean each table into ``clean_dir``, reusing a current clean set where there is one.
 
     ``plans``: table -> (format, input files, cleaning parameters); ``sheets``: table -> the
@@ -157,31 +179,43 @@ def clean_tables(plans: dict[str, tuple[Any, list[Path], Any]], maps: Any, clean
     shown_by: dict[str, dict[str, str]] = {}
     for table, (f, paths, p) in plans.items():
         digests = [sha256_cached(path) for path in paths]
-        shown = {input_key(path, f"{table} input"): d for path, d in zip(paths, digests,
-                                                                         strict=True)}
+        shown = {
+            input_key(path, f"{table} input"): d for path, d in zip(paths, digests, strict=True)
+        }
         inputs.update(shown)
         shown_by[table] = shown
-        key = cache_key(table, f.name, {path.name: d for path, d in zip(paths, digests,
-                                                                       strict=True)},
-                        {**p.to_dict(), "max_date": str(p.resolved_max_date()),
-                         **sheets.get(table, {})})
+        key = cache_key(
+            table,
+            f.name,
+            {path.name: d for path, d in zip(paths, digests, strict=True)},
+            {**p.to_dict(), "max_date": str(p.resolved_max_date()), **sheets.get(table, {})},
+        )
         if is_cached(key, table):
             hits[table] = key
             continue
-        raw = read_inputs(paths, f, maps if table == "rates" else None,
-                          names=[path.name for path in paths], **sheets.get(table, {}))
+        raw = read_inputs(
+            paths,
+            f,
+            maps if table == "rates" else None,
+            names=[path.name for path in paths],
+            **sheets.get(table, {}),
+        )
         todo[table] = (f, raw, key, shown)
     for table, key in hits.items():  # all read and checked: now write
         report = restore(key, table, clean_dir)
         if report is None:  # removed meanwhile by another run's pruning: clean it
             f, paths, _ = plans[table]
-            raw = read_inputs(paths, f, maps if table == "rates" else None,
-                              names=[path.name for path in paths], **sheets.get(table, {}))
+            raw = read_inputs(
+                paths,
+                f,
+                maps if table == "rates" else None,
+                names=[path.name for path in paths],
+                **sheets.get(table, {}),
+            )
             todo[table] = (f, raw, key, shown_by[table])
             continue
         report["inputs"] = shown_by[table]  # this run's paths, not the run that cleaned it
-        atomic_write_bytes(clean_dir / f"{table}_clean_report.json",
-                           json_bytes(report))
+        atomic_write_bytes(clean_dir / f"{table}_clean_report.json", json_bytes(report))
         reports[table] = report
     for table, (f, raw, key, shown) in todo.items():
         result = clean_inputs(raw, f, plans[table][2])
@@ -215,7 +249,6 @@ def data_coverage(tables: dict[str, Path]) -> dict[str, Any]:
     return out
 
 
-
 def article_source(claims: Path | None) -> dict[str, str]:
     """Return how the audited article is cited (``article_source.csv`` beside the claims)."""
     if claims is None or not (claims.parent / "article_source.csv").is_file():
@@ -224,7 +257,6 @@ def article_source(claims: Path | None) -> dict[str, str]:
 
     with open(claims.parent / "article_source.csv", encoding="utf-8") as fh:
         return {r["field"]: r["value"] for r in csv.DictReader(fh) if r.get("field")}
-
 
 
 def rates_source(fmt: str, path: Path) -> str:
@@ -236,7 +268,6 @@ def rates_source(fmt: str, path: Path) -> str:
     return f"{path.name} ({input_format(fmt).description})"
 
 
-
 def input_key(path: Path, what: str) -> str:
     """Return the key of an input in ``run.inputs``: unique per file, whatever its name.
 
@@ -244,9 +275,12 @@ def input_key(path: Path, what: str) -> str:
     path (three ``input.csv`` in different folders are three keys).
     """
     shown = shown_path(path)
-    return shown if shown != path.name or path.resolve().parent in (
-        project_root().resolve(), data_dir().resolve()) else str(path.resolve())
-
+    return (
+        shown
+        if shown != path.name
+        or path.resolve().parent in (project_root().resolve(), data_dir().resolve())
+        else str(path.resolve())
+    )
 
 
 def fetched_or_given(rel: str, dataset: str, ref: str = "pinned") -> Path:
@@ -265,7 +299,6 @@ def fetched_or_given(rel: str, dataset: str, ref: str = "pinned") -> Path:
     if not path.is_file():
         raise InputError(path, "input file not found")
     return path
-
 
 
 @dataclass(frozen=True)
@@ -287,20 +320,45 @@ class DatasetInput:
 
 
 #: The public data sets a report cleans besides the pay file and the typed figures.
-DATASET_INPUTS: dict[str, DatasetInput] = {d.table: d for d in (
-    DatasetInput("activity", "innovationgraph", "innovationgraph",
-                 ("topics.csv", "developers.csv"), "Innovation Graph CSV files", versioned=True),
-    DatasetInput("pay_bands", "kaggle", "kaggle-survey", ("kaggle-survey-*.zip",),
-                 "Kaggle survey zips (kaggle-survey-<year>.zip)"),
-    DatasetInput("adoption", "cncf_survey", "cncf-surveys",
-                 ("*.csv", "*.xlsx"),
-                 "CNCF survey waves (.csv / .xlsx)"),
-    DatasetInput("demand", "indeed", "indeed",
-                 ("ai-tracker/AI_posting.csv", "job-postings/aggregate_job_postings_*.csv",
-                  "job-postings/sector-snapshots/*.csv",
-                  "wage-tracker/posted-wage-growth-by-country.csv"),
-                 "Indeed Hiring Lab CSV files (the indeed/ folder layout)"),
-)}
+DATASET_INPUTS: dict[str, DatasetInput] = {
+    d.table: d
+    for d in (
+        DatasetInput(
+            "activity",
+            "innovationgraph",
+            "innovationgraph",
+            ("topics.csv", "developers.csv"),
+            "Innovation Graph CSV files",
+            versioned=True,
+        ),
+        DatasetInput(
+            "pay_bands",
+            "kaggle",
+            "kaggle-survey",
+            ("kaggle-survey-*.zip",),
+            "Kaggle survey zips (kaggle-survey-<year>.zip)",
+        ),
+        DatasetInput(
+            "adoption",
+            "cncf_survey",
+            "cncf-surveys",
+            ("*.csv", "*.xlsx"),
+            "CNCF survey waves (.csv / .xlsx)",
+        ),
+        DatasetInput(
+            "demand",
+            "indeed",
+            "indeed",
+            (
+                "ai-tracker/AI_posting.csv",
+                "job-postings/aggregate_job_postings_*.csv",
+                "job-postings/sector-snapshots/*.csv",
+                "wage-tracker/posted-wage-growth-by-country.csv",
+            ),
+            "Indeed Hiring Lab CSV files (the indeed/ folder layout)",
+        ),
+    )
+}
 
 
 def home_datasets(spec: DatasetInput) -> list[str]:
@@ -309,9 +367,13 @@ def home_datasets(spec: DatasetInput) -> list[str]:
 
     from marketlib.sources.datasets import DATASET_GROUPS, DATASETS
 
-    return [n for n in DATASET_GROUPS[spec.group]
-            if any(fnmatch(DATASETS[n].relpath.removeprefix(f"{spec.group}/"), p)
-                   for p in spec.patterns)]
+    return [
+        n
+        for n in DATASET_GROUPS[spec.group]
+        if any(
+            fnmatch(DATASETS[n].relpath.removeprefix(f"{spec.group}/"), p) for p in spec.patterns
+        )
+    ]
 
 
 def dataset_inputs(params: ReportParams, table: str, ref: str = "pinned") -> list[Path]:
@@ -324,8 +386,10 @@ def dataset_inputs(params: ReportParams, table: str, ref: str = "pinned") -> lis
     spec = DATASET_INPUTS[table]
     folder = input_path(rel)
     if folder == raw_dir() / spec.group:
-        return [fetch_or_fall_back(n, raw_dir(), ref=None if ref == "pinned" else ref)[0]
-                for n in home_datasets(spec)]
+        return [
+            fetch_or_fall_back(n, raw_dir(), ref=None if ref == "pinned" else ref)[0]
+            for n in home_datasets(spec)
+        ]
     if folder.is_file():
         return [folder]
     found = sorted({f for p in spec.patterns for f in folder.glob(p)}) if folder.is_dir() else []

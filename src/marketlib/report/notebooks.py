@@ -30,9 +30,9 @@ class Step:
     message: str = ""
 
 
-
-def notebook_parameters(name: str, params: ReportParams, data: dict[str, Any],
-                        out: Path) -> dict[str, Any]:
+def notebook_parameters(
+    name: str, params: ReportParams, data: dict[str, Any], out: Path
+) -> dict[str, Any]:
     """Return the papermill parameters of one notebook (absolute paths, plain literals).
 
     Each section says its own (``SectionSpec.notebook_parameters``). An input the run does not
@@ -44,15 +44,18 @@ def notebook_parameters(name: str, params: ReportParams, data: dict[str, Any],
         assert spec.notebook_parameters is not None
         return spec.notebook_parameters(params, data, out)
     skipped = data.get("skipped", {})
-    return {"results_path": str(out / "results.json"),
-            "results_paths": {s.key: None if s.name in skipped else results_path(out, s.name)
-                              for s in SECTIONS},
-            "article_growth_path": optional(data["files"]["claims_growth"]),
-            "figures_dir": str(out / "figures"), "as_of": params.run_date().isoformat()}
+    return {
+        "results_path": str(out / "results.json"),
+        "results_paths": {
+            s.key: None if s.name in skipped else results_path(out, s.name) for s in SECTIONS
+        },
+        "article_growth_path": optional(data["files"]["claims_growth"]),
+        "figures_dir": str(out / "figures"),
+        "as_of": params.run_date().isoformat(),
+    }
 
 
-def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
-                     timeout: int) -> Step:
+def execute_notebook(name: str, parameters: dict[str, Any], out: Path, timeout: int) -> Step:
     """Execute one notebook with papermill (API), then export self-contained HTML."""
     import logging
 
@@ -69,10 +72,17 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
         for attempt in (1, 2):
             try:
                 with ipc_kernel_manager() as km:
-                    pm.execute_notebook(str(src), str(dst), parameters=parameters,
-                                        cwd=str(src.parent), kernel_name="python3",
-                                        execution_timeout=timeout, progress_bar=False,
-                                        log_output=False, km=km)
+                    pm.execute_notebook(
+                        str(src),
+                        str(dst),
+                        parameters=parameters,
+                        cwd=str(src.parent),
+                        kernel_name="python3",
+                        execution_timeout=timeout,
+                        progress_bar=False,
+                        log_output=False,
+                        km=km,
+                    )
                 break
             except pm.PapermillExecutionError:
                 raise
@@ -80,22 +90,29 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path,
                 if attempt == 2 or not kernel_start_failure(exc, dst):
                     raise
                 logging.getLogger("marketlib").warning(
-                    "%s: kernel failed to start (%s); retrying once", name, exc)
+                    "%s: kernel failed to start (%s); retrying once", name, exc
+                )
                 time.sleep(1.0)
     except pm.PapermillExecutionError as exc:
-        return Step(name, "failed", time.perf_counter() - t0,
-                    f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})")
+        return Step(
+            name,
+            "failed",
+            time.perf_counter() - t0,
+            f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})",
+        )
     except Exception as exc:  # timeouts and dead kernels surface as other errors
-        kind = "timeout" if "timeout" in type(exc).__name__.lower() or "Timeout" in str(exc) \
+        kind = (
+            "timeout"
+            if "timeout" in type(exc).__name__.lower() or "Timeout" in str(exc)
             else "failed"
-        return Step(name, kind, time.perf_counter() - t0,
-                    f"{type(exc).__name__}: {str(exc)[:300]}")
+        )
+        return Step(name, kind, time.perf_counter() - t0, f"{type(exc).__name__}: {str(exc)[:300]}")
     # the summary page ends with its own sources-and-parameters table; the others start with
     # the parameters they ran with
-    notebook_to_html(dst, out / "html" / f"{name}.html",
-                     None if name == "market_report" else parameters)
+    notebook_to_html(
+        dst, out / "html" / f"{name}.html", None if name == "market_report" else parameters
+    )
     return Step(name, "ok", time.perf_counter() - t0)
-
 
 
 @contextmanager
@@ -114,8 +131,7 @@ def ipc_kernel_manager() -> Iterator[Any]:
     from jupyter_core.utils import run_sync
 
     folder = tempfile.mkdtemp(prefix="marketlib-kernel-")
-    km = AsyncKernelManager(kernel_name="python3", transport="ipc",
-                            ip=os.path.join(folder, "k"))
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(folder, "k"))
     try:
         yield km
     finally:  # a manager passed in is not ours to nbclient: it never stops the kernel itself
@@ -127,10 +143,16 @@ def ipc_kernel_manager() -> Iterator[Any]:
 
 
 #: Words of the errors a kernel that could not start raises (port clash, ZMQ, no reply).
-_KERNEL_START_WORDS = ("address already in use", "zmqerror", "kernel died",
-                       "deadkernel", "kernel didn't respond", "timeout waiting for kernel_info",
-                       "kernel_info", "failed to start the kernel")
-
+_KERNEL_START_WORDS = (
+    "address already in use",
+    "zmqerror",
+    "kernel died",
+    "deadkernel",
+    "kernel didn't respond",
+    "timeout waiting for kernel_info",
+    "kernel_info",
+    "failed to start the kernel",
+)
 
 
 def kernel_start_failure(exc: BaseException, output: Path) -> bool:
@@ -143,7 +165,6 @@ def kernel_start_failure(exc: BaseException, output: Path) -> bool:
     text = f"{type(exc).__name__}: {exc}".lower()
     started = _ran_cells(output) > 0
     return not started and any(w in text for w in _KERNEL_START_WORDS)
-
 
 
 def die_with_parent() -> None:
@@ -181,7 +202,6 @@ def _run_one(args: tuple[str, dict[str, Any], str, int]) -> Step:
     return execute_notebook(name, parameters, Path(out), timeout)
 
 
-
 #: Notebooks in a valid run order: name -> the notebooks it needs (from the section registry).
 NOTEBOOKS: dict[str, tuple[str, ...]] = notebooks()
 
@@ -200,7 +220,6 @@ def selected_notebooks(only: list[str] | None) -> list[str]:
     return [n for n in names if n in wanted]
 
 
-
 class Progress:
     """Per-notebook progress: a bar per notebook on a terminal, plain lines otherwise.
 
@@ -209,8 +228,9 @@ class Progress:
     processes and need no channel back.
     """
 
-    def __init__(self, names: list[str], out: Path, say: Callable[[str], None],
-                 tty: bool | None = None) -> None:
+    def __init__(
+        self, names: list[str], out: Path, say: Callable[[str], None], tty: bool | None = None
+    ) -> None:
         self.out = out
         self.say = say
         self.tty = sys.stdout.isatty() if tty is None else tty
@@ -223,8 +243,14 @@ class Progress:
         if self.tty:
             from tqdm import tqdm
 
-            self.bars[name] = tqdm(total=self.total[name], desc=f"  {name}", unit="cell",
-                                   position=len(self.bars), leave=True, dynamic_ncols=True)
+            self.bars[name] = tqdm(
+                total=self.total[name],
+                desc=f"  {name}",
+                unit="cell",
+                position=len(self.bars),
+                leave=True,
+                dynamic_ncols=True,
+            )
         else:
             self.say(f"  {name}: started ({self.total[name]} cells)")
 
@@ -247,13 +273,11 @@ class Progress:
         self.say(msg + (f" - {step.message}" if step.message else ""))
 
 
-
 def _code_cells(name: str) -> int:
     import nbformat
 
     nb = nbformat.read(project_root() / "notebooks" / f"{name}.ipynb", as_version=4)
     return sum(c.cell_type == "code" for c in nb.cells) + 1  # + papermill's parameters cell
-
 
 
 def _ran_cells(path: Path) -> int:
@@ -262,8 +286,11 @@ def _ran_cells(path: Path) -> int:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return 0
-    return sum(c.get("execution_count") is not None
-               for c in nb.get("cells", []) if c.get("cell_type") == "code")
+    return sum(
+        c.get("execution_count") is not None
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code"
+    )
 
 
 def _executed_cells(path: Path) -> int:
@@ -271,14 +298,20 @@ def _executed_cells(path: Path) -> int:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return 0
-    return sum(c.get("metadata", {}).get("papermill", {}).get("status") in ("completed",
-                                                                             "failed")
-               for c in nb.get("cells", []) if c.get("cell_type") == "code")
+    return sum(
+        c.get("metadata", {}).get("papermill", {}).get("status") in ("completed", "failed")
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code"
+    )
 
 
-
-def run_notebooks(names: list[str], params: ReportParams, data: dict[str, Any], out: Path,
-                  say: Callable[[str], None]) -> dict[str, Step]:
+def run_notebooks(
+    names: list[str],
+    params: ReportParams,
+    data: dict[str, Any],
+    out: Path,
+    say: Callable[[str], None],
+) -> dict[str, Step]:
     """Run the notebooks on two processes as their needs allow; return each one's step."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -299,8 +332,15 @@ def run_notebooks(names: list[str], params: ReportParams, data: dict[str, Any], 
                     steps[n] = Step(n, "skipped", message=f"needs {', '.join(failed)}")
                     say(f"  {n}: skipped (needs {', '.join(failed)})")
                     continue
-                job = pool.submit(_run_one, (n, notebook_parameters(n, params, data, out),
-                                             str(out), params.timeout_seconds))
+                job = pool.submit(
+                    _run_one,
+                    (
+                        n,
+                        notebook_parameters(n, params, data, out),
+                        str(out),
+                        params.timeout_seconds,
+                    ),
+                )
                 running[job] = n
                 progress.start(n)
             if not running:

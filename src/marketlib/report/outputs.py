@@ -17,8 +17,13 @@ from marketlib.sections.registry import SECTIONS
 from marketlib.sources import atomic_write_bytes
 
 
-def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
-                  started: str, previous: Path | None = None) -> dict[str, Any]:
+def merge_results(
+    params: ReportParams,
+    data: dict[str, Any],
+    out: Path,
+    started: str,
+    previous: Path | None = None,
+) -> dict[str, Any]:
     """Merge the notebooks' results into one results.json and validate it against the schema."""
     res = out / "results"
 
@@ -27,21 +32,33 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
         return json.loads(p.read_text()) if p.exists() else None
 
     merged: dict[str, Any] = {
-        "run": {"schema_version": SCHEMA_VERSION, "started": started,
-                "as_of": params.run_date().isoformat(),
-                "params": params.to_dict(), "inputs": data["inputs"],
-                "skipped": data.get("skipped", {}), "rates_source": data.get("rates_source"),
-                "notes": data.get("notes", []), "coverage": data.get("coverage", {}),
-                "article": data.get("article", {}),
-                "provenance": data.get("provenance", []),
-                "marketlib_version": __version__, "python": sys.version.split()[0]}}
+        "run": {
+            "schema_version": SCHEMA_VERSION,
+            "started": started,
+            "as_of": params.run_date().isoformat(),
+            "params": params.to_dict(),
+            "inputs": data["inputs"],
+            "skipped": data.get("skipped", {}),
+            "rates_source": data.get("rates_source"),
+            "notes": data.get("notes", []),
+            "coverage": data.get("coverage", {}),
+            "article": data.get("article", {}),
+            "provenance": data.get("provenance", []),
+            "marketlib_version": __version__,
+            "python": sys.version.split()[0],
+        }
+    }
     for spec in SECTIONS:
         doc = read(spec.name)
         merged.update(spec.merge(doc) if spec.merge else {spec.key: doc})
-    merged.update({
-        "cleaning": {k: {f: v[f] for f in ("rows_in", "rows_clean", "rows_rejected",
-                                            "reasons")}
-                     for k, v in data["clean_reports"].items()}})
+    merged.update(
+        {
+            "cleaning": {
+                k: {f: v[f] for f in ("rows_in", "rows_clean", "rows_rejected", "reasons")}
+                for k, v in data["clean_reports"].items()
+            }
+        }
+    )
     merged["changes"] = None  # the first run has nothing to compare with
     if previous is not None:
         from marketlib.changes import changes_since
@@ -49,17 +66,15 @@ def merge_results(params: ReportParams, data: dict[str, Any], out: Path,
         try:
             merged["changes"] = changes_since(merged, compare_to=previous)
         except Exception as exc:  # a previous run's odd values never break the new run
-            note = (f"the previous run {previous} could not be compared "
-                    f"({type(exc).__name__}: {str(exc)[:160]})")
+            note = (
+                f"the previous run {previous} could not be compared "
+                f"({type(exc).__name__}: {str(exc)[:160]})"
+            )
             merged["run"]["notes"] = [*merged["run"].get("notes", []), note]
             print(f"marketlib: warning: {note}", file=sys.stderr)
     validate_results(merged)
     save_json(merged, out / "results.json")
     return merged
-
-
-
-
 
 
 def validate_results(results: dict[str, Any]) -> None:
@@ -70,15 +85,12 @@ def validate_results(results: dict[str, Any]) -> None:
     jsonschema.validate(results, schema)
 
 
-
 def page_title(path: Path) -> str:
     """Return a page's own title (its ``<title>``), else its file name."""
     import re
 
-    m = re.search(r"<title>(.*?)</title>", path.read_text(encoding="utf-8", errors="replace"),
-                  re.S)
+    m = re.search(r"<title>(.*?)</title>", path.read_text(encoding="utf-8", errors="replace"), re.S)
     return m.group(1).strip() if m else path.stem
-
 
 
 def write_run_index(out: Path, results: dict[str, Any]) -> Path:
@@ -87,24 +99,27 @@ def write_run_index(out: Path, results: dict[str, Any]) -> Path:
 
     esc = html.escape
     pages = sorted((out / "html").glob("*.html"), key=lambda p: p.name != "market_report.html")
-    items = "".join(f'<li><a href="html/{esc(p.name, quote=True)}">{esc(page_title(p))}</a>'
-                    "</li>" for p in pages)
+    items = "".join(
+        f'<li><a href="html/{esc(p.name, quote=True)}">{esc(page_title(p))}</a></li>' for p in pages
+    )
     tables = sorted((out / "tables").glob("*")) if (out / "tables").is_dir() else []
-    tlinks = "".join(f'<li><a href="tables/{esc(t.name, quote=True)}">{esc(t.name)}</a></li>'
-                     for t in tables)
+    tlinks = "".join(
+        f'<li><a href="tables/{esc(t.name, quote=True)}">{esc(t.name)}</a></li>' for t in tables
+    )
     as_of = esc(str(results.get("run", {}).get("as_of", "")))
     from marketlib.publish import CSP_META
 
-    body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{CSP_META}"
-            f"<title>marketlib report {as_of}</title></head><body style=\"font-family:"
-            f"system-ui,sans-serif;max-width:900px;margin:2em auto\"><h1>marketlib report, "
-            f"as of {as_of}</h1><h2>Pages</h2><ul>{items}</ul><h2>Tables (CSV, Excel)</h2>"
-            f"<ul>{tlinks}</ul><h2>Data</h2><ul><li><a href=\"results.json\">results.json"
-            "</a></li><li><a href=\"market_report.pdf\">market_report.pdf</a> (when printed)"
-            "</li></ul></body></html>\n")
+    body = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{CSP_META}'
+        f'<title>marketlib report {as_of}</title></head><body style="font-family:'
+        f'system-ui,sans-serif;max-width:900px;margin:2em auto"><h1>marketlib report, '
+        f"as of {as_of}</h1><h2>Pages</h2><ul>{items}</ul><h2>Tables (CSV, Excel)</h2>"
+        f'<ul>{tlinks}</ul><h2>Data</h2><ul><li><a href="results.json">results.json'
+        '</a></li><li><a href="market_report.pdf">market_report.pdf</a> (when printed)'
+        "</li></ul></body></html>\n"
+    )
     atomic_write_bytes(out / "index.html", body.encode("utf-8"))
     return out / "index.html"
-
 
 
 def finish_summary(out: Path, results: dict[str, Any], say: Callable[[str], None]) -> str:
@@ -119,7 +134,6 @@ def finish_summary(out: Path, results: dict[str, Any], say: Callable[[str], None
     return result.message
 
 
-
 README_START, README_END = "<!-- report:start -->", "<!-- report:end -->"
 
 
@@ -127,8 +141,15 @@ def headline_markdown(results: dict[str, Any], figure: str) -> str:
     """Return the README's generated section: a figure and the headline numbers."""
     from marketlib.sections.summary import key_findings
 
-    lines = [README_START, "", f"*Generated by `make headline` (params/pinned.yaml) for as_of "
-             f"{results['run']['as_of']}; do not edit by hand.*", "", f"![ratios]({figure})", ""]
+    lines = [
+        README_START,
+        "",
+        f"*Generated by `make headline` (params/pinned.yaml) for as_of "
+        f"{results['run']['as_of']}; do not edit by hand.*",
+        "",
+        f"![ratios]({figure})",
+        "",
+    ]
     if results.get("regional"):
         lines[-1:-1] = ["", "![regional growth](docs/regional_growth.png)"]
     from marketlib.prose import hong_kong_sentence
@@ -140,7 +161,6 @@ def headline_markdown(results: dict[str, Any], figure: str) -> str:
         lines.append(f"- Composition: {inert_markdown_text(one_line(hk))}")
     lines += ["", README_END]
     return "\n".join(lines)
-
 
 
 def update_readme_section(results: dict[str, Any], out_dir: Path) -> None:
@@ -158,5 +178,6 @@ def update_readme_section(results: dict[str, Any], out_dir: Path) -> None:
         return
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
-    readme.write_text(head + headline_markdown(results, "docs/arbitrage_ratios.png") + tail,
-                      encoding="utf-8")
+    readme.write_text(
+        head + headline_markdown(results, "docs/arbitrage_ratios.png") + tail, encoding="utf-8"
+    )

@@ -63,10 +63,16 @@ def warn(msg: str) -> None:
     print(f"marketlib: warning: {one_line(msg)}", file=sys.stderr)
 
 
-def run_report(params_file: str | None = None, out: str | None = None,
-               only: list[str] | None = None, update_readme: bool = False,
-               compare_to: str | None = None, as_of: str | None = None,
-               data_ref: str | None = None, notes: list[str] | None = None) -> int:
+def run_report(
+    params_file: str | None = None,
+    out: str | None = None,
+    only: list[str] | None = None,
+    update_readme: bool = False,
+    compare_to: str | None = None,
+    as_of: str | None = None,
+    data_ref: str | None = None,
+    notes: list[str] | None = None,
+) -> int:
     """Run the whole report; return the exit status (0 ok, 1 notebook failed, 2 input).
 
     ``compare_to``: a previous run folder or results.json (default: the newest earlier run
@@ -85,13 +91,22 @@ def run_report(params_file: str | None = None, out: str | None = None,
         restored = recover_publish(final)
         if restored:
             warn(f"{final}: {restored}")
-        return _locked_run(params, names, final, as_of, out, compare_to, notes,
-                           update_readme, started)
+        return _locked_run(
+            params, names, final, as_of, out, compare_to, notes, update_readme, started
+        )
 
 
-def _locked_run(params: ReportParams, names: list[str], final: Path, as_of: str,
-                out: str | None, compare_to: str | None, notes: list[str] | None,
-                update_readme: bool, started: str) -> int:
+def _locked_run(
+    params: ReportParams,
+    names: list[str],
+    final: Path,
+    as_of: str,
+    out: str | None,
+    compare_to: str | None,
+    notes: list[str] | None,
+    update_readme: bool,
+    started: str,
+) -> int:
     """Run the report into ``final`` while holding its lock (see :func:`run_report`)."""
     refuse_mixing(final, as_of)
     warnings: list[str] = []
@@ -100,12 +115,19 @@ def _locked_run(params: ReportParams, names: list[str], final: Path, as_of: str,
     sweep_staging(final.parent)
     _terminate_as_exit()
     staging = make_staging(final)
-    say(f"marketlib report {as_of} -> {final}"
-        + (f" (compared with {previous})" if previous is not None else ""))
+    say(
+        f"marketlib report {as_of} -> {final}"
+        + (f" (compared with {previous})" if previous is not None else "")
+    )
     try:
         steps, merged, timings, pdf_message = build_run(
-            params, names, staging, started, previous,
-            [one_line(n)[:500] for n in (notes or [])] + warnings)
+            params,
+            names,
+            staging,
+            started,
+            previous,
+            [one_line(n)[:500] for n in (notes or [])] + warnings,
+        )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -129,8 +151,9 @@ def _locked_run(params: ReportParams, names: list[str], final: Path, as_of: str,
     return EXIT_OK
 
 
-def previous_run(final: Path, as_of: str, compare_to: str | None,
-                 warnings: list[str]) -> Path | None:
+def previous_run(
+    final: Path, as_of: str, compare_to: str | None, warnings: list[str]
+) -> Path | None:
     """Return the run to compare with (given, or the newest earlier one), or None.
 
     A previous run that cannot be read is named in ``warnings`` and skipped: a bad earlier run
@@ -138,8 +161,9 @@ def previous_run(final: Path, as_of: str, compare_to: str | None,
     """
     from marketlib.changes import find_previous_run, load_previous
 
-    previous = (Path(compare_to) if compare_to
-                else find_previous_run(final.parent, as_of, skipped=warnings))
+    previous = (
+        Path(compare_to) if compare_to else find_previous_run(final.parent, as_of, skipped=warnings)
+    )
     for w in warnings:
         warn(w)
     if previous is not None:
@@ -165,9 +189,14 @@ def make_staging(final: Path) -> Path:
     return staging
 
 
-def build_run(params: ReportParams, names: list[str], staging: Path, started: str,
-              previous: Path | None, notes: list[str]
-              ) -> tuple[dict[str, Step], dict[str, Any], dict[str, float], str]:
+def build_run(
+    params: ReportParams,
+    names: list[str],
+    staging: Path,
+    started: str,
+    previous: Path | None,
+    notes: list[str],
+) -> tuple[dict[str, Step], dict[str, Any], dict[str, float], str]:
     """Clean the inputs, run the sections and the summary page, write tables, PDF, index."""
     from marketlib.report.outputs import merge_results
     from marketlib.tables import write_tables
@@ -197,12 +226,19 @@ def build_run(params: ReportParams, names: list[str], staging: Path, started: st
         pdf_message = finish_summary(staging, merged, say)
         write_run_index(staging, merged)
     except Exception as exc:  # noqa: BLE001 - reported with its type, never a traceback
-        steps[PUBLISH] = Step(PUBLISH, "failed", time.perf_counter() - t1,
-                              one_line(f"{type(exc).__name__}: {exc}")[:300])
-    timings = {"data_prep": round(t_prep, 1), "notebooks_wall": round(t1 - t0 - t_prep, 1),
-               **{n: round(s.seconds, 1) for n, s in steps.items()},
-               "pdf": round(time.perf_counter() - t1, 1),
-               "total": round(time.perf_counter() - t0, 1)}
+        steps[PUBLISH] = Step(
+            PUBLISH,
+            "failed",
+            time.perf_counter() - t1,
+            one_line(f"{type(exc).__name__}: {exc}")[:300],
+        )
+    timings = {
+        "data_prep": round(t_prep, 1),
+        "notebooks_wall": round(t1 - t0 - t_prep, 1),
+        **{n: round(s.seconds, 1) for n, s in steps.items()},
+        "pdf": round(time.perf_counter() - t1, 1),
+        "total": round(time.perf_counter() - t0, 1),
+    }
     save_json(timings, staging / "timings.json")
     return steps, merged, timings, pdf_message
 
@@ -219,16 +255,17 @@ def check_sections(params: ReportParams, tables: dict[str, Path], names: list[st
             spec.check(params, tables)
 
 
-def keep_failed(final: Path, staging: Path, bad: list[Step], as_of: str,
-                history: bool) -> int:
+def keep_failed(final: Path, staging: Path, bad: list[Step], as_of: str, history: bool) -> int:
     """Keep a failed run beside the report as ``<as_of>.failed/``, say why, return exit 1."""
     failed = final.with_name(f"{final.name}.failed")
     shutil.rmtree(failed, ignore_errors=True)
     os.replace(staging, failed)
     for s in bad:
         if s.name == PUBLISH:
-            print(f"marketlib: publishing the run failed: {s.message}; the run is kept at "
-                  f"{failed}", file=sys.stderr)
+            print(
+                f"marketlib: publishing the run failed: {s.message}; the run is kept at {failed}",
+                file=sys.stderr,
+            )
             continue
         where = failed / "notebooks" / f"{s.name}.ipynb"
         kept = f"; kept at {where}" if s.status in ("failed", "timeout") else ""
@@ -244,8 +281,9 @@ def keep_failed(final: Path, staging: Path, bad: list[Step], as_of: str,
     return EXIT_FAILED
 
 
-def with_overrides(params: ReportParams, as_of: str | None = None,
-                   data_ref: str | None = None) -> ReportParams:
+def with_overrides(
+    params: ReportParams, as_of: str | None = None, data_ref: str | None = None
+) -> ReportParams:
     """Return ``params`` with ``--as-of`` / ``--data-ref`` set, validated as the file's."""
     from marketlib.params import ParamsError
 
@@ -306,17 +344,15 @@ def refuse_mixing(final: Path, as_of: str) -> None:
     results = final / "results.json"
     if not results.exists():
         if any(final.iterdir()):
-            raise InputError(final, "folder is not empty and holds no report: choose another "
-                                    "--out")
+            raise InputError(final, "folder is not empty and holds no report: choose another --out")
         return
     try:
         old = json.loads(results.read_text(encoding="utf-8"))["run"]["as_of"]
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(results, "unreadable report in the --out folder") from None
     if str(old) != as_of:
-        raise InputError(final, f"holds the report of as_of {old}, not {as_of}: two runs are "
-                                "never mixed in one folder (choose another --out)")
-
-
-
-
+        raise InputError(
+            final,
+            f"holds the report of as_of {old}, not {as_of}: two runs are "
+            "never mixed in one folder (choose another --out)",
+        )

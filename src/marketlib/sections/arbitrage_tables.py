@@ -28,15 +28,15 @@ from marketlib.results_view import comparable_ratio, headline_flag, upgrade_arbi
 from marketlib.results_view import rows as _rows
 
 
-def _arbitrage_parts(results: Mapping[str, Any] | None) -> tuple[
-        dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]], str, Any]:
+def _arbitrage_parts(
+    results: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]], str, Any]:
     arb = upgrade_arbitrage(_section(results, "arbitrage"))
     arb = arb if isinstance(arb, Mapping) else {}
     raw = _rows(arb.get("regions"))
     adjusted = {str(r.get("group")): dict(r) for r in _rows(arb.get("adjusted"))}
     base = str(arb.get("base") or "the base region")
     return dict(arb), raw, adjusted, base, arb.get("min_n")
-
 
 
 def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -55,10 +55,16 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     controls = next((a.get("controls") for a in adjusted.values() if a.get("controls")), None)
     same = _controls_text(controls)
     adj_col = "Comparable specialist" + (f" (same {same})" if same else "")
-    cols = ["Region", people, "Countries (largest)", "Median pay, USD/h (95% CI)",
-            f"Pooled ratio to {base}, descriptive (95% CI)",
-            f"{adj_col}: a typical country (95% CI)", "The same, these countries only (95% CI)",
-            "Reliability"]
+    cols = [
+        "Region",
+        people,
+        "Countries (largest)",
+        "Median pay, USD/h (95% CI)",
+        f"Pooled ratio to {base}, descriptive (95% CI)",
+        f"{adj_col}: a typical country (95% CI)",
+        "The same, these countries only (95% CI)",
+        "Reliability",
+    ]
     rows = []
     seen = set()
     for r in raw:
@@ -67,53 +73,94 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         a = adjusted.get(g, {})
         if _reported(r):
             value, lo, hi, k = comparable_ratio(a)
-            adj = ("1.00 (base)" if g == base else ratio_ci(value, lo, hi)
-                   + (f", {count_of(k, 'country', 'countries')}" if k
-                      else ", pooled" if _num(value) is not None else ""))
-            rel = RELIABILITY.get(str(r.get("flag")) if g == base else headline_flag(lo, hi),
-                                  _text(r.get("flag")))
-            eq = ("1.00 (base)" if g == base else
-                  ratio_ci(a.get("ratio_equal_country"), a.get("ratio_named_countries_ci_low"),
-                           a.get("ratio_named_countries_ci_high"))
-                  if _num(a.get("ratio_equal_country")) is not None else DASH)
-            rows.append({
-                "Region": g, people: count(r.get("n")),
-                "Countries (largest)": _countries_text(r), cols[6]: eq,
-                "Median pay, USD/h (95% CI)": ratio_ci(
-                    r.get("median_hourly_usd"), r.get("median_ci_low"), r.get("median_ci_high"),
-                    digits=0),
-                cols[4]: "1.00 (base)" if g == base else ratio_ci(
-                    r.get("ratio_to_base"), r.get("ratio_ci_low"), r.get("ratio_ci_high")),
-                cols[5]: adj, "Reliability": rel,
-                "_key": (0 if g == base else 1, -(_num(a.get("ratio_to_base"))
-                                                  or _num(r.get("ratio_to_base")) or 0))})
+            adj = (
+                "1.00 (base)"
+                if g == base
+                else ratio_ci(value, lo, hi)
+                + (
+                    f", {count_of(k, 'country', 'countries')}"
+                    if k
+                    else ", pooled"
+                    if _num(value) is not None
+                    else ""
+                )
+            )
+            rel = RELIABILITY.get(
+                str(r.get("flag")) if g == base else headline_flag(lo, hi), _text(r.get("flag"))
+            )
+            eq = (
+                "1.00 (base)"
+                if g == base
+                else ratio_ci(
+                    a.get("ratio_equal_country"),
+                    a.get("ratio_named_countries_ci_low"),
+                    a.get("ratio_named_countries_ci_high"),
+                )
+                if _num(a.get("ratio_equal_country")) is not None
+                else DASH
+            )
+            rows.append(
+                {
+                    "Region": g,
+                    people: count(r.get("n")),
+                    "Countries (largest)": _countries_text(r),
+                    cols[6]: eq,
+                    "Median pay, USD/h (95% CI)": ratio_ci(
+                        r.get("median_hourly_usd"),
+                        r.get("median_ci_low"),
+                        r.get("median_ci_high"),
+                        digits=0,
+                    ),
+                    cols[4]: "1.00 (base)"
+                    if g == base
+                    else ratio_ci(
+                        r.get("ratio_to_base"), r.get("ratio_ci_low"), r.get("ratio_ci_high")
+                    ),
+                    cols[5]: adj,
+                    "Reliability": rel,
+                    "_key": (
+                        0 if g == base else 1,
+                        -(_num(a.get("ratio_to_base")) or _num(r.get("ratio_to_base")) or 0),
+                    ),
+                }
+            )
         else:
             ne = not_estimated(r.get("n"), floor)
-            rows.append({"Region": g, people: count(r.get("n")),
-                         "Countries (largest)": _countries_text(r),
-                         "Median pay, USD/h (95% CI)": ne, cols[4]: ne, cols[5]: ne,
-                         cols[6]: ne,
-                         "Reliability": "too few observations",
-                         "_key": (2, -(_num(r.get("n")) or 0))})
+            rows.append(
+                {
+                    "Region": g,
+                    people: count(r.get("n")),
+                    "Countries (largest)": _countries_text(r),
+                    "Median pay, USD/h (95% CI)": ne,
+                    cols[4]: ne,
+                    cols[5]: ne,
+                    cols[6]: ne,
+                    "Reliability": "too few observations",
+                    "_key": (2, -(_num(r.get("n")) or 0)),
+                }
+            )
     for g, a in adjusted.items():  # adjusted-only groups (no raw row)
         if g not in seen:
-            rows.append({"Region": g, people: count(a.get("n")),
-                         cols[5]: ratio_ci(*comparable_ratio(a)[:3]),
-                         "_key": (1, -(_num(a.get("ratio_to_base")) or 0))})
+            rows.append(
+                {
+                    "Region": g,
+                    people: count(a.get("n")),
+                    cols[5]: ratio_ci(*comparable_ratio(a)[:3]),
+                    "_key": (1, -(_num(a.get("ratio_to_base")) or 0)),
+                }
+            )
     rows.sort(key=lambda r: r["_key"])
     return _frame(rows, cols)
 
 
-
 def _countries_text(r: Mapping[str, Any]) -> str:
     top, share = r.get("top_country"), _num(r.get("top_country_share"))
-    return count(r.get("n_countries")) + (f" ({top} {pct(share)})" if top and share is not None
-                                           else "")
+    return count(r.get("n_countries")) + (
+        f" ({top} {pct(share)})" if top and share is not None else ""
+    )
 
 
-
-def countries_table(results: Mapping[str, Any] | None, top: int | None = None
-                    ) -> pd.DataFrame:
+def countries_table(results: Mapping[str, Any] | None, top: int | None = None) -> pd.DataFrame:
     """Return the "where to hire" table: each country with enough rows, cheapest first.
 
     Columns: Country, Group, n, Median pay (USD/h), Ratio to the base (95% CI), Shrunk ratio
@@ -122,19 +169,33 @@ def countries_table(results: Mapping[str, Any] | None, top: int | None = None
     """
     arb = upgrade_arbitrage(_section(results, "arbitrage")) or {}
     base = str(arb.get("base") or "the base")
-    rows = [r for r in _rows(arb.get("countries")) if r.get("reported")
-            and r.get("group") != base]
+    rows = [r for r in _rows(arb.get("countries")) if r.get("reported") and r.get("group") != base]
     rows.sort(key=lambda r: _num(r.get("ratio_to_base")) or 0)
-    cols = ["Country", "Group", "n", "Median pay, USD/h", f"Ratio to {base} (95% CI)",
-            "Shrunk ratio (95% CI)", "Reliability"]
-    out = [{"Country": _text(r.get("country_iso3")), "Group": _text(r.get("group")),
-            "n": count(r.get("n")), "Median pay, USD/h": money(r.get("median_hourly_usd")),
-            cols[4]: ratio_ci(r.get("ratio_to_base"), r.get("ratio_ci_low"),
-                              r.get("ratio_ci_high")),
-            "Shrunk ratio (95% CI)": ratio_ci(r.get("ratio_shrunk"), r.get("ratio_shrunk_ci_low"),
-                                              r.get("ratio_shrunk_ci_high")),
-            "Reliability": RELIABILITY.get(str(r.get("flag")), DASH)}
-           for r in (rows[:top] if top else rows)]
+    cols = [
+        "Country",
+        "Group",
+        "n",
+        "Median pay, USD/h",
+        f"Ratio to {base} (95% CI)",
+        "Shrunk ratio (95% CI)",
+        "Reliability",
+    ]
+    out = [
+        {
+            "Country": _text(r.get("country_iso3")),
+            "Group": _text(r.get("group")),
+            "n": count(r.get("n")),
+            "Median pay, USD/h": money(r.get("median_hourly_usd")),
+            cols[4]: ratio_ci(
+                r.get("ratio_to_base"), r.get("ratio_ci_low"), r.get("ratio_ci_high")
+            ),
+            "Shrunk ratio (95% CI)": ratio_ci(
+                r.get("ratio_shrunk"), r.get("ratio_shrunk_ci_low"), r.get("ratio_shrunk_ci_high")
+            ),
+            "Reliability": RELIABILITY.get(str(r.get("flag")), DASH),
+        }
+        for r in (rows[:top] if top else rows)
+    ]
     return _frame(out, cols)
 
 
@@ -146,8 +207,7 @@ def _usd_ci(est: Any, lo: Any, hi: Any) -> str:
     return f"{money(est, 2)} ({side[0]}-{side[1]})"
 
 
-def percentiles_table(results: Mapping[str, Any] | None, dimension: str = "group"
-                      ) -> pd.DataFrame:
+def percentiles_table(results: Mapping[str, Any] | None, dimension: str = "group") -> pd.DataFrame:
     """Return pay bands (P25, P50, P75, P90, USD/h with 95% CIs) of one breakdown.
 
     ``dimension``: ``group`` (default), ``country``, ``experience`` or ``role_family``.
@@ -155,11 +215,19 @@ def percentiles_table(results: Mapping[str, Any] | None, dimension: str = "group
     """
     arb = _section(results, "arbitrage") or {}
     rows = [r for r in _rows(arb.get("percentiles")) if r.get("dimension") == dimension]
-    label = {"group": "Group", "country": "Country", "experience": "Level",
-             "role_family": "Job family"}.get(dimension, dimension)
+    label = {
+        "group": "Group",
+        "country": "Country",
+        "experience": "Level",
+        "role_family": "Job family",
+    }.get(dimension, dimension)
     names = {0.25: "P25", 0.5: "P50 (median)", 0.75: "P75", 0.9: "P90"}
-    cols = [label] + ([] if dimension == "group" else ["Group"]) + ["n"] + [
-        f"{v}, USD/h (95% CI)" for v in names.values()]
+    cols = (
+        [label]
+        + ([] if dimension == "group" else ["Group"])
+        + ["n"]
+        + [f"{v}, USD/h (95% CI)" for v in names.values()]
+    )
     cells: dict[tuple[str, str], dict[str, str]] = {}
     floor = {"country": 10}.get(dimension, arb.get("min_n"))
     for r in rows:
@@ -171,8 +239,9 @@ def percentiles_table(results: Mapping[str, Any] | None, dimension: str = "group
             continue
         q = _num(r.get("percentile"))
         if q in names:
-            c[f"{names[q]}, USD/h (95% CI)"] = _usd_ci(r.get("hourly_usd"), r.get("ci_low"),
-                                                      r.get("ci_high"))
+            c[f"{names[q]}, USD/h (95% CI)"] = _usd_ci(
+                r.get("hourly_usd"), r.get("ci_low"), r.get("ci_high")
+            )
     return _frame(list(cells.values()), cols)
 
 
@@ -180,21 +249,39 @@ def skills_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return pay by skill: each skill's groups, n, median (95% CI) and ratio to the base."""
     arb = _section(results, "arbitrage") or {}
     base = str(arb.get("base") or "the base")
-    cols = ["Skill", "Group", "n", "Median pay, USD/h (95% CI)",
-            f"Ratio to {base} (95% CI, rows pooled)"]
+    cols = [
+        "Skill",
+        "Group",
+        "n",
+        "Median pay, USD/h (95% CI)",
+        f"Ratio to {base} (95% CI, rows pooled)",
+    ]
     from marketlib.arbitrage.result import skill_name
 
     out = []
     for r in _rows(arb.get("skills")):
         rep = bool(r.get("reported"))
-        out.append({"Skill": skill_name(str(r.get("skill"))), "Group": _text(r.get("group")),
-                    "n": count(r.get("n")),
-                    cols[3]: ratio_ci(r.get("median_hourly_usd"), r.get("ci_low"),
-                                      r.get("ci_high"), digits=2) if rep
-                    else _text(r.get("note")),
-                    cols[4]: ("1.00 (base)" if str(r.get("group")) == base and rep else
-                              ratio_ci(r.get("ratio_to_base"), r.get("ratio_ci_low"),
-                                       r.get("ratio_ci_high")) if rep else DASH)})
+        out.append(
+            {
+                "Skill": skill_name(str(r.get("skill"))),
+                "Group": _text(r.get("group")),
+                "n": count(r.get("n")),
+                cols[3]: ratio_ci(
+                    r.get("median_hourly_usd"), r.get("ci_low"), r.get("ci_high"), digits=2
+                )
+                if rep
+                else _text(r.get("note")),
+                cols[4]: (
+                    "1.00 (base)"
+                    if str(r.get("group")) == base and rep
+                    else ratio_ci(
+                        r.get("ratio_to_base"), r.get("ratio_ci_low"), r.get("ratio_ci_high")
+                    )
+                    if rep
+                    else DASH
+                ),
+            }
+        )
     return _frame(out, cols)
 
 
@@ -202,10 +289,15 @@ def ranks_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return which region is cheapest: rank (1 = cheapest), its 95% range, P(cheapest)."""
     arb = _section(results, "arbitrage") or {}
     cols = ["Region", "Rank (1 = cheapest)", "Rank, 95% range", "Chance it is the cheapest"]
-    out = [{"Region": _text(r.get("group")), cols[1]: count(r.get("rank")),
+    out = [
+        {
+            "Region": _text(r.get("group")),
+            cols[1]: count(r.get("rank")),
             cols[2]: f"{count(r.get('rank_low'))}-{count(r.get('rank_high'))}",
-            cols[3]: pct(r.get("p_cheapest"))}
-           for r in _rows(arb.get("ranks"))]
+            cols[3]: pct(r.get("p_cheapest")),
+        }
+        for r in _rows(arb.get("ranks"))
+    ]
     return _frame(out, cols)
 
 
@@ -213,17 +305,20 @@ def _step_words(step: str, rate_kind: str) -> str:
     """Return a selection step as a reader says it."""
     words = pay_words(rate_kind)
     for prefix, text in (
-            ("rate_kind == ", f"{words.pay} only (no other kind of pay)"),
-            ("employment_type in ", "employment type: "),
-            ("year in ", "years: "), ("experience in ", "levels: "),
-            ("role_family in ", "job families: "), ("skills include ", "listing the skills: "),
-            ("not is_fx_mismatch", "rows whose source USD differs from ours left out"),
-            ("not is_outlier", "outliers left out"),
-            ("not is_duplicate", "exact duplicates dropped (same values, year and file)"),
-            ("range pairs: collapse", "posted ranges (two rows) counted once, at their middle"),
-            ("range pairs: ", "posted ranges: ")):
+        ("rate_kind == ", f"{words.pay} only (no other kind of pay)"),
+        ("employment_type in ", "employment type: "),
+        ("year in ", "years: "),
+        ("experience in ", "levels: "),
+        ("role_family in ", "job families: "),
+        ("skills include ", "listing the skills: "),
+        ("not is_fx_mismatch", "rows whose source USD differs from ours left out"),
+        ("not is_outlier", "outliers left out"),
+        ("not is_duplicate", "exact duplicates dropped (same values, year and file)"),
+        ("range pairs: collapse", "posted ranges (two rows) counted once, at their middle"),
+        ("range pairs: ", "posted ranges: "),
+    ):
         if step.startswith(prefix):
-            rest = step[len(prefix):] if text.endswith(": ") else ""
+            rest = step[len(prefix) :] if text.endswith(": ") else ""
             return text + rest.replace("_", "-")
     return step.replace("_", " ")
 
@@ -236,28 +331,36 @@ def funnel_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """
     r = results or {}
     arb = _section(r, "arbitrage") or {}
-    clean = ((r.get("cleaning") or {}).get("rates") or {})
+    clean = (r.get("cleaning") or {}).get("rates") or {}
     log = [x for x in _rows(arb.get("selection_log")) if _num(x.get("rows")) is not None]
     cols = ["Step", "Rows", "Left out"]
     if not clean or not log:
         return _frame([], cols)
-    out = [{"Step": "rows in the pay file(s)", "Rows": count(clean.get("rows_in")),
-            "Left out": ""}]
-    reasons = ", ".join(f"{k.replace('_', ' ')} {count(v)}" for k, v in sorted(
-        (clean.get("reasons") or {}).items(), key=lambda kv: -kv[1]))
+    out = [{"Step": "rows in the pay file(s)", "Rows": count(clean.get("rows_in")), "Left out": ""}]
+    reasons = ", ".join(
+        f"{k.replace('_', ' ')} {count(v)}"
+        for k, v in sorted((clean.get("reasons") or {}).items(), key=lambda kv: -kv[1])
+    )
     prev = int(clean.get("rows_in") or 0)
     kind = str(arb.get("rate_kind") or "salary")
     for x in log:
         n = int(x["rows"])
-        step = (f"rejected by cleaning{': ' + reasons if reasons else ''} (the rejected file "
-                "says why, row by row)" if x.get("step") == "clean rows"
-                else _step_words(str(x.get("step")), kind))
+        step = (
+            f"rejected by cleaning{': ' + reasons if reasons else ''} (the rejected file "
+            "says why, row by row)"
+            if x.get("step") == "clean rows"
+            else _step_words(str(x.get("step")), kind)
+        )
         out.append({"Step": step, "Rows": count(n), "Left out": count(prev - n)})
         prev = n
     used = sum(int(g.get("n") or 0) for g in _rows(arb.get("regions")))
     if used != prev:
-        out.append({"Step": "rows without a group of the region scheme", "Rows": count(used),
-                    "Left out": count(prev - used)})
-    out.append({"Step": "used in the estimates (all groups)", "Rows": count(used),
-                "Left out": ""})
+        out.append(
+            {
+                "Step": "rows without a group of the region scheme",
+                "Rows": count(used),
+                "Left out": count(prev - used),
+            }
+        )
+    out.append({"Step": "used in the estimates (all groups)", "Rows": count(used), "Left out": ""})
     return _frame(out, cols)

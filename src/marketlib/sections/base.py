@@ -22,7 +22,6 @@ def save_json(data: dict[str, Any], path: str | Path) -> Path:
     return p
 
 
-
 def load_json(path: str | Path) -> dict[str, Any]:
     """Read a results document written by :func:`save_json`."""
     p = Path(path)
@@ -32,7 +31,6 @@ def load_json(path: str | Path) -> dict[str, Any]:
         return json.loads(p.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(p, f"not a JSON results file ({exc})") from exc
-
 
 
 class Section:
@@ -51,8 +49,9 @@ class Section:
 NotebookParameters = Callable[[Any, Mapping[str, Any], Path], dict[str, Any]]
 #: Change-report hooks: two results documents (and the comparability status) -> items.
 Comparisons = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, dict[str, Any]]]
-Estimates = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]],
-                     list[dict[str, Any]]]
+Estimates = Callable[
+    [Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], list[dict[str, Any]]
+]
 
 
 @dataclass(frozen=True)
@@ -78,19 +77,24 @@ class SectionSpec:
     merge: Callable[[dict[str, Any] | None], dict[str, Any]] | None = None
     #: the summary page on its own: (default params, processed dir, raw dir, seed, the results
     #: of the sections before it, merged) -> its results
-    default_results: Callable[[Any, Path, Path, int, Mapping[str, Any]],
-                              dict[str, Any] | None] | None = None
+    default_results: (
+        Callable[[Any, Path, Path, int, Mapping[str, Any]], dict[str, Any] | None] | None
+    ) = None
     comparisons: Comparisons | None = None  # {status name: comparability status}
     estimates: Estimates | None = None  # headline estimates of two comparable runs
     #: (previous, current, status) -> extra items of the changes section (e.g. floor crossings)
-    change_extras: Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]],
-                            dict[str, list[dict[str, Any]]]] | None = None
+    change_extras: (
+        Callable[
+            [Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]],
+            dict[str, list[dict[str, Any]]],
+        ]
+        | None
+    ) = None
     status_words: Mapping[str, str] = field(default_factory=dict)  # status name -> words
     #: key findings: results -> (lead sentences, other sentences)
     findings: Callable[[Mapping[str, Any]], tuple[list[str], list[str]]] | None = None
     #: CSV / Excel tables: name -> (path in results.json, {output column: results key})
-    tables: Mapping[str, tuple[tuple[str, ...], Mapping[str, str]]] = field(
-        default_factory=dict)
+    tables: Mapping[str, tuple[tuple[str, ...], Mapping[str, str]]] = field(default_factory=dict)
     #: the summary page's block: (results, figures dir, context) -> objects to display
     summary: Callable[[Mapping[str, Any], str | None, Mapping[str, Any]], list[Any]] | None = None
     #: before any notebook: (report params, clean tables by name) -> None, or an InputError

@@ -47,13 +47,13 @@ class ClaimsSection(Section):
 
     def to_results(self) -> dict[str, Any]:
         """Return the ``claims`` part of results.json and the verdict counts."""
-        return {"claims": cl.to_results(self.audited, self.claims),
-                "verdict_counts": cl.verdict_counts(self.audited)}
+        return {
+            "claims": cl.to_results(self.audited, self.claims),
+            "verdict_counts": cl.verdict_counts(self.audited),
+        }
 
 
-
-def run_claims(params: ClaimsParams, earlier: Mapping[str, Any] | None = None
-               ) -> ClaimsSection:
+def run_claims(params: ClaimsParams, earlier: Mapping[str, Any] | None = None) -> ClaimsSection:
     """Audit the article's claims against their own figures and the project's evidence.
 
     The evidence comes from the growth, arbitrage and regional results a report run wrote;
@@ -74,8 +74,9 @@ def run_claims(params: ClaimsParams, earlier: Mapping[str, Any] | None = None
     elif earlier.get("arbitrage") is not None:
         arbitrage = dict(earlier["arbitrage"])
     else:
-        arb = defaults.arbitrage.model_copy(update={"rates_path": params.rates_path,
-                                                    "ppp": False, "seed": params.seed})
+        arb = defaults.arbitrage.model_copy(
+            update={"rates_path": params.rates_path, "ppp": False, "seed": params.seed}
+        )
         arbitrage = run_arbitrage(arb, params.claims_path, sensitivity_boot=0).to_results()
     growth = None  # no certification counts in the run: the claims needing them untestable
     if params.growth_results_path:
@@ -83,8 +84,9 @@ def run_claims(params: ClaimsParams, earlier: Mapping[str, Any] | None = None
     elif earlier.get("growth") is not None:
         growth = dict(earlier["growth"])
     elif params.certifications_path:
-        grp = defaults.growth.model_copy(update={"counts_path": params.certifications_path,
-                                                 "seed": params.seed})
+        grp = defaults.growth.model_copy(
+            update={"counts_path": params.certifications_path, "seed": params.seed}
+        )
         growth = run_growth(grp).to_results()
     regional = None
     if params.regional_results_path:
@@ -92,14 +94,20 @@ def run_claims(params: ClaimsParams, earlier: Mapping[str, Any] | None = None
     elif earlier.get("regional") is not None:
         regional = earlier["regional"]
     elif params.activity_path and Path(params.activity_path).is_file():
-        reg = defaults.regional.model_copy(update={"counts_path": params.activity_path,
-                                                   "seed": params.seed})
+        reg = defaults.regional.model_copy(
+            update={"counts_path": params.activity_path, "seed": params.seed}
+        )
         regional = run_regional(reg).to_results()
     evidence = cl.Evidence.from_results(claims, growth, arbitrage, regional)
     audited = cl.audit(claims, printed, definitions, evidence)
-    return ClaimsSection(params, audited, printed if printed is not None else pd.DataFrame(
-        columns=["stated_change"]), str(arbitrage.get("rate_kind") or "salary"),
-        str(arbitrage.get("base") or "the base"), claims)
+    return ClaimsSection(
+        params,
+        audited,
+        printed if printed is not None else pd.DataFrame(columns=["stated_change"]),
+        str(arbitrage.get("rate_kind") or "salary"),
+        str(arbitrage.get("base") or "the base"),
+        claims,
+    )
 
 
 def claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -111,25 +119,38 @@ def claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     rows = []
     for i, c in enumerate(_rows(_section(results, "claims"))):
         v = str(c.get("verdict"))
-        rows.append({"Claim": _text(c.get("text") or c.get("id")),
-                     "Verdict": VERDICTS.get(v, v.replace("_", " ")),
-                     "Check": _text(c.get("check")).replace("_", " "),
-                     "Why": _text(c.get("detail")), "_key": (order.get(v, len(order)), i)})
+        rows.append(
+            {
+                "Claim": _text(c.get("text") or c.get("id")),
+                "Verdict": VERDICTS.get(v, v.replace("_", " ")),
+                "Check": _text(c.get("check")).replace("_", " "),
+                "Why": _text(c.get("detail")),
+                "_key": (order.get(v, len(order)), i),
+            }
+        )
     rows.sort(key=lambda r: r["_key"])
     return _frame(rows, ["Claim", "Verdict", "Check", "Why"])
 
 
-def _claims_flipped(previous: Mapping[str, Any], current: Mapping[str, Any]
-                    ) -> list[dict[str, Any]]:
+def _claims_flipped(
+    previous: Mapping[str, Any], current: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     old = {str(c.get("id")): c for c in _rows(previous.get("claims"))}
     out = []
     for c in _rows(current.get("claims")):
         o = old.get(str(c.get("id")))
         if o is None or o.get("verdict") == c.get("verdict"):
             continue
-        out.append({"id": str(c.get("id")), "text": c.get("text"), "old": o.get("verdict"),
-                    "new": c.get("verdict"), "old_detail": o.get("detail"),
-                    "new_detail": c.get("detail")})
+        out.append(
+            {
+                "id": str(c.get("id")),
+                "text": c.get("text"),
+                "old": o.get("verdict"),
+                "new": c.get("verdict"),
+                "old_detail": o.get("detail"),
+                "new_detail": c.get("detail"),
+            }
+        )
     return out
 
 
@@ -145,27 +166,36 @@ def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dic
     def result(name: str) -> str | None:
         return None if name in skipped else results_path(out, name)
 
-    return {"claims_path": str(files["claims"]),
-            "definitions_path": str(files["claims_definitions"]),
-            "printed_path": optional(files["certifications"]),
-            "certifications_path": optional(tables.get("certifications")),
-            "rates_path": str(tables["rates"]),
-            "activity_path": optional(tables.get("activity")),
-            "growth_results_path": result("certification_growth"),
-            "arbitrage_results_path": result("geographic_arbitrage"),
-            "regional_results_path": result("regional_growth"),
-            "seed": params.seed, "results_path": results_path(out, NAME)}
+    return {
+        "claims_path": str(files["claims"]),
+        "definitions_path": str(files["claims_definitions"]),
+        "printed_path": optional(files["certifications"]),
+        "certifications_path": optional(tables.get("certifications")),
+        "rates_path": str(tables["rates"]),
+        "activity_path": optional(tables.get("activity")),
+        "growth_results_path": result("certification_growth"),
+        "arbitrage_results_path": result("geographic_arbitrage"),
+        "regional_results_path": result("regional_growth"),
+        "seed": params.seed,
+        "results_path": results_path(out, NAME),
+    }
 
 
-def _default_results(defaults: Any, processed: Path, raw: Path, seed: int,
-                     earlier: Mapping[str, Any]) -> dict[str, Any]:
-    return run_claims(ClaimsParams(
-        claims_path=str(raw / "claims" / "article_claims.csv"),
-        definitions_path=str(raw / "claims" / "cncf_definitions.csv"),
-        printed_path=str(raw / "certifications" / "cncf_published_counts.csv"),
-        certifications_path=str(processed / "certifications.parquet"),
-        rates_path=str(processed / "rates.parquet"),
-        activity_path=str(processed / "activity.parquet"), seed=seed), earlier).to_results()
+def _default_results(
+    defaults: Any, processed: Path, raw: Path, seed: int, earlier: Mapping[str, Any]
+) -> dict[str, Any]:
+    return run_claims(
+        ClaimsParams(
+            claims_path=str(raw / "claims" / "article_claims.csv"),
+            definitions_path=str(raw / "claims" / "cncf_definitions.csv"),
+            printed_path=str(raw / "certifications" / "cncf_published_counts.csv"),
+            certifications_path=str(processed / "certifications.parquet"),
+            rates_path=str(processed / "rates.parquet"),
+            activity_path=str(processed / "activity.parquet"),
+            seed=seed,
+        ),
+        earlier,
+    ).to_results()
 
 
 def claims_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -180,8 +210,9 @@ def claims_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return [], [f"Of {len(claims)} published claims audited: {listed}."]
 
 
-def _summary(results: Mapping[str, Any], figures_dir: str | None,
-             context: Mapping[str, Any]) -> list[Any]:
+def _summary(
+    results: Mapping[str, Any], figures_dir: str | None, context: Mapping[str, Any]
+) -> list[Any]:
     from IPython.display import Markdown
 
     return [Markdown("## The article's claims"), show(claims_table(results))]
@@ -189,15 +220,31 @@ def _summary(results: Mapping[str, Any], figures_dir: str | None,
 
 NAME = "claims_audit"
 SPEC = SectionSpec(
-    name=NAME, key="claims", title="claims audit", needs=NEEDS, optional_input="claims",
+    name=NAME,
+    key="claims",
+    title="claims audit",
+    needs=NEEDS,
+    optional_input="claims",
     reads=("activity",),
     skip_reason="no claims file (inputs.claims: null)",
     notebook_parameters=_notebook_parameters,
     merge=lambda doc: {"claims": doc["claims"] if doc else None},
     default_results=_default_results,
     change_extras=lambda previous, current, status: {
-        "claims_flipped": _claims_flipped(previous, current)},
+        "claims_flipped": _claims_flipped(previous, current)
+    },
     findings=claims_findings,
-    tables={"claims": (("claims",), {"id": "id", "claim": "text", "check": "check",
-                                     "verdict": "verdict", "detail": "detail"})},
-    summary=_summary)
+    tables={
+        "claims": (
+            ("claims",),
+            {
+                "id": "id",
+                "claim": "text",
+                "check": "check",
+                "verdict": "verdict",
+                "detail": "detail",
+            },
+        )
+    },
+    summary=_summary,
+)

@@ -64,8 +64,12 @@ class GrowthSection(Section):
         if self.article_growth is None or self.article_growth.empty:
             return None
         iv = cl.claimed_growth_intervals(self.article_growth)
-        return iv.pivot_table(index=["region", "claimed_growth"], columns=["base_count"],
-                              values="ci_low", aggfunc="min").reset_index()
+        return iv.pivot_table(
+            index=["region", "claimed_growth"],
+            columns=["base_count"],
+            values="ci_low",
+            aggfunc="min",
+        ).reset_index()
 
     def article_check_text(self) -> str:
         """Say whether the published flows lie in the range the article's regions imply."""
@@ -73,12 +77,15 @@ class GrowthSection(Section):
         if bounds is None:
             return "No article table in this run: nothing to set the published flows against."
         lo, hi = bounds
-        lines = [f"A total over the article's regions must have grown between {lo:.0%} and "
-                 f"{hi:.0%}."]
+        lines = [
+            f"A total over the article's regions must have grown between {lo:.0%} and {hi:.0%}."
+        ]
         for r in self.fit.period.dropna(subset=["growth"]).to_dict("records"):
             inside = "inside" if lo <= r["growth"] <= hi else "outside"
-            lines.append(f"Published flow, {r['group']}, {r['from']} to {r['to']}: "
-                         f"{r['growth']:+.0%} ({inside} that range).")
+            lines.append(
+                f"Published flow, {r['group']}, {r['from']} to {r['to']}: "
+                f"{r['growth']:+.0%} ({inside} that range)."
+            )
         return " ".join(lines)
 
     @property
@@ -92,20 +99,23 @@ class GrowthSection(Section):
         """Say how the groups compare: differentials, P(fastest), equal-growth test."""
         fit = self.fit
         if len(fit.differentials) == 0:
-            return ("One group only: no growth differentials, no ranking and no equal-growth "
-                    "test.")
+            return "One group only: no growth differentials, no ranking and no equal-growth test."
         lines = ["Growth differentials (ratio of growth ratios to the base group):"]
         for r in fit.differentials.itertuples(index=False):
-            ci = ("" if pd.isna(r.ci_low) else f" (95% CI {r.ci_low:.2f}-{r.ci_high:.2f})")
+            ci = "" if pd.isna(r.ci_low) else f" (95% CI {r.ci_low:.2f}-{r.ci_high:.2f})"
             value = "not estimable" if pd.isna(r.ratio_of_ratios) else f"{r.ratio_of_ratios:.2f}"
             lines.append(f"  {r.group} vs {r.base}: {value}{ci}")
         top = fit.p_fastest.idxmax()
-        lines.append(f"P(fastest): {top} {fit.p_fastest.max():.3f}"
-                     + (" (asserted)" if fit.p_fastest.max() >= 0.9 else " (below 0.9: no "
-                        "ranking asserted)"))
+        lines.append(
+            f"P(fastest): {top} {fit.p_fastest.max():.3f}"
+            + (" (asserted)" if fit.p_fastest.max() >= 0.9 else " (below 0.9: no ranking asserted)")
+        )
         eq = fit.equal_growth
-        lines.append("Equal-growth test: not possible" if eq is None else
-                     f"Equal-growth test: F = {eq['statistic']:.2f}, p = {eq['p_value']:.3g}")
+        lines.append(
+            "Equal-growth test: not possible"
+            if eq is None
+            else f"Equal-growth test: F = {eq['statistic']:.2f}, p = {eq['p_value']:.3g}"
+        )
         return "\n".join(lines)
 
     def fitted_trend(self) -> pd.DataFrame:
@@ -122,14 +132,19 @@ class GrowthSection(Section):
         periods = set(self.panel.periods)
         if "certification" not in t or "count_basis" not in t:
             return "counts"
-        flows = t[t["period"].astype(str).isin(periods)
-                  & (t["count_basis"].astype(str) != "cumulative_first")]
+        flows = t[
+            t["period"].astype(str).isin(periods)
+            & (t["count_basis"].astype(str) != "cumulative_first")
+        ]
         parts = []
         for cert, s in flows.groupby("certification", sort=True):
             if set(s["period"].astype(str)) != periods:
                 continue
-            metric = (str(s.sort_values("period")["metric"].iloc[-1]).replace("_", " ")
-                      if "metric" in s else "counts")
+            metric = (
+                str(s.sort_values("period")["metric"].iloc[-1]).replace("_", " ")
+                if "metric" in s
+                else "counts"
+            )
             parts.append(f"{cert} {metric}")
         return " + ".join(parts) or "counts"
 
@@ -144,9 +159,9 @@ class GrowthSection(Section):
         return out
 
 
-
-def run_growth(params: GrowthParams, article_growth_path: str | Path | None = None,
-               as_of: str | None = None) -> GrowthSection:
+def run_growth(
+    params: GrowthParams, article_growth_path: str | Path | None = None, as_of: str | None = None
+) -> GrowthSection:
     """Read the clean counts table ``params.counts_path`` and fit every growth estimator.
 
     The table is a ``certifications.parquet`` (``subjects`` are certification codes) written
@@ -163,13 +178,14 @@ def run_growth(params: GrowthParams, article_growth_path: str | Path | None = No
     except ValueError as exc:
         raise gr.GrowthInputError(f"growth window: {exc}") from None
     params = params.model_copy(update={"start": start, "end": end})
-    panel = gr.prepare_panel(table, params.group_by, params.freq, params.start, params.end,
-                             params.subjects)
-    fit = gr.fit_growth(panel, forecast_periods=params.forecast_periods,
-                        ci_level=params.ci_level, seed=params.seed)
+    panel = gr.prepare_panel(
+        table, params.group_by, params.freq, params.start, params.end, params.subjects
+    )
+    fit = gr.fit_growth(
+        panel, forecast_periods=params.forecast_periods, ci_level=params.ci_level, seed=params.seed
+    )
     article = read_reference_table(article_growth_path) if article_growth_path else None
     return GrowthSection(params, table, provenance, panel, fit, article, notes)
-
 
 
 def period_labels(table: pd.DataFrame, freq: str, as_of: str | None = None) -> list[str]:
@@ -194,27 +210,52 @@ def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     cols = ["Group", "Estimate", "Period", "Value (95% interval)", "Counts / basis"]
     rows: list[dict[str, Any]] = []
     for r in _rows(growth.get("period_growth")):
-        basis = (f"{count(r.get('count_from'))} to {count(r.get('count_to'))}"
-                 if _num(r.get("count_from")) is not None else DASH)
+        basis = (
+            f"{count(r.get('count_from'))} to {count(r.get('count_to'))}"
+            if _num(r.get("count_from")) is not None
+            else DASH
+        )
         status = r.get("status")
-        value = (pct_ci(r.get("growth"), r.get("ci_low"), r.get("ci_high"))
-                 if _num(r.get("growth")) is not None
-                 else f"not estimated ({_text(status)})" if status else "not estimated")
-        rows.append({"Group": _group_label(r.get("group")), "Estimate": "Change",
-                     "Period": f"{r.get('from', DASH)} to {r.get('to', DASH)}",
-                     "Value (95% interval)": value, "Counts / basis": basis, "_o": 0})
+        value = (
+            pct_ci(r.get("growth"), r.get("ci_low"), r.get("ci_high"))
+            if _num(r.get("growth")) is not None
+            else f"not estimated ({_text(status)})"
+            if status
+            else "not estimated"
+        )
+        rows.append(
+            {
+                "Group": _group_label(r.get("group")),
+                "Estimate": "Change",
+                "Period": f"{r.get('from', DASH)} to {r.get('to', DASH)}",
+                "Value (95% interval)": value,
+                "Counts / basis": basis,
+                "_o": 0,
+            }
+        )
     periods = growth.get("periods") if isinstance(growth.get("periods"), list) else []
     span = f"{periods[0]}-{periods[-1]}" if periods else DASH
     for r in _rows(growth.get("trend")):
-        value = (pct_ci(r.get("annual_growth"), r.get("ci_low"), r.get("ci_high"))
-                 if _num(r.get("annual_growth")) is not None else "not estimated")
+        value = (
+            pct_ci(r.get("annual_growth"), r.get("ci_low"), r.get("ci_high"))
+            if _num(r.get("annual_growth")) is not None
+            else "not estimated"
+        )
         n_p = r.get("n_periods")
         model = {"wls_log": "log-linear trend", "negbin": "negative binomial trend"}.get(
-            str(r.get("model")), _text(r.get("model")))
+            str(r.get("model")), _text(r.get("model"))
+        )
         basis = model + (f", {count(n_p)} periods" if _num(n_p) else "")
-        rows.append({"Group": _group_label(r.get("group")), "Estimate": "Annual trend",
-                     "Period": span, "Value (95% interval)": value, "Counts / basis": basis,
-                     "_o": 1})
+        rows.append(
+            {
+                "Group": _group_label(r.get("group")),
+                "Estimate": "Annual trend",
+                "Period": span,
+                "Value (95% interval)": value,
+                "Counts / basis": basis,
+                "_o": 1,
+            }
+        )
     for r in _rows(growth.get("forecast")):
         if _num(r.get("mean")) is None:
             value = "not estimated"
@@ -222,17 +263,26 @@ def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
             value = f"{count(r['mean'])} ({count(r['pi_low'])} to {count(r['pi_high'])})"
         else:
             value = count(r.get("mean"))
-        pi80 = (f"80% interval {count(r.get('pi80_low'))} to {count(r.get('pi80_high'))}"
-                if _num(r.get("pi80_low")) is not None else "prediction interval")
-        rows.append({"Group": _group_label(r.get("group")), "Estimate": "Forecast (count)",
-                     "Period": _text(r.get("period")), "Value (95% interval)": value,
-                     "Counts / basis": pi80, "_o": 2})
+        pi80 = (
+            f"80% interval {count(r.get('pi80_low'))} to {count(r.get('pi80_high'))}"
+            if _num(r.get("pi80_low")) is not None
+            else "prediction interval"
+        )
+        rows.append(
+            {
+                "Group": _group_label(r.get("group")),
+                "Estimate": "Forecast (count)",
+                "Period": _text(r.get("period")),
+                "Value (95% interval)": value,
+                "Counts / basis": pi80,
+                "_o": 2,
+            }
+        )
     rows.sort(key=lambda r: (r["Group"], r["_o"], r["Period"]))
     return _frame(rows, cols)
 
 
 GROWTH_DEFINITIONS = ("freq", "group_by", "start", "end", "subjects")
-
 
 
 def _growth_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
@@ -247,9 +297,9 @@ def _growth_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-
-def _growth_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
-                      ) -> list[dict[str, Any]]:
+def _growth_estimates(
+    previous: Mapping[str, Any], current: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     pg, cg = _map(previous.get("growth")), _map(current.get("growth"))
     lo_, ln_ = _level(pg, _params(previous, "growth")), _level(cg, _params(current, "growth"))
 
@@ -264,11 +314,22 @@ def _growth_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
             continue
         g = _group_text(r.get("group"))
         where = "worldwide" if g.lower() in ("all", "world") else f"in {g}"
-        out.append(_estimate("growth", k, "period_growth",
-                             f"Certification growth {where}, {r.get('from')} to {r.get('to')},",
-                             old[k], r, ("growth", "ci_low", "ci_high"), "log1p", lo_, ln_,
-                             "growth", {"group": r.get("group"), "from": r.get("from"),
-                                        "to": r.get("to")}))
+        out.append(
+            _estimate(
+                "growth",
+                k,
+                "period_growth",
+                f"Certification growth {where}, {r.get('from')} to {r.get('to')},",
+                old[k],
+                r,
+                ("growth", "ci_low", "ci_high"),
+                "log1p",
+                lo_,
+                ln_,
+                "growth",
+                {"group": r.get("group"), "from": r.get("from"), "to": r.get("to")},
+            )
+        )
     return out
 
 
@@ -276,26 +337,41 @@ def _growth_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
 
 
 def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dict[str, Any]:
-    return {**params.growth.to_dict(), "counts_path": str(data["tables"]["certifications"]),
-            "article_growth_path": optional(data["files"]["claims_growth"]),
-            "as_of": params.run_date().isoformat(),
-            "results_path": results_path(out, NAME), "figures_dir": str(out / "figures")}
+    return {
+        **params.growth.to_dict(),
+        "counts_path": str(data["tables"]["certifications"]),
+        "article_growth_path": optional(data["files"]["claims_growth"]),
+        "as_of": params.run_date().isoformat(),
+        "results_path": results_path(out, NAME),
+        "figures_dir": str(out / "figures"),
+    }
 
 
-def _default_results(defaults: Any, processed: Path, raw: Path, seed: int,
-                     earlier: Mapping[str, Any]) -> dict[str, Any]:
-    return run_growth(defaults.growth.model_copy(update={
-        "counts_path": str(processed / "certifications.parquet"), "seed": seed})).to_results()
+def _default_results(
+    defaults: Any, processed: Path, raw: Path, seed: int, earlier: Mapping[str, Any]
+) -> dict[str, Any]:
+    return run_growth(
+        defaults.growth.model_copy(
+            update={"counts_path": str(processed / "certifications.parquet"), "seed": seed}
+        )
+    ).to_results()
 
 
 def _status(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
-    return {"growth": _section_status(
-        "certification growth", previous, current,
-        lambda r: bool(_rows(_map(r.get("growth")).get("period_growth"))), _growth_definitions)}
+    return {
+        "growth": _section_status(
+            "certification growth",
+            previous,
+            current,
+            lambda r: bool(_rows(_map(r.get("growth")).get("period_growth"))),
+            _growth_definitions,
+        )
+    }
 
 
-def _estimates(previous: Mapping[str, Any], current: Mapping[str, Any],
-               status: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _estimates(
+    previous: Mapping[str, Any], current: Mapping[str, Any], status: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     return _growth_estimates(previous, current) if status["growth"]["comparable"] else []
 
 
@@ -313,22 +389,25 @@ def growth_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         if _num(r.get("count_from")) is not None and _num(r.get("count_to")) is not None:
             counts = f"; {count(r['count_from'])} to {count(r['count_to'])}"
         what = str(growth.get("summed") or "exam registrations")
-        ci = (f"{LEVEL_TEXT} {pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)}"
-              if _num(r.get("ci_low")) is not None else "exact change of published totals, "
-              "no interval")
+        ci = (
+            f"{LEVEL_TEXT} {pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)}"
+            if _num(r.get("ci_low")) is not None
+            else "exact change of published totals, no interval"
+        )
         out.append(
             f"CNCF {what} {where} changed {pct(r['growth'], signed=True)} from "
             f"{r.get('from', DASH)} to {r.get('to', DASH)} ({ci}{counts}): published world "
-            "totals, so no regional certification growth can be measured.")
+            "totals, so no regional certification growth can be measured."
+        )
     return [], out
 
 
-def _summary(results: Mapping[str, Any], figures_dir: str | None,
-             context: Mapping[str, Any]) -> list[Any]:
+def _summary(
+    results: Mapping[str, Any], figures_dir: str | None, context: Mapping[str, Any]
+) -> list[Any]:
     from IPython.display import Markdown
 
     return [Markdown("## Certification counts (CNCF, world)"), show(growth_table(results))]
-
 
 
 def _check(params: Any, tables: Mapping[str, Path]) -> None:
@@ -338,21 +417,43 @@ def _check(params: Any, tables: Mapping[str, Path]) -> None:
     if tables.get("certifications") is None:
         return
     try:
-        check_counts_table(pd.read_parquet(tables["certifications"]), params.growth.group_by,
-                           params.growth.freq)
+        check_counts_table(
+            pd.read_parquet(tables["certifications"]), params.growth.group_by, params.growth.freq
+        )
     except gr.GrowthInputError as exc:
         raise InputError("growth", str(exc)) from None
 
 
 NAME = "certification_growth"
 SPEC = SectionSpec(
-    name=NAME, key="growth", title="certification growth", optional_input="certifications",
+    name=NAME,
+    key="growth",
+    title="certification growth",
+    optional_input="certifications",
     skip_reason="no certification counts (inputs.certifications: null)",
-    notebook_parameters=_notebook_parameters, merge=lambda doc: {"growth": doc},
-    default_results=_default_results, comparisons=_status, estimates=_estimates,
-    status_words={"growth": "certification growth"}, findings=growth_findings,
-    tables={"certification_growth": (("growth", "period_growth"), {
-        "group": "group", "from": "from", "to": "to", "growth_fraction": "growth",
-        "growth_ci_low_fraction": "ci_low", "growth_ci_high_fraction": "ci_high",
-        "count_from": "count_from", "count_to": "count_to", "status": "status"})},
-    summary=_summary, check=_check)
+    notebook_parameters=_notebook_parameters,
+    merge=lambda doc: {"growth": doc},
+    default_results=_default_results,
+    comparisons=_status,
+    estimates=_estimates,
+    status_words={"growth": "certification growth"},
+    findings=growth_findings,
+    tables={
+        "certification_growth": (
+            ("growth", "period_growth"),
+            {
+                "group": "group",
+                "from": "from",
+                "to": "to",
+                "growth_fraction": "growth",
+                "growth_ci_low_fraction": "ci_low",
+                "growth_ci_high_fraction": "ci_high",
+                "count_from": "count_from",
+                "count_to": "count_to",
+                "status": "status",
+            },
+        )
+    },
+    summary=_summary,
+    check=_check,
+)

@@ -56,28 +56,50 @@ class RegionalSection(Section):
         """Return the headline topic's quarterly counts per group over the window's years."""
         from marketlib.growth.quarterly import quarterly_totals
 
-        years = [int(str(v)) for col in ("from", "to") for v in self.growth.growth[col]
-                 if str(v).isdigit()]
-        return quarterly_totals(self.table, self.params.measure, self.headline_subject,
-                                self.params.group_by, self.params.china_hong_kong,
-                                min(years, default=None), max(years, default=None))
+        years = [
+            int(str(v))
+            for col in ("from", "to")
+            for v in self.growth.growth[col]
+            if str(v).isdigit()
+        ]
+        return quarterly_totals(
+            self.table,
+            self.params.measure,
+            self.headline_subject,
+            self.params.group_by,
+            self.params.china_hong_kong,
+            min(years, default=None),
+            max(years, default=None),
+        )
 
     def intro(self) -> str:
         """Return what this run measures, over which years, and the claims beside it."""
         p = self.params
-        what = (f"developers pushing to repositories tagged {prose.topic_list(p.subjects)}"
-                if p.measure == "topic_pushers" else p.measure.replace("_", " "))
-        text = (f"This run measures {what}, by {prose.geography_word(p.group_by[0])}, "
-                f"calendar years {p.start} to {p.end}"
-                + (f" and the latest {p.latest_quarters} quarters against the "
-                   f"{p.latest_quarters} before them" if p.latest_quarters else "") + ".")
+        what = (
+            f"developers pushing to repositories tagged {prose.topic_list(p.subjects)}"
+            if p.measure == "topic_pushers"
+            else p.measure.replace("_", " ")
+        )
+        text = (
+            f"This run measures {what}, by {prose.geography_word(p.group_by[0])}, "
+            f"calendar years {p.start} to {p.end}"
+            + (
+                f" and the latest {p.latest_quarters} quarters against the "
+                f"{p.latest_quarters} before them"
+                if p.latest_quarters
+                else ""
+            )
+            + "."
+        )
         a = self.article_growth
         if a is not None and len(a):
             claims = ", ".join(f"{r.region} {r.growth:+.0%}" for r in a.itertuples())
-            text += (f" The audited article claims regional **certification** growth of "
-                     f"{claims} ({int(a['period_from'].iloc[0])} to "
-                     f"{int(a['period_to'].iloc[0])}), with no source, base counts or "
-                     "definition: the proxy is set beside it.")
+            text += (
+                f" The audited article claims regional **certification** growth of "
+                f"{claims} ({int(a['period_from'].iloc[0])} to "
+                f"{int(a['period_to'].iloc[0])}), with no source, base counts or "
+                "definition: the proxy is set beside it."
+            )
         else:
             text += " No article claims are set beside it in this run."
         return text
@@ -96,9 +118,11 @@ class RegionalSection(Section):
             "regional": self.growth.to_results(),
             "measure": self.growth.measure,
             "composition": self.growth.composition,
-            "proxy_note": ("developer activity on GitHub (Innovation Graph), a proxy for "
-                           "interest in a technology: pushers to tagged repositories are not "
-                           "certificates"),
+            "proxy_note": (
+                "developer activity on GitHub (Innovation Graph), a proxy for "
+                "interest in a technology: pushers to tagged repositories are not "
+                "certificates"
+            ),
             "developers": [] if self.developers is None else self.developers.to_results(),
             "trend": json.loads(self.growth.trend.to_json(orient="records")),
             "dispersion": self.growth.dispersion,
@@ -109,9 +133,9 @@ class RegionalSection(Section):
         }
 
 
-
-def run_regional(params: RegionalParams, article_growth_path: str | Path | None = None,
-                 as_of: str | None = None) -> RegionalSection:
+def run_regional(
+    params: RegionalParams, article_growth_path: str | Path | None = None, as_of: str | None = None
+) -> RegionalSection:
     """Read the clean counts table ``params.counts_path`` and estimate regional growth.
 
     The main measure (``topic_pushers`` on the chosen topics by default) over a constant set of
@@ -131,13 +155,20 @@ def run_regional(params: RegionalParams, article_growth_path: str | Path | None 
     except ValueError as exc:
         raise gr.GrowthInputError(f"regional window: {exc}") from None
     params = params.model_copy(update={"start": start, "end": end})
-    common = dict(group_by=params.group_by, years=params.years,
-                  latest_quarters=params.latest_quarters, composition=params.composition,
-                  china_hong_kong=params.china_hong_kong, ci_level=params.ci_level)
+    common = dict(
+        group_by=params.group_by,
+        years=params.years,
+        latest_quarters=params.latest_quarters,
+        composition=params.composition,
+        china_hong_kong=params.china_hong_kong,
+        ci_level=params.ci_level,
+    )
     growth = gr.regional_growth(table, params.measure, params.subjects, **common)
-    developers = (gr.regional_growth(table, "developers", None, **common)
-                  if params.measure != "developers"
-                  and "developers" in set(table["measure"].dropna()) else None)
+    developers = (
+        gr.regional_growth(table, "developers", None, **common)
+        if params.measure != "developers" and "developers" in set(table["measure"].dropna())
+        else None
+    )
     growth.notes[:0] = window_notes
     article = read_reference_table(article_growth_path) if article_growth_path else None
     section = RegionalSection(params, table, provenance, growth, developers, article)
@@ -145,9 +176,9 @@ def run_regional(params: RegionalParams, article_growth_path: str | Path | None 
     return section
 
 
-
-def hong_kong_sensitivity(section: RegionalSection, common: dict[str, Any]
-                          ) -> dict[str, Any] | None:
+def hong_kong_sensitivity(
+    section: RegionalSection, common: dict[str, Any]
+) -> dict[str, Any] | None:
     """Return the China/Hong Kong rule's effect: the affected group, both results side by side.
 
     Under ``combine`` (or ``exclude``) China and Hong Kong leave every window where China is
@@ -165,16 +196,22 @@ def hong_kong_sensitivity(section: RegionalSection, common: dict[str, Any]
     main = main[(main[geo] == group) & (main["subject"] == subject)]
     keep = main.iloc[0:0]
     if p.china_hong_kong != "keep":
-        alt = gr.regional_growth(section.table, p.measure, [subject],
-                                 **{**common, "china_hong_kong": "keep"})
+        alt = gr.regional_growth(
+            section.table, p.measure, [subject], **{**common, "china_hong_kong": "keep"}
+        )
         keep = alt.growth[alt.growth[geo] == group]
 
     def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         cols = ["from", "to", "growth", "ci_low", "ci_high", "economies"]
         return json.loads(frame[[c for c in cols if c in frame]].to_json(orient="records"))
 
-    return {"rule": p.china_hong_kong, "group": group, "subject": subject,
-            "rows": rows(main), "keep_rows": rows(keep)}
+    return {
+        "rule": p.china_hong_kong,
+        "group": group,
+        "subject": subject,
+        "rows": rows(main),
+        "keep_rows": rows(keep),
+    }
 
 
 def headline_regional(results: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -183,14 +220,15 @@ def headline_regional(results: Mapping[str, Any] | None) -> list[dict[str, Any]]
     if not rows:
         return []
     first = rows[0]
-    return [r for r in rows if r.get("measure") == first.get("measure")
-            and r.get("subject") == first.get("subject")]
-
+    return [
+        r
+        for r in rows
+        if r.get("measure") == first.get("measure") and r.get("subject") == first.get("subject")
+    ]
 
 
 def _comparisons(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return list(dict.fromkeys((str(r.get("from")), str(r.get("to"))) for r in rows))
-
 
 
 def topics_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -213,15 +251,22 @@ def topics_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     cols = ["Region", *[f"{topic_name(s)}, {latest[0]} to {latest[1]}" for s in subjects]]
     table: dict[str, dict[str, str]] = {}
     for r in rows:
-        if r.get("measure") != measure or (str(r.get("from")), str(r.get("to"))) != latest \
-                or r.get("subject") not in subjects:
+        if (
+            r.get("measure") != measure
+            or (str(r.get("from")), str(r.get("to"))) != latest
+            or r.get("subject") not in subjects
+        ):
             continue
         reg = _text(r.get("region"))
-        cell = (f"{pct(r.get('growth'), signed=True)} "
-                f"({pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)})"
-                if _num(r.get("growth")) is not None else DASH)
+        cell = (
+            f"{pct(r.get('growth'), signed=True)} "
+            f"({pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)})"
+            if _num(r.get("growth")) is not None
+            else DASH
+        )
         table.setdefault(reg, {"Region": reg})[
-            f"{topic_name(r.get('subject'))}, {latest[0]} to {latest[1]}"] = cell
+            f"{topic_name(r.get('subject'))}, {latest[0]} to {latest[1]}"
+        ] = cell
     return _frame(list(table.values()), cols)
 
 
@@ -249,8 +294,12 @@ def regional_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     years = [c for c in comps if c[0].isdigit() and c[1].isdigit()]
     latest_year = years[-1] if years else comps[-1]
     label = {c: f"{c[0]} to {c[1]}" for c in comps}
-    cols = ["Region", *[label[c] for c in comps],
-            f"Relative to all developers, {label[latest_year]}", "Economies"]
+    cols = [
+        "Region",
+        *[label[c] for c in comps],
+        f"Relative to all developers, {label[latest_year]}",
+        "Economies",
+    ]
     by_region: dict[str, dict[str, Any]] = {}
     for r in rows:
         reg = _text(r.get("region"))
@@ -258,38 +307,54 @@ def regional_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         c = (str(r.get("from")), str(r.get("to")))
         if c not in label:
             continue
-        item[label[c]] = (pct_ci(r.get("growth"), r.get("ci_low"), r.get("ci_high"))
-                          if _num(r.get("growth")) is not None else "not estimated")
+        item[label[c]] = (
+            pct_ci(r.get("growth"), r.get("ci_low"), r.get("ci_high"))
+            if _num(r.get("growth")) is not None
+            else "not estimated"
+        )
         if c == latest_year:
-            item[cols[-2]] = pct_ci(r.get("share_growth"), r.get("share_ci_low"),
-                                    r.get("share_ci_high"))
+            item[cols[-2]] = pct_ci(
+                r.get("share_growth"), r.get("share_ci_low"), r.get("share_ci_high")
+            )
             econ = r.get("economies") or []
-            item["Economies"] = (", ".join(econ) if len(econ) <= 4
-                                 else f"{len(econ)} ({', '.join(econ[:3])}, ...)")
+            item["Economies"] = (
+                ", ".join(econ) if len(econ) <= 4 else f"{len(econ)} ({', '.join(econ[:3])}, ...)"
+            )
             item["_sort"] = -(_num(r.get("growth")) or 0.0)
     out = sorted(by_region.values(), key=lambda r: r["_sort"])
     return _frame([{k: v for k, v in r.items() if k != "_sort"} for r in out], cols)
 
 
-REGIONAL_DEFINITIONS = ("measure", "subjects", "group_by", "freq", "start", "end",
-                        "latest_quarters", "composition", "china_hong_kong")
-
+REGIONAL_DEFINITIONS = (
+    "measure",
+    "subjects",
+    "group_by",
+    "freq",
+    "start",
+    "end",
+    "latest_quarters",
+    "composition",
+    "china_hong_kong",
+)
 
 
 def _regional_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
     par = _params(results, "regional")
     out: dict[str, Any] = {"scheme": _scheme(results)}
     out.update({k: par[k] for k in REGIONAL_DEFINITIONS if k in par})
-    comps = sorted({str(r.get("composition")) for r in _rows(results.get("regional"))
-                    if r.get("composition") is not None})
+    comps = sorted(
+        {
+            str(r.get("composition"))
+            for r in _rows(results.get("regional"))
+            if r.get("composition") is not None
+        }
+    )
     if comps and "composition" not in out:
         out["composition"] = comps[0] if len(comps) == 1 else comps
     return out
 
 
-
 _GEO = ("region", "subregion", "country_iso3")
-
 
 
 def _measure_text(measure: Any, subject: Any) -> str:
@@ -298,20 +363,21 @@ def _measure_text(measure: Any, subject: Any) -> str:
     return str(measure or "activity").replace("_", " ")
 
 
-
 def _regional_key(r: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     fields: dict[str, Any] = {"measure": r.get("measure"), "subject": r.get("subject")}
     fields.update({g: r.get(g) for g in _GEO if g in r})
     fields.update({"from": r.get("from"), "to": r.get("to")})
     where = " | ".join(str(r.get(g)) for g in _GEO if g in r) or "all"
-    text = (f"{where}: {_measure_text(r.get('measure'), r.get('subject'))} "
-            f"{r.get('from')} to {r.get('to')}")
+    text = (
+        f"{where}: {_measure_text(r.get('measure'), r.get('subject'))} "
+        f"{r.get('from')} to {r.get('to')}"
+    )
     return text, fields
 
 
-
-def _regional_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
-                        ) -> list[dict[str, Any]]:
+def _regional_estimates(
+    previous: Mapping[str, Any], current: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     lo_ = _level({}, _params(previous, "regional"))
     ln_ = _level({}, _params(current, "regional"))
     old = {_regional_key(r)[0]: r for r in _rows(previous.get("regional"))}
@@ -321,11 +387,26 @@ def _regional_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
         if k not in old:
             continue
         where = " | ".join(str(r.get(g)) for g in _GEO if g in r) or "All regions"
-        label = (f"{where}'s growth in {_measure_text(r.get('measure'), r.get('subject'))}, "
-                 f"{r.get('from')} to {r.get('to')},")
-        out.append(_estimate("regional", k, "growth", label, old[k], r,
-                             ("growth", "ci_low", "ci_high"), "log1p", lo_, ln_, "growth",
-                             fields))
+        label = (
+            f"{where}'s growth in {_measure_text(r.get('measure'), r.get('subject'))}, "
+            f"{r.get('from')} to {r.get('to')},"
+        )
+        out.append(
+            _estimate(
+                "regional",
+                k,
+                "growth",
+                label,
+                old[k],
+                r,
+                ("growth", "ci_low", "ci_high"),
+                "log1p",
+                lo_,
+                ln_,
+                "growth",
+                fields,
+            )
+        )
     return out
 
 
@@ -333,34 +414,50 @@ def _regional_estimates(previous: Mapping[str, Any], current: Mapping[str, Any]
 
 
 def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dict[str, Any]:
-    return {**params.regional.to_dict(), "counts_path": str(data["tables"]["activity"]),
-            "article_growth_path": optional(data["files"]["claims_growth"]),
-            "as_of": params.run_date().isoformat(),
-            "results_path": results_path(out, NAME), "figures_dir": str(out / "figures")}
+    return {
+        **params.regional.to_dict(),
+        "counts_path": str(data["tables"]["activity"]),
+        "article_growth_path": optional(data["files"]["claims_growth"]),
+        "as_of": params.run_date().isoformat(),
+        "results_path": results_path(out, NAME),
+        "figures_dir": str(out / "figures"),
+    }
 
 
 def _merge(doc: dict[str, Any] | None) -> dict[str, Any]:
-    return {"regional": doc["regional"] if doc else None,
-            "regional_detail": ({k: v for k, v in doc.items() if k != "regional"}
-                                if doc else None)}
+    return {
+        "regional": doc["regional"] if doc else None,
+        "regional_detail": ({k: v for k, v in doc.items() if k != "regional"} if doc else None),
+    }
 
 
-def _default_results(defaults: Any, processed: Path, raw: Path, seed: int,
-                     earlier: Mapping[str, Any]) -> dict[str, Any] | None:
+def _default_results(
+    defaults: Any, processed: Path, raw: Path, seed: int, earlier: Mapping[str, Any]
+) -> dict[str, Any] | None:
     if not (processed / "activity.parquet").is_file():
         return None
-    return run_regional(defaults.regional.model_copy(update={
-        "counts_path": str(processed / "activity.parquet"), "seed": seed})).to_results()
+    return run_regional(
+        defaults.regional.model_copy(
+            update={"counts_path": str(processed / "activity.parquet"), "seed": seed}
+        )
+    ).to_results()
 
 
 def _status(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
-    return {"regional": _section_status("regional growth", previous, current,
-                                        lambda r: bool(_rows(r.get("regional"))),
-                                        _regional_definitions)}
+    return {
+        "regional": _section_status(
+            "regional growth",
+            previous,
+            current,
+            lambda r: bool(_rows(r.get("regional"))),
+            _regional_definitions,
+        )
+    }
 
 
-def _estimates(previous: Mapping[str, Any], current: Mapping[str, Any],
-               status: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _estimates(
+    previous: Mapping[str, Any], current: Mapping[str, Any], status: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     return _regional_estimates(previous, current) if status["regional"]["comparable"] else []
 
 
@@ -374,56 +471,79 @@ def regional_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]
     first = regional[0]
     measure = _measure_label(first.get("measure"), first.get("subject"))
     latest = years[-1]
-    same = [r for r in regional if (str(r.get("from")), str(r.get("to"))) == latest
-            and _num(r.get("growth")) is not None]
+    same = [
+        r
+        for r in regional
+        if (str(r.get("from")), str(r.get("to"))) == latest and _num(r.get("growth")) is not None
+    ]
     same.sort(key=lambda r: -(_num(r.get("growth")) or 0))
-    parts = [f"{r.get('region', DASH)} {pct(r['growth'], signed=True)} ({LEVEL_TEXT} "
-             f"{pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)}; "
-             f"{_plural(len(r.get('economies') or []), 'economy', 'economies')})"
-             for r in same[:5]]
+    parts = [
+        f"{r.get('region', DASH)} {pct(r['growth'], signed=True)} ({LEVEL_TEXT} "
+        f"{pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)}; "
+        f"{_plural(len(r.get('economies') or []), 'economy', 'economies')})"
+        for r in same[:5]
+    ]
     if parts:
         out.append(
             f"Regional activity, a proxy and not certifications: {measure} (GitHub "
-            f"Innovation Graph), {latest[0]} to {latest[1]}: " + "; ".join(parts) + ".")
-    early = [r for r in regional if (str(r.get("from")), str(r.get("to"))) == years[0]
-             and _num(r.get("growth")) is not None]
+            f"Innovation Graph), {latest[0]} to {latest[1]}: " + "; ".join(parts) + "."
+        )
+    early = [
+        r
+        for r in regional
+        if (str(r.get("from")), str(r.get("to"))) == years[0] and _num(r.get("growth")) is not None
+    ]
     if len(years) > 1 and early:
         lo = min(early, key=lambda r: r["growth"])
         hi = max(early, key=lambda r: r["growth"])
-        claimed = [c for c in _rows(results.get("claims")) if c.get("check") == "data_growth"
-                   and _num(c.get("value")) is not None
-                   and (str(c.get("period_from")), str(c.get("period_to"))) == years[0]]
+        claimed = [
+            c
+            for c in _rows(results.get("claims"))
+            if c.get("check") == "data_growth"
+            and _num(c.get("value")) is not None
+            and (str(c.get("period_from")), str(c.get("period_to"))) == years[0]
+        ]
         which = ""
         if claimed:  # the audited claims of these years, as the run read them
             vals = sorted(float(c["value"]) for c in claimed)
-            which = (f", the years of the audited regional growth claims "
-                     f"({pct(vals[0], signed=True)} to {pct(vals[-1], signed=True)} "
-                     "certifications, no source)")
+            which = (
+                f", the years of the audited regional growth claims "
+                f"({pct(vals[0], signed=True)} to {pct(vals[-1], signed=True)} "
+                "certifications, no source)"
+            )
         out.append(
             f"In {years[0][0]} to {years[0][1]}{which}, this activity grew "
             f"{pct(lo['growth'], signed=True)} ({lo.get('region')}) to "
-            f"{pct(hi['growth'], signed=True)} ({hi.get('region')}).")
+            f"{pct(hi['growth'], signed=True)} ({hi.get('region')})."
+        )
     return [], out
 
 
-def _summary(results: Mapping[str, Any], figures_dir: str | None,
-             context: Mapping[str, Any]) -> list[Any]:
+def _summary(
+    results: Mapping[str, Any], figures_dir: str | None, context: Mapping[str, Any]
+) -> list[Any]:
     from IPython.display import Markdown
 
     from marketlib import figures, prose
 
-    out: list[Any] = [Markdown("## Developer activity by region (a proxy, not certificates)"),
-                      show(regional_table(results))]
+    out: list[Any] = [
+        Markdown("## Developer activity by region (a proxy, not certificates)"),
+        show(regional_table(results)),
+    ]
     if len(prose.regional_subjects(results)) > 1:
-        out += [Markdown("Every topic of this run, the latest calendar years (growth, 95% CI):"),
-                show(topics_table(results))]
+        out += [
+            Markdown("Every topic of this run, the latest calendar years (growth, 95% CI):"),
+            show(topics_table(results)),
+        ]
     if results.get("regional"):
-        fig = figures.regional_growth(pd.DataFrame(results["regional"]), context.get("article"),
-                                      prose.regional_subjects(results)[0])
+        fig = figures.regional_growth(
+            pd.DataFrame(results["regional"]),
+            context.get("article"),
+            prose.regional_subjects(results)[0],
+        )
         figures.save(fig, figures_dir, "summary_regional_growth")
         out.append(fig)
     return out
-
 
 
 def _check(params: Any, tables: Mapping[str, Path]) -> None:
@@ -431,23 +551,49 @@ def _check(params: Any, tables: Mapping[str, Path]) -> None:
     if tables.get("activity") is None:
         return
     try:
-        gr.check_measure(pd.read_parquet(tables["activity"]), params.regional.measure,
-                         params.regional.subjects, params.regional.group_by)
+        gr.check_measure(
+            pd.read_parquet(tables["activity"]),
+            params.regional.measure,
+            params.regional.subjects,
+            params.regional.group_by,
+        )
     except gr.GrowthInputError as exc:
         raise InputError("regional", str(exc)) from None
 
 
 NAME = "regional_growth"
 SPEC = SectionSpec(
-    name=NAME, key="regional", title="regional growth", optional_input="activity",
+    name=NAME,
+    key="regional",
+    title="regional growth",
+    optional_input="activity",
     reads=("activity",),
     skip_reason="no developer-activity files (inputs.activity: null)",
-    notebook_parameters=_notebook_parameters, merge=_merge, default_results=_default_results,
-    comparisons=_status, estimates=_estimates, status_words={"regional": "regional growth"},
+    notebook_parameters=_notebook_parameters,
+    merge=_merge,
+    default_results=_default_results,
+    comparisons=_status,
+    estimates=_estimates,
+    status_words={"regional": "regional growth"},
     findings=regional_findings,
-    tables={"regional_growth": (("regional",), {
-        "region": "region", "subregion": "subregion", "measure": "measure",
-        "subject": "subject", "from": "from", "to": "to", "growth_fraction": "growth",
-        "growth_ci_low_fraction": "ci_low", "growth_ci_high_fraction": "ci_high",
-        "share_growth_fraction": "share_growth", "economies": "economies"})},
-    summary=_summary, check=_check)
+    tables={
+        "regional_growth": (
+            ("regional",),
+            {
+                "region": "region",
+                "subregion": "subregion",
+                "measure": "measure",
+                "subject": "subject",
+                "from": "from",
+                "to": "to",
+                "growth_fraction": "growth",
+                "growth_ci_low_fraction": "ci_low",
+                "growth_ci_high_fraction": "ci_high",
+                "share_growth_fraction": "share_growth",
+                "economies": "economies",
+            },
+        )
+    },
+    summary=_summary,
+    check=_check,
+)

@@ -17,9 +17,13 @@ from marketlib.sections.base import load_json
 from marketlib.sections.registry import SECTIONS
 
 
-def summary_results(results_paths: Mapping[str, str | None] | None = None,
-                    as_of: str | None = None, processed: str | Path | None = None,
-                    raw: str | Path | None = None, seed: int = 0) -> dict[str, Any]:
+def summary_results(
+    results_paths: Mapping[str, str | None] | None = None,
+    as_of: str | None = None,
+    processed: str | Path | None = None,
+    raw: str | Path | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Return the sections the summary page shows, as one results document.
 
     ``results_paths`` maps a section's key to the results file its notebook wrote; a section
@@ -35,14 +39,23 @@ def summary_results(results_paths: Mapping[str, str | None] | None = None,
     defaults = default_report_params()
     proc = Path(processed) if processed is not None else processed_dir()
     rawp = Path(raw) if raw is not None else raw_dir()
-    out: dict[str, Any] = {"run": {"schema_version": SCHEMA_VERSION, "as_of": as_of,
-                                   "params": defaults.to_dict(),
-                                   "rates_source": "the aijobs.net salary survey"}}
+    out: dict[str, Any] = {
+        "run": {
+            "schema_version": SCHEMA_VERSION,
+            "as_of": as_of,
+            "params": defaults.to_dict(),
+            "rates_source": "the aijobs.net salary survey",
+        }
+    }
     for spec in SECTIONS:
         path = given.get(spec.key)
-        doc = (load_json(path) if path
-               else spec.default_results(defaults, proc, rawp, seed, out)
-               if spec.default_results else None)
+        doc = (
+            load_json(path)
+            if path
+            else spec.default_results(defaults, proc, rawp, seed, out)
+            if spec.default_results
+            else None
+        )
         out.update(spec.merge(doc) if spec.merge else {spec.key: doc})
     return out
 
@@ -66,7 +79,7 @@ def key_findings(results: Mapping[str, Any] | None, max_sentences: int = 8) -> l
             lead += a
             others += b
     head = lead[:3] + _changes_sentence(results)
-    return head + others[:max(0, max_sentences - len(head))]
+    return head + others[: max(0, max_sentences - len(head))]
 
 
 def _changes_sentence(results: Mapping[str, Any]) -> list[str]:
@@ -85,27 +98,32 @@ def _changes_sentence(results: Mapping[str, Any]) -> list[str]:
     prev = changes.get("previous")
     prev_as_of = prev.get("as_of") if isinstance(prev, Mapping) else None
     since = f" (as of {prev_as_of})" if prev_as_of else ""
-    parts = [f"{n_changed} changed beyond their uncertainty",
-             f"{n_within} moved within it"]
+    parts = [f"{n_changed} changed beyond their uncertainty", f"{n_within} moved within it"]
     if n_untestable:
         parts.append(f"{n_untestable} could not be tested (no interval in one of the runs)")
-    return [f"Since the previous report{since}, of {len(est)} estimates compared: "
-            + ", ".join(parts[:-1]) + " and " + parts[-1] + "."]
+    return [
+        f"Since the previous report{since}, of {len(est)} estimates compared: "
+        + ", ".join(parts[:-1])
+        + " and "
+        + parts[-1]
+        + "."
+    ]
 
 
-def summary_blocks(results: Mapping[str, Any], figures_dir: str | None = None,
-                   article: Any = None) -> list[Any]:
+def summary_blocks(
+    results: Mapping[str, Any], figures_dir: str | None = None, article: Any = None
+) -> list[Any]:
     """Return every section's block of the summary page (headings, tables, figures)."""
     from IPython.display import Markdown
 
-    skipped = ((results.get("run") or {}).get("skipped") or {}) if isinstance(
-        results, Mapping) else {}
+    skipped = (
+        ((results.get("run") or {}).get("skipped") or {}) if isinstance(results, Mapping) else {}
+    )
     out: list[Any] = []
     for spec in SECTIONS:
         if spec.name in skipped:  # one line, not an empty table under a heading
             title = spec.title[:1].upper() + spec.title[1:]
-            out.append(Markdown(f"## {title}\n\n*Not part of this run: "
-                                f"{skipped[spec.name]}.*"))
+            out.append(Markdown(f"## {title}\n\n*Not part of this run: {skipped[spec.name]}.*"))
         elif spec.summary is not None:
             out += spec.summary(results, figures_dir, {"article": article})
     return out

@@ -32,15 +32,20 @@ NAME = "triangulation"
 NEEDS = (arbitrage_section.NAME, regional_section.NAME, claims_section.NAME)
 _SPECS = (arbitrage_section.SPEC, regional_section.SPEC, claims_section.SPEC)
 #: The clean tables it reads: (parameter, table).
-TABLES = (("pay_bands_path", "pay_bands"), ("adoption_path", "adoption"),
-          ("demand_path", "demand"))
+TABLES = (("pay_bands_path", "pay_bands"), ("adoption_path", "adoption"), ("demand_path", "demand"))
 #: Each source's name for people (the columns of the claims table).
-SOURCE_NAMES = {"innovation_graph": "activity proxy",
-                "kaggle": "Kaggle survey", "indeed": "Indeed postings",
-                "cncf_surveys": "CNCF surveys"}
+SOURCE_NAMES = {
+    "innovation_graph": "activity proxy",
+    "kaggle": "Kaggle survey",
+    "indeed": "Indeed postings",
+    "cncf_surveys": "CNCF surveys",
+}
 #: Verdicts of the exact series and the agreement rule, for people.
-_MORE_VERDICTS = {"direction_agrees": "same direction", "direction_disagrees":
-                  "opposite direction", "uninformative": "cannot tell"}
+_MORE_VERDICTS = {
+    "direction_agrees": "same direction",
+    "direction_disagrees": "opposite direction",
+    "uninformative": "cannot tell",
+}
 
 
 @dataclass
@@ -57,14 +62,18 @@ class TriangulationSection(Section):
 
 def _read_table(path: str | None, table: str) -> pd.DataFrame:
     if path is None or not Path(path).is_file():
-        raise InputError(path or f"{table}_path", f"no clean {table} table (run `make "
-                         f"clean-sources`, or `marketlib clean {table} ...`)")
+        raise InputError(
+            path or f"{table}_path",
+            f"no clean {table} table (run `make clean-sources`, or `marketlib clean {table} ...`)",
+        )
     return pd.read_parquet(path)
 
 
-def run_triangulation(params: TriangulationParams,
-                      earlier: Mapping[str, Any] | None = None,
-                      compute_missing: bool = True) -> TriangulationSection:
+def run_triangulation(
+    params: TriangulationParams,
+    earlier: Mapping[str, Any] | None = None,
+    compute_missing: bool = True,
+) -> TriangulationSection:
     """Confront the run's claims and pay ratios with the independent sources.
 
     ``earlier`` holds results already merged (the summary page's); a section's results path
@@ -74,20 +83,25 @@ def run_triangulation(params: TriangulationParams,
     """
     tables = {t: _read_table(getattr(params, p), t) for p, t in TABLES}
     results: dict[str, Any] = dict(earlier or {})
-    given = {arbitrage_section.NAME: params.arbitrage_results_path,
-             regional_section.NAME: params.regional_results_path,
-             claims_section.NAME: params.claims_results_path}
+    given = {
+        arbitrage_section.NAME: params.arbitrage_results_path,
+        regional_section.NAME: params.regional_results_path,
+        claims_section.NAME: params.claims_results_path,
+    }
     for spec in _SPECS:
         if given[spec.name]:
             results.update(spec.merge(load_json(given[spec.name])))  # type: ignore[misc]
     if compute_missing:
         results = _with_defaults(results, params)
     if not isinstance(results.get("arbitrage"), Mapping):
-        raise InputError("arbitrage_results_path", "the triangulation needs the pay ratios "
-                                                   "of the arbitrage section")
+        raise InputError(
+            "arbitrage_results_path",
+            "the triangulation needs the pay ratios of the arbitrage section",
+        )
     results = {k: v for k, v in results.items() if v is not None}
-    doc = triangulate(results, tables["pay_bands"], tables["adoption"], tables["demand"],
-                      params.ci_level)
+    doc = triangulate(
+        results, tables["pay_bands"], tables["adoption"], tables["demand"], params.ci_level
+    )
     return TriangulationSection(params, {**doc, "pay_source": params.rates_source})
 
 
@@ -106,6 +120,7 @@ def _with_defaults(results: dict[str, Any], params: TriangulationParams) -> dict
 
 
 # --- tables for people -------------------------------------------------------------------------
+
 
 def _verdict_words(v: Any) -> str:
     s = str(v)
@@ -137,8 +152,9 @@ def sources_claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         notes = r.get("notes") or {}
         row = {"Claim": str(r.get("text") or r.get("id")), "Combined": str(r.get("combined"))}
         for s in sources:
-            row[names.get(s, s)] = (_verdict_words(v[s]) if s in v
-                                           else "cannot speak to it" if s in notes else DASH)
+            row[names.get(s, s)] = (
+                _verdict_words(v[s]) if s in v else "cannot speak to it" if s in notes else DASH
+            )
         out.append(row)
     return _frame(out, cols)
 
@@ -148,28 +164,50 @@ def pay_sources_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     doc = _section(results, NAME) or {}
     base = str(doc.get("base") or "the base")
     own, level = pay_label(doc), _level(doc)
-    cols = ["Region", f"{own} ratio to {base} ({level})", f"{own} n",
-            f"Kaggle ratio to {base} ({level})", "Kaggle n (countries)",
-            f"{own} ÷ Kaggle ({level})", "Verdict"]
+    cols = [
+        "Region",
+        f"{own} ratio to {base} ({level})",
+        f"{own} n",
+        f"Kaggle ratio to {base} ({level})",
+        "Kaggle n (countries)",
+        f"{own} ÷ Kaggle ({level})",
+        "Verdict",
+    ]
     out = []
     for r in _rows(doc.get("pay")):
-        out.append(dict(zip(cols, [
-            str(r.get("group")),
-            ratio_ci(r.get("pay_ratio"), r.get("pay_ci_low"), r.get("pay_ci_high")),
-            count(r.get("pay_n")),
-            ratio_ci(r.get("kaggle_ratio"), r.get("kaggle_ci_low"), r.get("kaggle_ci_high")),
-            f"{count(r.get('kaggle_n'))} ({count(r.get('kaggle_countries'))})",
-            ratio_ci(r.get("ratio_of_ratios"), r.get("ror_ci_low"), r.get("ror_ci_high"))
-            if r.get("ror_ci_low") is not None else DASH,
-            str(r.get("consistency"))], strict=True)))
+        out.append(
+            dict(
+                zip(
+                    cols,
+                    [
+                        str(r.get("group")),
+                        ratio_ci(r.get("pay_ratio"), r.get("pay_ci_low"), r.get("pay_ci_high")),
+                        count(r.get("pay_n")),
+                        ratio_ci(
+                            r.get("kaggle_ratio"), r.get("kaggle_ci_low"), r.get("kaggle_ci_high")
+                        ),
+                        f"{count(r.get('kaggle_n'))} ({count(r.get('kaggle_countries'))})",
+                        ratio_ci(
+                            r.get("ratio_of_ratios"), r.get("ror_ci_low"), r.get("ror_ci_high")
+                        )
+                        if r.get("ror_ci_low") is not None
+                        else DASH,
+                        str(r.get("consistency")),
+                    ],
+                    strict=True,
+                )
+            )
+        )
     return _frame(out, cols)
 
 
 def _share_cell(r: Mapping[str, Any]) -> str:
     if not r.get("reported"):
         return f"n = {count(r.get('n'))}, too few"
-    return (f"{pct(r.get('share'), digits=1)} ({pct(r.get('ci_low'), digits=1)[:-1]}-"
-            f"{pct(r.get('ci_high'), digits=1)}), n = {count(r.get('n'))}")
+    return (
+        f"{pct(r.get('share'), digits=1)} ({pct(r.get('ci_low'), digits=1)[:-1]}-"
+        f"{pct(r.get('ci_high'), digits=1)}), n = {count(r.get('n'))}"
+    )
 
 
 def adoption_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -202,21 +240,40 @@ def _software_cell(r: Mapping[str, Any]) -> str:
     return text
 
 
-def demand_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
-    """Return each country's AI share of postings, its change, and the other series."""
+def demand_table(results: Mapping[str, Any] | None, latest: bool = False) -> pd.DataFrame:
+    """Return each country's AI share of postings, its change, and the other series.
+
+    ``latest``: only the latest pair of years (the summary page's table).
+    """
     rows = _rows((_section(results, NAME) or {}).get("demand"))
+    if latest and rows:
+        last = max((int(r["from"]), int(r["to"])) for r in rows)
+        rows = [r for r in rows if (int(r["from"]), int(r["to"])) == last]
     out = []
     for r in rows:
         change = r.get("ai_share_change")
-        out.append({
-            "Country": str(r.get("country_iso3")), "Years": f"{r.get('from')}-{r.get('to')}",
-            "AI share of postings": f"{pct(r.get('ai_share_from'), digits=2)} → "
-                                    f"{pct(r.get('ai_share_to'), digits=2)}",
-            "Change (points)": DASH if change is None else f"{change * 100:+.2f}",
-            "Software Development postings": _software_cell(r),
-            "Posted-wage growth": pct(r.get("wage_growth_yoy"), digits=1)})
-    return _frame(out, ["Country", "Years", "AI share of postings", "Change (points)",
-                        "Software Development postings", "Posted-wage growth"])
+        out.append(
+            {
+                "Country": str(r.get("country_iso3")),
+                "Years": f"{r.get('from')}-{r.get('to')}",
+                "AI share of postings": f"{pct(r.get('ai_share_from'), digits=2)} → "
+                f"{pct(r.get('ai_share_to'), digits=2)}",
+                "Change (points)": DASH if change is None else f"{change * 100:+.2f}",
+                "Software Development postings": _software_cell(r),
+                "Posted-wage growth": pct(r.get("wage_growth_yoy"), digits=1),
+            }
+        )
+    return _frame(
+        out,
+        [
+            "Country",
+            "Years",
+            "AI share of postings",
+            "Change (points)",
+            "Software Development postings",
+            "Posted-wage growth",
+        ],
+    )
 
 
 def _and(words: list[str]) -> str:
@@ -226,8 +283,7 @@ def _and(words: list[str]) -> str:
 def triangulation_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Return where the two pay surveys agree and where not, with the numbers of each miss."""
     doc = _section(results, NAME) or {}
-    pay = [r for r in _rows(doc.get("pay")) if r.get("consistency") in ("consistent",
-                                                                        "disagree")]
+    pay = [r for r in _rows(doc.get("pay")) if r.get("consistency") in ("consistent", "disagree")]
     if not pay:
         return [], []
     level, own = _level(doc), pay_label(doc)
@@ -235,29 +291,52 @@ def triangulation_findings(results: Mapping[str, Any]) -> tuple[list[str], list[
     differ = [r for r in pay if r["consistency"] == "disagree"]
     parts = [f"agree for {_and(agree)}"] if agree else []
     if differ:
-        parts.append("disagree for " + _and([
-            f"{r['group']} ({own} {r['pay_ratio']:.2f}, {level} "
-            f"{r['pay_ci_low']:.2f}-{r['pay_ci_high']:.2f}, n = {count(r['pay_n'])}; "
-            f"Kaggle {r['kaggle_ratio']:.2f}, {r['kaggle_ci_low']:.2f}-"
-            f"{r['kaggle_ci_high']:.2f}, n = {count(r['kaggle_n'])})" for r in differ]))
-    return [], [f"{own} and the Kaggle survey on the typical country's pay relative to "
-                f"{doc.get('base', 'the base')}: they {', and '.join(parts)}."]
+        parts.append(
+            "disagree for "
+            + _and(
+                [
+                    f"{r['group']} ({own} {r['pay_ratio']:.2f}, {level} "
+                    f"{r['pay_ci_low']:.2f}-{r['pay_ci_high']:.2f}, n = {count(r['pay_n'])}; "
+                    f"Kaggle {r['kaggle_ratio']:.2f}, {r['kaggle_ci_low']:.2f}-"
+                    f"{r['kaggle_ci_high']:.2f}, n = {count(r['kaggle_n'])})"
+                    for r in differ
+                ]
+            )
+        )
+    return [], [
+        f"{own} and the Kaggle survey on the typical country's pay relative to "
+        f"{doc.get('base', 'the base')}: they {', and '.join(parts)}."
+    ]
 
 
-def _summary(results: Mapping[str, Any], figures_dir: str | None,
-             context: Mapping[str, Any]) -> list[Any]:
+def _summary(
+    results: Mapping[str, Any], figures_dir: str | None, context: Mapping[str, Any]
+) -> list[Any]:
     from IPython.display import Markdown
 
     doc = _section(results, NAME) or {}
-    return [Markdown("## What the independent sources say\n\nEach pay and regional-growth "
-                     "claim against every source that can speak to it (docs/methods.md#s12-5)."),
-            show(sources_claims_table(results)),
-            Markdown(f"Pay from two sources. Kaggle: {doc.get('kaggle_population', '')}. "
-                     f"{pay_label(doc)}: {doc.get('pay_population', '')}."),
-            show(pay_sources_table(results)),
-            Markdown("Organizations running Kubernetes in production (CNCF survey "
-                     f"respondents, a self-selected sample; Wilson {_level(doc)})."),
-            show(adoption_table(results))]
+    return [
+        Markdown(
+            "## What the independent sources say\n\nEach pay and regional-growth "
+            "claim against every source that can speak to it (docs/methods.md#s12-5)."
+        ),
+        show(sources_claims_table(results)),
+        Markdown(
+            f"Pay from two sources. Kaggle: {doc.get('kaggle_population', '')}. "
+            f"{pay_label(doc)}: {doc.get('pay_population', '')}."
+        ),
+        show(pay_sources_table(results)),
+        Markdown(
+            "Organizations running Kubernetes in production (CNCF survey "
+            f"respondents, a self-selected sample; Wilson {_level(doc)})."
+        ),
+        show(adoption_table(results)),
+        Markdown(
+            "AI demand by country (Indeed Hiring Lab's own series: exact facts, no "
+            "sampling interval; the postings index by its change only)."
+        ),
+        show(demand_table(results, latest=True)),
+    ]
 
 
 def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dict[str, Any]:
@@ -266,52 +345,90 @@ def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dic
     def result(name: str) -> str | None:
         return None if name in skipped else results_path(out, name)
 
-    return {**{p: str(tables[t]) for p, t in TABLES},
-            "arbitrage_results_path": result(arbitrage_section.NAME),
-            "regional_results_path": result(regional_section.NAME),
-            "claims_results_path": result(claims_section.NAME),
-            "compute_missing": False, "ci_level": params.triangulation.ci_level,
-            "rates_source": str(data.get("rates_source") or "the run's pay data"),
-            "results_path": results_path(out, NAME)}
+    return {
+        **{p: str(tables[t]) for p, t in TABLES},
+        "arbitrage_results_path": result(arbitrage_section.NAME),
+        "regional_results_path": result(regional_section.NAME),
+        "claims_results_path": result(claims_section.NAME),
+        "compute_missing": False,
+        "ci_level": params.triangulation.ci_level,
+        "rates_source": str(data.get("rates_source") or "the run's pay data"),
+        "results_path": results_path(out, NAME),
+    }
 
 
-def _default_results(defaults: Any, processed: Path, raw: Path, seed: int,
-                     earlier: Mapping[str, Any]) -> dict[str, Any] | None:
+def _default_results(
+    defaults: Any, processed: Path, raw: Path, seed: int, earlier: Mapping[str, Any]
+) -> dict[str, Any] | None:
     paths = {p: str(processed / f"{t}.parquet") for p, t in TABLES}
     if not all(Path(p).is_file() for p in paths.values()):
         return None
-    source = ("the aijobs.net salary survey" if defaults.inputs.rates.format == "aijobs"
-              else None)
-    return run_triangulation(defaults.triangulation.model_copy(update={
-        **paths, "rates_source": source}), earlier).to_results()
+    source = "the aijobs.net salary survey" if defaults.inputs.rates.format == "aijobs" else None
+    return run_triangulation(
+        defaults.triangulation.model_copy(update={**paths, "rates_source": source}), earlier
+    ).to_results()
 
 
 SPEC = SectionSpec(
-    name=NAME, key=NAME, title="independent sources", needs=NEEDS,
-    optional_input=tuple(t for _, t in TABLES), reads=tuple(t for _, t in TABLES),
-    skip_reason="an independent source is left out (inputs.pay_bands, adoption or demand: "
-                "null)",
+    name=NAME,
+    key=NAME,
+    title="independent sources",
+    needs=NEEDS,
+    optional_input=tuple(t for _, t in TABLES),
+    reads=tuple(t for _, t in TABLES),
+    skip_reason="an independent source is left out (inputs.pay_bands, adoption or demand: null)",
     notebook_parameters=_notebook_parameters,
     merge=lambda doc: {NAME: doc[NAME] if doc else None},
-    default_results=_default_results, findings=triangulation_findings,
-    tables={"pay_two_surveys": ((NAME, "pay"), {
-        "group": "group", "pay_n": "pay_n", "pay_ratio": "pay_ratio",
-        "pay_ci_low": "pay_ci_low", "pay_ci_high": "pay_ci_high",
-        "kaggle_n": "kaggle_n", "kaggle_countries": "kaggle_countries",
-        "kaggle_ratio": "kaggle_ratio", "kaggle_ci_low": "kaggle_ci_low",
-        "kaggle_ci_high": "kaggle_ci_high", "ratio_of_ratios": "ratio_of_ratios",
-        "ratio_of_ratios_ci_low": "ror_ci_low", "ratio_of_ratios_ci_high": "ror_ci_high",
-        "consistency": "consistency"}),
-        "kubernetes_adoption": ((NAME, "adoption", "shares"), {
-            "wave": "wave", "region": "region", "n_respondents": "n",
-            "in_production": "in_production", "reported": "reported",
-            "share_fraction": "share", "ci_low_fraction": "ci_low",
-            "ci_high_fraction": "ci_high", "question": "question"}),
-        "ai_demand": ((NAME, "demand"), {
-            "country_iso3": "country_iso3", "from": "from", "to": "to",
-            "ai_share_from_fraction": "ai_share_from", "ai_share_to_fraction": "ai_share_to",
-            "ai_share_change_fraction": "ai_share_change",
-            "software_postings_change_fraction": "software_postings_change",
-            "software_vintage": "software_vintage",
-            "wage_growth_yoy_fraction": "wage_growth_yoy"})},
-    summary=_summary)
+    default_results=_default_results,
+    findings=triangulation_findings,
+    tables={
+        "pay_two_surveys": (
+            (NAME, "pay"),
+            {
+                "group": "group",
+                "pay_n": "pay_n",
+                "pay_ratio": "pay_ratio",
+                "pay_ci_low": "pay_ci_low",
+                "pay_ci_high": "pay_ci_high",
+                "kaggle_n": "kaggle_n",
+                "kaggle_countries": "kaggle_countries",
+                "kaggle_ratio": "kaggle_ratio",
+                "kaggle_ci_low": "kaggle_ci_low",
+                "kaggle_ci_high": "kaggle_ci_high",
+                "ratio_of_ratios": "ratio_of_ratios",
+                "ratio_of_ratios_ci_low": "ror_ci_low",
+                "ratio_of_ratios_ci_high": "ror_ci_high",
+                "consistency": "consistency",
+            },
+        ),
+        "kubernetes_adoption": (
+            (NAME, "adoption", "shares"),
+            {
+                "wave": "wave",
+                "region": "region",
+                "n_respondents": "n",
+                "in_production": "in_production",
+                "reported": "reported",
+                "share_fraction": "share",
+                "ci_low_fraction": "ci_low",
+                "ci_high_fraction": "ci_high",
+                "question": "question",
+            },
+        ),
+        "ai_demand": (
+            (NAME, "demand"),
+            {
+                "country_iso3": "country_iso3",
+                "from": "from",
+                "to": "to",
+                "ai_share_from_fraction": "ai_share_from",
+                "ai_share_to_fraction": "ai_share_to",
+                "ai_share_change_fraction": "ai_share_change",
+                "software_postings_change_fraction": "software_postings_change",
+                "software_vintage": "software_vintage",
+                "wage_growth_yoy_fraction": "wage_growth_yoy",
+            },
+        ),
+    },
+    summary=_summary,
+)

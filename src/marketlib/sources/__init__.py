@@ -56,7 +56,6 @@ _WHERE: dict[str, str] = {
     "snapshots": "marketlib.sources.datasets",
     "write_provenance": "marketlib.sources.provenance",
     # files
-
     "MALFORMED": "marketlib.sources.files",
     "MAX_INPUT_BYTES": "marketlib.sources.files",
     "RawTable": "marketlib.sources.files",
@@ -67,7 +66,6 @@ _WHERE: dict[str, str] = {
     "read_table": "marketlib.sources.files",
     "SHEET_ROW": "marketlib.sources.sheets",
     "read_sheet_text": "marketlib.sources.sheets",
-
     "wide_encoding": "marketlib.sources.files",
     # outputs
     "FORMULA_TRIGGERS": "marketlib.sources.outputs",
@@ -92,12 +90,12 @@ _WHERE: dict[str, str] = {
 }
 
 
-
 def __getattr__(name: str) -> Any:
     return lazy_attribute(__name__, _WHERE, globals(), name)
 
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_WHERE})
+
 
 __all__ = sorted({"InputError", "sha256_bytes", "sha256_file", *_WHERE})

@@ -29,16 +29,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
     write(path, data)
 
+
 AIJOBS_COMMIT = "9c225876510af8fbdabdb7ca39d1a6d44be0072b"
 AIJOBS_URL = (
-    "https://raw.githubusercontent.com/foorilla/ai-jobs-net-salaries/"
-    f"{AIJOBS_COMMIT}/salaries.csv"
+    f"https://raw.githubusercontent.com/foorilla/ai-jobs-net-salaries/{AIJOBS_COMMIT}/salaries.csv"
 )
 AIJOBS_SHA256 = "fce1318d2fa6f574cd36ce192bf3c38debcb61892d15255eb8f772a05e4a5aef"
 AIJOBS_COLUMNS = (
-    "work_year", "experience_level", "employment_type", "job_title", "salary",
-    "salary_currency", "salary_in_usd", "employee_residence", "remote_ratio",
-    "company_location", "company_size",
+    "work_year",
+    "experience_level",
+    "employment_type",
+    "job_title",
+    "salary",
+    "salary_currency",
+    "salary_in_usd",
+    "employee_residence",
+    "remote_ratio",
+    "company_location",
+    "company_size",
 )
 
 
@@ -77,16 +85,28 @@ PPP_PLR_FILE = "API_PA.NUS.PPPC.RF_DS2_en_csv_v2_1665754.csv"
 PPP_COMMIT = "1473f4e537c117922502981b703d3346d4f00a20"
 PPP_UPSTREAM = f"data/source/worldbank/API_PA.NUS.PPPC.RF_DS2_en_csv_v2_1665754/{PPP_PLR_FILE}"
 DATASETS = {
-    "aijobs": Dataset("aijobs", "aijobs/salaries.csv", AIJOBS_URL, AIJOBS_SHA256,
-                      "foorilla/ai-jobs-net-salaries", "salaries.csv", AIJOBS_COMMIT,
-                      "salaries.csv", ("work_year", "salary", "salary_currency",
-                                       "employee_residence"), "2025-01-19"),
+    "aijobs": Dataset(
+        "aijobs",
+        "aijobs/salaries.csv",
+        AIJOBS_URL,
+        AIJOBS_SHA256,
+        "foorilla/ai-jobs-net-salaries",
+        "salaries.csv",
+        AIJOBS_COMMIT,
+        "salaries.csv",
+        ("work_year", "salary", "salary_currency", "employee_residence"),
+        "2025-01-19",
+    ),
     "ppp": Dataset(
-        "ppp", f"ppp/{PPP_PLR_FILE}",
+        "ppp",
+        f"ppp/{PPP_PLR_FILE}",
         f"https://raw.githubusercontent.com/relatoscondatos/data_global/{PPP_COMMIT}/"
         f"{PPP_UPSTREAM}",
         "1696cb983d0c8d090bab816a8ed7019fe9f772ea5f31bffc76575f1efa032818",
-        "relatoscondatos/data_global", PPP_UPSTREAM, PPP_COMMIT, PPP_UPSTREAM,
+        "relatoscondatos/data_global",
+        PPP_UPSTREAM,
+        PPP_COMMIT,
+        PPP_UPSTREAM,
         ("Country Name", "Country Code", "Indicator Code"),
     ),
 }
@@ -102,40 +122,66 @@ INNOVATIONGRAPH_SHA256 = {
     "repositories": "4c0cffba5d3aaeeb45fe36f6edc48cf4ec92f701c8bf826e4acb0cdaad192478",
     "organizations": "b19b16a33d828201302dd057a38f4cb1d803fdf1ae71ab6e2cc06503ae93ae0d",
 }
-DATASETS.update({
-    f"innovationgraph/{f}": Dataset(
-        f"innovationgraph/{f}", f"innovationgraph/{f}.csv",
-        "https://raw.githubusercontent.com/github/innovationgraph/"
-        f"{INNOVATIONGRAPH_COMMIT}/data/{f}.csv", digest,
-        "github/innovationgraph", f"data/{f}.csv", INNOVATIONGRAPH_COMMIT, "data",
-        ("iso2_code", "year", "quarter"),
-    )
-    for f, digest in INNOVATIONGRAPH_SHA256.items()
-})
-def _pinned_files(group: str, repo: str, commit: str, files: dict[str, tuple[str, str]],
-                  published: str | None = None) -> dict[str, Dataset]:
+DATASETS.update(
+    {
+        f"innovationgraph/{f}": Dataset(
+            f"innovationgraph/{f}",
+            f"innovationgraph/{f}.csv",
+            "https://raw.githubusercontent.com/github/innovationgraph/"
+            f"{INNOVATIONGRAPH_COMMIT}/data/{f}.csv",
+            digest,
+            "github/innovationgraph",
+            f"data/{f}.csv",
+            INNOVATIONGRAPH_COMMIT,
+            "data",
+            ("iso2_code", "year", "quarter"),
+        )
+        for f, digest in INNOVATIONGRAPH_SHA256.items()
+    }
+)
+
+
+def _pinned_files(
+    group: str,
+    repo: str,
+    commit: str,
+    files: dict[str, tuple[str, str]],
+    published: str | None = None,
+) -> dict[str, Dataset]:
     """Return one dataset per file of a pinned upstream commit (``name: (path, sha256)``).
 
     ``path`` is the file inside ``repo``; the mirror holds it at ``<group>/<name>``.
     """
     out = {}
     for name, (path, digest) in files.items():
-        url = (f"https://raw.githubusercontent.com/{repo}/{commit}/"
-               f"{urllib.parse.quote(path)}")
-        out[f"{group}/{name}"] = Dataset(f"{group}/{name}", f"{group}/{name}", url, digest,
-                                         repo, path, commit, path, published=published)
+        url = f"https://raw.githubusercontent.com/{repo}/{commit}/{urllib.parse.quote(path)}"
+        out[f"{group}/{name}"] = Dataset(
+            f"{group}/{name}",
+            f"{group}/{name}",
+            url,
+            digest,
+            repo,
+            path,
+            commit,
+            path,
+            published=published,
+        )
     return out
 
 
 #: Kaggle ML & DS Survey 2021 and 2022 (CC BY 2.0), unchanged zips from two public
 #: repositories (../shared/data/kaggle-survey/SOURCE.md): each pinned at its own commit.
 KAGGLE_FILES = {
-    "kaggle-survey-2022.zip": ("brunokiyoshi/state-of-ml",
-                               "214b3a6872f9db8eac8215071954e14bab16a2e3",
-                               "a9f2b8e860ac30f15c4f367296dbdc037c6b97f509fe3042c54d6588fdedcc07"),
-    "kaggle-survey-2021.zip": ("DS-Popeye/Kaggle-Machine-Learning-Data-Science-Survey",
-                               "9fd70aa995ac5cbef76d43f44476265f1518f27f",
-                               "8f5deda7c3239d929ea7726064629f4dd471b1c76a007c42ebc3059638ffb042"),
+    "kaggle-survey-2022.zip": (
+        "brunokiyoshi/state-of-ml",
+        "214b3a6872f9db8eac8215071954e14bab16a2e3",
+        "a9f2b8e860ac30f15c4f367296dbdc037c6b97f509fe3042c54d6588fdedcc07",
+    ),
+    "kaggle-survey-2021.zip": (
+        "DS-Popeye/Kaggle-Machine-Learning-Data-Science-Survey",
+        "9fd70aa995ac5cbef76d43f44476265f1518f27f",
+        "8f5deda7c3239d929ea7726064629f4dd471b1c76a007c42ebc3059638ffb042",
+    ),
 }
 for _name, (_repo, _commit, _digest) in KAGGLE_FILES.items():
     DATASETS.update(_pinned_files("kaggle-survey", _repo, _commit, {_name: (_name, _digest)}))
@@ -143,33 +189,49 @@ for _name, (_repo, _commit, _digest) in KAGGLE_FILES.items():
 #: CNCF Cloud Native Survey raw answers 2018-2022 (github.com/cncf/surveys, cloudnative/).
 CNCF_SURVEYS_COMMIT = "e2dd7c5405be150184d8f6921340927fccac7db2"
 CNCF_SURVEY_FILES = {
-    "Cloud_Native_Survey_2018.csv":
-        "07b33e81732109d7fb1a59d2b488e78b4dfc691a596c9d21b37e192d6330d914",
-    "Cloud_Native_Survey_2019.csv":
-        "6a5e9d88b0002f66995ec140726cdfcf754b704bb509a8deb89b698f8d8fe01b",
-    "Cloud_Native_Survey_1H_2020.csv":
-        "4a9b8d7632ab1ddf57ba890375a390a473c46304fd845eeb8d8acb3570ea58b3",
-    "Cloud_Native_Survey_2021-Part_1.xlsx":
-        "f5ad60df5b3e95200aebda05cf9af9a8393f72d62d83f56f5046cfab0737b45c",
-    "Cloud_Native_Survey_2021-Part_2.xlsx":
-        "abf274b41b8c73ecec2bd079fc25f68f6f53874c622f547125f744e57683e76e",
-    "2022 CNCF Survey - Raw Data.csv":
-        "ee79b32a026eb0f6b065c1e3851c86ef4c5521e7113543ac6aff3c0f98a5daf3",
+    "Cloud_Native_Survey_2018.csv": (
+        "07b33e81732109d7fb1a59d2b488e78b4dfc691a596c9d21b37e192d6330d914"
+    ),
+    "Cloud_Native_Survey_2019.csv": (
+        "6a5e9d88b0002f66995ec140726cdfcf754b704bb509a8deb89b698f8d8fe01b"
+    ),
+    "Cloud_Native_Survey_1H_2020.csv": (
+        "4a9b8d7632ab1ddf57ba890375a390a473c46304fd845eeb8d8acb3570ea58b3"
+    ),
+    "Cloud_Native_Survey_2021-Part_1.xlsx": (
+        "f5ad60df5b3e95200aebda05cf9af9a8393f72d62d83f56f5046cfab0737b45c"
+    ),
+    "Cloud_Native_Survey_2021-Part_2.xlsx": (
+        "abf274b41b8c73ecec2bd079fc25f68f6f53874c622f547125f744e57683e76e"
+    ),
+    "2022 CNCF Survey - Raw Data.csv": (
+        "ee79b32a026eb0f6b065c1e3851c86ef4c5521e7113543ac6aff3c0f98a5daf3"
+    ),
 }
-DATASETS.update(_pinned_files(
-    "cncf-surveys", "cncf/surveys", CNCF_SURVEYS_COMMIT,
-    {n: (f"cloudnative/{n}", d) for n, d in CNCF_SURVEY_FILES.items()}))
+DATASETS.update(
+    _pinned_files(
+        "cncf-surveys",
+        "cncf/surveys",
+        CNCF_SURVEYS_COMMIT,
+        {n: (f"cloudnative/{n}", d) for n, d in CNCF_SURVEY_FILES.items()},
+    )
+)
 
 #: Indeed Hiring Lab (CC BY 4.0): three repositories, each pinned (../shared/data/indeed).
 INDEED_FILES: dict[str, tuple[str, str, str, str]] = {
     # name under indeed/: (repository, commit, path in it, sha256)
     "ai-tracker/AI_posting.csv": (
-        "hiring-lab/ai-tracker", "41392c3f5a65acc3d47d35d4e8ef81265a020017", "AI_posting.csv",
-        "436027e9a1bdfa1055ffb5116e15b77d3592b018ad32c8360bd1688011b100cb"),
+        "hiring-lab/ai-tracker",
+        "41392c3f5a65acc3d47d35d4e8ef81265a020017",
+        "AI_posting.csv",
+        "436027e9a1bdfa1055ffb5116e15b77d3592b018ad32c8360bd1688011b100cb",
+    ),
     "wage-tracker/posted-wage-growth-by-country.csv": (
-        "hiring-lab/indeed-wage-tracker", "ef36856b27fc041658f91417a504f669c12c217a",
+        "hiring-lab/indeed-wage-tracker",
+        "ef36856b27fc041658f91417a504f669c12c217a",
         "posted-wage-growth-by-country.csv",
-        "3a65694419069e63b1c889eb3bd8de4a8ed6eff26165551cfcdabc185f01dbd4"),
+        "3a65694419069e63b1c889eb3bd8de4a8ed6eff26165551cfcdabc185f01dbd4",
+    ),
 }
 _POSTINGS = {
     "AU": "1a80bd64479034b2350f2d13ece1318c7ef6152ac72a30a44c46155bafa4fd3b",
@@ -187,28 +249,47 @@ _POSTINGS = {
 INDEED_POSTINGS_COMMIT = "8049a926080d19b7332edfd1eafd9d0dd4e5179b"
 for _cc, _digest in _POSTINGS.items():
     INDEED_FILES[f"job-postings/aggregate_job_postings_{_cc}.csv"] = (
-        "hiring-lab/job_postings_tracker", INDEED_POSTINGS_COMMIT,
-        f"aggregate_job_postings_{_cc}.csv", _digest)
+        "hiring-lab/job_postings_tracker",
+        INDEED_POSTINGS_COMMIT,
+        f"aggregate_job_postings_{_cc}.csv",
+        _digest,
+    )
 #: Sector snapshots: the last versions under 4 MiB, each at its own commit; the US, Canada and
 #: Britain snapshots predate the November 2024 revision of the seasonal adjustment.
 _SECTORS = {
-    "US": ("6594f59ac3ccca4fd767bd151e65e609189c0fae",
-           "f2ea2e64a9b904254adb147ee01720e6bff9bb1d98619265a7ea6ae176d88400"),
-    "CA": ("fe69899c2a995c28e68b680ba11962eb4a49f48d",
-           "84c3c127fc7c4aec9af2121d84f239fbe43bd570026e182dd4cf12df350fc8de"),
-    "DE": ("7ce4f8b852235e2c812713ac9d8b12f095a267f7",
-           "bb79a3703e3d0c17e35d1c1c8b8edbba87d694615cfc2d7903d595f08ca1fc17"),
-    "FR": ("7ce4f8b852235e2c812713ac9d8b12f095a267f7",
-           "57694903c73762ebb64c33d49b6b3a31ef21c6f8491a28f4fd0774d90994300a"),
-    "GB": ("1a5e5eed81b0e1694753a6b0c5a5bd3e6ad80f27",
-           "e1436f8e148c7eab3b919a6bb9cdf847798b78217175bdf9354026c6ed356f8f"),
-    "AU": ("8015bdff1b24aef8901256493732ab3a59f19eb5",
-           "194663e0f9fbb97d5dd14d1b3932dcd2bbb42ab9c8c401eee34221cd86fd5c9d"),
+    "US": (
+        "6594f59ac3ccca4fd767bd151e65e609189c0fae",
+        "f2ea2e64a9b904254adb147ee01720e6bff9bb1d98619265a7ea6ae176d88400",
+    ),
+    "CA": (
+        "fe69899c2a995c28e68b680ba11962eb4a49f48d",
+        "84c3c127fc7c4aec9af2121d84f239fbe43bd570026e182dd4cf12df350fc8de",
+    ),
+    "DE": (
+        "7ce4f8b852235e2c812713ac9d8b12f095a267f7",
+        "bb79a3703e3d0c17e35d1c1c8b8edbba87d694615cfc2d7903d595f08ca1fc17",
+    ),
+    "FR": (
+        "7ce4f8b852235e2c812713ac9d8b12f095a267f7",
+        "57694903c73762ebb64c33d49b6b3a31ef21c6f8491a28f4fd0774d90994300a",
+    ),
+    "GB": (
+        "1a5e5eed81b0e1694753a6b0c5a5bd3e6ad80f27",
+        "e1436f8e148c7eab3b919a6bb9cdf847798b78217175bdf9354026c6ed356f8f",
+    ),
+    "AU": (
+        "8015bdff1b24aef8901256493732ab3a59f19eb5",
+        "194663e0f9fbb97d5dd14d1b3932dcd2bbb42ab9c8c401eee34221cd86fd5c9d",
+    ),
 }
 for _cc, (_commit, _digest) in _SECTORS.items():
     _path = f"sector-snapshots/job_postings_by_sector_{_cc}.csv"
-    INDEED_FILES[f"job-postings/{_path}"] = ("hiring-lab/job_postings_tracker", _commit,
-                                             _path, _digest)
+    INDEED_FILES[f"job-postings/{_path}"] = (
+        "hiring-lab/job_postings_tracker",
+        _commit,
+        _path,
+        _digest,
+    )
 for _name, (_repo, _commit, _path, _digest) in INDEED_FILES.items():
     DATASETS.update(_pinned_files("indeed", _repo, _commit, {_name: (_path, _digest)}))
 
@@ -240,8 +321,9 @@ def dataset_names(name: str, ref: str | None = None) -> list[str]:
     elif name in DATASETS:
         return [name]
     else:
-        raise KeyError(f"unknown dataset {name!r}; expected all, "
-                       f"{', '.join([*DATASET_GROUPS, *DATASETS])}")
+        raise KeyError(
+            f"unknown dataset {name!r}; expected all, {', '.join([*DATASET_GROUPS, *DATASETS])}"
+        )
     if ref is not None and ref not in ("pinned", "latest") and not _is_commit(ref):
         known = [n for n in names if (n, ref) in snapshots()]
         if known:
@@ -300,9 +382,15 @@ def snapshots() -> dict[tuple[str, str], Snapshot]:
 
         with open(PACKAGE_DATA / "snapshots.csv", encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
-                snap = Snapshot(row["dataset"], row["ref"], row["commit"],
-                                row["published"] or None, row["mirror_path"], row["sha256"],
-                                row.get("note") or "")
+                snap = Snapshot(
+                    row["dataset"],
+                    row["ref"],
+                    row["commit"],
+                    row["published"] or None,
+                    row["mirror_path"],
+                    row["sha256"],
+                    row.get("note") or "",
+                )
                 _SNAPSHOTS[(snap.dataset, snap.ref)] = snap
     return _SNAPSHOTS
 
@@ -366,17 +454,24 @@ def latest_commit(repo: str, path: str, timeout: float = 60.0) -> tuple[str, str
     hit = _LATEST.get(key)
     if hit is not None and time.monotonic() - hit[0] < _LATEST_TTL:
         return hit[1], hit[2]
-    url = (f"{api}/repos/{repo}/commits?"
-           f"{urllib.parse.urlencode({'path': path, 'per_page': 1})}")
-    req = urllib.request.Request(url, headers={  # noqa: S310
-        "Accept": "application/vnd.github+json", "User-Agent": "marketlib"})
+    url = f"{api}/repos/{repo}/commits?{urllib.parse.urlencode({'path': path, 'per_page': 1})}"
+    req = urllib.request.Request(
+        url,
+        headers={  # noqa: S310
+            "Accept": "application/vnd.github+json",
+            "User-Agent": "marketlib",
+        },
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
             body = json.loads(resp.read().decode("utf-8"))
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise InputError(url, f"cannot resolve the latest version ({reason}); it needs the "
-                              "network: use --ref with a commit or a mirrored snapshot") from exc
+        raise InputError(
+            url,
+            f"cannot resolve the latest version ({reason}); it needs the "
+            "network: use --ref with a commit or a mirrored snapshot",
+        ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(url, f"not a JSON answer ({exc})") from exc
     try:
@@ -418,12 +513,19 @@ def resolve_ref(name: str, ref: str | None, timeout: float = 60.0) -> ResolvedRe
         return ResolvedRef("pinned", ds.commit, None, ds.sha256)
     snap = snapshots().get((name, ref))
     if snap is None and _is_commit(ref):
-        snap = next((s for s in snapshots().values()
-                     if s.dataset == name and s.commit == ref), None)
+        snap = next(
+            (s for s in snapshots().values() if s.dataset == name and s.commit == ref), None
+        )
     if snap is not None:
         return ResolvedRef(snap.ref, snap.commit, snap.ref, snap.sha256, snap.published, snap)
-    sibling = next((s for s in snapshots().values()
-                    if s.ref == ref and _group_of(s.dataset) == _group_of(name)), None)
+    sibling = next(
+        (
+            s
+            for s in snapshots().values()
+            if s.ref == ref and _group_of(s.dataset) == _group_of(name)
+        ),
+        None,
+    )
     if sibling is not None:  # a release known by other files: same commit, hash not known
         return ResolvedRef(ref, sibling.commit, ref, None, sibling.published)
     if ds.repo is None:
@@ -432,16 +534,21 @@ def resolve_ref(name: str, ref: str | None, timeout: float = 60.0) -> ResolvedRe
         commit, when = latest_commit(ds.repo, ds.track or ds.upstream_path or "", timeout)
         if commit == ds.commit:
             return ResolvedRef("latest", commit, None, ds.sha256)
-        known = next((s for s in snapshots().values()
-                      if s.dataset == name and s.commit == commit), None)
-        return ResolvedRef("latest", commit, when or commit[:12],
-                           known.sha256 if known else None, when, known)
+        known = next(
+            (s for s in snapshots().values() if s.dataset == name and s.commit == commit), None
+        )
+        return ResolvedRef(
+            "latest", commit, when or commit[:12], known.sha256 if known else None, when, known
+        )
     if _is_commit(ref):
         return ResolvedRef(ref, ref, ref, None)
     labels = snapshot_refs(name)
-    raise InputError("--ref", f"unknown ref {ref!r} for {name}: expected pinned, latest, a full "
-                              f"40-character commit hash"
-                              + (f" or a known snapshot ({', '.join(labels)})" if labels else ""))
+    raise InputError(
+        "--ref",
+        f"unknown ref {ref!r} for {name}: expected pinned, latest, a full "
+        f"40-character commit hash"
+        + (f" or a known snapshot ({', '.join(labels)})" if labels else ""),
+    )
 
 
 def _group_of(name: str) -> str:
@@ -452,8 +559,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = None,
-                   timeout: float = 60.0) -> tuple[Path, Provenance]:
+def fetch_snapshot(
+    name: str, dest: str | os.PathLike[str], ref: str | None = None, timeout: float = 60.0
+) -> tuple[Path, Provenance]:
     """Get dataset ``name`` at an upstream version into ``dest``; return it and its provenance.
 
     The pinned version (``ref`` ``None``) lands at ``dest/<relpath>`` as :func:`fetch` always
@@ -486,13 +594,29 @@ def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = No
         if res.sha256 is not None and have == res.sha256:
             if prov is None or prov.commit != res.commit:
                 when = datetime.fromtimestamp(target.stat().st_mtime, UTC).isoformat(
-                    timespec="seconds")
-                prov = Provenance(name, ds.repo, res.ref, res.commit, url, None, have, True,
-                                  when, res.published, rel)
+                    timespec="seconds"
+                )
+                prov = Provenance(
+                    name,
+                    ds.repo,
+                    res.ref,
+                    res.commit,
+                    url,
+                    None,
+                    have,
+                    True,
+                    when,
+                    res.published,
+                    rel,
+                )
                 write_provenance(target, prov)
             return target, prov
-        if (res.sha256 is None and prov is not None and prov.commit == res.commit
-                and check_shape(head_bytes(target), ds.expect) is None):
+        if (
+            res.sha256 is None
+            and prov is not None
+            and prov.commit == res.commit
+            and check_shape(head_bytes(target), ds.expect) is None
+        ):
             return target, prov  # a kept file that is not the dataset is fetched again
     mirror = mirror_dir()
     mirror_rel = None
@@ -500,14 +624,17 @@ def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = No
         mirror_rel = ds.relpath if res.pinned or res.snapshot is None else res.snapshot.mirror_path
         src = mirror / mirror_rel
         if not src.is_file():
-            raise InputError(src, f"MARKETLIB_MIRROR is set but the mirror has no {name} file "
-                                  f"for ref {res.ref}")
+            raise InputError(
+                src, f"MARKETLIB_MIRROR is set but the mirror has no {name} file for ref {res.ref}"
+            )
         data = src.read_bytes()
         origin = str(src)
     else:
-        hint = ("offline? set MARKETLIB_MIRROR=DIR to copy "
-                f"DIR/{ds.relpath} instead" if res.pinned else
-                "other upstream versions need the network (or a mirrored snapshot)")
+        hint = (
+            f"offline? set MARKETLIB_MIRROR=DIR to copy DIR/{ds.relpath} instead"
+            if res.pinned
+            else "other upstream versions need the network (or a mirrored snapshot)"
+        )
         data = download(url, timeout, hint)
         origin = url
     got = sha256_bytes(data)
@@ -518,14 +645,26 @@ def fetch_snapshot(name: str, dest: str | os.PathLike[str], ref: str | None = No
         if wrong is not None:
             raise InputError(origin, f"the answer is {wrong}; not kept as a version of {name}")
     atomic_write_bytes(target, data)
-    prov = Provenance(name, ds.repo, res.ref, res.commit, url, mirror_rel, got,
-                      res.sha256 is not None, _now(), res.published, rel)
+    prov = Provenance(
+        name,
+        ds.repo,
+        res.ref,
+        res.commit,
+        url,
+        mirror_rel,
+        got,
+        res.sha256 is not None,
+        _now(),
+        res.published,
+        rel,
+    )
     write_provenance(target, prov)
     return target, prov
 
 
-def fetch(name: str, dest: str | os.PathLike[str], timeout: float = 60.0,
-          ref: str | None = None) -> Path:
+def fetch(
+    name: str, dest: str | os.PathLike[str], timeout: float = 60.0, ref: str | None = None
+) -> Path:
     """Get a public file into ``dest`` at its pinned version (or at ``ref``); return its path.
 
     With ``MARKETLIB_MIRROR`` set, the pinned file is copied from ``$MARKETLIB_MIRROR/<relpath>``;
@@ -578,8 +717,11 @@ def locate(name: str, raw: str | os.PathLike[str] | None = None) -> Path | None:
         return None
     got = sha256_cached(found)
     if got != ds.sha256:
-        raise InputError(found, f"sha256 mismatch: expected {ds.sha256}, got {got} (a changed "
-                                f"or partial copy; re-run marketlib fetch {name})")
+        raise InputError(
+            found,
+            f"sha256 mismatch: expected {ds.sha256}, got {got} (a changed "
+            f"or partial copy; re-run marketlib fetch {name})",
+        )
     return found
 
 

@@ -52,10 +52,16 @@ def download(url: str, timeout: float, hint: str) -> bytes:
             if expected is not None and expected.isdigit() and got < int(expected):
                 raise http.client.IncompleteRead(b"", int(expected) - got)
     except http.client.IncompleteRead as exc:
-        raise InputError(url, f"download incomplete ({exc.expected or '?'} bytes missing); "
-                              f"{hint}") from None
-    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException,
-            ValueError) as exc:
+        raise InputError(
+            url, f"download incomplete ({exc.expected or '?'} bytes missing); {hint}"
+        ) from None
+    except (
+        urllib.error.URLError,
+        TimeoutError,
+        OSError,
+        http.client.HTTPException,
+        ValueError,
+    ) as exc:
         reason = one_line(getattr(exc, "reason", exc))[:200]
         raise InputError(url, f"download failed ({reason}); {hint}") from None
     return b"".join(chunks)
@@ -78,8 +84,7 @@ def check_shape(data: bytes, expect: tuple[str, ...] = ()) -> str | None:
     if not head:
         return "an empty file"
     low = head[:512].lower()
-    if low.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")) \
-            or b"<html" in low:
+    if low.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in low:
         return "an HTML page, not the data file (an error or rate-limit page?)"
     if head.startswith((b"{", b"[")):
         return "a JSON answer, not the data file (an API error?)"

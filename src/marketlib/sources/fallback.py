@@ -16,8 +16,9 @@ from marketlib.sources.provenance import Provenance, read_provenance
 FALLBACK_NOTES: list[str] = []
 
 
-def fetch_or_fall_back(name: str, dest: str | os.PathLike[str], ref: str | None = None,
-                       timeout: float = 60.0) -> tuple[Path, Provenance]:
+def fetch_or_fall_back(
+    name: str, dest: str | os.PathLike[str], ref: str | None = None, timeout: float = 60.0
+) -> tuple[Path, Provenance]:
     """Like :func:`fetch_snapshot`, but an unreachable or lying upstream never stops a run.
 
     When ``latest`` (or another upstream version) cannot be had, the newest version fetched
@@ -33,13 +34,17 @@ def fetch_or_fall_back(name: str, dest: str | os.PathLike[str], ref: str | None 
     kept = _latest_kept(name, Path(dest)) if ref == "latest" else None
     if kept is not None:
         path, prov = kept
-        note = (f"{name}: the upstream could not be asked for its latest version ({problem}); "
-                f"this run uses the latest version fetched earlier (commit "
-                f"{(prov.commit or '?')[:12]}, retrieved {prov.retrieved_at[:10]}).")
+        note = (
+            f"{name}: the upstream could not be asked for its latest version ({problem}); "
+            f"this run uses the latest version fetched earlier (commit "
+            f"{(prov.commit or '?')[:12]}, retrieved {prov.retrieved_at[:10]})."
+        )
     else:
         path, prov = fetch_snapshot(name, dest, None, timeout)
-        note = (f"{name}: version {ref} could not be fetched ({problem}); this run uses the "
-                "pinned snapshot.")
+        note = (
+            f"{name}: version {ref} could not be fetched ({problem}); this run uses the "
+            "pinned snapshot."
+        )
     FALLBACK_NOTES.append(one_line(note)[:500])
     print(f"marketlib: warning: {FALLBACK_NOTES[-1]}", file=sys.stderr)
     return path, prov

@@ -90,8 +90,11 @@ def _check_regular(p: Path, st: os.stat_result) -> None:
         raise InputError(p, "not a regular file")
     limit = max_input_bytes()
     if st.st_size > limit:
-        raise InputError(p, f"file is {_size_text(st.st_size)}, over the input limit of "
-                            f"{_size_text(limit)} (set MARKETLIB_MAX_INPUT_BYTES to raise it)")
+        raise InputError(
+            p,
+            f"file is {_size_text(st.st_size)}, over the input limit of "
+            f"{_size_text(limit)} (set MARKETLIB_MAX_INPUT_BYTES to raise it)",
+        )
 
 
 def read_input_bytes(path: str | os.PathLike[str]) -> bytes:
@@ -126,14 +129,17 @@ def read_input_bytes(path: str | os.PathLike[str]) -> bytes:
         except OSError as exc:
             raise InputError(p, f"cannot be read ({exc.strerror})") from exc
     if len(data) > max_input_bytes():  # grew while being read
-        raise InputError(p, f"file grew past the input limit of {_size_text(max_input_bytes())} "
-                            "while being read")
+        raise InputError(
+            p, f"file grew past the input limit of {_size_text(max_input_bytes())} while being read"
+        )
     return data
 
 
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
-    (b"\xff\xfe\x00\x00", "UTF-32 (LE)"), (b"\x00\x00\xfe\xff", "UTF-32 (BE)"),
-    (b"\xff\xfe", "UTF-16 (LE)"), (b"\xfe\xff", "UTF-16 (BE)"),
+    (b"\xff\xfe\x00\x00", "UTF-32 (LE)"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (BE)"),
+    (b"\xff\xfe", "UTF-16 (LE)"),
+    (b"\xfe\xff", "UTF-16 (BE)"),
 )
 
 
@@ -214,14 +220,16 @@ def read_csv_text(
         raise InputError(p, "no header row")
     frame.columns = cols
     if len(cols) > MAX_COLUMNS:
-        raise InputError(p, f"{len(cols):,} columns (at most {MAX_COLUMNS:,}): not a table of "
-                            "observations")
+        raise InputError(
+            p, f"{len(cols):,} columns (at most {MAX_COLUMNS:,}): not a table of observations"
+        )
     check_columns(p, cols, required, any_of)
     return RawTable(frame=frame, path=p, sha256=sha256_bytes(data))
 
 
-def read_table(path: str | os.PathLike[str], sheet: str | int | None = None,
-               header_row: int | None = None) -> RawTable:
+def read_table(
+    path: str | os.PathLike[str], sheet: str | int | None = None, header_row: int | None = None
+) -> RawTable:
     """Read a pay, count or activity file: a workbook by its ending, else CSV text.
 
     ``sheet`` and ``header_row`` apply to workbooks (:func:`marketlib.sources.sheets.
@@ -232,14 +240,21 @@ def read_table(path: str | os.PathLike[str], sheet: str | int | None = None,
     if is_spreadsheet(path):
         return read_sheet_text(path, sheet, header_row)
     if sheet not in (None, "") or header_row is not None:
-        raise InputError(path, "--sheet and --header-row apply to workbooks (.xlsx, .xls, "
-                               ".ods); this file is read as CSV")
+        raise InputError(
+            path,
+            "--sheet and --header-row apply to workbooks (.xlsx, .xls, "
+            ".ods); this file is read as CSV",
+        )
     return read_csv_text(path)
 
 
-def check_columns(path: str | os.PathLike[str], columns: Iterable[str],
-                  required: Iterable[str] = (), any_of: Iterable[tuple[str, ...]] = (),
-                  hint: str = "") -> None:
+def check_columns(
+    path: str | os.PathLike[str],
+    columns: Iterable[str],
+    required: Iterable[str] = (),
+    any_of: Iterable[tuple[str, ...]] = (),
+    hint: str = "",
+) -> None:
     """Refuse (:class:`InputError`) a table lacking a required column, naming what it has."""
     cols = list(columns)
     missing = [c for c in required if c not in cols]
@@ -253,13 +268,16 @@ def check_columns(path: str | os.PathLike[str], columns: Iterable[str],
             found = f"found: {found if len(found) <= 300 else found[:300] + '...'}"
         else:  # no column of this format: never echo the first line of an arbitrary file
             found = f"the file's first line holds none of them ({len(cols)} field(s))"
-        seps = [name for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"))
-                if len(cols) == 1 and sep in cols[0]]
+        seps = [
+            name
+            for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"))
+            if len(cols) == 1 and sep in cols[0]
+        ]
         if seps:
-            found += (f"; its header is split by {seps[0]}, not commas: re-save it as "
-                      "comma-separated CSV")
-        raise InputError(path, f"required column(s) missing: {', '.join(missing)} "
-                               f"({found}){hint}")
+            found += (
+                f"; its header is split by {seps[0]}, not commas: re-save it as comma-separated CSV"
+            )
+        raise InputError(path, f"required column(s) missing: {', '.join(missing)} ({found}){hint}")
 
 
 def _check_utf8(p: Path, data: bytes) -> None:
@@ -293,7 +311,7 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
     text_start = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     cr_only = b"\n" not in text_start  # old Mac line ends: CR ends a line
     try:
-        head = text_start[:1 << 22].decode("utf-8", "ignore")  # a header may be long
+        head = text_start[: 1 << 22].decode("utf-8", "ignore")  # a header may be long
         header = next(csv.reader(io.StringIO(head, newline="" if cr_only else "\n")))
     except (StopIteration, csv.Error) as exc:
         raise InputError(p, f"not a valid CSV header ({exc})") from exc
@@ -311,13 +329,17 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
     def read(names: list[str]) -> pa.Table:
         return pacsv.read_csv(
             io.BytesIO(text_start),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24,
-                                           skip_rows=1, column_names=names),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=skip,
-                                             newlines_in_values=b'"' in text_start),
+            read_options=pacsv.ReadOptions(
+                use_threads=True, block_size=1 << 24, skip_rows=1, column_names=names
+            ),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=skip, newlines_in_values=b'"' in text_start
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in names},
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
 
     try:
@@ -331,8 +353,9 @@ def _parse_csv_text(p: Path, data: bytes) -> pd.DataFrame:
     if ragged or _swallows_rows(table, len(header)):
         text = text_start.decode("utf-8")
         return _parse_rows(text if "\n" in text else text.replace("\r", "\n"), header)
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow",
-                                                                      na_value=np.nan)}.get)
+    frame = table.to_pandas(
+        types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get
+    )
     frame.columns = header  # the names as written (duplicates are refused by the caller)
     return frame
 
@@ -421,19 +444,27 @@ def _parse_rows(text: str, header: list[str]) -> pd.DataFrame:
             fields = None
         used = max(1, reader.line_num)
         first = pos + 1
-        verbatim = "\n".join(lines[pos:pos + used]).removesuffix("\r")
-        if fields is not None and used > 1 and any(
-                _whole_row(line, width) for line in lines[pos + 1:pos + used]):
+        verbatim = "\n".join(lines[pos : pos + used]).removesuffix("\r")
+        if (
+            fields is not None
+            and used > 1
+            and any(_whole_row(line, width) for line in lines[pos + 1 : pos + used])
+        ):
             line = lines[pos].removesuffix("\r")
-            problems.append(f"line {first}: a quote opens and is not closed before the next "
-                            f"line, itself a whole row: {_shown(line)}")
+            problems.append(
+                f"line {first}: a quote opens and is not closed before the next "
+                f"line, itself a whole row: {_shown(line)}"
+            )
             rows.append(_split_alone(line, width))
             pos += 1
             continue
         pos += used
         if fields is None:
-            problem = ("carriage return (CR) inside an unquoted field"
-                       if "new-line character" in (error or "") else f"not valid CSV ({error})")
+            problem = (
+                "carriage return (CR) inside an unquoted field"
+                if "new-line character" in (error or "")
+                else f"not valid CSV ({error})"
+            )
             problems.append(f"line {first}: {problem}: {_shown(verbatim)}")
             rows.append(_split_alone(verbatim, width))
             continue
@@ -441,8 +472,10 @@ def _parse_rows(text: str, header: list[str]) -> pd.DataFrame:
             continue
         problem = None
         if len(fields) != width:
-            problem = (f"line {first}: {len(fields)} field(s) where the header has {width}: "
-                       f"{_shown(verbatim)}")
+            problem = (
+                f"line {first}: {len(fields)} field(s) where the header has {width}: "
+                f"{_shown(verbatim)}"
+            )
             fields = (fields + [""] * width)[:width]
         rows.append(fields)
         problems.append(problem)

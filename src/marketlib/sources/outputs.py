@@ -80,15 +80,17 @@ def parquet_statistics(schema: pa.Schema) -> list[str]:
     and prune nothing here: tables are in file order, so every row group spans nearly every
     region and country. Numbers, dates and flags keep theirs (pruning by year or pay).
     """
-    return [f.name for f in schema
-            if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))]
+    return [
+        f.name
+        for f in schema
+        if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+    ]
 
 
 def atomic_write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write a DataFrame as Parquet atomically (streamed to the temporary file)."""
     stats = parquet_statistics(pa.Schema.from_pandas(frame, preserve_index=False))
-    atomic_write_with(path, lambda fh: frame.to_parquet(fh, index=False,
-                                                        write_statistics=stats))
+    atomic_write_with(path, lambda fh: frame.to_parquet(fh, index=False, write_statistics=stats))
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
@@ -111,14 +113,14 @@ def neutralise_formulas(values: pd.Series) -> pd.Series:
     """
     text = values.astype("str")
     if isinstance(values.dtype, pd.StringDtype) or pd.api.types.infer_dtype(
-            values, skipna=True) in ("string", "empty"):
+        values, skipna=True
+    ) in ("string", "empty"):
         is_text = values.notna()
     else:  # mixed object column: only the str cells are text
         is_text = values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False)
     if not is_text.any():
         return values
-    hit = (is_text.astype(bool)
-           & text.str.match(f"'*{_TRIGGER_CLASS}").fillna(False).astype(bool))
+    hit = is_text.astype(bool) & text.str.match(f"'*{_TRIGGER_CLASS}").fillna(False).astype(bool)
     if not hit.any():
         return values
     flags = hit.to_numpy(dtype=bool).copy()
@@ -143,8 +145,9 @@ def restore_formulas(values: pd.Series) -> pd.Series:
     return out
 
 
-def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str],
-                     neutralise: bool = True) -> None:
+def atomic_write_csv(
+    frame: pd.DataFrame, path: str | os.PathLike[str], neutralise: bool = True
+) -> None:
     """Write a DataFrame as UTF-8 CSV atomically, safe to open in a spreadsheet.
 
     Parameters
@@ -175,11 +178,14 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy whose text cells and column names are neutralised (OWASP ``'``)."""
     out = frame.copy()
     for col in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[col].dtype)
-                or pd.api.types.is_bool_dtype(out[col].dtype)):
+        if not (
+            pd.api.types.is_numeric_dtype(out[col].dtype)
+            or pd.api.types.is_bool_dtype(out[col].dtype)
+        ):
             out[col] = neutralise_formulas(out[col])
-    out.columns = list(neutralise_formulas(pd.Series([str(c) for c in out.columns],
-                                                      dtype="object")))
+    out.columns = list(
+        neutralise_formulas(pd.Series([str(c) for c in out.columns], dtype="object"))
+    )
     return out
 
 
@@ -208,16 +214,18 @@ def write_published_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> No
 
 def csv_text(frame: pd.DataFrame, header: bool = True) -> str:
     """Return ``frame`` as the rejected CSVs hold it: text quoted, numbers bare, LF lines."""
-    return frame.to_csv(index=False, header=header, lineterminator="\n",
-                        quoting=csv.QUOTE_NONNUMERIC)
+    return frame.to_csv(
+        index=False, header=header, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
+    )
 
 
 def jsonl_text(frame: pd.DataFrame) -> str:
     """Return ``frame`` as JSON lines: one object per row, exact text, ISO dates, 15 digits."""
     if len(frame) == 0:
         return ""
-    text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
-                         double_precision=15)
+    text = frame.to_json(
+        orient="records", lines=True, force_ascii=False, date_format="iso", double_precision=15
+    )
     return text.rstrip("\n") + "\n"
 
 
@@ -227,7 +235,7 @@ def _row_chunks(frame: pd.DataFrame, rows: int = 20_000) -> Iterator[pd.DataFram
         yield frame
         return
     for start in range(0, len(frame), rows):
-        yield frame.iloc[start:start + rows]
+        yield frame.iloc[start : start + rows]
 
 
 def atomic_write_jsonl(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
@@ -287,8 +295,9 @@ def read_rejected_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 @contextlib.contextmanager
-def atomic_output_dir(final_dir: str | os.PathLike[str],
-                      replace: Iterable[str] = ()) -> Iterator[Path]:
+def atomic_output_dir(
+    final_dir: str | os.PathLike[str], replace: Iterable[str] = ()
+) -> Iterator[Path]:
     """Write a set of output files into ``final_dir`` all together, or not at all.
 
     Yields a fresh staging folder (a hidden sibling of ``final_dir``). Write every output into
@@ -359,7 +368,7 @@ def _remove_stale_staging(parent: Path, prefix: str) -> None:
     """Remove staging folders left by processes that no longer exist."""
     for old in parent.glob(f"{prefix}*"):
         try:
-            pid = int(old.name[len(prefix):].split("-", 1)[0])
+            pid = int(old.name[len(prefix) :].split("-", 1)[0])
             os.kill(pid, 0)
         except (ValueError, ProcessLookupError):
             shutil.rmtree(old, ignore_errors=True)
@@ -384,5 +393,6 @@ def json_ready(value: Any) -> Any:
 
 def json_bytes(doc: Any) -> bytes:
     """Return ``doc`` as indented UTF-8 JSON with a final newline; NaN and inf become null."""
-    return (json.dumps(json_ready(doc), indent=2, default=str, allow_nan=False)
-            + "\n").encode("utf-8")
+    return (json.dumps(json_ready(doc), indent=2, default=str, allow_nan=False) + "\n").encode(
+        "utf-8"
+    )

@@ -45,16 +45,13 @@ class Provenance:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-
 PROVENANCE_SUFFIX = ".provenance.json"
-
 
 
 def provenance_path(path: str | os.PathLike[str]) -> Path:
     """Return the sidecar path of a fetched file: ``<file>.provenance.json`` beside it."""
     p = Path(path)
     return p.with_name(p.name + PROVENANCE_SUFFIX)
-
 
 
 def write_provenance(path: str | os.PathLike[str], prov: Provenance) -> Path:
@@ -64,7 +61,6 @@ def write_provenance(path: str | os.PathLike[str], prov: Provenance) -> Path:
     side = provenance_path(path)
     atomic_write_bytes(side, (json.dumps(prov.to_dict(), indent=2) + "\n").encode("utf-8"))
     return side
-
 
 
 def read_provenance(path: str | os.PathLike[str]) -> Provenance | None:
@@ -87,7 +83,6 @@ def read_provenance(path: str | os.PathLike[str]) -> Provenance | None:
     return prov
 
 
-
 def provenance_of(path: str | os.PathLike[str]) -> Provenance | None:
     """Return the provenance of an input file: its sidecar, else what its sha256 tells.
 
@@ -106,12 +101,33 @@ def provenance_of(path: str | os.PathLike[str]) -> Provenance | None:
     when = datetime.fromtimestamp(p.stat().st_mtime, UTC).isoformat(timespec="seconds")
     for ds in DATASETS.values():
         if ds.sha256 == digest:
-            return Provenance(ds.name, ds.repo, "pinned", ds.commit, ds.url, None, digest, True,
-                              when, None, ds.relpath)
+            return Provenance(
+                ds.name,
+                ds.repo,
+                "pinned",
+                ds.commit,
+                ds.url,
+                None,
+                digest,
+                True,
+                when,
+                None,
+                ds.relpath,
+            )
     for snap in snapshots().values():
         if snap.sha256 == digest:
             ds = DATASETS[snap.dataset]
-            return Provenance(ds.name, ds.repo, snap.ref, snap.commit,
-                              ds.raw_url(snap.commit) if ds.repo else None, None, digest, True,
-                              when, snap.published, None)
+            return Provenance(
+                ds.name,
+                ds.repo,
+                snap.ref,
+                snap.commit,
+                ds.raw_url(snap.commit) if ds.repo else None,
+                None,
+                digest,
+                True,
+                when,
+                snap.published,
+                None,
+            )
     return None

@@ -28,8 +28,9 @@ def read_price_level_ratios(path: str | os.PathLike[str]) -> pd.DataFrame:
     if "Country Code" not in raw.columns:
         raise InputError(p, "no 'Country Code' column: not a World Bank indicator file")
     years = [c for c in raw.columns if str(c).isdigit()]
-    long = raw.melt(id_vars=["Country Code"], value_vars=years, var_name="year",
-                    value_name="price_level_ratio").dropna()
+    long = raw.melt(
+        id_vars=["Country Code"], value_vars=years, var_name="year", value_name="price_level_ratio"
+    ).dropna()
     long = long.rename(columns={"Country Code": "country_iso3"})
     long["year"] = long["year"].astype(int)
     return long[long["price_level_ratio"] > 0].reset_index(drop=True)
@@ -79,12 +80,16 @@ def read_fx_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     p = t.path
     missing = [c for c in FX_TABLE_COLUMNS if c not in t.frame.columns]
     if missing:
-        raise InputError(p, f"exchange-rate table lacks column(s) {', '.join(missing)} "
-                            f"(expected: {', '.join(FX_TABLE_COLUMNS)})")
+        raise InputError(
+            p,
+            f"exchange-rate table lacks column(s) {', '.join(missing)} "
+            f"(expected: {', '.join(FX_TABLE_COLUMNS)})",
+        )
     f = t.frame[list(FX_TABLE_COLUMNS)].copy()
     sheet = "_sheet_row" in t.frame
-    rows = (pd.to_numeric(t.frame["_sheet_row"]) if sheet
-            else pd.Series(range(2, len(f) + 2)))  # CSV: the file's line (header is line 1)
+    rows = (
+        pd.to_numeric(t.frame["_sheet_row"]) if sheet else pd.Series(range(2, len(f) + 2))
+    )  # CSV: the file's line (header is line 1)
     where = "row" if sheet else "line"
     if f.empty:
         raise InputError(p, "exchange-rate table has no rows")
@@ -97,23 +102,37 @@ def read_fx_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     rate = pd.to_numeric(f["usd_per_unit"].str.strip(), errors="coerce")
     problems = [
         (dates["date"].isna(), "date {v} is not a date (YYYY-MM-DD, YYYY-MM or YYYY)", "date"),
-        (~f["currency"].isin(iso4217_codes()), "currency {v} is not an ISO 4217 code",
-         "currency"),
-        (~(rate > 0) | rate.isin([float("inf")]),
-         "usd_per_unit {v} is not a positive number", "usd_per_unit"),
+        (~f["currency"].isin(iso4217_codes()), "currency {v} is not an ISO 4217 code", "currency"),
+        (
+            ~(rate > 0) | rate.isin([float("inf")]),
+            "usd_per_unit {v} is not a positive number",
+            "usd_per_unit",
+        ),
     ]
-    problems.append((f["currency"].eq("USD"), "currency {v}: a US dollar is always 1 US "
-                                              "dollar (leave USD out)", "currency"))
+    problems.append(
+        (
+            f["currency"].eq("USD"),
+            "currency {v}: a US dollar is always 1 US dollar (leave USD out)",
+            "currency",
+        )
+    )
     for bad, text, col in problems:
         if bad.any():
             i = int(bad.to_numpy().argmax())
-            raise InputError(p, f"{where} {int(rows.iloc[i])}: "
-                                + text.format(v=repr(f[col].iloc[i])))
+            raise InputError(
+                p, f"{where} {int(rows.iloc[i])}: " + text.format(v=repr(f[col].iloc[i]))
+            )
     f["usd_per_unit"] = rate
     # periods of one currency may not overlap (a day inside a month, the same day written
     # two ways): which rate holds would depend on the file's order
-    spans = pd.DataFrame({"currency": f["currency"], "start": dates["date"],
-                          "end": dates["end"], "row": rows.to_numpy()})
+    spans = pd.DataFrame(
+        {
+            "currency": f["currency"],
+            "start": dates["date"],
+            "end": dates["end"],
+            "row": rows.to_numpy(),
+        }
+    )
     spans = spans.sort_values(["currency", "start", "end"], kind="stable")
     prev_end = spans.groupby("currency")["end"].shift()
     clash = spans["start"] <= prev_end
@@ -121,7 +140,10 @@ def read_fx_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         j = spans.index[clash.to_numpy().argmax()]
         k = spans.index.get_loc(j)
         other = int(spans["row"].iloc[k - 1])
-        raise InputError(p, f"{where} {int(spans.at[j, 'row'])}: {f.at[j, 'currency']} "
-                            f"{f.at[j, 'date']!r} overlaps the period of {where} {other}: "
-                            "give each day one rate (which would hold depends on the order)")
+        raise InputError(
+            p,
+            f"{where} {int(spans.at[j, 'row'])}: {f.at[j, 'currency']} "
+            f"{f.at[j, 'date']!r} overlaps the period of {where} {other}: "
+            "give each day one rate (which would hold depends on the order)",
+        )
     return f.reset_index(drop=True)

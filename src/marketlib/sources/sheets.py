@@ -115,11 +115,13 @@ def _open(p: Path, data: bytes):  # noqa: ANN202 - calamine's workbook type
 
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xlsb") and data[:8] == _OLE_MAGIC:
-        raise InputError(p, "password-protected (encrypted) workbook: save a copy without a "
-                            "password")
+        raise InputError(
+            p, "password-protected (encrypted) workbook: save a copy without a password"
+        )
     if suffix in (".xlsx", ".xlsm", ".xlsb", ".ods") and data[:4] != _ZIP_MAGIC:
-        raise InputError(p, f"not a readable {suffix} workbook (corrupt, or another kind of "
-                            "file with this name)")
+        raise InputError(
+            p, f"not a readable {suffix} workbook (corrupt, or another kind of file with this name)"
+        )
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types per format
@@ -192,8 +194,10 @@ def _pick_sheet(p: Path, names: list[str], sheet: str | int | None) -> str:
     text = str(sheet).strip()
     if text.isdigit() and 1 <= int(text) <= len(names):
         return names[int(text) - 1]
-    raise InputError(p, f"no sheet {sheet!r} (sheets: {', '.join(names)}; give a name or a "
-                        f"number 1..{len(names)})")
+    raise InputError(
+        p,
+        f"no sheet {sheet!r} (sheets: {', '.join(names)}; give a name or a number 1..{len(names)})",
+    )
 
 
 def find_header_row(rows: list[list[str]]) -> int:
@@ -222,8 +226,9 @@ def _looks_numeric(text: str) -> bool:
         return len(text) >= 8 and text[:4].isdigit() and text[4] == "-"  # an ISO date
 
 
-def read_sheet_text(path: str | os.PathLike[str], sheet: str | int | None = None,
-                    header_row: int | None = None):  # noqa: ANN201 - RawTable (files.py)
+def read_sheet_text(
+    path: str | os.PathLike[str], sheet: str | int | None = None, header_row: int | None = None
+):  # noqa: ANN201 - RawTable (files.py)
     """Read one sheet as a :class:`~marketlib.sources.files.RawTable` of text.
 
     Parameters
@@ -254,10 +259,13 @@ def read_sheet_text(path: str | os.PathLike[str], sheet: str | int | None = None
     extent = xlsx_extent(data, name) if p.suffix.lower() in (".xlsx", ".xlsm") else None
     if extent is not None and extent[0] * extent[1] > MAX_CELLS:
         rows_n, cols_n = extent
-        raise InputError(p, f"sheet {name!r} spans {rows_n:,} rows x {cols_n:,} columns "
-                            f"(to {column_letter(cols_n - 1)}{rows_n}), over {MAX_CELLS:,} "
-                            "cells: a stray cell far from the table? Delete it, or copy the "
-                            "table to a new sheet")
+        raise InputError(
+            p,
+            f"sheet {name!r} spans {rows_n:,} rows x {cols_n:,} columns "
+            f"(to {column_letter(cols_n - 1)}{rows_n}), over {MAX_CELLS:,} "
+            "cells: a stray cell far from the table? Delete it, or copy the "
+            "table to a new sheet",
+        )
     try:
         cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:
@@ -265,40 +273,57 @@ def read_sheet_text(path: str | os.PathLike[str], sheet: str | int | None = None
     head = [[cell_text(v) for v in r] for r in cells[:HEADER_SEARCH_ROWS]]
     notes = []
     if len(names) > 1 and sheet in (None, ""):
-        notes.append(f"read sheet {name!r}, the first of {len(names)} "
-                     f"({', '.join(names)}); choose another with --sheet")
+        notes.append(
+            f"read sheet {name!r}, the first of {len(names)} "
+            f"({', '.join(names)}); choose another with --sheet"
+        )
     text = str(sheet).strip() if sheet not in (None, "") else ""
-    if text.isdigit() and text in names and 1 <= int(text) <= len(names) \
-            and names[int(text) - 1] != text:
-        notes.append(f"--sheet {text}: read the sheet named {text!r}, not sheet number "
-                     f"{text} ({names[int(text) - 1]!r})")
+    if (
+        text.isdigit()
+        and text in names
+        and 1 <= int(text) <= len(names)
+        and names[int(text) - 1] != text
+    ):
+        notes.append(
+            f"--sheet {text}: read the sheet named {text!r}, not sheet number "
+            f"{text} ({names[int(text) - 1]!r})"
+        )
     if header_row is not None:
         if not 1 <= header_row <= len(cells):
-            raise InputError(p, f"header row {header_row} is outside sheet {name!r} "
-                                f"(rows 1..{len(cells)})")
+            raise InputError(
+                p, f"header row {header_row} is outside sheet {name!r} (rows 1..{len(cells)})"
+            )
         h = header_row - 1
     else:
         h = find_header_row(head)
         if h < 0:
-            raise InputError(p, f"sheet {name!r}: no header row found in its first "
-                                f"{HEADER_SEARCH_ROWS} rows (a row of column names); give it "
-                                "with --header-row N")
+            raise InputError(
+                p,
+                f"sheet {name!r}: no header row found in its first "
+                f"{HEADER_SEARCH_ROWS} rows (a row of column names); give it "
+                "with --header-row N",
+            )
     header = [cell_text(v) for v in cells[h]]
     if h > 0:
         above = [cell_text(v) for r in cells[:h] for v in r]
-        notes.append(f"sheet {name!r}: header in row {h + 1}; row(s) 1-{h} above it skipped "
-                     f"({' / '.join(c for c in above if c)[:120] or 'blank'})")
+        notes.append(
+            f"sheet {name!r}: header in row {h + 1}; row(s) 1-{h} above it skipped "
+            f"({' / '.join(c for c in above if c)[:120] or 'blank'})"
+        )
     width = max((len(r) for r in cells), default=0)
     header = header + [""] * (width - len(header))
-    body_cells = cells[h + 1:]
+    body_cells = cells[h + 1 :]
     if all(len(r) == width for r in body_cells):  # calamine's range is rectangular
         grid = np.array(body_cells, dtype=object).reshape(len(body_cells), width)
     else:
         grid = np.full((len(body_cells), width), "", dtype=object)
         for i, r in enumerate(body_cells):
             grid[i, : len(r)] = r
-    text = np.stack([column_text(grid[:, j]) for j in range(width)], axis=1) \
-        if len(body_cells) else np.empty((0, width), dtype=object)
+    text = (
+        np.stack([column_text(grid[:, j]) for j in range(width)], axis=1)
+        if len(body_cells)
+        else np.empty((0, width), dtype=object)
+    )
     filled = (text != "").any(axis=1)
     text = text[filled]
     numbers = np.arange(h + 2, h + 2 + len(body_cells))[filled]
@@ -306,17 +331,25 @@ def read_sheet_text(path: str | os.PathLike[str], sheet: str | int | None = None
     lowered = [header[i].strip().lower() for i in named]
     dupes = sorted({c for c in lowered if lowered.count(c) > 1})
     if dupes:
-        raise InputError(p, f"sheet {name!r}, row {h + 1}: duplicate column(s) after ignoring "
-                            f"case: {', '.join(dupes)}")
-    frame = pd.DataFrame({col: pd.Series(text[:, i], dtype="str")
-                          for col, i in zip(lowered, named, strict=True)})
+        raise InputError(
+            p,
+            f"sheet {name!r}, row {h + 1}: duplicate column(s) after ignoring "
+            f"case: {', '.join(dupes)}",
+        )
+    frame = pd.DataFrame(
+        {col: pd.Series(text[:, i], dtype="str") for col, i in zip(lowered, named, strict=True)}
+    )
     unnamed = [i for i in range(width) if i not in set(named)]
     if unnamed and len(text):
         stray = text[:, unnamed] != ""
         if stray.any():  # a value under a blank header: the row is malformed, not the file
             frame[MALFORMED] = [
-                "value(s) in column(s) " + ", ".join(column_letter(unnamed[k])
-                                                     for k in np.flatnonzero(row))
-                + " under a blank header" if row.any() else "" for row in stray]
+                "value(s) in column(s) "
+                + ", ".join(column_letter(unnamed[k]) for k in np.flatnonzero(row))
+                + " under a blank header"
+                if row.any()
+                else ""
+                for row in stray
+            ]
     frame[SHEET_ROW] = pd.Series(numbers, dtype="int64").astype("str")
     return RawTable(frame=frame, path=p, sha256=sha256_bytes(data), notes=tuple(notes))

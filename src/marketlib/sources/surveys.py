@@ -45,13 +45,13 @@ def decode_text(data: bytes, path: str | Path) -> tuple[str, str | None]:
     except UnicodeDecodeError:
         pass
     texts = {enc: data.decode(enc, errors="replace") for enc in LEGACY_ENCODINGS}
-    best = max(LEGACY_ENCODINGS, key=lambda e: (_plausibility(texts[e]),
-                                               -texts[e].count("\ufffd")))
+    best = max(LEGACY_ENCODINGS, key=lambda e: (_plausibility(texts[e]), -texts[e].count("\ufffd")))
     if texts[best].count("\ufffd"):
         raise InputError(path, f"text is neither UTF-8 nor {best}: re-save as UTF-8")
     name = {"cp1252": "Windows-1252", "mac_roman": "Mac OS Roman"}[best]
-    return texts[best], (f"not UTF-8: read as {name} (its non-ASCII bytes decode as spaces "
-                         "and punctuation there)")
+    return texts[best], (
+        f"not UTF-8: read as {name} (its non-ASCII bytes decode as spaces and punctuation there)"
+    )
 
 
 def read_text_frame(text: str, path: str | Path, header: int | None = 0) -> pd.DataFrame:
@@ -75,14 +75,16 @@ def zip_member(path: str | Path, pattern: str) -> tuple[str, bytes, bytes]:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = [n for n in zf.namelist() if re.search(pattern, Path(n).name)]
             if len(names) != 1:
-                raise InputError(path, f"expected one file matching {pattern!r} in the zip, "
-                                       f"found {len(names)}")
+                raise InputError(
+                    path, f"expected one file matching {pattern!r} in the zip, found {len(names)}"
+                )
             return names[0], zf.read(names[0]), data
     except zipfile.BadZipFile as exc:
         raise InputError(path, f"not a zip file ({exc})") from exc
 
 
-def raw_table(frame: pd.DataFrame, path: str | Path, data: bytes,
-              notes: tuple[str, ...] = ()) -> RawTable:
+def raw_table(
+    frame: pd.DataFrame, path: str | Path, data: bytes, notes: tuple[str, ...] = ()
+) -> RawTable:
     """Wrap a frame read from ``data`` (the file's bytes) as a :class:`RawTable`."""
     return RawTable(frame=frame, path=Path(path), sha256=sha256_bytes(data), notes=notes)

@@ -28,8 +28,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing a key given twice in one mapping (the last would win)."""
 
 
-def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False
-                   ) -> dict[Any, Any]:
+def _no_duplicates(
+    loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     seen = set()
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *base``: merged keys may repeat
@@ -41,7 +42,8 @@ def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool =
             dup = False
         if dup:
             raise yaml.constructor.ConstructorError(
-                None, None, f"key {str(key)[:60]!r} given twice", key_node.start_mark)
+                None, None, f"key {str(key)[:60]!r} given twice", key_node.start_mark
+            )
         if not isinstance(key, list | dict):
             seen.add(key)
     return loader.construct_mapping(node, deep=deep)
@@ -163,10 +165,13 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 MAX_EXTENDS = 3
 
 
-def read_yaml_extending(p: Path, what: str, depth: int = 0,
-                        chain: list[Path] | None = None,
-                        resolve: Callable[[dict[str, Any], Path], dict[str, Any]] | None = None
-                        ) -> dict[str, Any]:
+def read_yaml_extending(
+    p: Path,
+    what: str,
+    depth: int = 0,
+    chain: list[Path] | None = None,
+    resolve: Callable[[dict[str, Any], Path], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Read a YAML mapping; ``extends: FILE.yaml`` (relative to it) supplies the keys it omits.
 
     Mappings merge key by key; any other value (a list, a scalar, null) replaces the base's.
@@ -187,11 +192,16 @@ def read_yaml_extending(p: Path, what: str, depth: int = 0,
     if base is None:
         return raw
     if not isinstance(base, str) or not base or depth >= MAX_EXTENDS:
-        raise InputError(p, f"extends: a YAML file relative to this one, at most {MAX_EXTENDS} "
-                            f"deep (got {str(base)[:80]!r})")
+        raise InputError(
+            p,
+            f"extends: a YAML file relative to this one, at most {MAX_EXTENDS} "
+            f"deep (got {str(base)[:80]!r})",
+        )
     target = p.parent / base
-    if (target.suffix.lower() not in (".yaml", ".yml")
-            or target.resolve().suffix.lower() not in (".yaml", ".yml")):
+    if target.suffix.lower() not in (".yaml", ".yml") or target.resolve().suffix.lower() not in (
+        ".yaml",
+        ".yml",
+    ):
         raise InputError(p, f"extends: {base[:80]!r} is not a .yaml/.yml parameters file")
     if not target.is_file():
         raise InputError(p, f"extends: {base[:80]} not found (relative to this file)")
@@ -201,6 +211,5 @@ def read_yaml_extending(p: Path, what: str, depth: int = 0,
 def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
-        out[k] = (_merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict)
-                  else v)
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out

@@ -22,8 +22,19 @@ if TYPE_CHECKING:
 #: The canonical pay columns a rates format fills (text, one per raw row); the cleaner reads
 #: only these. Optional ones may be absent.
 CANONICAL_RATES = (
-    "date", "amount", "currency", "unit", "country", "role", "experience", "employment_type",
-    "source", "source_annual_usd", "company_location", "remote_ratio", "company_size",
+    "date",
+    "amount",
+    "currency",
+    "unit",
+    "country",
+    "role",
+    "experience",
+    "employment_type",
+    "source",
+    "source_annual_usd",
+    "company_location",
+    "remote_ratio",
+    "company_size",
     "skills",
 )
 
@@ -68,8 +79,7 @@ class Format:
     #: Which row of a posted range comes first in the file: "high_first" (the source writes
     #: the maximum, then the minimum: measured on aijobs, docs/methods.md#s3-4) or "any".
     range_order: str = "any"
-    to_canonical: Callable[[pd.DataFrame], Canonical] | None = field(default=None,
-                                                                     compare=False)
+    to_canonical: Callable[[pd.DataFrame], Canonical] | None = field(default=None, compare=False)
     #: A reader of the source's own layout (a published survey: a zip, question-text rows,
     #: one-hot answers, a non-UTF-8 encoding): path -> a RawTable of the format's columns.
     #: None: the generic CSV / workbook reader.
@@ -101,8 +111,17 @@ def _registry() -> dict[str, Format]:
         stackoverflow,
     )
 
-    modules = (aijobs, generic, stackoverflow, records, counts, innovationgraph, kaggle,
-               cncf_survey, indeed)
+    modules = (
+        aijobs,
+        generic,
+        stackoverflow,
+        records,
+        counts,
+        innovationgraph,
+        kaggle,
+        cncf_survey,
+        indeed,
+    )
     return {m.FORMAT.name: m.FORMAT for m in modules}
 
 

@@ -34,25 +34,34 @@ if TYPE_CHECKING:
 COLUMNS = ("wave", "region_label", "answer_label", "respondents", "screened", "question")
 REGION_QUESTION = "What is your geographic location?"
 #: the grid of 2018 and 2019 whose Kubernetes column answers "in production or evaluating"
-GRID_QUESTIONS = ("Which of these cloud native projects is your company/organization",
-                  "Please indicate if your company/organization is evaluating, or currently "
-                  "using in production, any of these graduated CNCF projects")
+GRID_QUESTIONS = (
+    "Which of these cloud native projects is your company/organization",
+    "Please indicate if your company/organization is evaluating, or currently "
+    "using in production, any of these graduated CNCF projects",
+)
 USING_QUESTION = "Are you using Kubernetes?"
 #: 2022 reference model: Q1 and Q16 codes
 REGIONS_2022 = {
-    "1": "Africa", "2": "Asia-Pacific (except China, India, and Japan)", "3": "China",
-    "4": "Europe (including Russia)", "5": "India", "6": "Japan",
+    "1": "Africa",
+    "2": "Asia-Pacific (except China, India, and Japan)",
+    "3": "China",
+    "4": "Europe (including Russia)",
+    "5": "India",
+    "6": "Japan",
     "7": "Mexico, Central America, the Caribbean, or South America",
     "8": "United States or Canada",
 }
 KUBERNETES_2022 = {
     "1": "Yes, using in production",
     "2": "Yes, piloting or actively evaluating in test environments",
-    "3": "No", "4": "Don't know or not sure",
+    "3": "No",
+    "4": "Don't know or not sure",
 }
 #: 2022 guide's filtering criteria on Q5 (organization size): filtered out
-SCREENED_2022 = {"9": "not employed or affiliated with an organization (Q5)",
-                 "10": "organization size not known (Q5)"}
+SCREENED_2022 = {
+    "9": "not employed or affiliated with an organization (Q5)",
+    "10": "organization size not known (Q5)",
+}
 NOT_TICKED = "(not ticked)"
 
 
@@ -63,8 +72,11 @@ def read(path: str) -> RawTable:
     p = Path(path)
     m = re.search(r"(20[12]\d)", p.name)
     if m is None:
-        raise InputError(p, "the wave's year is not in the file's name (CNCF names its files "
-                            "by year: Cloud_Native_Survey_2019.csv)")
+        raise InputError(
+            p,
+            "the wave's year is not in the file's name (CNCF names its files "
+            "by year: Cloud_Native_Survey_2019.csv)",
+        )
     wave = m.group(1)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         return _crosstab(p, wave)
@@ -113,8 +125,11 @@ def _labelled(frame: pd.DataFrame, wave: str, p: Path) -> tuple[pd.DataFrame, tu
         raise InputError(p, f"no {REGION_QUESTION!r} column (not a CNCF survey file?)")
     out = pd.DataFrame(index=body.index)
     out["wave"] = wave
-    out["region_label"] = _one_hot(body, region_cols, labels) if len(region_cols) > 1 \
+    out["region_label"] = (
+        _one_hot(body, region_cols, labels)
+        if len(region_cols) > 1
         else body[region_cols[0]].str.strip()
+    )
     using = block(USING_QUESTION)
     grid = next((b for b in (block(q) for q in GRID_QUESTIONS) if b), [])
     if using:
@@ -133,8 +148,10 @@ def _labelled(frame: pd.DataFrame, wave: str, p: Path) -> tuple[pd.DataFrame, tu
     out["respondents"] = "1"
     out["screened"] = ""
     out["question"] = USING_QUESTION if using else questions[grid[0]]
-    note = f"{p.name}: line 2 holds the answer labels (read as a second header); Kubernetes " \
-           f"use from {what}"
+    note = (
+        f"{p.name}: line 2 holds the answer labels (read as a second header); Kubernetes "
+        f"use from {what}"
+    )
     return out[list(COLUMNS)], (note,)
 
 
@@ -164,9 +181,11 @@ def _coded(frame: pd.DataFrame, wave: str) -> tuple[pd.DataFrame, tuple[str, ...
     q5 = body["Q5"].str.strip() if "Q5" in body.columns else pd.Series("", index=body.index)
     out["screened"] = q5.map(SCREENED_2022).fillna("")
     out["question"] = "Q16: Does your organization use Kubernetes?"
-    return out[list(COLUMNS)], ("2022: lines 2 and 3 hold question texts and 'Response' "
-                                "(read as headers); codes of Q1 and Q16 from the reference "
-                                "model",)
+    return out[list(COLUMNS)], (
+        "2022: lines 2 and 3 hold question texts and 'Response' "
+        "(read as headers); codes of Q1 and Q16 from the reference "
+        "model",
+    )
 
 
 def _crosstab(p: Path, wave: str) -> RawTable:
@@ -205,15 +224,21 @@ def _crosstab(p: Path, wave: str) -> RawTable:
                 records.append((wave, label[4:], a, str(int(n or 0))))
             elif a == label[4:]:  # the region sheet: its diagonal is the region's count
                 records.append((wave, label[4:], "", str(int(n or 0))))
-    out = pd.DataFrame(records, columns=["wave", "region_label", "answer_label",
-                                         "respondents"])
+    out = pd.DataFrame(records, columns=["wave", "region_label", "answer_label", "respondents"])
     out["screened"] = ""
     out["question"] = USING_QUESTION if using else ""
-    note = (f"{p.name}: only cross-tabs were published; sheet {name!r} read as one row per "
-            "region and answer (respondents: the published count)"
-            + ("" if using else "; this part asks no Kubernetes-use question"))
+    note = (
+        f"{p.name}: only cross-tabs were published; sheet {name!r} read as one row per "
+        "region and answer (respondents: the published count)"
+        + ("" if using else "; this part asks no Kubernetes-use question")
+    )
     return raw_table(out[list(COLUMNS)], p, data, (note,))
 
 
-FORMAT = Format("cncf_survey", "adoption", (), description="CNCF Cloud Native Survey raw "
-                "answers 2018-2022 (region, Kubernetes use)", read=read)
+FORMAT = Format(
+    "cncf_survey",
+    "adoption",
+    (),
+    description="CNCF Cloud Native Survey raw answers 2018-2022 (region, Kubernetes use)",
+    read=read,
+)

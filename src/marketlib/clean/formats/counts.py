@@ -2,6 +2,11 @@
 
 from marketlib.clean.formats import Format
 
-FORMAT = Format("counts", "certifications", ("period", "certification", "count"),
-                any_of=(("country", "region"),), optional=("kind",),
-                description="certification counts per period and country or region")
+FORMAT = Format(
+    "counts",
+    "certifications",
+    ("period", "certification", "count"),
+    any_of=(("country", "region"),),
+    optional=("kind",),
+    description="certification counts per period and country or region",
+)

@@ -20,10 +20,19 @@ def to_canonical(raw: pd.DataFrame) -> Canonical:
     frame = pd.DataFrame({c: raw[c] for c in REQUIRED}, index=raw.index)
     for c in OPTIONAL:
         frame[c] = raw[c] if c in raw.columns else ""
-    return Canonical(frame=frame, required=REQUIRED, labels={c: c for c in REQUIRED},
-                     consumed=(*REQUIRED, *OPTIONAL))
+    return Canonical(
+        frame=frame,
+        required=REQUIRED,
+        labels={c: c for c in REQUIRED},
+        consumed=(*REQUIRED, *OPTIONAL),
+    )
 
 
-FORMAT = Format("generic", "rates", REQUIRED, optional=OPTIONAL,
-                description="any pay export: country, amount, currency, unit, date",
-                to_canonical=to_canonical)
+FORMAT = Format(
+    "generic",
+    "rates",
+    REQUIRED,
+    optional=OPTIONAL,
+    description="any pay export: country, amount, currency, unit, date",
+    to_canonical=to_canonical,
+)

@@ -29,12 +29,28 @@ COLUMNS = ("date", "jobcountry", "series", "subject", "value", "n_obs")
 #: header set -> layout name
 LAYOUTS = {
     frozenset({"date", "jobcountry", "ai_share_postings"}): "ai_share",
-    frozenset({"date", "jobcountry", "indeed_job_postings_index_sa",
-               "indeed_job_postings_index_nsa", "variable"}): "postings",
-    frozenset({"date", "jobcountry", "indeed_job_postings_index", "variable",
-               "display_name"}): "sector",
-    frozenset({"jobcountry", "country", "month", "n_obs", "posted_wage_growth_yoy",
-               "posted_wage_growth_yoy_3moavg"}): "wages",
+    frozenset(
+        {
+            "date",
+            "jobcountry",
+            "indeed_job_postings_index_sa",
+            "indeed_job_postings_index_nsa",
+            "variable",
+        }
+    ): "postings",
+    frozenset(
+        {"date", "jobcountry", "indeed_job_postings_index", "variable", "display_name"}
+    ): "sector",
+    frozenset(
+        {
+            "jobcountry",
+            "country",
+            "month",
+            "n_obs",
+            "posted_wage_growth_yoy",
+            "posted_wage_growth_yoy_3moavg",
+        }
+    ): "wages",
 }
 
 
@@ -49,33 +65,54 @@ def read(path: str) -> RawTable:
     f = t.frame
     layout = LAYOUTS.get(frozenset(f.columns))
     if layout is None:
-        raise InputError(path, "not an Indeed Hiring Lab layout (expected the columns of "
-                               "AI_posting.csv, aggregate_job_postings_XX.csv, "
-                               "job_postings_by_sector_XX.csv or "
-                               "posted-wage-growth-by-country.csv)")
+        raise InputError(
+            path,
+            "not an Indeed Hiring Lab layout (expected the columns of "
+            "AI_posting.csv, aggregate_job_postings_XX.csv, "
+            "job_postings_by_sector_XX.csv or "
+            "posted-wage-growth-by-country.csv)",
+        )
 
-    def frame(series: str, value: str, date: str = "date", subject: str | None = None,
-              n_obs: str | None = None) -> pd.DataFrame:
-        return pd.DataFrame({
-            "date": f[date], "jobcountry": f["jobcountry"], "series": series,
-            "subject": f[subject] if subject else "", "value": f[value],
-            "n_obs": f[n_obs] if n_obs else ""})
+    def frame(
+        series: str,
+        value: str,
+        date: str = "date",
+        subject: str | None = None,
+        n_obs: str | None = None,
+    ) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "date": f[date],
+                "jobcountry": f["jobcountry"],
+                "series": series,
+                "subject": f[subject] if subject else "",
+                "value": f[value],
+                "n_obs": f[n_obs] if n_obs else "",
+            }
+        )
 
     if layout == "ai_share":
         out = frame("ai_share", "ai_share_postings")
     elif layout == "postings":
-        out = pd.concat([frame("postings_index_sa", "indeed_job_postings_index_sa",
-                               subject="variable"),
-                         frame("postings_index_nsa", "indeed_job_postings_index_nsa",
-                               subject="variable")], ignore_index=True)
+        out = pd.concat(
+            [
+                frame("postings_index_sa", "indeed_job_postings_index_sa", subject="variable"),
+                frame("postings_index_nsa", "indeed_job_postings_index_nsa", subject="variable"),
+            ],
+            ignore_index=True,
+        )
     elif layout == "sector":
-        out = frame("sector_postings_index", "indeed_job_postings_index",
-                    subject="display_name")
+        out = frame("sector_postings_index", "indeed_job_postings_index", subject="display_name")
     else:
-        out = pd.concat([frame("wage_growth_yoy", "posted_wage_growth_yoy", "month",
-                               n_obs="n_obs"),
-                         frame("wage_growth_yoy_3mo", "posted_wage_growth_yoy_3moavg",
-                               "month", n_obs="n_obs")], ignore_index=True)
+        out = pd.concat(
+            [
+                frame("wage_growth_yoy", "posted_wage_growth_yoy", "month", n_obs="n_obs"),
+                frame(
+                    "wage_growth_yoy_3mo", "posted_wage_growth_yoy_3moavg", "month", n_obs="n_obs"
+                ),
+            ],
+            ignore_index=True,
+        )
     note = f"{Path(path).name}: Indeed layout {layout!r}"
     if layout in ("postings", "wages"):
         note += " (two series per row: each is its own row here, so rows double)"
@@ -84,5 +121,10 @@ def read(path: str) -> RawTable:
     return replace(t, frame=out[list(COLUMNS)], notes=(*t.notes, note))
 
 
-FORMAT = Format("indeed", "demand", (), description="Indeed Hiring Lab postings index, AI "
-                "share of postings and posted-wage growth", read=read)
+FORMAT = Format(
+    "indeed",
+    "demand",
+    (),
+    description="Indeed Hiring Lab postings index, AI share of postings and posted-wage growth",
+    read=read,
+)

@@ -2,5 +2,10 @@
 
 from marketlib.clean.formats import Format
 
-FORMAT = Format("innovationgraph", "activity", ("iso2_code", "year", "quarter"),
-                optional=("topic",), description="GitHub Innovation Graph quarterly files")
+FORMAT = Format(
+    "innovationgraph",
+    "activity",
+    ("iso2_code", "year", "quarter"),
+    optional=("topic",),
+    description="GitHub Innovation Graph quarterly files",
+)

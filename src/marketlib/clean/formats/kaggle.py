@@ -41,8 +41,7 @@ TOOL_QUESTIONS = (
 )
 #: ticked answers that name no tool
 NOT_TOOLS = frozenset({"", "none", "other", "no / none"})
-COLUMNS = ("year", "country", "title", "pay_band", "years_coding", "years_ml", "student",
-           "skills")
+COLUMNS = ("year", "country", "title", "pay_band", "years_coding", "years_ml", "student", "skills")
 
 
 def read(path: str) -> RawTable:
@@ -62,8 +61,11 @@ def read(path: str) -> RawTable:
         name = p.name
     m = re.match(MEMBER, name)
     if m is None:
-        raise InputError(p, "a Kaggle survey file is named kaggle_survey_<year>_responses.csv "
-                            "(the year is in its name, not in its rows)")
+        raise InputError(
+            p,
+            "a Kaggle survey file is named kaggle_survey_<year>_responses.csv "
+            "(the year is in its name, not in its rows)",
+        )
     text, note = decode_text(data, p)
     frame = read_text_frame(text, p)
     if len(frame) == 0:
@@ -75,13 +77,18 @@ def read(path: str) -> RawTable:
     for col, start in QUESTIONS.items():
         hit = [c for c, q in questions.items() if q.startswith(start)]
         if not hit and col != "student":
-            raise InputError(p, f"no question starting {start!r} on the second line (not a "
-                                "Kaggle survey responses file?)")
+            raise InputError(
+                p,
+                f"no question starting {start!r} on the second line (not a "
+                "Kaggle survey responses file?)",
+            )
         out[col] = body[hit[0]].str.strip() if hit else ""
     tools = [c for c, q in questions.items() if q.startswith(TOOL_QUESTIONS)]
     out["skills"] = _ticked(body[tools])
-    notes = (f"{name}: line 2 holds the question texts (read as a second header); "
-             f"{len(tools)} tool columns read as skills",) + ((note,) if note else ())
+    notes = (
+        f"{name}: line 2 holds the question texts (read as a second header); "
+        f"{len(tools)} tool columns read as skills",
+    ) + ((note,) if note else ())
     return raw_table(out[list(COLUMNS)], p, whole, notes)
 
 
@@ -95,5 +102,10 @@ def _ticked(cells: pd.DataFrame) -> pd.Series:
     return joined.reindex(cells.index, fill_value="")
 
 
-FORMAT = Format("kaggle", "pay_bands", (), description="Kaggle ML & DS Survey responses "
-                "(2021, 2022): yearly pay in USD bands", read=read)
+FORMAT = Format(
+    "kaggle",
+    "pay_bands",
+    (),
+    description="Kaggle ML & DS Survey responses (2021, 2022): yearly pay in USD bands",
+    read=read,
+)

@@ -43,13 +43,22 @@ def to_canonical(raw: pd.DataFrame) -> Canonical:
     if "convertedcompyearly" in raw.columns:
         frame["source_annual_usd"] = raw["convertedcompyearly"]
     required = ("date", "amount", "currency", "country")
-    labels = {"date": "year", "amount": "comptotal", "currency": "currency",
-              "country": "country"}
-    return Canonical(frame=frame, required=required, labels=labels,
-                     consumed=(*REQUIRED, *OPTIONAL[:-1]), year_only=True)
+    labels = {"date": "year", "amount": "comptotal", "currency": "currency", "country": "country"}
+    return Canonical(
+        frame=frame,
+        required=required,
+        labels=labels,
+        consumed=(*REQUIRED, *OPTIONAL[:-1]),
+        year_only=True,
+    )
 
 
-FORMAT = Format("stackoverflow", "rates", REQUIRED, optional=OPTIONAL,
-                description="Stack Overflow Developer Survey public results",
-                amount_columns=("comptotal", "convertedcompyearly"),
-                to_canonical=to_canonical)
+FORMAT = Format(
+    "stackoverflow",
+    "rates",
+    REQUIRED,
+    optional=OPTIONAL,
+    description="Stack Overflow Developer Survey public results",
+    amount_columns=("comptotal", "convertedcompyearly"),
+    to_canonical=to_canonical,
+)
