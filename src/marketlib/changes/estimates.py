@@ -49,12 +49,14 @@ def run_as_of(results: Mapping[str, Any]) -> str | None:
     return str(value) if value else None
 
 
-def _params(results: Mapping[str, Any], section: str) -> dict[str, Any]:
+def section_params(results: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """Return a run's parameters of one section (empty when absent)."""
     return _map(_map(_map(results.get("run")).get("params")).get(section))
 
 
-def _scheme(results: Mapping[str, Any]) -> Any:
-    return _params(results, "clean").get("scheme")
+def region_scheme(results: Mapping[str, Any]) -> Any:
+    """Return the region scheme a run cleaned with."""
+    return section_params(results, "clean").get("scheme")
 
 
 def _norm(v: Any) -> Any:
@@ -74,13 +76,14 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[st
     return out
 
 
-def _section_status(
+def section_status(
     name: str,
     previous: Mapping[str, Any],
     current: Mapping[str, Any],
     present: Callable[[Mapping[str, Any]], bool],
     definitions: Callable[[Mapping[str, Any]], dict[str, Any]],
 ) -> dict[str, Any]:
+    """Return whether a section's results of two runs can be compared, and why not."""
     if not present(previous) or not present(current):
         which = "previous" if not present(previous) else "current"
         return {
@@ -169,7 +172,7 @@ def z_score(
     return (n - o) / se
 
 
-def _estimate(
+def estimate_item(
     section: str,
     key: str,
     quantity: str,
@@ -183,6 +186,7 @@ def _estimate(
     kind: str,
     key_fields: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Return one headline estimate of two runs with its z test and verdict."""
     v, lo, hi = fields
     o, n = _num(old.get(v)), _num(new.get(v))
     o_ci = [_num(old.get(lo)), _num(old.get(hi))]
@@ -212,11 +216,13 @@ def _estimate(
     }
 
 
-def _level(section: Mapping[str, Any], params: Mapping[str, Any]) -> float:
+def ci_level_of(section: Mapping[str, Any], params: Mapping[str, Any]) -> float:
+    """Return a section's interval level (its own, its parameters', else 0.95)."""
     return _num(section.get("ci_level")) or _num(params.get("ci_level")) or 0.95
 
 
-def _group_text(group: Any) -> str:
+def group_text(group: Any) -> str:
+    """Return a group key as text ("Europe | kubernetes"), "all" when none."""
     if isinstance(group, Mapping):
         vals = [str(v) for v in group.values() if v is not None]
         return " | ".join(vals) if vals else "all"

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from marketlib.changes.estimates import _map
 from marketlib.frames import finite_or_none as _num
+from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
 from marketlib.sources import DATASETS
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from marketlib.changes.estimates import VERDICT_CHANGED, VERDICT_WITHIN, _map
+from marketlib.changes.estimates import VERDICT_CHANGED, VERDICT_WITHIN
 from marketlib.frames import finite_or_none as _num
 from marketlib.publish.text import reader_words
+from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
 
 

@@ -21,7 +21,15 @@ import pandas as pd
 
 from marketlib.frames import finite_or_none as _num
 from marketlib.publish.provenance import _flatten
-from marketlib.publish.text import DASH, _cell, _frame, _text, human_name, pct, scrub_paths
+from marketlib.publish.text import (
+    DASH,
+    _cell,
+    display_text,
+    human_name,
+    pct,
+    rows_frame,
+    scrub_paths,
+)
 
 TABLE_CSS = """
 .mlib-table { border-collapse: collapse; width: 100%; max-width: 100%; table-layout: auto;
@@ -89,8 +97,8 @@ def to_html(frame: pd.DataFrame, caption: str | None = None, css: bool = True) -
     """
     df = frame.reset_index(drop=True).astype(object)
     df = df.where(df.notna(), DASH)
-    df.columns = [_text(c) for c in df.columns]
-    df = df.map(_text)
+    df.columns = [display_text(c) for c in df.columns]
+    df = df.map(display_text)
     styler = df.style.hide(axis="index").format(escape="html")
     styler = styler.format_index(escape="html", axis=1)  # headers may come from input data
     styler = styler.set_td_classes(df.map(lambda v: "num" if _NUMERIC_CELL.match(v) else ""))
@@ -467,7 +475,7 @@ def notebook_to_html(
             k: v for k, v in dict(parameters).items() if k not in ("results_path", "figures_dir")
         }
         rows = [{"Parameter": k, "Value": v} for k, v in _flatten("", shown)]
-        table = to_html(_frame(rows, ["Parameter", "Value"]), caption="Parameters of this run")
+        table = to_html(rows_frame(rows, ["Parameter", "Value"]), caption="Parameters of this run")
         nb.cells.append(nbformat.v4.new_markdown_cell(table))
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True

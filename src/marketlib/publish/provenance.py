@@ -8,12 +8,19 @@ from typing import Any
 
 import pandas as pd
 
-from marketlib.publish.text import DASH, _frame, _section, _text, display_path, reader_words
+from marketlib.publish.text import (
+    DASH,
+    display_path,
+    display_text,
+    reader_words,
+    results_part,
+    rows_frame,
+)
 
 
 def _short_hash(value: Any) -> str:
     s = str(value)
-    return s[:12] if re.fullmatch(r"[0-9a-fA-F]{16,}", s) else _text(s)
+    return s[:12] if re.fullmatch(r"[0-9a-fA-F]{16,}", s) else display_text(s)
 
 
 def parameter_label(name: str) -> str:
@@ -35,7 +42,7 @@ def _param_text(value: Any) -> str:
         return ", ".join(_param_text(v) for v in value) or DASH
     if isinstance(value, str):
         return reader_words(display_path(value))
-    return _text(value)
+    return display_text(value)
 
 
 def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, str]]:
@@ -59,7 +66,7 @@ def provenance_table(
 
     Reads a ``results.json`` document. Columns: Kind, Name, Value.
     """
-    run = _section(results, "run")
+    run = results_part(results, "run")
     run = run if isinstance(run, Mapping) else {}
     rows: list[dict[str, str]] = []
     params = run.get("params") if isinstance(run.get("params"), Mapping) else {}
@@ -72,7 +79,7 @@ def provenance_table(
     ):
         value = as_of if key == "as_of" else run.get(key)
         if value is not None:
-            rows.append({"Kind": "Run", "Name": label, "Value": _text(value)})
+            rows.append({"Kind": "Run", "Name": label, "Value": display_text(value)})
     inputs = run.get("inputs")
     if isinstance(inputs, Mapping):
         for path, digest in inputs.items():
@@ -82,7 +89,7 @@ def provenance_table(
                 value = f"sha256 {_short_hash(digest)}"
             rows.append({"Kind": "Dataset", "Name": display_path(str(path)), "Value": value})
     for section in ("growth", "arbitrage"):
-        sec = _section(results, section)
+        sec = results_part(results, section)
         if isinstance(sec, Mapping) and isinstance(sec.get("inputs"), Mapping):
             for path, digest in sec["inputs"].items():
                 rows.append(
@@ -109,4 +116,4 @@ def provenance_table(
         else:
             text = _param_text(value)
         rows.append({"Kind": "Parameters", "Name": parameter_label(name), "Value": text})
-    return _frame(rows, ["Kind", "Name", "Value"])
+    return rows_frame(rows, ["Kind", "Name", "Value"])

@@ -81,7 +81,7 @@ def reader_words(code: Any) -> str:
     if not CODE.fullmatch(s):
         return s
     if s in MEASURES:
-        return _measure_label(s, None)
+        return measure_label(s, None)
     return VERDICTS.get(s) or _reader_words().get(s) or s.replace("_", " ")
 
 
@@ -238,7 +238,7 @@ def not_estimated(n: Any, floor: Any) -> str:
     return f"not estimated (n = {nn:,.0f} < {ff:,.0f})"
 
 
-def _text(x: Any) -> str:
+def display_text(x: Any) -> str:
     """Return any value as display text; missing values become an em dash."""
     if x is None:
         return DASH
@@ -249,9 +249,9 @@ def _text(x: Any) -> str:
     if isinstance(x, float):
         return f"{x:g}"
     if isinstance(x, Mapping):
-        return "; ".join(f"{k}: {_text(v)}" for k, v in x.items()) or DASH
+        return "; ".join(f"{k}: {display_text(v)}" for k, v in x.items()) or DASH
     if isinstance(x, list | tuple | set):
-        return ", ".join(_text(v) for v in x) or DASH
+        return ", ".join(display_text(v) for v in x) or DASH
     s = plain_text(scrub_paths(str(x))).strip()  # no escape bytes on a page
     return s if s and s.lower() not in ("nan", "none", "null", "<na>", "nat") else DASH
 
@@ -305,35 +305,41 @@ def scrub_paths(text: str) -> str:
     return _ABS_PATH.sub(lambda m: display_path(m.group(0)), text)
 
 
-def _section(results: Mapping[str, Any] | None, name: str) -> Any:
+def results_part(results: Mapping[str, Any] | None, name: str) -> Any:
+    """Return one part of a results document (None when the document is not a mapping)."""
     if not isinstance(results, Mapping):
         return None
     return results.get(name)
 
 
-def _group_label(group: Any) -> str:
+def group_label(group: Any) -> str:
+    """Return a group for people: its values joined by " | ", or "All"."""
     if isinstance(group, Mapping):
-        vals = [_text(v) for v in group.values() if v is not None]
+        vals = [display_text(v) for v in group.values() if v is not None]
         return " | ".join(vals) if vals else "All"
-    return _text(group) if group is not None else "All"
+    return display_text(group) if group is not None else "All"
 
 
-def _base_adjective(base: str) -> str:
+def base_adjective(base: str) -> str:
+    """Return "North American pay" for a known base, else "pay in <base>"."""
     return f"{_ADJECTIVE[base]} pay" if base in _ADJECTIVE else f"pay in {base}"
 
 
-def _reported(r: Mapping[str, Any]) -> bool:
+def is_reported(r: Mapping[str, Any]) -> bool:
+    """Return whether a group row is at or above the floor (old rows: it has a ratio)."""
     rep = r.get("reported")
     if rep is None:
         return _num(r.get("ratio_to_base")) is not None
     return bool(rep)
 
 
-def _plural(n: int, one: str, many: str) -> str:
+def plural_word(n: int, one: str, many: str) -> str:
+    """Return a count with its singular or plural noun ("1 country", "12 countries")."""
     return f"{n:,} {one if n == 1 else many}"
 
 
-def _ci_n(r: Mapping[str, Any], lo: str, hi: str) -> str:
+def ci_and_n(r: Mapping[str, Any], lo: str, hi: str) -> str:
+    """Return a row's interval (or why it has none) and its n, for prose."""
     ci = (
         f"{LEVEL_TEXT} {pct_range(r.get(lo), r.get(hi))}"
         if _num(r.get(lo)) is not None
@@ -342,19 +348,22 @@ def _ci_n(r: Mapping[str, Any], lo: str, hi: str) -> str:
     return f"{ci}; n = {count(r.get('n'))}"
 
 
-def _controls_text(controls: Any) -> str:
+def controls_text(controls: Any) -> str:
+    """Return the adjusted model's controls in words ("role, experience and year")."""
     if not isinstance(controls, list) or not controls:
         return ""
     words = [str(c).replace("role_family", "role").replace("_", " ") for c in controls]
     return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
 
 
-def _measure_label(measure: Any, subject: Any) -> str:
+def measure_label(measure: Any, subject: Any) -> str:
+    """Return an activity measure in words, with its topic."""
     tmpl = MEASURES.get(str(measure), str(measure).replace("_", " ") if measure else "activity")
     return tmpl.format(subject=subject or "topic")
 
 
-def _frame(rows: list[dict[str, str]], columns: Sequence[str]) -> pd.DataFrame:
+def rows_frame(rows: list[dict[str, str]], columns: Sequence[str]) -> pd.DataFrame:
+    """Return display rows as a table with these columns, missing cells as a dash."""
     df = pd.DataFrame(rows, columns=list(columns), dtype=object)
     return df.fillna(DASH).reset_index(drop=True)
 
@@ -409,7 +418,7 @@ def _cell(x: Any) -> str:
         return x.date().isoformat() if not pd.isna(x) else DASH
     if isinstance(x, str) and CODE.fullmatch(x):
         return reader_words(x)
-    return _text(x)
+    return display_text(x)
 
 
 @dataclass(frozen=True)

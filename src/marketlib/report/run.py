@@ -178,12 +178,12 @@ def previous_run(
 
 def make_staging(final: Path) -> Path:
     """Create the hidden staging folder beside ``final``, following the umask (not 0700)."""
-    from marketlib.sources.outputs import _umask
+    from marketlib.sources.outputs import current_umask
 
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{short_name(final)}.run-", dir=final.parent))
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~current_umask())
     except OSError as exc:
         raise InputError(final, f"cannot write the report there ({exc.strerror})") from exc
     return staging

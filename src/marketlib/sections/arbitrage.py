@@ -12,7 +12,13 @@ import pandas as pd
 
 from marketlib import arbitrage as ab
 from marketlib import claims as cl
-from marketlib.changes.estimates import _estimate, _level, _map, _params, _scheme, _section_status
+from marketlib.changes.estimates import (
+    ci_level_of,
+    estimate_item,
+    region_scheme,
+    section_params,
+    section_status,
+)
 from marketlib.frames import finite_or_none as _num
 from marketlib.params import (
     ArbitrageParams,
@@ -21,17 +27,18 @@ from marketlib.publish.html import show
 from marketlib.publish.text import (
     DASH,
     LEVEL_TEXT,
-    _base_adjective,
-    _ci_n,
-    _reported,
+    base_adjective,
+    ci_and_n,
     count,
     count_of,
+    is_reported,
     not_estimated,
     pay_words,
     pct,
     pct_range,
 )
 from marketlib.results_view import comparable_ratio
+from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
 from marketlib.sections.arbitrage_tables import _arbitrage_parts, arbitrage_table, funnel_table
 from marketlib.sections.base import Section, SectionSpec, optional, results_path
@@ -245,8 +252,8 @@ ARBITRAGE_DEFINITIONS = (
 def _arbitrage_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
     arb = _map(results.get("arbitrage"))
     scope = _map(arb.get("scope"))
-    par = _params(results, "arbitrage")
-    out: dict[str, Any] = {"scheme": _scheme(results)}
+    par = section_params(results, "arbitrage")
+    out: dict[str, Any] = {"scheme": region_scheme(results)}
     for key in ARBITRAGE_DEFINITIONS:
         for source in (arb, scope, par):
             if key in source:
@@ -313,7 +320,10 @@ def _arbitrage_estimates(
 ) -> list[dict[str, Any]]:
     pa, ca = _map(previous.get("arbitrage")), _map(current.get("arbitrage"))
     base = str(ca.get("base") or "the base")
-    levels = (_level(pa, _params(previous, "arbitrage")), _level(ca, _params(current, "arbitrage")))
+    levels = (
+        ci_level_of(pa, section_params(previous, "arbitrage")),
+        ci_level_of(ca, section_params(current, "arbitrage")),
+    )
     out = []
     for check, rows, quantity, label, fields, scale, skip_base in _ESTIMATES:
         if not status[check]["comparable"]:
@@ -334,7 +344,7 @@ def _arbitrage_estimates(
             ):
                 continue
             out.append(
-                _estimate(
+                estimate_item(
                     "arbitrage",
                     g,
                     quantity,
@@ -435,16 +445,16 @@ def _status(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str
         return {**_arbitrage_definitions(r), "controls": controls}
 
     def team_defs(r: Mapping[str, Any]) -> dict[str, Any]:
-        return {**adj_defs(r), "team": _params(r, "arbitrage").get("team")}
+        return {**adj_defs(r), "team": section_params(r, "arbitrage").get("team")}
 
     return {
-        "arbitrage": _section_status(
+        "arbitrage": section_status(
             "arbitrage", previous, current, has("regions"), _arbitrage_definitions
         ),
-        "adjusted": _section_status(
+        "adjusted": section_status(
             "adjusted arbitrage", previous, current, has("adjusted"), adj_defs
         ),
-        "team": _section_status("team cost", previous, current, has("team"), team_defs),
+        "team": section_status("team cost", previous, current, has("team"), team_defs),
     }
 
 
@@ -458,7 +468,7 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
     words = pay_words(arb.get("rate_kind"))
     raw_by_group = {str(r.get("group")): r for r in raw}
     others = _raw_range(arb, raw, adjusted, base)
-    small = [r for r in raw if not _reported(r)]
+    small = [r for r in raw if not is_reported(r)]
     if small:
         small.sort(key=lambda r: -(_num(r.get("n")) or 0))
         listed = "; ".join(
@@ -499,7 +509,7 @@ def arbitrage_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]
             ci = "no interval: no country has 10 rows, and the pooled figure only describes them"
         lead.append(
             f"{who}: a comparable {words.who} {words.earns} {pct(value)} of "
-            f"{_base_adjective(base)} ({ci}; {n_text})."
+            f"{base_adjective(base)} ({ci}; {n_text})."
         )
     return lead, others
 
@@ -511,7 +521,9 @@ def _raw_range(
     est = [
         r
         for r in raw
-        if _reported(r) and str(r.get("group")) != base and _num(r.get("ratio_to_base")) is not None
+        if is_reported(r)
+        and str(r.get("group")) != base
+        and _num(r.get("ratio_to_base")) is not None
     ]
     if len(est) >= 2:
         lo = min(est, key=lambda r: r["ratio_to_base"])
@@ -521,16 +533,16 @@ def _raw_range(
         return [
             f"Raw medians ({pay_words(arb.get('rate_kind')).pay}{h}, not adjusted for role or "
             "experience) "
-            f"range from {pct(lo['ratio_to_base'])} of {_base_adjective(base)} in "
-            f"{lo['group']} ({_ci_n(lo, 'ratio_ci_low', 'ratio_ci_high')}) to "
+            f"range from {pct(lo['ratio_to_base'])} of {base_adjective(base)} in "
+            f"{lo['group']} ({ci_and_n(lo, 'ratio_ci_low', 'ratio_ci_high')}) to "
             f"{pct(hi['ratio_to_base'])} in {hi['group']} "
-            f"({_ci_n(hi, 'ratio_ci_low', 'ratio_ci_high')})."
+            f"({ci_and_n(hi, 'ratio_ci_low', 'ratio_ci_high')})."
         ]
     if len(est) == 1 and not adjusted:
         r = est[0]
         return [
             f"{r['group']}: the raw median pay is {pct(r['ratio_to_base'])} of "
-            f"{_base_adjective(base)} ({_ci_n(r, 'ratio_ci_low', 'ratio_ci_high')})."
+            f"{base_adjective(base)} ({ci_and_n(r, 'ratio_ci_low', 'ratio_ci_high')})."
         ]
     return []
 

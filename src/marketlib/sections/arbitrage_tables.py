@@ -11,18 +11,18 @@ from marketlib.frames import finite_or_none as _num
 from marketlib.publish.text import (
     DASH,
     RELIABILITY,
-    _controls_text,
-    _frame,
-    _reported,
-    _section,
-    _text,
+    controls_text,
     count,
     count_of,
+    display_text,
+    is_reported,
     money,
     not_estimated,
     pay_words,
     pct,
     ratio_ci,
+    results_part,
+    rows_frame,
 )
 from marketlib.results_view import comparable_ratio, headline_flag, upgrade_arbitrage
 from marketlib.results_view import rows as _rows
@@ -31,7 +31,7 @@ from marketlib.results_view import rows as _rows
 def _arbitrage_parts(
     results: Mapping[str, Any] | None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]], str, Any]:
-    arb = upgrade_arbitrage(_section(results, "arbitrage"))
+    arb = upgrade_arbitrage(results_part(results, "arbitrage"))
     arb = arb if isinstance(arb, Mapping) else {}
     raw = _rows(arb.get("regions"))
     adjusted = {str(r.get("group")): dict(r) for r in _rows(arb.get("adjusted"))}
@@ -53,7 +53,7 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     arb, raw, adjusted, base, floor = _arbitrage_parts(results)
     people = pay_words(arb.get("rate_kind")).people_n()
     controls = next((a.get("controls") for a in adjusted.values() if a.get("controls")), None)
-    same = _controls_text(controls)
+    same = controls_text(controls)
     adj_col = "Comparable specialist" + (f" (same {same})" if same else "")
     cols = [
         "Region",
@@ -71,7 +71,7 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         g = str(r.get("group", DASH))
         seen.add(g)
         a = adjusted.get(g, {})
-        if _reported(r):
+        if is_reported(r):
             value, lo, hi, k = comparable_ratio(a)
             adj = (
                 "1.00 (base)"
@@ -86,7 +86,8 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                 )
             )
             rel = RELIABILITY.get(
-                str(r.get("flag")) if g == base else headline_flag(lo, hi), _text(r.get("flag"))
+                str(r.get("flag")) if g == base else headline_flag(lo, hi),
+                display_text(r.get("flag")),
             )
             eq = (
                 "1.00 (base)"
@@ -150,7 +151,7 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                 }
             )
     rows.sort(key=lambda r: r["_key"])
-    return _frame(rows, cols)
+    return rows_frame(rows, cols)
 
 
 def _countries_text(r: Mapping[str, Any]) -> str:
@@ -167,7 +168,7 @@ def countries_table(results: Mapping[str, Any] | None, top: int | None = None) -
     (empirical Bayes, borrowing from the group). Countries below the country floor are left
     out here (their n is in results.json).
     """
-    arb = upgrade_arbitrage(_section(results, "arbitrage")) or {}
+    arb = upgrade_arbitrage(results_part(results, "arbitrage")) or {}
     base = str(arb.get("base") or "the base")
     rows = [r for r in _rows(arb.get("countries")) if r.get("reported") and r.get("group") != base]
     rows.sort(key=lambda r: _num(r.get("ratio_to_base")) or 0)
@@ -182,8 +183,8 @@ def countries_table(results: Mapping[str, Any] | None, top: int | None = None) -
     ]
     out = [
         {
-            "Country": _text(r.get("country_iso3")),
-            "Group": _text(r.get("group")),
+            "Country": display_text(r.get("country_iso3")),
+            "Group": display_text(r.get("group")),
             "n": count(r.get("n")),
             "Median pay, USD/h": money(r.get("median_hourly_usd")),
             cols[4]: ratio_ci(
@@ -196,7 +197,7 @@ def countries_table(results: Mapping[str, Any] | None, top: int | None = None) -
         }
         for r in (rows[:top] if top else rows)
     ]
-    return _frame(out, cols)
+    return rows_frame(out, cols)
 
 
 def _usd_ci(est: Any, lo: Any, hi: Any) -> str:
@@ -213,7 +214,7 @@ def percentiles_table(results: Mapping[str, Any] | None, dimension: str = "group
     ``dimension``: ``group`` (default), ``country``, ``experience`` or ``role_family``.
     Cells under the floor read "not estimated (n = 7 < 10)".
     """
-    arb = _section(results, "arbitrage") or {}
+    arb = results_part(results, "arbitrage") or {}
     rows = [r for r in _rows(arb.get("percentiles")) if r.get("dimension") == dimension]
     label = {
         "group": "Group",
@@ -242,12 +243,12 @@ def percentiles_table(results: Mapping[str, Any] | None, dimension: str = "group
             c[f"{names[q]}, USD/h (95% CI)"] = _usd_ci(
                 r.get("hourly_usd"), r.get("ci_low"), r.get("ci_high")
             )
-    return _frame(list(cells.values()), cols)
+    return rows_frame(list(cells.values()), cols)
 
 
 def skills_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return pay by skill: each skill's groups, n, median (95% CI) and ratio to the base."""
-    arb = _section(results, "arbitrage") or {}
+    arb = results_part(results, "arbitrage") or {}
     base = str(arb.get("base") or "the base")
     cols = [
         "Skill",
@@ -264,13 +265,13 @@ def skills_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         out.append(
             {
                 "Skill": skill_name(str(r.get("skill"))),
-                "Group": _text(r.get("group")),
+                "Group": display_text(r.get("group")),
                 "n": count(r.get("n")),
                 cols[3]: ratio_ci(
                     r.get("median_hourly_usd"), r.get("ci_low"), r.get("ci_high"), digits=2
                 )
                 if rep
-                else _text(r.get("note")),
+                else display_text(r.get("note")),
                 cols[4]: (
                     "1.00 (base)"
                     if str(r.get("group")) == base and rep
@@ -282,23 +283,23 @@ def skills_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                 ),
             }
         )
-    return _frame(out, cols)
+    return rows_frame(out, cols)
 
 
 def ranks_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return which region is cheapest: rank (1 = cheapest), its 95% range, P(cheapest)."""
-    arb = _section(results, "arbitrage") or {}
+    arb = results_part(results, "arbitrage") or {}
     cols = ["Region", "Rank (1 = cheapest)", "Rank, 95% range", "Chance it is the cheapest"]
     out = [
         {
-            "Region": _text(r.get("group")),
+            "Region": display_text(r.get("group")),
             cols[1]: count(r.get("rank")),
             cols[2]: f"{count(r.get('rank_low'))}-{count(r.get('rank_high'))}",
             cols[3]: pct(r.get("p_cheapest")),
         }
         for r in _rows(arb.get("ranks"))
     ]
-    return _frame(out, cols)
+    return rows_frame(out, cols)
 
 
 def _step_words(step: str, rate_kind: str) -> str:
@@ -330,12 +331,12 @@ def funnel_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     the last row is the sum of the groups' n, so every count adds up (a test holds it).
     """
     r = results or {}
-    arb = _section(r, "arbitrage") or {}
+    arb = results_part(r, "arbitrage") or {}
     clean = (r.get("cleaning") or {}).get("rates") or {}
     log = [x for x in _rows(arb.get("selection_log")) if _num(x.get("rows")) is not None]
     cols = ["Step", "Rows", "Left out"]
     if not clean or not log:
-        return _frame([], cols)
+        return rows_frame([], cols)
     out = [{"Step": "rows in the pay file(s)", "Rows": count(clean.get("rows_in")), "Left out": ""}]
     reasons = ", ".join(
         f"{k.replace('_', ' ')} {count(v)}"
@@ -363,4 +364,4 @@ def funnel_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
             }
         )
     out.append({"Step": "used in the estimates (all groups)", "Rows": count(used), "Left out": ""})
-    return _frame(out, cols)
+    return rows_frame(out, cols)

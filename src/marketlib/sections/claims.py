@@ -16,7 +16,7 @@ from marketlib.params import (
     default_report_params,
 )
 from marketlib.publish.html import show
-from marketlib.publish.text import VERDICTS, _frame, _section, _text
+from marketlib.publish.text import VERDICTS, display_text, results_part, rows_frame
 from marketlib.results_view import rows as _rows
 from marketlib.sections.arbitrage import run_arbitrage
 from marketlib.sections.base import Section, SectionSpec, load_json, optional, results_path
@@ -117,19 +117,19 @@ def claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """
     order = {v: i for i, v in enumerate(VERDICTS)}
     rows = []
-    for i, c in enumerate(_rows(_section(results, "claims"))):
+    for i, c in enumerate(_rows(results_part(results, "claims"))):
         v = str(c.get("verdict"))
         rows.append(
             {
-                "Claim": _text(c.get("text") or c.get("id")),
+                "Claim": display_text(c.get("text") or c.get("id")),
                 "Verdict": VERDICTS.get(v, v.replace("_", " ")),
-                "Check": _text(c.get("check")).replace("_", " "),
-                "Why": _text(c.get("detail")),
+                "Check": display_text(c.get("check")).replace("_", " "),
+                "Why": display_text(c.get("detail")),
                 "_key": (order.get(v, len(order)), i),
             }
         )
     rows.sort(key=lambda r: r["_key"])
-    return _frame(rows, ["Claim", "Verdict", "Check", "Why"])
+    return rows_frame(rows, ["Claim", "Verdict", "Check", "Why"])
 
 
 def _claims_flipped(
@@ -200,7 +200,7 @@ def _default_results(
 
 def claims_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Return the verdict counts of the audited claims as one sentence."""
-    claims = _rows(_section(results, "claims"))
+    claims = _rows(results_part(results, "claims"))
     if not claims:
         return [], []
     c = Counter(str(x.get("verdict")) for x in claims)

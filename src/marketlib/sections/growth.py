@@ -12,13 +12,12 @@ import pandas as pd
 from marketlib import claims as cl
 from marketlib import growth as gr
 from marketlib.changes.estimates import (
-    _estimate,
-    _group_text,
-    _level,
-    _map,
-    _params,
-    _scheme,
-    _section_status,
+    ci_level_of,
+    estimate_item,
+    group_text,
+    region_scheme,
+    section_params,
+    section_status,
 )
 from marketlib.frames import finite_or_none as _num
 from marketlib.params import (
@@ -29,15 +28,16 @@ from marketlib.publish.html import show
 from marketlib.publish.text import (
     DASH,
     LEVEL_TEXT,
-    _frame,
-    _group_label,
-    _section,
-    _text,
     count,
+    display_text,
+    group_label,
     pct,
     pct_ci,
     pct_range,
+    results_part,
+    rows_frame,
 )
+from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
 from marketlib.sections.base import Section, SectionSpec, optional, results_path
 from marketlib.sources import (
@@ -205,7 +205,7 @@ def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     Reads a ``results.json`` document. Columns: Group, Estimate, Period, Value (95%
     interval), Counts / basis.
     """
-    growth = _section(results, "growth")
+    growth = results_part(results, "growth")
     growth = growth if isinstance(growth, Mapping) else {}
     cols = ["Group", "Estimate", "Period", "Value (95% interval)", "Counts / basis"]
     rows: list[dict[str, Any]] = []
@@ -219,13 +219,13 @@ def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         value = (
             pct_ci(r.get("growth"), r.get("ci_low"), r.get("ci_high"))
             if _num(r.get("growth")) is not None
-            else f"not estimated ({_text(status)})"
+            else f"not estimated ({display_text(status)})"
             if status
             else "not estimated"
         )
         rows.append(
             {
-                "Group": _group_label(r.get("group")),
+                "Group": group_label(r.get("group")),
                 "Estimate": "Change",
                 "Period": f"{r.get('from', DASH)} to {r.get('to', DASH)}",
                 "Value (95% interval)": value,
@@ -243,12 +243,12 @@ def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         )
         n_p = r.get("n_periods")
         model = {"wls_log": "log-linear trend", "negbin": "negative binomial trend"}.get(
-            str(r.get("model")), _text(r.get("model"))
+            str(r.get("model")), display_text(r.get("model"))
         )
         basis = model + (f", {count(n_p)} periods" if _num(n_p) else "")
         rows.append(
             {
-                "Group": _group_label(r.get("group")),
+                "Group": group_label(r.get("group")),
                 "Estimate": "Annual trend",
                 "Period": span,
                 "Value (95% interval)": value,
@@ -270,16 +270,16 @@ def growth_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         )
         rows.append(
             {
-                "Group": _group_label(r.get("group")),
+                "Group": group_label(r.get("group")),
                 "Estimate": "Forecast (count)",
-                "Period": _text(r.get("period")),
+                "Period": display_text(r.get("period")),
                 "Value (95% interval)": value,
                 "Counts / basis": pi80,
                 "_o": 2,
             }
         )
     rows.sort(key=lambda r: (r["Group"], r["_o"], r["Period"]))
-    return _frame(rows, cols)
+    return rows_frame(rows, cols)
 
 
 GROWTH_DEFINITIONS = ("freq", "group_by", "start", "end", "subjects")
@@ -287,8 +287,8 @@ GROWTH_DEFINITIONS = ("freq", "group_by", "start", "end", "subjects")
 
 def _growth_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
     growth = _map(results.get("growth"))
-    par = _params(results, "growth")
-    out: dict[str, Any] = {"scheme": _scheme(results)}
+    par = section_params(results, "growth")
+    out: dict[str, Any] = {"scheme": region_scheme(results)}
     for key in GROWTH_DEFINITIONS:
         if key in growth and key in ("freq", "group_by"):
             out[key] = growth[key]
@@ -301,10 +301,13 @@ def _growth_estimates(
     previous: Mapping[str, Any], current: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     pg, cg = _map(previous.get("growth")), _map(current.get("growth"))
-    lo_, ln_ = _level(pg, _params(previous, "growth")), _level(cg, _params(current, "growth"))
+    lo_, ln_ = (
+        ci_level_of(pg, section_params(previous, "growth")),
+        ci_level_of(cg, section_params(current, "growth")),
+    )
 
     def key(r: Mapping[str, Any]) -> str:
-        return f"{_group_text(r.get('group'))} {r.get('from')} to {r.get('to')}"
+        return f"{group_text(r.get('group'))} {r.get('from')} to {r.get('to')}"
 
     old = {key(r): r for r in _rows(pg.get("period_growth"))}
     out = []
@@ -312,10 +315,10 @@ def _growth_estimates(
         k = key(r)
         if k not in old:
             continue
-        g = _group_text(r.get("group"))
+        g = group_text(r.get("group"))
         where = "worldwide" if g.lower() in ("all", "world") else f"in {g}"
         out.append(
-            _estimate(
+            estimate_item(
                 "growth",
                 k,
                 "period_growth",
@@ -359,7 +362,7 @@ def _default_results(
 
 def _status(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "growth": _section_status(
+        "growth": section_status(
             "certification growth",
             previous,
             current,
@@ -377,13 +380,13 @@ def _estimates(
 
 def growth_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Return the key-finding sentence of the published world totals (no lead sentences)."""
-    growth = _section(results, "growth")
+    growth = results_part(results, "growth")
     growth = growth if isinstance(growth, Mapping) else {}
     out = []
     for r in _rows(growth.get("period_growth"))[:1]:
         if _num(r.get("growth")) is None:
             continue
-        where = _group_label(r.get("group"))
+        where = group_label(r.get("group"))
         where = "worldwide" if where in ("World", "All") else f"in {where}"
         counts = ""
         if _num(r.get("count_from")) is not None and _num(r.get("count_to")) is not None:

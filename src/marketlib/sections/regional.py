@@ -12,7 +12,13 @@ import pandas as pd
 
 from marketlib import growth as gr
 from marketlib import prose
-from marketlib.changes.estimates import _estimate, _level, _params, _scheme, _section_status
+from marketlib.changes.estimates import (
+    ci_level_of,
+    estimate_item,
+    region_scheme,
+    section_params,
+    section_status,
+)
 from marketlib.frames import finite_or_none as _num
 from marketlib.params import (
     RegionalParams,
@@ -22,14 +28,14 @@ from marketlib.publish.html import show
 from marketlib.publish.text import (
     DASH,
     LEVEL_TEXT,
-    _frame,
-    _measure_label,
-    _plural,
-    _section,
-    _text,
+    display_text,
+    measure_label,
     pct,
     pct_ci,
     pct_range,
+    plural_word,
+    results_part,
+    rows_frame,
 )
 from marketlib.results_view import rows as _rows
 from marketlib.sections.base import Section, SectionSpec, optional, results_path
@@ -216,7 +222,7 @@ def hong_kong_sensitivity(
 
 def headline_regional(results: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Return the ``regional`` rows of the headline measure and subject (the first row's)."""
-    rows = _rows(_section(results, "regional"))
+    rows = _rows(results_part(results, "regional"))
     if not rows:
         return []
     first = rows[0]
@@ -239,14 +245,14 @@ def topics_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """
     from marketlib.prose import regional_subjects, topic_name
 
-    rows = _rows(_section(results, "regional"))
+    rows = _rows(results_part(results, "regional"))
     subjects = regional_subjects(results)
     if not rows or not subjects:
-        return _frame([], ["Region"])
+        return rows_frame([], ["Region"])
     measure = rows[0].get("measure")
     years = [c for c in _comparisons(rows) if c[0].isdigit() and c[1].isdigit()]
     if not years:
-        return _frame([], ["Region"])
+        return rows_frame([], ["Region"])
     latest = years[-1]
     cols = ["Region", *[f"{topic_name(s)}, {latest[0]} to {latest[1]}" for s in subjects]]
     table: dict[str, dict[str, str]] = {}
@@ -257,7 +263,7 @@ def topics_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
             or r.get("subject") not in subjects
         ):
             continue
-        reg = _text(r.get("region"))
+        reg = display_text(r.get("region"))
         cell = (
             f"{pct(r.get('growth'), signed=True)} "
             f"({pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)})"
@@ -267,7 +273,7 @@ def topics_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         table.setdefault(reg, {"Region": reg})[
             f"{topic_name(r.get('subject'))}, {latest[0]} to {latest[1]}"
         ] = cell
-    return _frame(list(table.values()), cols)
+    return rows_frame(list(table.values()), cols)
 
 
 def regional_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -289,7 +295,7 @@ def regional_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """
     rows = headline_regional(results)
     if not rows:
-        return _frame([], ["Region", "Growth (95% CI)"])
+        return rows_frame([], ["Region", "Growth (95% CI)"])
     comps = _comparisons(rows)[:4]
     years = [c for c in comps if c[0].isdigit() and c[1].isdigit()]
     latest_year = years[-1] if years else comps[-1]
@@ -302,7 +308,7 @@ def regional_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     ]
     by_region: dict[str, dict[str, Any]] = {}
     for r in rows:
-        reg = _text(r.get("region"))
+        reg = display_text(r.get("region"))
         item = by_region.setdefault(reg, {"Region": reg, "_sort": 0.0})
         c = (str(r.get("from")), str(r.get("to")))
         if c not in label:
@@ -322,7 +328,7 @@ def regional_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
             )
             item["_sort"] = -(_num(r.get("growth")) or 0.0)
     out = sorted(by_region.values(), key=lambda r: r["_sort"])
-    return _frame([{k: v for k, v in r.items() if k != "_sort"} for r in out], cols)
+    return rows_frame([{k: v for k, v in r.items() if k != "_sort"} for r in out], cols)
 
 
 REGIONAL_DEFINITIONS = (
@@ -339,8 +345,8 @@ REGIONAL_DEFINITIONS = (
 
 
 def _regional_definitions(results: Mapping[str, Any]) -> dict[str, Any]:
-    par = _params(results, "regional")
-    out: dict[str, Any] = {"scheme": _scheme(results)}
+    par = section_params(results, "regional")
+    out: dict[str, Any] = {"scheme": region_scheme(results)}
     out.update({k: par[k] for k in REGIONAL_DEFINITIONS if k in par})
     comps = sorted(
         {
@@ -378,8 +384,8 @@ def _regional_key(r: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 def _regional_estimates(
     previous: Mapping[str, Any], current: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    lo_ = _level({}, _params(previous, "regional"))
-    ln_ = _level({}, _params(current, "regional"))
+    lo_ = ci_level_of({}, section_params(previous, "regional"))
+    ln_ = ci_level_of({}, section_params(current, "regional"))
     old = {_regional_key(r)[0]: r for r in _rows(previous.get("regional"))}
     out = []
     for r in _rows(current.get("regional")):
@@ -392,7 +398,7 @@ def _regional_estimates(
             f"{r.get('from')} to {r.get('to')},"
         )
         out.append(
-            _estimate(
+            estimate_item(
                 "regional",
                 k,
                 "growth",
@@ -445,7 +451,7 @@ def _default_results(
 
 def _status(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "regional": _section_status(
+        "regional": section_status(
             "regional growth",
             previous,
             current,
@@ -469,7 +475,7 @@ def regional_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]
     if not (regional and years):
         return [], out
     first = regional[0]
-    measure = _measure_label(first.get("measure"), first.get("subject"))
+    measure = measure_label(first.get("measure"), first.get("subject"))
     latest = years[-1]
     same = [
         r
@@ -480,7 +486,7 @@ def regional_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]
     parts = [
         f"{r.get('region', DASH)} {pct(r['growth'], signed=True)} ({LEVEL_TEXT} "
         f"{pct_range(r.get('ci_low'), r.get('ci_high'), signed=True)}; "
-        f"{_plural(len(r.get('economies') or []), 'economy', 'economies')})"
+        f"{plural_word(len(r.get('economies') or []), 'economy', 'economies')})"
         for r in same[:5]
     ]
     if parts:

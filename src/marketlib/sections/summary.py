@@ -10,7 +10,7 @@ from marketlib.params import (
     default_report_params,
 )
 from marketlib.paths import processed_dir, raw_dir
-from marketlib.publish.text import _section
+from marketlib.publish.text import results_part
 from marketlib.results_view import SCHEMA_VERSION
 from marketlib.results_view import rows as _rows
 from marketlib.sections.base import load_json
@@ -83,7 +83,7 @@ def key_findings(results: Mapping[str, Any] | None, max_sentences: int = 8) -> l
 
 
 def _changes_sentence(results: Mapping[str, Any]) -> list[str]:
-    changes = _section(results, "changes")
+    changes = results_part(results, "changes")
     if not isinstance(changes, Mapping):
         return []
     est = _rows(changes.get("estimates"))

@@ -19,7 +19,7 @@ import pandas as pd
 from marketlib.evidence.triangulate import triangulate
 from marketlib.params import TriangulationParams
 from marketlib.publish.html import show
-from marketlib.publish.text import DASH, VERDICTS, _frame, _section, count, pct, ratio_ci
+from marketlib.publish.text import DASH, VERDICTS, count, pct, ratio_ci, results_part, rows_frame
 from marketlib.results_view import rows as _rows
 from marketlib.sections import arbitrage as arbitrage_section
 from marketlib.sections import claims as claims_section
@@ -141,7 +141,7 @@ def pay_label(doc: Mapping[str, Any]) -> str:
 
 def sources_claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return "what the sources say": each claim, one verdict per source, the combined line."""
-    doc = _section(results, NAME) or {}
+    doc = results_part(results, NAME) or {}
     rows = _rows(doc.get("claims"))
     names = {**SOURCE_NAMES, "pay_data": pay_label(doc)}
     sources = list(dict.fromkeys(s for r in rows for s in (r.get("verdicts") or {})))
@@ -156,12 +156,12 @@ def sources_claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                 _verdict_words(v[s]) if s in v else "cannot speak to it" if s in notes else DASH
             )
         out.append(row)
-    return _frame(out, cols)
+    return rows_frame(out, cols)
 
 
 def pay_sources_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return each region's typical-country pay ratio to the base from both surveys."""
-    doc = _section(results, NAME) or {}
+    doc = results_part(results, NAME) or {}
     base = str(doc.get("base") or "the base")
     own, level = pay_label(doc), _level(doc)
     cols = [
@@ -198,7 +198,7 @@ def pay_sources_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                 )
             )
         )
-    return _frame(out, cols)
+    return rows_frame(out, cols)
 
 
 def _share_cell(r: Mapping[str, Any]) -> str:
@@ -212,17 +212,17 @@ def _share_cell(r: Mapping[str, Any]) -> str:
 
 def adoption_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     """Return the share running Kubernetes in production by region (rows) and wave (columns)."""
-    shares = _rows(((_section(results, NAME) or {}).get("adoption") or {}).get("shares"))
+    shares = _rows(((results_part(results, NAME) or {}).get("adoption") or {}).get("shares"))
     waves = sorted({int(r["wave"]) for r in shares})
     regions = sorted({str(r["region"]) for r in shares})
     cell = {(str(r["region"]), int(r["wave"])): _share_cell(r) for r in shares}
     out = [{"Region": g, **{str(w): cell.get((g, w), DASH) for w in waves}} for g in regions]
-    return _frame(out, ["Region", *map(str, waves)])
+    return rows_frame(out, ["Region", *map(str, waves)])
 
 
 def adoption_notes(results: Mapping[str, Any] | None) -> list[str]:
     """Return what the adoption shares cannot show: waves not measured, regions' changes."""
-    a = (_section(results, NAME) or {}).get("adoption") or {}
+    a = (results_part(results, NAME) or {}).get("adoption") or {}
     notes = [str(n) for n in a.get("not_measured") or []]
     by_note: dict[str, list[str]] = {}
     for where, note in (a.get("notes") or {}).items():
@@ -245,7 +245,7 @@ def demand_table(results: Mapping[str, Any] | None, latest: bool = False) -> pd.
 
     ``latest``: only the latest pair of years (the summary page's table).
     """
-    rows = _rows((_section(results, NAME) or {}).get("demand"))
+    rows = _rows((results_part(results, NAME) or {}).get("demand"))
     if latest and rows:
         last = max((int(r["from"]), int(r["to"])) for r in rows)
         rows = [r for r in rows if (int(r["from"]), int(r["to"])) == last]
@@ -263,7 +263,7 @@ def demand_table(results: Mapping[str, Any] | None, latest: bool = False) -> pd.
                 "Posted-wage growth": pct(r.get("wage_growth_yoy"), digits=1),
             }
         )
-    return _frame(
+    return rows_frame(
         out,
         [
             "Country",
@@ -282,7 +282,7 @@ def _and(words: list[str]) -> str:
 
 def triangulation_findings(results: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Return where the two pay surveys agree and where not, with the numbers of each miss."""
-    doc = _section(results, NAME) or {}
+    doc = results_part(results, NAME) or {}
     pay = [r for r in _rows(doc.get("pay")) if r.get("consistency") in ("consistent", "disagree")]
     if not pay:
         return [], []
@@ -314,7 +314,7 @@ def _summary(
 ) -> list[Any]:
     from IPython.display import Markdown
 
-    doc = _section(results, NAME) or {}
+    doc = results_part(results, NAME) or {}
     return [
         Markdown(
             "## What the independent sources say\n\nEach pay and regional-growth "

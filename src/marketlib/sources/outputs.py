@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 
-def _umask() -> int:
+def current_umask() -> int:
     """Return the process umask without changing it (Linux ``/proc``), else via ``os.umask``."""
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
@@ -59,7 +59,7 @@ def atomic_write_with(path: str | os.PathLike[str], write: Callable[[Any], Any])
     try:
         mode = stat.S_IMODE(os.stat(p).st_mode)
     except OSError:
-        mode = 0o666 & ~_umask()
+        mode = 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
