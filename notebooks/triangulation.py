@@ -94,6 +94,15 @@ Markdown(f"- Kaggle: {section.doc['kaggle_population']}.\n"
 publish.show(triangulation.pay_sources_table(results))
 
 # %% [markdown]
+# Country by country, where both sources report the country with an interval (the run's pay
+# data: n >= 10; Kaggle: n >= 10, its ratio's interval from the banded median's variance and
+# the base's). A Kaggle median in the lowest band ($0-999) rests on the linear interpolation
+# inside that band, which the validation study does not cover.
+
+# %%
+publish.show(triangulation.countries_compared_table(results))
+
+# %% [markdown]
 # ## Kubernetes in production, by region and wave (CNCF surveys)
 
 # %%

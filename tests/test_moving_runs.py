@@ -301,6 +301,10 @@ def test__monthly_job_then_an_earlier_snapshot__history_across_both(
     today = reports / TODAY
     summary = (today / "html" / "market_report.html").read_text(encoding="utf-8")
     assert "Fresh data could not be fetched" in summary
+    early_params = tmp_path / "snapshot.yaml"  # the snapshot's parameters, 200 draws
+    early_params.write_text(
+        f"extends: {ROOT / 'params' / 'snapshot-2024q4.yaml'}\narbitrage: {{n_boot: 200}}\n"
+    )
     for cmd in (
         ["fetch", "aijobs", "--ref", "2024-10-27"],
         ["fetch", "innovationgraph", "--ref", "2024q4"],
@@ -311,7 +315,7 @@ def test__monthly_job_then_an_earlier_snapshot__history_across_both(
             str(wrapper),
             "report",
             "--params",
-            "params/snapshot-2024q4.yaml",
+            str(early_params),
             "--as-of",
             "2024-06-30",
             "--out",

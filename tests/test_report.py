@@ -77,6 +77,7 @@ def test__report__failed_notebook_exit_1_named_kept_dependents_skipped(
     monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
     params = yaml.safe_load(DEFAULT.read_text())
     params["growth"].update(start="2030", end="2031")  # no counts left: the notebook raises
+    params["arbitrage"].update(n_boot=200)  # the failure is what is tested, not the intervals
     p = tmp_path / "p.yaml"
     p.write_text(yaml.safe_dump(params))
     out = tmp_path / "out"

@@ -569,6 +569,11 @@ def test__bill_rate_report__every_word_follows_the_rate_kind(tmp_path):
                 "certifications": None,
                 "claims_growth": None,
                 "activity": None,
+                # the triangulation's words on bill rates: test_triangulation (a full report
+                # with the sources costs a minute more)
+                "pay_bands": None,
+                "adoption": None,
+                "demand": None,
             },
             "arbitrage": {
                 "rate_kind": "bill_rate",

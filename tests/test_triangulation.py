@@ -234,3 +234,156 @@ def test__at_home_every_pinned_file_of_the_three_sources_is_read():
         "innovationgraph/topics",
         "innovationgraph/developers",
     ]
+
+
+def test__countries_side_by_side__tests_each_country_both_report():
+    import pandas as pd
+
+    from marketlib.evidence.triangulate import countries_side_by_side
+
+    ours = [
+        {
+            "country_iso3": "POL",
+            "group": "Eastern Europe",
+            "n": 38,
+            "ratio_to_base": 0.47,
+            "ratio_ci_low": 0.38,
+            "ratio_ci_high": 0.57,
+        },
+        {
+            "country_iso3": "DEU",
+            "group": "Western Europe",
+            "n": 129,
+            "ratio_to_base": 0.61,
+            "ratio_ci_low": 0.54,
+            "ratio_ci_high": 0.66,
+        },
+        {
+            "country_iso3": "ROU",
+            "group": "Eastern Europe",
+            "n": 12,
+            "ratio_to_base": 0.4,
+            "ratio_ci_low": None,
+            "ratio_ci_high": None,
+        },  # no interval: no test
+    ]
+    kaggle = pd.DataFrame(
+        [
+            {
+                "country_iso3": "POL",
+                "group": "Eastern Europe",
+                "n": 234,
+                "reported": True,
+                "ratio_to_base": 0.27,
+                "ratio_ci_low": 0.22,
+                "ratio_ci_high": 0.32,
+            },
+            {
+                "country_iso3": "DEU",
+                "group": "Western Europe",
+                "n": 378,
+                "reported": True,
+                "ratio_to_base": 0.65,
+                "ratio_ci_low": 0.60,
+                "ratio_ci_high": 0.70,
+            },
+            {
+                "country_iso3": "ROU",
+                "group": "Eastern Europe",
+                "n": 40,
+                "reported": True,
+                "ratio_to_base": 0.2,
+                "ratio_ci_low": 0.1,
+                "ratio_ci_high": 0.3,
+            },
+        ]
+    )
+    results = {"arbitrage": {"countries": ours, "rate_kind": "salary"}}
+    got = countries_side_by_side(results, kaggle).set_index("country_iso3")
+    assert sorted(got.index) == ["DEU", "POL"]
+    assert got.loc["POL", "consistency"] == "disagree"  # 0.47 vs 0.27: ratio 1.74
+    assert got.loc["DEU", "consistency"] == "consistent"
+    assert got.loc["POL", "ratio_of_ratios"] == pytest.approx(0.47 / 0.27)
+    assert got.loc["POL", "ror_ci_low"] > 1 > got.loc["DEU", "ror_ci_low"]
+    bill = {"arbitrage": {"countries": ours, "rate_kind": "bill_rate"}}
+    assert countries_side_by_side(bill, kaggle).empty
+
+
+@pytest.mark.realdata
+def test__bill_rates__never_set_beside_kaggles_yearly_pay_nor_called_salaries():
+    """A run on contractors' bill rates: Kaggle cannot speak to them, and no word says salary."""
+    import pandas as pd
+
+    from marketlib.evidence.triangulate import NOT_COMPARABLE, triangulate
+    from marketlib.paths import processed_dir
+
+    tables = {t: pd.read_parquet(processed_dir() / f"{t}.parquet") for _, t in triangulation.TABLES}
+    results = {
+        "arbitrage": {
+            "geography": "subregion",
+            "base": "North America",
+            "rate_kind": "bill_rate",
+            "min_n": 30,
+            "population": "Kubernetes and PyTorch specialists (contractors)",
+            "regions": [
+                {
+                    "group": "Eastern Europe",
+                    "n": 80,
+                    "ratio_equal_country": 0.4,
+                    "ratio_equal_country_ci_low": 0.3,
+                    "ratio_equal_country_ci_high": 0.5,
+                }
+            ],
+            "countries": [
+                {
+                    "country_iso3": "POL",
+                    "group": "Eastern Europe",
+                    "n": 40,
+                    "ratio_to_base": 0.4,
+                    "ratio_ci_low": 0.3,
+                    "ratio_ci_high": 0.5,
+                }
+            ],
+            "claimed_vs_data": [
+                {"claim_id": "rate_ee", "region": "Eastern Europe", "claimed_ratio": 0.4}
+            ],
+        },
+        "claims": [
+            {
+                "id": "rate_ee",
+                "text": "Eastern Europe averages $72/hr",
+                "check": "data_rate",
+                "verdict": "supported_by_data",
+            }
+        ],
+    }
+    doc = {
+        "triangulation": {
+            **triangulate(results, *tables.values()),
+            "pay_source": "marketplace.csv (a generic pay file)",
+        }
+    }
+    part = doc["triangulation"]
+    assert {r["consistency"] for r in part["pay"]} == {NOT_COMPARABLE}
+    assert part["pay_countries_compared"] == []
+    (claim,) = part["claims"]
+    assert "kaggle" not in claim["verdicts"] and "bill rates" in claim["notes"]["kaggle"]
+    assert claim["combined"] == "one source only (for the claim)"
+    shown = [
+        triangulation.pay_sources_table(doc),
+        triangulation.sources_claims_table(doc),
+        triangulation.countries_compared_table(doc),
+        triangulation.adoption_table(doc),
+        triangulation.demand_table(doc),
+    ]
+    text = " ".join(
+        [
+            *(c for t in shown for c in t.columns),
+            *(str(v) for t in shown for v in t.to_numpy().ravel()),
+            *triangulation.triangulation_findings(doc)[1],
+            *(str(v) for k, v in part.items() if isinstance(v, str)),
+            *claim["notes"].values(),
+        ]
+    )
+    for word in ("salary", "salaries", "employee", "earns"):
+        assert not re.search(rf"\b{word}", text, re.I), word

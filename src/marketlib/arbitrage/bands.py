@@ -141,12 +141,16 @@ def banded_ratios(
         if row["reported"]:
             t = float(stats.t.ppf(1 - (1 - ci_level) / 2, m.n - 1))
             se = float(np.sqrt(m.log_var))
+            ratio = m.median / bm.median
+            se_ratio = float(np.sqrt(m.log_var + bm.log_var))  # country and base: independent
             row.update(
                 median_usd=m.median,
                 median_ci_low=m.median * np.exp(-t * se),
                 median_ci_high=m.median * np.exp(t * se),
                 log_var=m.log_var,
-                ratio_to_base=m.median / bm.median,
+                ratio_to_base=ratio,
+                ratio_ci_low=ratio * np.exp(-z * se_ratio),
+                ratio_ci_high=ratio * np.exp(z * se_ratio),
                 flag=country_flag(m.n, se),
             )
         countries.append(row)

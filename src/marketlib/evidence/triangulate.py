@@ -106,6 +106,83 @@ def pay_side_by_side(
     return pd.DataFrame(rows), banded.countries
 
 
+def countries_side_by_side(
+    results: Mapping[str, Any], kaggle_countries: pd.DataFrame, ci_level: float = 0.95
+) -> pd.DataFrame:
+    """Return each country both surveys report with an interval: both ratios, their test.
+
+    The run's country ratios (``arbitrage.countries``: bootstrap or order-statistic bounds)
+    and Kaggle's (the banded median's delta-method variance, country and base independent);
+    none when the run's pay are bill rates (Kaggle's are yearly pay).
+    """
+    a = results["arbitrage"]
+    ours = pd.DataFrame(a.get("countries") or [])
+    cols = [
+        "country_iso3",
+        "group",
+        "pay_n",
+        "pay_ratio",
+        "pay_ci_low",
+        "pay_ci_high",
+        "kaggle_n",
+        "kaggle_ratio",
+        "kaggle_ci_low",
+        "kaggle_ci_high",
+        "ratio_of_ratios",
+        "ror_ci_low",
+        "ror_ci_high",
+        "consistency",
+    ]
+    if (
+        str(a.get("rate_kind") or "salary") != "salary"
+        or ours.empty
+        or kaggle_countries.empty
+        or "ratio_ci_low" not in kaggle_countries
+        or "ratio_ci_low" not in ours
+    ):
+        return pd.DataFrame(columns=cols)
+    k = kaggle_countries[kaggle_countries["reported"].astype(bool)]
+    both = ours.dropna(subset=["ratio_ci_low", "ratio_ci_high"]).merge(
+        k.dropna(subset=["ratio_ci_low"]), on="country_iso3", suffixes=("_pay", "_kaggle")
+    )
+    rows = []
+    for _, r in both.iterrows():  # a few dozen countries at most
+        rr, lo, hi = ratio_of_ratios(
+            float(r["ratio_to_base_pay"]),
+            float(r["ratio_ci_low_pay"]),
+            float(r["ratio_ci_high_pay"]),
+            float(r["ratio_to_base_kaggle"]),
+            float(r["ratio_ci_low_kaggle"]),
+            float(r["ratio_ci_high_kaggle"]),
+            ci_level=ci_level,
+        )
+        rows.append(
+            dict(
+                zip(
+                    cols,
+                    [
+                        r["country_iso3"],
+                        r["group_pay"],
+                        int(r["n_pay"]),
+                        r["ratio_to_base_pay"],
+                        r["ratio_ci_low_pay"],
+                        r["ratio_ci_high_pay"],
+                        int(r["n_kaggle"]),
+                        r["ratio_to_base_kaggle"],
+                        r["ratio_ci_low_kaggle"],
+                        r["ratio_ci_high_kaggle"],
+                        rr,
+                        lo,
+                        hi,
+                        consistency(lo, hi),
+                    ],
+                    strict=True,
+                )
+            )
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
 def claims_by_source(
     results: Mapping[str, Any],
     pay: pd.DataFrame,
@@ -212,6 +289,7 @@ def triangulate(
         "geography": results["arbitrage"]["geography"],
         "pay": records(pay),
         "pay_countries": records(countries),
+        "pay_countries_compared": records(countries_side_by_side(results, countries, ci_level)),
         "pay_method": BANDS_METHOD,
         "kaggle_population": KAGGLE_POPULATION,
         "pay_population": results["arbitrage"].get("population"),

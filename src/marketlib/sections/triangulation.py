@@ -201,6 +201,45 @@ def pay_sources_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     return rows_frame(out, cols)
 
 
+def _ratio(r: Mapping[str, Any], source: str) -> str:
+    return ratio_ci(r.get(f"{source}_ratio"), r.get(f"{source}_ci_low"), r.get(f"{source}_ci_high"))
+
+
+def countries_compared_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Return the countries both pay sources report with an interval, side by side."""
+    doc = results_part(results, NAME) or {}
+    base, own, level = str(doc.get("base") or "the base"), pay_label(doc), _level(doc)
+    cols = [
+        "Country",
+        "Region",
+        f"{own} ratio to {base} ({level}), n",
+        f"Kaggle ratio ({level}), n",
+        f"{own} ÷ Kaggle ({level})",
+        "Verdict",
+    ]
+    out = []
+    for r in _rows(doc.get("pay_countries_compared")):
+        out.append(
+            dict(
+                zip(
+                    cols,
+                    [
+                        str(r.get("country_iso3")),
+                        str(r.get("group")),
+                        f"{_ratio(r, 'pay')}, {count(r.get('pay_n'))}",
+                        f"{_ratio(r, 'kaggle')}, {count(r.get('kaggle_n'))}",
+                        ratio_ci(
+                            r.get("ratio_of_ratios"), r.get("ror_ci_low"), r.get("ror_ci_high")
+                        ),
+                        str(r.get("consistency")),
+                    ],
+                    strict=True,
+                )
+            )
+        )
+    return rows_frame(out, cols)
+
+
 def _share_cell(r: Mapping[str, Any]) -> str:
     if not r.get("reported"):
         return f"n = {count(r.get('n'))}, too few"
@@ -399,6 +438,28 @@ SPEC = SectionSpec(
                 "ratio_of_ratios_ci_low": "ror_ci_low",
                 "ratio_of_ratios_ci_high": "ror_ci_high",
                 "consistency": "consistency",
+            },
+        ),
+        "pay_two_surveys_countries": (
+            (NAME, "pay_countries_compared"),
+            {
+                c: c
+                for c in (
+                    "country_iso3",
+                    "group",
+                    "pay_n",
+                    "pay_ratio",
+                    "pay_ci_low",
+                    "pay_ci_high",
+                    "kaggle_n",
+                    "kaggle_ratio",
+                    "kaggle_ci_low",
+                    "kaggle_ci_high",
+                    "ratio_of_ratios",
+                    "ror_ci_low",
+                    "ror_ci_high",
+                    "consistency",
+                )
             },
         ),
         "kubernetes_adoption": (
