@@ -54,10 +54,27 @@ def decode_text(data: bytes, path: str | Path) -> tuple[str, str | None]:
     )
 
 
-def read_text_frame(text: str, path: str | Path, header: int | None = 0) -> pd.DataFrame:
-    """Parse CSV text with every cell as text (blank: ``""``), refusing what is not CSV."""
+def read_text_frame(
+    text: str,
+    path: str | Path,
+    header: int | None = 0,
+    usecols: list[str] | None = None,
+    nrows: int | None = None,
+) -> pd.DataFrame:
+    """Parse CSV text with every cell as text (blank: ``""``), refusing what is not CSV.
+
+    ``usecols`` parses only those columns (a wide survey file: the few a format reads);
+    ``nrows`` only the first rows.
+    """
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=header)
+        return pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            header=header,
+            usecols=usecols,
+            nrows=nrows,
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(path, f"not a CSV file ({exc})") from exc
 
