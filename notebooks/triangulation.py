@@ -57,6 +57,7 @@ regional_results_path = None
 claims_results_path = None
 compute_missing = True
 rates_source = "the aijobs.net salary survey"
+kaggle_titles = None
 ci_level = 0.95
 results_path = None
 
@@ -65,7 +66,8 @@ params = TriangulationParams.build(dict(
     pay_bands_path=pay_bands_path, adoption_path=adoption_path, demand_path=demand_path,
     arbitrage_results_path=arbitrage_results_path,
     regional_results_path=regional_results_path, claims_results_path=claims_results_path,
-    rates_source=rates_source, ci_level=ci_level), "triangulation")
+    rates_source=rates_source,
+    kaggle_titles=kaggle_titles, ci_level=ci_level), "triangulation")
 section = triangulation.run_triangulation(params, compute_missing=compute_missing)
 results = section.to_results()
 print(f"{len(section.doc['claims'])} claims judged against the sources; pay compared in "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -387,3 +388,52 @@ def test__bill_rates__never_set_beside_kaggles_yearly_pay_nor_called_salaries():
     )
     for word in ("salary", "salaries", "employee", "earns"):
         assert not re.search(rf"\b{word}", text, re.I), word
+
+
+@pytest.mark.realdata
+def test__kaggle_titles__narrow_the_population_said_in_words_or_are_refused(tmp_path):
+    import pandas as pd
+
+    from marketlib.evidence.triangulate import kaggle_population, select_titles
+    from marketlib.params import TriangulationParams
+    from marketlib.paths import processed_dir
+    from marketlib.sources import InputError
+
+    bands = pd.read_parquet(processed_dir() / "pay_bands.parquet")
+    kept = select_titles(bands, ["Data Scientist", "Data Engineer"])
+    assert set(kept["title"]) == {"Data Scientist", "Data Engineer"}
+    assert len(kept) == int(bands["title"].isin(["Data Scientist", "Data Engineer"]).sum())
+    assert "job titles Data Scientist; Data Engineer" in kaggle_population(
+        ["Data Scientist", "Data Engineer"]
+    )
+    assert "any job title" in kaggle_population(None)
+    arbitrage = tmp_path / "geographic_arbitrage.json"
+    arbitrage.write_text(
+        json.dumps(
+            {
+                "geography": "subregion",
+                "base": "North America",
+                "rate_kind": "salary",
+                "min_n": 30,
+                "regions": [{"group": "Eastern Europe", "n": 80}],
+                "countries": [],
+            }
+        )
+    )
+    paths = {p: str(processed_dir() / f"{t}.parquet") for p, t in triangulation.TABLES}
+    params = TriangulationParams(**paths, arbitrage_results_path=str(arbitrage))
+    narrow = triangulation.run_triangulation(
+        params.model_copy(update={"kaggle_titles": ["Data Scientist"]}), compute_missing=False
+    ).doc
+    every = triangulation.run_triangulation(params, compute_missing=False).doc
+    n_of = {r["group"]: r["kaggle_n"] for r in every["pay"]}
+    assert all(r["kaggle_n"] < n_of[r["group"]] for r in narrow["pay"])
+    assert "job titles Data Scientist" in narrow["kaggle_population"]
+    with pytest.raises(InputError, match="Data Wizard"):
+        triangulation.run_triangulation(
+            params.model_copy(update={"kaggle_titles": ["Data Wizard"]}), compute_missing=False
+        )
+    with pytest.raises(ValueError, match="Data Wizard.*it has: .*Data Scientist"):
+        select_titles(bands, ["Data Wizard"])
+    with pytest.raises(Exception, match="ambiguous"):
+        TriangulationParams(kaggle_titles=[])

@@ -313,7 +313,16 @@ class TriangulationParams(_Model):
     claims_results_path: str | None = None
     #: how pages name the run's pay data (the report passes its own)
     rates_source: str | None = Field(None, min_length=1, max_length=300)
+    #: the Kaggle job titles set beside the run's pay (null: every title; e.g. Data
+    #: Scientist, Machine Learning Engineer); a title the data lack is refused, naming those
+    #: they hold
+    kaggle_titles: list[str] | None = None
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+
+    @field_validator("kaggle_titles", mode="before")
+    @classmethod
+    def _titles(cls, v: Any) -> Any:
+        return _not_empty_list(_as_list(v))
 
 
 class CleanSection(_Model):

@@ -8,7 +8,7 @@ with a verdict per source and the combined line (:mod:`marketlib.evidence.agreem
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,9 +29,36 @@ from marketlib.evidence.demand import demand_changes
 #: The pay comparison of a run whose pay are bill rates (Kaggle's are yearly pay).
 NOT_COMPARABLE = "not comparable (bill rates against yearly pay)"
 KAGGLE_POPULATION = (
-    "Kaggle ML & DS Survey 2021-2022 respondents in work (any job title; "
+    "Kaggle ML & DS Survey 2021-2022 respondents in work ({titles}; "
     "students and the not employed left out), yearly pay in USD bands"
 )
+
+
+def kaggle_population(titles: Sequence[str] | None) -> str:
+    """Return who the Kaggle rows are, in words: every title, or the titles kept."""
+    return KAGGLE_POPULATION.format(
+        titles="any job title" if not titles else "job titles " + "; ".join(titles)
+    )
+
+
+def select_titles(pay_bands: pd.DataFrame, titles: Sequence[str] | None) -> pd.DataFrame:
+    """Return the banded-pay rows of these job titles (all rows when None).
+
+    Raises
+    ------
+    ValueError
+        A title no row has (the titles the data hold are named).
+    """
+    if not titles:
+        return pay_bands
+    known = set(pay_bands["title"].dropna().astype(str))
+    unknown = [t for t in titles if t not in known]
+    if unknown:
+        raise ValueError(
+            f"kaggle_titles {unknown} are not job titles of the Kaggle data; it has: "
+            + "; ".join(sorted(known))
+        )
+    return pay_bands[pay_bands["title"].isin(list(titles))]
 
 
 def _clean(v: Any) -> Any:
@@ -266,9 +293,13 @@ def triangulate(
     adoption: pd.DataFrame,
     demand: pd.DataFrame,
     ci_level: float = 0.95,
+    kaggle_titles: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Return the side-by-side pay, adoption, demand and claims tables (JSON-ready)."""
-    pay, countries = pay_side_by_side(results, pay_bands, ci_level)
+    """Return the side-by-side pay, adoption, demand and claims tables (JSON-ready).
+
+    ``kaggle_titles``: the Kaggle job titles compared (None: every title).
+    """
+    pay, countries = pay_side_by_side(results, select_titles(pay_bands, kaggle_titles), ci_level)
     adopt = adoption_shares(adoption, ci_level)
     pairs = sorted(
         {
@@ -291,7 +322,7 @@ def triangulate(
         "pay_countries": records(countries),
         "pay_countries_compared": records(countries_side_by_side(results, countries, ci_level)),
         "pay_method": BANDS_METHOD,
-        "kaggle_population": KAGGLE_POPULATION,
+        "kaggle_population": kaggle_population(kaggle_titles),
         "pay_population": results["arbitrage"].get("population"),
         "adoption": adopt.to_dict(),
         "demand": records(dem) if len(dem) else [],

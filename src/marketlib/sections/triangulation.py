@@ -99,9 +99,17 @@ def run_triangulation(
             "the triangulation needs the pay ratios of the arbitrage section",
         )
     results = {k: v for k, v in results.items() if v is not None}
-    doc = triangulate(
-        results, tables["pay_bands"], tables["adoption"], tables["demand"], params.ci_level
-    )
+    try:
+        doc = triangulate(
+            results,
+            tables["pay_bands"],
+            tables["adoption"],
+            tables["demand"],
+            params.ci_level,
+            params.kaggle_titles,
+        )
+    except ValueError as exc:  # a title the data lack
+        raise InputError(params.pay_bands_path or "pay_bands", str(exc)) from exc
     return TriangulationSection(params, {**doc, "pay_source": params.rates_source})
 
 
@@ -391,6 +399,7 @@ def _notebook_parameters(params: Any, data: Mapping[str, Any], out: Path) -> dic
         "claims_results_path": result(claims_section.NAME),
         "compute_missing": False,
         "ci_level": params.triangulation.ci_level,
+        "kaggle_titles": params.triangulation.kaggle_titles,
         "rates_source": str(data.get("rates_source") or "the run's pay data"),
         "results_path": results_path(out, NAME),
     }
