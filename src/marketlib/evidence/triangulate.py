@@ -133,6 +133,25 @@ def pay_side_by_side(
     return pd.DataFrame(rows), banded.countries
 
 
+#: The columns of the country-by-country comparison (``pay_countries_compared``).
+COUNTRY_COLUMNS = (
+    "country_iso3",
+    "group",
+    "pay_n",
+    "pay_ratio",
+    "pay_ci_low",
+    "pay_ci_high",
+    "kaggle_n",
+    "kaggle_ratio",
+    "kaggle_ci_low",
+    "kaggle_ci_high",
+    "ratio_of_ratios",
+    "ror_ci_low",
+    "ror_ci_high",
+    "consistency",
+)
+
+
 def countries_side_by_side(
     results: Mapping[str, Any], kaggle_countries: pd.DataFrame, ci_level: float = 0.95
 ) -> pd.DataFrame:
@@ -144,22 +163,7 @@ def countries_side_by_side(
     """
     a = results["arbitrage"]
     ours = pd.DataFrame(a.get("countries") or [])
-    cols = [
-        "country_iso3",
-        "group",
-        "pay_n",
-        "pay_ratio",
-        "pay_ci_low",
-        "pay_ci_high",
-        "kaggle_n",
-        "kaggle_ratio",
-        "kaggle_ci_low",
-        "kaggle_ci_high",
-        "ratio_of_ratios",
-        "ror_ci_low",
-        "ror_ci_high",
-        "consistency",
-    ]
+    cols = list(COUNTRY_COLUMNS)
     if (
         str(a.get("rate_kind") or "salary") != "salary"
         or ours.empty

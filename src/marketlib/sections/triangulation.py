@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from marketlib.evidence.triangulate import triangulate
+from marketlib.evidence.triangulate import COUNTRY_COLUMNS, triangulate
 from marketlib.params import TriangulationParams
 from marketlib.publish.html import show
 from marketlib.publish.text import DASH, VERDICTS, count, pct, ratio_ci, results_part, rows_frame
@@ -451,25 +451,7 @@ SPEC = SectionSpec(
         ),
         "pay_two_surveys_countries": (
             (NAME, "pay_countries_compared"),
-            {
-                c: c
-                for c in (
-                    "country_iso3",
-                    "group",
-                    "pay_n",
-                    "pay_ratio",
-                    "pay_ci_low",
-                    "pay_ci_high",
-                    "kaggle_n",
-                    "kaggle_ratio",
-                    "kaggle_ci_low",
-                    "kaggle_ci_high",
-                    "ratio_of_ratios",
-                    "ror_ci_low",
-                    "ror_ci_high",
-                    "consistency",
-                )
-            },
+            {c: c for c in COUNTRY_COLUMNS},
         ),
         "kubernetes_adoption": (
             (NAME, "adoption", "shares"),
