@@ -608,13 +608,17 @@ def _add_report(sub: Any) -> None:
 
 
 def cmd_triangulate(args: argparse.Namespace) -> int:
-    """Judge a run's pay and growth claims against the independent sources; write JSON."""
+    """Judge a run's pay and growth claims against the independent sources; write JSON.
+
+    The report's triangulation section on a finished run: its results.json is the sections'
+    results, the clean tables are read from ``--processed``.
+    """
     import json
     from pathlib import Path
 
-    import pandas as pd
-
-    from marketlib.evidence.triangulate import summary_lines, triangulate
+    from marketlib.evidence.triangulate import summary_lines
+    from marketlib.params import TriangulationParams
+    from marketlib.sections.triangulation import TABLES, run_triangulation
     from marketlib.sources import InputError, atomic_write_bytes
     from marketlib.sources.outputs import json_bytes
 
@@ -624,18 +628,12 @@ def cmd_triangulate(args: argparse.Namespace) -> int:
     if not results_path.is_file():
         raise InputError(results_path, "no results.json here (run `marketlib report` first)")
     results = json.loads(results_path.read_text(encoding="utf-8"))
-    tables = {}
-    for name in ("pay_bands", "adoption", "demand"):
-        path = Path(args.processed) / f"{name}.parquet"
-        if not path.is_file():
-            raise InputError(
-                path,
-                f"no clean {name} table (run `make clean-data`, or `marketlib clean {name} ...`)",
-            )
-        tables[name] = pd.read_parquet(path)
-    out = triangulate(
-        results, tables["pay_bands"], tables["adoption"], tables["demand"], args.ci_level
+    params = TriangulationParams(
+        **{p: str(Path(args.processed) / f"{t}.parquet") for p, t in TABLES},
+        rates_source=(results.get("run") or {}).get("rates_source"),
+        ci_level=args.ci_level,
     )
+    out = run_triangulation(params, results, compute_missing=False).doc
     dest = Path(args.out)
     atomic_write_bytes(dest, json_bytes(out))
     print("\n".join(summary_lines(out)))

@@ -404,4 +404,4 @@ def activity_inputs(params: ReportParams, ref: str = "pinned") -> list[Path]:
 
 
 #: The Innovation Graph files the regional section reads (datasets of marketlib.sources).
-ACTIVITY_DATASETS = ("innovationgraph/topics", "innovationgraph/developers")
+ACTIVITY_DATASETS = tuple(home_datasets(DATASET_INPUTS["activity"]))

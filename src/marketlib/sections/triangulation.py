@@ -189,11 +189,9 @@ def pay_sources_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
                     cols,
                     [
                         str(r.get("group")),
-                        ratio_ci(r.get("pay_ratio"), r.get("pay_ci_low"), r.get("pay_ci_high")),
+                        _ratio(r, "pay"),
                         count(r.get("pay_n")),
-                        ratio_ci(
-                            r.get("kaggle_ratio"), r.get("kaggle_ci_low"), r.get("kaggle_ci_high")
-                        ),
+                        _ratio(r, "kaggle"),
                         f"{count(r.get('kaggle_n'))} ({count(r.get('kaggle_countries'))})",
                         ratio_ci(
                             r.get("ratio_of_ratios"), r.get("ror_ci_low"), r.get("ror_ci_high")
@@ -411,7 +409,7 @@ def _default_results(
     paths = {p: str(processed / f"{t}.parquet") for p, t in TABLES}
     if not all(Path(p).is_file() for p in paths.values()):
         return None
-    source = "the aijobs.net salary survey" if defaults.inputs.rates.format == "aijobs" else None
+    source = (earlier.get("run") or {}).get("rates_source")  # the summary page's own
     return run_triangulation(
         defaults.triangulation.model_copy(update={**paths, "rates_source": source}), earlier
     ).to_results()
