@@ -76,9 +76,10 @@ chromium:  ## install the system Chromium (browser tests, PDF of the summary pag
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
 	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-lint: install  ## ruff: the rules, and the formatting (notebook sources: rules only)
+lint: install  ## ruff (rules, formatting; notebook sources: rules only) and mypy on src/marketlib
 	$(BIN)/ruff check src tests bench scripts notebooks/*.py
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy  # settings and strictness: [tool.mypy] in pyproject.toml
 
 bench: install  ## benchmarks (numbers to bench/results)
 	$(BIN)/python bench/run.py

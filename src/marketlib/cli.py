@@ -112,18 +112,21 @@ def clean_params_from(args: argparse.Namespace) -> CleanParams:
             fx_after_last=getattr(args, "fx_after_last", "reject"),
             fx_table=fx_table,
             own_fx=own_fx,
-            **({"experience_bands": _bands(bands)} if bands else {}),
+            experience_bands=_bands(bands) if bands else CleanParams.experience_bands,
         )
     except ValueError as exc:
         raise InputError("--experience-bands", str(exc)) from None
 
 
-def _bands(text: str) -> tuple[float, ...]:
+def _bands(text: str) -> tuple[float, float, float]:
     """Parse ``--experience-bands 2,5,10`` (refused in one line when not three numbers)."""
     try:
-        return tuple(float(x) for x in text.split(","))
+        years = [float(x) for x in text.split(",")]
     except ValueError:
         raise InputError("--experience-bands", f"{text!r} is not three years like 2,5,10") from None
+    if len(years) != 3:
+        raise InputError("--experience-bands", f"{text!r} is not three ascending years like 2,5,10")
+    return years[0], years[1], years[2]
 
 
 def check_output_dir(out: str, option: str = "--out") -> None:
@@ -628,10 +631,12 @@ def cmd_triangulate(args: argparse.Namespace) -> int:
     if not results_path.is_file():
         raise InputError(results_path, "no results.json here (run `marketlib report` first)")
     results = json.loads(results_path.read_text(encoding="utf-8"))
-    params = TriangulationParams(
-        **{p: str(Path(args.processed) / f"{t}.parquet") for p, t in TABLES},
-        rates_source=(results.get("run") or {}).get("rates_source"),
-        ci_level=args.ci_level,
+    params = TriangulationParams.model_validate(
+        {
+            **{p: str(Path(args.processed) / f"{t}.parquet") for p, t in TABLES},
+            "rates_source": (results.get("run") or {}).get("rates_source"),
+            "ci_level": args.ci_level,
+        }
     )
     out = run_triangulation(params, results, compute_missing=False).doc
     dest = Path(args.out)

@@ -60,7 +60,7 @@ def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if hit is not None and len(hit[0]) == len(values):
         return hit
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    out = (
+    out: tuple[np.ndarray, pd.Series] = (
         np.asarray(codes, dtype=_code_dtype(len(uniques))),
         pd.Series(uniques, dtype=values.dtype if len(uniques) else "str"),
     )

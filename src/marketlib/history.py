@@ -151,7 +151,9 @@ def headline_estimates(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             r.get("ci_high"),
             len(r.get("economies") or []),
         )
-    growth = results.get("growth") if isinstance(results.get("growth"), Mapping) else {}
+    growth: Mapping[str, Any] = (
+        results["growth"] if isinstance(results.get("growth"), Mapping) else {}
+    )
     for r in _rows(growth.get("period_growth")):
         grp = r.get("group")
         g = " | ".join(str(v) for v in grp.values()) if isinstance(grp, Mapping) else str(grp)

@@ -498,6 +498,7 @@ class ReportParams(_Model):
             fx_table = (
                 f"{Path(self.clean.fx_table).name} (sha256 {sha256_file(self.clean.fx_table)[:12]})"
             )
+        bands = self.clean.experience_bands
         return CleanParams(
             scheme=self.clean.scheme,
             hours_per_year=self.clean.hours_per_year,
@@ -507,7 +508,7 @@ class ReportParams(_Model):
             fx_after_last=self.clean.fx_after_last,
             fx_table=fx_table,
             own_fx=own_fx,
-            experience_bands=tuple(self.clean.experience_bands),
+            experience_bands=(bands[0], bands[1], bands[2]),  # three: validated above
             **changes,
         )
 

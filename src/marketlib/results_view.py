@@ -102,7 +102,7 @@ def upgrade(results: Any) -> Any:
     """
     if not isinstance(results, Mapping):
         return results
-    run = results.get("run") if isinstance(results.get("run"), Mapping) else {}
+    run: Mapping[str, Any] = results["run"] if isinstance(results.get("run"), Mapping) else {}
     if (finite_or_none(run.get("schema_version")) or 1) >= SCHEMA_VERSION:
         return results
     return {**results, "arbitrage": upgrade_arbitrage(results.get("arbitrage"))}

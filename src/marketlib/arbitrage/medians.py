@@ -119,6 +119,7 @@ def reported_row(
             note="n < 30: order-statistic bounds, ratio indicative",
         )
     else:
+        assert boot is not None  # n >= 30: the caller bootstrapped the group
         rse = float(np.std(np.log(boot), ddof=1))
         ratio_boot = boot / base_boot
         row.update(

@@ -286,7 +286,7 @@ def sensitivity(
     rates: pd.DataFrame, scope: Scope, min_n: int = 30, n_boot: int = 500, seed: int = 0
 ) -> pd.DataFrame:
     """Raw ratios under the variants of docs/methods.md#s3-4 and #s3-7 (rows kept or not)."""
-    variants = {
+    variants: dict[str, dict[str, Any]] = {
         "primary": {},
         "keep duplicates": {"duplicates": "keep"},
         "range pairs: keep both": {"range_pairs": "keep"},
@@ -298,7 +298,7 @@ def sensitivity(
     }
     rows = []
     for name, change in variants.items():
-        s = Scope(**{**asdict(scope), **change})
+        s = Scope(**{**asdict(scope), **dict(change)})
         d, _ = select_rates(rates, s)
         r = raw_ratios(d, s.base, min_n, n_boot, seed)
         groups = r.loc[r["reported"].astype(bool), "group"].tolist()

@@ -162,9 +162,9 @@ def _price_group(
     """Return a group's team cost per hour worked (point, draws), or why it cannot be priced."""
     w = w.dropna(subset=["country_iso3", "hourly_usd"]).copy()
     for m in team:
-        for col in ("role_family", "experience"):
-            if col in w and str(m[col]) not in set(w[col].dropna().astype(str)):
-                return f"no {col.replace('_', ' ')} {m[col]!r} rows"
+        for column in ("role_family", "experience"):
+            if column in w and str(m[column]) not in set(w[column].dropna().astype(str)):
+                return f"no {column.replace('_', ' ')} {m[column]!r} rows"
     if year is not None and "year" in w and year not in set(w["year"]):
         return f"no {year} rows"
     ctrl = _controls(w, list(TEAM_CONTROLS))

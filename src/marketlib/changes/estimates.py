@@ -160,10 +160,10 @@ def z_score(
     vals = [_num(v) for v in (old, *old_ci, new, *new_ci)]
     if any(v is None for v in vals):
         return None
-    t = [f(v) for v in vals]  # type: ignore[arg-type]
-    if any(v is None for v in t):
+    t = [f(v) for v in vals if v is not None]
+    if len(t) != len(vals) or any(v is None for v in t):
         return None
-    o, olo, ohi, n, nlo, nhi = t  # type: ignore[misc]
+    o, olo, ohi, n, nlo, nhi = (float(v) for v in t if v is not None)
     se_o = abs(ohi - olo) / (2 * _quantile(old_level))
     se_n = abs(nhi - nlo) / (2 * _quantile(new_level))
     se = math.hypot(se_o, se_n)

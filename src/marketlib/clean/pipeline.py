@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,7 @@ def expand_inputs(patterns: list[str]) -> list[str]:
 
 
 def read_inputs(
-    files: list[str | os.PathLike[str]],
+    files: Sequence[str | os.PathLike[str]],
     fmt: Format,
     maps: Maps | None = None,
     names: list[str] | None = None,
@@ -221,7 +222,7 @@ def write_clean(
     """Write the clean table, the rejected rows and the report together (atomically)."""
     from marketlib.storage import write_outputs
 
-    return write_outputs(result, out, inputs)
+    return write_outputs(result, Path(out), inputs)
 
 
 #: What becomes of a row whose word no vocabulary knows: a row without its country, currency

@@ -136,14 +136,14 @@ def normalize_certification_names(values: pd.Series) -> pd.DataFrame:
     text = values.astype("str").str.strip()
     look = certification_codes()
     distinct = pd.unique(text.dropna())
-    mapping = {}
+    mapping: dict[str, str | None] = {}
     for v in distinct:
         key = _cert_key(v)
         if key in look:
             mapping[v] = look[key]
         else:
             m = re.search(r"\(([A-Za-z]{2,5})\)", v)  # "... (CKA)"
-            mapping[v] = look.get(_cert_key(m.group(1)), None) if m else None
+            mapping[v] = look.get(_cert_key(m.group(1))) if m else None
     code = text.map(mapping)
     return pd.DataFrame(
         {"certification": code.fillna(text).astype("str"), "is_known": code.notna()},

@@ -195,7 +195,7 @@ def dask_percentiles(
     k = len(pc.PERCENTILES)
     ranks = np.full((len(names), 4 * k), -1, dtype=np.int64)
     weights = np.zeros((len(names), k))
-    for g in np.flatnonzero(wanted):
+    for g in map(int, np.flatnonzero(wanted)):
         for j, q in enumerate(pc.PERCENTILES):
             prev, nxt, t = pc.quantile_ranks(int(n[g]), q)
             lo, hi = pc.ci_ranks(int(n[g]), q, ci_level)

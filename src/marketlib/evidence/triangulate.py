@@ -110,20 +110,19 @@ def pay_side_by_side(
                 pay_ci_low=o.get("ratio_equal_country_ci_low"),
                 pay_ci_high=o.get("ratio_equal_country_ci_high"),
             )
-            rr, lo, hi = ratio_of_ratios(
-                *(
-                    float(row[c]) if row.get(c) is not None else np.nan
-                    for c in (
-                        "pay_ratio",
-                        "pay_ci_low",
-                        "pay_ci_high",
-                        "kaggle_ratio",
-                        "kaggle_ci_low",
-                        "kaggle_ci_high",
-                    )
-                ),
-                ci_level=ci_level,
-            )
+            sides = [
+                float(row[c]) if row.get(c) is not None else np.nan
+                for c in (
+                    "pay_ratio",
+                    "pay_ci_low",
+                    "pay_ci_high",
+                    "kaggle_ratio",
+                    "kaggle_ci_low",
+                    "kaggle_ci_high",
+                )
+            ]
+            p, plo, phi, k, klo, khi = sides
+            rr, lo, hi = ratio_of_ratios(p, plo, phi, k, klo, khi, ci_level=ci_level)
             row.update(
                 ratio_of_ratios=rr, ror_ci_low=lo, ror_ci_high=hi, consistency=consistency(lo, hi)
             )

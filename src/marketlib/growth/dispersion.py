@@ -92,7 +92,7 @@ def estimate_dispersion(panel: Panel, held_out: tuple[str, str] | None = None) -
             return None
         estimate = _count_trend_dispersion
     disp = estimate(panel, d, cols)
-    if disp is not None and cols:
+    if disp is not None and cols and held_out is not None:  # cols come from held_out
         return replace(
             disp,
             held_out=held_out,

@@ -39,7 +39,7 @@ class Panel:
         """Return the group labels in a stable order."""
         return sorted(self.data["group"].unique())
 
-    def group_keys(self, label: str) -> dict[str, str]:
+    def group_keys(self, label: str) -> dict[str, str | None]:
         """Return the grouping columns' values of a group label."""
         row = self.data.loc[self.data["group"] == label].iloc[0]
         return {c: (None if pd.isna(row[c]) else str(row[c])) for c in self.group_by}

@@ -69,7 +69,7 @@ def provenance_table(
     run = results_part(results, "run")
     run = run if isinstance(run, Mapping) else {}
     rows: list[dict[str, str]] = []
-    params = run.get("params") if isinstance(run.get("params"), Mapping) else {}
+    params: Mapping[str, Any] = run["params"] if isinstance(run.get("params"), Mapping) else {}
     as_of = run.get("as_of", params.get("as_of"))
     for key, label in (
         ("as_of", "Data as of"),

@@ -362,7 +362,7 @@ def measure_label(measure: Any, subject: Any) -> str:
     return tmpl.format(subject=subject or "topic")
 
 
-def rows_frame(rows: list[dict[str, str]], columns: Sequence[str]) -> pd.DataFrame:
+def rows_frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     """Return display rows as a table with these columns, missing cells as a dash."""
     df = pd.DataFrame(rows, columns=list(columns), dtype=object)
     return df.fillna(DASH).reset_index(drop=True)

@@ -226,7 +226,7 @@ def run_arbitrage(
         result,
         comparison,
         sens,
-        Path(price_levels_path).name if plr is not None else None,
+        Path(price_levels_path).name if plr is not None and price_levels_path else None,
     )
 
 

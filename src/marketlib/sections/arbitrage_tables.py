@@ -65,7 +65,7 @@ def arbitrage_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         "The same, these countries only (95% CI)",
         "Reliability",
     ]
-    rows = []
+    rows: list[dict[str, Any]] = []
     seen = set()
     for r in raw:
         g = str(r.get("group", DASH))

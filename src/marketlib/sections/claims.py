@@ -116,7 +116,7 @@ def claims_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     Reads a ``results.json`` document. Columns: Claim, Verdict, Check, Why.
     """
     order = {v: i for i, v in enumerate(VERDICTS)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, c in enumerate(_rows(results_part(results, "claims"))):
         v = str(c.get("verdict"))
         rows.append(

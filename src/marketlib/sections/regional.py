@@ -161,7 +161,7 @@ def run_regional(
     except ValueError as exc:
         raise gr.GrowthInputError(f"regional window: {exc}") from None
     params = params.model_copy(update={"start": start, "end": end})
-    common = dict(
+    common: dict[str, Any] = dict(  # regional_growth's keywords, shared by every call
         group_by=params.group_by,
         years=params.years,
         latest_quarters=params.latest_quarters,

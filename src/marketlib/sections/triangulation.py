@@ -89,8 +89,9 @@ def run_triangulation(
         claims_section.NAME: params.claims_results_path,
     }
     for spec in _SPECS:
-        if given[spec.name]:
-            results.update(spec.merge(load_json(given[spec.name])))  # type: ignore[misc]
+        path = given[spec.name]
+        if path and spec.merge is not None:
+            results.update(spec.merge(load_json(path)))
     if compute_missing:
         results = _with_defaults(results, params)
     if not isinstance(results.get("arbitrage"), Mapping):

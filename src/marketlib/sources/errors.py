@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 
@@ -25,6 +26,6 @@ def sha256_file(path: str | os.PathLike[str], *more: str | os.PathLike[str]) -> 
     h = hashlib.sha256()
     for p in (path, *more):
         with open(p, "rb") as fh:
-            for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+            for chunk in iter(functools.partial(fh.read, 1 << 20), b""):
                 h.update(chunk)
     return h.hexdigest()

@@ -460,12 +460,12 @@ def _parse_rows(text: str, header: list[str]) -> pd.DataFrame:
             continue
         pos += used
         if fields is None:
-            problem = (
+            unreadable = (
                 "carriage return (CR) inside an unquoted field"
                 if "new-line character" in (error or "")
                 else f"not valid CSV ({error})"
             )
-            problems.append(f"line {first}: {problem}: {_shown(verbatim)}")
+            problems.append(f"line {first}: {unreadable}: {_shown(verbatim)}")
             rows.append(_split_alone(verbatim, width))
             continue
         if not fields:

@@ -277,16 +277,16 @@ def read_sheet_text(
             f"read sheet {name!r}, the first of {len(names)} "
             f"({', '.join(names)}); choose another with --sheet"
         )
-    text = str(sheet).strip() if sheet not in (None, "") else ""
+    asked = str(sheet).strip() if sheet not in (None, "") else ""
     if (
-        text.isdigit()
-        and text in names
-        and 1 <= int(text) <= len(names)
-        and names[int(text) - 1] != text
+        asked.isdigit()
+        and asked in names
+        and 1 <= int(asked) <= len(names)
+        and names[int(asked) - 1] != asked
     ):
         notes.append(
-            f"--sheet {text}: read the sheet named {text!r}, not sheet number "
-            f"{text} ({names[int(text) - 1]!r})"
+            f"--sheet {asked}: read the sheet named {asked!r}, not sheet number "
+            f"{asked} ({names[int(asked) - 1]!r})"
         )
     if header_row is not None:
         if not 1 <= header_row <= len(cells):
