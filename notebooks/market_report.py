@@ -34,7 +34,7 @@ else:
     results = sections.summary_results(results_paths, as_of, seed=seed)
 article = (sections.read_reference_table(article_growth_path) if article_growth_path
            else None)
-display(Markdown(f"# {prose.report_title(results)}\n\n{prose.summary_intro(results)}"))
+display(Markdown(f"# {sections.report_title(results)}\n\n{sections.summary_intro(results)}"))
 sections.show_findings(results)
 
 # %%
@@ -53,7 +53,7 @@ for block in sections.summary_blocks(results, figures_dir, article):
 # ## How to read this, and its limits
 
 # %%
-Markdown(prose.bullets(prose.reading_notes(results)))
+Markdown(prose.bullets(sections.reading_notes(results)))
 
 # %% [markdown]
 # ## How to cite this report's sources

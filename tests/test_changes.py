@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile import MARKUP
 
 from marketlib import changes as ch
+from marketlib.changes import find_previous_run, load_previous, show_changes
 from marketlib.changes.words import MAX_LISTED
 from marketlib.sources import InputError
 
@@ -458,3 +460,52 @@ class TestAHugePreviousRunNeverFloodsThePage:
         assert len(floors) == MAX_LISTED
         assert any(s.startswith(f"{5000 - MAX_LISTED:,} more groups crossed") for s in lines)
         assert len(" ".join(lines)) < 20_000
+
+
+# --- hostile input: markup in a previous run, and a bad previous run --------------------------
+
+
+def test__show_changes__previous_as_of_and_sentences_escaped():
+    changes = {
+        "previous": {"as_of": MARKUP[0] + MARKUP[1]},
+        "estimates": [],
+        "inputs": [],
+        "claims_flipped": [],
+        "groups_crossing_floor": [],
+    }
+    body = show_changes(changes).data
+    assert "<script>" not in body and "<img" not in body and "&lt;script&gt;" in body
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[" * 100000 + "]" * 100000,
+        json.dumps(
+            {
+                "run": {
+                    "as_of": "2020-01-01",
+                    "params": {},
+                    "inputs": {},
+                    "started": "x",
+                    "marketlib_version": "0",
+                },
+                "growth": None,
+                "arbitrage": {"base": 5},
+                "claims": None,
+            }
+        ),
+        json.dumps({"run": {"as_of": "2020-01-01"}}) + "garbage",
+        "\xff\xfe",
+    ],
+)
+def test__a_bad_previous_run__named_and_skipped_never_fatal(tmp_path, content):
+    bad = tmp_path / "reports" / "2020-01-01"
+    bad.mkdir(parents=True)
+    (bad / "results.json").write_text(content, encoding="utf-8", errors="surrogateescape")
+    with pytest.raises(InputError) as exc:
+        load_previous(bad)
+    assert str(bad / "results.json") in str(exc.value)
+    skipped: list[str] = []
+    assert find_previous_run(tmp_path / "reports", "2026-01-01", skipped) is None
+    assert len(skipped) == 1 and "2020-01-01" in skipped[0]

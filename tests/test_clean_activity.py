@@ -8,12 +8,14 @@ import json
 import pandas as pd
 import pytest
 from conftest import frame
+from hostile import clean_cli
 
 from marketlib import regions, sources
 from marketlib.clean import CLEANERS, CleanParams, clean_activity, clean_file
 from marketlib.clean.activity import COLUMNS, FLAGS, stack_activity
 from marketlib.cli import main
-from marketlib.sources import MALFORMED, InputError, read_csv_text
+from marketlib.fields import fields
+from marketlib.sources import MALFORMED, InputError, read_csv_text, read_rejected_csv
 
 FILES = ("topics", "developers", "git_pushes", "repositories", "organizations")
 P = CleanParams(max_date="2025-11-30")
@@ -399,3 +401,47 @@ def test__header_only_all_rejected_and_extra_columns():
         frame("developers,iso2_code,year,quarter,note\n500,US,2023,1,hi\n"), params=P
     ).clean
     assert extra["note"].tolist() == ["hi"]  # extra columns kept, not used
+
+
+# --- hostile input: extra input columns -------------------------------------------------------
+
+
+ACTIVITY_OWN = sorted(fields("activity")["name"])
+
+
+@pytest.mark.parametrize(
+    "column", [*ACTIVITY_OWN, "value", "measure_column", "reason", "detail", "input_region"]
+)
+def test__activity__extra_columns_with_every_computed_name_kept_aside(tmp_path, column):
+    text = (
+        f"num_pushers,iso2_code,year,quarter,topic,{column}\n"
+        f"500,DE,2023,1,kubernetes,mine-1\nx,FR,2023,1,kubernetes,mine-2\n"
+    )
+    rc, out = clean_cli(tmp_path, "activity", "innovationgraph", text, "topics.csv")
+    assert rc == 0
+    table = pd.read_parquet(out / "activity.parquet")
+    assert table["country_iso3"].tolist() == ["DEU"] and table["region"].tolist() == ["Europe"]
+    assert table["count"].tolist() == [500]
+    kept = [
+        c
+        for c in table.columns
+        if c.endswith(column)
+        and c not in ACTIVITY_OWN
+        or c == column
+        and column not in ACTIVITY_OWN
+    ]
+    assert any(table[c].tolist() == ["mine-1"] for c in kept), table.columns.tolist()
+    rej = read_rejected_csv(out / "activity_rejected.csv")
+    assert rej["reason"].tolist() == ["bad_count"]
+
+
+def test__topic_case_variants_are_one_topic_homoglyphs_none(tmp_path):
+    text = (
+        "num_pushers,iso2_code,year,quarter,topic\n500,DE,2023,1,Kubernetes\n"
+        "400,FR,2023,1,kubernetes\n300,IT,2023,1,kubеrnetes\n"
+    )  # Cyrillic е last
+    rc, out = clean_cli(tmp_path, "activity", "innovationgraph", text, "topics.csv")
+    assert rc == 0
+    t = pd.read_parquet(out / "activity.parquet")
+    assert set(t["subject"]) == {"kubernetes"} and len(t) == 2
+    assert len(read_rejected_csv(out / "activity_rejected.csv")) == 1

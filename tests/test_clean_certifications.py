@@ -3,8 +3,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import frame
+from hostile import clean_cli
 
 from marketlib.clean import CleanParams, clean_certifications, normalize_certification_names
+from marketlib.sources import read_rejected_csv
 
 P = CleanParams(max_date="2026-01-01")
 
@@ -176,3 +178,102 @@ def test__ragged_row_rejected_with_its_line(tmp_path, fmt):
     assert (r.report["rows_in"], r.report["rows_clean"], r.report["rows_rejected"]) == (2, 1, 1)
     assert r.rejected["reason"].tolist() == ["malformed_row"]
     assert r.rejected.loc[0, "detail"].startswith("line 3: ")
+
+
+# --- hostile input: counts files cleaned through the command line -----------------------------
+
+
+def test__counts__no_accepted_row_writes_an_empty_table_and_every_rejection(tmp_path):
+    rc, out = clean_cli(
+        tmp_path, "certifications", "counts", "period,country,certification,count\n2023,US,CKA,x\n"
+    )
+    assert rc == 3  # every row rejected: the documented exit status, outputs still written
+    assert pd.read_parquet(out / "certifications.parquet").empty
+    assert read_rejected_csv(out / "certifications_rejected.csv")["reason"].tolist() == [
+        "bad_count"
+    ]
+
+
+def test__counts_freq_y__quarters_and_months_of_one_year_are_not_summed(tmp_path):
+    rows = [
+        "2022-Q1,US,CKA,10",
+        "2022-Q2,US,CKA,10",
+        "2022-Q3,US,CKA,10",
+        "2022-01,US,CKA,1",
+        "2022-02,US,CKA,1",
+        "2022-03,US,CKA,1",
+    ]
+    rc, out = clean_cli(
+        tmp_path,
+        "certifications",
+        "counts",
+        "period,country,certification,count\n" + "\n".join(rows) + "\n",
+        "in.csv",
+        "--freq",
+        "Y",
+    )
+    assert rc == 3  # every row rejected
+    assert pd.read_parquet(out / "certifications.parquet").empty  # no partial 2022 "year"
+    rej = read_rejected_csv(out / "certifications_rejected.csv")
+    assert (rej["reason"] == "bad_count").all() and len(rej) == 6
+
+
+def test__counts__cumulative_gap_and_new_plus_cumulative_are_rejected(tmp_path):
+    text = (
+        "period,country,certification,count,kind\n2020,DE,CKA,100,cumulative\n"
+        "2022,DE,CKA,300,cumulative\n2023,DE,CKA,350,cumulative\n"
+        "2021,FR,CKA,50,new\n2021,FR,CKA,60,cumulative\n"
+    )
+    rc, out = clean_cli(tmp_path, "certifications", "counts", text)
+    assert rc == 0
+    t = pd.read_parquet(out / "certifications.parquet").set_index(["country_iso3", "period"])
+    assert ("DEU", "2022") not in t.index  # would hold 2021 and 2022 together
+    assert t.loc[("DEU", "2023"), "count"] == 50  # 2023 minus the 2022 total is still 2023's
+    assert t.loc[("FRA", "2021"), "count"] == 50  # counted once
+    rej = read_rejected_csv(out / "certifications_rejected.csv")
+    assert rej["detail"].str.contains("missing period").any()
+    assert rej["detail"].str.contains("new and as cumulative").any()
+
+
+# --- hostile input: double counts in certification counts -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rows,kept",
+    [
+        (["2023,World,,CKA,1000", "2023,Global,,CKA,1000"], {("World", "CKA"): 1000}),
+        (
+            ["2023,Worldwide,,CKA,1000", "2023,Europe,,CKA,300", "2023,,DE,CKA,100"],
+            {("World", "CKA"): 1000},
+        ),
+        (
+            [
+                "2023,Europe,,CKA,300",
+                "2023,Western Europe,,CKA,200",
+                "2023,,DE,CKA,100",
+                "2023,,FR,CKA,80",
+            ],
+            {("Europe", "CKA"): 300},
+        ),
+        (
+            ["2023,Europe,,all,500", "2023,Europe,,CKA,300", "2023,Europe,,CKAD,200"],
+            {("Europe", "all"): 500},
+        ),
+        (["2023,,DE,CKA,100", "2023,,FR,CKA,80"], {("Europe", "CKA"): 180}),  # parts alone: fine
+    ],
+)
+def test__counts__a_total_and_its_parts_are_never_summed(tmp_path, rows, kept):
+    text = "period,region,country,certification,count\n" + "\n".join(rows) + "\n"
+    rc, out = clean_cli(tmp_path, "certifications", "counts", text)
+    assert rc == 0
+    t = pd.read_parquet(out / "certifications.parquet")
+    sums = t.groupby(["region", "certification"])["count"].sum().to_dict()
+    assert sums == kept
+    rej = (
+        read_rejected_csv(out / "certifications_rejected.csv")
+        if (out / "certifications_rejected.csv").read_text().count("\n") > 1
+        else None
+    )
+    assert len(t) + (0 if rej is None else len(rej)) == len(rows)  # nothing lost
+    if rej is not None:
+        assert set(rej["reason"]) <= {"duplicate_record", "bad_count"}

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import frame
+from hostile import clean_cli
 
 from marketlib.clean import (
     CleanParams,
@@ -14,6 +15,7 @@ from marketlib.clean import (
 )
 from marketlib.frames import parse_numbers as parse_amounts
 from marketlib.periods import parse_dates
+from marketlib.sources import read_rejected_csv
 
 P = CleanParams(max_date="2026-01-01")
 GEN = "country,amount,currency,unit,date,role,experience,employment_type\n"
@@ -448,3 +450,118 @@ class TestPointInTimeCurrency:
             == 2
         )
         assert "--collected-on" in capsys.readouterr().err
+
+
+# --- hostile input: files cleaned through the command line ------------------------------------
+
+
+@pytest.mark.parametrize("ratio", ["", "50%", "0.5", "abc", "1e2"])
+def test__aijobs__a_bad_remote_ratio_cell_never_sinks_the_file(tmp_path, ratio):
+    row = "2023,SE,FT,ML Engineer,100000,USD,100000,US,{},US,M\n"
+    rc, out = clean_cli(
+        tmp_path, "rates", "aijobs", AIJOBS_HEAD + row.format(0) + row.format(ratio)
+    )
+    assert rc == 0
+    table = pd.read_parquet(out / "rates.parquet")
+    assert len(table) == 2 and table["remote_ratio"].iloc[0] == 0
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["source_row", "source_file", "reason", "detail", "_malformed_row", "region", "is_outlier"],
+)
+def test__extra_input_columns_never_collide_with_marketlib_columns(tmp_path, column):
+    text = (
+        f"country,amount,currency,unit,date,{column}\n"
+        "US,100000,USD,year,2023,mine-1\nUS,x,USD,year,2023,mine-2\n"
+    )
+    rc, out = clean_cli(tmp_path, "rates", "generic", text)
+    assert rc == 0
+    rejected = read_rejected_csv(out / "rates_rejected.csv")
+    kept = f"input_{column}"
+    ours = {"source_row", "source_file", "reason", "detail", "_malformed_row"}
+    verbatim = kept if column in ours else column  # renamed only where the file has ours
+    assert rejected[verbatim].tolist() == ["mine-2"]  # the user's value, never overwritten
+    assert rejected["reason"].tolist() == ["unparseable_amount"]
+    table = pd.read_parquet(out / "rates.parquet")
+    assert table[kept].tolist() == ["mine-1"] and len(table) == 1
+
+
+# --- hostile input: crashes from values -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "usd,remote", [("-100000", "50"), ("100000", "-50"), ("0", "150"), ("1e400", "1e400")]
+)
+def test__aijobs__negative_or_huge_source_values_never_crash_the_writer(tmp_path, usd, remote):
+    row = f"2023,SE,FT,ML Engineer,100000,USD,{usd},US,{remote},US,M\n"
+    rc, out = clean_cli(tmp_path, "rates", "aijobs", AIJOBS_HEAD + row)
+    assert rc == 0
+    t = pd.read_parquet(out / "rates.parquet")
+    assert len(t) == 1 and t["annual_usd"].iloc[0] == 100000
+    assert pd.isna(t["source_annual_usd"].iloc[0]) or t["source_annual_usd"].iloc[0] > 0
+    assert pd.isna(t["remote_ratio"].iloc[0]) or 0 <= t["remote_ratio"].iloc[0] <= 100
+
+
+def test__usd_rows_after_the_ecb_table_ends_need_no_rate(tmp_path):
+    from marketlib.money import ecb_coverage
+
+    last = ecb_coverage()[1]
+    day = (last + pd.Timedelta(days=5)).date().isoformat()
+    rc, out = clean_cli(
+        tmp_path,
+        "rates",
+        "generic",
+        f"country,amount,currency,unit,date\nUS,100000,USD,year,{day}\n",
+        "in.csv",
+        "--max-date",
+        day,
+    )
+    assert rc == 0 and len(pd.read_parquet(out / "rates.parquet")) == 1
+
+
+@pytest.mark.parametrize("name", ["Frаnce", "Іndia", "Gеrmany"])  # Cyrillic а, І, е
+def test__homoglyph_country_names_never_resolve(tmp_path, name):
+    rc, out = clean_cli(
+        tmp_path,
+        "rates",
+        "generic",
+        f"country,amount,currency,unit,date\n{name},100000,USD,year,2023\n",
+    )
+    assert rc == 3
+    assert read_rejected_csv(out / "rates_rejected.csv")["reason"].tolist() == ["unknown_country"]
+
+
+# --- an HR export with full dates: two hires on different days are two people -----------------
+
+
+def test__generic_rows_differing_only_in_their_date__neither_duplicates_nor_range_pairs(tmp_path):
+    from marketlib.cli import main
+
+    src = tmp_path / "hr.csv"
+    src.write_text(
+        "amount,currency,unit,country,date,experience\n"
+        "114000,USD,year,US,2024-09-22,senior\n"
+        "114000,USD,year,US,2024-05-10,senior\n"
+        "114000,USD,year,US,2024-05-10,senior\n"  # same day, same all: a duplicate
+        "60000,USD,year,AR,2024-01-01,mid\n"
+        "90000,USD,year,AR,2024-01-04,mid\n"
+    )  # adjacent, 1.5x, other day: no pair
+    assert (
+        main(["clean", "rates", str(src), "--format", "generic", "--out", str(tmp_path / "out")])
+        == 0
+    )
+    t = pd.read_parquet(tmp_path / "out" / "rates.parquet")
+    assert t["is_duplicate"].tolist() == [False, False, True, False, False]
+    assert not t["is_range_pair"].any()
+    # one day written two ways is one day: the parsed date decides, not the text
+    src.write_text(
+        "amount,currency,unit,country,date\n114000,USD,year,US,2024-01-05\n"
+        "114000,USD,year,US,2024/01/05\n"
+    )
+    assert (
+        main(["clean", "rates", str(src), "--format", "generic", "--out", str(tmp_path / "out2")])
+        == 0
+    )
+    t = pd.read_parquet(tmp_path / "out2" / "rates.parquet")
+    assert t["is_duplicate"].tolist() == [False, True]

@@ -400,3 +400,51 @@ def test__country_effects__equal_statsmodels_ols_and_its_hc3_residuals():
     codes = w["country_iso3"].to_numpy()
     for c in table["country_iso3"]:
         assert resid[c] == pytest.approx(e[codes == c], abs=1e-9)
+
+
+# --- held-out pay data with known country effects (review round) ------------------------------
+
+
+def _countries_sample() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    spec = {
+        ("North America", "USA"): (700, 60.0),
+        ("North America", "CAN"): (300, 45.0),
+        ("Eastern Europe", "POL"): (400, 36.0),
+        ("Eastern Europe", "SRB"): (15, 20.0),
+        ("Eastern Europe", "ROU"): (80, 22.0),
+        ("South Asia", "IND"): (60, 15.0),
+    }
+    rows = []
+    for (sub, iso), (n, med) in spec.items():
+        pay = np.exp(np.log(med * 2080) + rng.normal(0, 0.5, n))
+        rows.append(pd.DataFrame({"subregion": sub, "country_iso3": iso, "annual_usd": pay}))
+    d = pd.concat(rows, ignore_index=True)
+    n = len(d)
+    return d.assign(
+        rate_kind="salary",
+        employment_type="full_time",
+        year=2024,
+        experience="mid",
+        role_family="ML/AI Engineer",
+        is_duplicate=False,
+        is_range_pair=False,
+        range_pair_id=pd.array([pd.NA] * n, dtype="Int64"),
+        is_fx_mismatch=False,
+        is_outlier=False,
+    )
+
+
+def test__country_figures__flagged_like_regions_and_one_country_borrows_nothing():
+    from marketlib import arbitrage as ab
+    from marketlib.sections import countries_table
+
+    res = ab.run_arbitrage(_countries_sample(), ab.Scope(), min_n=30, n_boot=300)
+    doc = res.to_results()
+    by = {r["country_iso3"]: r for r in doc["countries"]}
+    assert by["SRB"]["flag"] == "E" and by["POL"]["flag"] == "A"  # 15 rows: use with caution
+    assert by["IND"]["ratio_shrunk"] == pytest.approx(by["IND"]["ratio_to_base"])
+    assert "South Asia" not in doc["between_country_variance"]  # one country: undefined
+    t = countries_table({"arbitrage": doc}).set_index("Country")
+    assert t.loc["SRB", "Reliability"] == "use with caution"
+    assert t.loc["POL", "Reliability"] == "reliable"

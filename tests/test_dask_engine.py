@@ -621,3 +621,51 @@ def test__run_arbitrage__dask_engine_equals_pandas_engine(client, tmp_path):
         a.adjusted.ratios.columns
     )
     pd.testing.assert_frame_equal(a.trend, b.trend, check_exact=True)  # pandas in both
+
+
+# --- hostile input: Dask with no clean row, and a bad connect timeout -------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "country,amount,currency,unit,date\n",
+        "country,amount,currency,unit,date\nUS,x,USD,year,2023\n",
+    ],
+)
+def test__dask__no_clean_row_writes_empty_outputs_as_pandas(tmp_path, text):
+    pytest.importorskip("distributed")
+    src = tmp_path / "in.csv"
+    src.write_text(text)
+    rcs = []
+    for engine in ("pandas", "dask"):
+        rcs.append(
+            main(
+                [
+                    "clean",
+                    "rates",
+                    str(src),
+                    "--format",
+                    "generic",
+                    "--engine",
+                    engine,
+                    "--out",
+                    str(tmp_path / engine),
+                ]
+            )
+        )
+    assert rcs[0] == rcs[1]
+    a = json.loads((tmp_path / "pandas" / "rates_clean_report.json").read_text())
+    b = json.loads((tmp_path / "dask" / "rates_clean_report.json").read_text())
+    for k in ("rows_in", "rows_clean", "rows_rejected", "reasons"):
+        assert a[k] == b[k]
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "inf", "nan", "1e9"])
+def test__dask_connect_timeout_validated(monkeypatch, value):
+    from marketlib.engines.cluster import dask_client
+
+    monkeypatch.setenv("MARKETLIB_DASK_CONNECT_TIMEOUT", value)
+    with pytest.raises(InputError, match="MARKETLIB_DASK_CONNECT_TIMEOUT"):
+        with dask_client("tcp://127.0.0.1:1"):
+            pass

@@ -3,11 +3,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from growth_tables import activity_table, world_counts
 from scipy import stats
 
 from marketlib import growth as g
 from marketlib.clean import CleanParams, clean_certifications
+from marketlib.growth import GrowthInputError, check_measure, prepare_panel
+from marketlib.report import load_params
+from marketlib.report.run import check_sections
 from marketlib.simulate import certification_counts, certification_records
+from marketlib.sources import InputError
 
 CLAIM_GROWTH = {"North America": 0.38, "Europe": 0.52, "Asia-Pacific": 0.67, "Latin America": 0.45}
 LARGE = {"North America": 800, "Europe": 600, "Asia-Pacific": 400, "Latin America": 120}
@@ -336,3 +341,55 @@ def test__prepare_panel__year_bound_covers_the_whole_year_of_monthly_data():
     p = g.prepare_panel(table(rows, "M"), freq="M", start="2023", end="2024")
     assert p.periods[-1] == "2024-12" and len(p.periods) == 24  # not cut at "2024" < "2024-01"
     assert p.window["dropped"] == [] and p.window["end"] == "2024"
+
+
+# --- parameters the data cannot serve are named before any notebook ---------------------------
+
+
+@pytest.mark.parametrize(
+    "measure, subjects, words",
+    [
+        (
+            "bogus",
+            ["kubernetes"],
+            "measure 'bogus' is not in the activity table (it holds: developers, topic_pushers)",
+        ),
+        (
+            "topic_pushers",
+            ["no-such-topic"],
+            "['no-such-topic'] not published for topic_pushers (the most frequent: kubernetes)",
+        ),
+        ("topic_pushers", [], "no subjects given for topic_pushers"),
+    ],
+)
+def test__unknown_measure_or_topic__named_with_what_the_table_holds(measure, subjects, words):
+    with pytest.raises(GrowthInputError) as exc:
+        check_measure(activity_table(), measure, subjects)
+    assert words in str(exc.value)
+    check_measure(activity_table(), "developers", None)  # the stock has no subjects: fine
+
+
+def test__group_by_a_column_no_row_fills__refused_naming_what_can_be_used(tmp_path):
+    with pytest.raises(
+        GrowthInputError,
+        match="group_by country_iso3: no row of the counts "
+        "has it.*group by region or certification",
+    ):
+        prepare_panel(world_counts(), ["country_iso3"])
+    table = tmp_path / "certifications.parquet"
+    world_counts().to_parquet(table)
+    params = load_params(None)
+    bad = params.model_copy(
+        update={"growth": params.growth.model_copy(update={"group_by": ["country_iso3"]})}
+    )
+    with pytest.raises(InputError, match="^growth: group_by country_iso3"):
+        check_sections(bad, {"certifications": table}, ["certification_growth"])
+    check_sections(params, {"certifications": table}, ["certification_growth"])
+
+
+def test__group_value_missing_on_some_rows__its_own_not_stated_group():
+    d = world_counts()
+    d.loc[d["certification"] == "CKAD", "region"] = None
+    panel = prepare_panel(d, ["region"])
+    assert sorted(panel.data["group"].unique()) == ["World", "not stated"]
+    assert int(panel.data["y"].sum()) == int(d["count"].sum())

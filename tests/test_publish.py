@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hostile import MARKUP
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from marketlib import publish, sections
 
@@ -676,7 +679,7 @@ def test__regional_finding_quotes_the_audited_claims_or_none():
 def test__point_in_time__data_from_after_as_of_are_said():
     """Issue 32, item 8: as_of earlier than the data's collection is said, with the rows
     left out; data collected before as_of say nothing."""
-    from marketlib.prose import reading_notes
+    from marketlib.sections import reading_notes
 
     r = {
         "run": {
@@ -774,3 +777,144 @@ def test__changes_sentence_counts_the_same_list_and_keeps_every_lead():
     ]
     leads = [s for s in before if "(typical country)" in s or "(respondents pooled)" in s]
     assert leads and all(s in after for s in leads)
+
+
+# --- hostile input: markup and local files in pages -------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.one_of(st.sampled_from(MARKUP), st.text(min_size=1, max_size=40)))
+def test__to_html__headers_cells_and_captions_escaped(text):
+    html = publish.to_html(pd.DataFrame({text: [text], "n": [1]}), caption=text)
+    assert "<script" not in html.lower().replace("&lt;script", "")
+    assert "<img" not in html and "<iframe" not in html
+    if "<" in text:
+        assert "&lt;" in html
+
+
+def _page(tmp_path: Path, markdown: str, image: str) -> Path:
+    import nbformat
+
+    run = tmp_path / "run"
+    (run / "figures").mkdir(parents=True)
+    (run / "figures" / "ok.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 20)
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(b"\x89PNG\r\n\x1a\nSECRET")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": markdown, "text/plain": "x"})
+    ]
+    md = nbformat.v4.new_markdown_cell(f'![a](../figures/ok.png) <img src="{image}">')
+    nb.cells = [md, cell]
+    path = run / "notebooks" / "n.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    return publish.notebook_to_html(path, run / "html" / "n.html")
+
+
+@pytest.mark.parametrize(
+    "image", ["../../secret.png", "/etc/passwd", "../figures/../../secret.png"]
+)
+def test__pages__markdown_outputs_escaped_only_run_images_inlined_no_script(tmp_path, image):
+    page = _page(tmp_path, f"Group {MARKUP[0]} and {MARKUP[1]}", image).read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert "U0VDUkVU" not in page  # base64 of SECRET: the outside file is never inlined
+    import re
+
+    # no live element loads anything but an inlined image (the markup above is text now)
+    assert not re.search(r"<img\b[^>]*\bsrc\s*=\s*[\"'](?!data:)[^\"']+", page)
+    assert "secret.png" not in page
+    assert (
+        "Content-Security-Policy" in page
+        and "script-src" not in page.split("Content-Security-Policy")[1][:120]
+        and "default-src 'none'" in page
+    )
+
+
+# --- a run with sections skipped: the summary page says only what ran -------------------------
+
+
+def _pay_only_results() -> dict:
+    return {
+        "run": {
+            "params": {
+                "seed": 1,
+                "regional": {"subjects": ["kubernetes"]},
+                "arbitrage": {"base": "North America"},
+            },
+            "skipped": {
+                "regional_growth": "no developer-activity files",
+                "claims_audit": "no claims file",
+            },
+        },
+        "arbitrage": {
+            "base": "North America",
+            "geography": "subregion",
+            "hours_per_year": 2080,
+            "regions": [],
+            "adjusted": [],
+        },
+        "growth": {
+            "period_growth": [
+                {"group": {"region": "World"}, "from": "2022", "to": "2023", "growth": 0.1}
+            ]
+        },
+    }
+
+
+def test__summary_of_a_partial_run__intro_blocks_and_parameters_follow_what_ran():
+    from marketlib import prose, publish, sections
+
+    r = _pay_only_results()
+    intro = sections.summary_intro(r)
+    assert intro.startswith(
+        "What a comparable specialist costs by sub-region and how "
+        "published certification counts changed."
+    )
+    assert "claims" not in intro and "activity" not in intro
+    blocks = [
+        b.data
+        for b in sections.summary_blocks(r)
+        if isinstance(getattr(b, "data", None), str) and "Not part of this run" in b.data
+    ]
+    assert blocks == [
+        "## Regional growth\n\n*Not part of this run: no developer-activity files.*",
+        "## Claims audit\n\n*Not part of this run: no claims file.*",
+    ]
+    t = publish.provenance_table(r, not_run=sections.params_not_run(r)).set_index("Name")
+    assert t.loc["regional", "Value"] == "not used: the section is not part of this run"
+    assert "North America" in t.loc["arbitrage", "Value"]
+
+
+def test__one_country_is_singular():
+    from marketlib.publish.text import count_of
+
+    assert [count_of(k, "country", "countries") for k in (1, 2, 1200, None)] == [
+        "1 country",
+        "2 countries",
+        "1,200 countries",
+        "—",
+    ]
+
+
+def test__team_savings_with_assumptions__percents_like_the_savings():
+    from marketlib.publish.html import percent_columns
+
+    cols = percent_columns(["group", "savings_p05", "with_assumptions_p05", "team_annual_cost_p50"])
+    assert set(cols) == {"savings_p05", "with_assumptions_p05"}
+
+
+def test__citations_name_the_analysts_own_pay_file():
+    from marketlib import prose
+
+    r = {
+        "run": {"rates_source": "hr.csv (generic layout)", "provenance": []},
+        "arbitrage": {"base": "North America"},
+    }
+    assert any(
+        c.startswith("Pay data: hr.csv (generic layout), supplied by the analyst")
+        for c in prose.citations(r)
+    )
+    r["run"]["provenance"] = [{"dataset": "aijobs", "commit": "9c22"}]
+    assert not any(c.startswith("Pay data:") for c in prose.citations(r))

@@ -10,10 +10,12 @@ import jsonschema
 import nbformat
 import pytest
 import yaml
+from growth_tables import activity_table, world_counts
 
 from marketlib.cli import main
 from marketlib.paths import project_root
 from marketlib.report import load_params, validate_results
+from marketlib.report.run import check_sections
 from marketlib.sources import InputError
 
 DEFAULT = project_root() / "params" / "default.yaml"
@@ -432,3 +434,58 @@ def test__a_failure_while_publishing_keeps_the_run_as_failed(
     assert rc == 1 and not out.exists() and (tmp_path / "out.failed").is_dir()
     assert "publishing the run failed: ValueError: cannot write" in err
     assert "\x0b" not in err and "Traceback" not in err
+
+
+# --- hostile input: provenance keys -----------------------------------------------------------
+
+
+def test__run_inputs__files_sharing_a_name_get_distinct_keys(tmp_path):
+    from marketlib.report import input_key
+
+    paths = []
+    for d in ("a", "b", "c"):
+        (tmp_path / d).mkdir()
+        p = tmp_path / d / "input.csv"
+        p.write_text(d)
+        paths.append(p)
+    keys = {input_key(p, "rates input") for p in paths}
+    assert len(keys) == 3
+
+
+# --- parameters the data cannot serve are named before any notebook ---------------------------
+
+
+def test__report_refuses_an_unknown_topic_before_any_notebook(tmp_path):
+    table = tmp_path / "activity.parquet"
+    activity_table().to_parquet(table)
+    params = load_params(None)
+
+    def topics(names: list[str]):
+        return params.model_copy(
+            update={"regional": params.regional.model_copy(update={"subjects": names})}
+        )
+
+    check_sections(topics(["kubernetes"]), {"activity": table}, ["regional_growth"])
+    bad = topics(["kubernetes", "llm"])
+    with pytest.raises(InputError, match=r"regional: subject\(s\) \['llm'\] not published"):
+        check_sections(bad, {"activity": table}, ["regional_growth"])
+
+
+def test__only_the_sections_run_are_checked(tmp_path):
+    from tests.test_arbitrage import _rates
+
+    table = tmp_path / "certifications.parquet"
+    world_counts().to_parquet(table)
+    params = load_params(None)
+    bad = params.model_copy(
+        update={"growth": params.growth.model_copy(update={"group_by": ["country_iso3"]})}
+    )
+    check_sections(bad, {"certifications": table}, ["geographic_arbitrage"])  # growth not run
+    with pytest.raises(InputError, match="growth: group_by country_iso3"):
+        check_sections(bad, {"certifications": table}, ["certification_growth"])
+    rates = tmp_path / "rates.parquet"
+    _rates(30, 60).to_parquet(rates)  # the base exactly at the floor: estimable
+    check_sections(params, {"rates": rates}, ["geographic_arbitrage"])
+    _rates(29, 60).to_parquet(rates)
+    with pytest.raises(InputError, match="has 29 rows after the filters, below min_n 30"):
+        check_sections(params, {"rates": rates}, ["geographic_arbitrage"])

@@ -33,12 +33,6 @@ MIN_PRINT_PT = 7.0
 CSS_PX_PER_IN = 96
 
 #: The figures of the brief, in order (file stem in figures/, caption).
-FIGURES = (
-    ("summary_adjusted_ratios", "Pay of a comparable specialist relative to the base"),
-    ("arbitrage_countries", "Pay by country within each group"),
-    ("summary_regional_growth", "Developer activity by region (a proxy)"),
-)
-
 PRINT_CSS = """
 @page { size: 8.27in 11in; margin: 0.45in 0.5in; }
 body { font: 10.5px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
@@ -136,18 +130,13 @@ def _table(frame: pd.DataFrame, max_rows: int = 9) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
-def _short_claims(frame: pd.DataFrame) -> pd.DataFrame:
-    """Drop the claims' reasons (a paragraph each: the claims page has them)."""
-    return frame.drop(columns=["Why"], errors="ignore")
-
-
 def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
     """Return the brief as one self-contained HTML page (figures inlined from the run)."""
     from marketlib import prose, publish, sections
 
     run = Path(run_folder)
     parts = [
-        f"<h1>{_esc(prose.report_title(results))}</h1>",
+        f"<h1>{_esc(sections.report_title(results))}</h1>",
         f"<p class=small>As of {_esc((results.get('run') or {}).get('as_of', ''))}; "
         "every figure with its interval and sample size; the full tables are in the HTML "
         "report.</p>",
@@ -161,7 +150,7 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
         + "</ul>",
     ]
     own_page: list[str] = []  # figures on a page of their own print after the tables
-    for stem, caption in FIGURES:
+    for stem, caption in (fig for spec in sections.SECTIONS for fig in spec.brief_figures):
         png = run / "figures" / f"{stem}.png"
         if not (png.is_file() and png.resolve().is_relative_to(run.resolve())):
             continue
@@ -180,14 +169,9 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
             f"<figcaption>{_esc(caption)}</figcaption></figure>"
         )
         (own_page if fig.own_page else parts).append(block)
-    blocks = [
-        ("Pay by region", sections.arbitrage_table(results)),
-        ("Where to hire: countries, cheapest first", sections.countries_table(results, 8)),
-        ("Developer activity by region", sections.regional_table(results)),
-        ("Certification counts (CNCF, world)", sections.growth_table(results)),
-        ("The audited claims", _short_claims(sections.claims_table(results))),
-    ]
-    for title, frame in blocks:
+    blocks = [block for spec in sections.SECTIONS for block in spec.brief_tables]
+    for title, table in blocks:
+        frame = table(results)
         if frame is not None and not frame.empty:
             parts.append(f"<h2>{_esc(title)}</h2>{_table(frame)}")
     cites = prose.citations(results)
@@ -200,7 +184,7 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
     parts += own_page
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"{publish.CSP_META}<title>{_esc(prose.report_title(results))} (brief)</title>"
+        f"{publish.CSP_META}<title>{_esc(sections.report_title(results))} (brief)</title>"
         f"<style>{PRINT_CSS}</style></head><body>{''.join(parts)}</body></html>\n"
     )
 

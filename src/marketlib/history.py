@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from marketlib.results_view import comparable_ratio, upgrade_arbitrage
+from marketlib.changes import z_score
+from marketlib.results_view import HEADLINE_PAY  # noqa: F401 - the pay quantity's name
 from marketlib.results_view import rows as _rows
+from marketlib.sections.registry import SECTIONS
 
 #: Columns of history.csv (fractions, never percents).
 HISTORY_COLUMNS = (
@@ -122,50 +124,9 @@ def headline_estimates(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             }
         )
 
-    arb = upgrade_arbitrage(results.get("arbitrage"))
-    arb = arb if isinstance(arb, Mapping) else {}
-    base = arb.get("base")
-    sizes = {str(r.get("group")): r.get("n") for r in _rows(arb.get("regions"))}
-    for r in _rows(arb.get("adjusted")):  # the headline, as every page shows it
-        g = str(r.get("group"))
-        if g != base:
-            value, lo, hi, k = comparable_ratio(r)
-            add(
-                "arbitrage",
-                g,
-                HEADLINE_PAY,
-                value,
-                lo,
-                hi,
-                r.get("n_rows_averaged") if k else sizes.get(g),
-            )
-    for r in _rows(results.get("regional")):
-        where = next((str(r[g]) for g in ("region", "subregion", "country_iso3") if g in r), "")
-        key = f"{where} | {r.get('subject') or r.get('measure')} | {r.get('from')}->{r.get('to')}"
-        add(
-            "regional",
-            key,
-            "growth",
-            r.get("growth"),
-            r.get("ci_low"),
-            r.get("ci_high"),
-            len(r.get("economies") or []),
-        )
-    growth: Mapping[str, Any] = (
-        results["growth"] if isinstance(results.get("growth"), Mapping) else {}
-    )
-    for r in _rows(growth.get("period_growth")):
-        grp = r.get("group")
-        g = " | ".join(str(v) for v in grp.values()) if isinstance(grp, Mapping) else str(grp)
-        add(
-            "growth",
-            f"{g} | {r.get('from')}->{r.get('to')}",
-            "period_growth",
-            r.get("growth"),
-            r.get("ci_low"),
-            r.get("ci_high"),
-            r.get("count_to"),
-        )
+    for spec in SECTIONS:
+        for e in spec.history(results) if spec.history is not None else []:
+            add(spec.key, e["key"], e["quantity"], e["value"], e["ci_low"], e["ci_high"], e["n"])
     return out
 
 
@@ -184,17 +145,10 @@ def history_frame(runs: list[Run]) -> Any:
 
 
 def _z(a: Mapping[str, Any], b: Mapping[str, Any], quantity: str) -> float | None:
-    from marketlib.changes import z_score
-
     scale = "log" if "ratio" in quantity else "log1p"
     return z_score(
         a["value"], (a["ci_low"], a["ci_high"]), b["value"], (b["ci_low"], b["ci_high"]), scale
     )
-
-
-#: The pay quantity history tracks: the headline of every page (results_view.comparable_ratio:
-#: a typical country's adjusted ratio; without a country of 10 rows, the pooled one, no CI).
-HEADLINE_PAY = "headline_ratio"
 
 
 def y_limits(values: Any, lows: Any, highs: Any, floor: float = 0.05) -> tuple[float, float]:
@@ -276,18 +230,14 @@ def history_figure(points: Any, title: str) -> Any:
     return fig
 
 
-#: What each tracked quantity is, in words (chart titles).
-QUANTITY_WORDS = {
-    HEADLINE_PAY: "pay ratio to the base, a typical country (adjusted)",
-    "growth": "growth of developer activity",
-    "period_growth": "growth of certification counts",
-}
+#: What each tracked quantity is, in words (chart titles), from the sections that track it.
+QUANTITY_WORDS = {q: words for spec in SECTIONS for q, words in spec.quantity_words.items()}
 
 
 def charts(hist: Any) -> list[tuple[str, str]]:
     """Return (title, PNG data URI) per headline estimate seen in at least one run."""
     out = []
-    order = {"arbitrage": 0, "regional": 1, "growth": 2}
+    order = {spec.key: i for i, spec in enumerate(SECTIONS)}
     groups = sorted(
         hist.groupby(["section", "key", "quantity"], sort=False),
         key=lambda kv: (order.get(kv[0][0], 9), kv[0][1], kv[0][2]),

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from marketlib.cleanparams import HOURS_PER_YEAR, CleanParams, check_hours  # noqa: F401
 from marketlib.paramsbase import (  # noqa: F401 - ParamsError & co. are read from here too
@@ -475,7 +475,12 @@ class ReportParams(_Model):
             return values
         seed = values.get("seed", 0)
         out = dict(values)
-        for section in ("growth", "arbitrage", "regional"):
+        for section, f in cls.model_fields.items():  # every section model with a seed
+            model = f.annotation
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue
+            if "seed" not in model.model_fields:
+                continue
             sec = out.get(section, {})
             if isinstance(sec, dict) and "seed" not in sec:  # a section left out too
                 out[section] = {**sec, "seed": seed}

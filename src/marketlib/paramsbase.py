@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from marketlib.periods import LATEST_BOUND as _LATEST
+from marketlib.periods import parse_bound, year_offset  # noqa: F401 - params reads it here
 
 
 class ParamsError(ValueError):
@@ -75,8 +77,6 @@ def _check_bound(value: Any) -> str | None:
     text = str(value).strip()
     if _LATEST.fullmatch(text):
         return text
-    from marketlib.periods import parse_bound
-
     parse_bound(text)  # ValueError names the bound
     return text
 
@@ -98,9 +98,6 @@ def _check_words(values: Any, kind: str) -> Any:
     return values
 
 
-_LATEST = re.compile(r"latest(?:-(\d{1,2}))?")
-
-
 def check_year_bound(v: int | str) -> None:
     """Refuse a year bound that is neither a year (2000-2100) nor ``latest`` / ``latest-N``."""
     if isinstance(v, bool):
@@ -110,11 +107,3 @@ def check_year_bound(v: int | str) -> None:
             raise ValueError(f"year {v} outside 2000..2100")
     elif _LATEST.fullmatch(v.strip()) is None:
         raise ValueError(f"a year bound is a year (2024) or latest / latest-N, got {v[:40]!r}")
-
-
-def year_offset(v: int | str) -> int:
-    """Return a bound's position: the year itself, or -N for ``latest-N`` (0 for latest)."""
-    if isinstance(v, int):
-        return v
-    m = _LATEST.fullmatch(v.strip())
-    return -int(m.group(1) or 0) if m else 0

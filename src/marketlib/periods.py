@@ -19,6 +19,18 @@ import pandas as pd
 
 from marketlib.frames import frame_distinct
 
+#: A moving window bound: ``latest`` or ``latest-N`` (N years before the latest period).
+LATEST_BOUND = re.compile(r"latest(?:-(\d{1,2}))?")
+
+
+def year_offset(v: int | str) -> int:
+    """Return a bound's position: the year itself, or -N for ``latest-N`` (0 for latest)."""
+    if isinstance(v, int):
+        return v
+    m = LATEST_BOUND.fullmatch(v.strip())
+    return -int(m.group(1) or 0) if m else 0
+
+
 FREQS = ("Y", "Q", "M")
 #: Coarse to fine.
 FREQ_RANK = {"Y": 0, "Q": 1, "M": 2}
@@ -302,8 +314,6 @@ def resolve_years(
     tuple
         ``(start, end, notes)``.
     """
-    from marketlib.params import year_offset
-
     if not complete:
         raise ValueError("the data hold no complete calendar year (four published quarters)")
     first, latest = min(complete), max(complete)
@@ -338,8 +348,6 @@ def resolve_period_bounds(
     ``(start, end, notes)``; ``ValueError`` when the data hold no period or a bound reaches
     before the first one.
     """
-    from marketlib.params import year_offset
-
     notes: list[str] = []
     if not labels:
         raise ValueError("the data hold no period at as_of")

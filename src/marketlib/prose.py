@@ -84,67 +84,6 @@ def regional_subjects(results: Mapping[str, Any] | None) -> list[str]:
     return [s for s in asked if s in seen] or list(dict.fromkeys(seen))
 
 
-def report_title(results: Mapping[str, Any] | None) -> str:
-    """Return the summary page's title from what the run covered.
-
-    A skill is named only where the pay data hold skills and the run selected them
-    ("Kubernetes and PyTorch specialists: pay ..."); the regional topics are developer
-    activity, never a property of the pay rows, so they are named as activity.
-    """
-    r = results or {}
-    subjects = regional_subjects(results)
-    population = str((r.get("arbitrage") or {}).get("population") or "")
-    who = population.split(" (")[0] if " specialists (" in population else ""
-    pay = f"{who}: pay" if who else "Pay"
-    if subjects:
-        return f"{pay} and developer activity in {topic_list(subjects)}"
-    return f"{pay} brief" + (" and claims audit" if r.get("claims") else "")
-
-
-def summary_intro(results: Mapping[str, Any] | None) -> str:
-    """Return the summary page's opening sentence: what this run covers, nothing it skipped."""
-    r = results or {}
-    parts = []
-    if r.get("arbitrage"):
-        parts.append(
-            "what a comparable specialist costs by "
-            + geography_word(str(r["arbitrage"].get("geography") or "region"))
-        )
-    if r.get("regional"):
-        subjects = regional_subjects(results)
-        parts.append(
-            "how fast developer activity"
-            + (f" in {topic_list(subjects)}" if subjects else "")
-            + " grows by region"
-        )
-    if (r.get("growth") or {}).get("period_growth"):
-        parts.append("how published certification counts changed")
-    if r.get("claims"):
-        parts.append("what holds up of the audited claims")
-    if not parts:
-        return "This run produced no section results."
-    said = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return (
-        f"{said[0].upper()}{said[1:]}. Every number comes from `results.json`, with its "
-        "sample size and its interval where the data hold one; sources and parameters "
-        "are at the end."
-    )
-
-
-def skipped_sentences(results: Mapping[str, Any] | None) -> list[str]:
-    """Return one sentence per section the run skipped (a null input), saying why."""
-    run = (results or {}).get("run") or {}
-    names = {
-        "certification_growth": "Certification counts",
-        "regional_growth": "Developer activity by region",
-        "claims_audit": "The claims audit",
-    }
-    return [
-        f"{names.get(k, k)}: not part of this run ({why})."
-        for k, why in (run.get("skipped") or {}).items()
-    ]
-
-
 def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
     """Return the sentence that says what the pay ratios compare."""
     arb = (results or {}).get("arbitrage") or {}
@@ -179,57 +118,6 @@ def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
         "medians as observed. Intervals "
         "resample countries within a region, then people within a country."
     )
-
-
-def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
-    """Return the summary page's "how to read this, and its limits" bullets."""
-    arb = (results or {}).get("arbitrage") or {}
-    p = _params(results, "arbitrage")
-    out = []
-    if arb:
-        base = str(arb.get("base", "the base group"))
-        level = float(p.get("ci_level", 0.95))
-        out.append(
-            f"Ratios: 0.40 means 40% of {base_pay(base)} for the same kind of "
-            f"specialist; every estimate carries its sample size and, where the data "
-            f"hold one, its {level:.0%} interval (a region's interval needs three "
-            f"countries or more); groups under {p.get('min_n', 30)} rows are listed as not "
-            "estimated."
-        )
-        out.append(
-            f"Pay data: {rates_source(results)}; a group's median may rest on one or "
-            "two countries (see each group's countries and its largest country's share)."
-        )
-        quoted = bool(arb.get("claimed_vs_data"))
-        if arb.get("rate_kind") == "bill_rate":
-            out.append(
-                "The pay data are bill rates (contractors, per hour as charged)"
-                + (": quoted rates are tested as levels and as ratios." if quoted else ".")
-            )
-        elif quoted:
-            out.append(
-                "Salary-equivalent pay is not a bill rate: contractors' hourly rates "
-                "include overhead and margin, so only ratios are compared with quoted "
-                "rates."
-            )
-    subjects = regional_subjects(results)
-    hk = hong_kong_sentence(results)
-    if hk:
-        out.append(hk)
-    if subjects:
-        out.append(
-            f"Regional growth is developer activity on GitHub ({topic_list(subjects)}), "
-            "a proxy for interest in a technology, summed over economies published in "
-            "every quarter; it is not a count of certifications."
-        )
-    if (results or {}).get("growth"):
-        out.append(
-            "CNCF publishes world totals of exam registrations and enrollments, not "
-            "passes and not regions."
-        )
-    run = (results or {}).get("run") or {}
-    notes = [f"Note for this run: {n}" for n in run.get("notes") or [] if isinstance(n, str)]
-    return notes + point_in_time_notes(results) + out + skipped_sentences(results)
 
 
 def pay_population_intro(arbitrage_results: Mapping[str, Any]) -> str:

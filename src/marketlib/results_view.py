@@ -25,6 +25,11 @@ def mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+#: The pay quantity history tracks: the headline of every page (:func:`comparable_ratio`: a
+#: typical country's adjusted ratio; without a country of 10 rows, the pooled one, no CI).
+HEADLINE_PAY = "headline_ratio"
+
+
 def comparable_ratio(adjusted: Mapping[str, Any]) -> tuple[Any, Any, Any, int | None]:
     """Return the headline pay ratio of a group: (ratio, low, high, countries averaged).
 

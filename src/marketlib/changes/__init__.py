@@ -21,15 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marketlib.changes.estimates import (
-    TESTS,
-    VERDICT_CHANGED,
-    VERDICT_UNTESTABLE,
-    VERDICT_WITHIN,
-    Z_CRITICAL,
-    run_as_of,
-    z_score,
-)
 from marketlib.changes.inputs import _input_changes
 from marketlib.changes.previous import (
     MAX_PREVIOUS_BYTES,
@@ -41,7 +32,17 @@ from marketlib.changes.previous import (
     results_file,
 )
 from marketlib.changes.words import TABLE_COLUMNS, changes_markdown, changes_table, show_changes
+from marketlib.comparison import (
+    TESTS,
+    VERDICT_CHANGED,
+    VERDICT_UNTESTABLE,
+    VERDICT_WITHIN,
+    Z_CRITICAL,
+    run_as_of,
+    z_score,
+)
 from marketlib.results_view import upgrade
+from marketlib.sections.registry import SECTIONS
 
 
 def comparability(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,8 +53,6 @@ def comparability(previous: Mapping[str, Any], current: Mapping[str, Any]) -> di
     ``team``, ``regional``, ``growth``). Intervals' confidence levels, seeds and bootstrap
     sizes are not definitions (the test uses each run's own level).
     """
-    from marketlib.sections.registry import SECTIONS
-
     out: dict[str, Any] = {}
     for spec in SECTIONS:
         if spec.comparisons is not None:
@@ -78,8 +77,6 @@ def compare_results(
     each run's standard error comes from its own interval, the runs are treated as
     independent, and a difference is ``changed`` only when |z| > 1.96.
     """
-    from marketlib.sections.registry import SECTIONS
-
     previous, current = upgrade(previous), upgrade(current)  # any earlier run's names
     status = comparability(previous, current)
     estimates: list[dict[str, Any]] = []

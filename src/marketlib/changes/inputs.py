@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from marketlib.frames import finite_or_none as _num
 from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
+from marketlib.sections.registry import SECTIONS
 from marketlib.sources import DATASETS
 
 
@@ -42,34 +42,6 @@ def _table_of(dataset: str) -> str | None:
     return None
 
 
-_QUARTER = re.compile(r"(\d{4})\s*-?Q([1-4])")
-
-
-def _data_through(results: Mapping[str, Any]) -> str | None:
-    found = [
-        (int(y), int(q))
-        for r in _rows(results.get("regional"))
-        for lab in (r.get("from"), r.get("to"))
-        for y, q in _QUARTER.findall(str(lab))
-    ]
-    if not found:
-        return None
-    y, q = max(found)
-    return f"{y}Q{q}"
-
-
-def _economies(results: Mapping[str, Any]) -> set[str]:
-    return {str(e) for r in _rows(results.get("regional")) for e in (r.get("economies") or [])}
-
-
-def _countries_by_region(results: Mapping[str, Any]) -> dict[str, int]:
-    return {
-        str(r.get("group")): int(r["n_countries"])
-        for r in _rows(_map(results.get("arbitrage")).get("regions"))
-        if _num(r.get("n_countries")) is not None
-    }
-
-
 def _table_details(
     table: str, previous: Mapping[str, Any], current: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -79,28 +51,9 @@ def _table_details(
     if _num(po.get("rows_in")) is not None and _num(co.get("rows_in")) is not None:
         out["rows_in"] = [int(po["rows_in"]), int(co["rows_in"])]
         out["rows_added"] = int(co["rows_in"]) - int(po["rows_in"])
-    if table == "rates":
-        old, new = _countries_by_region(previous), _countries_by_region(current)
-        moved = [
-            {"region": g, "old": old.get(g), "new": n} for g, n in new.items() if old.get(g) != n
-        ]
-        if moved:
-            out["countries_by_region"] = moved
-    if table == "activity":
-        old_e, new_e = _economies(previous), _economies(current)
-        if old_e and new_e:
-            out["new_economies"] = sorted(new_e - old_e)
-            out["economies_gone"] = sorted(old_e - new_e)
-        through = [_data_through(previous), _data_through(current)]
-        if all(through) and through[0] != through[1]:
-            out["data_through"] = through
-    if table == "certifications":
-        pp = _map(previous.get("growth")).get("periods")
-        cp = _map(current.get("growth")).get("periods")
-        if isinstance(pp, list) and isinstance(cp, list):
-            new_p = [p for p in cp if p not in pp]
-            if new_p:
-                out["new_periods"] = new_p
+    for spec in SECTIONS:  # what each section's results tell of the table
+        if spec.input_details is not None:
+            out.update(spec.input_details(previous, current).get(table, {}))
     return out
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from marketlib.changes.estimates import run_as_of
+from marketlib.comparison import run_as_of
 from marketlib.results_view import mapping as _map
 from marketlib.results_view import upgrade
 from marketlib.sources import InputError

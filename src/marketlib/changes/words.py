@@ -7,11 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from marketlib.changes.estimates import VERDICT_CHANGED, VERDICT_WITHIN
+from marketlib.comparison import VERDICT_CHANGED, VERDICT_WITHIN
 from marketlib.frames import finite_or_none as _num
 from marketlib.publish.text import reader_words
 from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
+from marketlib.sections.registry import SECTIONS
 
 
 def _value_text(kind: str, v: Any, ci: Any) -> str:
@@ -139,8 +140,6 @@ def _input_sentence(i: Mapping[str, Any]) -> str:
 
 
 def _section_words() -> dict[str, str]:
-    from marketlib.sections.registry import SECTIONS
-
     return {k: v for spec in SECTIONS for k, v in spec.status_words.items()}
 
 

@@ -88,17 +88,22 @@ def provenance_table(
             else:
                 value = f"sha256 {_short_hash(digest)}"
             rows.append({"Kind": "Dataset", "Name": display_path(str(path)), "Value": value})
-    for section in ("growth", "arbitrage"):
-        sec = results_part(results, section)
-        if isinstance(sec, Mapping) and isinstance(sec.get("inputs"), Mapping):
-            for path, digest in sec["inputs"].items():
-                rows.append(
-                    {
-                        "Kind": "Clean table",
-                        "Name": display_path(str(path)),
-                        "Value": f"sha256 {_short_hash(digest)}",
-                    }
-                )
+    seen: set[str] = set()
+    for part, sec in (results or {}).items():  # every section's clean tables, in the results' order
+        clean = sec.get("inputs") if isinstance(sec, Mapping) and part != "run" else None
+        if not isinstance(clean, Mapping):
+            continue
+        for path, digest in clean.items():
+            if str(path) in seen:
+                continue
+            seen.add(str(path))
+            rows.append(
+                {
+                    "Kind": "Clean table",
+                    "Name": display_path(str(path)),
+                    "Value": f"sha256 {_short_hash(digest)}",
+                }
+            )
     for name, value in params.items():
         if name == "as_of" or (name == "inputs" and isinstance(inputs, Mapping) and inputs):
             continue  # the datasets above name the same files

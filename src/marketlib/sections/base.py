@@ -100,6 +100,22 @@ class SectionSpec:
     #: before any notebook: (report params, clean tables by name) -> None, or an InputError
     #: naming a parameter the clean data cannot serve (exit 2, not a failed notebook)
     check: Callable[[Any, Mapping[str, Path]], None] | None = None
+    #: the summary page's opening: results -> what the section tells this run (None: nothing)
+    intro: Callable[[Mapping[str, Any]], str | None] | None = None
+    #: the summary page's "how to read this, and its limits": results -> bullets
+    reading_notes: Callable[[Mapping[str, Any]], list[str]] | None = None
+    #: the printed brief: (heading, results -> table or None), in page order
+    brief_tables: tuple[tuple[str, Callable[[Mapping[str, Any]], Any]], ...] = ()
+    #: the brief's figures: (file stem in the run's figures/, caption)
+    brief_figures: tuple[tuple[str, str], ...] = ()
+    #: history.csv: results -> the headline estimates tracked across runs, each a dict of
+    #: ``key, quantity, value, ci_low, ci_high, n``
+    history: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
+    quantity_words: Mapping[str, str] = field(default_factory=dict)  # chart titles
+    #: the change report's inputs: (previous, current) -> {clean table: what changed in it}
+    input_details: (
+        Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, dict[str, Any]]] | None
+    ) = None
 
 
 def results_path(out: Path, name: str) -> str:

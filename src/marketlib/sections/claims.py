@@ -219,10 +219,23 @@ def _summary(
 
 
 NAME = "claims_audit"
+
+
+def _intro(results: Mapping[str, Any]) -> str | None:
+    return "what holds up of the audited claims" if results.get("claims") else None
+
+
+def _brief_claims(results: Mapping[str, Any]) -> pd.DataFrame:
+    """Return the claims table without its reasons (a paragraph each: the claims page has them)."""
+    return claims_table(results).drop(columns=["Why"], errors="ignore")
+
+
 SPEC = SectionSpec(
     name=NAME,
     key="claims",
     title="claims audit",
+    intro=_intro,
+    brief_tables=(("The audited claims", _brief_claims),),
     needs=NEEDS,
     optional_input="claims",
     reads=("activity",),

@@ -11,7 +11,7 @@ import pandas as pd
 
 from marketlib import claims as cl
 from marketlib import growth as gr
-from marketlib.changes.estimates import (
+from marketlib.comparison import (
     ci_level_of,
     estimate_item,
     group_text,
@@ -428,10 +428,65 @@ def _check(params: Any, tables: Mapping[str, Path]) -> None:
 
 
 NAME = "certification_growth"
+
+
+def _history(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return each group's period growth of certification counts (n: the later count)."""
+    out = []
+    for r in _rows(_map(results.get("growth")).get("period_growth")):
+        grp = r.get("group")
+        g = " | ".join(str(v) for v in grp.values()) if isinstance(grp, Mapping) else str(grp)
+        out.append(
+            {
+                "key": f"{g} | {r.get('from')}->{r.get('to')}",
+                "quantity": "period_growth",
+                "value": r.get("growth"),
+                "ci_low": r.get("ci_low"),
+                "ci_high": r.get("ci_high"),
+                "n": r.get("count_to"),
+            }
+        )
+    return out
+
+
+def _input_details(
+    previous: Mapping[str, Any], current: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Return the certification table's change between two runs: periods it gained."""
+    pp = _map(previous.get("growth")).get("periods")
+    cp = _map(current.get("growth")).get("periods")
+    if isinstance(pp, list) and isinstance(cp, list):
+        new_p = [p for p in cp if p not in pp]
+        if new_p:
+            return {"certifications": {"new_periods": new_p}}
+    return {}
+
+
+def _intro(results: Mapping[str, Any]) -> str | None:
+    if not _map(results.get("growth")).get("period_growth"):
+        return None
+    return "how published certification counts changed"
+
+
+def _reading_notes(results: Mapping[str, Any]) -> list[str]:
+    if not results.get("growth"):
+        return []
+    return [
+        "CNCF publishes world totals of exam registrations and enrollments, not "
+        "passes and not regions."
+    ]
+
+
 SPEC = SectionSpec(
     name=NAME,
     key="growth",
     title="certification growth",
+    history=_history,
+    quantity_words={"period_growth": "growth of certification counts"},
+    input_details=_input_details,
+    intro=_intro,
+    reading_notes=_reading_notes,
+    brief_tables=(("Certification counts (CNCF, world)", growth_table),),
     optional_input="certifications",
     skip_reason="no certification counts (inputs.certifications: null)",
     notebook_parameters=_notebook_parameters,

@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from marketlib import prose
 from marketlib.params import (
     default_report_params,
 )
 from marketlib.paths import processed_dir, raw_dir
 from marketlib.publish.text import results_part
 from marketlib.results_view import SCHEMA_VERSION
+from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
 from marketlib.sections.base import load_json
 from marketlib.sections.registry import SECTIONS
@@ -89,7 +91,7 @@ def _changes_sentence(results: Mapping[str, Any]) -> list[str]:
     est = _rows(changes.get("estimates"))
     if not est:
         return []
-    from marketlib.changes.estimates import VERDICT_UNTESTABLE, VERDICT_WITHIN
+    from marketlib.comparison import VERDICT_UNTESTABLE, VERDICT_WITHIN
 
     verdicts = [e.get("verdict") for e in est]  # the same list the change block counts
     n_changed = verdicts.count("changed")
@@ -141,3 +143,50 @@ def show_findings(results: Mapping[str, Any] | None) -> Any:
 
     lines = "\n".join(f"- {s}" for s in key_findings(results))
     return Markdown("**Key findings**\n\n" + lines)
+
+
+def report_title(results: Mapping[str, Any] | None) -> str:
+    """Return the summary page's title from what the run covered.
+
+    A skill is named only where the pay data hold skills and the run selected them
+    ("Kubernetes and PyTorch specialists: pay ..."); the regional topics are developer
+    activity, never a property of the pay rows, so they are named as activity.
+    """
+    r = results or {}
+    subjects = prose.regional_subjects(results)
+    population = str(_map(r.get("arbitrage")).get("population") or "")
+    who = population.split(" (")[0] if " specialists (" in population else ""
+    pay = f"{who}: pay" if who else "Pay"
+    if subjects:
+        return f"{pay} and developer activity in {prose.topic_list(subjects)}"
+    return f"{pay} brief" + (" and claims audit" if r.get("claims") else "")
+
+
+def summary_intro(results: Mapping[str, Any] | None) -> str:
+    """Return the summary page's opening sentence: what this run covers, nothing it skipped."""
+    r = results or {}
+    parts = [p for spec in SECTIONS if spec.intro is not None and (p := spec.intro(r))]
+    if not parts:
+        return "This run produced no section results."
+    said = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return (
+        f"{said[0].upper()}{said[1:]}. Every number comes from `results.json`, with its "
+        "sample size and its interval where the data hold one; sources and parameters "
+        "are at the end."
+    )
+
+
+def skipped_sentences(results: Mapping[str, Any] | None) -> list[str]:
+    """Return one sentence per section the run skipped (a null input), saying why."""
+    skipped = _map(_map((results or {}).get("run")).get("skipped"))
+    titles = {spec.name: spec.title[:1].upper() + spec.title[1:] for spec in SECTIONS}
+    return [f"{titles.get(k, k)}: not part of this run ({why})." for k, why in skipped.items()]
+
+
+def reading_notes(results: Mapping[str, Any] | None) -> list[str]:
+    """Return the summary page's "how to read this, and its limits" bullets."""
+    r = results or {}
+    run = _map(r.get("run"))
+    notes = [f"Note for this run: {n}" for n in run.get("notes") or [] if isinstance(n, str)]
+    out = [n for spec in SECTIONS if spec.reading_notes is not None for n in spec.reading_notes(r)]
+    return notes + prose.point_in_time_notes(results) + out + skipped_sentences(results)
