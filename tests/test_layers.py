@@ -1,5 +1,5 @@
-"""Import layers of src/marketlib, read from the source (AST): no circles, no private names
-imported from another package."""
+"""Import layers of src/marketlib, read from the source (AST): no circles, no upward import
+(function-level imports included), no private names imported from another package."""
 
 from __future__ import annotations
 
@@ -82,6 +82,71 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+#: The layers, bottom to top (docs/architecture.md "Layers"): a unit (a top-level module or
+#: package of marketlib) imports only from its own layer or the layers below, at module level
+#: or inside a function. The data flow reads upward: raw files -> clean -> models -> results
+#: words -> sections -> the run's composition -> the report -> the command line.
+LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
+    (
+        "foundation",
+        frozenset(
+            {"marketlib", "__version__", "paths", "lazy", "sanitize", "frames", "periods"}
+            | {"cleanparams", "fields", "money"}
+        ),
+    ),
+    ("files", frozenset({"sources", "storage", "regions"})),
+    ("cleaning", frozenset({"clean"})),
+    ("parameters", frozenset({"paramsbase", "params"})),
+    ("models", frozenset({"arbitrage", "growth", "claims", "evidence", "engines"})),
+    ("results words", frozenset({"results_view", "comparison", "publish", "prose", "figures"})),
+    ("sections", frozenset({"sections"})),
+    ("run composition", frozenset({"changes", "tables", "history", "brief"})),
+    ("report", frozenset({"report"})),
+    ("command line", frozenset({"cli", "__main__"})),
+)
+
+
+def _unit(module: str) -> str:
+    """Return a module's unit: ``marketlib.sections.arbitrage`` -> ``sections``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def _layer(unit: str) -> int:
+    for i, (_, units) in enumerate(LAYERS):
+        if unit in units:
+            return i
+    raise AssertionError(f"{unit} is in no layer of tests/test_layers.py LAYERS: add it")
+
+
+def _unit_edges() -> set[tuple[str, str, str]]:
+    """Return (importing module, its unit, imported unit) for every marketlib import."""
+    out = set()
+    for m in MODULES:
+        for t, name in _imports(m, top_only=False):
+            target = t if name is None or f"{t}.{name}" not in MODULES else f"{t}.{name}"
+            if t == "marketlib" and name and f"marketlib.{name}" in MODULES:
+                target = f"marketlib.{name}"
+            if _unit(target) != _unit(m):
+                out.add((m, _unit(m), _unit(target)))
+    return out
+
+
+def test__every_unit_has_a_layer_and_no_import_goes_up():
+    upward = sorted(
+        (m, imported) for m, unit, imported in _unit_edges() if _layer(imported) > _layer(unit)
+    )
+    assert upward == []
+
+
+def test__units_form_no_circle_counting_function_level_imports():
+    graph: dict[str, set[str]] = {u: set() for _, units in LAYERS for u in units}
+    for _, unit, imported in _unit_edges():
+        graph.setdefault(unit, set()).add(imported)
+        graph.setdefault(imported, set())
+    assert _cycles(graph) == []
+
+
 def test__module_level_imports_form_no_circle():
     graph = {m: {t for t, _ in _imports(m, top_only=True) if t in MODULES} for m in MODULES}
     assert _cycles(graph) == []
@@ -108,3 +173,31 @@ def test__the_layer_reader_sees_a_known_import():
         "marketlib.sections.triangulation", top_only=True
     )
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
+    edges = _unit_edges()
+    assert ("marketlib.history", "history", "sections") in edges  # the registry, from above
+    assert _layer("sections") > _layer("publish")
+
+
+#: Imports kept inside functions on purpose: what the light paths must not load.
+LIGHT_PATHS = {
+    # `marketlib --help`, `marketlib fetch`: no numerical stack at start-up
+    "pandas": ("marketlib.cli", "marketlib.sources.datasets", "marketlib.clean.cache"),
+    # the report's own process and the change report draw nothing: matplotlib loads in the
+    # notebooks and in `marketlib history`'s charts only
+    "matplotlib": ("marketlib.sections", "marketlib.changes", "marketlib.report"),
+}
+
+
+def test__light_paths_do_not_load_the_heavy_libraries():
+    import subprocess
+    import sys
+
+    loaded = {}
+    for library, modules in LIGHT_PATHS.items():
+        for module in modules:
+            probe = f"import sys, {module}; print({library!r} in sys.modules)"
+            out = subprocess.run(
+                [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+            )
+            loaded[(module, library)] = out.stdout.strip()
+    assert {k: v for k, v in loaded.items() if v != "False"} == {}

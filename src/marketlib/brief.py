@@ -17,7 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from marketlib import prose, publish, sections
 from marketlib.sanitize import plain_text
+from marketlib.sources import atomic_write_bytes
 
 #: The printable box: A4's width and Letter's height (the narrower and the shorter of the two)
 #: less the margins of ``@page``; a figure taller than ``FIGURE_HEIGHT_IN`` gets a page.
@@ -78,7 +80,7 @@ def printed_figure(png: str | Path) -> PrintedFigure:
     """
     from PIL import Image
 
-    from marketlib.figures import MIN_FONT_KEY
+    from marketlib.figures import MIN_FONT_KEY  # matplotlib: only when a brief is printed
 
     with Image.open(png) as im:
         px_w, px_h = im.size
@@ -132,8 +134,6 @@ def _table(frame: pd.DataFrame, max_rows: int = 9) -> str:
 
 def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
     """Return the brief as one self-contained HTML page (figures inlined from the run)."""
-    from marketlib import prose, publish, sections
-
     run = Path(run_folder)
     parts = [
         f"<h1>{_esc(sections.report_title(results))}</h1>",
@@ -191,8 +191,6 @@ def brief_html(results: Mapping[str, Any], run_folder: str | Path) -> str:
 
 def write_brief(results: Mapping[str, Any], run_folder: str | Path) -> Path:
     """Write ``brief.html`` into the run folder; return it (the PDF prints this page)."""
-    from marketlib.sources import atomic_write_bytes
-
     path = Path(run_folder) / "html" / "brief.html"
     atomic_write_bytes(path, brief_html(results, run_folder).encode("utf-8"))
     return path

@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 
 from marketlib.prose import geography_word, topic_name
+from marketlib.publish.text import pay_words
 from marketlib.results_view import comparable_ratio, upgrade_arbitrage
 
 FIGSIZE = (8, 4.5)
@@ -154,8 +155,6 @@ def pay_distributions(
     d: pd.DataFrame, reported: list[str], hours_per_year: float, rate_kind: str = "salary"
 ) -> Any:
     """Draw hourly pay distributions by group on a log scale (reported groups only)."""
-    from marketlib.publish.text import pay_words
-
     w = d[d["group"].isin(reported)]
     order = w.groupby("group")["hourly_usd"].median().sort_values(ascending=False).index.tolist()
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.45 * len(order) + 1)))
@@ -371,7 +370,6 @@ def adjusted_ratio_forest(arbitrage: dict[str, Any]) -> Any:
     title = f"Adjusted pay ratio to {base} (95% CI; H = {arbitrage['hours_per_year']:g})"
     if len(adj):
         lo, hi = adj.iloc[0], adj.iloc[-1]
-        from marketlib.publish.text import pay_words
 
         w = pay_words(arbitrage.get("rate_kind"))
         title = (

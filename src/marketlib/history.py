@@ -20,9 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from marketlib.changes import z_score
+from marketlib.publish import CSP_META
 from marketlib.results_view import HEADLINE_PAY  # noqa: F401 - the pay quantity's name
 from marketlib.results_view import rows as _rows
+from marketlib.sanitize import plain_text
 from marketlib.sections.registry import SECTIONS
+from marketlib.sources import atomic_write_bytes
+from marketlib.sources.outputs import write_published_csv
 
 #: Columns of history.csv (fractions, never percents).
 HISTORY_COLUMNS = (
@@ -257,8 +261,6 @@ def charts(hist: Any) -> list[tuple[str, str]]:
 
 def index_html(root: Path, runs: list[Run], hist: Any) -> str:
     """Return the history index page (self-contained; every text escaped)."""
-    from marketlib.publish import CSP_META
-    from marketlib.sanitize import plain_text
 
     def esc(text: str, quote: bool = False) -> str:
         return html.escape(plain_text(text), quote=quote)
@@ -304,9 +306,6 @@ point changed beyond uncertainty since the run before it (z test on the two inte
 
 def write_history(root: str | Path) -> tuple[Path, Path, int]:
     """Write ``history.csv`` and ``index.html`` into ``root``; return them and the run count."""
-    from marketlib.sources import atomic_write_bytes
-    from marketlib.sources.outputs import write_published_csv
-
     root = Path(root)
     runs = read_runs(root)
     hist = history_frame(runs)

@@ -17,6 +17,7 @@ import pycountry
 from marketlib.cleanparams import HOURS_PER_YEAR
 from marketlib.frames import distinct_codes, map_distinct, word_key
 from marketlib.paths import PACKAGE_DATA
+from marketlib.periods import parse_dates
 
 #: Hours one unit of pay stands for (SPEC.md "Money and hours"); a day is 8 working hours.
 WORKING_HOURS = {"hour": 1.0, "day": 8.0, "week": 40.0}
@@ -86,8 +87,6 @@ def own_rates(table: pd.DataFrame) -> pd.DataFrame:
     day of that period), ``currency`` (ISO 4217) and ``usd_per_unit`` (> 0), already checked
     (:func:`marketlib.sources.reference.read_fx_table`).
     """
-    from marketlib.periods import parse_dates
-
     d = parse_dates(table["date"].astype("str"))
     days = [pd.date_range(s, e, freq="D") for s, e in zip(d["date"], d["end"], strict=True)]
     long = pd.DataFrame(

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from marketlib.clean.maps import EXPERIENCE_LEVELS
+from marketlib.clean.vocab import role_families
 from marketlib.periods import LATEST_BOUND as _LATEST
 from marketlib.periods import parse_bound, year_offset  # noqa: F401 - params reads it here
 
@@ -82,8 +84,6 @@ def _check_bound(value: Any) -> str | None:
 
 
 def _vocabulary_values(kind: str) -> tuple[str, ...]:
-    from marketlib.clean.maps import EXPERIENCE_LEVELS
-    from marketlib.clean.vocab import role_families
 
     return EXPERIENCE_LEVELS if kind == "experience" else tuple(role_families())
 

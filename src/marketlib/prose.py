@@ -12,7 +12,8 @@ from functools import cache
 from typing import Any
 
 from marketlib.paths import PACKAGE_DATA
-from marketlib.publish.text import reader_words
+from marketlib.publish.text import pay_words, reader_words
+from marketlib.sources.datasets import collection_date
 
 _ADJECTIVE = {
     "North America": "North American",
@@ -122,8 +123,6 @@ def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
 
 def pay_population_intro(arbitrage_results: Mapping[str, Any]) -> str:
     """Return the pay page's opening: what kind of pay, for whom, from which rows."""
-    from marketlib.publish.text import pay_words
-
     w = pay_words(arbitrage_results.get("rate_kind"))
     who = arbitrage_results.get("population") or "the selected rows"
     return f"**The pay here:** {w.pay} of {who}. " + w.note.format(
@@ -143,7 +142,6 @@ def point_in_time_notes(results: Mapping[str, Any] | None) -> list[str]:
     as_of = str(run.get("as_of") or "")[:10]
     if not as_of:
         return []
-    from marketlib.sources.datasets import collection_date
 
     late = (((results or {}).get("cleaning") or {}).get("rates") or {}).get("reasons") or {}
     out = []
@@ -217,8 +215,6 @@ def arbitrage_caveats(
     rate_kind: str = "salary",
 ) -> list[str]:
     """Return the arbitrage page's caveats for the run's pay source, base, hours and kind."""
-    from marketlib.publish.text import pay_words
-
     w = pay_words(rate_kind)
     head = "**Salary-equivalent pay.**" if w.kind == "salary" else "**Bill rates as charged.**"
     return [

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from marketlib.fields import validate
 from marketlib.sources import (
     InputError,
     atomic_output_dir,
@@ -54,8 +55,6 @@ def write_outputs(
     The report records the inputs' sha256. The table is validated against the field
     dictionary first (:func:`marketlib.fields.validate`).
     """
-    from marketlib.fields import validate
-
     validate(result.clean, result.name)  # the field dictionary, before anything is written
     report = dict(result.report)
     report["inputs"] = inputs

@@ -17,11 +17,12 @@ from typing import Any
 
 import pandas as pd
 
+from marketlib.sections.registry import SECTIONS
+from marketlib.sources.outputs import published_frame, write_published_csv
+
 
 def table_columns() -> dict[str, tuple[tuple[str, ...], Mapping[str, str]]]:
     """Return every section's tables: name -> (results path, {output column: results key})."""
-    from marketlib.sections.registry import SECTIONS
-
     return {name: t for spec in SECTIONS for name, t in spec.tables.items()}
 
 
@@ -168,8 +169,6 @@ def _format_sheet(ws: Any, columns: list[str]) -> None:
 
 def write_tables(results: Mapping[str, Any], folder: str | Path) -> dict[str, Path]:
     """Write ``folder/tables/<name>.csv`` and ``folder/tables/marketlib_tables.xlsx``."""
-    from marketlib.sources.outputs import published_frame, write_published_csv
-
     out = Path(folder) / "tables"
     out.mkdir(parents=True, exist_ok=True)
     tables = result_tables(results)

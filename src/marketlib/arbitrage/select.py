@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from marketlib.clean.skills import with_skills
 from marketlib.cleanparams import HOURS_PER_YEAR
 
 GEOGRAPHIES = ("region", "subregion", "country_iso3")
@@ -104,8 +105,6 @@ def select_rates(rates: pd.DataFrame, scope: Scope) -> tuple[pd.DataFrame, list[
             "role_family",
         )
     if scope.skills_all or scope.skills_any:
-        from marketlib.clean.skills import with_skills
-
         if "skills" not in d or not d["skills"].notna().any():
             raise SelectionError(
                 "skills_all / skills_any: the pay data hold no skills (no "

@@ -10,7 +10,7 @@ from marketlib.frames import finite_or_none as _num
 from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
 from marketlib.sections.registry import SECTIONS
-from marketlib.sources import DATASETS
+from marketlib.sources import DATASETS, snapshots
 
 
 def _dataset_of(path: str, provenance: Mapping[str, dict[str, Any]]) -> str:
@@ -59,8 +59,6 @@ def _table_details(
 
 def _known_version(digest: Any) -> dict[str, Any]:
     """Return what a sha256 tells of a dataset's version: pinned or a known snapshot."""
-    from marketlib.sources import snapshots
-
     for ds in DATASETS.values():
         if ds.sha256 == digest:
             return {"ref": "pinned", "commit": ds.commit}

@@ -9,6 +9,7 @@ import pandas as pd
 
 from marketlib.comparison import VERDICT_CHANGED, VERDICT_WITHIN
 from marketlib.frames import finite_or_none as _num
+from marketlib.publish import pct_ci, ratio_ci, to_html
 from marketlib.publish.text import reader_words
 from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
@@ -16,7 +17,6 @@ from marketlib.sections.registry import SECTIONS
 
 
 def _value_text(kind: str, v: Any, ci: Any) -> str:
-    from marketlib.publish import pct_ci, ratio_ci
 
     lo, hi = (ci + [None, None])[:2] if isinstance(ci, list) else (None, None)
     if kind == "ratio":
@@ -308,8 +308,6 @@ def show_changes(changes: Mapping[str, Any] | None) -> Any:
     if not changes or not changes.get("previous"):
         return Markdown("*No earlier report to compare with: this is the first run.*")
     import html
-
-    from marketlib.publish import to_html
 
     as_of = html.escape(str(changes["previous"].get("as_of", "the previous report")))
     lines = "\n".join(f"<li>{html.escape(str(s))}</li>" for s in changes_markdown(changes))

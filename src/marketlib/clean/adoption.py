@@ -30,6 +30,7 @@ from marketlib.clean.rejections import (
 )
 from marketlib.cleanparams import CleanParams
 from marketlib.frames import word_key
+from marketlib.paths import PACKAGE_DATA
 
 COLUMNS = (
     "wave",
@@ -47,8 +48,6 @@ ANSWERS = ("production", "evaluating", "uses_unspecified", "not_ticked", "no", "
 @cache
 def _mapping(name: str, column: str) -> pd.DataFrame:
     """Return a label file as ``w`` (wave), ``k`` (the label's word key), ``v`` (its value)."""
-    from marketlib.paths import PACKAGE_DATA
-
     t = pd.read_csv(PACKAGE_DATA / name, comment="#", dtype=str, keep_default_na=False)
     return pd.DataFrame({"w": t["wave"], "k": word_key(t["label"]), "v": t[column]})
 
@@ -62,8 +61,6 @@ def _lookup(mapping: pd.DataFrame, wave: pd.Series, label: pd.Series) -> pd.Seri
 
 def region_notes() -> dict[str, str]:
     """Return each wave's mapping notes: ``"2022 North America"`` -> what it cannot hide."""
-    from marketlib.paths import PACKAGE_DATA
-
     t = pd.read_csv(
         PACKAGE_DATA / "cncf_regions.csv", comment="#", dtype=str, keep_default_na=False
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from marketlib.clean.formats import input_format
 from marketlib.cleanparams import CleanParams
 from marketlib.frames import distinct_codes
 
@@ -237,7 +238,6 @@ def flag_file_order(
     codes["_file"] = distinct_codes(out["source_file"])[0]
     out["is_duplicate"] = first_seen(list(codes.values()))
     # range pairs among non-duplicate rows, adjacent in file order
-    from marketlib.clean.formats import input_format
 
     amounts = set(input_format(fmt, "rates").amount_columns)
     key_cols = [k for k in codes if k not in amounts]

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from marketlib import money
 from marketlib.clean.formats import Format, input_format
 from marketlib.clean.maps import (
     VALUE_COLUMNS,
@@ -26,7 +27,13 @@ from marketlib.clean.maps import (
     unknown_words,
     value_choices,
 )
+from marketlib.clean.skills import SEPARATORS, normalize_skills
+from marketlib.clean.vocab import experience_levels, normalize_vocabulary
+from marketlib.frames import parse_numbers
 from marketlib.paths import PACKAGE_DATA
+from marketlib.periods import parse_dates
+from marketlib.regions import resolve_countries
+from marketlib.sources import MALFORMED, SHEET_ROW, read_table
 
 #: Values looked at per column when sniffing (the first non-blank ones).
 SNIFF_ROWS = 2000
@@ -57,12 +64,6 @@ def header_score(column: str, header: str) -> float:
 
 def value_share(column: str, values: pd.Series) -> float:
     """Return the share of non-blank ``values`` that look like ``column``'s values."""
-    from marketlib import money
-    from marketlib.clean.vocab import normalize_vocabulary
-    from marketlib.frames import parse_numbers
-    from marketlib.periods import parse_dates
-    from marketlib.regions import resolve_countries
-
     v = values.astype("str").str.strip()
     v = v[v.ne("")].head(SNIFF_ROWS)
     if v.empty:
@@ -81,12 +82,8 @@ def value_share(column: str, values: pd.Series) -> float:
     elif column == "unit":
         ok = money.normalize_units(v).notna()
     elif column == "experience":
-        from marketlib.clean.vocab import experience_levels
-
         ok = experience_levels(v).notna()  # words, or years of experience (binned)
     elif column == "skills":
-        from marketlib.clean.skills import SEPARATORS, normalize_skills
-
         known = normalize_skills(v)[0].notna() & v.str.contains(SEPARATORS.pattern, regex=True)
         listed = v.str.contains(SEPARATORS.pattern, regex=True)
         return float(0.5 * listed.mean() + 0.5 * (known.mean() if len(known) else 0))
@@ -147,8 +144,6 @@ def date_warning(header: str, values: pd.Series) -> str | None:
     over more than :data:`HIRE_SPREAD_YEARS` distinct years (a pay export is stated at one
     date or a few periods; joining dates spread over a career).
     """
-    from marketlib.periods import parse_dates
-
     v = values.astype("str").str.strip()
     d = parse_dates(v[v.ne("")].head(SNIFF_ROWS))["date"].dropna()
     years = d.dt.year
@@ -194,7 +189,6 @@ def implied_constants(amount_header: str | None) -> dict[str, tuple[str, str]]:
     """
     if not amount_header:
         return {}
-    from marketlib import money
 
     h = amount_header.lower()
     out = {}
@@ -246,8 +240,6 @@ def inspect_file(
 
     ``columns``: an existing column map to start from (its entries win over proposals).
     """
-    from marketlib.sources import MALFORMED, SHEET_ROW, read_table
-
     fmt = input_format(fmt_name, "rates")
     table = read_table(path, sheet, header_row)
     frame = table.frame.drop(
@@ -293,12 +285,7 @@ def _fill_required(frame: pd.DataFrame, fmt: Format) -> pd.DataFrame:
 
 def _unknown(c: pd.DataFrame) -> dict[str, Any]:
     """Return the unknown words of each canonical word column (as a clean report has them)."""
-    from marketlib import money
-    from marketlib.clean.vocab import normalize_vocabulary
-    from marketlib.regions import resolve_countries
-
     found: dict[str, dict[str, int]] = {}
-    from marketlib.clean.vocab import experience_levels
 
     checks = {
         "experience": experience_levels,
@@ -315,8 +302,6 @@ def _unknown(c: pd.DataFrame) -> dict[str, Any]:
             if words:
                 found[col] = words
     if "skills" in c.columns:
-        from marketlib.clean.skills import normalize_skills
-
         words = normalize_skills(c["skills"].astype("str"))[1]
         if words:
             found["skills"] = words

@@ -18,9 +18,15 @@ from typing import Any
 
 import pandas as pd
 
+from marketlib import money
 from marketlib.clean.formats import Format
-from marketlib.frames import word_key
+from marketlib.clean.skills import SKILL_WORD, skill_word
+from marketlib.clean.vocab import employment_types, normalize_vocabulary, role_families
+from marketlib.frames import map_distinct, parse_numbers, word_key
+from marketlib.money import iso4217_codes
+from marketlib.regions import resolve_countries
 from marketlib.sources import InputError
+from marketlib.sources.yamlfile import read_yaml
 
 #: Columns a value map may add words to, and what their words become.
 #: Columns the readers add (a malformed row's problem, a workbook's row numbers): never shown
@@ -40,8 +46,6 @@ EXPERIENCE_LEVELS = ("junior", "mid", "senior", "lead", "executive")
 
 def value_choices(column: str) -> tuple[str, ...] | None:
     """Return the values a word of ``column`` may be mapped to (None: checked another way)."""
-    from marketlib.clean.vocab import employment_types, role_families
-
     if column == "experience":
         return EXPERIENCE_LEVELS
     if column == "employment_type":
@@ -126,7 +130,6 @@ def load_column_map(path: str | os.PathLike[str] | None, fmt: Format) -> ColumnM
     """
     if path is None:
         return ColumnMap()
-    from marketlib.sources.yamlfile import read_yaml
 
     where = str(path)
     data = _mapping(read_yaml(path, "column map"), where, "column map")
@@ -192,7 +195,6 @@ def load_value_map(path: str | os.PathLike[str] | None) -> ValueMap:
     """
     if path is None:
         return ValueMap()
-    from marketlib.sources.yamlfile import read_yaml
 
     where = str(path)
     data = _mapping(read_yaml(path, "value map"), where, "value map")
@@ -252,8 +254,6 @@ def _check_targets(col: str, targets: dict[str, Any], where: str) -> dict[str, s
                     where, f"{col}: {word[:60]!r} -> {t[:60]!r} is not one of {', '.join(choices)}"
                 )
         elif col == "currency":
-            from marketlib.money import iso4217_codes
-
             if t.upper() not in iso4217_codes():
                 raise InputError(
                     where,
@@ -262,8 +262,6 @@ def _check_targets(col: str, targets: dict[str, Any], where: str) -> dict[str, s
                 )
             t = t.upper()
         elif col == "skills":
-            from marketlib.clean.skills import SKILL_WORD, skill_word
-
             t = skill_word(t)
             if not SKILL_WORD.match(t):
                 raise InputError(
@@ -272,8 +270,6 @@ def _check_targets(col: str, targets: dict[str, Any], where: str) -> dict[str, s
                     "word (no spaces or separators; e.g. kubernetes)",
                 )
         elif col == "country":
-            from marketlib.regions import resolve_countries
-
             iso3 = resolve_countries(pd.Series([t], dtype="str")).iloc[0]
             if pd.isna(iso3):
                 raise InputError(
@@ -290,7 +286,6 @@ def apply_value_map(values: pd.Series, words: Mapping[str, str] | None) -> pd.Se
     """Replace the words of ``values`` found in ``words`` (word keys) by their mapped value."""
     if not words:
         return values
-    from marketlib.frames import map_distinct
 
     def fn(u: pd.Series) -> pd.Series:
         mapped = word_key(u).map(dict(words))
@@ -341,10 +336,6 @@ def check_constants(columns: ColumnMap, values: ValueMap) -> None:
     A constant is one word for every row: if no vocabulary (or the value map) knows it, every
     row would be rejected or lose the variable, so it is named now, with the choices.
     """
-    from marketlib import money
-    from marketlib.clean.vocab import normalize_vocabulary
-    from marketlib.frames import parse_numbers, word_key
-    from marketlib.regions import resolve_countries
 
     def known(col: str, v: pd.Series) -> bool:
         if col == "unit":

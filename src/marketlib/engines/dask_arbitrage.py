@@ -28,9 +28,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from marketlib.arbitrage import adjusted as adj
+from marketlib.arbitrage import percentiles as pc
+from marketlib.arbitrage.adjusted_countries import respect_countries
+from marketlib.arbitrage.countries import MIN_COUNTRY_N, apply_country_clusters, country_clusters
 from marketlib.arbitrage.medians import RAW_COLUMNS, reported_row
+from marketlib.arbitrage.result import ArbitrageResult, gap_trend, ppp_ratios, ranks_of, team_cost
+from marketlib.arbitrage.select import require_base, select_rates
+from marketlib.arbitrage.skills import has_skills, skills_breakdown
 from marketlib.engines import exact
 from marketlib.engines.cells import global_cells, key_frame, local_cells
+from marketlib.engines.cluster import dask_client
 
 
 def _local_part(
@@ -168,8 +176,6 @@ def dask_percentiles(
     exactly on the cluster (:func:`marketlib.engines.exact.order_statistics`): the same
     numbers, not an approximation.
     """
-    from marketlib.arbitrage import percentiles as pc
-
     cells = pc.cells_of(d)
     cells = cells.assign(
         cell=cells["dimension"]
@@ -597,24 +603,6 @@ def dask_run_arbitrage(
     pandas on the selected rows: the median-regression check of the adjusted ratios, PPP
     ratios, the gap trend and the team cost (which prices members with the statsmodels fit).
     """
-    from marketlib.arbitrage import adjusted as adj
-    from marketlib.arbitrage.adjusted_countries import respect_countries
-    from marketlib.arbitrage.countries import (
-        MIN_COUNTRY_N,
-        apply_country_clusters,
-        country_clusters,
-    )
-    from marketlib.arbitrage.result import (
-        ArbitrageResult,
-        gap_trend,
-        ppp_ratios,
-        ranks_of,
-        team_cost,
-    )
-    from marketlib.arbitrage.select import require_base, select_rates
-    from marketlib.arbitrage.skills import has_skills, skills_breakdown
-    from marketlib.engines.cluster import dask_client
-
     d, log = select_rates(rates, scope)
     require_base(d, scope, min_n)
     with dask_client(scheduler):

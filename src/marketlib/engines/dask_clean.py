@@ -53,6 +53,7 @@ from marketlib.clean.rates import clean_rate_rows, fx_vs_source, rates_report
 from marketlib.cleanparams import CleanParams
 from marketlib.engines import exact
 from marketlib.engines.cells import global_cells, local_cells
+from marketlib.engines.cluster import show_progress
 from marketlib.sources import (
     MALFORMED,
     SHEET_ROW,
@@ -380,8 +381,6 @@ def clean_rates_dask(
             for i, f in enumerate(files)
         ]
         if progress:
-            from marketlib.engines.cluster import show_progress
-
             show_progress(client, stage)
         small = client.gather(client.map(_small, stage))
         bad = [s["error"] for s in small if "error" in s]
@@ -421,8 +420,6 @@ def clean_rates_dask(
             for i, (part, s) in enumerate(zip(parts, small, strict=True))
         ]
         if progress and sys.stdout.isatty():
-            from marketlib.engines.cluster import show_progress
-
             show_progress(client, final)
         reports = client.gather(final)
         del parts

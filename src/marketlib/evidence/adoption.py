@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from marketlib.clean.adoption import region_notes
+
 #: Answers that count in the in-production share's denominator (every answer to the question)
 DENOMINATOR = ("production", "evaluating", "not_ticked", "no", "unsure")
 #: How each wave asked (a change across two forms is marked)
@@ -85,8 +87,6 @@ def adoption_shares(
     share, and the first against the last, for regions reported in both.
     """
     from statsmodels.stats.proportion import confint_proportions_2indep
-
-    from marketlib.clean.adoption import region_notes
 
     t = table.copy()
     counts = t.pivot_table(

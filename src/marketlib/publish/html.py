@@ -30,6 +30,7 @@ from marketlib.publish.text import (
     rows_frame,
     scrub_paths,
 )
+from marketlib.sanitize import inert_markdown
 
 TABLE_CSS = """
 .mlib-table { border-collapse: collapse; width: 100%; max-width: 100%; table-layout: auto;
@@ -390,8 +391,6 @@ def escape_markdown_outputs(nb: Any) -> None:
     so they are neutralised here, once, at the page boundary
     (:func:`marketlib.sanitize.inert_markdown`). marketlib's own Markdown uses none of them.
     """
-    from marketlib.sanitize import inert_markdown
-
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})

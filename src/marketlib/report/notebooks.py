@@ -15,6 +15,7 @@ from typing import Any
 
 from marketlib.params import ReportParams
 from marketlib.paths import project_root
+from marketlib.publish import notebook_to_html
 from marketlib.sections.base import optional, results_path
 from marketlib.sections.registry import SECTIONS, SUMMARY, by_name, notebooks
 from marketlib.sources import InputError
@@ -60,8 +61,6 @@ def execute_notebook(name: str, parameters: dict[str, Any], out: Path, timeout: 
     import logging
 
     import papermill as pm
-
-    from marketlib.publish import notebook_to_html
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
     src = project_root() / "notebooks" / f"{name}.ipynb"

@@ -9,11 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from marketlib import __version__
+from marketlib.brief import write_brief
+from marketlib.changes import changes_since
 from marketlib.params import ReportParams
 from marketlib.paths import PACKAGE_DATA, project_root
+from marketlib.prose import hong_kong_sentence
+from marketlib.publish import CSP_META, write_pdf
 from marketlib.results_view import SCHEMA_VERSION
+from marketlib.sanitize import inert_markdown_text, one_line
 from marketlib.sections.base import save_json
 from marketlib.sections.registry import SECTIONS
+from marketlib.sections.summary import key_findings
 from marketlib.sources import atomic_write_bytes
 
 
@@ -61,8 +67,6 @@ def merge_results(
     )
     merged["changes"] = None  # the first run has nothing to compare with
     if previous is not None:
-        from marketlib.changes import changes_since
-
         try:
             merged["changes"] = changes_since(merged, compare_to=previous)
         except Exception as exc:  # a previous run's odd values never break the new run
@@ -107,7 +111,6 @@ def write_run_index(out: Path, results: dict[str, Any]) -> Path:
         f'<li><a href="tables/{esc(t.name, quote=True)}">{esc(t.name)}</a></li>' for t in tables
     )
     as_of = esc(str(results.get("run", {}).get("as_of", "")))
-    from marketlib.publish import CSP_META
 
     body = (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{CSP_META}'
@@ -124,9 +127,6 @@ def write_run_index(out: Path, results: dict[str, Any]) -> Path:
 
 def finish_summary(out: Path, results: dict[str, Any], say: Callable[[str], None]) -> str:
     """Write the brief (html/brief.html) and print it to PDF, or say why not."""
-    from marketlib.brief import write_brief
-    from marketlib.publish import write_pdf
-
     if not (out / "html" / "market_report.html").exists():
         return ""
     brief = write_brief(results, out)
@@ -139,8 +139,6 @@ README_START, README_END = "<!-- report:start -->", "<!-- report:end -->"
 
 def headline_markdown(results: dict[str, Any], figure: str) -> str:
     """Return the README's generated section: a figure and the headline numbers."""
-    from marketlib.sections.summary import key_findings
-
     lines = [
         README_START,
         "",
@@ -152,8 +150,6 @@ def headline_markdown(results: dict[str, Any], figure: str) -> str:
     ]
     if results.get("regional"):
         lines[-1:-1] = ["", "![regional growth](docs/regional_growth.png)"]
-    from marketlib.prose import hong_kong_sentence
-    from marketlib.sanitize import inert_markdown_text, one_line
 
     lines += [f"- {inert_markdown_text(one_line(s))}" for s in key_findings(results)]
     hk = hong_kong_sentence(results)

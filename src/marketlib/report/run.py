@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from marketlib.params import ReportParams, load_report_params
+from marketlib.changes import find_previous_run, load_previous
+from marketlib.history import write_history
+from marketlib.params import ParamsError, ReportParams, load_report_params
 from marketlib.paths import project_root
 from marketlib.report.folder import (
     check_out_folder,
@@ -35,6 +37,7 @@ from marketlib.report.inputs import (
 from marketlib.report.notebooks import Step, run_notebooks, selected_notebooks
 from marketlib.report.outputs import (
     finish_summary,
+    merge_results,
     update_readme_section,
     write_run_index,
 )
@@ -42,6 +45,8 @@ from marketlib.sanitize import one_line, plain_text
 from marketlib.sections.base import save_json
 from marketlib.sections.registry import SUMMARY, by_name
 from marketlib.sources import InputError
+from marketlib.sources.outputs import current_umask
+from marketlib.tables import write_tables
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 #: The step after the notebooks: results, tables, the summary's PDF, the run's index.
@@ -137,8 +142,6 @@ def _locked_run(
     publish_run(staging, final)
     shutil.rmtree(final.with_name(f"{final.name}.failed"), ignore_errors=True)  # superseded
     if out is None:  # the default reports folder: its history follows every run
-        from marketlib.history import write_history
-
         say(f"  history: {write_history(final.parent)[1]}")
     if update_readme:
         update_readme_section(merged, final)
@@ -159,8 +162,6 @@ def previous_run(
     A previous run that cannot be read is named in ``warnings`` and skipped: a bad earlier run
     never stops this one.
     """
-    from marketlib.changes import find_previous_run, load_previous
-
     previous = (
         Path(compare_to) if compare_to else find_previous_run(final.parent, as_of, skipped=warnings)
     )
@@ -178,8 +179,6 @@ def previous_run(
 
 def make_staging(final: Path) -> Path:
     """Create the hidden staging folder beside ``final``, following the umask (not 0700)."""
-    from marketlib.sources.outputs import current_umask
-
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{short_name(final)}.run-", dir=final.parent))
@@ -198,9 +197,6 @@ def build_run(
     notes: list[str],
 ) -> tuple[dict[str, Step], dict[str, Any], dict[str, float], str]:
     """Clean the inputs, run the sections and the summary page, write tables, PDF, index."""
-    from marketlib.report.outputs import merge_results
-    from marketlib.tables import write_tables
-
     t0 = time.perf_counter()
     data = prepare_data(params, staging, say, names)
     data["notes"] = notes + [n for n in data.get("fallbacks", []) if n not in notes]
@@ -275,8 +271,6 @@ def keep_failed(final: Path, staging: Path, bad: list[Step], as_of: str, history
     else:
         print(f"marketlib: no report was published for {as_of}", file=sys.stderr)
     if history:
-        from marketlib.history import write_history
-
         write_history(final.parent)
     return EXIT_FAILED
 
@@ -285,8 +279,6 @@ def with_overrides(
     params: ReportParams, as_of: str | None = None, data_ref: str | None = None
 ) -> ReportParams:
     """Return ``params`` with ``--as-of`` / ``--data-ref`` set, validated as the file's."""
-    from marketlib.params import ParamsError
-
     values = params.model_dump(mode="json")
     if as_of is not None:
         values["as_of"] = as_of

@@ -20,10 +20,12 @@ from marketlib.comparison import (
     section_params,
     section_status,
 )
+from marketlib.engines.dask_arbitrage import dask_run_arbitrage
 from marketlib.frames import finite_or_none as _num
 from marketlib.params import (
     ArbitrageParams,
 )
+from marketlib.prose import quoted_rates_note
 from marketlib.publish.html import show
 from marketlib.publish.text import (
     DASH,
@@ -102,8 +104,6 @@ class ArbitrageSection(Section):
 
     def claims_intro(self) -> str:
         """Return the sentence that introduces the quoted rates (from the claims file)."""
-        from marketlib.prose import quoted_rates_note
-
         c = self.comparison
         if c.empty:
             return "No quoted hourly rates in this run."
@@ -189,8 +189,6 @@ def run_arbitrage(
     )
     team = [m.model_dump() for m in params.team]
     if params.engine == "dask":  # exact medians/CIs and HC3 ratios on Dask; the rest in pandas
-        from marketlib.engines.dask_arbitrage import dask_run_arbitrage
-
         result = dask_run_arbitrage(
             rates,
             scope,
@@ -558,7 +556,7 @@ def _summary(
 ) -> list[Any]:
     from IPython.display import Markdown
 
-    from marketlib import figures
+    from marketlib import figures  # matplotlib: loaded only by the pages that draw
 
     fig = figures.adjusted_ratio_forest(results["arbitrage"])
     figures.save(fig, figures_dir, "summary_adjusted_ratios")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from marketlib.arbitrage.result import skill_name
 from marketlib.frames import finite_or_none as _num
 from marketlib.publish.text import (
     DASH,
@@ -257,7 +258,6 @@ def skills_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
         "Median pay, USD/h (95% CI)",
         f"Ratio to {base} (95% CI, rows pooled)",
     ]
-    from marketlib.arbitrage.result import skill_name
 
     out = []
     for r in _rows(arb.get("skills")):

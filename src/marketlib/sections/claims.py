@@ -15,6 +15,7 @@ from marketlib.params import (
     ClaimsParams,
     default_report_params,
 )
+from marketlib.prose import verdict_notes
 from marketlib.publish.html import show
 from marketlib.publish.text import VERDICTS, display_text, results_part, rows_frame
 from marketlib.results_view import rows as _rows
@@ -41,8 +42,6 @@ class ClaimsSection(Section):
 
     def reading_notes(self) -> list[str]:
         """Return "how to read the verdicts" for the pay evidence this audit used."""
-        from marketlib.prose import verdict_notes
-
         return verdict_notes(self.rate_kind, self.base)
 
     def to_results(self) -> dict[str, Any]:

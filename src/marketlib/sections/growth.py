@@ -20,10 +20,11 @@ from marketlib.comparison import (
     section_status,
 )
 from marketlib.frames import finite_or_none as _num
+from marketlib.growth.panel import check_counts_table
 from marketlib.params import (
     GrowthParams,
 )
-from marketlib.periods import resolve_period_bounds
+from marketlib.periods import period_end, resolve_period_bounds
 from marketlib.publish.html import show
 from marketlib.publish.text import (
     DASH,
@@ -190,8 +191,6 @@ def run_growth(
 
 def period_labels(table: pd.DataFrame, freq: str, as_of: str | None = None) -> list[str]:
     """Return the table's period labels of ``freq`` that ended by ``as_of``, in time order."""
-    from marketlib.periods import period_end
-
     d = table[table["freq"] == freq].drop_duplicates("period")
     if as_of is not None and len(d):
         ends = period_end(pd.to_datetime(d["period_start"]), freq)
@@ -415,8 +414,6 @@ def _summary(
 
 def _check(params: Any, tables: Mapping[str, Path]) -> None:
     """Refuse groups or a frequency the counts cannot give, before any notebook (exit 2)."""
-    from marketlib.growth.panel import check_counts_table
-
     if tables.get("certifications") is None:
         return
     try:

@@ -21,10 +21,12 @@ from marketlib.comparison import (
     section_status,
 )
 from marketlib.frames import finite_or_none as _num
+from marketlib.growth.quarterly import quarterly_totals
 from marketlib.params import (
     RegionalParams,
 )
 from marketlib.periods import resolve_years
+from marketlib.prose import regional_subjects, topic_name
 from marketlib.publish.html import show
 from marketlib.publish.text import (
     DASH,
@@ -61,8 +63,6 @@ class RegionalSection(Section):
 
     def quarterly(self) -> pd.DataFrame:
         """Return the headline topic's quarterly counts per group over the window's years."""
-        from marketlib.growth.quarterly import quarterly_totals
-
         years = [
             int(str(v))
             for col in ("from", "to")
@@ -244,8 +244,6 @@ def topics_table(results: Mapping[str, Any] | None) -> pd.DataFrame:
     One row per region, one column per topic (in the order asked for), each cell the growth
     and its 95% CI, so that no topic the run measured is left off the summary page.
     """
-    from marketlib.prose import regional_subjects, topic_name
-
     rows = _rows(results_part(results, "regional"))
     subjects = regional_subjects(results)
     if not rows or not subjects:
@@ -531,7 +529,7 @@ def _summary(
 ) -> list[Any]:
     from IPython.display import Markdown
 
-    from marketlib import figures, prose
+    from marketlib import figures  # matplotlib: loaded only by the pages that draw
 
     out: list[Any] = [
         Markdown("## Developer activity by region (a proxy, not certificates)"),

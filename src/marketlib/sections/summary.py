@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from marketlib import prose
+from marketlib.comparison import VERDICT_UNTESTABLE, VERDICT_WITHIN
 from marketlib.params import (
     default_report_params,
 )
@@ -91,7 +92,6 @@ def _changes_sentence(results: Mapping[str, Any]) -> list[str]:
     est = _rows(changes.get("estimates"))
     if not est:
         return []
-    from marketlib.comparison import VERDICT_UNTESTABLE, VERDICT_WITHIN
 
     verdicts = [e.get("verdict") for e in est]  # the same list the change block counts
     n_changed = verdicts.count("changed")

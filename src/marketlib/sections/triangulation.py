@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from marketlib.evidence.triangulate import COUNTRY_COLUMNS, triangulate
-from marketlib.params import TriangulationParams
+from marketlib.params import TriangulationParams, default_report_params
+from marketlib.paths import processed_dir, raw_dir
 from marketlib.publish.html import show
 from marketlib.publish.text import DASH, VERDICTS, count, pct, ratio_ci, results_part, rows_frame
 from marketlib.results_view import rows as _rows
@@ -116,9 +117,6 @@ def run_triangulation(
 
 def _with_defaults(results: dict[str, Any], params: TriangulationParams) -> dict[str, Any]:
     """Fill the sections missing from ``results`` with their default-parameter results."""
-    from marketlib.params import default_report_params
-    from marketlib.paths import processed_dir, raw_dir
-
     defaults = default_report_params()
     out = dict(results)
     for spec in _SPECS:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from marketlib.sources.errors import InputError, sha256_bytes, sha256_file  # noqa: F401
+from marketlib.sources.sheets import is_spreadsheet, read_sheet_text
 
 
 @dataclass(frozen=True)
@@ -235,8 +236,6 @@ def read_table(
     ``sheet`` and ``header_row`` apply to workbooks (:func:`marketlib.sources.sheets.
     read_sheet_text`); given for a CSV file they are refused, not ignored.
     """
-    from marketlib.sources.sheets import is_spreadsheet, read_sheet_text
-
     if is_spreadsheet(path):
         return read_sheet_text(path, sheet, header_row)
     if sheet not in (None, "") or header_row is not None:

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from marketlib.sanitize import spreadsheet_text
+
 
 def current_umask() -> int:
     """Return the process umask without changing it (Linux ``/proc``), else via ``os.umask``."""
@@ -197,8 +199,6 @@ def published_frame(frame: pd.DataFrame) -> pd.DataFrame:
     the one rule for any cell that may hold input text (a region name, a claim, a file name).
     The exact text stays in results.json.
     """
-    from marketlib.sanitize import spreadsheet_text
-
     out = spreadsheet_safe(frame)
     for col in out.columns:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):

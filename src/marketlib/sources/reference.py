@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from marketlib.sources.files import InputError
+from marketlib.money import iso4217_codes
+from marketlib.periods import parse_dates
+from marketlib.sources.files import InputError, read_table
 
 
 def read_price_level_ratios(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -72,10 +74,6 @@ def read_fx_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         Missing columns, an unparseable date, an unknown currency, a rate that is not a
         positive number, or one currency and date given twice with different rates.
     """
-    from marketlib.money import iso4217_codes
-    from marketlib.periods import parse_dates
-    from marketlib.sources.files import read_table
-
     t = read_table(path)
     p = t.path
     missing = [c for c in FX_TABLE_COLUMNS if c not in t.frame.columns]

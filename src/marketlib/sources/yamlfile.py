@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from marketlib.sanitize import one_line
 from marketlib.sources.files import InputError
 
 MAX_YAML_BYTES = 1 << 20
@@ -153,8 +154,6 @@ def read_yaml(path: str | os.PathLike[str], what: str = "YAML file") -> Any:
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     """Say what is wrong and where, never quoting the file's lines (it may not be ours)."""
-    from marketlib.sanitize import one_line
-
     problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
