@@ -90,7 +90,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     (
         "foundation",
         frozenset(
-            {"marketlib", "__version__", "paths", "lazy", "sanitize", "frames", "periods"}
+            {"marketlib", "__version__", "paths", "lazy", "sanitize", "bounds", "frames", "periods"}
             | {"cleanparams", "fields", "money"}
         ),
     ),
@@ -181,7 +181,14 @@ def test__the_layer_reader_sees_a_known_import():
 #: Imports kept inside functions on purpose: what the light paths must not load.
 LIGHT_PATHS = {
     # `marketlib --help`, `marketlib fetch`: no numerical stack at start-up
-    "pandas": ("marketlib.cli", "marketlib.sources.datasets", "marketlib.clean.cache"),
+    "pandas": (
+        "marketlib.cli",
+        "marketlib.sources.datasets",
+        "marketlib.clean.cache",
+        "marketlib.params",
+    ),
+    # dask loads with the Dask engine only
+    "dask": ("marketlib.sections", "marketlib.report"),
     # the report's own process and the change report draw nothing: matplotlib loads in the
     # notebooks and in `marketlib history`'s charts only
     "matplotlib": ("marketlib.sections", "marketlib.changes", "marketlib.report"),

@@ -110,7 +110,7 @@ def test__kernel_start_failure__one_retry_with_a_fresh_kernel(tmp_path, monkeypa
 
     fake = _FakePapermill(zmq.error.ZMQError(98, "Address already in use"))
     monkeypatch.setattr(pm, "execute_notebook", fake)
-    monkeypatch.setattr("marketlib.publish.notebook_to_html", lambda *a, **k: None)
+    monkeypatch.setattr("marketlib.report.notebooks.notebook_to_html", lambda *a, **k: None)
     step = report.execute_notebook("claims_audit", {}, tmp_path, 60)
     assert step.status == "ok" and fake.calls == 2
 
@@ -153,7 +153,7 @@ def test__kernel_dead_at_start__retried_though_papermill_marked_cells_completed(
 
     fake = Dies(DeadKernelError("Kernel died"))
     monkeypatch.setattr(pm, "execute_notebook", fake)
-    monkeypatch.setattr("marketlib.publish.notebook_to_html", lambda *a, **k: None)
+    monkeypatch.setattr("marketlib.report.notebooks.notebook_to_html", lambda *a, **k: None)
     assert report.execute_notebook("claims_audit", {}, tmp_path, 60).status == "ok"
     assert fake.calls == 2
 

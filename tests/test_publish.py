@@ -864,7 +864,7 @@ def _pay_only_results() -> dict:
 
 
 def test__summary_of_a_partial_run__intro_blocks_and_parameters_follow_what_ran():
-    from marketlib import prose, publish, sections
+    from marketlib import publish, sections
 
     r = _pay_only_results()
     intro = sections.summary_intro(r)

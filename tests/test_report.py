@@ -418,14 +418,14 @@ def test__a_failure_while_publishing_keeps_the_run_as_failed(
     tmp_path, shared_data, monkeypatch, capsys
 ):
     """Hostile round 4, item 2: an error after the notebooks is exit 1 with a .failed folder."""
-    import marketlib.tables
+    import marketlib.report.run
 
     monkeypatch.setenv("MARKETLIB_MIRROR", str(shared_data))
 
     def broken(results, folder):
         raise ValueError("cannot write\x0b this cell")
 
-    monkeypatch.setattr(marketlib.tables, "write_tables", broken)
+    monkeypatch.setattr(marketlib.report.run, "write_tables", broken)
     out = tmp_path / "out"
     rc = main(
         ["report", "--params", str(DEFAULT), "--out", str(out), "--only", "certification_growth"]

@@ -13,9 +13,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from marketlib.clean.formats import formats_for
-from marketlib.clean.skills import SKILL_WORD, skill_vocabulary, skill_word
-from marketlib.clean.vocab import employment_types, vocabulary
 from marketlib.cleanparams import HOURS_PER_YEAR, CleanParams, check_hours  # noqa: F401
 from marketlib.paramsbase import (  # noqa: F401 - ParamsError & co. are read from here too
     _LATEST,
@@ -30,11 +27,7 @@ from marketlib.paramsbase import (  # noqa: F401 - ParamsError & co. are read fr
     describe_errors,
     year_offset,
 )
-from marketlib.paths import data_file, project_root
-from marketlib.periods import parse_bound
-from marketlib.sources import InputError, sha256_file
-from marketlib.sources.reference import read_fx_table
-from marketlib.sources.yamlfile import read_yaml_extending
+from marketlib.paths import data_file
 
 # --- section parameters (pydantic: unknown keys refused, types and bounds checked) -----------
 
@@ -85,6 +78,8 @@ class GrowthParams(_Model):
     @model_validator(mode="after")
     def _window(self) -> GrowthParams:
         if self.start is not None and self.end is not None:
+            from marketlib.periods import parse_bound
+
             if _LATEST.fullmatch(self.start) or _LATEST.fullmatch(self.end):
                 if bool(_LATEST.fullmatch(self.start)) == bool(
                     _LATEST.fullmatch(self.end)
@@ -163,6 +158,7 @@ class ArbitrageParams(_Model):
         """Fold each skill as the cleaner does (``K8s`` -> kubernetes); refuse non-words."""
         if v is None:
             return v
+        from marketlib.clean.skills import SKILL_WORD, skill_vocabulary, skill_word
 
         out = []
         for w in v:
@@ -213,6 +209,8 @@ class ArbitrageParams(_Model):
         if self.scheduler is not None and self.engine != "dask":
             raise ValueError("scheduler is used only with engine: dask (engine is pandas)")
         if self.employment_types is not None:
+            from marketlib.clean.vocab import employment_types, vocabulary
+
             vocab = vocabulary("rate_kinds")  # keys are folded words ("full time")
 
             def kind(t: str) -> str | None:
@@ -376,6 +374,7 @@ class RatesInput(_Model):
     @field_validator("format")
     @classmethod
     def _registered(cls, v: str) -> str:
+        from marketlib.clean.formats import formats_for
 
         if v not in formats_for("rates"):
             raise ValueError(
@@ -497,6 +496,9 @@ class ReportParams(_Model):
         """Return the cleaning parameters of this run (``as_of`` bounds every date)."""
         own_fx, fx_table = None, None
         if self.clean.fx_table:
+            from marketlib.sources import sha256_file
+            from marketlib.sources.reference import read_fx_table
+
             own_fx = read_fx_table(self.clean.fx_table)
             fx_table = (
                 f"{Path(self.clean.fx_table).name} (sha256 {sha256_file(self.clean.fx_table)[:12]})"
@@ -570,6 +572,9 @@ def load_report_params(path: str | Path) -> ReportParams:
         The file is missing, not YAML, not a mapping, or any key or value is invalid (the
         message names each key).
     """
+    from marketlib.sources import InputError
+    from marketlib.sources.yamlfile import read_yaml_extending
+
     p = Path(path)
     chain: list[Path] = []
     raw = read_yaml_extending(p, "parameters file", chain=chain, resolve=resolve_file_paths)
@@ -591,6 +596,8 @@ def default_report_params() -> ReportParams:
     The one source of defaults for a notebook run on its own (JupyterLab, nbval): the same
     windows and settings as the default report, never a copy of them.
     """
+    from marketlib.paths import project_root
+
     return load_report_params(project_root() / "params" / "default.yaml")
 
 

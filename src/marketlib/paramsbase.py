@@ -9,10 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from marketlib.clean.maps import EXPERIENCE_LEVELS
-from marketlib.clean.vocab import role_families
-from marketlib.periods import LATEST_BOUND as _LATEST
-from marketlib.periods import parse_bound, year_offset  # noqa: F401 - params reads it here
+from marketlib.bounds import LATEST_BOUND as _LATEST
+from marketlib.bounds import year_offset  # noqa: F401 - params reads it here
 
 
 class ParamsError(ValueError):
@@ -79,11 +77,15 @@ def _check_bound(value: Any) -> str | None:
     text = str(value).strip()
     if _LATEST.fullmatch(text):
         return text
+    from marketlib.periods import parse_bound  # pandas: not at parameter load
+
     parse_bound(text)  # ValueError names the bound
     return text
 
 
 def _vocabulary_values(kind: str) -> tuple[str, ...]:
+    from marketlib.clean.maps import EXPERIENCE_LEVELS  # pandas: not at parameter load
+    from marketlib.clean.vocab import role_families
 
     return EXPERIENCE_LEVELS if kind == "experience" else tuple(role_families())
 

@@ -17,19 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from marketlib.bounds import LATEST_BOUND, year_offset  # noqa: F401 - read here too
 from marketlib.frames import frame_distinct
-
-#: A moving window bound: ``latest`` or ``latest-N`` (N years before the latest period).
-LATEST_BOUND = re.compile(r"latest(?:-(\d{1,2}))?")
-
-
-def year_offset(v: int | str) -> int:
-    """Return a bound's position: the year itself, or -N for ``latest-N`` (0 for latest)."""
-    if isinstance(v, int):
-        return v
-    m = LATEST_BOUND.fullmatch(v.strip())
-    return -int(m.group(1) or 0) if m else 0
-
 
 FREQS = ("Y", "Q", "M")
 #: Coarse to fine.

@@ -89,7 +89,9 @@ def provenance_table(
                 value = f"sha256 {_short_hash(digest)}"
             rows.append({"Kind": "Dataset", "Name": display_path(str(path)), "Value": value})
     seen: set[str] = set()
-    for part, sec in (results or {}).items():  # every section's clean tables, in the results' order
+    for part, sec in (
+        results.items() if isinstance(results, Mapping) else ()
+    ):  # every section's clean tables, in the results' order
         clean = sec.get("inputs") if isinstance(sec, Mapping) and part != "run" else None
         if not isinstance(clean, Mapping):
             continue

@@ -20,7 +20,6 @@ from marketlib.comparison import (
     section_params,
     section_status,
 )
-from marketlib.engines.dask_arbitrage import dask_run_arbitrage
 from marketlib.frames import finite_or_none as _num
 from marketlib.params import (
     ArbitrageParams,
@@ -189,6 +188,8 @@ def run_arbitrage(
     )
     team = [m.model_dump() for m in params.team]
     if params.engine == "dask":  # exact medians/CIs and HC3 ratios on Dask; the rest in pandas
+        from marketlib.engines.dask_arbitrage import dask_run_arbitrage  # dask: only when asked
+
         result = dask_run_arbitrage(
             rates,
             scope,
