@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,12 @@ from marketlib.publish.text import (
 )
 from marketlib.results_view import rows as _rows
 from marketlib.sections.base import Section, SectionSpec, optional, results_path
+from marketlib.sections.regional_hooks import (
+    history_rows,
+    input_details,
+    intro_phrase,
+    reading_notes,
+)
 from marketlib.sources import (
     InputError,
     read_reference_table,
@@ -569,94 +574,15 @@ def _check(params: Any, tables: Mapping[str, Path]) -> None:
 NAME = "regional_growth"
 
 
-def _history(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Return each region's growth of developer activity (n: the economies summed)."""
-    out = []
-    for r in _rows(results.get("regional")):
-        where = next((str(r[g]) for g in ("region", "subregion", "country_iso3") if g in r), "")
-        key = f"{where} | {r.get('subject') or r.get('measure')} | {r.get('from')}->{r.get('to')}"
-        out.append(
-            {
-                "key": key,
-                "quantity": "growth",
-                "value": r.get("growth"),
-                "ci_low": r.get("ci_low"),
-                "ci_high": r.get("ci_high"),
-                "n": len(r.get("economies") or []),
-            }
-        )
-    return out
-
-
-_QUARTER = re.compile(r"(\d{4})\s*-?Q([1-4])")
-
-
-def _data_through(results: Mapping[str, Any]) -> str | None:
-    """Return the latest quarter a run's regional windows reach ("2025Q2"), if any."""
-    found = [
-        (int(y), int(q))
-        for r in _rows(results.get("regional"))
-        for lab in (r.get("from"), r.get("to"))
-        for y, q in _QUARTER.findall(str(lab))
-    ]
-    if not found:
-        return None
-    y, q = max(found)
-    return f"{y}Q{q}"
-
-
-def _input_details(
-    previous: Mapping[str, Any], current: Mapping[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """Return the activity table's change between two runs: economies and quarters."""
-
-    def economies(results: Mapping[str, Any]) -> set[str]:
-        return {str(e) for r in _rows(results.get("regional")) for e in (r.get("economies") or [])}
-
-    out: dict[str, Any] = {}
-    old_e, new_e = economies(previous), economies(current)
-    if old_e and new_e:
-        out["new_economies"] = sorted(new_e - old_e)
-        out["economies_gone"] = sorted(old_e - new_e)
-    through = [_data_through(previous), _data_through(current)]
-    if all(through) and through[0] != through[1]:
-        out["data_through"] = through
-    return {"activity": out} if out else {}
-
-
-def _intro(results: Mapping[str, Any]) -> str | None:
-    if not results.get("regional"):
-        return None
-    subjects = prose.regional_subjects(results)
-    topics = f" in {prose.topic_list(subjects)}" if subjects else ""
-    return f"how fast developer activity{topics} grows by region"
-
-
-def _reading_notes(results: Mapping[str, Any]) -> list[str]:
-    """Return the China/Hong Kong rule's effect and what developer activity is (a proxy)."""
-    out = []
-    hk = prose.hong_kong_sentence(results)
-    if hk:
-        out.append(hk)
-    subjects = prose.regional_subjects(results)
-    if subjects:
-        out.append(
-            f"Regional growth is developer activity on GitHub ({prose.topic_list(subjects)}), "
-            "a proxy for interest in a technology, summed over economies published in "
-            "every quarter; it is not a count of certifications."
-        )
-    return out
-
-
 SPEC = SectionSpec(
     name=NAME,
     key="regional",
     title="regional growth",
-    history=_history,
+    history=history_rows,
     quantity_words={"growth": "growth of developer activity"},
-    input_details=_input_details,
-    intro=_intro,
-    reading_notes=_reading_notes,
+    input_details=input_details,
+    intro=intro_phrase,
+    reading_notes=reading_notes,
     brief_tables=(("Developer activity by region", regional_table),),
     brief_figures=(("summary_regional_growth", "Developer activity by region (a proxy)"),),
     optional_input="activity",
