@@ -79,7 +79,7 @@ result = section.result
 print(f"rates: {section.provenance['path']}, sha256 {section.provenance['sha256'][:12]}…; "
       f"PPP table: {section.price_levels_file or 'none'}")
 publish.table(pd.DataFrame(result.log))
-Markdown(prose.pay_population_intro(section.to_results()))
+Markdown(sections.pay_population_intro(section.to_results()))
 
 # %% [markdown]
 # ## Who is in the data
@@ -269,5 +269,5 @@ print(f"arbitrage results: {sum(r['reported'] for r in results['regions'])} repo
 # ## What these numbers mean, and what they do not
 
 # %%
-Markdown(prose.bullets(prose.arbitrage_caveats(rates_source, base, hours_per_year, geography,
+Markdown(prose.bullets(sections.arbitrage_caveats(rates_source, base, hours_per_year, geography,
                                                rate_kind)))

@@ -169,5 +169,5 @@ print(f"{len(growth.growth)} regional rows" + (" written" if results_path else "
 # ## Caveats
 
 # %%
-Markdown(prose.bullets(prose.regional_caveats(params.subjects, params.measure,
+Markdown(prose.bullets(sections.regional_caveats(params.subjects, params.measure,
                                               params.china_hong_kong)))

@@ -622,7 +622,6 @@ class TestInputTextIsInertOnPagesTerminalsAndMail:
 
 def test__a_base_of_one_country_is_said():
     """Hostile round 4, item 17: ratios to a one-country base say so."""
-    from marketlib import prose
 
     results = {
         "arbitrage": {
@@ -632,9 +631,9 @@ def test__a_base_of_one_country_is_said():
         },
         "run": {"rates_source": "a pay file"},
     }
-    assert "The base is one country (USA)" in prose.arbitrage_intro(results)
+    assert "The base is one country (USA)" in sections.arbitrage_intro(results)
     results["arbitrage"]["raw"][0]["n_countries"] = 2
-    assert "one country" not in prose.arbitrage_intro(results)
+    assert "one country" not in sections.arbitrage_intro(results)
 
 
 def test__regional_finding_quotes_the_audited_claims_or_none():

@@ -13,11 +13,11 @@ from marketlib.brief import write_brief
 from marketlib.changes import changes_since
 from marketlib.params import ReportParams
 from marketlib.paths import PACKAGE_DATA, project_root
-from marketlib.prose import hong_kong_sentence
 from marketlib.publish import CSP_META, write_pdf
 from marketlib.results_view import SCHEMA_VERSION
 from marketlib.sanitize import inert_markdown_text, one_line
 from marketlib.sections.base import save_json
+from marketlib.sections.regional_hooks import hong_kong_sentence
 from marketlib.sections.registry import SECTIONS
 from marketlib.sections.summary import key_findings
 from marketlib.sources import atomic_write_bytes

@@ -11,6 +11,11 @@ from each.
 from __future__ import annotations
 
 from marketlib.sections.arbitrage import ArbitrageSection, run_arbitrage, scope_of
+from marketlib.sections.arbitrage_hooks import (
+    arbitrage_caveats,
+    arbitrage_intro,
+    pay_population_intro,
+)
 from marketlib.sections.arbitrage_tables import (
     arbitrage_table,
     countries_table,
@@ -28,6 +33,7 @@ from marketlib.sections.regional import (
     regional_table,
     run_regional,
 )
+from marketlib.sections.regional_hooks import regional_caveats
 from marketlib.sections.registry import SECTIONS
 from marketlib.sections.summary import (
     key_findings,
@@ -49,6 +55,8 @@ __all__ = [
     "GrowthSection",
     "RegionalSection",
     "Section",
+    "arbitrage_caveats",
+    "arbitrage_intro",
     "arbitrage_table",
     "claims_table",
     "countries_table",
@@ -58,11 +66,13 @@ __all__ = [
     "key_findings",
     "load_json",
     "params_not_run",
+    "pay_population_intro",
     "percentiles_table",
     "period_labels",
     "ranks_table",
     "read_reference_table",
     "reading_notes",
+    "regional_caveats",
     "regional_table",
     "report_title",
     "run_arbitrage",

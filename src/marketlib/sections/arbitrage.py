@@ -12,7 +12,6 @@ import pandas as pd
 
 from marketlib import arbitrage as ab
 from marketlib import claims as cl
-from marketlib import prose
 from marketlib.comparison import (
     ci_level_of,
     estimate_item,
@@ -24,7 +23,6 @@ from marketlib.frames import finite_or_none as _num
 from marketlib.params import (
     ArbitrageParams,
 )
-from marketlib.prose import quoted_rates_note
 from marketlib.publish.html import show
 from marketlib.publish.text import (
     DASH,
@@ -43,9 +41,11 @@ from marketlib.results_view import HEADLINE_PAY, comparable_ratio
 from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
 from marketlib.sections.arbitrage_hooks import (
+    arbitrage_intro,
     history_rows,
     input_details,
     intro_phrase,
+    quoted_rates_note,
     reading_notes,
 )
 from marketlib.sections.arbitrage_tables import (
@@ -569,7 +569,7 @@ def _summary(
     figures.save(fig, figures_dir, "summary_adjusted_ratios")
     return [
         Markdown("## Pay: a comparable specialist, by region"),
-        Markdown(prose.arbitrage_intro(results)),
+        Markdown(arbitrage_intro(results)),
         show(arbitrage_table(results)),
         fig,
         Markdown("Which rows the pay estimates use, from the file to the table:"),

@@ -1,4 +1,4 @@
-"""What the summary page, the history and the change report read from the pay results."""
+"""The pay section's sentences and what other pages read from its results."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 from marketlib import prose
 from marketlib.frames import finite_or_none as _num
+from marketlib.prose import base_pay, geography_word, rates_source
+from marketlib.publish.text import pay_words
 from marketlib.results_view import HEADLINE_PAY, comparable_ratio, upgrade_arbitrage
 from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
@@ -92,3 +94,87 @@ def reading_notes(results: Mapping[str, Any]) -> list[str]:
             "rates."
         )
     return out
+
+
+def arbitrage_intro(results: Mapping[str, Any] | None) -> str:
+    """Return the sentence that says what the pay ratios compare."""
+    arb = (results or {}).get("arbitrage") or {}
+    if not arb:
+        return "No pay section in this run."
+    base = str(arb.get("base", "the base group"))
+    hours = arb.get("hours_per_year", 2080)
+    controls = ", ".join(
+        str(c).replace("role_family", "role family")
+        for c in (arb.get("adjusted") or [{}])[0].get("controls", []) or []
+    )
+    base_row = next(
+        (r for r in arb.get("raw") or [] if isinstance(r, Mapping) and str(r.get("group")) == base),
+        {},
+    )
+    one = (
+        f" The base is one country ({base_row.get('top_country')}): every ratio compares "
+        "with that country's pay, not with a region's."
+        if base_row.get("n_countries") == 1 and base_row.get("top_country")
+        else ""
+    )
+    kind = (
+        "salary-equivalent: annual pay / {hours:,.0f} hours"
+        if arb.get("rate_kind") != "bill_rate"
+        else "bill rates per hour as charged"
+    ).format(hours=hours)
+    who = f" Who: {arb['population']}." if arb.get("population") else ""
+    return (
+        f"Ratios are to {base_pay(base)} ({kind}), from {rates_source(results)}.{who}"
+        f"{one} The adjusted ratio holds {controls or 'the job mix'} fixed and weighs a "
+        "region's countries alike (each country's own effect); the raw ratio compares "
+        "medians as observed. Intervals "
+        "resample countries within a region, then people within a country."
+    )
+
+
+def pay_population_intro(arbitrage_results: Mapping[str, Any]) -> str:
+    """Return the pay page's opening: what kind of pay, for whom, from which rows."""
+    w = pay_words(arbitrage_results.get("rate_kind"))
+    who = arbitrage_results.get("population") or "the selected rows"
+    return f"**The pay here:** {w.pay} of {who}. " + w.note.format(
+        hours=float(arbitrage_results.get("hours_per_year") or 2080)
+    )
+
+
+def quoted_rates_note(rate_kind: str) -> str:
+    """Return what quoted hourly rates can be tested against, for the run's pay kind."""
+    if rate_kind == "bill_rate":
+        return (
+            "The data are bill rates too: quoted levels are tested as levels (against "
+            "each group's median and its interval), and their ratios as ratios."
+        )
+    return (
+        "Quoted hourly rates are usually contractor or agency bill rates, not salaries: "
+        "their levels cannot be compared with salary-equivalent pay, but their ratios can."
+    )
+
+
+def arbitrage_caveats(
+    source: str,
+    base: str,
+    hours_per_year: float,
+    geography: str = "subregion",
+    rate_kind: str = "salary",
+) -> list[str]:
+    """Return the arbitrage page's caveats for the run's pay source, base, hours and kind."""
+    w = pay_words(rate_kind)
+    head = "**Salary-equivalent pay.**" if w.kind == "salary" else "**Bill rates as charged.**"
+    return [
+        f"{head} {w.note.format(hours=hours_per_year)}",
+        f"**The sample.** Pay comes from {source}. Intervals measure sampling noise, not "
+        "selection bias: a group's median from a few dozen rows is not a market rate.",
+        f"**Group = residence.** Each row's {geography_word(geography)} is the {w.person}'s "
+        f"country of residence; people working remotely for employers in {base} sit in "
+        "their residence's group.",
+        "**Within-group spread is large.** A group's median is not what a given hire costs: "
+        "the distribution plot shows the overlap.",
+        "**Countries are a sample too.** Regional intervals resample countries, then rows "
+        "within them; with few countries they are wide, and that is the honest answer. The "
+        "equal-country ratio weighs each country with at least 10 rows alike; the pooled "
+        "ratio is the largest country's figure more than the region's.",
+    ]

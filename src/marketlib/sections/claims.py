@@ -15,7 +15,6 @@ from marketlib.params import (
     ClaimsParams,
     default_report_params,
 )
-from marketlib.prose import verdict_notes
 from marketlib.publish.html import show
 from marketlib.publish.text import VERDICTS, display_text, results_part, rows_frame
 from marketlib.results_view import rows as _rows
@@ -50,6 +49,36 @@ class ClaimsSection(Section):
             "claims": cl.to_results(self.audited, self.claims),
             "verdict_counts": cl.verdict_counts(self.audited),
         }
+
+
+def verdict_notes(rate_kind: str, base: str) -> list[str]:
+    """Return the claims page's notes on reading the verdicts, for the run's pay evidence."""
+    rates = (
+        f"*Supported by data* for a rate claim means that the claimed **ratio** to {base} "
+        "lies inside the 95% interval of the estimate the claim's wording asks for, and "
+        "that interval stays within 25% of the claim; "
+    )
+    rates += (
+        "the claimed dollar **levels** are tested as levels against the bill-rate "
+        "medians in the data and their intervals."
+        if rate_kind == "bill_rate"
+        else "the claimed dollar **levels** are what contractors charge and cannot be tested "
+        "against salary-equivalent pay."
+    )
+    return [
+        'Arithmetic checks allow for rounding: a printed "87%" stands for 86.5-87.5%, and '
+        'figures printed as "70,000" for +/-0.5%. A verdict of *inconsistent* survives '
+        "that slack.",
+        rates,
+        'The regional growth table has no bases, no definition of "certification" and no '
+        "source, and no public registry counts certifications by region. It is confronted with "
+        "regional **developer activity** (GitHub Innovation Graph: developers pushing to "
+        "repositories of the topic, constant economies): *consistent with the activity proxy* "
+        "when the claimed rate lies in the proxy's 95% CI for the same region and years, else "
+        "*not supported by the activity proxy*. A proxy verdict never says the certificate "
+        "counts are wrong; it says the public activity data do not show growth of that size. "
+        "CNCF's world totals are audited as before.",
+    ]
 
 
 def run_claims(params: ClaimsParams, earlier: Mapping[str, Any] | None = None) -> ClaimsSection:

@@ -25,7 +25,7 @@ from marketlib.params import (
     RegionalParams,
 )
 from marketlib.periods import resolve_years
-from marketlib.prose import regional_subjects, topic_name
+from marketlib.prose import topic_name
 from marketlib.publish.html import show
 from marketlib.publish.text import (
     DASH,
@@ -46,6 +46,7 @@ from marketlib.sections.regional_hooks import (
     input_details,
     intro_phrase,
     reading_notes,
+    regional_subjects,
 )
 from marketlib.sources import (
     InputError,
@@ -540,7 +541,7 @@ def _summary(
         Markdown("## Developer activity by region (a proxy, not certificates)"),
         show(regional_table(results)),
     ]
-    if len(prose.regional_subjects(results)) > 1:
+    if len(regional_subjects(results)) > 1:
         out += [
             Markdown("Every topic of this run, the latest calendar years (growth, 95% CI):"),
             show(topics_table(results)),
@@ -549,7 +550,7 @@ def _summary(
         fig = figures.regional_growth(
             pd.DataFrame(results["regional"]),
             context.get("article"),
-            prose.regional_subjects(results)[0],
+            regional_subjects(results)[0],
         )
         figures.save(fig, figures_dir, "summary_regional_growth")
         out.append(fig)

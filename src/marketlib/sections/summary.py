@@ -17,6 +17,7 @@ from marketlib.results_view import SCHEMA_VERSION
 from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
 from marketlib.sections.base import load_json
+from marketlib.sections.regional_hooks import regional_subjects
 from marketlib.sections.registry import SECTIONS
 
 
@@ -153,7 +154,7 @@ def report_title(results: Mapping[str, Any] | None) -> str:
     activity, never a property of the pay rows, so they are named as activity.
     """
     r = results or {}
-    subjects = prose.regional_subjects(results)
+    subjects = regional_subjects(results)
     population = str(_map(r.get("arbitrage")).get("population") or "")
     who = population.split(" (")[0] if " specialists (" in population else ""
     pay = f"{who}: pay" if who else "Pay"
