@@ -121,15 +121,12 @@ def _layer(unit: str) -> int:
 
 def _unit_edges() -> set[tuple[str, str, str]]:
     """Return (importing module, its unit, imported unit) for every marketlib import."""
-    out = set()
-    for m in MODULES:
-        for t, name in _imports(m, top_only=False):
-            target = t if name is None or f"{t}.{name}" not in MODULES else f"{t}.{name}"
-            if t == "marketlib" and name and f"marketlib.{name}" in MODULES:
-                target = f"marketlib.{name}"
-            if _unit(target) != _unit(m):
-                out.add((m, _unit(m), _unit(target)))
-    return out
+    return {
+        (m, _unit(m), _unit(t))
+        for m in MODULES
+        for t, _ in _imports(m, top_only=False)
+        if _unit(t) != _unit(m)
+    }
 
 
 def test__every_unit_has_a_layer_and_no_import_goes_up():

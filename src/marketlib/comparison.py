@@ -158,12 +158,11 @@ def z_score(
     """
     f = _TRANSFORMS[scale]
     vals = [_num(v) for v in (old, *old_ci, new, *new_ci)]
-    if any(v is None for v in vals):
+    t = [f(v) if v is not None else None for v in vals]
+    points = [v for v in t if v is not None]
+    if len(points) != len(t):  # a value missing, or outside the scale's domain
         return None
-    t = [f(v) for v in vals if v is not None]
-    if len(t) != len(vals) or any(v is None for v in t):
-        return None
-    o, olo, ohi, n, nlo, nhi = (float(v) for v in t if v is not None)
+    o, olo, ohi, n, nlo, nhi = points
     se_o = abs(ohi - olo) / (2 * _quantile(old_level))
     se_n = abs(nhi - nlo) / (2 * _quantile(new_level))
     se = math.hypot(se_o, se_n)

@@ -21,7 +21,6 @@ from typing import Any
 
 from marketlib.changes import z_score
 from marketlib.publish import CSP_META
-from marketlib.results_view import HEADLINE_PAY  # noqa: F401 - the pay quantity's name
 from marketlib.results_view import rows as _rows
 from marketlib.sanitize import plain_text
 from marketlib.sections.registry import SECTIONS

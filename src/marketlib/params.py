@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from marketlib.bounds import LATEST_BOUND, year_offset
 from marketlib.cleanparams import HOURS_PER_YEAR, CleanParams, check_hours  # noqa: F401
 from marketlib.paramsbase import (  # noqa: F401 - ParamsError & co. are read from here too
-    _LATEST,
     ParamsError,
     _as_list,
     _check_bound,
@@ -25,7 +25,6 @@ from marketlib.paramsbase import (  # noqa: F401 - ParamsError & co. are read fr
     _vocabulary_values,
     check_year_bound,
     describe_errors,
-    year_offset,
 )
 from marketlib.paths import data_file
 
@@ -80,9 +79,9 @@ class GrowthParams(_Model):
         if self.start is not None and self.end is not None:
             from marketlib.periods import parse_bound
 
-            if _LATEST.fullmatch(self.start) or _LATEST.fullmatch(self.end):
-                if bool(_LATEST.fullmatch(self.start)) == bool(
-                    _LATEST.fullmatch(self.end)
+            if LATEST_BOUND.fullmatch(self.start) or LATEST_BOUND.fullmatch(self.end):
+                if bool(LATEST_BOUND.fullmatch(self.start)) == bool(
+                    LATEST_BOUND.fullmatch(self.end)
                 ) and year_offset(self.end) < year_offset(self.start):
                     raise ValueError(f"end ({self.end}) is before start ({self.start})")
                 return self

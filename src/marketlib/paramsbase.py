@@ -9,8 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from marketlib.bounds import LATEST_BOUND as _LATEST
-from marketlib.bounds import year_offset  # noqa: F401 - params reads it here
+from marketlib.bounds import LATEST_BOUND
 
 
 class ParamsError(ValueError):
@@ -75,7 +74,7 @@ def _check_bound(value: Any) -> str | None:
             f"latest-N, got {type(value).__name__}"
         )
     text = str(value).strip()
-    if _LATEST.fullmatch(text):
+    if LATEST_BOUND.fullmatch(text):
         return text
     from marketlib.periods import parse_bound  # pandas: not at parameter load
 
@@ -107,5 +106,5 @@ def check_year_bound(v: int | str) -> None:
     if isinstance(v, int):
         if not 2000 <= v <= 2100:
             raise ValueError(f"year {v} outside 2000..2100")
-    elif _LATEST.fullmatch(v.strip()) is None:
+    elif LATEST_BOUND.fullmatch(v.strip()) is None:
         raise ValueError(f"a year bound is a year (2024) or latest / latest-N, got {v[:40]!r}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from marketlib.bounds import LATEST_BOUND, year_offset  # noqa: F401 - read here too
+from marketlib.bounds import year_offset
 from marketlib.frames import frame_distinct
 
 FREQS = ("Y", "Q", "M")

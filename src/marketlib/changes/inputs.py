@@ -42,8 +42,23 @@ def _table_of(dataset: str) -> str | None:
     return None
 
 
+def _section_details(
+    previous: Mapping[str, Any], current: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Return what the sections' results tell of each clean table's change."""
+    out: dict[str, dict[str, Any]] = {}
+    for spec in SECTIONS:
+        if spec.input_details is not None:
+            for table, details in spec.input_details(previous, current).items():
+                out.setdefault(table, {}).update(details)
+    return out
+
+
 def _table_details(
-    table: str, previous: Mapping[str, Any], current: Mapping[str, Any]
+    table: str,
+    previous: Mapping[str, Any],
+    current: Mapping[str, Any],
+    sections: Mapping[str, dict[str, Any]],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     po = _map(_map(previous.get("cleaning")).get(table))
@@ -51,9 +66,7 @@ def _table_details(
     if _num(po.get("rows_in")) is not None and _num(co.get("rows_in")) is not None:
         out["rows_in"] = [int(po["rows_in"]), int(co["rows_in"])]
         out["rows_added"] = int(co["rows_in"]) - int(po["rows_in"])
-    for spec in SECTIONS:  # what each section's results tell of the table
-        if spec.input_details is not None:
-            out.update(spec.input_details(previous, current).get(table, {}))
+    out.update(sections.get(table, {}))
     return out
 
 
@@ -90,6 +103,7 @@ def _input_changes(previous: Mapping[str, Any], current: Mapping[str, Any]) -> l
     old = {_dataset_of(str(p), p_prov): str(p) for p in p_in}
     new = {_dataset_of(str(p), c_prov): str(p) for p in c_in}
     out = []
+    sections = _section_details(previous, current)
     tables_done: set[str] = set()
     for ds in dict.fromkeys([*new, *old]):
         op, np_ = old.get(ds), new.get(ds)
@@ -107,7 +121,7 @@ def _input_changes(previous: Mapping[str, Any], current: Mapping[str, Any]) -> l
         if table is not None:
             item["table"] = table
             if table not in tables_done:  # table-level facts once, on its first changed file
-                item.update(_table_details(table, previous, current))
+                item.update(_table_details(table, previous, current, sections))
                 tables_done.add(table)
         out.append(item)
     return out

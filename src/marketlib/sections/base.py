@@ -118,6 +118,11 @@ class SectionSpec:
     ) = None
 
 
+def heading(spec: SectionSpec) -> str:
+    """Return a section's title as a heading or a sentence's start ("Certification growth")."""
+    return spec.title[:1].upper() + spec.title[1:]
+
+
 def results_path(out: Path, name: str) -> str:
     """Return where a section's notebook writes its results in a run folder."""
     return str(out / "results" / f"{name}.json")

@@ -16,7 +16,7 @@ from marketlib.publish.text import results_part
 from marketlib.results_view import SCHEMA_VERSION
 from marketlib.results_view import mapping as _map
 from marketlib.results_view import rows as _rows
-from marketlib.sections.base import load_json
+from marketlib.sections.base import heading, load_json
 from marketlib.sections.regional_hooks import regional_subjects
 from marketlib.sections.registry import SECTIONS
 
@@ -125,8 +125,9 @@ def summary_blocks(
     out: list[Any] = []
     for spec in SECTIONS:
         if spec.name in skipped:  # one line, not an empty table under a heading
-            title = spec.title[:1].upper() + spec.title[1:]
-            out.append(Markdown(f"## {title}\n\n*Not part of this run: {skipped[spec.name]}.*"))
+            out.append(
+                Markdown(f"## {heading(spec)}\n\n*Not part of this run: {skipped[spec.name]}.*")
+            )
         elif spec.summary is not None:
             out += spec.summary(results, figures_dir, {"article": article})
     return out
@@ -180,7 +181,7 @@ def summary_intro(results: Mapping[str, Any] | None) -> str:
 def skipped_sentences(results: Mapping[str, Any] | None) -> list[str]:
     """Return one sentence per section the run skipped (a null input), saying why."""
     skipped = _map(_map((results or {}).get("run")).get("skipped"))
-    titles = {spec.name: spec.title[:1].upper() + spec.title[1:] for spec in SECTIONS}
+    titles = {spec.name: heading(spec) for spec in SECTIONS}
     return [f"{titles.get(k, k)}: not part of this run ({why})." for k, why in skipped.items()]
 
 
